@@ -34,5 +34,14 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory real-all
 	$(Q)BUILD=$(BUILD) sh tests/run-tests.sh $(TESTS)
 
+# `make run`: boot the hypervisor under QEMU with its console on this
+# terminal (Ctrl-a x quits QEMU). QEMU_ACCEL=kvm to use KVM.
+QEMU_ACCEL ?= tcg
+QEMU_MEM   ?= 512
+run: deps
+	$(Q)$(MAKE) --no-print-directory real-all
+	qemu-system-x86_64 -accel $(QEMU_ACCEL) -machine pc -m $(QEMU_MEM) -nographic \
+		-no-reboot -cdrom $(BUILD)/pvcore.iso
+
 clean:
 	rm -rf $(BUILD)

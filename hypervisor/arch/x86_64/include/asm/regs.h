@@ -1,0 +1,34 @@
+/* The register frame the trap entry code saves (arch/x86_64/entry.S).
+ * Same layout as the guest-visible struct cpu_user_regs of the Xen x86_64
+ * ABI up to `ss`, so a guest's frame can be copied without reshuffling. */
+#ifndef ASM_REGS_H
+#define ASM_REGS_H
+
+#ifndef __ASSEMBLER__
+#include "hv/types.h"
+
+struct cpu_regs {
+    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+    uint64_t rax, rcx, rdx, rsi, rdi;
+    uint32_t error_code;
+    uint32_t entry_vector;
+    uint64_t rip;
+    uint16_t cs, _pad0[1];
+    uint8_t  saved_upcall_mask;
+    uint8_t  _pad1[3];
+    uint64_t rflags;
+    uint64_t rsp;
+    uint16_t ss, _pad2[3];
+};
+_Static_assert(sizeof(struct cpu_regs) == 21 * 8, "cpu_regs layout");
+
+static inline bool regs_from_guest(const struct cpu_regs *r) { return (r->cs & 3) != 0; }
+#endif
+
+/* Offsets for entry.S. */
+#define REGS_R15 0
+#define REGS_ERROR_CODE (15 * 8)
+#define REGS_RIP (16 * 8)
+#define REGS_SIZE (21 * 8)
+
+#endif

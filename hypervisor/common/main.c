@@ -1,0 +1,80 @@
+/* The boot CPU's way from the multiboot2 entry to a running hypervisor.
+ * Each step depends on the ones above it; the comments say why. */
+#include "asm/cpu.h"
+#include "asm/page.h"
+#include "asm/percpu.h"
+#include "hv/acpi.h"
+#include "hv/apic.h"
+#include "hv/bootinfo.h"
+#include "hv/lib.h"
+#include "hv/mm.h"
+#include "hv/printk.h"
+#include "hv/selftest.h"
+#include "hv/shutdown.h"
+#include "hv/time.h"
+
+#define PVCORE_VERSION "0.1"
+
+static void apply_log_level(void)
+{
+    const char *v = cmdline_get("loglevel");
+    enum log_level lvl;
+
+    if (!v)
+        return;
+    if (console_parse_level(v, &lvl))
+        console_set_level(lvl);
+    else
+        pr_warn("boot: loglevel=%s is not err, warn, info, debug or 0-3; keeping info", v);
+}
+
+static void list_modules(void)
+{
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        const struct boot_module *m = &boot_info.modules[i];
+        pr_info("boot: module %u at %#lx-%#lx (%lu KiB): %s", i, m->start, m->end,
+                (m->end - m->start) >> 10, m->cmdline);
+    }
+}
+
+void hv_main(uint32_t mb_magic, uint32_t mb_info);
+
+void hv_main(uint32_t mb_magic, uint32_t mb_info)
+{
+    /* 1. Console first, so that everything after can report. */
+    console_init();
+
+    /* 2. Descriptor tables: from here on every fault gets a readable dump. */
+    idt_init();
+    percpu[0].id = 0;
+    cpu_desc_init(&percpu[0], cpu0_stack);
+
+    /* 3. What the loader gave us; the command line configures the rest. */
+    if (!multiboot_parse(mb_magic, mb_info))
+        machine_exit(false);
+    apply_log_level();
+    shutdown_init();
+    pr_info("pvcore " PVCORE_VERSION " hypervisor (x86-64) starting; command line: \"%s\"",
+            boot_info.cmdline);
+    list_modules();
+
+    /* 4. Memory: needs the memory map; replaces the boot page tables. */
+    mm_init();
+
+    /* 5. ACPI tables (for power-off), reached through ioremap. */
+    acpi_init();
+
+    /* 6. Time: TSC against the PIT, then the LAPIC timer against the TSC. */
+    time_init();
+    apic_init();
+
+    pr_info("pvcore: ready: %lu MiB free, %u CPU", frames_free() >> 8, 1u);
+
+    /* 7. Self-tests, if asked for: they end the run with their status. */
+    selftest_run();
+
+    /* 8. Nothing to run yet: idle with the timer ticking. */
+    lapic_timer_periodic(100);
+    for (;;)
+        safe_halt();
+}

@@ -1,0 +1,33 @@
+/* The frame table: one struct page_info per machine frame.
+ *
+ * Every frame of RAM the hypervisor manages has an entry. While a frame is
+ * free it belongs to the buddy allocator (list links it into a free list,
+ * PGF_FREE marks the head of a free block, order its size). While it is
+ * allocated, list links it into its owner's page list and owner/type/counts
+ * describe its use (the page-type rules of the memory subsystem).
+ * frame_table[] is indexed by machine frame number. */
+#ifndef HV_PAGE_H
+#define HV_PAGE_H
+
+#include "hv/list.h"
+#include "hv/types.h"
+
+#define PGF_FREE        (1u << 0)   /* head of a free buddy block */
+#define PGF_ALLOC_HEAD  (1u << 1)   /* head of an allocated block of `order` */
+#define PGF_RESERVED    (1u << 2)   /* never handed to the allocator */
+#define PGF_MANAGED     (1u << 3)   /* handed to the allocator once */
+
+#define DOMID_NONE      0xffffu     /* no owner */
+#define DOMID_HV        0x7ff0u     /* owned by the hypervisor itself */
+
+struct page_info {
+    struct list_head list;
+    uint32_t flags;         /* PGF_* */
+    uint32_t order;         /* block order, valid with PGF_FREE/PGF_ALLOC_HEAD */
+    uint64_t type_info;     /* page type and type reference count */
+    uint32_t count;         /* general references */
+    uint16_t owner;         /* owning domain id, DOMID_NONE when free */
+    uint16_t pad;
+};
+
+#endif

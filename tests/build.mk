@@ -1,0 +1,20 @@
+# tests/: host unit tests of hypervisor code (cmocka) and the boot tests
+# that run the hypervisor under QEMU.
+UNIT_BUILD := $(BUILD)/tests/unit
+UNIT_CFLAGS := $(HOST_CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-Ihypervisor/include -Ihypervisor/arch/x86_64/include
+
+$(UNIT_BUILD)/test_buddy: tests/unit/test_buddy.c hypervisor/mm/buddy.c \
+		hypervisor/include/hv/buddy.h hypervisor/include/hv/page.h
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -o $@ tests/unit/test_buddy.c hypervisor/mm/buddy.c -lcmocka
+
+$(UNIT_BUILD)/test_hvlib: tests/unit/test_hvlib.c hypervisor/lib/vsnprintf.c hypervisor/lib/string.c \
+		hypervisor/include/hv/lib.h
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -fno-builtin -o $@ tests/unit/test_hvlib.c \
+		hypervisor/lib/vsnprintf.c hypervisor/lib/string.c -lcmocka
+
+UNIT_TESTS := $(UNIT_BUILD)/test_buddy $(UNIT_BUILD)/test_hvlib
+ALL_TARGETS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS) tests/boot/boot_test.sh tests/boot/fault_test.sh tests/boot/poweroff_test.sh
