@@ -17,16 +17,18 @@
 #define PGF_RESERVED    (1u << 2)   /* never handed to the allocator */
 #define PGF_MANAGED     (1u << 3)   /* handed to the allocator once */
 
-#define DOMID_NONE      0xffffu     /* no owner */
-#define DOMID_HV        0x7ff0u     /* owned by the hypervisor itself */
+#define PGF_ALLOCATED   (1u << 4)   /* owner holds its allocation reference */
+
+#define OWNER_NONE      0xffffu     /* free frame */
+#define OWNER_HV        0x7ff2u     /* the hypervisor (DOMID_XEN) */
 
 struct page_info {
     struct list_head list;
     uint32_t flags;         /* PGF_* */
     uint32_t order;         /* block order, valid with PGF_FREE/PGF_ALLOC_HEAD */
-    uint64_t type_info;     /* page type and type reference count */
-    uint32_t count;         /* general references */
-    uint16_t owner;         /* owning domain id, DOMID_NONE when free */
+    uint64_t type_info;     /* PGT_* type, flags and type reference count */
+    uint32_t count;         /* general references (PGF_ALLOCATED holds one) */
+    uint16_t owner;         /* owning domain id, OWNER_NONE when free */
     uint16_t pad;
 };
 

@@ -1,0 +1,144 @@
+/* Domains and virtual CPUs (common/domain.c).
+ *
+ * A domain owns frames (page_list, tot_pages <= max_pages), a shared_info
+ * page and up to MAX_VCPUS vCPUs. A vCPU carries the guest state that is not
+ * live in the CPU while it does not run: its saved registers, which of its
+ * two address spaces (kernel/user) it is in, its virtual IDT, callbacks,
+ * segment bases and FPU image.
+ *
+ * Lifetime: domain_create -> running -> domain_shutdown (guest asked, or
+ * crashed) -> domain_destroy (frames returned, slot freed). A destroyed
+ * domain's struct is freed only when no CPU runs one of its vCPUs.
+ *
+ * Lock order: domlist_lock -> d->lock -> d->mm_lock -> d->page_lock -> heap lock.
+ */
+#ifndef HV_DOMAIN_H
+#define HV_DOMAIN_H
+
+#include <public/xen.h>
+#include <public/arch-x86/xen.h>
+#include "asm/regs.h"
+#include "hv/list.h"
+#include "hv/spinlock.h"
+
+#define MAX_DOMAINS     64
+#define MAX_VCPUS       8
+#define DOMAIN_NAME_LEN 32
+
+enum vcpu_state {
+    VCPU_DOWN,          /* not brought up (or VCPUOP_down) */
+    VCPU_RUNNABLE,      /* may run */
+    VCPU_BLOCKED,       /* SCHEDOP_block: waits for an event */
+    VCPU_PAUSED,        /* held by the domain's state (shutdown, paused) */
+};
+
+enum domain_state {
+    DOM_BUILDING,       /* being built, not yet unpaused */
+    DOM_RUNNING,
+    DOM_PAUSED,
+    DOM_SHUTDOWN,       /* guest shut down or crashed; frames still held */
+    DOM_DEAD,           /* destroyed; slot about to be freed */
+};
+
+struct vcpu {
+    unsigned int id;
+    struct domain *domain;
+    enum vcpu_state state;
+    int processor;                  /* CPU it runs on, -1 when not running */
+
+    struct cpu_regs regs;           /* saved while not running */
+    bool kernel_mode;               /* guest kernel (vs guest user) context */
+    mfn_t guest_table;              /* kernel L4 (typed and referenced), 0 = none */
+    mfn_t guest_table_user;         /* user L4, 0 = none */
+    uint64_t kernel_ss, kernel_sp;  /* stack_switch */
+    uint64_t fs_base, gs_base_kernel, gs_base_user;
+    uint16_t gs_sel_user;
+    uint64_t iopl;                  /* virtual IOPL (0-3), from physdev_op */
+
+    struct trap_info traps[256];    /* the virtual IDT (address 0 = none) */
+    uint64_t event_callback, failsafe_callback, syscall_callback;
+    bool syscall_disables_events;
+
+    struct vcpu_info *vcpu_info;    /* hypervisor mapping (direct map) */
+    mfn_t vcpu_info_mfn;            /* 0 while it lives in shared_info */
+    uint64_t runstate_guest_va;     /* VCPUOP_register_runstate_memory_area */
+
+    bool fpu_ts;                    /* guest asked for CR0.TS (fpu_taskswitch) */
+    bool fpu_initialised;
+    uint8_t fpu_state[512] __aligned(16);
+
+    /* GDT set with set_gdt (frames typed PGT_seg_desc) and LDT. */
+    mfn_t gdt_frames[16];
+    unsigned int gdt_nr_frames, gdt_ents;
+    uint64_t ldt_base;
+    unsigned int ldt_ents;
+
+    /* Scheduling (common/schedule.c). */
+    struct list_head runq_link;
+    bool on_runq;
+    uint64_t cpu_time_ns;           /* accumulated running time */
+    uint64_t last_start_ns;
+    uint64_t poll_deadline;
+};
+
+struct domain {
+    domid_t id;
+    char name[DOMAIN_NAME_LEN];
+    enum domain_state state;
+    unsigned int shutdown_reason;   /* SHUTDOWN_* when state == DOM_SHUTDOWN */
+    unsigned int shutdown_code;     /* SCHEDOP_shutdown_code */
+    spinlock_t lock;
+
+    spinlock_t mm_lock;             /* page-table updates and page types of this domain */
+    spinlock_t page_lock;           /* page_list, tot_pages */
+    struct list_head page_list;     /* frames this domain owns */
+    uint64_t tot_pages, max_pages;
+
+    struct vcpu *vcpus[MAX_VCPUS];
+    unsigned int nr_vcpus;
+
+    struct shared_info *shared_info;
+    mfn_t shared_info_mfn;
+    uint64_t vm_assist;
+
+    unsigned int weight, cap;       /* scheduler parameters */
+
+    /* PV console ring (boot-loader mode: drained by the hypervisor). */
+    mfn_t console_mfn;
+    unsigned int console_evtchn;
+    char console_line[160];
+    unsigned int console_line_len;
+
+    /* Logged-once bookkeeping for unknown hypercalls. */
+    uint64_t unknown_hypercalls_logged;
+};
+
+#define DOMAIN_HAS_VCPU(d, i) ((i) < (d)->nr_vcpus && (d)->vcpus[i])
+
+/* Per-CPU: the vCPU currently running (NULL: idle). */
+struct vcpu *current_vcpu(void);
+void set_current_vcpu(struct vcpu *v);
+#define current current_vcpu()
+
+struct domain_config {
+    const char *name;
+    uint64_t mem_pages, max_pages;
+    unsigned int vcpus;
+    unsigned int weight, cap;
+};
+
+/* Create a domain with its reservation allocated (not yet running).
+ * Returns the domain or NULL with *err set (-ENOMEM, -EINVAL, -ENOSPC). */
+struct domain *domain_create(const struct domain_config *cfg, int *err);
+/* Stop the domain's vCPUs and record why (SHUTDOWN_*). */
+void domain_shutdown(struct domain *d, unsigned int reason);
+/* A guest misbehaved beyond recovery: log why, shut it down as crashed. */
+void domain_crash(struct domain *d, const char *why, ...) __printf(2, 3);
+/* Release everything the domain holds and free its slot. */
+void domain_destroy(struct domain *d);
+struct domain *domain_by_id(domid_t id);
+unsigned int domains_alive(void);
+/* Free frames, tot_pages: called with the domain's page lock held. */
+int domain_add_frame(struct domain *d, mfn_t mfn);
+
+#endif
