@@ -1,0 +1,172 @@
+/*
+ * Test kernel: user mode, syscall bounce and user-mode traps.
+ *
+ * Builds a user address space (its own L4, pinned, installed with
+ * MMUEXT_NEW_USER_BASEPTR), registers a kernel stack with stack_switch,
+ * enters ring-3 user mode through the iret hypercall, and checks that a
+ * user `syscall` is bounced to the registered syscall callback (and
+ * returns with VGCF_in_syscall), that a user #PF and `int $0x80` arrive
+ * with user CS and the user bit in the error code, and that a final
+ * syscall brings control back to the kernel.
+ */
+#include "lib.h"
+
+const char test_name[] = "usermode";
+
+#define USER_CODE_VA   0x400000ul
+#define USER_STACK_VA  0x401000ul
+#define SYS_RESULT     42
+
+uint64_t enter_user(uint64_t rip, uint64_t rsp);
+NORETURN void resume_kernel(uint64_t value);
+extern char user_code[];
+
+__asm__(
+    ".pushsection .text.user, \"ax\"\n"
+    ".p2align 12\n"
+    ".globl user_code\n"
+    "user_code:\n"
+    "    mov $1, %eax\n"
+    "    mov $0x1234, %rdi\n"
+    "    syscall\n"                          /* -> SYS_RESULT in rax */
+    "    mov %rax, %r12\n"
+    "    mov $0xffffffff80000000, %rbx\n"
+    "    mov (%rbx), %rax\n"                 /* #PF: kernel VA not mapped */
+    "    int $0x80\n"
+    "    mov $2, %eax\n"
+    "    mov %r12, %rdi\n"
+    "    syscall\n"                          /* back to the kernel */
+    "    ud2\n"
+    ".p2align 12\n"
+    ".popsection\n"
+    ".text\n"
+    ".globl enter_user\n"
+    "enter_user:\n"
+    "    push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+    "    mov %rsp, saved_kernel_rsp(%rip)\n"
+    "    pushq $0xe02b\n"                    /* FLAT_USER_SS */
+    "    push %rsi\n"
+    "    pushq $0x202\n"
+    "    pushq $0xe033\n"                    /* FLAT_USER_CS */
+    "    push %rdi\n"
+    "    pushq $0\n"                         /* iret flags */
+    "    jmp hypercall_page + 23 * 32\n"
+    ".globl resume_kernel\n"
+    "resume_kernel:\n"
+    "    mov saved_kernel_rsp(%rip), %rsp\n"
+    "    mov %rdi, %rax\n"
+    "    pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
+    "    ret\n");
+
+uint64_t saved_kernel_rsp;
+static uint8_t trap_stack[4 * PAGE_SIZE] ALIGNED(16);
+
+static struct {
+    unsigned int syscalls, user_pf, user_int;
+    uint64_t first_rdi, first_cs, first_rcx, pf_err, pf_cr2, pf_cs, int_cs;
+} seen;
+
+static void on_syscall(struct trap_frame *f)
+{
+    seen.syscalls++;
+    if (f->rax == 1) {
+        seen.first_rdi = f->rdi;
+        seen.first_cs = f->cs;
+        seen.first_rcx = f->rip;
+        f->rax = SYS_RESULT;
+        return;                 /* sysret-style iret back to user */
+    }
+    events_mask_all();
+    resume_kernel(f->rax == 2 ? f->rdi : ~0ul);
+}
+
+static void on_page_fault(struct trap_frame *f)
+{
+    if ((f->cs & 3) != 3)
+        test_abort("kernel #PF at %#lx cr2 %#lx during the user test",
+                   (unsigned long)f->rip,
+                   (unsigned long)shared_info->vcpu_info[0].arch.cr2);
+    seen.user_pf++;
+    seen.pf_err = f->error_code;
+    seen.pf_cs = f->cs;
+    seen.pf_cr2 = shared_info->vcpu_info[0].arch.cr2;
+    f->rip += 3;                /* skip `mov (%rbx), %rax` */
+}
+
+static void on_int80(struct trap_frame *f)
+{
+    seen.user_int++;
+    seen.int_cs = f->cs;
+}
+
+/* A fresh table page: filled while writable, then mapped read-only. */
+static uint64_t *new_table(void)
+{
+    return page_alloc();
+}
+
+static uint64_t table_mfn(uint64_t *t)
+{
+    return virt_to_mfn(t);
+}
+
+static void build_user_space(uint64_t *l4_mfn_out)
+{
+    uint64_t *l4 = new_table(), *l3 = new_table(), *l2 = new_table(),
+             *l1 = new_table();
+    uint8_t *stack = page_alloc();
+
+    l4[0] = (table_mfn(l3) << PAGE_SHIFT) | PTE_TABLE;
+    l3[0] = (table_mfn(l2) << PAGE_SHIFT) | PTE_TABLE;
+    l2[(USER_CODE_VA >> 21) & 511] = (table_mfn(l1) << PAGE_SHIFT) | PTE_TABLE;
+    l1[(USER_CODE_VA >> 12) & 511] =
+        (virt_to_mfn(user_code) << PAGE_SHIFT) | PTE_P | PTE_US | PTE_A;
+    l1[(USER_STACK_VA >> 12) & 511] = (virt_to_mfn(stack) << PAGE_SHIFT) |
+                                      PTE_P | PTE_RW | PTE_US | PTE_A |
+                                      PTE_D | PTE_NX;
+    uint64_t *tables[] = { l1, l2, l3, l4 };
+    for (unsigned int i = 0; i < ARRAY_SIZE(tables); i++)
+        test_eq(page_set_writable(tables[i], false), 0,
+                "map user page table %u read-only", i);
+    test_eq(mmuext1(MMUEXT_PIN_L4_TABLE, table_mfn(l4), 0), 0,
+            "pin the user L4");
+    *l4_mfn_out = table_mfn(l4);
+}
+
+void test_main(void)
+{
+    uint64_t l4_mfn, ret;
+
+    trap_add_soft_vector(0x80, 3);
+    trap_set_handler(0x80, on_int80);
+    trap_set_handler(TRAP_SYSCALL, on_syscall);
+    trap_set_handler(14, on_page_fault);
+    test_eq(traps_install(), 0, "install traps with int $0x80");
+
+    build_user_space(&l4_mfn);
+    test_eq(mmuext1(MMUEXT_NEW_USER_BASEPTR, l4_mfn, 0), 0,
+            "MMUEXT_NEW_USER_BASEPTR");
+    test_eq(hypercall_stack_switch(FLAT_KERNEL_SS,
+                                   (uint64_t)(trap_stack + sizeof(trap_stack))),
+            0, "stack_switch to the kernel trap stack");
+
+    ret = enter_user(USER_CODE_VA, USER_STACK_VA + PAGE_SIZE);
+    printk("back in the kernel: syscalls %u, user #PF %u, user int %u\n",
+           seen.syscalls, seen.user_pf, seen.user_int);
+
+    test_eq(ret, SYS_RESULT, "user saw the syscall result and passed it back");
+    test_eq(seen.syscalls, 2, "syscalls bounced to the callback");
+    test_eq(seen.first_rdi, 0x1234, "syscall argument register");
+    test_eq(seen.first_cs & 0xffff, FLAT_USER_CS, "syscall frame CS");
+    test_ok(seen.first_rcx >= USER_CODE_VA &&
+            seen.first_rcx < USER_CODE_VA + 32,
+            "syscall frame rip %#lx is in the user code",
+            (unsigned long)seen.first_rcx);
+    test_eq(seen.user_pf, 1, "user-mode #PF bounced");
+    test_eq(seen.pf_err, 4, "user #PF error code (user, read, not present)");
+    test_eq(seen.pf_cr2, 0xffffffff80000000ul, "user #PF cr2");
+    test_eq(seen.pf_cs & 3, 3, "user #PF frame CS RPL");
+    test_eq(seen.user_int, 1, "int $0x80 from user delivered");
+    test_eq(seen.int_cs & 0xffff, FLAT_USER_CS, "int $0x80 frame CS");
+    test_ok(events_masked(), "events masked again in the kernel");
+}
