@@ -37,7 +37,7 @@ static void push_free_block(struct buddy *b, mfn_t mfn, unsigned int order)
 
     pg->flags = (pg->flags & ~PGF_BLOCK_HEAD_MASK) | PGF_FREE;
     pg->order = order;
-    pg->owner = DOMID_NONE;
+    pg->owner = OWNER_NONE;
     list_add(&pg->list, &b->free_list[order]);
 }
 

@@ -6,7 +6,7 @@
  * its lock.
  * Invariants: a frame is in the heap iff it is usable RAM (multiboot2 type
  * 1) outside every reserved range; reserved frames carry PGF_RESERVED and
- * owner DOMID_HV.
+ * owner OWNER_HV.
  * Locking: heap_lock (irq-safe, a leaf lock) around every buddy call. */
 #include "asm/page.h"
 #include "hv/bootinfo.h"
@@ -164,7 +164,7 @@ void mm_init(void)
     frame_table = __va(pool_start);
     memset(frame_table, 0, ft_bytes);
     for (uint64_t m = 0; m < max_mfn; m++)
-        frame_table[m].owner = DOMID_HV;
+        frame_table[m].owner = OWNER_HV;
 
     /* Give back the unused tail of the pool, then build the heap. */
     reserved[nr_reserved - 1].end = ALIGN_UP(pool_next, PAGE_SIZE);
