@@ -1,0 +1,24 @@
+# api/build.mk - libpvdclient and the API tests.
+PVDC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+PVDC_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null)
+
+$(BUILD)/api/pvdclient.o: api/pvdclient.c api/pvdclient.h api/pvd_api.h
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVDC_CFLAGS) -c $< -o $@
+
+$(BUILD)/lib/libpvdclient.a: $(BUILD)/api/pvdclient.o
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+ALL_TARGETS  += $(BUILD)/lib/libpvdclient.a
+TESTS        += tests/api/test_api.py
+
+# `make bench`: the JSON-RPC benchmark (not part of `make test`).
+$(BUILD)/bench/rpc_bench: bench/rpc_bench.c $(BUILD)/lib/libpvdclient.a
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVDC_CFLAGS) -pthread -o $@ $^ $(PVDC_LIBS)
+
+.PHONY: bench rpc-bench
+bench: rpc-bench
+rpc-bench: $(BUILD)/bench/rpc_bench $(BUILD)/bin/pvd
+	$(BUILD)/bench/rpc_bench $(BUILD)/bin/pvd

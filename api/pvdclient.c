@@ -1,0 +1,294 @@
+/*
+ * pvdclient.c - libpvdclient: one connection to pvd, blocking calls.
+ *
+ * Owns the socket, a read buffer holding at most one partial frame, and a
+ * FIFO of notifications received while a call waited for its response.
+ * Each call sends one request with a fresh integer id and reads frames until
+ * the response with that id arrives; frames without an id member are
+ * notifications. A connection is used by one thread at a time.
+ */
+#include "pvdclient.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PVDC_MAX_FRAME (64u << 20)
+
+struct note {
+	json_object *msg;
+	struct note *next;
+};
+
+struct pvdc {
+	int fd;
+	long long next_id;
+	int timeout_ms;
+	char *buf;
+	size_t len, cap;
+	struct note *head, *tail;
+};
+
+static void seterr(struct pvdc_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(struct pvdc_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	err->data = NULL;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+}
+
+void pvdc_error_clear(struct pvdc_error *err)
+{
+	json_object_put(err->data);
+	memset(err, 0, sizeof(*err));
+}
+
+const char *pvdc_default_socket(void)
+{
+	const char *env = getenv("PVD_SOCKET");
+
+	return env && *env ? env : PVD_DEFAULT_SOCKET;
+}
+
+struct pvdc *pvdc_connect(const char *path, struct pvdc_error *err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct pvdc *c;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		seterr(err, PVDC_TRANSPORT, "socket path %s is too long", path);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		seterr(err, PVDC_TRANSPORT, "out of memory");
+		return NULL;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		seterr(err, PVDC_TRANSPORT, "cannot connect to %s: %s (is pvd running? see --socket / PVD_SOCKET)",
+		       path, strerror(errno));
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c);
+		return NULL;
+	}
+	c->next_id = 1;
+	c->timeout_ms = 30000;
+	return c;
+}
+
+void pvdc_close(struct pvdc *c)
+{
+	if (!c)
+		return;
+	while (c->head) {
+		struct note *n = c->head;
+		c->head = n->next;
+		json_object_put(n->msg);
+		free(n);
+	}
+	close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+void pvdc_set_timeout(struct pvdc *c, int timeout_ms)
+{
+	c->timeout_ms = timeout_ms;
+}
+
+static int send_all(struct pvdc *c, const char *data, size_t len, struct pvdc_error *err)
+{
+	while (len) {
+		ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			seterr(err, PVDC_TRANSPORT, "sending to pvd: %s", strerror(errno));
+			return -1;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Next frame as JSON. 0 ok, 1 timeout, -1 error. */
+static int read_frame(struct pvdc *c, int timeout_ms, json_object **out, struct pvdc_error *err)
+{
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+		if (nl) {
+			size_t n = (size_t)(nl - c->buf);
+			*nl = '\0';
+			*out = json_tokener_parse(c->buf);
+			memmove(c->buf, nl + 1, c->len - n - 1);
+			c->len -= n + 1;
+			if (!*out) {
+				seterr(err, PVDC_TRANSPORT, "pvd sent a frame that is not JSON");
+				return -1;
+			}
+			return 0;
+		}
+		if (c->cap - c->len < 65536) {
+			size_t ncap = c->cap ? c->cap * 2 : 65536;
+			char *nb;
+			if (ncap > PVDC_MAX_FRAME) {
+				seterr(err, PVDC_TRANSPORT, "pvd sent a frame larger than %u bytes", PVDC_MAX_FRAME);
+				return -1;
+			}
+			nb = realloc(c->buf, ncap);
+			if (!nb) {
+				seterr(err, PVDC_TRANSPORT, "out of memory");
+				return -1;
+			}
+			c->buf = nb;
+			c->cap = ncap;
+		}
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		int wait = deadline < 0 ? -1 : (int)(deadline - now_ms());
+		if (deadline >= 0 && wait <= 0)
+			return 1;
+		int pr = poll(&p, 1, wait);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0) {
+			seterr(err, PVDC_TRANSPORT, "waiting for pvd: %s", strerror(errno));
+			return -1;
+		}
+		if (pr == 0)
+			return 1;
+		ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			seterr(err, PVDC_TRANSPORT, "pvd closed the connection%s%s", r < 0 ? ": " : "",
+			       r < 0 ? strerror(errno) : "");
+			return -1;
+		}
+		c->len += (size_t)r;
+	}
+}
+
+static void queue_note(struct pvdc *c, json_object *msg)
+{
+	struct note *n = malloc(sizeof(*n));
+
+	if (!n) {
+		json_object_put(msg);
+		return;
+	}
+	n->msg = msg;
+	n->next = NULL;
+	if (c->tail)
+		c->tail->next = n;
+	else
+		c->head = n;
+	c->tail = n;
+}
+
+int pvdc_call(struct pvdc *c, const char *method, json_object *params, json_object **result,
+	      struct pvdc_error *err)
+{
+	json_object *req = json_object_new_object(), *resp, *id, *e, *v;
+	long long my_id = c->next_id++;
+	const char *text;
+	int rc;
+
+	*result = NULL;
+	memset(err, 0, sizeof(*err));
+	json_object_object_add(req, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(req, "id", json_object_new_int64(my_id));
+	json_object_object_add(req, "method", json_object_new_string(method));
+	if (params)
+		json_object_object_add(req, "params", params);
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	rc = send_all(c, text, strlen(text), err);
+	if (rc == 0)
+		rc = send_all(c, "\n", 1, err);
+	json_object_put(req);
+	if (rc != 0)
+		return -1;
+	for (;;) {
+		rc = read_frame(c, c->timeout_ms, &resp, err);
+		if (rc == 1) {
+			seterr(err, PVDC_TRANSPORT, "no answer from pvd to %s within %d ms", method, c->timeout_ms);
+			return -1;
+		}
+		if (rc < 0)
+			return -1;
+		if (!json_object_object_get_ex(resp, "id", &id)) {
+			queue_note(c, resp);
+			continue;
+		}
+		if (!json_object_is_type(id, json_type_int) || json_object_get_int64(id) != my_id) {
+			json_object_put(resp);
+			continue;	/* a late answer to an abandoned call */
+		}
+		break;
+	}
+	if (json_object_object_get_ex(resp, "error", &e)) {
+		err->code = json_object_object_get_ex(e, "code", &v) ? json_object_get_int(v) : PVD_ERR_INTERNAL;
+		snprintf(err->message, sizeof(err->message), "%s",
+			 json_object_object_get_ex(e, "message", &v) ? json_object_get_string(v) : "error");
+		if (json_object_object_get_ex(e, "data", &v))
+			err->data = json_object_get(v);
+		json_object_put(resp);
+		return -1;
+	}
+	if (json_object_object_get_ex(resp, "result", &v))
+		*result = json_object_get(v);
+	json_object_put(resp);
+	return 0;
+}
+
+int pvdc_next_notification(struct pvdc *c, int timeout_ms, json_object **note, struct pvdc_error *err)
+{
+	json_object *msg;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	for (;;) {
+		if (c->head) {
+			struct note *n = c->head;
+			c->head = n->next;
+			if (!c->head)
+				c->tail = NULL;
+			*note = n->msg;
+			free(n);
+			return 0;
+		}
+		rc = read_frame(c, timeout_ms, &msg, err);
+		if (rc != 0)
+			return rc;
+		if (json_object_object_get_ex(msg, "id", NULL)) {
+			json_object_put(msg);
+			continue;
+		}
+		*note = msg;
+		return 0;
+	}
+}

@@ -1,0 +1,323 @@
+/*
+ * commands.c - pvctl's command handlers. Each checks its arguments, makes
+ * its calls through ctl_call (which prints the one-line error), and prints
+ * a table / lines for people or the raw result with --json. Returns the
+ * exit status.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pvctl.h"
+
+#define CONFIG_FILE_MAX (256 * 1024)
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+	char *buf;
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "pvctl: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
+		fprintf(stderr, "pvctl: %s: not a regular file of at most %d bytes\n", path, CONFIG_FILE_MAX);
+		fclose(f);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* {"config": <file text>[, "format": "xml"]} */
+static json_object *config_params(const char *path)
+{
+	char *text = read_file(path);
+	json_object *p;
+	size_t n = strlen(path);
+
+	if (!text)
+		return NULL;
+	p = json_object_new_object();
+	json_object_object_add(p, "config", json_object_new_string(text));
+	if (n > 4 && !strcmp(path + n - 4, ".xml"))
+		json_object_object_add(p, "format", json_object_new_string("xml"));
+	else if (n > 5 && !strcmp(path + n - 5, ".json"))
+		json_object_object_add(p, "format", json_object_new_string("json"));
+	free(text);
+	return p;
+}
+
+static json_object *dom_params(const char *dom)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "domain", json_object_new_string(dom));
+	return p;
+}
+
+int cmd_define(struct ctl *ctl)
+{
+	json_object *p = config_params(ctl->argv[0]), *r;
+
+	if (!p)
+		return EXIT_ERROR;
+	if (ctl->flags & F_REPLACE)
+		json_object_object_add(p, "replace", json_object_new_boolean(1));
+	if (ctl_call(ctl, "domain.define", p, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON)
+		print_json(r);
+	else
+		printf("Domain \"%s\" %s (uuid %s)\n", jstr(r, "name", "?"),
+		       ctl->flags & F_REPLACE ? "redefined" : "defined", jstr(r, "uuid", "?"));
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+int cmd_undefine(struct ctl *ctl)
+{
+	json_object *r;
+
+	if (ctl_call(ctl, "domain.undefine", dom_params(ctl->argv[0]), &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON)
+		print_json(r);
+	else
+		printf("Domain \"%s\" undefined (uuid %s)\n", jstr(r, "name", "?"), jstr(r, "uuid", "?"));
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+int cmd_list(struct ctl *ctl)
+{
+	static const char *const hdr[] = { "ID", "NAME", "STATE", "MEMORY", "VCPUS", "CPU(s)", "AUTOSTART", "UUID" };
+	json_object *p = json_object_new_object(), *r;
+	struct table *t;
+
+	json_object_object_add(p, "all", json_object_new_boolean(!!(ctl->flags & F_ALL)));
+	if (ctl_call(ctl, "domain.list", p, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON) {
+		print_json(r);
+		json_object_put(r);
+		return EXIT_OK;
+	}
+	t = table_new(8, hdr);
+	for (size_t i = 0; i < json_object_array_length(r); i++) {
+		json_object *d = json_object_array_get_idx(r, i);
+		char id[24] = "-", mem[32], vcpus[24], cpu[32] = "-";
+		long long domid = jint(d, "domid", -1), ns = jint(d, "cpu_time_ns", -1);
+		if (domid >= 0)
+			snprintf(id, sizeof(id), "%lld", domid);
+		if (ns >= 0)
+			snprintf(cpu, sizeof(cpu), "%.1f", (double)ns / 1e9);
+		snprintf(mem, sizeof(mem), "%lld MiB", jint(d, "memory_mib", 0));
+		snprintf(vcpus, sizeof(vcpus), "%lld", jint(d, "vcpus", 0));
+		const char *row[] = { id, jstr(d, "name", "?"), jstr(d, "state", "?"), mem, vcpus, cpu,
+				      jbool(d, "autostart") ? "yes" : "no", jstr(d, "uuid", "?") };
+		table_row(t, row);
+	}
+	table_print(t, stdout);
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+int cmd_info(struct ctl *ctl)
+{
+	json_object *r, *a, *cpu;
+
+	if (ctl_call(ctl, "domain.info", dom_params(ctl->argv[0]), &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON) {
+		print_json(r);
+		json_object_put(r);
+		return EXIT_OK;
+	}
+	printf("%-13s %s\n", "Name:", jstr(r, "name", "?"));
+	printf("%-13s %s\n", "UUID:", jstr(r, "uuid", "?"));
+	printf("%-13s %s\n", "Domid:", jstr(r, "domid", "-"));
+	printf("%-13s %s (desired: %s)\n", "State:", jstr(r, "state", "?"), jstr(r, "desired_state", "?"));
+	printf("%-13s %s\n", "Autostart:", jbool(r, "autostart") ? "yes" : "no");
+	printf("%-13s %lld MiB (max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0), jint(r, "maxmem_mib", 0));
+	printf("%-13s %lld\n", "vCPUs:", jint(r, "vcpus", 0));
+	if (json_object_object_get_ex(r, "cpu", &cpu))
+		printf("%-13s weight %lld, cap %lld%%\n", "Scheduler:", jint(cpu, "weight", 0), jint(cpu, "cap", 0));
+	printf("%-13s %s\n", "Kernel:", jstr(r, "kernel", "?"));
+	printf("%-13s %s\n", "Cmdline:", jstr(r, "cmdline", ""));
+	printf("%-13s poweroff %s, reboot %s, crash %s\n", "On events:", jstr(r, "on_poweroff", "?"),
+	       jstr(r, "on_reboot", "?"), jstr(r, "on_crash", "?"));
+	if (json_object_object_get_ex(r, "disks", &a))
+		for (size_t i = 0; i < json_object_array_length(a); i++) {
+			json_object *d = json_object_array_get_idx(a, i);
+			printf("%-13s %s: %lld MiB%s, %s\n", i ? "" : "Disks:", jstr(d, "name", "?"),
+			       jint(d, "size_mib", 0), jbool(d, "readonly") ? " read-only" : "",
+			       jstr(d, "path", "(pool)"));
+		}
+	if (json_object_object_get_ex(r, "vifs", &a))
+		for (size_t i = 0; i < json_object_array_length(a); i++) {
+			json_object *v = json_object_array_get_idx(a, i);
+			printf("%-13s %zu: %s on %s, rate %lld B/s, weight %lld\n", i ? "" : "Interfaces:", i,
+			       jstr(v, "mac", "?"), jstr(v, "bridge", "?"), jint(v, "rate", 0), jint(v, "weight", 0));
+		}
+	printf("%-13s %s\n", "Created:", jstr(r, "created", "?"));
+	printf("%-13s %s\n", "Updated:", jstr(r, "updated", "?"));
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+int cmd_autostart(struct ctl *ctl)
+{
+	json_object *p, *r;
+	int on;
+
+	if (!strcmp(ctl->argv[1], "on"))
+		on = 1;
+	else if (!strcmp(ctl->argv[1], "off"))
+		on = 0;
+	else
+		return ctl_usage_error("autostart", "expected on or off, not \"%s\"", ctl->argv[1]);
+	p = dom_params(ctl->argv[0]);
+	json_object_object_add(p, "enabled", json_object_new_boolean(on));
+	if (ctl_call(ctl, "domain.autostart", p, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON)
+		print_json(r);
+	else
+		printf("Domain \"%s\": autostart %s%s\n", jstr(r, "name", "?"), on ? "on" : "off",
+		       jbool(r, "changed") ? "" : " (unchanged)");
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+static void print_event(struct ctl *ctl, json_object *e)
+{
+	json_object *d;
+	const char *name = "-";
+
+	if (ctl->flags & F_JSON) {
+		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		if (json_object_object_get_ex(e, "domain", &d) && d)
+			name = jstr(d, "name", "-");
+		printf("%s  #%-5lld %-18s %-16s by %s\n", jstr(e, "at", "?"), jint(e, "id", 0), jstr(e, "type", "?"),
+		       name, jstr(e, "caller", "?"));
+	}
+	fflush(stdout);
+}
+
+/* Print log entries with id in (after, upto]; upto < 0: no upper bound. */
+static int print_log(struct ctl *ctl, long long after, long long upto)
+{
+	for (;;) {
+		json_object *p = json_object_new_object(), *r;
+		size_t n;
+		json_object_object_add(p, "after", json_object_new_int64(after));
+		json_object_object_add(p, "limit", json_object_new_int(1000));
+		if (ctl_call(ctl, "events.list", p, &r) != 0)
+			return -1;
+		n = json_object_array_length(r);
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(r, i);
+			after = jint(e, "id", after);
+			if (upto < 0 || after <= upto)
+				print_event(ctl, e);
+		}
+		json_object_put(r);
+		if (n < 1000 || (upto >= 0 && after >= upto))
+			return 0;
+	}
+}
+
+int cmd_events(struct ctl *ctl)
+{
+	json_object *r, *note, *params, *e;
+	struct pvdc_error err;
+	long long last;
+
+	if (!(ctl->flags & F_FOLLOW))
+		return print_log(ctl, 0, -1) == 0 ? EXIT_OK : EXIT_ERROR;
+	/* subscribe first, then print the log up to that point: nothing is missed or doubled */
+	if (ctl_call(ctl, "events.subscribe", NULL, &r) != 0)
+		return EXIT_ERROR;
+	last = jint(r, "last_id", 0);
+	json_object_put(r);
+	if (print_log(ctl, 0, last) != 0)
+		return EXIT_ERROR;
+	for (;;) {
+		int rc = pvdc_next_notification(ctl->conn, -1, &note, &err);
+		if (rc < 0) {
+			fprintf(stderr, "pvctl: %s\n", err.message);
+			return EXIT_ERROR;
+		}
+		if (json_object_object_get_ex(note, "params", &params) &&
+		    json_object_object_get_ex(params, "event", &e) && jint(e, "id", 0) > last)
+			print_event(ctl, e);
+		json_object_put(note);
+	}
+}
+
+int cmd_version(struct ctl *ctl)
+{
+	json_object *r, *libs;
+
+	if (ctl_call(ctl, "daemon.version", NULL, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON) {
+		json_object_object_add(r, "pvctl", json_object_new_string(PVD_VERSION));
+		print_json(r);
+		json_object_put(r);
+		return EXIT_OK;
+	}
+	printf("pvctl %s\npvd %s (API %s, store schema %lld)\n", PVD_VERSION, jstr(r, "pvd", "?"),
+	       jstr(r, "api", "?"), jint(r, "store_schema", 0));
+	if (json_object_object_get_ex(r, "libraries", &libs)) {
+		json_object_object_foreach(libs, k, v)
+			printf("  %s %s\n", k, json_object_get_string(v));
+	}
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+int cmd_check(struct ctl *ctl)
+{
+	json_object *p = config_params(ctl->argv[0]), *r;
+	struct pvdc_error err;
+
+	if (!p || !ctl_conn(ctl)) {
+		json_object_put(p);
+		return EXIT_ERROR;
+	}
+	if (pvdc_call(ctl->conn, "config.validate", p, &r, &err) != 0) {
+		json_object *errs;
+		if (err.code == PVD_ERR_INVALID_PARAMS && err.data && json_object_object_get_ex(err.data, "errors", &errs)) {
+			for (size_t i = 0; i < json_object_array_length(errs); i++) {
+				json_object *e = json_object_array_get_idx(errs, i);
+				fprintf(stderr, "pvctl: %s: %s: %s\n", ctl->argv[0], jstr(e, "path", "/"),
+					jstr(e, "message", "?"));
+			}
+		} else {
+			fprintf(stderr, "pvctl: %s\n", err.message);
+		}
+		pvdc_error_clear(&err);
+		return EXIT_ERROR;
+	}
+	if (ctl->flags & F_JSON)
+		print_json(r);
+	else
+		printf("%s: valid config for domain \"%s\"\n", ctl->argv[0], jstr(r, "name", "?"));
+	json_object_put(r);
+	return EXIT_OK;
+}

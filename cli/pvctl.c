@@ -1,0 +1,175 @@
+/*
+ * pvctl.c - pvctl: the command-line client of pvd.
+ *
+ * One table of commands {name, handler, flags, arguments, help}; parsing,
+ * usage errors and the help text all come from it. Global options come
+ * before the command (--socket PATH, --help); a command's own flags may
+ * appear anywhere after it. Exit status: 0 done, 1 error (one line on
+ * stderr naming the cause), 2 usage.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvctl.h"
+
+const struct command commands[] = {
+	{ "define", cmd_define, F_REPLACE | F_JSON, 1, 1, "FILE [--replace] [--json]",
+	  "define a domain from a JSON or XML config (--replace updates a defined one)" },
+	{ "undefine", cmd_undefine, F_JSON, 1, 1, "DOM [--json]", "remove a shut-off domain's definition" },
+	{ "list", cmd_list, F_ALL | F_JSON, 0, 0, "[--all] [--json]", "list running domains (--all: every defined one)" },
+	{ "info", cmd_info, F_JSON, 1, 1, "DOM [--json]", "show a domain, its devices and MACs" },
+	{ "autostart", cmd_autostart, F_JSON, 2, 2, "DOM on|off [--json]", "start the domain when pvd starts, or not" },
+	{ "events", cmd_events, F_FOLLOW | F_JSON, 0, 0, "[--follow] [--json]",
+	  "show the event log (--follow: then wait for new events)" },
+	{ "version", cmd_version, F_JSON, 0, 0, "[--json]", "versions of pvctl, pvd and its libraries" },
+	{ "check", cmd_check, F_JSON, 1, 1, "FILE [--json]", "validate a domain config with pvd, without defining it" },
+	{ "help", cmd_help, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct {
+	const char *name;
+	unsigned flag;
+} flag_names[] = {
+	{ "--json", F_JSON }, { "--all", F_ALL }, { "--follow", F_FOLLOW }, { "--replace", F_REPLACE },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pvctl [--socket PATH] COMMAND [ARGS]\n\n"
+		   "DOM is a domain name, UUID or domid. The socket is --socket, else $PVD_SOCKET,\n"
+		   "else %s.\n\ncommands:\n", PVD_DEFAULT_SOCKET);
+	for (const struct command *c = commands; c->name; c++) {
+		char left[48];
+		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
+		fprintf(f, "  %-32s %s\n", left, c->help);
+	}
+	fprintf(f, "\nexit status: 0 done, 1 error, 2 usage error\n");
+}
+
+int ctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+	const struct command *c = cmd ? find_command(cmd) : NULL;
+	va_list ap;
+
+	fprintf(stderr, "pvctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (c)
+		fprintf(stderr, "\nusage: pvctl %s %s\n", c->name, c->args);
+	else
+		fprintf(stderr, "\n(pvctl help lists the commands)\n");
+	return EXIT_USAGE;
+}
+
+int cmd_help(struct ctl *ctl)
+{
+	const struct command *c;
+
+	if (ctl->argc == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	c = find_command(ctl->argv[0]);
+	if (!c)
+		return ctl_usage_error("help", "no command \"%s\"", ctl->argv[0]);
+	printf("usage: pvctl %s %s\n  %s\n", c->name, c->args, c->help);
+	return EXIT_OK;
+}
+
+struct pvdc *ctl_conn(struct ctl *ctl)
+{
+	struct pvdc_error err;
+
+	if (!ctl->conn) {
+		ctl->conn = pvdc_connect(ctl->socket, &err);
+		if (!ctl->conn)
+			fprintf(stderr, "pvctl: %s\n", err.message);
+	}
+	return ctl->conn;
+}
+
+int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_object **result)
+{
+	struct pvdc_error err;
+
+	if (!ctl_conn(ctl)) {
+		json_object_put(params);
+		return -1;
+	}
+	if (pvdc_call(ctl->conn, method, params, result, &err) == 0)
+		return 0;
+	fprintf(stderr, "pvctl: %s\n", err.message);
+	pvdc_error_clear(&err);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl ctl = { .socket = pvdc_default_socket() };
+	const struct command *cmd;
+	char **pos;
+	int i = 1, rc;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+			ctl.socket = argv[++i];
+		} else if (!strncmp(argv[i], "--socket=", 9)) {
+			ctl.socket = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--list-commands")) {	/* for shell completion */
+			for (const struct command *c = commands; c->name; c++)
+				printf("%s\n", c->name);
+			return EXIT_OK;
+		} else {
+			return ctl_usage_error(NULL, "unknown option %s", argv[i]);
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[i]);
+	if (!cmd)
+		return ctl_usage_error(NULL, "unknown command \"%s\"", argv[i]);
+	pos = calloc((size_t)argc, sizeof(*pos));
+	if (!pos)
+		return EXIT_ERROR;
+	ctl.argv = pos;
+	for (i++; i < argc; i++) {
+		unsigned f = 0;
+		if (argv[i][0] == '-' && argv[i][1]) {
+			for (size_t k = 0; k < sizeof(flag_names) / sizeof(flag_names[0]); k++)
+				if (!strcmp(argv[i], flag_names[k].name))
+					f = flag_names[k].flag;
+			if (!(f & cmd->flags)) {
+				free(pos);
+				return ctl_usage_error(cmd->name, "%s does not take %s", cmd->name, argv[i]);
+			}
+			ctl.flags |= f;
+			continue;
+		}
+		pos[ctl.argc++] = argv[i];
+	}
+	if (ctl.argc < cmd->min_args || ctl.argc > cmd->max_args) {
+		free(pos);
+		return ctl_usage_error(cmd->name, "%s takes %s", cmd->name,
+				       ctl.argc < cmd->min_args ? "more arguments" : "fewer arguments");
+	}
+	rc = cmd->handler(&ctl);
+	pvdc_close(ctl.conn);
+	free(pos);
+	return rc;
+}

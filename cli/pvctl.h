@@ -1,0 +1,68 @@
+/*
+ * pvctl.h - shared between pvctl's command table (pvctl.c), its commands
+ * (commands.c) and its output helpers (output.c).
+ */
+#ifndef PVCTL_H
+#define PVCTL_H
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "../api/pvdclient.h"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+/* Per-command flags a command may accept (struct command.flags). */
+enum {
+	F_JSON = 1 << 0,	/* --json */
+	F_ALL = 1 << 1,		/* --all */
+	F_FOLLOW = 1 << 2,	/* --follow */
+	F_REPLACE = 1 << 3,	/* --replace */
+};
+
+struct ctl {
+	const char *socket;
+	unsigned flags;		/* flags given */
+	int argc;		/* positional arguments after the command */
+	char **argv;
+	struct pvdc *conn;	/* opened on first use */
+};
+
+struct command {
+	const char *name;
+	int (*handler)(struct ctl *ctl);
+	unsigned flags;		/* flags accepted */
+	int min_args, max_args;
+	const char *args;	/* usage of the positionals */
+	const char *help;
+};
+
+extern const struct command commands[];
+
+/* Connect on first use; prints the error and returns NULL on failure. */
+struct pvdc *ctl_conn(struct ctl *ctl);
+/* Make a call; on failure print one line "pvctl: <cause>" and return -1. */
+int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_object **result);
+int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* output.c */
+struct table;
+struct table *table_new(int ncols, const char *const *headers);
+void table_row(struct table *t, const char *const *cells);
+void table_print(struct table *t, FILE *f);
+void print_json(json_object *o);
+const char *jstr(json_object *o, const char *key, const char *dflt);
+long long jint(json_object *o, const char *key, long long dflt);
+int jbool(json_object *o, const char *key);
+
+int cmd_define(struct ctl *ctl);
+int cmd_undefine(struct ctl *ctl);
+int cmd_list(struct ctl *ctl);
+int cmd_info(struct ctl *ctl);
+int cmd_autostart(struct ctl *ctl);
+int cmd_events(struct ctl *ctl);
+int cmd_version(struct ctl *ctl);
+int cmd_check(struct ctl *ctl);
+int cmd_help(struct ctl *ctl);
+
+#endif

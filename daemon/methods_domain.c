@@ -1,0 +1,573 @@
+/*
+ * methods_domain.c - the domain.* methods and config.validate.
+ *
+ * Each handler: resolve and check everything (config, name, quota, MACs,
+ * state), then make one store change (one transaction with its event-log
+ * entry), then log it with the caller's identity and publish the event.
+ * Nothing is changed when any check fails.
+ *
+ * A domain reference (DOM) is a UUID, a name, or a domid. Without the
+ * machine link no domain runs, so every domain's state is "shut-off", it
+ * has no domid, and a domid never matches.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../api/pvd_api.h"
+#include "config.h"
+#include "ids.h"
+#include "log.h"
+#include "methods.h"
+#include "pvd.h"
+#include "store.h"
+
+#define MAC_ATTEMPTS 64
+
+/* ---- config params (define and validate) ---- */
+
+static json_object *report_data(const struct schema_report *rep)
+{
+	json_object *d = json_object_new_object(), *errs = json_object_new_array();
+
+	for (int i = 0; i < rep->count && i < SCHEMA_MAX_ISSUES; i++) {
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "path", json_object_new_string(rep->issue[i].path));
+		json_object_object_add(e, "message", json_object_new_string(rep->issue[i].message));
+		json_object_array_add(errs, e);
+	}
+	json_object_object_add(d, "errors", errs);
+	return d;
+}
+
+/* Validate params.config; *text gets the config as submitted (malloc'd). */
+static json_object *config_from_params(struct rpc_req *req, json_object *params, enum config_format *fmt,
+				       char **text)
+{
+	json_object *cfg = NULL, *f, *norm;
+	struct schema_report rep;
+	const char *t;
+	size_t len;
+
+	json_object_object_get_ex(params, "config", &cfg);
+	if (json_object_is_type(cfg, json_type_object)) {
+		t = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		*fmt = CONFIG_JSON;
+	} else {
+		t = json_object_get_string(cfg);
+		*fmt = config_detect_format(t, strlen(t));
+	}
+	len = strlen(t);
+	if (json_object_object_get_ex(params, "format", &f)) {
+		config_format_parse(json_object_get_string(f), fmt);
+		if (*fmt == CONFIG_XML && json_object_is_type(cfg, json_type_object)) {
+			rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL,
+				 "Invalid params: format is xml but config is a JSON object");
+			return NULL;
+		}
+	}
+	if (json_object_is_type(cfg, json_type_object))
+		norm = config_check_object(req->pvd->checker, cfg, &rep);
+	else
+		norm = config_check_text(req->pvd->checker, t, len, *fmt, &rep);
+	if (!norm) {
+		rpc_fail(req, PVD_ERR_INVALID_PARAMS, report_data(&rep), "Invalid params: %s config: %s: %s%s",
+			 config_format_name(*fmt), rep.issue[0].path, rep.issue[0].message,
+			 rep.count > 1 ? " (and more, see data.errors)" : "");
+		return NULL;
+	}
+	*text = strdup(t);
+	if (!*text) {
+		json_object_put(norm);
+		rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
+		return NULL;
+	}
+	return norm;
+}
+
+int method_config_validate(struct rpc_req *req, json_object *params, json_object **result)
+{
+	enum config_format fmt;
+	char *text = NULL;
+	json_object *norm = config_from_params(req, params, &fmt, &text);
+
+	if (!norm)
+		return -1;
+	free(text);
+	*result = norm;
+	return 0;
+}
+
+/* ---- domain references and views ---- */
+
+static int is_domid(json_object *ref)
+{
+	const char *s;
+
+	if (json_object_is_type(ref, json_type_int))
+		return 1;
+	s = json_object_get_string(ref);
+	return s[0] && strspn(s, "0123456789") == strlen(s);
+}
+
+static int resolve(struct rpc_req *req, json_object *params, struct store_domain *d)
+{
+	json_object *ref = NULL, *data;
+	const char *r;
+	int rc;
+
+	json_object_object_get_ex(params, "domain", &ref);
+	r = json_object_get_string(ref);
+	data = json_object_new_object();
+	json_object_object_add(data, "domain", json_object_get(ref));
+	if (is_domid(ref))
+		return rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, data,
+				"No such domain: no running domain has domid %s (a defined domain gets a domid "
+				"when it starts)", r);
+	rc = store_domain_find(req->pvd->store, r, d);
+	if (rc == 0) {
+		json_object_put(data);
+		return 0;
+	}
+	if (rc == 1)
+		return rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, data, "No such domain: no domain has the name or UUID \"%s\"",
+				r);
+	json_object_put(data);
+	return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
+}
+
+/*
+ * The state the machine reports for d. Until the machine link lands no
+ * domain runs, so this is the one place that will ask the hypervisor.
+ */
+static const char *domain_state(const struct store_domain *d)
+{
+	(void)d;
+	return "shut-off";
+}
+
+static json_object *jstr_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+/* The fields domain.list shows; info adds to them. */
+static json_object *domain_summary(const struct store_domain *d, struct domain_config *cfg, json_object **norm)
+{
+	json_object *o = json_object_new_object();
+
+	*norm = json_tokener_parse(d->normalized);
+	if (!*norm || domain_config_read(*norm, cfg) != 0) {
+		json_object_put(*norm);
+		*norm = NULL;
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
+	json_object_object_add(o, "name", json_object_new_string(d->name));
+	json_object_object_add(o, "domid", NULL);
+	json_object_object_add(o, "state", json_object_new_string(domain_state(d)));
+	json_object_object_add(o, "desired_state", json_object_new_string(d->desired_state));
+	json_object_object_add(o, "autostart", json_object_new_boolean(d->autostart));
+	json_object_object_add(o, "memory_mib", json_object_new_int64(cfg->memory_mib));
+	json_object_object_add(o, "maxmem_mib", json_object_new_int64(cfg->maxmem_mib));
+	json_object_object_add(o, "vcpus", json_object_new_int(cfg->vcpus));
+	json_object_object_add(o, "cpu_time_ns", NULL);
+	return o;
+}
+
+static int add_disk(void *arg, const struct store_disk *d)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(d->name));
+	json_object_object_add(o, "size_mib", json_object_new_int64(d->size_mib));
+	json_object_object_add(o, "path", jstr_or_null(d->path));
+	json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
+	json_object_object_add(o, "quota_mib", json_object_new_int64(d->quota_mib));
+	json_object_object_add(o, "iops", json_object_new_int64(d->iops_limit));
+	json_object_object_add(o, "bps", json_object_new_int64(d->bps_limit));
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+static int add_iface(void *arg, const struct store_iface *f)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mac", json_object_new_string(f->mac));
+	json_object_object_add(o, "bridge", json_object_new_string(f->bridge));
+	json_object_object_add(o, "rate", json_object_new_int64(f->rate));
+	json_object_object_add(o, "burst", json_object_new_int64(f->burst));
+	json_object_object_add(o, "weight", json_object_new_int(f->weight));
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+static int domain_info(struct rpc_req *req, const struct store_domain *d, json_object **result)
+{
+	struct domain_config cfg;
+	json_object *norm, *o = domain_summary(d, &cfg, &norm), *cpu, *disks, *vifs;
+
+	if (!o)
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config of domain \"%s\" "
+				"does not parse", d->name);
+	json_object_object_add(o, "kernel", json_object_new_string(cfg.kernel));
+	if (cfg.ramdisk)
+		json_object_object_add(o, "ramdisk", json_object_new_string(cfg.ramdisk));
+	json_object_object_add(o, "cmdline", json_object_new_string(cfg.cmdline ? cfg.cmdline : ""));
+	cpu = json_object_new_object();
+	json_object_object_add(cpu, "weight", json_object_new_int(cfg.weight));
+	json_object_object_add(cpu, "cap", json_object_new_int(cfg.cap));
+	json_object_object_add(o, "cpu", cpu);
+	json_object_object_add(o, "on_poweroff", json_object_new_string(cfg.on_poweroff));
+	json_object_object_add(o, "on_reboot", json_object_new_string(cfg.on_reboot));
+	json_object_object_add(o, "on_crash", json_object_new_string(cfg.on_crash));
+	disks = json_object_new_array();
+	vifs = json_object_new_array();
+	json_object_object_add(o, "disks", disks);
+	json_object_object_add(o, "vifs", vifs);
+	json_object_object_add(o, "created", json_object_new_string(d->created));
+	json_object_object_add(o, "updated", json_object_new_string(d->updated));
+	json_object_put(norm);
+	if (store_disks(req->pvd->store, d->uuid, add_disk, disks) != 0 ||
+	    store_ifaces(req->pvd->store, d->uuid, add_iface, vifs) != 0) {
+		json_object_put(o);
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
+	}
+	*result = o;
+	return 0;
+}
+
+static int store_failed(struct rpc_req *req)
+{
+	json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "cause", json_object_new_string(store_error(req->pvd->store)));
+	return rpc_fail(req, PVD_ERR_INTERNAL, d, "Internal error: nothing was changed: %s",
+			store_error(req->pvd->store));
+}
+
+/* ---- domain.define ---- */
+
+struct old_macs {
+	char mac[CONFIG_MAX_VIFS][18];
+	int n;
+};
+
+static int collect_mac(void *arg, const struct store_iface *f)
+{
+	struct old_macs *m = arg;
+
+	if (f->idx >= 0 && f->idx < CONFIG_MAX_VIFS) {
+		snprintf(m->mac[f->idx], 18, "%s", f->mac);
+		if (f->idx + 1 > m->n)
+			m->n = f->idx + 1;
+	}
+	return 0;
+}
+
+static int mac_taken(struct rpc_req *req, struct store_put *p, int upto, const char *mac, char owner[64])
+{
+	for (int j = 0; j < upto; j++)
+		if (!strcmp(p->macs[j], mac)) {
+			snprintf(owner, 64, "%s", p->domain->name);
+			return 1;
+		}
+	return store_mac_owner(req->pvd->store, mac, p->domain->uuid, owner);
+}
+
+/* Final MAC of every vif: configured, else kept from before, else derived. */
+static int assign_macs(struct rpc_req *req, struct store_put *p, const struct old_macs *old)
+{
+	const struct domain_config *c = p->config;
+	char owner[64];
+
+	for (int i = 0; i < c->nvifs; i++) {
+		int rc;
+		if (c->vifs[i].mac) {
+			ids_mac_normalize(c->vifs[i].mac, p->macs[i]);
+			rc = mac_taken(req, p, i, p->macs[i], owner);
+			if (rc == 1) {
+				json_object *d = json_object_new_object(), *errs = json_object_new_array(), *e;
+				char path[40];
+				snprintf(path, sizeof(path), "/vifs/%d/mac", i);
+				e = json_object_new_object();
+				json_object_object_add(e, "path", json_object_new_string(path));
+				json_object_object_add(e, "message", json_object_new_string("MAC already in use"));
+				json_object_array_add(errs, e);
+				json_object_object_add(d, "errors", errs);
+				json_object_object_add(d, "owner", json_object_new_string(owner));
+				return rpc_fail(req, PVD_ERR_INVALID_PARAMS, d,
+						"Invalid params: config: %s: MAC %s is already used by domain \"%s\"",
+						path, p->macs[i], owner);
+			}
+			if (rc < 0)
+				return store_failed(req);
+			continue;
+		}
+		if (i < old->n && old->mac[i][0] && mac_taken(req, p, i, old->mac[i], owner) == 0) {
+			snprintf(p->macs[i], 18, "%s", old->mac[i]);
+			continue;
+		}
+		for (int attempt = 0;; attempt++) {
+			if (attempt == MAC_ATTEMPTS)
+				return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: no free MAC for vif %d "
+						"after %d attempts", i, MAC_ATTEMPTS);
+			ids_vif_mac(p->domain->uuid, i, attempt, p->macs[i]);
+			rc = mac_taken(req, p, i, p->macs[i], owner);
+			if (rc < 0)
+				return store_failed(req);
+			if (rc == 0)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int check_define_target(struct rpc_req *req, const char *name, int replace, struct store_domain *old,
+			       int *exists)
+{
+	int rc = store_domain_find(req->pvd->store, name, old), count;
+	json_object *d;
+
+	if (rc < 0)
+		return store_failed(req);
+	*exists = rc == 0;
+	if (*exists && !replace) {
+		d = json_object_new_object();
+		json_object_object_add(d, "name", json_object_new_string(old->name));
+		json_object_object_add(d, "uuid", json_object_new_string(old->uuid));
+		return rpc_fail(req, PVD_ERR_ALREADY_EXISTS, d, "Domain already exists: \"%s\" is defined with UUID %s "
+				"(use replace to update its config)", old->name, old->uuid);
+	}
+	if (!*exists && replace) {
+		d = json_object_new_object();
+		json_object_object_add(d, "domain", json_object_new_string(name));
+		return rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, d, "No such domain: cannot replace \"%s\": it is not "
+				"defined", name);
+	}
+	if (*exists && strcmp(old->desired_state, "shut-off")) {
+		d = json_object_new_object();
+		json_object_object_add(d, "domain", json_object_new_string(old->name));
+		json_object_object_add(d, "state", json_object_new_string(old->desired_state));
+		return rpc_fail(req, PVD_ERR_INVALID_STATE, d, "Invalid state: domain \"%s\" is %s; its config can "
+				"be replaced only while it is shut off", old->name, old->desired_state);
+	}
+	if (*exists)
+		return 0;
+	if (store_domain_count(req->pvd->store, &count) != 0)
+		return store_failed(req);
+	if (count >= req->pvd->opt.max_domains) {
+		d = json_object_new_object();
+		json_object_object_add(d, "quota", json_object_new_string("domains"));
+		json_object_object_add(d, "limit", json_object_new_int64(req->pvd->opt.max_domains));
+		json_object_object_add(d, "current", json_object_new_int(count));
+		return rpc_fail(req, PVD_ERR_QUOTA_EXCEEDED, d, "Quota exceeded: cannot define \"%s\": %d domains are "
+				"defined and the limit (--max-domains) is %ld", name, count, req->pvd->opt.max_domains);
+	}
+	return 0;
+}
+
+int method_domain_define(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain old = { 0 }, dom = { 0 };
+	struct domain_config cfg;
+	struct store_put put = { .domain = &dom, .config = &cfg };
+	struct old_macs macs = { .n = 0 };
+	struct store_event ev;
+	enum config_format fmt;
+	json_object *norm, *v;
+	char *text = NULL, detail[160];
+	int replace = 0, exists = 0, rc = -1;
+
+	if (json_object_object_get_ex(params, "replace", &v))
+		replace = json_object_get_boolean(v);
+	norm = config_from_params(req, params, &fmt, &text);
+	if (!norm)
+		return -1;
+	if (domain_config_read(norm, &cfg) != 0) {
+		rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: validated config lacks a required field");
+		goto out;
+	}
+	if (check_define_target(req, cfg.name, replace, &old, &exists) != 0)
+		goto out;
+	store_now(dom.updated);
+	if (exists) {
+		memcpy(dom.uuid, old.uuid, sizeof(dom.uuid));
+		memcpy(dom.created, old.created, sizeof(dom.created));
+		memcpy(dom.desired_state, old.desired_state, sizeof(dom.desired_state));
+		if (store_ifaces(req->pvd->store, old.uuid, collect_mac, &macs) != 0) {
+			store_failed(req);
+			goto out;
+		}
+	} else {
+		if (ids_new_uuid(dom.uuid) != 0) {
+			rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: no randomness for a UUID");
+			goto out;
+		}
+		memcpy(dom.created, dom.updated, sizeof(dom.created));
+		snprintf(dom.desired_state, sizeof(dom.desired_state), "shut-off");
+	}
+	snprintf(dom.name, sizeof(dom.name), "%s", cfg.name);
+	snprintf(dom.config_format, sizeof(dom.config_format), "%s", config_format_name(fmt));
+	dom.config = text;
+	dom.normalized = (char *)json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN);
+	dom.autostart = cfg.autostart;
+	put.replace = exists;
+	if (assign_macs(req, &put, &macs) != 0)
+		goto out;
+	snprintf(detail, sizeof(detail), "{\"format\":\"%s\",\"memory_mib\":%lld,\"vcpus\":%d}",
+		 dom.config_format, cfg.memory_mib, cfg.vcpus);
+	events_prepare(&ev, exists ? "domain.redefined" : "domain.defined", req->caller, &dom, detail);
+	if (store_domain_put(req->pvd->store, &put, &ev) != 0) {
+		store_failed(req);
+		goto out;
+	}
+	log_notice("domain \"%s\" (%s) %s by %s", dom.name, dom.uuid, exists ? "redefined" : "defined",
+		   req->caller);
+	events_publish(req->pvd, &ev);
+	dom.config = NULL;
+	dom.normalized = NULL;
+	if (store_domain_find(req->pvd->store, dom.uuid, &dom) != 0) {
+		store_failed(req);
+		goto out;
+	}
+	rc = domain_info(req, &dom, result);
+	store_domain_clear(&dom);
+out:
+	store_domain_clear(&old);
+	free(text);
+	json_object_put(norm);
+	return rc;
+}
+
+/* ---- the others ---- */
+
+int method_domain_undefine(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct store_event ev;
+	struct domain_config cfg;
+	json_object *norm;
+
+	if (resolve(req, params, &d) != 0)
+		return -1;
+	if (strcmp(d.desired_state, "shut-off")) {
+		json_object *data = json_object_new_object();
+		json_object_object_add(data, "domain", json_object_new_string(d.name));
+		json_object_object_add(data, "state", json_object_new_string(d.desired_state));
+		rpc_fail(req, PVD_ERR_INVALID_STATE, data, "Invalid state: domain \"%s\" is %s; undefine it after "
+			 "it is shut off", d.name, d.desired_state);
+		store_domain_clear(&d);
+		return -1;
+	}
+	events_prepare(&ev, "domain.undefined", req->caller, &d, NULL);
+	if (store_domain_delete(req->pvd->store, d.uuid, &ev) != 0) {
+		store_domain_clear(&d);
+		return store_failed(req);
+	}
+	log_notice("domain \"%s\" (%s) undefined by %s", d.name, d.uuid, req->caller);
+	events_publish(req->pvd, &ev);
+	*result = domain_summary(&d, &cfg, &norm);
+	json_object_put(norm);
+	store_domain_clear(&d);
+	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config does not parse");
+}
+
+struct list_ctx {
+	json_object *list;
+	int all;
+};
+
+static int add_summary(void *arg, const struct store_domain *d)
+{
+	struct list_ctx *lc = arg;
+	struct domain_config cfg;
+	json_object *norm, *o;
+
+	/* without all, only domains that are not shut off */
+	if (!lc->all && !strcmp(domain_state(d), "shut-off"))
+		return 0;
+	o = domain_summary(d, &cfg, &norm);
+	json_object_put(norm);
+	if (o)
+		json_object_array_add(lc->list, o);
+	return 0;
+}
+
+int method_domain_list(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct list_ctx lc = { .list = json_object_new_array() };
+	json_object *v;
+
+	if (json_object_object_get_ex(params, "all", &v))
+		lc.all = json_object_get_boolean(v);
+	if (store_domain_list(req->pvd->store, add_summary, &lc) != 0) {
+		json_object_put(lc.list);
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
+	}
+	*result = lc.list;
+	return 0;
+}
+
+int method_domain_info(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	int rc;
+
+	if (resolve(req, params, &d) != 0)
+		return -1;
+	rc = domain_info(req, &d, result);
+	store_domain_clear(&d);
+	return rc;
+}
+
+int method_domain_get_config(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	json_object *o;
+
+	if (resolve(req, params, &d) != 0)
+		return -1;
+	o = json_object_new_object();
+	json_object_object_add(o, "format", json_object_new_string(d.config_format));
+	json_object_object_add(o, "submitted", json_object_new_string(d.config));
+	json_object_object_add(o, "normalized", json_tokener_parse(d.normalized));
+	store_domain_clear(&d);
+	*result = o;
+	return 0;
+}
+
+int method_domain_autostart(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct store_event ev;
+	json_object *v;
+	char now[32];
+	int on = 0, changed;
+
+	if (json_object_object_get_ex(params, "enabled", &v))
+		on = json_object_get_boolean(v);
+	if (resolve(req, params, &d) != 0)
+		return -1;
+	changed = d.autostart != on;
+	if (changed) {
+		store_now(now);
+		events_prepare(&ev, "domain.autostart", req->caller, &d, on ? "{\"autostart\":true}" :
+			       "{\"autostart\":false}");
+		if (store_domain_set_autostart(req->pvd->store, d.uuid, on, now, &ev) != 0) {
+			store_domain_clear(&d);
+			return store_failed(req);
+		}
+		log_notice("domain \"%s\" (%s) autostart %s by %s", d.name, d.uuid, on ? "on" : "off", req->caller);
+		events_publish(req->pvd, &ev);
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "uuid", json_object_new_string(d.uuid));
+	json_object_object_add(*result, "name", json_object_new_string(d.name));
+	json_object_object_add(*result, "autostart", json_object_new_boolean(on));
+	json_object_object_add(*result, "changed", json_object_new_boolean(changed));
+	store_domain_clear(&d);
+	return 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * pvd.h - the daemon's one state struct. Everything pvd holds hangs off
+ * struct pvd; there are no other globals (log.c keeps only its two flags).
+ * Built and torn down in the order written in main.c.
+ */
+#ifndef PVD_PVD_H
+#define PVD_PVD_H
+
+#include <event2/event.h>
+
+#include "options.h"
+
+struct store;
+struct config_checker;
+struct rpc;
+struct server;
+struct tls_listener;
+
+struct pvd {
+	struct pvd_options opt;
+	int lock_fd;			/* flock on STATE/pvd.lock: one pvd per state dir */
+	struct config_checker *checker;
+	struct store *store;
+	struct rpc *rpc;
+	struct event_base *base;
+	struct server *server;		/* unix socket and its clients (also TLS clients) */
+	struct tls_listener *tls;
+	struct event *sig_term, *sig_int, *sig_hup;
+};
+
+#endif

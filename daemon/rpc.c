@@ -1,0 +1,401 @@
+/*
+ * rpc.c - JSON-RPC 2.0 for pvd: one frame in, one response frame out.
+ *
+ * Owns the OpenRPC document (embedded api/pvd.openrpc.json), the dispatch
+ * table's binding to it, and one params schema per method built from the
+ * document's "params" list. Every call goes through the same steps, in this
+ * order, and stops at the first failure with the matching error code:
+ *   parse (-32700) -> request shape (-32600) -> method lookup (-32601) ->
+ *   params against the documented schemas (-32602, path of the bad param)
+ *   -> handler (its documented errors).
+ * Batches are handled element by element; notifications (no "id") run but
+ * get no response. Invariant: rpc_new succeeds only when the dispatch table
+ * and the document name exactly the same methods, so the document cannot
+ * drift from what pvd serves.
+ */
+#include "rpc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../api/pvd_api.h"
+#include "embedded.h"
+#include "log.h"
+#include "schema.h"
+
+#define RPC_JSON_DEPTH 64
+#define RPC_MAX_BATCH  1000
+
+struct rpc_binding {
+	const struct rpc_method *method;
+	json_object *params_schema;	/* object schema built from the document */
+	json_object *param_names;	/* array of names, for by-position params */
+};
+
+struct rpc {
+	struct schema *doc;
+	struct rpc_binding *bindings;
+	size_t nbindings;
+};
+
+int rpc_fail(struct rpc_req *req, int code, json_object *data, const char *fmt, ...)
+{
+	va_list ap;
+
+	req->err_code = code;
+	va_start(ap, fmt);
+	vsnprintf(req->err_msg, sizeof(req->err_msg), fmt, ap);
+	va_end(ap);
+	json_object_put(req->err_data);
+	req->err_data = data;
+	return -1;
+}
+
+json_object *rpc_document(struct rpc *r)
+{
+	return schema_document(r->doc);
+}
+
+/* ---- binding the table to the document ---- */
+
+static json_object *params_schema_of(json_object *method, json_object **names)
+{
+	json_object *params, *schema, *props, *required;
+
+	schema = json_object_new_object();
+	props = json_object_new_object();
+	required = json_object_new_array();
+	*names = json_object_new_array();
+	json_object_object_add(schema, "type", json_object_new_string("object"));
+	json_object_object_add(schema, "additionalProperties", json_object_new_boolean(0));
+	if (json_object_object_get_ex(method, "params", &params)) {
+		for (size_t i = 0; i < json_object_array_length(params); i++) {
+			json_object *p = json_object_array_get_idx(params, i), *name, *ps, *req;
+			if (!json_object_object_get_ex(p, "name", &name) ||
+			    !json_object_object_get_ex(p, "schema", &ps))
+				continue;
+			json_object_object_add(props, json_object_get_string(name), json_object_get(ps));
+			json_object_array_add(*names, json_object_get(name));
+			if (json_object_object_get_ex(p, "required", &req) && json_object_get_boolean(req))
+				json_object_array_add(required, json_object_get(name));
+		}
+	}
+	json_object_object_add(schema, "properties", props);
+	json_object_object_add(schema, "required", required);
+	return schema;
+}
+
+struct rpc *rpc_new(char *err, size_t errlen)
+{
+	struct rpc *r = calloc(1, sizeof(*r));
+	json_object *methods;
+	size_t ntable = 0, ndoc;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->doc = schema_load((const char *)embedded_openrpc.data, embedded_openrpc.len, err, errlen);
+	if (!r->doc)
+		goto fail;
+	if (!json_object_object_get_ex(schema_document(r->doc), "methods", &methods) ||
+	    !json_object_is_type(methods, json_type_array)) {
+		snprintf(err, errlen, "api/pvd.openrpc.json has no methods array");
+		goto fail;
+	}
+	for (const struct rpc_method *m = rpc_methods; m->name; m++)
+		ntable++;
+	ndoc = json_object_array_length(methods);
+	r->bindings = calloc(ndoc ? ndoc : 1, sizeof(*r->bindings));
+	if (!r->bindings) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < ndoc; i++) {
+		json_object *m = json_object_array_get_idx(methods, i), *name;
+		const char *n;
+		const struct rpc_method *found = NULL;
+		if (!json_object_object_get_ex(m, "name", &name)) {
+			snprintf(err, errlen, "api/pvd.openrpc.json: method %zu has no name", i);
+			goto fail;
+		}
+		n = json_object_get_string(name);
+		for (const struct rpc_method *t = rpc_methods; t->name; t++)
+			if (!strcmp(t->name, n))
+				found = t;
+		if (!found) {
+			snprintf(err, errlen, "api/pvd.openrpc.json documents \"%s\" but pvd's dispatch table "
+				 "has no handler for it", n);
+			goto fail;
+		}
+		r->bindings[r->nbindings].method = found;
+		r->bindings[r->nbindings].params_schema = params_schema_of(m, &r->bindings[r->nbindings].param_names);
+		if (schema_compile(r->doc, r->bindings[r->nbindings].params_schema, err, errlen) != 0)
+			goto fail;
+		r->nbindings++;
+	}
+	for (const struct rpc_method *t = rpc_methods; t->name; t++) {
+		int documented = 0;
+		for (size_t i = 0; i < r->nbindings; i++)
+			documented |= r->bindings[i].method == t;
+		if (!documented) {
+			snprintf(err, errlen, "pvd's dispatch table has \"%s\", which api/pvd.openrpc.json "
+				 "does not document", t->name);
+			goto fail;
+		}
+	}
+	if (ntable != r->nbindings) {
+		snprintf(err, errlen, "api/pvd.openrpc.json documents a method twice");
+		goto fail;
+	}
+	return r;
+fail:
+	rpc_free(r);
+	return NULL;
+}
+
+void rpc_free(struct rpc *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nbindings; i++) {
+		json_object_put(r->bindings[i].params_schema);
+		json_object_put(r->bindings[i].param_names);
+	}
+	free(r->bindings);
+	schema_free(r->doc);
+	free(r);
+}
+
+/* ---- responses ---- */
+
+static json_object *error_response(json_object *id, int code, const char *message, json_object *data)
+{
+	json_object *resp = json_object_new_object(), *e = json_object_new_object();
+
+	json_object_object_add(resp, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(e, "code", json_object_new_int(code));
+	json_object_object_add(e, "message", json_object_new_string(message));
+	if (data)
+		json_object_object_add(e, "data", data);
+	json_object_object_add(resp, "error", e);
+	json_object_object_add(resp, "id", id ? json_object_get(id) : NULL);
+	return resp;
+}
+
+static char *to_text(json_object *o)
+{
+	char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	return s;
+}
+
+char *rpc_error_frame(int code, const char *message, json_object *data)
+{
+	return to_text(error_response(NULL, code, message, data));
+}
+
+static json_object *data_cause(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_object *data_cause(const char *fmt, ...)
+{
+	json_object *d = json_object_new_object();
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_object_add(d, "cause", json_object_new_string(buf));
+	return d;
+}
+
+/* ---- one request ---- */
+
+static const struct rpc_binding *lookup(struct rpc *r, const char *name)
+{
+	for (size_t i = 0; i < r->nbindings; i++)
+		if (!strcmp(r->bindings[i].method->name, name))
+			return &r->bindings[i];
+	return NULL;
+}
+
+/* By-position params become by-name ones, in the documented order. */
+static json_object *params_by_name(const struct rpc_binding *b, json_object *params, struct rpc_req *req)
+{
+	json_object *named;
+	size_t n, max = json_object_array_length(b->param_names);
+
+	if (!params)
+		return json_object_new_object();
+	if (json_object_is_type(params, json_type_object))
+		return json_object_get(params);
+	n = json_object_array_length(params);
+	if (n > max) {
+		rpc_fail(req, PVD_ERR_INVALID_PARAMS, data_cause("%zu positional params given", n),
+			 "Invalid params: %s takes at most %zu params, got %zu", b->method->name, max, n);
+		return NULL;
+	}
+	named = json_object_new_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(named, json_object_get_string(json_object_array_get_idx(b->param_names, i)),
+				       json_object_get(json_object_array_get_idx(params, i)));
+	return named;
+}
+
+static json_object *check_params(struct rpc *r, const struct rpc_binding *b, json_object *params,
+				 struct rpc_req *req)
+{
+	struct schema_report rep;
+	json_object *named = params_by_name(b, params, req), *norm, *errs, *data;
+	char text[400];
+
+	if (!named)
+		return NULL;
+	norm = schema_validate(r->doc, b->params_schema, named, SCHEMA_PATH_POINTER, &rep);
+	json_object_put(named);
+	if (norm)
+		return norm;
+	errs = json_object_new_array();
+	for (int i = 0; i < rep.count && i < SCHEMA_MAX_ISSUES; i++) {
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "path", json_object_new_string(rep.issue[i].path));
+		json_object_object_add(e, "message", json_object_new_string(rep.issue[i].message));
+		json_object_array_add(errs, e);
+	}
+	data = json_object_new_object();
+	json_object_object_add(data, "errors", errs);
+	schema_report_format(&rep, text, sizeof(text));
+	rpc_fail(req, PVD_ERR_INVALID_PARAMS, data, "Invalid params: %s: param %s", b->method->name, text + 1);
+	return NULL;
+}
+
+static int valid_id(json_object *id)
+{
+	return !id || json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int);
+}
+
+/* Returns the response object, or NULL for a notification. */
+static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
+				   json_object *msg)
+{
+	json_object *jv, *method, *id = NULL, *params = NULL, *norm, *result = NULL, *resp;
+	struct rpc_req req = { .pvd = pvd, .client = client, .caller = caller };
+	const struct rpc_binding *b;
+	int has_id;
+
+	if (!json_object_is_type(msg, json_type_object))
+		return error_response(NULL, PVD_ERR_INVALID_REQUEST, "Invalid Request: a request must be a JSON object",
+				      data_cause("got %s", json_type_to_name(json_object_get_type(msg))));
+	has_id = json_object_object_get_ex(msg, "id", &id);
+	if (has_id && !valid_id(id))
+		return error_response(NULL, PVD_ERR_INVALID_REQUEST, "Invalid Request: id must be a string, an integer or null",
+				      data_cause("id is %s", json_type_to_name(json_object_get_type(id))));
+	json_object_object_foreach(msg, key, val) {
+		(void)val;
+		if (strcmp(key, "jsonrpc") && strcmp(key, "method") && strcmp(key, "params") && strcmp(key, "id"))
+			return error_response(id, PVD_ERR_INVALID_REQUEST, "Invalid Request: unknown member in the request",
+					      data_cause("member \"%.64s\"", key));
+	}
+	if (!json_object_object_get_ex(msg, "jsonrpc", &jv) || !json_object_is_type(jv, json_type_string) ||
+	    strcmp(json_object_get_string(jv), "2.0"))
+		return error_response(id, PVD_ERR_INVALID_REQUEST, "Invalid Request: \"jsonrpc\" must be \"2.0\"",
+				      data_cause("jsonrpc member missing or wrong"));
+	if (!json_object_object_get_ex(msg, "method", &method) || !json_object_is_type(method, json_type_string))
+		return error_response(id, PVD_ERR_INVALID_REQUEST, "Invalid Request: \"method\" must be a string",
+				      data_cause("method member missing or not a string"));
+	if (json_object_object_get_ex(msg, "params", &params) && params &&
+	    !json_object_is_type(params, json_type_object) && !json_object_is_type(params, json_type_array))
+		return error_response(id, PVD_ERR_INVALID_REQUEST, "Invalid Request: \"params\" must be an object or an array",
+				      data_cause("params is %s", json_type_to_name(json_object_get_type(params))));
+	req.method = json_object_get_string(method);
+	b = lookup(r, req.method);
+	if (!b) {
+		json_object *d = json_object_new_object();
+		char msgtext[200];
+		json_object_object_add(d, "method", json_object_new_string(req.method));
+		snprintf(msgtext, sizeof(msgtext), "Method not found: \"%.100s\" is not a pvd method (rpc.discover lists them)",
+			 req.method);
+		resp = has_id ? error_response(id, PVD_ERR_METHOD_NOT_FOUND, msgtext, d) : NULL;
+		if (!resp)
+			json_object_put(d);
+		return resp;
+	}
+	norm = check_params(r, b, params, &req);
+	if (norm) {
+		if (b->method->handler(&req, norm, &result) != 0 && !req.err_code)
+			rpc_fail(&req, PVD_ERR_INTERNAL, NULL, "Internal error: %s failed without a reason", req.method);
+		json_object_put(norm);
+	}
+	if (!has_id) {
+		json_object_put(result);
+		json_object_put(req.err_data);
+		return NULL;
+	}
+	if (req.err_code)
+		return error_response(id, req.err_code, req.err_msg, req.err_data);
+	resp = json_object_new_object();
+	json_object_object_add(resp, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(resp, "result", result);
+	json_object_object_add(resp, "id", json_object_get(id));
+	return resp;
+}
+
+char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
+		       const char *frame, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(RPC_JSON_DEPTH);
+	enum json_tokener_error jerr;
+	json_object *msg, *out;
+	size_t end;
+
+	if (!tok)
+		return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
+	/* the NUL ends a trailing number: "42" is complete, not a prefix of "420" */
+	msg = json_tokener_parse_ex(tok, frame, (int)len + (frame[len] == '\0'));
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (jerr == json_tokener_success) {
+		while (end < len && frame[end] && strchr(" \t\r", frame[end]))
+			end++;
+		if (end < len)
+			jerr = json_tokener_error_parse_unexpected;
+	}
+	if (jerr != json_tokener_success) {
+		json_object_put(msg);
+		return rpc_error_frame(PVD_ERR_PARSE, "Parse error: the frame is not one JSON value",
+				       data_cause("%s at byte %zu", jerr == json_tokener_continue ?
+						  "text ends inside a value" : json_tokener_error_desc(jerr), end));
+	}
+	if (json_object_is_type(msg, json_type_array)) {
+		size_t n = json_object_array_length(msg);
+		if (n == 0) {
+			json_object_put(msg);
+			return rpc_error_frame(PVD_ERR_INVALID_REQUEST, "Invalid Request: empty batch",
+					       data_cause("a batch needs at least one request"));
+		}
+		if (n > RPC_MAX_BATCH) {
+			json_object_put(msg);
+			return rpc_error_frame(PVD_ERR_INVALID_REQUEST, "Invalid Request: batch too large",
+					       data_cause("%zu requests, the limit is %d", n, RPC_MAX_BATCH));
+		}
+		out = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			json_object *resp = handle_request(r, pvd, client, caller, json_object_array_get_idx(msg, i));
+			if (resp)
+				json_object_array_add(out, resp);
+		}
+		json_object_put(msg);
+		if (json_object_array_length(out) == 0) {
+			json_object_put(out);
+			return NULL;
+		}
+		return to_text(out);
+	}
+	out = handle_request(r, pvd, client, caller, msg);
+	json_object_put(msg);
+	return out ? to_text(out) : NULL;
+}

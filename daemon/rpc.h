@@ -1,0 +1,61 @@
+/*
+ * rpc.h - the JSON-RPC 2.0 protocol layer of pvd (see rpc.c): frames in,
+ * responses out, methods dispatched through one table checked against
+ * api/pvd.openrpc.json.
+ */
+#ifndef PVD_RPC_H
+#define PVD_RPC_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+struct pvd;
+struct client;
+struct rpc;
+
+/* One call as a handler sees it. */
+struct rpc_req {
+	struct pvd *pvd;
+	struct client *client;	/* the connection; NULL when called in-process */
+	const char *caller;	/* identity for logs and the event log */
+	const char *method;
+	/* set by rpc_fail */
+	int err_code;
+	char err_msg[512];
+	json_object *err_data;
+};
+
+typedef int (*rpc_handler)(struct rpc_req *req, json_object *params, json_object **result);
+
+struct rpc_method {
+	const char *name;
+	rpc_handler handler;
+};
+
+/* The dispatch table (rpc_methods.c), NULL-terminated. */
+extern const struct rpc_method rpc_methods[];
+
+/*
+ * Build the protocol layer from the embedded OpenRPC document. Fails when
+ * the dispatch table and the document do not list exactly the same methods.
+ */
+struct rpc *rpc_new(char *err, size_t errlen);
+void rpc_free(struct rpc *r);
+json_object *rpc_document(struct rpc *r);
+
+/*
+ * Handle one frame (a JSON value without its newline, NUL-terminated). Returns the response
+ * frame (malloc'd, no newline) or NULL when nothing is to be sent (only
+ * notifications). Never fails: every problem becomes a JSON-RPC error.
+ */
+char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
+		       const char *frame, size_t len);
+
+/* A standalone error response (id null), e.g. for an oversize frame. */
+char *rpc_error_frame(int code, const char *message, json_object *data);
+
+/* For handlers: record an error (data is taken over) and return -1. */
+int rpc_fail(struct rpc_req *req, int code, json_object *data, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * rpc_methods.c - pvd's one dispatch table of JSON-RPC methods.
+ *
+ * Adding a method = one line here + its handler + its entry in
+ * api/pvd.openrpc.json (params and errors). rpc_new refuses to start when
+ * this table and the document disagree.
+ */
+#include "methods.h"
+
+const struct rpc_method rpc_methods[] = {
+	{ "rpc.discover",       method_rpc_discover },
+	{ "daemon.version",     method_daemon_version },
+	{ "config.validate",    method_config_validate },
+	{ "domain.define",      method_domain_define },
+	{ "domain.undefine",    method_domain_undefine },
+	{ "domain.list",        method_domain_list },
+	{ "domain.info",        method_domain_info },
+	{ "domain.get_config",  method_domain_get_config },
+	{ "domain.autostart",   method_domain_autostart },
+	{ "events.subscribe",   method_events_subscribe },
+	{ "events.unsubscribe", method_events_unsubscribe },
+	{ "events.list",        method_events_list },
+	{ NULL, NULL }
+};

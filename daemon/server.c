@@ -1,0 +1,421 @@
+/*
+ * server.c - pvd's JSON-RPC connections.
+ *
+ * Owns the unix socket (created mode 0660, group from --socket-group, a
+ * stale socket replaced, a live one refused) and every client: its
+ * bufferevent, frame reader, identity and subscription. Connections adopted
+ * from tls.c are served the same way.
+ *
+ * Nothing a client does can stall the loop or another client:
+ * - all I/O is non-blocking through libevent; frames over --max-request are
+ *   answered with -32600 and dropped as they arrive (rpc_framing.c);
+ * - a frame left incomplete for --frame-timeout seconds closes the client;
+ * - a client that does not read its responses is paused (no more requests
+ *   read) once CLIENT_PAUSE_BYTES are queued, and dropped when
+ *   --max-output bytes are queued (notifications to a silent subscriber);
+ * - at most --max-clients connections; the next one gets an error and is
+ *   closed.
+ * Clients are freed only from the reaper event, never inside their own
+ * callbacks, so a broadcast may drop any client safely.
+ * Identity comes from SO_PEERCRED (uid, gid, pid), never from a request.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../api/pvd_api.h"
+#include "log.h"
+#include "pvd.h"
+#include "rpc.h"
+#include "rpc_framing.h"
+
+#define CLIENT_PAUSE_BYTES (1u << 20)
+
+struct client {
+	struct server *server;
+	struct bufferevent *bev;
+	struct frame_reader reader;
+	char caller[160];
+	unsigned subscription;
+	int paused;		/* reading stopped until output drains */
+	int dead;		/* waiting for the reaper */
+	struct client *next, *prev;
+};
+
+struct server {
+	struct pvd *pvd;
+	struct evconnlistener *listener;
+	struct event *reaper;
+	struct client *clients;	/* live */
+	struct client *graveyard;	/* dead, freed by the reaper */
+	int nclients, nsubscribers;
+	char path[108];
+};
+
+static void list_remove(struct client **head, struct client *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+}
+
+static void list_push(struct client **head, struct client *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void client_kill(struct client *c, const char *why)
+{
+	struct server *s = c->server;
+
+	if (c->dead)
+		return;
+	if (why)
+		log_info("client %s: %s, closing", c->caller, why);
+	else
+		log_debug("client %s disconnected", c->caller);
+	c->dead = 1;
+	if (c->subscription)
+		s->nsubscribers--;
+	c->subscription = 0;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	list_remove(&s->clients, c);
+	s->nclients--;
+	list_push(&s->graveyard, c);
+	event_active(s->reaper, EV_TIMEOUT, 0);
+}
+
+static void reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)fd;
+	(void)what;
+	while (s->graveyard) {
+		struct client *c = s->graveyard;
+		list_remove(&s->graveyard, c);
+		bufferevent_free(c->bev);
+		free(c);
+	}
+}
+
+/* Queue one frame plus its newline; drop the client if it reads too little. */
+static void client_send(struct client *c, const char *frame, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->dead)
+		return;
+	if (evbuffer_get_length(out) + len + 1 > (size_t)c->server->pvd->opt.max_output) {
+		client_kill(c, "too much unread output (client does not read)");
+		return;
+	}
+	evbuffer_add(out, frame, len);
+	evbuffer_add(out, "\n", 1);
+}
+
+static void send_text(struct client *c, char *frame)
+{
+	if (frame) {
+		client_send(c, frame, strlen(frame));
+		free(frame);
+	}
+}
+
+static void client_read(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct pvd *pvd = c->server->pvd;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct timeval tmo = { .tv_sec = pvd->opt.frame_timeout };
+
+	while (!c->dead) {
+		char *frame;
+		size_t len;
+		enum frame_status st;
+
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > CLIENT_PAUSE_BYTES) {
+			c->paused = 1;
+			bufferevent_disable(bev, EV_READ);
+			break;
+		}
+		st = frame_next(&c->reader, in, &frame, &len);
+		if (st == FRAME_NEED_MORE)
+			break;
+		if (st == FRAME_OVERSIZE) {
+			char msg[160];
+			json_object *d = json_object_new_object();
+			json_object_object_add(d, "limit", json_object_new_int64(pvd->opt.max_request));
+			snprintf(msg, sizeof(msg), "Invalid Request: frame exceeds the size limit of %ld bytes "
+				 "(pvd --max-request)", pvd->opt.max_request);
+			log_info("client %s: oversize frame dropped", c->caller);
+			send_text(c, rpc_error_frame(PVD_ERR_INVALID_REQUEST, msg, d));
+			continue;
+		}
+		send_text(c, rpc_handle_frame(pvd->rpc, pvd, c, c->caller, frame, len));
+		free(frame);
+	}
+	if (c->dead)
+		return;
+	/* a partial frame (or one being dropped) must complete in time */
+	if (evbuffer_get_length(in) > 0 || c->reader.discarding)
+		bufferevent_set_timeouts(bev, &tmo, NULL);
+	else
+		bufferevent_set_timeouts(bev, NULL, NULL);
+}
+
+static void client_write(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->paused && !c->dead) {
+		c->paused = 0;
+		bufferevent_enable(bev, EV_READ);
+		client_read(bev, c);	/* requests already buffered */
+	}
+}
+
+static void client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT)
+		client_kill(c, "frame left incomplete past --frame-timeout");
+	else if (what & BEV_EVENT_ERROR)
+		client_kill(c, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	else if (what & BEV_EVENT_EOF)
+		client_kill(c, NULL);
+}
+
+int server_adopt(struct server *s, struct bufferevent *bev, const char *caller)
+{
+	struct client *c;
+
+	if (s->nclients >= s->pvd->opt.max_clients) {
+		log_warn("refused %s: %d clients already (--max-clients)", caller, s->nclients);
+		bufferevent_free(bev);
+		return -1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		bufferevent_free(bev);
+		return -1;
+	}
+	c->server = s;
+	c->bev = bev;
+	snprintf(c->caller, sizeof(c->caller), "%s", caller);
+	frame_reader_init(&c->reader, (size_t)s->pvd->opt.max_request);
+	list_push(&s->clients, c);
+	s->nclients++;
+	bufferevent_setcb(bev, client_read, client_write, client_event, c);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	log_debug("client %s connected (%d clients)", c->caller, s->nclients);
+	return 0;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *s = arg;
+	struct bufferevent *bev;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	char caller[160];
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
+		log_warn("SO_PEERCRED failed: %s; connection refused", strerror(errno));
+		evutil_closesocket(fd);
+		return;
+	}
+	snprintf(caller, sizeof(caller), "unix:uid=%u,gid=%u,pid=%d", (unsigned)cred.uid, (unsigned)cred.gid,
+		 (int)cred.pid);
+	if (s->nclients >= s->pvd->opt.max_clients) {
+		char msg[160], *f;
+		snprintf(msg, sizeof(msg), "Quota exceeded: pvd already serves %d clients (--max-clients)",
+			 s->nclients);
+		f = rpc_error_frame(PVD_ERR_QUOTA_EXCEEDED, msg, NULL);
+		if (f) {
+			/* best effort on a fresh socket: one short line fits its buffer */
+			if (send(fd, f, strlen(f), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+				send(fd, "\n", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+			free(f);
+		}
+		log_warn("refused %s: %d clients already (--max-clients)", caller, s->nclients);
+		evutil_closesocket(fd);
+		return;
+	}
+	bev = bufferevent_socket_new(s->pvd->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		evutil_closesocket(fd);
+		return;
+	}
+	server_adopt(s, bev, caller);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)l;
+	(void)arg;
+	/* EMFILE and friends: keep serving the clients we have */
+	log_err("accept on the control socket failed: %s", evutil_socket_error_to_string(err));
+}
+
+/* Refuse to steal the socket of a running pvd; remove a stale one. */
+static int clear_stale_socket(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, live;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", path);
+		return -1;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	live = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (live) {
+		snprintf(err, errlen, "%s is in use by another running pvd", path);
+		return -1;
+	}
+	if (unlink(path) != 0) {
+		snprintf(err, errlen, "cannot remove stale socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct server *server_new(struct pvd *pvd, char *err, size_t errlen)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = pvd->opt.socket_path;
+	mode_t old;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->pvd = pvd;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket path %s is longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
+		free(s);
+		return NULL;
+	}
+	if (clear_stale_socket(path, err, errlen) != 0) {
+		free(s);
+		return NULL;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	s->reaper = event_new(pvd->base, -1, 0, reap, s);
+	old = umask(0117);	/* the socket is born 0660, never wider */
+	s->listener = evconnlistener_new_bind(pvd->base, on_accept, s,
+					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+					      (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (!s->listener || !s->reaper) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	evconnlistener_set_error_cb(s->listener, on_accept_error);
+	if (chmod(path, 0660) != 0) {
+		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (pvd->opt.socket_group) {
+		struct group *g = getgrnam(pvd->opt.socket_group);
+		if (!g) {
+			snprintf(err, errlen, "--socket-group %s: no such group", pvd->opt.socket_group);
+			goto fail;
+		}
+		if (chown(path, (uid_t)-1, g->gr_gid) != 0) {
+			snprintf(err, errlen, "chown %s to group %s: %s", path, pvd->opt.socket_group, strerror(errno));
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	server_free(s);
+	return NULL;
+}
+
+void server_free(struct server *s)
+{
+	if (!s)
+		return;
+	while (s->clients)
+		client_kill(s->clients, NULL);
+	if (s->reaper)
+		reap(-1, 0, s);
+	if (s->listener) {
+		evconnlistener_free(s->listener);
+		unlink(s->path);
+	}
+	if (s->reaper)
+		event_free(s->reaper);
+	free(s);
+}
+
+void server_broadcast(struct server *s, unsigned type_bit, const char *frame, size_t len)
+{
+	struct client *c = s->clients, *next;
+
+	for (; c; c = next) {
+		next = c->next;	/* client_send may move c to the graveyard */
+		if (c->subscription & type_bit)
+			client_send(c, frame, len);
+	}
+}
+
+int server_client_count(struct server *s)
+{
+	return s->nclients;
+}
+
+int server_subscriber_count(struct server *s)
+{
+	return s->nsubscribers;
+}
+
+void client_set_subscription(struct client *c, unsigned mask)
+{
+	if (c->dead)
+		return;
+	c->server->nsubscribers += (mask != 0) - (c->subscription != 0);
+	c->subscription = mask;
+}
+
+unsigned client_subscription(const struct client *c)
+{
+	return c->subscription;
+}

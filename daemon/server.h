@@ -1,0 +1,32 @@
+/*
+ * server.h - pvd's JSON-RPC connections (see server.c): the unix socket
+ * listener, every client's buffers, limits and subscription.
+ */
+#ifndef PVD_SERVER_H
+#define PVD_SERVER_H
+
+#include <event2/bufferevent.h>
+#include <stddef.h>
+
+struct pvd;
+struct server;
+struct client;
+
+struct server *server_new(struct pvd *pvd, char *err, size_t errlen);
+/* Closes every client and the socket, and unlinks the socket file. */
+void server_free(struct server *s);
+
+/* Serve a connection made elsewhere (TLS); caller is its identity. 0 or -1. */
+int server_adopt(struct server *s, struct bufferevent *bev, const char *caller);
+
+/* Send one frame to every subscribed client whose mask has a bit of type_bit. */
+void server_broadcast(struct server *s, unsigned type_bit, const char *frame, size_t len);
+
+int server_client_count(struct server *s);
+int server_subscriber_count(struct server *s);
+
+/* Subscription of one connection (events.subscribe / events.unsubscribe). */
+void client_set_subscription(struct client *c, unsigned mask);	/* 0 = none */
+unsigned client_subscription(const struct client *c);
+
+#endif

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""The API contract: pvd implements exactly the methods api/pvd.openrpc.json
+documents, every error a method documents can be produced against a real
+pvd, error codes match api/pvd_api.h and event types match events.c, and
+the example orchestration script works. Prints TAP lines."""
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
+from pvdharness import Pvd, ROOT, ok, done, code, example  # noqa: E402
+
+DOC = json.load(open(os.path.join(ROOT, "api/pvd.openrpc.json")))
+ERRORS = DOC["components"]["errors"]
+HELLO = json.loads(example("hello.json"))
+
+
+def ref_code(ref):
+    return ERRORS[ref["$ref"].rsplit("/", 1)[1]]["code"]
+
+
+def producers(p):
+    """For each (method, code): a call that must produce that error."""
+    defined = {"config": dict(HELLO, name="exists")}
+    return {
+        ("rpc.discover", -32602): ("rpc.discover", {"x": 1}),
+        ("daemon.version", -32602): ("daemon.version", {"verbose": True}),
+        ("config.validate", -32602): ("config.validate", {"config": "{\"name\": 5}"}),
+        ("domain.define", -32602): ("domain.define", {"config": dict(HELLO, cpu={"weight": 0})}),
+        ("domain.define", -32001): ("domain.define", {"config": dict(HELLO, name="absent"), "replace": True}),
+        ("domain.define", -32002): ("domain.define", defined),
+        ("domain.define", -32004): ("domain.define", {"config": dict(HELLO, name="over-quota")}),
+        ("domain.define", -32603): ("domain.define", {"config": dict(HELLO, name="exists"), "replace": True}),
+        ("domain.undefine", -32602): ("domain.undefine", {}),
+        ("domain.undefine", -32001): ("domain.undefine", {"domain": "absent"}),
+        ("domain.undefine", -32603): ("domain.undefine", {"domain": "exists"}),
+        ("domain.list", -32602): ("domain.list", {"all": "yes"}),
+        ("domain.info", -32602): ("domain.info", {"domain": None}),
+        ("domain.info", -32001): ("domain.info", {"domain": "7"}),
+        ("domain.get_config", -32602): ("domain.get_config", {"domain": ""}),
+        ("domain.get_config", -32001): ("domain.get_config", {"domain": "absent"}),
+        ("domain.autostart", -32602): ("domain.autostart", {"domain": "exists", "enabled": "on"}),
+        ("domain.autostart", -32001): ("domain.autostart", {"domain": "absent", "enabled": True}),
+        ("domain.autostart", -32603): ("domain.autostart", {"domain": "exists", "enabled": True}),
+        ("events.subscribe", -32602): ("events.subscribe", {"types": ["domain.exploded"]}),
+        ("events.subscribe", -32004): ("events.subscribe", {}),
+        ("events.unsubscribe", -32602): ("events.unsubscribe", {"all": True}),
+        ("events.list", -32602): ("events.list", {"limit": 0}),
+    }
+
+
+def main():
+    p = Pvd(["--max-domains", "1", "--max-subscribers", "1"]).start()
+    try:
+        served = p.call("rpc.discover")["result"]
+        ok(served == DOC, "rpc.discover returns api/pvd.openrpc.json exactly")
+        documented = [m["name"] for m in DOC["methods"]]
+        for m in documented:
+            r = p.call(m, {"__probe": 1})
+            ok(code(r) != -32601, f"{m} is implemented", r)
+        for m in ("domain.start", "domain.destroy", "rpc.nothing", "Domain.List"):
+            ok(code(p.call(m)) == -32601, f"{m} is not a method (-32601)")
+
+        # pvd_api.h and events.c agree with the document
+        hdr = open(os.path.join(ROOT, "api/pvd_api.h")).read()
+        codes = {int(v) for v in re.findall(r"PVD_ERR_\w+\s*=\s*(-\d+)", hdr)}
+        ok(codes == {e["code"] for e in ERRORS.values()}, "api/pvd_api.h has exactly the documented codes",
+           sorted(codes))
+        ev_c = open(os.path.join(ROOT, "daemon/events.c")).read()
+        types = DOC["components"]["schemas"]["EventType"]["enum"]
+        ok(all(f'"{t}"' in ev_c for t in types), "daemon/events.c knows every documented event type")
+
+        # every documented error of every method, produced for real
+        assert "result" in p.call("domain.define", {"config": dict(HELLO, name="exists")})
+        holder = p.connect()
+        holder.sendall(b'{"jsonrpc":"2.0","id":1,"method":"events.subscribe"}\n')
+        holder.recv(4096)
+        prod = producers(p)
+        for m in DOC["methods"]:
+            for ref in m.get("errors", []):
+                c = ref_code(ref)
+                key = (m["name"], c)
+                if key not in prod:
+                    ok(False, f"{m['name']} can produce {c}", "no producer in this test")
+                    continue
+                method, params = prod[key]
+                lock = None
+                if c == -32603:  # another process holds the database: pvd must fail cleanly
+                    lock = sqlite3.connect(os.path.join(p.state, "pvd.db"), timeout=0)
+                    lock.execute("BEGIN IMMEDIATE")
+                r = p.call(method, params)
+                if lock:
+                    lock.rollback()
+                    lock.close()
+                err = r.get("error", {})
+                ok(err.get("code") == c and err.get("message"), f"{m['name']} produces {c} ({err.get('message')})",
+                   r)
+        ok("result" in p.call("domain.info", {"domain": "exists"}), "nothing was lost by the failed calls")
+        holder.close()
+        for ref in DOC["x-reserved-errors"] + DOC["x-protocol-errors"]:
+            ok(ref["$ref"].startswith("#/components/errors/"), f"{ref['$ref']} is documented at protocol level")
+        for r, c in ((p.raw(b"{\n"), -32700), (p.raw(b"1\n"), -32600), (p.raw(b'{"jsonrpc":"2.0","id":1,"method":"x"}\n'), -32601)):
+            ok(code(r) == c, f"protocol error {c} is produced", r)
+
+        # the orchestration example, end to end
+        p.call("domain.undefine", {"domain": "exists"})
+        env = dict(os.environ, PVD_SOCKET=p.sock)
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "api/examples/orchestrate.py"),
+                            os.path.join(ROOT, "examples/hello.json")], capture_output=True, text=True,
+                           env=env, timeout=60)
+        ok(r.returncode == 0 and "hello: defined as" in r.stdout and "domain.autostart hello" in r.stdout,
+           "api/examples/orchestrate.py defines, marks autostart and reports events", r.stdout + r.stderr)
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "api/examples/orchestrate.py"),
+                            os.path.join(ROOT, "tests/configs/bad-weight.json")], capture_output=True, text=True,
+                           env=env, timeout=60)
+        ok(r.returncode == 1 and "/cpu/weight" in r.stderr, "orchestrate.py reports an invalid config by field",
+           r.stderr)
+    finally:
+        p.cleanup()
+    done()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""pvdharness - start a real pvd on a temporary state dir and socket, talk
+JSON-RPC to it, and report TAP lines. Shared by tests/daemon, tests/cli and
+tests/api. PVD / PVCTL name the binaries (default build/bin/...)."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PVD = os.path.abspath(os.environ.get("PVD", os.path.join(ROOT, "build/bin/pvd")))
+PVCTL = os.path.abspath(os.environ.get("PVCTL", os.path.join(ROOT, "build/bin/pvctl")))
+
+failures = 0
+
+
+def ok(cond, what, why=""):
+    global failures
+    if cond:
+        print(f"ok - {what}", flush=True)
+    else:
+        failures += 1
+        print(f"not ok - {what}: {why}", flush=True)
+    return cond
+
+
+def done():
+    sys.exit(1 if failures else 0)
+
+
+class Pvd:
+    def __init__(self, extra=(), tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="pvd-test.")
+        self.state = os.path.join(self.tmp, "state")
+        self.sock = os.path.join(self.tmp, "pvd.sock")
+        self.log = os.path.join(self.tmp, "pvd.log")
+        self.extra = list(extra)
+        self.proc = None
+
+    def start(self):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen([PVD, "--config", "/dev/null", "--state-dir", self.state,
+                                      "--socket", self.sock, "--verbose"] + self.extra,
+                                     stdout=logf, stderr=logf)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pvd exited with {self.proc.returncode}: {self.logtext()[-2000:]}")
+            try:
+                self.call("daemon.version")
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("pvd did not answer within 15 s")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def logtext(self):
+        with open(self.log, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def connect(self, timeout=10):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        for _ in range(200):  # a full listen backlog answers EAGAIN: wait like a client would
+            try:
+                s.connect(self.sock)
+                return s
+            except BlockingIOError:
+                time.sleep(0.01)
+        s.connect(self.sock)
+        return s
+
+    def call(self, method, params=None, id=1):
+        """One request on a fresh connection; returns the response object."""
+        with self.connect() as s:
+            req = {"jsonrpc": "2.0", "id": id, "method": method}
+            if params is not None:
+                req["params"] = params
+            s.sendall(json.dumps(req).encode() + b"\n")
+            return json.loads(readline(s))
+
+    def raw(self, data, timeout=10):
+        """Send raw bytes, return the first response line (or None on EOF)."""
+        with self.connect(timeout) as s:
+            s.sendall(data)
+            line = readline(s)
+            return json.loads(line) if line else None
+
+    def pvctl(self, *args, env_socket=True):
+        env = dict(os.environ)
+        if env_socket:
+            env["PVD_SOCKET"] = self.sock
+        return subprocess.run([PVCTL] + list(args), capture_output=True, text=True, env=env, timeout=30)
+
+
+_pending = {}
+
+
+def readline(s):
+    """One line from socket s ('' on EOF); bytes after it are kept for the next call."""
+    buf = _pending.pop(s.fileno(), b"")
+    while b"\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            return buf.decode(errors="replace")
+        buf += d
+    line, rest = buf.split(b"\n", 1)
+    if rest:
+        _pending[s.fileno()] = rest
+    return line.decode(errors="replace") + "\n"
+
+
+def code(resp):
+    return (resp or {}).get("error", {}).get("code")
+
+
+def example(name):
+    with open(os.path.join(ROOT, "examples", name)) as f:
+        return f.read()
