@@ -15,8 +15,8 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-relax 
 	-T $(HV_SRC_DIR)/arch/x86_64/linker.ld
 
 HV_C_SRCS := $(wildcard $(HV_SRC_DIR)/common/*.c $(HV_SRC_DIR)/mm/*.c \
-	$(HV_SRC_DIR)/lib/*.c $(HV_SRC_DIR)/arch/x86_64/*.c)
-HV_S_SRCS := $(wildcard $(HV_SRC_DIR)/arch/x86_64/*.S)
+	$(HV_SRC_DIR)/lib/*.c $(HV_SRC_DIR)/arch/x86_64/*.c $(HV_SRC_DIR)/arch/x86_64/pv/*.c)
+HV_S_SRCS := $(wildcard $(HV_SRC_DIR)/arch/x86_64/*.S $(HV_SRC_DIR)/arch/x86_64/pv/*.S)
 HV_OBJS := $(patsubst $(HV_SRC_DIR)/%,$(HV_BUILD)/%,$(HV_C_SRCS:.c=.o) $(HV_S_SRCS:.S=.o))
 HV_DEPS := $(HV_OBJS:.o=.d)
 

@@ -18,3 +18,4 @@ $(UNIT_BUILD)/test_hvlib: tests/unit/test_hvlib.c hypervisor/lib/vsnprintf.c hyp
 UNIT_TESTS := $(UNIT_BUILD)/test_buddy $(UNIT_BUILD)/test_hvlib
 ALL_TARGETS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/boot/boot_test.sh tests/boot/fault_test.sh tests/boot/poweroff_test.sh
+TESTS += tests/guests/pvcore_guests.sh

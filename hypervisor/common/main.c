@@ -5,13 +5,17 @@
 #include "asm/percpu.h"
 #include "hv/acpi.h"
 #include "hv/apic.h"
+#include "hv/bootdomains.h"
 #include "hv/bootinfo.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
+#include "hv/pagetype.h"
 #include "hv/printk.h"
+#include "hv/schedule.h"
 #include "hv/selftest.h"
 #include "hv/shutdown.h"
 #include "hv/time.h"
+#include "hv/timer.h"
 
 #define PVCORE_VERSION "0.1"
 
@@ -66,6 +70,7 @@ void hv_main(uint32_t mb_magic, uint32_t mb_info)
 
     /* 6. Time: TSC against the PIT, then the LAPIC timer against the TSC. */
     time_init();
+    wallclock_init();
     apic_init();
 
     pr_info("pvcore: ready: %lu MiB free, %u CPU", frames_free() >> 8, 1u);
@@ -73,8 +78,13 @@ void hv_main(uint32_t mb_magic, uint32_t mb_info)
     /* 7. Self-tests, if asked for: they end the run with their status. */
     selftest_run();
 
-    /* 8. Nothing to run yet: idle with the timer ticking. */
-    lapic_timer_periodic(100);
-    for (;;)
-        safe_halt();
+    /* 8. Guests: the read-only M2P they all map, the scheduler, then the
+     * domains the boot loader brought as modules. */
+    m2p_init();
+    sched_init();
+    boot_domains_start();
+
+    /* 9. Run them (or idle, with the timer ticking). */
+    timers_reprogram();
+    idle_loop();
 }

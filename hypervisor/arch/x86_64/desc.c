@@ -28,6 +28,8 @@ struct idt_gate {
 
 static struct idt_gate idt[256] __aligned(16);
 extern char isr_stubs[];
+extern char syscall_stubs[];
+extern uint64_t syscall_stack_top[NR_CPUS];
 
 struct desc_ptr {
     uint16_t limit;
@@ -57,6 +59,12 @@ void idt_init(void)
     set_gate(2, IST_NMI, 0);
     set_gate(8, IST_DF, 0);
     set_gate(18, IST_MC, 0);
+    /* Reachable with `int` from ring 3: int3, into, and the hypercall
+     * vector 0x82. Every other `int $N` from a guest becomes a #GP, which
+     * the guest-trap code decodes and bounces by the guest's own IDT. */
+    set_gate(3, 0, 3);
+    set_gate(4, 0, 3);
+    set_gate(HYPERCALL_VECTOR, 0, 3);
 }
 
 static void set_tss_desc(uint64_t *gdt, const struct tss64 *tss)
@@ -116,4 +124,18 @@ void cpu_desc_init(struct percpu *pc, void *stack_block)
         "ltr %w[tr]"
         :: "m"(gp), "m"(ip), [cs] "i"(HV_CS64), [ds] "i"(HV_DS), [tr] "r"(HV_TSS_SEL)
         : "rax", "memory");
+
+    /* SYSCALL: 64-bit entry through this CPU's stub on this CPU's stack,
+     * interrupts, traps, direction and alignment flags cleared. */
+    syscall_stack_top[pc->id] = pc->tss.rsp[0];
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    wrmsr(MSR_STAR, ((uint64_t)RING3_CS32 << 48) | ((uint64_t)HV_CS64 << 32));
+    wrmsr(MSR_LSTAR, (uint64_t)(syscall_stubs + 64 * pc->id));
+    wrmsr(MSR_CSTAR, (uint64_t)(syscall_stubs + 64 * pc->id));
+    wrmsr(MSR_FMASK, X86_EFLAGS_IF | (1UL << 8) /* TF */ | (1UL << 10) /* DF */ |
+                     (1UL << 14) /* NT */ | (1UL << 18) /* AC */);
+
+    /* SSE for guests: FXSAVE/FXRSTOR and SSE exceptions enabled. */
+    write_cr4(read_cr4() | X86_CR4_OSFXSR | (1UL << 10) /* OSXMMEXCPT */);
+    write_cr0(read_cr0() & ~((1UL << 2) /* EM */ | X86_CR0_TS));
 }

@@ -22,6 +22,7 @@ isr_stubs:
     .set vec, vec + 1
     .endr
 
+    .globl common_trap
 common_trap:
     cld
     pushq %rdi

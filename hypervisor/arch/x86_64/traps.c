@@ -11,9 +11,13 @@
 #include "asm/percpu.h"
 #include "hv/apic.h"
 #include "hv/lib.h"
+#include "hv/guest_access.h"
 #include "hv/printk.h"
+#include "hv/pv.h"
+#include "hv/schedule.h"
 #include "hv/shutdown.h"
 #include "hv/symbols.h"
+#include "hv/timer.h"
 #include "hv/traps.h"
 
 static const char *const exception_names[32] = {
@@ -118,9 +122,13 @@ void do_trap(struct cpu_regs *r)
 {
     unsigned int v = r->entry_vector;
 
+    if (regs_from_guest(r))
+        do_guest_trap(r);
+
     switch (v) {
     case VEC_LAPIC_TIMER:
         lapic_timer_interrupt();
+        timers_run();
         return;
     case VEC_SPURIOUS:
         return;
@@ -128,6 +136,24 @@ void do_trap(struct cpu_regs *r)
     case VEC_PIC_BASE + 15:
         /* Spurious IRQ 7/15 from the masked legacy PIC. */
         return;
+    case 14: {
+        /* A fault on a guest address inside a guarded copy: resume at its
+         * fixup, which reports -EFAULT. Anything else is a hypervisor bug. */
+        uint64_t fixup = search_extable(r->rip);
+        if (fixup) {
+            r->rip = fixup;
+            return;
+        }
+        fatal_trap(r);
+    }
+    case 13: {
+        uint64_t fixup = search_extable(r->rip);
+        if (fixup) {
+            r->rip = fixup;
+            return;
+        }
+        fatal_trap(r);
+    }
     default:
         fatal_trap(r);
     }

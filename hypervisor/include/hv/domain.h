@@ -78,7 +78,16 @@ struct vcpu {
     bool on_runq;
     uint64_t cpu_time_ns;           /* accumulated running time */
     uint64_t last_start_ns;
-    uint64_t poll_deadline;
+    uint64_t poll_deadline;         /* SCHEDOP_poll timeout (0 = none) */
+    uint32_t poll_ports[8];         /* ports SCHEDOP_poll waits for */
+    unsigned int nr_poll_ports;     /* 0 = not polling */
+
+    int virq_port[24];              /* VIRQ -> bound port, 0 = none */
+    uint64_t timer_deadline;        /* single-shot timer, 0 = off (system time ns) */
+    uint64_t periodic_period;       /* periodic timer, 0 = off */
+    uint64_t periodic_next;
+    struct list_head timer_link;
+    bool timer_queued;
 };
 
 struct domain {
@@ -86,7 +95,7 @@ struct domain {
     char name[DOMAIN_NAME_LEN];
     enum domain_state state;
     unsigned int shutdown_reason;   /* SHUTDOWN_* when state == DOM_SHUTDOWN */
-    unsigned int shutdown_code;     /* SCHEDOP_shutdown_code */
+    unsigned int shutdown_code;     /* SCHEDOP_shutdown_code, or SHUTDOWN_CODE_NONE */
     spinlock_t lock;
 
     spinlock_t mm_lock;             /* page-table updates and page types of this domain */
@@ -109,10 +118,16 @@ struct domain {
     char console_line[160];
     unsigned int console_line_len;
 
+    /* Event channels (common/event_channel.c). */
+    spinlock_t event_lock;
+    struct evtchn *evtchn;
+    unsigned int max_evtchns;
+
     /* Logged-once bookkeeping for unknown hypercalls. */
     uint64_t unknown_hypercalls_logged;
 };
 
+#define SHUTDOWN_CODE_NONE (~0u)
 #define DOMAIN_HAS_VCPU(d, i) ((i) < (d)->nr_vcpus && (d)->vcpus[i])
 
 /* Per-CPU: the vCPU currently running (NULL: idle). */

@@ -26,6 +26,7 @@
 #define EDEADLK 35
 #define ENOSYS  38
 #define ENODATA 61
+#define ETIME   62
 #define EOVERFLOW 75
 #define EOPNOTSUPP 95
 #define EALREADY 114

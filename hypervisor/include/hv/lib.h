@@ -14,6 +14,7 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+size_t strcspn(const char *s, const char *reject);
 size_t strlcpy(char *dst, const char *src, size_t size);
 
 /* Parse an unsigned number (decimal, or hex with 0x) at s; *end is set past

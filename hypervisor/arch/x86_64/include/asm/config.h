@@ -53,4 +53,7 @@
 #define HV_TSS_SEL          0xe040
 #define HV_LDT_SEL          0xe050
 
+/* `int $0x82` from guest kernel mode is a hypercall, like SYSCALL. */
+#define HYPERCALL_VECTOR    0x82
+
 #endif

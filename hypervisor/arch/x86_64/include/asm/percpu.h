@@ -17,8 +17,13 @@ struct tss64 {
     uint16_t iomap_base;
 } __packed;
 
+struct vcpu;
+
 struct percpu {
     unsigned int id;                /* dense CPU number, 0 = boot CPU */
+    struct vcpu *curr;              /* vCPU whose state is loaded, NULL = idle */
+    bool need_resched;              /* pick again before returning to a guest */
+    uint64_t slice_end_ns;          /* end of the current vCPU's time slice */
     uint32_t apic_id;
     void *stack_block;              /* STACK_SIZE bytes, aligned */
     uint64_t *gdt;                  /* HV_GDT_ENTRIES descriptors */

@@ -25,6 +25,9 @@ _Static_assert(sizeof(struct cpu_regs) == 21 * 8, "cpu_regs layout");
 static inline bool regs_from_guest(const struct cpu_regs *r) { return (r->cs & 3) != 0; }
 #endif
 
+/* entry_vector of a frame built by the SYSCALL entry stubs. */
+#define TRAP_SYSCALL 256
+
 /* Offsets for entry.S. */
 #define REGS_R15 0
 #define REGS_ERROR_CODE (15 * 8)

@@ -1,0 +1,65 @@
+/* Guest memory internals shared by arch/x86_64/mm.c (frame ownership,
+ * page types, page-table validation, the m2p), arch/x86_64/pv/mmu.c (the
+ * page-table hypercalls) and common/memory.c (reservations).
+ *
+ * Everything here that takes or drops a page type expects the owning
+ * domain's mm_lock to be held (the public wrappers in hv/pagetype.h take
+ * it themselves). */
+#ifndef ASM_GUEST_MM_H
+#define ASM_GUEST_MM_H
+
+#include "asm/page.h"
+#include "hv/pagetype.h"
+
+/* Guest page-table entry flags a guest may use, per level (as Xen 4.17
+ * for a PV domain without I/O memory: no cache attributes, no PSE, no
+ * global bit above L1). The address bits are checked separately. */
+#define PTE_FLAGS_MASK      (~PTE_ADDR_MASK)
+#define PTE_AVAIL           (7UL << 9)                  /* bits 9-11 */
+#define PTE_AVAIL_HIGH      (0x7ffUL << 52)             /* bits 52-62 */
+#define PTE_PAT_4K          _PAGE_PSE                   /* bit 7 in an L1 */
+#define L1_ALLOWED_FLAGS    (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | \
+                             _PAGE_DIRTY | _PAGE_GLOBAL | PTE_AVAIL | PTE_AVAIL_HIGH)
+#define UPPER_ALLOWED_FLAGS (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | \
+                             _PAGE_DIRTY | PTE_AVAIL | PTE_AVAIL_HIGH)
+
+static inline mfn_t pte_mfn(uint64_t pte) { return (pte & PTE_ADDR_MASK) >> PAGE_SHIFT; }
+static inline bool l4_slot_is_hv(unsigned int slot)
+{
+    return slot >= HV_FIRST_L4_SLOT && slot <= HV_LAST_L4_SLOT;
+}
+/* PGT_l1..PGT_l4 for level 1..4. */
+static inline uint64_t pgt_of_level(unsigned int level)
+{
+    return (uint64_t)level << PGT_TYPE_SHIFT;
+}
+
+/* Type references with d->mm_lock held (d = the frame's owner). */
+int pt_get_page_type(mfn_t mfn, uint64_t type);
+void pt_put_page_type(mfn_t mfn);
+int pt_get_page_and_type(mfn_t mfn, struct domain *d, uint64_t type);
+void pt_put_page_and_type(mfn_t mfn);
+
+/* Replace entry idx of the validated level-`level` table `table` of d by
+ * val, checked like validation; the old entry's references are dropped
+ * after the new ones are taken. preserve_ad keeps the A/D bits the CPU
+ * set in the old entry. 0 or -EINVAL/-EPERM/-EBUSY (as Xen 4.17). */
+int pt_mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                 uint64_t val, bool preserve_ad);
+/* MMUEXT_PIN_Lx_TABLE / MMUEXT_UNPIN_TABLE. */
+int pt_pin(struct domain *d, mfn_t mfn, uint64_t type);
+int pt_unpin(struct domain *d, mfn_t mfn);
+/* vcpu_set_guest_table with v->domain->mm_lock held. */
+int pt_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
+
+/* TLB flushes. Guest mappings are never global, so a CR3 reload drops
+ * them. flush_tlb_domain flushes every CPU that may hold d's mappings;
+ * with no IPIs yet that is the local CPU only (see mm.c). */
+void flush_tlb_local(void);
+void flush_tlb_domain(struct domain *d);
+
+/* The m2p table's frames: first mfn and count (contiguous). */
+mfn_t m2p_first_mfn(void);
+uint64_t m2p_nr_frames(void);
+
+#endif

@@ -1,0 +1,148 @@
+/* Loading and saving guest vCPU state on a CPU.
+ *
+ * Owns: which page table, segment bases, FPU image, CR0.TS and GDT
+ * contents are live for the vCPU loaded on this CPU (percpu.curr).
+ * A vCPU's register frame lives in cpu_info->guest_regs while it is
+ * loaded, in v->regs otherwise. The guest's GDT entries (below 0xe000) are
+ * copied into this CPU's GDT when the vCPU is loaded; they were validated
+ * when set_gdt/update_descriptor accepted them.
+ * Locking: runs on the CPU concerned with interrupts off. */
+#include "asm/cpu.h"
+#include "asm/page.h"
+#include "asm/percpu.h"
+#include "hv/lib.h"
+#include "hv/mm.h"
+#include "hv/pagetype.h"
+#include "hv/printk.h"
+#include "hv/pv.h"
+#include "hv/schedule.h"
+#include "hv/timer.h"
+
+static inline void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" :: "r"(p) : "memory"); }
+static inline void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" :: "r"(p) : "memory"); }
+
+static void fpu_init_state(void)
+{
+    uint32_t mxcsr = 0x1f80;
+    __asm__ volatile("fninit; ldmxcsr %0" :: "m"(mxcsr));
+}
+
+void load_guest_cr3(struct vcpu *v)
+{
+    mfn_t mfn = v->kernel_mode ? v->guest_table : v->guest_table_user;
+    write_cr3(mfn ? mfn << PAGE_SHIFT : __pa(idle_l4()));
+}
+
+void toggle_guest_mode(struct vcpu *v)
+{
+    uint64_t gs = rdmsr(MSR_GS_BASE);
+    if (v->kernel_mode)
+        v->gs_base_kernel = gs;
+    else
+        v->gs_base_user = gs;
+    v->kernel_mode = !v->kernel_mode;
+    wrmsr(MSR_GS_BASE, v->kernel_mode ? v->gs_base_kernel : v->gs_base_user);
+    load_guest_cr3(v);
+}
+
+void load_guest_descriptors(struct vcpu *v)
+{
+    uint64_t *gdt = this_cpu()->gdt;
+    static const unsigned int per_frame = PAGE_SIZE / 8;
+
+    /* Clear what a previous guest left below the hypervisor's entries. */
+    memset(gdt, 0, HV_GDT_FIRST_ENTRY * sizeof(uint64_t));
+    for (unsigned int i = 0; v && i < v->gdt_nr_frames; i++) {
+        unsigned int n = MIN(per_frame, v->gdt_ents - i * per_frame);
+        memcpy(gdt + i * per_frame, mfn_to_virt(v->gdt_frames[i]), n * 8);
+    }
+}
+
+static void save_state(struct vcpu *v)
+{
+    v->regs = get_cpu_info()->guest_regs;
+    fxsave(v->fpu_state);
+    v->fs_base = rdmsr(MSR_FS_BASE);
+    if (v->kernel_mode)
+        v->gs_base_kernel = rdmsr(MSR_GS_BASE);
+    else
+        v->gs_base_user = rdmsr(MSR_GS_BASE);
+    v->processor = -1;
+}
+
+static void load_state(struct vcpu *v)
+{
+    get_cpu_info()->guest_regs = v->regs;
+    v->processor = (int)this_cpu()->id;
+    vcpu_update_time(v);
+    load_guest_cr3(v);
+    load_guest_descriptors(v);
+    /* Null data selectors, then the bases (loading a selector resets them). */
+    __asm__ volatile("movl %0, %%ds; movl %0, %%es; movl %0, %%fs; movl %0, %%gs"
+                     :: "r"(0) : "memory");
+    wrmsr(MSR_FS_BASE, v->fs_base);
+    wrmsr(MSR_GS_BASE, v->kernel_mode ? v->gs_base_kernel : v->gs_base_user);
+
+    write_cr0(read_cr0() & ~X86_CR0_TS);
+    if (v->fpu_initialised) {
+        fxrstor(v->fpu_state);
+    } else {
+        fpu_init_state();
+        v->fpu_initialised = true;
+    }
+    if (v->fpu_ts)
+        write_cr0(read_cr0() | X86_CR0_TS);
+}
+
+void context_switch(struct vcpu *prev, struct vcpu *next)
+{
+    if (prev) {
+        write_cr0(read_cr0() & ~X86_CR0_TS);
+        save_state(prev);
+    }
+    set_current_vcpu(next);
+    if (next) {
+        load_state(next);
+    } else {
+        write_cr3(__pa(idle_l4()));
+        load_guest_descriptors(NULL);
+    }
+}
+
+void vcpu_set_start_state(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rsi)
+{
+    memset(&v->regs, 0, sizeof(v->regs));
+    v->regs.rip = rip;
+    v->regs.rsp = rsp;
+    v->regs.rsi = rsi;
+    v->regs.cs = FLAT_KERNEL_CS;
+    v->regs.ss = FLAT_KERNEL_SS;
+    v->regs.rflags = X86_EFLAGS_IF | 0x2;
+    v->kernel_mode = true;
+    v->vcpu_info->evtchn_upcall_mask = 1;   /* events masked at entry */
+}
+
+/* Deliver a pending event upcall (the guest's "interrupt") if unmasked. */
+static void check_event_upcall(struct vcpu *v, struct cpu_regs *regs)
+{
+    struct vcpu_info *vi = v->vcpu_info;
+    if (!vi->evtchn_upcall_pending || vi->evtchn_upcall_mask || !v->event_callback)
+        return;
+    struct trap_bounce tb = { .eip = v->event_callback, .flags = TBF_INTERRUPT };
+    bounce_to_guest(v, regs, &tb);
+}
+
+void return_to_guest(void)
+{
+    for (;;) {
+        local_irq_disable();
+        if (sched_pending())
+            schedule();                 /* may go idle and never return */
+        struct vcpu *v = current;
+        struct cpu_regs *regs = &get_cpu_info()->guest_regs;
+        check_event_upcall(v, regs);
+        if (sched_pending())            /* the bounce crashed the domain */
+            continue;
+        restore_guest_frame(regs);
+    }
+}

@@ -1,0 +1,332 @@
+/* The hypercall table and the small per-vCPU hypercalls.
+ *
+ * Owns: dispatch (one table, -ENOSYS for every number not in it, logged
+ * once per domain and number), and the handlers that only touch the
+ * calling vCPU's own state: set_trap_table, stack_switch, set_callbacks,
+ * callback_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
+ * physdev_op(set_iopl) and multicall.
+ * Every guest structure is copied in before use; nothing changes until all
+ * of it has been checked. */
+#include <public/callback.h>
+#include <public/physdev.h>
+#include "asm/cpu.h"
+#include "asm/percpu.h"
+#include "hv/event.h"
+#include "hv/guest_access.h"
+#include "hv/hypercall.h"
+#include "hv/lib.h"
+#include "hv/pagetype.h"
+#include "hv/printk.h"
+#include "hv/pv.h"
+#include "hv/schedule.h"
+#include "hv/timer.h"
+
+#define NR_HYPERCALLS 64
+
+static bool canonical(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+long do_set_trap_table(uint64_t traps)
+{
+    struct vcpu *v = current;
+    struct trap_info table[256];
+    unsigned int n = 0;
+
+    if (!traps) {                       /* NULL resets the virtual IDT */
+        memset(v->traps, 0, sizeof(v->traps));
+        return 0;
+    }
+    /* Read the whole list first: a bad entry changes nothing. */
+    for (;; n++) {
+        struct trap_info ti;
+        if (n == 256)
+            return -E2BIG;
+        if (copy_from_guest(&ti, traps + n * sizeof(ti), sizeof(ti)))
+            return -EFAULT;
+        if (!ti.address)
+            break;
+        if (!canonical(ti.address))
+            return -EINVAL;
+        table[n] = ti;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        struct trap_info *t = &v->traps[table[i].vector];
+        *t = table[i];
+        t->cs = FLAT_KERNEL_CS;         /* never a hypervisor selector */
+    }
+    return 0;
+}
+
+long do_stack_switch(uint64_t ss, uint64_t sp)
+{
+    struct vcpu *v = current;
+    if ((ss & 3) != 3 && ss != 0)
+        ss |= 3;                        /* ring-3 stack selector, like Xen's fixup */
+    v->kernel_ss = ss;
+    v->kernel_sp = sp;
+    return 0;
+}
+
+long do_set_callbacks(uint64_t event, uint64_t failsafe, uint64_t syscall)
+{
+    struct vcpu *v = current;
+    if (!canonical(event) || !canonical(failsafe) || !canonical(syscall))
+        return -EINVAL;
+    v->event_callback = event;
+    v->failsafe_callback = failsafe;
+    v->syscall_callback = syscall;
+    return 0;
+}
+
+long do_callback_op(uint64_t cmd, uint64_t arg)
+{
+    struct vcpu *v = current;
+
+    switch (cmd) {
+    case CALLBACKOP_register: {
+        struct callback_register cb;
+        if (copy_from_guest(&cb, arg, sizeof(cb)))
+            return -EFAULT;
+        if (!canonical(cb.address))
+            return -EINVAL;
+        switch (cb.type) {
+        case CALLBACKTYPE_event:
+            v->event_callback = cb.address;
+            return 0;
+        case CALLBACKTYPE_failsafe:
+            v->failsafe_callback = cb.address;
+            return 0;
+        case CALLBACKTYPE_syscall:
+            v->syscall_callback = cb.address;
+            v->syscall_disables_events = cb.flags & CALLBACKF_mask_events;
+            return 0;
+        default:
+            return -EINVAL;
+        }
+    }
+    case CALLBACKOP_unregister: {
+        struct callback_unregister cb;
+        if (copy_from_guest(&cb, arg, sizeof(cb)))
+            return -EFAULT;
+        switch (cb.type) {
+        case CALLBACKTYPE_event:
+            v->event_callback = 0;
+            return 0;
+        case CALLBACKTYPE_failsafe:
+            v->failsafe_callback = 0;
+            return 0;
+        case CALLBACKTYPE_syscall:
+            v->syscall_callback = 0;
+            return 0;
+        default:
+            return -EINVAL;
+        }
+    }
+    default:
+        return -ENOSYS;
+    }
+}
+
+long do_fpu_taskswitch(uint64_t set)
+{
+    struct vcpu *v = current;
+    v->fpu_ts = set != 0;
+    if (v->fpu_ts)
+        write_cr0(read_cr0() | X86_CR0_TS);
+    else
+        write_cr0(read_cr0() & ~X86_CR0_TS);
+    return 0;
+}
+
+long do_set_segment_base(uint64_t which, uint64_t base)
+{
+    struct vcpu *v = current;
+
+    switch (which) {
+    case SEGBASE_FS:
+        if (!canonical(base))
+            return -EINVAL;
+        wrmsr(MSR_FS_BASE, base);
+        return 0;
+    case SEGBASE_GS_USER:
+        if (!canonical(base))
+            return -EINVAL;
+        v->gs_base_user = base;
+        return 0;
+    case SEGBASE_GS_KERNEL:
+        if (!canonical(base))
+            return -EINVAL;
+        wrmsr(MSR_GS_BASE, base);
+        return 0;
+    case SEGBASE_GS_USER_SEL: {
+        uint16_t sel = (uint16_t)base;
+        if (sel && ((sel & 3) != 3 || sel >= HV_GDT_FIRST_ENTRY * 8))
+            return -EINVAL;
+        /* Flat selectors: the user GS base a selector load gives is 0. */
+        v->gs_sel_user = sel;
+        v->gs_base_user = 0;
+        return 0;
+    }
+    default:
+        return -EINVAL;
+    }
+}
+
+long do_iret(void)
+{
+    struct vcpu *v = current;
+    struct cpu_regs *regs = &get_cpu_info()->guest_regs;
+    struct iret_context ic;
+
+    if (copy_from_guest(&ic, regs->rsp, sizeof(ic))) {
+        domain_crash(v->domain, "vcpu %u: iret frame at %#lx unreadable", v->id, regs->rsp);
+        return -EFAULT;
+    }
+    if (!canonical(ic.rip) || !canonical(ic.rsp)) {
+        domain_crash(v->domain, "vcpu %u: iret to non-canonical rip %#lx / rsp %#lx",
+                     v->id, ic.rip, ic.rsp);
+        return -EINVAL;
+    }
+    if ((ic.cs & 3) == 3) {             /* back to guest user mode */
+        if (!v->guest_table_user) {
+            domain_crash(v->domain, "vcpu %u: iret to user mode without a user page table",
+                         v->id);
+            return -EINVAL;
+        }
+        if (v->kernel_mode)
+            toggle_guest_mode(v);
+    }
+    regs->rip = ic.rip;
+    regs->cs = (ic.cs & 3) == 3 ? FLAT_USER_CS : FLAT_KERNEL_CS;
+    if ((ic.cs & ~3UL) == (FLAT_RING3_CS32 & ~3))
+        regs->cs = FLAT_RING3_CS32;
+    /* Guests never get IOPL, NT, VM, RF or an interrupt flag of their own:
+     * IF is always on in hardware, the guest's IF is its upcall mask. */
+    regs->rflags = (ic.rflags & ~((3UL << 12) | (1UL << 14) | (1UL << 16) | (1UL << 17))) |
+                   X86_EFLAGS_IF | 0x2;
+    regs->rsp = ic.rsp;
+    regs->ss = FLAT_KERNEL_SS;
+    if (!(ic.flags & VGCF_in_syscall)) {
+        regs->r11 = ic.r11;
+        regs->rcx = ic.rcx;
+    }
+    v->vcpu_info->evtchn_upcall_mask = !(ic.rflags & X86_EFLAGS_IF);
+    return (long)ic.rax;
+}
+
+/* vm_assist types a 64-bit PV guest may set (as Xen 4.17 accepts them). */
+#define VM_ASSIST_VALID ((1UL << VMASST_TYPE_4gb_segments) |            \
+                         (1UL << VMASST_TYPE_4gb_segments_notify) |     \
+                         (1UL << VMASST_TYPE_writable_pagetables) |     \
+                         (1UL << VMASST_TYPE_pae_extended_cr3) |        \
+                         (1UL << VMASST_TYPE_architectural_iopl) |      \
+                         (1UL << VMASST_TYPE_runstate_update_flag) |    \
+                         (1UL << VMASST_TYPE_m2p_strict))
+
+long do_vm_assist(uint64_t cmd, uint64_t type)
+{
+    struct domain *d = current->domain;
+    if (type >= 64 || !(VM_ASSIST_VALID & (1UL << type)))
+        return -EINVAL;
+    switch (cmd) {
+    case VMASST_CMD_enable:
+        d->vm_assist |= 1UL << type;
+        return 0;
+    case VMASST_CMD_disable:
+        d->vm_assist &= ~(1UL << type);
+        return 0;
+    default:
+        return -ENOSYS;
+    }
+}
+
+long do_physdev_op(uint64_t cmd, uint64_t arg)
+{
+    struct physdev_set_iopl io;
+
+    if (cmd != PHYSDEVOP_set_iopl)
+        return -ENOSYS;
+    if (copy_from_guest(&io, arg, sizeof(io)))
+        return -EFAULT;
+    if (io.iopl > 3)
+        return -EINVAL;
+    current->iopl = io.iopl;
+    return 0;
+}
+
+static long do_ni_hypercall(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
+                            uint64_t f)
+{
+    return -ENOSYS;
+}
+
+#define HC(fn) ((hypercall_fn)(void (*)(void))(fn))
+
+static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
+    [__HYPERVISOR_set_trap_table] = HC(do_set_trap_table),
+    [__HYPERVISOR_mmu_update] = HC(do_mmu_update),
+    [__HYPERVISOR_set_gdt] = HC(do_set_gdt),
+    [__HYPERVISOR_stack_switch] = HC(do_stack_switch),
+    [__HYPERVISOR_set_callbacks] = HC(do_set_callbacks),
+    [__HYPERVISOR_fpu_taskswitch] = HC(do_fpu_taskswitch),
+    [__HYPERVISOR_update_descriptor] = HC(do_update_descriptor),
+    [__HYPERVISOR_memory_op] = HC(do_memory_op),
+    [__HYPERVISOR_multicall] = HC(do_multicall),
+    [__HYPERVISOR_update_va_mapping] = HC(do_update_va_mapping),
+    [__HYPERVISOR_set_timer_op] = HC(do_set_timer_op),
+    [__HYPERVISOR_xen_version] = HC(do_xen_version),
+    [__HYPERVISOR_console_io] = HC(do_console_io),
+    [__HYPERVISOR_vm_assist] = HC(do_vm_assist),
+    [__HYPERVISOR_iret] = HC(do_iret),
+    [__HYPERVISOR_vcpu_op] = HC(do_vcpu_op),
+    [__HYPERVISOR_set_segment_base] = HC(do_set_segment_base),
+    [__HYPERVISOR_mmuext_op] = HC(do_mmuext_op),
+    [__HYPERVISOR_sched_op] = HC(do_sched_op),
+    [__HYPERVISOR_callback_op] = HC(do_callback_op),
+    [__HYPERVISOR_physdev_op] = HC(do_physdev_op),
+    [__HYPERVISOR_event_channel_op] = HC(do_event_channel_op),
+};
+
+long hypercall_dispatch(unsigned long nr, const uint64_t a[6])
+{
+    hypercall_fn fn = nr < NR_HYPERCALLS ? hypercall_table[nr] : NULL;
+
+    if (!fn) {
+        struct domain *d = current->domain;
+        uint64_t bit = 1UL << (nr < 63 ? nr : 63);
+        if (!(d->unknown_hypercalls_logged & bit)) {
+            d->unknown_hypercalls_logged |= bit;
+            pr_info("domain %u (%s): unimplemented hypercall %lu -> -ENOSYS%s", d->id,
+                    d->name, nr, nr >= 63 ? " (further numbers >= 63 not logged)" : "");
+        }
+        return do_ni_hypercall(a[0], a[1], a[2], a[3], a[4], a[5]);
+    }
+    return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+long do_multicall(uint64_t calls, uint64_t nr)
+{
+    struct vcpu *v = current;
+
+    for (uint64_t i = 0; i < nr; i++) {
+        struct multicall_entry mc;
+        uint64_t addr = calls + i * sizeof(mc);
+        if (addr < calls || copy_from_guest(&mc, addr, sizeof(mc)))
+            return -EFAULT;
+        long rc;
+        /* No nesting, and no iret: it would rewrite the multicall's frame. */
+        if (mc.op == __HYPERVISOR_multicall || mc.op == __HYPERVISOR_iret)
+            rc = -EINVAL;
+        else
+            rc = hypercall_dispatch(mc.op, (const uint64_t *)mc.args);
+        mc.result = (uint64_t)rc;
+        if (copy_to_guest(addr + offsetof(struct multicall_entry, result), &mc.result,
+                          sizeof(mc.result)))
+            return -EFAULT;
+        if (v->domain->state != DOM_RUNNING)
+            break;                      /* an entry shut the domain down */
+    }
+    return 0;
+}

@@ -1,0 +1,274 @@
+/* Traps taken from guests, and bouncing them into the guest kernel.
+ *
+ * Owns: the decision what happens to every vector taken in ring 3:
+ *  - SYSCALL from guest kernel mode (and `int $0x82`) is a hypercall;
+ *    SYSCALL from guest user mode is bounced to the syscall callback;
+ *  - exceptions go through the guest's virtual IDT (set_trap_table), with
+ *    Xen's frame: RCX, R11, [error code,] RIP, CS, RFLAGS, RSP, SS on the
+ *    guest kernel stack (CS RPL 0 when interrupted in guest kernel mode,
+ *    saved upcall mask in CS bits 32-39, RFLAGS.IF = !mask);
+ *  - `int $N` arrives as #GP through a DPL-0 gate; the instruction is
+ *    decoded (the #GP error code is not trusted) and delivered as vector N
+ *    if the guest's own IDT allows it from the current guest mode, else as
+ *    #GP(N*8+2);
+ *  - #GP and the forced-emulation #UD may be privileged instructions that
+ *    pv/emulate.c performs on the guest's behalf;
+ *  - interrupts (the timer) are the hypervisor's, never the guest's.
+ * A guest that has no handler for what it caused is crashed, never the
+ * hypervisor.
+ * Locking: runs on the CPU the vCPU runs on, with interrupts off. */
+#include "asm/cpu.h"
+#include "asm/percpu.h"
+#include "hv/apic.h"
+#include "hv/guest_access.h"
+#include "hv/hypercall.h"
+#include "hv/lib.h"
+#include "hv/printk.h"
+#include "hv/pv.h"
+#include "hv/schedule.h"
+#include "hv/timer.h"
+#include "hv/traps.h"
+
+#define X86_EFLAGS_TF  (1UL << 8)
+#define X86_EFLAGS_NT  (1UL << 14)
+#define X86_EFLAGS_RF  (1UL << 16)
+#define X86_EFLAGS_VM  (1UL << 17)
+#define X86_EFLAGS_AC  (1UL << 18)
+#define PFEC_USER      (1u << 2)
+
+static bool vector_has_error_code(unsigned int v)
+{
+    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bounce *tb)
+{
+    uint64_t frame[12];
+    unsigned int n = 0;
+    uint64_t rsp;
+    uint64_t cs = regs->cs;
+
+    if (!tb->eip) {
+        domain_crash(v->domain, "vcpu %u: no handler to bounce to (rip %#lx)", v->id, regs->rip);
+        return false;
+    }
+    if (!v->kernel_mode) {
+        toggle_guest_mode(v);
+        rsp = v->kernel_sp;
+    } else {
+        rsp = regs->rsp;
+        cs &= ~3UL;                     /* tells the guest: kernel context */
+    }
+    rsp &= ~0xfUL;
+
+    uint8_t mask = v->vcpu_info->evtchn_upcall_mask;
+    if (tb->flags & TBF_INTERRUPT)
+        v->vcpu_info->evtchn_upcall_mask = 1;
+
+    /* Built from the lowest address up. */
+    frame[n++] = regs->rcx;
+    frame[n++] = regs->r11;
+    if (tb->flags & TBF_FAILSAFE) {
+        frame[n++] = 0;                 /* DS */
+        frame[n++] = 0;                 /* ES */
+        frame[n++] = 0;                 /* FS */
+        frame[n++] = 0;                 /* GS */
+    }
+    if (tb->flags & TBF_EXCEPTION_ERRCODE)
+        frame[n++] = tb->error_code;
+    frame[n++] = regs->rip;
+    frame[n++] = (cs & 0xffff) | ((uint64_t)mask << 32);
+    frame[n++] = (regs->rflags & ~X86_EFLAGS_IF) | (mask ? 0 : X86_EFLAGS_IF);
+    frame[n++] = regs->rsp;
+    frame[n++] = regs->ss;
+
+    uint64_t new_rsp = rsp - n * 8;
+    if (new_rsp > rsp || copy_to_guest(new_rsp, frame, n * 8)) {
+        domain_crash(v->domain, "vcpu %u: cannot write an exception frame at %#lx "
+                     "(guest kernel stack unmapped or in hypervisor space)", v->id, new_rsp);
+        return false;
+    }
+
+    regs->rflags &= ~(X86_EFLAGS_AC | X86_EFLAGS_VM | X86_EFLAGS_RF | X86_EFLAGS_NT | X86_EFLAGS_TF);
+    regs->rflags |= X86_EFLAGS_IF;
+    regs->ss = FLAT_KERNEL_SS;
+    regs->rsp = new_rsp;
+    regs->cs = FLAT_KERNEL_CS;
+    regs->rip = tb->eip;
+    return true;
+}
+
+void pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
+                    bool has_error_code, uint32_t error_code)
+{
+    const struct trap_info *ti = &v->traps[vector & 0xff];
+    struct trap_bounce tb = {
+        .eip = ti->address,
+        .error_code = error_code,
+        .flags = TBF_EXCEPTION | (has_error_code ? TBF_EXCEPTION_ERRCODE : 0) |
+                 (TI_GET_IF(ti) ? TBF_INTERRUPT : 0),
+    };
+
+    if (!ti->address) {
+        domain_crash(v->domain, "vcpu %u: unhandled trap %u (error code %#x) at rip %#lx "
+                     "in guest %s mode", v->id, vector, error_code, regs->rip,
+                     v->kernel_mode ? "kernel" : "user");
+        return;
+    }
+    bounce_to_guest(v, regs, &tb);
+}
+
+/* May the current guest mode use `int $vector` (virtual IDT DPL)? */
+static bool soft_int_allowed(const struct vcpu *v, unsigned int vector)
+{
+    unsigned int dpl = TI_GET_DPL(&v->traps[vector]);
+    return dpl >= (v->kernel_mode ? 1u : 3u);
+}
+
+static void deliver_soft_int(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
+                             unsigned int insn_len)
+{
+    if (!soft_int_allowed(v, vector)) {
+        pv_inject_trap(v, regs, 13, true, vector * 8 + 2);
+        return;
+    }
+    regs->rip += insn_len;
+    pv_inject_trap(v, regs, vector, false, 0);
+}
+
+static void guest_syscall(struct vcpu *v, struct cpu_regs *regs)
+{
+    if (v->kernel_mode) {
+        uint64_t args[6] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9 };
+        long rc = hypercall_dispatch(regs->rax, args);
+        /* iret rewrote the whole frame and returns the guest's rax itself. */
+        regs->rax = (uint64_t)rc;
+        return;
+    }
+    struct trap_bounce tb = {
+        .eip = v->syscall_callback,
+        .flags = v->syscall_disables_events ? TBF_INTERRUPT : 0,
+    };
+    if (!tb.eip) {
+        /* No callback: the guest kernel gets a #UD, as on hardware with
+         * SYSCALL disabled. */
+        pv_inject_trap(v, regs, 6, false, 0);
+        return;
+    }
+    bounce_to_guest(v, regs, &tb);
+}
+
+static void guest_gp(struct vcpu *v, struct cpu_regs *regs)
+{
+    uint8_t insn[2];
+
+    /* `int $N` through a gate the guest may not use: decode it. */
+    if (!copy_from_guest(insn, regs->rip, 2) && insn[0] == 0xcd) {
+        deliver_soft_int(v, regs, insn[1], 2);
+        return;
+    }
+    if (regs->error_code == 0 && pv_emulate_gp(v, regs))
+        return;
+    pv_inject_trap(v, regs, 13, true, regs->error_code);
+}
+
+void do_guest_trap(struct cpu_regs *regs)
+{
+    struct vcpu *v = current;
+    unsigned int vec = regs->entry_vector;
+
+    if (!v)
+        panic("trap %u from ring 3 with no current vCPU", vec);
+
+    switch (vec) {
+    case TRAP_SYSCALL:
+        guest_syscall(v, regs);
+        break;
+    case HYPERCALL_VECTOR:
+        if (v->kernel_mode)
+            guest_syscall(v, regs);
+        else
+            pv_inject_trap(v, regs, 13, true, HYPERCALL_VECTOR * 8 + 2);
+        break;
+    case VEC_LAPIC_TIMER:
+        lapic_timer_interrupt();
+        timers_run();
+        break;
+    case VEC_SPURIOUS:
+    case VEC_PIC_BASE + 7:
+    case VEC_PIC_BASE + 15:
+        break;
+    case 2:     /* NMI */
+    case 8:     /* #DF */
+    case 18:    /* #MC */
+        fatal_trap(regs);
+    case 3:     /* int3 / into through the DPL-3 gates: software interrupts */
+    case 4: {
+        /* rip is past the instruction: the 1-byte form (CC/CE) or CD 03/04. */
+        uint8_t prev[2] = { 0, 0 };
+        unsigned int len = 1;
+        if (!copy_from_guest(prev, regs->rip - 2, 2) && prev[0] == 0xcd && prev[1] == vec)
+            len = 2;
+        regs->rip -= len;
+        deliver_soft_int(v, regs, vec, len);
+        break;
+    }
+    case 6:     /* #UD: maybe the forced-emulation prefix */
+        if (!pv_emulate_forced(v, regs))
+            pv_inject_trap(v, regs, 6, false, 0);
+        break;
+    case 7:     /* #NM: the guest's virtual CR0.TS */
+        write_cr0(read_cr0() & ~X86_CR0_TS);
+        if (v->fpu_ts) {
+            v->fpu_ts = false;
+            pv_inject_trap(v, regs, 7, false, 0);
+        }
+        break;
+    case 13:
+        guest_gp(v, regs);
+        break;
+    case 14: {
+        uint32_t ec = regs->error_code & ~PFEC_USER;
+        if (!v->kernel_mode)
+            ec |= PFEC_USER;
+        v->vcpu_info->arch.cr2 = read_cr2();
+        pv_inject_trap(v, regs, 14, true, ec);
+        break;
+    }
+    default:
+        if (vec < 32)
+            pv_inject_trap(v, regs, vec, vector_has_error_code(vec), regs->error_code);
+        else
+            pr_debug("d%u: ignored interrupt vector %u taken in guest context",
+                     v->domain->id, vec);
+        break;
+    }
+    return_to_guest();
+}
+
+/* The iret to a guest faulted (its frame was bad): use the failsafe
+ * callback if there is one, else the domain has to go. */
+void guest_iret_fault(void);
+void guest_iret_fault(void)
+{
+    struct vcpu *v = current;
+    struct cpu_regs *regs = &get_cpu_info()->guest_regs;
+    struct trap_bounce tb = {
+        .eip = v->failsafe_callback,
+        .flags = TBF_FAILSAFE | TBF_INTERRUPT,
+    };
+
+    if (v->failsafe_callback) {
+        /* Return to a sane state before bouncing: kernel stack, flat segments. */
+        regs->cs = FLAT_KERNEL_CS;
+        regs->ss = FLAT_KERNEL_SS;
+        if (v->kernel_mode && !guest_range_ok(regs->rsp - 128, 128))
+            regs->rsp = v->kernel_sp;
+        if (bounce_to_guest(v, regs, &tb))
+            return_to_guest();
+    } else {
+        domain_crash(v->domain, "vcpu %u: return to guest at %#lx faulted and no failsafe "
+                     "callback is registered", v->id, regs->rip);
+    }
+    return_to_guest();
+}

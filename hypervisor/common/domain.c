@@ -1,0 +1,248 @@
+/* Domains: creation, shutdown, crash and destruction.
+ *
+ * Owns: the domain table (domid -> struct domain), struct domain/vcpu
+ * memory, each domain's shared_info frame.
+ * Invariants:
+ *  - domid 0 is Domain 0 and never created here; boot-loader domains get
+ *    1, 2, ...;
+ *  - a domain in DOM_SHUTDOWN keeps its frames until domain_destroy, which
+ *    runs only when none of its vCPUs is loaded on a CPU (the scheduler's
+ *    reaper calls it after switching away);
+ *  - after domain_destroy every frame the domain owned is back in the heap
+ *    (or held by whoever still references it, e.g. a grant mapping).
+ * Lock order: domlist_lock -> d->lock (see hv/domain.h). */
+#include <public/sched.h>
+#include "asm/page.h"
+#include "asm/percpu.h"
+#include "hv/domain.h"
+#include "hv/errno.h"
+#include "hv/event.h"
+#include "hv/lib.h"
+#include "hv/mm.h"
+#include "hv/pagetype.h"
+#include "hv/printk.h"
+#include "hv/schedule.h"
+#include "hv/timer.h"
+
+static spinlock_t domlist_lock = SPINLOCK_INIT;
+static struct domain *domains[MAX_DOMAINS];
+
+struct vcpu *current_vcpu(void)
+{
+    return this_cpu()->curr;
+}
+
+void set_current_vcpu(struct vcpu *v)
+{
+    this_cpu()->curr = v;
+}
+
+/* Page-granular allocation of hypervisor structures. */
+static unsigned int order_for(size_t size)
+{
+    unsigned int order = 0;
+    while ((PAGE_SIZE << order) < size)
+        order++;
+    return order;
+}
+
+static void *struct_alloc(size_t size)
+{
+    int64_t mfn = alloc_frames(order_for(size));
+    if (mfn < 0)
+        return NULL;
+    void *p = mfn_to_virt((mfn_t)mfn);
+    memset(p, 0, PAGE_SIZE << order_for(size));
+    for (uint64_t i = 0; i < (1UL << order_for(size)); i++)
+        frame_table[mfn + i].owner = OWNER_HV;
+    return p;
+}
+
+static void struct_free(void *p, size_t size)
+{
+    if (p)
+        free_frames(virt_to_mfn(p), order_for(size));
+}
+
+struct domain *domain_by_id(domid_t id)
+{
+    if (id >= MAX_DOMAINS)
+        return NULL;
+    return domains[id];
+}
+
+unsigned int domains_alive(void)
+{
+    unsigned int n = 0;
+    for (unsigned int i = 0; i < MAX_DOMAINS; i++)
+        n += domains[i] != NULL;
+    return n;
+}
+
+static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
+{
+    struct vcpu *v = struct_alloc(sizeof(*v));
+    if (!v)
+        return NULL;
+    v->id = id;
+    v->domain = d;
+    v->state = VCPU_DOWN;
+    v->processor = -1;
+    v->kernel_mode = true;
+    v->vcpu_info = &d->shared_info->vcpu_info[id];
+    v->vcpu_info->evtchn_upcall_mask = 1;
+    list_init(&v->runq_link);
+    return v;
+}
+
+static void domain_free_structs(struct domain *d)
+{
+    for (unsigned int i = 0; i < MAX_VCPUS; i++)
+        struct_free(d->vcpus[i], sizeof(struct vcpu));
+    struct_free(d, sizeof(*d));
+}
+
+struct domain *domain_create(const struct domain_config *cfg, int *err)
+{
+    if (!cfg->vcpus || cfg->vcpus > MAX_VCPUS || !cfg->mem_pages ||
+        cfg->max_pages < cfg->mem_pages) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (cfg->mem_pages > frames_free()) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+
+    struct domain *d = struct_alloc(sizeof(*d));
+    if (!d) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    strlcpy(d->name, cfg->name ? cfg->name : "", sizeof(d->name));
+    d->state = DOM_BUILDING;
+    d->lock = (spinlock_t)SPINLOCK_INIT;
+    d->mm_lock = (spinlock_t)SPINLOCK_INIT;
+    d->page_lock = (spinlock_t)SPINLOCK_INIT;
+    list_init(&d->page_list);
+    d->max_pages = cfg->max_pages;
+    d->weight = cfg->weight ? cfg->weight : 256;
+    d->shutdown_code = SHUTDOWN_CODE_NONE;
+    d->cap = cfg->cap;
+
+    /* The id. */
+    uint64_t f = spin_lock_irqsave(&domlist_lock);
+    unsigned int id;
+    for (id = 1; id < MAX_DOMAINS && domains[id]; id++)
+        ;
+    if (id < MAX_DOMAINS)
+        domains[id] = d;
+    spin_unlock_irqrestore(&domlist_lock, f);
+    if (id == MAX_DOMAINS) {
+        struct_free(d, sizeof(*d));
+        *err = -ENOSPC;
+        return NULL;
+    }
+    d->id = (domid_t)id;
+
+    /* shared_info: a hypervisor frame the domain may map; the hypervisor
+     * keeps its own reference until domain_destroy. */
+    void *si = alloc_hv_page();
+    if (!si)
+        goto nomem;
+    d->shared_info = si;
+    d->shared_info_mfn = virt_to_mfn(si);
+    domain_set_wallclock(d);
+    frame_table[d->shared_info_mfn].owner = d->id;
+    frame_table[d->shared_info_mfn].count = 1;
+
+    if (evtchn_init(d, EVTCHN_DEFAULT_MAX))
+        goto nomem;
+    for (unsigned int i = 0; i < cfg->vcpus; i++) {
+        d->vcpus[i] = vcpu_create(d, i);
+        if (!d->vcpus[i])
+            goto nomem;
+    }
+    d->nr_vcpus = cfg->vcpus;
+
+    for (uint64_t i = 0; i < cfg->mem_pages; i++) {
+        int64_t mfn = alloc_domain_frame(d);
+        if (mfn < 0)
+            goto nomem;
+        /* Never hand a guest what a previous owner left in a frame. */
+        memset(mfn_to_virt((mfn_t)mfn), 0, PAGE_SIZE);
+    }
+    return d;
+
+nomem:
+    domain_destroy(d);
+    *err = -ENOMEM;
+    return NULL;
+}
+
+static const char *shutdown_reason_name(unsigned int r)
+{
+    switch (r) {
+    case SHUTDOWN_poweroff: return "poweroff";
+    case SHUTDOWN_reboot: return "reboot";
+    case SHUTDOWN_suspend: return "suspend";
+    case SHUTDOWN_crash: return "crash";
+    case SHUTDOWN_watchdog: return "watchdog";
+    case SHUTDOWN_soft_reset: return "soft_reset";
+    default: return "unknown";
+    }
+}
+
+void domain_shutdown(struct domain *d, unsigned int reason)
+{
+    uint64_t f = spin_lock_irqsave(&d->lock);
+    if (d->state == DOM_SHUTDOWN || d->state == DOM_DEAD) {
+        spin_unlock_irqrestore(&d->lock, f);
+        return;
+    }
+    /* A code recorded with SCHEDOP_shutdown_code wins over the reason given
+     * now, as in Xen (a guest can record poweroff before a crash path). */
+    if (d->shutdown_code == SHUTDOWN_CODE_NONE)
+        d->shutdown_code = reason;
+    reason = d->shutdown_code;
+    d->state = DOM_SHUTDOWN;
+    d->shutdown_reason = reason;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        vcpu_sleep(d->vcpus[i]);
+        d->vcpus[i]->state = VCPU_PAUSED;
+    }
+    spin_unlock_irqrestore(&d->lock, f);
+    pr_info("domain %u (%s): shut down: %s", d->id, d->name, shutdown_reason_name(reason));
+    sched_request();
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    pr_warn("domain %u (%s) crashed: %s", d->id, d->name, why);
+    domain_shutdown(d, SHUTDOWN_crash);
+}
+
+void domain_destroy(struct domain *d)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        BUG_ON(d->vcpus[i] && d->vcpus[i]->processor >= 0);
+    d->state = DOM_DEAD;
+
+    evtchn_destroy(d);
+    domain_relinquish_memory(d);
+    if (d->shared_info)
+        put_page(d->shared_info_mfn);
+
+    uint64_t f = spin_lock_irqsave(&domlist_lock);
+    if (d->id && domains[d->id] == d)
+        domains[d->id] = NULL;
+    spin_unlock_irqrestore(&domlist_lock, f);
+    pr_debug("domain %u (%s): destroyed; %lu frames free", d->id, d->name, frames_free());
+    domain_free_structs(d);
+}

@@ -1,0 +1,247 @@
+/* Guest time: vcpu_time_info, the wallclock, vCPU timers and poll timeouts
+ * (see hv/timer.h).
+ *
+ * Owns: the boot wallclock, the deadlines in struct vcpu (timer_deadline,
+ * periodic_*, poll_deadline) and when the LAPIC timer fires.
+ * Deadlines are absolute system time (ns). A deadline already in the past
+ * fires at the next timers_run. Scanning all vCPUs is O(domains * vCPUs)
+ * with at most MAX_DOMAINS * MAX_VCPUS of them.
+ * Locking: single CPU per vCPU; deadlines are written by the vCPU itself
+ * (hypercalls) and read here with interrupts off. */
+#include <public/vcpu.h>
+#include <public/sched.h>
+#include "asm/cpu.h"
+#include "asm/percpu.h"
+#include "hv/apic.h"
+#include "hv/event.h"
+#include "hv/guest_access.h"
+#include "hv/lib.h"
+#include "hv/printk.h"
+#include "hv/schedule.h"
+#include "hv/time.h"
+#include "hv/timer.h"
+
+#define HEARTBEAT_NS  (10 * NSEC_PER_MSEC)
+#define MIN_PERIOD_NS (100 * NSEC_PER_USEC)
+
+static uint64_t boot_wallclock_sec;     /* Unix time at system time 0 */
+
+static uint8_t cmos_read(uint8_t reg)
+{
+    outb(0x70, reg);
+    return inb(0x71);
+}
+
+static unsigned int bcd(uint8_t v, bool is_bcd)
+{
+    return is_bcd ? (v & 0xf) + (v >> 4) * 10 : v;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static uint64_t days_since_epoch(unsigned int y, unsigned int m, unsigned int d)
+{
+    y -= m <= 2;
+    uint64_t era = y / 400, yoe = y - era * 400;
+    uint64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    uint64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void wallclock_init(void)
+{
+    /* Wait for an update to finish so the fields are consistent. */
+    for (int i = 0; i < 100000 && (cmos_read(0x0a) & 0x80); i++)
+        cpu_relax();
+    uint8_t fmt = cmos_read(0x0b);
+    bool is_bcd = !(fmt & 0x04);
+    unsigned int sec = bcd(cmos_read(0x00), is_bcd);
+    unsigned int min = bcd(cmos_read(0x02), is_bcd);
+    uint8_t hr_raw = cmos_read(0x04);
+    unsigned int hour = bcd(hr_raw & 0x7f, is_bcd);
+    unsigned int day = bcd(cmos_read(0x07), is_bcd);
+    unsigned int mon = bcd(cmos_read(0x08), is_bcd);
+    unsigned int year = bcd(cmos_read(0x09), is_bcd) + 2000;
+    if (!(fmt & 0x02) && (hr_raw & 0x80))   /* 12-hour clock, PM */
+        hour = (hour % 12) + 12;
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+        pr_warn("time: RTC reads %u-%u-%u %u:%u:%u, not a date; wallclock starts at 0",
+                year, mon, day, hour, min, sec);
+        return;
+    }
+    uint64_t now = days_since_epoch(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+    boot_wallclock_sec = now - now_ns() / NSEC_PER_SEC;
+    pr_info("time: RTC %04u-%02u-%02u %02u:%02u:%02u UTC", year, mon, day, hour, min, sec);
+}
+
+void domain_set_wallclock(struct domain *d)
+{
+    struct shared_info *si = d->shared_info;
+    si->wc_version++;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    si->wc_sec = (uint32_t)boot_wallclock_sec;
+    si->wc_sec_hi = (uint32_t)(boot_wallclock_sec >> 32);
+    si->wc_nsec = 0;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    si->wc_version++;
+}
+
+void vcpu_update_time(struct vcpu *v)
+{
+    struct vcpu_time_info *t = &v->vcpu_info->time;
+    uint64_t mul = (1000000ULL << 32) / tsc_khz();
+    int shift = 0;
+    while (mul >= (1ULL << 32)) {           /* slow TSC: scale the delta up */
+        mul >>= 1;
+        shift++;
+    }
+    t->version++;                           /* odd: update in progress */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->tsc_timestamp = rdtsc();
+    t->system_time = now_ns();
+    t->tsc_to_system_mul = (uint32_t)mul;
+    t->tsc_shift = (int8_t)shift;
+    t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->version++;
+}
+
+static void for_each_vcpu(void (*fn)(struct vcpu *v, uint64_t now, uint64_t *next),
+                          uint64_t now, uint64_t *next)
+{
+    for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
+        struct domain *d = domain_by_id((domid_t)id);
+        if (!d || d->state != DOM_RUNNING)
+            continue;
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            fn(d->vcpus[i], now, next);
+    }
+}
+
+static void fire_due(struct vcpu *v, uint64_t now, uint64_t *next)
+{
+    if (v->timer_deadline && v->timer_deadline <= now) {
+        v->timer_deadline = 0;
+        send_virq(v, VIRQ_TIMER);
+    }
+    if (v->periodic_period && v->periodic_next <= now) {
+        send_virq(v, VIRQ_TIMER);
+        v->periodic_next += v->periodic_period;
+        if (v->periodic_next <= now)        /* fell behind: skip, no burst */
+            v->periodic_next = now + v->periodic_period;
+    }
+    if (v->poll_deadline && v->poll_deadline <= now && v->state == VCPU_BLOCKED) {
+        v->poll_deadline = 0;
+        v->nr_poll_ports = 0;
+        vcpu_wake(v);
+    }
+}
+
+static void earliest(struct vcpu *v, uint64_t now, uint64_t *next)
+{
+    if (v->timer_deadline && v->timer_deadline < *next)
+        *next = v->timer_deadline;
+    if (v->periodic_period && v->periodic_next < *next)
+        *next = v->periodic_next;
+    if (v->poll_deadline && v->poll_deadline < *next)
+        *next = v->poll_deadline;
+}
+
+void timers_reprogram(void)
+{
+    struct percpu *pc = this_cpu();
+    uint64_t now = now_ns();
+    uint64_t next = now + HEARTBEAT_NS;
+
+    for_each_vcpu(earliest, now, &next);
+    if (pc->curr && pc->slice_end_ns && pc->slice_end_ns < next)
+        next = pc->slice_end_ns;
+    lapic_timer_oneshot(next > now ? next - now : 1);
+}
+
+void timers_run(void)
+{
+    uint64_t now = now_ns(), unused = 0;
+    for_each_vcpu(fire_due, now, &unused);
+    sched_tick();
+    timers_reprogram();
+}
+
+long do_set_timer_op(uint64_t timeout)
+{
+    struct vcpu *v = current;
+    v->timer_deadline = timeout;            /* 0 cancels; the past fires now */
+    if (timeout && timeout <= now_ns()) {
+        v->timer_deadline = 0;
+        send_virq(v, VIRQ_TIMER);
+    }
+    timers_reprogram();
+    return 0;
+}
+
+long vcpu_timer_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
+{
+    switch (cmd) {
+    case VCPUOP_set_singleshot_timer: {
+        struct vcpu_set_singleshot_timer t;
+        if (copy_from_guest(&t, arg, sizeof(t)))
+            return -EFAULT;
+        if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < now_ns())
+            return -ETIME;
+        v->timer_deadline = t.timeout_abs_ns ? t.timeout_abs_ns : 1;
+        break;
+    }
+    case VCPUOP_stop_singleshot_timer:
+        v->timer_deadline = 0;
+        break;
+    case VCPUOP_set_periodic_timer: {
+        struct vcpu_set_periodic_timer t;
+        if (copy_from_guest(&t, arg, sizeof(t)))
+            return -EFAULT;
+        if (t.period_ns < MIN_PERIOD_NS)
+            return -EINVAL;
+        v->periodic_period = t.period_ns;
+        v->periodic_next = now_ns() + t.period_ns;
+        break;
+    }
+    case VCPUOP_stop_periodic_timer:
+        v->periodic_period = 0;
+        break;
+    default:
+        return -ENOSYS;
+    }
+    if (v == current)
+        timers_reprogram();
+    return 0;
+}
+
+long sched_poll(struct vcpu *v, uint64_t arg)
+{
+    struct sched_poll p;
+    uint32_t ports[ARRAY_SIZE(v->poll_ports)];
+    struct domain *d = v->domain;
+
+    if (copy_from_guest(&p, arg, sizeof(p)))
+        return -EFAULT;
+    if (p.nr_ports > ARRAY_SIZE(ports))
+        return -EINVAL;
+    if (p.nr_ports && copy_from_guest(ports, p.ports, p.nr_ports * sizeof(uint32_t)))
+        return -EFAULT;
+    for (unsigned int i = 0; i < p.nr_ports; i++)
+        if (ports[i] >= d->max_evtchns)
+            return -EINVAL;
+
+    memcpy(v->poll_ports, ports, p.nr_ports * sizeof(uint32_t));
+    v->nr_poll_ports = p.nr_ports;
+    if (p.nr_ports && vcpu_poll_satisfied(v)) {
+        v->nr_poll_ports = 0;
+        return 0;
+    }
+    if (p.timeout && p.timeout <= now_ns()) {
+        v->nr_poll_ports = 0;
+        return 0;
+    }
+    v->poll_deadline = p.timeout;
+    v->state = VCPU_BLOCKED;
+    vcpu_sleep(v);
+    return 0;
+}

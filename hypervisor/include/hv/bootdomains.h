@@ -1,0 +1,12 @@
+/* Domains started from GRUB modules (common/bootdomains.c). */
+#ifndef HV_BOOTDOMAINS_H
+#define HV_BOOTDOMAINS_H
+
+/* Build and start a domain for every module2 line. Returns how many run. */
+unsigned int boot_domains_start(void);
+/* When every boot domain has gone: report and stop the machine. */
+void boot_domains_check_done(void);
+/* Destroy shut-down domains whose vCPUs are no longer loaded anywhere. */
+void domains_reap(void);
+
+#endif

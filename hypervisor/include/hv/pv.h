@@ -1,0 +1,53 @@
+/* PV guest execution (arch/x86_64/pv/): entering and leaving guests,
+ * bouncing traps into them, switching their two address spaces. */
+#ifndef HV_PV_H
+#define HV_PV_H
+
+#include "hv/domain.h"
+
+/* Trap-bounce flags, as Xen's create_bounce_frame understands them. */
+#define TBF_EXCEPTION          1
+#define TBF_EXCEPTION_ERRCODE  2
+#define TBF_INTERRUPT          8   /* mask events on delivery */
+#define TBF_FAILSAFE          16   /* push DS/ES/FS/GS too */
+
+struct trap_bounce {
+    uint64_t eip;
+    uint32_t error_code;
+    uint8_t flags;
+};
+
+/* Handle a trap, interrupt or SYSCALL taken from ring 3, then return to a
+ * guest (maybe another one). Never returns. */
+void do_guest_trap(struct cpu_regs *regs) __noreturn;
+/* Leave the hypervisor for the current vCPU, scheduling first if needed.
+ * Runs on this CPU's stack; discards the hypervisor frames below. */
+void return_to_guest(void) __noreturn;
+void restore_guest_frame(struct cpu_regs *regs) __noreturn;
+
+/* Build the exception frame on the guest kernel stack and point regs at
+ * the handler. Returns false (domain crashed) if that is impossible. */
+bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bounce *tb);
+/* Deliver exception/interrupt `vector` through the guest's virtual IDT. */
+void pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
+                    bool has_error_code, uint32_t error_code);
+
+/* Switch a vCPU between guest kernel and guest user mode (page table and
+ * GS base). Must be called with v running on this CPU. */
+void toggle_guest_mode(struct vcpu *v);
+/* Save prev's CPU state, load next's (either may be NULL = idle). */
+void context_switch(struct vcpu *prev, struct vcpu *next);
+/* Load v's page table for its current mode into CR3 (or idle_l4). */
+void load_guest_cr3(struct vcpu *v);
+/* Reload the guest GDT/LDT descriptors of the running vCPU. */
+void load_guest_descriptors(struct vcpu *v);
+
+/* Privileged instruction emulation (pv/emulate.c). Return true when the
+ * fault was handled (regs advanced), false to bounce it to the guest. */
+bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs);
+bool pv_emulate_forced(struct vcpu *v, struct cpu_regs *regs);
+
+/* Register a vCPU's starting state (the builder's, or VCPUOP_initialise). */
+void vcpu_set_start_state(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rsi);
+
+#endif
