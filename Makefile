@@ -20,7 +20,7 @@ DEB_PACKAGES := make gcc binutils gawk python3 grub-pc-bin grub-common xorriso m
 .PHONY: all
 all: real-all
 
-include $(sort $(wildcard */build.mk */*/build.mk))
+include $(sort $(wildcard */build.mk */*/build.mk */*/*/build.mk))
 
 .PHONY: real-all deps test run iso clean
 

@@ -223,6 +223,7 @@ static int build_boot_domain(unsigned int idx, const struct boot_module *m)
         d->console_mfn = console_mfn;
 
     vcpu_set_start_state(v, res.entry, res.stack_top, res.start_info_va);
+    v->initialised = true;
     d->state = DOM_RUNNING;
     v->state = VCPU_RUNNABLE;
     vcpu_wake(v);

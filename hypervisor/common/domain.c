@@ -21,6 +21,7 @@
 #include "hv/mm.h"
 #include "hv/pagetype.h"
 #include "hv/printk.h"
+#include "hv/pv.h"
 #include "hv/schedule.h"
 #include "hv/timer.h"
 
@@ -166,11 +167,9 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
     d->nr_vcpus = cfg->vcpus;
 
     for (uint64_t i = 0; i < cfg->mem_pages; i++) {
-        int64_t mfn = alloc_domain_frame(d);
-        if (mfn < 0)
+        /* alloc_domain_frame scrubs: nothing of a previous owner leaks. */
+        if (alloc_domain_frame(d) < 0)
             goto nomem;
-        /* Never hand a guest what a previous owner left in a frame. */
-        memset(mfn_to_virt((mfn_t)mfn), 0, PAGE_SIZE);
     }
     return d;
 
@@ -235,6 +234,8 @@ void domain_destroy(struct domain *d)
     d->state = DOM_DEAD;
 
     evtchn_destroy(d);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_release_frames(d->vcpus[i]);
     domain_relinquish_memory(d);
     if (d->shared_info)
         put_page(d->shared_info_mfn);

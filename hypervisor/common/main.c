@@ -13,6 +13,7 @@
 #include "hv/printk.h"
 #include "hv/schedule.h"
 #include "hv/selftest.h"
+#include "hv/smp.h"
 #include "hv/shutdown.h"
 #include "hv/time.h"
 #include "hv/timer.h"
@@ -73,15 +74,18 @@ void hv_main(uint32_t mb_magic, uint32_t mb_info)
     wallclock_init();
     apic_init();
 
-    pr_info("pvcore: ready: %lu MiB free, %u CPU", frames_free() >> 8, 1u);
+    /* 7. The scheduler, then the other CPUs (they go straight to idle). */
+    sched_init();
+    smp_boot_cpus();
+    pr_info("pvcore: ready: %lu MiB free, %u CPU%s", frames_free() >> 8, nr_cpus_online,
+            nr_cpus_online > 1 ? "s" : "");
 
-    /* 7. Self-tests, if asked for: they end the run with their status. */
+    /* 8. Self-tests, if asked for: they end the run with their status. */
     selftest_run();
 
     /* 8. Guests: the read-only M2P they all map, the scheduler, then the
      * domains the boot loader brought as modules. */
     m2p_init();
-    sched_init();
     boot_domains_start();
 
     /* 9. Run them (or idle, with the timer ticking). */

@@ -1,12 +1,13 @@
-/* vCPU scheduling: who runs next, and the idle loop.
+/* vCPU scheduling mechanism: switching, idling, accounting, sched_op.
  *
- * Owns: the run queue (runnable vCPUs not currently loaded on a CPU), the
- * per-CPU need_resched flag and time slice, CPU-time accounting.
- * Policy: round robin with a SLICE_NS time slice (the credit scheduler of
- * the scheduling issue replaces this file's policy, not its interface).
- * A vCPU is on the run queue iff it is RUNNABLE, its domain is running and
- * it is not loaded on a CPU.
- * Locking: runq_lock (irq-safe) around the run queue; a leaf lock. */
+ * Owns: the per-CPU need_resched flag and time slice, CPU-time accounting
+ * (v->cpu_time_ns, from the scheduler's own clock), and when a CPU calls
+ * into the policy (common/sched_credit.c), which owns the run queues.
+ * A vCPU may run iff it is RUNNABLE and its domain is running; it is on a
+ * run queue iff it may run and is not loaded on a CPU.
+ * Locking: the policy's run queue locks; this file holds none itself.
+ * The hypervisor is not preemptible: scheduling happens on the way back to
+ * a guest and in the idle loop, with interrupts off. */
 #include <public/sched.h>
 #include "asm/cpu.h"
 #include "asm/percpu.h"
@@ -15,18 +16,15 @@
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
+#include "hv/sched_credit.h"
 #include "hv/schedule.h"
+#include "hv/smp.h"
 #include "hv/time.h"
 #include "hv/timer.h"
 
-#define SLICE_NS (10 * NSEC_PER_MSEC)
-
-static spinlock_t runq_lock = SPINLOCK_INIT;
-static struct list_head runq;
-
 void sched_init(void)
 {
-    list_init(&runq);
+    csched_init();
 }
 
 static bool vcpu_can_run(const struct vcpu *v)
@@ -34,34 +32,20 @@ static bool vcpu_can_run(const struct vcpu *v)
     return v->state == VCPU_RUNNABLE && v->domain->state == DOM_RUNNING;
 }
 
-/* Queue v if it may run and is neither queued nor loaded. */
-static void runq_insert(struct vcpu *v)
-{
-    uint64_t f = spin_lock_irqsave(&runq_lock);
-    if (vcpu_can_run(v) && !v->on_runq && v->processor < 0) {
-        list_add_tail(&v->runq_link, &runq);
-        v->on_runq = true;
-    }
-    spin_unlock_irqrestore(&runq_lock, f);
-}
-
 void vcpu_wake(struct vcpu *v)
 {
-    if (v->state == VCPU_BLOCKED || v->state == VCPU_DOWN)
+    if (v->state == VCPU_BLOCKED)
         v->state = VCPU_RUNNABLE;
-    runq_insert(v);
+    if (vcpu_can_run(v) && !v->on_runq && v->processor < 0)
+        csched_insert(v);
 }
 
 void vcpu_sleep(struct vcpu *v)
 {
-    uint64_t f = spin_lock_irqsave(&runq_lock);
-    if (v->on_runq) {
-        list_del(&v->runq_link);
-        v->on_runq = false;
-    }
-    spin_unlock_irqrestore(&runq_lock, f);
-    if (v->processor >= 0)
-        percpu[v->processor].need_resched = true;
+    csched_remove(v);
+    int cpu = v->processor;
+    if (cpu >= 0)
+        smp_send_resched((unsigned int)cpu);
 }
 
 void sched_request(void)
@@ -75,36 +59,30 @@ bool sched_pending(void)
     return pc->need_resched || !pc->curr || !vcpu_can_run(pc->curr);
 }
 
+/* Charge the running vCPU for the time since it was last charged. */
+static void account_current(struct percpu *pc, uint64_t now)
+{
+    struct vcpu *v = pc->curr;
+    if (!v || now <= v->last_start_ns)
+        return;
+    uint64_t ran = now - v->last_start_ns;
+    v->cpu_time_ns += ran;
+    v->last_start_ns = now;
+    csched_burn(v, ran, now);
+}
+
 void sched_tick(void)
 {
     struct percpu *pc = this_cpu();
-    if (pc->curr && now_ns() >= pc->slice_end_ns)
+    uint64_t now = now_ns();
+
+    if (pc->curr) {
+        account_current(pc, now);
+        if (now >= pc->slice_end_ns || csched_should_preempt(pc->id, pc->curr, now))
+            pc->need_resched = true;
+    } else if (csched_has_work(pc->id, now)) {
         pc->need_resched = true;
-}
-
-static struct vcpu *runq_pop(void)
-{
-    struct vcpu *next = NULL;
-    uint64_t f = spin_lock_irqsave(&runq_lock);
-    while (!list_empty(&runq)) {
-        struct vcpu *v = list_entry(runq.next, struct vcpu, runq_link);
-        list_del(&v->runq_link);
-        v->on_runq = false;
-        if (vcpu_can_run(v)) {
-            next = v;
-            break;
-        }
     }
-    spin_unlock_irqrestore(&runq_lock, f);
-    return next;
-}
-
-static bool runq_empty(void)
-{
-    uint64_t f = spin_lock_irqsave(&runq_lock);
-    bool e = list_empty(&runq);
-    spin_unlock_irqrestore(&runq_lock, f);
-    return e;
 }
 
 /* Leave the current stack and run the idle loop on a fresh one. */
@@ -122,32 +100,30 @@ void schedule(void)
     struct percpu *pc = this_cpu();
     struct vcpu *prev = pc->curr;
     uint64_t now = now_ns();
+    uint64_t slice = MAX_SLICE_NS;
 
-    domains_reap();             /* also drains the guests' console rings */
-    if (prev) {
-        prev->cpu_time_ns += now - prev->last_start_ns;
-        prev->last_start_ns = now;
-    }
-    struct vcpu *next = runq_pop();
+    if (pc->id == 0)
+        domains_reap();             /* also drains the guests' console rings */
+    account_current(pc, now);
     pc->need_resched = false;
 
-    if (!next && prev && vcpu_can_run(prev)) {
-        pc->slice_end_ns = now + SLICE_NS;      /* nobody else wants the CPU */
+    struct vcpu *next = csched_pick(pc->id, prev && vcpu_can_run(prev) ? prev : NULL,
+                                    now, &slice);
+    pc->slice_end_ns = now + slice;
+    if (next && next == prev) {
         timers_reprogram();
         return;
     }
-    if (prev && next != prev) {
+    if (prev) {
         context_switch(prev, NULL);
-        /* prev is no longer loaded: requeue it if it may still run. */
-        runq_insert(prev);
-        domains_reap();
+        /* prev is no longer loaded: queue it again if it may still run. */
+        if (vcpu_can_run(prev) && !prev->on_runq)
+            csched_insert(prev);
     }
     if (!next)
         go_idle();
-    if (next != prev)
-        context_switch(NULL, next);
     next->last_start_ns = now;
-    pc->slice_end_ns = now + SLICE_NS;
+    context_switch(NULL, next);
     timers_reprogram();
 }
 
@@ -155,12 +131,14 @@ void idle_loop(void)
 {
     for (;;) {
         local_irq_disable();
-        domains_reap();
-        if (!runq_empty()) {
-            schedule();
+        if (this_cpu()->id == 0)
+            domains_reap();
+        if (csched_has_work(this_cpu()->id, now_ns())) {
+            schedule();             /* goes idle again if nothing was taken */
             return_to_guest();
         }
-        boot_domains_check_done();
+        if (this_cpu()->id == 0)
+            boot_domains_check_done();
         timers_reprogram();
         safe_halt();
     }
@@ -184,7 +162,12 @@ long do_sched_op(uint64_t cmd, uint64_t arg)
         if (v->vcpu_info->evtchn_upcall_pending)
             return 0;
         v->state = VCPU_BLOCKED;
-        vcpu_sleep(v);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (v->vcpu_info->evtchn_upcall_pending) {   /* raced with a sender */
+            v->state = VCPU_RUNNABLE;
+            return 0;
+        }
+        sched_request();
         return 0;
 
     case SCHEDOP_shutdown:

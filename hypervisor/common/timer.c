@@ -242,6 +242,13 @@ long sched_poll(struct vcpu *v, uint64_t arg)
     }
     v->poll_deadline = p.timeout;
     v->state = VCPU_BLOCKED;
-    vcpu_sleep(v);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (vcpu_poll_satisfied(v)) {            /* raced with a sender */
+        v->state = VCPU_RUNNABLE;
+        v->nr_poll_ports = 0;
+        v->poll_deadline = 0;
+        return 0;
+    }
+    sched_request();
     return 0;
 }

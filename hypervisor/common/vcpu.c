@@ -10,6 +10,9 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/pagetype.h"
+#include "hv/pv.h"
+#include "hv/schedule.h"
+#include "hv/mm.h"
 #include "hv/time.h"
 #include "hv/timer.h"
 
@@ -33,6 +36,18 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
     return 0;
 }
 
+void vcpu_release_frames(struct vcpu *v)
+{
+    if (!v)
+        return;
+    pv_release_gdt(v);
+    if (v->vcpu_info_mfn) {
+        v->vcpu_info = &v->domain->shared_info->vcpu_info[v->id];
+        put_page_and_type(v->vcpu_info_mfn);
+        v->vcpu_info_mfn = 0;
+    }
+}
+
 static void fill_runstate(const struct vcpu *v, struct vcpu_runstate_info *rs)
 {
     memset(rs, 0, sizeof(*rs));
@@ -41,6 +56,91 @@ static void fill_runstate(const struct vcpu *v, struct vcpu_runstate_info *rs)
                 v->state == VCPU_BLOCKED ? 2 /* blocked */ : 3 /* offline */;
     rs->state_entry_time = now_ns();
     rs->time[0] = v->cpu_time_ns;
+}
+
+static bool canonical(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* VCPUOP_initialise: everything is read and checked before v changes,
+ * except the page-table and GDT references, which are taken first and
+ * dropped again if a later step fails. */
+static long vcpu_initialise(struct vcpu *v, uint64_t arg)
+{
+    struct domain *d = v->domain;
+
+    if (v->initialised)
+        return -EEXIST;
+    int64_t buf_mfn = alloc_frames(1);             /* the context is ~5 KiB */
+    if (buf_mfn < 0)
+        return -ENOMEM;
+    struct vcpu_guest_context *c = mfn_to_virt((mfn_t)buf_mfn);
+    long rc = copy_from_guest(c, arg, sizeof(*c));
+    if (rc)
+        goto out;
+
+    const struct cpu_user_regs *u = &c->user_regs;
+    rc = -EINVAL;
+    if (!canonical(u->rip) || !canonical(u->rsp) || !canonical(c->event_callback_eip) ||
+        !canonical(c->failsafe_callback_eip) || !canonical(c->syscall_callback_eip) ||
+        !canonical(c->fs_base) || !canonical(c->gs_base_kernel) ||
+        !canonical(c->gs_base_user) || c->gdt_ents > 16 * 512)
+        goto out;
+    for (unsigned int i = 0; i < 256; i++)
+        if (c->trap_ctxt[i].address && !canonical(c->trap_ctxt[i].address))
+            goto out;
+
+    mfn_t l4 = c->ctrlreg[3] >> PAGE_SHIFT, ul4 = c->ctrlreg[1] >> PAGE_SHIFT;
+    if (!l4 || l4 >= max_mfn || ul4 >= max_mfn)
+        goto out;
+    rc = vcpu_set_guest_table(v, l4, false);
+    if (rc)
+        goto out;
+    if (ul4 && (rc = vcpu_set_guest_table(v, ul4, true))) {
+        goto out;
+    }
+    if (c->gdt_ents && (rc = pv_set_gdt(v, c->gdt_frames, c->gdt_ents))) {
+        if (ul4)
+            vcpu_set_guest_table(v, 0, true);
+        goto out;
+    }
+
+    memset(&v->regs, 0, sizeof(v->regs));
+    v->regs.r15 = u->r15; v->regs.r14 = u->r14; v->regs.r13 = u->r13;
+    v->regs.r12 = u->r12; v->regs.rbp = u->rbp; v->regs.rbx = u->rbx;
+    v->regs.r11 = u->r11; v->regs.r10 = u->r10; v->regs.r9 = u->r9;
+    v->regs.r8 = u->r8; v->regs.rax = u->rax; v->regs.rcx = u->rcx;
+    v->regs.rdx = u->rdx; v->regs.rsi = u->rsi; v->regs.rdi = u->rdi;
+    v->regs.rip = u->rip;
+    v->regs.rsp = u->rsp;
+    v->regs.cs = FLAT_KERNEL_CS;
+    v->regs.ss = FLAT_KERNEL_SS;
+    v->regs.rflags = (u->rflags & ~((3UL << 12) | (1UL << 14) | (1UL << 17))) | (1UL << 9) | 2;
+    for (unsigned int i = 0; i < 256; i++) {
+        v->traps[i] = c->trap_ctxt[i];
+        v->traps[i].cs = FLAT_KERNEL_CS;
+    }
+    v->kernel_ss = c->kernel_ss;
+    v->kernel_sp = c->kernel_sp;
+    v->event_callback = c->event_callback_eip;
+    v->failsafe_callback = c->failsafe_callback_eip;
+    v->syscall_callback = c->syscall_callback_eip;
+    v->fs_base = c->fs_base;
+    v->gs_base_kernel = c->gs_base_kernel;
+    v->gs_base_user = c->gs_base_user;
+    v->kernel_mode = true;
+    if (c->flags & VGCF_i387_valid) {
+        memcpy(v->fpu_state, c->fpu_ctxt, sizeof(v->fpu_state));
+        v->fpu_initialised = true;
+    }
+    v->vcpu_info->evtchn_upcall_mask = 1;
+    v->initialised = true;
+    (void)d;
+    rc = 0;
+out:
+    free_frames((mfn_t)buf_mfn, 1);
+    return rc;
 }
 
 long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
@@ -54,6 +154,22 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
     switch (cmd) {
     case VCPUOP_is_up:
         return v->state != VCPU_DOWN;
+    case VCPUOP_initialise:
+        return vcpu_initialise(v, arg);
+    case VCPUOP_up:
+        if (!v->initialised)
+            return -EINVAL;
+        if (v->state == VCPU_DOWN) {
+            v->state = VCPU_RUNNABLE;
+            vcpu_wake(v);
+        }
+        return 0;
+    case VCPUOP_down:
+        if (v->state != VCPU_DOWN) {
+            v->state = VCPU_DOWN;
+            vcpu_sleep(v);
+        }
+        return 0;
     case VCPUOP_register_vcpu_info:
         if (v != current)
             return -EINVAL;

@@ -70,7 +70,7 @@ while read -r line; do
     unset IFS
     HV_ISO_FILES="$files" hv_iso "$b" "debug-exit=0xf4" "$@" || { not_ok "boot $boot_no: ISO"; continue; }
     # shellcheck disable=SC2086
-    hv_boot "$b" -m 512 $DEBUG_EXIT
+    hv_boot "$b" -m 512 ${GUEST_SMP:+-smp $GUEST_SMP} $DEBUG_EXIT
     i=0
     for spec in $line; do
         i=$((i + 1))

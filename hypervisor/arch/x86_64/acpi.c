@@ -80,7 +80,15 @@ static const struct acpi_header *map_table(paddr_t pa, const char *sig)
     return h;
 }
 
-static const struct acpi_header *find_fadt(const struct rsdp *rsdp)
+static const struct rsdp *rsdp_copy(void)
+{
+    const struct rsdp *r = (const struct rsdp *)boot_info.rsdp_copy;
+    if (!boot_info.have_rsdp || memcmp(r->sig, "RSD PTR ", 8) || !checksum_ok(r, 20))
+        return NULL;
+    return r;
+}
+
+static const struct acpi_header *find_table(const struct rsdp *rsdp, const char *sig)
 {
     bool use_xsdt = rsdp->revision >= 2 && rsdp->xsdt;
     const struct acpi_header *root = map_table(use_xsdt ? rsdp->xsdt : rsdp->rsdt,
@@ -93,11 +101,34 @@ static const struct acpi_header *find_fadt(const struct rsdp *rsdp)
     for (size_t i = 0; i < n; i++) {
         uint64_t pa = 0;
         memcpy(&pa, entries + i * esz, esz);
-        const struct acpi_header *t = map_table(pa, "FACP");
+        const struct acpi_header *t = map_table(pa, sig);
         if (t)
             return t;
     }
     return NULL;
+}
+
+unsigned int acpi_cpu_apic_ids(uint32_t *ids, unsigned int max)
+{
+    const struct rsdp *rsdp = rsdp_copy();
+    const struct acpi_header *madt = rsdp ? find_table(rsdp, "APIC") : NULL;
+    unsigned int n = 0;
+
+    if (!madt)
+        return 0;
+    const uint8_t *p = (const uint8_t *)madt + sizeof(*madt) + 8;
+    const uint8_t *end = (const uint8_t *)madt + madt->length;
+    while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+        /* Type 0: processor local APIC (proc id, APIC id, flags; bit 0 enabled). */
+        if (p[0] == 0 && p[1] >= 8) {
+            uint32_t flags;
+            memcpy(&flags, p + 4, 4);
+            if ((flags & 1) && n < max)
+                ids[n++] = p[3];
+        }
+        p += p[1];
+    }
+    return n;
 }
 
 /* Parse the \_S5_ package in the DSDT's AML: NameOp "_S5_" PackageOp
@@ -145,7 +176,7 @@ void acpi_init(void)
         pr_warn("acpi: the RSDP is invalid; ACPI power-off unavailable");
         return;
     }
-    const struct acpi_header *fadt = find_fadt(rsdp);
+    const struct acpi_header *fadt = find_table(rsdp, "FACP");
     if (!fadt || fadt->length < FADT_PM1B_CNT + 4) {
         pr_warn("acpi: no usable FADT; ACPI power-off unavailable");
         return;

@@ -129,6 +129,22 @@ void lapic_timer_oneshot(uint64_t ns)
     apic_write(APIC_TMICT, (uint32_t)count);
 }
 
+#define APIC_ICR_LO     0x300
+#define APIC_ICR_HI     0x310
+#define ICR_BUSY        (1u << 12)
+
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
+{
+    uint64_t f = local_irq_save();
+    for (unsigned int i = 0; i < 1000000 && (apic_read(APIC_ICR_LO) & ICR_BUSY); i++)
+        cpu_relax();
+    apic_write(APIC_ICR_HI, apic_id << 24);
+    apic_write(APIC_ICR_LO, icr_low);
+    for (unsigned int i = 0; i < 1000000 && (apic_read(APIC_ICR_LO) & ICR_BUSY); i++)
+        cpu_relax();
+    local_irq_restore(f);
+}
+
 void lapic_eoi(void)
 {
     apic_write(APIC_EOI, 0);

@@ -38,6 +38,7 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/printk.h"
+#include "hv/smp.h"
 #include "hv/spinlock.h"
 
 uint64_t *machine_to_phys;
@@ -65,14 +66,17 @@ void flush_tlb_local(void)
     write_cr3(read_cr3());
 }
 
-/* Other CPUs running d's vCPUs would need an IPI; until the hypervisor
- * has one, guests run on the boot CPU only and a local flush suffices.
- * vCPUs that are not running hold no TLB entries: their CR3 load on the
- * next context switch drops every (non-global) guest translation. */
+/* Every CPU that may hold d's translations must drop them. vCPUs that are
+ * not running hold none: their CR3 load on the next context switch drops
+ * every (non-global) guest translation. With more than one CPU online the
+ * flush goes to all of them (smp.c), otherwise it is local. */
 void flush_tlb_domain(struct domain *d)
 {
     (void)d;
-    flush_tlb_local();
+    if (nr_cpus_online > 1)
+        flush_tlb_all_cpus();
+    else
+        flush_tlb_local();
 }
 
 /* ------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include "hv/pv.h"
 #include "hv/schedule.h"
 #include "hv/shutdown.h"
+#include "hv/smp.h"
 #include "hv/symbols.h"
 #include "hv/timer.h"
 #include "hv/traps.h"
@@ -129,6 +130,10 @@ void do_trap(struct cpu_regs *r)
     case VEC_LAPIC_TIMER:
         lapic_timer_interrupt();
         timers_run();
+        return;
+    case VEC_IPI_RESCHED:
+    case VEC_IPI_FLUSH:
+        smp_ipi_interrupt(v);
         return;
     case VEC_SPURIOUS:
         return;

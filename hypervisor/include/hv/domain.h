@@ -44,6 +44,7 @@ struct vcpu {
     unsigned int id;
     struct domain *domain;
     enum vcpu_state state;
+    bool initialised;               /* has a context (builder or VCPUOP_initialise) */
     int processor;                  /* CPU it runs on, -1 when not running */
 
     struct cpu_regs regs;           /* saved while not running */
@@ -73,9 +74,11 @@ struct vcpu {
     uint64_t ldt_base;
     unsigned int ldt_ents;
 
-    /* Scheduling (common/schedule.c). */
+    /* Scheduling (common/schedule.c, common/sched_credit.c). */
     struct list_head runq_link;
     bool on_runq;
+    unsigned int sched_cpu;         /* whose run queue it is on / last ran on */
+    int64_t credit;                 /* weighted ns it may still run before others */
     uint64_t cpu_time_ns;           /* accumulated running time */
     uint64_t last_start_ns;
     uint64_t poll_deadline;         /* SCHEDOP_poll timeout (0 = none) */
@@ -111,6 +114,8 @@ struct domain {
     uint64_t vm_assist;
 
     unsigned int weight, cap;       /* scheduler parameters */
+    int64_t cap_budget_ns;          /* what a capped domain may still run this period */
+    uint64_t cap_period;            /* index of the period cap_budget_ns belongs to */
 
     /* PV console ring (boot-loader mode: drained by the hypervisor). */
     mfn_t console_mfn;

@@ -47,6 +47,13 @@ void load_guest_descriptors(struct vcpu *v);
 bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs);
 bool pv_emulate_forced(struct vcpu *v, struct cpu_regs *regs);
 
+/* Drop the references a vCPU holds on its domain's frames (GDT frames,
+ * a registered vcpu_info page) before the domain's memory is released. */
+void vcpu_release_frames(struct vcpu *v);
+void pv_release_gdt(struct vcpu *v);
+/* Install a GDT of `entries` descriptors from frames (checked first). */
+long pv_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);
+
 /* Register a vCPU's starting state (the builder's, or VCPUOP_initialise). */
 void vcpu_set_start_state(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rsi);
 

@@ -13,11 +13,18 @@ typedef struct {
 
 #define SPINLOCK_INIT { 0, 0 }
 
+/* CPUs waiting for a lock with interrupts off still serve TLB flush
+ * requests (arch/x86_64/smp.c), so a flusher holding a lock cannot
+ * deadlock with a waiter. */
+void smp_service_flush(void);
+
 static inline void spin_lock(spinlock_t *l)
 {
     uint16_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_ACQUIRE);
-    while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
+    while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me) {
+        smp_service_flush();
         cpu_relax();
+    }
 }
 
 static inline void spin_unlock(spinlock_t *l)

@@ -6,6 +6,8 @@
 
 #define VEC_PIC_BASE        0x20    /* legacy PIC, remapped and masked */
 #define VEC_LAPIC_TIMER     0xf0
+#define VEC_IPI_RESCHED     0xf1    /* pick again (a vCPU woke up for us) */
+#define VEC_IPI_FLUSH       0xf2    /* flush this CPU's TLB */
 #define VEC_LAPIC_ERROR     0xfe
 #define VEC_SPURIOUS        0xff
 

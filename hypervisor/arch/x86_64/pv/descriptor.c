@@ -27,7 +27,7 @@ static bool descriptor_ok(uint64_t d)
     return (d & DESC_S) && DESC_DPL(d) == 3;
 }
 
-static void release_gdt(struct vcpu *v)
+void pv_release_gdt(struct vcpu *v)
 {
     for (unsigned int i = 0; i < v->gdt_nr_frames; i++)
         put_page_and_type(v->gdt_frames[i]);
@@ -37,8 +37,6 @@ static void release_gdt(struct vcpu *v)
 
 long do_set_gdt(uint64_t frame_list, uint64_t entries)
 {
-    struct vcpu *v = current;
-    struct domain *d = v->domain;
     uint64_t frames[16];
     unsigned int nr = (unsigned int)((entries + 511) / 512);
 
@@ -46,6 +44,16 @@ long do_set_gdt(uint64_t frame_list, uint64_t entries)
         return -EINVAL;
     if (nr && copy_from_guest(frames, frame_list, nr * sizeof(uint64_t)))
         return -EFAULT;
+    return pv_set_gdt(current, frames, entries);
+}
+
+long pv_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
+{
+    struct domain *d = v->domain;
+    unsigned int nr = (unsigned int)((entries + 511) / 512);
+
+    if (entries > GDT_MAX_ENTRIES)
+        return -EINVAL;
 
     unsigned int got = 0;
     long rc = 0;
@@ -73,12 +81,13 @@ long do_set_gdt(uint64_t frame_list, uint64_t entries)
         return rc;
     }
 
-    release_gdt(v);
+    pv_release_gdt(v);
     for (unsigned int i = 0; i < nr; i++)
         v->gdt_frames[i] = frames[i];
     v->gdt_nr_frames = nr;
     v->gdt_ents = (unsigned int)entries;
-    load_guest_descriptors(v);
+    if (v == current)
+        load_guest_descriptors(v);
     return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "hv/printk.h"
 #include "hv/pv.h"
 #include "hv/schedule.h"
+#include "hv/smp.h"
 #include "hv/timer.h"
 #include "hv/traps.h"
 
@@ -193,6 +194,10 @@ void do_guest_trap(struct cpu_regs *regs)
     case VEC_LAPIC_TIMER:
         lapic_timer_interrupt();
         timers_run();
+        break;
+    case VEC_IPI_RESCHED:
+    case VEC_IPI_FLUSH:
+        smp_ipi_interrupt(vec);
         break;
     case VEC_SPURIOUS:
     case VEC_PIC_BASE + 7:

@@ -56,4 +56,7 @@
 /* `int $0x82` from guest kernel mode is a hypercall, like SYSCALL. */
 #define HYPERCALL_VECTOR    0x82
 
+/* Where the AP start-up code is copied (a page below 1 MiB). */
+#define TRAMPOLINE_PHYS     0x7000
+
 #endif

@@ -1,0 +1,209 @@
+/* Host harness for the guest memory code: see harness.h. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "hv/buddy.h"
+#include "hv/guest_access.h"
+#include "hv/lib.h"
+#include "hv/printk.h"
+#include "hv/pv.h"
+#include "hv/smp.h"
+
+uint8_t *test_machine_memory;
+uint64_t test_cr3;
+unsigned int test_cr3_loads, test_invlpgs, test_descriptor_loads;
+
+struct page_info *frame_table;
+uint64_t max_mfn;
+
+static struct buddy heap;
+static uint64_t *idle;
+static struct domain *domains[8];
+static struct vcpu *running;
+
+/* ---- machine memory and the heap (mm/frame.c's role) ---- */
+
+void harness_init(void)
+{
+    test_machine_memory = aligned_alloc(PAGE_SIZE, (size_t)TEST_FRAMES * PAGE_SIZE);
+    assert_non_null(test_machine_memory);
+    memset(test_machine_memory, 0x5a, (size_t)TEST_FRAMES * PAGE_SIZE);
+    max_mfn = TEST_FRAMES;
+    frame_table = calloc(TEST_FRAMES, sizeof(*frame_table));
+    assert_non_null(frame_table);
+    for (mfn_t m = 0; m < TEST_FRAMES; m++)
+        frame_table[m].owner = OWNER_HV;
+    for (mfn_t m = 0; m < TEST_RESERVED; m++)
+        frame_table[m].flags |= PGF_RESERVED;
+    buddy_init(&heap, frame_table, TEST_FRAMES);
+    assert_int_equal(buddy_add_range(&heap, TEST_RESERVED, TEST_FRAMES), 0);
+
+    idle = alloc_hv_page();
+    assert_non_null(idle);
+    uint64_t *hv_l3 = alloc_hv_page();
+    assert_non_null(hv_l3);
+    idle[TEST_HV_SLOT] = __pa(hv_l3) | _PAGE_PRESENT | _PAGE_RW;
+    test_cr3 = __pa(idle);
+    test_cr3_loads = test_invlpgs = test_descriptor_loads = 0;
+    running = NULL;
+    memset(domains, 0, sizeof(domains));
+    m2p_init();
+}
+
+void harness_fini(void)
+{
+    for (unsigned int i = 0; i < ARRAY_SIZE(domains); i++) {
+        if (!domains[i])
+            continue;
+        for (unsigned int v = 0; v < MAX_VCPUS; v++)
+            free(domains[i]->vcpus[v]);
+        free(domains[i]);
+        domains[i] = NULL;
+    }
+    free(frame_table);
+    free(test_machine_memory);
+    frame_table = NULL;
+    test_machine_memory = NULL;
+}
+
+int64_t alloc_frames(unsigned int order)
+{
+    return buddy_alloc(&heap, order);
+}
+
+void free_frames(mfn_t mfn, unsigned int order)
+{
+    if (buddy_free(&heap, mfn, order))
+        fail_msg("free_frames(%#lx, %u) does not match an allocation", mfn, order);
+}
+
+void *alloc_hv_page(void)
+{
+    int64_t mfn = alloc_frames(0);
+    if (mfn < 0)
+        return NULL;
+    memset(mfn_to_virt((mfn_t)mfn), 0, PAGE_SIZE);
+    return mfn_to_virt((mfn_t)mfn);
+}
+
+uint64_t frames_free(void)
+{
+    return heap.nr_free;
+}
+
+uint64_t *idle_l4(void)
+{
+    return idle;
+}
+
+bool cpu_has_nx(void)
+{
+    return true;
+}
+
+/* ---- domains and vCPUs (common/domain.c's role) ---- */
+
+struct domain *harness_domain(domid_t id, uint64_t max_pages, uint64_t nr_frames,
+                              bool make_current)
+{
+    assert_true(id < ARRAY_SIZE(domains) && !domains[id]);
+    struct domain *d = calloc(1, sizeof(*d));
+    struct vcpu *v = calloc(1, sizeof(*v));
+    assert_non_null(d);
+    assert_non_null(v);
+    d->id = id;
+    d->max_pages = max_pages;
+    list_init(&d->page_list);
+    v->domain = d;
+    v->kernel_mode = true;
+    d->vcpus[0] = v;
+    d->nr_vcpus = 1;
+    domains[id] = d;
+    for (uint64_t i = 0; i < nr_frames; i++)
+        harness_frame(d);
+    if (make_current)
+        running = v;
+    return d;
+}
+
+mfn_t harness_frame(struct domain *d)
+{
+    int64_t mfn = alloc_domain_frame(d);
+    assert_true(mfn >= 0);
+    return (mfn_t)mfn;
+}
+
+uint64_t *harness_table(mfn_t mfn)
+{
+    return mfn_to_virt(mfn);
+}
+
+struct domain *domain_by_id(domid_t id)
+{
+    return id < ARRAY_SIZE(domains) ? domains[id] : NULL;
+}
+
+struct vcpu *current_vcpu(void)
+{
+    return running;
+}
+
+void load_guest_descriptors(struct vcpu *v)
+{
+    (void)v;
+    test_descriptor_loads++;
+}
+
+/* ---- guest copies (usercopy.S's role): host pointers are guest
+ *      addresses; a copy touching the TEST_UNMAPPED_VA window faults ---- */
+
+static bool unmapped(const void *p)
+{
+    return (uintptr_t)p >= TEST_UNMAPPED_VA && (uintptr_t)p < TEST_UNMAPPED_VA + GiB(1);
+}
+
+size_t copy_raw_with_fixup(void *dst, const void *src, size_t n)
+{
+    if (unmapped(dst) || unmapped(src))
+        return n;
+    memcpy(dst, src, n);
+    return 0;
+}
+
+/* ---- console ---- */
+
+void printk(enum log_level lvl, const char *fmt, ...)
+{
+    va_list ap;
+    (void)lvl;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+/* The harness is a one-CPU machine: no other CPU ever posts a TLB flush
+ * request, and the all-CPU flush is never needed (mm.c flushes locally
+ * when nr_cpus_online is 1), so reaching it is a bug in mm.c's logic. */
+unsigned int nr_cpus_online = 1;
+
+void smp_service_flush(void)
+{
+}
+
+void flush_tlb_all_cpus(void)
+{
+    fprintf(stderr, "flush_tlb_all_cpus called on a one-CPU machine\n");
+    abort();
+}
