@@ -13,18 +13,31 @@ ASAN_FLAGS ?= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 DOM0_SRCS := dom0/dom0_error.c dom0/statefile.c dom0/process.c dom0/machine_layout.c \
              dom0/machine_iso.c dom0/machine_supervisor.c dom0/machine_status.c \
-             dom0/machine_monitor.c dom0/machine.c
-DOM0_HDRS := $(wildcard dom0/*.h)
-DOM0_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(DOM0_SRCS))
-DOM0_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(DOM0_SRCS))
+             dom0/machine_monitor.c dom0/machine.c \
+             dom0/ctl_ring.c dom0/ctl.c dom0/ctl_ops.c dom0/console.c dom0/build.c
+DOM0_HDRS := $(wildcard dom0/*.h) hypervisor/include/hv/pvbuild.h \
+             $(wildcard hypervisor/include/public/*.h hypervisor/include/public/io/*.h)
+DOM0_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(DOM0_SRCS)) $(BUILD)/dom0/pvbuild.o
+DOM0_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(DOM0_SRCS)) $(BUILD)/asan/dom0/pvbuild.o
+DOM0_CFLAGS    := -Idom0 -Ihypervisor/include
 
 $(BUILD)/dom0/%.o: dom0/%.c $(DOM0_HDRS)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Idom0 -c $< -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0_CFLAGS) -c $< -o $@
 
 $(BUILD)/asan/dom0/%.o: dom0/%.c $(DOM0_HDRS)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -Idom0 -c $< -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(DOM0_CFLAGS) -c $< -o $@
+
+# The domain builder shared with the hypervisor (hypervisor/common/pvbuild.c),
+# compiled for the host: one builder for both paths.
+$(BUILD)/dom0/pvbuild.o: hypervisor/common/pvbuild.c $(DOM0_HDRS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0_CFLAGS) -DPVBUILD_HOST -c $< -o $@
+
+$(BUILD)/asan/dom0/pvbuild.o: hypervisor/common/pvbuild.c $(DOM0_HDRS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(DOM0_CFLAGS) -DPVBUILD_HOST -c $< -o $@
 
 $(BUILD)/dom0/libdom0.a: $(DOM0_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^

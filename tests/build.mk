@@ -19,3 +19,4 @@ UNIT_TESTS := $(UNIT_BUILD)/test_buddy $(UNIT_BUILD)/test_hvlib
 ALL_TARGETS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/boot/boot_test.sh tests/boot/fault_test.sh tests/boot/poweroff_test.sh
 TESTS += tests/guests/pvcore_guests.sh
+TESTS += tests/guests/events_test.sh

@@ -76,6 +76,9 @@ struct trap_frame {
 };
 #define TRAP_SYSCALL   0x100    /* pseudo vector: syscall callback     */
 #define TRAP_FAILSAFE  0x101    /* pseudo vector: failsafe callback    */
+#define TRAP_EVENT     0x102    /* pseudo vector: event callback; its
+                                 * handler replaces "clear the pending
+                                 * flag" (see evtime.h)                */
 #define TRAP_NONE      (~0ul)
 
 /* What the last probed trap looked like. */

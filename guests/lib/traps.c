@@ -130,8 +130,11 @@ uint64_t trap_dispatch(struct trap_frame *f)
 {
     const struct extable_entry *e;
 
-    if (f->vector == 0x102) {               /* event upcall */
-        shared_info->vcpu_info[0].evtchn_upcall_pending = 0;
+    if (f->vector == TRAP_EVENT) {          /* event upcall */
+        if (handlers[TRAP_EVENT])
+            handlers[TRAP_EVENT](f);        /* e.g. evtchn_upcall */
+        else
+            shared_info->vcpu_info[0].evtchn_upcall_pending = 0;
         return 0;
     }
     if (f->vector < ARRAY_SIZE(handlers) && handlers[f->vector]) {

@@ -224,6 +224,7 @@ static int build_boot_domain(unsigned int idx, const struct boot_module *m)
 
     vcpu_set_start_state(v, res.entry, res.stack_top, res.start_info_va);
     v->initialised = true;
+    d->auto_destroy = true;
     d->state = DOM_RUNNING;
     v->state = VCPU_RUNNABLE;
     vcpu_wake(v);
@@ -253,7 +254,7 @@ void domains_reap(void)
         if (!d)
             continue;
         console_drain_ring(d);
-        if (d->state != DOM_SHUTDOWN)
+        if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested))
             continue;
         bool loaded = false;
         for (unsigned int i = 0; i < d->nr_vcpus; i++)

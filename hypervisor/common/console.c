@@ -4,6 +4,7 @@
  * Output goes to the COM1 serial port, one complete line at a time under
  * console_lock, so lines from different CPUs never interleave.
  * Lock order: console_lock is a leaf lock (taken with interrupts off). */
+#include "hv/control.h"
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/serial.h"
@@ -39,6 +40,7 @@ bool console_parse_level(const char *s, enum log_level *out)
 
 static void write_locked(const char *s, size_t n)
 {
+    control_console_append(s, n);
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
             serial_putc('\r');

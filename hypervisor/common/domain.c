@@ -75,7 +75,7 @@ struct domain *domain_by_id(domid_t id)
 unsigned int domains_alive(void)
 {
     unsigned int n = 0;
-    for (unsigned int i = 0; i < MAX_DOMAINS; i++)
+    for (unsigned int i = 1; i < MAX_DOMAINS; i++)     /* guests: Domain 0 always is */
         n += domains[i] != NULL;
     return n;
 }
@@ -177,6 +177,54 @@ nomem:
     domain_destroy(d);
     *err = -ENOMEM;
     return NULL;
+}
+
+struct domain *domain_create_dom0(int *err)
+{
+    struct domain *d = struct_alloc(sizeof(*d));
+    if (!d) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    strlcpy(d->name, "Domain-0", sizeof(d->name));
+    d->id = 0;
+    d->state = DOM_RUNNING;
+    d->lock = (spinlock_t)SPINLOCK_INIT;
+    d->mm_lock = (spinlock_t)SPINLOCK_INIT;
+    d->page_lock = (spinlock_t)SPINLOCK_INIT;
+    list_init(&d->page_list);
+    d->shutdown_code = SHUTDOWN_CODE_NONE;
+    void *si = alloc_hv_page();
+    if (!si || evtchn_init(d, EVTCHN_DEFAULT_MAX)) {
+        if (si)
+            free_hv_page(si);
+        struct_free(d, sizeof(*d));
+        *err = -ENOMEM;
+        return NULL;
+    }
+    d->shared_info = si;
+    d->shared_info_mfn = virt_to_mfn(si);
+    frame_table[d->shared_info_mfn].owner = 0;
+    uint64_t f = spin_lock_irqsave(&domlist_lock);
+    domains[0] = d;
+    spin_unlock_irqrestore(&domlist_lock, f);
+    return d;
+}
+
+void domain_request_destroy(struct domain *d)
+{
+    uint64_t f = spin_lock_irqsave(&d->lock);
+    d->destroy_requested = true;
+    if (d->state != DOM_SHUTDOWN)
+        d->state = DOM_SHUTDOWN;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        vcpu_sleep(d->vcpus[i]);
+        if (d->vcpus[i]->state != VCPU_DOWN)
+            d->vcpus[i]->state = VCPU_PAUSED;
+    }
+    spin_unlock_irqrestore(&d->lock, f);
+    pr_info("domain %u (%s): destroy requested", d->id, d->name);
+    sched_request();
 }
 
 static const char *shutdown_reason_name(unsigned int r)

@@ -11,6 +11,7 @@
  * Setting pending bits uses atomics only, so it needs no receiver lock. */
 #include <public/event_channel.h>
 #include "asm/page.h"
+#include "hv/control.h"
 #include "hv/event.h"
 #include "hv/guest_access.h"
 #include "hv/hypercall.h"
@@ -108,6 +109,16 @@ void vcpu_kick(struct vcpu *v)
     vcpu_wake(v);
 }
 
+/* Domain 0 has no vCPU in the machine: its pending bits are read by the
+ * toolstack through shared memory, and the doorbell tells it to look. */
+static void set_pending_dom0(struct domain *d, uint32_t port)
+{
+    uint64_t bit = 1UL << (port % BITS_PER_WORD);
+    if (!(__atomic_fetch_or(&d->shared_info->evtchn_pending[port / BITS_PER_WORD], bit,
+                            __ATOMIC_SEQ_CST) & bit))
+        control_kick_dom0();
+}
+
 /* Set port pending for vCPU v's domain; notify v if unmasked. */
 static void set_pending(struct vcpu *v, uint32_t port)
 {
@@ -130,11 +141,20 @@ static struct vcpu *notify_vcpu(struct domain *d, const struct evtchn *ch)
     return d->vcpus[i];
 }
 
+/* Mark port pending in d, whichever kind of domain it is. */
+static void raise_port(struct domain *d, const struct evtchn *ch, uint32_t port)
+{
+    if (!d->nr_vcpus)
+        set_pending_dom0(d, port);
+    else
+        set_pending(notify_vcpu(d, ch), port);
+}
+
 void evtchn_notify(struct domain *d, uint32_t port)
 {
     struct evtchn *ch = port_of(d, port);
     if (ch && ch->state != ECS_FREE)
-        set_pending(notify_vcpu(d, ch), port);
+        raise_port(d, ch, port);
 }
 
 void send_virq(struct vcpu *v, unsigned int virq)
@@ -205,7 +225,7 @@ static long evtchn_bind_interdomain(struct domain *ld, struct evtchn_bind_interd
     /* The remote end may have had events sent before: deliver one now, as
      * Xen does, so that nothing sent across the bind is lost. */
     if (!rc)
-        set_pending(notify_vcpu(ld, &ld->evtchn[b->local_port]), b->local_port);
+        raise_port(ld, &ld->evtchn[b->local_port], b->local_port);
     return rc;
 }
 
@@ -316,8 +336,8 @@ static long evtchn_send(struct domain *d, uint32_t port)
             rd = d;
         struct evtchn *rch = rd ? port_of(rd, ch->u.interdomain.port) : NULL;
         if (rch)
-            set_pending(notify_vcpu(rd, rch), ch->u.interdomain.port);
-    } else if (ch->state == ECS_IPI) {
+            raise_port(rd, rch, ch->u.interdomain.port);
+    } else if (ch->state == ECS_IPI && d->nr_vcpus) {
         set_pending(notify_vcpu(d, ch), port);
     } else if (ch->state == ECS_UNBOUND) {
         rc = 0;                         /* nobody listens yet: dropped, as in Xen */
@@ -368,6 +388,10 @@ static long evtchn_unmask(struct domain *d, uint32_t port)
         return -EINVAL;
     uint64_t bit = 1UL << (port % BITS_PER_WORD);
     unsigned int word = port / BITS_PER_WORD;
+    if (!d->nr_vcpus) {
+        __atomic_fetch_and(&si->evtchn_mask[word], ~bit, __ATOMIC_SEQ_CST);
+        return 0;
+    }
     struct vcpu *v = notify_vcpu(d, &d->evtchn[port]);
     /* Clearing the mask of a pending port notifies, as if it were sent now. */
     if ((__atomic_fetch_and(&si->evtchn_mask[word], ~bit, __ATOMIC_SEQ_CST) & bit) &&
@@ -423,44 +447,53 @@ void evtchn_destroy(struct domain *d)
     d->evtchn = NULL;
 }
 
-/* Copy the argument struct in, run op, copy it back out when op succeeds. */
-#define EVTCHN_OP(type, call)                                      \
-    do {                                                           \
-        type a;                                                    \
-        if (copy_from_guest(&a, arg, sizeof(a)))                   \
-            return -EFAULT;                                        \
-        long rc_ = (call);                                         \
-        if (!rc_ && copy_to_guest(arg, &a, sizeof(a)))             \
-            return -EFAULT;                                        \
-        return rc_;                                                \
-    } while (0)
+/* Argument size of each operation (0: not supported). */
+static size_t evtchn_arg_size(uint64_t cmd)
+{
+    switch (cmd) {
+    case EVTCHNOP_alloc_unbound: return sizeof(struct evtchn_alloc_unbound);
+    case EVTCHNOP_bind_interdomain: return sizeof(struct evtchn_bind_interdomain);
+    case EVTCHNOP_bind_virq: return sizeof(struct evtchn_bind_virq);
+    case EVTCHNOP_bind_ipi: return sizeof(struct evtchn_bind_ipi);
+    case EVTCHNOP_close: return sizeof(struct evtchn_close);
+    case EVTCHNOP_send: return sizeof(struct evtchn_send);
+    case EVTCHNOP_status: return sizeof(struct evtchn_status);
+    case EVTCHNOP_unmask: return sizeof(struct evtchn_unmask);
+    case EVTCHNOP_reset: return sizeof(struct evtchn_reset);
+    case EVTCHNOP_bind_vcpu: return sizeof(struct evtchn_bind_vcpu);
+    default: return 0;
+    }
+}
 
+long evtchn_do(struct domain *d, unsigned int cmd, void *a)
+{
+    switch (cmd) {
+    case EVTCHNOP_alloc_unbound: return evtchn_alloc_unbound(d, a);
+    case EVTCHNOP_bind_interdomain: return evtchn_bind_interdomain(d, a);
+    case EVTCHNOP_bind_virq: return evtchn_bind_virq(d, a);
+    case EVTCHNOP_bind_ipi: return evtchn_bind_ipi(d, a);
+    case EVTCHNOP_close: return evtchn_close(d, ((struct evtchn_close *)a)->port);
+    case EVTCHNOP_send: return evtchn_send(d, ((struct evtchn_send *)a)->port);
+    case EVTCHNOP_status: return evtchn_status(d, a);
+    case EVTCHNOP_unmask: return evtchn_unmask(d, ((struct evtchn_unmask *)a)->port);
+    case EVTCHNOP_reset: return evtchn_reset(d, ((struct evtchn_reset *)a)->dom);
+    case EVTCHNOP_bind_vcpu: return evtchn_bind_vcpu(d, a);
+    default: return -ENOSYS;
+    }
+}
+
+/* Copy the argument in, run the operation, copy it back when it worked. */
 long do_event_channel_op(uint64_t cmd, uint64_t arg)
 {
-    struct domain *d = current->domain;
+    uint8_t a[32];
+    size_t size = evtchn_arg_size(cmd);
 
-    switch (cmd) {
-    case EVTCHNOP_alloc_unbound:
-        EVTCHN_OP(struct evtchn_alloc_unbound, evtchn_alloc_unbound(d, &a));
-    case EVTCHNOP_bind_interdomain:
-        EVTCHN_OP(struct evtchn_bind_interdomain, evtchn_bind_interdomain(d, &a));
-    case EVTCHNOP_bind_virq:
-        EVTCHN_OP(struct evtchn_bind_virq, evtchn_bind_virq(d, &a));
-    case EVTCHNOP_bind_ipi:
-        EVTCHN_OP(struct evtchn_bind_ipi, evtchn_bind_ipi(d, &a));
-    case EVTCHNOP_close:
-        EVTCHN_OP(struct evtchn_close, evtchn_close(d, a.port));
-    case EVTCHNOP_send:
-        EVTCHN_OP(struct evtchn_send, evtchn_send(d, a.port));
-    case EVTCHNOP_status:
-        EVTCHN_OP(struct evtchn_status, evtchn_status(d, &a));
-    case EVTCHNOP_unmask:
-        EVTCHN_OP(struct evtchn_unmask, evtchn_unmask(d, a.port));
-    case EVTCHNOP_reset:
-        EVTCHN_OP(struct evtchn_reset, evtchn_reset(d, a.dom));
-    case EVTCHNOP_bind_vcpu:
-        EVTCHN_OP(struct evtchn_bind_vcpu, evtchn_bind_vcpu(d, &a));
-    default:
+    if (!size)
         return -ENOSYS;
-    }
+    if (copy_from_guest(a, arg, size))
+        return -EFAULT;
+    long rc = evtchn_do(current->domain, (unsigned int)cmd, a);
+    if (!rc && copy_to_guest(arg, a, size))
+        return -EFAULT;
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include "hv/apic.h"
 #include "hv/bootdomains.h"
 #include "hv/bootinfo.h"
+#include "hv/control.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/pagetype.h"
@@ -86,6 +87,7 @@ void hv_main(uint32_t mb_magic, uint32_t mb_info)
     /* 8. Guests: the read-only M2P they all map, the scheduler, then the
      * domains the boot loader brought as modules. */
     m2p_init();
+    control_init();
     boot_domains_start();
 
     /* 9. Run them (or idle, with the timer ticking). */

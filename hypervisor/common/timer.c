@@ -13,6 +13,7 @@
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 #include "hv/apic.h"
+#include "hv/control.h"
 #include "hv/event.h"
 #include "hv/guest_access.h"
 #include "hv/lib.h"
@@ -162,6 +163,8 @@ void timers_run(void)
 {
     uint64_t now = now_ns(), unused = 0;
     for_each_vcpu(fire_due, now, &unused);
+    if (this_cpu()->id == 0)
+        control_poll();
     sched_tick();
     timers_reprogram();
 }

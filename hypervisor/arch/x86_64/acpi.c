@@ -108,6 +108,36 @@ static const struct acpi_header *find_table(const struct rsdp *rsdp, const char 
     return NULL;
 }
 
+bool acpi_find_ioapic(uint32_t isa_irq, uint64_t *addr, uint32_t *gsi_base, uint32_t *gsi,
+                      uint16_t *flags)
+{
+    const struct rsdp *rsdp = rsdp_copy();
+    const struct acpi_header *madt = rsdp ? find_table(rsdp, "APIC") : NULL;
+    bool found = false;
+
+    *gsi = isa_irq;                 /* identity unless an override says otherwise */
+    *flags = 0;
+    if (!madt)
+        return false;
+    const uint8_t *p = (const uint8_t *)madt + sizeof(*madt) + 8;
+    const uint8_t *end = (const uint8_t *)madt + madt->length;
+    while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+        if (p[0] == 1 && p[1] >= 12 && !found) {        /* I/O APIC */
+            uint32_t a, base;
+            memcpy(&a, p + 4, 4);
+            memcpy(&base, p + 8, 4);
+            *addr = a;
+            *gsi_base = base;
+            found = true;
+        } else if (p[0] == 2 && p[1] >= 10 && p[3] == isa_irq) {   /* override */
+            memcpy(gsi, p + 4, 4);
+            memcpy(flags, p + 8, 2);
+        }
+        p += p[1];
+    }
+    return found;
+}
+
 unsigned int acpi_cpu_apic_ids(uint32_t *ids, unsigned int max)
 {
     const struct rsdp *rsdp = rsdp_copy();

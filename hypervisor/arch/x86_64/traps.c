@@ -10,6 +10,7 @@
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 #include "hv/apic.h"
+#include "hv/control.h"
 #include "hv/lib.h"
 #include "hv/guest_access.h"
 #include "hv/printk.h"
@@ -134,6 +135,9 @@ void do_trap(struct cpu_regs *r)
     case VEC_IPI_RESCHED:
     case VEC_IPI_FLUSH:
         smp_ipi_interrupt(v);
+        return;
+    case VEC_DOORBELL:
+        control_doorbell_interrupt();
         return;
     case VEC_SPURIOUS:
         return;

@@ -113,6 +113,9 @@ struct domain {
     mfn_t shared_info_mfn;
     uint64_t vm_assist;
 
+    uint8_t handle[16];             /* toolstack's handle (UUID) */
+    bool auto_destroy;              /* boot-loader domain: destroy when shut down */
+    bool destroy_requested;         /* Domain 0 asked for destruction */
     unsigned int weight, cap;       /* scheduler parameters */
     int64_t cap_budget_ns;          /* what a capped domain may still run this period */
     uint64_t cap_period;            /* index of the period cap_budget_ns belongs to */
@@ -154,9 +157,14 @@ struct domain *domain_create(const struct domain_config *cfg, int *err);
 void domain_shutdown(struct domain *d, unsigned int reason);
 /* A guest misbehaved beyond recovery: log why, shut it down as crashed. */
 void domain_crash(struct domain *d, const char *why, ...) __printf(2, 3);
+/* Domain 0 (domid 0): a shared_info page and event channels, no vCPU. */
+struct domain *domain_create_dom0(int *err);
+/* Stop the domain now and destroy it as soon as no CPU has it loaded. */
+void domain_request_destroy(struct domain *d);
 /* Release everything the domain holds and free its slot. */
 void domain_destroy(struct domain *d);
 struct domain *domain_by_id(domid_t id);
+/* Guest domains that exist (Domain 0 not counted). */
 unsigned int domains_alive(void);
 /* Free frames, tot_pages: called with the domain's page lock held. */
 int domain_add_frame(struct domain *d, mfn_t mfn);

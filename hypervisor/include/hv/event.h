@@ -43,5 +43,8 @@ void vcpu_kick(struct vcpu *v);
 bool vcpu_poll_satisfied(struct vcpu *v);
 
 long do_event_channel_op(uint64_t cmd, uint64_t arg);
+/* Run event-channel operation cmd for d on an argument already in
+ * hypervisor memory (the control interface uses it for Domain 0). */
+long evtchn_do(struct domain *d, unsigned int cmd, void *arg);
 
 #endif

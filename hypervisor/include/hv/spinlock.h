@@ -27,6 +27,16 @@ static inline void spin_lock(spinlock_t *l)
     }
 }
 
+static inline bool spin_trylock(spinlock_t *l)
+{
+    uint16_t owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
+    uint16_t expect = owner;
+    if (__atomic_load_n(&l->next, __ATOMIC_ACQUIRE) != owner)
+        return false;
+    return __atomic_compare_exchange_n(&l->next, &expect, (uint16_t)(owner + 1), false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 static inline void spin_unlock(spinlock_t *l)
 {
     __atomic_store_n(&l->owner, (uint16_t)(l->owner + 1), __ATOMIC_RELEASE);

@@ -20,6 +20,7 @@
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 #include "hv/apic.h"
+#include "hv/control.h"
 #include "hv/guest_access.h"
 #include "hv/hypercall.h"
 #include "hv/lib.h"
@@ -198,6 +199,9 @@ void do_guest_trap(struct cpu_regs *regs)
     case VEC_IPI_RESCHED:
     case VEC_IPI_FLUSH:
         smp_ipi_interrupt(vec);
+        break;
+    case VEC_DOORBELL:
+        control_doorbell_interrupt();
         break;
     case VEC_SPURIOUS:
     case VEC_PIC_BASE + 7:

@@ -1,0 +1,75 @@
+/*
+ * build.h - the Domain 0 domain builder: a PV domain from a kernel file,
+ * built by the same code as the hypervisor's boot-loader path
+ * (hypervisor/common/pvbuild.c, compiled here with -DPVBUILD_HOST) into
+ * the new domain's frames, reached through machine_phys().
+ *
+ * Steps, in order (an error names the step and its cause; every step after
+ * the domain exists is undone by destroying it):
+ *   read     the kernel (and ramdisk) files, check the ELF and its notes
+ *   create   PVCTL_OP_CREATE_DOMAIN (name, handle, memory, vCPUs, weight, cap)
+ *   frames   PVCTL_OP_GET_FRAMES: the p2m; every frame must be machine RAM
+ *   evtchn   two Domain 0 ports, unbound, for the domain's console and
+ *            xenstore (PVCTL_OP_EVTCHN_ALLOC_UNBOUND)
+ *   load     pvbuild_build: kernel, start_info, p2m, page tables, console
+ *            and xenstore pages
+ *   console  PVCTL_OP_SET_CONSOLE: console/store pfns and ports
+ *   context  PVCTL_OP_SET_VCPU_CONTEXT: entry, stack, start_info, L4 (the
+ *            hypervisor validates and pins the tables here)
+ *   unpause  PVCTL_OP_UNPAUSE (unless cfg.paused)
+ *
+ * Event channels: start_info carries Domain 0's port numbers for the
+ * console and xenstore; the guest binds to them with
+ * EVTCHNOP_bind_interdomain(0, port). Until it does, the console is polled.
+ */
+#ifndef DOM0_BUILD_H
+#define DOM0_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/pvbuild.h"
+
+struct ctl;
+
+struct build_config {
+    const char *name;               /* 1 .. PVCTL_NAME_LEN - 1 characters */
+    uint8_t handle[16];             /* the domain's UUID */
+    const char *kernel_path;
+    const char *ramdisk_path;       /* NULL: none */
+    const char *cmdline;            /* NULL: empty */
+    uint64_t mem_kib;               /* whole pages */
+    uint64_t max_mem_kib;           /* 0: mem_kib */
+    uint32_t vcpus;                 /* 0: 1 */
+    uint32_t weight;                /* 0: 256 */
+    uint32_t cap;                   /* % of one CPU, 0: none */
+    bool paused;                    /* leave it paused after the build */
+};
+
+/* What Domain 0 keeps about a built domain. */
+struct build_result {
+    uint32_t domid;
+    uint64_t nr_pages;
+    uint64_t console_pfn, console_mfn;
+    uint64_t store_pfn, store_mfn;
+    uint32_t console_port, store_port;      /* Domain 0's ports */
+    uint64_t entry, start_info_va, l4_mfn;
+};
+
+/* A kernel (and ramdisk) read into memory and checked. */
+struct build_image {
+    uint8_t *kernel, *ramdisk;
+    size_t kernel_len, ramdisk_len;
+    struct pvbuild_image elf;
+};
+
+int build_image_read(struct build_image *img, const char *kernel_path,
+                     const char *ramdisk_path, char *err, size_t errlen);
+void build_image_free(struct build_image *img);
+
+/* Build and start a domain on the machine behind c. */
+int build_domain(struct ctl *c, const struct build_config *cfg, struct build_result *res,
+                 char *err, size_t errlen);
+
+#endif

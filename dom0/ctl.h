@@ -1,0 +1,119 @@
+/*
+ * ctl.h - the control client: Domain 0's end of the control interface
+ * (hypervisor/include/public/pvcore_ctl.h) on a machine from machine.h.
+ *
+ * ctl_attach finds the anchor the hypervisor wrote at PVCTL_ANCHOR_PADDR,
+ * checks it and the block it names (magic, version, size), and maps the
+ * block and Domain 0's shared_info. A later process attaches to the same
+ * block: its request ids continue above every id still in the slots, so
+ * answers to a dead process's requests are skipped, never mistaken.
+ *
+ * ctl_call is synchronous: one request in the ring, a kick, then it waits
+ * on the doorbell (re-checking the ring every CTL_RECHECK_MS even without a
+ * kick) for the response with its id, at most timeout_ms. It never hangs:
+ * -ETIMEDOUT names the op and the machine's state, -EPIPE means QEMU
+ * closed the doorbell, -ESTALE means the machine rebooted (boot_id
+ * changed). A request that uses the bulk area first waits until no other
+ * request is unanswered (the bulk area belongs to one request at a time).
+ * ctl_call drains doorbell kicks: after it, an event loop checks
+ * ctl_pending_ports() rather than rely on a kick it may have eaten.
+ *
+ * Typed wrappers (ctl_ops.c) fill one request each and name the domain,
+ * port or handle in their error message. Errors: negative errno + one line
+ * in err (dom0_error.h); a refusal by the hypervisor returns its status.
+ */
+#ifndef DOM0_CTL_H
+#define DOM0_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <public/grant_table.h>
+#include <public/pvcore_ctl.h>
+
+struct machine;
+struct ctl;
+
+#define CTL_DEFAULT_TIMEOUT_MS 5000u
+#define CTL_RECHECK_MS 20
+
+/* Attach to the control block of machine m, waiting up to timeout_ms for
+ * the hypervisor to announce it. -ETIMEDOUT (no anchor / block yet),
+ * -EPROTONOSUPPORT (version), -EPROTO (inconsistent), -ENOMEM. The handle
+ * does not own m: close it before the machine. */
+int ctl_attach(struct machine *m, unsigned int timeout_ms, struct ctl **out,
+               char *err, size_t errlen);
+void ctl_close(struct ctl *c);              /* NULL is accepted */
+
+struct machine *ctl_machine(const struct ctl *c);
+uint64_t ctl_boot_id(const struct ctl *c);
+/* Timeout ctl_ops.c uses for its calls (default CTL_DEFAULT_TIMEOUT_MS). */
+void ctl_set_timeout(struct ctl *c, unsigned int timeout_ms);
+unsigned int ctl_timeout(const struct ctl *c);
+
+/* Send req (its id is assigned here) and wait for its response. Returns
+ * rsp->status (0 or a negative errno from the hypervisor) or a transport
+ * error as above; err says which. req->op and req->size are sent as given:
+ * the hypervisor checks them. */
+int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
+             unsigned int timeout_ms, char *err, size_t errlen);
+
+/* The bulk area: written before and read after a bulk call, valid until
+ * the next call. */
+void *ctl_bulk(struct ctl *c);
+
+/* The name of an op ("CREATE_DOMAIN"), "op N" for unknown ones. */
+const char *ctl_op_name(uint32_t op);
+
+/* Test-and-clear Domain 0's pending event-channel ports (at most max). */
+size_t ctl_pending_ports(struct ctl *c, uint32_t *ports, size_t max);
+
+/* ---- typed wrappers (ctl_ops.c) ---- */
+int ctl_nop(struct ctl *c, char *err, size_t errlen);
+int ctl_machine_info(struct ctl *c, struct pvctl_machine_info *info, char *err, size_t errlen);
+/* *shared_info_maddr: the new domain's shared_info frame, which its
+ * start_info must name. pvcore_ctl.h v1 has no field for it yet: Domain 0
+ * reads it as `struct { uint32_t domid, pad; uint64_t shared_info; }` when
+ * the response's size covers it (>= 16), else reports 0. */
+int ctl_create_domain(struct ctl *c, const struct pvctl_create *cr, uint32_t *domid,
+                      uint64_t *shared_info_maddr, char *err, size_t errlen);
+/* mfns[0..count) = the frames of pfns [start, start + count), in as many
+ * requests as the bulk area needs. */
+int ctl_get_frames(struct ctl *c, uint32_t domid, uint64_t start, uint64_t count,
+                   uint64_t *mfns, char *err, size_t errlen);
+int ctl_set_vcpu_context(struct ctl *c, const struct pvctl_vcpu_context *ctx,
+                         char *err, size_t errlen);
+int ctl_set_console(struct ctl *c, const struct pvctl_set_console *sc, char *err, size_t errlen);
+int ctl_unpause(struct ctl *c, uint32_t domid, char *err, size_t errlen);
+int ctl_pause(struct ctl *c, uint32_t domid, char *err, size_t errlen);
+int ctl_shutdown(struct ctl *c, uint32_t domid, uint32_t reason, char *err, size_t errlen);
+int ctl_destroy(struct ctl *c, uint32_t domid, char *err, size_t errlen);
+int ctl_get_info(struct ctl *c, uint32_t domid, struct pvctl_domain_info *info,
+                 char *err, size_t errlen);
+/* Up to max domains into out; *nr = how many the hypervisor listed
+ * (-ENOSPC when that is more than max; out holds the first max). */
+int ctl_list_domains(struct ctl *c, struct pvctl_domain_info *out, size_t max, size_t *nr,
+                     char *err, size_t errlen);
+int ctl_set_max_mem(struct ctl *c, uint32_t domid, uint64_t max_pages, char *err, size_t errlen);
+int ctl_set_sched(struct ctl *c, uint32_t domid, uint32_t weight, uint32_t cap,
+                  char *err, size_t errlen);
+int ctl_evtchn_alloc_unbound(struct ctl *c, uint32_t remote_domid, uint32_t *port,
+                             char *err, size_t errlen);
+int ctl_evtchn_bind_interdomain(struct ctl *c, uint32_t remote_domid, uint32_t remote_port,
+                                uint32_t *port, char *err, size_t errlen);
+int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen);
+int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen);
+/* flags: GNTMAP_readonly or 0. *mfn: the granted frame (map it with
+ * machine_phys(m, mfn << 12, 4096) while the grant is mapped). */
+int ctl_grant_map(struct ctl *c, uint32_t domid, uint32_t gref, uint32_t flags,
+                  uint64_t *mfn, uint32_t *handle, char *err, size_t errlen);
+int ctl_grant_unmap(struct ctl *c, uint32_t handle, char *err, size_t errlen);
+/* ops[0..n): copied to the bulk area and back (status fields filled). */
+int ctl_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, size_t errlen);
+/* Hypervisor console text from index `from` into buf (NUL-terminated);
+ * *next: the index to continue from, *lost: bytes that were overwritten
+ * before they could be read. */
+int ctl_console_read(struct ctl *c, uint64_t from, char *buf, size_t buflen, size_t *len,
+                     uint64_t *next, uint64_t *lost, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * ctl_ops.c - the typed control requests: one function per op, each
+ * filling exactly the op's argument struct (size = sizeof that struct, 0
+ * for ops without one), checking what the hypervisor returns against the
+ * bulk area's bounds, and naming the domain / port / handle on failure.
+ *
+ * Owns nothing: every call goes through ctl_call (ctl.c).
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dom0_error.h"
+
+/* GRANT_COPY's argument: how many struct gnttab_copy the bulk area holds.
+ * (pvcore_ctl.h names the op but no struct for it yet; this is the layout
+ * Domain 0 sends until it does.) */
+struct ctl_grant_copy_arg {
+    uint32_t count, pad;
+};
+
+/* One request: op with `size` bytes of arg; on failure err becomes
+ * "<what>: <why>", what formatted from fmt. */
+static int call_op(struct ctl *c, uint32_t op, const void *arg, uint32_t size,
+                   struct pvctl_response *rsp, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static int call_op(struct ctl *c, uint32_t op, const void *arg, uint32_t size,
+                   struct pvctl_response *rsp, char *err, size_t errlen, const char *fmt, ...)
+{
+    struct pvctl_request req;
+    char why[1024], what[128];
+    va_list ap;
+
+    memset(&req, 0, sizeof(req));
+    req.op = op;
+    req.size = size;
+    if (size)
+        memcpy(req.u.raw, arg, size);
+    int rc = ctl_call(c, &req, rsp, ctl_timeout(c), why, sizeof(why));
+    if (!rc)
+        return 0;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    return dom0_fail(err, errlen, -rc, "%s: %s", what, why);
+}
+
+int ctl_nop(struct ctl *c, char *err, size_t errlen)
+{
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_NOP, NULL, 0, &rsp, err, errlen, "control NOP");
+}
+
+int ctl_machine_info(struct ctl *c, struct pvctl_machine_info *info, char *err, size_t errlen)
+{
+    struct pvctl_response rsp;
+    int rc = call_op(c, PVCTL_OP_MACHINE_INFO, NULL, 0, &rsp, err, errlen, "machine info");
+
+    if (!rc)
+        *info = rsp.u.machine;
+    return rc;
+}
+
+int ctl_create_domain(struct ctl *c, const struct pvctl_create *cr, uint32_t *domid,
+                      uint64_t *shared_info_maddr, char *err, size_t errlen)
+{
+    struct { uint32_t domid, pad; uint64_t shared_info; } created;
+    struct pvctl_response rsp;
+    int rc = call_op(c, PVCTL_OP_CREATE_DOMAIN, cr, sizeof(*cr), &rsp, err, errlen,
+                     "create domain '%.*s'", PVCTL_NAME_LEN, cr->name);
+
+    if (rc)
+        return rc;
+    memcpy(&created, rsp.u.raw, sizeof(created));
+    *domid = created.domid;
+    *shared_info_maddr = rsp.size >= sizeof(created) ? created.shared_info : 0;
+    return 0;
+}
+
+int ctl_get_frames(struct ctl *c, uint32_t domid, uint64_t start, uint64_t count,
+                   uint64_t *mfns, char *err, size_t errlen)
+{
+    const uint64_t per_call = PVCTL_BULK_SIZE / sizeof(uint64_t);
+
+    for (uint64_t done = 0; done < count;) {
+        struct pvctl_frames f = { .domid = domid, .start = start + done,
+                                  .count = count - done < per_call ? count - done : per_call };
+        struct pvctl_response rsp;
+        int rc = call_op(c, PVCTL_OP_GET_FRAMES, &f, sizeof(f), &rsp, err, errlen,
+                         "frames %llu-%llu of domain %u", (unsigned long long)f.start,
+                         (unsigned long long)(f.start + f.count - 1), domid);
+        if (rc)
+            return rc;
+        if (rsp.u.frames.count != f.count)
+            return dom0_fail(err, errlen, EPROTO, "frames %llu-%llu of domain %u: the "
+                             "hypervisor returned %llu frames", (unsigned long long)f.start,
+                             (unsigned long long)(f.start + f.count - 1), domid,
+                             (unsigned long long)rsp.u.frames.count);
+        memcpy(mfns + done, ctl_bulk(c), f.count * sizeof(uint64_t));
+        done += f.count;
+    }
+    return 0;
+}
+
+int ctl_set_vcpu_context(struct ctl *c, const struct pvctl_vcpu_context *ctx,
+                         char *err, size_t errlen)
+{
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_SET_VCPU_CONTEXT, ctx, sizeof(*ctx), &rsp, err, errlen,
+                   "vCPU %u context of domain %u (entry %#llx, L4 mfn %#llx)", ctx->vcpu,
+                   ctx->domid, (unsigned long long)ctx->rip, (unsigned long long)ctx->l4_mfn);
+}
+
+int ctl_set_console(struct ctl *c, const struct pvctl_set_console *sc, char *err, size_t errlen)
+{
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_SET_CONSOLE, sc, sizeof(*sc), &rsp, err, errlen,
+                   "console of domain %u (pfn %llu, store pfn %llu)", sc->domid,
+                   (unsigned long long)sc->console_pfn, (unsigned long long)sc->store_pfn);
+}
+
+static int domain_op(struct ctl *c, uint32_t op, uint32_t domid, uint32_t arg, const char *verb,
+                     char *err, size_t errlen)
+{
+    struct pvctl_domid d = { .domid = domid, .arg = arg };
+    struct pvctl_response rsp;
+
+    return call_op(c, op, &d, sizeof(d), &rsp, err, errlen, "%s domain %u", verb, domid);
+}
+
+int ctl_unpause(struct ctl *c, uint32_t domid, char *err, size_t errlen)
+{
+    return domain_op(c, PVCTL_OP_UNPAUSE, domid, 0, "unpause", err, errlen);
+}
+
+int ctl_pause(struct ctl *c, uint32_t domid, char *err, size_t errlen)
+{
+    return domain_op(c, PVCTL_OP_PAUSE, domid, 0, "pause", err, errlen);
+}
+
+int ctl_shutdown(struct ctl *c, uint32_t domid, uint32_t reason, char *err, size_t errlen)
+{
+    return domain_op(c, PVCTL_OP_SHUTDOWN, domid, reason, "shut down", err, errlen);
+}
+
+int ctl_destroy(struct ctl *c, uint32_t domid, char *err, size_t errlen)
+{
+    return domain_op(c, PVCTL_OP_DESTROY, domid, 0, "destroy", err, errlen);
+}
+
+int ctl_get_info(struct ctl *c, uint32_t domid, struct pvctl_domain_info *info,
+                 char *err, size_t errlen)
+{
+    struct pvctl_domid d = { .domid = domid };
+    struct pvctl_response rsp;
+    int rc = call_op(c, PVCTL_OP_GET_INFO, &d, sizeof(d), &rsp, err, errlen,
+                     "info of domain %u", domid);
+
+    if (!rc)
+        *info = rsp.u.info;
+    return rc;
+}
+
+int ctl_list_domains(struct ctl *c, struct pvctl_domain_info *out, size_t max, size_t *nr,
+                     char *err, size_t errlen)
+{
+    struct pvctl_response rsp;
+    int rc = call_op(c, PVCTL_OP_LIST_DOMAINS, NULL, 0, &rsp, err, errlen, "list domains");
+
+    if (rc)
+        return rc;
+    if (rsp.size > PVCTL_BULK_SIZE || rsp.size % sizeof(*out))
+        return dom0_fail(err, errlen, EPROTO, "list domains: the hypervisor returned %u bytes, "
+                         "not a whole number of %zu-byte entries within the bulk area",
+                         rsp.size, sizeof(*out));
+    *nr = rsp.size / sizeof(*out);
+    memcpy(out, ctl_bulk(c), (*nr < max ? *nr : max) * sizeof(*out));
+    if (*nr > max)
+        return dom0_fail(err, errlen, ENOSPC, "list domains: %zu domains, room for %zu",
+                         *nr, max);
+    return 0;
+}
+
+int ctl_set_max_mem(struct ctl *c, uint32_t domid, uint64_t max_pages, char *err, size_t errlen)
+{
+    struct pvctl_set_max_mem m = { .domid = domid, .max_pages = max_pages };
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_SET_MAX_MEM, &m, sizeof(m), &rsp, err, errlen,
+                   "max memory of domain %u to %llu pages", domid, (unsigned long long)max_pages);
+}
+
+int ctl_set_sched(struct ctl *c, uint32_t domid, uint32_t weight, uint32_t cap,
+                  char *err, size_t errlen)
+{
+    struct pvctl_set_sched s = { .domid = domid, .weight = weight, .cap = cap };
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_SET_SCHED, &s, sizeof(s), &rsp, err, errlen,
+                   "scheduler weight %u cap %u for domain %u", weight, cap, domid);
+}
+
+int ctl_evtchn_alloc_unbound(struct ctl *c, uint32_t remote_domid, uint32_t *port,
+                             char *err, size_t errlen)
+{
+    struct pvctl_evtchn e = { .domid = remote_domid };
+    struct pvctl_response rsp;
+    int rc = call_op(c, PVCTL_OP_EVTCHN_ALLOC_UNBOUND, &e, sizeof(e), &rsp, err, errlen,
+                     "unbound event channel for domain %u", remote_domid);
+
+    if (!rc)
+        *port = rsp.u.port;
+    return rc;
+}
+
+int ctl_evtchn_bind_interdomain(struct ctl *c, uint32_t remote_domid, uint32_t remote_port,
+                                uint32_t *port, char *err, size_t errlen)
+{
+    struct pvctl_evtchn e = { .domid = remote_domid, .port = remote_port };
+    struct pvctl_response rsp;
+    int rc = call_op(c, PVCTL_OP_EVTCHN_BIND_INTERDOMAIN, &e, sizeof(e), &rsp, err, errlen,
+                     "bind to port %u of domain %u", remote_port, remote_domid);
+
+    if (!rc)
+        *port = rsp.u.port;
+    return rc;
+}
+
+int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen)
+{
+    struct pvctl_evtchn e = { .port = port };
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_EVTCHN_SEND, &e, sizeof(e), &rsp, err, errlen,
+                   "send on Domain 0 port %u", port);
+}
+
+int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen)
+{
+    struct pvctl_evtchn e = { .port = port };
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_EVTCHN_CLOSE, &e, sizeof(e), &rsp, err, errlen,
+                   "close Domain 0 port %u", port);
+}
+
+int ctl_grant_map(struct ctl *c, uint32_t domid, uint32_t gref, uint32_t flags,
+                  uint64_t *mfn, uint32_t *handle, char *err, size_t errlen)
+{
+    struct pvctl_grant_map g = { .domid = domid, .gref = gref, .flags = flags };
+    struct pvctl_response rsp;
+    int rc = call_op(c, PVCTL_OP_GRANT_MAP, &g, sizeof(g), &rsp, err, errlen,
+                     "map grant %u of domain %u%s", gref, domid,
+                     flags & GNTMAP_readonly ? " read-only" : "");
+
+    if (!rc) {
+        *mfn = rsp.u.grant.mfn;
+        *handle = rsp.u.grant.handle;
+    }
+    return rc;
+}
+
+int ctl_grant_unmap(struct ctl *c, uint32_t handle, char *err, size_t errlen)
+{
+    struct pvctl_grant_map g = { .handle = handle };
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_GRANT_UNMAP, &g, sizeof(g), &rsp, err, errlen,
+                   "unmap grant handle %u", handle);
+}
+
+int ctl_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, size_t errlen)
+{
+    struct ctl_grant_copy_arg a = { .count = (uint32_t)n };
+    struct pvctl_response rsp;
+
+    if (n > PVCTL_BULK_SIZE / sizeof(*ops))
+        return dom0_fail(err, errlen, E2BIG, "grant copy: %zu operations, at most %zu per call",
+                         n, PVCTL_BULK_SIZE / sizeof(*ops));
+    memcpy(ctl_bulk(c), ops, n * sizeof(*ops));
+    int rc = call_op(c, PVCTL_OP_GRANT_COPY, &a, sizeof(a), &rsp, err, errlen,
+                     "grant copy of %zu operations", n);
+    if (!rc)
+        memcpy(ops, ctl_bulk(c), n * sizeof(*ops));
+    return rc;
+}
+
+int ctl_console_read(struct ctl *c, uint64_t from, char *buf, size_t buflen, size_t *len,
+                     uint64_t *next, uint64_t *lost, char *err, size_t errlen)
+{
+    struct pvctl_console_read r = { .from = from };
+    struct pvctl_response rsp;
+
+    if (!buflen)
+        return dom0_fail(err, errlen, EINVAL, "hypervisor console: empty buffer");
+    int rc = call_op(c, PVCTL_OP_CONSOLE_READ, &r, sizeof(r), &rsp, err, errlen,
+                     "hypervisor console from index %llu", (unsigned long long)from);
+    if (rc)
+        return rc;
+    if (rsp.size > PVCTL_BULK_SIZE)
+        return dom0_fail(err, errlen, EPROTO, "hypervisor console: the hypervisor returned %u "
+                         "bytes, more than the bulk area", rsp.size);
+    *len = rsp.size < buflen - 1 ? rsp.size : buflen - 1;
+    memcpy(buf, ctl_bulk(c), *len);
+    buf[*len] = '\0';
+    /* What did not fit in buf is read again from *next. */
+    *next = rsp.u.console.next - (rsp.size - *len);
+    *lost = rsp.u.console.lost;
+    return 0;
+}

@@ -1,0 +1,538 @@
+/* The control interface: Domain 0's requests to the hypervisor.
+ *
+ * Owns: the control block and its anchor (see public/pvcore_ctl.h), the
+ * doorbell UART (COM2), Domain 0's struct domain (domid 0: a shared_info
+ * page and event channels, no vCPU in the machine), and the dispatch of
+ * control operations (one table, -ENOSYS for unknown ops).
+ * Every request is copied out of shared memory before it is looked at
+ * (Domain 0 could change it meanwhile), its size must be exactly its op's,
+ * and every id and range is checked before anything changes. A request
+ * that cannot even be parsed still gets an error response with its id.
+ * Ring indices are Domain 0's to move for requests and ours for
+ * responses; a request index that runs more than a ring ahead is treated
+ * as corrupt and skipped, never trusted to address memory.
+ * Locking: ctl_lock (trylock: one CPU serves the ring at a time; the
+ * others leave it to that one). Runs with interrupts off. */
+#include <public/event_channel.h>
+#include <public/pvcore_ctl.h>
+#include <public/sched.h>
+#include "asm/cpu.h"
+#include "asm/page.h"
+#include "asm/percpu.h"
+#include "hv/control.h"
+#include "hv/domain.h"
+#include "hv/errno.h"
+#include "hv/event.h"
+#include "hv/ioapic.h"
+#include "hv/lib.h"
+#include "hv/mm.h"
+#include "hv/pagetype.h"
+#include "hv/printk.h"
+#include "hv/pv.h"
+#include "hv/sched_credit.h"
+#include "hv/schedule.h"
+#include "hv/time.h"
+#include "hv/traps.h"
+#include "hv/apic.h"
+#include "hv/smp.h"
+
+#define COM2      0x2f8
+#define UART_RBR  0
+#define UART_THR  0
+#define UART_IER  1
+#define UART_FCR  2
+#define UART_LCR  3
+#define UART_MCR  4
+#define UART_LSR  5
+#define UART_SCR  7
+#define LSR_DR    0x01
+#define LSR_THRE  0x20
+
+static struct pvctl_block *blk;
+static struct domain *dom0;
+static bool have_doorbell;
+static spinlock_t ctl_lock = SPINLOCK_INIT;
+static uint64_t boot_id;
+
+/* ---- Doorbell (COM2) ------------------------------------------------ */
+
+static bool uart_present(uint16_t base)
+{
+    outb(base + UART_SCR, 0xa5);
+    if (inb(base + UART_SCR) != 0xa5)
+        return false;
+    outb(base + UART_SCR, 0x5a);
+    return inb(base + UART_SCR) == 0x5a;
+}
+
+static void doorbell_init(void)
+{
+    if (!uart_present(COM2)) {
+        pr_info("control: no COM2, so no doorbell; Domain 0 must poll");
+        return;
+    }
+    outb(COM2 + UART_IER, 0);
+    outb(COM2 + UART_LCR, 0x80);
+    outb(COM2 + 0, 1);                      /* 115200 baud */
+    outb(COM2 + 1, 0);
+    outb(COM2 + UART_LCR, 0x03);            /* 8N1 */
+    outb(COM2 + UART_FCR, 0x07);            /* FIFO on and cleared */
+    outb(COM2 + UART_MCR, 0x0b);            /* DTR, RTS, OUT2 (IRQ line on) */
+    while (inb(COM2 + UART_LSR) & LSR_DR)
+        inb(COM2 + UART_RBR);
+    if (!ioapic_route_isa_irq(3, VEC_DOORBELL, percpu[0].apic_id)) {
+        pr_warn("control: doorbell IRQ not routed; served every timer tick instead");
+    }
+    outb(COM2 + UART_IER, 0x01);            /* interrupt on received data */
+    have_doorbell = true;
+}
+
+void control_kick_dom0(void)
+{
+    if (!have_doorbell)
+        return;
+    for (unsigned int i = 0; i < 10000 && !(inb(COM2 + UART_LSR) & LSR_THRE); i++)
+        cpu_relax();
+    outb(COM2 + UART_THR, 1);
+}
+
+/* ---- Console ring ---------------------------------------------------- */
+
+void control_console_append(const char *s, size_t n)
+{
+    if (!blk)
+        return;
+    uint64_t prod = blk->console_prod;
+    for (size_t i = 0; i < n; i++)
+        blk->console[(prod + i) % PVCTL_CONSOLE_SIZE] = s[i];
+    __atomic_store_n(&blk->console_prod, prod + n, __ATOMIC_RELEASE);
+}
+
+/* ---- Operations -------------------------------------------------------- */
+
+static struct domain *guest_domain(uint32_t domid)
+{
+    if (domid == 0 || domid >= MAX_DOMAINS)
+        return NULL;
+    struct domain *d = domain_by_id((domid_t)domid);
+    return d && d->state != DOM_DEAD && !d->destroy_requested ? d : NULL;
+}
+
+static uint32_t state_of(const struct domain *d)
+{
+    if (d->destroy_requested)
+        return PVCTL_DOM_DYING;
+    switch (d->state) {
+    case DOM_BUILDING: return PVCTL_DOM_BUILDING;
+    case DOM_RUNNING: return PVCTL_DOM_RUNNING;
+    case DOM_PAUSED: return PVCTL_DOM_PAUSED;
+    case DOM_SHUTDOWN: return PVCTL_DOM_SHUTDOWN;
+    default: return PVCTL_DOM_DYING;
+    }
+}
+
+static void fill_info(const struct domain *d, struct pvctl_domain_info *i)
+{
+    memset(i, 0, sizeof(*i));
+    i->domid = d->id;
+    i->state = state_of(d);
+    i->shutdown_reason = d->state == DOM_SHUTDOWN ? d->shutdown_reason : 0;
+    i->vcpus = d->nr_vcpus;
+    i->tot_pages = d->tot_pages;
+    i->max_pages = d->max_pages;
+    uint64_t now = now_ns();
+    for (unsigned int v = 0; v < d->nr_vcpus; v++) {
+        const struct vcpu *vc = d->vcpus[v];
+        i->cpu_time_ns += vc->cpu_time_ns;
+        if (vc->processor >= 0 && now > vc->last_start_ns)
+            i->cpu_time_ns += now - vc->last_start_ns;
+    }
+    i->weight = d->weight;
+    i->cap = d->cap;
+    memcpy(i->name, d->name, sizeof(i->name) <= sizeof(d->name) ? sizeof(i->name) : sizeof(d->name));
+    i->name[PVCTL_NAME_LEN - 1] = '\0';
+    memcpy(i->handle, d->handle, sizeof(i->handle));
+}
+
+static long op_nop(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    return 0;
+}
+
+static long op_machine_info(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    rs->u.machine.nr_cpus = nr_cpus_online;
+    rs->u.machine.total_frames = frames_managed();
+    rs->u.machine.free_frames = frames_free();
+    rs->u.machine.tsc_khz = tsc_khz();
+    rs->u.machine.boot_id = boot_id;
+    rs->size = sizeof(rs->u.machine);
+    return 0;
+}
+
+static long op_create(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_create *c = &rq->u.create;
+    char name[PVCTL_NAME_LEN];
+    memcpy(name, c->name, sizeof(name));
+    name[sizeof(name) - 1] = '\0';
+    if (!name[0] || c->vcpus == 0 || c->vcpus > MAX_VCPUS || c->mem_pages == 0 ||
+        c->max_pages < c->mem_pages || c->weight > 65535 ||
+        c->cap > 100 * c->vcpus || c->mem_pages > max_mfn)
+        return -EINVAL;
+    struct domain_config cfg = {
+        .name = name, .mem_pages = c->mem_pages, .max_pages = c->max_pages,
+        .vcpus = c->vcpus, .weight = c->weight ? c->weight : 256, .cap = c->cap,
+    };
+    int err;
+    struct domain *d = domain_create(&cfg, &err);
+    if (!d)
+        return err;
+    memcpy(d->handle, c->handle, sizeof(d->handle));
+    /* The m2p follows the frames' order in page_list: that is pfn order. */
+    uint64_t pfn = 0;
+    struct list_head *pos;
+    list_for_each(pos, &d->page_list) {
+        mfn_t mfn = (mfn_t)(list_entry(pos, struct page_info, list) - frame_table);
+        machine_to_phys[mfn] = pfn++;
+    }
+    rs->u.created.domid = d->id;
+    rs->u.created.shared_info = (uint64_t)d->shared_info_mfn << PAGE_SHIFT;
+    rs->size = sizeof(rs->u.created);
+    pr_info("control: domain %u (%s) created: %lu pages, %u vCPU", d->id, d->name,
+            c->mem_pages, c->vcpus);
+    return 0;
+}
+
+static long op_get_frames(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    struct domain *d = guest_domain(rq->u.frames.domid);
+    uint64_t start = rq->u.frames.start, count = rq->u.frames.count;
+    if (!d)
+        return -ESRCH;
+    if (count > PVCTL_BULK_SIZE / 8 || start > d->tot_pages || count > d->tot_pages - start)
+        return -EINVAL;
+    uint64_t *out = (uint64_t *)blk->bulk;
+    uint64_t pfn = 0, n = 0;
+    struct list_head *pos;
+    list_for_each(pos, &d->page_list) {
+        if (pfn >= start && n < count)
+            out[n++] = (uint64_t)(list_entry(pos, struct page_info, list) - frame_table);
+        pfn++;
+    }
+    rs->u.frames.count = n;
+    rs->size = sizeof(rs->u.frames);
+    return 0;
+}
+
+static long op_set_vcpu_context(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_vcpu_context *c = &rq->u.ctx;
+    struct domain *d = guest_domain(c->domid);
+    if (!d)
+        return -ESRCH;
+    if (c->vcpu >= d->nr_vcpus)
+        return -EINVAL;
+    struct vcpu *v = d->vcpus[c->vcpu];
+    if (v->state != VCPU_DOWN || (d->state != DOM_BUILDING && d->state != DOM_PAUSED))
+        return -EBUSY;
+    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn)
+        return -EINVAL;
+    long rc = vcpu_set_guest_table(v, c->l4_mfn, false);
+    if (rc)
+        return rc;
+    vcpu_set_start_state(v, c->rip, c->rsp, c->rsi);
+    v->initialised = true;
+    return 0;
+}
+
+static long op_unpause(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    struct domain *d = guest_domain(rq->u.dom.domid);
+    if (!d)
+        return -ESRCH;
+    if (d->state != DOM_BUILDING && d->state != DOM_PAUSED)
+        return d->state == DOM_RUNNING ? -EALREADY : -EBUSY;
+    if (d->state == DOM_BUILDING && !d->vcpus[0]->initialised)
+        return -EINVAL;                     /* nothing to run yet */
+    d->state = DOM_RUNNING;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (i == 0 && v->state == VCPU_DOWN && v->initialised)
+            v->state = VCPU_RUNNABLE;
+        if (v->state == VCPU_RUNNABLE)
+            vcpu_wake(v);
+    }
+    return 0;
+}
+
+static long op_pause(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    struct domain *d = guest_domain(rq->u.dom.domid);
+    if (!d)
+        return -ESRCH;
+    if (d->state != DOM_RUNNING)
+        return d->state == DOM_PAUSED ? -EALREADY : -EBUSY;
+    d->state = DOM_PAUSED;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_sleep(d->vcpus[i]);
+    return 0;
+}
+
+static long op_shutdown(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    struct domain *d = guest_domain(rq->u.dom.domid);
+    if (!d)
+        return -ESRCH;
+    if (rq->u.dom.arg > SHUTDOWN_MAX)
+        return -EINVAL;
+    if (d->state == DOM_SHUTDOWN)
+        return -EALREADY;
+    domain_shutdown(d, rq->u.dom.arg);
+    return 0;
+}
+
+static long op_destroy(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    if (rq->u.dom.domid == 0)
+        return -EPERM;                      /* Domain 0 is not a guest */
+    struct domain *d = guest_domain(rq->u.dom.domid);
+    if (!d)
+        return -ESRCH;
+    domain_request_destroy(d);
+    return 0;
+}
+
+static long op_get_info(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    uint32_t id = rq->u.dom.domid;
+    struct domain *d = id < MAX_DOMAINS ? domain_by_id((domid_t)id) : NULL;
+    if (!d || id == 0)
+        return -ESRCH;
+    fill_info(d, &rs->u.info);
+    rs->size = sizeof(rs->u.info);
+    return 0;
+}
+
+static long op_list(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    struct pvctl_domain_info *out = (struct pvctl_domain_info *)blk->bulk;
+    uint32_t n = 0;
+    for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
+        struct domain *d = domain_by_id((domid_t)id);
+        if (d && n < PVCTL_BULK_SIZE / sizeof(*out))
+            fill_info(d, &out[n++]);
+    }
+    rs->size = n * (uint32_t)sizeof(*out);
+    return 0;
+}
+
+static long op_set_max_mem(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    struct domain *d = guest_domain(rq->u.maxmem.domid);
+    if (!d)
+        return -ESRCH;
+    if (rq->u.maxmem.max_pages == 0 || rq->u.maxmem.max_pages > max_mfn)
+        return -EINVAL;
+    d->max_pages = rq->u.maxmem.max_pages;
+    return 0;
+}
+
+static long op_set_sched(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    struct domain *d = guest_domain(rq->u.sched.domid);
+    if (!d)
+        return -ESRCH;
+    return csched_set_params(d, rq->u.sched.weight, rq->u.sched.cap);
+}
+
+static long op_evtchn(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_evtchn *e = &rq->u.evtchn;
+    long rc;
+
+    switch (rq->op) {
+    case PVCTL_OP_EVTCHN_ALLOC_UNBOUND: {
+        if (!guest_domain(e->domid))
+            return -ESRCH;
+        struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = (domid_t)e->domid };
+        rc = evtchn_do(dom0, EVTCHNOP_alloc_unbound, &a);
+        rs->u.port = a.port;
+        break;
+    }
+    case PVCTL_OP_EVTCHN_BIND_INTERDOMAIN: {
+        if (!guest_domain(e->domid))
+            return -ESRCH;
+        struct evtchn_bind_interdomain b = { .remote_dom = (domid_t)e->domid,
+                                             .remote_port = e->port };
+        rc = evtchn_do(dom0, EVTCHNOP_bind_interdomain, &b);
+        rs->u.port = b.local_port;
+        break;
+    }
+    case PVCTL_OP_EVTCHN_SEND: {
+        struct evtchn_send s = { .port = e->port };
+        rc = evtchn_do(dom0, EVTCHNOP_send, &s);
+        break;
+    }
+    default: {
+        struct evtchn_close c = { .port = e->port };
+        rc = evtchn_do(dom0, EVTCHNOP_close, &c);
+        break;
+    }
+    }
+    rs->size = sizeof(rs->u.port);
+    return rc;
+}
+
+static long op_console_read(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    uint64_t prod = blk->console_prod;
+    uint64_t from = rq->u.console.from;
+    uint64_t oldest = prod > PVCTL_CONSOLE_SIZE ? prod - PVCTL_CONSOLE_SIZE : 0;
+    if (from > prod)
+        return -EINVAL;
+    rs->u.console.lost = from < oldest ? oldest - from : 0;
+    if (from < oldest)
+        from = oldest;
+    uint64_t n = MIN(prod - from, (uint64_t)PVCTL_BULK_SIZE);
+    for (uint64_t i = 0; i < n; i++)
+        blk->bulk[i] = (uint8_t)blk->console[(from + i) % PVCTL_CONSOLE_SIZE];
+    rs->u.console.next = from + n;
+    rs->size = (uint32_t)n;
+    return 0;
+}
+
+static long op_set_console(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_set_console *c = &rq->u.setcons;
+    struct domain *d = guest_domain(c->domid);
+    if (!d)
+        return -ESRCH;
+    if (c->console_pfn >= d->tot_pages || c->store_pfn >= d->tot_pages ||
+        c->console_port >= d->max_evtchns || c->store_port >= d->max_evtchns)
+        return -EINVAL;
+    d->console_evtchn = c->console_port;
+    return 0;
+}
+
+struct ctl_op {
+    long (*fn)(const struct pvctl_request *, struct pvctl_response *);
+    uint32_t size;          /* exact payload size the op takes */
+};
+
+static const struct ctl_op ops[PVCTL_OP_MAX] = {
+    [PVCTL_OP_NOP] = { op_nop, 0 },
+    [PVCTL_OP_MACHINE_INFO] = { op_machine_info, 0 },
+    [PVCTL_OP_CREATE_DOMAIN] = { op_create, sizeof(struct pvctl_create) },
+    [PVCTL_OP_GET_FRAMES] = { op_get_frames, sizeof(struct pvctl_frames) },
+    [PVCTL_OP_SET_VCPU_CONTEXT] = { op_set_vcpu_context, sizeof(struct pvctl_vcpu_context) },
+    [PVCTL_OP_UNPAUSE] = { op_unpause, sizeof(struct pvctl_domid) },
+    [PVCTL_OP_PAUSE] = { op_pause, sizeof(struct pvctl_domid) },
+    [PVCTL_OP_SHUTDOWN] = { op_shutdown, sizeof(struct pvctl_domid) },
+    [PVCTL_OP_DESTROY] = { op_destroy, sizeof(struct pvctl_domid) },
+    [PVCTL_OP_GET_INFO] = { op_get_info, sizeof(struct pvctl_domid) },
+    [PVCTL_OP_LIST_DOMAINS] = { op_list, 0 },
+    [PVCTL_OP_SET_MAX_MEM] = { op_set_max_mem, sizeof(struct pvctl_set_max_mem) },
+    [PVCTL_OP_SET_SCHED] = { op_set_sched, sizeof(struct pvctl_set_sched) },
+    [PVCTL_OP_EVTCHN_ALLOC_UNBOUND] = { op_evtchn, sizeof(struct pvctl_evtchn) },
+    [PVCTL_OP_EVTCHN_BIND_INTERDOMAIN] = { op_evtchn, sizeof(struct pvctl_evtchn) },
+    [PVCTL_OP_EVTCHN_SEND] = { op_evtchn, sizeof(struct pvctl_evtchn) },
+    [PVCTL_OP_EVTCHN_CLOSE] = { op_evtchn, sizeof(struct pvctl_evtchn) },
+    [PVCTL_OP_CONSOLE_READ] = { op_console_read, sizeof(struct pvctl_console_read) },
+    [PVCTL_OP_SET_CONSOLE] = { op_set_console, sizeof(struct pvctl_set_console) },
+};
+
+static void serve_one(const struct pvctl_request *shared, struct pvctl_response *rs)
+{
+    struct pvctl_request rq;
+
+    memcpy(&rq, shared, sizeof(rq));        /* Domain 0 may change it meanwhile */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    memset(rs, 0, sizeof(*rs));
+    rs->id = rq.id;
+    if (rq.op >= PVCTL_OP_MAX || !ops[rq.op].fn)
+        rs->status = -ENOSYS;
+    else if (rq.size != ops[rq.op].size)
+        rs->status = -EINVAL;
+    else
+        rs->status = (int32_t)ops[rq.op].fn(&rq, rs);
+}
+
+void control_poll(void)
+{
+    if (!blk || !spin_trylock(&ctl_lock))
+        return;
+    bool answered = false;
+    for (;;) {
+        uint32_t cons = blk->req_cons;
+        uint32_t prod = __atomic_load_n(&blk->req_prod, __ATOMIC_ACQUIRE);
+        if (cons == prod)
+            break;
+        if (prod - cons > PVCTL_RING_SIZE) {
+            pr_warn("control: request ring indices corrupt (prod %u cons %u); skipping to prod",
+                    prod, cons);
+            __atomic_store_n(&blk->req_cons, prod, __ATOMIC_RELEASE);
+            break;
+        }
+        uint32_t rprod = blk->rsp_prod;
+        if (rprod - __atomic_load_n(&blk->rsp_cons, __ATOMIC_ACQUIRE) >= PVCTL_RING_SIZE)
+            break;                          /* Domain 0 must take responses first */
+        struct pvctl_response rs;
+        serve_one(&blk->req[cons % PVCTL_RING_SIZE], &rs);
+        blk->rsp[rprod % PVCTL_RING_SIZE] = rs;
+        __atomic_store_n(&blk->rsp_prod, rprod + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&blk->req_cons, cons + 1, __ATOMIC_RELEASE);
+        answered = true;
+    }
+    spin_unlock(&ctl_lock);
+    if (answered)
+        control_kick_dom0();
+}
+
+void control_doorbell_interrupt(void)
+{
+    for (unsigned int i = 0; i < 64 && (inb(COM2 + UART_LSR) & LSR_DR); i++)
+        inb(COM2 + UART_RBR);
+    (void)inb(COM2 + 2);                    /* IIR: acknowledge */
+    lapic_eoi();
+    control_poll();
+}
+
+void control_init(void)
+{
+    unsigned int order = 0;
+    while ((PAGE_SIZE << order) < PVCTL_BLOCK_PAGES * PAGE_SIZE)
+        order++;
+    int64_t mfn = alloc_frames(order);
+    if (mfn < 0)
+        panic("control: no memory for the control block");
+    for (uint64_t i = 0; i < (1UL << order); i++)
+        frame_table[mfn + i].owner = OWNER_HV;
+    blk = mfn_to_virt((mfn_t)mfn);
+    memset(blk, 0, PAGE_SIZE << order);
+
+    int err;
+    dom0 = domain_create_dom0(&err);
+    if (!dom0)
+        panic("control: cannot create Domain 0 (%d)", err);
+
+    boot_id = rdtsc() ^ ((uint64_t)now_ns() << 17);
+    blk->version = PVCTL_VERSION;
+    blk->size = PVCTL_BLOCK_PAGES * PAGE_SIZE;
+    blk->boot_id = boot_id;
+    blk->dom0_shared_info = (uint64_t)dom0->shared_info_mfn << PAGE_SHIFT;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    blk->magic = PVCTL_BLOCK_MAGIC;
+
+    struct pvctl_anchor *a = __va(PVCTL_ANCHOR_PADDR);
+    memset(a, 0, sizeof(*a));
+    a->block_paddr = (uint64_t)mfn << PAGE_SHIFT;
+    a->version = PVCTL_VERSION;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    memcpy(a->magic, PVCTL_ANCHOR_MAGIC, sizeof(PVCTL_ANCHOR_MAGIC));
+
+    doorbell_init();
+    pr_info("control: block v%u at %#lx (anchor at %#llx), Domain 0 shared_info at %#lx%s",
+            PVCTL_VERSION, (uint64_t)mfn << PAGE_SHIFT, PVCTL_ANCHOR_PADDR,
+            blk->dom0_shared_info, have_doorbell ? ", doorbell on COM2" : "");
+}

@@ -1,0 +1,215 @@
+/*
+ * pvcore's own ABI: the control interface between the hypervisor and
+ * Domain 0 (the Linux host running pvd), which lives outside the machine
+ * and reaches it through shared machine memory and a doorbell.
+ *
+ * Discovery: at boot the hypervisor writes a struct pvctl_anchor at
+ * physical address PVCTL_ANCHOR_PADDR (a page below 1 MiB it reserves).
+ * The anchor holds the physical address of the control block.
+ *
+ * The control block (PVCTL_BLOCK_PAGES pages, physically contiguous):
+ *  - a request ring (Domain 0 produces, the hypervisor consumes) and a
+ *    response ring (the other way), PVCTL_RING_SIZE slots each, free-
+ *    running 32-bit indices, slot = index % PVCTL_RING_SIZE;
+ *  - a bulk area for transfers that do not fit in a request (frame lists,
+ *    domain lists, console text), PVCTL_BULK_SIZE bytes, owned by the
+ *    request in flight that names it (one request uses it at a time);
+ *  - the hypervisor console log ring (text the hypervisor printed);
+ *  - Domain 0's shared_info page address (its event-channel pending and
+ *    mask bits: the hypervisor sets pending bits there and rings the
+ *    doorbell; Domain 0 clears them).
+ * Doorbell: one byte written to the machine's second serial port (COM2)
+ * in either direction means "look at the rings / pending bits". Bytes
+ * carry no data.
+ *
+ * Every request is checked by the hypervisor like any guest input: size
+ * and op first, then every id and range; a bad request gets an error
+ * response (negative errno), never a hang.
+ * Versioning: PVCTL_VERSION changes when any layout or meaning changes;
+ * Domain 0 refuses a block whose version it does not know.
+ */
+#ifndef PVCORE_PUBLIC_PVCORE_CTL_H
+#define PVCORE_PUBLIC_PVCORE_CTL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define PVCTL_ANCHOR_PADDR  0x6000ULL
+#define PVCTL_ANCHOR_MAGIC  "PVCORE-CTL-ANCHOR"     /* 17 chars + NUL */
+#define PVCTL_BLOCK_MAGIC   0x4c54435645524f43ULL    /* "COREVCTL" */
+#define PVCTL_VERSION       1
+
+#define PVCTL_BLOCK_PAGES   32
+#define PVCTL_RING_SIZE     32
+#define PVCTL_BULK_SIZE     (64 * 1024)
+#define PVCTL_CONSOLE_SIZE  (16 * 1024)
+#define PVCTL_NAME_LEN      32
+
+/* Requests. */
+enum pvctl_op {
+    PVCTL_OP_NOP = 0,            /* answer 0: a liveness check */
+    PVCTL_OP_MACHINE_INFO,       /* -> machine_info */
+    PVCTL_OP_CREATE_DOMAIN,      /* create -> domid */
+    PVCTL_OP_GET_FRAMES,         /* frames: the domain's mfns (pfn order) into bulk */
+    PVCTL_OP_SET_VCPU_CONTEXT,   /* vcpu_context */
+    PVCTL_OP_UNPAUSE,            /* domid */
+    PVCTL_OP_PAUSE,              /* domid */
+    PVCTL_OP_SHUTDOWN,           /* domid, reason: ask the guest (sends no event yet) */
+    PVCTL_OP_DESTROY,            /* domid */
+    PVCTL_OP_GET_INFO,           /* domid -> domain_info */
+    PVCTL_OP_LIST_DOMAINS,       /* -> array of domain_info in bulk */
+    PVCTL_OP_SET_MAX_MEM,        /* domid, pages */
+    PVCTL_OP_SET_SCHED,          /* domid, weight, cap */
+    PVCTL_OP_EVTCHN_ALLOC_UNBOUND,   /* remote domid -> dom0 port */
+    PVCTL_OP_EVTCHN_BIND_INTERDOMAIN,/* remote domid, remote port -> dom0 port */
+    PVCTL_OP_EVTCHN_SEND,        /* dom0 port */
+    PVCTL_OP_EVTCHN_CLOSE,       /* dom0 port */
+    PVCTL_OP_GRANT_MAP,          /* domid, gref, flags -> mfn, handle */
+    PVCTL_OP_GRANT_UNMAP,        /* handle */
+    PVCTL_OP_GRANT_COPY,         /* array of gnttab_copy in bulk */
+    PVCTL_OP_CONSOLE_READ,       /* hypervisor console since an index, into bulk */
+    PVCTL_OP_SET_CONSOLE,        /* domid, console pfn, store pfn, dom0 ports */
+    PVCTL_OP_MAX
+};
+
+struct pvctl_create {
+    char name[PVCTL_NAME_LEN];
+    uint8_t handle[16];
+    uint64_t mem_pages, max_pages;
+    uint32_t vcpus, weight, cap, pad;
+};
+
+struct pvctl_frames {
+    uint32_t domid, pad;
+    uint64_t start, count;       /* pfn range; count <= bulk / 8 */
+};
+
+struct pvctl_vcpu_context {
+    uint32_t domid, vcpu;
+    uint64_t rip, rsp, rsi;
+    uint64_t l4_mfn;             /* kernel page table: validated and pinned */
+};
+
+struct pvctl_domid {
+    uint32_t domid, arg;         /* arg: shutdown reason for SHUTDOWN */
+};
+
+struct pvctl_set_max_mem {
+    uint32_t domid, pad;
+    uint64_t max_pages;
+};
+
+struct pvctl_set_sched {
+    uint32_t domid, weight, cap, pad;
+};
+
+struct pvctl_evtchn {
+    uint32_t domid;              /* remote domain */
+    uint32_t port;               /* remote port (bind) or dom0 port (send/close) */
+};
+
+struct pvctl_grant_map {
+    uint32_t domid;              /* granting domain */
+    uint32_t gref;
+    uint32_t flags;              /* GNTMAP_readonly */
+    uint32_t handle;             /* unmap: the handle map returned */
+};
+
+struct pvctl_console_read {
+    uint64_t from;               /* console index to start at (0 = oldest kept) */
+};
+
+struct pvctl_set_console {
+    uint32_t domid;
+    uint32_t console_port, store_port;   /* the domain's ports */
+    uint32_t pad;
+    uint64_t console_pfn, store_pfn;
+};
+
+struct pvctl_request {
+    uint64_t id;                 /* echoed in the response */
+    uint32_t op;                 /* enum pvctl_op */
+    uint32_t size;               /* bytes of u used: must equal the op's struct size */
+    union {
+        struct pvctl_create create;
+        struct pvctl_frames frames;
+        struct pvctl_vcpu_context ctx;
+        struct pvctl_domid dom;
+        struct pvctl_set_max_mem maxmem;
+        struct pvctl_set_sched sched;
+        struct pvctl_evtchn evtchn;
+        struct pvctl_grant_map grant;
+        struct pvctl_console_read console;
+        struct pvctl_set_console setcons;
+        uint8_t raw[112];
+    } u;
+};
+_Static_assert(sizeof(struct pvctl_request) == 128, "pvctl_request");
+
+struct pvctl_domain_info {
+    uint32_t domid;
+    uint32_t state;              /* PVCTL_DOM_* */
+    uint32_t shutdown_reason;    /* SHUTDOWN_* when state is SHUTDOWN */
+    uint32_t vcpus;
+    uint64_t tot_pages, max_pages;
+    uint64_t cpu_time_ns;
+    uint32_t weight, cap;
+    char name[PVCTL_NAME_LEN];
+    uint8_t handle[16];
+};
+
+enum pvctl_dom_state {
+    PVCTL_DOM_BUILDING = 0, PVCTL_DOM_RUNNING = 1, PVCTL_DOM_PAUSED = 2,
+    PVCTL_DOM_SHUTDOWN = 3, PVCTL_DOM_DYING = 4,
+};
+
+struct pvctl_machine_info {
+    uint32_t nr_cpus, pad;
+    uint64_t total_frames, free_frames;
+    uint64_t tsc_khz;
+    uint64_t boot_id;            /* changes on every boot of the machine */
+};
+
+struct pvctl_response {
+    uint64_t id;
+    int32_t status;              /* 0 or a negative errno */
+    uint32_t size;               /* bytes of u (or of bulk, for bulk ops) */
+    union {
+        uint32_t domid;
+        struct { uint32_t domid, pad; uint64_t shared_info; } created;  /* CREATE */
+        uint32_t port;
+        struct { uint64_t mfn; uint32_t handle, pad; } grant;
+        struct pvctl_domain_info info;
+        struct pvctl_machine_info machine;
+        struct { uint64_t count; } frames;
+        struct { uint64_t next, lost; } console;  /* next index; bytes dropped */
+        uint8_t raw[112];
+    } u;
+};
+_Static_assert(sizeof(struct pvctl_response) == 128, "pvctl_response");
+
+struct pvctl_anchor {
+    char magic[24];              /* PVCTL_ANCHOR_MAGIC */
+    uint64_t block_paddr;
+    uint32_t version, pad;
+};
+
+struct pvctl_block {
+    uint64_t magic;              /* PVCTL_BLOCK_MAGIC */
+    uint32_t version;            /* PVCTL_VERSION */
+    uint32_t size;               /* bytes of the whole block */
+    uint64_t boot_id;
+    uint64_t dom0_shared_info;   /* physical address of Domain 0's shared_info */
+    uint32_t req_prod, req_cons; /* Domain 0 writes prod; the hypervisor cons */
+    uint32_t rsp_prod, rsp_cons; /* the hypervisor writes prod; Domain 0 cons */
+    uint64_t console_prod;       /* bytes ever written to the console ring */
+    uint8_t pad[4096 - 56];
+    struct pvctl_request req[PVCTL_RING_SIZE];
+    struct pvctl_response rsp[PVCTL_RING_SIZE];
+    uint8_t bulk[PVCTL_BULK_SIZE];
+    char console[PVCTL_CONSOLE_SIZE];
+};
+_Static_assert(offsetof(struct pvctl_block, req) == 4096, "pvctl_block.req");
+_Static_assert(sizeof(struct pvctl_block) <= PVCTL_BLOCK_PAGES * 4096, "pvctl_block size");
+
+#endif

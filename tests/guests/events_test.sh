@@ -1,0 +1,98 @@
+#!/bin/sh
+# Event channels and time on pvcore (issue 4, "Events and time"):
+#   boot 1 (-smp 1): evtchn_pingpong as server (domain 1), client (domain 2)
+#     and single (domain 3): 10,000 round trips with no lost or spurious
+#     event, the server closing its end mid-stream, one-domain checks
+#     (IPI, VIRQ, close, loopback, port limit, reset).
+#   boot 2 (-smp 2, alone: an idle machine): timer with vcpus=2: one-shots
+#     10 ms ahead never early and at most 2 ms late, periodic timer,
+#     system time monotonic across vCPUs (needs VCPUOP_initialise/up).
+# Each kernel must end with "Test result: SUCCESS"; the figures the kernels
+# print are checked and quoted here. Not in TESTS until the scheduler/SMP
+# work lands. Run: make guests && sh tests/guests/events_test.sh
+. tests/lib/hvtest.sh
+DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
+BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-150}
+G=$BUILD/guests
+
+for k in evtchn_pingpong timer; do
+    [ -f "$G/$k.elf" ] || { not_ok "$k kernel built" "no $G/$k.elf (make guests)"; exit 1; }
+done
+HV_ISO_FILES="$G/evtchn_pingpong.elf=/guests/evtchn_pingpong.elf $G/timer.elf=/guests/timer.elf"
+
+lines() { tr -d '\r' < "$WORK/$1.log" | grep -aE "$2"; }
+# result BOOT NAME WHAT: the domain's verdict, with its first FAIL lines.
+result() {
+    r=$(log_line "$1" "^\($2\) Test result: ")
+    case $r in
+    *SUCCESS) ok "$3: Test result: SUCCESS" ;;
+    *) not_ok "$3" "expected Test result: SUCCESS, got '${r:-no result line}' $(lines "$1" "^\($2\) FAIL: " | head -n 3 | tr '\n' ' ')" ;;
+    esac
+}
+# expect BOOT LINE-REGEX WANT-REGEX WHAT: the first log line matching
+# LINE-REGEX must also match WANT-REGEX; the line is quoted either way.
+expect() {
+    l=$(log_line "$1" "$2")
+    echo "$l" | grep -qE "$3"
+    check "$4 (${l#*) })" $? "expected /$3/, got '${l:-no such line}'"
+}
+# finished BOOT: QEMU stopped with 33 after every domain ended.
+finished() {
+    fin=$(log_line "$1" 'all domains have finished')
+    [ "$status" -eq 33 ] && [ -n "$fin" ]
+    check "$1: all domains finished, QEMU exit 33" $? "exit $status, '${fin:-no end line}'"
+}
+
+# ---- boot 1: ping-pong pair and the one-domain checks ----
+hv_iso pingpong "debug-exit=0xf4" \
+    "module2 /guests/evtchn_pingpong.elf name=server mem=32M -- role=server peer=2" \
+    "module2 /guests/evtchn_pingpong.elf name=client mem=32M -- role=client peer=1" \
+    "module2 /guests/evtchn_pingpong.elf name=single mem=32M -- role=single" ||
+    not_ok "pingpong: ISO"
+# shellcheck disable=SC2086
+hv_boot pingpong -m 512 -smp 1 $DEBUG_EXIT
+result pingpong server "evtchn_pingpong server"
+result pingpong client "evtchn_pingpong client"
+result pingpong single "evtchn_pingpong single-domain checks"
+
+rt=$(lines pingpong '^\(client\) client: [0-9]+ round trips')
+srv=$(lines pingpong '^\(server\) server: [0-9]+ round trips')
+echo "$rt" | grep -q ' 10000 round trips in [0-9]* ms, 0 spurious' &&
+    echo "$srv" | grep -q ' 10000 round trips in [0-9]* ms, 0 spurious'
+check "ping-pong: 10000 round trips, none lost, none spurious (${rt#*client: })" $? \
+    "expected '10000 round trips ... 0 spurious' on both sides, got '${rt:-nothing}' / '${srv:-nothing}'"
+
+expect pingpong '^\(client\) client: after [0-9]+ sends the port is' \
+    'the port is (unbound \(dom 1\)|closed)' "close mid-stream: the client's port is left unbound"
+expect pingpong '^\(client\) client: orphaned port:' 'without an event, send rc (0|-22)$' \
+    "close mid-stream: poll on the orphaned port times out cleanly, send returns"
+expect pingpong '^\(single\) single: [0-9]+ ports allocated' 'highest 1023, then -28$' \
+    "port limit: 1024 ports (0 reserved), then -ENOSPC"
+finished pingpong
+
+# ---- boot 2: timers and time, alone ----
+hv_iso timer "debug-exit=0xf4" \
+    "module2 /guests/timer.elf name=timer mem=32M vcpus=2 -- timer" ||
+    not_ok "timer: ISO"
+# shellcheck disable=SC2086
+hv_boot timer -m 512 -smp 2 $DEBUG_EXIT
+result timer timer "timer"
+for how in set_timer_op VCPUOP_set_singleshot_timer; do
+    l=$(log_line timer "^\(timer\) timer: $how: ")
+    max=$(echo "$l" | sed -nE 's/.* max ([0-9]+) us .*/\1/p')
+    [ -n "$max" ] && [ "$max" -le 2000 ] && echo "$l" | grep -q ', 0 early, 0 extra'
+    check "one-shot 10 ms ahead ($how): never early, at most 2 ms late (${l#*: *: })" $? \
+        "expected 0 early and max <= 2000 us, got '${l:-no lateness line}'"
+done
+expect timer '^\(timer\) timer: periodic 10 ms: ' ': (19|20|21) events in 205 ms' \
+    "periodic timer fires at its period"
+mono=$(log_line timer '^\(timer\) timer: monotonic across vCPUs')
+skipped=$(log_line timer '^\(timer\) SKIP: ')
+if [ -n "$mono" ]; then
+    expect timer '^\(timer\) timer: monotonic across vCPUs' 'backwards 0 / 0 ' \
+        "system time monotonic across vCPUs"
+else
+    not_ok "system time monotonic across vCPUs" "expected the check on 2 vCPUs, got '${skipped:-no line}'"
+fi
+finished timer
+exit $failed_any
