@@ -15,13 +15,6 @@
 
 #include "dom0_error.h"
 
-/* GRANT_COPY's argument: how many struct gnttab_copy the bulk area holds.
- * (pvcore_ctl.h names the op but no struct for it yet; this is the layout
- * Domain 0 sends until it does.) */
-struct ctl_grant_copy_arg {
-    uint32_t count, pad;
-};
-
 /* One request: op with `size` bytes of arg; on failure err becomes
  * "<what>: <why>", what formatted from fmt. */
 static int call_op(struct ctl *c, uint32_t op, const void *arg, uint32_t size,
@@ -278,7 +271,7 @@ int ctl_grant_unmap(struct ctl *c, uint32_t handle, char *err, size_t errlen)
 
 int ctl_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, size_t errlen)
 {
-    struct ctl_grant_copy_arg a = { .count = (uint32_t)n };
+    struct pvctl_grant_copy a = { .count = (uint32_t)n };
     struct pvctl_response rsp;
 
     if (n > PVCTL_BULK_SIZE / sizeof(*ops))

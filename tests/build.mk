@@ -20,3 +20,4 @@ ALL_TARGETS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/boot/boot_test.sh tests/boot/fault_test.sh tests/boot/poweroff_test.sh
 TESTS += tests/guests/pvcore_guests.sh
 TESTS += tests/guests/events_test.sh
+TESTS += tests/guests/sched_test.sh

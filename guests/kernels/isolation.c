@@ -485,9 +485,34 @@ static void try_frame(uint64_t mfn, uint64_t entry)
         yield();
 }
 
+/* Our grant table's frames: owned by us, not in the p2m, mappable by
+ * design (like shared_info). */
+static unsigned int grant_frames(xen_pfn_t *frames, unsigned int max)
+{
+    struct gnttab_query_size q = { .dom = DOMID_SELF };
+    struct gnttab_setup_table setup = { .dom = DOMID_SELF, .frame_list = HC(frames) };
+
+    if (hypercall_grant_table_op(GNTTABOP_query_size, &q, 1) || q.status)
+        return 0;
+    setup.nr_frames = q.nr_frames < max ? q.nr_frames : max;
+    if (hypercall_grant_table_op(GNTTABOP_setup_table, &setup, 1) || setup.status)
+        return 0;
+    return setup.nr_frames;
+}
+
+static bool is_grant_frame(uint64_t mfn, const xen_pfn_t *frames, unsigned int n)
+{
+    for (unsigned int i = 0; i < n; i++)
+        if (frames[i] == mfn)
+            return true;
+    return false;
+}
+
 static void scan(void)
 {
     uint64_t shared_mfn = start_info->shared_info >> PAGE_SHIFT;
+    static xen_pfn_t gframes[32];
+    unsigned int n_gframes = grant_frames(gframes, 32);
     const uint64_t beyond[] = {
         max_ram + 1, max_ram + 0x100, max_ram + 0x10000, 1ul << 28,
         (1ul << 40) - 1,
@@ -501,7 +526,7 @@ static void scan(void)
             st.own++;
             continue;
         }
-        if (mfn == shared_mfn)
+        if (mfn == shared_mfn || is_grant_frame(mfn, gframes, n_gframes))
             continue;
         st.held += held;
         if (mfn >= FULL_SCAN_MFNS && !held && mfn % SAMPLE_STRIDE) {

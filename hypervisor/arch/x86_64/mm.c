@@ -25,6 +25,9 @@
  *    and never _PAGE_GLOBAL (so a CR3 load flushes them);
  *  - L4 slots 256-271 of a validated L4 are copies of the idle L4's and
  *    hold no references; guests cannot write them;
+ *  - an L1 entry with PTE_GRANT (written only by the grant code) holds no
+ *    references: the grant table holds them for it; guests cannot write,
+ *    replace or clear it;
  *  - a frame that loses PGT_writable to become a table or descriptor
  *    frame, and a frame about to be freed, are preceded by a TLB flush, so
  *    no stale writable or foreign translation survives.
@@ -244,6 +247,8 @@ static void put_entry_refs(unsigned int level, uint64_t e)
 {
     mfn_t mfn = pte_mfn(e);
 
+    if (level == 1 && (e & PTE_GRANT))
+        return;                         /* the grant table's references */
     if (level > 1)
         pt_put_page_and_type(mfn);
     else if (e & _PAGE_RW)
@@ -454,6 +459,8 @@ int pt_mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int
 
     if (!guest_slot(level, idx))
         return -EINVAL;
+    if (level == 1 && (old & _PAGE_PRESENT) && (old & PTE_GRANT))
+        return -EPERM;                  /* only unmap_grant_ref removes it */
     if (val & _PAGE_PRESENT) {
         if (!entry_flags_ok(level, val))
             return -EINVAL;
@@ -530,6 +537,58 @@ int vcpu_set_guest_table(struct vcpu *v, mfn_t l4, bool user)
     int rc = pt_set_guest_table(v, l4, user);
     spin_unlock(&v->domain->mm_lock);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grant mappings and shared hypervisor frames                          */
+
+int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly)
+{
+    uint64_t *slot = (uint64_t *)mfn_to_virt(l1) + idx;
+    uint64_t old = *slot;
+    uint64_t val = (mfn << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY |
+                   _PAGE_USER | PTE_GRANT | (readonly ? 0 : _PAGE_RW) |
+                   (cpu_has_nx() ? _PAGE_NX : 0);
+
+    (void)d;
+    if ((old & _PAGE_PRESENT) && (old & PTE_GRANT))
+        return -EBUSY;
+    write_entry(slot, val, false);
+    if (old & _PAGE_PRESENT)
+        put_entry_refs(1, old);
+    return 0;
+}
+
+int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn)
+{
+    uint64_t *slot = (uint64_t *)mfn_to_virt(l1) + idx;
+    uint64_t old = *slot;
+
+    (void)d;
+    if (!(old & _PAGE_PRESENT) || !(old & PTE_GRANT) || pte_mfn(old) != mfn)
+        return -EINVAL;
+    write_entry(slot, 0, false);
+    return 0;
+}
+
+void share_frame_with_domain(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = frame(mfn);
+
+    list_init(&pg->list);               /* owned, but not on d's page list */
+    pg->type_info = PGT_writable | PGT_validated | 1;
+    pg->owner = d->id;
+    __atomic_store_n(&pg->count, 1, __ATOMIC_RELEASE);
+}
+
+void unshare_frame(mfn_t mfn)
+{
+    struct page_info *pg = frame(mfn);
+
+    /* From now on no domain can take a reference; the ones still held
+     * (a mapping in another domain) keep it until they go. */
+    pg->owner = OWNER_HV;
+    put_page_and_type(mfn);
 }
 
 /* ------------------------------------------------------------------ */

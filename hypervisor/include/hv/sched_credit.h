@@ -25,7 +25,7 @@
 #define CREDIT_INIT_NS  (10 * 1000000LL)
 #define CAP_PERIOD_NS   (10 * 1000000ULL)
 #define MAX_SLICE_NS    (10 * 1000000ULL)
-#define MIN_SLICE_NS    (500 * 1000ULL)
+#define MIN_SLICE_NS    (2 * 1000000ULL)
 
 void csched_init(void);
 /* v became runnable and is not loaded anywhere: queue it and tickle. */

@@ -66,7 +66,7 @@ enum pvctl_op {
     PVCTL_OP_EVTCHN_CLOSE,       /* dom0 port */
     PVCTL_OP_GRANT_MAP,          /* domid, gref, flags -> mfn, handle */
     PVCTL_OP_GRANT_UNMAP,        /* handle */
-    PVCTL_OP_GRANT_COPY,         /* array of gnttab_copy in bulk */
+    PVCTL_OP_GRANT_COPY,         /* grant_copy: count struct gnttab_copy in bulk, status each */
     PVCTL_OP_CONSOLE_READ,       /* hypervisor console since an index, into bulk */
     PVCTL_OP_SET_CONSOLE,        /* domid, console pfn, store pfn, dom0 ports */
     PVCTL_OP_MAX
@@ -115,6 +115,11 @@ struct pvctl_grant_map {
     uint32_t handle;             /* unmap: the handle map returned */
 };
 
+struct pvctl_grant_copy {
+    uint32_t count;              /* struct gnttab_copy entries at the start of bulk */
+    uint32_t pad;
+};
+
 struct pvctl_console_read {
     uint64_t from;               /* console index to start at (0 = oldest kept) */
 };
@@ -139,6 +144,7 @@ struct pvctl_request {
         struct pvctl_set_sched sched;
         struct pvctl_evtchn evtchn;
         struct pvctl_grant_map grant;
+        struct pvctl_grant_copy grant_copy;
         struct pvctl_console_read console;
         struct pvctl_set_console setcons;
         uint8_t raw[112];

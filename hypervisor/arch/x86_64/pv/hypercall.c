@@ -12,6 +12,7 @@
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 #include "hv/event.h"
+#include "hv/grant_table.h"
 #include "hv/guest_access.h"
 #include "hv/hypercall.h"
 #include "hv/lib.h"
@@ -287,6 +288,7 @@ static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_callback_op] = HC(do_callback_op),
     [__HYPERVISOR_physdev_op] = HC(do_physdev_op),
     [__HYPERVISOR_event_channel_op] = HC(do_event_channel_op),
+    [__HYPERVISOR_grant_table_op] = HC(do_grant_table_op),
 };
 
 long hypercall_dispatch(unsigned long nr, const uint64_t a[6])

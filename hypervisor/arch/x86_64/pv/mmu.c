@@ -1,8 +1,10 @@
 /* The guest page-table hypercalls: mmu_update, update_va_mapping and
  * mmuext_op (Xen x86-64 PV ABI, errors as Xen 4.17 returns them).
  *
- * Owns: argument checking and batching of those hypercalls; the checks
- * and reference bookkeeping of each entry update are arch/x86_64/mm.c's.
+ * Owns: argument checking and batching of those hypercalls, and finding
+ * the L1 entry of a virtual address for the grant code's mappings; the
+ * checks and reference bookkeeping of each entry update are
+ * arch/x86_64/mm.c's.
  *
  * Invariants: each request is copied in, checked and applied on its own;
  * a batch stops at the first failing request and `done` tells the guest
@@ -184,6 +186,39 @@ static mfn_t guest_l1_of(struct vcpu *v, uint64_t va)
             (PGT_l1 | PGT_validated))
         return 0;
     return mfn;
+}
+
+/* Grant mappings at a guest virtual address (for common/grant_table.c):
+ * the entry itself is mm.c's pt_grant_*_l1e. */
+int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly)
+{
+    struct domain *d = v->domain;
+    int rc = -EINVAL;
+
+    spin_lock(&d->mm_lock);
+    mfn_t l1 = guest_l1_of(v, va);
+    if (l1)
+        rc = pt_grant_set_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn, readonly);
+    spin_unlock(&d->mm_lock);
+    if (!rc)
+        flush_tlb_domain(d);            /* the entry replaced may be cached */
+    return rc;
+}
+
+int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn)
+{
+    struct domain *d = v->domain;
+    int rc = -EINVAL;
+
+    spin_lock(&d->mm_lock);
+    mfn_t l1 = guest_l1_of(v, va);
+    if (l1)
+        rc = pt_grant_clear_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn);
+    spin_unlock(&d->mm_lock);
+    /* No translation of the frame may survive the grant's release. */
+    if (!rc)
+        flush_tlb_domain(d);
+    return rc;
 }
 
 /* vCPU bitmap of a *_MULTI flush: only its readability matters while the

@@ -18,8 +18,11 @@
 #define PTE_AVAIL           (7UL << 9)                  /* bits 9-11 */
 #define PTE_AVAIL_HIGH      (0x7ffUL << 52)             /* bits 52-62 */
 #define PTE_PAT_4K          _PAGE_PSE                   /* bit 7 in an L1 */
+/* An L1 entry the grant code wrote (Xen's _PAGE_GNTTAB): guests may not set it. */
+#define PTE_GRANT           (1UL << 62)
 #define L1_ALLOWED_FLAGS    (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | \
-                             _PAGE_DIRTY | _PAGE_GLOBAL | PTE_AVAIL | PTE_AVAIL_HIGH)
+                             _PAGE_DIRTY | _PAGE_GLOBAL | PTE_AVAIL | \
+                             (PTE_AVAIL_HIGH & ~PTE_GRANT))
 #define UPPER_ALLOWED_FLAGS (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | \
                              _PAGE_DIRTY | PTE_AVAIL | PTE_AVAIL_HIGH)
 
@@ -51,6 +54,33 @@ int pt_pin(struct domain *d, mfn_t mfn, uint64_t type);
 int pt_unpin(struct domain *d, mfn_t mfn);
 /* vcpu_set_guest_table with v->domain->mm_lock held. */
 int pt_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
+
+/* Grant mappings (common/grant_table.c). An L1 entry with PTE_GRANT maps
+ * a frame granted to the table's owner, which need not own it: the grant
+ * table holds the frame's references (a general one, and PGT_writable for
+ * a writable mapping), the entry holds none. Guests cannot write, replace
+ * or clear such an entry (mmu_update / update_va_mapping: -EPERM); only the
+ * grant code removes it. An L1 devalidated with one in it drops nothing
+ * for it and cannot be validated again until it is gone.
+ * pt_grant_set_l1e replaces entry idx of d's validated L1 `l1` by a grant
+ * entry for mfn (the old entry's references are dropped; -EBUSY if it is
+ * a grant entry); pt_grant_clear_l1e clears it (-EINVAL unless it is a
+ * grant entry for mfn). Both with d->mm_lock held. */
+int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly);
+int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn);
+/* The same at va in v's kernel page tables (pv/mmu.c): takes the lock,
+ * -EINVAL when no validated L1 maps va; flushes the domain's TLBs. */
+int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly);
+int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn);
+
+/* A hypervisor frame shared with d (grant table frames): owned by d, not on
+ * its page list, with a general reference and a permanent PGT_writable
+ * type reference of the hypervisor's, so d may map it but never make it a
+ * page table or descriptor frame. unshare_frame drops both: the frame
+ * becomes the hypervisor's (no domain can take a new reference) and is
+ * freed with its last reference. */
+void share_frame_with_domain(struct domain *d, mfn_t mfn);
+void unshare_frame(mfn_t mfn);
 
 /* TLB flushes. Guest mappings are never global, so a CR3 reload drops
  * them. flush_tlb_domain flushes every CPU that may hold d's mappings;

@@ -24,6 +24,7 @@ struct percpu {
     struct vcpu *curr;              /* vCPU whose state is loaded, NULL = idle */
     bool need_resched;              /* pick again before returning to a guest */
     uint64_t slice_end_ns;          /* end of the current vCPU's time slice */
+    unsigned int gdt_guest_ents;    /* guest descriptors now in gdt[0..n) */
     uint32_t apic_id;
     void *stack_block;              /* STACK_SIZE bytes, aligned */
     uint64_t *gdt;                  /* HV_GDT_ENTRIES descriptors */

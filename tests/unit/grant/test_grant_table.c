@@ -1,0 +1,520 @@
+/* Host unit tests of the grant tables (common/grant_table.c) with the page
+ * types and page-table code under them, on tests/unit/mm's harness: guest
+ * structures in host memory, machine frames of the harness.
+ *
+ * Domain 1 ("granter", also the current vCPU unless a test makes a second
+ * domain current) has kernel page tables L4 -> L3 -> L2 -> L1 mapping the
+ * first 2 MiB; TEST_VA is a free page of it for host mappings. */
+#include <public/memory.h>
+
+#include "harness.h"
+#include "hv/grant_table.h"
+#include "hv/pagetype.h"
+
+#define BAD_PTR       TEST_UNMAPPED_VA      /* copies from/to it fault */
+#define HV_PTR        0xffff800000001000UL  /* in the hypervisor's slots */
+#define VA_INDEX      5
+#define TEST_VA       (VA_INDEX * PAGE_SIZE)
+
+static struct domain *dom;
+static mfn_t l4, l3, l2, l1;
+static struct grant_entry_v1 *entries;      /* dom's first table frame */
+static xen_pfn_t table_frames[GNTTAB_MAX_FRAMES];
+
+/* The harness has no free_hv_page (mm/frame.c's): the same, on its heap. */
+void free_hv_page(void *va)
+{
+    free_frames(virt_to_mfn(va), 0);
+}
+
+static long gnt(unsigned int cmd, void *op, unsigned int count)
+{
+    return do_grant_table_op(cmd, (uint64_t)op, count);
+}
+
+static struct gnttab_setup_table setup(domid_t dom_id, uint32_t nr, xen_pfn_t *list, long *rc)
+{
+    struct gnttab_setup_table op = { .dom = dom_id, .nr_frames = nr, .status = 99,
+                                     .frame_list = (uint64_t)list };
+    *rc = gnt(GNTTABOP_setup_table, &op, 1);
+    return op;
+}
+
+/* Page tables for d, current or not; returns its L1. */
+static mfn_t make_tables(struct domain *d)
+{
+    mfn_t t4 = harness_frame(d), t3 = harness_frame(d), t2 = harness_frame(d);
+    mfn_t t1 = harness_frame(d);
+    harness_table(t4)[0] = pte(t3, PTE_TABLE);
+    harness_table(t3)[0] = pte(t2, PTE_TABLE);
+    harness_table(t2)[0] = pte(t1, PTE_TABLE);
+    assert_int_equal(vcpu_set_guest_table(d->vcpus[0], t4, false), 0);
+    if (d == dom)
+        l4 = t4, l3 = t3, l2 = t2;
+    return t1;
+}
+
+static int setup_dom(void **state)
+{
+    long rc;
+    (void)state;
+    harness_init();
+    dom = harness_domain(1, 64, 0, true);
+    assert_int_equal(gnttab_init(dom), 0);
+    l1 = make_tables(dom);
+    struct gnttab_setup_table op = setup(DOMID_SELF, 1, table_frames, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(op.status, GNTST_okay);
+    entries = mfn_to_virt(table_frames[0]);
+    return 0;
+}
+
+static int teardown_dom(void **state)
+{
+    (void)state;
+    for (domid_t id = 0; id < 8; id++)
+        if (domain_by_id(id))
+            gnttab_destroy(domain_by_id(id));
+    harness_fini();
+    return 0;
+}
+
+static void grant(grant_ref_t ref, domid_t to, mfn_t frame, uint16_t flags)
+{
+    entries[ref].domid = to;
+    entries[ref].frame = (uint32_t)frame;
+    __atomic_store_n(&entries[ref].flags, flags, __ATOMIC_RELEASE);
+}
+
+/* What a guest's gnttab_end_foreign_access_ref does: true if it ended. */
+static bool end_access(grant_ref_t ref)
+{
+    uint16_t expect = entries[ref].flags & ~(GTF_reading | GTF_writing);
+    if (entries[ref].flags & (GTF_reading | GTF_writing))
+        return false;
+    return __atomic_compare_exchange_n(&entries[ref].flags, &expect, 0, false,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static int16_t map1(domid_t from, grant_ref_t ref, uint32_t flags, uint64_t va,
+                    grant_handle_t *handle)
+{
+    struct gnttab_map_grant_ref op = { .host_addr = va, .flags = flags, .ref = ref,
+                                       .dom = from, .status = 99 };
+    assert_int_equal(gnt(GNTTABOP_map_grant_ref, &op, 1), 0);
+    if (handle)
+        *handle = op.handle;
+    return op.status;
+}
+
+static int16_t unmap1(grant_handle_t handle, uint64_t va)
+{
+    struct gnttab_unmap_grant_ref op = { .host_addr = va, .handle = handle, .status = 99 };
+    assert_int_equal(gnt(GNTTABOP_unmap_grant_ref, &op, 1), 0);
+    return op.status;
+}
+
+/* ---- table setup, sizes, versions ---------------------------------- */
+
+static void setup_table_shares_frames_the_domain_cannot_make_tables(void **state)
+{
+    xen_pfn_t list[GNTTAB_MAX_FRAMES + 1];
+    long rc;
+    (void)state;
+
+    struct gnttab_query_size q = { .dom = DOMID_SELF, .status = 99 };
+    assert_int_equal(gnt(GNTTABOP_query_size, &q, 1), 0);
+    assert_int_equal(q.status, GNTST_okay);
+    assert_int_equal(q.nr_frames, GNTTAB_DEFAULT_FRAMES);
+    assert_int_equal(q.max_nr_frames, GNTTAB_MAX_FRAMES);
+
+    struct gnttab_setup_table op = setup(dom->id, 8, list, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(op.status, GNTST_okay);
+    assert_int_equal(list[0], table_frames[0]);
+    q.nr_frames = 0;
+    assert_int_equal(gnt(GNTTABOP_query_size, &q, 1), 0);
+    assert_int_equal(q.nr_frames, 8);
+    for (unsigned int i = 0; i < 8; i++) {
+        assert_int_equal(frame_table[list[i]].owner, dom->id);
+        assert_int_equal(type_of(list[i]), PGT_writable);
+        /* The guest may map it writable, never pin it as a table. */
+        assert_int_equal(get_page_and_type(list[i], dom, PGT_writable), 0);
+        put_page_and_type(list[i]);
+        assert_int_not_equal(get_page_and_type(list[i], dom, PGT_l1), 0);
+    }
+
+    op = setup(DOMID_SELF, GNTTAB_MAX_FRAMES + 1, list, &rc);
+    assert_int_equal(op.status, GNTST_general_error);
+    op = setup(DOMID_SELF, 1, (xen_pfn_t *)BAD_PTR, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(op.status, GNTST_bad_virt_addr);
+    setup(DOMID_SELF, 1, (xen_pfn_t *)HV_PTR, &rc);
+    assert_int_equal(rc, -EFAULT);
+
+    harness_domain(2, 16, 0, false);
+    op = setup(2, 1, list, &rc);
+    assert_int_equal(op.status, GNTST_permission_denied);
+    op = setup(5, 1, list, &rc);
+    assert_int_equal(op.status, GNTST_bad_domain);
+    q.dom = 5;
+    assert_int_equal(gnt(GNTTABOP_query_size, &q, 1), 0);
+    assert_int_equal(q.status, GNTST_bad_domain);
+
+    assert_int_equal(gnt(GNTTABOP_setup_table, &op, 2), -EINVAL);
+    assert_int_equal(gnt(GNTTABOP_query_size, &q, 0), -EINVAL);
+    assert_int_equal(gnt(GNTTABOP_setup_table, (void *)BAD_PTR, 1), -EFAULT);
+    assert_int_equal(gnt(GNTTABOP_query_size, (void *)BAD_PTR, 1), -EFAULT);
+}
+
+static void only_version_1(void **state)
+{
+    (void)state;
+    struct gnttab_set_version sv = { .version = 1 };
+    assert_int_equal(gnt(GNTTABOP_set_version, &sv, 1), 0);
+    sv.version = 2;
+    assert_int_equal(gnt(GNTTABOP_set_version, &sv, 1), -ENOSYS);
+    assert_int_equal(sv.version, 1);
+    sv.version = 3;
+    assert_int_equal(gnt(GNTTABOP_set_version, &sv, 1), -EINVAL);
+    assert_int_equal(gnt(GNTTABOP_set_version, (void *)BAD_PTR, 1), -EFAULT);
+
+    struct gnttab_get_version gv = { .dom = DOMID_SELF };
+    assert_int_equal(gnt(GNTTABOP_get_version, &gv, 1), 0);
+    assert_int_equal(gv.version, 1);
+    harness_domain(2, 16, 0, false);
+    gv.dom = 2;
+    assert_int_equal(gnt(GNTTABOP_get_version, &gv, 1), -EPERM);
+    gv.dom = 6;
+    assert_int_equal(gnt(GNTTABOP_get_version, &gv, 1), -ESRCH);
+    assert_int_equal(gnt(GNTTABOP_transfer, &gv, 1), -ENOSYS);
+    assert_int_equal(gnt(GNTTABOP_map_grant_ref | (1u << 12), &gv, 1), -EINVAL);
+    assert_int_equal(gnt(GNTTABOP_map_grant_ref, &gv, 0x80000000u), -EINVAL);
+    assert_int_equal(gnt(GNTTABOP_map_grant_ref, &gv, GNTTAB_MAX_OPS + 1), -EINVAL);
+}
+
+/* ---- map / unmap ------------------------------------------------------ */
+
+static void host_map_keeps_flags_and_frame_until_unmapped(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    grant_handle_t h;
+
+    grant(10, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 10, GNTMAP_host_map, TEST_VA + 0x123, &h), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX],
+                     pte(f, _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_USER |
+                         PTE_GRANT | _PAGE_NX));
+    assert_int_equal(entries[10].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    assert_int_equal(ref_count(f), 2);
+    assert_int_equal(type_of(f), PGT_writable);
+    assert_int_equal(type_count(f), 1);
+    assert_false(end_access(10));
+
+    /* The guest cannot take the entry away behind the grant code's back. */
+    struct mmu_update req = { (l1 << PAGE_SHIFT) + VA_INDEX * 8, 0 };
+    uint32_t done;
+    assert_int_equal(do_mmu_update((uint64_t)&req, 1, (uint64_t)&done, DOMID_SELF), -EPERM);
+    assert_int_equal(do_update_va_mapping(TEST_VA, 0, 0), -EPERM);
+    /* ... nor forge one. */
+    req.ptr += 8;
+    req.val = pte(f, PTE_RO | PTE_GRANT);
+    assert_int_equal(do_mmu_update((uint64_t)&req, 1, (uint64_t)&done, DOMID_SELF), -EINVAL);
+    /* A second mapping at the same place is refused. */
+    assert_int_equal(map1(dom->id, 10, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    assert_int_equal(entries[10].flags, GTF_permit_access | GTF_reading | GTF_writing);
+
+    assert_int_equal(unmap1(h, TEST_VA + PAGE_SIZE), GNTST_general_error);
+    assert_int_equal(unmap1(h + 1, TEST_VA), GNTST_bad_handle);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX], 0);
+    assert_int_equal(entries[10].flags, GTF_permit_access);
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(type_count(f), 0);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_bad_handle);
+    assert_true(end_access(10));
+}
+
+static void readonly_grants_and_pin_counts(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    grant_handle_t ro, rw, dev;
+
+    grant(11, dom->id, f, GTF_permit_access | GTF_readonly);
+    assert_int_equal(map1(dom->id, 11, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    assert_int_equal(entries[11].flags, GTF_permit_access | GTF_readonly);
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(map1(dom->id, 11, GNTMAP_host_map | GNTMAP_readonly, TEST_VA, &ro),
+                     GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX] & _PAGE_RW, 0);
+    assert_int_equal(entries[11].flags, GTF_permit_access | GTF_readonly | GTF_reading);
+    assert_int_equal(type_count(f), 0);
+    assert_int_equal(unmap1(ro, TEST_VA), GNTST_okay);
+
+    /* Writers and readers: GTF_writing goes with the last writer,
+     * GTF_reading with the last mapping. */
+    grant(12, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 12, GNTMAP_host_map | GNTMAP_readonly, TEST_VA, &ro),
+                     GNTST_okay);
+    assert_int_equal(map1(dom->id, 12, GNTMAP_device_map, 0, &dev), GNTST_okay);
+    assert_int_equal(map1(dom->id, 12, GNTMAP_host_map, TEST_VA + PAGE_SIZE, &rw), GNTST_okay);
+    assert_int_equal(entries[12].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    assert_int_equal(ref_count(f), 4);
+    assert_int_equal(unmap1(rw, TEST_VA + PAGE_SIZE), GNTST_okay);
+    assert_int_equal(entries[12].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    struct gnttab_unmap_grant_ref u = { .dev_bus_addr = (f + 1) << PAGE_SHIFT, .handle = dev };
+    assert_int_equal(gnt(GNTTABOP_unmap_grant_ref, &u, 1), 0);
+    assert_int_equal(u.status, GNTST_general_error);
+    u.dev_bus_addr = f << PAGE_SHIFT;
+    assert_int_equal(gnt(GNTTABOP_unmap_grant_ref, &u, 1), 0);
+    assert_int_equal(u.status, GNTST_okay);
+    assert_int_equal(entries[12].flags, GTF_permit_access | GTF_reading);
+    assert_int_equal(unmap1(ro, TEST_VA), GNTST_okay);
+    assert_int_equal(entries[12].flags, GTF_permit_access);
+    assert_int_equal(ref_count(f), 1);
+}
+
+static void map_refusals_change_nothing(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom), other = harness_frame(harness_domain(2, 16, 0, false));
+    uint64_t free_before;
+
+    grant(13, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, GNTTAB_DEFAULT_FRAMES * 512, GNTMAP_host_map, TEST_VA, NULL),
+                     GNTST_bad_gntref);
+    assert_int_equal(map1(dom->id, 13, 0, TEST_VA, NULL), GNTST_bad_gntref);
+    assert_int_equal(map1(DOMID_SELF, 13, GNTMAP_host_map, TEST_VA, NULL), GNTST_bad_domain);
+    assert_int_equal(map1(7, 13, GNTMAP_host_map, TEST_VA, NULL), GNTST_bad_domain);
+    assert_int_equal(map1(dom->id, 13, GNTMAP_host_map | GNTMAP_contains_pte, TEST_VA, NULL),
+                     GNTST_general_error);
+    /* No L1 maps this address / it is in the hypervisor's slots. */
+    assert_int_equal(map1(dom->id, 13, GNTMAP_host_map, 1UL << 30, NULL), GNTST_general_error);
+    assert_int_equal(map1(dom->id, 13, GNTMAP_host_map, HV_PTR, NULL), GNTST_general_error);
+    assert_int_equal(entries[13].flags, GTF_permit_access);
+    assert_int_equal(ref_count(f), 1);
+
+    grant(14, 2, f, GTF_permit_access);                 /* granted to someone else */
+    assert_int_equal(map1(dom->id, 14, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    grant(15, dom->id, f, GTF_accept_transfer);
+    assert_int_equal(map1(dom->id, 15, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    grant(16, dom->id, f, GTF_permit_access | GTF_sub_page);
+    assert_int_equal(map1(dom->id, 16, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    grant(17, dom->id, other, GTF_permit_access);       /* not the granter's frame */
+    assert_int_equal(map1(dom->id, 17, GNTMAP_host_map, TEST_VA, NULL), GNTST_bad_page);
+    assert_int_equal(entries[17].flags, GTF_permit_access);
+    grant(18, dom->id, l1, GTF_permit_access);          /* a page table: read-only only */
+    assert_int_equal(map1(dom->id, 18, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    assert_int_equal(entries[18].flags, GTF_permit_access);
+    assert_int_equal(harness_table(l1)[VA_INDEX], 0);
+
+    /* The maptrack is bounded. */
+    free_before = frames_free();
+    grant_handle_t last = 0;
+    uint64_t mfn;
+    uint32_t handle;
+    unsigned int n = 0;
+    int rc;
+    while ((rc = gnttab_map_for(dom, dom->id, 13, GNTMAP_readonly, &mfn, &handle)) == 0) {
+        last = handle;
+        n++;
+    }
+    assert_int_equal(rc, -ENOSPC);
+    assert_true(n >= 4096 && n < UINT16_MAX);
+    assert_int_equal(entries[13].flags, GTF_permit_access | GTF_reading);
+    for (grant_handle_t h = 0; h <= last; h++)
+        assert_int_equal(gnttab_unmap_for(dom, h), 0);
+    assert_int_equal(entries[13].flags, GTF_permit_access);
+    assert_int_equal(ref_count(f), 1);
+    assert_true(frames_free() < free_before);           /* maptrack pages stay */
+}
+
+/* ---- lifetime --------------------------------------------------------- */
+
+static void ballooned_frame_lives_until_unmapped(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    grant_handle_t h;
+    xen_pfn_t list[1] = { f };
+    struct xen_memory_reservation r = { .extent_start = (uint64_t)list, .nr_extents = 1,
+                                        .domid = DOMID_SELF };
+
+    grant(20, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 20, GNTMAP_host_map, TEST_VA, &h), GNTST_okay);
+    uint64_t pages = dom->tot_pages, free_before = frames_free();
+    assert_int_equal(do_memory_op(XENMEM_decrease_reservation, (uint64_t)&r), 1);
+    assert_int_equal(frame_table[f].owner, dom->id);       /* still there, still mapped */
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(frames_free(), free_before);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(frames_free(), free_before + 1);
+    assert_int_equal(dom->tot_pages, pages - 1);
+    assert_int_equal(entries[20].flags, GTF_permit_access);
+}
+
+static void granter_death_leaves_mapped_frame_alive(void **state)
+{
+    (void)state;
+    struct domain *mapper = harness_domain(2, 16, 0, false);
+    mfn_t f = harness_frame(dom);
+    uint64_t mfn, free_before;
+    uint32_t h;
+
+    assert_int_equal(gnttab_init(mapper), 0);
+    grant(21, 2, f, GTF_permit_access);
+    assert_int_equal(gnttab_map_for(mapper, dom->id, 21, 0, &mfn, &h), 0);
+    assert_int_equal(mfn, f);
+    assert_int_equal(entries[21].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    assert_int_equal(gnttab_map_for(mapper, dom->id, 21, GNTMAP_host_map, &mfn, &h), -EINVAL);
+
+    /* The granter goes: its table and frames, except the mapped one. */
+    domain_relinquish_memory(dom);
+    gnttab_destroy(dom);
+    assert_int_equal(frame_table[f].owner, OWNER_HV);
+    assert_int_equal(ref_count(f), 1);
+
+    /* A new table for the same domid: the old mapping must not unpin it. */
+    struct domain again = { .id = dom->id };
+    assert_int_equal(gnttab_init(&again), 0);
+    free_before = frames_free();
+    assert_int_equal(gnttab_unmap_for(mapper, h), 0);
+    assert_int_equal(frames_free(), free_before + 1);
+    assert_int_equal(gnttab_unmap_for(mapper, h), -ENOENT);
+    gnttab_destroy(&again);
+    gnttab_destroy(mapper);
+}
+
+static void mapper_death_releases_its_mappings(void **state)
+{
+    (void)state;
+    struct domain *mapper = harness_domain(2, 32, 0, false);
+    mfn_t f = harness_frame(dom), ml1;
+    uint64_t mfn;
+    uint32_t h;
+
+    assert_int_equal(gnttab_init(mapper), 0);
+    ml1 = make_tables(mapper);
+    grant(22, 2, f, GTF_permit_access);
+    assert_int_equal(gnttab_map_for(mapper, dom->id, 22, GNTMAP_readonly, &mfn, &h), 0);
+    assert_int_equal(pv_grant_map_l1e(mapper->vcpus[0], TEST_VA, f, false), 0);
+    assert_int_equal(harness_table(ml1)[VA_INDEX] & PTE_GRANT, PTE_GRANT);
+    assert_int_equal(pv_grant_unmap_l1e(mapper->vcpus[0], TEST_VA, f + 1), -EINVAL);
+    assert_int_equal(pv_grant_unmap_l1e(mapper->vcpus[0], TEST_VA, f), 0);
+    assert_int_equal(entries[22].flags, GTF_permit_access | GTF_reading);
+    assert_int_equal(ref_count(f), 2);
+
+    gnttab_destroy(mapper);
+    assert_int_equal(entries[22].flags, GTF_permit_access);
+    assert_int_equal(ref_count(f), 1);
+    assert_true(end_access(22));
+}
+
+static void table_with_grant_entry_is_not_revalidated(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    grant_handle_t h;
+
+    grant(23, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 23, GNTMAP_host_map, TEST_VA, &h), GNTST_okay);
+    /* Unhook the L1: it is devalidated; the grant entry gives back nothing
+     * (the mapping holds the references) and the L1 cannot come back. */
+    spin_lock(&dom->mm_lock);
+    assert_int_equal(pt_mod_entry(dom, l2, 2, 0, 0, false), 0);
+    assert_int_equal(type_count(l1), 0);
+    assert_int_equal(ref_count(f), 2);
+    assert_int_not_equal(pt_mod_entry(dom, l2, 2, 0, pte(l1, PTE_TABLE), false), 0);
+    spin_unlock(&dom->mm_lock);
+    /* The mapping can no longer be found at its address: it stays. */
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_general_error);
+    assert_int_equal(entries[23].flags, GTF_permit_access | GTF_reading | GTF_writing);
+}
+
+/* ---- copy ------------------------------------------------------------- */
+
+/* A copy operation: flags, source (frame or ref, domid, offset), dest, len. */
+#define copy_op(fl, src, sdom, soff, dst, ddom, doff, n)                                  \
+    ((struct gnttab_copy){ .source = { .u.gmfn = (src), .domid = (sdom), .offset = (soff) }, \
+                           .dest = { .u.gmfn = (dst), .domid = (ddom), .offset = (doff) },   \
+                           .len = (n), .flags = (fl), .status = 99 })
+
+static void copy_between_grants_and_frames(void **state)
+{
+    (void)state;
+    mfn_t a = harness_frame(dom), b = harness_frame(dom), c = harness_frame(dom);
+    mfn_t foreign = harness_frame(harness_domain(2, 16, 0, false));
+    uint8_t *pa = mfn_to_virt(a), *pb = mfn_to_virt(b), *pc = mfn_to_virt(c);
+    const uint16_t both = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+
+    for (unsigned int i = 0; i < PAGE_SIZE; i++)
+        pa[i] = (uint8_t)i;
+    grant(30, dom->id, a, GTF_permit_access | GTF_readonly);
+    grant(31, dom->id, b, GTF_permit_access);
+    struct gnttab_copy ops[8] = {
+        copy_op(both, 30, dom->id, 100, 31, DOMID_SELF, 200, 300),
+        copy_op(GNTCOPY_source_gref, 30, DOMID_SELF, 0, c, DOMID_SELF, 0, PAGE_SIZE),
+        copy_op(both, 31, dom->id, 0, 30, dom->id, 0, 1),         /* r/o grant as dest */
+        copy_op(both, 30, dom->id, 4000, 31, dom->id, 0, 200),    /* beyond the page */
+        copy_op(both, 9999, dom->id, 0, 31, dom->id, 0, 1),
+        copy_op(GNTCOPY_dest_gref, c, dom->id, 0, 31, dom->id, 0, 1),  /* frame: SELF only */
+        copy_op(GNTCOPY_source_gref, 30, dom->id, 0, foreign, DOMID_SELF, 0, 1),
+        copy_op(both | 4, 30, dom->id, 0, 31, dom->id, 0, 1),
+    };
+    assert_int_equal(gnt(GNTTABOP_copy, ops, 8), 0);
+    assert_int_equal(ops[0].status, GNTST_okay);
+    assert_memory_equal(pb + 200, pa + 100, 300);
+    assert_int_equal(pb[199], 0);
+    assert_int_equal(ops[1].status, GNTST_okay);
+    assert_memory_equal(pc, pa, PAGE_SIZE);
+    assert_int_equal(ops[2].status, GNTST_general_error);
+    assert_int_equal(ops[3].status, GNTST_bad_copy_arg);
+    assert_int_equal(ops[4].status, GNTST_bad_gntref);
+    assert_int_equal(ops[5].status, GNTST_permission_denied);
+    assert_int_equal(ops[6].status, GNTST_bad_page);
+    assert_int_equal(ops[7].status, GNTST_bad_copy_arg);
+    /* Copies pin only while they run. */
+    assert_int_equal(entries[30].flags, GTF_permit_access | GTF_readonly);
+    assert_int_equal(entries[31].flags, GTF_permit_access);
+    assert_int_equal(ref_count(a), 1);
+    assert_int_equal(ref_count(c), 1);
+    assert_int_equal(type_count(b), 0);
+
+    assert_int_equal(gnt(GNTTABOP_copy, (void *)BAD_PTR, 1), -EFAULT);
+    assert_int_equal(gnt(GNTTABOP_map_grant_ref, (void *)BAD_PTR, 1), -EFAULT);
+    assert_int_equal(gnt(GNTTABOP_unmap_grant_ref, (void *)HV_PTR, 1), -EFAULT);
+    assert_int_equal(gnt(GNTTABOP_copy, (void *)BAD_PTR, 0), 0);
+
+    /* Domain 0's copy: the same operations, DOMID_SELF is the caller. */
+    memset(pb, 0, PAGE_SIZE);
+    ops[0] = copy_op(both, 30, dom->id, 0, 31, DOMID_SELF, 0, 16);
+    assert_int_equal(gnttab_copy_for(dom, ops, 1), 0);
+    assert_int_equal(ops[0].status, GNTST_okay);
+    assert_memory_equal(pb, pa, 16);
+    assert_int_equal(gnttab_copy_for(dom, ops, GNTTAB_MAX_OPS + 1), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(setup_table_shares_frames_the_domain_cannot_make_tables,
+                                        setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(only_version_1, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(host_map_keeps_flags_and_frame_until_unmapped, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(readonly_grants_and_pin_counts, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(map_refusals_change_nothing, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(ballooned_frame_lives_until_unmapped, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(granter_death_leaves_mapped_frame_alive, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(mapper_death_releases_its_mappings, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(table_with_grant_entry_is_not_revalidated, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(copy_between_grants_and_frames, setup_dom, teardown_dom),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
