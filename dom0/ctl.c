@@ -52,6 +52,8 @@ static const char *const op_names[PVCTL_OP_MAX] = {
     [PVCTL_OP_GRANT_COPY] = "GRANT_COPY",
     [PVCTL_OP_CONSOLE_READ] = "CONSOLE_READ",
     [PVCTL_OP_SET_CONSOLE] = "SET_CONSOLE",
+    [PVCTL_OP_PIN_TABLE] = "PIN_TABLE",
+    [PVCTL_OP_UNPIN_TABLE] = "UNPIN_TABLE",
 };
 
 const char *ctl_op_name(uint32_t op)

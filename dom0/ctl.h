@@ -95,6 +95,10 @@ int ctl_get_info(struct ctl *c, uint32_t domid, struct pvctl_domain_info *info,
 int ctl_list_domains(struct ctl *c, struct pvctl_domain_info *out, size_t max, size_t *nr,
                      char *err, size_t errlen);
 int ctl_set_max_mem(struct ctl *c, uint32_t domid, uint64_t max_pages, char *err, size_t errlen);
+/* Pin (level 1-4) or unpin a page table of domain domid on its behalf. */
+int ctl_pin_table(struct ctl *c, uint32_t domid, uint64_t mfn, unsigned int level,
+                  char *err, size_t errlen);
+int ctl_unpin_table(struct ctl *c, uint32_t domid, uint64_t mfn, char *err, size_t errlen);
 int ctl_set_sched(struct ctl *c, uint32_t domid, uint32_t weight, uint32_t cap,
                   char *err, size_t errlen);
 int ctl_evtchn_alloc_unbound(struct ctl *c, uint32_t remote_domid, uint32_t *port,

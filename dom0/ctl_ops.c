@@ -200,6 +200,25 @@ int ctl_set_sched(struct ctl *c, uint32_t domid, uint32_t weight, uint32_t cap,
                    "scheduler weight %u cap %u for domain %u", weight, cap, domid);
 }
 
+int ctl_pin_table(struct ctl *c, uint32_t domid, uint64_t mfn, unsigned int level,
+                  char *err, size_t errlen)
+{
+    struct pvctl_pin p = { .domid = domid, .level = level, .mfn = mfn };
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_PIN_TABLE, &p, sizeof(p), &rsp, err, errlen,
+                   "pin of mfn %#lx as L%u of domain %u", (unsigned long)mfn, level, domid);
+}
+
+int ctl_unpin_table(struct ctl *c, uint32_t domid, uint64_t mfn, char *err, size_t errlen)
+{
+    struct pvctl_pin p = { .domid = domid, .mfn = mfn };
+    struct pvctl_response rsp;
+
+    return call_op(c, PVCTL_OP_UNPIN_TABLE, &p, sizeof(p), &rsp, err, errlen,
+                   "unpin of mfn %#lx of domain %u", (unsigned long)mfn, domid);
+}
+
 int ctl_evtchn_alloc_unbound(struct ctl *c, uint32_t remote_domid, uint32_t *port,
                              char *err, size_t errlen)
 {

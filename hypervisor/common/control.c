@@ -28,6 +28,7 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/pagetype.h"
+#include "asm/guest_mm.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
 #include "hv/sched_credit.h"
@@ -407,6 +408,29 @@ static long op_grant(const struct pvctl_request *rq, struct pvctl_response *rs)
     }
 }
 
+/* Pin or unpin a page table on a domain's behalf (the builder's tables,
+ * before the domain runs): the same validation as the guest's own pin. */
+static long op_pin(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_pin *p = &rq->u.pin;
+    struct domain *d = guest_domain(p->domid);
+    long rc;
+
+    if (!d)
+        return -ESRCH;
+    if (p->mfn >= max_mfn)
+        return -EINVAL;
+    if (rq->op == PVCTL_OP_PIN_TABLE && (p->level < 1 || p->level > 4))
+        return -EINVAL;
+    spin_lock(&d->mm_lock);
+    if (rq->op == PVCTL_OP_PIN_TABLE)
+        rc = pt_pin(d, p->mfn, pgt_of_level(p->level));
+    else
+        rc = pt_unpin(d, p->mfn);
+    spin_unlock(&d->mm_lock);
+    return rc;
+}
+
 static long op_console_read(const struct pvctl_request *rq, struct pvctl_response *rs)
 {
     uint64_t prod = blk->console_prod;
@@ -465,6 +489,8 @@ static const struct ctl_op ops[PVCTL_OP_MAX] = {
     [PVCTL_OP_GRANT_UNMAP] = { op_grant, sizeof(struct pvctl_grant_map) },
     [PVCTL_OP_GRANT_COPY] = { op_grant, sizeof(struct pvctl_grant_copy) },
     [PVCTL_OP_CONSOLE_READ] = { op_console_read, sizeof(struct pvctl_console_read) },
+    [PVCTL_OP_PIN_TABLE] = { op_pin, sizeof(struct pvctl_pin) },
+    [PVCTL_OP_UNPIN_TABLE] = { op_pin, sizeof(struct pvctl_pin) },
     [PVCTL_OP_SET_CONSOLE] = { op_set_console, sizeof(struct pvctl_set_console) },
 };
 

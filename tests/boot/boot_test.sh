@@ -61,6 +61,15 @@ for mib in 128 1024 2560; do
         "status $status; $(log_line "mem$mib" 'memory: [0-9]+ KiB')"
 done
 
+# Every CPU QEMU gives comes online (-smp 1..8).
+for n in 2 4 8; do
+    hv_iso "smp$n" "debug-exit=0xf4 selftest=boot" || { not_ok "build ISO"; continue; }
+    # shellcheck disable=SC2086
+    hv_boot "smp$n" -m 256 -smp $n $DEBUG_EXIT
+    [ "$status" -eq 33 ] && log_line "smp$n" "smp: $n CPUs online" | grep -q .
+    check "-smp $n: all $n CPUs come online" $? "status $status; $(log_line "smp$n" 'smp:')"
+done
+
 # A bad option is reported, not fatal.
 hv_iso badopt "debug-exit=0xf4 selftest=boot loglevel=loud" || exit 1
 # shellcheck disable=SC2086

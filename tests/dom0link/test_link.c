@@ -523,6 +523,17 @@ static void domain0_c(void)
     }
     expect_line(&d, &ls, "grant: end after unmap: ok", "after the unmap the guest ends access");
     console_close(d.cons);
+    /* Page tables pinned on the guest's behalf: the same validation. */
+    rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 4, err, sizeof(err));
+    report(rc == 0, "Domain 0 pins the guest's L4 on its behalf", "%s", err);
+    rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 1, err, sizeof(err));
+    report(rc < 0, "pinning that L4 as an L1 is refused", "got %d", rc);
+    rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 5, err, sizeof(err));
+    report(rc == -EINVAL, "a pin at level 5 is refused with -EINVAL", "got %d", rc);
+    rc = ctl_unpin_table(t.l.c, d.b.domid, d.b.l4_mfn, err, sizeof(err));
+    report(rc == 0, "Domain 0 unpins it again", "%s", err);
+    rc = ctl_unpin_table(t.l.c, d.b.domid, d.b.l4_mfn, err, sizeof(err));
+    report(rc < 0, "a second unpin is refused", "got %d", rc);
     rc = ctl_destroy(t.l.c, d.b.domid, err, sizeof(err));
     report(rc == 0 || rc == -ESRCH, "the grant guest is destroyed", "%s", err);
     link_detach(&t.l);

@@ -69,6 +69,8 @@ enum pvctl_op {
     PVCTL_OP_GRANT_COPY,         /* grant_copy: count struct gnttab_copy in bulk, status each */
     PVCTL_OP_CONSOLE_READ,       /* hypervisor console since an index, into bulk */
     PVCTL_OP_SET_CONSOLE,        /* domid, console pfn, store pfn, dom0 ports */
+    PVCTL_OP_PIN_TABLE,          /* pin: domid, mfn, level 1-4 (validated as a table) */
+    PVCTL_OP_UNPIN_TABLE,        /* pin: domid, mfn */
     PVCTL_OP_MAX
 };
 
@@ -120,6 +122,12 @@ struct pvctl_grant_copy {
     uint32_t pad;
 };
 
+struct pvctl_pin {
+    uint32_t domid;
+    uint32_t level;              /* 1-4 for PIN_TABLE; ignored by UNPIN_TABLE */
+    uint64_t mfn;
+};
+
 struct pvctl_console_read {
     uint64_t from;               /* console index to start at (0 = oldest kept) */
 };
@@ -145,6 +153,7 @@ struct pvctl_request {
         struct pvctl_evtchn evtchn;
         struct pvctl_grant_map grant;
         struct pvctl_grant_copy grant_copy;
+        struct pvctl_pin pin;
         struct pvctl_console_read console;
         struct pvctl_set_console setcons;
         uint8_t raw[112];
