@@ -8,6 +8,7 @@
  * (-ENOSYS) and bad guest pointers (-EFAULT).
  */
 #include "lib.h"
+#include "evtime.h"
 
 const char test_name[] = "hypercall_basics";
 
@@ -229,6 +230,24 @@ static void check_sched_vcpu(void)
     test_ok(rs.time[RUNSTATE_running] > 0, "no running time accounted");
     test_eq(hypercall_vcpu_op(VCPUOP_get_runstate_info, 0, BAD_PTR_UNMAPPED),
             -XEN_EFAULT, "get_runstate_info into an unmapped buffer");
+
+    /* A registered runstate area is written at once and again whenever
+     * the vCPU is descheduled and comes back. */
+    static struct vcpu_runstate_info area;
+    struct vcpu_register_runstate_memory_area reg = { .addr = (uint64_t)&area };
+    test_eq(hypercall_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &reg), 0,
+            "VCPUOP_register_runstate_memory_area");
+    test_eq(area.state, RUNSTATE_running, "runstate area written at registration");
+    uint64_t first = area.state_entry_time;
+    test_ok(first > 0, "runstate area has no state entry time");
+    sleep_until(system_time() + 20 * NSEC_PER_MSEC);
+    test_ok(area.state_entry_time > first,
+            "runstate area not updated across a block (entry time %lu, was %lu)",
+            (unsigned long)area.state_entry_time, (unsigned long)first);
+    test_eq(area.state, RUNSTATE_running, "runstate area state after waking");
+    reg.addr = 0;
+    test_eq(hypercall_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &reg), 0,
+            "unregister the runstate area");
 }
 
 static void check_misc(void)

@@ -50,12 +50,26 @@ void vcpu_release_frames(struct vcpu *v)
 
 static void fill_runstate(const struct vcpu *v, struct vcpu_runstate_info *rs)
 {
+    uint64_t now = now_ns();
     memset(rs, 0, sizeof(*rs));
     rs->state = v->processor >= 0 ? 0 /* running */ :
                 v->state == VCPU_RUNNABLE ? 1 /* runnable */ :
                 v->state == VCPU_BLOCKED ? 2 /* blocked */ : 3 /* offline */;
-    rs->state_entry_time = now_ns();
+    rs->state_entry_time = now;
     rs->time[0] = v->cpu_time_ns;
+    if (v->processor >= 0 && now > v->last_start_ns)
+        rs->time[0] += now - v->last_start_ns;      /* the slice under way */
+}
+
+void vcpu_update_runstate_area(struct vcpu *v)
+{
+    struct vcpu_runstate_info rs;
+    if (!v->runstate_guest_va)
+        return;
+    fill_runstate(v, &rs);
+    /* The guest's own page tables are loaded: a bad area only fails the
+     * copy (the guest chose it), it never faults the hypervisor. */
+    copy_to_guest(v->runstate_guest_va, &rs, sizeof(rs));
 }
 
 static bool canonical(uint64_t a)

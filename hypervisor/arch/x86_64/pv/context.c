@@ -65,6 +65,8 @@ void load_guest_descriptors(struct vcpu *v)
 
 static void save_state(struct vcpu *v)
 {
+    v->processor = -1;
+    vcpu_update_runstate_area(v);           /* still on v's page tables */
     v->regs = get_cpu_info()->guest_regs;
     fxsave(v->fpu_state);
     v->fs_base = rdmsr(MSR_FS_BASE);
@@ -72,7 +74,6 @@ static void save_state(struct vcpu *v)
         v->gs_base_kernel = rdmsr(MSR_GS_BASE);
     else
         v->gs_base_user = rdmsr(MSR_GS_BASE);
-    v->processor = -1;
 }
 
 static void load_state(struct vcpu *v)
@@ -81,6 +82,7 @@ static void load_state(struct vcpu *v)
     v->processor = (int)this_cpu()->id;
     vcpu_update_time(v);
     load_guest_cr3(v);
+    vcpu_update_runstate_area(v);
     load_guest_descriptors(v);
     /* Null data selectors, then the bases (loading a selector resets them). */
     __asm__ volatile("movl %0, %%ds; movl %0, %%es; movl %0, %%fs; movl %0, %%gs"
