@@ -14,6 +14,7 @@
  * $BUILD/hypervisor/pvcore.elf). Every QEMU started is killed at exit, also
  * on failure or SIGTERM/SIGINT.
  */
+#include "../lib/tap.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -41,29 +42,11 @@ static struct {
     char root[64];
     char main[128], poweroff[128], fault[128], synth[128], kvm[128];
     const char *iso, *hv_elf;
-    int failures;
+    unsigned int failures;
     pid_t pid;                      /* the test's main process */
 } t;
 
-static void report(int ok, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void report(int ok, const char *what, const char *fmt, ...)
-{
-    if (ok) {
-        printf("ok - %s\n", what);
-    } else {
-        va_list ap;
-
-        printf("not ok - %s: ", what);
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-        printf("\n");
-        t.failures++;
-    }
-    fflush(stdout);
-}
+#define report(ok, what, ...) tap_report((ok), (what), &t.failures, __VA_ARGS__)
 
 static void kill_machine(const char *dir)
 {

@@ -22,6 +22,7 @@
  *             end access while it is mapped, and can after GRANT_UNMAP
  * Every QEMU started is killed at exit; failures print hv.log's tail.
  */
+#include "../lib/tap.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,30 +41,12 @@
 
 static struct {
     struct link l;
-    int failures;
+    unsigned int failures;
     pid_t parent;
     uint64_t free_at_start;
 } t;
 
-static void report(int ok, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void report(int ok, const char *what, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (ok) {
-        printf("ok - %s\n", what);
-    } else {
-        printf("not ok - %s: ", what);
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-        printf("\n");
-        t.failures++;
-    }
-    fflush(stdout);
-}
+#define report(ok, what, ...) tap_report((ok), (what), &t.failures, __VA_ARGS__)
 
 static void cleanup(void)
 {

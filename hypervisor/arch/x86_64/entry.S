@@ -4,6 +4,7 @@
  * error code where the CPU does not push one, records the vector in the
  * high half of the error-code slot, and joins common_trap, which saves the
  * general registers as a struct cpu_regs and calls do_trap(regs). */
+#include "asm/asm_frame.h"
 #include "asm/config.h"
 
     .text
@@ -25,40 +26,12 @@ isr_stubs:
     .globl common_trap
 common_trap:
     cld
-    pushq %rdi
-    pushq %rsi
-    pushq %rdx
-    pushq %rcx
-    pushq %rax
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %rbx
-    pushq %rbp
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     movq %rsp, %rdi
     movq %rsp, %rbx             /* callee-saved: the frame */
     andq $-16, %rsp
     call do_trap
     movq %rbx, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbp
-    popq %rbx
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rax
-    popq %rcx
-    popq %rdx
-    popq %rsi
-    popq %rdi
+    POP_GPRS
     addq $8, %rsp               /* error code and vector */
     iretq

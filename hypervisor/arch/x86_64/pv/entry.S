@@ -10,6 +10,7 @@
  * Exit: restore_guest_frame(regs) pops a struct cpu_regs (always
  * cpu_info->guest_regs) and irets to ring 3. If that iret faults (a frame
  * the guest made bad), the fixup hands over to guest_iret_fault(). */
+#include "asm/asm_frame.h"
 #include "asm/config.h"
 #include "asm/regs.h"
 
@@ -48,21 +49,7 @@ syscall_stubs:
     .globl restore_guest_frame
 restore_guest_frame:
     movq %rdi, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbp
-    popq %rbx
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rax
-    popq %rcx
-    popq %rdx
-    popq %rsi
-    popq %rdi
+    POP_GPRS
     addq $8, %rsp
 .Liret:
     iretq
