@@ -10,6 +10,7 @@
 # Each kernel must end with "Test result: SUCCESS"; the figures the kernels
 # print are checked and quoted here. Not in TESTS until the scheduler/SMP
 # work lands. Run: make guests && sh tests/guests/events_test.sh
+. tests/lib/retry.sh
 . tests/lib/hvtest.sh
 DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-150}

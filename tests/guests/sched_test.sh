@@ -17,6 +17,7 @@
 #   -smp 2: two 1-vCPU burners -> each >= 90%; a 2-vCPU burner beside a
 #           1-vCPU burner, equal weight -> ~50% per vCPU vs ~100%.
 # Run: make guests && sh tests/guests/sched_test.sh
+. tests/lib/retry.sh
 . tests/lib/hvtest.sh
 DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-60}
