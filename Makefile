@@ -22,7 +22,7 @@ all: real-all
 
 include $(sort $(wildcard */build.mk */*/build.mk */*/*/build.mk))
 
-.PHONY: real-all deps test run iso clean
+.PHONY: real-all deps test run run-bare iso clean
 
 real-all: $(ALL_TARGETS)
 
@@ -34,11 +34,17 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory real-all
 	$(Q)BUILD=$(BUILD) sh tests/run-tests.sh $(TESTS)
 
-# `make run`: boot the hypervisor under QEMU with its console on this
+# `make run`: start pvd on ./run/ (it boots the machine), create the demo
+# domain from examples/hello.json, and show how to attach to its console.
+# `make run-bare` boots just the hypervisor with its console on this
 # terminal (Ctrl-a x quits QEMU). QEMU_ACCEL=kvm to use KVM.
 QEMU_ACCEL ?= tcg
 QEMU_MEM   ?= 512
 run: deps
+	$(Q)$(MAKE) --no-print-directory real-all
+	$(Q)sh tests/lib/run-demo.sh
+
+run-bare: deps
 	$(Q)$(MAKE) --no-print-directory real-all
 	qemu-system-x86_64 -accel $(QEMU_ACCEL) -machine pc -m $(QEMU_MEM) -nographic \
 		-no-reboot -cdrom $(BUILD)/pvcore.iso

@@ -114,7 +114,8 @@ int main(int argc, char **argv)
 	snprintf(state, sizeof(state), "%s/state", dir);
 	pid = fork();
 	if (pid == 0) {
-		execl(pvd, pvd, "--config", "/dev/null", "--state-dir", state, "--socket", sock, (char *)NULL);
+		execl(pvd, pvd, "--config", "/dev/null", "--no-machine", "--state-dir", state, "--socket", sock,
+		      (char *)NULL);
 		perror(pvd);
 		_exit(127);
 	}

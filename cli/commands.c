@@ -5,10 +5,16 @@
  * exit status.
  */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "pvctl.h"
 
@@ -60,6 +66,18 @@ static json_object *config_params(const char *path)
 	return p;
 }
 
+/* config_params plus base_dir: the config file's directory, against which pvd
+ * resolves a relative kernel path. */
+static json_object *config_params_dir(const char *path)
+{
+	json_object *p = config_params(path);
+	char abs[PATH_MAX];
+
+	if (p && realpath(path, abs))
+		json_object_object_add(p, "base_dir", json_object_new_string(dirname(abs)));
+	return p;
+}
+
 static json_object *dom_params(const char *dom)
 {
 	json_object *p = json_object_new_object();
@@ -70,7 +88,7 @@ static json_object *dom_params(const char *dom)
 
 int cmd_define(struct ctl *ctl)
 {
-	json_object *p = config_params(ctl->argv[0]), *r;
+	json_object *p = config_params_dir(ctl->argv[0]), *r;
 
 	if (!p)
 		return EXIT_ERROR;
@@ -320,4 +338,212 @@ int cmd_check(struct ctl *ctl)
 		printf("%s: valid config for domain \"%s\"\n", ctl->argv[0], jstr(r, "name", "?"));
 	json_object_put(r);
 	return EXIT_OK;
+}
+
+/* ---- lifecycle ---- */
+
+static int print_state(struct ctl *ctl, json_object *r, const char *what)
+{
+	long long domid = jint(r, "domid", -1);
+
+	if (ctl->flags & F_JSON)
+		print_json(r);
+	else if (domid >= 0)
+		printf("Domain \"%s\" %s (domid %lld, %s)\n", jstr(r, "name", "?"), what, domid, jstr(r, "state", "?"));
+	else
+		printf("Domain \"%s\" %s (%s)\n", jstr(r, "name", "?"), what, jstr(r, "state", "?"));
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+int cmd_create(struct ctl *ctl)
+{
+	json_object *p = config_params_dir(ctl->argv[0]), *r;
+
+	if (!p)
+		return EXIT_ERROR;
+	if (ctl->flags & F_TRANSIENT)
+		json_object_object_add(p, "transient", json_object_new_boolean(1));
+	if (ctl_call(ctl, "domain.create", p, &r) != 0)
+		return EXIT_ERROR;
+	return print_state(ctl, r, "created");
+}
+
+static int simple(struct ctl *ctl, const char *method, const char *what)
+{
+	json_object *r;
+
+	if (ctl_call(ctl, method, dom_params(ctl->argv[0]), &r) != 0)
+		return EXIT_ERROR;
+	return print_state(ctl, r, what);
+}
+
+int cmd_start(struct ctl *ctl) { return simple(ctl, "domain.start", "started"); }
+int cmd_destroy(struct ctl *ctl) { return simple(ctl, "domain.destroy", "destroyed"); }
+int cmd_reboot(struct ctl *ctl) { return simple(ctl, "domain.reboot", "is rebooting"); }
+int cmd_pause(struct ctl *ctl) { return simple(ctl, "domain.pause", "paused"); }
+int cmd_resume(struct ctl *ctl) { return simple(ctl, "domain.resume", "resumed"); }
+
+static int parse_num(const char *cmd, const char *opt, const char *s, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno || end == s || *end || *out < 0)
+		return ctl_usage_error(cmd, "%s needs a non-negative integer, not \"%s\"", opt, s);
+	return 0;
+}
+
+int cmd_shutdown(struct ctl *ctl)
+{
+	json_object *p = dom_params(ctl->argv[0]), *r;
+	long long timeout = 60;
+	char uuid[64];
+	time_t end;
+
+	if (ctl->timeout && parse_num("shutdown", "--timeout", ctl->timeout, &timeout) != 0) {
+		json_object_put(p);
+		return EXIT_USAGE;
+	}
+	json_object_object_add(p, "timeout", json_object_new_int64(timeout));
+	if (ctl_call(ctl, "domain.shutdown", p, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_NOWAIT)
+		return print_state(ctl, r, "is shutting down");
+	snprintf(uuid, sizeof(uuid), "%s", jstr(r, "uuid", "?"));
+	json_object_put(r);
+	/* wait until pvd reports it off (destroyed by pvd after the timeout at the latest) */
+	end = time(NULL) + timeout + 10;
+	for (;;) {
+		struct pvdc_error err;
+		if (pvdc_call(ctl->conn, "domain.info", dom_params(uuid), &r, &err) != 0) {
+			pvdc_error_clear(&err);	/* a transient domain is gone: it is off */
+			printf("Domain \"%s\" is shut off (and removed: it was transient)\n", ctl->argv[0]);
+			return EXIT_OK;
+		}
+		if (!strcmp(jstr(r, "state", "?"), "shut-off") || !strcmp(jstr(r, "state", "?"), "shut-down") ||
+		    !strcmp(jstr(r, "state", "?"), "crashed"))
+			return print_state(ctl, r, "shut down");
+		json_object_put(r);
+		if (time(NULL) > end) {
+			fprintf(stderr, "pvctl: domain \"%s\" is still not off after %lld s\n", ctl->argv[0], timeout + 10);
+			return EXIT_ERROR;
+		}
+		usleep(200 * 1000);
+	}
+}
+
+int cmd_memset(struct ctl *ctl)
+{
+	json_object *p = dom_params(ctl->argv[0]), *r;
+	const char *size = ctl->argv[1];
+
+	if (strspn(size, "0123456789") == strlen(size))
+		json_object_object_add(p, "memory", json_object_new_int64(strtoll(size, NULL, 10)));
+	else
+		json_object_object_add(p, "memory", json_object_new_string(size));
+	if (ctl_call(ctl, "domain.set_memory", p, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON) {
+		print_json(r);
+		json_object_put(r);
+		return EXIT_OK;
+	}
+	printf("Domain \"%s\": maximum memory %lld MiB (has %lld MiB)\n", jstr(r, "name", "?"),
+	       jint(r, "maxmem_mib", 0), jint(r, "memory_mib", 0));
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+int cmd_sched(struct ctl *ctl)
+{
+	json_object *p = dom_params(ctl->argv[0]), *r, *cpu;
+	long long v;
+
+	if (ctl->weight) {
+		if (parse_num("sched", "--weight", ctl->weight, &v) != 0) {
+			json_object_put(p);
+			return EXIT_USAGE;
+		}
+		json_object_object_add(p, "weight", json_object_new_int64(v));
+	}
+	if (ctl->cap) {
+		if (parse_num("sched", "--cap", ctl->cap, &v) != 0) {
+			json_object_put(p);
+			return EXIT_USAGE;
+		}
+		json_object_object_add(p, "cap", json_object_new_int64(v));
+	}
+	if (ctl_call(ctl, ctl->weight || ctl->cap ? "domain.set_sched" : "domain.info", p, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON) {
+		print_json(r);
+		json_object_put(r);
+		return EXIT_OK;
+	}
+	if (json_object_object_get_ex(r, "cpu", &cpu))
+		printf("Domain \"%s\": weight %lld, cap %lld%%\n", jstr(r, "name", "?"), jint(cpu, "weight", 0),
+		       jint(cpu, "cap", 0));
+	json_object_put(r);
+	return EXIT_OK;
+}
+
+/* ---- console ---- */
+
+static struct termios saved_tio;
+static int tio_saved;
+
+static void restore_tty(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+}
+
+/* The console is output only: on a terminal, stdin is read raw just to see
+ * Ctrl-] (or EOF); everything else typed is dropped. */
+int cmd_console(struct ctl *ctl)
+{
+	json_object *p, *r;
+	long long offset = -1;
+	int tty = isatty(STDIN_FILENO), follow = !(ctl->flags & F_NOFOLLOW), announced = 0;
+
+	if (follow && tty && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+		struct termios raw = saved_tio;
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST;
+		tio_saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+		atexit(restore_tty);
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+		const char *data;
+		p = dom_params(ctl->argv[0]);
+		json_object_object_add(p, "offset", json_object_new_int64(offset));
+		if (ctl_call(ctl, "domain.console", p, &r) != 0)
+			return EXIT_ERROR;
+		if (!announced && follow && tty) {
+			fprintf(stderr, "[console of \"%s\" (%s), output only; Ctrl-] leaves]\r\n", jstr(r, "name", "?"),
+				jstr(r, "state", "?"));
+			announced = 1;
+		}
+		data = jstr(r, "data", "");
+		fwrite(data, 1, strlen(data), stdout);
+		fflush(stdout);
+		offset = jint(r, "next", 0);
+		json_object_put(r);
+		if (!follow)
+			return EXIT_OK;
+		if (tty && poll(&pfd, 1, 200) > 0) {
+			char c[64];
+			ssize_t n = read(STDIN_FILENO, c, sizeof(c));
+			if (n <= 0 || memchr(c, 0x1d, (size_t)n) || memchr(c, 0x04, (size_t)n)) {
+				restore_tty();
+				fprintf(stderr, "\n");
+				return EXIT_OK;
+			}
+		} else if (!tty) {
+			usleep(200 * 1000);
+		}
+	}
 }

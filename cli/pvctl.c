@@ -16,6 +16,20 @@
 const struct command commands[] = {
 	{ "define", cmd_define, F_REPLACE | F_JSON, 1, 1, "FILE [--replace] [--json]",
 	  "define a domain from a JSON or XML config (--replace updates a defined one)" },
+	{ "create", cmd_create, F_TRANSIENT | F_JSON, 1, 1, "FILE [--transient] [--json]",
+	  "define and start a domain (--transient: forgotten when it stops)" },
+	{ "start", cmd_start, F_JSON, 1, 1, "DOM [--json]", "start a defined domain" },
+	{ "shutdown", cmd_shutdown, F_TIMEOUT | F_NOWAIT | F_JSON, 1, 1, "DOM [--timeout S] [--no-wait] [--json]",
+	  "shut a domain down, destroying it after S seconds (default 60); waits until it is off" },
+	{ "reboot", cmd_reboot, F_JSON, 1, 1, "DOM [--json]", "reboot a domain (shut down, started again)" },
+	{ "destroy", cmd_destroy, F_JSON, 1, 1, "DOM [--json]", "stop a domain at once" },
+	{ "pause", cmd_pause, F_JSON, 1, 1, "DOM [--json]", "pause a running domain" },
+	{ "resume", cmd_resume, F_JSON, 1, 1, "DOM [--json]", "resume a paused domain" },
+	{ "mem-set", cmd_memset, F_JSON, 2, 2, "DOM SIZE [--json]", "set a running domain's maximum memory (MiB, or 128M, 1G)" },
+	{ "sched", cmd_sched, F_WEIGHT | F_CAP | F_JSON, 1, 1, "DOM [--weight N] [--cap N] [--json]",
+	  "set a running domain's scheduler weight / cap (no option: show them)" },
+	{ "console", cmd_console, F_NOFOLLOW, 1, 1, "DOM [--no-follow]",
+	  "show a domain's console and follow it (output only; Ctrl-] or EOF on a terminal leaves)" },
 	{ "undefine", cmd_undefine, F_JSON, 1, 1, "DOM [--json]", "remove a shut-off domain's definition" },
 	{ "list", cmd_list, F_ALL | F_JSON, 0, 0, "[--all] [--json]", "list running domains (--all: every defined one)" },
 	{ "info", cmd_info, F_JSON, 1, 1, "DOM [--json]", "show a domain, its devices and MACs" },
@@ -33,6 +47,8 @@ static const struct {
 	unsigned flag;
 } flag_names[] = {
 	{ "--json", F_JSON }, { "--all", F_ALL }, { "--follow", F_FOLLOW }, { "--replace", F_REPLACE },
+	{ "--transient", F_TRANSIENT }, { "--no-follow", F_NOFOLLOW }, { "--timeout", F_TIMEOUT },
+	{ "--weight", F_WEIGHT }, { "--cap", F_CAP }, { "--no-wait", F_NOWAIT },
 };
 
 static const struct command *find_command(const char *name)
@@ -159,6 +175,13 @@ int main(int argc, char **argv)
 				return ctl_usage_error(cmd->name, "%s does not take %s", cmd->name, argv[i]);
 			}
 			ctl.flags |= f;
+			if (f & (F_TIMEOUT | F_WEIGHT | F_CAP)) {
+				if (i + 1 >= argc) {
+					free(pos);
+					return ctl_usage_error(cmd->name, "%s needs a value", argv[i]);
+				}
+				*(f == F_TIMEOUT ? &ctl.timeout : f == F_WEIGHT ? &ctl.weight : &ctl.cap) = argv[++i];
+			}
 			continue;
 		}
 		pos[ctl.argc++] = argv[i];

@@ -18,6 +18,12 @@ enum {
 	F_ALL = 1 << 1,		/* --all */
 	F_FOLLOW = 1 << 2,	/* --follow */
 	F_REPLACE = 1 << 3,	/* --replace */
+	F_TRANSIENT = 1 << 4,	/* --transient */
+	F_NOFOLLOW = 1 << 5,	/* --no-follow */
+	F_TIMEOUT = 1 << 6,	/* --timeout N */
+	F_WEIGHT = 1 << 7,	/* --weight N */
+	F_CAP = 1 << 8,		/* --cap N */
+	F_NOWAIT = 1 << 9,	/* --no-wait */
 };
 
 struct ctl {
@@ -26,6 +32,7 @@ struct ctl {
 	int argc;		/* positional arguments after the command */
 	char **argv;
 	struct pvdc *conn;	/* opened on first use */
+	const char *timeout, *weight, *cap;	/* values of --timeout, --weight, --cap */
 };
 
 struct command {
@@ -64,5 +71,15 @@ int cmd_events(struct ctl *ctl);
 int cmd_version(struct ctl *ctl);
 int cmd_check(struct ctl *ctl);
 int cmd_help(struct ctl *ctl);
+int cmd_create(struct ctl *ctl);
+int cmd_start(struct ctl *ctl);
+int cmd_destroy(struct ctl *ctl);
+int cmd_shutdown(struct ctl *ctl);
+int cmd_reboot(struct ctl *ctl);
+int cmd_pause(struct ctl *ctl);
+int cmd_resume(struct ctl *ctl);
+int cmd_memset(struct ctl *ctl);
+int cmd_sched(struct ctl *ctl);
+int cmd_console(struct ctl *ctl);
 
 #endif

@@ -13,7 +13,7 @@ ASAN_FLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 PVD_LIB_SRCS := daemon/log.c daemon/schema.c daemon/config.c daemon/config_xml.c daemon/store.c \
                 daemon/rpc.c daemon/rpc_framing.c daemon/rpc_methods.c daemon/methods_daemon.c \
                 daemon/methods_domain.c daemon/events.c daemon/server.c daemon/tls.c daemon/ids.c \
-                daemon/options.c
+                daemon/options.c daemon/hv.c daemon/methods_lifecycle.c
 PVD_MIGRATIONS := $(sort $(wildcard schemas/[0-9][0-9][0-9]-*.sql))
 PVD_EMBED_IN := schemas/domain.schema.json schemas/domain.rng api/pvd.openrpc.json $(PVD_MIGRATIONS)
 PVD_GEN      := $(BUILD)/daemon/gen/embedded.c
@@ -26,13 +26,17 @@ $(PVD_GEN): daemon/embed.sh $(PVD_EMBED_IN)
 PVD_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(PVD_LIB_SRCS)) $(BUILD)/daemon/gen/embedded.o
 PVD_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(PVD_LIB_SRCS)) $(BUILD)/asan/daemon/gen/embedded.o
 
-$(BUILD)/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h
-	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVD_CFLAGS) -Idaemon -c $< -o $@
+# pvd links the Domain 0 library (dom0/build.mk) for the machine (hv.c).
+PVD_DOM0_CFLAGS := -Ihypervisor/include
+PVD_DOM0_HDRS   := dom0/machine.h dom0/ctl.h dom0/build.h dom0/console.h
 
-$(BUILD)/asan/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h
+$(BUILD)/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(PVD_CFLAGS) -Idaemon -c $< -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVD_CFLAGS) $(PVD_DOM0_CFLAGS) -Idaemon -c $< -o $@
+
+$(BUILD)/asan/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(PVD_CFLAGS) $(PVD_DOM0_CFLAGS) -Idaemon -c $< -o $@
 
 $(BUILD)/daemon/gen/embedded.o: $(PVD_GEN) daemon/embedded.h
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Idaemon -c $< -o $@
@@ -47,11 +51,11 @@ $(BUILD)/daemon/libpvd.a: $(PVD_OBJS)
 $(BUILD)/asan/daemon/libpvd.a: $(PVD_ASAN_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/pvd: $(BUILD)/daemon/main.o $(BUILD)/daemon/libpvd.a
+$(BUILD)/bin/pvd: $(BUILD)/daemon/main.o $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(PVD_LIBS)
 
-$(BUILD)/asan/bin/pvd: $(BUILD)/asan/daemon/main.o $(BUILD)/asan/daemon/libpvd.a
+$(BUILD)/asan/bin/pvd: $(BUILD)/asan/daemon/main.o $(BUILD)/asan/daemon/libpvd.a $(BUILD)/asan/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(PVD_LIBS)
 
@@ -59,15 +63,16 @@ $(BUILD)/asan/bin/pvd: $(BUILD)/asan/daemon/main.o $(BUILD)/asan/daemon/libpvd.a
 PVD_UNIT_TESTS := test_store test_schema test_rpc
 PVD_TEST_HDRS  := tests/daemon/unit.h
 
-$(BUILD)/tests/daemon/%: tests/daemon/%.c $(PVD_TEST_HDRS) $(BUILD)/daemon/libpvd.a
+$(BUILD)/tests/daemon/%: tests/daemon/%.c $(PVD_TEST_HDRS) $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVD_CFLAGS) -Idaemon -Itests/daemon -o $@ $< \
-	    $(BUILD)/daemon/libpvd.a $(PVD_LIBS) $(CMOCKA_LIBS)
+	    $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a $(PVD_LIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/asan/tests/daemon/%: tests/daemon/%.c $(PVD_TEST_HDRS) $(BUILD)/asan/daemon/libpvd.a
+$(BUILD)/asan/tests/daemon/%: tests/daemon/%.c $(PVD_TEST_HDRS) $(BUILD)/asan/daemon/libpvd.a \
+		$(BUILD)/asan/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(PVD_CFLAGS) -Idaemon -Itests/daemon -o $@ $< \
-	    $(BUILD)/asan/daemon/libpvd.a $(PVD_LIBS) $(CMOCKA_LIBS)
+	    $(BUILD)/asan/daemon/libpvd.a $(BUILD)/asan/dom0/libdom0.a $(PVD_LIBS) $(CMOCKA_LIBS)
 
 PVD_UNIT_BINS := $(addprefix $(BUILD)/tests/daemon/,$(PVD_UNIT_TESTS)) \
                  $(addprefix $(BUILD)/asan/tests/daemon/,$(PVD_UNIT_TESTS))

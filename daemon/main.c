@@ -24,6 +24,8 @@
 #include "../api/pvd_api.h"
 #include "config.h"
 #include "events.h"
+#include "hv.h"
+#include "../dom0/machine.h"
 #include "log.h"
 #include "pvd.h"
 #include "rpc.h"
@@ -67,6 +69,35 @@ static int check_config_file(const char *path)
 	config_checker_free(c);
 	free(text);
 	return norm ? 0 : 1;
+}
+
+/* pvd --stop-machine: QEMU's monitor quit, SIGKILL after 10 s. The pvd of
+ * the state dir must be stopped first (one Domain 0 per machine). */
+static int stop_machine(const char *state_dir)
+{
+	struct machine *m;
+	struct machine_status st;
+	char dir[4200], err[600];
+
+	snprintf(dir, sizeof(dir), "%s/machine", state_dir);
+	if (machine_attach(dir, &m, err, sizeof(err)) < 0) {
+		machine_status_dir(dir, &st);
+		if (st.state != MACHINE_RUNNING) {
+			printf("machine %s is not running (%s)\n", dir, st.reason);
+			return 0;
+		}
+		fprintf(stderr, "pvd: machine %s: %s\n", dir, err);
+		return 1;
+	}
+	if (machine_stop(m, 10000, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pvd: stopping machine %s: %s\n", dir, err);
+		machine_close(m);
+		return 1;
+	}
+	machine_status(m, &st);
+	printf("machine %s stopped: %s\n", dir, st.reason);
+	machine_close(m);
+	return 0;
 }
 
 static int mkdir_p(const char *dir, mode_t mode)
@@ -162,8 +193,7 @@ static int report_autostart(void *arg, const struct store_domain *d)
 
 	if (d->autostart) {
 		(*n)++;
-		log_notice("autostart: domain \"%s\" is marked, but this pvd has no machine link yet to start it",
-			   d->name);
+		log_notice("autostart: domain \"%s\" is marked, but this pvd has no machine to start it", d->name);
 	}
 	return 0;
 }
@@ -204,6 +234,10 @@ static int pvd_start(struct pvd *pvd)
 		if (!pvd->tls)
 			goto fail;
 	}
+	/* 5b. the machine: attach to the one running in STATE/machine, else boot
+	 * it (clients that connect meanwhile wait for the loop) */
+	if (hv_open(pvd, err, sizeof(err)) != 0)
+		goto fail;
 	pvd->sig_term = evsignal_new(pvd->base, SIGTERM, on_signal, pvd);
 	pvd->sig_int = evsignal_new(pvd->base, SIGINT, on_signal, pvd);
 	pvd->sig_hup = evsignal_new(pvd->base, SIGHUP, on_signal, pvd);
@@ -212,8 +246,11 @@ static int pvd_start(struct pvd *pvd)
 		snprintf(err, sizeof(err), "cannot install signal handlers");
 		goto fail;
 	}
-	/* 6. reconcile: without the machine link, only report what would start */
-	if (store_domain_list(pvd->store, report_autostart, &autostart) != 0)
+	/* 6. reconcile with the hypervisor: keep what runs, restart what is
+	 * missing, autostart once per machine boot; without a machine, report */
+	if (pvd->hv)
+		hv_reconcile(pvd);
+	else if (store_domain_list(pvd->store, report_autostart, &autostart) != 0)
 		log_warn("autostart: %s", store_error(pvd->store));
 	snprintf(detail, sizeof(detail), "{\"version\":\"%s\",\"pid\":%d}", PVD_VERSION, (int)getpid());
 	events_record(pvd, "daemon.started", detail);
@@ -238,6 +275,7 @@ static void pvd_stop(struct pvd *pvd)
 	if (pvd->sig_term)
 		event_free(pvd->sig_term);
 	tls_listener_free(pvd->tls);
+	hv_close(pvd);
 	server_free(pvd->server);
 	pvd->server = NULL;
 	if (pvd->base)
@@ -270,6 +308,11 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (pvd.opt.stop_machine) {
+		rc = stop_machine(pvd.opt.state_dir);
+		options_free(&pvd.opt);
+		return rc;
+	}
 	rc = pvd_start(&pvd);
 	if (rc == 0 && event_base_dispatch(pvd.base) < 0) {
 		log_err("event loop failed");

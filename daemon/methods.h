@@ -22,4 +22,23 @@ int method_domain_info(struct rpc_req *req, json_object *params, json_object **r
 int method_domain_get_config(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_autostart(struct rpc_req *req, json_object *params, json_object **result);
 
+/* methods_lifecycle.c: the domain.* methods that act on the hypervisor */
+int method_domain_start(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_create(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_destroy(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_shutdown(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_reboot(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_pause(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_resume(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_set_memory(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_console(struct rpc_req *req, json_object *params, json_object **result);
+
+/* Shared by the domain methods (methods_domain.c). */
+struct store_domain;
+/* params.domain (name, UUID or domid of a running domain) -> d, or an error. */
+int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d);
+/* The domain.info result for d. */
+int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result);
+
 #endif

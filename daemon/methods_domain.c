@@ -6,9 +6,10 @@
  * entry), then log it with the caller's identity and publish the event.
  * Nothing is changed when any check fails.
  *
- * A domain reference (DOM) is a UUID, a name, or a domid. Without the
- * machine link no domain runs, so every domain's state is "shut-off", it
- * has no domid, and a domid never matches.
+ * A domain reference (DOM) is a UUID, a name, or a domid (of a running
+ * domain). State, domid, memory, vCPUs and CPU time come from the
+ * hypervisor (hv.c) while the domain exists there; otherwise the state is
+ * "shut-off" and the figures are the config's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "../api/pvd_api.h"
 #include "config.h"
+#include "hv.h"
 #include "ids.h"
 #include "log.h"
 #include "methods.h"
@@ -110,20 +112,25 @@ static int is_domid(json_object *ref)
 	return s[0] && strspn(s, "0123456789") == strlen(s);
 }
 
-static int resolve(struct rpc_req *req, json_object *params, struct store_domain *d)
+int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d)
 {
 	json_object *ref = NULL, *data;
 	const char *r;
+	char uuid[37];
 	int rc;
 
 	json_object_object_get_ex(params, "domain", &ref);
 	r = json_object_get_string(ref);
 	data = json_object_new_object();
 	json_object_object_add(data, "domain", json_object_get(ref));
-	if (is_domid(ref))
-		return rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, data,
-				"No such domain: no running domain has domid %s (a defined domain gets a domid "
-				"when it starts)", r);
+	if (is_domid(ref)) {
+		long long id = strtoll(r, NULL, 10);
+		if (id < 0 || id > 65535 || hv_uuid_of_domid(req->pvd, (uint32_t)id, uuid) != 0)
+			return rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, data,
+					"No such domain: no running domain has domid %s (a defined domain gets a "
+					"domid when it starts)", r);
+		r = uuid;
+	}
 	rc = store_domain_find(req->pvd->store, r, d);
 	if (rc == 0) {
 		json_object_put(data);
@@ -136,14 +143,13 @@ static int resolve(struct rpc_req *req, json_object *params, struct store_domain
 	return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
 }
 
-/*
- * The state the machine reports for d. Until the machine link lands no
- * domain runs, so this is the one place that will ask the hypervisor.
- */
-static const char *domain_state(const struct store_domain *d)
+/* The state the hypervisor reports for d ("shut-off" when it has none). */
+static const char *domain_state(struct pvd *pvd, const struct store_domain *d)
 {
-	(void)d;
-	return "shut-off";
+	struct hv_status st;
+
+	hv_status(pvd, d->uuid, &st);
+	return st.state;
 }
 
 static json_object *jstr_or_null(const char *s)
@@ -152,9 +158,11 @@ static json_object *jstr_or_null(const char *s)
 }
 
 /* The fields domain.list shows; info adds to them. */
-static json_object *domain_summary(const struct store_domain *d, struct domain_config *cfg, json_object **norm)
+static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d, struct domain_config *cfg,
+				   json_object **norm)
 {
 	json_object *o = json_object_new_object();
+	struct hv_status st;
 
 	*norm = json_tokener_parse(d->normalized);
 	if (!*norm || domain_config_read(*norm, cfg) != 0) {
@@ -163,16 +171,25 @@ static json_object *domain_summary(const struct store_domain *d, struct domain_c
 		json_object_put(o);
 		return NULL;
 	}
+	hv_status(pvd, d->uuid, &st);
 	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
 	json_object_object_add(o, "name", json_object_new_string(d->name));
-	json_object_object_add(o, "domid", NULL);
-	json_object_object_add(o, "state", json_object_new_string(domain_state(d)));
+	json_object_object_add(o, "domid", st.present ? json_object_new_int64(st.domid) : NULL);
+	json_object_object_add(o, "state", json_object_new_string(st.state));
 	json_object_object_add(o, "desired_state", json_object_new_string(d->desired_state));
 	json_object_object_add(o, "autostart", json_object_new_boolean(d->autostart));
-	json_object_object_add(o, "memory_mib", json_object_new_int64(cfg->memory_mib));
-	json_object_object_add(o, "maxmem_mib", json_object_new_int64(cfg->maxmem_mib));
-	json_object_object_add(o, "vcpus", json_object_new_int(cfg->vcpus));
-	json_object_object_add(o, "cpu_time_ns", NULL);
+	json_object_object_add(o, "transient", json_object_new_boolean(d->transient));
+	if (st.present) {
+		json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)(st.mem_kib / 1024)));
+		json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(st.maxmem_kib / 1024)));
+		json_object_object_add(o, "vcpus", json_object_new_int((int)st.vcpus));
+		json_object_object_add(o, "cpu_time_ns", json_object_new_int64((int64_t)st.cpu_time_ns));
+	} else {
+		json_object_object_add(o, "memory_mib", json_object_new_int64(cfg->memory_mib));
+		json_object_object_add(o, "maxmem_mib", json_object_new_int64(cfg->maxmem_mib));
+		json_object_object_add(o, "vcpus", json_object_new_int(cfg->vcpus));
+		json_object_object_add(o, "cpu_time_ns", NULL);
+	}
 	return o;
 }
 
@@ -204,10 +221,12 @@ static int add_iface(void *arg, const struct store_iface *f)
 	return 0;
 }
 
-static int domain_info(struct rpc_req *req, const struct store_domain *d, json_object **result)
+int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result)
 {
 	struct domain_config cfg;
-	json_object *norm, *o = domain_summary(d, &cfg, &norm), *cpu, *disks, *vifs;
+	json_object *norm, *o = domain_summary(req->pvd, d, &cfg, &norm), *cpu, *disks, *vifs;
+	struct hv_status st;
+	char path[4200];
 
 	if (!o)
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config of domain \"%s\" "
@@ -216,9 +235,10 @@ static int domain_info(struct rpc_req *req, const struct store_domain *d, json_o
 	if (cfg.ramdisk)
 		json_object_object_add(o, "ramdisk", json_object_new_string(cfg.ramdisk));
 	json_object_object_add(o, "cmdline", json_object_new_string(cfg.cmdline ? cfg.cmdline : ""));
+	hv_status(req->pvd, d->uuid, &st);
 	cpu = json_object_new_object();
-	json_object_object_add(cpu, "weight", json_object_new_int(cfg.weight));
-	json_object_object_add(cpu, "cap", json_object_new_int(cfg.cap));
+	json_object_object_add(cpu, "weight", json_object_new_int(st.present ? (int)st.weight : cfg.weight));
+	json_object_object_add(cpu, "cap", json_object_new_int(st.present ? (int)st.cap : cfg.cap));
 	json_object_object_add(o, "cpu", cpu);
 	json_object_object_add(o, "on_poweroff", json_object_new_string(cfg.on_poweroff));
 	json_object_object_add(o, "on_reboot", json_object_new_string(cfg.on_reboot));
@@ -227,6 +247,10 @@ static int domain_info(struct rpc_req *req, const struct store_domain *d, json_o
 	vifs = json_object_new_array();
 	json_object_object_add(o, "disks", disks);
 	json_object_object_add(o, "vifs", vifs);
+	if (d->base_dir)
+		json_object_object_add(o, "base_dir", json_object_new_string(d->base_dir));
+	hv_console_path(req->pvd, d->uuid, path, sizeof(path));
+	json_object_object_add(o, "console_log", json_object_new_string(path));
 	json_object_object_add(o, "created", json_object_new_string(d->created));
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
 	json_object_put(norm);
@@ -379,10 +403,19 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 	enum config_format fmt;
 	json_object *norm, *v;
 	char *text = NULL, detail[160];
+	const char *base_dir = NULL;
 	int replace = 0, exists = 0, rc = -1;
 
 	if (json_object_object_get_ex(params, "replace", &v))
 		replace = json_object_get_boolean(v);
+	if (json_object_object_get_ex(params, "transient", &v))
+		dom.transient = json_object_get_boolean(v);
+	if (json_object_object_get_ex(params, "base_dir", &v) && json_object_get_string(v)[0]) {
+		if (json_object_get_string(v)[0] != '/')
+			return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: base_dir \"%s\" is not "
+					"an absolute path", json_object_get_string(v));
+		base_dir = json_object_get_string(v);
+	}
 	norm = config_from_params(req, params, &fmt, &text);
 	if (!norm)
 		return -1;
@@ -414,6 +447,7 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 	dom.config = text;
 	dom.normalized = (char *)json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN);
 	dom.autostart = cfg.autostart;
+	dom.base_dir = (char *)base_dir;
 	put.replace = exists;
 	if (assign_macs(req, &put, &macs) != 0)
 		goto out;
@@ -429,11 +463,12 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 	events_publish(req->pvd, &ev);
 	dom.config = NULL;
 	dom.normalized = NULL;
+	dom.base_dir = NULL;
 	if (store_domain_find(req->pvd->store, dom.uuid, &dom) != 0) {
 		store_failed(req);
 		goto out;
 	}
-	rc = domain_info(req, &dom, result);
+	rc = method_domain_result(req, &dom, result);
 	store_domain_clear(&dom);
 out:
 	store_domain_clear(&old);
@@ -451,7 +486,7 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 	struct domain_config cfg;
 	json_object *norm;
 
-	if (resolve(req, params, &d) != 0)
+	if (method_resolve(req, params, &d) != 0)
 		return -1;
 	if (strcmp(d.desired_state, "shut-off")) {
 		json_object *data = json_object_new_object();
@@ -469,13 +504,14 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 	}
 	log_notice("domain \"%s\" (%s) undefined by %s", d.name, d.uuid, req->caller);
 	events_publish(req->pvd, &ev);
-	*result = domain_summary(&d, &cfg, &norm);
+	*result = domain_summary(req->pvd, &d, &cfg, &norm);
 	json_object_put(norm);
 	store_domain_clear(&d);
 	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config does not parse");
 }
 
 struct list_ctx {
+	struct pvd *pvd;
 	json_object *list;
 	int all;
 };
@@ -483,13 +519,14 @@ struct list_ctx {
 static int add_summary(void *arg, const struct store_domain *d)
 {
 	struct list_ctx *lc = arg;
+	struct pvd *pvd = lc->pvd;
 	struct domain_config cfg;
 	json_object *norm, *o;
 
 	/* without all, only domains that are not shut off */
-	if (!lc->all && !strcmp(domain_state(d), "shut-off"))
+	if (!lc->all && !strcmp(domain_state(pvd, d), "shut-off"))
 		return 0;
-	o = domain_summary(d, &cfg, &norm);
+	o = domain_summary(pvd, d, &cfg, &norm);
 	json_object_put(norm);
 	if (o)
 		json_object_array_add(lc->list, o);
@@ -498,7 +535,7 @@ static int add_summary(void *arg, const struct store_domain *d)
 
 int method_domain_list(struct rpc_req *req, json_object *params, json_object **result)
 {
-	struct list_ctx lc = { .list = json_object_new_array() };
+	struct list_ctx lc = { .pvd = req->pvd, .list = json_object_new_array() };
 	json_object *v;
 
 	if (json_object_object_get_ex(params, "all", &v))
@@ -516,9 +553,9 @@ int method_domain_info(struct rpc_req *req, json_object *params, json_object **r
 	struct store_domain d;
 	int rc;
 
-	if (resolve(req, params, &d) != 0)
+	if (method_resolve(req, params, &d) != 0)
 		return -1;
-	rc = domain_info(req, &d, result);
+	rc = method_domain_result(req, &d, result);
 	store_domain_clear(&d);
 	return rc;
 }
@@ -528,7 +565,7 @@ int method_domain_get_config(struct rpc_req *req, json_object *params, json_obje
 	struct store_domain d;
 	json_object *o;
 
-	if (resolve(req, params, &d) != 0)
+	if (method_resolve(req, params, &d) != 0)
 		return -1;
 	o = json_object_new_object();
 	json_object_object_add(o, "format", json_object_new_string(d.config_format));
@@ -549,7 +586,7 @@ int method_domain_autostart(struct rpc_req *req, json_object *params, json_objec
 
 	if (json_object_object_get_ex(params, "enabled", &v))
 		on = json_object_get_boolean(v);
-	if (resolve(req, params, &d) != 0)
+	if (method_resolve(req, params, &d) != 0)
 		return -1;
 	changed = d.autostart != on;
 	if (changed) {

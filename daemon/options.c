@@ -48,6 +48,12 @@ static const struct option_def option_table[] = {
 	{ "max-subscribers", OPT_LONG, OFF(max_subscribers), 1, 65536, 0, "N", "connections subscribed to events (default 256)" },
 	{ "frame-timeout", OPT_LONG, OFF(frame_timeout), 1, 86400, 0, "SECONDS", "drop a client whose frame stays incomplete this long (default 30)" },
 	{ "max-output", OPT_LONG, OFF(max_output), 65536, 1L << 30, 0, "BYTES", "drop a client that leaves this much unread (default 8388608)" },
+	{ "no-machine", OPT_FLAG, OFF(no_machine), 0, 1, 0, NULL, "do not start or attach to a machine (domains can be defined, not run)" },
+	{ "iso", OPT_STR, OFF(iso), 0, 0, 0, "PATH", "hypervisor ISO (default build/pvcore.iso, else /usr/share/pvcore/pvcore.iso)" },
+	{ "machine-mem", OPT_LONG, OFF(machine_mem), 64, 1024L * 1024, 0, "MIB", "machine RAM when pvd boots it (default 1024)" },
+	{ "cpus", OPT_LONG, OFF(cpus), 1, 255, 0, "N", "machine CPUs when pvd boots it (default 1)" },
+	{ "accel", OPT_STR, OFF(accel), 0, 0, 0, "tcg|kvm", "QEMU accelerator when pvd boots the machine (default tcg)" },
+	{ "stop-machine", OPT_FLAG, OFF(stop_machine), 0, 1, 1, NULL, "stop the machine of --state-dir (after pvd is stopped) and exit" },
 	{ "version", OPT_FLAG, OFF(show_version), 0, 1, 1, NULL, "print the version and exit" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
@@ -184,6 +190,8 @@ static int set_defaults(struct pvd_options *o)
 	o->max_subscribers = 256;
 	o->frame_timeout = 30;
 	o->max_output = 8L << 20;
+	o->machine_mem = 1024;
+	o->cpus = 1;
 	return o->state_dir && o->socket_path ? 0 : -1;
 }
 
@@ -230,6 +238,10 @@ int options_parse(struct pvd_options *o, int argc, char **argv)
 	if (o->tls_listen && (!o->tls_cert || !o->tls_key || !o->tls_ca)) {
 		fprintf(stderr, "pvd: --tls-listen needs --tls-cert, --tls-key and --tls-ca "
 				"(client certificates are required)\n");
+		return -1;
+	}
+	if (o->accel && strcmp(o->accel, "tcg") && strcmp(o->accel, "kvm")) {
+		fprintf(stderr, "pvd: --accel must be tcg or kvm, not \"%s\"\n", o->accel);
 		return -1;
 	}
 	return 0;

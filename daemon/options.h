@@ -20,6 +20,13 @@ struct pvd_options {
 	long frame_timeout;	/* seconds a partial frame may wait for its end */
 	long max_output;	/* bytes queued to one client before it is dropped */
 	int show_version;
+	/* the machine (hv.c) */
+	int no_machine;
+	char *iso;		/* NULL: build/pvcore.iso, else /usr/share/pvcore/pvcore.iso */
+	long machine_mem;	/* MiB */
+	long cpus;
+	char *accel;		/* tcg or kvm */
+	int stop_machine;	/* --stop-machine: stop STATE/machine and exit */
 };
 
 #define PVD_DEFAULT_CONF      "/etc/pvd/pvd.conf"

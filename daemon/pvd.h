@@ -15,6 +15,7 @@ struct config_checker;
 struct rpc;
 struct server;
 struct tls_listener;
+struct hv;
 
 struct pvd {
 	struct pvd_options opt;
@@ -26,6 +27,7 @@ struct pvd {
 	struct server *server;		/* unix socket and its clients (also TLS clients) */
 	struct tls_listener *tls;
 	struct event *sig_term, *sig_int, *sig_hup;
+	struct hv *hv;			/* the machine; NULL without one (hv.c) */
 };
 
 #endif

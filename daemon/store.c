@@ -30,7 +30,7 @@
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_DOMAIN_BY_UUID, ST_DOMAIN_BY_NAME, ST_DOMAIN_LIST, ST_DOMAIN_COUNT,
-	ST_DOMAIN_INSERT, ST_DOMAIN_UPDATE, ST_DOMAIN_DELETE, ST_DOMAIN_AUTOSTART,
+	ST_DOMAIN_INSERT, ST_DOMAIN_UPDATE, ST_DOMAIN_DELETE, ST_DOMAIN_AUTOSTART, ST_DOMAIN_DESIRED,
 	ST_DISK_INSERT, ST_DISKS_DELETE, ST_DISKS_OF,
 	ST_IFACE_INSERT, ST_IFACES_DELETE, ST_IFACES_OF, ST_MAC_OWNER,
 	ST_EVENT_INSERT, ST_EVENTS_AFTER, ST_EVENTS_AFTER_DOMAIN, ST_EVENT_LAST,
@@ -38,7 +38,7 @@ enum stmt_id {
 };
 
 #define DOMAIN_COLS "uuid, name, config_format, config, config_normalized, desired_state, " \
-		    "autostart, created_at, updated_at"
+		    "autostart, created_at, updated_at, transient, base_dir"
 #define EVENT_COLS  "id, at, type, coalesce(domain_uuid, ''), coalesce(domain_name, ''), caller, detail"
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -49,11 +49,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DOMAIN_BY_NAME] = "SELECT " DOMAIN_COLS " FROM domains WHERE name = ?1",
 	[ST_DOMAIN_LIST] = "SELECT " DOMAIN_COLS " FROM domains ORDER BY name",
 	[ST_DOMAIN_COUNT] = "SELECT count(*) FROM domains",
-	[ST_DOMAIN_INSERT] = "INSERT INTO domains (" DOMAIN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_DOMAIN_INSERT] = "INSERT INTO domains (" DOMAIN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_DOMAIN_UPDATE] = "UPDATE domains SET name = ?2, config_format = ?3, config = ?4, "
-			     "config_normalized = ?5, autostart = ?7, updated_at = ?9 WHERE uuid = ?1",
+			     "config_normalized = ?5, autostart = ?7, updated_at = ?9, transient = ?10, base_dir = ?11 "
+			     "WHERE uuid = ?1",
 	[ST_DOMAIN_DELETE] = "DELETE FROM domains WHERE uuid = ?1",
 	[ST_DOMAIN_AUTOSTART] = "UPDATE domains SET autostart = ?2, updated_at = ?3 WHERE uuid = ?1",
+	[ST_DOMAIN_DESIRED] = "UPDATE domains SET desired_state = ?2, updated_at = ?3 WHERE uuid = ?1",
 	[ST_DISK_INSERT] = "INSERT INTO disks (domain_uuid, idx, name, path, size_mib, readonly, quota_mib, "
 			   "iops_limit, bps_limit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_DISKS_DELETE] = "DELETE FROM disks WHERE domain_uuid = ?1",
@@ -343,6 +345,7 @@ void store_domain_clear(struct store_domain *d)
 {
 	free(d->config);
 	free(d->normalized);
+	free(d->base_dir);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -358,6 +361,8 @@ static int read_domain(sqlite3_stmt *st, struct store_domain *d)
 	d->autostart = sqlite3_column_int(st, 6);
 	copy_col(d->created, sizeof(d->created), st, 7);
 	copy_col(d->updated, sizeof(d->updated), st, 8);
+	d->transient = sqlite3_column_int(st, 9);
+	d->base_dir = dup_col(st, 10);
 	if (!d->config || !d->normalized) {
 		store_domain_clear(d);
 		return -1;
@@ -585,6 +590,8 @@ int store_domain_put(struct store *s, const struct store_put *p, struct store_ev
 	sqlite3_bind_int(st, 7, d->autostart);
 	bind_text(st, 8, d->created);
 	bind_text(st, 9, d->updated);
+	sqlite3_bind_int(st, 10, d->transient ? 1 : 0);
+	bind_text(st, 11, d->base_dir);
 	if (step_done(s, st, p->replace ? "updating the domain" : "storing the domain") != 0)
 		return rollback(s);
 	if (p->replace && sqlite3_changes(s->db) != 1) {
@@ -629,6 +636,28 @@ int store_domain_set_autostart(struct store *s, const char *uuid, int on, const 
 	if (step_done(s, st, "setting autostart") != 0)
 		return rollback(s);
 	if (insert_event(s, ev) != 0 || commit(s) != 0)
+		return rollback(s);
+	return 0;
+}
+
+int store_domain_set_desired(struct store *s, const char *uuid, const char *state, const char *now,
+			      struct store_event *ev)
+{
+	sqlite3_stmt *st;
+
+	if (begin(s) != 0)
+		return -1;
+	st = stmt(s, ST_DOMAIN_DESIRED);
+	bind_text(st, 1, uuid);
+	bind_text(st, 2, state);
+	bind_text(st, 3, now);
+	if (step_done(s, st, "setting the desired state") != 0)
+		return rollback(s);
+	if (sqlite3_changes(s->db) != 1) {
+		snprintf(s->err, sizeof(s->err), "domain %s is not in the store", uuid);
+		return rollback(s);
+	}
+	if ((ev && insert_event(s, ev) != 0) || commit(s) != 0)
 		return rollback(s);
 	return 0;
 }

@@ -26,6 +26,8 @@ struct store_domain {
 	char desired_state[16];
 	int autostart;
 	char created[32], updated[32];
+	int transient;		/* removed from the store when it stops */
+	char *base_dir;		/* relative kernel paths resolve here; NULL: pvd's cwd */
 };
 
 struct store_event {
@@ -87,6 +89,9 @@ int store_domain_put(struct store *s, const struct store_put *p, struct store_ev
 int store_domain_delete(struct store *s, const char *uuid, struct store_event *ev);
 int store_domain_set_autostart(struct store *s, const char *uuid, int on, const char *now,
 			       struct store_event *ev);
+/* desired_state = state ("shut-off", "running", "paused"); ev may be NULL. */
+int store_domain_set_desired(struct store *s, const char *uuid, const char *state, const char *now,
+			      struct store_event *ev);
 int store_event_append(struct store *s, struct store_event *ev);
 
 int store_events(struct store *s, long long after, int limit, const char *domain,

@@ -6,11 +6,12 @@
  * Deadlines are absolute system time (ns). A deadline already in the past
  * fires at the next timers_run. Scanning all vCPUs is O(domains * vCPUs)
  * with at most MAX_DOMAINS * MAX_VCPUS of them.
- * vCPU deadlines are served by the boot CPU alone (every CPU serving every
- * vCPU would fire a timer twice and skip periods); the others arm their
- * LAPIC only for their own time slice and the heartbeat.
+ * A vCPU's deadlines are served by one CPU: the one whose run queue the
+ * vCPU belongs to (v->sched_cpu), where it runs when it sets them, so
+ * arming is local; two CPUs never fire the same timer. A vCPU that moves
+ * is picked up by its new CPU's next re-arm (it is tickled on the move).
  * Locking: deadlines are written by the vCPU itself (hypercalls) and read
- * here with interrupts off; only CPU 0 consumes them. */
+ * here with interrupts off. */
 #include <public/vcpu.h>
 #include <public/sched.h>
 #include "asm/cpu.h"
@@ -22,6 +23,7 @@
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/schedule.h"
+#include "hv/smp.h"
 #include "hv/time.h"
 #include "hv/timer.h"
 
@@ -123,6 +125,8 @@ static void for_each_vcpu(void (*fn)(struct vcpu *v, uint64_t now, uint64_t *nex
 
 static void fire_due(struct vcpu *v, uint64_t now, uint64_t *next)
 {
+    if (v->sched_cpu != this_cpu()->id)
+        return;
     if (v->timer_deadline && v->timer_deadline <= now) {
         v->timer_deadline = 0;
         send_virq(v, VIRQ_TIMER);
@@ -142,6 +146,8 @@ static void fire_due(struct vcpu *v, uint64_t now, uint64_t *next)
 
 static void earliest(struct vcpu *v, uint64_t now, uint64_t *next)
 {
+    if (v->sched_cpu != this_cpu()->id)
+        return;
     if (v->timer_deadline && v->timer_deadline < *next)
         *next = v->timer_deadline;
     if (v->periodic_period && v->periodic_next < *next)
@@ -156,8 +162,7 @@ void timers_reprogram(void)
     uint64_t now = now_ns();
     uint64_t next = now + HEARTBEAT_NS;
 
-    if (pc->id == 0)
-        for_each_vcpu(earliest, now, &next);
+    for_each_vcpu(earliest, now, &next);
     if (pc->curr && pc->slice_end_ns && pc->slice_end_ns < next)
         next = pc->slice_end_ns;
     lapic_timer_oneshot(next > now ? next - now : 1);
@@ -166,12 +171,20 @@ void timers_reprogram(void)
 void timers_run(void)
 {
     uint64_t now = now_ns(), unused = 0;
-    if (this_cpu()->id == 0) {
-        for_each_vcpu(fire_due, now, &unused);
+    for_each_vcpu(fire_due, now, &unused);
+    if (this_cpu()->id == 0)
         control_poll();
-    }
     sched_tick();
     timers_reprogram();
+}
+
+/* v's deadline changed: the CPU that serves v's timers re-arms. */
+static void deadline_changed(const struct vcpu *v)
+{
+    if (v->sched_cpu == this_cpu()->id)
+        timers_reprogram();
+    else
+        smp_send_timer_kick(v->sched_cpu);
 }
 
 long do_set_timer_op(uint64_t timeout)
@@ -182,7 +195,7 @@ long do_set_timer_op(uint64_t timeout)
         v->timer_deadline = 0;
         send_virq(v, VIRQ_TIMER);
     }
-    timers_reprogram();
+    deadline_changed(v);
     return 0;
 }
 
@@ -217,8 +230,7 @@ long vcpu_timer_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
     default:
         return -ENOSYS;
     }
-    if (v == current)
-        timers_reprogram();
+    deadline_changed(v);
     return 0;
 }
 
@@ -249,6 +261,8 @@ long sched_poll(struct vcpu *v, uint64_t arg)
         return 0;
     }
     v->poll_deadline = p.timeout;
+    if (p.timeout)
+        deadline_changed(v);
     v->state = VCPU_BLOCKED;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (vcpu_poll_satisfied(v)) {            /* raced with a sender */

@@ -44,7 +44,7 @@ class Pvd:
     def start(self):
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen([PVD, "--config", "/dev/null", "--state-dir", self.state,
-                                      "--socket", self.sock, "--verbose"] + self.extra,
+                                      "--socket", self.sock, "--verbose", "--no-machine"] + self.extra,
                                      stdout=logf, stderr=logf)
         deadline = time.time() + 15
         while time.time() < deadline:

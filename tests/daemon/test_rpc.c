@@ -160,7 +160,7 @@ static void protocol_errors(void **state)
 	expect_code("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"daemon.version\"}", PVD_ERR_INVALID_REQUEST);
 	expect_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":7}", PVD_ERR_INVALID_REQUEST);
 	expect_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"daemon.version\",\"params\":3}", PVD_ERR_INVALID_REQUEST);
-	expect_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.start\"}", PVD_ERR_METHOD_NOT_FOUND);
+	expect_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.migrate\"}", PVD_ERR_METHOD_NOT_FOUND);
 	expect_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.info\",\"params\":{}}", PVD_ERR_INVALID_PARAMS);
 	expect_code("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.info\",\"params\":{\"domain\":\"x\",\"extra\":1}}",
 		    PVD_ERR_INVALID_PARAMS);

@@ -158,6 +158,11 @@ void smp_send_resched(unsigned int cpu)
     lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VEC_IPI_RESCHED);
 }
 
+void smp_send_timer_kick(unsigned int cpu)
+{
+    lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VEC_IPI_TIMER);
+}
+
 void smp_service_flush(void)
 {
     unsigned int me = this_cpu() ? this_cpu()->id : 0;
@@ -191,6 +196,8 @@ void smp_ipi_interrupt(unsigned int vector)
     lapic_eoi();
     if (vector == VEC_IPI_FLUSH)
         smp_service_flush();
+    else if (vector == VEC_IPI_TIMER)
+        timers_reprogram();
     else
         this_cpu()->need_resched = true;
 }

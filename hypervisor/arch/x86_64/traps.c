@@ -134,6 +134,7 @@ void do_trap(struct cpu_regs *r)
         return;
     case VEC_IPI_RESCHED:
     case VEC_IPI_FLUSH:
+    case VEC_IPI_TIMER:
         smp_ipi_interrupt(v);
         return;
     case VEC_DOORBELL:

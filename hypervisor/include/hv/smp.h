@@ -11,6 +11,8 @@ extern unsigned int nr_cpus_online;
 void smp_boot_cpus(void);
 /* Ask CPU cpu to reschedule. */
 void smp_send_resched(unsigned int cpu);
+/* Have CPU cpu re-arm its timer (a deadline it serves changed). */
+void smp_send_timer_kick(unsigned int cpu);
 /* Flush the TLB of every online CPU (this one included) and wait. */
 void flush_tlb_all_cpus(void);
 /* Handle a flush request addressed to this CPU, if any (IPI handler, and

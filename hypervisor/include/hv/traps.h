@@ -8,6 +8,7 @@
 #define VEC_LAPIC_TIMER     0xf0
 #define VEC_IPI_RESCHED     0xf1    /* pick again (a vCPU woke up for us) */
 #define VEC_IPI_FLUSH       0xf2    /* flush this CPU's TLB */
+#define VEC_IPI_TIMER       0xf3    /* re-arm for a vCPU deadline set elsewhere */
 #define VEC_DOORBELL        0xe0    /* COM2: Domain 0 rang the doorbell */
 #define VEC_LAPIC_ERROR     0xfe
 #define VEC_SPURIOUS        0xff

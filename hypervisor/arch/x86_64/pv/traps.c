@@ -198,6 +198,7 @@ void do_guest_trap(struct cpu_regs *regs)
         break;
     case VEC_IPI_RESCHED:
     case VEC_IPI_FLUSH:
+    case VEC_IPI_TIMER:
         smp_ipi_interrupt(vec);
         break;
     case VEC_DOORBELL:

@@ -1,0 +1,60 @@
+/*
+ * hv.h - pvd's link to the machine (see hv.c): the QEMU machine that runs
+ * the hypervisor (dom0/machine.h), the control client (dom0/ctl.h), the
+ * domain builder (dom0/build.h) and one console backend per running
+ * domain (dom0/console.h), driven from pvd's libevent loop.
+ *
+ * Domains are matched to the store by their handle, which is the domain's
+ * UUID. Errors: -1 with one line in err naming the domain and the cause.
+ */
+#ifndef PVD_HV_H
+#define PVD_HV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pvd;
+struct store_domain;
+
+/* What the hypervisor says about a domain (present = 0: it has none). */
+struct hv_status {
+	int present;
+	uint32_t domid;
+	const char *state;	/* running, paused, shut-down, crashed, dying, building */
+	uint64_t mem_kib, maxmem_kib;
+	uint32_t vcpus, weight, cap;
+	uint64_t cpu_time_ns;
+};
+
+/* Open (attach to, else boot) the machine and attach the control client.
+ * Without a machine (--no-machine, or no ISO found) returns 0 and every
+ * other call reports hv_unavailable(). */
+int hv_open(struct pvd *pvd, char *err, size_t errlen);
+/* After the server is up: match hypervisor domains to the store, restart
+ * desired-running domains that are missing, autostart once per machine boot. */
+void hv_reconcile(struct pvd *pvd);
+/* Detach (the machine and its domains keep running). */
+void hv_close(struct pvd *pvd);
+
+/* NULL when the machine can be used, else why not ("no machine ..."). */
+const char *hv_unavailable(struct pvd *pvd);
+
+int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st);
+/* The UUID of the running domain with this domid; 0 or 1 (none). */
+int hv_uuid_of_domid(struct pvd *pvd, uint32_t domid, char uuid[37]);
+
+/* Build and start d from its stored config; *domid on success. */
+int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
+int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
+/* reboot = 0: PVCTL shutdown with reason poweroff, destroyed if it is not
+ * shut down after timeout_s; 1: reason reboot (started again). */
+int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned timeout_s, char *err,
+		       size_t errlen);
+int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen);
+int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
+int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen);
+
+/* The console log of a domain: STATE/consoles/UUID.log. */
+void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len);
+
+#endif

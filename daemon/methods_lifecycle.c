@@ -1,0 +1,471 @@
+/*
+ * methods_lifecycle.c - the domain.* methods that act on the hypervisor:
+ * start, create, destroy, shutdown, reboot, pause, resume, set_memory,
+ * set_sched, console.
+ *
+ * Each: resolve the domain, check the machine (-32006 "Hypervisor error:
+ * no machine ..." without one) and the state (-32003 naming the domain and
+ * its state), call the hypervisor (hv.c; a refusal is -32006 with the
+ * cause), then record the desired state and the event in one store
+ * transaction and publish it. The result is the domain's info.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../api/pvd_api.h"
+#include "config.h"
+#include "hv.h"
+#include "log.h"
+#include "methods.h"
+#include "pvd.h"
+#include "store.h"
+
+#define CONSOLE_READ_MAX (256 * 1024)
+
+static json_object *dom_data(const struct store_domain *d, const char *state)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "domain", json_object_new_string(d->name));
+	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
+	if (state)
+		json_object_object_add(o, "state", json_object_new_string(state));
+	return o;
+}
+
+static int no_machine(struct rpc_req *req, const struct store_domain *d)
+{
+	const char *why = hv_unavailable(req->pvd);
+	json_object *data;
+
+	if (!why)
+		return 0;
+	data = dom_data(d, NULL);
+	json_object_object_add(data, "cause", json_object_new_string(why));
+	return rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: %s", why);
+}
+
+static int hv_failed(struct rpc_req *req, const struct store_domain *d, const char *err)
+{
+	json_object *data = dom_data(d, NULL);
+
+	json_object_object_add(data, "cause", json_object_new_string(err));
+	return rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: %s", err);
+}
+
+static int not_running(struct rpc_req *req, const struct store_domain *d, const char *state, const char *what)
+{
+	return rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(d, state), "Invalid state: domain \"%s\" is %s; %s",
+			d->name, !strcmp(state, "shut-off") ? "not running" : state, what);
+}
+
+/* The domain's desired state and the event, in one transaction. */
+static int commit(struct rpc_req *req, struct store_domain *d, const char *desired, const char *type,
+		  const char *detail)
+{
+	struct store_event ev;
+	char now[32];
+	int rc;
+
+	store_now(now);
+	events_prepare(&ev, type, req->caller, d, detail);
+	if (desired)
+		rc = store_domain_set_desired(req->pvd->store, d->uuid, desired, now, &ev);
+	else
+		rc = store_event_append(req->pvd->store, &ev);
+	if (rc != 0) {
+		log_err("domain \"%s\": %s: %s", d->name, type, store_error(req->pvd->store));
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s (the hypervisor did act)",
+				store_error(req->pvd->store));
+	}
+	if (desired)
+		snprintf(d->desired_state, sizeof(d->desired_state), "%s", desired);
+	log_notice("domain \"%s\" (%s): %s by %s", d->name, d->uuid, type, req->caller);
+	events_publish(req->pvd, &ev);
+	return 0;
+}
+
+static int finish(struct rpc_req *req, struct store_domain *d, json_object **result)
+{
+	struct store_domain fresh;
+	int rc;
+
+	if (store_domain_find(req->pvd->store, d->uuid, &fresh) != 0) {
+		/* a transient domain that already went away */
+		rc = method_domain_result(req, d, result);
+	} else {
+		rc = method_domain_result(req, &fresh, result);
+		store_domain_clear(&fresh);
+	}
+	store_domain_clear(d);
+	return rc;
+}
+
+/* Start d (resolved, shut off). On success the store says running. */
+static int start_resolved(struct rpc_req *req, struct store_domain *d, const char *type)
+{
+	struct hv_status st;
+	char err[700], detail[64];
+	uint32_t domid;
+
+	if (no_machine(req, d))
+		return -1;
+	hv_status(req->pvd, d->uuid, &st);
+	if (st.present)
+		return rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(d, st.state), "Invalid state: domain \"%s\" is "
+				"already %s", d->name, !strcmp(st.state, "running") ? "running" : st.state);
+	if (hv_start_domain(req->pvd, d, &domid, err, sizeof(err)) != 0) {
+		return hv_failed(req, d, err);
+	}
+	snprintf(detail, sizeof(detail), "{\"domid\":%u}", domid);
+	return commit(req, d, "running", type, detail);
+}
+
+int method_domain_start(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+
+	if (method_resolve(req, params, &d) != 0)
+		return -1;
+	if (start_resolved(req, &d, "domain.started") != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
+	return finish(req, &d, result);
+}
+
+int method_domain_create(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct store_event ev;
+	json_object *defined = NULL, *name, *ref;
+	const char *why = hv_unavailable(req->pvd);
+	int rc;
+
+	if (why) {
+		json_object *data = json_object_new_object();
+		json_object_object_add(data, "cause", json_object_new_string(why));
+		return rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: %s; nothing was defined", why);
+	}
+	if (method_domain_define(req, params, &defined) != 0)
+		return -1;
+	json_object_object_get_ex(defined, "name", &name);
+	ref = json_object_new_object();
+	json_object_object_add(ref, "domain", json_object_get(name));
+	json_object_put(defined);
+	rc = method_resolve(req, ref, &d);
+	json_object_put(ref);
+	if (rc != 0)
+		return -1;
+	if (start_resolved(req, &d, "domain.started") != 0) {
+		/* create is all or nothing: forget the definition made above */
+		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"create failed\"}");
+		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0)
+			events_publish(req->pvd, &ev);
+		store_domain_clear(&d);
+		return -1;
+	}
+	return finish(req, &d, result);
+}
+
+/* Resolve and require the domain to exist in the hypervisor. */
+static int resolve_live(struct rpc_req *req, json_object *params, struct store_domain *d, struct hv_status *st,
+			const char *what)
+{
+	if (method_resolve(req, params, d) != 0)
+		return -1;
+	if (no_machine(req, d))
+		goto fail;
+	hv_status(req->pvd, d->uuid, st);
+	if (!st->present || !strcmp(st->state, "dying")) {
+		not_running(req, d, st->present ? st->state : "shut-off", what);
+		goto fail;
+	}
+	return 0;
+fail:
+	store_domain_clear(d);
+	return -1;
+}
+
+int method_domain_destroy(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct hv_status st;
+	char err[600];
+
+	if (resolve_live(req, params, &d, &st, "there is nothing to destroy") != 0)
+		return -1;
+	if (hv_destroy_domain(req->pvd, d.uuid, err, sizeof(err)) != 0) {
+		hv_failed(req, &d, err);
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (commit(req, &d, "shut-off", "domain.stopped", "{\"reason\":\"destroy\"}") != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (d.transient) {
+		struct store_event ev;
+		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"transient\"}");
+		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0)
+			events_publish(req->pvd, &ev);
+	}
+	return finish(req, &d, result);
+}
+
+static int shutdown_common(struct rpc_req *req, json_object *params, json_object **result, int reboot)
+{
+	struct store_domain d;
+	struct hv_status st;
+	json_object *v;
+	char err[600], detail[96];
+	long timeout = 60;
+
+	if (json_object_object_get_ex(params, "timeout", &v))
+		timeout = (long)json_object_get_int64(v);
+	if (resolve_live(req, params, &d, &st, reboot ? "start it instead" : "it is already off") != 0)
+		return -1;
+	if (strcmp(st.state, "running") && strcmp(st.state, "paused")) {
+		not_running(req, &d, st.state, reboot ? "destroy it and start it" : "destroy it instead");
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (hv_shutdown_domain(req->pvd, d.uuid, reboot, (unsigned)timeout, err, sizeof(err)) != 0) {
+		hv_failed(req, &d, err);
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (reboot)
+		snprintf(detail, sizeof(detail), "{\"reason\":\"reboot\"}");
+	else
+		snprintf(detail, sizeof(detail), "{\"reason\":\"poweroff\",\"timeout\":%ld}", timeout);
+	if (commit(req, &d, NULL, reboot ? "domain.reboot" : "domain.shutdown", detail) != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
+	return finish(req, &d, result);
+}
+
+int method_domain_shutdown(struct rpc_req *req, json_object *params, json_object **result)
+{
+	return shutdown_common(req, params, result, 0);
+}
+
+int method_domain_reboot(struct rpc_req *req, json_object *params, json_object **result)
+{
+	return shutdown_common(req, params, result, 1);
+}
+
+static int pause_common(struct rpc_req *req, json_object *params, json_object **result, int pause)
+{
+	struct store_domain d;
+	struct hv_status st;
+	char err[600];
+
+	if (resolve_live(req, params, &d, &st, pause ? "start it first" : "start it instead") != 0)
+		return -1;
+	if (strcmp(st.state, pause ? "running" : "paused")) {
+		if (!strcmp(st.state, pause ? "paused" : "running"))
+			rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" is "
+				 "already %s", d.name, st.state);
+		else
+			not_running(req, &d, st.state, pause ? "only a running domain can be paused"
+							      : "only a paused domain can be resumed");
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (hv_pause_domain(req->pvd, d.uuid, pause, err, sizeof(err)) != 0) {
+		hv_failed(req, &d, err);
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (commit(req, &d, pause ? "paused" : "running", pause ? "domain.paused" : "domain.resumed", NULL) != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
+	return finish(req, &d, result);
+}
+
+int method_domain_pause(struct rpc_req *req, json_object *params, json_object **result)
+{
+	return pause_common(req, params, result, 1);
+}
+
+int method_domain_resume(struct rpc_req *req, json_object *params, json_object **result)
+{
+	return pause_common(req, params, result, 0);
+}
+
+/* An integer (MiB) or a string with a K/M/G/T suffix that is a whole number of MiB. */
+static int parse_mib(json_object *v, long long *mib)
+{
+	const char *s;
+	char *end;
+	long long n;
+
+	if (json_object_is_type(v, json_type_int)) {
+		*mib = json_object_get_int64(v);
+		return *mib > 0 ? 0 : -1;
+	}
+	s = json_object_get_string(v);
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || end == s || n <= 0)
+		return -1;
+	switch (*end) {
+	case 'K': if (n % 1024) return -1; n /= 1024; break;
+	case 'M': case '\0': break;
+	case 'G': n *= 1024; break;
+	case 'T': n *= 1024 * 1024; break;
+	default: return -1;
+	}
+	if (*end && end[1])
+		return -1;
+	*mib = n;
+	return 0;
+}
+
+int method_domain_set_memory(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct hv_status st;
+	json_object *v = NULL;
+	long long mib;
+	char err[600], detail[64];
+
+	json_object_object_get_ex(params, "memory", &v);
+	if (parse_mib(v, &mib) != 0 || mib > 1024 * 1024)
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: memory \"%s\" is not a size in "
+				"MiB (an integer, or a string with a K/M/G/T suffix that is a whole number of MiB)",
+				json_object_get_string(v));
+	if (resolve_live(req, params, &d, &st, "start it first (its config's maxmem applies at start)") != 0)
+		return -1;
+	if ((unsigned long long)mib * 1024 < st.mem_kib) {
+		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" has "
+			 "%llu MiB; its maximum cannot go below that (%lld MiB)", d.name,
+			 (unsigned long long)(st.mem_kib / 1024), mib);
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (hv_set_memory(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
+		hv_failed(req, &d, err);
+		store_domain_clear(&d);
+		return -1;
+	}
+	snprintf(detail, sizeof(detail), "{\"maxmem_mib\":%lld}", mib);
+	if (commit(req, &d, NULL, "domain.memory", detail) != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
+	return finish(req, &d, result);
+}
+
+int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct hv_status st;
+	json_object *v;
+	long long weight = -1, cap = -1;
+	char err[600], detail[64];
+
+	if (json_object_object_get_ex(params, "weight", &v))
+		weight = json_object_get_int64(v);
+	if (json_object_object_get_ex(params, "cap", &v))
+		cap = json_object_get_int64(v);
+	if (resolve_live(req, params, &d, &st, "its config's cpu.weight and cpu.cap apply at start") != 0)
+		return -1;
+	if (weight < 0)
+		weight = st.weight;
+	if (cap < 0)
+		cap = st.cap;
+	if (hv_set_sched(req->pvd, d.uuid, (uint32_t)weight, (uint32_t)cap, err, sizeof(err)) != 0) {
+		hv_failed(req, &d, err);
+		store_domain_clear(&d);
+		return -1;
+	}
+	snprintf(detail, sizeof(detail), "{\"weight\":%lld,\"cap\":%lld}", weight, cap);
+	if (commit(req, &d, NULL, "domain.sched", detail) != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
+	return finish(req, &d, result);
+}
+
+/* Printable text for JSON: bytes that are not printable ASCII, '\n' or '\t' become '?'. */
+static void sanitize(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c != '\n' && c != '\t' && (c < 0x20 || c > 0x7e))
+			s[i] = '?';
+	}
+}
+
+int method_domain_console(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct hv_status st;
+	struct stat sb;
+	json_object *v, *o;
+	long long offset = -1, max = 65536, size = 0, from;
+	char path[4200], *buf;
+	ssize_t got = 0;
+	int fd;
+
+	if (json_object_object_get_ex(params, "offset", &v))
+		offset = json_object_get_int64(v);
+	if (json_object_object_get_ex(params, "max", &v))
+		max = json_object_get_int64(v);
+	if (max > CONSOLE_READ_MAX)
+		max = CONSOLE_READ_MAX;
+	if (method_resolve(req, params, &d) != 0)
+		return -1;
+	hv_console_path(req->pvd, d.uuid, path, sizeof(path));
+	hv_status(req->pvd, d.uuid, &st);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &sb) == 0)
+		size = sb.st_size;
+	/* offset < 0: the last max bytes, from a line start when there is one */
+	from = offset < 0 ? (size > max ? size - max : 0) : (offset > size ? size : offset);
+	buf = malloc((size_t)max + 1);
+	if (!buf) {
+		if (fd >= 0)
+			close(fd);
+		store_domain_clear(&d);
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
+	}
+	if (fd >= 0) {
+		got = pread(fd, buf, (size_t)(size - from < max ? size - from : max), from);
+		close(fd);
+		if (got < 0)
+			got = 0;
+	}
+	if (offset < 0 && from > 0) {
+		char *nl = memchr(buf, '\n', (size_t)got);
+		if (nl) {
+			size_t skip = (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, (size_t)got - skip);
+			got -= (ssize_t)skip;
+			from += (long long)skip;
+		}
+	}
+	sanitize(buf, (size_t)got);
+	o = json_object_new_object();
+	json_object_object_add(o, "uuid", json_object_new_string(d.uuid));
+	json_object_object_add(o, "name", json_object_new_string(d.name));
+	json_object_object_add(o, "state", json_object_new_string(st.state));
+	json_object_object_add(o, "log", json_object_new_string(path));
+	json_object_object_add(o, "offset", json_object_new_int64(from));
+	json_object_object_add(o, "next", json_object_new_int64(from + got));
+	json_object_object_add(o, "size", json_object_new_int64(size));
+	json_object_object_add(o, "data", json_object_new_string_len(buf, (int)got));
+	free(buf);
+	store_domain_clear(&d);
+	*result = o;
+	return 0;
+}

@@ -1,0 +1,3 @@
+# tests/e2e/build.mk - the end-to-end test of pvd + pvctl + the machine
+# (real QEMU, build/pvcore.iso, build/guests/hello.elf).
+TESTS += tests/e2e/e2e.sh
