@@ -15,7 +15,7 @@ Q          ?= @
 ALL_TARGETS  :=
 TESTS        :=
 DEB_PACKAGES := make gcc binutils gawk python3 grub-pc-bin grub-common xorriso mtools \
-                qemu-system-x86 libcmocka-dev
+                qemu-system-x86 libcmocka-dev sqlite3 coreutils util-linux
 
 .PHONY: all
 all: real-all
