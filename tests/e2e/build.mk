@@ -1,3 +1,4 @@
 # tests/e2e/build.mk - the end-to-end test of pvd + pvctl + the machine
-# (real QEMU, build/pvcore.iso, build/guests/hello.elf).
-TESTS += tests/e2e/e2e.sh
+# (real QEMU, build/pvcore.iso, build/guests/hello.elf), also against the
+# ASan/UBSan pvd (build/asan/bin/pvd).
+TESTS += tests/e2e/e2e.sh tests/e2e/e2e-asan.sh

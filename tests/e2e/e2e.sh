@@ -5,8 +5,9 @@
 # pvctl create examples/hello.json; the console shows the guest's output;
 # pvctl list shows it running with memory, vCPUs and CPU time; a defined
 # domain and the running one survive a SIGKILL of pvd and its restart (the
-# console goes on); pvctl destroy; gone. The machine is stopped at the end,
-# also on failure.
+# console goes on); pvctl destroy; gone; pvd stops on SIGTERM with status 0
+# and its log has no sanitizer report (PVD=build/asan/bin/pvd: e2e-asan.sh).
+# The machine is stopped at the end, also on failure.
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +28,11 @@ cleanup() {
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
     [ -n "$pid" ] && wait "$pid" 2>/dev/null
     "$PVD" --config /dev/null --state-dir "$T/state" --stop-machine >/dev/null 2>&1
+    for c in /proc/[0-9]*/cmdline; do   # a QEMU left behind on this state dir
+        if tr '\0' ' ' <"$c" 2>/dev/null | grep -q "qemu.*$T/"; then
+            p=${c#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null
+        fi
+    done
     if [ "$fail" != 0 ]; then
         echo "# pvd log:"; sed 's/^/# /' "$T/pvd.log" | tail -n 30
     fi
@@ -60,7 +66,7 @@ console_has() { $PVCTL console "$1" --no-follow | grep -q "$2"; }
 lines() { $PVCTL console hello --no-follow 2>/dev/null | grep -c '^hello: '; }
 field() { $PVCTL info "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2'))"; }
 
-echo "1..13"
+echo "1..15"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/hello.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/hello.elf missing (make)"; exit 1
 fi
@@ -99,4 +105,13 @@ $PVCTL destroy hello >/dev/null 2>&1 && wait_for 5 off
 ok $? "pvctl destroy: shut off, no domid"
 ! $PVCTL list | grep -q ' hello ' && $PVCTL list --all | grep -q ' hello .*shut-off'
 ok $? "gone from pvctl list, still defined"
+kill -TERM "$pid"
+# Bounded: a pvd that hangs on SIGTERM is killed after 30 s and fails here.
+( sleep 30; kill -KILL "$pid" 2>/dev/null ) & watchdog=$!
+wait "$pid"; rc=$?; pid=
+kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
+ok $rc "pvd stops on SIGTERM with status 0 (it was $rc)"
+! grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer' "$T/pvd.log"
+ok $? "the pvd log has no sanitizer report ($PVD)"
+[ "$fail" = 0 ] || grep -E -A12 'Sanitizer|runtime error:' "$T/pvd.log" | sed 's/^/# /' | head -n 60
 exit $fail
