@@ -407,19 +407,6 @@ static void restart_uuid(struct pvd *pvd, const char *uuid, const char *reason)
 
 /* ---- lifecycle ---- */
 
-static const char *reason_name(uint32_t r)
-{
-	switch (r) {
-	case SHUTDOWN_poweroff: return "poweroff";
-	case SHUTDOWN_reboot: return "reboot";
-	case SHUTDOWN_suspend: return "suspend";
-	case SHUTDOWN_crash: return "crash";
-	case SHUTDOWN_watchdog: return "watchdog";
-	case SHUTDOWN_soft_reset: return "soft_reset";
-	default: return "unknown";
-	}
-}
-
 static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 {
 	char err[300];
@@ -440,7 +427,7 @@ static void on_shut_down(struct pvd *pvd, struct hv_dom *e)
 	struct store_domain d;
 	struct domain_config cfg;
 	json_object *norm = NULL;
-	const char *reason = reason_name(e->info.shutdown_reason), *action = "destroy";
+	const char *reason = shutdown_reason_name(e->info.shutdown_reason), *action = "destroy";
 	char detail[200];
 
 	e->handled = 1;

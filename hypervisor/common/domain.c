@@ -229,19 +229,6 @@ void domain_request_destroy(struct domain *d)
     sched_request();
 }
 
-static const char *shutdown_reason_name(unsigned int r)
-{
-    switch (r) {
-    case SHUTDOWN_poweroff: return "poweroff";
-    case SHUTDOWN_reboot: return "reboot";
-    case SHUTDOWN_suspend: return "suspend";
-    case SHUTDOWN_crash: return "crash";
-    case SHUTDOWN_watchdog: return "watchdog";
-    case SHUTDOWN_soft_reset: return "soft_reset";
-    default: return "unknown";
-    }
-}
-
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
     uint64_t f = spin_lock_irqsave(&d->lock);

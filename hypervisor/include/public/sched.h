@@ -27,6 +27,23 @@
 #define SHUTDOWN_MAX             5
 
 #ifndef __ASSEMBLY__
+/* The name of a SHUTDOWN_* reason, as logs and the toolstack show it
+ * (pvcore's convenience, not part of Xen's interface). */
+static inline const char *shutdown_reason_name(unsigned int r)
+{
+    switch (r) {
+    case SHUTDOWN_poweroff: return "poweroff";
+    case SHUTDOWN_reboot: return "reboot";
+    case SHUTDOWN_suspend: return "suspend";
+    case SHUTDOWN_crash: return "crash";
+    case SHUTDOWN_watchdog: return "watchdog";
+    case SHUTDOWN_soft_reset: return "soft_reset";
+    default: return "unknown";
+    }
+}
+#endif
+
+#ifndef __ASSEMBLY__
 
 struct sched_shutdown {
     uint32_t reason;                /* SHUTDOWN_*                         */
