@@ -13,7 +13,7 @@ BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-180}
 
 # One boot per line: kernel:expect ...
 BOOTS="
-hypercall_basics:success traps:success usermode:success multicall:success
+hypercall_basics:success traps:success usermode:success multicall:success descriptors:success
 pagetable:success pin:success balloon:success shutdown_code:halted
 hostile_fuzz:success hostile_privop:success hostile_stack:crash hypercall_basics:success
 isolation:success isolation:success grant:success

@@ -27,6 +27,7 @@ pagetable        success
 pin              success
 balloon          success
 multicall        success
+descriptors      success
 hostile_fuzz     success
 hostile_privop   success
 hostile_stack    crash
