@@ -1,8 +1,8 @@
 /*
  * Trap, callback and iret entry code for the PV test kernels.
  *
- * Owns: one stub per vector in the trap table. Xen delivers a bounce frame
- * of RCX, R11, [error code], RIP, CS, RFLAGS, RSP, SS; each stub pops RCX
+ * Owns: one entry per vector in the trap table. Xen delivers a bounce frame
+ * of RCX, R11, [error code], RIP, CS, RFLAGS, RSP, SS; each entry pops RCX
  * and R11 back into their registers, pushes a 0 error code where the CPU
  * has none, pushes the vector, and joins trap_common, which saves all
  * registers as struct trap_frame, calls trap_dispatch(frame), restores
@@ -12,7 +12,7 @@
 #define __ASSEMBLY__
 #include <public/xen.h>
 
-.macro stub name, vector, has_error
+.macro trap_entry name, vector, has_error
     .globl \name
 \name:
     pop   %rcx
@@ -25,28 +25,28 @@
 .endm
 
     .text
-    stub entry_de,   0, 0
-    stub entry_db,   1, 0
-    stub entry_nmi,  2, 0
-    stub entry_bp,   3, 0
-    stub entry_of,   4, 0
-    stub entry_br,   5, 0
-    stub entry_ud,   6, 0
-    stub entry_nm,   7, 0
-    stub entry_df,   8, 1
-    stub entry_ts,  10, 1
-    stub entry_np,  11, 1
-    stub entry_ss,  12, 1
-    stub entry_gp,  13, 1
-    stub entry_pf,  14, 1
-    stub entry_mf,  16, 0
-    stub entry_ac,  17, 1
-    stub entry_mc,  18, 0
-    stub entry_xm,  19, 0
-    stub entry_syscall,  0x100, 0
-    stub entry_failsafe, 0x101, 0
+    trap_entry entry_de,   0, 0
+    trap_entry entry_db,   1, 0
+    trap_entry entry_nmi,  2, 0
+    trap_entry entry_bp,   3, 0
+    trap_entry entry_of,   4, 0
+    trap_entry entry_br,   5, 0
+    trap_entry entry_ud,   6, 0
+    trap_entry entry_nm,   7, 0
+    trap_entry entry_df,   8, 1
+    trap_entry entry_ts,  10, 1
+    trap_entry entry_np,  11, 1
+    trap_entry entry_ss,  12, 1
+    trap_entry entry_gp,  13, 1
+    trap_entry entry_pf,  14, 1
+    trap_entry entry_mf,  16, 0
+    trap_entry entry_ac,  17, 1
+    trap_entry entry_mc,  18, 0
+    trap_entry entry_xm,  19, 0
+    trap_entry entry_syscall,  0x100, 0
+    trap_entry entry_failsafe, 0x101, 0
 
-/* Software-interrupt vectors: the vector comes from a per-vector stub
+/* Software-interrupt vectors: the vector comes from a per-vector trap_entry
  * generated here for every vector 0x20-0xff. */
     .globl soft_vector_stubs
     .p2align 4

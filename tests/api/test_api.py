@@ -76,22 +76,8 @@ class MachinePvd(Pvd):
     stops pvd, then the machine, then any QEMU left with the dir on its
     command line."""
 
-    def start(self):
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen([PVD, "--config", "/dev/null", "--state-dir", self.state,
-                                      "--socket", self.sock, "--verbose", "--iso",
-                                      os.path.join(BUILD, "pvcore.iso"), "--machine-mem", "256"] + self.extra,
-                                     stdout=logf, stderr=logf)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"pvd exited with {self.proc.returncode}: {self.logtext()[-2000:]}")
-            try:
-                self.call("daemon.version")
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("pvd with a machine did not answer within 60 s")
+    machine_args = ("--iso", os.path.join(BUILD, "pvcore.iso"), "--machine-mem", "256")
+    start_timeout = 60
 
     def cleanup(self):
         try:

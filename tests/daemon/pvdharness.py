@@ -41,12 +41,18 @@ class Pvd:
         self.extra = list(extra)
         self.proc = None
 
+    # What pvd gets for its machine (a subclass may boot one), and how long
+    # it may take to answer.
+    machine_args = ("--no-machine",)
+    start_timeout = 15
+
     def start(self):
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen([PVD, "--config", "/dev/null", "--state-dir", self.state,
-                                      "--socket", self.sock, "--verbose", "--no-machine"] + self.extra,
+                                      "--socket", self.sock, "--verbose"] +
+                                     list(self.machine_args) + self.extra,
                                      stdout=logf, stderr=logf)
-        deadline = time.time() + 15
+        deadline = time.time() + self.start_timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"pvd exited with {self.proc.returncode}: {self.logtext()[-2000:]}")
@@ -55,7 +61,7 @@ class Pvd:
                 return self
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("pvd did not answer within 15 s")
+        raise RuntimeError(f"pvd did not answer within {self.start_timeout} s")
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
