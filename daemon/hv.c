@@ -43,6 +43,7 @@
 #include "log.h"
 #include "pvd.h"
 #include "store.h"
+#include "xs_host.h"
 
 #define HV_MAX_DOMS 256
 #define HV_TICK_MS 100
@@ -374,6 +375,9 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		memcpy(e->info.handle, bc.handle, 16);
 	}
 	open_console(pvd, e, res.console_mfn);
+	xs_host_domain_started(pvd, &(struct xs_host_domain){ .domid = res.domid, .name = d->name, .uuid = d->uuid,
+		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
+		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port });
 	*domid = res.domid;
 	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
 		   res.domid, kernel, cfg.memory_mib, cfg.vcpus);
@@ -413,6 +417,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 	int rc;
 
 	close_console(pvd, e);
+	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	e->intent = INTENT_DESTROY;
 	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
 	if (rc < 0 && rc != -ESRCH) {
@@ -516,6 +521,7 @@ static void refresh(struct pvd *pvd)
 			continue;
 		/* gone */
 		close_console(pvd, e);
+		xs_host_domain_gone(pvd, e->domid, e->uuid);
 		if (e->restart && nrestart < HV_MAX_DOMS) {
 			snprintf(restarts[nrestart], 37, "%s", e->uuid);
 			snprintf(reasons[nrestart++], 32, "%s", e->restart_reason);
@@ -555,6 +561,7 @@ static void on_doorbell(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	poll_consoles(pvd);
+	xs_host_poll(pvd);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -569,6 +576,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	refresh(pvd);
 	if (!hv_unavailable(pvd))
 		poll_consoles(pvd);
+	xs_host_poll(pvd);
 }
 
 /* ---- open / reconcile / close ---- */
@@ -638,6 +646,8 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 		return -1;
 	}
 	pvd->hv = hv;
+	if (xs_host_open(pvd, hv->m, hv->c, err, errlen) < 0)
+		return -1;
 	snprintf(dir, sizeof(dir), "%s/consoles", pvd->opt.state_dir);
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
 		log_warn("%s: %s", dir, strerror(errno));
@@ -759,6 +769,7 @@ void hv_close(struct pvd *pvd)
 
 	if (!hv)
 		return;
+	xs_host_close(pvd);
 	for (int i = 0; i < HV_MAX_DOMS; i++)
 		if (hv->dom[i].used)
 			close_console(pvd, &hv->dom[i]);
@@ -868,6 +879,7 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 	if (!e)
 		return -1;
 	close_console(pvd, e);
+	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));
 	if (rc == 0 || rc == -ESRCH) {
 		e->intent = INTENT_DESTROY;

@@ -96,6 +96,16 @@ int xs_is_introduced(const struct xs_server *s, uint32_t domid)
     return xs_conn_find(s, domid) != NULL;
 }
 
+uint32_t xs_introduced(const struct xs_server *s, uint32_t *out, uint32_t max)
+{
+    uint32_t n = 0;
+
+    for (struct xs_conn *c = s->conns; c; c = c->next, n++)
+        if (n < max)
+            out[n] = c->domid;
+    return n;
+}
+
 static void fire_conn(struct xs_conn *c, const struct xs_change *chg)
 {
     struct xs_who who = { .domid = c->local ? 0 : c->domid, .priv = c->local || c->domid == 0 };

@@ -79,6 +79,8 @@ int xs_introduce(struct xs_server *s, uint32_t domid, uint64_t mfn, uint32_t por
 /* Stop serving it (fires @releaseDomain); its watches and transactions go. */
 int xs_release(struct xs_server *s, uint32_t domid);
 int xs_is_introduced(const struct xs_server *s, uint32_t domid);
+/* The introduced domains (at most max into out); returns how many there are. */
+uint32_t xs_introduced(const struct xs_server *s, uint32_t *out, uint32_t max);
 
 /* Serve one domain (its port was pending) or all. Never blocks. */
 void xs_poll(struct xs_server *s, uint32_t domid);

@@ -28,3 +28,7 @@ XS_TEST_BINS := $(addprefix $(BUILD)/tests/xenstore/,$(XS_TESTS)) \
 ALL_TARGETS  += $(XS_TEST_BINS)
 TESTS        += $(XS_TEST_BINS)
 DEB_PACKAGES += libcmocka-dev pkg-config
+
+# The server in pvd with the guest kernel build/guests/xenstore.elf (real
+# QEMU, build/pvcore.iso).
+TESTS        += tests/xenstore/xenstore_guests.sh

@@ -1,0 +1,44 @@
+/*
+ * xs_host.h - pvd hosts the xenstore server (dom0/xenstore.h): its state
+ * in STATE/xenstore, rings mapped from machine RAM, kicks through the
+ * control interface, served from the loop (doorbell and tick), and each
+ * domain's tree populated and removed the way a Xen toolstack does.
+ *
+ * hv.c calls: xs_host_open when the machine is attached, xs_host_poll on a
+ * doorbell kick and on the tick, xs_host_domain_started after a build,
+ * xs_host_domain_gone before a domain is destroyed (its ring page goes back
+ * to the hypervisor) or when it has vanished, xs_host_close at the end.
+ */
+#ifndef PVD_XS_HOST_H
+#define PVD_XS_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pvd;
+struct machine;
+struct ctl;
+struct xs_server;
+
+/* What the toolstack writes for a new domain. */
+struct xs_host_domain {
+	uint32_t domid;
+	const char *name, *uuid;
+	uint64_t mem_kib, maxmem_kib;
+	uint32_t vcpus;
+	uint64_t store_mfn, console_mfn;
+	uint32_t store_port, console_port;	/* Domain 0's ports */
+};
+
+/* Open the server (replaying its journal); after a machine reboot the old
+ * state is dropped; domains that no longer exist are released. */
+int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
+void xs_host_close(struct pvd *pvd);
+void xs_host_poll(struct pvd *pvd);
+void xs_host_domain_started(struct pvd *pvd, const struct xs_host_domain *d);
+void xs_host_domain_gone(struct pvd *pvd, uint32_t domid, const char *uuid);
+
+/* The server, for the xs.* methods; NULL without a machine. */
+struct xs_server *xs_host_server(struct pvd *pvd);
+
+#endif
