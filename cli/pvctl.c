@@ -38,6 +38,8 @@ const struct command commands[] = {
 	  "show the event log (--follow: then wait for new events)" },
 	{ "version", cmd_version, F_JSON, 0, 0, "[--json]", "versions of pvctl, pvd and its libraries" },
 	{ "check", cmd_check, F_JSON, 1, 1, "FILE [--json]", "validate a domain config with pvd, without defining it" },
+	{ "xs", cmd_xs, F_JSON, 2, 3, "ls|read|write|rm|watch PATH [VALUE] [--json]",
+	  "xenstore as Domain 0: list a subtree, read, write, remove a node, follow a watch" },
 	{ "help", cmd_help, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL }
 };

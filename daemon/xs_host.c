@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../dom0/ctl.h"
@@ -26,10 +27,24 @@
 #include "log.h"
 #include "pvd.h"
 
+struct api_event {
+	int64_t seq;
+	char *path;				/* malloc'd; NULL if it could not be kept */
+};
+
+struct api_watch {
+	int used;
+	char path[XENSTORE_ABS_PATH_MAX + 1], token[16];
+	time_t last_poll;
+	struct api_event ev[XS_HOST_EVENTS];	/* ring: ev[seq % XS_HOST_EVENTS] */
+	int64_t first, next;			/* numbers held: [first, next) */
+};
+
 struct pvd_xs {
 	struct xs_server *s;
 	struct machine *m;
 	struct ctl *c;
+	struct api_watch watch[XS_HOST_WATCHES];
 };
 
 static struct xenstore_domain_interface *map_ring(void *arg, uint32_t domid, uint64_t mfn)
@@ -59,6 +74,71 @@ static void xs_log_line(void *arg, enum xs_log_level level, const char *line)
 		log_warn("%s", line);
 	else
 		log_notice("%s", line);
+}
+
+static void local_event(void *arg, const char *path, const char *token)
+{
+	struct pvd_xs *x = arg;
+
+	for (int i = 0; i < XS_HOST_WATCHES; i++) {
+		struct api_watch *w = &x->watch[i];
+		struct api_event *e;
+		if (!w->used || strcmp(w->token, token))
+			continue;
+		e = &w->ev[w->next % XS_HOST_EVENTS];
+		e->seq = w->next++;
+		free(e->path);
+		e->path = strdup(path);
+		if (w->next - w->first > XS_HOST_EVENTS)
+			w->first = w->next - XS_HOST_EVENTS;
+	}
+}
+
+static void drop_watch(struct pvd_xs *x, struct api_watch *w)
+{
+	xs_local_watch(x->s, w->path, w->token, 0);
+	for (int i = 0; i < XS_HOST_EVENTS; i++)
+		free(w->ev[i].path);
+	memset(w, 0, sizeof(*w));
+}
+
+int64_t xs_host_watch_poll(struct pvd *pvd, const char *path, int64_t after, xs_host_event_fn fn, void *arg)
+{
+	struct pvd_xs *x = pvd->xs;
+	struct api_watch *w = NULL, *free_slot = NULL;
+	time_t now = time(NULL);
+	int rc;
+
+	if (!x)
+		return -ENODEV;
+	for (int i = 0; i < XS_HOST_WATCHES; i++) {
+		struct api_watch *c = &x->watch[i];
+		if (c->used && now - c->last_poll > XS_HOST_WATCH_IDLE_S)
+			drop_watch(x, c);
+		if (c->used && !strcmp(c->path, path))
+			w = c;
+		else if (!c->used && !free_slot)
+			free_slot = c;
+	}
+	if (!w) {
+		if (!free_slot)
+			return -ENOSPC;
+		w = free_slot;
+		memset(w, 0, sizeof(*w));	/* a dropped slot holds no strings */
+		snprintf(w->path, sizeof(w->path), "%s", path);
+		snprintf(w->token, sizeof(w->token), "api%d", (int)(w - x->watch));
+		w->used = 1;
+		rc = xs_local_watch(x->s, path, w->token, 1);
+		if (rc < 0) {
+			w->used = 0;
+			return rc;
+		}
+	}
+	w->last_poll = now;
+	for (int64_t seq = after + 1 > w->first ? after + 1 : w->first; seq < w->next; seq++)
+		if (w->ev[seq % XS_HOST_EVENTS].path)
+			fn(arg, seq, w->ev[seq % XS_HOST_EVENTS].path);
+	return w->next - 1;
 }
 
 /* --xs-quota "name=value,name=value" over the defaults. */
@@ -126,7 +206,8 @@ static void check_boot(const char *dir, uint64_t boot_id)
 int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen)
 {
 	struct pvd_xs *x = calloc(1, sizeof(*x));
-	struct xs_host host = { .map_ring = map_ring, .notify = notify, .log = xs_log_line };
+	struct xs_host host = { .map_ring = map_ring, .notify = notify, .log = xs_log_line,
+				.local_event = local_event };
 	struct pvctl_domain_info *list;
 	struct xs_quota q;
 	char dir[4200], xerr[300];
@@ -178,6 +259,9 @@ void xs_host_close(struct pvd *pvd)
 {
 	if (!pvd->xs)
 		return;
+	for (int i = 0; i < XS_HOST_WATCHES; i++)
+		if (pvd->xs->watch[i].used)
+			drop_watch(pvd->xs, &pvd->xs->watch[i]);
 	xs_close(pvd->xs->s);
 	free(pvd->xs);
 	pvd->xs = NULL;

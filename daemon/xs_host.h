@@ -41,4 +41,16 @@ void xs_host_domain_gone(struct pvd *pvd, uint32_t domid, const char *uuid);
 /* The server, for the xs.* methods; NULL without a machine. */
 struct xs_server *xs_host_server(struct pvd *pvd);
 
+/* Watches for API clients (xs.watch): the first poll of a path sets a
+ * local watch; its events are kept (the last XS_HOST_EVENTS, numbered)
+ * until polled; a watch not polled for XS_HOST_WATCH_IDLE_S goes away.
+ * Events with a number > after go to fn; returns the number to continue
+ * from, or -errno (-ENOSPC: too many watched paths; or the xenstore
+ * error of the WATCH). */
+#define XS_HOST_WATCHES      32
+#define XS_HOST_EVENTS       256
+#define XS_HOST_WATCH_IDLE_S 60
+typedef void (*xs_host_event_fn)(void *arg, int64_t seq, const char *path);
+int64_t xs_host_watch_poll(struct pvd *pvd, const char *path, int64_t after, xs_host_event_fn fn, void *arg);
+
 #endif
