@@ -23,7 +23,7 @@ cleanup() {
     [ -n "$pid" ] && wait "$pid" 2>/dev/null
     "$PVD" --config /dev/null --state-dir "$T/state" --stop-machine >/dev/null 2>&1
     for c in /proc/[0-9]*/cmdline; do   # a QEMU left behind on this state dir
-        if tr '\0' ' ' <"$c" 2>/dev/null | grep -q "qemu.*$T/"; then
+        if tr '\0' ' ' 2>/dev/null <"$c" | grep -q "qemu.*$T/"; then
             p=${c#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null
         fi
     done

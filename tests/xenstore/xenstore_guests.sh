@@ -18,18 +18,25 @@ harness_on_failure() {
     echo "# hypervisor log:"; grep -a '(xs-' "$HVLOG" 2>/dev/null | sed 's/^/# /' | tail -n 40
 }
 
-# config NAME KERNEL: a domain config in $T/NAME.json
+# config NAME KERNEL [CMDLINE]: a domain config in $T/NAME.json
 config() {
     cat >"$T/$1.json" <<EOF2
-{"name": "$1", "kernel": "$ROOT/$BUILD/guests/$2.elf", "cmdline": "name=$1",
+{"name": "$1", "kernel": "$ROOT/$BUILD/guests/$2.elf", "cmdline": "name=$1 ${3:-}",
  "memory": "32M", "vcpus": 1, "on_poweroff": "destroy", "on_crash": "destroy"}
 EOF2
+}
+domid_of() { $PVCTL info "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['domid'])"; }
+expect_success() {
+    wait_for "$2" has_result "$1"
+    r=$(result_of "$1")
+    case "$r" in *SUCCESS*) ok 0 "$1: $r" ;; *) ok 1 "$1: ${r:-no result}"
+        grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
 result_of() { grep -a "($1) Test result" "$HVLOG" 2>/dev/null | tail -n 1; }
 has_result() { [ -n "$(result_of "$1")" ]; }
 
-echo "1..5"
+echo "1..9"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/xenstore.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/xenstore.elf missing (make)"; exit 1
 fi
@@ -37,13 +44,22 @@ start_pvd; ok $? "pvd starts and boots the machine"
 config xs-basic xenstore
 $PVCTL create "$T/xs-basic.json" >"$T/out" 2>&1
 ok $? "pvctl create xs-basic ($(cat "$T/out"))"
-wait_for 120 has_result xs-basic
-r=$(result_of xs-basic)
-case "$r" in *SUCCESS*) ok 0 "xenstore kernel: $r" ;; *) ok 1 "xenstore kernel: ${r:-no result}"
-    grep -a '(xs-basic)' "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
+expect_success xs-basic 120
 grep -q "domain [0-9]* hit its quota entry-size = 2048" "$T/pvd.log"
 ok $? "pvd logs the quota the guest hit"
 wait_for 20 sh -c "! $PVCTL list 2>/dev/null | grep -q xs-basic"
 grep -q "xenstore: domain [0-9]* introduced" "$T/pvd.log"
 ok $? "the domain was introduced to xenstore"
+
+# two domains: permissions and transaction conflicts between them
+config xs-a xenstore_pair role=a
+config xs-b xenstore_pair role=b
+$PVCTL create "$T/xs-a.json" >/dev/null 2>&1 && $PVCTL create "$T/xs-b.json" >/dev/null 2>&1
+ok $? "pvctl create xs-a and xs-b"
+a=$(domid_of xs-a) b=$(domid_of xs-b)
+$PVCTL xs write "/local/domain/$a/data/peer" "$b" && $PVCTL xs write "/local/domain/$b/data/peer" "$a"
+ok $? "pvctl xs write tells each its peer (domids $a and $b)"
+expect_success xs-a 120
+expect_success xs-b 60
+grep -a "xenstore_pair: .* conflicts" "$HVLOG" | sed 's/^/# /'
 exit $fail
