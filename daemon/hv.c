@@ -313,6 +313,8 @@ static int resolve_path(const char *base, const char *p, char *out, size_t len)
 	return snprintf(out, len, "%s/%s", base, p) < (int)len ? 0 : -1;
 }
 
+static void destroy_entry(struct pvd *pvd, struct hv_dom *e);
+
 static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
 {
 	struct hv *hv = pvd->hv;
@@ -352,6 +354,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.vcpus = (uint32_t)cfg.vcpus;
 	bc.weight = (uint32_t)cfg.weight;
 	bc.cap = (uint32_t)cfg.cap;
+	bc.paused = true;	/* unpaused once its xenstore ring is served */
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
 	json_object_put(norm);
 	if (rc < 0) {
@@ -368,6 +371,14 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		return -1;
 	}
 	e->known = 1;
+	xs_host_domain_started(pvd, &(struct xs_host_domain){ .domid = res.domid, .name = d->name, .uuid = d->uuid,
+		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
+		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port });
+	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
+		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
+		destroy_entry(pvd, e);
+		return -1;
+	}
 	if (ctl_get_info(hv->c, res.domid, &e->info, berr, sizeof(berr)) < 0) {
 		log_warn("domain %u: %s", res.domid, berr);
 		e->info.domid = res.domid;
@@ -375,9 +386,6 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		memcpy(e->info.handle, bc.handle, 16);
 	}
 	open_console(pvd, e, res.console_mfn);
-	xs_host_domain_started(pvd, &(struct xs_host_domain){ .domid = res.domid, .name = d->name, .uuid = d->uuid,
-		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
-		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port });
 	*domid = res.domid;
 	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
 		   res.domid, kernel, cfg.memory_mib, cfg.vcpus);

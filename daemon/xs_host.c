@@ -351,18 +351,21 @@ void xs_host_domain_gone(struct pvd *pvd, uint32_t domid, const char *uuid)
 
 	if (!s)
 		return;
-	if (xs_is_introduced(s, domid))
-		xs_release(s, domid);
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
-	if (!uuid && xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, reply, &len) == 0 &&
-	    len > 4 && !memcmp(reply, "/vm/", 4)) {
+	if (xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, reply, &len) == 0)
 		reply[len] = '\0';
-		xs_local_rm(s, reply);
-	}
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	xs_local_rm(s, path);
-	if (uuid) {
+	else
+		reply[0] = '\0';
+	/* the domid may already be another domain's (reused): leave that one */
+	if (uuid && reply[0] && (strncmp(reply, "/vm/", 4) || strcmp(reply + 4, uuid))) {
 		snprintf(path, sizeof(path), "/vm/%s", uuid);
 		xs_local_rm(s, path);
+		return;
 	}
+	if (xs_is_introduced(s, domid))
+		xs_release(s, domid);
+	if (!strncmp(reply, "/vm/", 4))
+		xs_local_rm(s, reply);
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	xs_local_rm(s, path);
 }

@@ -39,12 +39,13 @@ static void expect_event(const char *path, const char *token)
 
 static void toolstack_tree(void)
 {
-    char v[64], domid[16];
+    char v[64], domid[16], name[64];
 
     test_eq(xenbus_read(0, "domid", domid, sizeof(domid)), 0, "read domid");
     test_ok(domid[0] >= '1' && domid[0] <= '9', "domid %s", domid);
     test_eq(xenbus_read(0, "name", v, sizeof(v)), 0, "read name");
-    test_ok(!strncmp(v, "xs-basic", 8), "name %s", v);
+    if (cmdline_str("name", name, sizeof(name)))
+        test_ok(!strncmp(v, name, sizeof(v)), "name %s, expected %s (the command line's)", v, name);
     test_eq(xenbus_read(0, "memory/target", v, sizeof(v)), 0, "memory/target");
     test_ok(!strncmp(v, "32768", 6), "memory/target %s KiB", v);
     test_eq(xenbus_read(0, "cpu/0/availability", v, sizeof(v)), 0, "cpu/0/availability");

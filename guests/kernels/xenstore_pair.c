@@ -147,8 +147,14 @@ void test_main(void)
         snprintf(path, sizeof(path), "/local/domain/%lu/data/checked", peer_id);
         test_ok(wait_value(path, v, sizeof(v)), "the peer checked the counter");
     } else {
+        uint64_t deadline = system_time() + 60 * NSEC_PER_SEC;
         test_eq(xenbus_write(0, "data/checked", "1"), 0, "checked");
         snprintf(perms, sizeof(perms), "data/checked|n%lu|r%lu|", my_id, peer_id);
         test_eq(xenbus_request_bars(XS_SET_PERMS, 0, perms, NULL, NULL), 0, "let the peer see it");
+        /* ... and stay until a has seen it: a's tree goes when a ends */
+        snprintf(path, sizeof(path), "/local/domain/%lu/data/done", peer_id);
+        while (xenbus_read(0, path, v, sizeof(v)) == 0 && system_time() < deadline)
+            wait_path(path, NSEC_PER_SEC);
+        test_ok(system_time() < deadline, "a ended (its tree was removed)");
     }
 }
