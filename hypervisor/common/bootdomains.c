@@ -17,9 +17,9 @@
 #include "hv/pagetype.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
-#include "hv/pvbuild.h"
 #include "hv/schedule.h"
 #include "hv/shutdown.h"
+#include "pvbuild.h"
 
 void console_drain_ring(struct domain *d);
 void console_flush_domain(struct domain *d);
@@ -132,6 +132,8 @@ static const char *parse_module_opts(char *line, struct module_opts *o, char *wh
     return NULL;
 }
 
+/* ---- The builder's host: the hypervisor itself ----------------------- */
+
 static void *map_direct(void *ctx, uint64_t mfn)
 {
     return mfn_to_virt(mfn);
@@ -141,9 +143,124 @@ static void unmap_direct(void *ctx, void *p)
 {
 }
 
+static struct domain *host_domain(uint32_t domid)
+{
+    return domid && domid < MAX_DOMAINS ? domain_by_id((domid_t)domid) : NULL;
+}
+
+static int host_create(void *ctx, const struct pvbuild_domain_config *bc, uint32_t *domid,
+                       uint64_t *shared_info_maddr, char *why, size_t n)
+{
+    struct domain_config cfg = {
+        .name = bc->name, .mem_pages = bc->mem_pages, .max_pages = bc->max_pages,
+        .vcpus = bc->vcpus, .weight = bc->weight, .cap = bc->cap,
+    };
+    int err;
+    struct domain *d = domain_create(&cfg, &err);
+    if (!d) {
+        snprintf(why, n, "cannot create the domain (%d: %s)", err,
+                 err == -ENOMEM ? "not enough free memory" : "bad configuration");
+        return err;
+    }
+    *domid = d->id;
+    *shared_info_maddr = (uint64_t)d->shared_info_mfn << PAGE_SHIFT;
+    return 0;
+}
+
+/* The p2m, in page_list order; the m2p follows it. */
+static int host_get_frames(void *ctx, uint32_t domid, uint64_t nr_pages, uint64_t **p2m_out,
+                           char *why, size_t n)
+{
+    struct domain *d = host_domain(domid);
+    unsigned int order = 0;
+    while ((PAGE_SIZE << order) < nr_pages * sizeof(uint64_t))
+        order++;
+    int64_t mfn = d && d->tot_pages == nr_pages ? alloc_frames(order) : -ENOMEM;
+    *(unsigned int *)ctx = order;
+    if (mfn < 0) {
+        snprintf(why, n, "no memory for the p2m of %lu pages", nr_pages);
+        return -ENOMEM;
+    }
+    uint64_t *p2m = mfn_to_virt((mfn_t)mfn);
+    uint64_t pfn = 0;
+    struct list_head *pos;
+    list_for_each(pos, &d->page_list) {
+        mfn_t m = (mfn_t)(list_entry(pos, struct page_info, list) - frame_table);
+        p2m[pfn] = m;
+        machine_to_phys[m] = pfn;
+        pfn++;
+    }
+    *p2m_out = p2m;
+    return 0;
+}
+
+static void host_put_frames(void *ctx, uint64_t *p2m)
+{
+    free_frames(virt_to_mfn(p2m), *(unsigned int *)ctx);
+}
+
+static int host_evtchn_connect(void *ctx, uint32_t domid, uint32_t *guest_port,
+                               uint32_t *backend_port, char *why, size_t n)
+{
+    *guest_port = *backend_port = 0;
+    return 0;
+}
+
+static void host_evtchn_disconnect(void *ctx, uint32_t domid, uint32_t backend_port)
+{
+}
+
+/* The hypervisor reads the console ring: it holds a reference. */
+static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *why, size_t n)
+{
+    struct domain *d = host_domain(dom->domid);
+    if (!d || get_page(dom->console_mfn, d)) {
+        snprintf(why, n, "the console page %#lx is not the domain's", dom->console_mfn);
+        return -EINVAL;
+    }
+    d->console_mfn = dom->console_mfn;
+    return 0;
+}
+
+static int host_set_context(void *ctx, const struct pvbuild_domain *dom, char *why, size_t n)
+{
+    struct domain *d = host_domain(dom->domid);
+    struct vcpu *v = d->vcpus[0];
+    int rc = vcpu_set_guest_table(v, dom->layout.l4_mfn, false);
+    if (rc) {
+        snprintf(why, n, "the initial page tables were refused (%d)", rc);
+        return rc;
+    }
+    vcpu_set_start_state(v, dom->layout.entry, dom->layout.stack_top, dom->layout.start_info_va);
+    v->initialised = true;
+    return 0;
+}
+
+static int host_unpause(void *ctx, uint32_t domid, char *why, size_t n)
+{
+    struct domain *d = host_domain(domid);
+    struct vcpu *v = d->vcpus[0];
+    d->auto_destroy = true;
+    d->state = DOM_RUNNING;
+    v->state = VCPU_RUNNABLE;
+    vcpu_wake(v);
+    return 0;
+}
+
+static void host_destroy(void *ctx, uint32_t domid)
+{
+    struct domain *d = host_domain(domid);
+    if (!d)
+        return;
+    if (d->console_mfn)
+        put_page(d->console_mfn);
+    d->console_mfn = 0;
+    domain_destroy(d);
+}
+
 static int build_boot_domain(unsigned int idx, const struct boot_module *m)
 {
-    char line[MAX_MOD_CMDLINE], why[200];
+    char line[MAX_MOD_CMDLINE], why[300];
     struct module_opts o;
 
     strlcpy(line, m->cmdline, sizeof(line));
@@ -154,84 +271,31 @@ static int build_boot_domain(unsigned int idx, const struct boot_module *m)
     if (!o.name[0])
         snprintf(o.name, sizeof(o.name), "mod%u", idx);
 
-    struct pvbuild_image img;
-    const uint8_t *kernel = __va(m->start);
-    if (pvbuild_parse(kernel, m->end - m->start, &img, why, sizeof(why))) {
-        pr_err("module %u (%s): %s; domain not started", idx, o.name, why);
-        return -EINVAL;
-    }
-
-    struct domain_config cfg = {
+    unsigned int p2m_order = 0;         /* the host's context: the p2m's size */
+    struct pvbuild_host host = {
+        .ctx = &p2m_order, .map = map_direct, .unmap = unmap_direct, .create = host_create,
+        .get_frames = host_get_frames, .put_frames = host_put_frames,
+        .evtchn_connect = host_evtchn_connect, .evtchn_disconnect = host_evtchn_disconnect,
+        .set_console = host_set_console, .set_context = host_set_context,
+        .unpause = host_unpause, .destroy = host_destroy,
+    };
+    struct pvbuild_domain_config cfg = {
         .name = o.name, .mem_pages = o.mem >> PAGE_SHIFT, .max_pages = o.maxmem >> PAGE_SHIFT,
         .vcpus = o.vcpus, .weight = o.weight, .cap = o.cap,
+        .kernel = __va(m->start), .kernel_len = m->end - m->start,
+        .cmdline = o.guest_cmdline,
     };
-    int err;
-    struct domain *d = domain_create(&cfg, &err);
-    if (!d) {
-        pr_err("module %u (%s): cannot create the domain (%d: %s); domain not started", idx,
-               o.name, err, err == -ENOMEM ? "not enough free memory" : "bad configuration");
-        return err;
-    }
-
-    /* The p2m, in page_list order; the m2p follows it. */
-    uint64_t p2m_bytes = d->tot_pages * sizeof(uint64_t);
-    unsigned int p2m_order = 0;
-    while ((PAGE_SIZE << p2m_order) < p2m_bytes)
-        p2m_order++;
-    int64_t p2m_mfn = alloc_frames(p2m_order);
-    if (p2m_mfn < 0) {
-        pr_err("module %u (%s): no memory for the p2m; domain not started", idx, o.name);
-        domain_destroy(d);
-        return -ENOMEM;
-    }
-    uint64_t *p2m = mfn_to_virt((mfn_t)p2m_mfn);
-    uint64_t pfn = 0;
-    struct list_head *pos;
-    list_for_each(pos, &d->page_list) {
-        mfn_t mfn = (mfn_t)(list_entry(pos, struct page_info, list) - frame_table);
-        p2m[pfn] = mfn;
-        machine_to_phys[mfn] = pfn;
-        pfn++;
-    }
-
-    struct pvbuild_ops ops = { NULL, map_direct, unmap_direct };
-    struct pvbuild_params bp = {
-        .kernel = kernel, .kernel_len = m->end - m->start, .cmdline = o.guest_cmdline,
-        .nr_pages = d->tot_pages, .p2m = p2m,
-        .shared_info_maddr = (uint64_t)d->shared_info_mfn << PAGE_SHIFT,
-    };
-    struct pvbuild_result res;
-    int rc = pvbuild_build(&bp, &ops, &res, why, sizeof(why));
-    uint64_t console_mfn = rc ? 0 : p2m[res.console_pfn];
-    free_frames((mfn_t)p2m_mfn, p2m_order);
+    struct pvbuild_domain dom;
+    int rc = pvbuild_domain(&cfg, &host, &dom, why, sizeof(why));
     if (rc) {
         pr_err("module %u (%s): %s; domain not started", idx, o.name, why);
-        domain_destroy(d);
         return rc;
     }
-
-    struct vcpu *v = d->vcpus[0];
-    rc = vcpu_set_guest_table(v, res.l4_mfn, false);
-    if (rc) {
-        pr_err("module %u (%s): the initial page tables were refused (%d); domain not started",
-               idx, o.name, rc);
-        domain_destroy(d);
-        return rc;
-    }
-    /* The hypervisor reads the console ring: it holds a reference. */
-    if (!get_page(console_mfn, d))
-        d->console_mfn = console_mfn;
-
-    vcpu_set_start_state(v, res.entry, res.stack_top, res.start_info_va);
-    v->initialised = true;
-    d->auto_destroy = true;
-    d->state = DOM_RUNNING;
-    v->state = VCPU_RUNNABLE;
-    vcpu_wake(v);
+    const struct pvbuild_image *img = &dom.layout.img;
     pr_info("domain %u (%s): %lu MiB (max %lu), %u vCPU, weight %u, cap %u; "
-            "kernel %s at %#lx, entry %#lx", d->id, d->name, o.mem >> 20, o.maxmem >> 20,
-            o.vcpus, o.weight, o.cap, img.guest_os[0] ? img.guest_os : "?", img.kstart,
-            res.entry);
+            "kernel %s at %#lx, entry %#lx", dom.domid, o.name, o.mem >> 20, o.maxmem >> 20,
+            o.vcpus, o.weight, o.cap, img->guest_os[0] ? img->guest_os : "?", img->kstart,
+            dom.layout.entry);
     return 0;
 }
 

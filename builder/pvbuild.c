@@ -1,22 +1,32 @@
 /* PV domain builder: ELF64 kernels with Xen notes into a new domain's
- * frames, start_info, initial page tables, p2m list and hypercall page.
- * Shared with Domain 0 (see hv/pvbuild.h); uses only the C library subset
- * both environments have. Every value read from the ELF is range-checked
- * before it is used; nothing is written outside the domain's frames. */
-#ifdef PVBUILD_HOST
+ * frames, start_info, initial page tables, p2m list and hypercall page,
+ * and the one sequence that starts a domain (see pvbuild.h).
+ * Compiled twice: into the hypervisor (freestanding, its own string and
+ * format functions) and into Domain 0's library (hosted). It uses only the
+ * C library subset both have and the public ABI headers. Every value read
+ * from the ELF is range-checked before it is used; nothing is written
+ * outside the domain's frames. */
+#if __STDC_HOSTED__
 #include <stdio.h>
 #include <string.h>
 #else
-#include "hv/lib.h"
+#include <stddef.h>
+int memcmp(const void *a, const void *b, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+size_t strcspn(const char *s, const char *reject);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 #endif
 #include <public/elfnote.h>
+#include <public/errno.h>
 #include <public/xen.h>
-#include "hv/pvbuild.h"
+#include "pvbuild.h"
 
-#ifndef EINVAL
-#define EINVAL 22
-#define ENOMEM 12
-#endif
+#define EINVAL_ XEN_EINVAL
+#define ENOMEM_ XEN_ENOMEM
 
 #define PG_SIZE     4096UL
 #define PG_SHIFT    12
@@ -45,7 +55,7 @@ struct elf64_phdr {
 #define PT_NOTE 4
 #define EM_X86_64 62
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL_; } while (0)
 
 static bool range_in(uint64_t off, uint64_t len, uint64_t total)
 {
@@ -80,7 +90,7 @@ static int parse_notes(const uint8_t *p, uint64_t len, struct pvbuild_image *img
         uint64_t desc_off = name_off + ALIGN_UP_((uint64_t)namesz, 4);
         uint64_t next = desc_off + ALIGN_UP_((uint64_t)descsz, 4);
         if (next > len || next <= off)
-            return -EINVAL;
+            return -EINVAL_;
         if (namesz == 4 && !memcmp(p + name_off, "Xen", 4)) {
             const uint8_t *d = p + desc_off;
             (*found)++;
@@ -296,7 +306,7 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
         snprintf(err, errlen, "kernel, tables and boot stack need %lu KiB mapped; the "
                  "domain has %lu KiB", (unsigned long)(mapped_pages * 4),
                  (unsigned long)(p->nr_pages * 4));
-        return -ENOMEM;
+        return -ENOMEM_;
     }
 
     /* Everything the layout covers starts out zero. */
@@ -339,7 +349,7 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
                     ops->unmap(ops->ctx, t);
                     snprintf(err, errlen, "builder: page-table estimate %lu too small",
                              (unsigned long)nr_pt);
-                    return -EINVAL;
+                    return -EINVAL_;
                 }
                 t[idx] = (p->p2m[pt_first_pfn + pt_used] << PG_SHIFT) |
                          PTE_P | PTE_RW | PTE_US | PTE_A;
@@ -390,4 +400,84 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
     out->store_pfn = store_pa >> PG_SHIFT;
     out->v_end = v_end;
     return 0;
+}
+
+/* ---- The whole start of a domain ---------------------------------------- */
+
+#define STEP_FAIL(step, rc_, why_)                                              \
+    do {                                                                        \
+        snprintf(err, errlen, "%s: %s", step, why_);                            \
+        rc = rc_;                                                               \
+        goto fail;                                                              \
+    } while (0)
+
+int pvbuild_domain(const struct pvbuild_domain_config *cfg, const struct pvbuild_host *host,
+                   struct pvbuild_domain *out, char *err, size_t errlen)
+{
+    char why[320];
+    struct pvbuild_image img;
+    uint64_t *p2m = NULL;
+    bool have_domain = false, have_console = false, have_store = false;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    why[0] = '\0';
+    if ((rc = pvbuild_parse(cfg->kernel, cfg->kernel_len, &img, why, sizeof(why))))
+        STEP_FAIL("check", rc, why);
+    if (!cfg->mem_pages || cfg->max_pages < cfg->mem_pages || !cfg->vcpus)
+        STEP_FAIL("check", -EINVAL_, "memory, maximum memory and vCPUs must be positive, "
+                  "the maximum at least the memory");
+
+    if ((rc = host->create(host->ctx, cfg, &out->domid, &out->shared_info_maddr, why,
+                           sizeof(why))))
+        STEP_FAIL("create", rc, why);
+    have_domain = true;
+    out->nr_pages = cfg->mem_pages;
+
+    if ((rc = host->get_frames(host->ctx, out->domid, out->nr_pages, &p2m, why, sizeof(why))))
+        STEP_FAIL("frames", rc, why);
+
+    if ((rc = host->evtchn_connect(host->ctx, out->domid, &out->console_port,
+                                   &out->console_backend_port, why, sizeof(why))))
+        STEP_FAIL("evtchn", rc, why);
+    have_console = true;
+    if ((rc = host->evtchn_connect(host->ctx, out->domid, &out->store_port,
+                                   &out->store_backend_port, why, sizeof(why))))
+        STEP_FAIL("evtchn", rc, why);
+    have_store = true;
+
+    struct pvbuild_ops ops = { host->ctx, host->map, host->unmap };
+    struct pvbuild_params bp = {
+        .kernel = cfg->kernel, .kernel_len = cfg->kernel_len,
+        .ramdisk = cfg->ramdisk, .ramdisk_len = cfg->ramdisk ? cfg->ramdisk_len : 0,
+        .cmdline = cfg->cmdline ? cfg->cmdline : "",
+        .nr_pages = out->nr_pages, .p2m = p2m,
+        .shared_info_maddr = out->shared_info_maddr,
+        .console_evtchn = out->console_port, .store_evtchn = out->store_port,
+    };
+    if ((rc = pvbuild_build(&bp, &ops, &out->layout, why, sizeof(why))))
+        STEP_FAIL("load", rc, why);
+    out->console_mfn = p2m[out->layout.console_pfn];
+    out->store_mfn = p2m[out->layout.store_pfn];
+    host->put_frames(host->ctx, p2m);
+    p2m = NULL;
+
+    if ((rc = host->set_console(host->ctx, out, why, sizeof(why))))
+        STEP_FAIL("console", rc, why);
+    if ((rc = host->set_context(host->ctx, out, why, sizeof(why))))
+        STEP_FAIL("context", rc, why);
+    if (!cfg->paused && (rc = host->unpause(host->ctx, out->domid, why, sizeof(why))))
+        STEP_FAIL("unpause", rc, why);
+    return 0;
+
+fail:
+    if (p2m)
+        host->put_frames(host->ctx, p2m);
+    if (have_store)
+        host->evtchn_disconnect(host->ctx, out->domid, out->store_backend_port);
+    if (have_console)
+        host->evtchn_disconnect(host->ctx, out->domid, out->console_backend_port);
+    if (have_domain)
+        host->destroy(host->ctx, out->domid);
+    return rc;
 }
