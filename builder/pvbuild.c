@@ -17,6 +17,7 @@ void *memset(void *dst, int c, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 size_t strcspn(const char *s, const char *reject);
+int strncmp(const char *a, const char *b, size_t n);
 int snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #endif
@@ -35,7 +36,6 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 #define PTE_US      0x004UL
 #define PTE_A       0x020UL
 #define PTE_D       0x040UL
-#define ALIGN_UP_(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 
 struct elf64_ehdr {
     uint8_t ident[16];
@@ -51,11 +51,46 @@ struct elf64_phdr {
     uint64_t offset, vaddr, paddr, filesz, memsz, align;
 };
 
+struct elf64_shdr {
+    uint32_t name, type;
+    uint64_t flags, addr, offset, size;
+    uint32_t link, info;
+    uint64_t addralign, entsize;
+};
+
 #define PT_LOAD 1
 #define PT_NOTE 4
+#define SHT_NOTE 7
 #define EM_X86_64 62
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL_; } while (0)
+
+/* ---- Checked arithmetic: every size and offset derived from the ELF, the
+ * ramdisk or the domain's size goes through these. */
+
+static bool add_ok(uint64_t a, uint64_t b, uint64_t *r)
+{
+    return !__builtin_add_overflow(a, b, r);
+}
+
+static bool sub_ok(uint64_t a, uint64_t b, uint64_t *r)
+{
+    return !__builtin_sub_overflow(a, b, r);
+}
+
+static bool mul_ok(uint64_t a, uint64_t b, uint64_t *r)
+{
+    return !__builtin_mul_overflow(a, b, r);
+}
+
+/* x rounded up to a multiple of the power of two a. */
+static bool align_ok(uint64_t x, uint64_t a, uint64_t *r)
+{
+    if (!add_ok(x, a - 1, r))
+        return false;
+    *r &= ~(a - 1);
+    return true;
+}
 
 static bool range_in(uint64_t off, uint64_t len, uint64_t total)
 {
@@ -77,31 +112,48 @@ static uint64_t note_number(const uint8_t *desc, uint32_t n)
     return v;
 }
 
+struct notes_seen {
+    unsigned int xen;                   /* Xen notes found */
+    bool virt_base, paddr_offset;
+};
+
+/* Parse the notes in p[0..len); count the Xen ones. */
 static int parse_notes(const uint8_t *p, uint64_t len, struct pvbuild_image *img,
-                       unsigned int *found)
+                       struct notes_seen *seen)
 {
     uint64_t off = 0;
-    while (off + 12 <= len) {
+    while (off < len) {
         uint32_t namesz, descsz, type;
+        uint64_t name_off, desc_off, next, tmp;
+        if (!range_in(off, 12, len))
+            return -EINVAL_;
         memcpy(&namesz, p + off, 4);
         memcpy(&descsz, p + off + 4, 4);
         memcpy(&type, p + off + 8, 4);
-        uint64_t name_off = off + 12;
-        uint64_t desc_off = name_off + ALIGN_UP_((uint64_t)namesz, 4);
-        uint64_t next = desc_off + ALIGN_UP_((uint64_t)descsz, 4);
-        if (next > len || next <= off)
+        if (!add_ok(off, 12, &name_off) || !align_ok(namesz, 4, &tmp) ||
+            !add_ok(name_off, tmp, &desc_off) || !align_ok(descsz, 4, &tmp) ||
+            !add_ok(desc_off, tmp, &next) || next > len)
             return -EINVAL_;
         if (namesz == 4 && !memcmp(p + name_off, "Xen", 4)) {
             const uint8_t *d = p + desc_off;
-            (*found)++;
+            seen->xen++;
             switch (type) {
             case XEN_ELFNOTE_ENTRY: img->entry = note_number(d, descsz); break;
             case XEN_ELFNOTE_HYPERCALL_PAGE:
                 img->hypercall_page = note_number(d, descsz);
                 img->has_hypercall_page = true;
                 break;
-            case XEN_ELFNOTE_VIRT_BASE: img->virt_base = note_number(d, descsz); break;
-            case XEN_ELFNOTE_PADDR_OFFSET: img->paddr_offset = note_number(d, descsz); break;
+            case XEN_ELFNOTE_VIRT_BASE:
+                img->virt_base = note_number(d, descsz);
+                seen->virt_base = true;
+                break;
+            case XEN_ELFNOTE_PADDR_OFFSET:
+                img->paddr_offset = note_number(d, descsz);
+                seen->paddr_offset = true;
+                break;
+            case XEN_ELFNOTE_MOD_START_PFN:
+                img->mod_start_pfn = note_number(d, descsz) != 0;
+                break;
             case XEN_ELFNOTE_XEN_VERSION:
                 note_string(img->xen_version, sizeof(img->xen_version), d, descsz);
                 break;
@@ -134,13 +186,53 @@ static bool feature_supported(const char *f, size_t n)
     return false;
 }
 
+/* The Xen notes: in PT_NOTE segments or, when none of those holds one, in
+ * SHT_NOTE sections (Mini-OS and Unikraft images have only the latter), as
+ * Xen's libelf looks for them. */
+static int find_notes(const uint8_t *elf, size_t len, const struct elf64_ehdr *eh,
+                      struct pvbuild_image *img, struct notes_seen *seen,
+                      char *err, size_t errlen)
+{
+    for (unsigned int i = 0; i < eh->phnum; i++) {
+        struct elf64_phdr ph;
+        memcpy(&ph, elf + eh->phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+        if (ph.type != PT_NOTE || !ph.offset)   /* offset 0: old binutils' bogus notes */
+            continue;
+        if (!range_in(ph.offset, ph.filesz, len))
+            FAIL("kernel: note segment %u out of the file", i);
+        if (parse_notes(elf + ph.offset, ph.filesz, img, seen))
+            FAIL("kernel: malformed note in segment %u", i);
+    }
+    if (seen->xen || !eh->shnum || !eh->shoff)
+        return 0;
+    uint64_t shbytes;
+    if (eh->shentsize != sizeof(struct elf64_shdr) ||
+        !mul_ok(eh->shnum, sizeof(struct elf64_shdr), &shbytes) ||
+        !range_in(eh->shoff, shbytes, len))
+        FAIL("kernel: no Xen notes in note segments, and the section headers are out of "
+             "the file");
+    for (unsigned int i = 0; i < eh->shnum; i++) {
+        struct elf64_shdr sh;
+        memcpy(&sh, elf + eh->shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
+        if (sh.type != SHT_NOTE)
+            continue;
+        if (!range_in(sh.offset, sh.size, len))
+            FAIL("kernel: note section %u out of the file", i);
+        if (parse_notes(elf + sh.offset, sh.size, img, seen))
+            FAIL("kernel: malformed note in section %u", i);
+    }
+    return 0;
+}
+
 int pvbuild_parse(const uint8_t *elf, size_t len, struct pvbuild_image *img,
                   char *err, size_t errlen)
 {
     struct elf64_ehdr eh;
+    struct notes_seen seen = { 0 };
+    uint64_t phbytes;
 
     memset(img, 0, sizeof(*img));
-    if (len < sizeof(eh))
+    if (!elf || len < sizeof(eh))
         FAIL("kernel: %zu bytes is too small for an ELF header", len);
     memcpy(&eh, elf, sizeof(eh));
     if (memcmp(eh.ident, "\177ELF", 4) || eh.ident[4] != 2 || eh.ident[5] != 1)
@@ -148,53 +240,63 @@ int pvbuild_parse(const uint8_t *elf, size_t len, struct pvbuild_image *img,
     if (eh.machine != EM_X86_64 || eh.type != 2)
         FAIL("kernel: not an x86-64 executable (machine %u, type %u)", eh.machine, eh.type);
     if (eh.phentsize != sizeof(struct elf64_phdr) || !eh.phnum ||
-        !range_in(eh.phoff, (uint64_t)eh.phnum * sizeof(struct elf64_phdr), len))
+        !mul_ok(eh.phnum, sizeof(struct elf64_phdr), &phbytes) ||
+        !range_in(eh.phoff, phbytes, len))
         FAIL("kernel: program headers out of the file");
 
-    unsigned int notes = 0, loads = 0;
+    int rc = find_notes(elf, len, &eh, img, &seen, err, errlen);
+    if (rc)
+        return rc;
+    if (!seen.xen)
+        FAIL("kernel: no Xen ELF notes (not a PV kernel)");
+
+    unsigned int loads = 0;
     uint64_t pmin = UINT64_MAX, pmax = 0;
     for (unsigned int i = 0; i < eh.phnum; i++) {
         struct elf64_phdr ph;
-        memcpy(&ph, elf + eh.phoff + i * sizeof(ph), sizeof(ph));
-        if (ph.type == PT_NOTE) {
-            if (!range_in(ph.offset, ph.filesz, len))
-                FAIL("kernel: note segment %u out of the file", i);
-            if (parse_notes(elf + ph.offset, ph.filesz, img, &notes))
-                FAIL("kernel: malformed note in segment %u", i);
-        } else if (ph.type == PT_LOAD && ph.memsz) {
-            if (!range_in(ph.offset, ph.filesz, len) || ph.filesz > ph.memsz)
-                FAIL("kernel: load segment %u out of the file", i);
-            if (ph.paddr + ph.memsz < ph.paddr)
-                FAIL("kernel: load segment %u wraps around", i);
-            pmin = pmin < ph.paddr ? pmin : ph.paddr;
-            pmax = pmax > ph.paddr + ph.memsz ? pmax : ph.paddr + ph.memsz;
-            loads++;
-        }
+        uint64_t end;
+        memcpy(&ph, elf + eh.phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+        if (ph.type != PT_LOAD || !ph.memsz)
+            continue;
+        if (!range_in(ph.offset, ph.filesz, len) || ph.filesz > ph.memsz)
+            FAIL("kernel: load segment %u out of the file", i);
+        if (!add_ok(ph.paddr, ph.memsz, &end))
+            FAIL("kernel: load segment %u wraps around (paddr %#lx, memsz %#lx)", i,
+                 (unsigned long)ph.paddr, (unsigned long)ph.memsz);
+        pmin = pmin < ph.paddr ? pmin : ph.paddr;
+        pmax = pmax > end ? pmax : end;
+        loads++;
     }
-    if (!notes)
-        FAIL("kernel: no Xen ELF notes (not a PV kernel)");
     if (!loads)
         FAIL("kernel: no loadable segments");
-    if (strcmp(img->xen_version, "xen-3.0"))
+    if (strncmp(img->xen_version, "xen-3.0", 7))
         FAIL("kernel: XEN_VERSION note is '%s', expected 'xen-3.0'", img->xen_version);
-    if (img->loader[0] && strcmp(img->loader, "generic"))
-        FAIL("kernel: LOADER note is '%s', only 'generic' is supported", img->loader);
-    if (pmin < img->paddr_offset)
-        FAIL("kernel: segment below PADDR_OFFSET %#lx", (unsigned long)img->paddr_offset);
+    if (strncmp(img->loader, "generic", 7) && strncmp(img->guest_os, "linux", 5))
+        FAIL("kernel: LOADER note is '%s' and GUEST_OS '%s': only the 'generic' loader or "
+             "Linux images are supported", img->loader, img->guest_os);
+    /* Xen's defaults: VIRT_BASE 0, PADDR_OFFSET = VIRT_BASE. */
+    if (seen.paddr_offset && !seen.virt_base)
+        FAIL("kernel: PADDR_OFFSET note without VIRT_BASE");
+    if (!seen.paddr_offset)
+        img->paddr_offset = img->virt_base;
     if (img->virt_base & (PG_SIZE - 1))
         FAIL("kernel: VIRT_BASE %#lx is not page aligned", (unsigned long)img->virt_base);
+    if (pmin < img->paddr_offset)
+        FAIL("kernel: segment below PADDR_OFFSET %#lx", (unsigned long)img->paddr_offset);
 
-    img->kstart = pmin - img->paddr_offset + img->virt_base;
-    img->kend = pmax - img->paddr_offset + img->virt_base;
-    if (img->kend < img->kstart || img->kstart < img->virt_base)
-        FAIL("kernel: image does not fit above VIRT_BASE");
+    uint64_t lo, hi;
+    if (!sub_ok(pmin, img->paddr_offset, &lo) || !sub_ok(pmax, img->paddr_offset, &hi) ||
+        !add_ok(lo, img->virt_base, &img->kstart) || !add_ok(hi, img->virt_base, &img->kend))
+        FAIL("kernel: image does not fit above VIRT_BASE %#lx (segments up to %#lx)",
+             (unsigned long)img->virt_base, (unsigned long)pmax);
     if (!img->entry)
         img->entry = eh.entry;
     if (img->entry < img->kstart || img->entry >= img->kend)
         FAIL("kernel: entry %#lx outside the image", (unsigned long)img->entry);
+    uint64_t hp_end;
     if (img->has_hypercall_page &&
         (img->hypercall_page & (PG_SIZE - 1) || img->hypercall_page < img->kstart ||
-         img->hypercall_page + PG_SIZE > img->kend))
+         !add_ok(img->hypercall_page, PG_SIZE, &hp_end) || hp_end > img->kend))
         FAIL("kernel: hypercall page %#lx is not a page inside the image",
              (unsigned long)img->hypercall_page);
 
@@ -216,9 +318,13 @@ struct builder {
     const struct pvbuild_ops *ops;
 };
 
-/* Copy (src) or zero (src NULL) len bytes at pseudo-physical address pa. */
-static void write_phys(struct builder *b, uint64_t pa, const uint8_t *src, uint64_t len)
+/* Copy (src) or zero (src NULL) len bytes at pseudo-physical address pa.
+ * Refuses anything that is not inside the domain's nr_pages. */
+static int write_phys(struct builder *b, uint64_t pa, const uint8_t *src, uint64_t len)
 {
+    uint64_t end, limit = b->p->nr_pages << PG_SHIFT;
+    if (!add_ok(pa, len, &end) || end > limit)
+        return -EINVAL_;
     while (len) {
         uint64_t pfn = pa >> PG_SHIFT, off = pa & (PG_SIZE - 1);
         uint64_t n = PG_SIZE - off < len ? PG_SIZE - off : len;
@@ -233,6 +339,7 @@ static void write_phys(struct builder *b, uint64_t pa, const uint8_t *src, uint6
         pa += n;
         len -= n;
     }
+    return 0;
 }
 
 static uint64_t tables_needed(uint64_t vstart, uint64_t vend)
@@ -245,7 +352,7 @@ static uint64_t tables_needed(uint64_t vstart, uint64_t vend)
     return n;
 }
 
-static void fill_hypercall_page(struct builder *b, uint64_t pa)
+static int fill_hypercall_page(struct builder *b, uint64_t pa)
 {
     uint8_t page[PG_SIZE];
     memset(page, 0xcc, sizeof(page));                   /* int3 padding */
@@ -262,71 +369,84 @@ static void fill_hypercall_page(struct builder *b, uint64_t pa)
                                  0x41, 0x5b, 0x59, 0xc3 };
         memcpy(s, stub, sizeof(stub));
     }
-    write_phys(b, pa, page, PG_SIZE);
+    return write_phys(b, pa, page, PG_SIZE);
 }
+
+/* A page-granular region of the layout: [*cursor, *cursor + bytes), the
+ * cursor moved past it. */
+static bool take(uint64_t *cursor, uint64_t bytes, uint64_t *start)
+{
+    uint64_t len;
+    *start = *cursor;
+    return align_ok(bytes, PG_SIZE, &len) && add_ok(*cursor, len, cursor);
+}
+
+#define BFAIL(rc_, ...) do { snprintf(err, errlen, __VA_ARGS__); return rc_; } while (0)
+#define TOO_BIG() BFAIL(-ENOMEM_, "kernel, ramdisk and boot structures do not fit in the "   \
+                        "domain's %lu KiB", (unsigned long)(p->nr_pages * 4))
 
 int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
                   struct pvbuild_result *out, char *err, size_t errlen)
 {
     struct builder b = { p, ops };
     struct pvbuild_image *img = &out->img;
+    memset(out, 0, sizeof(*out));
     int rc = pvbuild_parse(p->kernel, p->kernel_len, img, err, errlen);
     if (rc)
         return rc;
+    uint64_t dom_bytes;
+    if (!p->nr_pages || !p->p2m || !mul_ok(p->nr_pages, PG_SIZE, &dom_bytes) ||
+        p->nr_pages > (UINT64_MAX >> PG_SHIFT) / 8)
+        BFAIL(-EINVAL_, "domain of %lu pages", (unsigned long)p->nr_pages);
 
     const uint64_t vb = img->virt_base;
-    uint64_t next = ALIGN_UP_(img->kend - vb, PG_SIZE);     /* pseudo-physical cursor */
-    uint64_t ramdisk_pa = 0;
-    if (p->ramdisk_len) {
-        ramdisk_pa = next;
-        next += ALIGN_UP_(p->ramdisk_len, PG_SIZE);
-    }
-    uint64_t p2m_pa = next;
-    next += ALIGN_UP_(p->nr_pages * 8, PG_SIZE);
-    uint64_t si_pa = next;
-    next += PG_SIZE;
-    uint64_t store_pa = next;
-    next += PG_SIZE;
-    uint64_t cons_pa = next;
-    next += PG_SIZE;
-    uint64_t pt_pa = next;
+    uint64_t next, ramdisk_pa = 0, p2m_pa, si_pa, store_pa, cons_pa, pt_pa;
+    /* pseudo-physical cursor: the kernel first, from pfn 0 = VIRT_BASE */
+    if (!sub_ok(img->kend, vb, &next) || !align_ok(next, PG_SIZE, &next))
+        TOO_BIG();
+    if (p->ramdisk_len && !take(&next, p->ramdisk_len, &ramdisk_pa))
+        TOO_BIG();
+    if (!take(&next, p->nr_pages * 8, &p2m_pa) || !take(&next, PG_SIZE, &si_pa) ||
+        !take(&next, PG_SIZE, &store_pa) || !take(&next, PG_SIZE, &cons_pa))
+        TOO_BIG();
+    pt_pa = next;
 
-    uint64_t nr_pt = 0, v_end;
+    uint64_t nr_pt = 0, v_end = 0, stack_pa = 0, span;
     for (;;) {
-        uint64_t stack_pa = pt_pa + nr_pt * PG_SIZE;
-        v_end = vb + ALIGN_UP_(stack_pa + PG_SIZE + 512 * 1024, 4UL << 20);
-        uint64_t need = tables_needed(vb, v_end);
+        uint64_t need;
+        if (!add_ok(pt_pa, nr_pt * PG_SIZE, &stack_pa) ||
+            !add_ok(stack_pa, PG_SIZE + 512 * 1024, &span) ||
+            !align_ok(span, 4UL << 20, &span) || span > dom_bytes ||
+            !add_ok(vb, span, &v_end))
+            TOO_BIG();
+        need = tables_needed(vb, v_end);
         if (need <= nr_pt)
             break;
         nr_pt = need;
     }
-    uint64_t stack_pa = pt_pa + nr_pt * PG_SIZE;
-    uint64_t mapped_pages = (v_end - vb) >> PG_SHIFT;
-    if (mapped_pages > p->nr_pages) {
-        snprintf(err, errlen, "kernel, tables and boot stack need %lu KiB mapped; the "
-                 "domain has %lu KiB", (unsigned long)(mapped_pages * 4),
-                 (unsigned long)(p->nr_pages * 4));
-        return -ENOMEM_;
-    }
+    uint64_t mapped_pages = span >> PG_SHIFT;
 
     /* Everything the layout covers starts out zero. */
-    write_phys(&b, 0, NULL, mapped_pages * PG_SIZE);
+    if (write_phys(&b, 0, NULL, span))
+        TOO_BIG();
 
-    /* Kernel segments. */
+    /* Kernel segments (pvbuild_parse checked that each lies in the file
+     * and in [kstart, kend), which the layout covers). */
     struct elf64_ehdr eh;
     memcpy(&eh, p->kernel, sizeof(eh));
     for (unsigned int i = 0; i < eh.phnum; i++) {
         struct elf64_phdr ph;
-        memcpy(&ph, p->kernel + eh.phoff + i * sizeof(ph), sizeof(ph));
+        memcpy(&ph, p->kernel + eh.phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
         if (ph.type != PT_LOAD || !ph.memsz)
             continue;
-        write_phys(&b, ph.paddr - img->paddr_offset, p->kernel + ph.offset, ph.filesz);
+        if (write_phys(&b, ph.paddr - img->paddr_offset, p->kernel + ph.offset, ph.filesz))
+            BFAIL(-EINVAL_, "kernel: load segment %u outside the domain", i);
     }
-    if (img->has_hypercall_page)
-        fill_hypercall_page(&b, img->hypercall_page - vb);
-    if (p->ramdisk_len)
-        write_phys(&b, ramdisk_pa, p->ramdisk, p->ramdisk_len);
-    write_phys(&b, p2m_pa, (const uint8_t *)p->p2m, p->nr_pages * 8);
+    if (img->has_hypercall_page && fill_hypercall_page(&b, img->hypercall_page - vb))
+        BFAIL(-EINVAL_, "kernel: hypercall page outside the domain");
+    if ((p->ramdisk_len && write_phys(&b, ramdisk_pa, p->ramdisk, p->ramdisk_len)) ||
+        write_phys(&b, p2m_pa, (const uint8_t *)p->p2m, p->nr_pages * 8))
+        TOO_BIG();
 
     /* Page tables: L4 first, then lower levels as the walk needs them. */
     uint64_t pt_used = 1;
@@ -347,9 +467,8 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
             if (!(t[idx] & PTE_P)) {
                 if (pt_used == nr_pt) {
                     ops->unmap(ops->ctx, t);
-                    snprintf(err, errlen, "builder: page-table estimate %lu too small",
-                             (unsigned long)nr_pt);
-                    return -EINVAL_;
+                    BFAIL(-EINVAL_, "builder: page-table estimate %lu too small",
+                          (unsigned long)nr_pt);
                 }
                 t[idx] = (p->p2m[pt_first_pfn + pt_used] << PG_SHIFT) |
                          PTE_P | PTE_RW | PTE_US | PTE_A;
@@ -389,13 +508,19 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
             n = sizeof(si.cmd_line) - 1;
         memcpy(si.cmd_line, p->cmdline, n);
     }
-    write_phys(&b, si_pa, (const uint8_t *)&si, sizeof(si));
+    if (write_phys(&b, si_pa, (const uint8_t *)&si, sizeof(si)))
+        TOO_BIG();
 
     out->entry = img->entry;
     out->stack_top = vb + stack_pa + PG_SIZE;
     out->start_info_va = vb + si_pa;
+    out->start_info_pfn = si_pa >> PG_SHIFT;
     out->l4_mfn = p->p2m[pt_first_pfn];
     out->nr_pt_frames = nr_pt;
+    out->pt_base = vb + pt_pa;
+    out->p2m_va = vb + p2m_pa;
+    out->ramdisk_start = si.mod_start;
+    out->ramdisk_len = si.mod_len;
     out->console_pfn = cons_pa >> PG_SHIFT;
     out->store_pfn = store_pa >> PG_SHIFT;
     out->v_end = v_end;
