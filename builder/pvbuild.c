@@ -399,36 +399,53 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
         p->nr_pages > (UINT64_MAX >> PG_SHIFT) / 8)
         BFAIL(-EINVAL_, "domain of %lu pages", (unsigned long)p->nr_pages);
 
+    /* The layout, as libxenguest lays out a PV domU (xc_dom_build_image):
+     * pseudo-physical pfn 0 is VIRT_BASE; the kernel, the ramdisk (unless
+     * the kernel takes it unmapped), the p2m list, start_info, xenstore,
+     * console, the page tables, the boot stack; all of that plus at least
+     * 512 KiB is mapped, up to the next 4 MiB boundary. */
     const uint64_t vb = img->virt_base;
+    const bool unmapped_ramdisk = p->ramdisk_len && img->mod_start_pfn;
     uint64_t next, ramdisk_pa = 0, p2m_pa, si_pa, store_pa, cons_pa, pt_pa;
-    /* pseudo-physical cursor: the kernel first, from pfn 0 = VIRT_BASE */
     if (!sub_ok(img->kend, vb, &next) || !align_ok(next, PG_SIZE, &next))
         TOO_BIG();
-    if (p->ramdisk_len && !take(&next, p->ramdisk_len, &ramdisk_pa))
+    if (p->ramdisk_len && !unmapped_ramdisk && !take(&next, p->ramdisk_len, &ramdisk_pa))
         TOO_BIG();
     if (!take(&next, p->nr_pages * 8, &p2m_pa) || !take(&next, PG_SIZE, &si_pa) ||
         !take(&next, PG_SIZE, &store_pa) || !take(&next, PG_SIZE, &cons_pa))
         TOO_BIG();
     pt_pa = next;
 
-    uint64_t nr_pt = 0, v_end = 0, stack_pa = 0, span;
+    /* Tables for [VIRT_BASE, v_end), v_end = the 4 MiB boundary above the
+     * tables, the boot stack and 512 KiB (xc_dom_x86.c alloc_pgtables_pv). */
+    const uint64_t extra = (1 + 512 * 1024 / PG_SIZE) * PG_SIZE;
+    uint64_t nr_pt = 1, v_end = 0, stack_pa = 0, span = 0;
     for (;;) {
-        uint64_t need;
-        if (!add_ok(pt_pa, nr_pt * PG_SIZE, &stack_pa) ||
-            !add_ok(stack_pa, PG_SIZE + 512 * 1024, &span) ||
-            !align_ok(span, 4UL << 20, &span) || span > dom_bytes ||
-            !add_ok(vb, span, &v_end))
+        uint64_t want, last;
+        if (!add_ok(pt_pa, nr_pt * PG_SIZE, &want) || !add_ok(want, extra, &want) ||
+            !add_ok(vb, want, &last))
             TOO_BIG();
-        need = tables_needed(vb, v_end);
+        last |= (4UL << 20) - 1;                        /* inclusive end */
+        if (!add_ok(last, 1, &v_end) || !sub_ok(v_end, vb, &span) || span > dom_bytes)
+            TOO_BIG();
+        uint64_t need = tables_needed(vb, v_end);
         if (need <= nr_pt)
             break;
         nr_pt = need;
     }
+    stack_pa = pt_pa + nr_pt * PG_SIZE;
     uint64_t mapped_pages = span >> PG_SHIFT;
 
     /* Everything the layout covers starts out zero. */
     if (write_phys(&b, 0, NULL, span))
         TOO_BIG();
+
+    /* An unmapped ramdisk follows the mapped area (SIF_MOD_START_PFN). */
+    if (unmapped_ramdisk) {
+        uint64_t end = span;
+        if (!take(&end, p->ramdisk_len, &ramdisk_pa) || end > dom_bytes)
+            TOO_BIG();
+    }
 
     /* Kernel segments (pvbuild_parse checked that each lies in the file
      * and in [kstart, kend), which the layout covers). */
@@ -444,11 +461,19 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
     }
     if (img->has_hypercall_page && fill_hypercall_page(&b, img->hypercall_page - vb))
         BFAIL(-EINVAL_, "kernel: hypercall page outside the domain");
-    if ((p->ramdisk_len && write_phys(&b, ramdisk_pa, p->ramdisk, p->ramdisk_len)) ||
-        write_phys(&b, p2m_pa, (const uint8_t *)p->p2m, p->nr_pages * 8))
+    uint64_t rd_bytes = 0;
+    if (p->ramdisk_len) {
+        if (!align_ok(p->ramdisk_len, PG_SIZE, &rd_bytes) ||
+            write_phys(&b, ramdisk_pa, NULL, rd_bytes) ||
+            write_phys(&b, ramdisk_pa, p->ramdisk, p->ramdisk_len))
+            TOO_BIG();
+    }
+    if (write_phys(&b, p2m_pa, (const uint8_t *)p->p2m, p->nr_pages * 8))
         TOO_BIG();
 
-    /* Page tables: L4 first, then lower levels as the walk needs them. */
+    /* Page tables: L4 first, then lower levels as the walk needs them.
+     * Protections as Xen's builder: leaves P|RW|A (the tables themselves
+     * read-only), upper levels P|RW|A|D|US. */
     uint64_t pt_used = 1;
     uint64_t pt_first_pfn = pt_pa >> PG_SHIFT;
     for (uint64_t pfn = 0; pfn < mapped_pages; pfn++) {
@@ -459,8 +484,7 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
             uint64_t *t = ops->map(ops->ctx, p->p2m[table_pfn]);
             if (shift == 12) {
                 bool is_pt = pfn >= pt_first_pfn && pfn < pt_first_pfn + nr_pt;
-                t[idx] = (p->p2m[pfn] << PG_SHIFT) | PTE_P | PTE_US | PTE_A | PTE_D |
-                         (is_pt ? 0 : PTE_RW);
+                t[idx] = (p->p2m[pfn] << PG_SHIFT) | PTE_P | PTE_A | (is_pt ? 0 : PTE_RW);
                 ops->unmap(ops->ctx, t);
                 break;
             }
@@ -471,7 +495,7 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
                           (unsigned long)nr_pt);
                 }
                 t[idx] = (p->p2m[pt_first_pfn + pt_used] << PG_SHIFT) |
-                         PTE_P | PTE_RW | PTE_US | PTE_A;
+                         PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D;
                 pt_used++;
             }
             uint64_t next_pfn = 0;
@@ -484,23 +508,26 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
         }
     }
 
-    /* start_info */
+    /* start_info, field by field as xc_dom_x86.c start_info_x86_64 fills
+     * it for a PV domU. first_p2m_pfn/nr_p2m_frames stay 0: the p2m list
+     * is inside the initial mapping (they describe one placed outside). */
     struct start_info si;
     memset(&si, 0, sizeof(si));
     memcpy(si.magic, "xen-3.0-x86_64", 15);
     si.nr_pages = p->nr_pages;
     si.shared_info = p->shared_info_maddr;
-    si.flags = p->flags;
+    si.pt_base = vb + pt_pa;
+    si.nr_pt_frames = nr_pt;
+    si.mfn_list = vb + p2m_pa;
+    si.flags = p->flags | (unmapped_ramdisk ? SIF_MOD_START_PFN : 0);
     si.store_mfn = p->p2m[store_pa >> PG_SHIFT];
     si.store_evtchn = p->store_evtchn;
     si.console.domU.mfn = p->p2m[cons_pa >> PG_SHIFT];
     si.console.domU.evtchn = p->console_evtchn;
-    si.pt_base = vb + pt_pa;
-    si.nr_pt_frames = nr_pt;
-    si.mfn_list = vb + p2m_pa;
     if (p->ramdisk_len) {
-        si.mod_start = vb + ramdisk_pa;
-        si.mod_len = p->ramdisk_len;
+        /* libxenguest hands over the whole pages of the module */
+        si.mod_start = unmapped_ramdisk ? ramdisk_pa >> PG_SHIFT : vb + ramdisk_pa;
+        si.mod_len = rd_bytes;
     }
     if (p->cmdline) {
         size_t n = strlen(p->cmdline);
@@ -521,6 +548,7 @@ int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
     out->p2m_va = vb + p2m_pa;
     out->ramdisk_start = si.mod_start;
     out->ramdisk_len = si.mod_len;
+    out->flags = si.flags;
     out->console_pfn = cons_pa >> PG_SHIFT;
     out->store_pfn = store_pa >> PG_SHIFT;
     out->v_end = v_end;
@@ -589,6 +617,11 @@ int pvbuild_domain(const struct pvbuild_domain_config *cfg, const struct pvbuild
 
     if ((rc = host->set_console(host->ctx, out, why, sizeof(why))))
         STEP_FAIL("console", rc, why);
+    /* Pinned as Xen's builder pins it (xc_dom_boot.c arch_setup_bootlate):
+     * Linux unpins it once it runs on its own tables, and BUG()s if that
+     * unpin fails. */
+    if ((rc = host->pin_table(host->ctx, out->domid, out->layout.l4_mfn, 4, why, sizeof(why))))
+        STEP_FAIL("pin", rc, why);
     if ((rc = host->set_context(host->ctx, out, why, sizeof(why))))
         STEP_FAIL("context", rc, why);
     if (!cfg->paused && (rc = host->unpause(host->ctx, out->domid, why, sizeof(why))))

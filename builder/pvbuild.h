@@ -25,8 +25,9 @@
  *   load     pvbuild_build: kernel, ramdisk, p2m list, start_info,
  *            xenstore and console pages, page tables, boot stack
  *   console  host->set_console: where the console/store pages and ports are
- *   context  host->set_context: vCPU 0's entry state on the L4, which
- *            the host validates and pins
+ *   pin      host->pin_table: the initial L4, validated and pinned as
+ *            Xen's builder pins it (Linux unpins it early)
+ *   context  host->set_context: vCPU 0's entry state on that L4
  *   unpause  host->unpause (unless cfg->paused)
  * Undo on failure: host->evtchn_disconnect for each connected port, then
  * host->destroy.
@@ -82,11 +83,25 @@ struct pvbuild_result {
     uint64_t entry, stack_top, start_info_va;
     uint64_t l4_mfn, nr_pt_frames, pt_base;
     uint64_t console_pfn, store_pfn, start_info_pfn;
-    uint64_t p2m_va, ramdisk_start, ramdisk_len;
-    uint64_t v_end;
+    uint64_t p2m_va, ramdisk_start, ramdisk_len;   /* as in start_info */
+    uint32_t flags;                                 /* start_info.flags */
+    uint64_t v_end;                                 /* end of the initial mapping */
 };
 
-/* Build the domain's start-of-day memory. 0, or a negative errno with err. */
+/* Build the domain's start-of-day memory. 0, or a negative errno with err.
+ *
+ * The layout is libxenguest's for a PV domU (xc_dom_build_image,
+ * xc_dom_x86.c), virtual from VIRT_BASE (pfn 0) upwards:
+ *   kernel segments (p_paddr - PADDR_OFFSET + VIRT_BASE), the ramdisk
+ *   (unless the kernel has a MOD_START_PFN note), the p2m list, start_info,
+ *   xenstore page, console page, page tables (mapped read-only), boot
+ *   stack; the initial mapping covers all of it plus at least 512 KiB, up
+ *   to the next 4 MiB boundary (v_end). A ramdisk the kernel takes
+ *   unmapped follows v_end: start_info.mod_start is then its pfn and flags
+ *   has SIF_MOD_START_PFN. mod_len is the module's whole pages.
+ * Page-table entries: leaves P|RW|A (the tables themselves without RW),
+ * upper levels P|RW|A|D|US, as Xen's builder writes them.
+ * Entry: rip = ENTRY, rsp = top of the boot stack, rsi = start_info. */
 int pvbuild_build(const struct pvbuild_params *p, const struct pvbuild_ops *ops,
                   struct pvbuild_result *out, char *err, size_t errlen);
 
@@ -135,7 +150,10 @@ struct pvbuild_host {
                           uint32_t *backend_port, char *err, size_t errlen);
     void (*evtchn_disconnect)(void *ctx, uint32_t domid, uint32_t backend_port);
     int (*set_console)(void *ctx, const struct pvbuild_domain *dom, char *err, size_t errlen);
-    /* vCPU 0: entry, stack, start_info and the L4, which is pinned. */
+    /* Pin mfn as a page table of the given level (1-4), validating it. */
+    int (*pin_table)(void *ctx, uint32_t domid, uint64_t mfn, unsigned int level,
+                     char *err, size_t errlen);
+    /* vCPU 0: entry, stack, start_info and the (pinned) L4. */
     int (*set_context)(void *ctx, const struct pvbuild_domain *dom, char *err, size_t errlen);
     int (*unpause)(void *ctx, uint32_t domid, char *err, size_t errlen);
     void (*destroy)(void *ctx, uint32_t domid);

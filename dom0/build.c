@@ -224,6 +224,12 @@ static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *e
     return ctl_set_console(ctx, &sc, err, errlen);
 }
 
+static int host_pin_table(void *ctx, uint32_t domid, uint64_t mfn, unsigned int level,
+                          char *err, size_t errlen)
+{
+    return ctl_pin_table(ctx, domid, mfn, level, err, errlen);
+}
+
 static int host_set_context(void *ctx, const struct pvbuild_domain *dom, char *err,
                             size_t errlen)
 {
@@ -254,7 +260,8 @@ int build_domain(struct ctl *c, const struct build_config *cfg, struct build_res
         .ctx = c, .map = map_frame, .unmap = unmap_frame, .create = host_create,
         .get_frames = host_get_frames, .put_frames = host_put_frames,
         .evtchn_connect = host_evtchn_connect, .evtchn_disconnect = host_evtchn_disconnect,
-        .set_console = host_set_console, .set_context = host_set_context,
+        .set_console = host_set_console, .pin_table = host_pin_table,
+        .set_context = host_set_context,
         .unpause = host_unpause, .destroy = host_destroy,
     };
     struct build_image img;

@@ -13,8 +13,8 @@
  *   evtchn   the domain's console and xenstore ports
  *   load     kernel, start_info, p2m, page tables, console and xenstore pages
  *   console  PVCTL_OP_SET_CONSOLE: console/store pfns and ports
- *   context  PVCTL_OP_SET_VCPU_CONTEXT: entry, stack, start_info, L4 (the
- *            hypervisor validates the tables here)
+ *   pin      PVCTL_OP_PIN_TABLE: the initial L4, validated and pinned
+ *   context  PVCTL_OP_SET_VCPU_CONTEXT: entry, stack, start_info, L4
  *   unpause  PVCTL_OP_UNPAUSE (unless cfg.paused)
  */
 #ifndef DOM0_BUILD_H

@@ -9,6 +9,7 @@
 #include <public/io/console.h>
 #include "asm/page.h"
 #include "asm/percpu.h"
+#include "asm/guest_mm.h"
 #include "hv/bootdomains.h"
 #include "hv/bootinfo.h"
 #include "hv/errno.h"
@@ -222,6 +223,22 @@ static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *w
     return 0;
 }
 
+static int host_pin_table(void *ctx, uint32_t domid, uint64_t mfn, unsigned int level,
+                          char *why, size_t n)
+{
+    struct domain *d = host_domain(domid);
+    if (!d || mfn >= max_mfn || level < 1 || level > 4) {
+        snprintf(why, n, "mfn %#lx is not a frame", mfn);
+        return -EINVAL;
+    }
+    spin_lock(&d->mm_lock);
+    int rc = pt_pin(d, mfn, pgt_of_level(level));
+    spin_unlock(&d->mm_lock);
+    if (rc)
+        snprintf(why, n, "the initial L%u %#lx was refused (%d)", level, mfn, rc);
+    return rc;
+}
+
 static int host_set_context(void *ctx, const struct pvbuild_domain *dom, char *why, size_t n)
 {
     struct domain *d = host_domain(dom->domid);
@@ -276,7 +293,8 @@ static int build_boot_domain(unsigned int idx, const struct boot_module *m)
         .ctx = &p2m_order, .map = map_direct, .unmap = unmap_direct, .create = host_create,
         .get_frames = host_get_frames, .put_frames = host_put_frames,
         .evtchn_connect = host_evtchn_connect, .evtchn_disconnect = host_evtchn_disconnect,
-        .set_console = host_set_console, .set_context = host_set_context,
+        .set_console = host_set_console, .pin_table = host_pin_table,
+        .set_context = host_set_context,
         .unpause = host_unpause, .destroy = host_destroy,
     };
     struct pvbuild_domain_config cfg = {

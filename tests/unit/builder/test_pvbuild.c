@@ -93,6 +93,7 @@ struct kspec {
     uint64_t virt_base, paddr_offset, entry;
     const char *features;
     bool no_paddr_offset_note;
+    bool mod_start_pfn;                 /* MOD_START_PFN note = 1 */
 };
 
 static struct kspec default_spec(void)
@@ -153,6 +154,8 @@ static void make_kernel(const struct kspec *k, struct blob *out)
     nl += put_note_u64(n + nl, XEN_ELFNOTE_HYPERCALL_PAGE, k->entry + 0x1000);
     if (k->features)
         nl += put_note_str(n + nl, XEN_ELFNOTE_FEATURES, k->features);
+    if (k->mod_start_pfn)
+        nl += put_note_u64(n + nl, XEN_ELFNOTE_MOD_START_PFN, 1);
     assert_true(NOTES_OFF + nl <= SHDR_OFF);
 
     /* ELF header */
@@ -524,6 +527,137 @@ static void a_required_feature_pvcore_lacks_is_refused(void **state)
     assert_non_null(strstr(err, "no_such_feature_here"));
 }
 
+/* ---- the start-of-day layout and start_info ------------------------------ */
+
+static uint8_t *page_of_pfn(struct frames *f, uint64_t pfn)
+{
+    assert_true(pfn < f->nr_pages);
+    return f->mem[GUARD + f->p2m[pfn] - MFN_BASE];
+}
+
+/* Walk va through the tables from l4_mfn: the leaf entry, or 0. Checks
+ * the upper levels' flags on the way. */
+static uint64_t walk(struct frames *f, uint64_t l4_mfn, uint64_t va)
+{
+    uint64_t mfn = l4_mfn;
+
+    for (int level = 4; level >= 1; level--) {
+        const uint64_t *t = (const uint64_t *)f->mem[GUARD + mfn - MFN_BASE];
+        uint64_t e = t[(va >> (12 + 9 * (level - 1))) & 511];
+        if (!(e & 1))
+            return 0;
+        if (level > 1)
+            assert_int_equal(e & 0xfff, 0x067);     /* P|RW|US|A|D */
+        else
+            return e;
+        mfn = (e >> 12) & 0xffffffffffull;
+        assert_true(mfn >= MFN_BASE && mfn < MFN_BASE + f->nr_pages);
+    }
+    return 0;
+}
+
+static void start_info_and_layout_are_xens(void **state)
+{
+    struct kspec s = default_spec();
+    struct blob k;
+    struct pvbuild_result res;
+    struct frames *f;
+    char err[256];
+    size_t rd_len = 3 * 4096 + 100;
+    uint8_t *rd = malloc(rd_len);
+
+    for (size_t i = 0; i < rd_len; i++)
+        rd[i] = (uint8_t)(i * 13 + 5);
+    make_kernel(&s, &k);
+    assert_int_equal(build(&k, rd, rd_len, NR_PAGES, &f, &res, err, sizeof(err)), 0);
+
+    const struct start_info *si = (const void *)page_of_pfn(f, res.start_info_pfn);
+    assert_string_equal(si->magic, "xen-3.0-x86_64");
+    assert_int_equal(si->nr_pages, NR_PAGES);
+    assert_int_equal(si->shared_info, 0x1234000);
+    assert_int_equal(si->flags, 0);
+    assert_int_equal(si->store_evtchn, 2);
+    assert_int_equal(si->console.domU.evtchn, 1);
+    assert_int_equal(si->store_mfn, f->p2m[res.store_pfn]);
+    assert_int_equal(si->console.domU.mfn, f->p2m[res.console_pfn]);
+    assert_int_equal(si->pt_base, res.pt_base);
+    assert_int_equal(si->nr_pt_frames, res.nr_pt_frames);
+    assert_int_equal(si->first_p2m_pfn, 0);
+    assert_int_equal(si->nr_p2m_frames, 0);
+    assert_string_equal((const char *)si->cmd_line, "console=hvc0 root=/dev/ram0");
+    assert_int_equal(res.start_info_va, VIRT_BASE + (res.start_info_pfn << 12));
+
+    /* Order: kernel, ramdisk, p2m, start_info, xenstore, console, tables, stack. */
+    uint64_t kend = VIRT_BASE + 0x200000 + KSEG_SIZE + 0x2000;
+    assert_int_equal(si->mod_start, kend);
+    assert_int_equal(si->mod_len, 4 * 4096);            /* whole pages, as libxenguest */
+    assert_int_equal(si->mfn_list, si->mod_start + si->mod_len);
+    assert_int_equal(res.start_info_va, si->mfn_list + ((NR_PAGES * 8 + 4095) & ~4095ull));
+    assert_int_equal(res.store_pfn, res.start_info_pfn + 1);
+    assert_int_equal(res.console_pfn, res.start_info_pfn + 2);
+    assert_int_equal(si->pt_base, VIRT_BASE + ((res.console_pfn + 1) << 12));
+    assert_int_equal(res.stack_top, si->pt_base + (si->nr_pt_frames + 1) * 4096);
+    assert_int_equal(res.v_end % (4u << 20), 0);
+    assert_true(res.v_end - res.stack_top >= 512 * 1024);
+    assert_true(res.v_end - res.stack_top < 512 * 1024 + (4u << 20));
+
+    /* The ramdisk's bytes, then zeros to the page end. */
+    for (size_t i = 0; i < 4 * 4096; i++) {
+        uint64_t pfn = (si->mod_start - VIRT_BASE + i) >> 12;
+        uint8_t got = page_of_pfn(f, pfn)[(si->mod_start + i) & 4095];
+        assert_int_equal(got, i < rd_len ? rd[i] : 0);
+    }
+    /* The p2m list is the p2m. */
+    for (uint64_t pfn = 0; pfn < NR_PAGES; pfn++) {
+        uint64_t off = si->mfn_list - VIRT_BASE + pfn * 8, v;
+        memcpy(&v, page_of_pfn(f, off >> 12) + (off & 4095), 8);
+        assert_int_equal(v, f->p2m[pfn]);
+    }
+    /* Every page up to v_end is mapped to its pfn, P|RW|A, the tables
+     * read-only; nothing beyond. */
+    uint64_t pt_first = (si->pt_base - VIRT_BASE) >> 12;
+    for (uint64_t va = VIRT_BASE; va < res.v_end; va += 4096) {
+        uint64_t pfn = (va - VIRT_BASE) >> 12;
+        uint64_t e = walk(f, res.l4_mfn, va);
+        bool is_pt = pfn >= pt_first && pfn < pt_first + si->nr_pt_frames;
+        assert_int_equal((e >> 12) & 0xffffffffffull, f->p2m[pfn]);
+        assert_int_equal(e & 0xfff, is_pt ? 0x021 : 0x023);
+    }
+    assert_int_equal(walk(f, res.l4_mfn, res.v_end), 0);
+    assert_int_equal(res.l4_mfn, f->p2m[pt_first]);
+    free_frames(f);
+    free(rd);
+}
+
+/* A kernel with MOD_START_PFN takes its ramdisk after the initial mapping,
+ * by pfn (SIF_MOD_START_PFN), as libxenguest places it. */
+static void a_mod_start_pfn_kernel_gets_its_ramdisk_unmapped(void **state)
+{
+    struct kspec s = default_spec();
+    struct blob k;
+    struct pvbuild_result res;
+    struct frames *f;
+    char err[256];
+    size_t rd_len = 2 * 4096 + 7;
+    uint8_t *rd = malloc(rd_len);
+
+    memset(rd, 0xc3, rd_len);
+    s.mod_start_pfn = true;
+    make_kernel(&s, &k);
+    assert_int_equal(build(&k, rd, rd_len, NR_PAGES, &f, &res, err, sizeof(err)), 0);
+    const struct start_info *si = (const void *)page_of_pfn(f, res.start_info_pfn);
+    assert_int_equal(si->flags, SIF_MOD_START_PFN);
+    assert_int_equal(si->mod_start, (res.v_end - VIRT_BASE) >> 12);
+    assert_int_equal(si->mod_len, 3 * 4096);
+    assert_int_equal(si->mfn_list, VIRT_BASE + 0x200000 + KSEG_SIZE + 0x2000);
+    assert_int_equal(page_of_pfn(f, si->mod_start)[0], 0xc3);
+    assert_int_equal(page_of_pfn(f, si->mod_start + 2)[6], 0xc3);
+    assert_int_equal(page_of_pfn(f, si->mod_start + 2)[7], 0);
+    assert_int_equal(walk(f, res.l4_mfn, VIRT_BASE + (si->mod_start << 12)), 0);
+    free_frames(f);
+    free(rd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +673,8 @@ int main(void)
         cmocka_unit_test(every_truncation_is_handled),
         cmocka_unit_test(a_ramdisk_larger_than_the_domain_fails_without_writing_outside),
         cmocka_unit_test(a_required_feature_pvcore_lacks_is_refused),
+        cmocka_unit_test(start_info_and_layout_are_xens),
+        cmocka_unit_test(a_mod_start_pfn_kernel_gets_its_ramdisk_unmapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
