@@ -199,11 +199,7 @@ static void host_put_frames(void *ctx, uint64_t *p2m)
 static int host_evtchn_connect(void *ctx, uint32_t domid, uint32_t *guest_port,
                                uint32_t *backend_port, char *err, size_t errlen)
 {
-    int rc = ctl_evtchn_alloc_unbound(ctx, domid, backend_port, err, errlen);
-
-    if (!rc)
-        *guest_port = *backend_port;
-    return rc;
+    return ctl_evtchn_connect(ctx, domid, guest_port, backend_port, err, errlen);
 }
 
 static void host_evtchn_disconnect(void *ctx, uint32_t domid, uint32_t backend_port)

@@ -10,7 +10,10 @@
  *   check    the ELF and its notes
  *   create   PVCTL_OP_CREATE_DOMAIN (name, handle, memory, vCPUs, weight, cap)
  *   frames   PVCTL_OP_GET_FRAMES: the p2m; every frame must be machine RAM
- *   evtchn   the domain's console and xenstore ports
+ *   evtchn   PVCTL_OP_EVTCHN_CONNECT, twice: the domain's own console and
+ *            xenstore ports (start_info), each bound to a Domain 0 port
+ *            (build_result.console_port/store_port); the hypervisor closes
+ *            Domain 0's ends when the domain is destroyed
  *   load     kernel, start_info, p2m, page tables, console and xenstore pages
  *   console  PVCTL_OP_SET_CONSOLE: console/store pfns and ports
  *   pin      PVCTL_OP_PIN_TABLE: the initial L4, validated and pinned

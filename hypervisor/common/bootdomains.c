@@ -12,6 +12,7 @@
 #include "asm/guest_mm.h"
 #include "hv/bootdomains.h"
 #include "hv/bootinfo.h"
+#include "hv/event.h"
 #include "hv/errno.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
@@ -200,15 +201,21 @@ static void host_put_frames(void *ctx, uint64_t *p2m)
     free_frames(virt_to_mfn(p2m), *(unsigned int *)ctx);
 }
 
+/* In this mode the hypervisor is the backend (its console prints the
+ * ring): the guest's port is bound to the hypervisor itself. */
 static int host_evtchn_connect(void *ctx, uint32_t domid, uint32_t *guest_port,
                                uint32_t *backend_port, char *why, size_t n)
 {
-    *guest_port = *backend_port = 0;
-    return 0;
+    struct domain *d = host_domain(domid);
+    long rc = d ? evtchn_connect(d, NULL, guest_port, backend_port) : -ESRCH;
+    if (rc)
+        snprintf(why, n, "no free event-channel port (%ld)", rc);
+    return (int)rc;
 }
 
 static void host_evtchn_disconnect(void *ctx, uint32_t domid, uint32_t backend_port)
 {
+    /* The guest's end goes with the domain. */
 }
 
 /* The hypervisor reads the console ring: it holds a reference. */
