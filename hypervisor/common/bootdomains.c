@@ -1,8 +1,11 @@
 /* Domains from the boot loader: one per multiboot2 module,
  *   module2 /guests/x.elf name=x mem=32M maxmem=64M vcpus=1 weight=256 cap=0 -- <guest cmdline>
+ * and, for a domain that takes a ramdisk, a module of its own naming it:
+ *   module2 /initrd.img ramdisk-for=x
  * Options are checked before anything is allocated; a bad module line
  * stops that domain with a message naming the option, the others still
- * start. In this mode the hypervisor is the domains' console. When every
+ * start. The build itself is the shared builder's sequence
+ * (builder/pvbuild.c, pvbuild_domain) with the hypervisor as its host. In this mode the hypervisor is the domains' console. When every
  * domain has gone, the machine stops with the success status (the
  * hypervisor survived whatever they did), after reporting that the heap
  * is back to its size before the first domain. */
@@ -31,6 +34,7 @@ static uint64_t free_before;
 
 struct module_opts {
     char name[DOMAIN_NAME_LEN];
+    char ramdisk_for[DOMAIN_NAME_LEN];  /* a ramdisk module: its domain */
     uint64_t mem, maxmem;
     unsigned int vcpus, weight, cap;
     const char *guest_cmdline;
@@ -80,7 +84,14 @@ static const char *parse_module_opts(char *line, struct module_opts *o, char *wh
         *eq = '\0';
         const char *val = eq + 1;
         uint64_t num;
-        if (!strcmp(word, "name")) {
+        if (!strcmp(word, "ramdisk-for")) {
+            if (!*val || strlen(val) >= sizeof(o->ramdisk_for)) {
+                snprintf(why, n, "ramdisk-for='%s' must name a domain of 1-%zu characters", val,
+                         sizeof(o->ramdisk_for) - 1);
+                return why;
+            }
+            strlcpy(o->ramdisk_for, val, sizeof(o->ramdisk_for));
+        } else if (!strcmp(word, "name")) {
             if (!*val || strlen(val) >= sizeof(o->name)) {
                 snprintf(why, n, "name='%s' must be 1-%zu characters", val, sizeof(o->name) - 1);
                 return why;
@@ -116,10 +127,14 @@ static const char *parse_module_opts(char *line, struct module_opts *o, char *wh
             }
             o->cap = (unsigned int)num;
         } else {
-            snprintf(why, n, "unknown option '%s' (known: name, mem, maxmem, vcpus, weight, cap)",
-                     word);
+            snprintf(why, n, "unknown option '%s' (known: name, mem, maxmem, vcpus, weight, cap, "
+                     "ramdisk-for)", word);
             return why;
         }
+    }
+    if (o->ramdisk_for[0] && (o->name[0] || o->guest_cmdline[0])) {
+        snprintf(why, n, "a ramdisk-for= module takes no other option and no command line");
+        return why;
     }
     if (!o->maxmem)
         o->maxmem = o->mem;
@@ -282,18 +297,73 @@ static void host_destroy(void *ctx, uint32_t domid)
     domain_destroy(d);
 }
 
+/* The module's options (in line, which they point into); NULL or why not. */
+static const char *module_opts(unsigned int idx, char *line, struct module_opts *o,
+                               char *why, size_t n)
+{
+    strlcpy(line, boot_info.modules[idx].cmdline, MAX_MOD_CMDLINE);
+    if (parse_module_opts(line, o, why, n))
+        return why;
+    if (!o->name[0])
+        snprintf(o->name, sizeof(o->name), "mod%u", idx);
+    return NULL;
+}
+
+/* The ramdisk module for domain `name`: its index, -1 for none, -2 when
+ * more than one names it. */
+static int ramdisk_module(const char *name)
+{
+    char line[MAX_MOD_CMDLINE], why[200];
+    struct module_opts o;
+    int found = -1;
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        if (module_opts(i, line, &o, why, sizeof(why)) || strcmp(o.ramdisk_for, name))
+            continue;
+        if (found >= 0)
+            return -2;
+        found = (int)i;
+    }
+    return found;
+}
+
+/* Every ramdisk-for= must name a domain that is among the modules. */
+static void check_ramdisk_modules(void)
+{
+    char line[MAX_MOD_CMDLINE], why[200];
+    struct module_opts o, k;
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        if (module_opts(i, line, &o, why, sizeof(why)) || !o.ramdisk_for[0])
+            continue;
+        bool named = false;
+        for (unsigned int j = 0; j < boot_info.nr_modules && !named; j++) {
+            char kline[MAX_MOD_CMDLINE];
+            named = j != i && !module_opts(j, kline, &k, why, sizeof(why)) &&
+                    !k.ramdisk_for[0] && !strcmp(k.name, o.ramdisk_for);
+        }
+        if (!named)
+            pr_err("module %u: ramdisk-for=%s names no domain among the modules; ignored", i,
+                   o.ramdisk_for);
+    }
+}
+
 static int build_boot_domain(unsigned int idx, const struct boot_module *m)
 {
     char line[MAX_MOD_CMDLINE], why[300];
     struct module_opts o;
 
-    strlcpy(line, m->cmdline, sizeof(line));
-    if (parse_module_opts(line, &o, why, sizeof(why))) {
+    if (module_opts(idx, line, &o, why, sizeof(why))) {
         pr_err("module %u: %s; domain not started", idx, why);
         return -EINVAL;
     }
-    if (!o.name[0])
-        snprintf(o.name, sizeof(o.name), "mod%u", idx);
+    if (o.ramdisk_for[0])
+        return 1;                       /* a ramdisk: built with its domain */
+    int rd = ramdisk_module(o.name);
+    if (rd == -2) {
+        pr_err("module %u (%s): more than one ramdisk-for=%s module; domain not started", idx,
+               o.name, o.name);
+        return -EINVAL;
+    }
+    const struct boot_module *rm = rd >= 0 ? &boot_info.modules[rd] : NULL;
 
     unsigned int p2m_order = 0;         /* the host's context: the p2m's size */
     struct pvbuild_host host = {
@@ -308,6 +378,7 @@ static int build_boot_domain(unsigned int idx, const struct boot_module *m)
         .name = o.name, .mem_pages = o.mem >> PAGE_SHIFT, .max_pages = o.maxmem >> PAGE_SHIFT,
         .vcpus = o.vcpus, .weight = o.weight, .cap = o.cap,
         .kernel = __va(m->start), .kernel_len = m->end - m->start,
+        .ramdisk = rm ? __va(rm->start) : NULL, .ramdisk_len = rm ? rm->end - rm->start : 0,
         .cmdline = o.guest_cmdline,
     };
     struct pvbuild_domain dom;
@@ -321,18 +392,26 @@ static int build_boot_domain(unsigned int idx, const struct boot_module *m)
             "kernel %s at %#lx, entry %#lx", dom.domid, o.name, o.mem >> 20, o.maxmem >> 20,
             o.vcpus, o.weight, o.cap, img->guest_os[0] ? img->guest_os : "?", img->kstart,
             dom.layout.entry);
+    if (rm)
+        pr_info("domain %u (%s): ramdisk of %lu bytes from module %d at %s %#lx", dom.domid,
+                o.name, rm->end - rm->start, rd,
+                dom.layout.flags & SIF_MOD_START_PFN ? "pfn" : "va", dom.layout.ramdisk_start);
     return 0;
 }
 
 unsigned int boot_domains_start(void)
 {
+    unsigned int domains = 0;
     free_before = frames_free();
-    for (unsigned int i = 0; i < boot_info.nr_modules; i++)
-        if (!build_boot_domain(i, &boot_info.modules[i]))
-            started++;
+    check_ramdisk_modules();
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        int rc = build_boot_domain(i, &boot_info.modules[i]);
+        domains += rc != 1;
+        started += rc == 0;
+    }
     if (boot_info.nr_modules)
         pr_info("boot: %u of %u domains started; %lu frames free before them", started,
-                boot_info.nr_modules, free_before);
+                domains, free_before);
     return started;
 }
 
