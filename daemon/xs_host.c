@@ -331,13 +331,13 @@ void xs_host_domain_started(struct pvd *pvd, const struct xs_host_domain *d)
 	put(s, home, "device", NULL, NULL);
 	snprintf(v, sizeof(v), "%" PRIu64, d->console_mfn);
 	put(s, home, "console/ring-ref", v, NULL);
-	snprintf(v, sizeof(v), "%u", d->console_port);
+	snprintf(v, sizeof(v), "%u", d->guest_console_port);
 	put(s, home, "console/port", v, NULL);
 	put(s, home, "console/type", "xenconsoled", NULL);
 	put(s, home, "console/output", "pty", NULL);
 	snprintf(v, sizeof(v), "%" PRIu64, d->store_mfn);
 	put(s, home, "store/ring-ref", v, NULL);
-	snprintf(v, sizeof(v), "%u", d->store_port);
+	snprintf(v, sizeof(v), "%u", d->guest_store_port);
 	put(s, home, "store/port", v, NULL);
 	if (xs_introduce(s, d->domid, d->store_mfn, d->store_port, err, sizeof(err)) < 0)
 		log_warn("%s", err);

@@ -27,7 +27,8 @@ struct xs_host_domain {
 	uint64_t mem_kib, maxmem_kib;
 	uint32_t vcpus;
 	uint64_t store_mfn, console_mfn;
-	uint32_t store_port, console_port;	/* Domain 0's ports */
+	uint32_t store_port, console_port;	/* Domain 0's ends (kicks) */
+	uint32_t guest_store_port, guest_console_port;	/* the guest's (start_info, the tree) */
 };
 
 /* Open the server (replaying its journal); after a machine reboot the old

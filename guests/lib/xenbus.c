@@ -36,18 +36,16 @@ static const struct {
 long xenbus_init(void)
 {
     uint64_t mfn = start_info->store_mfn;
-    long rc;
 
     for (uint64_t pfn = 0; pfn < mm_mapped_pfns() && !ring; pfn++)
         if (pfn_to_mfn(pfn) == mfn)
             ring = pfn_to_virt(pfn);
     if (!ring)
         return -XB_EINVAL;
-    /* pvcore's builder names Domain 0's port (bind to it); Xen's names the
-     * guest's own, already bound port (binding it again fails) */
-    rc = evtchn_bind_interdomain(0, start_info->store_evtchn, &port);
-    if (rc < 0)
-        port = start_info->store_evtchn;
+    /* start_info's port is our own, already bound to Domain 0 (as in Xen) */
+    port = start_info->store_evtchn;
+    if (!port)
+        return -XB_EINVAL;
     return 0;
 }
 

@@ -12,14 +12,14 @@ XS_TEST_HDRS := $(wildcard tests/xenstore/*.h) $(wildcard dom0/xs_*.h) dom0/xens
                 hypervisor/include/public/io/xs_wire.h
 XS_CMOCKA  := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
-$(BUILD)/tests/xenstore/%: tests/xenstore/%.c $(XS_TEST_HDRS) $(BUILD)/dom0/libdom0.a
+$(BUILD)/tests/xenstore/%: tests/xenstore/%.c $(XS_TEST_HDRS) $(BUILD)/dom0/libdom0.a | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Idom0 -Ihypervisor/include -Itests/xenstore -o $@ $< \
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Idom0 $(HOST_PUBLIC_CFLAGS) -Itests/xenstore -o $@ $< \
 	    $(BUILD)/dom0/libdom0.a $(XS_CMOCKA)
 
-$(BUILD)/asan/tests/xenstore/%: tests/xenstore/%.c $(XS_TEST_HDRS) $(BUILD)/asan/dom0/libdom0.a
+$(BUILD)/asan/tests/xenstore/%: tests/xenstore/%.c $(XS_TEST_HDRS) $(BUILD)/asan/dom0/libdom0.a | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -Idom0 -Ihypervisor/include -Itests/xenstore \
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -Idom0 $(HOST_PUBLIC_CFLAGS) -Itests/xenstore \
 	    -o $@ $< $(BUILD)/asan/dom0/libdom0.a $(XS_CMOCKA)
 
 XS_TEST_BINS := $(addprefix $(BUILD)/tests/xenstore/,$(XS_TESTS)) \
