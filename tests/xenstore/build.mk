@@ -32,3 +32,5 @@ DEB_PACKAGES += libcmocka-dev pkg-config
 # The server in pvd with the guest kernel build/guests/xenstore.elf (real
 # QEMU, build/pvcore.iso).
 TESTS        += tests/xenstore/xenstore_guests.sh
+# pvd killed with SIGKILL 20 times under two xenstore guest loops (~50 s).
+TESTS        += tests/xenstore/xenstore_sigkill.sh
