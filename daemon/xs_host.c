@@ -45,6 +45,7 @@ struct pvd_xs {
 	struct machine *m;
 	struct ctl *c;
 	struct api_watch watch[XS_HOST_WATCHES];
+	int kicked;		/* a kick was sent: its ctl_call may have eaten a doorbell kick */
 };
 
 static struct xenstore_domain_interface *map_ring(void *arg, uint32_t domid, uint64_t mfn)
@@ -62,6 +63,7 @@ static void notify(void *arg, uint32_t domid, uint32_t port)
 	struct pvd_xs *x = arg;
 	char err[200];
 
+	x->kicked = 1;
 	/* fails while the guest has not bound its end yet: it will poll */
 	if (ctl_evtchn_send(x->c, port, err, sizeof(err)) < 0)
 		log_info("xenstore: kick of domain %u (port %u): %s", domid, port, err);
@@ -267,10 +269,26 @@ void xs_host_close(struct pvd *pvd)
 	pvd->xs = NULL;
 }
 
+/* Serve every ring. A kick is a control call, which drains the doorbell
+ * (dom0/ctl.h): a guest's request that arrived meanwhile rang for nothing,
+ * so serve again after kicking, a bounded number of times (the tick is the
+ * safety net). */
 void xs_host_poll(struct pvd *pvd)
 {
-	if (pvd->xs)
+	if (!pvd->xs)
+		return;
+	for (int round = 0; round < 16; round++) {
+		uint32_t ports[64];
+		/* clear Domain 0's pending bits first: a port left pending
+		 * would not ring the doorbell for the guest's next request
+		 * (consoles are polled on every round of the loop anyway) */
+		while (ctl_pending_ports(pvd->xs->c, ports, 64) == 64)
+			;
+		pvd->xs->kicked = 0;
 		xs_poll_all(pvd->xs->s);
+		if (!pvd->xs->kicked)
+			break;
+	}
 }
 
 struct xs_server *xs_host_server(struct pvd *pvd)

@@ -34,3 +34,9 @@ DEB_PACKAGES += libcmocka-dev pkg-config
 TESTS        += tests/xenstore/xenstore_guests.sh
 # pvd killed with SIGKILL 20 times under two xenstore guest loops (~50 s).
 TESTS        += tests/xenstore/xenstore_sigkill.sh
+
+# `make bench`: xenstore round trips from 1 and 16 guests through pvd.
+.PHONY: xenstore-bench
+bench: xenstore-bench
+xenstore-bench: $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso $(BUILD)/guests/xenstore_bench.elf
+	BUILD=$(BUILD) sh bench/xenstore_bench.sh
