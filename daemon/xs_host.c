@@ -291,6 +291,21 @@ void xs_host_poll(struct pvd *pvd)
 	}
 }
 
+int xs_host_request_shutdown(struct pvd *pvd, uint32_t domid, const char *reason)
+{
+	struct xs_server *s = xs_host_server(pvd);
+	char path[96], v[16];
+	uint32_t len = sizeof(v) - 1;
+
+	if (!s || !xs_is_introduced(s, domid))
+		return 0;
+	snprintf(path, sizeof(path), "/local/domain/%u/control/feature-%s", domid, reason);
+	if (xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, v, &len) < 0 || len != 1 || v[0] != '1')
+		return 0;
+	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+	return xs_local_write(s, path, reason) < 0 ? -EIO : 1;
+}
+
 struct xs_server *xs_host_server(struct pvd *pvd)
 {
 	return pvd->xs ? pvd->xs->s : NULL;
