@@ -31,7 +31,7 @@ DEB_PACKAGES += libcmocka-dev pkg-config
 
 # The server in pvd with the guest kernel build/guests/xenstore.elf (real
 # QEMU, build/pvcore.iso).
-TESTS        += tests/xenstore/xenstore_guests.sh
+TESTS        += tests/xenstore/xenstore_guests.sh tests/xenstore/xenstore_guests-asan.sh
 # pvd killed with SIGKILL 20 times under two xenstore guest loops (~50 s).
 TESTS        += tests/xenstore/xenstore_sigkill.sh
 

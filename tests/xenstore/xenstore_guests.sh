@@ -39,7 +39,7 @@ expect_success() {
 result_of() { grep -a "($1) Test result" "$HVLOG" 2>/dev/null | tail -n 1; }
 has_result() { [ -n "$(result_of "$1")" ]; }
 
-echo "1..20"
+echo "1..21"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/xenstore.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/xenstore.elf missing (make)"; exit 1
 fi
@@ -97,4 +97,6 @@ $PVCTL shutdown xs-obey --timeout 30 >"$T/out" 2>&1
 ok $? "pvctl shutdown returns once it is off ($(cat "$T/out"))"
 grep -qa '(xs-obey) xenstore_obey: control/shutdown = poweroff: powering off' "$HVLOG"
 ok $? "the guest powered itself off through control/shutdown"
+! grep -qE "runtime error|AddressSanitizer|LeakSanitizer" "$T/pvd.log"
+ok $? "no sanitizer report in pvd's log"
 exit $fail
