@@ -129,11 +129,24 @@ void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len)
 
 /* ---- the runtime table ---- */
 
-static struct hv_dom *by_domid(struct hv *hv, uint32_t domid)
+/* A domain in the hypervisor is its domid AND its handle: a domid alone
+ * may name a domain that replaced one pvd still tracks. */
+static struct hv_dom *by_domain(struct hv *hv, uint32_t domid, const char *uuid)
 {
 	for (int i = 0; i < HV_MAX_DOMS; i++)
-		if (hv->dom[i].used && hv->dom[i].domid == domid)
+		if (hv->dom[i].used && hv->dom[i].domid == domid && !strcmp(hv->dom[i].uuid, uuid))
 			return &hv->dom[i];
+	return NULL;
+}
+
+/* The entry of domid that is not on its way out. */
+static struct hv_dom *by_domid(struct hv *hv, uint32_t domid)
+{
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &hv->dom[i];
+		if (e->used && e->domid == domid && e->intent != INTENT_DESTROY && e->info.state != PVCTL_DOM_DYING)
+			return e;
+	}
 	return NULL;
 }
 
@@ -493,10 +506,10 @@ static void refresh(struct pvd *pvd)
 		struct hv_dom *e;
 		if (in->domid == 0)
 			continue;
-		e = by_domid(hv, in->domid);
+		uuid_format(in->handle, uuid);
+		e = by_domain(hv, in->domid, uuid);
 		if (!e) {
 			struct store_domain d;
-			uuid_format(in->handle, uuid);
 			e = new_entry(hv, in->domid, uuid);
 			if (!e)
 				continue;
@@ -788,6 +801,28 @@ static const char *state_name(const struct pvctl_domain_info *i)
 	}
 }
 
+/* An entry being destroyed stays until the tick's listing shows it gone;
+ * ask the hypervisor now, so that a start right after a destroy is not
+ * refused for a domain that has already gone. */
+static void forget_if_gone(struct pvd *pvd, struct hv_dom *e)
+{
+	struct pvctl_domain_info info;
+	char err[300], uuid[37];
+	int rc;
+
+	if (e->intent != INTENT_DESTROY || e->restart)
+		return;
+	rc = ctl_get_info(pvd->hv->c, e->domid, &info, err, sizeof(err));
+	if (rc == 0)
+		uuid_format(info.handle, uuid);
+	if (rc == -ESRCH || (rc == 0 && strcmp(uuid, e->uuid))) {
+		close_console(pvd, e);
+		e->used = 0;
+	} else if (rc < 0 && transport_error(rc)) {
+		machine_lost(pvd, err);
+	}
+}
+
 int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st)
 {
 	struct hv_dom *e;
@@ -797,6 +832,10 @@ int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st)
 	if (hv_unavailable(pvd))
 		return 0;
 	e = by_uuid(pvd->hv, uuid);
+	if (e) {
+		forget_if_gone(pvd, e);
+		e = hv_unavailable(pvd) ? NULL : by_uuid(pvd->hv, uuid);
+	}
 	if (!e)
 		return 0;
 	st->present = 1;

@@ -87,7 +87,10 @@ struct grant_table {
 };
 _Static_assert(sizeof(struct grant_table) <= PAGE_SIZE, "grant_table fits a page");
 
-/* The registry: which table each domid has. */
+/* The registry: the table of the domain in each domain-table slot
+ * (domid_slot()); an entry belongs to domid id only if its domain's id is
+ * id, checked under the registry lock, before which the table is removed
+ * on destruction. */
 static struct {
     spinlock_t lock;
     struct grant_table *table[MAX_DOMAINS];
@@ -188,13 +191,14 @@ static struct grant_table *table_lock(domid_t id, uint64_t gen)
 {
     struct grant_table *gt = NULL;
 
-    if (id >= MAX_DOMAINS)
+    if (id >= DOMID_FIRST_RESERVED)
         return NULL;
     spin_lock(&gnttabs.lock);
-    if (gnttabs.table[id] && (!gen || gnttabs.table[id]->generation == gen)) {
-        gt = gnttabs.table[id];
+    gt = gnttabs.table[domid_slot(id)];
+    if (gt && gt->domain->id == id && (!gen || gt->generation == gen))
         spin_lock(&gt->lock);
-    }
+    else
+        gt = NULL;
     spin_unlock(&gnttabs.lock);
     return gt;
 }
@@ -205,11 +209,9 @@ static struct grant_table *table_of(const struct domain *d)
 {
     struct grant_table *gt = NULL;
 
-    if (d->id >= MAX_DOMAINS)
-        return NULL;
     spin_lock(&gnttabs.lock);
-    if (gnttabs.table[d->id] && gnttabs.table[d->id]->domain == d)
-        gt = gnttabs.table[d->id];
+    if (gnttabs.table[domid_slot(d->id)] && gnttabs.table[domid_slot(d->id)]->domain == d)
+        gt = gnttabs.table[domid_slot(d->id)];
     spin_unlock(&gnttabs.lock);
     return gt;
 }
@@ -524,8 +526,6 @@ static int16_t copy_one(struct domain *caller, const struct gnttab_copy *op)
 
 int gnttab_init(struct domain *d)
 {
-    if (d->id >= MAX_DOMAINS)
-        return -EINVAL;
     struct grant_table *gt = hv_page();
     if (!gt)
         return -ENOMEM;
@@ -539,11 +539,11 @@ int gnttab_init(struct domain *d)
         return rc;
     }
     spin_lock(&gnttabs.lock);
-    if (gnttabs.table[d->id]) {
+    if (gnttabs.table[domid_slot(d->id)]) {
         rc = -EEXIST;
     } else {
         gt->generation = ++gnttabs.last_generation;
-        gnttabs.table[d->id] = gt;
+        gnttabs.table[domid_slot(d->id)] = gt;
     }
     spin_unlock(&gnttabs.lock);
     if (rc)
@@ -555,12 +555,10 @@ void gnttab_destroy(struct domain *d)
 {
     struct grant_table *gt = NULL;
 
-    if (d->id >= MAX_DOMAINS)
-        return;
     spin_lock(&gnttabs.lock);
-    if (gnttabs.table[d->id] && gnttabs.table[d->id]->domain == d) {
-        gt = gnttabs.table[d->id];
-        gnttabs.table[d->id] = NULL;
+    if (gnttabs.table[domid_slot(d->id)] && gnttabs.table[domid_slot(d->id)]->domain == d) {
+        gt = gnttabs.table[domid_slot(d->id)];
+        gnttabs.table[domid_slot(d->id)] = NULL;
     }
     spin_unlock(&gnttabs.lock);
     if (!gt)
