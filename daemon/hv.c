@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -801,6 +802,19 @@ static const char *state_name(const struct pvctl_domain_info *i)
 	}
 }
 
+static void fill_status(const struct hv_dom *e, struct hv_status *st)
+{
+	st->present = 1;
+	st->domid = e->domid;
+	st->state = e->intent == INTENT_DESTROY ? "dying" : state_name(&e->info);
+	st->mem_kib = e->info.tot_pages * 4;
+	st->maxmem_kib = e->info.max_pages * 4;
+	st->vcpus = e->info.vcpus;
+	st->weight = e->info.weight;
+	st->cap = e->info.cap;
+	st->cpu_time_ns = e->info.cpu_time_ns;
+}
+
 /* An entry being destroyed stays until the tick's listing shows it gone;
  * ask the hypervisor now, so that a start right after a destroy is not
  * refused for a domain that has already gone. */
@@ -838,15 +852,45 @@ int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st)
 	}
 	if (!e)
 		return 0;
-	st->present = 1;
-	st->domid = e->domid;
-	st->state = e->intent == INTENT_DESTROY ? "dying" : state_name(&e->info);
-	st->mem_kib = e->info.tot_pages * 4;
-	st->maxmem_kib = e->info.max_pages * 4;
-	st->vcpus = e->info.vcpus;
-	st->weight = e->info.weight;
-	st->cap = e->info.cap;
-	st->cpu_time_ns = e->info.cpu_time_ns;
+	fill_status(e, st);
+	return 0;
+}
+
+static void fill_unmanaged(const struct hv_dom *e, struct hv_unmanaged *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->domid = e->domid;
+	snprintf(u->uuid, sizeof(u->uuid), "%s", e->uuid);
+	snprintf(u->name, sizeof(u->name), "%.*s", (int)sizeof(e->info.name), e->info.name);
+	fill_status(e, &u->st);
+}
+
+void hv_for_each_unmanaged(struct pvd *pvd, void (*fn)(void *arg, const struct hv_unmanaged *u), void *arg)
+{
+	struct hv_unmanaged u;
+
+	if (hv_unavailable(pvd))
+		return;
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &pvd->hv->dom[i];
+		if (!e->used || e->known || e->intent == INTENT_DESTROY)
+			continue;
+		fill_unmanaged(e, &u);
+		fn(arg, &u);
+	}
+}
+
+int hv_find_unmanaged(struct pvd *pvd, const char *uuid, struct hv_unmanaged *u)
+{
+	if (hv_unavailable(pvd))
+		return 0;
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &pvd->hv->dom[i];
+		if (e->used && !e->known && e->intent != INTENT_DESTROY && !strcasecmp(e->uuid, uuid)) {
+			fill_unmanaged(e, u);
+			return 1;
+		}
+	}
 	return 0;
 }
 

@@ -11,6 +11,7 @@ nothing duplicated, nothing stuck. Prints TAP lines."""
 import glob
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -56,6 +57,33 @@ def hypervisor_live(state):
                 if m:
                     live.pop(int(m.group(1)), None)
     return live
+
+
+def unmanaged_domains(p, listed):
+    """pvd loses its store (killed, pvd.db gone) and starts again on the
+    same machine: the domains still run, list --all shows each unmanaged
+    with its name and domid, and destroy by UUID ends it."""
+    p.stop(signal.SIGKILL)
+    for f in glob.glob(os.path.join(p.state, "pvd.db*")):
+        os.unlink(f)
+    p.start()
+    every = p.call("domain.list", {"all": True}).get("result", [])
+    shown = {d["domid"]: d["name"] for d in every if d.get("managed") is False}
+    ok(shown == listed, "list --all shows the domains of a lost store as unmanaged, with name and domid",
+       f"unmanaged {sorted(shown.items())}, running before {sorted(listed.items())}")
+    ok(p.call("domain.list").get("result") == [], "a plain list shows only pvd's own domains")
+    out = p.pvctl("list", "--all").stdout
+    ok(out.count("unmanaged") == len(listed), "pvctl list --all marks them unmanaged", out)
+    for d in every:
+        r = p.call("domain.destroy", {"domain": d["uuid"].upper()})
+        ok("error" not in r and r["result"]["domid"] == d["domid"],
+           f"destroy by UUID ends unmanaged domain {d['domid']} ({d['name']})", str(r))
+    time.sleep(0.5)
+    left = [d for d in p.call("domain.list", {"all": True}).get("result", [])]
+    ok(not left and not hypervisor_live(p.state), "no domain is left in pvd or the hypervisor",
+       f"pvd {left}, hypervisor {hypervisor_live(p.state)}")
+    r = p.call("domain.destroy", {"domain": "00000000-0000-0000-0000-000000000000"})
+    ok(code(r) == -32001, "destroy of a UUID nobody has is 'no such domain'", str(r))
 
 
 def main():
@@ -118,9 +146,8 @@ def main():
         lost = [e for e in ev if e.get("type") == "domain.stopped" and e.get("caller") == "pvd"]
         ok(not lost, "pvd never reports a raced domain as stopped or vanished",
            "; ".join(str(e.get("detail")) for e in lost[:5]))
-        for n in names:
-            p.call("domain.destroy", {"domain": n})
         ok(p.alive(), "pvd is still running")
+        unmanaged_domains(p, listed)
     finally:
         if errors or not p.alive():
             print("# pvd log tail:")
