@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../dom0/ctl.h"
@@ -45,10 +46,100 @@ const char *hv_unavailable(struct pvd *pvd)
 	return NULL;
 }
 
+/* ---- losing the machine and booting it again ----
+ *
+ * A lost machine (QEMU gone, the control block silent) is booted again
+ * after a back-off that doubles from HV_RESTART_MIN_MS to
+ * HV_RESTART_MAX_MS while it keeps dying within HV_RESTART_STABLE_S of
+ * its boot. The boot never blocks the loop: QEMU is started, then the
+ * control block is looked for every tick until HV_ATTACH_MS have passed.
+ * Once attached, reconciliation starts the domains meant to run. */
+
+static void on_restart(evutil_socket_t fd, short what, void *arg);
+static int attach_events(struct pvd *pvd);
+
+static void schedule_restart(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	struct timeval tv = { hv->backoff_ms / 1000, (hv->backoff_ms % 1000) * 1000 };
+
+	hv->restarting = 1;
+	if (!hv->restart_ev)
+		hv->restart_ev = event_new(pvd->base, -1, 0, on_restart, pvd);
+	if (!hv->restart_ev || event_add(hv->restart_ev, &tv) != 0) {
+		log_err("cannot schedule the machine's restart: it stays down");
+		return;
+	}
+	log_notice("machine: booting it again in %u ms", hv->backoff_ms);
+	hv->backoff_ms = hv->backoff_ms * 2 > HV_RESTART_MAX_MS ? HV_RESTART_MAX_MS : hv->backoff_ms * 2;
+}
+
+/* One step of a restart: start QEMU, then look for its control block. */
+static void on_restart(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvd *pvd = arg;
+	struct hv *hv = pvd->hv;
+	struct machine_config mc = { 0 };
+	struct timeval tick = { 0, HV_TICK_MS * 1000 };
+	char merr[600], detail[96];
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (!hv->m) {
+		mc.state_dir = hv->machine_dir;
+		mc.iso = hv->iso;
+		mc.ram_mib = (unsigned)pvd->opt.machine_mem;
+		mc.cpus = (unsigned)pvd->opt.cpus;
+		mc.accel = pvd->opt.accel && !strcmp(pvd->opt.accel, "kvm") ? MACHINE_ACCEL_KVM : MACHINE_ACCEL_TCG;
+		if (machine_open(&mc, &hv->m, merr, sizeof(merr)) < 0) {
+			snprintf(hv->lost, sizeof(hv->lost), "the machine is down: booting it again failed: %.300s",
+				 merr);
+			log_err("%s", hv->lost);
+			schedule_restart(pvd);
+			return;
+		}
+		hv->attach_deadline_ms = hv_now_ms() + HV_ATTACH_MS;
+		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: booting again (QEMU pid %d)",
+			 (int)machine_qemu_pid(hv->m));
+	}
+	rc = ctl_attach(hv->m, 0, &hv->c, merr, sizeof(merr));
+	if (rc == -ETIMEDOUT && hv_now_ms() < hv->attach_deadline_ms) {
+		event_add(hv->restart_ev, &tick);
+		return;
+	}
+	if (rc < 0) {
+		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: its control interface: %.300s", merr);
+		log_err("%s", hv->lost);
+		machine_stop(hv->m, 2000, merr, sizeof(merr));
+		machine_close(hv->m);
+		hv->m = NULL;
+		schedule_restart(pvd);
+		return;
+	}
+	if (attach_events(pvd) != 0) {
+		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: cannot add it to the event loop");
+		log_err("%s", hv->lost);
+		return;
+	}
+	hv->lost[0] = '\0';
+	hv->restarting = 0;
+	hv->booted = 1;
+	hv->restarts++;
+	hv->booted_at = time(NULL);
+	log_notice("machine %s: booted again (QEMU pid %d, boot id %#" PRIx64 ")", machine_state_dir(hv->m),
+		   (int)machine_qemu_pid(hv->m), ctl_boot_id(hv->c));
+	snprintf(detail, sizeof(detail), "{\"restarts\":%u,\"boot_id\":\"%#" PRIx64 "\"}", hv->restarts,
+		 ctl_boot_id(hv->c));
+	hv_record(pvd, "machine.restarted", NULL, "pvd", detail);
+	hv_reconcile(pvd);
+}
+
 void hv_machine_lost(struct pvd *pvd, const char *why)
 {
 	struct hv *hv = pvd->hv;
 	struct machine_status st;
+	char detail[64];
 
 	if (hv->lost[0])
 		return;
@@ -60,9 +151,34 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 			hv_close_console(pvd, &hv->dom[i]);
 			hv->dom[i].used = 0;
 		}
-	if (hv->doorbell)
-		event_del(hv->doorbell);
-	hv_record(pvd, "machine.lost", NULL, "pvd", NULL);
+	if (hv->doorbell) {
+		event_free(hv->doorbell);
+		hv->doorbell = NULL;
+	}
+	ctl_close(hv->c);
+	hv->c = NULL;
+	if (st.state == MACHINE_RUNNING) {	/* alive but not answering: a new one replaces it */
+		char merr[300];
+		if (machine_stop(hv->m, 2000, merr, sizeof(merr)) < 0)
+			log_warn("stopping the silent machine: %s", merr);
+	}
+	machine_close(hv->m);
+	hv->m = NULL;
+	if (time(NULL) - hv->booted_at >= HV_RESTART_STABLE_S)
+		hv->backoff_ms = HV_RESTART_MIN_MS;
+	snprintf(hv->last_death, sizeof(hv->last_death), "%.150s (%.200s)", why, st.reason);
+	hv->last_death_at = time(NULL);
+	snprintf(detail, sizeof(detail), "{\"restart_in_ms\":%u}", hv->backoff_ms);
+	hv_record(pvd, "machine.lost", NULL, "pvd", detail);
+	schedule_restart(pvd);
+}
+
+uint64_t hv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 int hv_transport_error(int rc)
@@ -113,13 +229,29 @@ static const char *find_iso(struct pvd *pvd, char *buf, size_t len)
 	return NULL;
 }
 
+/* The doorbell of the current machine, and the tick (once). */
+static int attach_events(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	struct timeval tv = { 0, HV_TICK_MS * 1000 };
+
+	hv->doorbell = event_new(pvd->base, machine_doorbell_fd(hv->m), EV_READ | EV_PERSIST, on_doorbell, pvd);
+	if (!hv->doorbell || event_add(hv->doorbell, NULL) != 0)
+		return -1;
+	if (!hv->tick) {
+		hv->tick = event_new(pvd->base, -1, EV_PERSIST, on_tick, pvd);
+		if (!hv->tick || event_add(hv->tick, &tv) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int hv_open(struct pvd *pvd, char *err, size_t errlen)
 {
 	struct machine_config mc = { 0 };
 	struct hv *hv;
 	char iso[PATH_MAX], dir[4200], merr[600];
 	const char *isop;
-	struct timeval tv = { 0, HV_TICK_MS * 1000 };
 	int attached;
 
 	if (pvd->opt.no_machine) {
@@ -165,12 +297,14 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 		return -1;
 	}
 	pvd->hv = hv;
+	snprintf(hv->machine_dir, sizeof(hv->machine_dir), "%s", dir);
+	snprintf(hv->iso, sizeof(hv->iso), "%s", isop);
+	hv->backoff_ms = HV_RESTART_MIN_MS;
+	hv->booted_at = time(NULL);
 	snprintf(dir, sizeof(dir), "%s/consoles", pvd->opt.state_dir);
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
 		log_warn("%s: %s", dir, strerror(errno));
-	hv->doorbell = event_new(pvd->base, machine_doorbell_fd(hv->m), EV_READ | EV_PERSIST, on_doorbell, pvd);
-	hv->tick = event_new(pvd->base, -1, EV_PERSIST, on_tick, pvd);
-	if (!hv->doorbell || !hv->tick || event_add(hv->doorbell, NULL) || event_add(hv->tick, &tv)) {
+	if (attach_events(pvd) != 0) {
 		snprintf(err, errlen, "cannot add the machine to the event loop");
 		return -1;
 	}
@@ -192,8 +326,71 @@ void hv_close(struct pvd *pvd)
 		event_free(hv->doorbell);
 	if (hv->tick)
 		event_free(hv->tick);
+	if (hv->restart_ev)
+		event_free(hv->restart_ev);
 	ctl_close(hv->c);
 	machine_close(hv->m);
 	free(hv);
 	pvd->hv = NULL;
+}
+
+/* ---- the machine as a whole ---- */
+
+/* "pvcore 0.1 hypervisor ..." from the first lines of its log. */
+static void banner_version(const char *log, char *out, size_t len)
+{
+	char buf[4096];
+	FILE *f = fopen(log, "re");
+	size_t n;
+	const char *p;
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strstr(buf, "pvcore ");
+	if (p && sscanf(p, "pvcore %63s hypervisor", out) != 1)
+		out[0] = '\0';
+	(void)len;
+}
+
+int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen)
+{
+	struct hv *hv = pvd->hv;
+	struct pvctl_machine_info mi;
+	const char *why = hv_unavailable(pvd);
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->state = "none";
+	if (!hv) {
+		snprintf(h->why, sizeof(h->why), "%s", why);
+		return 0;
+	}
+	snprintf(h->log_path, sizeof(h->log_path), "%s/hv.log", hv->machine_dir);
+	h->restarts = hv->restarts;
+	snprintf(h->last_death, sizeof(h->last_death), "%s", hv->last_death);
+	h->last_death_at = hv->last_death_at;
+	if (why) {
+		h->state = hv->m ? "booting" : "down";
+		snprintf(h->why, sizeof(h->why), "%s", why);
+		return 0;
+	}
+	h->state = "running";
+	h->qemu_pid = (int)machine_qemu_pid(hv->m);
+	rc = ctl_machine_info(hv->c, &mi, err, errlen);
+	if (rc < 0) {
+		if (hv_transport_error(rc))
+			hv_machine_lost(pvd, err);
+		return -1;
+	}
+	h->total_kib = mi.total_frames * 4;
+	h->free_kib = mi.free_frames * 4;
+	h->tsc_khz = mi.tsc_khz;
+	h->boot_id = mi.boot_id;
+	h->cpus = mi.nr_cpus;
+	banner_version(h->log_path, h->hv_version, sizeof(h->hv_version));
+	return 0;
 }

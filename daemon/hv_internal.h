@@ -15,6 +15,7 @@
 #define PVD_HV_INTERNAL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "../dom0/ctl.h"
 
@@ -51,10 +52,26 @@ struct hv {
 	struct hv_dom dom[HV_MAX_DOMS];
 	struct pvctl_domain_info list[HV_MAX_DOMS];
 	int booted;			/* this pvd started the machine */
+	/* Booting it again after a loss (hv.c) */
+	char machine_dir[4200], iso[4096];
+	struct event *restart_ev;
+	int restarting;			/* a restart is scheduled or under way */
+	unsigned backoff_ms;		/* the next restart's delay */
+	uint64_t attach_deadline_ms;
+	unsigned restarts;		/* machines booted again since pvd started */
+	time_t booted_at;		/* when the current machine was attached */
+	char last_death[400];		/* why the last machine was lost ("" if none) */
+	time_t last_death_at;
 };
+
+#define HV_RESTART_MIN_MS 1000u
+#define HV_RESTART_MAX_MS 60000u
+#define HV_RESTART_STABLE_S 300	/* a machine up this long resets the back-off */
+#define HV_ATTACH_MS 60000u	/* a new machine's control block must appear within */
 
 /* hv.c */
 void hv_machine_lost(struct pvd *pvd, const char *why);
+uint64_t hv_now_ms(void);
 /* The control call failed because the machine is gone or not answering. */
 int hv_transport_error(int rc);
 

@@ -30,14 +30,6 @@
 #include "pvd.h"
 #include "store.h"
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
 		   const char *detail)
 {
@@ -322,7 +314,7 @@ void hv_refresh(struct pvd *pvd)
 		if (e->info.state == PVCTL_DOM_SHUTDOWN && !e->handled)
 			on_shut_down(pvd, e);
 		else if (e->intent == INTENT_SHUTDOWN && e->info.state != PVCTL_DOM_SHUTDOWN &&
-			 now_ms() > e->deadline_ms) {
+			 hv_now_ms() > e->deadline_ms) {
 			log_notice("domain %u did not shut down in time: destroying it", e->domid);
 			destroy_entry(pvd, e);
 			domain_stopped(pvd, e->uuid, "shutdown timeout");
@@ -485,7 +477,7 @@ int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned t
 	if (rc < 0 && rc != -EALREADY)
 		return op_result(pvd, rc, msg, err, errlen);
 	e->intent = reboot ? INTENT_REBOOT : INTENT_SHUTDOWN;
-	e->deadline_ms = now_ms() + (uint64_t)timeout_s * 1000u;
+	e->deadline_ms = hv_now_ms() + (uint64_t)timeout_s * 1000u;
 	return 0;
 }
 

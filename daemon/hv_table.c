@@ -157,6 +157,8 @@ int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st)
 
 	memset(st, 0, sizeof(*st));
 	st->state = "shut-off";
+	if (pvd->hv && pvd->hv->lost[0])
+		st->state = "machine-down";	/* not "shut-off": nobody knows */
 	if (hv_unavailable(pvd))
 		return 0;
 	e = hv_by_uuid(pvd->hv, uuid);
