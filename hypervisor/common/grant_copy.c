@@ -3,7 +3,8 @@
  *
  * Owns: nothing but the copy itself; each side is a use of a grant
  * (grant_pin.c) or a reference on a frame of the caller's, held only
- * while the copy runs. */
+ * while the copy runs. A copy stays within each side's window: a v2
+ * sub-page grant's [page_off, page_off + length), else the page. */
 #include "grant_priv.h"
 #include "hv/errno.h"
 #include "hv/lib.h"
@@ -25,7 +26,7 @@ static int16_t copy_side_acquire(struct domain *caller, const struct gnttab_copy
     /* Only DOMID_SELF may name a frame, and it must be the caller's. */
     if (p->domid != DOMID_SELF)
         return GNTST_permission_denied;
-    s->use = (struct grant_use){ .mfn = p->u.gmfn, .readonly = !dest };
+    s->use = (struct grant_use){ .mfn = p->u.gmfn, .readonly = !dest, .length = PAGE_SIZE };
     return grant_get_frame_refs(caller, p->u.gmfn, !dest, GNTST_bad_page);
 }
 
@@ -35,6 +36,14 @@ static void copy_side_release(const struct copy_side *s)
         grant_release(&s->use);
     else
         grant_put_frame_refs(s->use.mfn, s->use.readonly);
+}
+
+/* The bytes [offset, offset + len) lie in the side's window (a v2 sub-page
+ * grant's page_off / length; else the page). */
+static bool in_window(const struct copy_side *s, uint16_t offset, uint16_t len)
+{
+    return offset >= s->use.start &&
+           (uint32_t)offset + len <= (uint32_t)s->use.start + s->use.length;
 }
 
 static int16_t copy_one(struct domain *caller, const struct gnttab_copy *op)
@@ -53,11 +62,16 @@ static int16_t copy_one(struct domain *caller, const struct gnttab_copy *op)
         copy_side_release(&src);
         return st;
     }
+    if (!in_window(&src, op->source.offset, op->len) || !in_window(&dst, op->dest.offset, op->len)) {
+        st = GNTST_general_error;           /* as Xen: outside a sub-page grant */
+        goto out;
+    }
     memmove((uint8_t *)mfn_to_virt(dst.use.mfn) + op->dest.offset,
             (const uint8_t *)mfn_to_virt(src.use.mfn) + op->source.offset, op->len);
+out:
     copy_side_release(&dst);
     copy_side_release(&src);
-    return GNTST_okay;
+    return st;
 }
 
 long gnttab_copy_for(struct domain *caller, struct gnttab_copy *ops, unsigned int n)

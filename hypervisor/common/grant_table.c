@@ -1,37 +1,44 @@
-/* Grant tables, v1: the tables, HYPERVISOR_grant_table_op's dispatch and
- * the table operations (see hv/grant_table.h for the model; grant_priv.h
- * for the files that share this subsystem).
+/* Grant tables, v1 and v2: the tables, HYPERVISOR_grant_table_op's
+ * dispatch and the table operations (see hv/grant_table.h for the model;
+ * grant_priv.h for the files that share this subsystem).
  *
- * Owns: every domain's grant table (the shared entry frames, an active
- * entry per grant with its pin counts, the maptrack of the domain's own
- * mappings) and the registry domid -> table. Frame references and page
- * types are arch/x86_64/mm.c's; the page-table entries of host mappings
- * are written by pv/mmu.c's pv_grant_*_l1e.
+ * Owns: every domain's grant table (the shared entry frames, in v2 the
+ * status frames, an active entry per grant with its pin counts, the
+ * maptrack of the domain's own mappings) and the registry domid -> table.
+ * Frame references and page types are arch/x86_64/mm.c's; the page-table
+ * entries of host mappings are written by pv/mmu.c's pv_grant_*_l1e.
  *
  * Invariants:
+ *  - a table is v1 (8-byte entries, GTF_reading / GTF_writing in the
+ *    entry's flags) or v2 (16-byte entries, those two flags in status
+ *    frame entry i, STATUS_FRAMES(nr_frames) status frames); the version
+ *    changes only under the table lock with no grant beyond the first
+ *    RESERVED_ENTRIES pinned (grant_version.c);
  *  - an active entry with pins has `user` (the only domain that may use
- *    the grant while pinned) and `mfn` (the frame, read from the entry at
- *    the first pin); GTF_reading is set in the shared entry while
- *    ro_pins + rw_pins > 0, GTF_writing while rw_pins > 0;
- *  - every use of a grant (a maptrack entry, a copy in progress) holds one
- *    pin, a general reference on the frame and, when writable, a
- *    PGT_writable type reference; releasing it drops them all;
+ *    the grant while pinned), `mfn` and the sub-page window (read from the
+ *    entry at the first pin); GTF_reading is set while ro_pins + rw_pins
+ *    > 0, GTF_writing while rw_pins > 0;
+ *  - every use of a grant (each part, host or device, of a maptrack
+ *    entry; a copy in progress) holds one pin, a general reference on the
+ *    frame and, when writable, a PGT_writable type reference; releasing
+ *    it drops them all;
  *  - a maptrack entry names its granter by domid and the generation of the
  *    granter's table, so a later domain reusing the domid is never
  *    unpinned by mistake; when the granter's table is gone the release
  *    only drops the frame references;
- *  - the shared frames are owned by the domain with a permanent
- *    PGT_writable type (never a page table), and are given up with the
- *    table (unshare_frame).
+ *  - the shared and status frames are owned by the domain with a
+ *    permanent PGT_writable type (never a page table), and are given up
+ *    with the table (unshare_frame), status frames also when going back
+ *    to v1 (only while the domain maps none).
  * Every guest structure is copied in and checked whole before anything
  * changes; results are GNTST_* per operation, -errno for the call.
  *
  * Locking, in this order: a mapper's maptrack_lock -> gnttabs.lock (the
  * registry, held only to find a table and lock it) -> a table's lock (its
- * entries, active entries and size) -> mm.c's locks (d->mm_lock, page and
- * heap locks). No guest copy happens under a table lock. Callers run with
- * interrupts off (hypercalls, the control interface's interrupt handler,
- * domain destruction), like every other user of these locks. */
+ * version, entries, active entries and size) -> mm.c's locks (d->mm_lock,
+ * page and heap locks). No guest copy happens under a table lock. Callers
+ * run with interrupts off (hypercalls, the control interface's interrupt
+ * handler, domain destruction), like every other user of these locks. */
 #include "asm/guest_mm.h"
 #include "grant_priv.h"
 #include "hv/errno.h"
@@ -58,11 +65,62 @@ void *gnttab_hv_page(void)
     return p;
 }
 
-/* Grow to nr frames: everything is allocated before anything changes. */
+/* Status frames (v2) for a table of nr frames beyond those gt has, into
+ * frames[]: all or none (-ENOMEM). */
+static int alloc_status(struct grant_table *gt, unsigned int nr, void **frames)
+{
+    for (unsigned int i = gt->nr_status_frames; i < STATUS_FRAMES(nr); i++) {
+        frames[i] = gnttab_hv_page();
+        if (!frames[i]) {
+            while (i-- > gt->nr_status_frames)
+                free_hv_page(frames[i]);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static void install_status(struct grant_table *gt, unsigned int nr, void **frames)
+{
+    for (unsigned int i = gt->nr_status_frames; i < STATUS_FRAMES(nr); i++) {
+        share_frame_with_domain(gt->domain, virt_to_mfn(frames[i]));
+        gt->status[i] = frames[i];
+    }
+    gt->nr_status_frames = STATUS_FRAMES(nr);
+}
+
+int gnttab_status_populate(struct grant_table *gt)
+{
+    void *frames[STATUS_MAX_FRAMES] = { 0 };
+    int rc = alloc_status(gt, gt->nr_frames, frames);
+
+    if (!rc)
+        install_status(gt, gt->nr_frames, frames);
+    return rc;
+}
+
+int gnttab_status_unpopulate(struct grant_table *gt)
+{
+    mfn_t mfns[STATUS_MAX_FRAMES];
+
+    for (unsigned int i = 0; i < gt->nr_status_frames; i++)
+        mfns[i] = virt_to_mfn(gt->status[i]);
+    int rc = unshare_frames_unused(gt->domain, mfns, gt->nr_status_frames);
+    if (rc)
+        return rc;
+    for (unsigned int i = 0; i < gt->nr_status_frames; i++)
+        gt->status[i] = NULL;
+    gt->nr_status_frames = 0;
+    return 0;
+}
+
+/* Grow to nr frames (and, in v2, their status frames): everything is
+ * allocated before anything changes. */
 static int grow_table(struct grant_table *gt, unsigned int nr)
 {
     void *shared[GNTTAB_MAX_FRAMES] = { 0 };
     void *active[ACTIVE_PAGES] = { 0 };
+    void *status[STATUS_MAX_FRAMES] = { 0 };
     const unsigned int per = ENTRIES_PER_FRAME / ACTIVE_PER_PAGE;
     unsigned int i;
 
@@ -73,8 +131,8 @@ static int grow_table(struct grant_table *gt, unsigned int nr)
         if (!shared[i] || !active[per * i] || !active[per * i + 1])
             break;
     }
-    if (i < nr) {
-        for (unsigned int j = gt->nr_frames; j <= i; j++) {
+    if (i < nr || (gt->version == 2 && alloc_status(gt, nr, status))) {
+        for (unsigned int j = gt->nr_frames; j <= i && j < nr; j++) {
             for (unsigned int k = 0; k < per; k++)
                 if (active[per * j + k])
                     free_hv_page(active[per * j + k]);
@@ -83,6 +141,8 @@ static int grow_table(struct grant_table *gt, unsigned int nr)
         }
         return -ENOMEM;
     }
+    if (gt->version == 2)
+        install_status(gt, nr, status);
     for (i = gt->nr_frames; i < nr; i++) {
         share_frame_with_domain(gt->domain, virt_to_mfn(shared[i]));
         gt->shared[i] = shared[i];
@@ -97,6 +157,8 @@ static void table_free(struct grant_table *gt)
 {
     for (unsigned int i = 0; i < gt->nr_frames; i++)
         unshare_frame(virt_to_mfn(gt->shared[i]));
+    for (unsigned int i = 0; i < gt->nr_status_frames; i++)
+        unshare_frame(virt_to_mfn(gt->status[i]));
     for (unsigned int i = 0; i < ACTIVE_PAGES; i++)
         if (gt->active[i])
             free_hv_page(gt->active[i]);
@@ -151,6 +213,7 @@ int gnttab_init(struct domain *d)
     gt->lock = (spinlock_t)SPINLOCK_INIT;
     gt->maptrack_lock = (spinlock_t)SPINLOCK_INIT;
     gt->maptrack_free = MAPTRACK_NONE;
+    gt->version = 1;
     int rc = grow_table(gt, GNTTAB_DEFAULT_FRAMES);
     if (rc) {
         free_hv_page(gt);
@@ -201,27 +264,36 @@ void gnttab_destroy(struct domain *d)
 /* ------------------------------------------------------------------ */
 /* The hypercall                                                        */
 
-/* The domain a setup_table / query_size names: the caller (DOMID_SELF or
- * its own id) or, as Xen says for an unprivileged caller, permission
- * denied for another existing domain and bad domain for none. */
-static int16_t own_target(struct domain *self, domid_t dom)
+int16_t gnttab_own_target(struct domain *self, domid_t dom)
 {
     if (dom == DOMID_SELF || dom == self->id)
         return GNTST_okay;
     return domain_by_id(dom) ? GNTST_permission_denied : GNTST_bad_domain;
 }
 
+/* How setup_table and get_status_frames end: the frames into the guest's
+ * list while all went well (else GNTST_bad_virt_addr), then the status
+ * field at status_at. */
+static long frames_and_status_out(uint64_t uop, size_t status_at, int16_t status, uint64_t list,
+                                  const uint64_t *frames, unsigned int n)
+{
+    for (unsigned int i = 0; status == GNTST_okay && i < n; i++)
+        if (copy_to_guest(list + i * sizeof(uint64_t), &frames[i], sizeof(frames[i])))
+            status = GNTST_bad_virt_addr;
+    return copy_to_guest(uop + status_at, &status, sizeof(status)) ? -EFAULT : 0;
+}
+
 static long setup_table_op(struct domain *self, uint64_t uop)
 {
     struct gnttab_setup_table op;
-    xen_pfn_t frames[GNTTAB_MAX_FRAMES];
+    uint64_t frames[GNTTAB_MAX_FRAMES];         /* xen_pfn_t is uint64_t */
     struct grant_table *gt = gnttab_of(self);
 
     if (copy_from_guest(&op, uop, sizeof(op)))
         return -EFAULT;
     if (!guest_range_ok(op.frame_list, (uint64_t)op.nr_frames * sizeof(xen_pfn_t)))
         return -EFAULT;
-    op.status = own_target(self, op.dom);
+    op.status = gnttab_own_target(self, op.dom);
     if (op.status == GNTST_okay && (!gt || op.nr_frames > GNTTAB_MAX_FRAMES))
         op.status = GNTST_general_error;
     if (op.status == GNTST_okay) {
@@ -232,13 +304,8 @@ static long setup_table_op(struct domain *self, uint64_t uop)
             frames[i] = virt_to_mfn(gt->shared[i]);
         spin_unlock(&gt->lock);
     }
-    for (unsigned int i = 0; op.status == GNTST_okay && i < op.nr_frames; i++)
-        if (copy_to_guest(op.frame_list + i * sizeof(xen_pfn_t), &frames[i], sizeof(frames[i])))
-            op.status = GNTST_bad_virt_addr;
-    if (copy_to_guest(uop + offsetof(struct gnttab_setup_table, status), &op.status,
-                      sizeof(op.status)))
-        return -EFAULT;
-    return 0;
+    return frames_and_status_out(uop, offsetof(struct gnttab_setup_table, status), op.status,
+                                 op.frame_list, frames, op.nr_frames);
 }
 
 static long query_size_op(struct domain *self, uint64_t uop)
@@ -248,7 +315,7 @@ static long query_size_op(struct domain *self, uint64_t uop)
 
     if (copy_from_guest(&op, uop, sizeof(op)))
         return -EFAULT;
-    op.status = own_target(self, op.dom);
+    op.status = gnttab_own_target(self, op.dom);
     if (op.status == GNTST_okay && !gt)
         op.status = GNTST_general_error;
     if (op.status == GNTST_okay) {
@@ -260,36 +327,27 @@ static long query_size_op(struct domain *self, uint64_t uop)
     return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : 0;
 }
 
-/* v1 only: asking for 2 is what Xen 4.17 built or booted v1-only answers. */
-static long set_version_op(uint64_t uop)
+static long get_status_frames_op(struct domain *self, uint64_t uop)
 {
-    struct gnttab_set_version op;
-    long rc;
+    struct gnttab_get_status_frames op;
+    uint64_t frames[STATUS_MAX_FRAMES];
+    struct grant_table *gt = gnttab_of(self);
 
     if (copy_from_guest(&op, uop, sizeof(op)))
         return -EFAULT;
-    rc = op.version == 1 ? 0 : op.version == 2 ? -ENOSYS : -EINVAL;
-    op.version = 1;
-    return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : rc;
-}
-
-static long get_version_op(struct domain *self, uint64_t uop)
-{
-    struct gnttab_get_version op;
-
-    if (copy_from_guest(&op, uop, sizeof(op)))
-        return -EFAULT;
-    switch (own_target(self, op.dom)) {
-    case GNTST_okay:
-        break;
-    case GNTST_permission_denied:
-        return -EPERM;
-    default:
-        return -ESRCH;
+    op.status = gnttab_own_target(self, op.dom);
+    if (op.status == GNTST_okay && !gt)
+        op.status = GNTST_general_error;
+    if (op.status == GNTST_okay) {
+        spin_lock(&gt->lock);
+        if (op.nr_frames > gt->nr_status_frames)   /* v1 has none */
+            op.status = GNTST_general_error;
+        for (unsigned int i = 0; op.status == GNTST_okay && i < op.nr_frames; i++)
+            frames[i] = virt_to_mfn(gt->status[i]);
+        spin_unlock(&gt->lock);
     }
-    op.version = 1;
-    return copy_to_guest(uop + offsetof(struct gnttab_get_version, version), &op.version,
-                         sizeof(op.version)) ? -EFAULT : 0;
+    return frames_and_status_out(uop, offsetof(struct gnttab_get_status_frames, status),
+                                 op.status, op.frame_list, frames, op.nr_frames);
 }
 
 /* An array of operations: each is copied in, run, and its results copied
@@ -308,6 +366,10 @@ static const struct batch_kind batch_unmap = {
     sizeof(struct gnttab_unmap_grant_ref), offsetof(struct gnttab_unmap_grant_ref, status),
     sizeof(int16_t), gnttab_unmap_op,
 };
+static const struct batch_kind batch_unmap_and_replace = {
+    sizeof(struct gnttab_unmap_and_replace), offsetof(struct gnttab_unmap_and_replace, status),
+    sizeof(int16_t), gnttab_unmap_and_replace_op,
+};
 static const struct batch_kind batch_copy = {
     sizeof(struct gnttab_copy), offsetof(struct gnttab_copy, status), sizeof(int16_t),
     gnttab_copy_op,
@@ -318,6 +380,7 @@ static long run_batch(struct vcpu *v, const struct batch_kind *k, uint64_t uop, 
     union {
         struct gnttab_map_grant_ref map;
         struct gnttab_unmap_grant_ref unmap;
+        struct gnttab_unmap_and_replace replace;
         struct gnttab_copy copy;
     } op;
 
@@ -357,11 +420,15 @@ long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count)
         return n == 1 ? setup_table_op(v->domain, uop) : -EINVAL;
     case GNTTABOP_query_size:
         return n == 1 ? query_size_op(v->domain, uop) : -EINVAL;
+    case GNTTABOP_unmap_and_replace:
+        return run_batch(v, &batch_unmap_and_replace, uop, n);
     case GNTTABOP_set_version:
-        return set_version_op(uop);
+        return gnttab_set_version_op(v->domain, uop);
     case GNTTABOP_get_version:
-        return get_version_op(v->domain, uop);
-    default:                                /* transfer, v2 and the rest */
+        return gnttab_get_version_op(v->domain, uop);
+    case GNTTABOP_get_status_frames:
+        return n == 1 ? get_status_frames_op(v->domain, uop) : -EINVAL;
+    default:                                /* transfer, swap_grant_ref, cache_flush, dump_table */
         return -ENOSYS;
     }
 }
