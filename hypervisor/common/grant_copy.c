@@ -62,7 +62,8 @@ static int16_t copy_one(struct domain *caller, const struct gnttab_copy *op)
         copy_side_release(&src);
         return st;
     }
-    if (!in_window(&src, op->source.offset, op->len) || !in_window(&dst, op->dest.offset, op->len)) {
+    if (!in_window(&src, op->source.offset, op->len) ||
+        !in_window(&dst, op->dest.offset, op->len)) {
         st = GNTST_general_error;           /* as Xen: outside a sub-page grant */
         goto out;
     }

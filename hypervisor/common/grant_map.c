@@ -7,7 +7,8 @@
  * (grant_pin.c) per part it still has: GNTMAP_host_map and
  * GNTMAP_device_map are unmapped separately (partial unmaps, as Xen), and
  * the entry is freed with its last part. The page-table entry of a host
- * part is written by pv/mmu.c's pv_grant_*_l1e and holds nothing. A mapper's maptrack_lock is taken before any table lock. */
+ * part is written by pv/mmu.c's pv_grant_*_l1e and holds nothing. A
+ * mapper's maptrack_lock is taken before any table lock. */
 #include "asm/guest_mm.h"
 #include "grant_priv.h"
 #include "hv/errno.h"
@@ -139,8 +140,9 @@ struct unmap_request {
  * host part when host_addr is given (it must be the mapping's page and
  * the grant entry still be there, else GNTST_general_error and nothing
  * changes), the device part when dev_bus_addr is given (it must be the
- * frame's address); a part not named stays, with its pin and references,
- * and the handle with it. Naming none is GNTST_okay and does nothing. */
+ * frame's address, else GNTST_bad_dev_addr); a part not named stays, with
+ * its pin and references, and the handle with it. Naming none is
+ * GNTST_okay and does nothing. */
 static int16_t unmap_grant(struct domain *mapper, struct vcpu *v, const struct unmap_request *rq)
 {
     struct grant_table *mt = gnttab_of(mapper);
@@ -156,7 +158,7 @@ static int16_t unmap_grant(struct domain *mapper, struct vcpu *v, const struct u
         goto out;
     }
     if (rq->dev_bus_addr && rq->dev_bus_addr != m->mfn << PAGE_SHIFT) {
-        st = GNTST_general_error;
+        st = GNTST_bad_dev_addr;                /* what Xen 4.17 answers (measured) */
         goto out;
     }
     if (rq->host_addr && (m->flags & GNTMAP_host_map)) {
