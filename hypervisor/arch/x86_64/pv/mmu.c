@@ -221,6 +221,22 @@ int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn)
     return rc;
 }
 
+int pv_grant_replace_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, uint64_t new_va)
+{
+    struct domain *d = v->domain;
+    int rc = -EINVAL;
+
+    spin_lock(&d->mm_lock);
+    mfn_t l1 = guest_l1_of(v, va), new_l1 = guest_l1_of(v, new_va);
+    if (l1 && new_l1)
+        rc = pt_grant_replace_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn, new_l1,
+                                  (unsigned int)pt_index(new_va, L1_SHIFT));
+    spin_unlock(&d->mm_lock);
+    if (!rc)
+        flush_tlb_domain(d);            /* neither old translation may survive */
+    return rc;
+}
+
 /* vCPU bitmap of a *_MULTI flush: only its readability matters while the
  * flush covers every CPU of the domain. */
 static int read_vcpumask(uint64_t ptr)
