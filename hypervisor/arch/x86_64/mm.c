@@ -4,8 +4,9 @@
  * Owns: page_info.count/type_info/owner of every frame given to a domain,
  * the rules of hv/pagetype.h, machine_to_phys[] and its read-only guest
  * mapping in L4 slot 256, and the vCPUs' guest_table/guest_table_user
- * references. The page-table hypercalls built on this are in pv/mmu.c,
- * reservations in common/memory.c.
+ * references. Every guest change of an entry goes through mod_entry (the
+ * hypercalls of pv/mmu.c, and the direct writes pv/ptwr.c emulates);
+ * reservations are in common/memory.c.
  *
  * Invariants:
  *  - a frame owned by a domain has count >= 1 while it is on the domain's
@@ -437,46 +438,80 @@ static uint64_t fastpath_flags(unsigned int level)
     return level == 1 ? f : f | _PAGE_RW;
 }
 
-static void write_entry(uint64_t *slot, uint64_t val, bool preserve_ad)
+/* How an accepted entry gets into its slot. */
+enum entry_commit {
+    COMMIT_STORE,           /* replace it */
+    COMMIT_PRESERVE_AD,     /* replace it, keeping the A/D bits the CPU set */
+    COMMIT_CMPXCHG,         /* replace it only if it still holds the value expected */
+};
+
+/* false: COMMIT_CMPXCHG found the slot changed (by the CPU's A/D updates;
+ * every other writer holds mm_lock). */
+static bool write_entry(uint64_t *slot, uint64_t expect, uint64_t val, enum entry_commit how)
 {
-    if (!preserve_ad) {
+    if (how == COMMIT_STORE) {
         __atomic_store_n(slot, val, __ATOMIC_RELEASE);
-        return;
+        return true;
     }
+    if (how == COMMIT_CMPXCHG)
+        return __atomic_compare_exchange_n(slot, &expect, val, false, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE);
     /* The CPU may set A/D in the old entry at any moment. */
     uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     while (!__atomic_compare_exchange_n(slot, &old,
                                         val | (old & (_PAGE_ACCESSED | _PAGE_DIRTY)), false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         ;
+    return true;
 }
 
-int pt_mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
-                 uint64_t val, bool preserve_ad)
+/* The one checked update of a page-table entry, for every way a guest
+ * changes one (mmu_update, update_va_mapping, writable page tables). With
+ * COMMIT_CMPXCHG, -EAGAIN when the slot does not hold `expect` (before or
+ * at the write), and nothing has changed. */
+static int mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                     uint64_t val, enum entry_commit how, uint64_t expect)
 {
     uint64_t *slot = (uint64_t *)mfn_to_virt(table) + idx;
-    uint64_t old = *slot;
+    uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 
     if (!guest_slot(level, idx))
         return -EINVAL;
+    if (how == COMMIT_CMPXCHG && old != expect)
+        return -EAGAIN;
     if (level == 1 && (old & _PAGE_PRESENT) && (old & PTE_GRANT))
         return -EPERM;                  /* only unmap_grant_ref removes it */
     if (val & _PAGE_PRESENT) {
         if (!entry_flags_ok(level, val))
             return -EINVAL;
         val = adjust_entry(level, val);
-        if ((old & _PAGE_PRESENT) && !((old ^ val) & ~fastpath_flags(level))) {
-            write_entry(slot, val, preserve_ad);
-            return 0;
-        }
+        if ((old & _PAGE_PRESENT) && !((old ^ val) & ~fastpath_flags(level)))
+            return write_entry(slot, old, val, how) ? 0 : -EAGAIN;
         int rc = get_entry_refs(d, level, val);
         if (rc)
             return rc;
     }
-    write_entry(slot, val, preserve_ad);
+    if (!write_entry(slot, old, val, how)) {
+        if (val & _PAGE_PRESENT)
+            put_entry_refs(level, val);
+        return -EAGAIN;
+    }
     if (old & _PAGE_PRESENT)
         put_entry_refs(level, old);
     return 0;
+}
+
+int pt_mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                 uint64_t val, bool preserve_ad)
+{
+    return mod_entry(d, table, level, idx, val,
+                     preserve_ad ? COMMIT_PRESERVE_AD : COMMIT_STORE, 0);
+}
+
+int pt_cmpxchg_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                     uint64_t expect, uint64_t val)
+{
+    return mod_entry(d, table, level, idx, val, COMMIT_CMPXCHG, expect);
 }
 
 int pt_pin(struct domain *d, mfn_t mfn, uint64_t type)
@@ -553,7 +588,7 @@ int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bo
     (void)d;
     if ((old & _PAGE_PRESENT) && (old & PTE_GRANT))
         return -EBUSY;
-    write_entry(slot, val, false);
+    write_entry(slot, old, val, COMMIT_STORE);
     if (old & _PAGE_PRESENT)
         put_entry_refs(1, old);
     return 0;
@@ -567,7 +602,7 @@ int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn)
     (void)d;
     if (!(old & _PAGE_PRESENT) || !(old & PTE_GRANT) || pte_mfn(old) != mfn)
         return -EINVAL;
-    write_entry(slot, 0, false);
+    write_entry(slot, old, 0, COMMIT_STORE);
     return 0;
 }
 

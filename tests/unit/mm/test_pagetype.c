@@ -239,6 +239,43 @@ static void live_update_swaps_references(void **state)
     assert_int_equal(type_count(b), 0);
 }
 
+/* The compare-and-exchange update of writable page tables: the checks of
+ * pt_mod_entry, and nothing at all when the entry is not what was read. */
+static void cmpxchg_update_checks_like_mod_entry(void **state)
+{
+    (void)state;
+    mfn_t l1 = harness_frame(dom), a = harness_frame(dom), b = harness_frame(dom);
+    harness_table(l1)[4] = pte(a, PTE_DATA);
+    assert_int_equal(pin(l1, 1), 0);
+    uint64_t cur = harness_table(l1)[4];
+
+    /* The CPU set A/D since the guest's value was computed: no change. */
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, cur & ~_PAGE_DIRTY, pte(b, PTE_DATA)),
+                     -EAGAIN);
+    assert_int_equal(harness_table(l1)[4], cur);
+    assert_int_equal(type_count(b), 0);
+    assert_int_equal(ref_count(b), 1);
+
+    /* Refused exactly as by mmu_update, old entry untouched. */
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, cur, pte(l1, PTE_DATA)), -EBUSY);
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, cur, pte(b, PTE_DATA | _PAGE_PCD)),
+                     -EINVAL);
+    assert_int_equal(harness_table(l1)[4], cur);
+
+    /* Accepted: references move from a to b, the entry is adjusted. */
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, cur, pte(b, PTE_DATA)), 0);
+    assert_int_equal(harness_table(l1)[4], pte(b, PTE_DATA | _PAGE_USER));
+    assert_int_equal(type_count(a), 0);
+    assert_int_equal(ref_count(a), 1);
+    assert_int_equal(type_count(b), 1);
+    assert_int_equal(ref_count(b), 2);
+
+    /* Removal drops them. */
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, harness_table(l1)[4], 0), 0);
+    assert_int_equal(type_count(b), 0);
+    assert_int_equal(ref_count(b), 1);
+}
+
 static void writable_to_table_flushes_the_tlb(void **state)
 {
     (void)state;
@@ -379,6 +416,7 @@ int main(void)
         T(hypervisor_slots_cannot_be_written),
         T(table_referenced_twice),
         T(live_update_swaps_references),
+        T(cmpxchg_update_checks_like_mod_entry),
         T(writable_to_table_flushes_the_tlb),
         T(relinquish_frees_everything),
         T(relinquish_orphans_frames_referenced_elsewhere),

@@ -49,6 +49,11 @@ void pt_put_page_and_type(mfn_t mfn);
  * set in the old entry. 0 or -EINVAL/-EPERM/-EBUSY (as Xen 4.17). */
 int pt_mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
                  uint64_t val, bool preserve_ad);
+/* The same check and update, made only if the entry still holds expect
+ * (a compare-and-exchange against the CPU's A/D updates): -EAGAIN, with
+ * nothing changed, when it does not. For writable page tables. */
+int pt_cmpxchg_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                     uint64_t expect, uint64_t val);
 /* MMUEXT_PIN_Lx_TABLE / MMUEXT_UNPIN_TABLE. */
 int pt_pin(struct domain *d, mfn_t mfn, uint64_t type);
 int pt_unpin(struct domain *d, mfn_t mfn);
@@ -68,6 +73,10 @@ int pt_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
  * grant entry for mfn). Both with d->mm_lock held. */
 int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly);
 int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn);
+/* The validated L1 of v's kernel page tables that maps va, or 0 when an
+ * upper level is not present or va is not a guest address (pv/mmu.c;
+ * d->mm_lock held). */
+mfn_t pv_guest_l1_of(struct vcpu *v, uint64_t va);
 /* The same at va in v's kernel page tables (pv/mmu.c): takes the lock,
  * -EINVAL when no validated L1 maps va; flushes the domain's TLBs. */
 int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly);
