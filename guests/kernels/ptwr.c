@@ -6,13 +6,14 @@
  * form a PV kernel uses (mov, xchg, cmpxchg, cmpxchg8b, or/and/xor,
  * bts/btr), each width (8 to 64 bits) and the prefixes (lock, the 3e Linux
  * uses instead of lock on one CPU, 66, REX with r8-r15 as base, index and
- * source, fs), plus a RIP-relative store. Each write is checked for its
+ * source, fs with base 0), plus a RIP-relative store. Each write is checked for its
  * result: the entry, the mapping it makes, the registers and flags the
  * instruction returns.
  *
  * Refused, each as the #PF the write caused (cr2 the entry, write and
  * present in the error code) with the entry unchanged: any write while
- * the assist is off; an entry the mmu_update checks refuse (a writable
+ * the assist is off (not checked as Xen's initial domain, for which Xen
+ * 4.17 emulates anyway); an entry the mmu_update checks refuse (a writable
  * mapping of a page table, a frame of someone else); cmpxchg16b (two
  * entries at once); a misaligned write; a write to an L2 table (only L1
  * entries are emulated, as in Xen).
@@ -100,6 +101,15 @@ static void refused_without_the_assist(void)
 {
     test_eq(hypercall_vm_assist(VMASST_CMD_disable, VMASST_TYPE_writable_pagetables), 0,
             "writable_pagetables off");
+    if (start_info->flags & SIF_INITDOMAIN) {
+        /* Xen 4.17 emulates for its hardware domain with the assist off
+         * (its read-only MMIO path falls through to the page-table one):
+         * only an unprivileged domain sees the assist make a difference. */
+        printk("assist-off check skipped: running as the initial domain\n");
+        test_eq(hypercall_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables), 0,
+                "writable_pagetables on");
+        return;
+    }
     probe_reset();
     __asm__ volatile(PROBE_ASM("movq %1, (%0)")
                      : : "r"(slot), "r"(entry(page_a, PTE_PAGE)) : "memory");
@@ -151,8 +161,11 @@ static void mov_forms(void)
         expect_entry(b, 0xb2, "movl of the low half maps B");
     }
 
-    /* movb $imm8 through fs: the low flag byte without RW. */
-    uint64_t fs = 0x100000;
+    /* movb $imm8 through fs: the low flag byte without RW. With base 0:
+     * Xen 4.17 hands its page-table hooks the offset without the base and
+     * bounces a write through a based FS or GS, where pvcore writes the
+     * architectural address (tests/unit/ptwr checks that with a base). */
+    uint64_t fs = 0;
     test_eq(b & 0xff, PTE_PAGE & 0xff, "B's entry has the flags of PTE_PAGE");
     test_eq(hypercall_set_segment_base(SEGBASE_FS, fs), 0, "FS base set");
     probe_reset();
