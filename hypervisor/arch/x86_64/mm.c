@@ -577,12 +577,14 @@ int vcpu_set_guest_table(struct vcpu *v, mfn_t l4, bool user)
 /* ------------------------------------------------------------------ */
 /* Grant mappings and shared hypervisor frames                          */
 
-int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly)
+int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly,
+                     unsigned int avail)
 {
     uint64_t *slot = (uint64_t *)mfn_to_virt(l1) + idx;
     uint64_t old = *slot;
     uint64_t val = (mfn << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY |
                    _PAGE_USER | PTE_GRANT | (readonly ? 0 : _PAGE_RW) |
+                   (((uint64_t)avail << 9) & PTE_AVAIL) |
                    (cpu_has_nx() ? _PAGE_NX : 0);
 
     (void)d;

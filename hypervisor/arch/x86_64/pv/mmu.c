@@ -189,7 +189,7 @@ mfn_t pv_guest_l1_of(struct vcpu *v, uint64_t va)
 
 /* Grant mappings at a guest virtual address (for common/grant_table.c):
  * the entry itself is mm.c's pt_grant_*_l1e. */
-int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly)
+int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly, unsigned int avail)
 {
     struct domain *d = v->domain;
     int rc = -EINVAL;
@@ -197,7 +197,8 @@ int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly)
     spin_lock(&d->mm_lock);
     mfn_t l1 = pv_guest_l1_of(v, va);
     if (l1)
-        rc = pt_grant_set_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn, readonly);
+        rc = pt_grant_set_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn, readonly,
+                              avail);
     spin_unlock(&d->mm_lock);
     if (!rc)
         flush_tlb_domain(d);            /* the entry replaced may be cached */

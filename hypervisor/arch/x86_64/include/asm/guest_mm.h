@@ -68,10 +68,12 @@ int pt_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
  * grant code removes it. An L1 devalidated with one in it drops nothing
  * for it and cannot be validated again until it is gone.
  * pt_grant_set_l1e replaces entry idx of d's validated L1 `l1` by a grant
- * entry for mfn (the old entry's references are dropped; -EBUSY if it is
- * a grant entry); pt_grant_clear_l1e clears it (-EINVAL unless it is a
+ * entry for mfn, with the low 3 bits of avail in the software bits 9-11
+ * (GNTMAP_guest_avail0..; the old entry's references are dropped; -EBUSY
+ * if it is a grant entry); pt_grant_clear_l1e clears it (-EINVAL unless it is a
  * grant entry for mfn). Both with d->mm_lock held. */
-int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly);
+int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly,
+                     unsigned int avail);
 int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn);
 /* The validated L1 of v's kernel page tables that maps va, or 0 when an
  * upper level is not present or va is not a guest address (pv/mmu.c;
@@ -79,7 +81,8 @@ int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn);
 mfn_t pv_guest_l1_of(struct vcpu *v, uint64_t va);
 /* The same at va in v's kernel page tables (pv/mmu.c): takes the lock,
  * -EINVAL when no validated L1 maps va; flushes the domain's TLBs. */
-int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly);
+int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly,
+                     unsigned int avail);
 int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn);
 
 /* A hypervisor frame shared with d (grant table frames): owned by d, not on
