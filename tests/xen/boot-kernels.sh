@@ -35,6 +35,7 @@ shutdown_code    halted
 grant            success
 ptwr             success
 xenfeat          success
+linear           success
 "
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}

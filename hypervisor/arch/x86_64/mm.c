@@ -22,7 +22,9 @@
  *  - a validated table holds, for each present entry, a general reference
  *    on the frame it maps plus the next-lower type (L2-L4) or, for a
  *    writable L1 entry, PGT_writable; every such frame belongs to the
- *    table's owner; entries carry _PAGE_USER (guest kernels run in ring 3)
+ *    table's owner. A read-only L2-L4 entry may instead map a table of its
+ *    own level (a linear page table, mm_linear.c): its own table with no
+ *    reference, another with the same references as an ordinary entry; entries carry _PAGE_USER (guest kernels run in ring 3)
  *    and never _PAGE_GLOBAL (so a CR3 load flushes them);
  *  - L4 slots 256-271 of a validated L4 are copies of the idle L4's and
  *    hold no references; guests cannot write them;
@@ -164,6 +166,7 @@ int assign_frame(struct domain *d, mfn_t mfn)
     if (d->tot_pages < d->max_pages) {
         pg->owner = d->id;
         pg->type_info = 0;
+        pg->linear_count = 0;
         pg->flags |= PGF_ALLOCATED;
         __atomic_store_n(&pg->count, 1, __ATOMIC_RELEASE);
         list_add_tail(&pg->list, &d->page_list);
@@ -235,21 +238,29 @@ static int get_l1e_refs(struct domain *d, uint64_t e)
     return 0;
 }
 
-static int get_entry_refs(struct domain *d, unsigned int level, uint64_t e)
+/* References for present entry e of level-`level` table `table`: an
+ * upper entry maps the next level, or failing that is a linear entry
+ * (mm_linear.c), tried exactly where Xen tries it. */
+static int get_entry_refs(struct domain *d, mfn_t table, unsigned int level, uint64_t e)
 {
     if (!entry_flags_ok(level, e))
         return -EINVAL;
     if (level == 1)
         return get_l1e_refs(d, e);
-    return pt_get_page_and_type(pte_mfn(e), d, pgt_of_level(level - 1));
+    int rc = pt_get_page_and_type(pte_mfn(e), d, pgt_of_level(level - 1));
+    if (rc == -EINVAL && pt_get_linear(d, table, level, e))
+        rc = 0;
+    return rc;
 }
 
-static void put_entry_refs(unsigned int level, uint64_t e)
+static void put_entry_refs(mfn_t table, unsigned int level, uint64_t e)
 {
     mfn_t mfn = pte_mfn(e);
 
     if (level == 1 && (e & PTE_GRANT))
         return;                         /* the grant table's references */
+    if (level > 1 && pt_put_linear(table, level, e))
+        return;
     if (level > 1)
         pt_put_page_and_type(mfn);
     else if (e & _PAGE_RW)
@@ -284,7 +295,7 @@ static int validate_table(mfn_t mfn, unsigned int level)
     for (i = 0; i < PT_ENTRIES; i++) {
         if (!guest_slot(level, i) || !(t[i] & _PAGE_PRESENT))
             continue;
-        rc = get_entry_refs(d, level, t[i]);
+        rc = get_entry_refs(d, mfn, level, t[i]);
         if (rc)
             break;
         t[i] = adjust_entry(level, t[i]);
@@ -292,7 +303,7 @@ static int validate_table(mfn_t mfn, unsigned int level)
     if (rc) {
         while (i--)
             if (guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
-                put_entry_refs(level, t[i]);
+                put_entry_refs(mfn, level, t[i]);
         return rc;
     }
     if (level == 4)
@@ -306,7 +317,7 @@ static void devalidate_table(mfn_t mfn, unsigned int level)
 
     for (unsigned int i = 0; i < PT_ENTRIES; i++)
         if (guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
-            put_entry_refs(level, t[i]);
+            put_entry_refs(mfn, level, t[i]);
     /* An ex-L4 may become writable: leave no hypervisor entries in it. */
     if (level == 4)
         for (unsigned int i = HV_FIRST_L4_SLOT; i <= HV_LAST_L4_SLOT; i++)
@@ -339,7 +350,8 @@ int pt_get_page_type(mfn_t mfn, uint64_t type)
         return 0;
     }
     /* A table in the middle of its own validation is only reachable
-     * through itself at the same level, which the level rule forbids. */
+     * through itself at the same level: the level rule forbids that for
+     * ordinary entries, and a linear entry to itself takes no reference. */
     if (PGT_TYPE(x) != type || !(x & PGT_validated) || PGT_COUNT(x) == PGT_count_mask)
         return -EINVAL;
     pg->type_info = x + 1;
@@ -430,13 +442,10 @@ void put_page_and_type(mfn_t mfn)
 /* Entry updates, pins, base pointers                                   */
 
 /* Flags that change nothing Xen's safety depends on (Xen's fast path):
- * same frame, same presence, same RW for an L1. */
-static uint64_t fastpath_flags(unsigned int level)
-{
-    uint64_t f = _PAGE_NX | PTE_AVAIL_HIGH | PTE_AVAIL | _PAGE_GLOBAL | _PAGE_DIRTY |
-                 _PAGE_ACCESSED | _PAGE_USER;
-    return level == 1 ? f : f | _PAGE_RW;
-}
+ * same frame, same presence, same RW at every level (a linear entry must
+ * not become writable unchecked). */
+#define FASTPATH_FLAGS (_PAGE_NX | PTE_AVAIL_HIGH | PTE_AVAIL | _PAGE_GLOBAL | _PAGE_DIRTY | \
+                        _PAGE_ACCESSED | _PAGE_USER)
 
 /* How an accepted entry gets into its slot. */
 enum entry_commit {
@@ -485,19 +494,19 @@ static int mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned
         if (!entry_flags_ok(level, val))
             return -EINVAL;
         val = adjust_entry(level, val);
-        if ((old & _PAGE_PRESENT) && !((old ^ val) & ~fastpath_flags(level)))
+        if ((old & _PAGE_PRESENT) && !((old ^ val) & ~FASTPATH_FLAGS))
             return write_entry(slot, old, val, how) ? 0 : -EAGAIN;
-        int rc = get_entry_refs(d, level, val);
+        int rc = get_entry_refs(d, table, level, val);
         if (rc)
             return rc;
     }
     if (!write_entry(slot, old, val, how)) {
         if (val & _PAGE_PRESENT)
-            put_entry_refs(level, val);
+            put_entry_refs(table, level, val);
         return -EAGAIN;
     }
     if (old & _PAGE_PRESENT)
-        put_entry_refs(level, old);
+        put_entry_refs(table, level, old);
     return 0;
 }
 
@@ -592,7 +601,7 @@ int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bo
         return -EBUSY;
     write_entry(slot, old, val, COMMIT_STORE);
     if (old & _PAGE_PRESENT)
-        put_entry_refs(1, old);
+        put_entry_refs(l1, 1, old);
     return 0;
 }
 

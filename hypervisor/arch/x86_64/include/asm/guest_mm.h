@@ -43,6 +43,13 @@ void pt_put_page_type(mfn_t mfn);
 int pt_get_page_and_type(mfn_t mfn, struct domain *d, uint64_t type);
 void pt_put_page_and_type(mfn_t mfn);
 
+/* Linear page tables (mm_linear.c), d->mm_lock held. pt_get_linear: take
+ * what entry e of level-`level` table `table` needs as a linear entry
+ * (false: e is no acceptable linear entry, nothing taken). pt_put_linear:
+ * drop it if e is a linear entry (true), else leave e alone (false). */
+bool pt_get_linear(struct domain *d, mfn_t table, unsigned int level, uint64_t e);
+bool pt_put_linear(mfn_t table, unsigned int level, uint64_t e);
+
 /* Replace entry idx of the validated level-`level` table `table` of d by
  * val, checked like validation; the old entry's references are dropped
  * after the new ones are taken. preserve_ad keeps the A/D bits the CPU
