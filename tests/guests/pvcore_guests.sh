@@ -18,6 +18,7 @@ pagetable:success pin:success balloon:success shutdown_code:halted
 hostile_fuzz:success hostile_privop:success hostile_stack:crash hypercall_basics:success
 isolation:success isolation:success grant:success
 grant_v2:success grant:success
+ptwr:success xenfeat:success linear:success
 "
 
 boot_no=0
