@@ -35,6 +35,7 @@
 #include "hv/errno.h"
 #include "hv/grant_table.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/printk.h"
@@ -829,6 +830,6 @@ long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count)
     case GNTTABOP_get_version:
         return get_version_op(v->domain, uop);
     default:                                /* transfer, v2 and the rest */
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_grant_table_op, cmd);
     }
 }

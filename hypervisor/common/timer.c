@@ -19,6 +19,7 @@
 #include "hv/apic.h"
 #include "hv/control.h"
 #include "hv/event.h"
+#include "hv/hypercall.h"
 #include "hv/guest_access.h"
 #include "hv/lib.h"
 #include "hv/printk.h"
@@ -228,7 +229,7 @@ long vcpu_timer_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
         v->periodic_period = 0;
         break;
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_vcpu_op, cmd);
     }
     deadline_changed(v);
     return 0;

@@ -213,6 +213,6 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
     case VCPUOP_stop_periodic_timer:
         return vcpu_timer_op(v, (unsigned int)cmd, arg);
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_vcpu_op, cmd);
     }
 }

@@ -24,6 +24,7 @@
 #define MAX_DOMAINS     64
 #define MAX_VCPUS       8
 #define DOMAIN_NAME_LEN 32
+#define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
 
 enum vcpu_state {
     VCPU_DOWN,          /* not brought up (or VCPUOP_down) */
@@ -131,8 +132,11 @@ struct domain {
     struct evtchn *evtchn;
     unsigned int max_evtchns;
 
-    /* Logged-once bookkeeping for unknown hypercalls. */
-    uint64_t unknown_hypercalls_logged;
+    /* Unimplemented hypercalls and sub-operations already logged
+     * (common/unimplemented.c; guarded by unimpl_lock, a leaf lock). */
+    spinlock_t unimpl_lock;
+    uint32_t unimpl_logged[UNIMPL_LOG_MAX];
+    unsigned int nr_unimpl_logged;
 };
 
 #define SHUTDOWN_CODE_NONE (~0u)

@@ -14,6 +14,12 @@ typedef long (*hypercall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, u
  * multicall. */
 long hypercall_dispatch(unsigned long nr, const uint64_t args[6]);
 
+/* An operation pvcore does not implement: hypercall nr, or its
+ * sub-operation subop (HC_NO_SUBOP for the hypercall itself). Logged once
+ * per domain and (nr, subop); returns -ENOSYS for the handler to return. */
+#define HC_NO_SUBOP (~0UL)
+long hypercall_unimplemented(unsigned long nr, uint64_t subop);
+
 long do_set_trap_table(uint64_t traps);
 long do_set_gdt(uint64_t frame_list, uint64_t entries);
 long do_stack_switch(uint64_t ss, uint64_t sp);
@@ -33,5 +39,12 @@ long do_callback_op(uint64_t cmd, uint64_t arg);
 long do_physdev_op(uint64_t cmd, uint64_t arg);
 long do_event_channel_op(uint64_t cmd, uint64_t arg);
 long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count);
+/* Privileged hypercalls (common/privileged.c): -EPERM for every domain
+ * after the checks Xen makes first. */
+long do_platform_op(uint64_t op);
+long do_sysctl(uint64_t op);
+long do_domctl(uint64_t op);
+long do_kexec_op(void);
+long do_hypfs_op(void);
 
 #endif

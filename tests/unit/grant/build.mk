@@ -6,7 +6,8 @@
 # harness files itself; MM_UNIT_CFLAGS is only used in the recipe.
 GRANT_UNIT_DIR  := tests/unit/grant
 GRANT_UNIT_SRCS := tests/unit/mm/harness.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c \
-	hypervisor/arch/x86_64/pv/mmu.c hypervisor/common/memory.c hypervisor/common/grant_table.c
+	hypervisor/arch/x86_64/pv/mmu.c hypervisor/common/memory.c hypervisor/common/grant_table.c \
+	hypervisor/common/unimplemented.c
 GRANT_UNIT_DEPS := $(GRANT_UNIT_SRCS) $(wildcard tests/unit/mm/*.h tests/unit/mm/shim/asm/*.h) \
 	hypervisor/include/hv/grant_table.h hypervisor/include/public/grant_table.h \
 	hypervisor/include/hv/pagetype.h hypervisor/arch/x86_64/include/asm/guest_mm.h

@@ -1,7 +1,7 @@
 /* The hypercall table and the small per-vCPU hypercalls.
  *
- * Owns: dispatch (one table, -ENOSYS for every number not in it, logged
- * once per domain and number), and the handlers that only touch the
+ * Owns: dispatch (one table; every number not in it goes to
+ * hypercall_unimplemented(): -ENOSYS, logged once), and the handlers that only touch the
  * calling vCPU's own state: set_trap_table, stack_switch, set_callbacks,
  * callback_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
  * physdev_op(set_iopl) and multicall.
@@ -126,7 +126,7 @@ long do_callback_op(uint64_t cmd, uint64_t arg)
         }
     }
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_callback_op, cmd);
     }
 }
 
@@ -248,19 +248,13 @@ long do_physdev_op(uint64_t cmd, uint64_t arg)
     struct physdev_set_iopl io;
 
     if (cmd != PHYSDEVOP_set_iopl)
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_physdev_op, cmd);
     if (copy_from_guest(&io, arg, sizeof(io)))
         return -EFAULT;
     if (io.iopl > 3)
         return -EINVAL;
     current->iopl = io.iopl;
     return 0;
-}
-
-static long do_ni_hypercall(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
-                            uint64_t f)
-{
-    return -ENOSYS;
 }
 
 #define HC(fn) ((hypercall_fn)(void (*)(void))(fn))
@@ -289,22 +283,19 @@ static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_physdev_op] = HC(do_physdev_op),
     [__HYPERVISOR_event_channel_op] = HC(do_event_channel_op),
     [__HYPERVISOR_grant_table_op] = HC(do_grant_table_op),
+    [__HYPERVISOR_platform_op] = HC(do_platform_op),
+    [__HYPERVISOR_sysctl] = HC(do_sysctl),
+    [__HYPERVISOR_domctl] = HC(do_domctl),
+    [__HYPERVISOR_kexec_op] = HC(do_kexec_op),
+    [__HYPERVISOR_hypfs_op] = HC(do_hypfs_op),
 };
 
 long hypercall_dispatch(unsigned long nr, const uint64_t a[6])
 {
     hypercall_fn fn = nr < NR_HYPERCALLS ? hypercall_table[nr] : NULL;
 
-    if (!fn) {
-        struct domain *d = current->domain;
-        uint64_t bit = 1UL << (nr < 63 ? nr : 63);
-        if (!(d->unknown_hypercalls_logged & bit)) {
-            d->unknown_hypercalls_logged |= bit;
-            pr_info("domain %u (%s): unimplemented hypercall %lu -> -ENOSYS%s", d->id,
-                    d->name, nr, nr >= 63 ? " (further numbers >= 63 not logged)" : "");
-        }
-        return do_ni_hypercall(a[0], a[1], a[2], a[3], a[4], a[5]);
-    }
+    if (!fn)
+        return hypercall_unimplemented(nr, HC_NO_SUBOP);
     return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
