@@ -140,6 +140,8 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
     v->event_callback = c->event_callback_eip;
     v->failsafe_callback = c->failsafe_callback_eip;
     v->syscall_callback = c->syscall_callback_eip;
+    v->failsafe_disables_events = c->flags & VGCF_failsafe_disables_events;
+    v->syscall_disables_events = c->flags & VGCF_syscall_disables_events;
     v->fs_base = c->fs_base;
     v->gs_base_kernel = c->gs_base_kernel;
     v->gs_base_user = c->gs_base_user;

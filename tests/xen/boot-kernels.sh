@@ -33,6 +33,7 @@ hostile_privop   success
 hostile_stack    crash
 shutdown_code    halted
 grant            success
+cpustate         success
 "
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}

@@ -59,7 +59,11 @@ struct vcpu {
 
     struct trap_info traps[256];    /* the virtual IDT (address 0 = none) */
     uint64_t event_callback, failsafe_callback, syscall_callback;
-    bool syscall_disables_events;
+    bool syscall_disables_events, failsafe_disables_events;
+    /* CALLBACKTYPE_syscall32 (SYSCALL from 32-bit user code) and
+     * CALLBACKTYPE_sysenter (SYSENTER from user mode), as Xen records them. */
+    uint64_t syscall32_callback, sysenter_callback;
+    bool syscall32_disables_events, sysenter_disables_events;
 
     struct vcpu_info *vcpu_info;    /* hypervisor mapping (direct map) */
     mfn_t vcpu_info_mfn;            /* 0 while it lives in shared_info */
@@ -131,6 +135,10 @@ struct domain {
     spinlock_t event_lock;
     struct evtchn *evtchn;
     unsigned int max_evtchns;
+
+    /* The two I/O registers emulated for every domain (pv/ioport.c). */
+    uint8_t io_cmos_index;
+    uint32_t io_pci_cf8;
 
     /* Unimplemented hypercalls and sub-operations already logged
      * (common/unimplemented.c; guarded by unimpl_lock, a leaf lock). */

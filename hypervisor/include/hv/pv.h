@@ -46,6 +46,12 @@ void load_guest_descriptors(struct vcpu *v);
  * fault was handled (regs advanced), false to bounce it to the guest. */
 bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs);
 bool pv_emulate_forced(struct vcpu *v, struct cpu_regs *regs);
+/* Port I/O and cli/sti (pv/ioport.c): may the vCPU's current mode do I/O
+ * (virtual IOPL)? Emulate the instruction whose opcode is insn[op] (after
+ * prefixes): returns its length, or 0 to leave it a #GP. */
+bool pv_iopl_ok(const struct vcpu *v);
+unsigned int pv_emulate_io(struct vcpu *v, struct cpu_regs *regs, const uint8_t *insn,
+                           unsigned int op, bool opsize16);
 
 /* Drop the references a vCPU holds on its domain's frames (GDT frames,
  * a registered vcpu_info page) before the domain's memory is released. */

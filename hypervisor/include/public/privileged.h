@@ -21,7 +21,10 @@
 #define XENPF_settime64               62
 #define XEN_SYSCTL_sched_id           4
 #define XEN_DOMCTL_createdomain       1
+#define XEN_DOMCTL_pausedomain        3
 #define XEN_DOMCTL_getdomaininfo      5
+#define XEN_DOMCTL_test_assign_device 45
+#define XEN_DOMCTL_gdbsx_guestmemio   1000
 #define KEXEC_CMD_kexec_get_range     3
 #define XEN_HYPFS_OP_get_version      0
 #define XEN_HYPFS_VERSION             1

@@ -4,7 +4,8 @@
  * a PV guest may touch (FS/GS bases; EFER and the APIC base read-only).
  * Handled:
  *  - the forced-emulation prefix `ud2a; .ascii "xen"; cpuid` (#UD);
- *  - from #GP(0): rdmsr, wrmsr, mov from %crN, mov to %cr3 (guest kernel);
+ *  - from #GP(0): rdmsr, wrmsr, mov from %crN, mov to %cr3 (guest kernel),
+ *    and port I/O / cli / sti (pv/ioport.c), after any prefixes;
  * everything else is bounced to the guest as the fault it was.
  * Instruction bytes are copied from the guest with copy_from_guest. */
 #include "asm/cpu.h"
@@ -178,18 +179,43 @@ static uint64_t guest_cr(struct vcpu *v, unsigned int n)
     }
 }
 
+/* Fetch up to max instruction bytes at rip (fewer where the mapping
+ * ends); returns how many could be read. */
+static unsigned int fetch_insn(uint64_t rip, uint8_t *b, unsigned int max)
+{
+    unsigned int n = 0;
+    while (n < max && !copy_from_guest(&b[n], rip + n, 1))
+        n++;
+    return n;
+}
+
+static bool is_legacy_prefix(uint8_t p)
+{
+    return p == 0x66 || p == 0x67 || p == 0x2e || p == 0x3e || p == 0x26 || p == 0x36 ||
+           p == 0x64 || p == 0x65 || p == 0xf2 || p == 0xf3;
+}
+
 bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs)
 {
-    uint8_t b[4];
+    uint8_t b[16] = { 0 };
     unsigned int rex = 0, len = 0;
+    bool opsize16 = false;
+    unsigned int got = fetch_insn(regs->rip, b, 15);
 
-    if (copy_from_guest(b, regs->rip, sizeof(b)))
+    while (len < got && is_legacy_prefix(b[len]))
+        opsize16 |= b[len++] == 0x66;
+    if (len < got && (b[len] & 0xf0) == 0x40)   /* REX prefix, last */
+        rex = b[len++];
+    if (len >= got)
         return false;
-    if ((b[0] & 0xf0) == 0x40) {            /* REX prefix */
-        rex = b[0];
-        len = 1;
+    if (b[len] != 0x0f) {
+        unsigned int n = pv_emulate_io(v, regs, b, len, opsize16);
+        if (n > got)
+            return false;
+        regs->rip += n;
+        return n != 0;
     }
-    if (b[len] != 0x0f)
+    if (got < len + 2)
         return false;
 
     switch (b[len + 1]) {
