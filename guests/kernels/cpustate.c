@@ -19,6 +19,11 @@
  * counts as ring 0 (I/O always allowed) and exception frames show the
  * virtual IOPL in RFLAGS.
  *
+ * VCPUOP_register_vcpu_time_memory_area: the area gets a copy of this
+ * vCPU's vcpu_time_info at once (even version, same scale) and follows
+ * it when the hypervisor updates it; an area in hypervisor space is
+ * -EFAULT.
+ *
  * Privileged hypercalls: a wrong interface version is -EACCES and an
  * unreadable argument -EFAULT for everyone; a domctl on a domain that
  * does not exist is -ESRCH; past those checks an unprivileged domain
@@ -27,6 +32,7 @@
  * (sysctl sched_id, hypfs get_version).
  */
 #include <public/privileged.h>
+#include "evtime.h"
 #include "lib.h"
 
 const char test_name[] = "cpustate";
@@ -268,6 +274,47 @@ static void check_viopl(void)
     test_eq(set_iopl(1), 0, "set_iopl(1) to finish");
 }
 
+/* ---- the user-mapped pvclock ---- */
+
+static struct vcpu_time_info time_area ALIGNED(64);
+
+static void check_time_area(void)
+{
+    struct vcpu_register_time_memory_area r = { .addr = (uint64_t)&time_area };
+    const struct vcpu_time_info *own = &shared_info->vcpu_info[0].time;
+    uint64_t first;
+
+    memset(&time_area, 0, sizeof(time_area));
+    test_eq(hypercall_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &r), 0,
+            "register_vcpu_time_memory_area");
+    test_ok(time_area.version && !(time_area.version & 1),
+            "time area filled at once, even version (%u)", time_area.version);
+    test_eq(time_area.tsc_to_system_mul, own->tsc_to_system_mul, "time area mul");
+    test_eq(time_area.tsc_shift, own->tsc_shift, "time area shift");
+    test_ok(time_area.system_time > 0, "time area system time");
+    first = time_area.tsc_timestamp;
+
+    /* Block until vcpu_time_info itself has moved on (pvcore refreshes it
+     * whenever the vCPU is loaded, Xen at its ~1 s calibration): the area
+     * must have followed. */
+    for (unsigned int i = 0; i < 40 && own->tsc_timestamp == first; i++)
+        sleep_until(system_time() + 100000000ul);
+    test_ok(own->tsc_timestamp != first, "vcpu_time_info updated within 4 s");
+    printk("cpustate: time area tsc %#lx -> %#lx, system time %lu ns\n",
+           (unsigned long)first, (unsigned long)time_area.tsc_timestamp,
+           (unsigned long)time_area.system_time);
+    test_ok(!(time_area.version & 1), "time area version even after the update");
+    test_eq(time_area.tsc_timestamp, own->tsc_timestamp, "time area tsc = vcpu_time_info's");
+    test_eq(time_area.system_time, own->system_time, "time area system time = vcpu_time_info's");
+
+    r.addr = 0xffff830000000000ul;
+    test_eq(hypercall_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &r), -XEN_EFAULT,
+            "time area in hypervisor space");
+    r.addr = 0;
+    test_eq(hypercall_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &r), 0,
+            "time area unregistered (address 0)");
+}
+
 /* ---- privileged hypercalls ---- */
 
 static void check_privileged(void)
@@ -337,5 +384,6 @@ void test_main(void)
     check_callbacks();
     check_iret();
     check_viopl();
+    check_time_area();
     check_privileged();
 }

@@ -68,6 +68,7 @@ struct vcpu {
     struct vcpu_info *vcpu_info;    /* hypervisor mapping (direct map) */
     mfn_t vcpu_info_mfn;            /* 0 while it lives in shared_info */
     uint64_t runstate_guest_va;     /* VCPUOP_register_runstate_memory_area */
+    uint64_t time_area_guest_va;    /* VCPUOP_register_vcpu_time_memory_area */
 
     bool fpu_ts;                    /* guest asked for CR0.TS (fpu_taskswitch) */
     bool fpu_initialised;

@@ -83,6 +83,7 @@ static void load_state(struct vcpu *v)
     vcpu_update_time(v);
     load_guest_cr3(v);
     vcpu_update_runstate_area(v);
+    vcpu_update_time_area(v);
     load_guest_descriptors(v);
     /* Null data selectors, then the bases (loading a selector resets them). */
     __asm__ volatile("movl %0, %%ds; movl %0, %%es; movl %0, %%fs; movl %0, %%gs"
