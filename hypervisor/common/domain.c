@@ -94,6 +94,7 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
     v->kernel_mode = true;
     v->vcpu_info = &d->shared_info->vcpu_info[id];
     v->vcpu_info->evtchn_upcall_mask = 1;
+    pv_init_debugregs(v);
     list_init(&v->runq_link);
     return v;
 }

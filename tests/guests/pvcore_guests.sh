@@ -17,7 +17,7 @@ hypercall_basics:success traps:success usermode:success multicall:success descri
 pagetable:success pin:success balloon:success shutdown_code:halted
 hostile_fuzz:success hostile_privop:success hostile_stack:crash hypercall_basics:success
 isolation:success isolation:success grant:success
-cpustate:success
+cpustate:success cpuregs:success
 "
 
 boot_no=0

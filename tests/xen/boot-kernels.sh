@@ -34,6 +34,7 @@ hostile_stack    crash
 shutdown_code    halted
 grant            success
 cpustate         success
+cpuregs          success
 "
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}

@@ -71,6 +71,8 @@ struct vcpu {
     uint64_t time_area_guest_va;    /* VCPUOP_register_vcpu_time_memory_area */
 
     bool fpu_ts;                    /* guest asked for CR0.TS (fpu_taskswitch) */
+    uint64_t cr4_guest;             /* CR4 bits the guest controls (pv/cpuregs.c) */
+    uint64_t dr[4], dr6, dr7;       /* debug registers (pv/cpuregs.c) */
     bool fpu_initialised;
     uint8_t fpu_state[512] __aligned(16);
 

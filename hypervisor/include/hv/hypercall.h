@@ -25,6 +25,8 @@ long do_set_gdt(uint64_t frame_list, uint64_t entries);
 long do_stack_switch(uint64_t ss, uint64_t sp);
 long do_set_callbacks(uint64_t event, uint64_t failsafe, uint64_t syscall);
 long do_fpu_taskswitch(uint64_t set);
+long do_set_debugreg(uint64_t reg, uint64_t value);
+long do_get_debugreg(uint64_t reg);
 long do_update_descriptor(uint64_t maddr, uint64_t desc);
 long do_multicall(uint64_t calls, uint64_t nr);
 long do_set_timer_op(uint64_t timeout);

@@ -235,6 +235,10 @@ void do_guest_trap(struct cpu_regs *regs)
         if (!pv_emulate_forced(v, regs))
             pv_inject_trap(v, regs, 6, false, 0);
         break;
+    case 1:     /* #DB: the guest's breakpoints (its DR6 takes the status) */
+        pv_debug_trap(v);
+        pv_inject_trap(v, regs, 1, false, 0);
+        break;
     case 7:     /* #NM: the guest's virtual CR0.TS */
         write_cr0(read_cr0() & ~X86_CR0_TS);
         if (v->fpu_ts) {
