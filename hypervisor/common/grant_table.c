@@ -43,6 +43,7 @@
 #include "grant_priv.h"
 #include "hv/errno.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/printk.h"
@@ -427,6 +428,6 @@ long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count)
     case GNTTABOP_get_status_frames:
         return n == 1 ? get_status_frames_op(v->domain, uop) : -EINVAL;
     default:                                /* transfer, swap_grant_ref, cache_flush, dump_table */
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_grant_table_op, cmd);
     }
 }

@@ -37,6 +37,8 @@ grant_v2         success
 ptwr             success
 xenfeat          success
 linear           success
+cpustate         success
+cpuregs          success
 "
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}

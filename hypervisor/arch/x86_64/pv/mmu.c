@@ -17,6 +17,7 @@
 #include "asm/guest_mm.h"
 #include "hv/errno.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/pv.h"
@@ -111,7 +112,7 @@ static int mmu_one(struct domain *d, const struct mmu_update *req)
     case MMU_MACHPHYS_UPDATE:
         return mmu_machphys_update(d, req->ptr, req->val);
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_mmu_update, cmd);
     }
 }
 
@@ -376,7 +377,7 @@ static int mmuext_one(struct vcpu *v, const struct mmuext_op *op)
     case MMUEXT_UNMARK_SUPER:
         return -EOPNOTSUPP;
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_mmuext_op, op->cmd);
     }
 }
 
