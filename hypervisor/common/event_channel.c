@@ -439,10 +439,87 @@ static long evtchn_bind_vcpu(struct domain *d, struct evtchn_bind_vcpu *b)
     return rc;
 }
 
+/* A new port of guest's own, bound interdomain to a new port of backend
+ * (or, backend NULL, to the hypervisor itself: the peer is DOMID_XEN and
+ * whatever the guest sends there is read by polling, e.g. the console
+ * ring in boot-loader mode). This is what a builder hands the guest in
+ * start_info: its own port, already connected, never port 0. */
+long evtchn_connect(struct domain *guest, struct domain *backend, uint32_t *guest_port,
+                    uint32_t *backend_port)
+{
+    struct domain *b = backend ? backend : guest;
+    uint64_t fg = 0, fb = 0;
+    long rc = 0;
+    lock_pair(guest, b, &fg, &fb);
+    int gp = get_free_port(guest);
+    if (gp < 0) {
+        rc = gp;
+        goto out;
+    }
+    struct evtchn *gch = &guest->evtchn[gp];
+    gch->state = ECS_INTERDOMAIN;
+    gch->notify_vcpu = 0;
+    if (!backend) {
+        gch->u.interdomain.dom = DOMID_XEN;
+        gch->u.interdomain.port = 0;
+        *backend_port = 0;
+    } else {
+        int bp = get_free_port(backend);
+        if (bp < 0) {
+            memset(gch, 0, sizeof(*gch));
+            gch->state = ECS_FREE;
+            rc = bp;
+            goto out;
+        }
+        struct evtchn *bch = &backend->evtchn[bp];
+        bch->state = ECS_INTERDOMAIN;
+        bch->notify_vcpu = 0;
+        bch->u.interdomain.dom = guest->id;
+        bch->u.interdomain.port = (uint32_t)gp;
+        gch->u.interdomain.dom = backend->id;
+        gch->u.interdomain.port = (uint32_t)bp;
+        *backend_port = (uint32_t)bp;
+    }
+    *guest_port = (uint32_t)gp;
+out:
+    unlock_pair(guest, b, fg, fb);
+    return rc;
+}
+
+unsigned int evtchn_ports_in_use(struct domain *d)
+{
+    unsigned int n = 0;
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    for (uint32_t p = 1; p < d->max_evtchns; p++)
+        n += d->evtchn[p].state != ECS_FREE;
+    spin_unlock_irqrestore(&d->event_lock, f);
+    return n;
+}
+
+/* Domain 0's ports that serve d (bound to it, or waiting for it to bind)
+ * die with d: nothing else would ever close them, and every start would
+ * leak two (console, xenstore) until Domain 0 runs out of ports. */
+static void close_dom0_ports_of(struct domain *d)
+{
+    struct domain *dom0 = domain_by_id(0);
+    if (!dom0 || dom0 == d || !dom0->evtchn)
+        return;
+    for (uint32_t p = 1; p < dom0->max_evtchns; p++) {
+        uint64_t f = spin_lock_irqsave(&dom0->event_lock);
+        const struct evtchn *ch = &dom0->evtchn[p];
+        bool serves = (ch->state == ECS_UNBOUND && ch->u.remote_domid == d->id) ||
+                      (ch->state == ECS_INTERDOMAIN && ch->u.interdomain.dom == d->id);
+        spin_unlock_irqrestore(&dom0->event_lock, f);
+        if (serves)
+            evtchn_close(dom0, p);
+    }
+}
+
 void evtchn_destroy(struct domain *d)
 {
     if (!d->evtchn)
         return;
+    close_dom0_ports_of(d);
     for (uint32_t p = 1; p < d->max_evtchns; p++)
         if (d->evtchn[p].state != ECS_FREE)
             evtchn_close(d, p);

@@ -563,7 +563,14 @@ static void domain0_c(void)
     }
     expect_line(&d, &ls, "grant: end after unmap: ok", "after the unmap the guest ends access");
     console_close(d.cons);
-    /* Page tables pinned on the guest's behalf: the same validation. */
+    /* The builder pinned the initial L4, as Xen's does; Domain 0 can
+     * unpin and pin it again on the guest's behalf with the same
+     * validation as the guest's own pin. */
+    rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 4, err, sizeof(err));
+    report(rc == -EINVAL, "the builder pinned the initial L4: a second pin is refused",
+           "got %d", rc);
+    rc = ctl_unpin_table(t.l.c, d.b.domid, d.b.l4_mfn, err, sizeof(err));
+    report(rc == 0, "Domain 0 unpins the builder's L4", "%s", err);
     rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 4, err, sizeof(err));
     report(rc == 0, "Domain 0 pins the guest's L4 on its behalf", "%s", err);
     rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 1, err, sizeof(err));

@@ -39,6 +39,7 @@ xenfeat          success
 linear           success
 cpustate         success
 cpuregs          success
+ports            success
 "
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}

@@ -131,11 +131,19 @@ struct domain {
     int64_t cap_budget_ns;          /* what a capped domain may still run this period */
     uint64_t cap_period;            /* index of the period cap_budget_ns belongs to */
 
-    /* PV console ring (boot-loader mode: drained by the hypervisor). */
+    /* PV console ring (boot-loader mode: drained by the hypervisor) and
+     * console_io output: a partial line of each, and the hashes of the
+     * latest lines each printed that the other has not repeated yet (a
+     * guest that writes every line to both, as Mini-OS does, is printed
+     * once; common/console_io.c). */
     mfn_t console_mfn;
     unsigned int console_evtchn;
-    char console_line[160];
-    unsigned int console_line_len;
+    struct console_src {
+        char line[160];
+        unsigned int len;
+        uint32_t recent[8];
+        unsigned int nr_recent;
+    } console_src[2];               /* 0: console_io, 1: the ring */
 
     /* Event channels (common/event_channel.c). */
     spinlock_t event_lock;

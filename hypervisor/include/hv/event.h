@@ -31,6 +31,7 @@ struct evtchn {
 };
 
 int evtchn_init(struct domain *d, unsigned int max_ports);
+/* Close every port of d, and Domain 0's ports bound to d or waiting for it. */
 void evtchn_destroy(struct domain *d);
 /* Raise a VIRQ on a vCPU (per-vCPU VIRQs) or the domain (global ones). */
 void send_virq(struct vcpu *v, unsigned int virq);
@@ -41,6 +42,13 @@ void evtchn_notify(struct domain *d, uint32_t port);
 void vcpu_kick(struct vcpu *v);
 /* Is any port in v's poll set pending? */
 bool vcpu_poll_satisfied(struct vcpu *v);
+
+/* A port of guest's own bound interdomain to a new port of backend, or to
+ * the hypervisor (backend NULL, *backend_port 0). 0 or -ENOSPC. */
+long evtchn_connect(struct domain *guest, struct domain *backend, uint32_t *guest_port,
+                    uint32_t *backend_port);
+/* Ports of d that are not free (port 0 excluded). */
+unsigned int evtchn_ports_in_use(struct domain *d);
 
 long do_event_channel_op(uint64_t cmd, uint64_t arg);
 /* Run event-channel operation cmd for d on an argument already in
