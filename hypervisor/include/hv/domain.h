@@ -126,10 +126,13 @@ struct domain {
     char console_line[160];
     unsigned int console_line_len;
 
-    /* Event channels (common/event_channel.c). */
+    /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;
-    struct evtchn *evtchn;
-    unsigned int max_evtchns;
+    struct evtchn **evtchn_buckets;     /* one page of bucket pointers */
+    unsigned int max_evtchns;           /* the ABI's port limit */
+    unsigned int evtchn_free_hint;      /* no free port below it */
+    const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */
+    struct evtchn_fifo_domain *evtchn_fifo;     /* FIFO state, NULL before init_control */
 
     /* Logged-once bookkeeping for unknown hypercalls. */
     uint64_t unknown_hypercalls_logged;
