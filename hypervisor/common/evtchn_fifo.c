@@ -28,8 +28,7 @@
  * Invariants: fifo->nr_pages pages are mapped, in order, and the ports
  * they cover are the only ones with event words; a vCPU's queues are
  * used only once its control block is mapped (events for a vCPU without
- * one set PENDING and are not linked, as in Xen: the guest must not
- * unmask before); every frame reference taken is dropped at reset or
+ * one are dropped, PENDING untouched, as in Xen 4.17); every frame reference taken is dropped at reset or
  * domain destruction (evtchn_fifo_teardown).
  *
  * Locking: everything here runs with d->event_lock held (event_channel.c
@@ -132,12 +131,16 @@ static void fifo_set_pending(struct domain *d, struct vcpu *v, struct evtchn *ch
         ch->pending = true;             /* raised when its page arrives */
         return;
     }
-    bool was_pending = test_and_set(word, W_PENDING);
     struct evtchn_fifo_vcpu *fv = &f->vcpu[v->id];
     if (!fv->cb) {
+        /* Dropped, PENDING not even set: Xen 4.17 does the same (the
+         * guest must not unmask before the block exists). */
         pr_debug("domain %u: vCPU %u has no FIFO control block (port %u)", d->id, v->id,
                  port);
-    } else if (!(word_load(word) & W_MASKED) && !test_and_set(word, W_LINKED)) {
+        return;
+    }
+    bool was_pending = test_and_set(word, W_PENDING);
+    if (!(word_load(word) & W_MASKED) && !test_and_set(word, W_LINKED)) {
         unsigned int prio = ch->priority;
         uint32_t *old_tail = &f->vcpu[ch->last_vcpu].tail[ch->last_priority];
         if (*old_tail == port)
