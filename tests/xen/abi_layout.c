@@ -102,6 +102,15 @@ int main(void)
     F(evtchn_status, u.virq);
     S(evtchn_bind_vcpu); F(evtchn_bind_vcpu, vcpu);
     S(evtchn_init_control); F(evtchn_init_control, link_bits);
+    F(evtchn_init_control, offset); F(evtchn_init_control, vcpu);
+    S(evtchn_expand_array); F(evtchn_expand_array, array_gfn);
+    S(evtchn_set_priority); F(evtchn_set_priority, priority);
+    S(evtchn_fifo_control_block); F(evtchn_fifo_control_block, ready);
+    F(evtchn_fifo_control_block, head);
+    printf("EVTCHN_FIFO %u %u %u %u %u %#x %u\n", EVTCHN_FIFO_PENDING,
+           EVTCHN_FIFO_MASKED, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_BUSY,
+           EVTCHN_FIFO_LINK_BITS, (unsigned)EVTCHN_FIFO_LINK_MASK,
+           (unsigned)EVTCHN_FIFO_NR_CHANNELS);
     S(evtchn_op); F(evtchn_op, u);
     S(grant_entry_v1); F(grant_entry_v1, domid); F(grant_entry_v1, frame);
     S(gnttab_map_grant_ref); F(gnttab_map_grant_ref, flags);

@@ -145,10 +145,13 @@ struct domain {
         unsigned int nr_recent;
     } console_src[2];               /* 0: console_io, 1: the ring */
 
-    /* Event channels (common/event_channel.c). */
+    /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;
-    struct evtchn *evtchn;
-    unsigned int max_evtchns;
+    struct evtchn **evtchn_buckets;     /* one page of bucket pointers */
+    unsigned int max_evtchns;           /* the ABI's port limit */
+    unsigned int evtchn_free_hint;      /* no free port below it */
+    const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */
+    struct evtchn_fifo_domain *evtchn_fifo;     /* FIFO state, NULL before init_control */
 
     /* The two I/O registers emulated for every domain (pv/ioport.c). */
     uint8_t io_cmos_index;
