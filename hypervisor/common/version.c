@@ -75,6 +75,6 @@ long do_xen_version(uint64_t cmd, uint64_t arg)
         return copy_to_guest(arg, h, sizeof(h));
     }
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_xen_version, cmd);
     }
 }

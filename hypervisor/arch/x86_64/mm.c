@@ -617,6 +617,25 @@ int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn)
     return 0;
 }
 
+int pt_grant_replace_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn,
+                         mfn_t new_l1, unsigned int new_idx)
+{
+    uint64_t *slot = (uint64_t *)mfn_to_virt(l1) + idx;
+    uint64_t *from = (uint64_t *)mfn_to_virt(new_l1) + new_idx;
+    uint64_t old = *slot, moved = *from;
+
+    (void)d;
+    if (!(old & _PAGE_PRESENT) || !(old & PTE_GRANT) || pte_mfn(old) != mfn || slot == from)
+        return -EINVAL;
+    if ((moved & _PAGE_PRESENT) && (moved & PTE_GRANT))
+        return -EBUSY;
+    /* The moved entry keeps the references it holds; the grant entry
+     * holds none. */
+    write_entry(from, moved, 0, COMMIT_STORE);
+    write_entry(slot, old, moved, COMMIT_STORE);
+    return 0;
+}
+
 void share_frame_with_domain(struct domain *d, mfn_t mfn)
 {
     struct page_info *pg = frame(mfn);
@@ -635,6 +654,25 @@ void unshare_frame(mfn_t mfn)
      * (a mapping in another domain) keep it until they go. */
     pg->owner = OWNER_HV;
     put_page_and_type(mfn);
+}
+
+int unshare_frames_unused(struct domain *d, const mfn_t *mfns, unsigned int n)
+{
+    bool used = false;
+
+    /* Owned by the hypervisor first, so d cannot take a new reference
+     * while we look; d's references then show above the share's one. */
+    for (unsigned int i = 0; i < n; i++)
+        __atomic_store_n(&frame(mfns[i])->owner, OWNER_HV, __ATOMIC_SEQ_CST);
+    for (unsigned int i = 0; i < n; i++)
+        used |= __atomic_load_n(&frame(mfns[i])->count, __ATOMIC_SEQ_CST) != 1;
+    for (unsigned int i = 0; i < n; i++) {
+        if (used)
+            __atomic_store_n(&frame(mfns[i])->owner, d->id, __ATOMIC_SEQ_CST);
+        else
+            put_page_and_type(mfns[i]);
+    }
+    return used ? -EBUSY : 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -34,6 +34,7 @@
 #include "hv/traps.h"
 
 #define X86_EFLAGS_TF  (1UL << 8)
+#define X86_EFLAGS_IOPL (3UL << 12)
 #define X86_EFLAGS_NT  (1UL << 14)
 #define X86_EFLAGS_RF  (1UL << 16)
 #define X86_EFLAGS_VM  (1UL << 17)
@@ -82,7 +83,13 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bo
         frame[n++] = tb->error_code;
     frame[n++] = regs->rip;
     frame[n++] = (cs & 0xffff) | ((uint64_t)mask << 32);
-    frame[n++] = (regs->rflags & ~X86_EFLAGS_IF) | (mask ? 0 : X86_EFLAGS_IF);
+    /* RFLAGS as the guest sees it: IF = !mask and, with
+     * architectural_iopl, its virtual IOPL (as Xen). */
+    uint64_t rflags = (regs->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) |
+                      (mask ? 0 : X86_EFLAGS_IF);
+    if (v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
+        rflags |= v->iopl << 12;
+    frame[n++] = rflags;
     frame[n++] = regs->rsp;
     frame[n++] = regs->ss;
 
@@ -154,8 +161,9 @@ static void guest_syscall(struct vcpu *v, struct cpu_regs *regs)
         .flags = v->syscall_disables_events ? TBF_INTERRUPT : 0,
     };
     if (!tb.eip) {
-        /* No callback: the guest kernel gets a #UD, as on hardware with
-         * SYSCALL disabled. */
+        /* No callback: the guest kernel gets a #UD at the syscall
+         * instruction, as on hardware with SYSCALL disabled (and Xen). */
+        regs->rip -= 2;
         pv_inject_trap(v, regs, 6, false, 0);
         return;
     }
@@ -229,6 +237,10 @@ void do_guest_trap(struct cpu_regs *regs)
         if (!pv_emulate_forced(v, regs))
             pv_inject_trap(v, regs, 6, false, 0);
         break;
+    case 1:     /* #DB: the guest's breakpoints (its DR6 takes the status) */
+        pv_debug_trap(v);
+        pv_inject_trap(v, regs, 1, false, 0);
+        break;
     case 7:     /* #NM: the guest's virtual CR0.TS */
         write_cr0(read_cr0() & ~X86_CR0_TS);
         if (v->fpu_ts) {
@@ -270,7 +282,7 @@ void guest_iret_fault(void)
     struct cpu_regs *regs = &get_cpu_info()->guest_regs;
     struct trap_bounce tb = {
         .eip = v->failsafe_callback,
-        .flags = TBF_FAILSAFE | TBF_INTERRUPT,
+        .flags = TBF_FAILSAFE | (v->failsafe_disables_events ? TBF_INTERRUPT : 0),
     };
 
     if (v->failsafe_callback) {

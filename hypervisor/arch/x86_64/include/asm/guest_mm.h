@@ -82,6 +82,13 @@ int pt_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
 int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly,
                      unsigned int avail);
 int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn);
+/* GNTTABOP_unmap_and_replace: the grant entry for mfn at idx of l1 is
+ * replaced by the entry at new_idx of new_l1, which is cleared (its
+ * references move with it); -EINVAL unless idx holds a grant entry for
+ * mfn (or both name the same entry), -EBUSY if the one to move is itself
+ * a grant entry. With d->mm_lock held. */
+int pt_grant_replace_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn,
+                         mfn_t new_l1, unsigned int new_idx);
 /* The validated L1 of v's kernel page tables that maps va, or 0 when an
  * upper level is not present or va is not a guest address (pv/mmu.c;
  * d->mm_lock held). */
@@ -91,6 +98,7 @@ mfn_t pv_guest_l1_of(struct vcpu *v, uint64_t va);
 int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly,
                      unsigned int avail);
 int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn);
+int pv_grant_replace_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, uint64_t new_va);
 
 /* A hypervisor frame shared with d (grant table frames): owned by d, not on
  * its page list, with a general reference and a permanent PGT_writable
@@ -100,6 +108,9 @@ int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn);
  * freed with its last reference. */
 void share_frame_with_domain(struct domain *d, mfn_t mfn);
 void unshare_frame(mfn_t mfn);
+/* unshare_frame of the n frames d was given, only if d holds no reference
+ * to any of them (maps none): 0; else none changes, -EBUSY. */
+int unshare_frames_unused(struct domain *d, const mfn_t *mfns, unsigned int n);
 
 /* TLB flushes. Guest mappings are never global, so a CR3 reload drops
  * them. flush_tlb_domain flushes every CPU that may hold d's mappings;
