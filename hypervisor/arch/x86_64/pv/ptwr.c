@@ -161,7 +161,8 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *frame, uint64_t cr2)
             *frame_gpr(frame, i) = regs.gpr[i];
         frame->rflags = regs.rflags;
         frame->rip += insn.len;
-        /* Single-stepping: the step the CPU did not take ends here. */
+        /* Single-stepping: the step the CPU did not take ends here. DR6 is
+         * left alone, as by Debian's Xen 4.17 (measured: no BS). */
         if (frame->rflags & RFLAGS_TF)
             pv_inject_trap(v, frame, 1, false, 0);
     }
