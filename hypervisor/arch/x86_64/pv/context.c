@@ -21,6 +21,11 @@
 static inline void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" :: "r"(p) : "memory"); }
 static inline void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" :: "r"(p) : "memory"); }
 
+static bool canonical(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
 static void fpu_init_state(void)
 {
     uint32_t mxcsr = 0x1f80;
@@ -153,6 +158,14 @@ void return_to_guest(void)
         check_event_upcall(v, regs);
         if (sched_pending())            /* the bounce crashed the domain */
             continue;
+        if (!canonical(regs->rip) || !canonical(regs->rsp)) {
+            /* The iretq would fault in the hypervisor: the guest gets the
+             * #GP(0) that fault is, at the state it asked for (as Xen
+             * delivers its own faulting iretq). A frame that cannot be
+             * built crashes the domain. */
+            pv_inject_trap(v, regs, 13, true, 0);
+            continue;
+        }
         restore_guest_frame(regs);
     }
 }

@@ -213,10 +213,10 @@ long do_set_segment_base(uint64_t which, uint64_t base)
 }
 
 /* As Xen 4.17's do_iret: an unreadable frame or a return to user mode
- * without a user page table crashes the domain; anything else is loaded.
- * A non-canonical return address makes Xen's own iretq fault, which it
- * delivers to the guest as #GP(0) at that address (after the mode switch):
- * so does this. A non-canonical stack pointer is loaded as given. */
+ * without a user page table crashes the domain; anything else is loaded,
+ * a non-canonical return address or stack pointer included: the exit to
+ * the guest (return_to_guest) turns those into the #GP(0) that Xen's
+ * faulting iretq gives the guest. */
 long do_iret(void)
 {
     struct vcpu *v = current;
@@ -253,8 +253,6 @@ long do_iret(void)
         regs->rcx = ic.rcx;
     }
     v->vcpu_info->evtchn_upcall_mask = !(ic.rflags & X86_EFLAGS_IF);
-    if (!canonical(ic.rip))
-        pv_inject_trap(v, regs, 13, true, 0);
     return (long)ic.rax;
 }
 
