@@ -133,8 +133,8 @@ void vcpu_update_time_area(struct vcpu *v)
 static void for_each_vcpu(void (*fn)(struct vcpu *v, uint64_t now, uint64_t *next),
                           uint64_t now, uint64_t *next)
 {
-    for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id((domid_t)id);
+    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
+        struct domain *d = domain_in_slot(slot);
         if (!d || d->state != DOM_RUNNING)
             continue;
         for (unsigned int i = 0; i < d->nr_vcpus; i++)

@@ -17,6 +17,8 @@ hypercall_basics:success traps:success usermode:success multicall:success descri
 pagetable:success pin:success balloon:success shutdown_code:halted
 hostile_fuzz:success hostile_privop:success hostile_stack:crash hypercall_basics:success
 isolation:success isolation:success grant:success
+grant_v2:success grant:success
+ptwr:success xenfeat:success linear:success
 cpustate:success cpuregs:success
 "
 

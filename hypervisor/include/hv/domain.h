@@ -21,6 +21,9 @@
 #include "hv/list.h"
 #include "hv/spinlock.h"
 
+/* Slots in the domain table (Domain 0 holds slot 0). A domid maps to slot
+ * domid % MAX_DOMAINS; the allocator never hands out an id whose slot is
+ * taken, so a lookup is one slot and one id comparison. */
 #define MAX_DOMAINS     64
 #define MAX_VCPUS       8
 #define DOMAIN_NAME_LEN 32
@@ -178,7 +181,18 @@ struct domain *domain_create_dom0(int *err);
 void domain_request_destroy(struct domain *d);
 /* Release everything the domain holds and free its slot. */
 void domain_destroy(struct domain *d);
+/* The domain with this id (any state), or NULL. */
 struct domain *domain_by_id(domid_t id);
+/* The guest domain (any state) whose handle is this, or NULL. */
+struct domain *domain_by_handle(const uint8_t handle[16]);
+/* The domain in table slot 0..MAX_DOMAINS-1 (slot 0 is Domain 0), or NULL:
+ * for walking every domain without walking the domid space. */
+struct domain *domain_in_slot(unsigned int slot);
+/* The table slot a domid lives in. */
+static inline unsigned int domid_slot(domid_t id)
+{
+    return id % MAX_DOMAINS;
+}
 /* Guest domains that exist (Domain 0 not counted). */
 unsigned int domains_alive(void);
 /* Free frames, tot_pages: called with the domain's page lock held. */

@@ -13,7 +13,8 @@
  *    if the guest's own IDT allows it from the current guest mode, else as
  *    #GP(N*8+2);
  *  - #GP and the forced-emulation #UD may be privileged instructions that
- *    pv/emulate.c performs on the guest's behalf;
+ *    pv/emulate.c performs on the guest's behalf, a #PF a write to a page
+ *    table that pv/ptwr.c performs;
  *  - interrupts (the timer) are the hypervisor's, never the guest's.
  * A guest that has no handler for what it caused is crashed, never the
  * hypervisor.
@@ -27,6 +28,7 @@
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
+#include "hv/ptwr.h"
 #include "hv/schedule.h"
 #include "hv/smp.h"
 #include "hv/timer.h"
@@ -253,10 +255,13 @@ void do_guest_trap(struct cpu_regs *regs)
         guest_gp(v, regs);
         break;
     case 14: {
+        uint64_t cr2 = read_cr2();      /* before any guest copy can fault */
+        if (pv_ptwr_fault(v, regs, cr2))
+            break;
         uint32_t ec = regs->error_code & ~PFEC_USER;
         if (!v->kernel_mode)
             ec |= PFEC_USER;
-        v->vcpu_info->arch.cr2 = read_cr2();
+        v->vcpu_info->arch.cr2 = cr2;
         pv_inject_trap(v, regs, 14, true, ec);
         break;
     }
