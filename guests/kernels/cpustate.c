@@ -5,7 +5,8 @@
  * event, failsafe, syscall, syscall32, sysenter and nmi register (0);
  * sysenter_deprecated and unknown types are -ENOSYS; a non-canonical
  * address is -EINVAL; unregister is -EINVAL for everything but nmi;
- * set_callbacks ignores a non-canonical address and returns 0.
+ * set_callbacks ignores a non-canonical address and returns 0; nmi_op
+ * registers and unregisters the same NMI callback.
  *
  * iret hypercall with a non-canonical return address (guest kernel mode):
  * a #GP(0) at that address, delivered through the guest's IDT.
@@ -84,6 +85,19 @@ static void check_callbacks(void)
     for (unsigned int i = 0; i < ARRAY_SIZE(fixed); i++)
         test_eq(cb_unregister(fixed[i]), -XEN_EINVAL, "unregister type %u", fixed[i]);
     test_eq(cb_unregister(CALLBACKTYPE_nmi), 0, "unregister nmi");
+
+    /* nmi_op: the same NMI callback through the older interface. */
+    struct xennmi_callback nmi = { .handler_address = (uint64_t)entry_nmi };
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, XENNMI_register_callback, HC(&nmi), 0, 0, 0), 0,
+            "nmi_op register");
+    nmi.handler_address = NONCANON;
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, XENNMI_register_callback, HC(&nmi), 0, 0, 0),
+            -XEN_EINVAL, "nmi_op register a non-canonical handler");
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, XENNMI_register_callback, NONCANON, 0, 0, 0),
+            -XEN_EFAULT, "nmi_op with an unreadable argument");
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, XENNMI_unregister_callback, 0, 0, 0, 0), 0,
+            "nmi_op unregister");
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, 5, 0, 0, 0, 0), -XEN_ENOSYS, "nmi_op command 5");
     test_eq(cb_unregister(99), -XEN_ENOSYS, "unregister type 99");
     test_eq(hypercall_callback_op(7, NULL), -XEN_ENOSYS, "callback_op command 7");
     test_eq(hypercall_callback_op(7, NULL), -XEN_ENOSYS, "callback_op command 7 again");

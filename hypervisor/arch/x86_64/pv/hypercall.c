@@ -3,7 +3,7 @@
  * Owns: dispatch (one table; every number not in it goes to
  * hypercall_unimplemented(): -ENOSYS, logged once), and the handlers that only touch the
  * calling vCPU's own state: set_trap_table, stack_switch, set_callbacks,
- * callback_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
+ * callback_op, nmi_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
  * physdev_op(set_iopl) and multicall.
  * Every guest structure is copied in before use; nothing changes until all
  * of it has been checked. */
@@ -167,6 +167,30 @@ long do_callback_op(uint64_t cmd, uint64_t arg)
     }
 }
 
+/* nmi_op: register (a canonical address) or unregister the NMI callback,
+ * the same one CALLBACKTYPE_nmi sets, as Xen. */
+long do_nmi_op(uint64_t cmd, uint64_t arg)
+{
+    struct vcpu *v = current;
+
+    switch (cmd) {
+    case XENNMI_register_callback: {
+        struct xennmi_callback cb;
+        if (copy_from_guest(&cb, arg, sizeof(cb)))
+            return -EFAULT;
+        if (!canonical(cb.handler_address))
+            return -EINVAL;
+        register_nmi_callback(v, cb.handler_address);
+        return 0;
+    }
+    case XENNMI_unregister_callback:
+        memset(&v->traps[2], 0, sizeof(v->traps[2]));
+        return 0;
+    default:
+        return hypercall_unimplemented(__HYPERVISOR_nmi_op, cmd);
+    }
+}
+
 long do_fpu_taskswitch(uint64_t set)
 {
     struct vcpu *v = current;
@@ -278,7 +302,7 @@ long do_vm_assist(uint64_t cmd, uint64_t type)
         d->vm_assist &= ~(1UL << type);
         return 0;
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_vm_assist, cmd);
     }
 }
 
@@ -321,6 +345,7 @@ static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_mmuext_op] = HC(do_mmuext_op),
     [__HYPERVISOR_sched_op] = HC(do_sched_op),
     [__HYPERVISOR_callback_op] = HC(do_callback_op),
+    [__HYPERVISOR_nmi_op] = HC(do_nmi_op),
     [__HYPERVISOR_physdev_op] = HC(do_physdev_op),
     [__HYPERVISOR_event_channel_op] = HC(do_event_channel_op),
     [__HYPERVISOR_grant_table_op] = HC(do_grant_table_op),
