@@ -80,6 +80,12 @@ static void register_nmi_callback(struct vcpu *v, uint64_t address)
     t->address = address;
 }
 
+static long unregister_nmi_callback(struct vcpu *v)
+{
+    memset(&v->traps[2], 0, sizeof(v->traps[2]));
+    return 0;
+}
+
 /* As Xen 4.17's register_guest_callback for a 64-bit PV guest: every type
  * it knows; an unknown type is -ENOSYS. */
 static long register_callback(struct vcpu *v, const struct callback_register *cb)
@@ -156,8 +162,7 @@ long do_callback_op(uint64_t cmd, uint64_t arg)
         case CALLBACKTYPE_sysenter:
             return -EINVAL;
         case CALLBACKTYPE_nmi:
-            memset(&v->traps[2], 0, sizeof(v->traps[2]));
-            return 0;
+            return unregister_nmi_callback(v);
         default:
             return hypercall_unimplemented(__HYPERVISOR_callback_op, 0x200 + cb.type);
         }
@@ -178,14 +183,12 @@ long do_nmi_op(uint64_t cmd, uint64_t arg)
         struct xennmi_callback cb;
         if (copy_from_guest(&cb, arg, sizeof(cb)))
             return -EFAULT;
-        if (!canonical(cb.handler_address))
-            return -EINVAL;
-        register_nmi_callback(v, cb.handler_address);
-        return 0;
+        const struct callback_register reg = { .type = CALLBACKTYPE_nmi,
+                                               .address = cb.handler_address };
+        return register_callback(v, &reg);
     }
     case XENNMI_unregister_callback:
-        memset(&v->traps[2], 0, sizeof(v->traps[2]));
-        return 0;
+        return unregister_nmi_callback(v);
     default:
         return hypercall_unimplemented(__HYPERVISOR_nmi_op, cmd);
     }
