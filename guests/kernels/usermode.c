@@ -13,6 +13,10 @@
  * callback (frame CS 0xe023), and with no syscall32 callback (address 0)
  * it is a #UD at the syscall instruction, as Xen 4.17 does it.
  *
+ * Port I/O from user mode needs virtual IOPL 3: with IOPL 1 `inb` is a
+ * #GP(0) from user mode, with IOPL 3 it reads all ones (port 0x21, which
+ * Xen's dom0 is denied too) and cli/sti do nothing.
+ *
  * On pvcore only: an iret to user mode with a non-canonical stack pointer
  * gives the kernel a #GP(0) (or #SS) from user mode carrying that stack
  * pointer (Xen 4.17 under QEMU TCG hangs on it).
@@ -27,7 +31,7 @@ const char test_name[] = "usermode";
 
 uint64_t enter_user(uint64_t rip, uint64_t rsp, uint64_t cs);
 NORETURN void resume_kernel(uint64_t value);
-extern char user_code[], user_code32[], user_code32_syscall[], user_code_push[];
+extern char user_code[], user_code32[], user_code32_syscall[], user_code_push[], user_code_io[];
 
 __asm__(
     ".pushsection .text.user, \"ax\"\n"
@@ -54,6 +58,16 @@ __asm__(
     "    syscall\n"                          /* -> the syscall32 callback */
     "    ud2\n"
     ".code64\n"
+    ".globl user_code_io\n"
+    "user_code_io:\n"
+    "    mov $0x5a5a5a5a, %eax\n"
+    "    inb $0x21, %al\n"                   /* needs virtual IOPL 3 */
+    "    cli\n"
+    "    sti\n"
+    "    mov %rax, %rdi\n"
+    "    mov $2, %eax\n"
+    "    syscall\n"                          /* back to the kernel with rax */
+    "    ud2\n"
     ".globl user_code_push\n"
     "user_code_push:\n"
     "    push %rax\n"                        /* with a non-canonical %rsp */
@@ -252,6 +266,24 @@ void test_main(void)
     test_eq(seen.ud_rip, sys32, "#UD at the syscall instruction");
     test_eq(seen.ud_cs & 0xffff, FLAT_USER_CS32, "#UD frame CS");
     test_eq(seen.syscall32s, 1, "no second syscall32 bounce");
+
+    /* User-mode port I/O under the virtual IOPL. */
+    uint64_t io_va = USER_CODE_VA + (uint64_t)(user_code_io - user_code);
+    struct physdev_set_iopl iopl = { .iopl = 1 };
+    test_eq(hypercall_physdev_op(PHYSDEVOP_set_iopl, &iopl), 0, "set_iopl(1)");
+    trap_set_handler(13, on_badstack);
+    badstack.vector = ~0ul;
+    ret = enter_user(io_va, USER_STACK_VA + PAGE_SIZE, FLAT_USER_CS);
+    trap_set_handler(13, NULL);
+    test_eq(badstack.vector, 13, "IOPL 1: user-mode inb is a #GP");
+    test_eq(badstack.error, 0, "#GP(0)");
+    test_eq(badstack.cs & 0xffff, FLAT_USER_CS, "#GP from user mode");
+    iopl.iopl = 3;
+    test_eq(hypercall_physdev_op(PHYSDEVOP_set_iopl, &iopl), 0, "set_iopl(3)");
+    ret = enter_user(io_va, USER_STACK_VA + PAGE_SIZE, FLAT_USER_CS);
+    test_eq(ret, 0x5a5a5aff, "IOPL 3: user-mode inb 0x21 reads all ones, cli/sti pass");
+    iopl.iopl = 1;
+    test_eq(hypercall_physdev_op(PHYSDEVOP_set_iopl, &iopl), 0, "set_iopl(1) again");
 
     /* iret to user mode with a non-canonical stack pointer: the fault
      * (the iret's own, or the first push's) reaches the kernel from user
