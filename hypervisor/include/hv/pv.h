@@ -65,10 +65,15 @@ void pv_debug_trap(struct vcpu *v);
 
 /* Port I/O and cli/sti (pv/ioport.c): may the vCPU's current mode do I/O
  * (virtual IOPL)? Emulate the instruction whose opcode is insn[op] (after
- * prefixes): returns its length, or 0 to leave it a #GP. */
+ * the prefixes described by p; got bytes fetched): true when carried out
+ * (rip advanced or a fault delivered), false to leave it a #GP(0). */
+struct insn_prefixes {
+    bool opsize16, addr32, rep;
+    uint8_t seg;                    /* segment override prefix, 0 = none */
+};
 bool pv_iopl_ok(const struct vcpu *v);
-unsigned int pv_emulate_io(struct vcpu *v, struct cpu_regs *regs, const uint8_t *insn,
-                           unsigned int op, bool opsize16);
+bool pv_emulate_io(struct vcpu *v, struct cpu_regs *regs, const uint8_t *insn,
+                   unsigned int op, unsigned int got, const struct insn_prefixes *p);
 
 /* Drop the references a vCPU holds on its domain's frames (GDT frames,
  * a registered vcpu_info page) before the domain's memory is released. */

@@ -163,22 +163,23 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs)
 {
     uint8_t b[16] = { 0 };
     unsigned int rex = 0, len = 0;
-    bool opsize16 = false;
+    struct insn_prefixes pfx = { 0 };
     unsigned int got = fetch_insn(regs->rip, b, 15);
 
-    while (len < got && is_legacy_prefix(b[len]))
-        opsize16 |= b[len++] == 0x66;
+    for (; len < got && is_legacy_prefix(b[len]); len++) {
+        pfx.opsize16 |= b[len] == 0x66;
+        pfx.addr32 |= b[len] == 0x67;
+        pfx.rep |= b[len] == 0xf3 || b[len] == 0xf2;
+        if (b[len] == 0x26 || b[len] == 0x2e || b[len] == 0x36 || b[len] == 0x3e ||
+            b[len] == 0x64 || b[len] == 0x65)
+            pfx.seg = b[len];
+    }
     if (len < got && (b[len] & 0xf0) == 0x40)   /* REX prefix, last */
         rex = b[len++];
     if (len >= got)
         return false;
-    if (b[len] != 0x0f) {
-        unsigned int n = pv_emulate_io(v, regs, b, len, opsize16);
-        if (n > got)
-            return false;
-        regs->rip += n;
-        return n != 0;
-    }
+    if (b[len] != 0x0f)
+        return pv_emulate_io(v, regs, b, len, got, &pfx);
     if (got < len + 2)
         return false;
 
