@@ -11,7 +11,9 @@
  * are shown exactly when CR4.FSGSBASE / CR4.OSXSAVE can be set.
  *
  * CR0: the TS bit follows writes (and fpu_taskswitch); changing any other
- * bit is #GP(0). CR4: PAE, OSFXSR, OSXMMEXCPT set; DE settable; PGE and
+ * bit is #GP(0). CR4: PAE, OSFXSR, OSXMMEXCPT set; TSD (the kernel's
+ * rdtsc/rdtscp keep working; usermode checks the user side) and DE
+ * settable; PGE and
  * clearing PAE ignored, not refused. xsetbv with CR4.OSXSAVE clear: #UD.
  *
  * Debug registers (hypercalls and mov): DR6/DR7 start 0xffff0ff0/0x400,
@@ -36,6 +38,7 @@ const char test_name[] = "cpuregs";
 #define BIT(n)        (1u << (n))
 #define CR0_TS        (1ul << 3)
 #define CR0_WP        (1ul << 16)
+#define CR4_TSD       (1ul << 2)
 #define CR4_DE        (1ul << 3)
 #define CR4_PAE       (1ul << 5)
 #define CR4_PGE       (1ul << 7)
@@ -162,8 +165,8 @@ static void check_crs(void)
 
     test_eq(cr4 & (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT,
             "CR4 has PAE, OSFXSR, OSXMMEXCPT");
-    test_eq(cr4 & (CR4_DE | CR4_PGE | CR4_FSGSBASE | CR4_OSXSAVE), 0,
-            "CR4 starts without DE, PGE, FSGSBASE, OSXSAVE");
+    test_eq(cr4 & (CR4_TSD | CR4_DE | CR4_PGE | CR4_FSGSBASE | CR4_OSXSAVE), 0,
+            "CR4 starts without TSD, DE, PGE, FSGSBASE, OSXSAVE");
     write_cr(4, cr4 | CR4_DE);
     test_eq(read_cr(4), cr4 | CR4_DE, "CR4.DE settable");
     write_cr(4, cr4 | CR4_PGE);
@@ -171,6 +174,26 @@ static void check_crs(void)
     test_eq(read_cr(4), cr4, "CR4.PGE ignored (and DE cleared by the same write)");
     write_cr(4, cr4 & ~CR4_PAE);
     test_eq(read_cr(4), cr4, "clearing CR4.PAE ignored");
+
+    /* CR4.TSD: the kernel's rdtsc (and rdtscp) still work. */
+    write_cr(4, cr4 | CR4_TSD);
+    test_eq(read_cr(4), cr4 | CR4_TSD, "CR4.TSD settable");
+    {
+        uint32_t lo = 0, hi = 0, r[4];
+        probe_reset();
+        __asm__ volatile(PROBE_ASM("rdtsc") : "=a"(lo), "=d"(hi) : : "memory");
+        test_eq(last_trap.vector, NONE, "rdtsc in the kernel with CR4.TSD");
+        test_ok(lo || hi, "rdtsc value with CR4.TSD");
+        forced_cpuid(0x80000001, 0, r);
+        if (r[3] & BIT(27)) {
+            uint32_t aux = 0x55;
+            probe_reset();
+            __asm__ volatile(PROBE_ASM("rdtscp") : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+            test_eq(last_trap.vector, NONE, "rdtscp in the kernel with CR4.TSD");
+        }
+    }
+    write_cr(4, cr4);
+    test_eq(read_cr(4), cr4, "CR4.TSD cleared");
 
     probe_reset();
     __asm__ volatile(PROBE_ASM("xsetbv") : : "a"(1), "d"(0), "c"(0) : "memory");

@@ -17,6 +17,9 @@
  * #GP(0) from user mode, with IOPL 3 it reads all ones (port 0x21, which
  * Xen's dom0 is denied too) and cli/sti do nothing.
  *
+ * rdtsc from user mode: allowed, and a #GP(0) once the kernel has set
+ * CR4.TSD.
+ *
  * On pvcore only: an iret to user mode with a non-canonical stack pointer
  * gives the kernel a #GP(0) (or #SS) from user mode carrying that stack
  * pointer (Xen 4.17 under QEMU TCG hangs on it).
@@ -31,7 +34,8 @@ const char test_name[] = "usermode";
 
 uint64_t enter_user(uint64_t rip, uint64_t rsp, uint64_t cs);
 NORETURN void resume_kernel(uint64_t value);
-extern char user_code[], user_code32[], user_code32_syscall[], user_code_push[], user_code_io[];
+extern char user_code[], user_code32[], user_code32_syscall[], user_code_push[], user_code_io[],
+    user_code_rdtsc[];
 
 __asm__(
     ".pushsection .text.user, \"ax\"\n"
@@ -67,6 +71,13 @@ __asm__(
     "    mov %rax, %rdi\n"
     "    mov $2, %eax\n"
     "    syscall\n"                          /* back to the kernel with rax */
+    "    ud2\n"
+    ".globl user_code_rdtsc\n"
+    "user_code_rdtsc:\n"
+    "    rdtsc\n"                            /* #GP under the kernel's CR4.TSD */
+    "    mov $0x77, %edi\n"
+    "    mov $2, %eax\n"
+    "    syscall\n"
     "    ud2\n"
     ".globl user_code_push\n"
     "user_code_push:\n"
@@ -284,6 +295,23 @@ void test_main(void)
     test_eq(ret, 0x5a5a5aff, "IOPL 3: user-mode inb 0x21 reads all ones, cli/sti pass");
     iopl.iopl = 1;
     test_eq(hypercall_physdev_op(PHYSDEVOP_set_iopl, &iopl), 0, "set_iopl(1) again");
+
+    /* User-mode rdtsc under CR4.TSD. */
+    uint64_t tsc_va = USER_CODE_VA + (uint64_t)(user_code_rdtsc - user_code);
+    uint64_t cr4 = 0;
+    ret = enter_user(tsc_va, USER_STACK_VA + PAGE_SIZE, FLAT_USER_CS);
+    test_eq(ret, 0x77, "user-mode rdtsc without CR4.TSD");
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | 4));
+    trap_set_handler(13, on_badstack);
+    badstack.vector = ~0ul;
+    ret = enter_user(tsc_va, USER_STACK_VA + PAGE_SIZE, FLAT_USER_CS);
+    trap_set_handler(13, NULL);
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+    test_eq(badstack.vector, 13, "user-mode rdtsc with CR4.TSD is a #GP");
+    test_eq(badstack.rip, tsc_va, "#GP at the rdtsc");
+    ret = enter_user(tsc_va, USER_STACK_VA + PAGE_SIZE, FLAT_USER_CS);
+    test_eq(ret, 0x77, "user-mode rdtsc after CR4.TSD is cleared");
 
     /* iret to user mode with a non-canonical stack pointer: the fault
      * (the iret's own, or the first push's) reaches the kernel from user

@@ -50,6 +50,11 @@ bool pv_emulate_forced(struct vcpu *v, struct cpu_regs *regs);
  * functions return false where the instruction stays a #GP(0); the
  * debug-register ones return 0 or -errno, as the hypercalls. */
 uint64_t pv_cr4(const struct vcpu *v);
+/* Put v's CR4.TSD into the CPU (v NULL: the hypervisor's, TSD clear). */
+void pv_load_cr4(const struct vcpu *v);
+/* rdtsc/rdtscp that faulted because of the guest's CR4.TSD: carried out
+ * in guest kernel mode (true), a #GP in user mode (false). */
+bool pv_emulate_rdtsc(struct vcpu *v, struct cpu_regs *regs, bool rdtscp);
 bool pv_read_cr(struct vcpu *v, unsigned int n, uint64_t *val);
 bool pv_write_cr(struct vcpu *v, unsigned int n, uint64_t val);
 bool pv_read_msr(struct vcpu *v, uint32_t msr, uint64_t *val);

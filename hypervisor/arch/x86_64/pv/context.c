@@ -92,6 +92,7 @@ static void load_state(struct vcpu *v)
     vcpu_update_time_area(v);
     load_guest_descriptors(v);
     pv_load_debugregs(v);
+    pv_load_cr4(v);
     /* Null data selectors, then the bases (loading a selector resets them). */
     __asm__ volatile("movl %0, %%ds; movl %0, %%es; movl %0, %%fs; movl %0, %%gs"
                      :: "r"(0) : "memory");
@@ -121,6 +122,7 @@ void context_switch(struct vcpu *prev, struct vcpu *next)
     } else {
         write_cr3(__pa(idle_l4()));
         load_guest_descriptors(NULL);
+        pv_load_cr4(NULL);
     }
 }
 

@@ -10,10 +10,12 @@
  *  - CR0 reads the CPU's CR0 with the guest's virtual TS; a write may only
  *    change TS (fpu_taskswitch), anything else is #GP(0);
  *  - CR4 reads PAE/MCE/OSFXSR/OSXMMEXCPT as the hypervisor runs with them,
- *    plus the guest-controlled DE; every other bit written is ignored, not
- *    refused (Xen also lets TSD, FSGSBASE and OSXSAVE through when its CPU
- *    policy has them: pvcore's has neither FSGSBASE nor XSAVE, and TSD is
- *    not offered);
+ *    plus the guest-controlled TSD and DE; every other bit written is
+ *    ignored, not refused (Xen also lets FSGSBASE and OSXSAVE through when
+ *    its CPU policy has them: pvcore's has neither). The guest's TSD is in
+ *    the CPU's CR4 while the vCPU runs: rdtsc/rdtscp then fault, and are
+ *    carried out for the guest kernel (pv_emulate_rdtsc) and stay a #GP for
+ *    its user mode, as on hardware at CPL 0 and 3;
  *  - DR0-3 take guest addresses only (-EPERM), DR6/DR7 32-bit values
  *    (-EINVAL) with their fixed bits forced, DR7.GD and I/O breakpoints
  *    without CR4.DE are -EPERM; DR4/DR5 alias DR6/DR7 unless CR4.DE
@@ -34,11 +36,12 @@
 #include "hv/pv.h"
 
 #define X86_CR0_ET          (1UL << 4)
+#define X86_CR4_TSD         (1UL << 2)
 #define X86_CR4_DE          (1UL << 3)
 #define X86_CR4_MCE         (1UL << 6)
 #define X86_CR4_OSXMMEXCPT  (1UL << 10)
 #define CR4_GUEST_VISIBLE   (X86_CR4_PAE | X86_CR4_MCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
-#define CR4_GUEST_CONTROL   X86_CR4_DE
+#define CR4_GUEST_CONTROL   (X86_CR4_TSD | X86_CR4_DE)
 
 #define DR6_DEFAULT         0xffff0ff0UL
 #define DR6_ZEROS           (1UL << 12)
@@ -116,10 +119,31 @@ bool pv_write_cr(struct vcpu *v, unsigned int n, uint64_t val)
         return true;
     case 4:
         v->cr4_guest = val & CR4_GUEST_CONTROL;
+        pv_load_cr4(v);
         return true;
     default:
         return false;
     }
+}
+
+void pv_load_cr4(const struct vcpu *v)
+{
+    uint64_t cr4 = read_cr4();
+    uint64_t want = v && (v->cr4_guest & X86_CR4_TSD) ? cr4 | X86_CR4_TSD : cr4 & ~X86_CR4_TSD;
+    if (want != cr4)
+        write_cr4(want);
+}
+
+bool pv_emulate_rdtsc(struct vcpu *v, struct cpu_regs *regs, bool rdtscp)
+{
+    if (!v->kernel_mode)
+        return false;
+    uint64_t tsc = rdtsc();
+    regs->rax = (uint32_t)tsc;
+    regs->rdx = tsc >> 32;
+    if (rdtscp)
+        regs->rcx = 0;                  /* TSC_AUX, as the MSR reads */
+    return true;
 }
 
 /* ---- debug registers ---- */

@@ -5,7 +5,8 @@
  * pv/cpuregs.c's, the ports pv/ioport.c's. Handled:
  *  - the forced-emulation prefix `ud2a; .ascii "xen"; cpuid` (#UD);
  *  - from #GP(0), after any prefixes: port I/O, cli, sti (any guest mode,
- *    under the virtual IOPL); rdmsr, wrmsr, mov to/from %crN and %drN,
+ *    under the virtual IOPL); rdtsc/rdtscp under the guest's CR4.TSD
+ *    (guest kernel only); rdmsr, wrmsr, mov to/from %crN and %drN,
  *    xsetbv (#UD: the guest's CR4.OSXSAVE is never set) in guest kernel
  *    mode;
  * everything else is bounced to the guest as the fault it was.
@@ -188,6 +189,18 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs)
     uint64_t *reg = gpr(regs, (modrm & 7) | (rex & 1 ? 8 : 0));
     uint64_t val;
 
+    if (b[len + 1] == 0x31) {                /* rdtsc, under the guest's CR4.TSD */
+        if (!pv_emulate_rdtsc(v, regs, false))
+            return false;
+        regs->rip += len + 2;
+        return true;
+    }
+    if (b[len + 1] == 0x01 && modrm == 0xf9) {   /* rdtscp */
+        if (!pv_emulate_rdtsc(v, regs, true))
+            return false;
+        regs->rip += len + 3;
+        return true;
+    }
     /* Everything below is for the guest kernel only (user mode: #GP). */
     if (!v->kernel_mode)
         return false;
