@@ -67,6 +67,10 @@ void pv_init_debugregs(struct vcpu *v);
 void pv_load_debugregs(struct vcpu *v);
 void pv_save_debugregs(struct vcpu *v);
 void pv_debug_trap(struct vcpu *v);
+/* Which enabled I/O breakpoints cover [port, port + bytes) (a DR6 Bn
+ * mask), and deliver the #DB for a match after the access. */
+uint32_t pv_io_breakpoints(const struct vcpu *v, unsigned int port, unsigned int bytes);
+void pv_io_breakpoint_hit(struct vcpu *v, struct cpu_regs *regs, uint32_t match);
 
 /* Port I/O and cli/sti (pv/ioport.c): may the vCPU's current mode do I/O
  * (virtual IOPL)? Emulate the instruction whose opcode is insn[op] (after

@@ -19,7 +19,9 @@
  *  - DR0-3 take guest addresses only (-EPERM), DR6/DR7 32-bit values
  *    (-EINVAL) with their fixed bits forced, DR7.GD and I/O breakpoints
  *    without CR4.DE are -EPERM; DR4/DR5 alias DR6/DR7 unless CR4.DE
- *    (-ENODEV); other numbers -ENODEV;
+ *    (-ENODEV); other numbers -ENODEV; I/O breakpoints (with CR4.DE) are
+ *    kept apart (dr7_io) and raise #DB after an emulated port access
+ *    they cover, as Xen;
  *  - MSRs: FS/GS/shadow GS bases, EFER (read), TSC (read), the virtual
  *    machine-check MSRs of a 2-bank vMCE, and a few constants Xen gives
  *    (APIC base, microcode revision, PLATFORM_INFO, MISC_ENABLE, PAT,
@@ -227,11 +229,19 @@ long pv_set_debugreg(struct vcpu *v, unsigned int reg, uint64_t val)
         val = (val | DR7_DEFAULT) & ~DR7_ZEROS;
         if (val & DR7_GD)
             return -EPERM;
+        /* I/O breakpoints (R/W 10b) need CR4.DE; they are emulated on
+         * the guest's emulated port I/O, never armed in the CPU. */
+        uint32_t io = 0;
         if (val & DR7_ACTIVE_MASK)
-            for (unsigned int i = 16; i < 32; i += 4)
-                if (((val >> i) & 3) == 2)      /* I/O breakpoint */
-                    return -EPERM;              /* (I/O breakpoints: not emulated) */
+            for (unsigned int i = 0; i < 4; i++)
+                if (((val >> (16 + 4 * i)) & 3) == 2) {
+                    if (!de)
+                        return -EPERM;
+                    io |= (uint32_t)val & (3u << (2 * i));
+                }
+        val &= ~(uint64_t)io;
         bool was_active = v->dr7 & DR7_ACTIVE_MASK;
+        v->dr7_io = io;
         v->dr7 = val;
         if (v == current) {
             if (!was_active)
@@ -264,11 +274,35 @@ long pv_get_debugreg(struct vcpu *v, unsigned int reg, uint64_t *val)
             return -ENODEV;
         /* fall through */
     case 7:
-        *val = v->dr7;
+        *val = v->dr7 | v->dr7_io;
         return 0;
     default:
         return -ENODEV;
     }
+}
+
+uint32_t pv_io_breakpoints(const struct vcpu *v, unsigned int port, unsigned int bytes)
+{
+    uint32_t match = 0;
+
+    if (!v->dr7_io || !(v->cr4_guest & X86_CR4_DE))
+        return 0;
+    for (unsigned int i = 0; i < 4; i++) {
+        if (!(v->dr7_io & (3u << (2 * i))))
+            continue;
+        static const unsigned int width[4] = { 1, 2, 8, 4 };    /* LEN 00, 01, 10, 11 */
+        uint64_t start = v->dr[i];
+        unsigned int w = width[(v->dr7 >> (18 + 4 * i)) & 3];
+        if (start < port + bytes && start + w > port)
+            match |= 1u << i;
+    }
+    return match;
+}
+
+void pv_io_breakpoint_hit(struct vcpu *v, struct cpu_regs *regs, uint32_t match)
+{
+    v->dr6 |= match;
+    pv_inject_trap(v, regs, 1, false, 0);
 }
 
 long do_set_debugreg(uint64_t reg, uint64_t value)
@@ -286,6 +320,7 @@ long do_get_debugreg(uint64_t reg)
 void pv_init_debugregs(struct vcpu *v)
 {
     memset(v->dr, 0, sizeof(v->dr));
+    v->dr7_io = 0;
     v->dr6 = DR6_DEFAULT;
     v->dr7 = DR7_DEFAULT;
 }

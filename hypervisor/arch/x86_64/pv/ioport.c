@@ -13,6 +13,8 @@
  *    write is dropped, except the two registers Xen emulates for every
  *    domain: the CMOS index at 0x70 (reads return the last index written)
  *    and the PCI configuration address at 0xcf8 (32-bit accesses only);
+ *  - an I/O breakpoint the guest set (CR4.DE, DR7 R/W 10b) covering the
+ *    port raises #DB after the access;
  *  - an allowed cli or sti does nothing (Xen skips them; the guest's
  *    interrupt flag is its event mask in vcpu_info, never the CPU's).
  * String I/O (ins/outs, rep or not) moves all ones in or drops what goes
@@ -71,9 +73,13 @@ static bool canonical(uint64_t a)
  * ins, plus user in guest user mode), as Xen; a non-canonical one #GP(0). */
 #define STRING_IO_BATCH 1024
 
-static bool emulate_string_io(struct vcpu *v, struct cpu_regs *regs, uint8_t opc,
-                              unsigned int port, unsigned int bytes, unsigned int len,
-                              const struct insn_prefixes *p)
+enum string_io_result { STRING_IO_GP, STRING_IO_DONE, STRING_IO_FAULTED };
+
+static enum string_io_result emulate_string_io(struct vcpu *v, struct cpu_regs *regs,
+                                               uint8_t opc, unsigned int port,
+                                               unsigned int bytes, unsigned int len,
+                                               const struct insn_prefixes *p,
+                                               unsigned int batch)
 {
     bool in = !(opc & 2);
     uint64_t count = !p->rep ? 1 : p->addr32 ? (uint32_t)regs->rcx : regs->rcx;
@@ -85,13 +91,13 @@ static bool emulate_string_io(struct vcpu *v, struct cpu_regs *regs, uint8_t opc
         base = rdmsr(MSR_FS_BASE);
     else if (!in && p->seg == 0x65)
         base = rdmsr(MSR_GS_BASE);
-    for (unsigned int n = 0; count && n < STRING_IO_BATCH; n++) {
+    for (unsigned int n = 0; count && n < batch; n++) {
         uint64_t addr = base + *index;
         uint32_t val = 0;
         if (p->addr32)
             addr = (uint32_t)addr;
         if (!canonical(addr) || !canonical(addr + bytes - 1))
-            return false;
+            return STRING_IO_GP;
         int fault;
         if (in) {
             val = port_read(v->domain, port, bytes);
@@ -102,7 +108,7 @@ static bool emulate_string_io(struct vcpu *v, struct cpu_regs *regs, uint8_t opc
         if (fault) {
             v->vcpu_info->arch.cr2 = addr;
             pv_inject_trap(v, regs, 14, true, (in ? 2 : 0) | (v->kernel_mode ? 0 : 4));
-            return true;
+            return STRING_IO_FAULTED;
         }
         if (!in)
             port_write(v->domain, port, bytes, val);
@@ -113,7 +119,7 @@ static bool emulate_string_io(struct vcpu *v, struct cpu_regs *regs, uint8_t opc
     }
     if (!count)
         regs->rip += len;
-    return true;
+    return STRING_IO_DONE;
 }
 
 /* insn[0..got) has been fetched; the opcode is insn[op], after the
@@ -150,8 +156,17 @@ bool pv_emulate_io(struct vcpu *v, struct cpu_regs *regs, const uint8_t *insn,
     bytes = !(opc & 1) ? 1 : p->opsize16 ? 2 : 4;
     if (!pv_iopl_ok(v))
         return false;
-    if ((opc & 0xfc) == 0x6c)
-        return emulate_string_io(v, regs, opc, port, bytes, len, p);
+    uint32_t bp = pv_io_breakpoints(v, port, bytes);
+    if ((opc & 0xfc) == 0x6c) {
+        /* With a breakpoint on the port, one element per exit (as Xen):
+         * the #DB comes after it, rip still on the instruction if more
+         * remain. */
+        enum string_io_result r = emulate_string_io(v, regs, opc, port, bytes, len, p,
+                                                    bp ? 1 : STRING_IO_BATCH);
+        if (r == STRING_IO_DONE && bp)
+            pv_io_breakpoint_hit(v, regs, bp);
+        return r != STRING_IO_GP;
+    }
     if (opc & 2) {                      /* out */
         port_write(v->domain, port, bytes, (uint32_t)regs->rax);
     } else {
@@ -162,5 +177,7 @@ bool pv_emulate_io(struct vcpu *v, struct cpu_regs *regs, const uint8_t *insn,
             regs->rax = (regs->rax & ~((1UL << (bytes * 8)) - 1)) | val;
     }
     regs->rip += len;
+    if (bp)
+        pv_io_breakpoint_hit(v, regs, bp);
     return true;
 }
