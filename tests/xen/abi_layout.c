@@ -20,7 +20,9 @@
 #include <public/version.h>
 #include <public/io/console.h>
 #include <public/io/xs_wire.h>
+#include <public/privileged.h>
 #else
+#define __XEN_TOOLS__ 1     /* sysctl.h and domctl.h are for tools (layouts unchanged) */
 #include <xen/xen.h>
 #include <xen/callback.h>
 #include <xen/event_channel.h>
@@ -32,6 +34,10 @@
 #include <xen/version.h>
 #include <xen/io/console.h>
 #include <xen/io/xs_wire.h>
+#include <xen/nmi.h>
+#include <xen/sysctl.h>
+#include <xen/domctl.h>
+#include <xen/platform.h>
 #endif
 
 #define S(s) printf("%-28s size %zu\n", #s, sizeof(struct s))
@@ -90,6 +96,11 @@ int main(void)
     F(iret_context, rip); F(iret_context, ss);
     S(callback_register); F(callback_register, type); F(callback_register, flags);
     F(callback_register, address);
+    S(xennmi_callback); F(xennmi_callback, handler_address);
+    S(xen_sysctl); F(xen_sysctl, cmd); F(xen_sysctl, interface_version); F(xen_sysctl, u);
+    S(xen_domctl); F(xen_domctl, interface_version); F(xen_domctl, domain); F(xen_domctl, u);
+    S(xen_platform_op); F(xen_platform_op, interface_version); F(xen_platform_op, u);
+    S(vcpu_register_time_memory_area);
     S(evtchn_alloc_unbound); F(evtchn_alloc_unbound, remote_dom);
     F(evtchn_alloc_unbound, port);
     S(evtchn_bind_interdomain); F(evtchn_bind_interdomain, remote_port);

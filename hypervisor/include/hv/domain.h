@@ -76,6 +76,7 @@ struct vcpu {
     bool fpu_ts;                    /* guest asked for CR0.TS (fpu_taskswitch) */
     uint64_t cr4_guest;             /* CR4 bits the guest controls (pv/cpuregs.c) */
     uint64_t dr[4], dr6, dr7;       /* debug registers (pv/cpuregs.c) */
+    uint32_t dr7_io;                /* DR7 enables of I/O breakpoints (emulated) */
     bool fpu_initialised;
     uint8_t fpu_state[512] __aligned(16);
 
