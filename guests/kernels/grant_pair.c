@@ -13,7 +13,10 @@
  *  - granter: sees GTF_reading | GTF_writing in its status frame while
  *    the header stays as it wrote it; set_version(1) is -EBUSY;
  *  - mapper: copies inside the sub_page window (outside it:
- *    GNTST_general_error; a map of it: GNTST_general_error); a second,
+ *    GNTST_general_error; a map of it: GNTST_general_error); grants a page
+ *    of its own back to the granter and copies from and to it through the
+ *    granter's transitive grant naming that one (a map of it:
+ *    GNTST_general_error); a second,
  *    host-only mapping of REF_FULL is unmapped with unmap_and_replace by a
  *    page of its own; writes MAPPER_TEXT; unmaps the host part only and
  *    says HOSTGONE by copy;
@@ -37,6 +40,8 @@ const char test_name[] = "grant_pair";
 #define NEW_VA       (MAP_VA + 2 * PAGE_SIZE)
 #define REF_FULL     16
 #define REF_SUB      17
+#define REF_TRANS    18                     /* the granter's, naming the mapper's REF_BACK */
+#define REF_BACK     20                     /* the mapper's grant to the granter */
 #define SUB_OFF      512
 #define SUB_LEN      256
 #define TEXT         "granted by the granter"
@@ -135,6 +140,10 @@ static void granter(void)
     v2[REF_SUB].sub_page.length = SUB_LEN;
     grant(REF_SUB, sub, GTF_permit_access | GTF_sub_page | GTF_readonly);
     grant(REF_FULL, (const void *)page, GTF_permit_access);
+    v2[REF_TRANS].transitive.trans_domid = peer;
+    v2[REF_TRANS].transitive.gref = REF_BACK;
+    v2[REF_TRANS].hdr.domid = peer;
+    __atomic_store_n(&v2[REF_TRANS].hdr.flags, GTF_transitive, __ATOMIC_RELEASE);
     printk("granter: refs %u (full page) and %u (sub-page) granted to domain %u\n",
            REF_FULL, REF_SUB, peer);
 
@@ -153,6 +162,7 @@ static void granter(void)
     wait_for(unmapped_by_peer, "the mapper to unmap its device part");
     test_ok(end_access_v2(REF_FULL), "ending access after the last part");
     test_ok(end_access_v2(REF_SUB), "ending the sub-page grant");
+    test_ok(end_access_v2(REF_TRANS), "ending the transitive grant");
 
     gnttab_map_frame(STATUS_VA, 0);
     sv.version = 1;
@@ -231,6 +241,43 @@ static void mapper_replace(void)
     gnttab_map_frame(MAP2_VA, 0);
 }
 
+/* The mapper grants a page of its own to the granter (REF_BACK, v1) and
+ * reaches it back through the granter's transitive grant REF_TRANS. */
+static void mapper_transitive(void)
+{
+    static xen_pfn_t frames[1];
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1, .status = 99,
+                                     .frame_list = HC(frames) };
+    uint8_t *own = page_alloc(), *buf = page_alloc();
+
+    if (gnttab(GNTTABOP_setup_table, &st, 1) || st.status)
+        test_abort("setup_table: status %d", st.status);
+    if (mm_ensure_l1(TABLE_VA))
+        test_abort("no L1 for TABLE_VA");
+    gnttab_map_frame(TABLE_VA, frames[0]);
+    volatile grant_entry_v1_t *v1 = (volatile grant_entry_v1_t *)TABLE_VA;
+    for (unsigned int i = 0; i < PAGE_SIZE; i++)
+        own[i] = (uint8_t)(i * 7 + 3);
+    v1[REF_BACK].domid = peer;
+    v1[REF_BACK].frame = (uint32_t)virt_to_mfn(own);
+    __atomic_store_n(&v1[REF_BACK].flags, GTF_permit_access, __ATOMIC_RELEASE);
+
+    test_eq(copy(false, REF_TRANS, 100, buf, 200), GNTST_okay,
+            "copy from our own page through the granter's transitive grant");
+    test_ok(!memcmp(buf, own + 100, 200), "the transitive copy reads our page");
+    memset(buf, 0xee, 16);
+    test_eq(copy(true, REF_TRANS, 4000, buf, 16), GNTST_okay,
+            "copy into our page through the transitive grant");
+    test_eq(own[4000] & own[4015], 0xee, "the transitive copy wrote our page");
+    test_eq(v1[REF_BACK].flags, GTF_permit_access, "nothing stays pinned after the copies");
+    test_eq(gnttab_map1(REF_TRANS, peer, GNTMAP_host_map, MAP2_VA).status, GNTST_general_error,
+            "mapping a transitive grant");
+    __atomic_store_n(&v1[REF_BACK].flags, 0, __ATOMIC_RELEASE);
+    test_eq(copy(false, REF_TRANS, 0, buf, 8), GNTST_general_error,
+            "the transitive grant after we ended ours");
+    gnttab_map_frame(TABLE_VA, 0);
+}
+
 static void mapper(void)
 {
     if (mm_ensure_l1(MAP_VA))
@@ -243,6 +290,7 @@ static void mapper(void)
 
     mapper_sub_page();
     mapper_replace();
+    mapper_transitive();
 
     memcpy((char *)mapped + MAPPER_OFF, MAPPER_TEXT, sizeof(MAPPER_TEXT));
     test_eq(gnttab_unmap1(first_map.handle, MAP_VA, 0), GNTST_okay, "unmap the host part");
