@@ -307,6 +307,26 @@ static void version_2_shares_status_frames(void **state)
     assert_int_equal(status_frames(1, list, &rc).status, GNTST_general_error);
 }
 
+/* A domain destroyed in v2 while it maps a status frame: the frame goes
+ * with the last reference, like the table frames. */
+static void status_frame_outlives_the_table_while_mapped(void **state)
+{
+    (void)state;
+    uint64_t list[1];
+    long rc;
+
+    assert_int_equal(set_version(2, NULL), 0);
+    assert_int_equal(status_frames(1, list, &rc).status, GNTST_okay);
+    mfn_t st = list[0];
+    assert_int_equal(get_page(st, dom), 0);             /* the domain's mapping */
+    gnttab_destroy(dom);
+    assert_int_equal(frame_table[st].owner, OWNER_HV);
+    assert_int_equal(ref_count(st), 1);
+    uint64_t free_before = frames_free();
+    put_page(st);
+    assert_int_equal(frames_free(), free_before + 1);
+}
+
 static void version_switch_refused_while_grants_are_in_use(void **state)
 {
     (void)state;
@@ -952,6 +972,8 @@ int main(void)
                                         setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(versions_and_other_ops, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(version_2_shares_status_frames, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(status_frame_outlives_the_table_while_mapped, setup_dom,
+                                        teardown_dom),
         cmocka_unit_test_setup_teardown(version_switch_refused_while_grants_are_in_use,
                                         setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(version_2_grants_and_their_status, setup_dom,
