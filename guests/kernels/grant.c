@@ -174,6 +174,22 @@ static void check_host_mapping(void)
     test_eq(table[REF_RW].flags, 0, "entry ended");
 }
 
+/* XENFEAT_gnttab_map_avail_bits: GNTMAP_guest_avail0.. land in PTE bits 9-11. */
+static void check_avail_bits(void)
+{
+    void *page = page_alloc();
+
+    grant_page(REF_RW, page, GTF_permit_access);
+    struct gnttab_map_grant_ref op =
+        gnttab_map1(REF_RW, self, GNTMAP_host_map | GNTMAP_guest_avail0 * 5, MAP_VA);
+    test_eq(op.status, GNTST_okay, "map with guest_avail bits 101");
+    if (op.status != GNTST_okay)
+        return;
+    test_eq(pte_read(MAP_VA, 1) & 0xe00, 5ul << 9, "guest_avail bits in PTE bits 9-11");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay, "unmap the avail-bits mapping");
+    test_ok(end_access(REF_RW), "end access after the avail-bits mapping");
+}
+
 static void check_readonly(void)
 {
     volatile uint64_t *page = page_alloc();
@@ -281,6 +297,7 @@ void test_main(void)
     if (mm_ensure_l1(MAP_VA) || mm_ensure_l1(MAP_VA_RO))
         test_abort("no L1 for MAP_VA");
     check_host_mapping();
+    check_avail_bits();
     check_readonly();
     check_map_refusals();
     check_copy();

@@ -108,7 +108,8 @@ static int16_t map_grant(struct domain *mapper, struct vcpu *v,
         maptrack_put(mt, h);
         goto out;
     }
-    if (host && pv_grant_map_l1e(v, op->host_addr, use.mfn, readonly)) {
+    if (host && pv_grant_map_l1e(v, op->host_addr, use.mfn, readonly,
+                                 op->flags / GNTMAP_guest_avail0)) {
         for (unsigned int i = 0; i < nr_parts(parts); i++)
             grant_release(&use);
         maptrack_put(mt, h);

@@ -44,11 +44,15 @@
 #include "grant_priv.h"
 #include "hv/errno.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/printk.h"
 
-/* The registry: which table each domid has. */
+/* The registry: the table of the domain in each domain-table slot
+ * (domid_slot()); an entry belongs to domid id only if its domain's id is
+ * id, checked under the registry lock, before which the table is removed
+ * on destruction. */
 static struct {
     spinlock_t lock;
     struct grant_table *table[MAX_DOMAINS];
@@ -174,13 +178,14 @@ struct grant_table *gnttab_lock(domid_t id, uint64_t gen)
 {
     struct grant_table *gt = NULL;
 
-    if (id >= MAX_DOMAINS)
+    if (id >= DOMID_FIRST_RESERVED)
         return NULL;
     spin_lock(&gnttabs.lock);
-    if (gnttabs.table[id] && (!gen || gnttabs.table[id]->generation == gen)) {
-        gt = gnttabs.table[id];
+    gt = gnttabs.table[domid_slot(id)];
+    if (gt && gt->domain->id == id && (!gen || gt->generation == gen))
         spin_lock(&gt->lock);
-    }
+    else
+        gt = NULL;
     spin_unlock(&gnttabs.lock);
     return gt;
 }
@@ -191,11 +196,9 @@ struct grant_table *gnttab_of(const struct domain *d)
 {
     struct grant_table *gt = NULL;
 
-    if (d->id >= MAX_DOMAINS)
-        return NULL;
     spin_lock(&gnttabs.lock);
-    if (gnttabs.table[d->id] && gnttabs.table[d->id]->domain == d)
-        gt = gnttabs.table[d->id];
+    if (gnttabs.table[domid_slot(d->id)] && gnttabs.table[domid_slot(d->id)]->domain == d)
+        gt = gnttabs.table[domid_slot(d->id)];
     spin_unlock(&gnttabs.lock);
     return gt;
 }
@@ -205,8 +208,6 @@ struct grant_table *gnttab_of(const struct domain *d)
 
 int gnttab_init(struct domain *d)
 {
-    if (d->id >= MAX_DOMAINS)
-        return -EINVAL;
     struct grant_table *gt = gnttab_hv_page();
     if (!gt)
         return -ENOMEM;
@@ -221,11 +222,11 @@ int gnttab_init(struct domain *d)
         return rc;
     }
     spin_lock(&gnttabs.lock);
-    if (gnttabs.table[d->id]) {
+    if (gnttabs.table[domid_slot(d->id)]) {
         rc = -EEXIST;
     } else {
         gt->generation = ++gnttabs.last_generation;
-        gnttabs.table[d->id] = gt;
+        gnttabs.table[domid_slot(d->id)] = gt;
     }
     spin_unlock(&gnttabs.lock);
     if (rc)
@@ -237,12 +238,10 @@ void gnttab_destroy(struct domain *d)
 {
     struct grant_table *gt = NULL;
 
-    if (d->id >= MAX_DOMAINS)
-        return;
     spin_lock(&gnttabs.lock);
-    if (gnttabs.table[d->id] && gnttabs.table[d->id]->domain == d) {
-        gt = gnttabs.table[d->id];
-        gnttabs.table[d->id] = NULL;
+    if (gnttabs.table[domid_slot(d->id)] && gnttabs.table[domid_slot(d->id)]->domain == d) {
+        gt = gnttabs.table[domid_slot(d->id)];
+        gnttabs.table[domid_slot(d->id)] = NULL;
     }
     spin_unlock(&gnttabs.lock);
     if (!gt)
@@ -430,6 +429,6 @@ long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count)
     case GNTTABOP_get_status_frames:
         return n == 1 ? get_status_frames_op(v->domain, uop) : -EINVAL;
     default:                                /* transfer, swap_grant_ref, cache_flush, dump_table */
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_grant_table_op, cmd);
     }
 }

@@ -549,6 +549,26 @@ static void readonly_grants_and_pin_counts(void **state)
     assert_int_equal(ref_count(f), 1);
 }
 
+/* XENFEAT_gnttab_map_avail_bits: GNTMAP_guest_avail0 and the two flags
+ * above it become PTE bits 9-11; higher ones are dropped, as by Xen. */
+static void guest_avail_flags_reach_the_pte(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    grant_handle_t h;
+
+    grant(13, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 13, GNTMAP_host_map | GNTMAP_guest_avail0 * 5, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX] & PTE_AVAIL, 5UL << 9);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(map1(dom->id, 13, GNTMAP_host_map | GNTMAP_guest_avail0 * 0xf, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX] & PTE_AVAIL, 7UL << 9);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX], 0);
+}
+
 static void map_refusals_change_nothing(void **state)
 {
     (void)state;
@@ -806,7 +826,7 @@ static void mapper_death_releases_its_mappings(void **state)
     ml1 = make_tables(mapper);
     grant(22, 2, f, GTF_permit_access);
     assert_int_equal(gnttab_map_for(mapper, dom->id, 22, GNTMAP_readonly, &mfn, &h), 0);
-    assert_int_equal(pv_grant_map_l1e(mapper->vcpus[0], TEST_VA, f, false), 0);
+    assert_int_equal(pv_grant_map_l1e(mapper->vcpus[0], TEST_VA, f, false, 0), 0);
     assert_int_equal(harness_table(ml1)[VA_INDEX] & PTE_GRANT, PTE_GRANT);
     assert_int_equal(pv_grant_unmap_l1e(mapper->vcpus[0], TEST_VA, f + 1), -EINVAL);
     assert_int_equal(pv_grant_unmap_l1e(mapper->vcpus[0], TEST_VA, f), 0);
@@ -983,6 +1003,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(host_map_keeps_flags_and_frame_until_unmapped, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(readonly_grants_and_pin_counts, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(guest_avail_flags_reach_the_pte, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(map_refusals_change_nothing, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(partial_unmaps_of_host_and_device_mappings, setup_dom,
                                         teardown_dom),
