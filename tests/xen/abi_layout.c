@@ -43,6 +43,9 @@
 #define S(s) printf("%-28s size %zu\n", #s, sizeof(struct s))
 #define F(s, f) printf("%-28s %-26s at %4zu size %zu\n", #s, #f, \
                        offsetof(struct s, f), sizeof(((struct s *)0)->f))
+#define U(u) printf("%-28s size %zu\n", #u, sizeof(union u))
+#define UF(u, f) printf("%-28s %-26s at %4zu size %zu\n", #u, #f, \
+                        offsetof(union u, f), sizeof(((union u *)0)->f))
 
 int main(void)
 {
@@ -139,6 +142,14 @@ int main(void)
     F(gnttab_copy, status);
     S(gnttab_transfer); F(gnttab_transfer, status);
     S(gnttab_set_version); S(gnttab_get_version); F(gnttab_get_version, version);
+    S(gnttab_unmap_and_replace); F(gnttab_unmap_and_replace, new_addr);
+    F(gnttab_unmap_and_replace, handle); F(gnttab_unmap_and_replace, status);
+    S(gnttab_get_status_frames); F(gnttab_get_status_frames, dom);
+    F(gnttab_get_status_frames, status); F(gnttab_get_status_frames, frame_list);
+    S(grant_entry_header); F(grant_entry_header, domid);
+    U(grant_entry_v2); UF(grant_entry_v2, full_page.frame); UF(grant_entry_v2, sub_page.page_off);
+    UF(grant_entry_v2, sub_page.length); UF(grant_entry_v2, sub_page.frame);
+    UF(grant_entry_v2, transitive.trans_domid); UF(grant_entry_v2, transitive.gref);
     S(xen_memory_reservation); F(xen_memory_reservation, extent_start);
     F(xen_memory_reservation, nr_extents); F(xen_memory_reservation, extent_order);
     F(xen_memory_reservation, mem_flags); F(xen_memory_reservation, domid);
