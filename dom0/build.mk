@@ -14,12 +14,16 @@ ASAN_FLAGS ?= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 DOM0_SRCS := dom0/dom0_error.c dom0/statefile.c dom0/process.c dom0/machine_layout.c \
              dom0/machine_iso.c dom0/machine_supervisor.c dom0/machine_status.c \
              dom0/machine_monitor.c dom0/machine.c \
-             dom0/ctl_ring.c dom0/ctl.c dom0/ctl_ops.c dom0/console.c dom0/build.c
+             dom0/ctl_ring.c dom0/ctl.c dom0/ctl_ops.c dom0/console.c dom0/build.c \
+             dom0/kernel_image.c
 DOM0_HDRS := $(wildcard dom0/*.h) hypervisor/include/hv/pvbuild.h \
              $(wildcard hypervisor/include/public/*.h hypervisor/include/public/io/*.h)
 DOM0_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(DOM0_SRCS)) $(BUILD)/dom0/pvbuild.o
 DOM0_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(DOM0_SRCS)) $(BUILD)/asan/dom0/pvbuild.o
 DOM0_CFLAGS    := -Idom0 -Ihypervisor/include
+# What a program linking libdom0.a also links: the decompressors of
+# kernel_image.c (bzImage payloads).
+DOM0_LIBS      := -lz -llzma -lzstd -llz4 -lbz2
 
 $(BUILD)/dom0/%.o: dom0/%.c $(DOM0_HDRS)
 	$(Q)mkdir -p $(@D)
@@ -51,17 +55,18 @@ DOM0_TEST_HDRS := $(wildcard tests/dom0/*.h)
 
 $(BUILD)/tests/dom0/%: tests/dom0/%.c $(DOM0_TEST_HDRS) $(DOM0_HDRS) $(BUILD)/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Idom0 -Itests/dom0 -o $@ $< $(BUILD)/dom0/libdom0.a
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Idom0 -Itests/dom0 -o $@ $< $(BUILD)/dom0/libdom0.a $(DOM0_LIBS)
 
 $(BUILD)/asan/tests/dom0/%: tests/dom0/%.c $(DOM0_TEST_HDRS) $(DOM0_HDRS) \
 		$(BUILD)/asan/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -Idom0 -Itests/dom0 -o $@ $< \
-	    $(BUILD)/asan/dom0/libdom0.a
+	    $(BUILD)/asan/dom0/libdom0.a $(DOM0_LIBS)
 
 DOM0_TEST_BINS := $(addprefix $(BUILD)/tests/dom0/,$(DOM0_TESTS)) \
                   $(addprefix $(BUILD)/asan/tests/dom0/,$(DOM0_TESTS))
 
 ALL_TARGETS  += $(BUILD)/dom0/libdom0.a $(BUILD)/asan/dom0/libdom0.a $(DOM0_TEST_BINS)
 TESTS        += $(DOM0_TEST_BINS)
-DEB_PACKAGES += qemu-system-x86 grub-pc-bin grub-common xorriso mtools
+DEB_PACKAGES += qemu-system-x86 grub-pc-bin grub-common xorriso mtools \
+                zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev
