@@ -70,3 +70,42 @@ ALL_TARGETS  += $(BUILD)/dom0/libdom0.a $(BUILD)/asan/dom0/libdom0.a $(DOM0_TEST
 TESTS        += $(DOM0_TEST_BINS)
 DEB_PACKAGES += qemu-system-x86 grub-pc-bin grub-common xorriso mtools \
                 zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev
+
+# The bzImage tests (tests/dom0/test_kernel_image.c): hello.elf compressed
+# by Debian's tools with the flags Linux's build uses, plus a gzip'd text.
+KPAYLOAD_DIR := $(BUILD)/tests/dom0/kernel-payloads
+KPAYLOADS    := $(addprefix $(KPAYLOAD_DIR)/hello.elf.,gz xz lzma zst lz4 bz2) \
+                $(KPAYLOAD_DIR)/text.gz
+KPAYLOAD_CMD_gz   := gzip -n -9 -c
+KPAYLOAD_CMD_xz   := xz --check=crc32 --x86 --lzma2=dict=32MiB -c
+KPAYLOAD_CMD_lzma := xz --format=lzma -9 -c
+KPAYLOAD_CMD_zst  := zstd -22 --ultra -q -c
+KPAYLOAD_CMD_lz4  := lz4 -l -9 -q -c
+KPAYLOAD_CMD_bz2  := bzip2 -9 -c
+
+$(KPAYLOAD_DIR)/hello.elf.%: $(BUILD)/guests/hello.elf
+	$(Q)mkdir -p $(@D)
+	$(Q)$(KPAYLOAD_CMD_$*) <$< >$@.tmp && mv $@.tmp $@
+
+$(KPAYLOAD_DIR)/text.gz: dom0/kernel_image.h
+	$(Q)mkdir -p $(@D)
+	$(Q)gzip -n -9 -c <$< >$@.tmp && mv $@.tmp $@
+
+KIMAGE_TESTS := $(BUILD)/tests/dom0/test_kernel_image $(BUILD)/asan/tests/dom0/test_kernel_image
+CMOCKA_LIBS  ?= -lcmocka
+
+$(BUILD)/tests/dom0/test_kernel_image: tests/dom0/test_kernel_image.c $(DOM0_HDRS) \
+		$(BUILD)/dom0/libdom0.a $(KPAYLOADS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0_CFLAGS) -o $@ $< $(BUILD)/dom0/libdom0.a \
+	    $(DOM0_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/asan/tests/dom0/test_kernel_image: tests/dom0/test_kernel_image.c $(DOM0_HDRS) \
+		$(BUILD)/asan/dom0/libdom0.a $(KPAYLOADS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(DOM0_CFLAGS) -o $@ $< \
+	    $(BUILD)/asan/dom0/libdom0.a $(DOM0_LIBS) $(CMOCKA_LIBS)
+
+ALL_TARGETS  += $(KIMAGE_TESTS)
+TESTS        += $(KIMAGE_TESTS)
+DEB_PACKAGES += gzip xz-utils zstd lz4 bzip2
