@@ -144,8 +144,13 @@ int cmd_list(struct ctl *ctl)
 			snprintf(cpu, sizeof(cpu), "%.1f", (double)ns / 1e9);
 		snprintf(mem, sizeof(mem), "%lld MiB", jint(d, "memory_mib", 0));
 		snprintf(vcpus, sizeof(vcpus), "%lld", jint(d, "vcpus", 0));
-		const char *row[] = { id, jstr(d, "name", "?"), jstr(d, "state", "?"), mem, vcpus, cpu,
-				      jbool(d, "autostart") ? "yes" : "no", jstr(d, "uuid", "?") };
+		/* list --all also shows the hypervisor's domains pvd does not manage */
+		char state[48];
+		json_object *managed;
+		int unmanaged = json_object_object_get_ex(d, "managed", &managed) && !json_object_get_boolean(managed);
+		snprintf(state, sizeof(state), "%s%s", jstr(d, "state", "?"), unmanaged ? ", unmanaged" : "");
+		const char *row[] = { id, jstr(d, "name", "?"), state, mem, vcpus, cpu,
+				      unmanaged ? "-" : jbool(d, "autostart") ? "yes" : "no", jstr(d, "uuid", "?") };
 		table_row(t, row);
 	}
 	table_print(t, stdout);

@@ -94,6 +94,9 @@ typedef void (*vcpu_fn_t)(unsigned int id);
 /* Which vCPU runs this code (by the stack it is on). */
 unsigned int this_vcpu_id(void);
 vcpu_info_t *vcpu_info_self(void);
+/* VCPUOP_register_vcpu_info of vCPU id (itself, or one that is down) to
+ * where; vcpu_info_self() follows it. */
+long vcpu_register_info(unsigned int id, vcpu_info_t *where);
 /* VCPUOP_initialise (own stack, the kernel L4, the library's callbacks;
  * the vCPU installs the trap table itself) then VCPUOP_up. The vCPU runs
  * fn(id) with events masked, then takes itself down. Returns the first

@@ -249,8 +249,8 @@ unsigned int boot_domains_start(void)
 
 void domains_reap(void)
 {
-    for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id((domid_t)id);
+    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
+        struct domain *d = domain_in_slot(slot);
         if (!d)
             continue;
         console_drain_ring(d);

@@ -14,6 +14,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PVD = os.path.abspath(os.environ.get("PVD", os.path.join(ROOT, "build/bin/pvd")))
 PVCTL = os.path.abspath(os.environ.get("PVCTL", os.path.join(ROOT, "build/bin/pvctl")))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 
 failures = 0
 
@@ -117,6 +118,43 @@ class Pvd:
         if env_socket:
             env["PVD_SOCKET"] = self.sock
         return subprocess.run([PVCTL] + list(args), capture_output=True, text=True, env=env, timeout=30)
+
+
+class MachinePvd(Pvd):
+    """A pvd that boots the machine in its temporary state dir; cleanup()
+    stops pvd, then the machine, then any QEMU left with the dir on its
+    command line."""
+
+    machine_args = ("--iso", os.path.join(BUILD, "pvcore.iso"), "--machine-mem", "256")
+    start_timeout = 60
+
+    def __init__(self, extra=(), tmp=None, machine_mem=256):
+        super().__init__(extra, tmp)
+        self.machine_args = ("--iso", os.path.join(BUILD, "pvcore.iso"), "--machine-mem", str(machine_mem))
+
+    def cleanup(self):
+        try:
+            self.stop()
+        finally:
+            try:
+                subprocess.run([PVD, "--config", "/dev/null", "--state-dir", self.state, "--stop-machine"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit() or int(pid) == os.getpid():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmd = f.read()
+                except OSError:
+                    continue
+                if self.tmp.encode() in cmd and b"qemu" in cmd:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 _pending = {}
