@@ -40,6 +40,8 @@ const struct command commands[] = {
 	{ "host", cmd_host, F_JSON, 0, 0, "[--json]", "the machine: state, memory, CPUs, versions, last loss" },
 	{ "dmesg", cmd_dmesg, F_JSON, 0, 0, "[--json]", "the hypervisor's log" },
 	{ "check", cmd_check, F_JSON, 1, 1, "FILE [--json]", "validate a domain config with pvd, without defining it" },
+	{ "xs", cmd_xs, F_JSON, 2, 3, "ls|read|write|rm|watch PATH [VALUE] [--json]",
+	  "xenstore as Domain 0: list a subtree, read, write, remove a node, follow a watch" },
 	{ "help", cmd_help, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL }
 };

@@ -73,6 +73,7 @@ int cmd_host(struct ctl *ctl);
 int cmd_dmesg(struct ctl *ctl);
 int cmd_check(struct ctl *ctl);
 int cmd_help(struct ctl *ctl);
+int cmd_xs(struct ctl *ctl);	/* commands_xs.c */
 int cmd_create(struct ctl *ctl);
 int cmd_start(struct ctl *ctl);
 int cmd_destroy(struct ctl *ctl);
