@@ -24,10 +24,12 @@ enum {
 	F_WEIGHT = 1 << 7,	/* --weight N */
 	F_CAP = 1 << 8,		/* --cap N */
 	F_NOWAIT = 1 << 9,	/* --no-wait */
+	F_NAME = 1 << 10,	/* --name */
 };
 
 struct ctl {
 	const char *socket;
+	const char *config_file;	/* the config a command sent: names validation errors */
 	unsigned flags;		/* flags given */
 	int argc;		/* positional arguments after the command */
 	char **argv;
@@ -48,7 +50,9 @@ extern const struct command commands[];
 
 /* Connect on first use; prints the error and returns NULL on failure. */
 struct pvdc *ctl_conn(struct ctl *ctl);
-/* Make a call; on failure print one line "pvctl: <cause>" and return -1. */
+/* Print a failed call's error: one line, or one per config problem. */
+void ctl_print_error(struct ctl *ctl, const struct pvdc_error *err);
+/* Make a call; on failure print the error (ctl_print_error) and return -1. */
 int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_object **result);
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -61,6 +65,7 @@ void print_json(json_object *o);
 const char *jstr(json_object *o, const char *key, const char *dflt);
 long long jint(json_object *o, const char *key, long long dflt);
 int jbool(json_object *o, const char *key);
+const char *fmt_rate(long long n, const char *unit, char *buf, size_t len);
 
 int cmd_define(struct ctl *ctl);
 int cmd_undefine(struct ctl *ctl);
