@@ -381,6 +381,14 @@ int cmd_create(struct ctl *ctl)
 	return print_state(ctl, r, "created");
 }
 
+/* DOM or --all, not both: the bulk commands' argument rule. */
+static int one_or_all(struct ctl *ctl, const char *cmd)
+{
+	if (!!(ctl->flags & F_ALL) == (ctl->argc == 1))
+		return ctl_usage_error(cmd, "%s takes a domain or --all", cmd);
+	return 0;
+}
+
 static int simple(struct ctl *ctl, const char *method, const char *what)
 {
 	json_object *r;
@@ -390,7 +398,15 @@ static int simple(struct ctl *ctl, const char *method, const char *what)
 	return print_state(ctl, r, what);
 }
 
-int cmd_start(struct ctl *ctl) { return simple(ctl, "domain.start", "started"); }
+int cmd_start(struct ctl *ctl)
+{
+	if (one_or_all(ctl, "start") != 0)
+		return EXIT_USAGE;
+	if (ctl->flags & F_ALL)
+		return cmd_start_all(ctl);
+	return simple(ctl, "domain.start", "started");
+}
+
 int cmd_destroy(struct ctl *ctl) { return simple(ctl, "domain.destroy", "destroyed"); }
 int cmd_reboot(struct ctl *ctl) { return simple(ctl, "domain.reboot", "is rebooting"); }
 int cmd_pause(struct ctl *ctl) { return simple(ctl, "domain.pause", "paused"); }
@@ -409,41 +425,13 @@ static int parse_num(const char *cmd, const char *opt, const char *s, long long 
 
 int cmd_shutdown(struct ctl *ctl)
 {
-	json_object *p = dom_params(ctl->argv[0]), *r;
 	long long timeout = 60;
-	char uuid[64];
-	time_t end;
 
-	if (ctl->timeout && parse_num("shutdown", "--timeout", ctl->timeout, &timeout) != 0) {
-		json_object_put(p);
+	if (one_or_all(ctl, "shutdown") != 0)
 		return EXIT_USAGE;
-	}
-	json_object_object_add(p, "timeout", json_object_new_int64(timeout));
-	if (ctl_call(ctl, "domain.shutdown", p, &r) != 0)
-		return EXIT_ERROR;
-	if (ctl->flags & F_NOWAIT)
-		return print_state(ctl, r, "is shutting down");
-	snprintf(uuid, sizeof(uuid), "%s", jstr(r, "uuid", "?"));
-	json_object_put(r);
-	/* wait until pvd reports it off (destroyed by pvd after the timeout at the latest) */
-	end = time(NULL) + timeout + 10;
-	for (;;) {
-		struct pvdc_error err;
-		if (pvdc_call(ctl->conn, "domain.info", dom_params(uuid), &r, &err) != 0) {
-			pvdc_error_clear(&err);	/* a transient domain is gone: it is off */
-			printf("Domain \"%s\" is shut off (and removed: it was transient)\n", ctl->argv[0]);
-			return EXIT_OK;
-		}
-		if (!strcmp(jstr(r, "state", "?"), "shut-off") || !strcmp(jstr(r, "state", "?"), "shut-down") ||
-		    !strcmp(jstr(r, "state", "?"), "crashed"))
-			return print_state(ctl, r, "shut down");
-		json_object_put(r);
-		if (time(NULL) > end) {
-			fprintf(stderr, "pvctl: domain \"%s\" is still not off after %lld s\n", ctl->argv[0], timeout + 10);
-			return EXIT_ERROR;
-		}
-		usleep(200 * 1000);
-	}
+	if (ctl->timeout && parse_num("shutdown", "--timeout", ctl->timeout, &timeout) != 0)
+		return EXIT_USAGE;
+	return cmd_shutdown_domains(ctl, timeout);
 }
 
 int cmd_memset(struct ctl *ctl)

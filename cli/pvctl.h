@@ -87,4 +87,9 @@ int cmd_memset(struct ctl *ctl);
 int cmd_sched(struct ctl *ctl);
 int cmd_console(struct ctl *ctl);
 
+/* bulk.c */
+int cmd_start_all(struct ctl *ctl);
+/* shutdown of DOM or (--all) every running/paused domain, waiting unless --no-wait */
+int cmd_shutdown_domains(struct ctl *ctl, long long timeout);
+
 #endif

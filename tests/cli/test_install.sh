@@ -14,7 +14,8 @@ for f in usr/sbin/pvd usr/bin/pvctl usr/share/pvcore/schemas/domain.schema.json 
          usr/share/pvcore/schemas/001-initial.sql usr/share/pvcore/api/pvd.openrpc.json \
          lib/systemd/system/pvd.service etc/pvd/pvd.conf usr/share/man/man1/pvctl.1 usr/share/man/man8/pvd.8 \
          usr/share/bash-completion/completions/pvctl usr/lib/libpvdclient.a usr/include/pvdclient.h \
-         usr/share/doc/pvcore/examples/hello.json; do
+         usr/share/doc/pvcore/examples/hello.json lib/systemd/system/pvd-guests.service \
+         usr/libexec/pvcore/pvd-guests etc/default/pvd-guests usr/share/man/man8/pvd-guests.8; do
     [ -f "$d/$f" ] && echo "ok - installs /$f" || echo "not ok - installs /$f: missing"
 done
 grep -q '^ExecStart=/usr/sbin/pvd ' "$d/lib/systemd/system/pvd.service" &&
@@ -29,7 +30,7 @@ grep -q '^ExecStart=/usr/sbin/pvd ' "$d/lib/systemd/system/pvd.service" &&
 bash -n "$d/usr/share/bash-completion/completions/pvctl" 2>/dev/null &&
     echo "ok - the bash completion parses" || echo "not ok - the bash completion parses: bash -n failed"
 if command -v man >/dev/null 2>&1; then
-    for m in usr/share/man/man1/pvctl.1 usr/share/man/man8/pvd.8; do
+    for m in usr/share/man/man1/pvctl.1 usr/share/man/man8/pvd.8 usr/share/man/man8/pvd-guests.8; do
         out=$(MANWIDTH=80 man -l "$d/$m" 2>&1 >/dev/null)
         [ -z "$out" ] && echo "ok - $m renders without warnings" || echo "not ok - $m renders: $out"
     done
