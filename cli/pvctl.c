@@ -3,7 +3,8 @@
  *
  * One table of commands {name, handler, flags, arguments, help}; parsing,
  * usage errors and the help text all come from it. Global options
- * (--socket PATH, --help, --version) may appear anywhere on the line; a
+ * (--socket PATH, --connect URI with --cert/--key/--ca, --help, --version)
+ * may appear anywhere on the line; a
  * command's own flags anywhere after it. An unknown command gets the
  * nearest known one suggested. Exit status: 0 done, 1 error (one line on
  * stderr naming the cause), 2 usage.
@@ -68,9 +69,13 @@ static const struct command *find_command(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pvctl [--socket PATH] COMMAND [ARGS]\n\n"
-		   "DOM is a domain name, UUID or domid. The socket is --socket, else $PVD_SOCKET,\n"
-		   "else %s.\n\ncommands:\n", PVD_DEFAULT_SOCKET);
+	fprintf(f, "usage: pvctl [--socket PATH | --connect tls://HOST:PORT --cert FILE --key FILE --ca FILE]\n"
+		   "             COMMAND [ARGS]\n\n"
+		   "DOM is a domain name, UUID (any case) or domid. The socket is --socket, else\n"
+		   "$PVD_SOCKET, else %s; --connect reaches a pvd over TLS (its --tls-listen)\n"
+		   "with this client's certificate and key and the CA of pvd's certificate. Global\n"
+		   "options (--socket, --connect, --cert, --key, --ca, --help, --version) may come\n"
+		   "anywhere on the line.\n\ncommands:\n", PVD_DEFAULT_SOCKET);
 	for (const struct command *c = commands; c->name; c++) {
 		char left[48];
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
@@ -115,7 +120,10 @@ struct pvdc *ctl_conn(struct ctl *ctl)
 	struct pvdc_error err;
 
 	if (!ctl->conn) {
-		ctl->conn = pvdc_connect(ctl->socket, &err);
+		if (ctl->connect)
+			ctl->conn = pvdc_connect_uri(ctl->connect, &ctl->tls, &err);
+		else
+			ctl->conn = pvdc_connect(ctl->socket, &err);
 		if (!ctl->conn)
 			fprintf(stderr, "pvctl: %s\n", err.message);
 	}
@@ -226,6 +234,10 @@ static int global_option(struct ctl *ctl, int argc, char **argv, int *i, int *st
 		size_t off;
 	} valued[] = {
 		{ "--socket", offsetof(struct ctl, socket) },
+		{ "--connect", offsetof(struct ctl, connect) },
+		{ "--cert", offsetof(struct ctl, tls.cert) },
+		{ "--key", offsetof(struct ctl, tls.key) },
+		{ "--ca", offsetof(struct ctl, tls.ca) },
 	};
 	const char *a = argv[*i];
 

@@ -29,6 +29,8 @@ enum {
 
 struct ctl {
 	const char *socket;
+	const char *connect;	/* --connect URI (tls://HOST:PORT), else the socket */
+	struct pvdc_tls_options tls;	/* --cert, --key, --ca */
 	const char *config_file;	/* the config a command sent: names validation errors */
 	unsigned flags;		/* flags given */
 	int argc;		/* positional arguments after the command */
