@@ -5,11 +5,18 @@ UNITDIR    ?= /lib/systemd/system
 LIBEXECDIR ?= $(PREFIX)/libexec
 INSTALL    ?= install
 
+# Everything needed to run domains; make builds what is missing first (the
+# ISO and the guests too), and fails when something cannot be had. The
+# installed examples name the installed guests; the installed pvd.conf names
+# the installed ISO.
+INSTALL_NEEDS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/lib/libpvdclient.a $(ISO) $(GUEST_ELFS)
+GUESTDIR      := $(PREFIX)/share/pvcore/guests
+
 .PHONY: install
-install: $(BUILD)/bin/pvd $(BUILD)/bin/pvctl
+install: $(INSTALL_NEEDS)
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(PREFIX)/share/pvcore/schemas $(DESTDIR)$(PREFIX)/share/pvcore/api \
-	    $(DESTDIR)$(PREFIX)/share/pvcore/guests $(DESTDIR)$(PREFIX)/share/doc/pvcore/examples \
+	    $(DESTDIR)$(GUESTDIR) $(DESTDIR)$(PREFIX)/share/doc/pvcore/examples \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/pvd $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib \
@@ -22,19 +29,27 @@ install: $(BUILD)/bin/pvd $(BUILD)/bin/pvctl
 	    $(DESTDIR)$(PREFIX)/share/pvcore/schemas/
 	$(INSTALL) -m 0644 api/pvd.openrpc.json $(DESTDIR)$(PREFIX)/share/pvcore/api/
 	$(INSTALL) -m 0755 api/examples/orchestrate.py $(DESTDIR)$(PREFIX)/share/doc/pvcore/examples/
-	$(INSTALL) -m 0644 examples/*.json examples/*.xml $(DESTDIR)$(PREFIX)/share/doc/pvcore/examples/
-	if [ -f $(BUILD)/pvcore.iso ]; then $(INSTALL) -m 0644 $(BUILD)/pvcore.iso $(DESTDIR)$(PREFIX)/share/pvcore/; fi
-	for g in $(wildcard $(BUILD)/guests/*.elf); do $(INSTALL) -m 0644 $$g $(DESTDIR)$(PREFIX)/share/pvcore/guests/; done
+	$(INSTALL) -m 0644 $(ISO) $(DESTDIR)$(PREFIX)/share/pvcore/pvcore.iso
+	$(INSTALL) -m 0644 $(GUEST_ELFS) $(DESTDIR)$(GUESTDIR)/
+	for f in examples/*.json examples/*.xml; do \
+	    sed 's|\.\./build/guests/|$(GUESTDIR)/|' $$f > $(DESTDIR)$(PREFIX)/share/doc/pvcore/$$f && \
+	    chmod 0644 $(DESTDIR)$(PREFIX)/share/doc/pvcore/$$f || exit 1; \
+	    k=$$(sed -n 's|.*[">]\(/[^"<]*\.elf\)[<"].*|\1|p' $(DESTDIR)$(PREFIX)/share/doc/pvcore/$$f); \
+	    [ -f "$(DESTDIR)$$k" ] || { echo "install: $$f: kernel $$k is not installed" >&2; exit 1; }; \
+	done
 	$(INSTALL) -m 0644 packaging/man/pvctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	$(INSTALL) -m 0644 packaging/man/pvd.8 packaging/man/pvd-guests.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(INSTALL) -m 0644 packaging/completion/pvctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pvctl
 	$(INSTALL) -m 0755 packaging/systemd/pvd-guests $(DESTDIR)$(LIBEXECDIR)/pvcore/pvd-guests
+	sed 's|/usr/sbin/pvd|$(PREFIX)/sbin/pvd|; s|/etc/pvd/|$(SYSCONFDIR)/pvd/|' packaging/pvd.service \
+	    > $(DESTDIR)$(UNITDIR)/pvd.service && chmod 0644 $(DESTDIR)$(UNITDIR)/pvd.service
 	sed 's|/usr/libexec/pvcore/|$(LIBEXECDIR)/pvcore/|; s|/etc/default/|$(SYSCONFDIR)/default/|' \
 	    packaging/systemd/pvd-guests.service > $(DESTDIR)$(UNITDIR)/pvd-guests.service && \
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/pvd-guests.service
 	[ -f $(DESTDIR)$(SYSCONFDIR)/default/pvd-guests ] || \
 	    $(INSTALL) -m 0644 packaging/systemd/pvd-guests.default $(DESTDIR)$(SYSCONFDIR)/default/pvd-guests
-	$(INSTALL) -m 0644 packaging/completion/pvctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pvctl
-	sed 's|/usr/sbin/pvd|$(PREFIX)/sbin/pvd|; s|/etc/pvd/|$(SYSCONFDIR)/pvd/|' packaging/pvd.service \
-	    > $(DESTDIR)$(UNITDIR)/pvd.service && chmod 0644 $(DESTDIR)$(UNITDIR)/pvd.service
 	[ -f $(DESTDIR)$(SYSCONFDIR)/pvd/pvd.conf ] || \
-	    $(INSTALL) -m 0644 packaging/pvd.conf $(DESTDIR)$(SYSCONFDIR)/pvd/pvd.conf
+	    sed 's|^# iso = .*|iso = $(PREFIX)/share/pvcore/pvcore.iso|' packaging/pvd.conf \
+	    > $(DESTDIR)$(SYSCONFDIR)/pvd/pvd.conf
+	grep -q '^iso = ' $(DESTDIR)$(SYSCONFDIR)/pvd/pvd.conf || \
+	    { echo "install: $(SYSCONFDIR)/pvd/pvd.conf names no iso" >&2; exit 1; }
