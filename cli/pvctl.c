@@ -45,6 +45,8 @@ const struct command commands[] = {
 	{ "events", cmd_events, F_FOLLOW | F_JSON, 0, 0, "[--follow] [--json]",
 	  "show the event log (--follow: then wait for new events)" },
 	{ "version", cmd_version, F_JSON, 0, 0, "[--json]", "versions of pvctl, pvd and its libraries" },
+	{ "host", cmd_host, F_JSON, 0, 0, "[--json]", "the machine: state, memory, CPUs, versions, last loss" },
+	{ "dmesg", cmd_dmesg, F_JSON, 0, 0, "[--json]", "the hypervisor's log" },
 	{ "check", cmd_check, F_JSON, 1, 1, "FILE [--json]", "validate a domain config with pvd, without defining it" },
 	{ "help", cmd_help, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL }

@@ -76,6 +76,8 @@ int cmd_info(struct ctl *ctl);
 int cmd_autostart(struct ctl *ctl);
 int cmd_events(struct ctl *ctl);
 int cmd_version(struct ctl *ctl);
+int cmd_host(struct ctl *ctl);
+int cmd_dmesg(struct ctl *ctl);
 int cmd_check(struct ctl *ctl);
 int cmd_help(struct ctl *ctl);
 int cmd_create(struct ctl *ctl);

@@ -13,7 +13,8 @@ ASAN_FLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 PVD_LIB_SRCS := daemon/log.c daemon/schema.c daemon/config.c daemon/config_xml.c daemon/store.c \
                 daemon/rpc.c daemon/rpc_framing.c daemon/rpc_methods.c daemon/methods_daemon.c \
                 daemon/methods_domain.c daemon/events.c daemon/server.c daemon/tls.c daemon/ids.c \
-                daemon/options.c daemon/hv.c daemon/methods_lifecycle.c
+                daemon/options.c daemon/hv.c daemon/hv_table.c daemon/hv_lifecycle.c \
+                daemon/hv_console.c daemon/methods_lifecycle.c daemon/methods_host.c
 PVD_MIGRATIONS := $(sort $(wildcard schemas/[0-9][0-9][0-9]-*.sql))
 PVD_EMBED_IN := schemas/domain.schema.json schemas/domain.rng api/pvd.openrpc.json $(PVD_MIGRATIONS)
 PVD_GEN      := $(BUILD)/daemon/gen/embedded.c

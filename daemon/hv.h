@@ -56,6 +56,22 @@ void hv_for_each_unmanaged(struct pvd *pvd, void (*fn)(void *arg, const struct h
 /* 1 when uuid (any case) names an unmanaged domain: its details in *u. */
 int hv_find_unmanaged(struct pvd *pvd, const char *uuid, struct hv_unmanaged *u);
 
+/* The machine as a whole (host.info). */
+struct hv_host {
+	const char *state;		/* running, booting, down, none */
+	char why[400];			/* none/down/booting: why */
+	int qemu_pid;
+	uint64_t total_kib, free_kib, tsc_khz, boot_id;
+	unsigned cpus;
+	char hv_version[64];		/* from the hypervisor's banner, "" if unknown */
+	unsigned restarts;		/* machines booted again since pvd started */
+	char last_death[400];		/* "" if none since pvd started */
+	long long last_death_at;	/* unix time, 0 if none */
+	char log_path[4300];		/* the hypervisor's log (its serial console) */
+};
+/* 0, or -1 with err when the machine answered with an error. */
+int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen);
+
 /* Build and start d from its stored config; *domid on success. */
 int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
 int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);

@@ -133,6 +133,7 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
     v->kernel_mode = true;
     v->vcpu_info = &d->shared_info->vcpu_info[id];
     v->vcpu_info->evtchn_upcall_mask = 1;
+    pv_init_debugregs(v);
     list_init(&v->runq_link);
     return v;
 }
@@ -166,6 +167,7 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
     d->lock = (spinlock_t)SPINLOCK_INIT;
     d->mm_lock = (spinlock_t)SPINLOCK_INIT;
     d->page_lock = (spinlock_t)SPINLOCK_INIT;
+    d->unimpl_lock = (spinlock_t)SPINLOCK_INIT;
     list_init(&d->page_list);
     d->max_pages = cfg->max_pages;
     d->weight = cfg->weight ? cfg->weight : 256;
@@ -229,6 +231,7 @@ struct domain *domain_create_dom0(int *err)
     d->lock = (spinlock_t)SPINLOCK_INIT;
     d->mm_lock = (spinlock_t)SPINLOCK_INIT;
     d->page_lock = (spinlock_t)SPINLOCK_INIT;
+    d->unimpl_lock = (spinlock_t)SPINLOCK_INIT;
     list_init(&d->page_list);
     d->shutdown_code = SHUTDOWN_CODE_NONE;
     void *si = alloc_hv_page();

@@ -496,7 +496,7 @@ long do_event_channel_op(uint64_t cmd, uint64_t arg)
     size_t size = evtchn_arg_size(cmd);
 
     if (!size)
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_event_channel_op, cmd);
     if (copy_from_guest(a, arg, size))
         return -EFAULT;
     long rc = evtchn_do(current->domain, (unsigned int)cmd, a);

@@ -13,6 +13,7 @@
 #include "asm/percpu.h"
 #include "hv/bootdomains.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
@@ -191,6 +192,6 @@ long do_sched_op(uint64_t cmd, uint64_t arg)
         return sched_poll(v, arg);
 
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_sched_op, cmd);
     }
 }

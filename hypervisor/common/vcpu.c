@@ -140,6 +140,8 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
     v->event_callback = c->event_callback_eip;
     v->failsafe_callback = c->failsafe_callback_eip;
     v->syscall_callback = c->syscall_callback_eip;
+    v->failsafe_disables_events = c->flags & VGCF_failsafe_disables_events;
+    v->syscall_disables_events = c->flags & VGCF_syscall_disables_events;
     v->fs_base = c->fs_base;
     v->gs_base_kernel = c->gs_base_kernel;
     v->gs_base_user = c->gs_base_user;
@@ -202,6 +204,20 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
         }
         return 0;
     }
+    case VCPUOP_register_vcpu_time_memory_area: {
+        /* As Xen: an area outside guest space is -EFAULT, 0 stops the
+         * updates; the area is filled now when v is the caller, else when
+         * v is next loaded. */
+        struct vcpu_register_time_memory_area r;
+        if (copy_from_guest(&r, arg, sizeof(r)))
+            return -EFAULT;
+        if (!guest_range_ok(r.addr, sizeof(struct vcpu_time_info)))
+            return -EFAULT;
+        v->time_area_guest_va = r.addr;
+        if (v == current)
+            vcpu_update_time_area(v);
+        return 0;
+    }
     case VCPUOP_get_runstate_info: {
         struct vcpu_runstate_info rs;
         fill_runstate(v, &rs);
@@ -213,6 +229,6 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
     case VCPUOP_stop_periodic_timer:
         return vcpu_timer_op(v, (unsigned int)cmd, arg);
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_vcpu_op, cmd);
     }
 }

@@ -29,6 +29,9 @@ def producers(p):
     return {
         ("rpc.discover", -32602): ("rpc.discover", {"x": 1}),
         ("daemon.version", -32602): ("daemon.version", {"verbose": True}),
+        ("host.info", -32602): ("host.info", {"verbose": True}),
+        ("host.dmesg", -32602): ("host.dmesg", {"bytes": 0}),
+        ("host.dmesg", -32006): ("host.dmesg", {}),
         ("config.validate", -32602): ("config.validate", {"config": "{\"name\": 5}"}),
         ("domain.define", -32602): ("domain.define", {"config": dict(HELLO, cpu={"weight": 0})}),
         ("domain.define", -32001): ("domain.define", {"config": dict(HELLO, name="absent"), "replace": True}),

@@ -33,6 +33,12 @@ hostile_privop   success
 hostile_stack    crash
 shutdown_code    halted
 grant            success
+grant_v2         success
+ptwr             success
+xenfeat          success
+linear           success
+cpustate         success
+cpuregs          success
 "
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}

@@ -27,6 +27,7 @@
 #define MAX_DOMAINS     64
 #define MAX_VCPUS       8
 #define DOMAIN_NAME_LEN 32
+#define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
 
 enum vcpu_state {
     VCPU_DOWN,          /* not brought up (or VCPUOP_down) */
@@ -61,13 +62,20 @@ struct vcpu {
 
     struct trap_info traps[256];    /* the virtual IDT (address 0 = none) */
     uint64_t event_callback, failsafe_callback, syscall_callback;
-    bool syscall_disables_events;
+    bool syscall_disables_events, failsafe_disables_events;
+    /* CALLBACKTYPE_syscall32 (SYSCALL from 32-bit user code) and
+     * CALLBACKTYPE_sysenter (SYSENTER from user mode), as Xen records them. */
+    uint64_t syscall32_callback, sysenter_callback;
+    bool syscall32_disables_events, sysenter_disables_events;
 
     struct vcpu_info *vcpu_info;    /* hypervisor mapping (direct map) */
     mfn_t vcpu_info_mfn;            /* 0 while it lives in shared_info */
     uint64_t runstate_guest_va;     /* VCPUOP_register_runstate_memory_area */
+    uint64_t time_area_guest_va;    /* VCPUOP_register_vcpu_time_memory_area */
 
     bool fpu_ts;                    /* guest asked for CR0.TS (fpu_taskswitch) */
+    uint64_t cr4_guest;             /* CR4 bits the guest controls (pv/cpuregs.c) */
+    uint64_t dr[4], dr6, dr7;       /* debug registers (pv/cpuregs.c) */
     bool fpu_initialised;
     uint8_t fpu_state[512] __aligned(16);
 
@@ -134,8 +142,15 @@ struct domain {
     struct evtchn *evtchn;
     unsigned int max_evtchns;
 
-    /* Logged-once bookkeeping for unknown hypercalls. */
-    uint64_t unknown_hypercalls_logged;
+    /* The two I/O registers emulated for every domain (pv/ioport.c). */
+    uint8_t io_cmos_index;
+    uint32_t io_pci_cf8;
+
+    /* Unimplemented hypercalls and sub-operations already logged
+     * (common/unimplemented.c; guarded by unimpl_lock, a leaf lock). */
+    spinlock_t unimpl_lock;
+    uint32_t unimpl_logged[UNIMPL_LOG_MAX];
+    unsigned int nr_unimpl_logged;
 };
 
 #define SHUTDOWN_CODE_NONE (~0u)

@@ -68,6 +68,7 @@ static void save_state(struct vcpu *v)
     v->processor = -1;
     vcpu_update_runstate_area(v);           /* still on v's page tables */
     v->regs = get_cpu_info()->guest_regs;
+    pv_save_debugregs(v);
     fxsave(v->fpu_state);
     v->fs_base = rdmsr(MSR_FS_BASE);
     if (v->kernel_mode)
@@ -83,7 +84,9 @@ static void load_state(struct vcpu *v)
     vcpu_update_time(v);
     load_guest_cr3(v);
     vcpu_update_runstate_area(v);
+    vcpu_update_time_area(v);
     load_guest_descriptors(v);
+    pv_load_debugregs(v);
     /* Null data selectors, then the bases (loading a selector resets them). */
     __asm__ volatile("movl %0, %%ds; movl %0, %%es; movl %0, %%fs; movl %0, %%gs"
                      :: "r"(0) : "memory");
