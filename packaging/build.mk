@@ -8,11 +8,14 @@ INSTALL    ?= install
 # Everything needed to run domains; make builds what is missing first (the
 # ISO and the guests too), and fails when something cannot be had. The
 # installed examples name the installed guests; the installed pvd.conf names
-# the installed ISO.
-INSTALL_NEEDS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/lib/libpvdclient.a $(ISO) $(GUEST_ELFS)
-GUESTDIR      := $(PREFIX)/share/pvcore/guests
+# the installed ISO. Guest kernels and the hypervisor ELF (booted by GRUB
+# through /etc/grub.d/42_pvcore) are binaries for this architecture, so
+# they go under lib/, the ISO under share/.
+INSTALL_NEEDS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/lib/libpvdclient.a $(ISO) $(HV_ELF) $(GUEST_ELFS)
+GUESTDIR      := $(PREFIX)/lib/pvcore/guests
 
-.PHONY: install
+.PHONY: install installables
+installables: $(INSTALL_NEEDS)
 install: $(INSTALL_NEEDS)
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(PREFIX)/share/pvcore/schemas $(DESTDIR)$(PREFIX)/share/pvcore/api \
@@ -20,7 +23,7 @@ install: $(INSTALL_NEEDS)
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/pvd $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib \
-	    $(DESTDIR)$(LIBEXECDIR)/pvcore $(DESTDIR)$(SYSCONFDIR)/default
+	    $(DESTDIR)$(LIBEXECDIR)/pvcore $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/grub.d
 	$(INSTALL) -m 0755 $(BUILD)/bin/pvd $(DESTDIR)$(PREFIX)/sbin/pvd
 	$(INSTALL) -m 0755 $(BUILD)/bin/pvctl $(DESTDIR)$(PREFIX)/bin/pvctl
 	$(INSTALL) -m 0644 $(BUILD)/lib/libpvdclient.a $(DESTDIR)$(PREFIX)/lib/
@@ -31,6 +34,10 @@ install: $(INSTALL_NEEDS)
 	$(INSTALL) -m 0755 api/examples/orchestrate.py $(DESTDIR)$(PREFIX)/share/doc/pvcore/examples/
 	$(INSTALL) -m 0644 $(ISO) $(DESTDIR)$(PREFIX)/share/pvcore/pvcore.iso
 	$(INSTALL) -m 0644 $(GUEST_ELFS) $(DESTDIR)$(GUESTDIR)/
+	$(INSTALL) -m 0644 $(HV_ELF) $(DESTDIR)$(PREFIX)/lib/pvcore/pvcore.elf
+	sed 's|/usr/lib/pvcore/|$(PREFIX)/lib/pvcore/|g; s|/etc/default/|$(SYSCONFDIR)/default/|' \
+	    packaging/grub/42_pvcore > $(DESTDIR)$(SYSCONFDIR)/grub.d/42_pvcore && \
+	    chmod 0755 $(DESTDIR)$(SYSCONFDIR)/grub.d/42_pvcore
 	for f in examples/*.json examples/*.xml; do \
 	    sed 's|\.\./build/guests/|$(GUESTDIR)/|' $$f > $(DESTDIR)$(PREFIX)/share/doc/pvcore/$$f && \
 	    chmod 0644 $(DESTDIR)$(PREFIX)/share/doc/pvcore/$$f || exit 1; \
@@ -53,3 +60,23 @@ install: $(INSTALL_NEEDS)
 	    > $(DESTDIR)$(SYSCONFDIR)/pvd/pvd.conf
 	grep -q '^iso = ' $(DESTDIR)$(SYSCONFDIR)/pvd/pvd.conf || \
 	    { echo "install: $(SYSCONFDIR)/pvd/pvd.conf names no iso" >&2; exit 1; }
+
+# `make deb`: the Debian package, built by dpkg-buildpackage (debhelper) from
+# packaging/debian/ copied to $(DEB_DIR)/src, in a build dir of its own
+# (Debian's hardening flags added to the project's), so build/ is untouched.
+# `make test-deb` builds it and installs it into a fresh root.
+DEB_DIR     := $(BUILD)/deb
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' packaging/debian/changelog)
+DEB_FILE    := $(DEB_DIR)/pvcore_$(DEB_VERSION)_amd64.deb
+
+.PHONY: deb test-deb
+deb:
+	rm -rf $(DEB_DIR)/src $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
+	mkdir -p $(DEB_DIR)/src
+	cp -r packaging/debian $(DEB_DIR)/src/debian
+	cd $(DEB_DIR)/src && PVCORE_SRC=$(CURDIR) PVCORE_BUILD=$(abspath $(DEB_DIR)/build) \
+	    PVCORE_CFLAGS='$(HOST_CFLAGS)' dpkg-buildpackage -b -us -uc
+	@echo "  DEB     $(DEB_FILE)"
+
+test-deb:
+	$(Q)BUILD=$(BUILD) sh tests/run-tests.sh tests/packaging/test_deb.sh

@@ -13,7 +13,7 @@ else
     echo "not ok - make install DESTDIR=... succeeds: $(tail -5 "$d.log")"
 fi
 rm -f "$d.log"
-for f in usr/share/pvcore/pvcore.iso usr/share/pvcore/guests/hello.elf usr/share/pvcore/guests/ticker.elf \
+for f in usr/share/pvcore/pvcore.iso usr/lib/pvcore/pvcore.elf etc/grub.d/42_pvcore usr/lib/pvcore/guests/hello.elf usr/lib/pvcore/guests/ticker.elf \
          usr/sbin/pvd usr/bin/pvctl usr/share/pvcore/schemas/domain.schema.json usr/share/pvcore/schemas/domain.rng \
          usr/share/pvcore/schemas/001-initial.sql usr/share/pvcore/api/pvd.openrpc.json \
          lib/systemd/system/pvd.service etc/pvd/pvd.conf usr/share/man/man1/pvctl.1 usr/share/man/man8/pvd.8 \
@@ -41,7 +41,7 @@ if command -v man >/dev/null 2>&1; then
 fi
 for f in hello.json hello.xml; do
     k=$(sed -n 's|.*[">]\(/[^"<]*\.elf\)[<"].*|\1|p' "$d/usr/share/doc/pvcore/examples/$f")
-    [ "$k" = /usr/share/pvcore/guests/hello.elf ] && [ -f "$d$k" ] &&
+    [ "$k" = /usr/lib/pvcore/guests/hello.elf ] && [ -f "$d$k" ] &&
         echo "ok - the installed example $f names the installed guest" ||
         echo "not ok - the installed example $f names the installed guest: kernel \"$k\""
 done
@@ -60,7 +60,7 @@ rm -rf "$e"
     echo "not ok - make install on a fresh build dir builds the ISO and guests first: iso $iso_at, elf $elf_at, install $inst_at"
 # a guest the examples need that is not there: install fails and names it
 out=$(make --no-print-directory install DESTDIR="$d/partial" GUEST_ELFS="${BUILD:-build}/guests/ticker.elf" 2>&1)
-[ $? -ne 0 ] && echo "$out" | grep -q "kernel /usr/share/pvcore/guests/hello.elf is not installed" &&
+[ $? -ne 0 ] && echo "$out" | grep -q "kernel /usr/lib/pvcore/guests/hello.elf is not installed" &&
     echo "ok - make install fails when a guest the examples name is missing" ||
     echo "not ok - make install fails when a guest the examples name is missing: $(echo "$out" | tail -2)"
 # no machine image: pvd exits 1 saying so (unless --no-machine)
