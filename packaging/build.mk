@@ -23,7 +23,8 @@ install: $(INSTALL_NEEDS)
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/pvd $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib \
-	    $(DESTDIR)$(LIBEXECDIR)/pvcore $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/grub.d
+	    $(DESTDIR)$(LIBEXECDIR)/pvcore $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/grub.d \
+	    $(DESTDIR)$(PREFIX)/share/pvcore/python
 	$(INSTALL) -m 0755 $(BUILD)/bin/pvd $(DESTDIR)$(PREFIX)/sbin/pvd
 	$(INSTALL) -m 0755 $(BUILD)/bin/pvctl $(DESTDIR)$(PREFIX)/bin/pvctl
 	$(INSTALL) -m 0644 $(BUILD)/lib/libpvdclient.a $(DESTDIR)$(PREFIX)/lib/
@@ -31,7 +32,10 @@ install: $(INSTALL_NEEDS)
 	$(INSTALL) -m 0644 schemas/domain.schema.json schemas/domain.rng schemas/[0-9]*.sql \
 	    $(DESTDIR)$(PREFIX)/share/pvcore/schemas/
 	$(INSTALL) -m 0644 api/pvd.openrpc.json $(DESTDIR)$(PREFIX)/share/pvcore/api/
-	$(INSTALL) -m 0755 api/examples/orchestrate.py $(DESTDIR)$(PREFIX)/share/doc/pvcore/examples/
+	$(INSTALL) -m 0644 api/python/pvdclient.py $(DESTDIR)$(PREFIX)/share/pvcore/python/
+	sed 's|"/usr/share/pvcore/python"|"$(PREFIX)/share/pvcore/python"|' api/examples/orchestrate.py \
+	    > $(DESTDIR)$(PREFIX)/share/doc/pvcore/examples/orchestrate.py && \
+	    chmod 0755 $(DESTDIR)$(PREFIX)/share/doc/pvcore/examples/orchestrate.py
 	$(INSTALL) -m 0644 $(ISO) $(DESTDIR)$(PREFIX)/share/pvcore/pvcore.iso
 	$(INSTALL) -m 0644 $(GUEST_ELFS) $(DESTDIR)$(GUESTDIR)/
 	$(INSTALL) -m 0644 $(HV_ELF) $(DESTDIR)$(PREFIX)/lib/pvcore/pvcore.elf

@@ -18,6 +18,7 @@ for f in usr/share/pvcore/pvcore.iso usr/lib/pvcore/pvcore.elf etc/grub.d/42_pvc
          usr/share/pvcore/schemas/001-initial.sql usr/share/pvcore/api/pvd.openrpc.json \
          lib/systemd/system/pvd.service etc/pvd/pvd.conf usr/share/man/man1/pvctl.1 usr/share/man/man8/pvd.8 \
          usr/share/bash-completion/completions/pvctl usr/lib/libpvdclient.a usr/include/pvdclient.h \
+         usr/share/pvcore/python/pvdclient.py \
          usr/share/doc/pvcore/examples/hello.json lib/systemd/system/pvd-guests.service \
          usr/libexec/pvcore/pvd-guests etc/default/pvd-guests usr/share/man/man8/pvd-guests.8; do
     [ -f "$d/$f" ] && echo "ok - installs /$f" || echo "not ok - installs /$f: missing"
@@ -45,6 +46,10 @@ for f in hello.json hello.xml; do
         echo "ok - the installed example $f names the installed guest" ||
         echo "not ok - the installed example $f names the installed guest: kernel \"$k\""
 done
+PVCORE_PYTHON="$d/usr/share/pvcore/python" python3 "$d/usr/share/doc/pvcore/examples/orchestrate.py" --help \
+    >/dev/null 2>&1 && grep -q '"/usr/share/pvcore/python"' "$d/usr/share/doc/pvcore/examples/orchestrate.py" &&
+    echo "ok - the installed orchestrate.py imports the installed pvdclient module" ||
+    echo "not ok - the installed orchestrate.py imports the installed pvdclient module"
 grep -qx 'iso = /usr/share/pvcore/pvcore.iso' "$d/etc/pvd/pvd.conf" &&
     echo "ok - the installed pvd.conf names the installed ISO" ||
     echo "not ok - the installed pvd.conf names the installed ISO: $(grep iso "$d/etc/pvd/pvd.conf")"

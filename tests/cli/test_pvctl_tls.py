@@ -11,24 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
-from pvdharness import Pvd, PVCTL, ROOT, ok, done  # noqa: E402
-
-
-def make_pki(d):
-    os.makedirs(d)
-
-    def sh(*a):
-        subprocess.run(a, cwd=d, check=True, capture_output=True)
-    for ca in ("ca", "other-ca"):
-        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}.key", "-out", f"{ca}.pem",
-           "-days", "2", "-subj", f"/CN=pvcore test {ca}")
-    with open(os.path.join(d, "server.ext"), "w") as f:
-        f.write("subjectAltName = IP:127.0.0.1\n")
-    for name, ca, ext in (("server", "ca", "server.ext"), ("ops", "ca", None), ("stranger", "other-ca", None)):
-        sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-           "-subj", f"/CN={name}")
-        sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-           "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *(["-extfile", ext] if ext else []))
+from pvdharness import PVCTL, ROOT, make_pki, ok, done, tls_pvd  # noqa: E402
 
 
 def main():
@@ -36,11 +19,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pvctl-tls.")
     pki = os.path.join(tmp, "pki")
     make_pki(pki)
-    port = 20000 + (os.getpid() * 7) % 20000
-    p = Pvd(["--tls-listen", f"127.0.0.1:{port}", "--tls-cert", f"{pki}/server.pem", "--tls-key",
-             f"{pki}/server.key", "--tls-ca", f"{pki}/ca.pem"], tmp=os.path.join(tmp, "pvd"))
-    os.makedirs(p.tmp)
-    p.start()
+    p, port = tls_pvd(os.path.join(tmp, "pvd"), pki)
     uri = f"tls://127.0.0.1:{port}"
     creds = ["--cert", f"{pki}/ops.pem", "--key", f"{pki}/ops.key", "--ca", f"{pki}/ca.pem"]
     env = dict(os.environ, PVD_SOCKET="/nonexistent/pvd.sock")
