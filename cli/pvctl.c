@@ -149,6 +149,9 @@ void ctl_print_error(struct ctl *ctl, const struct pvdc_error *err)
 		fprintf(stderr, "pvctl: %s: %s: %s\n", ctl->config_file ? ctl->config_file : "config",
 			jstr(e, "path", "/"), jstr(e, "message", "?"));
 	}
+	if (jint(err->data, "count", 0) > (long long)n)	/* pvd lists the first SCHEMA_MAX_ISSUES */
+		fprintf(stderr, "pvctl: %s: and %lld more problems\n", ctl->config_file ? ctl->config_file : "config",
+			jint(err->data, "count", 0) - (long long)n);
 }
 
 int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_object **result)

@@ -96,6 +96,14 @@ def test_every_validation_error(p, tmp):
         ok(r.returncode == 1 and len(lines) >= 4 and all(line.startswith(f"pvctl: {bad}: /") for line in lines)
            and {"/memory", "/vcpus", "/cpu/weight"} <= set(paths),
            f"pvctl {cmd}: every validation error on its own line, naming file and field", r.stderr)
+    many = os.path.join(tmp, "many-errors.json")
+    with open(many, "w") as f:
+        json.dump({"name": "many", "kernel": "/k.elf", "memory": 32,
+                   "vifs": [{"weight": 0, "rate": -1, "burst": -1}] * 8}, f)
+    r = p.pvctl("check", many)
+    lines = r.stderr.splitlines()
+    ok(r.returncode == 1 and len(lines) == 17 and re.match(rf"pvctl: {many}: and \d+ more problems$", lines[-1]),
+       "more problems than pvd lists: the count of the rest", r.stderr)
     xml = os.path.join(tmp, "two-errors.xml")
     with open(xml, "w") as f:
         f.write("<domain><name>x</name><kernel>/k.elf</kernel><memory>0</memory><vcpus>99</vcpus></domain>")
