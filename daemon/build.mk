@@ -28,14 +28,14 @@ PVD_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(PVD_LIB_SRCS)) $(BUILD)/daemon/ge
 PVD_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(PVD_LIB_SRCS)) $(BUILD)/asan/daemon/gen/embedded.o
 
 # pvd links the Domain 0 library (dom0/build.mk) for the machine (hv.c).
-PVD_DOM0_CFLAGS := -Ihypervisor/include
-PVD_DOM0_HDRS   := dom0/machine.h dom0/ctl.h dom0/build.h dom0/console.h
+PVD_DOM0_CFLAGS := $(HOST_PUBLIC_CFLAGS)
+PVD_DOM0_HDRS   := dom0/machine.h dom0/ctl.h dom0/build.h dom0/console.h $(PVBUILD_HDR)
 
-$(BUILD)/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS)
+$(BUILD)/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVD_CFLAGS) $(PVD_DOM0_CFLAGS) -Idaemon -c $< -o $@
 
-$(BUILD)/asan/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS)
+$(BUILD)/asan/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(PVD_CFLAGS) $(PVD_DOM0_CFLAGS) -Idaemon -c $< -o $@
 
@@ -54,11 +54,11 @@ $(BUILD)/asan/daemon/libpvd.a: $(PVD_ASAN_OBJS)
 
 $(BUILD)/bin/pvd: $(BUILD)/daemon/main.o $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(PVD_LIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(PVD_LIBS) $(DOM0_LIBS)
 
 $(BUILD)/asan/bin/pvd: $(BUILD)/asan/daemon/main.o $(BUILD)/asan/daemon/libpvd.a $(BUILD)/asan/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(PVD_LIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(PVD_LIBS) $(DOM0_LIBS)
 
 # Unit tests (cmocka), each in a normal and a sanitized build.
 PVD_UNIT_TESTS := test_store test_schema test_rpc
@@ -67,13 +67,13 @@ PVD_TEST_HDRS  := tests/daemon/unit.h
 $(BUILD)/tests/daemon/%: tests/daemon/%.c $(PVD_TEST_HDRS) $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVD_CFLAGS) -Idaemon -Itests/daemon -o $@ $< \
-	    $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a $(PVD_LIBS) $(CMOCKA_LIBS)
+	    $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a $(PVD_LIBS) $(DOM0_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/asan/tests/daemon/%: tests/daemon/%.c $(PVD_TEST_HDRS) $(BUILD)/asan/daemon/libpvd.a \
 		$(BUILD)/asan/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(PVD_CFLAGS) -Idaemon -Itests/daemon -o $@ $< \
-	    $(BUILD)/asan/daemon/libpvd.a $(BUILD)/asan/dom0/libdom0.a $(PVD_LIBS) $(CMOCKA_LIBS)
+	    $(BUILD)/asan/daemon/libpvd.a $(BUILD)/asan/dom0/libdom0.a $(PVD_LIBS) $(DOM0_LIBS) $(CMOCKA_LIBS)
 
 PVD_UNIT_BINS := $(addprefix $(BUILD)/tests/daemon/,$(PVD_UNIT_TESTS)) \
                  $(addprefix $(BUILD)/asan/tests/daemon/,$(PVD_UNIT_TESTS))

@@ -28,11 +28,21 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
         return -EINVAL;                 /* once per vCPU, as in Xen */
     if (r.mfn >= max_mfn || get_page_and_type(r.mfn, v->domain, PGT_writable))
         return -EINVAL;
+    /* Two vCPUs may register for the same down vCPU at once: one wins. */
+    uint64_t none = 0;
+    if (!__atomic_compare_exchange_n(&v->vcpu_info_mfn, &none, r.mfn, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        put_page_and_type(r.mfn);
+        return -EINVAL;
+    }
 
     struct vcpu_info *new_vi = (struct vcpu_info *)((char *)mfn_to_virt(r.mfn) + r.offset);
     *new_vi = *v->vcpu_info;
-    v->vcpu_info = new_vi;
-    v->vcpu_info_mfn = r.mfn;
+    __atomic_store_n(&v->vcpu_info, new_vi, __ATOMIC_RELEASE);
+    /* An event set in the old place while it was copied is not lost: the
+     * guest rescans every selector word, as after Xen's map_vcpu_info. */
+    __atomic_store_n(&new_vi->evtchn_pending_sel, ~0ul, __ATOMIC_RELEASE);
+    __atomic_store_n(&new_vi->evtchn_upcall_pending, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -187,7 +197,9 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
         }
         return 0;
     case VCPUOP_register_vcpu_info:
-        if (v != current)
+        /* Itself, or a vCPU that is down (Linux moves each secondary
+         * CPU's vcpu_info before bringing it up). */
+        if (v != current && v->state != VCPU_DOWN)
             return -EINVAL;
         return register_vcpu_info(v, arg);
     case VCPUOP_register_runstate_memory_area: {
