@@ -68,7 +68,8 @@ install: $(INSTALL_NEEDS)
 # `make deb`: the Debian package, built by dpkg-buildpackage (debhelper) from
 # packaging/debian/ copied to $(DEB_DIR)/src, in a build dir of its own
 # (Debian's hardening flags added to the project's), so build/ is untouched.
-# `make test-deb` builds it and installs it into a fresh root.
+# `make test-deb` builds it and installs it into a fresh root (about 25 s,
+# so it is part of `make test` too).
 DEB_DIR     := $(BUILD)/deb
 DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' packaging/debian/changelog)
 DEB_FILE    := $(DEB_DIR)/pvcore_$(DEB_VERSION)_amd64.deb
@@ -84,3 +85,6 @@ deb:
 
 test-deb:
 	$(Q)BUILD=$(BUILD) sh tests/run-tests.sh tests/packaging/test_deb.sh
+
+TESTS        += tests/packaging/test_deb.sh
+DEB_PACKAGES += debhelper lintian

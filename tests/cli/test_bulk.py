@@ -87,7 +87,7 @@ def test_units_verify():
         return
     d = tempfile.mkdtemp(prefix="pvd-units.")
     try:
-        r = subprocess.run(["make", "--no-print-directory", "install", f"DESTDIR={d}", "PREFIX=/usr"],
+        r = subprocess.run(["make", "--no-print-directory", "install", f"BUILD={BUILD}", f"DESTDIR={d}", "PREFIX=/usr"],
                            capture_output=True, text=True, cwd=ROOT)
         if not ok(r.returncode == 0, "make install for the unit check", r.stderr[-500:]):
             return

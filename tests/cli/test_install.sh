@@ -7,7 +7,7 @@
 set -u
 d=$(mktemp -d "${TMPDIR:-/tmp}/pvd-install.XXXXXX")
 trap 'rm -rf "$d"' EXIT
-if make --no-print-directory install DESTDIR="$d" PREFIX=/usr >"$d.log" 2>&1; then
+if make --no-print-directory install BUILD="${BUILD:-build}" DESTDIR="$d" PREFIX=/usr >"$d.log" 2>&1; then
     echo "ok - make install DESTDIR=... succeeds"
 else
     echo "not ok - make install DESTDIR=... succeeds: $(tail -5 "$d.log")"
@@ -64,7 +64,7 @@ rm -rf "$e"
     echo "ok - make install on a fresh build dir builds the ISO and guests first" ||
     echo "not ok - make install on a fresh build dir builds the ISO and guests first: iso $iso_at, elf $elf_at, install $inst_at"
 # a guest the examples need that is not there: install fails and names it
-out=$(make --no-print-directory install DESTDIR="$d/partial" GUEST_ELFS="${BUILD:-build}/guests/ticker.elf" 2>&1)
+out=$(make --no-print-directory install BUILD="${BUILD:-build}" DESTDIR="$d/partial" GUEST_ELFS="${BUILD:-build}/guests/ticker.elf" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q "kernel /usr/lib/pvcore/guests/hello.elf is not installed" &&
     echo "ok - make install fails when a guest the examples name is missing" ||
     echo "not ok - make install fails when a guest the examples name is missing: $(echo "$out" | tail -2)"

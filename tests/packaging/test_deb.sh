@@ -21,7 +21,7 @@ for tool in dpkg-buildpackage dh lintian; do
 done
 log=$(mktemp)
 start=$(date +%s)
-if make --no-print-directory deb >"$log" 2>&1; then
+if make --no-print-directory deb BUILD="$BUILD" >"$log" 2>&1; then
     echo "ok - make deb ($(($(date +%s) - start)) s)"
 else
     echo "not ok - make deb: $(tail -20 "$log")"
