@@ -4,10 +4,10 @@
  * One table of commands {name, handler, flags, arguments, help}; parsing,
  * usage errors and the help text all come from it. Global options
  * (--socket PATH, --connect URI with --cert/--key/--ca, --help, --version)
- * may appear anywhere on the line; a
- * command's own flags anywhere after it. An unknown command gets the
- * nearest known one suggested. Exit status: 0 done, 1 error (one line on
- * stderr naming the cause), 2 usage.
+ * may appear anywhere on the line; a command's own flags anywhere after
+ * it. An unknown command gets the nearest known one suggested. Exit
+ * status: 0 done, 1 error (one line on stderr naming the cause; one per
+ * problem of a refused config), 2 usage.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,6 +136,7 @@ struct pvdc *ctl_conn(struct ctl *ctl)
  * validation), each naming the file and the field; else the message. */
 void ctl_print_error(struct ctl *ctl, const struct pvdc_error *err)
 {
+	const char *file = ctl->config_file ? ctl->config_file : "config";
 	json_object *errs;
 	size_t n;
 
@@ -146,12 +147,10 @@ void ctl_print_error(struct ctl *ctl, const struct pvdc_error *err)
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(errs, i);
-		fprintf(stderr, "pvctl: %s: %s: %s\n", ctl->config_file ? ctl->config_file : "config",
-			jstr(e, "path", "/"), jstr(e, "message", "?"));
+		fprintf(stderr, "pvctl: %s: %s: %s\n", file, jstr(e, "path", "/"), jstr(e, "message", "?"));
 	}
 	if (jint(err->data, "count", 0) > (long long)n)	/* pvd lists the first SCHEMA_MAX_ISSUES */
-		fprintf(stderr, "pvctl: %s: and %lld more problems\n", ctl->config_file ? ctl->config_file : "config",
-			jint(err->data, "count", 0) - (long long)n);
+		fprintf(stderr, "pvctl: %s: and %lld more problems\n", file, jint(err->data, "count", 0) - (long long)n);
 }
 
 int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_object **result)
