@@ -39,9 +39,8 @@
 
 const char *hv_unavailable(struct pvd *pvd)
 {
-	if (!pvd->hv)
-		return pvd->opt.no_machine ? "no machine (pvd runs with --no-machine)"
-					   : "no machine (no hypervisor ISO was found; see --iso)";
+	if (!pvd->hv)	/* only with --no-machine: without an ISO pvd does not start */
+		return "no machine (pvd runs with --no-machine)";
 	if (pvd->hv->lost[0])
 		return pvd->hv->lost;
 	return NULL;
@@ -266,9 +265,9 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 	}
 	isop = find_iso(pvd, iso, sizeof(iso));
 	if (!isop) {
-		log_warn("no hypervisor ISO (build/pvcore.iso, /usr/share/pvcore/pvcore.iso; see --iso): running "
-			 "without a machine");
-		return 0;
+		snprintf(err, errlen, "no hypervisor ISO (build/pvcore.iso, /usr/share/pvcore/pvcore.iso): give "
+			 "--iso PATH, or --no-machine to run without a machine");
+		return -1;
 	}
 	if (access(isop, R_OK) != 0) {
 		snprintf(err, errlen, "--iso %.400s: %s", isop, strerror(errno));
