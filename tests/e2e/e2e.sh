@@ -52,7 +52,15 @@ start_pvd() {
     done
 }
 
-. tests/lib/wait.sh
+# wait_for SECONDS COMMAND...: until COMMAND succeeds
+wait_for() {
+    t=$(($1 * 10)); shift
+    while [ $t -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        t=$((t - 1)); sleep 0.1
+    done
+    return 1
+}
 
 console_has() { $PVCTL console "$1" --no-follow | grep -q "$2"; }
 lines() { $PVCTL console hello --no-follow 2>/dev/null | grep -c '^hello: '; }
