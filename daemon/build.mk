@@ -28,14 +28,14 @@ PVD_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(PVD_LIB_SRCS)) $(BUILD)/daemon/ge
 PVD_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(PVD_LIB_SRCS)) $(BUILD)/asan/daemon/gen/embedded.o
 
 # pvd links the Domain 0 library (dom0/build.mk) for the machine (hv.c).
-PVD_DOM0_CFLAGS := -Ihypervisor/include
-PVD_DOM0_HDRS   := dom0/machine.h dom0/ctl.h dom0/build.h dom0/console.h
+PVD_DOM0_CFLAGS := $(HOST_PUBLIC_CFLAGS)
+PVD_DOM0_HDRS   := dom0/machine.h dom0/ctl.h dom0/build.h dom0/console.h $(PVBUILD_HDR)
 
-$(BUILD)/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS)
+$(BUILD)/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVD_CFLAGS) $(PVD_DOM0_CFLAGS) -Idaemon -c $< -o $@
 
-$(BUILD)/asan/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS)
+$(BUILD)/asan/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(PVD_CFLAGS) $(PVD_DOM0_CFLAGS) -Idaemon -c $< -o $@
 

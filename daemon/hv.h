@@ -72,6 +72,13 @@ struct hv_host {
 /* 0, or -1 with err when the machine answered with an error. */
 int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen);
 
+/* A domain that keeps crashing right after its start is started again
+ * after a back-off: 1 (and the time left) while such a restart is pending. */
+int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms);
+/* Drop a pending delayed restart (domain.destroy of a crash-looping
+ * domain): 1 if there was one. */
+int hv_cancel_restart(struct pvd *pvd, const char *uuid);
+
 /* Build and start d from its stored config; *domid on success. */
 int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
 int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);

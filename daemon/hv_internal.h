@@ -44,6 +44,20 @@ struct hv_dom {
 	char restart_reason[32];
 };
 
+/* A domain's restarts after crashes (hv_lifecycle.c): a domain that keeps
+ * crashing soon after it is started is started again after a back-off
+ * that doubles from 1 s to 5 minutes, instead of at once, forever. */
+struct hv_restart {
+	char uuid[37];			/* "" when the slot is free */
+	uint64_t started_ms;		/* when pvd last started it */
+	unsigned quick_crashes;		/* in a row, each within HV_QUICK_CRASH_MS of a start */
+	uint64_t due_ms;		/* a delayed restart is pending (0: none) */
+	char reason[32];
+};
+
+#define HV_QUICK_CRASH_MS 10000u
+#define HV_CRASH_BACKOFF_MAX_MS 300000u
+
 struct hv {
 	struct machine *m;
 	struct ctl *c;
@@ -51,6 +65,7 @@ struct hv {
 	char lost[400];			/* non-empty: the machine is not usable */
 	struct hv_dom dom[HV_MAX_DOMS];
 	struct pvctl_domain_info list[HV_MAX_DOMS];
+	struct hv_restart crash_restarts[HV_MAX_DOMS];
 	int booted;			/* this pvd started the machine */
 	/* Booting it again after a loss (hv.c) */
 	char machine_dir[4200], iso[4096];

@@ -97,6 +97,112 @@ static int resolve_path(const char *base, const char *p, char *out, size_t len)
 	return snprintf(out, len, "%s/%s", base, p) < (int)len ? 0 : -1;
 }
 
+/* ---- restarts after crashes ---- */
+
+/* The restart record of uuid; with create, a free (or the oldest idle)
+ * slot is taken for it. */
+static struct hv_restart *restart_slot(struct hv *hv, const char *uuid, int create)
+{
+	struct hv_restart *free_slot = NULL, *oldest = NULL;
+
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_restart *r = &hv->crash_restarts[i];
+		if (!strcmp(r->uuid, uuid))
+			return r;
+		if (!r->uuid[0] && !free_slot)
+			free_slot = r;
+		if (r->uuid[0] && !r->due_ms && (!oldest || r->started_ms < oldest->started_ms))
+			oldest = r;
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot)
+		free_slot = oldest ? oldest : &hv->crash_restarts[0];
+	memset(free_slot, 0, sizeof(*free_slot));
+	snprintf(free_slot->uuid, sizeof(free_slot->uuid), "%s", uuid);
+	return free_slot;
+}
+
+static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
+static void restart_uuid(struct pvd *pvd, const char *uuid, const char *reason);
+
+/* A domain that is gone is to be started again: at once, or, when it
+ * crashed soon after each of its last starts, after a back-off. */
+static void restart_or_delay(struct pvd *pvd, const char *uuid, const char *reason)
+{
+	struct hv_restart *r = restart_slot(pvd->hv, uuid, 1);
+	int crashed = !strcmp(reason, "crash") || !strcmp(reason, "watchdog");
+	uint64_t now = hv_now_ms(), delay = 0;
+	struct store_domain d;
+	char detail[160];
+
+	if (crashed && r->started_ms && now - r->started_ms < HV_QUICK_CRASH_MS)
+		r->quick_crashes++;
+	else
+		r->quick_crashes = 0;
+	if (r->quick_crashes >= 2) {		/* the first quick crash restarts at once */
+		unsigned shift = r->quick_crashes - 2 < 16 ? r->quick_crashes - 2 : 16;
+		delay = (uint64_t)1000u << shift;
+		if (delay > HV_CRASH_BACKOFF_MAX_MS)
+			delay = HV_CRASH_BACKOFF_MAX_MS;
+	}
+	if (!delay) {
+		restart_uuid(pvd, uuid, reason);
+		return;
+	}
+	r->due_ms = now + delay;
+	snprintf(r->reason, sizeof(r->reason), "%.31s", reason);
+	if (store_domain_find(pvd->store, uuid, &d) == 0) {
+		log_notice("domain \"%s\" crashed %u times in a row within %u s of its start: starting it again in "
+			   "%" PRIu64 " ms", d.name, r->quick_crashes, HV_QUICK_CRASH_MS / 1000, delay);
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%.31s\",\"quick_crashes\":%u,\"delay_ms\":%" PRIu64 "}",
+			 reason, r->quick_crashes, delay);
+		hv_record(pvd, "domain.restart_delayed", &d, "pvd", detail);
+		store_domain_clear(&d);
+	}
+}
+
+/* Delayed restarts that are due (every tick). */
+static void run_due_restarts(struct pvd *pvd)
+{
+	uint64_t now = hv_now_ms();
+	char uuid[37], reason[32];
+
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_restart *r = &pvd->hv->crash_restarts[i];
+		if (!r->uuid[0] || !r->due_ms || r->due_ms > now)
+			continue;
+		r->due_ms = 0;
+		snprintf(uuid, sizeof(uuid), "%s", r->uuid);
+		snprintf(reason, sizeof(reason), "%s", r->reason);
+		restart_uuid(pvd, uuid, reason);
+		if (hv_unavailable(pvd))
+			return;
+	}
+}
+
+int hv_cancel_restart(struct pvd *pvd, const char *uuid)
+{
+	struct hv_restart *r;
+
+	if (!pvd->hv || !(r = restart_slot(pvd->hv, uuid, 0)) || !r->due_ms)
+		return 0;
+	r->due_ms = 0;
+	r->quick_crashes = 0;
+	return 1;
+}
+
+int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms)
+{
+	struct hv_restart *r;
+	uint64_t now = hv_now_ms();
+
+	if (!pvd->hv || !(r = restart_slot(pvd->hv, uuid, 0)) || !r->due_ms)
+		return 0;
+	*in_ms = r->due_ms > now ? r->due_ms - now : 0;
+	return 1;
+}
+
 static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
 {
 	struct hv *hv = pvd->hv;
@@ -160,6 +266,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	}
 	hv_open_console(pvd, e, res.console_mfn);
 	*domid = res.domid;
+	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
 	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
 		   res.domid, kernel, cfg.memory_mib, cfg.vcpus);
 	return 0;
@@ -321,7 +428,9 @@ void hv_refresh(struct pvd *pvd)
 		}
 	}
 	for (int i = 0; i < nrestart; i++)
-		restart_uuid(pvd, restarts[i], reasons[i]);
+		restart_or_delay(pvd, restarts[i], reasons[i]);
+	if (!hv_unavailable(pvd))
+		run_due_restarts(pvd);
 }
 
 struct recon {
@@ -410,6 +519,7 @@ void hv_reconcile(struct pvd *pvd)
 
 int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
 {
+	hv_cancel_restart(pvd, d->uuid);	/* an operator's start supersedes a delayed one */
 	const char *why = hv_unavailable(pvd);
 
 	if (why) {

@@ -217,9 +217,23 @@ int method_domain_destroy(struct rpc_req *req, json_object *params, json_object 
 	json_object *ref;
 	char err[600];
 
+	uint64_t in_ms;
+
 	if (json_object_object_get_ex(params, "domain", &ref) && json_object_is_type(ref, json_type_string) &&
 	    hv_find_unmanaged(req->pvd, json_object_get_string(ref), &u))
 		return destroy_unmanaged(req, &u, result);
+	/* A crash-looping domain waiting for its delayed restart: destroy ends
+	 * the loop. */
+	if (method_resolve(req, params, &d) != 0)
+		return -1;
+	if (hv_restart_pending(req->pvd, d.uuid, &in_ms) && hv_cancel_restart(req->pvd, d.uuid)) {
+		if (commit(req, &d, "shut-off", "domain.stopped", "{\"reason\":\"destroy\",\"restart\":\"cancelled\"}")) {
+			store_domain_clear(&d);
+			return -1;
+		}
+		return finish(req, &d, result);
+	}
+	store_domain_clear(&d);
 	if (resolve_live(req, params, &d, &st, "there is nothing to destroy") != 0)
 		return -1;
 	if (hv_destroy_domain(req->pvd, d.uuid, err, sizeof(err)) != 0) {

@@ -1,11 +1,13 @@
 /*
- * build.c - the Domain 0 domain builder (see build.h for the steps).
+ * build.c - the Domain 0 domain builder (see build.h): reads the files and
+ * runs the shared builder's sequence (builder/pvbuild.c, pvbuild_domain)
+ * with the control interface as its host.
  *
- * Owns: the kernel/ramdisk buffers of a build and the new domain until
- * build_domain returns (on failure it is destroyed and Domain 0's ports
- * for it are closed, in reverse order of their creation).
- * Invariant: pvbuild_build only ever sees frames that were checked to be
- * machine RAM, so its map callback cannot fail.
+ * Owns: the kernel/ramdisk buffers of a build and the p2m array while the
+ * builder uses it. On failure pvbuild_domain closes Domain 0's ports and
+ * destroys the domain, in reverse order of their creation.
+ * Invariant: the builder only ever sees frames that were checked to be
+ * machine RAM, so the map callback cannot fail.
  */
 #include "build.h"
 
@@ -128,172 +130,144 @@ static int check_config(const struct build_config *cfg, char *err, size_t errlen
 
 static void *map_frame(void *ctx, uint64_t mfn)
 {
-    return machine_phys(ctx, mfn * PAGE_BYTES, PAGE_BYTES);
+    return machine_phys(ctl_machine(ctx), mfn * PAGE_BYTES, PAGE_BYTES);
 }
 
 static void unmap_frame(void *ctx, void *p)
 {
 }
 
-/* The build in progress: what has to be undone if a later step fails. */
-struct build_state {
-    struct ctl *c;
-    const struct build_config *cfg;
-    struct build_result *res;
-    uint64_t shared_info_maddr;
-    uint64_t *p2m;
-    int have_domain, have_console_port, have_store_port;
-};
+/* ---- The builder's host: the control interface ------------------------- */
 
-#define STEP_FAIL(st, rc, step, ...) step_fail(st, rc, step, err, errlen, __VA_ARGS__)
-
-static int step_fail(struct build_state *st, int rc, const char *step, char *err, size_t errlen,
-                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static int step_fail(struct build_state *st, int rc, const char *step, char *err, size_t errlen,
-                     const char *fmt, ...)
+static int host_create(void *ctx, const struct pvbuild_domain_config *cfg, uint32_t *domid,
+                       uint64_t *shared_info_maddr, char *err, size_t errlen)
 {
-    char why[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    return dom0_fail(err, errlen, rc < 0 ? -rc : rc, "build of domain '%s': %s: %s",
-                     st->cfg->name, step, why);
-}
-
-/* Undo in reverse order; failures here are secondary to the first error. */
-static void unwind(struct build_state *st)
-{
-    char ignored[256];
-
-    if (st->have_store_port)
-        ctl_evtchn_close(st->c, st->res->store_port, ignored, sizeof(ignored));
-    if (st->have_console_port)
-        ctl_evtchn_close(st->c, st->res->console_port, ignored, sizeof(ignored));
-    if (st->have_domain)
-        ctl_destroy(st->c, st->res->domid, ignored, sizeof(ignored));
-}
-
-static int create_domain(struct build_state *st, char *err, size_t errlen)
-{
-    const struct build_config *cfg = st->cfg;
     struct pvctl_create cr;
-    char why[1024];
 
     memset(&cr, 0, sizeof(cr));
     memcpy(cr.name, cfg->name, strlen(cfg->name));
-    memcpy(cr.handle, cfg->handle, sizeof(cr.handle));
-    cr.mem_pages = cfg->mem_kib / (PAGE_BYTES / 1024);
-    cr.max_pages = (cfg->max_mem_kib ? cfg->max_mem_kib : cfg->mem_kib) / (PAGE_BYTES / 1024);
-    cr.vcpus = cfg->vcpus ? cfg->vcpus : 1;
-    cr.weight = cfg->weight ? cfg->weight : 256;
+    if (cfg->handle)
+        memcpy(cr.handle, cfg->handle, sizeof(cr.handle));
+    cr.mem_pages = cfg->mem_pages;
+    cr.max_pages = cfg->max_pages;
+    cr.vcpus = cfg->vcpus;
+    cr.weight = cfg->weight;
     cr.cap = cfg->cap;
-    int rc = ctl_create_domain(st->c, &cr, &st->res->domid, &st->shared_info_maddr, why,
-                               sizeof(why));
-    if (rc)
-        return STEP_FAIL(st, rc, "create", "%s", why);
-    st->have_domain = 1;
-    st->res->nr_pages = cr.mem_pages;
-    if (!st->shared_info_maddr)
-        return STEP_FAIL(st, -EPROTO, "create", "the hypervisor did not say where domain %u's "
-                         "shared_info is (the CREATE_DOMAIN response has no shared_info field)",
-                         st->res->domid);
-    return 0;
+    int rc = ctl_create_domain(ctx, &cr, domid, shared_info_maddr, err, errlen);
+    if (!rc && !*shared_info_maddr) {
+        snprintf(err, errlen, "the hypervisor did not say where domain %u's shared_info is "
+                 "(the CREATE_DOMAIN response has no shared_info field)", *domid);
+        rc = -EPROTO;
+    }
+    return rc;
 }
 
-static int get_frames(struct build_state *st, char *err, size_t errlen)
+static int host_get_frames(void *ctx, uint32_t domid, uint64_t nr_pages, uint64_t **p2m_out,
+                           char *err, size_t errlen)
 {
-    struct machine *m = ctl_machine(st->c);
+    struct machine *m = ctl_machine(ctx);
     struct pvctl_domain_info info;
-    char why[1024];
     int rc;
 
-    if ((rc = ctl_get_info(st->c, st->res->domid, &info, why, sizeof(why))))
-        return STEP_FAIL(st, rc, "frames", "%s", why);
-    if (info.tot_pages != st->res->nr_pages)
-        return STEP_FAIL(st, -EPROTO, "frames", "domain %u has %llu pages, %llu were asked for",
-                         st->res->domid, (unsigned long long)info.tot_pages,
-                         (unsigned long long)st->res->nr_pages);
-    st->p2m = calloc(st->res->nr_pages, sizeof(*st->p2m));
-    if (!st->p2m)
-        return STEP_FAIL(st, -ENOMEM, "frames", "out of memory for %llu frame numbers",
-                         (unsigned long long)st->res->nr_pages);
-    if ((rc = ctl_get_frames(st->c, st->res->domid, 0, st->res->nr_pages, st->p2m, why,
-                             sizeof(why))))
-        return STEP_FAIL(st, rc, "frames", "%s", why);
-    for (uint64_t pfn = 0; pfn < st->res->nr_pages; pfn++)
-        if (!machine_phys(m, st->p2m[pfn] * PAGE_BYTES, PAGE_BYTES))
-            return STEP_FAIL(st, -EPROTO, "frames", "pfn %llu is mfn %#llx, which is not "
-                             "machine RAM", (unsigned long long)pfn,
-                             (unsigned long long)st->p2m[pfn]);
+    if ((rc = ctl_get_info(ctx, domid, &info, err, errlen)))
+        return rc;
+    if (info.tot_pages != nr_pages) {
+        snprintf(err, errlen, "domain %u has %llu pages, %llu were asked for", domid,
+                 (unsigned long long)info.tot_pages, (unsigned long long)nr_pages);
+        return -EPROTO;
+    }
+    uint64_t *p2m = calloc(nr_pages, sizeof(*p2m));
+    if (!p2m) {
+        snprintf(err, errlen, "out of memory for %llu frame numbers",
+                 (unsigned long long)nr_pages);
+        return -ENOMEM;
+    }
+    if ((rc = ctl_get_frames(ctx, domid, 0, nr_pages, p2m, err, errlen))) {
+        free(p2m);
+        return rc;
+    }
+    for (uint64_t pfn = 0; pfn < nr_pages; pfn++)
+        if (!machine_phys(m, p2m[pfn] * PAGE_BYTES, PAGE_BYTES)) {
+            snprintf(err, errlen, "pfn %llu is mfn %#llx, which is not machine RAM",
+                     (unsigned long long)pfn, (unsigned long long)p2m[pfn]);
+            free(p2m);
+            return -EPROTO;
+        }
+    *p2m_out = p2m;
     return 0;
 }
 
-static int alloc_ports(struct build_state *st, char *err, size_t errlen)
+static void host_put_frames(void *ctx, uint64_t *p2m)
 {
-    char why[1024];
-    int rc = ctl_evtchn_alloc_unbound(st->c, st->res->domid, &st->res->console_port, why,
-                                      sizeof(why));
-
-    if (rc)
-        return STEP_FAIL(st, rc, "evtchn", "console: %s", why);
-    st->have_console_port = 1;
-    rc = ctl_evtchn_alloc_unbound(st->c, st->res->domid, &st->res->store_port, why, sizeof(why));
-    if (rc)
-        return STEP_FAIL(st, rc, "evtchn", "xenstore: %s", why);
-    st->have_store_port = 1;
-    return 0;
+    free(p2m);
 }
 
-static int load_image(struct build_state *st, const struct build_image *img,
-                      char *err, size_t errlen)
+static int host_evtchn_connect(void *ctx, uint32_t domid, uint32_t *guest_port,
+                               uint32_t *backend_port, char *err, size_t errlen)
 {
-    struct pvbuild_ops ops = { ctl_machine(st->c), map_frame, unmap_frame };
-    struct pvbuild_params bp = {
-        .kernel = img->kernel, .kernel_len = img->kernel_len,
-        .ramdisk = img->ramdisk, .ramdisk_len = img->ramdisk_len,
-        .cmdline = st->cfg->cmdline ? st->cfg->cmdline : "",
-        .nr_pages = st->res->nr_pages, .p2m = st->p2m,
-        .shared_info_maddr = st->shared_info_maddr,
-        .console_evtchn = st->res->console_port, .store_evtchn = st->res->store_port,
-    };
-    struct pvbuild_result br;
-    char why[256];
-    int rc = pvbuild_build(&bp, &ops, &br, why, sizeof(why));
+    return ctl_evtchn_connect(ctx, domid, guest_port, backend_port, err, errlen);
+}
 
-    if (rc)
-        return STEP_FAIL(st, rc, "load", "%s", why);
-    st->res->console_pfn = br.console_pfn;
-    st->res->console_mfn = st->p2m[br.console_pfn];
-    st->res->store_pfn = br.store_pfn;
-    st->res->store_mfn = st->p2m[br.store_pfn];
-    st->res->entry = br.entry;
-    st->res->start_info_va = br.start_info_va;
-    st->res->l4_mfn = br.l4_mfn;
-    struct pvctl_vcpu_context ctx = {
-        .domid = st->res->domid, .vcpu = 0, .rip = br.entry, .rsp = br.stack_top,
-        .rsi = br.start_info_va, .l4_mfn = br.l4_mfn,
-    };
+static void host_evtchn_disconnect(void *ctx, uint32_t domid, uint32_t backend_port)
+{
+    char ignored[256];
+
+    ctl_evtchn_close(ctx, backend_port, ignored, sizeof(ignored));
+}
+
+static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *err,
+                            size_t errlen)
+{
     struct pvctl_set_console sc = {
-        .domid = st->res->domid, .console_port = st->res->console_port,
-        .store_port = st->res->store_port, .console_pfn = br.console_pfn,
-        .store_pfn = br.store_pfn,
+        .domid = dom->domid, .console_port = dom->console_port,
+        .store_port = dom->store_port, .console_pfn = dom->layout.console_pfn,
+        .store_pfn = dom->layout.store_pfn,
     };
-    char cwhy[1024];
-    if ((rc = ctl_set_console(st->c, &sc, cwhy, sizeof(cwhy))))
-        return STEP_FAIL(st, rc, "console", "%s", cwhy);
-    if ((rc = ctl_set_vcpu_context(st->c, &ctx, cwhy, sizeof(cwhy))))
-        return STEP_FAIL(st, rc, "context", "%s", cwhy);
-    return 0;
+    return ctl_set_console(ctx, &sc, err, errlen);
+}
+
+static int host_pin_table(void *ctx, uint32_t domid, uint64_t mfn, unsigned int level,
+                          char *err, size_t errlen)
+{
+    return ctl_pin_table(ctx, domid, mfn, level, err, errlen);
+}
+
+static int host_set_context(void *ctx, const struct pvbuild_domain *dom, char *err,
+                            size_t errlen)
+{
+    struct pvctl_vcpu_context vc = {
+        .domid = dom->domid, .vcpu = 0, .rip = dom->layout.entry,
+        .rsp = dom->layout.stack_top, .rsi = dom->layout.start_info_va,
+        .l4_mfn = dom->layout.l4_mfn,
+    };
+    return ctl_set_vcpu_context(ctx, &vc, err, errlen);
+}
+
+static int host_unpause(void *ctx, uint32_t domid, char *err, size_t errlen)
+{
+    return ctl_unpause(ctx, domid, err, errlen);
+}
+
+static void host_destroy(void *ctx, uint32_t domid)
+{
+    char ignored[256];
+
+    ctl_destroy(ctx, domid, ignored, sizeof(ignored));
 }
 
 int build_domain(struct ctl *c, const struct build_config *cfg, struct build_result *res,
                  char *err, size_t errlen)
 {
-    struct build_state st = { .c = c, .cfg = cfg, .res = res };
+    const struct pvbuild_host host = {
+        .ctx = c, .map = map_frame, .unmap = unmap_frame, .create = host_create,
+        .get_frames = host_get_frames, .put_frames = host_put_frames,
+        .evtchn_connect = host_evtchn_connect, .evtchn_disconnect = host_evtchn_disconnect,
+        .set_console = host_set_console, .pin_table = host_pin_table,
+        .set_context = host_set_context,
+        .unpause = host_unpause, .destroy = host_destroy,
+    };
     struct build_image img;
+    struct pvbuild_domain dom;
     char why[1024];
     int rc;
 
@@ -301,20 +275,32 @@ int build_domain(struct ctl *c, const struct build_config *cfg, struct build_res
     if ((rc = check_config(cfg, err, errlen)))
         return rc;
     if ((rc = build_image_read(&img, cfg->kernel_path, cfg->ramdisk_path, why, sizeof(why))))
-        return STEP_FAIL(&st, rc, "read", "%s", why);
-    if ((rc = create_domain(&st, err, errlen)) || (rc = get_frames(&st, err, errlen)) ||
-        (rc = alloc_ports(&st, err, errlen)) || (rc = load_image(&st, &img, err, errlen)))
-        goto fail;
-    if (!cfg->paused && (rc = ctl_unpause(c, res->domid, why, sizeof(why)))) {
-        rc = STEP_FAIL(&st, rc, "unpause", "%s", why);
-        goto fail;
-    }
-    free(st.p2m);
+        return dom0_fail(err, errlen, -rc, "build of domain '%s': read: %s", cfg->name, why);
+    struct pvbuild_domain_config dc = {
+        .name = cfg->name, .handle = cfg->handle,
+        .mem_pages = cfg->mem_kib / (PAGE_BYTES / 1024),
+        .max_pages = (cfg->max_mem_kib ? cfg->max_mem_kib : cfg->mem_kib) / (PAGE_BYTES / 1024),
+        .vcpus = cfg->vcpus ? cfg->vcpus : 1, .weight = cfg->weight ? cfg->weight : 256,
+        .cap = cfg->cap, .kernel = img.kernel, .kernel_len = img.kernel_len,
+        .ramdisk = img.ramdisk, .ramdisk_len = img.ramdisk_len,
+        .cmdline = cfg->cmdline ? cfg->cmdline : "", .paused = cfg->paused,
+    };
+    rc = pvbuild_domain(&dc, &host, &dom, why, sizeof(why));
     build_image_free(&img);
+    if (rc)
+        return dom0_fail(err, errlen, -rc, "build of domain '%s': %s", cfg->name, why);
+    res->domid = dom.domid;
+    res->nr_pages = dom.nr_pages;
+    res->console_pfn = dom.layout.console_pfn;
+    res->console_mfn = dom.console_mfn;
+    res->store_pfn = dom.layout.store_pfn;
+    res->store_mfn = dom.store_mfn;
+    res->console_port = dom.console_backend_port;
+    res->store_port = dom.store_backend_port;
+    res->guest_console_port = dom.console_port;
+    res->guest_store_port = dom.store_port;
+    res->entry = dom.layout.entry;
+    res->start_info_va = dom.layout.start_info_va;
+    res->l4_mfn = dom.layout.l4_mfn;
     return 0;
-fail:
-    unwind(&st);
-    free(st.p2m);
-    build_image_free(&img);
-    return rc;
 }

@@ -1,26 +1,24 @@
 /*
  * build.h - the Domain 0 domain builder: a PV domain from a kernel file,
- * built by the same code as the hypervisor's boot-loader path
- * (hypervisor/common/pvbuild.c, compiled here with -DPVBUILD_HOST) into
- * the new domain's frames, reached through machine_phys().
+ * built by the same sequence as the hypervisor's boot-loader path
+ * (builder/pvbuild.c, pvbuild_domain) with the control interface as its
+ * host: frames are reached through machine_phys().
  *
- * Steps, in order (an error names the step and its cause; every step after
- * the domain exists is undone by destroying it):
- *   read     the kernel (and ramdisk) files, check the ELF and its notes
+ * Steps (an error names the step and its cause; every step after the
+ * domain exists is undone by destroying it):
+ *   read     the kernel (and ramdisk) files
+ *   check    the ELF and its notes
  *   create   PVCTL_OP_CREATE_DOMAIN (name, handle, memory, vCPUs, weight, cap)
  *   frames   PVCTL_OP_GET_FRAMES: the p2m; every frame must be machine RAM
- *   evtchn   two Domain 0 ports, unbound, for the domain's console and
- *            xenstore (PVCTL_OP_EVTCHN_ALLOC_UNBOUND)
- *   load     pvbuild_build: kernel, start_info, p2m, page tables, console
- *            and xenstore pages
+ *   evtchn   PVCTL_OP_EVTCHN_CONNECT, twice: the domain's own console and
+ *            xenstore ports (start_info), each bound to a Domain 0 port
+ *            (build_result.console_port/store_port); the hypervisor closes
+ *            Domain 0's ends when the domain is destroyed
+ *   load     kernel, start_info, p2m, page tables, console and xenstore pages
  *   console  PVCTL_OP_SET_CONSOLE: console/store pfns and ports
- *   context  PVCTL_OP_SET_VCPU_CONTEXT: entry, stack, start_info, L4 (the
- *            hypervisor validates and pins the tables here)
+ *   pin      PVCTL_OP_PIN_TABLE: the initial L4, validated and pinned
+ *   context  PVCTL_OP_SET_VCPU_CONTEXT: entry, stack, start_info, L4
  *   unpause  PVCTL_OP_UNPAUSE (unless cfg.paused)
- *
- * Event channels: start_info carries Domain 0's port numbers for the
- * console and xenstore; the guest binds to them with
- * EVTCHNOP_bind_interdomain(0, port). Until it does, the console is polled.
  */
 #ifndef DOM0_BUILD_H
 #define DOM0_BUILD_H
@@ -29,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/pvbuild.h"
+#include "pvbuild.h"
 
 struct ctl;
 
@@ -53,7 +51,8 @@ struct build_result {
     uint64_t nr_pages;
     uint64_t console_pfn, console_mfn;
     uint64_t store_pfn, store_mfn;
-    uint32_t console_port, store_port;      /* Domain 0's ports */
+    uint32_t console_port, store_port;      /* Domain 0's ends of the ports */
+    uint32_t guest_console_port, guest_store_port;  /* the guest's (start_info) */
     uint64_t entry, start_info_va, l4_mfn;
 };
 

@@ -16,32 +16,31 @@ DOM0_SRCS := dom0/dom0_error.c dom0/statefile.c dom0/process.c dom0/machine_layo
              dom0/machine_monitor.c dom0/machine.c \
              dom0/ctl_ring.c dom0/ctl.c dom0/ctl_ops.c dom0/console.c dom0/build.c \
              dom0/kernel_image.c
-DOM0_HDRS := $(wildcard dom0/*.h) hypervisor/include/hv/pvbuild.h \
-             $(wildcard hypervisor/include/public/*.h hypervisor/include/public/io/*.h)
+DOM0_HDRS := $(wildcard dom0/*.h) $(PVBUILD_HDR) $(PUBLIC_HDRS)
 DOM0_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(DOM0_SRCS)) $(BUILD)/dom0/pvbuild.o
 DOM0_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(DOM0_SRCS)) $(BUILD)/asan/dom0/pvbuild.o
-DOM0_CFLAGS    := -Idom0 -Ihypervisor/include
+DOM0_CFLAGS    := -Idom0 $(HOST_PUBLIC_CFLAGS)
 # What a program linking libdom0.a also links: the decompressors of
 # kernel_image.c (bzImage payloads).
 DOM0_LIBS      := -lz -llzma -lzstd -llz4 -lbz2
 
-$(BUILD)/dom0/%.o: dom0/%.c $(DOM0_HDRS)
+$(BUILD)/dom0/%.o: dom0/%.c $(DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0_CFLAGS) -c $< -o $@
 
-$(BUILD)/asan/dom0/%.o: dom0/%.c $(DOM0_HDRS)
+$(BUILD)/asan/dom0/%.o: dom0/%.c $(DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(DOM0_CFLAGS) -c $< -o $@
 
-# The domain builder shared with the hypervisor (hypervisor/common/pvbuild.c),
+# The domain builder shared with the hypervisor (builder/pvbuild.c),
 # compiled for the host: one builder for both paths.
-$(BUILD)/dom0/pvbuild.o: hypervisor/common/pvbuild.c $(DOM0_HDRS)
+$(BUILD)/dom0/pvbuild.o: $(PVBUILD_SRC) $(DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0_CFLAGS) -DPVBUILD_HOST -c $< -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0_CFLAGS) -c $< -o $@
 
-$(BUILD)/asan/dom0/pvbuild.o: hypervisor/common/pvbuild.c $(DOM0_HDRS)
+$(BUILD)/asan/dom0/pvbuild.o: $(PVBUILD_SRC) $(DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(DOM0_CFLAGS) -DPVBUILD_HOST -c $< -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(DOM0_CFLAGS) -c $< -o $@
 
 $(BUILD)/dom0/libdom0.a: $(DOM0_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -55,12 +54,12 @@ DOM0_TEST_HDRS := $(wildcard tests/dom0/*.h)
 
 $(BUILD)/tests/dom0/%: tests/dom0/%.c $(DOM0_TEST_HDRS) $(DOM0_HDRS) $(BUILD)/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Idom0 -Itests/dom0 -o $@ $< $(BUILD)/dom0/libdom0.a $(DOM0_LIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0_CFLAGS) -Itests/dom0 -o $@ $< $(BUILD)/dom0/libdom0.a $(DOM0_LIBS)
 
 $(BUILD)/asan/tests/dom0/%: tests/dom0/%.c $(DOM0_TEST_HDRS) $(DOM0_HDRS) \
 		$(BUILD)/asan/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -Idom0 -Itests/dom0 -o $@ $< \
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(DOM0_CFLAGS) -Itests/dom0 -o $@ $< \
 	    $(BUILD)/asan/dom0/libdom0.a $(DOM0_LIBS)
 
 DOM0_TEST_BINS := $(addprefix $(BUILD)/tests/dom0/,$(DOM0_TESTS)) \

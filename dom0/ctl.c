@@ -266,6 +266,7 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
     }
     if ((rc = machine_kick(c->m, err, errlen)) < 0)
         return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
+    int64_t next_kick = now_ns() + CTL_REKICK_MS * 1000000ll;
     for (;;) {
         rc = ctl_ring_take(&c->ring, req->id, rsp, NULL);
         if (rc < 0)
@@ -274,6 +275,13 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
             break;
         if (now_ns() >= deadline)
             return call_failed(c, -ETIMEDOUT, req, "no response", timeout_ms, err, errlen);
+        /* A kick can be lost (the hypervisor's doorbell interrupt is an
+         * edge): ring again while no answer comes. */
+        if (now_ns() >= next_kick) {
+            if ((rc = machine_kick(c->m, err, errlen)) < 0)
+                return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
+            next_kick = now_ns() + CTL_REKICK_MS * 1000000ll;
+        }
         if ((rc = wait_doorbell(c, deadline, err, errlen)) < 0)
             return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
     }

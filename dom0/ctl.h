@@ -36,6 +36,8 @@ struct ctl;
 
 #define CTL_DEFAULT_TIMEOUT_MS 5000u
 #define CTL_RECHECK_MS 20
+/* Ring the doorbell again this often while a request is unanswered. */
+#define CTL_REKICK_MS 100
 
 /* Attach to the control block of machine m, waiting up to timeout_ms for
  * the hypervisor to announce it. -ETIMEDOUT (no anchor / block yet),
@@ -103,6 +105,10 @@ int ctl_set_sched(struct ctl *c, uint32_t domid, uint32_t weight, uint32_t cap,
                   char *err, size_t errlen);
 int ctl_evtchn_alloc_unbound(struct ctl *c, uint32_t remote_domid, uint32_t *port,
                              char *err, size_t errlen);
+/* A new port of domain domid's own, bound to a new Domain 0 port: what
+ * start_info carries (*guest_port) and what Domain 0 listens on. */
+int ctl_evtchn_connect(struct ctl *c, uint32_t domid, uint32_t *guest_port,
+                       uint32_t *dom0_port, char *err, size_t errlen);
 int ctl_evtchn_bind_interdomain(struct ctl *c, uint32_t remote_domid, uint32_t remote_port,
                                 uint32_t *port, char *err, size_t errlen);
 int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen);

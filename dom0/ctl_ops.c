@@ -232,6 +232,21 @@ int ctl_evtchn_alloc_unbound(struct ctl *c, uint32_t remote_domid, uint32_t *por
     return rc;
 }
 
+int ctl_evtchn_connect(struct ctl *c, uint32_t domid, uint32_t *guest_port,
+                       uint32_t *dom0_port, char *err, size_t errlen)
+{
+    struct pvctl_evtchn e = { .domid = domid };
+    struct pvctl_response rsp;
+    int rc = call_op(c, PVCTL_OP_EVTCHN_CONNECT, &e, sizeof(e), &rsp, err, errlen,
+                     "connected event channel for domain %u", domid);
+
+    if (!rc) {
+        *dom0_port = rsp.u.connect.port;
+        *guest_port = rsp.u.connect.remote_port;
+    }
+    return rc;
+}
+
 int ctl_evtchn_bind_interdomain(struct ctl *c, uint32_t remote_domid, uint32_t remote_port,
                                 uint32_t *port, char *err, size_t errlen)
 {

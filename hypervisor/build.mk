@@ -9,7 +9,7 @@ HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototype
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-asynchronous-unwind-tables \
 	-fcf-protection=none -fno-common \
 	-isystem $(shell $(CC) -print-file-name=include) \
-	-I$(HV_SRC_DIR)/include -I$(HV_SRC_DIR)/arch/x86_64/include
+	-I$(HV_SRC_DIR)/include -I$(HV_SRC_DIR)/arch/x86_64/include -Ibuilder
 HV_ASFLAGS := -D__ASSEMBLER__ -I$(HV_SRC_DIR)/include -I$(HV_SRC_DIR)/arch/x86_64/include
 HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-relax \
 	-T $(HV_SRC_DIR)/arch/x86_64/linker.ld
@@ -17,7 +17,8 @@ HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-relax 
 HV_C_SRCS := $(wildcard $(HV_SRC_DIR)/common/*.c $(HV_SRC_DIR)/mm/*.c \
 	$(HV_SRC_DIR)/lib/*.c $(HV_SRC_DIR)/arch/x86_64/*.c $(HV_SRC_DIR)/arch/x86_64/pv/*.c)
 HV_S_SRCS := $(wildcard $(HV_SRC_DIR)/arch/x86_64/*.S $(HV_SRC_DIR)/arch/x86_64/pv/*.S)
-HV_OBJS := $(patsubst $(HV_SRC_DIR)/%,$(HV_BUILD)/%,$(HV_C_SRCS:.c=.o) $(HV_S_SRCS:.S=.o))
+HV_OBJS := $(patsubst $(HV_SRC_DIR)/%,$(HV_BUILD)/%,$(HV_C_SRCS:.c=.o) $(HV_S_SRCS:.S=.o)) \
+	$(HV_BUILD)/builder/pvbuild.o
 HV_DEPS := $(HV_OBJS:.o=.d)
 
 HV_ELF := $(HV_BUILD)/pvcore.elf
@@ -34,6 +35,11 @@ $(HV_BUILD)/flags: FORCE
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 
 $(HV_BUILD)/%.o: $(HV_SRC_DIR)/%.c $(HV_BUILD)/flags
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+# The domain builder shared with Domain 0 (builder/build.mk).
+$(HV_BUILD)/builder/pvbuild.o: $(PVBUILD_SRC) $(HV_BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 

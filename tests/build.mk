@@ -21,3 +21,5 @@ TESTS += $(UNIT_TESTS) tests/boot/boot_test.sh tests/boot/fault_test.sh tests/bo
 TESTS += tests/guests/pvcore_guests.sh
 TESTS += tests/guests/events_test.sh
 TESTS += tests/guests/sched_test.sh
+TESTS += tests/guests/bootloader_test.sh
+TESTS += tests/guests/grant_test.sh

@@ -11,7 +11,9 @@
  * are shown exactly when CR4.FSGSBASE / CR4.OSXSAVE can be set.
  *
  * CR0: the TS bit follows writes (and fpu_taskswitch); changing any other
- * bit is #GP(0). CR4: PAE, OSFXSR, OSXMMEXCPT set; DE settable; PGE and
+ * bit is #GP(0). CR4: PAE, OSFXSR, OSXMMEXCPT set; TSD (the kernel's
+ * rdtsc/rdtscp keep working; usermode checks the user side) and DE
+ * settable; PGE and
  * clearing PAE ignored, not refused. xsetbv with CR4.OSXSAVE clear: #UD.
  *
  * Debug registers (hypercalls and mov): DR6/DR7 start 0xffff0ff0/0x400,
@@ -19,7 +21,8 @@
  * addresses (hypervisor or non-canonical: -EPERM); DR6/DR7 above 32 bits
  * -EINVAL; DR7.GD and I/O breakpoints without CR4.DE -EPERM (mov: #GP);
  * with CR4.DE, DR4/DR5 are -ENODEV (mov: #UD, as the CPU);
- * a data breakpoint on a guest variable fires (#DB, DR6.B0).
+ * a data breakpoint on a guest variable fires (#DB, DR6.B0); with CR4.DE
+ * an I/O breakpoint on an emulated port fires after the access (DR6.B1).
  *
  * MSRs: the values Xen 4.17 gives (vMCE with 2 banks, APIC base, EFER,
  * PLATFORM_INFO, MISC_ENABLE, PERF_CAPABILITIES, TSC_AUX, AMD HWCR and
@@ -36,6 +39,7 @@ const char test_name[] = "cpuregs";
 #define BIT(n)        (1u << (n))
 #define CR0_TS        (1ul << 3)
 #define CR0_WP        (1ul << 16)
+#define CR4_TSD       (1ul << 2)
 #define CR4_DE        (1ul << 3)
 #define CR4_PAE       (1ul << 5)
 #define CR4_PGE       (1ul << 7)
@@ -162,8 +166,8 @@ static void check_crs(void)
 
     test_eq(cr4 & (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT,
             "CR4 has PAE, OSFXSR, OSXMMEXCPT");
-    test_eq(cr4 & (CR4_DE | CR4_PGE | CR4_FSGSBASE | CR4_OSXSAVE), 0,
-            "CR4 starts without DE, PGE, FSGSBASE, OSXSAVE");
+    test_eq(cr4 & (CR4_TSD | CR4_DE | CR4_PGE | CR4_FSGSBASE | CR4_OSXSAVE), 0,
+            "CR4 starts without TSD, DE, PGE, FSGSBASE, OSXSAVE");
     write_cr(4, cr4 | CR4_DE);
     test_eq(read_cr(4), cr4 | CR4_DE, "CR4.DE settable");
     write_cr(4, cr4 | CR4_PGE);
@@ -171,6 +175,26 @@ static void check_crs(void)
     test_eq(read_cr(4), cr4, "CR4.PGE ignored (and DE cleared by the same write)");
     write_cr(4, cr4 & ~CR4_PAE);
     test_eq(read_cr(4), cr4, "clearing CR4.PAE ignored");
+
+    /* CR4.TSD: the kernel's rdtsc (and rdtscp) still work. */
+    write_cr(4, cr4 | CR4_TSD);
+    test_eq(read_cr(4), cr4 | CR4_TSD, "CR4.TSD settable");
+    {
+        uint32_t lo = 0, hi = 0, r[4];
+        probe_reset();
+        __asm__ volatile(PROBE_ASM("rdtsc") : "=a"(lo), "=d"(hi) : : "memory");
+        test_eq(last_trap.vector, NONE, "rdtsc in the kernel with CR4.TSD");
+        test_ok(lo || hi, "rdtsc value with CR4.TSD");
+        forced_cpuid(0x80000001, 0, r);
+        if (r[3] & BIT(27)) {
+            uint32_t aux = 0x55;
+            probe_reset();
+            __asm__ volatile(PROBE_ASM("rdtscp") : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+            test_eq(last_trap.vector, NONE, "rdtscp in the kernel with CR4.TSD");
+        }
+    }
+    write_cr(4, cr4);
+    test_eq(read_cr(4), cr4, "CR4.TSD cleared");
 
     probe_reset();
     __asm__ volatile(PROBE_ASM("xsetbv") : : "a"(1), "d"(0), "c"(0) : "memory");
@@ -236,6 +260,33 @@ static void check_drs(void)
     __asm__ volatile(PROBE_ASM("mov %%db5, %0") : "=r"(v) : : "memory");
     test_eq(last_trap.vector, 6ul, "mov from DR5 with CR4.DE is #UD");
     write_cr(4, cr4);
+
+    /* An I/O breakpoint (CR4.DE, R/W 10b) on port 0x21, which the
+     * hypervisor emulates: #DB after the inb, DR6.B1, DR7 reads back. */
+    {
+        struct physdev_set_iopl io = { .iopl = 1 };
+        uint8_t al = 0;
+        test_eq(hypercall_physdev_op(PHYSDEVOP_set_iopl, &io), 0, "set_iopl(1)");
+        write_cr(4, cr4 | CR4_DE);
+        test_eq(set_dr(1, 0x21), 0, "DR1 = port 0x21");
+        uint64_t dr7 = 0x400 | (1ul << 2) | (2ul << 20);        /* L1, I/O, 1 byte */
+        test_eq(set_dr(7, dr7), 0, "DR7: I/O breakpoint 1 with CR4.DE");
+        test_eq(get_dr(7), dr7, "DR7 reads back the I/O breakpoint");
+        probe_reset();
+        __asm__ volatile(PROBE_ASM("inb $0x20, %%al") : "+a"(al) : : "memory");
+        test_eq(last_trap.vector, NONE, "inb 0x20: not covered");
+        probe_reset();
+        __asm__ volatile(PROBE_ASM("inb $0x21, %%al") : "+a"(al) : : "memory");
+        printk("cpuregs: inb 0x21 under an I/O breakpoint: %s, DR6 %#lx\n",
+               trap_name(last_trap.vector), (unsigned long)get_dr(6));
+        test_eq(last_trap.vector, 1ul, "inb 0x21 raises #DB");
+        test_ok(get_dr(6) & 2, "DR6.B1 names breakpoint 1");
+        test_eq(al, 0xff, "the inb itself was carried out");
+        test_eq(set_dr(7, 0), 0, "breakpoints off");
+        test_eq(set_dr(6, 0), 0, "DR6 cleared");
+        write_cr(4, cr4);
+        test_eq(set_dr(1, 0), 0, "DR1 = 0");
+    }
 
     /* A data breakpoint: DR0 = &watched, L0, write, 8 bytes. */
     test_eq(set_dr(0, (uint64_t)&watched), 0, "DR0 = &watched");

@@ -5,7 +5,8 @@
  * event, failsafe, syscall, syscall32, sysenter and nmi register (0);
  * sysenter_deprecated and unknown types are -ENOSYS; a non-canonical
  * address is -EINVAL; unregister is -EINVAL for everything but nmi;
- * set_callbacks ignores a non-canonical address and returns 0.
+ * set_callbacks ignores a non-canonical address and returns 0; nmi_op
+ * registers and unregisters the same NMI callback.
  *
  * iret hypercall with a non-canonical return address (guest kernel mode):
  * a #GP(0) at that address, delivered through the guest's IDT.
@@ -15,7 +16,9 @@
  * reads of ports nobody gave the domain are all ones and writes dropped
  * (the ports used here are denied to Xen's dom0 as well), the CMOS index
  * (0x70) and the PCI address register (0xcf8, 32-bit) read back what was
- * written, cli/sti change nothing. With architectural_iopl the kernel
+ * written, cli/sti change nothing; rep ins/outs move all ones in and drop
+ * what goes out, stepping rdi/rsi/rcx (DF too), and a guest address that
+ * cannot be written is a #PF at it. With architectural_iopl the kernel
  * counts as ring 0 (I/O always allowed) and exception frames show the
  * virtual IOPL in RFLAGS.
  *
@@ -84,6 +87,19 @@ static void check_callbacks(void)
     for (unsigned int i = 0; i < ARRAY_SIZE(fixed); i++)
         test_eq(cb_unregister(fixed[i]), -XEN_EINVAL, "unregister type %u", fixed[i]);
     test_eq(cb_unregister(CALLBACKTYPE_nmi), 0, "unregister nmi");
+
+    /* nmi_op: the same NMI callback through the older interface. */
+    struct xennmi_callback nmi = { .handler_address = (uint64_t)entry_nmi };
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, XENNMI_register_callback, HC(&nmi), 0, 0, 0), 0,
+            "nmi_op register");
+    nmi.handler_address = NONCANON;
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, XENNMI_register_callback, HC(&nmi), 0, 0, 0),
+            -XEN_EINVAL, "nmi_op register a non-canonical handler");
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, XENNMI_register_callback, NONCANON, 0, 0, 0),
+            -XEN_EFAULT, "nmi_op with an unreadable argument");
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, XENNMI_unregister_callback, 0, 0, 0, 0), 0,
+            "nmi_op unregister");
+    test_eq(hypercall5(__HYPERVISOR_nmi_op, 5, 0, 0, 0, 0), -XEN_ENOSYS, "nmi_op command 5");
     test_eq(cb_unregister(99), -XEN_ENOSYS, "unregister type 99");
     test_eq(hypercall_callback_op(7, NULL), -XEN_ENOSYS, "callback_op command 7");
     test_eq(hypercall_callback_op(7, NULL), -XEN_ENOSYS, "callback_op command 7 again");
@@ -243,6 +259,56 @@ static void check_io_allowed(const char *when)
     test_ok(events_masked(), "%s: cli/sti left the event mask alone", when);
 }
 
+/* rep ins/outs: all ones in, writes dropped, registers stepped; a guest
+ * address that cannot be written is a #PF at it. */
+static void check_string_io(const char *when)
+{
+    uint8_t buf[16];
+    uint16_t wbuf[4];
+    uint64_t rdi, rsi, rcx;
+
+    memset(buf, 0x11, sizeof(buf));
+    rdi = (uint64_t)buf;
+    rcx = sizeof(buf);
+    probe_reset();
+    __asm__ volatile(PROBE_ASM("rep insb") : "+D"(rdi), "+c"(rcx) : "d"(0x21) : "memory");
+    test_eq(last_trap.vector, TRAP_NONE, "%s: rep insb does not trap", when);
+    test_eq(rcx, 0, "%s: rep insb counted rcx down", when);
+    test_eq(rdi, (uint64_t)buf + sizeof(buf), "%s: rep insb advanced rdi", when);
+    test_ok(buf[0] == 0xff && buf[15] == 0xff, "%s: rep insb stored all ones", when);
+
+    memset(wbuf, 0, sizeof(wbuf));
+    rdi = (uint64_t)&wbuf[3];
+    rcx = 4;
+    probe_reset();
+    __asm__ volatile("std\n" PROBE_ASM("rep insw") "\ncld"
+                     : "+D"(rdi), "+c"(rcx) : "d"(0xa0) : "memory");
+    test_eq(last_trap.vector, TRAP_NONE, "%s: rep insw with DF set", when);
+    test_eq(rdi, (uint64_t)wbuf - 2, "%s: rep insw with DF stepped rdi down", when);
+    test_ok(wbuf[0] == 0xffff && wbuf[3] == 0xffff, "%s: rep insw stored all ones", when);
+
+    rsi = (uint64_t)buf;
+    rcx = 8;
+    probe_reset();
+    __asm__ volatile(PROBE_ASM("rep outsb") : "+S"(rsi), "+c"(rcx) : "d"(0x21) : "memory");
+    test_eq(last_trap.vector, TRAP_NONE, "%s: rep outsb does not trap", when);
+    test_eq(rsi, (uint64_t)buf + 8, "%s: rep outsb advanced rsi", when);
+
+    rcx = 0;
+    rdi = 0x0000700000000000ul;
+    probe_reset();
+    __asm__ volatile(PROBE_ASM("rep insb") : "+D"(rdi), "+c"(rcx) : "d"(0x21) : "memory");
+    test_eq(last_trap.vector, TRAP_NONE, "%s: rep insb with rcx 0 does nothing", when);
+
+    rcx = 4;
+    probe_reset();
+    __asm__ volatile(PROBE_ASM("rep insb") : "+D"(rdi), "+c"(rcx) : "d"(0x21) : "memory");
+    test_eq(last_trap.vector, 14, "%s: insb to an unmapped address is a #PF", when);
+    test_eq(last_trap.cr2, 0x0000700000000000ul, "%s: #PF at that address", when);
+    test_eq(last_trap.error_code & 7, 2, "%s: #PF error code: write, kernel", when);
+    test_eq(rcx, 4, "%s: nothing counted before the fault", when);
+}
+
 static void check_viopl(void)
 {
     test_eq(set_iopl(4), -XEN_EINVAL, "set_iopl(4)");
@@ -250,8 +316,16 @@ static void check_viopl(void)
     check_io_denied("IOPL 0");
     test_eq(rflags_in_frame() & X86_EFLAGS_IOPL, 0, "IOPL 0: frame RFLAGS.IOPL 0");
 
+    probe_reset();
+    {
+        uint8_t b1;
+        uint64_t rdi = (uint64_t)&b1;
+        __asm__ volatile(PROBE_ASM("insb") : "+D"(rdi) : "d"(0x21) : "memory");
+    }
+    test_eq(last_trap.vector, 13, "IOPL 0: insb is #GP");
     test_eq(set_iopl(1), 0, "set_iopl(1)");
     check_io_allowed("IOPL 1");
+    check_string_io("IOPL 1");
     test_eq(rflags_in_frame() & X86_EFLAGS_IOPL, 0,
             "IOPL 1 without architectural_iopl: frame RFLAGS.IOPL 0");
 

@@ -23,6 +23,7 @@
  *   new_addr is cleared and the grant released; new_addr 0 only unmaps.
  */
 #include "evtime.h"
+#include "gnttab.h"
 
 const char test_name[] = "grant_v2";
 
@@ -89,15 +90,6 @@ static int16_t status_frames(uint32_t nr, uint64_t *list)
     return op.status;
 }
 
-static void map_at(uint64_t va, uint64_t mfn)
-{
-    long rc = hypercall_update_va_mapping(va, mfn ? (mfn << PAGE_SHIFT) | PTE_PAGE : 0,
-                                          UVMF_INVLPG);
-    if (rc)
-        test_abort("update_va_mapping(%#lx, mfn %#lx): %ld", (unsigned long)va,
-                   (unsigned long)mfn, rc);
-}
-
 static void grant_v1(grant_ref_t ref, void *page, uint16_t flags)
 {
     v1[ref].domid = self;
@@ -127,33 +119,6 @@ static bool end_access_v2(grant_ref_t ref)
     return !(__atomic_load_n(&status[ref], __ATOMIC_SEQ_CST) & (GTF_reading | GTF_writing));
 }
 
-static struct gnttab_map_grant_ref map(grant_ref_t ref, uint32_t flags, uint64_t va)
-{
-    struct gnttab_map_grant_ref op = { .host_addr = va, .flags = flags, .ref = ref,
-                                       .dom = self, .status = 99 };
-
-    test_eq(gnttab(GNTTABOP_map_grant_ref, &op, 1), 0, "map_grant_ref call (ref %u)", ref);
-    return op;
-}
-
-static int16_t unmap(grant_handle_t handle, uint64_t va, uint64_t dev_bus_addr)
-{
-    struct gnttab_unmap_grant_ref op = { .host_addr = va, .dev_bus_addr = dev_bus_addr,
-                                         .handle = handle, .status = 99 };
-
-    test_eq(gnttab(GNTTABOP_unmap_grant_ref, &op, 1), 0, "unmap_grant_ref call");
-    return op.status;
-}
-
-static int16_t unmap_and_replace(grant_handle_t handle, uint64_t va, uint64_t new_va)
-{
-    struct gnttab_unmap_and_replace op = { .host_addr = va, .new_addr = new_va,
-                                           .handle = handle, .status = 99 };
-
-    test_eq(gnttab(GNTTABOP_unmap_and_replace, &op, 1), 0, "unmap_and_replace call");
-    return op.status;
-}
-
 static void set_up_table(void)
 {
     static xen_pfn_t frames[4];
@@ -168,7 +133,7 @@ static void set_up_table(void)
     nr_frames = q.nr_frames;
     if (mm_ensure_l1(TABLE_VA) || mm_ensure_l1(MAP_VA))
         test_abort("no L1 for our mappings");
-    map_at(TABLE_VA, frames[0]);
+    gnttab_map_frame(TABLE_VA, frames[0]);
     v1 = (volatile grant_entry_v1_t *)TABLE_VA;
     v2 = (volatile union grant_entry_v2 *)TABLE_VA;
 }
@@ -186,13 +151,13 @@ static void switch_to_v2(void *page)
     test_eq(status_frames(1, list), GNTST_general_error, "a v1 table has no status frames");
 
     grant_v1(REF_A, page, GTF_permit_access);
-    struct gnttab_map_grant_ref op = map(REF_A, GNTMAP_host_map, MAP_VA);
+    struct gnttab_map_grant_ref op = gnttab_map1(REF_A, self, GNTMAP_host_map, MAP_VA);
     test_eq(op.status, GNTST_okay, "map a v1 grant");
     test_eq(set_version(2, &v), -XEN_EBUSY, "set_version(2) with a grant mapped");
     test_eq(v, 1, "the refused switch reports v1");
     test_eq(v1[REF_A].flags, GTF_permit_access | GTF_reading | GTF_writing,
             "the mapped entry is untouched by the refused switch");
-    test_eq(unmap(op.handle, MAP_VA, 0), GNTST_okay, "unmap the v1 grant");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay, "unmap the v1 grant");
 
     grant_v1(REF_RESERVED, page, GTF_permit_access | GTF_readonly);
     test_eq(set_version(2, &v), 0, "set_version(2) with nothing mapped");
@@ -218,7 +183,7 @@ static void map_status_frames(void)
             nr, nr_frames);
     test_eq(status_frames(nr + 1, list), GNTST_general_error, "one status frame too many");
     test_ok(list[0] != 0, "status frame 0 is %#lx", (unsigned long)list[0]);
-    map_at(STATUS_VA, list[0]);
+    gnttab_map_frame(STATUS_VA, list[0]);
     status = (volatile grant_status_t *)STATUS_VA;
     test_eq(status[REF_RESERVED], 0, "status of the unused reserved entry");
 }
@@ -229,7 +194,7 @@ static void check_full_page(void *page)
     uint64_t mfn = virt_to_mfn(page);
 
     grant_full(REF_A, mfn, GTF_permit_access);
-    struct gnttab_map_grant_ref op = map(REF_A, GNTMAP_host_map, MAP_VA);
+    struct gnttab_map_grant_ref op = gnttab_map1(REF_A, self, GNTMAP_host_map, MAP_VA);
     test_eq(op.status, GNTST_okay, "map a v2 full_page grant");
     if (op.status != GNTST_okay)
         return;
@@ -244,29 +209,29 @@ static void check_full_page(void *page)
     test_eq(set_version(1, &v), -XEN_EBUSY, "set_version(1) with a v2 grant mapped");
     test_eq(v, 2, "the refused switch reports v2");
     test_ok(!end_access_v2(REF_A), "ending access while mapped: still in use");
-    test_eq(unmap(op.handle, MAP_VA, 0), GNTST_okay, "unmap the v2 grant");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay, "unmap the v2 grant");
     test_eq(status[REF_A], 0, "status after unmap");
     test_ok(end_access_v2(REF_A), "ending access after unmap");
 
     grant_full(REF_B, mfn, GTF_permit_access | GTF_readonly);
-    test_eq(map(REF_B, GNTMAP_host_map, MAP_VA).status, GNTST_general_error,
+    test_eq(gnttab_map1(REF_B, self, GNTMAP_host_map, MAP_VA).status, GNTST_general_error,
             "writable map of a read-only v2 grant");
     test_eq(status[REF_B], 0, "status after the refused map");
-    op = map(REF_B, GNTMAP_host_map | GNTMAP_readonly, MAP_VA);
+    op = gnttab_map1(REF_B, self, GNTMAP_host_map | GNTMAP_readonly, MAP_VA);
     test_eq(op.status, GNTST_okay, "read-only map of a read-only v2 grant");
     test_eq(status[REF_B], GTF_reading, "status while mapped read-only");
     test_eq(pte_read(MAP_VA, 1) & (PTE_P | PTE_RW), PTE_P, "read-only mapping");
-    test_eq(unmap(op.handle, MAP_VA, 0), GNTST_okay, "unmap the read-only v2 grant");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay, "unmap the read-only v2 grant");
     test_ok(end_access_v2(REF_B), "end access of the read-only grant");
 
     grant_sub(REF_C, page, 0, PAGE_SIZE, 0);
-    test_eq(map(REF_C, GNTMAP_host_map, MAP_VA).status, GNTST_general_error,
+    test_eq(gnttab_map1(REF_C, self, GNTMAP_host_map, MAP_VA).status, GNTST_general_error,
             "mapping a sub_page grant");
     test_eq(status[REF_C], 0, "status after the refused sub_page map");
     test_eq(pte_read(MAP_VA, 1) & PTE_P, 0, "refusals map nothing");
     test_ok(end_access_v2(REF_C), "end access of the sub_page grant");
     grant_ref_t beyond = (grant_ref_t)V2_PER_FRAME * nr_frames;
-    test_eq(map(beyond, GNTMAP_host_map, MAP_VA).status, GNTST_bad_gntref,
+    test_eq(gnttab_map1(beyond, self, GNTMAP_host_map, MAP_VA).status, GNTST_bad_gntref,
             "ref beyond the v2 table (%u entries)", beyond);
 }
 
@@ -325,7 +290,7 @@ static void switch_back_to_v1(void *page)
 
     test_eq(set_version(1, &v), -XEN_EBUSY, "set_version(1) with a status frame mapped");
     test_eq(v, 2, "still v2");
-    map_at(STATUS_VA, 0);
+    gnttab_map_frame(STATUS_VA, 0);
     status = NULL;
     uint64_t frame = v2[REF_RESERVED].full_page.frame;
     v2[REF_RESERVED].full_page.frame = frame | (1ul << 32);
@@ -348,33 +313,36 @@ static void check_partial_unmaps(void *page)
     uint64_t bus = virt_to_mfn(page) << PAGE_SHIFT;
 
     grant_v1(REF_A, page, GTF_permit_access);
-    struct gnttab_map_grant_ref op = map(REF_A, GNTMAP_host_map | GNTMAP_device_map, MAP_VA);
+    struct gnttab_map_grant_ref op =
+        gnttab_map1(REF_A, self, GNTMAP_host_map | GNTMAP_device_map, MAP_VA);
     test_eq(op.status, GNTST_okay, "host+device map");
     if (op.status != GNTST_okay)
         return;
     test_eq(op.dev_bus_addr, bus, "host+device map: bus address");
-    test_eq(unmap(op.handle, 0, 0), GNTST_okay, "unmap naming no part");
+    test_eq(gnttab_unmap1(op.handle, 0, 0), GNTST_okay, "unmap naming no part");
     test_eq(pte_read(MAP_VA, 1) & PTE_ADDR, bus, "naming no part leaves the host mapping");
-    test_eq(unmap(op.handle, MAP_VA, 0), GNTST_okay, "unmap the host part");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay, "unmap the host part");
     test_eq(pte_read(MAP_VA, 1) & PTE_P, 0, "host part gone");
     test_eq(v1[REF_A].flags, GTF_permit_access | GTF_reading | GTF_writing,
             "the device part keeps the grant in use");
-    test_eq(unmap(op.handle, MAP_VA, 0), GNTST_okay, "unmap the host part again: nothing left");
-    test_eq(unmap(op.handle, 0, bus + PAGE_SIZE), GNTST_bad_dev_addr,
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay,
+            "unmap the host part again: nothing left");
+    test_eq(gnttab_unmap1(op.handle, 0, bus + PAGE_SIZE), GNTST_bad_dev_addr,
             "device part named by the wrong address");
-    test_eq(unmap(op.handle, 0, bus), GNTST_okay, "unmap the device part");
+    test_eq(gnttab_unmap1(op.handle, 0, bus), GNTST_okay, "unmap the device part");
     test_eq(v1[REF_A].flags, GTF_permit_access, "flags after the last part");
-    test_eq(unmap(op.handle, 0, bus), GNTST_bad_handle, "the handle went with the last part");
+    test_eq(gnttab_unmap1(op.handle, 0, bus), GNTST_bad_handle,
+            "the handle went with the last part");
 
-    op = map(REF_A, GNTMAP_host_map | GNTMAP_device_map | GNTMAP_readonly, MAP_VA);
+    op = gnttab_map1(REF_A, self, GNTMAP_host_map | GNTMAP_device_map | GNTMAP_readonly, MAP_VA);
     test_eq(op.status, GNTST_okay, "read-only host+device map");
-    test_eq(unmap(op.handle, 0, bus), GNTST_okay, "unmap the device part first");
+    test_eq(gnttab_unmap1(op.handle, 0, bus), GNTST_okay, "unmap the device part first");
     test_eq(pte_read(MAP_VA, 1) & (PTE_P | PTE_RW | PTE_ADDR), PTE_P | bus,
             "the host part stays mapped read-only");
     test_eq(v1[REF_A].flags, GTF_permit_access | GTF_reading, "the host part keeps it in use");
-    test_eq(unmap(op.handle, MAP_VA, 0), GNTST_okay, "unmap the host part");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay, "unmap the host part");
     test_eq(v1[REF_A].flags, GTF_permit_access, "flags after both parts");
-    test_eq(unmap(op.handle, MAP_VA, bus), GNTST_bad_handle, "nothing left of the mapping");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, bus), GNTST_bad_handle, "nothing left of the mapping");
 }
 
 /* Uses REF_A as check_partial_unmaps left it (granted, unmapped). */
@@ -386,25 +354,25 @@ static void check_unmap_and_replace(void)
     memset(scratch, 0x5a, PAGE_SIZE);
     if (mm_ensure_l1(NEW_VA))
         test_abort("no L1 for NEW_VA");
-    map_at(NEW_VA, scratch_mfn);
-    struct gnttab_map_grant_ref op = map(REF_A, GNTMAP_host_map, MAP_VA);
+    gnttab_map_frame(NEW_VA, scratch_mfn);
+    struct gnttab_map_grant_ref op = gnttab_map1(REF_A, self, GNTMAP_host_map, MAP_VA);
     test_eq(op.status, GNTST_okay, "map for unmap_and_replace");
     if (op.status != GNTST_okay)
         return;
-    test_eq(unmap_and_replace(op.handle + 1000, MAP_VA, NEW_VA), GNTST_bad_handle,
+    test_eq(gnttab_unmap_and_replace1(op.handle + 1000, MAP_VA, NEW_VA), GNTST_bad_handle,
             "unmap_and_replace of an unknown handle");
-    test_eq(unmap_and_replace(op.handle, MAP_VA, NEW_VA), GNTST_okay, "unmap_and_replace");
+    test_eq(gnttab_unmap_and_replace1(op.handle, MAP_VA, NEW_VA), GNTST_okay, "unmap_and_replace");
     test_eq(pte_read(MAP_VA, 1) & (PTE_P | PTE_RW | PTE_ADDR), PTE_P | PTE_RW |
             (scratch_mfn << PAGE_SHIFT), "MAP_VA now maps what NEW_VA mapped");
     test_eq(pte_read(NEW_VA, 1) & PTE_P, 0, "NEW_VA is cleared");
     test_eq(*(volatile uint8_t *)MAP_VA, 0x5a, "read the replacement through MAP_VA");
     test_eq(v1[REF_A].flags, GTF_permit_access, "the grant is released");
-    test_eq(unmap(op.handle, MAP_VA, 0), GNTST_bad_handle, "the handle is gone");
-    map_at(MAP_VA, 0);
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_bad_handle, "the handle is gone");
+    gnttab_map_frame(MAP_VA, 0);
 
-    op = map(REF_A, GNTMAP_host_map, MAP_VA);
+    op = gnttab_map1(REF_A, self, GNTMAP_host_map, MAP_VA);
     test_eq(op.status, GNTST_okay, "map again");
-    test_eq(unmap_and_replace(op.handle, MAP_VA, 0), GNTST_okay,
+    test_eq(gnttab_unmap_and_replace1(op.handle, MAP_VA, 0), GNTST_okay,
             "unmap_and_replace with no new address");
     test_eq(pte_read(MAP_VA, 1) & PTE_P, 0, "MAP_VA unmapped");
     test_eq(v1[REF_A].flags, GTF_permit_access, "released again");

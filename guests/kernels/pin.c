@@ -5,7 +5,9 @@
  * level, checks double pin / unpin, that a pinned table cannot be mapped
  * writable (-EBUSY), that pinning fails for writable frames, wrong levels
  * and invalid contents, and that unpinned frames become ordinary pages
- * again.
+ * again. First: the initial L4 (start_info->pt_base) comes pinned, as
+ * Xen's builders leave it and as Linux expects (it unpins it early and
+ * BUG()s if that fails).
  */
 #include "lib.h"
 
@@ -31,6 +33,12 @@ void test_main(void)
     uint64_t *l4 = table_page(), *l3 = table_page(), *l2 = table_page(),
              *l1 = table_page(), *data = table_page();
     uint64_t *bad_l1 = table_page(), *bad_l2 = table_page();
+    uint64_t boot_l4 = virt_to_mfn((void *)start_info->pt_base);
+
+    test_eq(mmuext1(MMUEXT_PIN_L4_TABLE, boot_l4, 0), -XEN_EINVAL,
+            "the initial L4 is already pinned");
+    test_eq(mmuext1(MMUEXT_UNPIN_TABLE, boot_l4, 0), 0, "unpin the initial L4 (as Linux does)");
+    test_eq(mmuext1(MMUEXT_PIN_L4_TABLE, boot_l4, 0), 0, "pin the initial L4 again");
 
     /* L1 mapping one data page; the rest of the chain above it. */
     l1[0] = (mfn_of(data) << PAGE_SHIFT) | PTE_PAGE;

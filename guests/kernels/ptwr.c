@@ -8,7 +8,8 @@
  * uses instead of lock on one CPU, 66, REX with r8-r15 as base, index and
  * source, fs with base 0), plus a RIP-relative store. Each write is checked for its
  * result: the entry, the mapping it makes, the registers and flags the
- * instruction returns.
+ * instruction returns, and a single-stepped write gives one #DB just
+ * after it.
  *
  * Refused, each as the #PF the write caused (cr2 the entry, write and
  * present in the error code) with the entry unchanged: any write while
@@ -471,6 +472,32 @@ static void refused_writes(void)
     test_eq(l2[i], l2e, "L2 entry unchanged");
 }
 
+static volatile uint64_t db_count, db_rip;
+
+static void db_handler(struct trap_frame *f)
+{
+    db_count++;
+    db_rip = f->rip;
+    f->rflags &= ~0x100ul;              /* stop stepping */
+}
+
+/* Single-stepping over an emulated write: one #DB, right after it. */
+static void single_step(void)
+{
+    uint64_t after, a = entry(page_a, PTE_PAGE);
+
+    trap_set_handler(1, db_handler);
+    __asm__ volatile("lea 1f(%%rip), %0\n\t"
+                     "pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t"
+                     "movq %2, (%1)\n"
+                     "1:\tnop"
+                     : "=&r"(after) : "r"(slot), "r"(a) : "memory", "cc");
+    trap_set_handler(1, NULL);
+    test_eq(db_count, 1, "single-stepped emulated write: one #DB");
+    test_eq(db_rip, after, "the #DB comes right after the write");
+    expect_entry(a, 0xa1, "single-stepped write maps A");
+}
+
 static void removals(void)
 {
     probe_reset();
@@ -505,5 +532,6 @@ void test_main(void)
     cmpxchg_forms();
     bit_forms();
     refused_writes();
+    single_step();
     removals();
 }

@@ -111,23 +111,6 @@ static inline long hypercall_grant_table_op(unsigned int cmd, void *arg,
 {
     return hypercall5(__HYPERVISOR_grant_table_op, cmd, HC(arg), count, 0, 0);
 }
-/* One GNTTABOP_copy operation: flags (GNTCOPY_*), source and destination
- * (a grant ref or, without its GNTCOPY_*_gref flag, a frame; domid;
- * offset), length; status 99 until the hypervisor writes it. */
-static inline struct gnttab_copy gnttab_copy_op(uint16_t flags, uint64_t src, domid_t sdom,
-                                                uint16_t soff, uint64_t dst, domid_t ddom,
-                                                uint16_t doff, uint16_t len)
-{
-    struct gnttab_copy op = { .len = len, .flags = flags, .status = 99 };
-
-    op.source.u.gmfn = src;
-    op.source.domid = sdom;
-    op.source.offset = soff;
-    op.dest.u.gmfn = dst;
-    op.dest.domid = ddom;
-    op.dest.offset = doff;
-    return op;
-}
 static inline long hypercall_set_segment_base(unsigned int which,
                                               uint64_t base)
 {

@@ -149,6 +149,10 @@ long page_set_writable(void *va, bool writable);
 long mm_ensure_l1(uint64_t va);
 uint64_t kernel_l4_mfn(void);
 
+/* ---- the hypervisor (hypervisor.c) ---- */
+/* "pvcore" in XENVER_extraversion; false on Xen. */
+bool running_on_pvcore(void);
+
 /* ---- events (events.c) ---- */
 void events_mask_all(void);
 bool events_masked(void);

@@ -4,8 +4,8 @@
  * (dom0/console.c), as opposed to console_io, which lands on the
  * hypervisor's console.
  *
- * Owns: the kernel's view of the ring (its "out" half) and the event
- * channel to Domain 0 when one is bound. Output waits while the ring is
+ * Owns: the kernel's view of the ring (its "out" half); the event
+ * channel is start_info's. Output waits while the ring is
  * full; it is never overwritten or dropped.
  */
 #ifndef GUEST_PVCONSOLE_H
@@ -14,10 +14,9 @@
 #include <public/io/console.h>
 #include "lib.h"
 
-/* Find the ring among the mapped pfns and, when start_info names a
- * Domain 0 port (see dom0/build.h), bind to it with
- * EVTCHNOP_bind_interdomain(0, port) so that writes notify Domain 0.
- * Aborts the test when the ring page is not mapped. */
+/* Find the ring among the mapped pfns; writes notify the backend on
+ * start_info's console port, which is the kernel's own and already bound
+ * (builder/pvbuild.h). Aborts the test when the ring page is not mapped. */
 void pvconsole_init(void);
 void pvconsole_write(const char *s, size_t n);
 void pvconsole_printf(const char *fmt, ...) PRINTF(1, 2);

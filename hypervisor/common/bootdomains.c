@@ -1,25 +1,30 @@
 /* Domains from the boot loader: one per multiboot2 module,
  *   module2 /guests/x.elf name=x mem=32M maxmem=64M vcpus=1 weight=256 cap=0 -- <guest cmdline>
+ * and, for a domain that takes a ramdisk, a module of its own naming it:
+ *   module2 /initrd.img ramdisk-for=x
  * Options are checked before anything is allocated; a bad module line
  * stops that domain with a message naming the option, the others still
- * start. In this mode the hypervisor is the domains' console. When every
+ * start. The build itself is the shared builder's sequence
+ * (builder/pvbuild.c, pvbuild_domain) with the hypervisor as its host. In this mode the hypervisor is the domains' console. When every
  * domain has gone, the machine stops with the success status (the
  * hypervisor survived whatever they did), after reporting that the heap
  * is back to its size before the first domain. */
 #include <public/io/console.h>
 #include "asm/page.h"
 #include "asm/percpu.h"
+#include "asm/guest_mm.h"
 #include "hv/bootdomains.h"
 #include "hv/bootinfo.h"
+#include "hv/event.h"
 #include "hv/errno.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/pagetype.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
-#include "hv/pvbuild.h"
 #include "hv/schedule.h"
 #include "hv/shutdown.h"
+#include "pvbuild.h"
 
 void console_drain_ring(struct domain *d);
 void console_flush_domain(struct domain *d);
@@ -29,6 +34,7 @@ static uint64_t free_before;
 
 struct module_opts {
     char name[DOMAIN_NAME_LEN];
+    char ramdisk_for[DOMAIN_NAME_LEN];  /* a ramdisk module: its domain */
     uint64_t mem, maxmem;
     unsigned int vcpus, weight, cap;
     const char *guest_cmdline;
@@ -78,7 +84,14 @@ static const char *parse_module_opts(char *line, struct module_opts *o, char *wh
         *eq = '\0';
         const char *val = eq + 1;
         uint64_t num;
-        if (!strcmp(word, "name")) {
+        if (!strcmp(word, "ramdisk-for")) {
+            if (!*val || strlen(val) >= sizeof(o->ramdisk_for)) {
+                snprintf(why, n, "ramdisk-for='%s' must name a domain of 1-%zu characters", val,
+                         sizeof(o->ramdisk_for) - 1);
+                return why;
+            }
+            strlcpy(o->ramdisk_for, val, sizeof(o->ramdisk_for));
+        } else if (!strcmp(word, "name")) {
             if (!*val || strlen(val) >= sizeof(o->name)) {
                 snprintf(why, n, "name='%s' must be 1-%zu characters", val, sizeof(o->name) - 1);
                 return why;
@@ -114,10 +127,14 @@ static const char *parse_module_opts(char *line, struct module_opts *o, char *wh
             }
             o->cap = (unsigned int)num;
         } else {
-            snprintf(why, n, "unknown option '%s' (known: name, mem, maxmem, vcpus, weight, cap)",
-                     word);
+            snprintf(why, n, "unknown option '%s' (known: name, mem, maxmem, vcpus, weight, cap, "
+                     "ramdisk-for)", word);
             return why;
         }
+    }
+    if (o->ramdisk_for[0] && (o->name[0] || o->guest_cmdline[0])) {
+        snprintf(why, n, "a ramdisk-for= module takes no other option and no command line");
+        return why;
     }
     if (!o->maxmem)
         o->maxmem = o->mem;
@@ -132,6 +149,8 @@ static const char *parse_module_opts(char *line, struct module_opts *o, char *wh
     return NULL;
 }
 
+/* ---- The builder's host: the hypervisor itself ----------------------- */
+
 static void *map_direct(void *ctx, uint64_t mfn)
 {
     return mfn_to_virt(mfn);
@@ -141,109 +160,258 @@ static void unmap_direct(void *ctx, void *p)
 {
 }
 
-static int build_boot_domain(unsigned int idx, const struct boot_module *m)
+static struct domain *host_domain(uint32_t domid)
 {
-    char line[MAX_MOD_CMDLINE], why[200];
-    struct module_opts o;
+    return domid && domid < MAX_DOMAINS ? domain_by_id((domid_t)domid) : NULL;
+}
 
-    strlcpy(line, m->cmdline, sizeof(line));
-    if (parse_module_opts(line, &o, why, sizeof(why))) {
-        pr_err("module %u: %s; domain not started", idx, why);
-        return -EINVAL;
-    }
-    if (!o.name[0])
-        snprintf(o.name, sizeof(o.name), "mod%u", idx);
-
-    struct pvbuild_image img;
-    const uint8_t *kernel = __va(m->start);
-    if (pvbuild_parse(kernel, m->end - m->start, &img, why, sizeof(why))) {
-        pr_err("module %u (%s): %s; domain not started", idx, o.name, why);
-        return -EINVAL;
-    }
-
+static int host_create(void *ctx, const struct pvbuild_domain_config *bc, uint32_t *domid,
+                       uint64_t *shared_info_maddr, char *why, size_t n)
+{
     struct domain_config cfg = {
-        .name = o.name, .mem_pages = o.mem >> PAGE_SHIFT, .max_pages = o.maxmem >> PAGE_SHIFT,
-        .vcpus = o.vcpus, .weight = o.weight, .cap = o.cap,
+        .name = bc->name, .mem_pages = bc->mem_pages, .max_pages = bc->max_pages,
+        .vcpus = bc->vcpus, .weight = bc->weight, .cap = bc->cap,
     };
     int err;
     struct domain *d = domain_create(&cfg, &err);
     if (!d) {
-        pr_err("module %u (%s): cannot create the domain (%d: %s); domain not started", idx,
-               o.name, err, err == -ENOMEM ? "not enough free memory" : "bad configuration");
+        snprintf(why, n, "cannot create the domain (%d: %s)", err,
+                 err == -ENOMEM ? "not enough free memory" : "bad configuration");
         return err;
     }
+    *domid = d->id;
+    *shared_info_maddr = (uint64_t)d->shared_info_mfn << PAGE_SHIFT;
+    return 0;
+}
 
-    /* The p2m, in page_list order; the m2p follows it. */
-    uint64_t p2m_bytes = d->tot_pages * sizeof(uint64_t);
-    unsigned int p2m_order = 0;
-    while ((PAGE_SIZE << p2m_order) < p2m_bytes)
-        p2m_order++;
-    int64_t p2m_mfn = alloc_frames(p2m_order);
-    if (p2m_mfn < 0) {
-        pr_err("module %u (%s): no memory for the p2m; domain not started", idx, o.name);
-        domain_destroy(d);
+/* The p2m, in page_list order; the m2p follows it. */
+static int host_get_frames(void *ctx, uint32_t domid, uint64_t nr_pages, uint64_t **p2m_out,
+                           char *why, size_t n)
+{
+    struct domain *d = host_domain(domid);
+    unsigned int order = 0;
+    while ((PAGE_SIZE << order) < nr_pages * sizeof(uint64_t))
+        order++;
+    int64_t mfn = d && d->tot_pages == nr_pages ? alloc_frames(order) : -ENOMEM;
+    *(unsigned int *)ctx = order;
+    if (mfn < 0) {
+        snprintf(why, n, "no memory for the p2m of %lu pages", nr_pages);
         return -ENOMEM;
     }
-    uint64_t *p2m = mfn_to_virt((mfn_t)p2m_mfn);
+    uint64_t *p2m = mfn_to_virt((mfn_t)mfn);
     uint64_t pfn = 0;
     struct list_head *pos;
     list_for_each(pos, &d->page_list) {
-        mfn_t mfn = (mfn_t)(list_entry(pos, struct page_info, list) - frame_table);
-        p2m[pfn] = mfn;
-        machine_to_phys[mfn] = pfn;
+        mfn_t m = (mfn_t)(list_entry(pos, struct page_info, list) - frame_table);
+        p2m[pfn] = m;
+        machine_to_phys[m] = pfn;
         pfn++;
     }
+    *p2m_out = p2m;
+    return 0;
+}
 
-    struct pvbuild_ops ops = { NULL, map_direct, unmap_direct };
-    struct pvbuild_params bp = {
-        .kernel = kernel, .kernel_len = m->end - m->start, .cmdline = o.guest_cmdline,
-        .nr_pages = d->tot_pages, .p2m = p2m,
-        .shared_info_maddr = (uint64_t)d->shared_info_mfn << PAGE_SHIFT,
-    };
-    struct pvbuild_result res;
-    int rc = pvbuild_build(&bp, &ops, &res, why, sizeof(why));
-    uint64_t console_mfn = rc ? 0 : p2m[res.console_pfn];
-    free_frames((mfn_t)p2m_mfn, p2m_order);
-    if (rc) {
-        pr_err("module %u (%s): %s; domain not started", idx, o.name, why);
-        domain_destroy(d);
-        return rc;
+static void host_put_frames(void *ctx, uint64_t *p2m)
+{
+    free_frames(virt_to_mfn(p2m), *(unsigned int *)ctx);
+}
+
+/* In this mode the hypervisor is the backend (its console prints the
+ * ring): the guest's port is bound to the hypervisor itself. */
+static int host_evtchn_connect(void *ctx, uint32_t domid, uint32_t *guest_port,
+                               uint32_t *backend_port, char *why, size_t n)
+{
+    struct domain *d = host_domain(domid);
+    long rc = d ? evtchn_connect(d, NULL, guest_port, backend_port) : -ESRCH;
+    if (rc)
+        snprintf(why, n, "no free event-channel port (%ld)", rc);
+    return (int)rc;
+}
+
+static void host_evtchn_disconnect(void *ctx, uint32_t domid, uint32_t backend_port)
+{
+    /* The guest's end goes with the domain. */
+}
+
+/* The hypervisor reads the console ring: it holds a reference. */
+static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *why, size_t n)
+{
+    struct domain *d = host_domain(dom->domid);
+    if (!d || get_page(dom->console_mfn, d)) {
+        snprintf(why, n, "the console page %#lx is not the domain's", dom->console_mfn);
+        return -EINVAL;
     }
+    d->console_mfn = dom->console_mfn;
+    return 0;
+}
 
+static int host_pin_table(void *ctx, uint32_t domid, uint64_t mfn, unsigned int level,
+                          char *why, size_t n)
+{
+    struct domain *d = host_domain(domid);
+    if (!d || mfn >= max_mfn || level < 1 || level > 4) {
+        snprintf(why, n, "mfn %#lx is not a frame", mfn);
+        return -EINVAL;
+    }
+    spin_lock(&d->mm_lock);
+    int rc = pt_pin(d, mfn, pgt_of_level(level));
+    spin_unlock(&d->mm_lock);
+    if (rc)
+        snprintf(why, n, "the initial L%u %#lx was refused (%d)", level, mfn, rc);
+    return rc;
+}
+
+static int host_set_context(void *ctx, const struct pvbuild_domain *dom, char *why, size_t n)
+{
+    struct domain *d = host_domain(dom->domid);
     struct vcpu *v = d->vcpus[0];
-    rc = vcpu_set_guest_table(v, res.l4_mfn, false);
+    int rc = vcpu_set_guest_table(v, dom->layout.l4_mfn, false);
     if (rc) {
-        pr_err("module %u (%s): the initial page tables were refused (%d); domain not started",
-               idx, o.name, rc);
-        domain_destroy(d);
+        snprintf(why, n, "the initial page tables were refused (%d)", rc);
         return rc;
     }
-    /* The hypervisor reads the console ring: it holds a reference. */
-    if (!get_page(console_mfn, d))
-        d->console_mfn = console_mfn;
-
-    vcpu_set_start_state(v, res.entry, res.stack_top, res.start_info_va);
+    vcpu_set_start_state(v, dom->layout.entry, dom->layout.stack_top, dom->layout.start_info_va);
     v->initialised = true;
+    return 0;
+}
+
+static int host_unpause(void *ctx, uint32_t domid, char *why, size_t n)
+{
+    struct domain *d = host_domain(domid);
+    struct vcpu *v = d->vcpus[0];
     d->auto_destroy = true;
     d->state = DOM_RUNNING;
     v->state = VCPU_RUNNABLE;
     vcpu_wake(v);
+    return 0;
+}
+
+static void host_destroy(void *ctx, uint32_t domid)
+{
+    struct domain *d = host_domain(domid);
+    if (!d)
+        return;
+    if (d->console_mfn)
+        put_page(d->console_mfn);
+    d->console_mfn = 0;
+    domain_destroy(d);
+}
+
+/* The module's options (in line, which they point into); NULL or why not. */
+static const char *module_opts(unsigned int idx, char *line, struct module_opts *o,
+                               char *why, size_t n)
+{
+    strlcpy(line, boot_info.modules[idx].cmdline, MAX_MOD_CMDLINE);
+    if (parse_module_opts(line, o, why, n))
+        return why;
+    if (!o->name[0])
+        snprintf(o->name, sizeof(o->name), "mod%u", idx);
+    return NULL;
+}
+
+/* The ramdisk module for domain `name`: its index, -1 for none, -2 when
+ * more than one names it. */
+static int ramdisk_module(const char *name)
+{
+    char line[MAX_MOD_CMDLINE], why[200];
+    struct module_opts o;
+    int found = -1;
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        if (module_opts(i, line, &o, why, sizeof(why)) || strcmp(o.ramdisk_for, name))
+            continue;
+        if (found >= 0)
+            return -2;
+        found = (int)i;
+    }
+    return found;
+}
+
+/* Every ramdisk-for= must name a domain that is among the modules. */
+static void check_ramdisk_modules(void)
+{
+    char line[MAX_MOD_CMDLINE], why[200];
+    struct module_opts o, k;
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        if (module_opts(i, line, &o, why, sizeof(why)) || !o.ramdisk_for[0])
+            continue;
+        bool named = false;
+        for (unsigned int j = 0; j < boot_info.nr_modules && !named; j++) {
+            char kline[MAX_MOD_CMDLINE];
+            named = j != i && !module_opts(j, kline, &k, why, sizeof(why)) &&
+                    !k.ramdisk_for[0] && !strcmp(k.name, o.ramdisk_for);
+        }
+        if (!named)
+            pr_err("module %u: ramdisk-for=%s names no domain among the modules; ignored", i,
+                   o.ramdisk_for);
+    }
+}
+
+static int build_boot_domain(unsigned int idx, const struct boot_module *m)
+{
+    char line[MAX_MOD_CMDLINE], why[300];
+    struct module_opts o;
+
+    if (module_opts(idx, line, &o, why, sizeof(why))) {
+        pr_err("module %u: %s; domain not started", idx, why);
+        return -EINVAL;
+    }
+    if (o.ramdisk_for[0])
+        return 1;                       /* a ramdisk: built with its domain */
+    int rd = ramdisk_module(o.name);
+    if (rd == -2) {
+        pr_err("module %u (%s): more than one ramdisk-for=%s module; domain not started", idx,
+               o.name, o.name);
+        return -EINVAL;
+    }
+    const struct boot_module *rm = rd >= 0 ? &boot_info.modules[rd] : NULL;
+
+    unsigned int p2m_order = 0;         /* the host's context: the p2m's size */
+    struct pvbuild_host host = {
+        .ctx = &p2m_order, .map = map_direct, .unmap = unmap_direct, .create = host_create,
+        .get_frames = host_get_frames, .put_frames = host_put_frames,
+        .evtchn_connect = host_evtchn_connect, .evtchn_disconnect = host_evtchn_disconnect,
+        .set_console = host_set_console, .pin_table = host_pin_table,
+        .set_context = host_set_context,
+        .unpause = host_unpause, .destroy = host_destroy,
+    };
+    struct pvbuild_domain_config cfg = {
+        .name = o.name, .mem_pages = o.mem >> PAGE_SHIFT, .max_pages = o.maxmem >> PAGE_SHIFT,
+        .vcpus = o.vcpus, .weight = o.weight, .cap = o.cap,
+        .kernel = __va(m->start), .kernel_len = m->end - m->start,
+        .ramdisk = rm ? __va(rm->start) : NULL, .ramdisk_len = rm ? rm->end - rm->start : 0,
+        .cmdline = o.guest_cmdline,
+    };
+    struct pvbuild_domain dom;
+    int rc = pvbuild_domain(&cfg, &host, &dom, why, sizeof(why));
+    if (rc) {
+        pr_err("module %u (%s): %s; domain not started", idx, o.name, why);
+        return rc;
+    }
+    const struct pvbuild_image *img = &dom.layout.img;
     pr_info("domain %u (%s): %lu MiB (max %lu), %u vCPU, weight %u, cap %u; "
-            "kernel %s at %#lx, entry %#lx", d->id, d->name, o.mem >> 20, o.maxmem >> 20,
-            o.vcpus, o.weight, o.cap, img.guest_os[0] ? img.guest_os : "?", img.kstart,
-            res.entry);
+            "kernel %s at %#lx, entry %#lx", dom.domid, o.name, o.mem >> 20, o.maxmem >> 20,
+            o.vcpus, o.weight, o.cap, img->guest_os[0] ? img->guest_os : "?", img->kstart,
+            dom.layout.entry);
+    if (rm)
+        pr_info("domain %u (%s): ramdisk of %lu bytes from module %d at %s %#lx", dom.domid,
+                o.name, rm->end - rm->start, rd,
+                dom.layout.flags & SIF_MOD_START_PFN ? "pfn" : "va", dom.layout.ramdisk_start);
     return 0;
 }
 
 unsigned int boot_domains_start(void)
 {
+    unsigned int domains = 0;
     free_before = frames_free();
-    for (unsigned int i = 0; i < boot_info.nr_modules; i++)
-        if (!build_boot_domain(i, &boot_info.modules[i]))
-            started++;
+    check_ramdisk_modules();
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        int rc = build_boot_domain(i, &boot_info.modules[i]);
+        domains += rc != 1;
+        started += rc == 0;
+    }
     if (boot_info.nr_modules)
         pr_info("boot: %u of %u domains started; %lu frames free before them", started,
-                boot_info.nr_modules, free_before);
+                domains, free_before);
     return started;
 }
 

@@ -1,8 +1,11 @@
 /* Guest consoles in boot-loader mode: the console_io hypercall and the PV
  * console ring, printed on the hypervisor console one line at a time,
- * each line prefixed with the domain's name.
+ * each line prefixed with the domain's name, and once: a line the guest
+ * wrote to both (Mini-OS writes every line to console_io and to the ring)
+ * is printed when the first copy completes and the second is dropped.
  *
- * Owns: each domain's partial output line (d->console_line).
+ * Owns: each domain's partial line and recent-line hashes per source
+ * (d->console_src).
  * The ring page is the guest's own frame (start_info console.domU.mfn);
  * its indices are guest-controlled: they are read once, bounded by the
  * ring size, and never trusted to index anything directly. */
@@ -15,41 +18,72 @@
 #include "hv/printk.h"
 
 #define CONSOLE_IO_MAX 4096     /* bytes taken from the guest per call */
+#define SRC_IO   0
+#define SRC_RING 1
 
-static void flush_line(struct domain *d)
+static uint32_t line_hash(const char *s, unsigned int n)
 {
-    char out[DOMAIN_NAME_LEN + sizeof(d->console_line) + 8];
-    int n = snprintf(out, sizeof(out), "(%s) %.*s\n", d->name,
-                     (int)d->console_line_len, d->console_line);
+    uint32_t h = 2166136261u;                   /* FNV-1a */
+    for (unsigned int i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h ^ n;
+}
+
+/* A complete line from source `src`. Printed unless the other source
+ * printed the same line recently (then it is the second copy of a line
+ * the guest wrote to both, and is dropped along with the other source's
+ * older entries). */
+static void flush_line(struct domain *d, unsigned int src)
+{
+    struct console_src *me = &d->console_src[src], *other = &d->console_src[!src];
+    uint32_t h = line_hash(me->line, me->len);
+
+    for (unsigned int i = 0; i < other->nr_recent; i++) {
+        if (other->recent[i] != h)
+            continue;
+        other->nr_recent -= i + 1;
+        memmove(other->recent, other->recent + i + 1, other->nr_recent * sizeof(uint32_t));
+        me->len = 0;
+        return;
+    }
+    char out[DOMAIN_NAME_LEN + sizeof(me->line) + 8];
+    int n = snprintf(out, sizeof(out), "(%s) %.*s\n", d->name, (int)me->len, me->line);
     console_write(out, (size_t)MIN(n, (int)sizeof(out) - 1));
-    d->console_line_len = 0;
+    if (me->nr_recent == ARRAY_SIZE(me->recent)) {
+        memmove(me->recent, me->recent + 1, (ARRAY_SIZE(me->recent) - 1) * sizeof(uint32_t));
+        me->nr_recent--;
+    }
+    me->recent[me->nr_recent++] = h;
+    me->len = 0;
 }
 
 /* Append guest output; control characters other than newline and tab are
  * shown as '?', so a guest cannot drive the operator's terminal. */
-static void console_put(struct domain *d, const char *s, size_t n)
+static void console_put(struct domain *d, unsigned int src, const char *s, size_t n)
 {
+    struct console_src *me = &d->console_src[src];
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '\n') {
-            flush_line(d);
+            flush_line(d, src);
             continue;
         }
         if (c == '\r')
             continue;
         if ((c < 0x20 && c != '\t') || c == 0x7f)
             c = '?';
-        d->console_line[d->console_line_len++] = c;
-        if (d->console_line_len == sizeof(d->console_line))
-            flush_line(d);
+        me->line[me->len++] = c;
+        if (me->len == sizeof(me->line))
+            flush_line(d, src);
     }
 }
 
 void console_flush_domain(struct domain *d);
 void console_flush_domain(struct domain *d)
 {
-    if (d->console_line_len)
-        flush_line(d);
+    for (unsigned int src = 0; src < 2; src++)
+        if (d->console_src[src].len)
+            flush_line(d, src);
 }
 
 long do_console_io(uint64_t cmd, uint64_t count, uint64_t buffer)
@@ -65,7 +99,7 @@ long do_console_io(uint64_t cmd, uint64_t count, uint64_t buffer)
             size_t chunk = MIN(sizeof(buf), count - done);
             if (copy_from_guest(buf, buffer + done, chunk))
                 return -EFAULT;
-            console_put(d, buf, chunk);
+            console_put(d, SRC_IO, buf, chunk);
             done += chunk;
         }
         return 0;
@@ -95,7 +129,7 @@ void console_drain_ring(struct domain *d)
     }
     while (cons != prod) {
         char c = intf->out[cons % sizeof(intf->out)];
-        console_put(d, &c, 1);
+        console_put(d, SRC_RING, &c, 1);
         cons++;
     }
     __atomic_store_n(&intf->out_cons, cons, __ATOMIC_RELEASE);

@@ -168,6 +168,7 @@ static long op_machine_info(const struct pvctl_request *rq, struct pvctl_respons
     rs->u.machine.free_frames = frames_free();
     rs->u.machine.tsc_khz = tsc_khz();
     rs->u.machine.boot_id = boot_id;
+    rs->u.machine.dom0_ports = evtchn_ports_in_use(dom0);
     rs->size = sizeof(rs->u.machine);
     return 0;
 }
@@ -377,6 +378,14 @@ static long op_evtchn(const struct pvctl_request *rq, struct pvctl_response *rs)
         rs->u.port = b.local_port;
         break;
     }
+    case PVCTL_OP_EVTCHN_CONNECT: {
+        struct domain *d = guest_domain(e->domid);
+        if (!d)
+            return -ESRCH;
+        rc = evtchn_connect(d, dom0, &rs->u.connect.remote_port, &rs->u.connect.port);
+        rs->size = sizeof(rs->u.connect);
+        return rc;
+    }
     case PVCTL_OP_EVTCHN_SEND: {
         struct evtchn_send s = { .port = e->port };
         rc = evtchn_do(dom0, EVTCHNOP_send, &s);
@@ -498,6 +507,7 @@ static const struct ctl_op ops[PVCTL_OP_MAX] = {
     [PVCTL_OP_PIN_TABLE] = { op_pin, sizeof(struct pvctl_pin) },
     [PVCTL_OP_UNPIN_TABLE] = { op_pin, sizeof(struct pvctl_pin) },
     [PVCTL_OP_SET_CONSOLE] = { op_set_console, sizeof(struct pvctl_set_console) },
+    [PVCTL_OP_EVTCHN_CONNECT] = { op_evtchn, sizeof(struct pvctl_evtchn) },
 };
 
 static void serve_one(const struct pvctl_request *shared, struct pvctl_response *rs)
@@ -520,6 +530,11 @@ void control_poll(void)
 {
     if (!blk || !spin_trylock(&ctl_lock))
         return;
+    /* Kicks carry no data: drop any still queued, so that the UART's
+     * interrupt line falls and the next kick raises a new edge even when
+     * we got here from the timer rather than the doorbell interrupt. */
+    for (unsigned int i = 0; have_doorbell && i < 64 && (inb(COM2 + UART_LSR) & LSR_DR); i++)
+        inb(COM2 + UART_RBR);
     bool answered = false;
     for (;;) {
         uint32_t cons = blk->req_cons;

@@ -21,7 +21,7 @@ static int16_t copy_side_acquire(struct domain *caller, const struct gnttab_copy
 {
     s->granted = by_gref;
     if (by_gref)
-        return grant_acquire(caller, p->domid == DOMID_SELF ? caller->id : p->domid, p->u.ref,
+        return grant_acquire(caller->id, p->domid == DOMID_SELF ? caller->id : p->domid, p->u.ref,
                              !dest, false, &s->use);
     /* Only DOMID_SELF may name a frame, and it must be the caller's. */
     if (p->domid != DOMID_SELF)

@@ -98,9 +98,9 @@ static int16_t map_grant(struct domain *mapper, struct vcpu *v,
         st = GNTST_no_device_space;
         goto out;
     }
-    st = grant_acquire(mapper, op->dom, op->ref, readonly, true, &use);
+    st = grant_acquire(mapper->id, op->dom, op->ref, readonly, true, &use);
     if (!st && nr_parts(parts) == 2) {
-        st = grant_acquire(mapper, op->dom, op->ref, readonly, true, &second);
+        st = grant_acquire(mapper->id, op->dom, op->ref, readonly, true, &second);
         if (st)
             grant_release(&use);
     }

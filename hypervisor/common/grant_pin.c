@@ -9,9 +9,12 @@
  *
  * Entries a pin accepts, read at the first pin: GTF_permit_access to the
  * user, v1 or v2 full_page (the frame), or v2 sub_page (frame, page_off,
- * length: copies only, never a mapping). GTF_transitive is refused
- * (GNTST_general_error), as Xen 4.17 does when booted with
- * gnttab=transitive=0. */
+ * length: copies only, never a mapping); for copies also a v2
+ * GTF_transitive grant to the user (trans_domid, gref), as Xen 4.17's
+ * default: one level (the grant it names must not be transitive itself)
+ * and never its own granter (GNTST_general_error). Its pin is taken
+ * before the granter's table is unlocked to use the named grant (two
+ * table locks are never held), and given back if that fails. */
 #include "grant_priv.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
@@ -28,12 +31,13 @@ static void clear_status(struct grant_table *gt, grant_ref_t ref, uint16_t flags
         __atomic_fetch_and(gnttab_entry_words(gt, ref), ~(uint32_t)flags, __ATOMIC_SEQ_CST);
 }
 
-/* What the entry's first word must say at the first pin. */
-static bool entry_allows(uint32_t word, domid_t user, bool mapping)
+/* What the entry's first word must say at the first pin: type (with no
+ * sub-page flag for a mapping) and the user. */
+static bool entry_allows(uint32_t word, domid_t user, bool mapping, uint16_t type)
 {
     uint16_t mask = GTF_type_mask | (mapping ? GTF_sub_page : 0);
 
-    return ((uint16_t)word & mask) == GTF_permit_access && (domid_t)(word >> 16) == user;
+    return ((uint16_t)word & mask) == type && (domid_t)(word >> 16) == user;
 }
 
 /* v1: set GTF_reading (and GTF_writing) in the shared entry, checking
@@ -48,7 +52,7 @@ static int16_t set_status_v1(struct grant_table *gt, grant_ref_t ref, domid_t us
     uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 
     for (unsigned int tries = 0; tries < SET_STATUS_TRIES; tries++) {
-        if (first && !entry_allows(old, user, mapping))
+        if (first && !entry_allows(old, user, mapping, GTF_permit_access))
             return GNTST_general_error;
         if (!readonly && ((uint16_t)old & GTF_readonly))
             return GNTST_general_error;
@@ -65,20 +69,20 @@ static int16_t set_status_v1(struct grant_table *gt, grant_ref_t ref, domid_t us
  * that would have been refused undoes them (as a guest ending access
  * checks the status after clearing the header). */
 static int16_t set_status_v2(struct grant_table *gt, grant_ref_t ref, domid_t user,
-                             bool readonly, bool first, bool mapping)
+                             bool readonly, bool first, bool mapping, uint16_t type)
 {
     uint32_t *word = gnttab_entry_words(gt, ref);
     grant_status_t *status = gnttab_status(gt, ref);
     grant_status_t set = GTF_reading | (readonly ? 0 : GTF_writing);
     uint32_t hdr = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 
-    if (first && !entry_allows(hdr, user, mapping))
+    if (first && !entry_allows(hdr, user, mapping, type))
         return GNTST_general_error;
     if (!readonly && ((uint16_t)hdr & GTF_readonly))
         return GNTST_general_error;
     __atomic_fetch_or(status, set, __ATOMIC_SEQ_CST);
     hdr = __atomic_load_n(word, __ATOMIC_SEQ_CST);
-    if (first && (!entry_allows(hdr, user, mapping) ||
+    if (first && (!entry_allows(hdr, user, mapping, type) ||
                   (!readonly && ((uint16_t)hdr & GTF_readonly)))) {
         clear_status(gt, ref, set);
         return GNTST_general_error;
@@ -135,8 +139,82 @@ static struct granted read_grant(struct grant_table *gt, grant_ref_t ref)
     return g;
 }
 
-int16_t grant_acquire(struct domain *user, domid_t granter, grant_ref_t ref, bool readonly,
-                      bool mapping, struct grant_use *use)
+/* Give back one pin of ref in granter's table (of generation gen), and
+ * the status flags no pin keeps any more. Nothing if the table is gone. */
+static void unpin(domid_t granter, grant_ref_t ref, uint64_t gen, bool readonly)
+{
+    struct grant_table *gt = gnttab_lock(granter, gen);
+    if (!gt)
+        return;                         /* the granter is gone: nothing to unpin */
+    struct active_grant *act = gnttab_active(gt, ref);
+    uint16_t clear = 0;
+    if (readonly) {
+        BUG_ON(!act->ro_pins);
+        act->ro_pins--;
+    } else {
+        BUG_ON(!act->rw_pins);
+        if (!--act->rw_pins)
+            clear |= GTF_writing;
+    }
+    if (!act->ro_pins && !act->rw_pins)
+        clear |= GTF_reading;
+    if (clear)
+        clear_status(gt, ref, clear);
+    spin_unlock(&gt->lock);
+}
+
+static int16_t acquire(domid_t user, domid_t granter, grant_ref_t ref, bool readonly,
+                       bool mapping, bool transitive_ok, struct grant_use *use);
+
+/* A transitive grant, gt locked (and unlocked here): pin it, then use the
+ * grant it names as its granter would. */
+static int16_t acquire_transitive(struct grant_table *gt, domid_t user, domid_t granter,
+                                  grant_ref_t ref, bool readonly, bool first, bool new_writer,
+                                  struct grant_use *use)
+{
+    struct active_grant *act = gnttab_active(gt, ref);
+    union grant_entry_v2 *e = (union grant_entry_v2 *)gnttab_entry_words(gt, ref);
+    int16_t st = GNTST_okay;
+
+    if (first || new_writer)
+        st = set_status_v2(gt, ref, user, readonly, first, false, GTF_transitive);
+    if (st) {
+        spin_unlock(&gt->lock);
+        return st;
+    }
+    uint16_t flags = __atomic_load_n(&e->hdr.flags, __ATOMIC_ACQUIRE);
+    domid_t inner_granter = __atomic_load_n(&e->transitive.trans_domid, __ATOMIC_ACQUIRE);
+    grant_ref_t inner_ref = __atomic_load_n(&e->transitive.gref, __ATOMIC_ACQUIRE);
+    if ((flags & GTF_type_mask) != GTF_transitive || inner_granter == granter) {
+        clear_status(gt, ref, (first ? GTF_reading : 0) | (new_writer ? GTF_writing : 0));
+        spin_unlock(&gt->lock);
+        return GNTST_general_error;     /* rewritten meanwhile, or names itself */
+    }
+    if (first)
+        *act = (struct active_grant){ .user = user, .sub_page = 1, .transitive = 1 };
+    if (readonly)
+        act->ro_pins++;
+    else
+        act->rw_pins++;
+    uint64_t gen = gt->generation;
+    spin_unlock(&gt->lock);
+
+    struct grant_use inner;
+    st = acquire(granter, inner_granter, inner_ref, readonly, false, false, &inner);
+    if (st) {
+        unpin(granter, ref, gen, readonly);
+        return st == GNTST_bad_domain ? GNTST_general_error : st;   /* as Xen */
+    }
+    *use = (struct grant_use){ .granter = granter, .ref = ref, .generation = gen,
+                               .mfn = inner.mfn, .readonly = readonly, .start = inner.start,
+                               .length = inner.length, .transitive = true,
+                               .inner_granter = inner_granter, .inner_ref = inner_ref,
+                               .inner_generation = inner.generation };
+    return GNTST_okay;
+}
+
+static int16_t acquire(domid_t user, domid_t granter, grant_ref_t ref, bool readonly,
+                       bool mapping, bool transitive_ok, struct grant_use *use)
 {
     struct grant_table *gt = gnttab_lock(granter, 0);
     int16_t st;
@@ -150,14 +228,21 @@ int16_t grant_acquire(struct domain *user, domid_t granter, grant_ref_t ref, boo
     struct active_grant *act = gnttab_active(gt, ref);
     bool first = !act->ro_pins && !act->rw_pins;
     bool new_writer = !readonly && !act->rw_pins;
-    /* Pinned by another domain, or a sub-page grant pinned by a copy. */
-    if (!first && (act->user != user->id || (mapping && act->sub_page))) {
+    /* Pinned by another domain, or a sub-page or transitive grant pinned
+     * by a copy (mappings), or a transitive one (inside a transitive). */
+    if (!first && (act->user != user || (mapping && act->sub_page) ||
+                   (!transitive_ok && act->transitive))) {
         st = GNTST_general_error;
         goto out;
     }
+    uint16_t type = (uint16_t)__atomic_load_n(gnttab_entry_words(gt, ref), __ATOMIC_ACQUIRE) &
+                    GTF_type_mask;
+    if (transitive_ok && (first ? gt->version == 2 && type == GTF_transitive : act->transitive))
+        return acquire_transitive(gt, user, granter, ref, readonly, first, new_writer, use);
     if (first || new_writer) {
-        st = gt->version == 2 ? set_status_v2(gt, ref, user->id, readonly, first, mapping)
-                              : set_status_v1(gt, ref, user->id, readonly, first, mapping);
+        st = gt->version == 2
+                 ? set_status_v2(gt, ref, user, readonly, first, mapping, GTF_permit_access)
+                 : set_status_v1(gt, ref, user, readonly, first, mapping);
         if (st)
             goto out;
     }
@@ -173,13 +258,9 @@ int16_t grant_acquire(struct domain *user, domid_t granter, grant_ref_t ref, boo
         clear_status(gt, ref, (first ? GTF_reading : 0) | (new_writer ? GTF_writing : 0));
         goto out;
     }
-    if (first) {
-        act->user = user->id;
-        act->mfn = g.mfn;
-        act->start = g.start;
-        act->length = g.length;
-        act->sub_page = g.sub_page;
-    }
+    if (first)
+        *act = (struct active_grant){ .user = user, .start = g.start, .mfn = g.mfn,
+                                      .sub_page = g.sub_page, .length = g.length };
     if (readonly)
         act->ro_pins++;
     else
@@ -192,25 +273,22 @@ out:
     return st;
 }
 
+int16_t grant_acquire(domid_t user, domid_t granter, grant_ref_t ref, bool readonly,
+                      bool mapping, struct grant_use *use)
+{
+    return acquire(user, granter, ref, readonly, mapping, !mapping, use);
+}
+
 void grant_release(const struct grant_use *use)
 {
-    grant_put_frame_refs(use->mfn, use->readonly);
-    struct grant_table *gt = gnttab_lock(use->granter, use->generation);
-    if (!gt)
-        return;                         /* the granter is gone: nothing to unpin */
-    struct active_grant *act = gnttab_active(gt, use->ref);
-    uint16_t clear = 0;
-    if (use->readonly) {
-        BUG_ON(!act->ro_pins);
-        act->ro_pins--;
-    } else {
-        BUG_ON(!act->rw_pins);
-        if (!--act->rw_pins)
-            clear |= GTF_writing;
+    if (use->transitive) {
+        unpin(use->granter, use->ref, use->generation, use->readonly);
+        struct grant_use inner = { .granter = use->inner_granter, .ref = use->inner_ref,
+                                   .generation = use->inner_generation, .mfn = use->mfn,
+                                   .readonly = use->readonly };
+        grant_release(&inner);
+        return;
     }
-    if (!act->ro_pins && !act->rw_pins)
-        clear |= GTF_reading;
-    if (clear)
-        clear_status(gt, use->ref, clear);
-    spin_unlock(&gt->lock);
+    grant_put_frame_refs(use->mfn, use->readonly);
+    unpin(use->granter, use->ref, use->generation, use->readonly);
 }

@@ -20,13 +20,16 @@
 
 /* Pins of one grant (mappings and copies in progress), with what the
  * first pin read from the entry: the frame and, for a v2 sub-page grant,
- * the window of it that copies may touch (start, length). */
+ * the window of it that copies may touch (start, length). A transitive
+ * grant's pins are copies only; each holds a use of the grant it names
+ * (the frame and window are that grant's, in the use). */
 struct active_grant {
     uint16_t ro_pins, rw_pins;
     domid_t user;
     uint16_t start;
-    uint64_t mfn : 47;
-    uint64_t sub_page : 1;          /* a GTF_sub_page grant: never mapped */
+    uint64_t mfn : 46;
+    uint64_t sub_page : 1;          /* sub-page or transitive: never mapped */
+    uint64_t transitive : 1;        /* pinned as a GTF_transitive grant */
     uint64_t length : 16;
 };
 _Static_assert(sizeof(struct active_grant) == 16, "active_grant");
@@ -89,6 +92,13 @@ struct grant_use {
     mfn_t mfn;
     bool readonly;
     uint16_t start, length;         /* the window copies may touch */
+    /* A transitive grant's use: the outer pin holds no frame references;
+     * the inner use (of inner_granter's inner_ref, by the outer granter)
+     * holds them. */
+    bool transitive;
+    domid_t inner_granter;
+    grant_ref_t inner_ref;
+    uint64_t inner_generation;
 };
 
 /* Entries of the table in its version (with the table lock held). */
@@ -142,8 +152,8 @@ long gnttab_set_version_op(struct domain *self, uint64_t uop);
 long gnttab_get_version_op(struct domain *self, uint64_t uop);
 
 /* grant_pin.c: a use of granter's ref by user (GNTST_*); mapping refuses
- * sub-page grants. */
-int16_t grant_acquire(struct domain *user, domid_t granter, grant_ref_t ref, bool readonly,
+ * sub-page and transitive grants. */
+int16_t grant_acquire(domid_t user, domid_t granter, grant_ref_t ref, bool readonly,
                       bool mapping, struct grant_use *use);
 void grant_release(const struct grant_use *use);
 /* The frame references a use holds: not_owned is the status when mfn is

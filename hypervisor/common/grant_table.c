@@ -16,8 +16,9 @@
  *    RESERVED_ENTRIES pinned (grant_version.c);
  *  - an active entry with pins has `user` (the only domain that may use
  *    the grant while pinned), `mfn` and the sub-page window (read from the
- *    entry at the first pin); GTF_reading is set while ro_pins + rw_pins
- *    > 0, GTF_writing while rw_pins > 0;
+ *    entry at the first pin; a transitive grant's pins are copies that
+ *    each also hold a use of the grant it names); GTF_reading is set while
+ *    ro_pins + rw_pins > 0, GTF_writing while rw_pins > 0;
  *  - every use of a grant (each part, host or device, of a maptrack
  *    entry; a copy in progress) holds one pin, a general reference on the
  *    frame and, when writable, a PGT_writable type reference; releasing

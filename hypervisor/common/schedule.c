@@ -37,6 +37,9 @@ void vcpu_wake(struct vcpu *v)
 {
     if (v->state == VCPU_BLOCKED)
         v->state = VCPU_RUNNABLE;
+    /* Pairs with the fence in schedule() after unloading prev: either
+     * that CPU sees v runnable, or we see v unloaded; v gets queued. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (vcpu_can_run(v) && !v->on_runq && v->processor < 0)
         csched_insert(v);
 }
@@ -118,6 +121,7 @@ void schedule(void)
     if (prev) {
         context_switch(prev, NULL);
         /* prev is no longer loaded: queue it again if it may still run. */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (vcpu_can_run(prev) && !prev->on_runq)
             csched_insert(prev);
     }

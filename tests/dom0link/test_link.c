@@ -10,7 +10,8 @@
  *             (QEMU monitor `stop`: it times out; after `cont` its late
  *             answer is skipped), builds that fail (nothing may be left
  *             of them), then detaches
- *   domain0-a builds three "ticker" domains, reads their consoles,
+ *   domain0-a builds three "ticker" domains (tick-c on the FIFO event
+ *             channel ABI, talking to 2-level Domain 0), reads their consoles,
  *             destroys one while the other two keep printing, and dies by
  *             SIGKILL in the middle of reading (no clean detach)
  *   domain0-b attaches, lists the two domains with state and CPU time,
@@ -372,7 +373,8 @@ static void domain0_a(void)
 
     attach_generation("domain0-a attaches to the running machine");
     for (int i = 0; i < 3; i++) {
-        rc = link_build(&t.l, &d[i], names[i], "ticker", TICKER_CMDLINE, DOM_KIB, err,
+        rc = link_build(&t.l, &d[i], names[i], "ticker",
+                        i == 2 ? TICKER_CMDLINE " fifo=1" : TICKER_CMDLINE, DOM_KIB, err,
                         sizeof(err));
         report(rc == 0, names[i], "build: %s", err);
         if (rc)
@@ -563,7 +565,14 @@ static void domain0_c(void)
     }
     expect_line(&d, &ls, "grant: end after unmap: ok", "after the unmap the guest ends access");
     console_close(d.cons);
-    /* Page tables pinned on the guest's behalf: the same validation. */
+    /* The builder pinned the initial L4, as Xen's does; Domain 0 can
+     * unpin and pin it again on the guest's behalf with the same
+     * validation as the guest's own pin. */
+    rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 4, err, sizeof(err));
+    report(rc == -EINVAL, "the builder pinned the initial L4: a second pin is refused",
+           "got %d", rc);
+    rc = ctl_unpin_table(t.l.c, d.b.domid, d.b.l4_mfn, err, sizeof(err));
+    report(rc == 0, "Domain 0 unpins the builder's L4", "%s", err);
     rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 4, err, sizeof(err));
     report(rc == 0, "Domain 0 pins the guest's L4 on its behalf", "%s", err);
     rc = ctl_pin_table(t.l.c, d.b.domid, d.b.l4_mfn, 1, err, sizeof(err));

@@ -16,7 +16,7 @@ BOOTS="
 hypercall_basics:success traps:success usermode:success multicall:success descriptors:success
 pagetable:success pin:success balloon:success shutdown_code:halted
 hostile_fuzz:success hostile_privop:success hostile_stack:crash hypercall_basics:success
-isolation:success isolation:success grant:success
+isolation:success isolation:success grant:success ports:success
 grant_v2:success grant:success
 ptwr:success xenfeat:success linear:success
 cpustate:success cpuregs:success

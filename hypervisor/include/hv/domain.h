@@ -76,6 +76,7 @@ struct vcpu {
     bool fpu_ts;                    /* guest asked for CR0.TS (fpu_taskswitch) */
     uint64_t cr4_guest;             /* CR4 bits the guest controls (pv/cpuregs.c) */
     uint64_t dr[4], dr6, dr7;       /* debug registers (pv/cpuregs.c) */
+    uint32_t dr7_io;                /* DR7 enables of I/O breakpoints (emulated) */
     bool fpu_initialised;
     uint8_t fpu_state[512] __aligned(16);
 
@@ -131,16 +132,27 @@ struct domain {
     int64_t cap_budget_ns;          /* what a capped domain may still run this period */
     uint64_t cap_period;            /* index of the period cap_budget_ns belongs to */
 
-    /* PV console ring (boot-loader mode: drained by the hypervisor). */
+    /* PV console ring (boot-loader mode: drained by the hypervisor) and
+     * console_io output: a partial line of each, and the hashes of the
+     * latest lines each printed that the other has not repeated yet (a
+     * guest that writes every line to both, as Mini-OS does, is printed
+     * once; common/console_io.c). */
     mfn_t console_mfn;
     unsigned int console_evtchn;
-    char console_line[160];
-    unsigned int console_line_len;
+    struct console_src {
+        char line[160];
+        unsigned int len;
+        uint32_t recent[8];
+        unsigned int nr_recent;
+    } console_src[2];               /* 0: console_io, 1: the ring */
 
-    /* Event channels (common/event_channel.c). */
+    /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;
-    struct evtchn *evtchn;
-    unsigned int max_evtchns;
+    struct evtchn **evtchn_buckets;     /* one page of bucket pointers */
+    unsigned int max_evtchns;           /* the ABI's port limit */
+    unsigned int evtchn_free_hint;      /* no free port below it */
+    const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */
+    struct evtchn_fifo_domain *evtchn_fifo;     /* FIFO state, NULL before init_control */
 
     /* The two I/O registers emulated for every domain (pv/ioport.c). */
     uint8_t io_cmos_index;

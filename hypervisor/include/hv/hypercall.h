@@ -38,6 +38,7 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg);
 long do_set_segment_base(uint64_t which, uint64_t base);
 long do_sched_op(uint64_t cmd, uint64_t arg);
 long do_callback_op(uint64_t cmd, uint64_t arg);
+long do_nmi_op(uint64_t cmd, uint64_t arg);
 long do_physdev_op(uint64_t cmd, uint64_t arg);
 long do_event_channel_op(uint64_t cmd, uint64_t arg);
 long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count);

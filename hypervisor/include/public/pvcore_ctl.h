@@ -37,7 +37,7 @@
 #define PVCTL_ANCHOR_PADDR  0x6000ULL
 #define PVCTL_ANCHOR_MAGIC  "PVCORE-CTL-ANCHOR"     /* 17 chars + NUL */
 #define PVCTL_BLOCK_MAGIC   0x4c54435645524f43ULL    /* "COREVCTL" */
-#define PVCTL_VERSION       1
+#define PVCTL_VERSION       2
 
 #define PVCTL_BLOCK_PAGES   32
 #define PVCTL_RING_SIZE     32
@@ -71,6 +71,8 @@ enum pvctl_op {
     PVCTL_OP_SET_CONSOLE,        /* domid, console pfn, store pfn, dom0 ports */
     PVCTL_OP_PIN_TABLE,          /* pin: domid, mfn, level 1-4 (validated as a table) */
     PVCTL_OP_UNPIN_TABLE,        /* pin: domid, mfn */
+    PVCTL_OP_EVTCHN_CONNECT,     /* evtchn: domid -> connect: a new port of the domain's
+                                  * own bound to a new Domain 0 port (start_info's ports) */
     PVCTL_OP_MAX
 };
 
@@ -105,6 +107,9 @@ struct pvctl_set_sched {
     uint32_t domid, weight, cap, pad;
 };
 
+/* Domain 0's ports that are bound to a domain, or wait for it to bind,
+ * are closed by the hypervisor when that domain is destroyed: Domain 0
+ * closes a port itself only while the domain exists. */
 struct pvctl_evtchn {
     uint32_t domid;              /* remote domain */
     uint32_t port;               /* remote port (bind) or dom0 port (send/close) */
@@ -179,7 +184,8 @@ enum pvctl_dom_state {
 };
 
 struct pvctl_machine_info {
-    uint32_t nr_cpus, pad;
+    uint32_t nr_cpus;
+    uint32_t dom0_ports;         /* Domain 0's event-channel ports in use */
     uint64_t total_frames, free_frames;
     uint64_t tsc_khz;
     uint64_t boot_id;            /* changes on every boot of the machine */
@@ -193,6 +199,7 @@ struct pvctl_response {
         uint32_t domid;
         struct { uint32_t domid, pad; uint64_t shared_info; } created;  /* CREATE */
         uint32_t port;
+        struct { uint32_t port, remote_port; } connect;  /* dom0's, the domain's */
         struct { uint64_t mfn; uint32_t handle, pad; } grant;
         struct pvctl_domain_info info;
         struct pvctl_machine_info machine;

@@ -39,4 +39,7 @@
     /* GNTMAP_guest_avail0.. flags land in PTE bits 9-11 (common/grant_table.c) */ \
     X(gnttab_map_avail_bits,     PVCORE_FEAT_ALWAYS)
 
+/* For a list of the note words: { PVCORE_FEATURES(PVCORE_FEATURE_NAME) }. */
+#define PVCORE_FEATURE_NAME(name, when) #name,
+
 #endif /* PVCORE_PUBLIC_PVCORE_FEATURES_H */

@@ -121,6 +121,15 @@ static int16_t unmap1(grant_handle_t handle, uint64_t va)
                            .dest = { .u.gmfn = (dst), .domid = (ddom), .offset = (doff) },   \
                            .len = (n), .flags = (fl), .status = 99 })
 
+/* Each copy's status is the one wanted (the index names the copy). */
+static void assert_statuses(const struct gnttab_copy *ops, const int16_t *want, unsigned int n)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        if (ops[i].status != want[i])
+            fail_msg("copy %u: status %d, expected %d", i, ops[i].status, want[i]);
+    }
+}
+
 /* ---- table setup, sizes, versions ---------------------------------- */
 
 static void setup_table_shares_frames_the_domain_cannot_make_tables(void **state)
@@ -298,6 +307,26 @@ static void version_2_shares_status_frames(void **state)
     assert_int_equal(status_frames(1, list, &rc).status, GNTST_general_error);
 }
 
+/* A domain destroyed in v2 while it maps a status frame: the frame goes
+ * with the last reference, like the table frames. */
+static void status_frame_outlives_the_table_while_mapped(void **state)
+{
+    (void)state;
+    uint64_t list[1];
+    long rc;
+
+    assert_int_equal(set_version(2, NULL), 0);
+    assert_int_equal(status_frames(1, list, &rc).status, GNTST_okay);
+    mfn_t st = list[0];
+    assert_int_equal(get_page(st, dom), 0);             /* the domain's mapping */
+    gnttab_destroy(dom);
+    assert_int_equal(frame_table[st].owner, OWNER_HV);
+    assert_int_equal(ref_count(st), 1);
+    uint64_t free_before = frames_free();
+    put_page(st);
+    assert_int_equal(frames_free(), free_before + 1);
+}
+
 static void version_switch_refused_while_grants_are_in_use(void **state)
 {
     (void)state;
@@ -425,15 +454,11 @@ static void version_2_sub_page_copies_stay_in_their_window(void **state)
         copy_op(both, 23, dom->id, 0, 22, dom->id, 0, 8),          /* transitive */
     };
     assert_int_equal(gnt(GNTTABOP_copy, ops, 7), 0);
-    assert_int_equal(ops[0].status, GNTST_okay);
-    assert_int_equal(ops[1].status, GNTST_okay);
+    const int16_t want[7] = { GNTST_okay, GNTST_okay, GNTST_general_error, GNTST_general_error,
+                              GNTST_general_error, GNTST_bad_copy_arg, GNTST_general_error };
+    assert_statuses(ops, want, 7);
     assert_memory_equal(pb + 1000, pa + 150, 64);
     assert_memory_equal(pb, pa + 100, 200);
-    assert_int_equal(ops[2].status, GNTST_general_error);
-    assert_int_equal(ops[3].status, GNTST_general_error);
-    assert_int_equal(ops[4].status, GNTST_general_error);
-    assert_int_equal(ops[5].status, GNTST_bad_copy_arg);
-    assert_int_equal(ops[6].status, GNTST_general_error);
     for (grant_ref_t r = 20; r <= 23; r++)
         assert_int_equal(status[r], 0);
     assert_int_equal(ref_count(a), 1);
@@ -837,6 +862,74 @@ static void table_with_grant_entry_is_not_revalidated(void **state)
 
 /* ---- copy ------------------------------------------------------------- */
 
+/* dom (v1) grants f to domain 2, whose v2 table grants it on to dom
+ * transitively; dom copies through domain 2's grant (as Domain 0 would,
+ * gnttab_copy_for: domain 2 is the current vCPU here). */
+static void transitive_grants_for_copies(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom), c = harness_frame(dom);
+    uint8_t *pf = mfn_to_virt(f), *pc = mfn_to_virt(c);
+    const uint16_t src = GNTCOPY_source_gref, dst = GNTCOPY_dest_gref;
+    xen_pfn_t frames[1];
+    uint64_t status_mfn;
+    long rc;
+
+    for (unsigned int i = 0; i < PAGE_SIZE; i++)
+        pf[i] = (uint8_t)(i * 13);
+    grant(40, 2, f, GTF_permit_access);
+    entries[41].domid = 2;
+    __atomic_store_n(&entries[41].flags, GTF_transitive, __ATOMIC_RELEASE); /* v1: no such type */
+    struct domain *d2 = harness_domain(2, 32, 0, true);
+    assert_int_equal(gnttab_init(d2), 0);
+    assert_int_equal(set_version(2, NULL), 0);
+    assert_int_equal(setup(DOMID_SELF, 1, frames, &rc).status, GNTST_okay);
+    assert_int_equal(status_frames(1, &status_mfn, &rc).status, GNTST_okay);
+    union grant_entry_v2 *e2 = mfn_to_virt(frames[0]);
+    grant_status_t *st2 = mfn_to_virt(status_mfn);
+    const struct { grant_ref_t ref; domid_t to, trans; grant_ref_t gref; } t[] = {
+        { 50, 1, 1, 40 },           /* dom's grant 40 to domain 2, on to dom */
+        { 51, 1, 2, 50 },           /* names its own granter */
+        { 52, 1, 7, 40 },           /* no domain 7 */
+        { 53, 1, 1, 41 },           /* names something that is not a grant to 2 */
+        { 54, 3, 1, 40 },           /* granted to domain 3, not dom */
+    };
+    for (unsigned int i = 0; i < 5; i++) {
+        e2[t[i].ref].transitive.trans_domid = t[i].trans;
+        e2[t[i].ref].transitive.gref = t[i].gref;
+        e2[t[i].ref].hdr.domid = t[i].to;
+        __atomic_store_n(&e2[t[i].ref].hdr.flags, GTF_transitive, __ATOMIC_RELEASE);
+    }
+
+    struct gnttab_copy ops[7] = {
+        copy_op(src, 50, 2, 8, c, DOMID_SELF, 8, 100),
+        copy_op(dst, c, DOMID_SELF, 0, 50, 2, 3000, 16),
+        copy_op(src, 51, 2, 0, c, DOMID_SELF, 0, 1),
+        copy_op(src, 52, 2, 0, c, DOMID_SELF, 0, 1),
+        copy_op(src, 53, 2, 0, c, DOMID_SELF, 0, 1),
+        copy_op(src, 54, 2, 0, c, DOMID_SELF, 0, 1),
+        copy_op(src, 40, 1, 0, c, DOMID_SELF, 0, 1),     /* dom's grant is to 2, not dom */
+    };
+    assert_int_equal(gnttab_copy_for(dom, ops, 7), 0);
+    const int16_t want[7] = { GNTST_okay, GNTST_okay, GNTST_general_error, GNTST_general_error,
+                              GNTST_general_error, GNTST_general_error, GNTST_general_error };
+    assert_statuses(ops, want, 7);
+    assert_memory_equal(pc + 8, pf + 8, 100);
+    assert_memory_equal(pf + 3000, pc, 16);
+    /* Nothing stays pinned, in either table. */
+    for (grant_ref_t r = 50; r <= 54; r++)
+        assert_int_equal(st2[r], 0);
+    assert_int_equal(entries[40].flags, GTF_permit_access);
+    assert_int_equal(entries[41].flags, GTF_transitive);
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(type_count(f), 0);
+    /* Transitive grants are never mapped. */
+    uint64_t mfn;
+    uint32_t h;
+    assert_int_equal(gnttab_map_for(dom, 2, 50, GNTMAP_readonly, &mfn, &h), -EPERM);
+    assert_int_equal(st2[50], 0);
+}
+
 static void copy_between_grants_and_frames(void **state)
 {
     (void)state;
@@ -899,6 +992,8 @@ int main(void)
                                         setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(versions_and_other_ops, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(version_2_shares_status_frames, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(status_frame_outlives_the_table_while_mapped, setup_dom,
+                                        teardown_dom),
         cmocka_unit_test_setup_teardown(version_switch_refused_while_grants_are_in_use,
                                         setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(version_2_grants_and_their_status, setup_dom,
@@ -923,6 +1018,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(table_with_grant_entry_is_not_revalidated, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(copy_between_grants_and_frames, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(transitive_grants_for_copies, setup_dom, teardown_dom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,14 +10,18 @@
  *  - CR0 reads the CPU's CR0 with the guest's virtual TS; a write may only
  *    change TS (fpu_taskswitch), anything else is #GP(0);
  *  - CR4 reads PAE/MCE/OSFXSR/OSXMMEXCPT as the hypervisor runs with them,
- *    plus the guest-controlled DE; every other bit written is ignored, not
- *    refused (Xen also lets TSD, FSGSBASE and OSXSAVE through when its CPU
- *    policy has them: pvcore's has neither FSGSBASE nor XSAVE, and TSD is
- *    not offered);
+ *    plus the guest-controlled TSD and DE; every other bit written is
+ *    ignored, not refused (Xen also lets FSGSBASE and OSXSAVE through when
+ *    its CPU policy has them: pvcore's has neither). The guest's TSD is in
+ *    the CPU's CR4 while the vCPU runs: rdtsc/rdtscp then fault, and are
+ *    carried out for the guest kernel (pv_emulate_rdtsc) and stay a #GP for
+ *    its user mode, as on hardware at CPL 0 and 3;
  *  - DR0-3 take guest addresses only (-EPERM), DR6/DR7 32-bit values
  *    (-EINVAL) with their fixed bits forced, DR7.GD and I/O breakpoints
  *    without CR4.DE are -EPERM; DR4/DR5 alias DR6/DR7 unless CR4.DE
- *    (-ENODEV); other numbers -ENODEV;
+ *    (-ENODEV); other numbers -ENODEV; I/O breakpoints (with CR4.DE) are
+ *    kept apart (dr7_io) and raise #DB after an emulated port access
+ *    they cover, as Xen;
  *  - MSRs: FS/GS/shadow GS bases, EFER (read), TSC (read), the virtual
  *    machine-check MSRs of a 2-bank vMCE, and a few constants Xen gives
  *    (APIC base, microcode revision, PLATFORM_INFO, MISC_ENABLE, PAT,
@@ -34,11 +38,12 @@
 #include "hv/pv.h"
 
 #define X86_CR0_ET          (1UL << 4)
+#define X86_CR4_TSD         (1UL << 2)
 #define X86_CR4_DE          (1UL << 3)
 #define X86_CR4_MCE         (1UL << 6)
 #define X86_CR4_OSXMMEXCPT  (1UL << 10)
 #define CR4_GUEST_VISIBLE   (X86_CR4_PAE | X86_CR4_MCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
-#define CR4_GUEST_CONTROL   X86_CR4_DE
+#define CR4_GUEST_CONTROL   (X86_CR4_TSD | X86_CR4_DE)
 
 #define DR6_DEFAULT         0xffff0ff0UL
 #define DR6_ZEROS           (1UL << 12)
@@ -116,10 +121,31 @@ bool pv_write_cr(struct vcpu *v, unsigned int n, uint64_t val)
         return true;
     case 4:
         v->cr4_guest = val & CR4_GUEST_CONTROL;
+        pv_load_cr4(v);
         return true;
     default:
         return false;
     }
+}
+
+void pv_load_cr4(const struct vcpu *v)
+{
+    uint64_t cr4 = read_cr4();
+    uint64_t want = v && (v->cr4_guest & X86_CR4_TSD) ? cr4 | X86_CR4_TSD : cr4 & ~X86_CR4_TSD;
+    if (want != cr4)
+        write_cr4(want);
+}
+
+bool pv_emulate_rdtsc(struct vcpu *v, struct cpu_regs *regs, bool rdtscp)
+{
+    if (!v->kernel_mode)
+        return false;
+    uint64_t tsc = rdtsc();
+    regs->rax = (uint32_t)tsc;
+    regs->rdx = tsc >> 32;
+    if (rdtscp)
+        regs->rcx = 0;                  /* TSC_AUX, as the MSR reads */
+    return true;
 }
 
 /* ---- debug registers ---- */
@@ -203,11 +229,19 @@ long pv_set_debugreg(struct vcpu *v, unsigned int reg, uint64_t val)
         val = (val | DR7_DEFAULT) & ~DR7_ZEROS;
         if (val & DR7_GD)
             return -EPERM;
+        /* I/O breakpoints (R/W 10b) need CR4.DE; they are emulated on
+         * the guest's emulated port I/O, never armed in the CPU. */
+        uint32_t io = 0;
         if (val & DR7_ACTIVE_MASK)
-            for (unsigned int i = 16; i < 32; i += 4)
-                if (((val >> i) & 3) == 2)      /* I/O breakpoint */
-                    return -EPERM;              /* (I/O breakpoints: not emulated) */
+            for (unsigned int i = 0; i < 4; i++)
+                if (((val >> (16 + 4 * i)) & 3) == 2) {
+                    if (!de)
+                        return -EPERM;
+                    io |= (uint32_t)val & (3u << (2 * i));
+                }
+        val &= ~(uint64_t)io;
         bool was_active = v->dr7 & DR7_ACTIVE_MASK;
+        v->dr7_io = io;
         v->dr7 = val;
         if (v == current) {
             if (!was_active)
@@ -240,11 +274,35 @@ long pv_get_debugreg(struct vcpu *v, unsigned int reg, uint64_t *val)
             return -ENODEV;
         /* fall through */
     case 7:
-        *val = v->dr7;
+        *val = v->dr7 | v->dr7_io;
         return 0;
     default:
         return -ENODEV;
     }
+}
+
+uint32_t pv_io_breakpoints(const struct vcpu *v, unsigned int port, unsigned int bytes)
+{
+    uint32_t match = 0;
+
+    if (!v->dr7_io || !(v->cr4_guest & X86_CR4_DE))
+        return 0;
+    for (unsigned int i = 0; i < 4; i++) {
+        if (!(v->dr7_io & (3u << (2 * i))))
+            continue;
+        static const unsigned int width[4] = { 1, 2, 8, 4 };    /* LEN 00, 01, 10, 11 */
+        uint64_t start = v->dr[i];
+        unsigned int w = width[(v->dr7 >> (18 + 4 * i)) & 3];
+        if (start < port + bytes && start + w > port)
+            match |= 1u << i;
+    }
+    return match;
+}
+
+void pv_io_breakpoint_hit(struct vcpu *v, struct cpu_regs *regs, uint32_t match)
+{
+    v->dr6 |= match;
+    pv_inject_trap(v, regs, 1, false, 0);
 }
 
 long do_set_debugreg(uint64_t reg, uint64_t value)
@@ -262,6 +320,7 @@ long do_get_debugreg(uint64_t reg)
 void pv_init_debugregs(struct vcpu *v)
 {
     memset(v->dr, 0, sizeof(v->dr));
+    v->dr7_io = 0;
     v->dr6 = DR6_DEFAULT;
     v->dr7 = DR7_DEFAULT;
 }

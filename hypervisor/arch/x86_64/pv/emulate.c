@@ -5,7 +5,8 @@
  * pv/cpuregs.c's, the ports pv/ioport.c's. Handled:
  *  - the forced-emulation prefix `ud2a; .ascii "xen"; cpuid` (#UD);
  *  - from #GP(0), after any prefixes: port I/O, cli, sti (any guest mode,
- *    under the virtual IOPL); rdmsr, wrmsr, mov to/from %crN and %drN,
+ *    under the virtual IOPL); rdtsc/rdtscp under the guest's CR4.TSD
+ *    (guest kernel only); rdmsr, wrmsr, mov to/from %crN and %drN,
  *    xsetbv (#UD: the guest's CR4.OSXSAVE is never set) in guest kernel
  *    mode;
  * everything else is bounced to the guest as the fault it was.
@@ -163,22 +164,23 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs)
 {
     uint8_t b[16] = { 0 };
     unsigned int rex = 0, len = 0;
-    bool opsize16 = false;
+    struct insn_prefixes pfx = { 0 };
     unsigned int got = fetch_insn(regs->rip, b, 15);
 
-    while (len < got && is_legacy_prefix(b[len]))
-        opsize16 |= b[len++] == 0x66;
+    for (; len < got && is_legacy_prefix(b[len]); len++) {
+        pfx.opsize16 |= b[len] == 0x66;
+        pfx.addr32 |= b[len] == 0x67;
+        pfx.rep |= b[len] == 0xf3 || b[len] == 0xf2;
+        if (b[len] == 0x26 || b[len] == 0x2e || b[len] == 0x36 || b[len] == 0x3e ||
+            b[len] == 0x64 || b[len] == 0x65)
+            pfx.seg = b[len];
+    }
     if (len < got && (b[len] & 0xf0) == 0x40)   /* REX prefix, last */
         rex = b[len++];
     if (len >= got)
         return false;
-    if (b[len] != 0x0f) {
-        unsigned int n = pv_emulate_io(v, regs, b, len, opsize16);
-        if (n > got)
-            return false;
-        regs->rip += n;
-        return n != 0;
-    }
+    if (b[len] != 0x0f)
+        return pv_emulate_io(v, regs, b, len, got, &pfx);
     if (got < len + 2)
         return false;
 
@@ -187,6 +189,18 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs)
     uint64_t *reg = gpr(regs, (modrm & 7) | (rex & 1 ? 8 : 0));
     uint64_t val;
 
+    if (b[len + 1] == 0x31) {                /* rdtsc, under the guest's CR4.TSD */
+        if (!pv_emulate_rdtsc(v, regs, false))
+            return false;
+        regs->rip += len + 2;
+        return true;
+    }
+    if (b[len + 1] == 0x01 && modrm == 0xf9) {   /* rdtscp */
+        if (!pv_emulate_rdtsc(v, regs, true))
+            return false;
+        regs->rip += len + 3;
+        return true;
+    }
     /* Everything below is for the guest kernel only (user mode: #GP). */
     if (!v->kernel_mode)
         return false;

@@ -3,7 +3,7 @@
  * Owns: dispatch (one table; every number not in it goes to
  * hypercall_unimplemented(): -ENOSYS, logged once), and the handlers that only touch the
  * calling vCPU's own state: set_trap_table, stack_switch, set_callbacks,
- * callback_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
+ * callback_op, nmi_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
  * physdev_op(set_iopl) and multicall.
  * Every guest structure is copied in before use; nothing changes until all
  * of it has been checked. */
@@ -78,6 +78,12 @@ static void register_nmi_callback(struct vcpu *v, uint64_t address)
     t->flags = TI_IF_MASK;
     t->cs = FLAT_KERNEL_CS;
     t->address = address;
+}
+
+static long unregister_nmi_callback(struct vcpu *v)
+{
+    memset(&v->traps[2], 0, sizeof(v->traps[2]));
+    return 0;
 }
 
 /* As Xen 4.17's register_guest_callback for a 64-bit PV guest: every type
@@ -156,14 +162,35 @@ long do_callback_op(uint64_t cmd, uint64_t arg)
         case CALLBACKTYPE_sysenter:
             return -EINVAL;
         case CALLBACKTYPE_nmi:
-            memset(&v->traps[2], 0, sizeof(v->traps[2]));
-            return 0;
+            return unregister_nmi_callback(v);
         default:
             return hypercall_unimplemented(__HYPERVISOR_callback_op, 0x200 + cb.type);
         }
     }
     default:
         return hypercall_unimplemented(__HYPERVISOR_callback_op, cmd);
+    }
+}
+
+/* nmi_op: register (a canonical address) or unregister the NMI callback,
+ * the same one CALLBACKTYPE_nmi sets, as Xen. */
+long do_nmi_op(uint64_t cmd, uint64_t arg)
+{
+    struct vcpu *v = current;
+
+    switch (cmd) {
+    case XENNMI_register_callback: {
+        struct xennmi_callback cb;
+        if (copy_from_guest(&cb, arg, sizeof(cb)))
+            return -EFAULT;
+        const struct callback_register reg = { .type = CALLBACKTYPE_nmi,
+                                               .address = cb.handler_address };
+        return register_callback(v, &reg);
+    }
+    case XENNMI_unregister_callback:
+        return unregister_nmi_callback(v);
+    default:
+        return hypercall_unimplemented(__HYPERVISOR_nmi_op, cmd);
     }
 }
 
@@ -213,10 +240,10 @@ long do_set_segment_base(uint64_t which, uint64_t base)
 }
 
 /* As Xen 4.17's do_iret: an unreadable frame or a return to user mode
- * without a user page table crashes the domain; anything else is loaded.
- * A non-canonical return address makes Xen's own iretq fault, which it
- * delivers to the guest as #GP(0) at that address (after the mode switch):
- * so does this. A non-canonical stack pointer is loaded as given. */
+ * without a user page table crashes the domain; anything else is loaded,
+ * a non-canonical return address or stack pointer included: the exit to
+ * the guest (return_to_guest) turns those into the #GP(0) that Xen's
+ * faulting iretq gives the guest. */
 long do_iret(void)
 {
     struct vcpu *v = current;
@@ -253,8 +280,6 @@ long do_iret(void)
         regs->rcx = ic.rcx;
     }
     v->vcpu_info->evtchn_upcall_mask = !(ic.rflags & X86_EFLAGS_IF);
-    if (!canonical(ic.rip))
-        pv_inject_trap(v, regs, 13, true, 0);
     return (long)ic.rax;
 }
 
@@ -280,7 +305,7 @@ long do_vm_assist(uint64_t cmd, uint64_t type)
         d->vm_assist &= ~(1UL << type);
         return 0;
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_vm_assist, cmd);
     }
 }
 
@@ -323,6 +348,7 @@ static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_mmuext_op] = HC(do_mmuext_op),
     [__HYPERVISOR_sched_op] = HC(do_sched_op),
     [__HYPERVISOR_callback_op] = HC(do_callback_op),
+    [__HYPERVISOR_nmi_op] = HC(do_nmi_op),
     [__HYPERVISOR_physdev_op] = HC(do_physdev_op),
     [__HYPERVISOR_event_channel_op] = HC(do_event_channel_op),
     [__HYPERVISOR_grant_table_op] = HC(do_grant_table_op),

@@ -2,7 +2,8 @@
  *
  * Owns: the decision what happens to every vector taken in ring 3:
  *  - SYSCALL from guest kernel mode (and `int $0x82`) is a hypercall;
- *    SYSCALL from guest user mode is bounced to the syscall callback;
+ *    SYSCALL from guest user mode is bounced to the syscall callback (the
+ *    syscall32 one from 32-bit code), #UD when there is none;
  *  - exceptions go through the guest's virtual IDT (set_trap_table), with
  *    Xen's frame: RCX, R11, [error code,] RIP, CS, RFLAGS, RSP, SS on the
  *    guest kernel stack (CS RPL 0 when interrupted in guest kernel mode,
@@ -156,8 +157,10 @@ static void guest_syscall(struct vcpu *v, struct cpu_regs *regs)
         regs->rax = (uint64_t)rc;
         return;
     }
+    /* From 32-bit user code the syscall32 callback (as Xen: no fallback
+     * to the 64-bit one; the mask flag is the syscall callback's). */
     struct trap_bounce tb = {
-        .eip = v->syscall_callback,
+        .eip = regs->cs == FLAT_RING3_CS32 ? v->syscall32_callback : v->syscall_callback,
         .flags = v->syscall_disables_events ? TBF_INTERRUPT : 0,
     };
     if (!tb.eip) {
