@@ -33,7 +33,7 @@ sed 's/^/# /' "$WORK/extract.log"
 
 HV_ISO_FILES="$WORK/vmlinux.elf=/guests/vmlinux.elf $WORK/initramfs.cpio.gz=/guests/initramfs.cpio.gz" \
     hv_iso linux "debug-exit=0xf4" \
-    "module2 /guests/vmlinux.elf name=linux mem=128M vcpus=1 -- console=hvc0 earlyprintk=xen loglevel=4" \
+    "module2 /guests/vmlinux.elf name=linux mem=128M vcpus=1 -- console=hvc0 earlyprintk=xen" \
     "module2 /guests/initramfs.cpio.gz ramdisk-for=linux" ||
     { not_ok "$WHAT: building the ISO"; exit 1; }
 started=$(date +%s)

@@ -114,7 +114,7 @@ for c in $CASES; do
     what="linux on pvcore: ${c%%:*}"
     cat >"$T/$name.json" <<JSON
 {"name": "$name", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
- "cmdline": "console=hvc0 earlyprintk=xen loglevel=4", "memory": 128, "vcpus": $vcpus,
+ "cmdline": "console=hvc0 earlyprintk=xen", "memory": 128, "vcpus": $vcpus,
  "on_poweroff": "destroy", "on_crash": "destroy", "on_reboot": "destroy"}
 JSON
     hv_lines=$(wc -l <"$HVLOG")
