@@ -23,6 +23,7 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 #endif
 #include <public/elfnote.h>
 #include <public/errno.h>
+#include <public/pvcore_features.h>
 #include <public/xen.h>
 #include "pvbuild.h"
 
@@ -178,8 +179,9 @@ static int parse_notes(const uint8_t *p, uint64_t len, struct pvbuild_image *img
 /* Features a kernel may require ('!feature') that pvcore provides. */
 static bool feature_supported(const char *f, size_t n)
 {
-    static const char *const ok[] = { "pae_pgdir_above_4gb", "writable_descriptor_tables_no",
-                                      "mmu_pt_update_preserve_ad" };
+#define PVCORE_FEATURE_NAME(name, when) #name,
+    static const char *const ok[] = { PVCORE_FEATURES(PVCORE_FEATURE_NAME) };
+#undef PVCORE_FEATURE_NAME
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         if (strlen(ok[i]) == n && !memcmp(ok[i], f, n))
             return true;

@@ -24,15 +24,25 @@ enum {
 	F_WEIGHT = 1 << 7,	/* --weight N */
 	F_CAP = 1 << 8,		/* --cap N */
 	F_NOWAIT = 1 << 9,	/* --no-wait */
+	F_NAME = 1 << 10,	/* --name */
+	F_DELAY = 1 << 11,	/* --delay S */
+	F_ITERATIONS = 1 << 12,	/* --iterations N */
+	F_BATCH = 1 << 13,	/* --batch */
+	F_SINCE = 1 << 14,	/* --since TIME */
+	F_DOMAIN = 1 << 15,	/* --domain DOM */
 };
 
 struct ctl {
 	const char *socket;
+	const char *connect;	/* --connect URI (tls://HOST:PORT), else the socket */
+	struct pvdc_tls_options tls;	/* --cert, --key, --ca */
+	const char *config_file;	/* the config a command sent: names validation errors */
 	unsigned flags;		/* flags given */
 	int argc;		/* positional arguments after the command */
 	char **argv;
 	struct pvdc *conn;	/* opened on first use */
 	const char *timeout, *weight, *cap;	/* values of --timeout, --weight, --cap */
+	const char *delay, *iterations, *since, *domain;	/* --delay, --iterations, --since, --domain */
 };
 
 struct command {
@@ -48,7 +58,9 @@ extern const struct command commands[];
 
 /* Connect on first use; prints the error and returns NULL on failure. */
 struct pvdc *ctl_conn(struct ctl *ctl);
-/* Make a call; on failure print one line "pvctl: <cause>" and return -1. */
+/* Print a failed call's error: one line, or one per config problem. */
+void ctl_print_error(struct ctl *ctl, const struct pvdc_error *err);
+/* Make a call; on failure print the error (ctl_print_error) and return -1. */
 int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_object **result);
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -61,6 +73,7 @@ void print_json(json_object *o);
 const char *jstr(json_object *o, const char *key, const char *dflt);
 long long jint(json_object *o, const char *key, long long dflt);
 int jbool(json_object *o, const char *key);
+const char *fmt_rate(long long n, const char *unit, char *buf, size_t len);
 
 int cmd_define(struct ctl *ctl);
 int cmd_undefine(struct ctl *ctl);
@@ -69,6 +82,9 @@ int cmd_info(struct ctl *ctl);
 int cmd_autostart(struct ctl *ctl);
 int cmd_events(struct ctl *ctl);
 int cmd_version(struct ctl *ctl);
+int cmd_host(struct ctl *ctl);
+int cmd_top(struct ctl *ctl);
+int cmd_dmesg(struct ctl *ctl);
 int cmd_check(struct ctl *ctl);
 int cmd_help(struct ctl *ctl);
 int cmd_xs(struct ctl *ctl);	/* commands_xs.c */
@@ -82,5 +98,10 @@ int cmd_resume(struct ctl *ctl);
 int cmd_memset(struct ctl *ctl);
 int cmd_sched(struct ctl *ctl);
 int cmd_console(struct ctl *ctl);
+
+/* bulk.c */
+int cmd_start_all(struct ctl *ctl);
+/* shutdown of DOM or (--all) every running/paused domain, waiting unless --no-wait */
+int cmd_shutdown_domains(struct ctl *ctl, long long timeout);
 
 #endif

@@ -13,8 +13,9 @@ ASAN_FLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 PVD_LIB_SRCS := daemon/log.c daemon/schema.c daemon/config.c daemon/config_xml.c daemon/store.c \
                 daemon/rpc.c daemon/rpc_framing.c daemon/rpc_methods.c daemon/methods_daemon.c \
                 daemon/methods_domain.c daemon/events.c daemon/server.c daemon/tls.c daemon/ids.c \
-                daemon/options.c daemon/hv.c daemon/methods_lifecycle.c daemon/xs_host.c \
-                daemon/methods_xs.c
+                daemon/options.c daemon/hv.c daemon/hv_table.c daemon/hv_lifecycle.c \
+                daemon/hv_console.c daemon/methods_lifecycle.c daemon/methods_host.c \
+                daemon/xs_host.c daemon/methods_xs.c
 PVD_MIGRATIONS := $(sort $(wildcard schemas/[0-9][0-9][0-9]-*.sql))
 PVD_EMBED_IN := schemas/domain.schema.json schemas/domain.rng api/pvd.openrpc.json $(PVD_MIGRATIONS)
 PVD_GEN      := $(BUILD)/daemon/gen/embedded.c
@@ -55,11 +56,11 @@ $(BUILD)/asan/daemon/libpvd.a: $(PVD_ASAN_OBJS)
 
 $(BUILD)/bin/pvd: $(BUILD)/daemon/main.o $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(PVD_LIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(PVD_LIBS) $(DOM0_LIBS)
 
 $(BUILD)/asan/bin/pvd: $(BUILD)/asan/daemon/main.o $(BUILD)/asan/daemon/libpvd.a $(BUILD)/asan/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(PVD_LIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(PVD_LIBS) $(DOM0_LIBS)
 
 # Unit tests (cmocka), each in a normal and a sanitized build.
 PVD_UNIT_TESTS := test_store test_schema test_rpc
@@ -68,13 +69,13 @@ PVD_TEST_HDRS  := tests/daemon/unit.h
 $(BUILD)/tests/daemon/%: tests/daemon/%.c $(PVD_TEST_HDRS) $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVD_CFLAGS) -Idaemon -Itests/daemon -o $@ $< \
-	    $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a $(PVD_LIBS) $(CMOCKA_LIBS)
+	    $(BUILD)/daemon/libpvd.a $(BUILD)/dom0/libdom0.a $(PVD_LIBS) $(DOM0_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/asan/tests/daemon/%: tests/daemon/%.c $(PVD_TEST_HDRS) $(BUILD)/asan/daemon/libpvd.a \
 		$(BUILD)/asan/dom0/libdom0.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(PVD_CFLAGS) -Idaemon -Itests/daemon -o $@ $< \
-	    $(BUILD)/asan/daemon/libpvd.a $(BUILD)/asan/dom0/libdom0.a $(PVD_LIBS) $(CMOCKA_LIBS)
+	    $(BUILD)/asan/daemon/libpvd.a $(BUILD)/asan/dom0/libdom0.a $(PVD_LIBS) $(DOM0_LIBS) $(CMOCKA_LIBS)
 
 PVD_UNIT_BINS := $(addprefix $(BUILD)/tests/daemon/,$(PVD_UNIT_TESTS)) \
                  $(addprefix $(BUILD)/asan/tests/daemon/,$(PVD_UNIT_TESTS))

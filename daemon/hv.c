@@ -1,18 +1,14 @@
 /*
- * hv.c - pvd drives real domains: the machine, the control client, the
- * builder and the console backends, all from the libevent loop.
+ * hv.c - pvd's link to the machine: the QEMU machine that runs the
+ * hypervisor, the control client attached to it, and the two loop events
+ * that drive everything else: the doorbell fd (a kick from the hypervisor)
+ * and a 100 ms timer (the safety net). Both drain Domain 0's pending ports
+ * and move every console ring to its log (hv_console.c); the timer also
+ * lists the hypervisor's domains and acts on changes (hv_lifecycle.c).
  *
- * The loop: the doorbell fd (a kick from the hypervisor) and a 100 ms timer
- * (the safety net) both drain Domain 0's pending ports and move every
- * console ring to its log; the timer also lists the hypervisor's domains
- * (PVCTL LIST_DOMAINS, one fast call) and acts on changes:
- *   - a domain that shut down gets its on_poweroff / on_reboot / on_crash
- *     action (destroy, restart, preserve); an explicit domain.shutdown always
- *     ends in shut-off, an explicit domain.reboot always restarts;
- *   - a shutdown request not honoured within its timeout is destroyed;
- *   - a domain that is gone is forgotten (and started again when a restart
- *     was waiting for the old one to go).
- * Building a domain (~20 ms) is done inline.
+ * Owns: struct hv and the machine's state. When the machine is lost (QEMU
+ * killed, the control block stops answering), every runtime entry is
+ * dropped and hv->lost says why; calls then fail with that reason.
  *
  * Runtime state is not stored: after a restart of pvd it is rebuilt from the
  * hypervisor's list (handle = UUID) and the consoles' records
@@ -22,7 +18,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -32,250 +27,120 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../dom0/build.h"
-#include "../dom0/console.h"
 #include "../dom0/ctl.h"
 #include "../dom0/machine.h"
-#include <public/sched.h>
 
-#include "config.h"
 #include "events.h"
+#include "hv_internal.h"
 #include "log.h"
 #include "pvd.h"
 #include "store.h"
 #include "xs_host.h"
 
-#define HV_MAX_DOMS 256
-#define HV_TICK_MS 100
-
-enum intent { INTENT_NONE, INTENT_SHUTDOWN, INTENT_REBOOT, INTENT_DESTROY };
-
-struct hv_dom {
-	int used;
-	uint32_t domid;
-	char uuid[37];
-	int known;			/* the store has this UUID */
-	struct pvctl_domain_info info;
-	struct console *cons;
-	enum intent intent;
-	uint64_t deadline_ms;		/* for INTENT_SHUTDOWN */
-	int handled;			/* its shutdown was acted on */
-	int restart;			/* start it again once it is gone */
-	char restart_reason[32];
-};
-
-struct hv {
-	struct machine *m;
-	struct ctl *c;
-	struct event *doorbell, *tick;
-	char lost[400];			/* non-empty: the machine is not usable */
-	struct hv_dom dom[HV_MAX_DOMS];
-	struct pvctl_domain_info list[HV_MAX_DOMS];
-	int booted;			/* this pvd started the machine */
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void uuid_format(const uint8_t h[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1],
-		 h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
-}
-
-static int uuid_parse(const char *s, uint8_t h[16])
-{
-	int n = 0;
-
-	for (const char *p = s; *p && n < 32; p++) {
-		int v;
-		if (*p == '-')
-			continue;
-		if (*p >= '0' && *p <= '9')
-			v = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			v = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			v = *p - 'A' + 10;
-		else
-			return -1;
-		if (n % 2 == 0)
-			h[n / 2] = (uint8_t)(v << 4);
-		else
-			h[n / 2] |= (uint8_t)v;
-		n++;
-	}
-	return n == 32 ? 0 : -1;
-}
-
 const char *hv_unavailable(struct pvd *pvd)
 {
-	if (!pvd->hv)
-		return pvd->opt.no_machine ? "no machine (pvd runs with --no-machine)"
-					   : "no machine (no hypervisor ISO was found; see --iso)";
+	if (!pvd->hv)	/* only with --no-machine: without an ISO pvd does not start */
+		return "no machine (pvd runs with --no-machine)";
 	if (pvd->hv->lost[0])
 		return pvd->hv->lost;
 	return NULL;
 }
 
-void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/consoles/%s.log", pvd->opt.state_dir, uuid);
-}
+/* ---- losing the machine and booting it again ----
+ *
+ * A lost machine (QEMU gone, the control block silent) is booted again
+ * after a back-off that doubles from HV_RESTART_MIN_MS to
+ * HV_RESTART_MAX_MS while it keeps dying within HV_RESTART_STABLE_S of
+ * its boot. The boot never blocks the loop: QEMU is started, then the
+ * control block is looked for every tick until HV_ATTACH_MS have passed.
+ * Once attached, reconciliation starts the domains meant to run. */
 
-/* ---- the runtime table ---- */
+static void on_restart(evutil_socket_t fd, short what, void *arg);
+static int attach_events(struct pvd *pvd);
 
-static struct hv_dom *by_domid(struct hv *hv, uint32_t domid)
-{
-	for (int i = 0; i < HV_MAX_DOMS; i++)
-		if (hv->dom[i].used && hv->dom[i].domid == domid)
-			return &hv->dom[i];
-	return NULL;
-}
-
-/* The live entry of uuid: one that is not on its way out, else any. */
-static struct hv_dom *by_uuid(struct hv *hv, const char *uuid)
-{
-	struct hv_dom *any = NULL;
-
-	for (int i = 0; i < HV_MAX_DOMS; i++) {
-		struct hv_dom *e = &hv->dom[i];
-		if (!e->used || strcmp(e->uuid, uuid))
-			continue;
-		if (e->intent != INTENT_DESTROY && e->info.state != PVCTL_DOM_DYING)
-			return e;
-		any = e;
-	}
-	return any;
-}
-
-static struct hv_dom *new_entry(struct hv *hv, uint32_t domid, const char *uuid)
-{
-	for (int i = 0; i < HV_MAX_DOMS; i++)
-		if (!hv->dom[i].used) {
-			struct hv_dom *e = &hv->dom[i];
-			memset(e, 0, sizeof(*e));
-			e->used = 1;
-			e->domid = domid;
-			snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
-			return e;
-		}
-	return NULL;
-}
-
-static void close_console(struct pvd *pvd, struct hv_dom *e)
-{
-	char err[256];
-
-	if (!e->cons)
-		return;
-	if (console_poll(e->cons, err, sizeof(err)) < 0)
-		log_warn("console of domain %u: %s", e->domid, err);
-	console_close(e->cons);
-	e->cons = NULL;
-	(void)pvd;
-}
-
-static void open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn)
+static void schedule_restart(struct pvd *pvd)
 {
 	struct hv *hv = pvd->hv;
-	struct console_identity id = { .boot_id = ctl_boot_id(hv->c), .domid = e->domid, .ring_mfn = ring_mfn };
-	char path[4200], err[300];
-	void *ring;
+	struct timeval tv = { hv->backoff_ms / 1000, (hv->backoff_ms % 1000) * 1000 };
 
-	memcpy(id.handle, e->info.handle, sizeof(id.handle));
-	ring = machine_phys(hv->m, ring_mfn << 12, 4096);
-	hv_console_path(pvd, e->uuid, path, sizeof(path));
-	if (!ring) {
-		log_warn("domain %u (%s): console ring mfn %#" PRIx64 " is not machine RAM", e->domid, e->uuid,
-			 ring_mfn);
+	hv->restarting = 1;
+	if (!hv->restart_ev)
+		hv->restart_ev = event_new(pvd->base, -1, 0, on_restart, pvd);
+	if (!hv->restart_ev || event_add(hv->restart_ev, &tv) != 0) {
+		log_err("cannot schedule the machine's restart: it stays down");
 		return;
 	}
-	if (console_open(&id, ring, path, &e->cons, err, sizeof(err)) < 0) {
-		log_warn("domain %u (%s): console: %s", e->domid, e->uuid, err);
-		e->cons = NULL;
-	}
+	log_notice("machine: booting it again in %u ms", hv->backoff_ms);
+	hv->backoff_ms = hv->backoff_ms * 2 > HV_RESTART_MAX_MS ? HV_RESTART_MAX_MS : hv->backoff_ms * 2;
 }
 
-static void poll_consoles(struct pvd *pvd)
+/* One step of a restart: start QEMU, then look for its control block. */
+static void on_restart(evutil_socket_t fd, short what, void *arg)
 {
+	struct pvd *pvd = arg;
 	struct hv *hv = pvd->hv;
-	uint32_t ports[64];
-	char err[300];
+	struct machine_config mc = { 0 };
+	struct timeval tick = { 0, HV_TICK_MS * 1000 };
+	char merr[600], detail[96];
+	int rc;
 
-	while (ctl_pending_ports(hv->c, ports, 64) == 64)
-		;
-	for (int i = 0; i < HV_MAX_DOMS; i++)
-		if (hv->dom[i].used && hv->dom[i].cons && console_poll(hv->dom[i].cons, err, sizeof(err)) < 0)
-			log_warn("console of domain %u: %s", hv->dom[i].domid, err);
-}
-
-/* ---- events and the store ---- */
-
-static void record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
-		   const char *detail)
-{
-	struct store_event ev;
-
-	events_prepare(&ev, type, caller, d, detail);
-	if (store_event_append(pvd->store, &ev) != 0)
-		log_warn("event %s: %s", type, store_error(pvd->store));
-	else
-		events_publish(pvd, &ev);
-}
-
-static void set_desired(struct pvd *pvd, const struct store_domain *d, const char *state, const char *type,
-			const char *caller, const char *detail)
-{
-	struct store_event ev;
-	char now[32];
-
-	store_now(now);
-	events_prepare(&ev, type, caller, d, detail);
-	if (store_domain_set_desired(pvd->store, d->uuid, state, now, &ev) != 0)
-		log_warn("domain \"%s\": %s", d->name, store_error(pvd->store));
-	else
-		events_publish(pvd, &ev);
-}
-
-/* The domain stopped for good: shut-off, or removed when transient. */
-static void domain_stopped(struct pvd *pvd, const char *uuid, const char *reason)
-{
-	struct store_domain d;
-	struct store_event ev;
-	char detail[160];
-
-	if (store_domain_find(pvd->store, uuid, &d) != 0)
-		return;
-	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\"}", reason);
-	if (strcmp(d.desired_state, "shut-off"))
-		set_desired(pvd, &d, "shut-off", "domain.stopped", "pvd", detail);
-	else
-		record(pvd, "domain.stopped", &d, "pvd", detail);
-	log_notice("domain \"%s\" (%s) stopped: %s", d.name, d.uuid, reason);
-	if (d.transient) {
-		events_prepare(&ev, "domain.undefined", "pvd", &d, "{\"reason\":\"transient\"}");
-		if (store_domain_delete(pvd->store, d.uuid, &ev) != 0)
-			log_warn("transient domain \"%s\": %s", d.name, store_error(pvd->store));
-		else {
-			log_notice("transient domain \"%s\" (%s) removed", d.name, d.uuid);
-			events_publish(pvd, &ev);
+	(void)fd;
+	(void)what;
+	if (!hv->m) {
+		mc.state_dir = hv->machine_dir;
+		mc.iso = hv->iso;
+		mc.ram_mib = (unsigned)pvd->opt.machine_mem;
+		mc.cpus = (unsigned)pvd->opt.cpus;
+		mc.accel = pvd->opt.accel && !strcmp(pvd->opt.accel, "kvm") ? MACHINE_ACCEL_KVM : MACHINE_ACCEL_TCG;
+		if (machine_open(&mc, &hv->m, merr, sizeof(merr)) < 0) {
+			snprintf(hv->lost, sizeof(hv->lost), "the machine is down: booting it again failed: %.300s",
+				 merr);
+			log_err("%s", hv->lost);
+			schedule_restart(pvd);
+			return;
 		}
+		hv->attach_deadline_ms = hv_now_ms() + HV_ATTACH_MS;
+		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: booting again (QEMU pid %d)",
+			 (int)machine_qemu_pid(hv->m));
 	}
-	store_domain_clear(&d);
+	rc = ctl_attach(hv->m, 0, &hv->c, merr, sizeof(merr));
+	if (rc == -ETIMEDOUT && hv_now_ms() < hv->attach_deadline_ms) {
+		event_add(hv->restart_ev, &tick);
+		return;
+	}
+	if (rc < 0) {
+		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: its control interface: %.300s", merr);
+		log_err("%s", hv->lost);
+		machine_stop(hv->m, 2000, merr, sizeof(merr));
+		machine_close(hv->m);
+		hv->m = NULL;
+		schedule_restart(pvd);
+		return;
+	}
+	merr[0] = '\0';
+	if (xs_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 || attach_events(pvd) != 0) {
+		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: cannot serve it: %.300s", merr);
+		log_err("%s", hv->lost);
+		return;
+	}
+	hv->lost[0] = '\0';
+	hv->restarting = 0;
+	hv->booted = 1;
+	hv->restarts++;
+	hv->booted_at = time(NULL);
+	log_notice("machine %s: booted again (QEMU pid %d, boot id %#" PRIx64 ")", machine_state_dir(hv->m),
+		   (int)machine_qemu_pid(hv->m), ctl_boot_id(hv->c));
+	snprintf(detail, sizeof(detail), "{\"restarts\":%u,\"boot_id\":\"%#" PRIx64 "\"}", hv->restarts,
+		 ctl_boot_id(hv->c));
+	hv_record(pvd, "machine.restarted", NULL, "pvd", detail);
+	hv_reconcile(pvd);
 }
 
-/* ---- machine loss ---- */
-
-static void machine_lost(struct pvd *pvd, const char *why)
+void hv_machine_lost(struct pvd *pvd, const char *why)
 {
 	struct hv *hv = pvd->hv;
 	struct machine_status st;
+	char detail[64];
 
 	if (hv->lost[0])
 		return;
@@ -284,282 +149,43 @@ static void machine_lost(struct pvd *pvd, const char *why)
 	log_err("%s", hv->lost);
 	for (int i = 0; i < HV_MAX_DOMS; i++)
 		if (hv->dom[i].used) {
-			close_console(pvd, &hv->dom[i]);
+			hv_close_console(pvd, &hv->dom[i]);
 			hv->dom[i].used = 0;
 		}
-	if (hv->doorbell)
-		event_del(hv->doorbell);
-	record(pvd, "machine.lost", NULL, "pvd", NULL);
+	xs_host_close(pvd);		/* its rings were in the lost machine's RAM */
+	if (hv->doorbell) {
+		event_free(hv->doorbell);
+		hv->doorbell = NULL;
+	}
+	ctl_close(hv->c);
+	hv->c = NULL;
+	if (st.state == MACHINE_RUNNING) {	/* alive but not answering: a new one replaces it */
+		char merr[300];
+		if (machine_stop(hv->m, 2000, merr, sizeof(merr)) < 0)
+			log_warn("stopping the silent machine: %s", merr);
+	}
+	machine_close(hv->m);
+	hv->m = NULL;
+	if (time(NULL) - hv->booted_at >= HV_RESTART_STABLE_S)
+		hv->backoff_ms = HV_RESTART_MIN_MS;
+	snprintf(hv->last_death, sizeof(hv->last_death), "%.150s (%.200s)", why, st.reason);
+	hv->last_death_at = time(NULL);
+	snprintf(detail, sizeof(detail), "{\"restart_in_ms\":%u}", hv->backoff_ms);
+	hv_record(pvd, "machine.lost", NULL, "pvd", detail);
+	schedule_restart(pvd);
 }
 
-static int transport_error(int rc)
+uint64_t hv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int hv_transport_error(int rc)
 {
 	return rc == -EPIPE || rc == -ESTALE || rc == -ETIMEDOUT;
-}
-
-/* ---- building ---- */
-
-static int resolve_path(const char *base, const char *p, char *out, size_t len)
-{
-	char cwd[PATH_MAX];
-
-	if (p[0] == '/')
-		return snprintf(out, len, "%s", p) < (int)len ? 0 : -1;
-	if (!base) {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -1;
-		base = cwd;
-	}
-	return snprintf(out, len, "%s/%s", base, p) < (int)len ? 0 : -1;
-}
-
-static void destroy_entry(struct pvd *pvd, struct hv_dom *e);
-
-static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
-{
-	struct hv *hv = pvd->hv;
-	struct domain_config cfg;
-	struct build_config bc = { 0 };
-	struct build_result res;
-	struct hv_dom *e;
-	json_object *norm;
-	char kernel[PATH_MAX], ramdisk[PATH_MAX], name[PVCTL_NAME_LEN], berr[400];
-	int rc;
-
-	norm = json_tokener_parse(d->normalized);
-	if (!norm || domain_config_read(norm, &cfg) != 0) {
-		json_object_put(norm);
-		snprintf(err, errlen, "stored config of domain \"%s\" does not parse", d->name);
-		return -1;
-	}
-	if (resolve_path(d->base_dir, cfg.kernel, kernel, sizeof(kernel)) != 0 ||
-	    (cfg.ramdisk && resolve_path(d->base_dir, cfg.ramdisk, ramdisk, sizeof(ramdisk)) != 0)) {
-		json_object_put(norm);
-		snprintf(err, errlen, "domain \"%s\": kernel path %s is too long", d->name, cfg.kernel);
-		return -1;
-	}
-	memcpy(name, d->name, sizeof(name) - 1);
-	name[sizeof(name) - 1] = '\0';
-	bc.name = name;
-	if (uuid_parse(d->uuid, bc.handle) != 0) {
-		json_object_put(norm);
-		snprintf(err, errlen, "domain \"%s\": bad UUID %s", d->name, d->uuid);
-		return -1;
-	}
-	bc.kernel_path = kernel;
-	bc.ramdisk_path = cfg.ramdisk ? ramdisk : NULL;
-	bc.cmdline = cfg.cmdline;
-	bc.mem_kib = (uint64_t)cfg.memory_mib * 1024u;
-	bc.max_mem_kib = (uint64_t)cfg.maxmem_mib * 1024u;
-	bc.vcpus = (uint32_t)cfg.vcpus;
-	bc.weight = (uint32_t)cfg.weight;
-	bc.cap = (uint32_t)cfg.cap;
-	bc.paused = true;	/* unpaused once its xenstore ring is served */
-	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
-	json_object_put(norm);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		if (transport_error(rc))
-			machine_lost(pvd, berr);
-		return -1;
-	}
-	e = new_entry(hv, res.domid, d->uuid);
-	if (!e) {
-		ctl_destroy(hv->c, res.domid, NULL, 0);
-		snprintf(err, errlen, "cannot start domain \"%s\": pvd tracks at most %d domains", d->name,
-			 HV_MAX_DOMS);
-		return -1;
-	}
-	e->known = 1;
-	xs_host_domain_started(pvd, &(struct xs_host_domain){ .domid = res.domid, .name = d->name, .uuid = d->uuid,
-		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
-		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
-		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
-	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
-		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
-		destroy_entry(pvd, e);
-		return -1;
-	}
-	if (ctl_get_info(hv->c, res.domid, &e->info, berr, sizeof(berr)) < 0) {
-		log_warn("domain %u: %s", res.domid, berr);
-		e->info.domid = res.domid;
-		e->info.state = PVCTL_DOM_RUNNING;
-		memcpy(e->info.handle, bc.handle, 16);
-	}
-	open_console(pvd, e, res.console_mfn);
-	*domid = res.domid;
-	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
-		   res.domid, kernel, cfg.memory_mib, cfg.vcpus);
-	return 0;
-}
-
-/* Start again (restart action, or missing at reconciliation). */
-static void restart_uuid(struct pvd *pvd, const char *uuid, const char *reason)
-{
-	struct store_domain d;
-	char err[600], detail[160];
-	uint32_t domid;
-
-	if (store_domain_find(pvd->store, uuid, &d) != 0)
-		return;
-	if (start_one(pvd, &d, &domid, err, sizeof(err)) != 0) {
-		log_err("%s", err);
-		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"error\":\"start failed\"}", reason);
-		set_desired(pvd, &d, "shut-off", "domain.stopped", "pvd", detail);
-	} else {
-		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"domid\":%u}", reason, domid);
-		if (!strcmp(d.desired_state, "paused") && ctl_pause(pvd->hv->c, domid, err, sizeof(err)) == 0)
-			record(pvd, "domain.restarted", &d, "pvd", detail);
-		else if (strcmp(d.desired_state, "running"))
-			set_desired(pvd, &d, "running", "domain.restarted", "pvd", detail);
-		else
-			record(pvd, "domain.restarted", &d, "pvd", detail);
-	}
-	store_domain_clear(&d);
-}
-
-/* ---- lifecycle ---- */
-
-static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
-{
-	char err[300];
-	int rc;
-
-	close_console(pvd, e);
-	xs_host_domain_gone(pvd, e->domid, e->uuid);
-	e->intent = INTENT_DESTROY;
-	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
-	if (rc < 0 && rc != -ESRCH) {
-		log_err("destroying domain %u: %s", e->domid, err);
-		if (transport_error(rc))
-			machine_lost(pvd, err);
-	}
-}
-
-static void on_shut_down(struct pvd *pvd, struct hv_dom *e)
-{
-	struct store_domain d;
-	struct domain_config cfg;
-	json_object *norm = NULL;
-	const char *reason = shutdown_reason_name(e->info.shutdown_reason), *action = "destroy";
-	char detail[200];
-
-	e->handled = 1;
-	if (!e->known || store_domain_find(pvd->store, e->uuid, &d) != 0) {
-		log_notice("domain %u (not pvd's) shut down: %s; left as it is", e->domid, reason);
-		return;
-	}
-	if (e->intent == INTENT_REBOOT)
-		action = "restart";
-	else if (e->intent == INTENT_SHUTDOWN)
-		action = "destroy";
-	else if ((norm = json_tokener_parse(d.normalized)) && domain_config_read(norm, &cfg) == 0) {
-		if (e->info.shutdown_reason == SHUTDOWN_reboot)
-			action = cfg.on_reboot;
-		else if (e->info.shutdown_reason == SHUTDOWN_crash || e->info.shutdown_reason == SHUTDOWN_watchdog)
-			action = cfg.on_crash;
-		else
-			action = cfg.on_poweroff;
-	}
-	log_notice("domain \"%s\" (domid %u) shut down: %s; action %s", d.name, e->domid, reason, action);
-	if (!strcmp(action, "restart")) {
-		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"action\":\"restart\"}", reason);
-		record(pvd, "domain.shutdown", &d, "pvd", detail);
-		e->restart = 1;
-		snprintf(e->restart_reason, sizeof(e->restart_reason), "%s", reason);
-		destroy_entry(pvd, e);
-	} else if (!strcmp(action, "preserve")) {
-		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"action\":\"preserve\"}", reason);
-		record(pvd, "domain.shutdown", &d, "pvd", detail);
-	} else {
-		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"action\":\"destroy\"}", reason);
-		record(pvd, "domain.shutdown", &d, "pvd", detail);
-		destroy_entry(pvd, e);
-		domain_stopped(pvd, e->uuid, reason);
-	}
-	json_object_put(norm);
-	store_domain_clear(&d);
-}
-
-/* List the hypervisor's domains and act on what changed. */
-static void refresh(struct pvd *pvd)
-{
-	struct hv *hv = pvd->hv;
-	char err[300], uuid[37], restarts[HV_MAX_DOMS][37], reasons[HV_MAX_DOMS][32];
-	int nrestart = 0;
-	size_t n = 0;
-	int rc;
-
-	if (hv_unavailable(pvd))
-		return;
-	rc = ctl_list_domains(hv->c, hv->list, HV_MAX_DOMS, &n, err, sizeof(err));
-	if (rc < 0 && rc != -ENOSPC) {
-		log_warn("listing domains: %s", err);
-		if (transport_error(rc))
-			machine_lost(pvd, err);
-		return;
-	}
-	if (n > HV_MAX_DOMS)
-		n = HV_MAX_DOMS;
-	int seen[HV_MAX_DOMS] = { 0 };
-	for (size_t k = 0; k < n; k++) {
-		struct pvctl_domain_info *in = &hv->list[k];
-		struct hv_dom *e;
-		if (in->domid == 0)
-			continue;
-		e = by_domid(hv, in->domid);
-		if (!e) {
-			struct store_domain d;
-			uuid_format(in->handle, uuid);
-			e = new_entry(hv, in->domid, uuid);
-			if (!e)
-				continue;
-			e->known = store_domain_find(pvd->store, uuid, &d) == 0;
-			if (e->known)
-				store_domain_clear(&d);
-			else
-				log_warn("domain %u (\"%.31s\", handle %s) is not in pvd's store; left alone", in->domid,
-					 in->name, uuid);
-		}
-		e->info = *in;
-		seen[e - hv->dom] = 1;
-	}
-	for (int i = 0; i < HV_MAX_DOMS; i++) {
-		struct hv_dom *e = &hv->dom[i];
-		if (!e->used || seen[i])
-			continue;
-		/* gone */
-		close_console(pvd, e);
-		xs_host_domain_gone(pvd, e->domid, e->uuid);
-		if (e->restart && nrestart < HV_MAX_DOMS) {
-			snprintf(restarts[nrestart], 37, "%s", e->uuid);
-			snprintf(reasons[nrestart++], 32, "%s", e->restart_reason);
-		} else if (e->known && e->intent != INTENT_DESTROY) {
-			domain_stopped(pvd, e->uuid, "vanished");
-		}
-		e->used = 0;
-	}
-	for (int i = 0; i < HV_MAX_DOMS; i++) {
-		struct hv_dom *e = &hv->dom[i];
-		if (!e->used || e->intent == INTENT_DESTROY)
-			continue;
-		if (e->info.state == PVCTL_DOM_SHUTDOWN && !e->handled)
-			on_shut_down(pvd, e);
-		else if (e->intent == INTENT_SHUTDOWN && e->info.state != PVCTL_DOM_SHUTDOWN &&
-			 now_ms() > e->deadline_ms) {
-			log_notice("domain %u did not shut down in time: destroying it", e->domid);
-			destroy_entry(pvd, e);
-			domain_stopped(pvd, e->uuid, "shutdown timeout");
-		} else if (e->intent == INTENT_REBOOT && e->deadline_ms && e->info.state != PVCTL_DOM_SHUTDOWN &&
-			   now_ms() > e->deadline_ms) {
-			log_notice("domain %u did not reboot in time: destroying it and starting it again", e->domid);
-			e->restart = 1;
-			snprintf(e->restart_reason, sizeof(e->restart_reason), "reboot timeout");
-			destroy_entry(pvd, e);
-		}
-	}
-	for (int i = 0; i < nrestart; i++)
-		restart_uuid(pvd, restarts[i], reasons[i]);
 }
 
 static void on_doorbell(evutil_socket_t fd, short what, void *arg)
@@ -572,10 +198,10 @@ static void on_doorbell(evutil_socket_t fd, short what, void *arg)
 	if (hv_unavailable(pvd))
 		return;
 	if (machine_drain_kicks(pvd->hv->m, err, sizeof(err)) == -EPIPE) {
-		machine_lost(pvd, err);
+		hv_machine_lost(pvd, err);
 		return;
 	}
-	poll_consoles(pvd);
+	hv_poll_consoles(pvd);
 	xs_host_poll(pvd);
 }
 
@@ -587,14 +213,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (hv_unavailable(pvd))
 		return;
-	poll_consoles(pvd);
-	refresh(pvd);
-	if (!hv_unavailable(pvd))
-		poll_consoles(pvd);
-	xs_host_poll(pvd);
+	hv_poll_consoles(pvd);
+	hv_refresh(pvd);
+	if (!hv_unavailable(pvd)) {
+		hv_poll_consoles(pvd);
+		xs_host_poll(pvd);
+	}
 }
-
-/* ---- open / reconcile / close ---- */
 
 static const char *find_iso(struct pvd *pvd, char *buf, size_t len)
 {
@@ -609,13 +234,29 @@ static const char *find_iso(struct pvd *pvd, char *buf, size_t len)
 	return NULL;
 }
 
+/* The doorbell of the current machine, and the tick (once). */
+static int attach_events(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	struct timeval tv = { 0, HV_TICK_MS * 1000 };
+
+	hv->doorbell = event_new(pvd->base, machine_doorbell_fd(hv->m), EV_READ | EV_PERSIST, on_doorbell, pvd);
+	if (!hv->doorbell || event_add(hv->doorbell, NULL) != 0)
+		return -1;
+	if (!hv->tick) {
+		hv->tick = event_new(pvd->base, -1, EV_PERSIST, on_tick, pvd);
+		if (!hv->tick || event_add(hv->tick, &tv) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int hv_open(struct pvd *pvd, char *err, size_t errlen)
 {
 	struct machine_config mc = { 0 };
 	struct hv *hv;
 	char iso[PATH_MAX], dir[4200], merr[600];
 	const char *isop;
-	struct timeval tv = { 0, HV_TICK_MS * 1000 };
 	int attached;
 
 	if (pvd->opt.no_machine) {
@@ -624,9 +265,9 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 	}
 	isop = find_iso(pvd, iso, sizeof(iso));
 	if (!isop) {
-		log_warn("no hypervisor ISO (build/pvcore.iso, /usr/share/pvcore/pvcore.iso; see --iso): running "
-			 "without a machine");
-		return 0;
+		snprintf(err, errlen, "no hypervisor ISO (build/pvcore.iso, /usr/share/pvcore/pvcore.iso): give "
+			 "--iso PATH, or --no-machine to run without a machine");
+		return -1;
 	}
 	if (access(isop, R_OK) != 0) {
 		snprintf(err, errlen, "--iso %.400s: %s", isop, strerror(errno));
@@ -663,119 +304,20 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 	pvd->hv = hv;
 	if (xs_host_open(pvd, hv->m, hv->c, err, errlen) < 0)
 		return -1;
+	snprintf(hv->machine_dir, sizeof(hv->machine_dir), "%s", dir);
+	snprintf(hv->iso, sizeof(hv->iso), "%s", isop);
+	hv->backoff_ms = HV_RESTART_MIN_MS;
+	hv->booted_at = time(NULL);
 	snprintf(dir, sizeof(dir), "%s/consoles", pvd->opt.state_dir);
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
 		log_warn("%s: %s", dir, strerror(errno));
-	hv->doorbell = event_new(pvd->base, machine_doorbell_fd(hv->m), EV_READ | EV_PERSIST, on_doorbell, pvd);
-	hv->tick = event_new(pvd->base, -1, EV_PERSIST, on_tick, pvd);
-	if (!hv->doorbell || !hv->tick || event_add(hv->doorbell, NULL) || event_add(hv->tick, &tv)) {
+	if (attach_events(pvd) != 0) {
 		snprintf(err, errlen, "cannot add the machine to the event loop");
 		return -1;
 	}
 	log_notice("machine %s: %s (QEMU pid %d, %s, boot id %#" PRIx64 ")", machine_state_dir(hv->m),
 		   attached ? "re-attached" : "booted", (int)machine_qemu_pid(hv->m), isop, ctl_boot_id(hv->c));
 	return 0;
-}
-
-struct recon {
-	struct pvd *pvd;
-	char uuid[HV_MAX_DOMS][37];
-	int n;
-};
-
-static int collect(void *arg, const struct store_domain *d)
-{
-	struct recon *r = arg;
-
-	if (r->n < HV_MAX_DOMS)
-		snprintf(r->uuid[r->n++], 37, "%s", d->uuid);
-	return 0;
-}
-
-void hv_reconcile(struct pvd *pvd)
-{
-	struct hv *hv = pvd->hv;
-	struct recon *r;
-	char path[4200], err[300], buf[64];
-	int do_autostart;
-	FILE *f;
-
-	if (hv_unavailable(pvd))
-		return;
-	refresh(pvd);
-	/* consoles of the domains that kept running */
-	for (int i = 0; i < HV_MAX_DOMS; i++) {
-		struct hv_dom *e = &hv->dom[i];
-		struct console_identity id;
-		if (!e->used || e->cons || !e->known || e->info.state == PVCTL_DOM_DYING)
-			continue;
-		hv_console_path(pvd, e->uuid, path, sizeof(path));
-		if (console_read_identity(path, &id, err, sizeof(err)) < 0) {
-			log_warn("domain %u (%s): no console record: %s", e->domid, e->uuid, err);
-			continue;
-		}
-		if (id.boot_id != ctl_boot_id(hv->c) || id.domid != e->domid) {
-			log_warn("domain %u (%s): console record is of another boot or domain", e->domid, e->uuid);
-			continue;
-		}
-		open_console(pvd, e, id.ring_mfn);
-		log_notice("domain %u (%s) kept running; console re-attached", e->domid, e->uuid);
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return;
-	r->pvd = pvd;
-	if (store_domain_list(pvd->store, collect, r) != 0)
-		log_warn("reconcile: %s", store_error(pvd->store));
-	snprintf(path, sizeof(path), "%s/autostart.boot", pvd->opt.state_dir);
-	snprintf(buf, sizeof(buf), "%#" PRIx64 "\n", ctl_boot_id(hv->c));
-	{
-		char old[64] = "";
-		f = fopen(path, "re");
-		if (f) {
-			if (!fgets(old, sizeof(old), f))
-				old[0] = '\0';
-			fclose(f);
-		}
-		do_autostart = strcmp(old, buf) != 0;
-	}
-	for (int i = 0; i < r->n; i++) {
-		struct store_domain d;
-		struct hv_dom *e;
-		uint32_t domid;
-		char detail[120];
-		if (store_domain_find(pvd->store, r->uuid[i], &d) != 0)
-			continue;
-		e = by_uuid(hv, d.uuid);
-		if (e && e->info.state != PVCTL_DOM_DYING) {
-			if (!strcmp(d.desired_state, "shut-off")) {
-				set_desired(pvd, &d, e->info.state == PVCTL_DOM_PAUSED ? "paused" : "running",
-					    "domain.reconciled", "pvd", "{\"found\":\"running\"}");
-				log_notice("domain \"%s\" runs in the hypervisor: marked running", d.name);
-			}
-		} else if (d.transient) {
-			domain_stopped(pvd, d.uuid, "missing after pvd restart");
-		} else if (strcmp(d.desired_state, "shut-off")) {
-			log_notice("domain \"%s\" should be %s but is missing: starting it", d.name, d.desired_state);
-			restart_uuid(pvd, d.uuid, "missing");
-		} else if (do_autostart && d.autostart) {
-			if (start_one(pvd, &d, &domid, err, sizeof(err)) != 0) {
-				log_err("autostart: %s", err);
-			} else {
-				snprintf(detail, sizeof(detail), "{\"reason\":\"autostart\",\"domid\":%u}", domid);
-				set_desired(pvd, &d, "running", "domain.started", "pvd (autostart)", detail);
-			}
-		}
-		store_domain_clear(&d);
-	}
-	free(r);
-	if (do_autostart) {
-		f = fopen(path, "we");
-		if (f) {
-			fputs(buf, f);
-			fclose(f);
-		}
-	}
 }
 
 void hv_close(struct pvd *pvd)
@@ -787,190 +329,76 @@ void hv_close(struct pvd *pvd)
 	xs_host_close(pvd);
 	for (int i = 0; i < HV_MAX_DOMS; i++)
 		if (hv->dom[i].used)
-			close_console(pvd, &hv->dom[i]);
+			hv_close_console(pvd, &hv->dom[i]);
 	if (hv->doorbell)
 		event_free(hv->doorbell);
 	if (hv->tick)
 		event_free(hv->tick);
+	if (hv->restart_ev)
+		event_free(hv->restart_ev);
 	ctl_close(hv->c);
 	machine_close(hv->m);
 	free(hv);
 	pvd->hv = NULL;
 }
 
-/* ---- queries and operations ---- */
+/* ---- the machine as a whole ---- */
 
-static const char *state_name(const struct pvctl_domain_info *i)
+/* "pvcore 0.1 hypervisor ..." from the first lines of its log. */
+static void banner_version(const char *log, char *out, size_t len)
 {
-	switch (i->state) {
-	case PVCTL_DOM_BUILDING: return "building";
-	case PVCTL_DOM_RUNNING: return "running";
-	case PVCTL_DOM_PAUSED: return "paused";
-	case PVCTL_DOM_SHUTDOWN:
-		return i->shutdown_reason == SHUTDOWN_crash || i->shutdown_reason == SHUTDOWN_watchdog ? "crashed"
-												   : "shut-down";
-	case PVCTL_DOM_DYING: return "dying";
-	default: return "unknown";
-	}
+	char buf[4096];
+	FILE *f = fopen(log, "re");
+	size_t n;
+	const char *p;
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strstr(buf, "pvcore ");
+	if (p && sscanf(p, "pvcore %63s hypervisor", out) != 1)
+		out[0] = '\0';
+	(void)len;
 }
 
-int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st)
+int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen)
 {
-	struct hv_dom *e;
-
-	memset(st, 0, sizeof(*st));
-	st->state = "shut-off";
-	if (hv_unavailable(pvd))
-		return 0;
-	e = by_uuid(pvd->hv, uuid);
-	if (!e)
-		return 0;
-	st->present = 1;
-	st->domid = e->domid;
-	st->state = e->intent == INTENT_DESTROY ? "dying" : state_name(&e->info);
-	st->mem_kib = e->info.tot_pages * 4;
-	st->maxmem_kib = e->info.max_pages * 4;
-	st->vcpus = e->info.vcpus;
-	st->weight = e->info.weight;
-	st->cap = e->info.cap;
-	st->cpu_time_ns = e->info.cpu_time_ns;
-	return 0;
-}
-
-int hv_uuid_of_domid(struct pvd *pvd, uint32_t domid, char uuid[37])
-{
-	struct hv_dom *e;
-
-	if (hv_unavailable(pvd) || !(e = by_domid(pvd->hv, domid)) || !e->known)
-		return 1;
-	snprintf(uuid, 37, "%s", e->uuid);
-	return 0;
-}
-
-int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
-{
+	struct hv *hv = pvd->hv;
+	struct pvctl_machine_info mi;
 	const char *why = hv_unavailable(pvd);
-
-	if (why) {
-		snprintf(err, errlen, "%s", why);
-		return -1;
-	}
-	return start_one(pvd, d, domid, err, errlen);
-}
-
-static struct hv_dom *live(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
-{
-	const char *why = hv_unavailable(pvd);
-	struct hv_dom *e;
-
-	if (why) {
-		snprintf(err, errlen, "%s", why);
-		return NULL;
-	}
-	e = by_uuid(pvd->hv, uuid);
-	if (!e || e->intent == INTENT_DESTROY) {
-		snprintf(err, errlen, "domain %s is not running in the hypervisor", uuid);
-		return NULL;
-	}
-	return e;
-}
-
-static int op_result(struct pvd *pvd, int rc, const char *msg, char *err, size_t errlen)
-{
-	if (rc >= 0)
-		return 0;
-	snprintf(err, errlen, "%s", msg);
-	if (transport_error(rc))
-		machine_lost(pvd, msg);
-	return -1;
-}
-
-int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
 	int rc;
 
-	if (!e)
-		return -1;
-	close_console(pvd, e);
-	xs_host_domain_gone(pvd, e->domid, e->uuid);
-	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));
-	if (rc == 0 || rc == -ESRCH) {
-		e->intent = INTENT_DESTROY;
-		e->restart = 0;
+	memset(h, 0, sizeof(*h));
+	h->state = "none";
+	if (!hv) {
+		snprintf(h->why, sizeof(h->why), "%s", why);
 		return 0;
 	}
-	return op_result(pvd, rc, msg, err, errlen);
-}
-
-int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned timeout_s, char *err,
-		       size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	/* a guest that watches control/shutdown is asked; others are shut down */
-	if (xs_host_request_shutdown(pvd, e->domid, reboot ? "reboot" : "poweroff") > 0) {
-		log_notice("domain %u: asked to %s through xenstore (control/shutdown), %u s to comply", e->domid,
-			   reboot ? "reboot" : "power off", timeout_s);
-	} else {
-		log_notice("domain %u has no control/feature-%s: shut down by the hypervisor", e->domid,
-			   reboot ? "reboot" : "poweroff");
-		rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg,
-				  sizeof(msg));
-		if (rc < 0 && rc != -EALREADY)
-			return op_result(pvd, rc, msg, err, errlen);
+	snprintf(h->log_path, sizeof(h->log_path), "%s/hv.log", hv->machine_dir);
+	h->restarts = hv->restarts;
+	snprintf(h->last_death, sizeof(h->last_death), "%s", hv->last_death);
+	h->last_death_at = hv->last_death_at;
+	if (why) {
+		h->state = hv->m ? "booting" : "down";
+		snprintf(h->why, sizeof(h->why), "%s", why);
+		return 0;
 	}
-	e->intent = reboot ? INTENT_REBOOT : INTENT_SHUTDOWN;
-	e->deadline_ms = now_ms() + (uint64_t)timeout_s * 1000u;
+	h->state = "running";
+	h->qemu_pid = (int)machine_qemu_pid(hv->m);
+	rc = ctl_machine_info(hv->c, &mi, err, errlen);
+	if (rc < 0) {
+		if (hv_transport_error(rc))
+			hv_machine_lost(pvd, err);
+		return -1;
+	}
+	h->total_kib = mi.total_frames * 4;
+	h->free_kib = mi.free_frames * 4;
+	h->tsc_khz = mi.tsc_khz;
+	h->boot_id = mi.boot_id;
+	h->cpus = mi.nr_cpus;
+	banner_version(h->log_path, h->hv_version, sizeof(h->hv_version));
 	return 0;
-}
-
-int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	rc = pause ? ctl_pause(pvd->hv->c, e->domid, msg, sizeof(msg))
-		   : ctl_unpause(pvd->hv->c, e->domid, msg, sizeof(msg));
-	if (rc == 0)
-		e->info.state = pause ? PVCTL_DOM_PAUSED : PVCTL_DOM_RUNNING;
-	return op_result(pvd, rc, msg, err, errlen);
-}
-
-int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	rc = ctl_set_max_mem(pvd->hv->c, e->domid, mib * 256u, msg, sizeof(msg));
-	if (rc == 0)
-		e->info.max_pages = mib * 256u;
-	return op_result(pvd, rc, msg, err, errlen);
-}
-
-int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	rc = ctl_set_sched(pvd->hv->c, e->domid, weight, cap, msg, sizeof(msg));
-	if (rc == 0) {
-		e->info.weight = weight;
-		e->info.cap = cap;
-	}
-	return op_result(pvd, rc, msg, err, errlen);
 }

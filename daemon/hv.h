@@ -43,6 +43,42 @@ int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st);
 /* The UUID of the running domain with this domid; 0 or 1 (none). */
 int hv_uuid_of_domid(struct pvd *pvd, uint32_t domid, char uuid[37]);
 
+/* A domain in the hypervisor that is not in pvd's store (its store was
+ * lost, or another toolstack made it): listed, never acted on unasked. */
+struct hv_unmanaged {
+	uint32_t domid;
+	char uuid[37];
+	char name[32];
+	struct hv_status st;
+};
+/* fn for each unmanaged domain that is not being destroyed. */
+void hv_for_each_unmanaged(struct pvd *pvd, void (*fn)(void *arg, const struct hv_unmanaged *u), void *arg);
+/* 1 when uuid (any case) names an unmanaged domain: its details in *u. */
+int hv_find_unmanaged(struct pvd *pvd, const char *uuid, struct hv_unmanaged *u);
+
+/* The machine as a whole (host.info). */
+struct hv_host {
+	const char *state;		/* running, booting, down, none */
+	char why[400];			/* none/down/booting: why */
+	int qemu_pid;
+	uint64_t total_kib, free_kib, tsc_khz, boot_id;
+	unsigned cpus;
+	char hv_version[64];		/* from the hypervisor's banner, "" if unknown */
+	unsigned restarts;		/* machines booted again since pvd started */
+	char last_death[400];		/* "" if none since pvd started */
+	long long last_death_at;	/* unix time, 0 if none */
+	char log_path[4300];		/* the hypervisor's log (its serial console) */
+};
+/* 0, or -1 with err when the machine answered with an error. */
+int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen);
+
+/* A domain that keeps crashing right after its start is started again
+ * after a back-off: 1 (and the time left) while such a restart is pending. */
+int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms);
+/* Drop a pending delayed restart (domain.destroy of a crash-looping
+ * domain): 1 if there was one. */
+int hv_cancel_restart(struct pvd *pvd, const char *uuid);
+
 /* Build and start d from its stored config; *domid on success. */
 int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
 int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);

@@ -13,6 +13,8 @@
 
 int method_rpc_discover(struct rpc_req *req, json_object *params, json_object **result);
 int method_daemon_version(struct rpc_req *req, json_object *params, json_object **result);
+int method_host_info(struct rpc_req *req, json_object *params, json_object **result);
+int method_host_dmesg(struct rpc_req *req, json_object *params, json_object **result);
 int method_config_validate(struct rpc_req *req, json_object *params, json_object **result);
 
 int method_domain_define(struct rpc_req *req, json_object *params, json_object **result);

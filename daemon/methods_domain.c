@@ -39,6 +39,7 @@ static json_object *report_data(const struct schema_report *rep)
 		json_object_array_add(errs, e);
 	}
 	json_object_object_add(d, "errors", errs);
+	json_object_object_add(d, "count", json_object_new_int(rep->count));
 	return d;
 }
 
@@ -179,6 +180,7 @@ static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d
 	json_object_object_add(o, "desired_state", json_object_new_string(d->desired_state));
 	json_object_object_add(o, "autostart", json_object_new_boolean(d->autostart));
 	json_object_object_add(o, "transient", json_object_new_boolean(d->transient));
+	json_object_object_add(o, "managed", json_object_new_boolean(1));
 	if (st.present) {
 		json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)(st.mem_kib / 1024)));
 		json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(st.maxmem_kib / 1024)));
@@ -533,6 +535,24 @@ static int add_summary(void *arg, const struct store_domain *d)
 	return 0;
 }
 
+/* With all: the hypervisor's domains that pvd does not have, marked. */
+static void add_unmanaged(void *arg, const struct hv_unmanaged *u)
+{
+	struct list_ctx *lc = arg;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "uuid", json_object_new_string(u->uuid));
+	json_object_object_add(o, "name", json_object_new_string(u->name));
+	json_object_object_add(o, "domid", json_object_new_int64(u->domid));
+	json_object_object_add(o, "state", json_object_new_string(u->st.state));
+	json_object_object_add(o, "managed", json_object_new_boolean(0));
+	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)(u->st.mem_kib / 1024)));
+	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(u->st.maxmem_kib / 1024)));
+	json_object_object_add(o, "vcpus", json_object_new_int((int)u->st.vcpus));
+	json_object_object_add(o, "cpu_time_ns", json_object_new_int64((int64_t)u->st.cpu_time_ns));
+	json_object_array_add(lc->list, o);
+}
+
 int method_domain_list(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct list_ctx lc = { .pvd = req->pvd, .list = json_object_new_array() };
@@ -544,6 +564,8 @@ int method_domain_list(struct rpc_req *req, json_object *params, json_object **r
 		json_object_put(lc.list);
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
 	}
+	if (lc.all)
+		hv_for_each_unmanaged(req->pvd, add_unmanaged, &lc);
 	*result = lc.list;
 	return 0;
 }

@@ -192,12 +192,48 @@ fail:
 	return -1;
 }
 
+/* Destroy a domain pvd does not manage, named by its UUID (list --all). */
+static int destroy_unmanaged(struct rpc_req *req, const struct hv_unmanaged *u, json_object **result)
+{
+	char err[600];
+
+	if (hv_destroy_domain(req->pvd, u->uuid, err, sizeof(err)) != 0)
+		return rpc_fail(req, PVD_ERR_HYPERVISOR, NULL, "Hypervisor error: unmanaged domain %u (%s): %s",
+				u->domid, u->uuid, err);
+	log_notice("unmanaged domain %u (\"%s\", %s) destroyed by %s", u->domid, u->name, u->uuid, req->caller);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "uuid", json_object_new_string(u->uuid));
+	json_object_object_add(*result, "domid", json_object_new_int64(u->domid));
+	json_object_object_add(*result, "state", json_object_new_string("dying"));
+	json_object_object_add(*result, "managed", json_object_new_boolean(0));
+	return 0;
+}
+
 int method_domain_destroy(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain d;
 	struct hv_status st;
+	struct hv_unmanaged u;
+	json_object *ref;
 	char err[600];
 
+	uint64_t in_ms;
+
+	if (json_object_object_get_ex(params, "domain", &ref) && json_object_is_type(ref, json_type_string) &&
+	    hv_find_unmanaged(req->pvd, json_object_get_string(ref), &u))
+		return destroy_unmanaged(req, &u, result);
+	/* A crash-looping domain waiting for its delayed restart: destroy ends
+	 * the loop. */
+	if (method_resolve(req, params, &d) != 0)
+		return -1;
+	if (hv_restart_pending(req->pvd, d.uuid, &in_ms) && hv_cancel_restart(req->pvd, d.uuid)) {
+		if (commit(req, &d, "shut-off", "domain.stopped", "{\"reason\":\"destroy\",\"restart\":\"cancelled\"}")) {
+			store_domain_clear(&d);
+			return -1;
+		}
+		return finish(req, &d, result);
+	}
+	store_domain_clear(&d);
 	if (resolve_live(req, params, &d, &st, "there is nothing to destroy") != 0)
 		return -1;
 	if (hv_destroy_domain(req->pvd, d.uuid, err, sizeof(err)) != 0) {

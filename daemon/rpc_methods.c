@@ -10,6 +10,8 @@
 const struct rpc_method rpc_methods[] = {
 	{ "rpc.discover",       method_rpc_discover },
 	{ "daemon.version",     method_daemon_version },
+	{ "host.info",          method_host_info },
+	{ "host.dmesg",         method_host_dmesg },
 	{ "config.validate",    method_config_validate },
 	{ "domain.define",      method_domain_define },
 	{ "domain.undefine",    method_domain_undefine },

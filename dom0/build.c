@@ -25,6 +25,7 @@
 
 #include "ctl.h"
 #include "dom0_error.h"
+#include "kernel_image.h"
 #include "machine.h"
 
 #define PAGE_BYTES 4096u
@@ -82,6 +83,11 @@ int build_image_read(struct build_image *img, const char *kernel_path,
     memset(img, 0, sizeof(*img));
     if ((rc = read_file("kernel", kernel_path, &img->kernel, &img->kernel_len, err, errlen)))
         return rc;
+    if ((rc = kernel_image_to_elf(&img->kernel, &img->kernel_len, KERNEL_IMAGE_MAX_ELF, why,
+                                  sizeof(why)))) {     /* a bzImage becomes its ELF */
+        build_image_free(img);
+        return dom0_fail(err, errlen, -rc, "'%s': %s", kernel_path, why);
+    }
     if (pvbuild_parse(img->kernel, img->kernel_len, &img->elf, why, sizeof(why))) {
         build_image_free(img);
         return dom0_fail(err, errlen, EINVAL, "'%s': %s", kernel_path, why);

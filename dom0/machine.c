@@ -565,6 +565,18 @@ int machine_stop(struct machine *m, unsigned timeout_ms, char *err, size_t errle
         while (!state_exists(m->dir, STATE_QEMU_EXIT) && machine_now_ms() < deadline)
             usleep(POLL_INTERVAL_US);
     }
+    /* The supervisor holds machine.lock until it exits, right after the
+     * record: wait for that too, so that a start that follows at once is
+     * not refused as "already running" (seen under host load). */
+    {
+        long long deadline = machine_now_ms() + STOP_RECORD_WAIT_MS;
+        int fd;
+
+        while ((fd = state_lock(m->dir, STATE_LOCK)) == -EWOULDBLOCK && machine_now_ms() < deadline)
+            usleep(POLL_INTERVAL_US / 4);
+        if (fd >= 0)
+            close(fd);
+    }
     if (state_read_pid(m->dir, STATE_SUPERVISOR_PID, &supervisor) == 0 &&
         process_comm_is(supervisor, SUPERVISOR_COMM))
         return 0;

@@ -58,4 +58,4 @@ guests: $(GUEST_ELFS)
 
 test-xen: $(GUEST_ELFS)
 	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=900 sh tests/run-tests.sh \
-	    tests/xen/abi-layout.sh tests/xen/boot-kernels.sh
+	    tests/xen/abi-layout.sh tests/xen/boot-kernels.sh tests/linux/linux-xen.sh

@@ -22,3 +22,4 @@ TESTS += tests/guests/pvcore_guests.sh
 TESTS += tests/guests/events_test.sh
 TESTS += tests/guests/sched_test.sh
 TESTS += tests/guests/bootloader_test.sh
+TESTS += tests/guests/grant_test.sh

@@ -11,12 +11,16 @@
  * descriptors (TSS, LDT), a misaligned update_descriptor address, set_gdt
  * with more than 14 pages of entries, set_gdt of a frame still mapped
  * writable; and a frame in use as GDT cannot be mapped writable (-EBUSY).
- * Where the two differ only the shared property is checked:
- * Xen accepts a DPL-0 code descriptor after raising its DPL to 3 and a
- * call gate after forcing its DPL to 0; pvcore refuses both (-EINVAL).
- * Either way no DPL-0 code segment lands in the GDT and the gate cannot
- * be called (lcall through it faults).
- *
+ * DPL fix-up (Xen's check_descriptor, shared by pvcore): a DPL-0 code or
+ * data descriptor is accepted with its DPL raised to 3 (in the GDT frame
+ * itself for set_gdt, whose frames are checked whole: a TSS in an entry
+ * beyond the GDT's limit still refuses the frame, the entries before it
+ * staying fixed up); a call gate is
+ * accepted with DPL 0 and the given DPL (raised to 3) in the target
+ * selector's RPL, so an lcall through it faults; a gate to a hypervisor
+ * selector, with a reserved bit set, and interrupt / trap gates are
+ * refused; a present type-0 system descriptor (a gate's upper half) is
+ * stored as given.
  * Forced emulation (`ud2a; .ascii "xen"; cpuid`): leaf 0x40000000 is the
  * "XenVMMXenVMM" signature with at least leaves up to 0x40000002; leaf 1
  * has the hypervisor bit (ecx bit 31).
@@ -46,9 +50,6 @@ const char test_name[] = "descriptors";
 #define SEL(i)        ((uint16_t)(((i) << 3) | 3))   /* TI=0, RPL 3 */
 
 #define DESC_P        (1ul << 47)
-#define DESC_S        (1ul << 44)
-#define DESC_DPL(d)   (((d) >> 45) & 3)
-#define DESC_TYPE(d)  (((d) >> 40) & 0xf)
 
 /* A code/data/system descriptor: limit in 4 KiB units when G is set. */
 static uint64_t desc(uint32_t base, uint32_t limit, unsigned int type,
@@ -70,6 +71,13 @@ static uint64_t code64(unsigned int dpl)
 static uint64_t data(uint32_t base, unsigned int dpl)
 {
     return desc(base, 0xfffff, 0x3, true, dpl, false, true, true);
+}
+
+/* The low 8 bytes of a 64-bit gate (the upper 8 hold offset bits 63:32). */
+static uint64_t gate(uint64_t target, uint16_t sel, unsigned int type, unsigned int dpl)
+{
+    return (target & 0xffff) | ((uint64_t)sel << 16) | ((uint64_t)(type & 0xf) << 40) |
+           ((uint64_t)(dpl & 3) << 45) | DESC_P | (((target >> 16) & 0xffff) << 48);
 }
 
 static uint64_t *gdt;          /* the GDT frame (read-only after setup) */
@@ -120,6 +128,24 @@ static void setup_low_page(void)
             (unsigned long)LOW_VA);
 }
 
+/* A 64-bit TSS descriptor in entry 500 (beyond the GDT's 16 entries)
+ * refuses the frame; the entry is then cleared again through a writable
+ * mapping (the frame is not a GDT yet). */
+static void gdt_mfn_tss_probe(xen_pfn_t *frames)
+{
+    test_eq(page_set_writable(gdt, true), 0, "GDT frame writable again");
+    gdt[500] = desc(0x1000, 0x67, 0x9, false, 3, false, false, false);
+    test_eq(page_set_writable(gdt, false), 0, "GDT frame read-only");
+    test_eq(hypercall_set_gdt(frames, GDT_ENTRIES), -XEN_EINVAL,
+            "set_gdt of a frame with a TSS descriptor in entry 500");
+    /* As Xen: entries checked before the refused one stay fixed up. */
+    test_eq(gdt[GDT_CODE], code64(3), "refused set_gdt: entries before entry 500 fixed up");
+    test_eq(gdt[GDT_DATA], data(0, 3), "refused set_gdt: data entry fixed up");
+    test_eq(page_set_writable(gdt, true), 0, "GDT frame writable again");
+    gdt[500] = 0;
+    test_eq(page_set_writable(gdt, false), 0, "GDT frame read-only");
+}
+
 static void check_set_gdt(void)
 {
     xen_pfn_t frames[1];
@@ -127,8 +153,8 @@ static void check_set_gdt(void)
     uint16_t es = read_es();
 
     gdt = page_alloc();
-    gdt[GDT_CODE] = code64(3);
-    gdt[GDT_DATA] = data(0, 3);
+    gdt[GDT_CODE] = code64(0);              /* fixed up to DPL 3 */
+    gdt[GDT_DATA] = data(0, 1);             /* fixed up to DPL 3 */
     gdt[GDT_BASED] = data((uint32_t)FS_BASE_A, 3);
     gdt[GDT_UPDATE] = data((uint32_t)FS_BASE_A, 3);
     gdt_mfn = virt_to_mfn(gdt);
@@ -140,8 +166,12 @@ static void check_set_gdt(void)
     test_eq(page_set_writable(gdt, false), 0, "map the GDT frame read-only");
     test_eq(hypercall_set_gdt(frames, 14 * 512 + 1), -XEN_EINVAL,
             "set_gdt with 14*512+1 entries");
+    /* Every entry of the frame is checked, not only the first GDT_ENTRIES. */
+    gdt_mfn_tss_probe(frames);
     test_eq(hypercall_set_gdt(frames, GDT_ENTRIES), 0,
             "set_gdt: one frame, %u entries", GDT_ENTRIES);
+    test_eq(gdt[GDT_CODE], code64(3), "set_gdt raised the DPL-0 code descriptor to DPL 3");
+    test_eq(gdt[GDT_DATA], data(0, 3), "set_gdt raised the DPL-1 data descriptor to DPL 3");
     {
         long rc = page_set_writable(gdt, true);
         printk("descriptors: writable mapping of the GDT frame = %ld\n", rc);
@@ -222,62 +252,77 @@ static void check_update_descriptor(void)
     test_eq(gdt[GDT_SCRATCH], data(0, 3),
             "scratch entry unchanged after system descriptors");
 
-    /* DPL-0 code: pvcore refuses (-EINVAL); Xen 4.17 accepts it with the
-     * DPL raised to 3 (__fixup_guest_selector). Shared: never DPL 0. */
-    {
-        long rc = hypercall_update_descriptor(entry_maddr(GDT_SCRATCH),
-                                              code64(0));
-        uint64_t now = gdt[GDT_SCRATCH];
+    /* DPL-0 code and DPL-1 data: accepted with the DPL raised to 3. */
+    test_eq(hypercall_update_descriptor(entry_maddr(GDT_SCRATCH), code64(0)), 0,
+            "update_descriptor: DPL-0 code");
+    test_eq(gdt[GDT_SCRATCH], code64(3), "DPL-0 code stored as DPL 3");
+    test_eq(hypercall_update_descriptor(entry_maddr(GDT_SCRATCH), data(0, 1)), 0,
+            "update_descriptor: DPL-1 data");
+    test_eq(gdt[GDT_SCRATCH], data(0, 3), "DPL-1 data stored as DPL 3");
 
-        printk("descriptors: update_descriptor(DPL-0 code) = %ld, entry now "
-               "%#lx\n", rc, (unsigned long)now);
-        test_ok(rc == -XEN_EINVAL || rc == 0,
-                "update_descriptor: DPL-0 code -> -EINVAL or fixed up "
-                "(got %ld)", rc);
-        if (rc == 0)
-            test_eq(now, code64(3), "DPL-0 code accepted only as DPL 3");
-        else
-            test_eq(now, data(0, 3), "refused DPL-0 code left the entry");
-        test_ok(!(now & DESC_P) || DESC_DPL(now) == 3,
-                "no DPL-0 descriptor in the GDT");
-        if (on_pvcore)
-            test_eq(rc, -XEN_EINVAL, "pvcore refuses DPL-0 code");
+    /* A present type-0 system descriptor: stored as given. */
+    {
+        uint64_t t0 = DESC_P | 0x1234;
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_SCRATCH), t0), 0,
+                "update_descriptor: present type-0 system descriptor");
+        test_eq(gdt[GDT_SCRATCH], t0, "type-0 descriptor stored unchanged");
     }
 
-    /* 64-bit call gate to FLAT_KERNEL_CS, DPL 3: pvcore refuses
-     * (-EINVAL); Xen 4.17 accepts it with DPL forced to 0. Shared: an
-     * lcall through it from the guest kernel faults. */
+    /* 64-bit call gates to FLAT_KERNEL_CS. */
     {
         uint64_t target = (uint64_t)&check_update_descriptor;
-        uint64_t lo = (target & 0xffff) | ((uint64_t)FLAT_KERNEL_CS << 16) |
-                      (0xcul << 40) | (3ul << 45) | DESC_P |
-                      ((target >> 16 & 0xffff) << 48);
         uint64_t hi = target >> 32;
         struct { uint64_t off; uint16_t sel; } __attribute__((packed)) far =
             { 0, SEL(GDT_GATE) };
-        long rc;
 
         test_eq(hypercall_update_descriptor(entry_maddr(GDT_GATE + 1), hi), 0,
                 "update_descriptor: upper half of a call gate (type 0)");
-        rc = hypercall_update_descriptor(entry_maddr(GDT_GATE), lo);
-        printk("descriptors: update_descriptor(call gate DPL 3) = %ld, entry "
-               "now %#lx\n", rc, (unsigned long)gdt[GDT_GATE]);
-        test_ok(rc == -XEN_EINVAL || rc == 0,
-                "update_descriptor: call gate -> -EINVAL or DPL forced to 0 "
-                "(got %ld)", rc);
-        if (rc == 0)
-            test_eq(DESC_DPL(gdt[GDT_GATE]), 0, "accepted call gate has DPL 0");
-        else
-            test_eq(gdt[GDT_GATE], 0, "refused call gate left the entry");
-        if (on_pvcore)
-            test_eq(rc, -XEN_EINVAL, "pvcore refuses a call gate");
+        /* Refused: a hypervisor selector, FLAT_KERNEL_CS with RPL 0, a
+         * reserved bit, interrupt and trap gates. */
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_GATE),
+                                            gate(target, 0xe008, 0xc, 3)),
+                -XEN_EINVAL, "call gate to the hypervisor's 0xe008");
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_GATE),
+                                            gate(target, FLAT_KERNEL_CS & ~3, 0xc, 3)),
+                -XEN_EINVAL, "call gate to FLAT_KERNEL_CS with RPL 0");
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_GATE),
+                                            gate(target, FLAT_KERNEL_CS, 0xc, 3) | (1ul << 32)),
+                -XEN_EINVAL, "call gate with a reserved bit (IST) set");
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_GATE),
+                                            gate(target, FLAT_KERNEL_CS, 0xe, 3)),
+                -XEN_EINVAL, "interrupt gate in the GDT");
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_GATE),
+                                            gate(target, FLAT_KERNEL_CS, 0xf, 3)),
+                -XEN_EINVAL, "trap gate in the GDT");
+        test_eq(gdt[GDT_GATE], 0, "refused gates left the entry");
+
+        /* Accepted: DPL forced to 0, the DPL (3) kept in the selector RPL. */
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_GATE),
+                                            gate(target, FLAT_KERNEL_CS & ~3u, 0xc, 3) |
+                                            ((uint64_t)FLAT_KERNEL_CS << 16)), 0,
+                "update_descriptor: call gate DPL 3 to FLAT_KERNEL_CS");
+        printk("descriptors: call gate stored as %#lx\n", (unsigned long)gdt[GDT_GATE]);
+        test_eq(gdt[GDT_GATE], gate(target, FLAT_KERNEL_CS, 0xc, 0),
+                "call gate stored with DPL 0, target %#x", FLAT_KERNEL_CS);
+        /* A gate given DPL 0 to a guest selector: its RPL becomes 3. */
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_SCRATCH),
+                                            gate(target, SEL(GDT_CODE) & ~3u, 0xc, 0)), 0,
+                "update_descriptor: call gate DPL 0 to guest selector %#x",
+                SEL(GDT_CODE) & ~3u);
+        test_eq(gdt[GDT_SCRATCH], gate(target, SEL(GDT_CODE), 0xc, 0),
+                "gate's target selector RPL raised to 3");
+        test_eq(hypercall_update_descriptor(entry_maddr(GDT_SCRATCH), data(0, 3)), 0,
+                "scratch entry back to data");
+
         probe_reset();
         __asm__ volatile(PROBE_ASM("rex64 lcall *(%0)")
                          : : "r"(&far) : "memory");
-        test_ok(last_trap.vector == 13 || last_trap.vector == 11,
-                "lcall through the gate selector %#x faults (got %s, error "
-                "%#lx)", SEL(GDT_GATE), trap_name(last_trap.vector),
+        test_eq(last_trap.vector, 13,
+                "lcall through the gate selector %#x is a #GP (got %s, error %#lx)",
+                SEL(GDT_GATE), trap_name(last_trap.vector),
                 (unsigned long)last_trap.error_code);
+        test_eq(last_trap.error_code, SEL(GDT_GATE) & ~3u,
+                "#GP error code names the gate");
     }
 
     /* The GDT still works after all the refusals. */

@@ -12,7 +12,7 @@
  * (-EFAULT). The domain learns its own domid from an event channel bound
  * to DOMID_SELF (the PV ABI does not hand it over otherwise).
  */
-#include "lib.h"
+#include "gnttab.h"
 
 const char test_name[] = "grant";
 
@@ -71,26 +71,6 @@ static bool end_access(grant_ref_t ref)
     return true;
 }
 
-static struct gnttab_map_grant_ref map(grant_ref_t ref, domid_t dom, uint32_t flags,
-                                       uint64_t va)
-{
-    struct gnttab_map_grant_ref op = { .host_addr = va, .flags = flags, .ref = ref,
-                                       .dom = dom, .status = 99 };
-    long rc = gnttab(GNTTABOP_map_grant_ref, &op, 1);
-
-    test_eq(rc, 0, "map_grant_ref call (ref %u, flags %#x)", ref, flags);
-    return op;
-}
-
-static int16_t unmap(grant_handle_t handle, uint64_t va)
-{
-    struct gnttab_unmap_grant_ref op = { .host_addr = va, .handle = handle, .status = 99 };
-    long rc = gnttab(GNTTABOP_unmap_grant_ref, &op, 1);
-
-    test_eq(rc, 0, "unmap_grant_ref call (handle %u)", handle);
-    return op.status;
-}
-
 static void check_versions(void)
 {
     struct gnttab_get_version gv = { .dom = DOMID_SELF };
@@ -102,15 +82,10 @@ static void check_versions(void)
     test_eq(gnttab(GNTTABOP_set_version, &sv, 1), 0, "set_version(1)");
     sv.version = 2;
     rc = gnttab(GNTTABOP_set_version, &sv, 1);
-    if (on_pvcore || rc) {
-        /* v1 only: what Xen 4.17 says when booted gnttab=max-ver:1. */
-        test_eq(rc, -XEN_ENOSYS, "set_version(2) on a v1-only hypervisor");
-        test_eq(sv.version, 1, "set_version(2) reports the version in force");
-    } else {
-        test_eq(sv.version, 2, "set_version(2) reports v2");
-        sv.version = 1;
-        test_eq(gnttab(GNTTABOP_set_version, &sv, 1), 0, "back to set_version(1)");
-    }
+    test_eq(rc, 0, "set_version(2) (grant_v2 tests v2 itself)");
+    test_eq(sv.version, 2, "set_version(2) reports v2");
+    sv.version = 1;
+    test_eq(gnttab(GNTTABOP_set_version, &sv, 1), 0, "back to set_version(1)");
     sv.version = 3;
     test_eq(gnttab(GNTTABOP_set_version, &sv, 1), -XEN_EINVAL, "set_version(3)");
     test_eq(gnttab(GNTTABOP_get_version, &gv, 1), 0, "get_version again");
@@ -165,7 +140,7 @@ static void check_host_mapping(void)
     uint64_t mfn = virt_to_mfn((void *)page);
 
     grant_page(REF_RW, (void *)page, GTF_permit_access);
-    struct gnttab_map_grant_ref op = map(REF_RW, self, GNTMAP_host_map, MAP_VA);
+    struct gnttab_map_grant_ref op = gnttab_map1(REF_RW, self, GNTMAP_host_map, MAP_VA);
     test_eq(op.status, GNTST_okay, "map our own grant at MAP_VA");
     if (op.status != GNTST_okay)
         return;
@@ -189,13 +164,30 @@ static void check_host_mapping(void)
         test_eq(hypercall_update_va_mapping(MAP_VA, 0, UVMF_INVLPG), -XEN_EPERM,
                 "update_va_mapping cannot remove a grant mapping");
 
-    test_eq(unmap(op.handle + 1000, MAP_VA), GNTST_bad_handle, "unmap an unknown handle");
-    test_eq(unmap(op.handle, MAP_VA), GNTST_okay, "unmap");
+    test_eq(gnttab_unmap1(op.handle + 1000, MAP_VA, 0), GNTST_bad_handle,
+            "unmap an unknown handle");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay, "unmap");
     test_eq(pte_read(MAP_VA, 1) & PTE_P, 0, "MAP_VA is unmapped");
     test_eq(table[REF_RW].flags, GTF_permit_access, "entry flags after unmap");
-    test_eq(unmap(op.handle, MAP_VA), GNTST_bad_handle, "unmap the same handle again");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_bad_handle, "unmap the same handle again");
     test_ok(end_access(REF_RW), "ending access after unmap succeeds");
     test_eq(table[REF_RW].flags, 0, "entry ended");
+}
+
+/* XENFEAT_gnttab_map_avail_bits: GNTMAP_guest_avail0.. land in PTE bits 9-11. */
+static void check_avail_bits(void)
+{
+    void *page = page_alloc();
+
+    grant_page(REF_RW, page, GTF_permit_access);
+    struct gnttab_map_grant_ref op =
+        gnttab_map1(REF_RW, self, GNTMAP_host_map | GNTMAP_guest_avail0 * 5, MAP_VA);
+    test_eq(op.status, GNTST_okay, "map with guest_avail bits 101");
+    if (op.status != GNTST_okay)
+        return;
+    test_eq(pte_read(MAP_VA, 1) & 0xe00, 5ul << 9, "guest_avail bits in PTE bits 9-11");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA, 0), GNTST_okay, "unmap the avail-bits mapping");
+    test_ok(end_access(REF_RW), "end access after the avail-bits mapping");
 }
 
 static void check_readonly(void)
@@ -205,11 +197,11 @@ static void check_readonly(void)
 
     page[0] = 0x5151515151515151ul;
     grant_page(REF_RO, (void *)page, GTF_permit_access | GTF_readonly);
-    struct gnttab_map_grant_ref op = map(REF_RO, self, GNTMAP_host_map, MAP_VA_RO);
+    struct gnttab_map_grant_ref op = gnttab_map1(REF_RO, self, GNTMAP_host_map, MAP_VA_RO);
     test_eq(op.status, GNTST_general_error, "writable map of a read-only grant");
     test_eq(table[REF_RO].flags, GTF_permit_access | GTF_readonly,
             "entry flags after the refused map");
-    op = map(REF_RO, self, GNTMAP_host_map | GNTMAP_readonly, MAP_VA_RO);
+    op = gnttab_map1(REF_RO, self, GNTMAP_host_map | GNTMAP_readonly, MAP_VA_RO);
     test_eq(op.status, GNTST_okay, "read-only map of a read-only grant");
     if (op.status != GNTST_okay)
         return;
@@ -220,7 +212,7 @@ static void check_readonly(void)
     probe_reset();
     __asm__ volatile(PROBE_ASM("movq $1, (%0)") : : "r"(MAP_VA_RO) : "memory");
     test_eq(last_trap.vector, 14, "a write through the read-only mapping faults");
-    test_eq(unmap(op.handle, MAP_VA_RO), GNTST_okay, "unmap the read-only mapping");
+    test_eq(gnttab_unmap1(op.handle, MAP_VA_RO, 0), GNTST_okay, "unmap the read-only mapping");
     test_ok(end_access(REF_RO), "end access of the read-only grant");
 }
 
@@ -231,13 +223,14 @@ static void check_map_refusals(void)
 
     gnttab(GNTTABOP_query_size, &q, 1);
     grant_page(REF_RW, page, GTF_permit_access);
-    test_eq(map(q.nr_frames * (PAGE_SIZE / sizeof(grant_entry_v1_t)), self, GNTMAP_host_map,
-                MAP_VA).status, GNTST_bad_gntref, "map a ref beyond the table");
-    test_eq(map(REF_RW, self, 0, MAP_VA).status, GNTST_bad_gntref,
+    grant_ref_t beyond = q.nr_frames * (grant_ref_t)(PAGE_SIZE / sizeof(grant_entry_v1_t));
+    test_eq(gnttab_map1(beyond, self, GNTMAP_host_map, MAP_VA).status, GNTST_bad_gntref,
+            "map a ref beyond the table");
+    test_eq(gnttab_map1(REF_RW, self, 0, MAP_VA).status, GNTST_bad_gntref,
             "map with neither host_map nor device_map");
-    test_eq(map(REF_RW, DOMID_SELF, GNTMAP_host_map, MAP_VA).status, GNTST_bad_domain,
+    test_eq(gnttab_map1(REF_RW, DOMID_SELF, GNTMAP_host_map, MAP_VA).status, GNTST_bad_domain,
             "map naming DOMID_SELF as the granter");
-    test_eq(map(REF_RO, self, GNTMAP_host_map | GNTMAP_readonly, MAP_VA).status,
+    test_eq(gnttab_map1(REF_RO, self, GNTMAP_host_map | GNTMAP_readonly, MAP_VA).status,
             GNTST_general_error, "map an ended grant");
     test_eq(table[REF_RW].flags, GTF_permit_access, "refusals leave the entry alone");
     test_eq(pte_read(MAP_VA, 1) & PTE_P, 0, "refusals map nothing");
@@ -255,20 +248,6 @@ static void check_map_refusals(void)
     test_ok(end_access(REF_RW), "end access of the never-mapped grant");
 }
 
-static struct gnttab_copy copy_op(uint16_t flags, uint64_t src, domid_t sdom, uint16_t soff,
-                                  uint64_t dst, domid_t ddom, uint16_t doff, uint16_t len)
-{
-    struct gnttab_copy op = { .len = len, .flags = flags, .status = 99 };
-
-    op.source.u.gmfn = src;
-    op.source.domid = sdom;
-    op.source.offset = soff;
-    op.dest.u.gmfn = dst;
-    op.dest.domid = ddom;
-    op.dest.offset = doff;
-    return op;
-}
-
 static void check_copy(void)
 {
     uint8_t *src = page_alloc(), *dst = page_alloc(), *frame = page_alloc();
@@ -279,13 +258,14 @@ static void check_copy(void)
     grant_page(REF_COPY_SRC, src, GTF_permit_access | GTF_readonly);
     grant_page(REF_COPY_DST, dst, GTF_permit_access);
     struct gnttab_copy ops[6] = {
-        copy_op(both, REF_COPY_SRC, self, 16, REF_COPY_DST, self, 1000, 500),
-        copy_op(GNTCOPY_source_gref, REF_COPY_SRC, self, 0, virt_to_mfn(frame), DOMID_SELF,
-                0, PAGE_SIZE),
-        copy_op(both, REF_COPY_DST, self, 0, REF_COPY_SRC, self, 0, 8),  /* r/o as dest */
-        copy_op(both, REF_COPY_SRC, self, 4000, REF_COPY_DST, self, 0, 200),
-        copy_op(both, 0xfffff, self, 0, REF_COPY_DST, self, 0, 8),
-        copy_op(GNTCOPY_dest_gref, virt_to_mfn(frame), self, 0, REF_COPY_DST, self, 0, 8),
+        gnttab_copy_op(both, REF_COPY_SRC, self, 16, REF_COPY_DST, self, 1000, 500),
+        gnttab_copy_op(GNTCOPY_source_gref, REF_COPY_SRC, self, 0, virt_to_mfn(frame),
+                       DOMID_SELF, 0, PAGE_SIZE),
+        gnttab_copy_op(both, REF_COPY_DST, self, 0, REF_COPY_SRC, self, 0, 8), /* r/o dest */
+        gnttab_copy_op(both, REF_COPY_SRC, self, 4000, REF_COPY_DST, self, 0, 200),
+        gnttab_copy_op(both, 0xfffff, self, 0, REF_COPY_DST, self, 0, 8),
+        gnttab_copy_op(GNTCOPY_dest_gref, virt_to_mfn(frame), self, 0, REF_COPY_DST, self,
+                       0, 8),
     };
     test_eq(gnttab(GNTTABOP_copy, ops, 6), 0, "copy batch");
     test_eq(ops[0].status, GNTST_okay, "copy grant to grant");
@@ -317,6 +297,7 @@ void test_main(void)
     if (mm_ensure_l1(MAP_VA) || mm_ensure_l1(MAP_VA_RO))
         test_abort("no L1 for MAP_VA");
     check_host_mapping();
+    check_avail_bits();
     check_readonly();
     check_map_refusals();
     check_copy();

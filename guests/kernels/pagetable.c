@@ -78,24 +78,12 @@ static uint64_t xen_slot_mfn(void)
     return 0;
 }
 
-/* A RAM frame that is not ours: the m2p does not lead back to it. */
-static uint64_t foreign_ram_mfn(void)
-{
-    for (uint64_t mfn = 0x800; mfn < 0x10000; mfn += 0x101) {
-        uint64_t pfn = mfn_to_pfn(mfn);
-
-        if (pfn >= start_info->nr_pages || pfn_to_mfn(pfn) != mfn)
-            return mfn;
-    }
-    return 0;
-}
-
 static void check_illegal(void)
 {
     uint64_t l1_mfn = pte_maddr(TEST_VA, 1) >> PAGE_SHIFT;
     uint64_t l4_ma = kernel_l4_mfn() << PAGE_SHIFT;
     uint64_t pte_ma = pte_maddr(TEST_VA, 1);
-    uint64_t xen_mfn = xen_slot_mfn(), other = foreign_ram_mfn();
+    uint64_t xen_mfn = xen_slot_mfn(), other = mm_foreign_ram_mfn();
     uint8_t *page = page_alloc();
     mmu_update_t req;
     unsigned int done = 77;

@@ -237,6 +237,16 @@ static void monotonic_across_vcpus(void)
     long rc;
 
     mono_end = 0;
+    /* vCPU 1's vcpu_info moves to a page of ours while vCPU 1 is down, as
+     * Linux does for each secondary CPU before bringing it up; its time
+     * then comes from there. */
+    static uint8_t info_page[PAGE_SIZE] ALIGNED(PAGE_SIZE);
+    rc = vcpu_register_info(1, (vcpu_info_t *)(info_page + 64));
+    if (rc != -XEN_ENOENT) {
+        test_eq(rc, 0, "VCPUOP_register_vcpu_info of vCPU 1 while it is down");
+        test_eq(vcpu_register_info(1, (vcpu_info_t *)(info_page + 128)), -XEN_EINVAL,
+                "VCPUOP_register_vcpu_info a second time");
+    }
     rc = vcpu_start(1, mono_loop);
     if (rc == -XEN_ENOSYS) {
         printk("SKIP: system time across vCPUs: VCPUOP_initialise/up of vCPU 1 "

@@ -1,6 +1,7 @@
 /*
  * Event channels for the PV test kernels: EVTCHNOP_* wrappers, the event
- * upcall dispatcher over the 2-level ABI, blocking and polling helpers
+ * upcall dispatcher over the 2-level ABI (the FIFO one is in
+ * evtchn_fifo.c), blocking and polling helpers
  * (see evtime.h for the event model).
  */
 #include "evtime.h"
@@ -23,7 +24,7 @@ void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t fn, void *arg)
     port_handlers[port].fn = fn;
 }
 
-static void deliver(evtchn_port_t port)
+void evtchn_deliver(evtchn_port_t port)
 {
     if (port >= EVTCHN_LIB_PORTS) {
         __atomic_fetch_add(&evtchn_seen_other, 1, __ATOMIC_SEQ_CST);
@@ -43,6 +44,12 @@ void evtchn_upcall(struct trap_frame *f)
 
     (void)f;
     __atomic_fetch_add(&evtchn_upcalls, 1, __ATOMIC_SEQ_CST);
+    if (evtchn_fifo_active) {
+        while (__atomic_exchange_n(&vi->evtchn_upcall_pending, 0,
+                                   __ATOMIC_SEQ_CST))
+            evtchn_fifo_consume();
+        return;
+    }
     while (__atomic_exchange_n(&vi->evtchn_upcall_pending, 0,
                                __ATOMIC_SEQ_CST)) {
         xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0,
@@ -56,7 +63,7 @@ void evtchn_upcall(struct trap_frame *f)
                 unsigned int b = (unsigned int)__builtin_ctzl(bits);
 
                 __atomic_fetch_and(&pending[w], ~(1ul << b), __ATOMIC_SEQ_CST);
-                deliver(w * 64 + b);
+                evtchn_deliver(w * 64 + b);
             }
         }
     }
@@ -166,6 +173,31 @@ long evtchn_unmask(evtchn_port_t port)
     struct evtchn_unmask u = { .port = port };
 
     return hypercall_event_channel_op(EVTCHNOP_unmask, &u);
+}
+
+long evtchn_alloc_many(evtchn_port_t *ports, unsigned int max, unsigned int *n,
+                       evtchn_port_t *highest)
+{
+    long rc = 0;
+
+    *n = 0;
+    *highest = 0;
+    while (*n < max) {
+        rc = evtchn_alloc_unbound(DOMID_SELF, &ports[*n]);
+        if (rc)
+            break;
+        if (ports[*n] > *highest)
+            *highest = ports[*n];
+        (*n)++;
+    }
+    return rc;
+}
+
+long evtchn_reset_self(void)
+{
+    struct evtchn_reset r = { .dom = DOMID_SELF };
+
+    return hypercall_event_channel_op(EVTCHNOP_reset, &r);
 }
 
 long evtchn_status(evtchn_port_t port, struct evtchn_status *st)

@@ -51,8 +51,50 @@ long evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
 long evtchn_send(evtchn_port_t port);
 long evtchn_close(evtchn_port_t port);
 long evtchn_unmask(evtchn_port_t port);
+long evtchn_reset_self(void);           /* EVTCHNOP_reset of DOMID_SELF */
+/* alloc_unbound(DOMID_SELF) into ports[] until an error or max ports:
+ * *n allocated, the highest of them; returns the last result. */
+long evtchn_alloc_many(evtchn_port_t *ports, unsigned int max, unsigned int *n,
+                       evtchn_port_t *highest);
 long evtchn_status(evtchn_port_t port, struct evtchn_status *st);
 const char *evtchn_status_name(uint32_t status);
+
+/* Count port in evtchn_seen (or evtchn_seen_other) and run its handler:
+ * what the upcall does for each event it takes, whichever the ABI. */
+void evtchn_deliver(evtchn_port_t port);
+
+/* ---- FIFO event channels (evtchn_fifo.c) ----
+ * Once a vCPU's control block is registered (evtchn_fifo_init_vcpu) the
+ * domain uses the FIFO ABI: evtchn_fifo_active is set, the upcall runs
+ * evtchn_fifo_consume and the event_channel_* helpers of lib.h work on
+ * event words. Ports have words only up to evtchn_fifo_nr_ports(). */
+#define EVTCHN_FIFO_LIB_PAGES 40        /* event-array pages the library keeps */
+extern volatile bool evtchn_fifo_active;
+extern uint8_t evtchn_fifo_link_bits;  /* from the last init_control */
+long evtchn_init_control(uint64_t gfn, uint32_t offset, uint32_t vcpu,
+                         uint8_t *link_bits);
+long evtchn_expand_array(uint64_t gfn);
+long evtchn_set_priority(evtchn_port_t port, uint32_t priority);
+/* A fresh control block page for vcpu (0 if it has one already). */
+long evtchn_fifo_init_vcpu(unsigned int vcpu);
+/* One more event-array page, its words all MASKED or all clear. */
+long evtchn_fifo_expand(bool masked);
+/* init_vcpu(0), then unmasked pages until `pages` are there. */
+long evtchn_fifo_setup(unsigned int pages);
+/* After EVTCHNOP_reset: back to the 2-level ABI (pages not reused), with
+ * the 2-level pending bits and this vCPU's selector cleared. */
+void evtchn_fifo_forget(void);
+unsigned int evtchn_fifo_nr_ports(void);
+volatile event_word_t *evtchn_fifo_word(evtchn_port_t port);
+/* Bit EVTCHN_FIFO_* of port's word (false without a word). */
+bool evtchn_fifo_test(evtchn_port_t port, uint32_t bit);
+void evtchn_fifo_mask(evtchn_port_t port);
+void evtchn_fifo_unmask_local(evtchn_port_t port);
+/* Unmask, and EVTCHNOP_unmask if pending (so it gets linked). */
+long evtchn_fifo_unmask(evtchn_port_t port);
+void evtchn_fifo_clear(evtchn_port_t port);
+/* Take this vCPU's events, queue by queue, highest priority first. */
+void evtchn_fifo_consume(void);
 
 /* SCHEDOP_block with the upcall unmasked, then mask again. */
 void event_block(void);
@@ -94,6 +136,9 @@ typedef void (*vcpu_fn_t)(unsigned int id);
 /* Which vCPU runs this code (by the stack it is on). */
 unsigned int this_vcpu_id(void);
 vcpu_info_t *vcpu_info_self(void);
+/* VCPUOP_register_vcpu_info of vCPU id (itself, or one that is down) to
+ * where; vcpu_info_self() follows it. */
+long vcpu_register_info(unsigned int id, vcpu_info_t *where);
 /* VCPUOP_initialise (own stack, the kernel L4, the library's callbacks;
  * the vCPU installs the trap table itself) then VCPUOP_up. The vCPU runs
  * fn(id) with events masked, then takes itself down. Returns the first

@@ -137,6 +137,8 @@ uint64_t mm_mapped_pfns(void);             /* pfns [0, n) are mapped */
  * the current kernel tables; 0 when an upper level is not present. */
 uint64_t pte_maddr(uint64_t va, int level);
 uint64_t pte_read(uint64_t va, int level);
+/* A RAM frame that is not ours (the m2p does not lead back to it), or 0. */
+uint64_t mm_foreign_ram_mfn(void);
 long mmu_update1(uint64_t ptr, uint64_t val);
 long mmuext1(unsigned int cmd, uint64_t arg1, uint64_t arg2);
 /* A fresh zeroed page from the mapped pool (writable mapping). */
@@ -146,6 +148,10 @@ long page_set_writable(void *va, bool writable);
  * tables from the pool as needed. Returns 0 or -errno. */
 long mm_ensure_l1(uint64_t va);
 uint64_t kernel_l4_mfn(void);
+
+/* ---- the hypervisor (hypervisor.c) ---- */
+/* "pvcore" in XENVER_extraversion; false on Xen. */
+bool running_on_pvcore(void);
 
 /* ---- events (events.c) ---- */
 void events_mask_all(void);

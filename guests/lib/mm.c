@@ -83,6 +83,17 @@ uint64_t pte_read(uint64_t va, int level)
     return table ? table[(maddr & (PAGE_SIZE - 1)) / 8] : 0;
 }
 
+uint64_t mm_foreign_ram_mfn(void)
+{
+    for (uint64_t mfn = 0x800; mfn < 0x10000; mfn += 0x101) {
+        uint64_t pfn = mfn_to_pfn(mfn);
+
+        if (pfn >= start_info->nr_pages || pfn_to_mfn(pfn) != mfn)
+            return mfn;
+    }
+    return 0;
+}
+
 long mmu_update1(uint64_t ptr, uint64_t val)
 {
     mmu_update_t req = { .ptr = ptr, .val = val };

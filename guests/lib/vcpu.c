@@ -26,9 +26,34 @@ unsigned int this_vcpu_id(void)
     return 0;
 }
 
+/* Where each vCPU's vcpu_info lives: shared_info's slot until
+ * VCPUOP_register_vcpu_info moves it. */
+static vcpu_info_t *registered_info[LIB_MAX_VCPUS];
+
+static vcpu_info_t *vcpu_info_of(unsigned int id)
+{
+    return registered_info[id] ? registered_info[id] : &shared_info->vcpu_info[id];
+}
+
 vcpu_info_t *vcpu_info_self(void)
 {
-    return &shared_info->vcpu_info[this_vcpu_id()];
+    return vcpu_info_of(this_vcpu_id());
+}
+
+long vcpu_register_info(unsigned int id, vcpu_info_t *where)
+{
+    struct vcpu_register_vcpu_info r = {
+        .mfn = virt_to_mfn(where),
+        .offset = (uint32_t)((uintptr_t)where & (PAGE_SIZE - 1)),
+    };
+    long rc;
+
+    if (id >= LIB_MAX_VCPUS)
+        return -XEN_EINVAL;
+    rc = hypercall_vcpu_op(VCPUOP_register_vcpu_info, id, &r);
+    if (!rc)
+        registered_info[id] = where;
+    return rc;
 }
 
 NORETURN void vcpu_entry(unsigned int id);
@@ -73,7 +98,7 @@ long vcpu_start(unsigned int id, vcpu_fn_t fn)
 
     vcpu_fns[id] = fn;
     vcpu_done[id] = false;
-    shared_info->vcpu_info[id].evtchn_upcall_mask = 1;
+    vcpu_info_of(id)->evtchn_upcall_mask = 1;
     vcpu_started[id] = true;
     rc = hypercall_vcpu_op(VCPUOP_initialise, id, &ctxt);
     if (!rc)

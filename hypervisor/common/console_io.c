@@ -107,7 +107,7 @@ long do_console_io(uint64_t cmd, uint64_t count, uint64_t buffer)
         /* Boot-loader mode has no console input for guests. */
         return 0;
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_console_io, cmd);
     }
 }
 

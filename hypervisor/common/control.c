@@ -114,7 +114,7 @@ void control_console_append(const char *s, size_t n)
 
 static struct domain *guest_domain(uint32_t domid)
 {
-    if (domid == 0 || domid >= MAX_DOMAINS)
+    if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
         return NULL;
     struct domain *d = domain_by_id((domid_t)domid);
     return d && d->state != DOM_DEAD && !d->destroy_requested ? d : NULL;
@@ -183,6 +183,12 @@ static long op_create(const struct pvctl_request *rq, struct pvctl_response *rs)
         c->max_pages < c->mem_pages || c->weight > 65535 ||
         c->cap > 100 * c->vcpus || c->mem_pages > max_mfn)
         return -EINVAL;
+    /* A handle names one domain: a second one with the same handle, even
+     * beside a dying one, would make the toolstack mistake one for the
+     * other. (All-zero handles are anonymous.) */
+    static const uint8_t anonymous[16];
+    if (memcmp(c->handle, anonymous, sizeof(anonymous)) && domain_by_handle(c->handle))
+        return -EEXIST;
     struct domain_config cfg = {
         .name = name, .mem_pages = c->mem_pages, .max_pages = c->max_pages,
         .vcpus = c->vcpus, .weight = c->weight ? c->weight : 256, .cap = c->cap,
@@ -309,7 +315,7 @@ static long op_destroy(const struct pvctl_request *rq, struct pvctl_response *rs
 static long op_get_info(const struct pvctl_request *rq, struct pvctl_response *rs)
 {
     uint32_t id = rq->u.dom.domid;
-    struct domain *d = id < MAX_DOMAINS ? domain_by_id((domid_t)id) : NULL;
+    struct domain *d = id < DOMID_FIRST_RESERVED ? domain_by_id((domid_t)id) : NULL;
     if (!d || id == 0)
         return -ESRCH;
     fill_info(d, &rs->u.info);
@@ -321,8 +327,8 @@ static long op_list(const struct pvctl_request *rq, struct pvctl_response *rs)
 {
     struct pvctl_domain_info *out = (struct pvctl_domain_info *)blk->bulk;
     uint32_t n = 0;
-    for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id((domid_t)id);
+    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
+        struct domain *d = domain_in_slot(slot);
         if (d && n < PVCTL_BULK_SIZE / sizeof(*out))
             fill_info(d, &out[n++]);
     }

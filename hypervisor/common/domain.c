@@ -3,8 +3,12 @@
  * Owns: the domain table (domid -> struct domain), struct domain/vcpu
  * memory, each domain's shared_info frame.
  * Invariants:
- *  - domid 0 is Domain 0 and never created here; boot-loader domains get
- *    1, 2, ...;
+ *  - domid 0 is Domain 0 and never created here; guests get increasing
+ *    ids from 1 that wrap below DOMID_FIRST_RESERVED, as Xen hands them
+ *    out: an id is not used again until the whole range has gone round,
+ *    so a toolstack never mistakes a new domain for one just destroyed;
+ *  - domain d sits in slot domid_slot(d->id); the allocator skips ids
+ *    whose slot is taken (and those of slot 0, Domain 0's);
  *  - a domain in DOM_SHUTDOWN keeps its frames until domain_destroy, which
  *    runs only when none of its vCPUs is loaded on a CPU (the scheduler's
  *    reaper calls it after switching away);
@@ -29,6 +33,7 @@
 
 static spinlock_t domlist_lock = SPINLOCK_INIT;
 static struct domain *domains[MAX_DOMAINS];
+static domid_t next_domid = 1;          /* under domlist_lock */
 
 struct vcpu *current_vcpu(void)
 {
@@ -69,9 +74,43 @@ static void struct_free(void *p, size_t size)
 
 struct domain *domain_by_id(domid_t id)
 {
-    if (id >= MAX_DOMAINS)
+    if (id >= DOMID_FIRST_RESERVED)
         return NULL;
-    return domains[id];
+    struct domain *d = domains[domid_slot(id)];
+    return d && d->id == id ? d : NULL;
+}
+
+struct domain *domain_in_slot(unsigned int slot)
+{
+    return slot < MAX_DOMAINS ? domains[slot] : NULL;
+}
+
+struct domain *domain_by_handle(const uint8_t handle[16])
+{
+    struct domain *found = NULL;
+    uint64_t f = spin_lock_irqsave(&domlist_lock);
+    for (unsigned int slot = 1; slot < MAX_DOMAINS && !found; slot++)
+        if (domains[slot] && !memcmp(domains[slot]->handle, handle, sizeof(domains[slot]->handle)))
+            found = domains[slot];
+    spin_unlock_irqrestore(&domlist_lock, f);
+    return found;
+}
+
+/* The next id at or after next_domid whose slot is free; 0 if every guest
+ * slot is taken. Called with domlist_lock held. */
+static domid_t domid_alloc(struct domain *d)
+{
+    domid_t id = next_domid;
+
+    for (unsigned int tries = 0; tries < 2 * MAX_DOMAINS; tries++) {
+        if (domid_slot(id) != 0 && !domains[domid_slot(id)]) {
+            domains[domid_slot(id)] = d;
+            next_domid = id + 1 < DOMID_FIRST_RESERVED ? id + 1 : 1;
+            return id;
+        }
+        id = id + 1 < DOMID_FIRST_RESERVED ? id + 1 : 1;
+    }
+    return 0;
 }
 
 unsigned int domains_alive(void)
@@ -94,6 +133,7 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
     v->kernel_mode = true;
     v->vcpu_info = &d->shared_info->vcpu_info[id];
     v->vcpu_info->evtchn_upcall_mask = 1;
+    pv_init_debugregs(v);
     list_init(&v->runq_link);
     return v;
 }
@@ -127,6 +167,7 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
     d->lock = (spinlock_t)SPINLOCK_INIT;
     d->mm_lock = (spinlock_t)SPINLOCK_INIT;
     d->page_lock = (spinlock_t)SPINLOCK_INIT;
+    d->unimpl_lock = (spinlock_t)SPINLOCK_INIT;
     list_init(&d->page_list);
     d->max_pages = cfg->max_pages;
     d->weight = cfg->weight ? cfg->weight : 256;
@@ -135,18 +176,14 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
 
     /* The id. */
     uint64_t f = spin_lock_irqsave(&domlist_lock);
-    unsigned int id;
-    for (id = 1; id < MAX_DOMAINS && domains[id]; id++)
-        ;
-    if (id < MAX_DOMAINS)
-        domains[id] = d;
+    domid_t id = domid_alloc(d);
+    d->id = id;                         /* before anyone can look it up */
     spin_unlock_irqrestore(&domlist_lock, f);
-    if (id == MAX_DOMAINS) {
+    if (!id) {
         struct_free(d, sizeof(*d));
         *err = -ENOSPC;
         return NULL;
     }
-    d->id = (domid_t)id;
 
     /* shared_info: a hypervisor frame the domain may map; the hypervisor
      * keeps its own reference until domain_destroy. */
@@ -194,6 +231,7 @@ struct domain *domain_create_dom0(int *err)
     d->lock = (spinlock_t)SPINLOCK_INIT;
     d->mm_lock = (spinlock_t)SPINLOCK_INIT;
     d->page_lock = (spinlock_t)SPINLOCK_INIT;
+    d->unimpl_lock = (spinlock_t)SPINLOCK_INIT;
     list_init(&d->page_list);
     d->shutdown_code = SHUTDOWN_CODE_NONE;
     void *si = alloc_hv_page();
@@ -279,8 +317,8 @@ void domain_destroy(struct domain *d)
         unshare_frame(d->shared_info_mfn);
 
     uint64_t f = spin_lock_irqsave(&domlist_lock);
-    if (d->id && domains[d->id] == d)
-        domains[d->id] = NULL;
+    if (d->id && domains[domid_slot(d->id)] == d)
+        domains[domid_slot(d->id)] = NULL;
     spin_unlock_irqrestore(&domlist_lock, f);
     pr_debug("domain %u (%s): destroyed; %lu frames free", d->id, d->name, frames_free());
     domain_free_structs(d);

@@ -1,14 +1,18 @@
-/* Event channels: the 2-level ABI (see hv/event.h for the model).
+/* Event channels: ports and the EVTCHNOP_* operations, shared by the
+ * 2-level and FIFO ABIs (see hv/event.h for the model).
  *
- * Owns: each domain's port table (d->evtchn, d->max_evtchns), the VIRQ
- * bindings of its vCPUs, the pending/mask bits in shared_info as far as
- * the hypervisor writes them.
+ * Owns: each domain's port table (d->evtchn_buckets, d->max_evtchns), the
+ * VIRQ bindings of its vCPUs, which ABI a domain uses (d->evtchn_ops) and
+ * the switches between them (EVTCHNOP_init_control -> FIFO,
+ * EVTCHNOP_reset -> back to 2-level).
  * Invariants: port 0 is never handed out; an INTERDOMAIN port's peer names
  * it back (closing one end turns the other into UNBOUND for the closer's
- * domain, so a later send there is a clean -ENOTCONN-free no-op error);
- * a VIRQ is bound to at most one port per vCPU.
+ * domain); a VIRQ is bound to at most one port per vCPU; a port the FIFO
+ * guest still has linked on a queue is not handed out again; every port
+ * at or above max_evtchns is FREE.
  * Locking: d->event_lock; two domains' locks are taken lower domid first.
- * Setting pending bits uses atomics only, so it needs no receiver lock. */
+ * Anything that raises, unmasks or clears a port of d holds d's lock, so
+ * the ABI code (evtchn_2l.c, evtchn_fifo.c) is serialised per domain. */
 #include <public/event_channel.h>
 #include "asm/page.h"
 #include "hv/control.h"
@@ -17,12 +21,11 @@
 #include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
+#include "hv/pagetype.h"
 #include "hv/printk.h"
 #include "hv/schedule.h"
 #include "hv/smp.h"
 #include "asm/percpu.h"
-
-#define BITS_PER_WORD 64
 
 static bool virq_is_global(unsigned int virq)
 {
@@ -30,33 +33,85 @@ static bool virq_is_global(unsigned int virq)
            virq != VIRQ_XENPMU;
 }
 
+_Static_assert(EVTCHN_MAX_BUCKETS * sizeof(struct evtchn *) <= PAGE_SIZE,
+               "the bucket pointers fit one page");
+_Static_assert(EVTCHN_DEFAULT_MAX % EVTCHN_PER_BUCKET == 0 &&
+               EVTCHN_FIFO_MAX_PORTS % EVTCHN_PER_BUCKET == 0, "whole buckets");
+
 int evtchn_init(struct domain *d, unsigned int max_ports)
 {
-    size_t bytes = ALIGN_UP((size_t)max_ports * sizeof(struct evtchn), PAGE_SIZE);
-    unsigned int order = 0;
-    while ((PAGE_SIZE << order) < bytes)
-        order++;
-    int64_t mfn = alloc_frames(order);
-    if (mfn < 0)
+    struct evtchn **buckets = alloc_hv_page();
+    struct evtchn *first = alloc_hv_page();
+    if (!buckets || !first) {
+        if (buckets)
+            free_hv_page(buckets);
+        if (first)
+            free_hv_page(first);
         return -ENOMEM;
-    d->evtchn = mfn_to_virt((mfn_t)mfn);
-    memset(d->evtchn, 0, PAGE_SIZE << order);
+    }
+    buckets[0] = first;
+    first[0].state = ECS_RESERVED;
+    d->evtchn_buckets = buckets;
     d->max_evtchns = max_ports;
+    d->evtchn_free_hint = 1;
+    d->evtchn_ops = &evtchn_2l_ops;
     d->event_lock = (spinlock_t)SPINLOCK_INIT;
-    d->evtchn[0].state = ECS_RESERVED;
     return 0;
 }
 
-static struct evtchn *port_of(struct domain *d, uint32_t port)
+struct evtchn *evtchn_port(const struct domain *d, uint32_t port)
 {
-    return port < d->max_evtchns ? &d->evtchn[port] : NULL;
+    if (port >= __atomic_load_n(&d->max_evtchns, __ATOMIC_ACQUIRE))
+        return NULL;
+    struct evtchn *b = __atomic_load_n(&d->evtchn_buckets[port / EVTCHN_PER_BUCKET],
+                                       __ATOMIC_ACQUIRE);
+    return b ? &b[port % EVTCHN_PER_BUCKET] : NULL;
 }
 
+static const struct evtchn_port_ops *ops_of(const struct domain *d)
+{
+    return __atomic_load_n(&d->evtchn_ops, __ATOMIC_ACQUIRE);
+}
+
+/* A channel (re)initialised to state, with the defaults of both ABIs.
+ * The FIFO queue it was last linked on is kept, as in Xen: that queue's
+ * tail may still name the port (see evtchn_fifo.c). */
+static void port_init(struct evtchn *ch, enum evtchn_state state, uint16_t vcpu)
+{
+    uint8_t last_vcpu = ch->last_vcpu, last_priority = ch->last_priority;
+
+    memset(ch, 0, sizeof(*ch));
+    ch->last_vcpu = last_vcpu;
+    ch->last_priority = last_priority;
+    ch->state = (uint8_t)state;
+    ch->notify_vcpu = vcpu;
+    ch->priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
+}
+
+/* The lowest free port, allocating its bucket if needed. Lock held. */
 static int get_free_port(struct domain *d)
 {
-    for (uint32_t p = 1; p < d->max_evtchns; p++)
-        if (d->evtchn[p].state == ECS_FREE)
-            return (int)p;
+    uint32_t busy = 0;
+    for (uint32_t p = d->evtchn_free_hint ? d->evtchn_free_hint : 1; p < d->max_evtchns; p++) {
+        struct evtchn **slot = &d->evtchn_buckets[p / EVTCHN_PER_BUCKET];
+        if (!*slot) {
+            struct evtchn *b = alloc_hv_page();
+            if (!b)
+                return -ENOMEM;
+            __atomic_store_n(slot, b, __ATOMIC_RELEASE);
+        }
+        if ((*slot)[p % EVTCHN_PER_BUCKET].state != ECS_FREE)
+            continue;
+        if (d->evtchn_ops->is_busy(d, p)) {
+            if (!busy)
+                busy = p;
+            continue;
+        }
+        d->evtchn_free_hint = busy ? busy : p + 1;
+        return (int)p;
+    }
+    if (busy)
+        d->evtchn_free_hint = busy;
     return -ENOSPC;
 }
 
@@ -88,13 +143,11 @@ static void unlock_pair(struct domain *a, struct domain *b, uint64_t fa, uint64_
 
 bool vcpu_poll_satisfied(struct vcpu *v)
 {
-    struct shared_info *si = v->domain->shared_info;
-    for (unsigned int i = 0; i < v->nr_poll_ports; i++) {
-        uint32_t p = v->poll_ports[i];
-        if (__atomic_load_n(&si->evtchn_pending[p / BITS_PER_WORD], __ATOMIC_ACQUIRE) &
-            (1UL << (p % BITS_PER_WORD)))
+    struct domain *d = v->domain;
+    const struct evtchn_port_ops *ops = ops_of(d);
+    for (unsigned int i = 0; i < v->nr_poll_ports; i++)
+        if (ops->is_pending(d, v->poll_ports[i]))
             return true;
-    }
     return false;
 }
 
@@ -116,59 +169,46 @@ void vcpu_kick(struct vcpu *v)
     vcpu_wake(v);
 }
 
-/* Domain 0 has no vCPU in the machine: its pending bits are read by the
- * toolstack through shared memory, and the doorbell tells it to look. */
-static void set_pending_dom0(struct domain *d, uint32_t port)
+void vcpu_mark_events_pending(struct vcpu *v)
 {
-    uint64_t bit = 1UL << (port % BITS_PER_WORD);
-    if (!(__atomic_fetch_or(&d->shared_info->evtchn_pending[port / BITS_PER_WORD], bit,
-                            __ATOMIC_SEQ_CST) & bit))
-        control_kick_dom0();
-}
-
-/* Set port pending for vCPU v's domain; notify v if unmasked. */
-static void set_pending(struct vcpu *v, uint32_t port)
-{
-    struct shared_info *si = v->domain->shared_info;
-    uint64_t bit = 1UL << (port % BITS_PER_WORD);
-    unsigned int word = port / BITS_PER_WORD;
-
-    if (__atomic_fetch_or(&si->evtchn_pending[word], bit, __ATOMIC_SEQ_CST) & bit)
-        return;                         /* already pending: nothing new */
-    if (!(__atomic_load_n(&si->evtchn_mask[word], __ATOMIC_SEQ_CST) & bit) &&
-        !(__atomic_fetch_or(&v->vcpu_info->evtchn_pending_sel, 1UL << word,
-                            __ATOMIC_SEQ_CST) & (1UL << word)))
-        __atomic_store_n(&v->vcpu_info->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&v->vcpu_info->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
     vcpu_kick(v);
 }
 
 static struct vcpu *notify_vcpu(struct domain *d, const struct evtchn *ch)
 {
+    if (!d->nr_vcpus)
+        return NULL;                    /* Domain 0 */
     unsigned int i = ch->notify_vcpu < d->nr_vcpus ? ch->notify_vcpu : 0;
     return d->vcpus[i];
 }
 
-/* Mark port pending in d, whichever kind of domain it is. */
-static void raise_port(struct domain *d, const struct evtchn *ch, uint32_t port)
+/* Mark port pending in d through its ABI. d->event_lock held. */
+static void raise_port(struct domain *d, struct evtchn *ch, uint32_t port)
 {
-    if (!d->nr_vcpus)
-        set_pending_dom0(d, port);
-    else
-        set_pending(notify_vcpu(d, ch), port);
+    d->evtchn_ops->set_pending(d, notify_vcpu(d, ch), ch, port);
 }
 
 void evtchn_notify(struct domain *d, uint32_t port)
 {
-    struct evtchn *ch = port_of(d, port);
-    if (ch && ch->state != ECS_FREE)
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    struct evtchn *ch = evtchn_port(d, port);
+    if (ch && ch->state != ECS_FREE && ch->state != ECS_RESERVED)
         raise_port(d, ch, port);
+    spin_unlock_irqrestore(&d->event_lock, f);
 }
 
 void send_virq(struct vcpu *v, unsigned int virq)
 {
-    int port = virq < 24 ? v->virq_port[virq] : 0;
-    if (port > 0)
-        set_pending(v, (uint32_t)port);
+    struct domain *d = v->domain;
+    if (virq >= 24)
+        return;
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    int port = v->virq_port[virq];
+    struct evtchn *ch = port > 0 ? evtchn_port(d, (uint32_t)port) : NULL;
+    if (ch && ch->state == ECS_VIRQ)
+        d->evtchn_ops->set_pending(d, v, ch, (uint32_t)port);
+    spin_unlock_irqrestore(&d->event_lock, f);
 }
 
 void send_global_virq(struct domain *d, unsigned int virq)
@@ -193,9 +233,9 @@ static long evtchn_alloc_unbound(struct domain *self, struct evtchn_alloc_unboun
     uint64_t f = spin_lock_irqsave(&d->event_lock);
     int port = get_free_port(d);
     if (port > 0) {
-        d->evtchn[port].state = ECS_UNBOUND;
-        d->evtchn[port].notify_vcpu = 0;
-        d->evtchn[port].u.remote_domid = remote;
+        struct evtchn *ch = evtchn_port(d, (uint32_t)port);
+        port_init(ch, ECS_UNBOUND, 0);
+        ch->u.remote_domid = remote;
         a->port = (uint32_t)port;
     }
     spin_unlock_irqrestore(&d->event_lock, f);
@@ -210,29 +250,27 @@ static long evtchn_bind_interdomain(struct domain *ld, struct evtchn_bind_interd
     uint64_t fl = 0, fr = 0;
     lock_pair(ld, rd, &fl, &fr);
     long rc;
-    struct evtchn *rch = port_of(rd, b->remote_port);
-    int lport = get_free_port(ld);
-    if (!rch || rch->state != ECS_UNBOUND || rch->u.remote_domid != ld->id)
+    struct evtchn *rch = evtchn_port(rd, b->remote_port);
+    int lport;
+    if (!rch || rch->state != ECS_UNBOUND || rch->u.remote_domid != ld->id) {
         rc = -EINVAL;
-    else if (lport < 0)
+    } else if ((lport = get_free_port(ld)) < 0) {
         rc = lport;
-    else {
-        struct evtchn *lch = &ld->evtchn[lport];
-        lch->state = ECS_INTERDOMAIN;
-        lch->notify_vcpu = 0;
+    } else {
+        struct evtchn *lch = evtchn_port(ld, (uint32_t)lport);
+        port_init(lch, ECS_INTERDOMAIN, 0);
         lch->u.interdomain.dom = rd->id;
         lch->u.interdomain.port = b->remote_port;
         rch->state = ECS_INTERDOMAIN;
         rch->u.interdomain.dom = ld->id;
         rch->u.interdomain.port = (uint32_t)lport;
         b->local_port = (uint32_t)lport;
+        /* The remote end may have had events sent before: deliver one
+         * now, as Xen does, so that nothing sent across the bind is lost. */
+        raise_port(ld, lch, (uint32_t)lport);
         rc = 0;
     }
     unlock_pair(ld, rd, fl, fr);
-    /* The remote end may have had events sent before: deliver one now, as
-     * Xen does, so that nothing sent across the bind is lost. */
-    if (!rc)
-        raise_port(ld, &ld->evtchn[b->local_port], b->local_port);
     return rc;
 }
 
@@ -248,14 +286,14 @@ static long evtchn_bind_virq(struct domain *d, struct evtchn_bind_virq *b)
     uint64_t f = spin_lock_irqsave(&d->event_lock);
     long rc;
     int port;
-    if (v->virq_port[b->virq])
+    if (v->virq_port[b->virq]) {
         rc = -EEXIST;
-    else if ((port = get_free_port(d)) < 0)
+    } else if ((port = get_free_port(d)) < 0) {
         rc = port;
-    else {
-        d->evtchn[port].state = ECS_VIRQ;
-        d->evtchn[port].notify_vcpu = (uint16_t)b->vcpu;
-        d->evtchn[port].u.virq = b->virq;
+    } else {
+        struct evtchn *ch = evtchn_port(d, (uint32_t)port);
+        port_init(ch, ECS_VIRQ, (uint16_t)b->vcpu);
+        ch->u.virq = b->virq;
         v->virq_port[b->virq] = port;
         b->port = (uint32_t)port;
         rc = 0;
@@ -271,8 +309,7 @@ static long evtchn_bind_ipi(struct domain *d, struct evtchn_bind_ipi *b)
     uint64_t f = spin_lock_irqsave(&d->event_lock);
     int port = get_free_port(d);
     if (port > 0) {
-        d->evtchn[port].state = ECS_IPI;
-        d->evtchn[port].notify_vcpu = (uint16_t)b->vcpu;
+        port_init(evtchn_port(d, (uint32_t)port), ECS_IPI, (uint16_t)b->vcpu);
         b->port = (uint32_t)port;
     }
     spin_unlock_irqrestore(&d->event_lock, f);
@@ -282,76 +319,80 @@ static long evtchn_bind_ipi(struct domain *d, struct evtchn_bind_ipi *b)
 /* Close with d->event_lock (and the peer's, if interdomain) held. */
 static void close_port_locked(struct domain *d, uint32_t port)
 {
-    struct evtchn *ch = &d->evtchn[port];
+    struct evtchn *ch = evtchn_port(d, port);
     if (ch->state == ECS_VIRQ) {
         struct vcpu *v = d->vcpus[ch->notify_vcpu < d->nr_vcpus ? ch->notify_vcpu : 0];
         if (v && ch->u.virq < 24 && v->virq_port[ch->u.virq] == (int)port)
             v->virq_port[ch->u.virq] = 0;
     }
-    memset(ch, 0, sizeof(*ch));
-    ch->state = ECS_FREE;
-    __atomic_fetch_and(&d->shared_info->evtchn_pending[port / BITS_PER_WORD],
-                       ~(1UL << (port % BITS_PER_WORD)), __ATOMIC_SEQ_CST);
+    d->evtchn_ops->clear_pending(d, ch, port);
+    port_init(ch, ECS_FREE, 0);
+    if (port < d->evtchn_free_hint)
+        d->evtchn_free_hint = port;
+}
+
+/* Lock the domain at the other end of an interdomain port of d together
+ * with d; returns it (d itself for a loopback or a peer that is gone). */
+static struct domain *lock_with_peer(struct domain *d, uint32_t port, uint64_t *fl, uint64_t *fr)
+{
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    struct evtchn *ch = evtchn_port(d, port);
+    domid_t rid = ch && ch->state == ECS_INTERDOMAIN ? ch->u.interdomain.dom : d->id;
+    spin_unlock_irqrestore(&d->event_lock, f);
+    struct domain *rd = rid == d->id ? d : domain_by_id(rid);
+    if (!rd)
+        rd = d;
+    lock_pair(d, rd, fl, fr);
+    return rd;
 }
 
 static long evtchn_close(struct domain *d, uint32_t port)
 {
-    uint64_t f = spin_lock_irqsave(&d->event_lock);
-    struct evtchn *ch = port_of(d, port);
-    if (!ch || ch->state == ECS_FREE || ch->state == ECS_RESERVED) {
-        spin_unlock_irqrestore(&d->event_lock, f);
-        return -EINVAL;
-    }
-    if (ch->state != ECS_INTERDOMAIN) {
-        close_port_locked(d, port);
-        spin_unlock_irqrestore(&d->event_lock, f);
-        return 0;
-    }
-    /* Interdomain: retake both locks in order, then re-check. */
-    domid_t rid = ch->u.interdomain.dom;
-    spin_unlock_irqrestore(&d->event_lock, f);
-    struct domain *rd = domain_by_id(rid);
-    if (!rd)
-        rd = d;
     uint64_t fl = 0, fr = 0;
-    lock_pair(d, rd, &fl, &fr);
-    ch = &d->evtchn[port];
-    if (ch->state == ECS_INTERDOMAIN && ch->u.interdomain.dom == rd->id) {
-        struct evtchn *rch = port_of(rd, ch->u.interdomain.port);
-        if (rch && rch->state == ECS_INTERDOMAIN && rch->u.interdomain.dom == d->id) {
-            /* The peer waits for us to bind again. */
-            rch->state = ECS_UNBOUND;
-            rch->u.remote_domid = d->id;
+    struct domain *rd = lock_with_peer(d, port, &fl, &fr);
+    struct evtchn *ch = evtchn_port(d, port);
+    long rc = 0;
+    if (!ch || ch->state == ECS_FREE || ch->state == ECS_RESERVED) {
+        rc = -EINVAL;
+    } else {
+        if (ch->state == ECS_INTERDOMAIN && ch->u.interdomain.dom == rd->id) {
+            struct evtchn *rch = evtchn_port(rd, ch->u.interdomain.port);
+            if (rch && rch->state == ECS_INTERDOMAIN && rch->u.interdomain.dom == d->id) {
+                /* The peer waits for us to bind again. */
+                rch->state = ECS_UNBOUND;
+                rch->u.remote_domid = d->id;
+            }
         }
-    }
-    if (ch->state != ECS_FREE)
+        /* (An interdomain port whose peer changed under us is still ours
+         * to close: the peer no longer names it.) */
         close_port_locked(d, port);
+    }
     unlock_pair(d, rd, fl, fr);
-    return 0;
+    return rc;
 }
 
 static long evtchn_send(struct domain *d, uint32_t port)
 {
-    uint64_t f = spin_lock_irqsave(&d->event_lock);
-    struct evtchn *ch = port_of(d, port);
+    uint64_t fl = 0, fr = 0;
+    struct domain *rd = lock_with_peer(d, port, &fl, &fr);
+    struct evtchn *ch = evtchn_port(d, port);
     long rc = 0;
     if (!ch) {
         rc = -EINVAL;
     } else if (ch->state == ECS_INTERDOMAIN) {
-        struct domain *rd = domain_by_id(ch->u.interdomain.dom);
-        if (ch->u.interdomain.dom == d->id)
-            rd = d;
-        struct evtchn *rch = rd ? port_of(rd, ch->u.interdomain.port) : NULL;
-        if (rch)
+        /* Only a peer locked together with us may be raised. */
+        struct evtchn *rch = ch->u.interdomain.dom == rd->id ?
+                             evtchn_port(rd, ch->u.interdomain.port) : NULL;
+        if (rch && rch->state == ECS_INTERDOMAIN)
             raise_port(rd, rch, ch->u.interdomain.port);
     } else if (ch->state == ECS_IPI && d->nr_vcpus) {
-        set_pending(notify_vcpu(d, ch), port);
+        raise_port(d, ch, port);
     } else if (ch->state == ECS_UNBOUND) {
         rc = 0;                         /* nobody listens yet: dropped, as in Xen */
     } else {
         rc = -EINVAL;
     }
-    spin_unlock_irqrestore(&d->event_lock, f);
+    unlock_pair(d, rd, fl, fr);
     return rc;
 }
 
@@ -363,7 +404,7 @@ static long evtchn_status(struct domain *self, struct evtchn_status *s)
     if (d != self)
         return -EPERM;
     uint64_t f = spin_lock_irqsave(&d->event_lock);
-    struct evtchn *ch = port_of(d, s->port);
+    struct evtchn *ch = evtchn_port(d, s->port);
     long rc = 0;
     if (!ch) {
         rc = -EINVAL;
@@ -390,35 +431,63 @@ static long evtchn_status(struct domain *self, struct evtchn_status *s)
 
 static long evtchn_unmask(struct domain *d, uint32_t port)
 {
-    struct shared_info *si = d->shared_info;
-    if (port >= d->max_evtchns)
-        return -EINVAL;
-    uint64_t bit = 1UL << (port % BITS_PER_WORD);
-    unsigned int word = port / BITS_PER_WORD;
-    if (!d->nr_vcpus) {
-        __atomic_fetch_and(&si->evtchn_mask[word], ~bit, __ATOMIC_SEQ_CST);
-        return 0;
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    struct evtchn *ch = evtchn_port(d, port);
+    long rc = -EINVAL;
+    if (ch) {
+        /* A free port is left alone (Xen's evtchn_usable). */
+        if (ch->state != ECS_FREE && ch->state != ECS_RESERVED)
+            d->evtchn_ops->unmask(d, notify_vcpu(d, ch), ch, port);
+        rc = 0;
     }
-    struct vcpu *v = notify_vcpu(d, &d->evtchn[port]);
-    /* Clearing the mask of a pending port notifies, as if it were sent now. */
-    if ((__atomic_fetch_and(&si->evtchn_mask[word], ~bit, __ATOMIC_SEQ_CST) & bit) &&
-        (__atomic_load_n(&si->evtchn_pending[word], __ATOMIC_SEQ_CST) & bit) &&
-        !(__atomic_fetch_or(&v->vcpu_info->evtchn_pending_sel, 1UL << word,
-                            __ATOMIC_SEQ_CST) & (1UL << word))) {
-        __atomic_store_n(&v->vcpu_info->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
-        vcpu_kick(v);
-    }
-    return 0;
+    spin_unlock_irqrestore(&d->event_lock, f);
+    return rc;
 }
 
+/* Every port that may be in use (all buckets, whatever the ABI's limit). */
+static uint32_t ports_allocated(const struct domain *d)
+{
+    uint32_t n = 0;
+    for (uint32_t b = 0; b < EVTCHN_MAX_BUCKETS; b++)
+        if (d->evtchn_buckets[b])
+            n = (b + 1) * EVTCHN_PER_BUCKET;
+    return n;
+}
+
+static void close_all(struct domain *d)
+{
+    uint32_t n = ports_allocated(d);
+    for (uint32_t p = 1; p < n; p++) {
+        struct evtchn *b = d->evtchn_buckets[p / EVTCHN_PER_BUCKET];
+        if (b && b[p % EVTCHN_PER_BUCKET].state != ECS_FREE)
+            evtchn_close(d, p);
+    }
+}
+
+/* Back to the 2-level ABI (after every port is closed): the FIFO guest
+ * frames are released, the port limit is the 2-level one again. */
+static void fifo_to_2l(struct domain *d)
+{
+    mfn_t frames[EVTCHN_FIFO_MAX_FRAMES];
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    unsigned int n = evtchn_fifo_teardown(d, frames, ARRAY_SIZE(frames));
+    __atomic_store_n(&d->evtchn_ops, &evtchn_2l_ops, __ATOMIC_RELEASE);
+    __atomic_store_n(&d->max_evtchns, EVTCHN_DEFAULT_MAX, __ATOMIC_RELEASE);
+    d->evtchn_free_hint = 1;
+    spin_unlock_irqrestore(&d->event_lock, f);
+    for (unsigned int i = 0; i < n; i++)
+        put_page_and_type(frames[i]);
+}
+
+/* EVTCHNOP_reset: close every port; a FIFO domain goes back to 2-level,
+ * as in Xen 4.17. */
 static long evtchn_reset(struct domain *self, domid_t dom)
 {
     struct domain *d = target_domain(self, dom);
     if (d != self)
         return -EPERM;
-    for (uint32_t p = 1; p < d->max_evtchns; p++)
-        if (d->evtchn[p].state != ECS_FREE)
-            evtchn_close(d, p);
+    close_all(d);
+    fifo_to_2l(d);
     return 0;
 }
 
@@ -427,14 +496,33 @@ static long evtchn_bind_vcpu(struct domain *d, struct evtchn_bind_vcpu *b)
     if (b->vcpu >= d->nr_vcpus || !d->vcpus[b->vcpu])
         return -ENOENT;
     uint64_t f = spin_lock_irqsave(&d->event_lock);
-    struct evtchn *ch = port_of(d, b->port);
+    struct evtchn *ch = evtchn_port(d, b->port);
     long rc = 0;
     if (!ch || ch->state == ECS_FREE || ch->state == ECS_RESERVED)
         rc = -EINVAL;
     else if (ch->state == ECS_IPI || (ch->state == ECS_VIRQ && !virq_is_global(ch->u.virq)))
         rc = -EINVAL;
     else
-        ch->notify_vcpu = (uint16_t)b->vcpu;
+        ch->notify_vcpu = (uint16_t)b->vcpu;    /* FIFO: its next link moves queues */
+    spin_unlock_irqrestore(&d->event_lock, f);
+    return rc;
+}
+
+/* EVTCHNOP_set_priority: -EINVAL for a port beyond the table, -ENOSYS
+ * under the 2-level ABI, -EACCES for a free port (as Xen 4.17). */
+static long evtchn_set_priority(struct domain *d, const struct evtchn_set_priority *sp)
+{
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    struct evtchn *ch = evtchn_port(d, sp->port);
+    long rc;
+    if (!ch)
+        rc = -EINVAL;
+    else if (!d->evtchn_ops->set_priority)
+        rc = -ENOSYS;
+    else if (ch->state == ECS_FREE || ch->state == ECS_RESERVED)
+        rc = -EACCES;
+    else
+        rc = d->evtchn_ops->set_priority(d, ch, sp->priority);
     spin_unlock_irqrestore(&d->event_lock, f);
     return rc;
 }
@@ -456,9 +544,8 @@ long evtchn_connect(struct domain *guest, struct domain *backend, uint32_t *gues
         rc = gp;
         goto out;
     }
-    struct evtchn *gch = &guest->evtchn[gp];
-    gch->state = ECS_INTERDOMAIN;
-    gch->notify_vcpu = 0;
+    struct evtchn *gch = evtchn_port(guest, (uint32_t)gp);
+    port_init(gch, ECS_INTERDOMAIN, 0);
     if (!backend) {
         gch->u.interdomain.dom = DOMID_XEN;
         gch->u.interdomain.port = 0;
@@ -466,14 +553,12 @@ long evtchn_connect(struct domain *guest, struct domain *backend, uint32_t *gues
     } else {
         int bp = get_free_port(backend);
         if (bp < 0) {
-            memset(gch, 0, sizeof(*gch));
-            gch->state = ECS_FREE;
+            port_init(gch, ECS_FREE, 0);
             rc = bp;
             goto out;
         }
-        struct evtchn *bch = &backend->evtchn[bp];
-        bch->state = ECS_INTERDOMAIN;
-        bch->notify_vcpu = 0;
+        struct evtchn *bch = evtchn_port(backend, (uint32_t)bp);
+        port_init(bch, ECS_INTERDOMAIN, 0);
         bch->u.interdomain.dom = guest->id;
         bch->u.interdomain.port = (uint32_t)gp;
         gch->u.interdomain.dom = backend->id;
@@ -490,8 +575,10 @@ unsigned int evtchn_ports_in_use(struct domain *d)
 {
     unsigned int n = 0;
     uint64_t f = spin_lock_irqsave(&d->event_lock);
-    for (uint32_t p = 1; p < d->max_evtchns; p++)
-        n += d->evtchn[p].state != ECS_FREE;
+    for (uint32_t p = 1; p < ports_allocated(d); p++) {
+        const struct evtchn *ch = evtchn_port(d, p);
+        n += ch && ch->state != ECS_FREE;
+    }
     spin_unlock_irqrestore(&d->event_lock, f);
     return n;
 }
@@ -502,13 +589,13 @@ unsigned int evtchn_ports_in_use(struct domain *d)
 static void close_dom0_ports_of(struct domain *d)
 {
     struct domain *dom0 = domain_by_id(0);
-    if (!dom0 || dom0 == d || !dom0->evtchn)
+    if (!dom0 || dom0 == d || !dom0->evtchn_buckets)
         return;
-    for (uint32_t p = 1; p < dom0->max_evtchns; p++) {
+    for (uint32_t p = 1; p < ports_allocated(dom0); p++) {
         uint64_t f = spin_lock_irqsave(&dom0->event_lock);
-        const struct evtchn *ch = &dom0->evtchn[p];
-        bool serves = (ch->state == ECS_UNBOUND && ch->u.remote_domid == d->id) ||
-                      (ch->state == ECS_INTERDOMAIN && ch->u.interdomain.dom == d->id);
+        const struct evtchn *ch = evtchn_port(dom0, p);
+        bool serves = ch && ((ch->state == ECS_UNBOUND && ch->u.remote_domid == d->id) ||
+                             (ch->state == ECS_INTERDOMAIN && ch->u.interdomain.dom == d->id));
         spin_unlock_irqrestore(&dom0->event_lock, f);
         if (serves)
             evtchn_close(dom0, p);
@@ -517,18 +604,17 @@ static void close_dom0_ports_of(struct domain *d)
 
 void evtchn_destroy(struct domain *d)
 {
-    if (!d->evtchn)
+    if (!d->evtchn_buckets)
         return;
     close_dom0_ports_of(d);
-    for (uint32_t p = 1; p < d->max_evtchns; p++)
-        if (d->evtchn[p].state != ECS_FREE)
-            evtchn_close(d, p);
-    size_t bytes = ALIGN_UP((size_t)d->max_evtchns * sizeof(struct evtchn), PAGE_SIZE);
-    unsigned int order = 0;
-    while ((PAGE_SIZE << order) < bytes)
-        order++;
-    free_frames(virt_to_mfn(d->evtchn), order);
-    d->evtchn = NULL;
+    close_all(d);
+    fifo_to_2l(d);
+    evtchn_fifo_free(d);
+    for (uint32_t b = 0; b < EVTCHN_MAX_BUCKETS; b++)
+        if (d->evtchn_buckets[b])
+            free_hv_page(d->evtchn_buckets[b]);
+    free_hv_page(d->evtchn_buckets);
+    d->evtchn_buckets = NULL;
 }
 
 /* Argument size of each operation (0: not supported). */
@@ -545,6 +631,9 @@ static size_t evtchn_arg_size(uint64_t cmd)
     case EVTCHNOP_unmask: return sizeof(struct evtchn_unmask);
     case EVTCHNOP_reset: return sizeof(struct evtchn_reset);
     case EVTCHNOP_bind_vcpu: return sizeof(struct evtchn_bind_vcpu);
+    case EVTCHNOP_init_control: return sizeof(struct evtchn_init_control);
+    case EVTCHNOP_expand_array: return sizeof(struct evtchn_expand_array);
+    case EVTCHNOP_set_priority: return sizeof(struct evtchn_set_priority);
     default: return 0;
     }
 }
@@ -562,6 +651,11 @@ long evtchn_do(struct domain *d, unsigned int cmd, void *a)
     case EVTCHNOP_unmask: return evtchn_unmask(d, ((struct evtchn_unmask *)a)->port);
     case EVTCHNOP_reset: return evtchn_reset(d, ((struct evtchn_reset *)a)->dom);
     case EVTCHNOP_bind_vcpu: return evtchn_bind_vcpu(d, a);
+    case EVTCHNOP_init_control:
+        return d->nr_vcpus ? evtchn_fifo_init_control(d, a) : -EOPNOTSUPP;
+    case EVTCHNOP_expand_array:
+        return evtchn_fifo_expand_array(d, ((struct evtchn_expand_array *)a)->array_gfn);
+    case EVTCHNOP_set_priority: return evtchn_set_priority(d, a);
     default: return -ENOSYS;
     }
 }
@@ -573,7 +667,7 @@ long do_event_channel_op(uint64_t cmd, uint64_t arg)
     size_t size = evtchn_arg_size(cmd);
 
     if (!size)
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_event_channel_op, cmd);
     if (copy_from_guest(a, arg, size))
         return -EFAULT;
     long rc = evtchn_do(current->domain, (unsigned int)cmd, a);

@@ -24,6 +24,7 @@
 #include "asm/guest_mm.h"
 #include "hv/errno.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/spinlock.h"
@@ -227,6 +228,6 @@ long do_memory_op(uint64_t cmd, uint64_t arg)
     case XENMEM_machphys_mfn_list:
         return memop_machphys_mfn_list(arg);
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_memory_op, op);
     }
 }

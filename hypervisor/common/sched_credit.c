@@ -5,7 +5,8 @@
  * a loaded vCPU (processor >= 0) is never on a run queue; credits stay
  * within [-(a few slices), CREDIT_INIT].
  * Locking: runq[cpu].lock protects the queue and the on_runq/sched_cpu of
- * the vCPUs on it; two queues are locked lower CPU first. Credits and cap
+ * the vCPUs on it; two queues are locked lower CPU first; insert_lock
+ * (csched_insert only) is taken before a queue lock. Credits and cap
  * budgets are changed by the CPU running the vCPU (burn) or under the
  * queue lock (reset), with interrupts off. */
 #include "asm/percpu.h"
@@ -142,13 +143,24 @@ static unsigned int choose_cpu(struct vcpu *v)
     return best;
 }
 
+/* Serialises csched_insert: two CPUs queueing the same vCPU at once (a
+ * waker and the CPU that just unloaded it) may choose different queues,
+ * whose locks alone would let both add it. */
+static spinlock_t insert_lock = SPINLOCK_INIT;
+
 void csched_insert(struct vcpu *v)
 {
+    uint64_t fi = spin_lock_irqsave(&insert_lock);
+    if (__atomic_load_n(&v->on_runq, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&v->processor, __ATOMIC_ACQUIRE) >= 0) {
+        spin_unlock_irqrestore(&insert_lock, fi);
+        return;
+    }
     unsigned int cpu = choose_cpu(v);
     uint64_t f = spin_lock_irqsave(&runqs[cpu].lock);
-    if (!v->on_runq && v->processor < 0)
-        runq_add_locked(cpu, v);
+    runq_add_locked(cpu, v);
     spin_unlock_irqrestore(&runqs[cpu].lock, f);
+    spin_unlock_irqrestore(&insert_lock, fi);
 
     /* Tickle: an idle CPU picks it up; a busy one preempts if v has more
      * credit than what runs there (a vCPU back from block has). */

@@ -13,6 +13,7 @@
 #include "asm/percpu.h"
 #include "hv/bootdomains.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
@@ -36,6 +37,9 @@ void vcpu_wake(struct vcpu *v)
 {
     if (v->state == VCPU_BLOCKED)
         v->state = VCPU_RUNNABLE;
+    /* Pairs with the fence in schedule() after unloading prev: either
+     * that CPU sees v runnable, or we see v unloaded; v gets queued. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (vcpu_can_run(v) && !v->on_runq && v->processor < 0)
         csched_insert(v);
 }
@@ -117,6 +121,7 @@ void schedule(void)
     if (prev) {
         context_switch(prev, NULL);
         /* prev is no longer loaded: queue it again if it may still run. */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (vcpu_can_run(prev) && !prev->on_runq)
             csched_insert(prev);
     }
@@ -191,6 +196,6 @@ long do_sched_op(uint64_t cmd, uint64_t arg)
         return sched_poll(v, arg);
 
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_sched_op, cmd);
     }
 }

@@ -19,6 +19,7 @@
 #include "hv/apic.h"
 #include "hv/control.h"
 #include "hv/event.h"
+#include "hv/hypercall.h"
 #include "hv/guest_access.h"
 #include "hv/lib.h"
 #include "hv/printk.h"
@@ -111,11 +112,29 @@ void vcpu_update_time(struct vcpu *v)
     t->version++;
 }
 
+void vcpu_update_time_area(struct vcpu *v)
+{
+    uint64_t va = v->time_area_guest_va;
+    struct vcpu_time_info t = v->vcpu_info->time;
+    uint32_t version = t.version | 1;
+
+    if (!va)
+        return;
+    /* As Xen: a bad area only fails the copies (the guest chose it). */
+    copy_to_guest(va + offsetof(struct vcpu_time_info, version), &version, sizeof(version));
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t.version = version;
+    copy_to_guest(va, &t, sizeof(t));
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    version++;
+    copy_to_guest(va + offsetof(struct vcpu_time_info, version), &version, sizeof(version));
+}
+
 static void for_each_vcpu(void (*fn)(struct vcpu *v, uint64_t now, uint64_t *next),
                           uint64_t now, uint64_t *next)
 {
-    for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_by_id((domid_t)id);
+    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
+        struct domain *d = domain_in_slot(slot);
         if (!d || d->state != DOM_RUNNING)
             continue;
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
@@ -228,7 +247,7 @@ long vcpu_timer_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
         v->periodic_period = 0;
         break;
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_vcpu_op, cmd);
     }
     deadline_changed(v);
     return 0;

@@ -28,11 +28,21 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
         return -EINVAL;                 /* once per vCPU, as in Xen */
     if (r.mfn >= max_mfn || get_page_and_type(r.mfn, v->domain, PGT_writable))
         return -EINVAL;
+    /* Two vCPUs may register for the same down vCPU at once: one wins. */
+    uint64_t none = 0;
+    if (!__atomic_compare_exchange_n(&v->vcpu_info_mfn, &none, r.mfn, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        put_page_and_type(r.mfn);
+        return -EINVAL;
+    }
 
     struct vcpu_info *new_vi = (struct vcpu_info *)((char *)mfn_to_virt(r.mfn) + r.offset);
     *new_vi = *v->vcpu_info;
-    v->vcpu_info = new_vi;
-    v->vcpu_info_mfn = r.mfn;
+    __atomic_store_n(&v->vcpu_info, new_vi, __ATOMIC_RELEASE);
+    /* An event set in the old place while it was copied is not lost: the
+     * guest rescans every selector word, as after Xen's map_vcpu_info. */
+    __atomic_store_n(&new_vi->evtchn_pending_sel, ~0ul, __ATOMIC_RELEASE);
+    __atomic_store_n(&new_vi->evtchn_upcall_pending, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -131,6 +141,10 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
     v->regs.cs = FLAT_KERNEL_CS;
     v->regs.ss = FLAT_KERNEL_SS;
     v->regs.rflags = (u->rflags & ~((3UL << 12) | (1UL << 14) | (1UL << 17))) | (1UL << 9) | 2;
+    /* The IOPL field of the context is the vCPU's virtual IOPL, as Xen's
+     * arch_set_info_guest takes it (Linux starts secondary CPUs with
+     * IOPL 1 this way; they never call PHYSDEVOP_set_iopl). */
+    v->iopl = (u->rflags >> 12) & 3;
     for (unsigned int i = 0; i < 256; i++) {
         v->traps[i] = c->trap_ctxt[i];
         v->traps[i].cs = FLAT_KERNEL_CS;
@@ -140,6 +154,8 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
     v->event_callback = c->event_callback_eip;
     v->failsafe_callback = c->failsafe_callback_eip;
     v->syscall_callback = c->syscall_callback_eip;
+    v->failsafe_disables_events = c->flags & VGCF_failsafe_disables_events;
+    v->syscall_disables_events = c->flags & VGCF_syscall_disables_events;
     v->fs_base = c->fs_base;
     v->gs_base_kernel = c->gs_base_kernel;
     v->gs_base_user = c->gs_base_user;
@@ -185,7 +201,9 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
         }
         return 0;
     case VCPUOP_register_vcpu_info:
-        if (v != current)
+        /* Itself, or a vCPU that is down (Linux moves each secondary
+         * CPU's vcpu_info before bringing it up). */
+        if (v != current && v->state != VCPU_DOWN)
             return -EINVAL;
         return register_vcpu_info(v, arg);
     case VCPUOP_register_runstate_memory_area: {
@@ -202,6 +220,20 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
         }
         return 0;
     }
+    case VCPUOP_register_vcpu_time_memory_area: {
+        /* As Xen: an area outside guest space is -EFAULT, 0 stops the
+         * updates; the area is filled now when v is the caller, else when
+         * v is next loaded. */
+        struct vcpu_register_time_memory_area r;
+        if (copy_from_guest(&r, arg, sizeof(r)))
+            return -EFAULT;
+        if (!guest_range_ok(r.addr, sizeof(struct vcpu_time_info)))
+            return -EFAULT;
+        v->time_area_guest_va = r.addr;
+        if (v == current)
+            vcpu_update_time_area(v);
+        return 0;
+    }
     case VCPUOP_get_runstate_info: {
         struct vcpu_runstate_info rs;
         fill_runstate(v, &rs);
@@ -213,6 +245,6 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
     case VCPUOP_stop_periodic_timer:
         return vcpu_timer_op(v, (unsigned int)cmd, arg);
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_vcpu_op, cmd);
     }
 }

@@ -1,7 +1,9 @@
 /* xen_version: what the hypervisor tells guests about itself.
- * pvcore implements the Xen 4.17 PV ABI level, so it reports 4.17. */
-#include <public/features.h>
+ * pvcore implements the Xen 4.17 PV ABI level, so it reports 4.17; the
+ * feature bits are those of public/pvcore_features.h. */
+#include <public/pvcore_features.h>
 #include <public/version.h>
+#include <public/xen.h>
 #include "hv/domain.h"
 #include "hv/guest_access.h"
 #include "hv/hypercall.h"
@@ -16,6 +18,20 @@ static long copy_string_out(uint64_t arg, const char *s, size_t size)
     memset(buf, 0, size);
     strlcpy(buf, s, size);
     return copy_to_guest(arg, buf, size);
+}
+
+/* XENVER_get_features submap 0 for d. */
+static uint32_t features_of(const struct domain *d)
+{
+    bool extcr3 = d->vm_assist & (1UL << VMASST_TYPE_pae_extended_cr3);
+    uint32_t map = 0;
+
+#define FEATURE_BIT(name, when)                                               \
+    if ((when) == PVCORE_FEAT_ALWAYS || ((when) == PVCORE_FEAT_WITH_EXTCR3 && extcr3)) \
+        map |= 1u << XENFEAT_##name;
+    PVCORE_FEATURES(FEATURE_BIT)
+#undef FEATURE_BIT
+    return map;
 }
 
 long do_xen_version(uint64_t cmd, uint64_t arg)
@@ -48,8 +64,7 @@ long do_xen_version(uint64_t cmd, uint64_t arg)
             return -EFAULT;
         if (fi.submap_idx >= XENFEAT_NR_SUBMAPS)
             return -EINVAL;
-        fi.submap = (1u << XENFEAT_pae_pgdir_above_4gb) |
-                    (1u << XENFEAT_mmu_pt_update_preserve_ad);
+        fi.submap = features_of(current->domain);
         return copy_to_guest(arg, &fi, sizeof(fi));
     }
     case XENVER_pagesize:
@@ -60,6 +75,6 @@ long do_xen_version(uint64_t cmd, uint64_t arg)
         return copy_to_guest(arg, h, sizeof(h));
     }
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_xen_version, cmd);
     }
 }

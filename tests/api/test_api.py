@@ -7,14 +7,12 @@ import json
 import os
 import re
 import sqlite3
-import shutil
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
-from pvdharness import PVD, Pvd, ROOT, ok, done, code, example  # noqa: E402
+from pvdharness import BUILD, PVD, Pvd, MachinePvd, ROOT, ok, done, code, example  # noqa: E402
 
 DOC = json.load(open(os.path.join(ROOT, "api/pvd.openrpc.json")))
 ERRORS = DOC["components"]["errors"]
@@ -31,6 +29,9 @@ def producers(p):
     return {
         ("rpc.discover", -32602): ("rpc.discover", {"x": 1}),
         ("daemon.version", -32602): ("daemon.version", {"verbose": True}),
+        ("host.info", -32602): ("host.info", {"verbose": True}),
+        ("host.dmesg", -32602): ("host.dmesg", {"bytes": 0}),
+        ("host.dmesg", -32006): ("host.dmesg", {}),
         ("config.validate", -32602): ("config.validate", {"config": "{\"name\": 5}"}),
         ("domain.define", -32602): ("domain.define", {"config": dict(HELLO, cpu={"weight": 0})}),
         ("domain.define", -32001): ("domain.define", {"config": dict(HELLO, name="absent"), "replace": True}),
@@ -79,42 +80,6 @@ LIVE = ("domain.destroy", "domain.shutdown", "domain.reboot", "domain.pause", "d
 NEEDS_MACHINE = {(m, -32003) for m in LIVE + ("domain.start",)} | \
     {(m, -32603) for m in LIVE + ("domain.start",)} | {("domain.create", c) for c in (-32002, -32004, -32603)} | \
     {(m, -32007) for m in ("xs.ls", "xs.read", "xs.write", "xs.rm", "xs.watch")} | {("xs.watch", -32004)}
-BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-
-
-class MachinePvd(Pvd):
-    """A pvd that boots the machine in its temporary state dir; cleanup()
-    stops pvd, then the machine, then any QEMU left with the dir on its
-    command line."""
-
-    machine_args = ("--iso", os.path.join(BUILD, "pvcore.iso"), "--machine-mem", "256")
-    start_timeout = 60
-
-    def cleanup(self):
-        try:
-            self.stop()
-        finally:
-            try:
-                subprocess.run([PVD, "--config", "/dev/null", "--state-dir", self.state, "--stop-machine"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit() or int(pid) == os.getpid():
-                    continue
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        cmd = f.read()
-                except OSError:
-                    continue
-                if self.tmp.encode() in cmd and b"qemu" in cmd:
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except OSError:
-                        pass
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-
 def locked(p, method, params):
     """The call while another process holds the database's write lock
     (taking it waits for a transaction of pvd's own loop to end)."""

@@ -34,13 +34,13 @@ $(BUILD)/tests/dom0link/%: tests/dom0link/%.c $(DOM0LINK_IT_SRCS) $(DOM0LINK_TES
 		$(DOM0LINK_HDRS) $(DOM0LINK_LIBS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0LINK_CFLAGS) -Itests/dom0link -o $@ $< \
-	    $(DOM0LINK_IT_SRCS) $(DOM0LINK_LIBS) $(DOM0LINK_CMOCKA)
+	    $(DOM0LINK_IT_SRCS) $(DOM0LINK_LIBS) $(DOM0_LIBS) $(DOM0LINK_CMOCKA)
 
 $(BUILD)/asan/tests/dom0link/%: tests/dom0link/%.c $(DOM0LINK_IT_SRCS) $(DOM0LINK_TEST_HDRS) \
 		$(DOM0LINK_HDRS) $(DOM0LINK_ASAN_LIBS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(DOM0LINK_CFLAGS) -Itests/dom0link -o $@ $< \
-	    $(DOM0LINK_IT_SRCS) $(DOM0LINK_ASAN_LIBS) $(DOM0LINK_CMOCKA)
+	    $(DOM0LINK_IT_SRCS) $(DOM0LINK_ASAN_LIBS) $(DOM0_LIBS) $(DOM0LINK_CMOCKA)
 
 DOM0LINK_TEST_BINS := $(foreach t,$(DOM0LINK_UNIT_TESTS) $(DOM0LINK_IT_TESTS), \
                         $(BUILD)/tests/dom0link/$(t) $(BUILD)/asan/tests/dom0link/$(t)) \
@@ -51,7 +51,7 @@ $(BUILD)/bench/create_latency: bench/create_latency.c $(DOM0LINK_IT_SRCS) $(DOM0
 		$(DOM0LINK_HDRS) $(DOM0LINK_LIBS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(DOM0LINK_CFLAGS) -Itests/dom0link -o $@ $< \
-	    $(DOM0LINK_IT_SRCS) $(DOM0LINK_LIBS)
+	    $(DOM0LINK_IT_SRCS) $(DOM0LINK_LIBS) $(DOM0_LIBS)
 
 .PHONY: create-latency-bench
 bench: create-latency-bench

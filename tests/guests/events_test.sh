@@ -7,6 +7,8 @@
 #   boot 2 (-smp 2, alone: an idle machine): timer with vcpus=2: one-shots
 #     10 ms ahead never early and at most 2 ms late, periodic timer,
 #     system time monotonic across vCPUs (needs VCPUOP_initialise/up).
+#   boot 3 (-smp 2): FIFO event channels: evtchn_fifo with vcpus=2 and the
+#     ping-pong pair with a FIFO client (fifo=1) and a 2-level server.
 # Each kernel must end with "Test result: SUCCESS"; the figures the kernels
 # print are checked and quoted here. Not in TESTS until the scheduler/SMP
 # work lands. Run: make guests && sh tests/guests/events_test.sh
@@ -16,7 +18,7 @@ DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-150}
 G=$BUILD/guests
 
-for k in evtchn_pingpong timer; do
+for k in evtchn_pingpong timer evtchn_fifo; do
     [ -f "$G/$k.elf" ] || { not_ok "$k kernel built" "no $G/$k.elf (make guests)"; exit 1; }
 done
 HV_ISO_FILES="$G/evtchn_pingpong.elf=/guests/evtchn_pingpong.elf $G/timer.elf=/guests/timer.elf"
@@ -70,6 +72,34 @@ expect pingpong '^\(client\) client: orphaned port:' 'without an event, send rc 
 expect pingpong '^\(single\) single: [0-9]+ ports allocated' 'highest 1023, then -28$' \
     "port limit: 1024 ports (0 reserved), then -ENOSPC"
 finished pingpong
+
+# ---- boot 3: FIFO event channels (-smp 2) ----
+# evtchn_fifo with vcpus=2 (every FIFO check, SMP included), and the
+# ping-pong pair across ABIs: a 2-level server and a FIFO client.
+HV_ISO_FILES="$HV_ISO_FILES $G/evtchn_fifo.elf=/guests/evtchn_fifo.elf"
+hv_iso fifo "debug-exit=0xf4" \
+    "module2 /guests/evtchn_pingpong.elf name=server mem=32M -- role=server peer=2" \
+    "module2 /guests/evtchn_pingpong.elf name=fclient mem=32M -- role=client peer=1 fifo=1" \
+    "module2 /guests/evtchn_fifo.elf name=fifo mem=32M vcpus=2 -- fifo" ||
+    not_ok "fifo: ISO"
+# shellcheck disable=SC2086
+hv_boot fifo -m 512 -smp 2 $DEBUG_EXIT
+result fifo fifo "evtchn_fifo (vcpus=2)"
+result fifo server "evtchn_pingpong 2-level server to a FIFO client"
+result fifo fclient "evtchn_pingpong FIFO client"
+expect fifo '^\(fclient\) client: [0-9]+ round trips' ' 10000 round trips in [0-9]* ms, 0 spurious' \
+    "ping-pong FIFO client <-> 2-level server: 10000 round trips, none lost, none spurious"
+expect fifo '^\(fifo\) fifo: pvcore limit:' 'highest 32767, then -28$' \
+    "FIFO port limit: 32768 ports, then -ENOSPC"
+nosmp=$(log_line fifo '^\(fifo\) SKIP: ')
+[ -z "$nosmp" ]
+check "FIFO SMP checks ran on vCPU 1" $? "$nosmp"
+finished fifo
+# The FIFO guests' control blocks and event-array pages are released.
+fin=$(log_line fifo 'all domains have finished')
+echo "$fin" | grep -qE '; ([0-9]+) frames free \(\1 before the first domain\)'
+check "fifo: every frame returned after the FIFO domains ended (${fin#*finished; })" $? \
+    "${fin:-no end line}"
 
 # ---- boot 2: timers and time, alone ----
 hv_iso timer "debug-exit=0xf4" \

@@ -20,7 +20,9 @@
 #include <public/version.h>
 #include <public/io/console.h>
 #include <public/io/xs_wire.h>
+#include <public/privileged.h>
 #else
+#define __XEN_TOOLS__ 1     /* sysctl.h and domctl.h are for tools (layouts unchanged) */
 #include <xen/xen.h>
 #include <xen/callback.h>
 #include <xen/event_channel.h>
@@ -32,11 +34,18 @@
 #include <xen/version.h>
 #include <xen/io/console.h>
 #include <xen/io/xs_wire.h>
+#include <xen/nmi.h>
+#include <xen/sysctl.h>
+#include <xen/domctl.h>
+#include <xen/platform.h>
 #endif
 
 #define S(s) printf("%-28s size %zu\n", #s, sizeof(struct s))
 #define F(s, f) printf("%-28s %-26s at %4zu size %zu\n", #s, #f, \
                        offsetof(struct s, f), sizeof(((struct s *)0)->f))
+#define U(u) printf("%-28s size %zu\n", #u, sizeof(union u))
+#define UF(u, f) printf("%-28s %-26s at %4zu size %zu\n", #u, #f, \
+                        offsetof(union u, f), sizeof(((union u *)0)->f))
 
 int main(void)
 {
@@ -90,6 +99,11 @@ int main(void)
     F(iret_context, rip); F(iret_context, ss);
     S(callback_register); F(callback_register, type); F(callback_register, flags);
     F(callback_register, address);
+    S(xennmi_callback); F(xennmi_callback, handler_address);
+    S(xen_sysctl); F(xen_sysctl, cmd); F(xen_sysctl, interface_version); F(xen_sysctl, u);
+    S(xen_domctl); F(xen_domctl, interface_version); F(xen_domctl, domain); F(xen_domctl, u);
+    S(xen_platform_op); F(xen_platform_op, interface_version); F(xen_platform_op, u);
+    S(vcpu_register_time_memory_area);
     S(evtchn_alloc_unbound); F(evtchn_alloc_unbound, remote_dom);
     F(evtchn_alloc_unbound, port);
     S(evtchn_bind_interdomain); F(evtchn_bind_interdomain, remote_port);
@@ -102,6 +116,15 @@ int main(void)
     F(evtchn_status, u.virq);
     S(evtchn_bind_vcpu); F(evtchn_bind_vcpu, vcpu);
     S(evtchn_init_control); F(evtchn_init_control, link_bits);
+    F(evtchn_init_control, offset); F(evtchn_init_control, vcpu);
+    S(evtchn_expand_array); F(evtchn_expand_array, array_gfn);
+    S(evtchn_set_priority); F(evtchn_set_priority, priority);
+    S(evtchn_fifo_control_block); F(evtchn_fifo_control_block, ready);
+    F(evtchn_fifo_control_block, head);
+    printf("EVTCHN_FIFO %u %u %u %u %u %#x %u\n", EVTCHN_FIFO_PENDING,
+           EVTCHN_FIFO_MASKED, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_BUSY,
+           EVTCHN_FIFO_LINK_BITS, (unsigned)EVTCHN_FIFO_LINK_MASK,
+           (unsigned)EVTCHN_FIFO_NR_CHANNELS);
     S(evtchn_op); F(evtchn_op, u);
     S(grant_entry_v1); F(grant_entry_v1, domid); F(grant_entry_v1, frame);
     S(gnttab_map_grant_ref); F(gnttab_map_grant_ref, flags);
@@ -119,6 +142,14 @@ int main(void)
     F(gnttab_copy, status);
     S(gnttab_transfer); F(gnttab_transfer, status);
     S(gnttab_set_version); S(gnttab_get_version); F(gnttab_get_version, version);
+    S(gnttab_unmap_and_replace); F(gnttab_unmap_and_replace, new_addr);
+    F(gnttab_unmap_and_replace, handle); F(gnttab_unmap_and_replace, status);
+    S(gnttab_get_status_frames); F(gnttab_get_status_frames, dom);
+    F(gnttab_get_status_frames, status); F(gnttab_get_status_frames, frame_list);
+    S(grant_entry_header); F(grant_entry_header, domid);
+    U(grant_entry_v2); UF(grant_entry_v2, full_page.frame); UF(grant_entry_v2, sub_page.page_off);
+    UF(grant_entry_v2, sub_page.length); UF(grant_entry_v2, sub_page.frame);
+    UF(grant_entry_v2, transitive.trans_domid); UF(grant_entry_v2, transitive.gref);
     S(xen_memory_reservation); F(xen_memory_reservation, extent_start);
     F(xen_memory_reservation, nr_extents); F(xen_memory_reservation, extent_order);
     F(xen_memory_reservation, mem_flags); F(xen_memory_reservation, domid);

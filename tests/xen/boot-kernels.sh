@@ -33,8 +33,17 @@ hostile_privop   success
 hostile_stack    crash
 shutdown_code    halted
 grant            success
+grant_v2         success
+ptwr             success
+xenfeat          success
+linear           success
+cpustate         success
+cpuregs          success
 ports            success
+evtchn_fifo      success
 "
+# Kernels booted as a dom0 with two vCPUs (on two QEMU CPUs).
+SMP_KERNELS="evtchn_fifo"
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}
 
@@ -91,7 +100,10 @@ run_one() {
     name=$1
     rm -f "$XEN_LOGS/$name.timeout"
     [ -f "$BUILD/guests/$name.elf" ] || return 0
-    xen_boot "$name" "$BUILD/guests/$name.elf" "$TIMEOUT" || touch "$XEN_LOGS/$name.timeout"
+    vcpus=1
+    case " $SMP_KERNELS " in *" $name "*) vcpus=2 ;; esac
+    xen_boot "$name" "$BUILD/guests/$name.elf" "$TIMEOUT" "" "$vcpus" ||
+        touch "$XEN_LOGS/$name.timeout"
 }
 
 mkdir -p "$XEN_LOGS"

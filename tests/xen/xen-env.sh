@@ -29,11 +29,13 @@ xen_fetch() {
     touch "$stamp"
 }
 
-# xen_boot NAME ELF SECONDS [GUEST_CMDLINE]: boot ELF as dom0; the serial
-# log is left in $XEN_LOGS/NAME.log. Returns 0 when Xen reported dom0's
-# end, 1 on timeout.
+# xen_boot NAME ELF SECONDS [GUEST_CMDLINE [VCPUS]]: boot ELF as dom0 (with
+# VCPUS vCPUs on as many QEMU CPUs, default 1); the serial log is left in
+# $XEN_LOGS/NAME.log. Returns 0 when Xen reported dom0's end, 1 on timeout.
+# Optional: XEN_DOM0_OPTS (Xen's dom0 options), XEN_RAMDISK (a second
+# module: dom0's initrd), XEN_QEMU_CPU, XEN_SMP (QEMU CPUs).
 xen_boot() {
-    name=$1 elf=$2 secs=$3 cmdline=${4:-}
+    name=$1 elf=$2 secs=$3 cmdline=${4:-} vcpus=${5:-1}
     mkdir -p "$XEN_LOGS" "$XEN_DIR/iso"
     cfg="$XEN_DIR/iso/$name.cfg" iso="$XEN_DIR/iso/$name.iso" log="$XEN_LOGS/$name.log"
     cat >"$cfg" <<CFG
@@ -42,13 +44,15 @@ terminal_input serial
 terminal_output serial
 set timeout=0
 menuentry pvcore-$name {
-    multiboot2 /boot/xen.gz console=com1 com1=115200,8n1 dom0_mem=64M,max:64M dom0_max_vcpus=1 noreboot loglvl=all guest_loglvl=all
+    multiboot2 /boot/xen.gz console=com1 com1=115200,8n1 ${XEN_DOM0_OPTS:-dom0_mem=64M,max:64M dom0_max_vcpus=$vcpus} noreboot loglvl=all guest_loglvl=all
     module2 /boot/guest.elf $cmdline
+${XEN_RAMDISK:+    module2 /boot/ramdisk}
 }
 CFG
-    sh tests/lib/mkiso.sh "$iso" "$cfg" "$XEN_GZ=/boot/xen.gz" "$elf=/boot/guest.elf" || return 1
+    sh tests/lib/mkiso.sh "$iso" "$cfg" "$XEN_GZ=/boot/xen.gz" "$elf=/boot/guest.elf" \
+        ${XEN_RAMDISK:+"$XEN_RAMDISK=/boot/ramdisk"} || return 1
     rm -f "$log"
-    qemu-system-x86_64 -accel tcg -machine pc -cpu max -m 512 -smp 1 \
+    qemu-system-x86_64 -accel tcg -machine pc -cpu "${XEN_QEMU_CPU:-max}" -m 512 -smp "${XEN_SMP:-$vcpus}" \
         -nographic -no-reboot -nic none -monitor none \
         -cdrom "$iso" -boot d -serial "file:$log" </dev/null >/dev/null 2>&1 &
     qpid=$!

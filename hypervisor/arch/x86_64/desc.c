@@ -28,7 +28,7 @@ struct idt_gate {
 
 static struct idt_gate idt[256] __aligned(16);
 extern char isr_stubs[];
-extern char syscall_stubs[];
+extern char syscall_stubs[], syscall32_stubs[];
 extern uint64_t syscall_stack_top[NR_CPUS];
 
 struct desc_ptr {
@@ -131,7 +131,7 @@ void cpu_desc_init(struct percpu *pc, void *stack_block)
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
     wrmsr(MSR_STAR, ((uint64_t)RING3_CS32 << 48) | ((uint64_t)HV_CS64 << 32));
     wrmsr(MSR_LSTAR, (uint64_t)(syscall_stubs + 64 * pc->id));
-    wrmsr(MSR_CSTAR, (uint64_t)(syscall_stubs + 64 * pc->id));
+    wrmsr(MSR_CSTAR, (uint64_t)(syscall32_stubs + 64 * pc->id));
     wrmsr(MSR_FMASK, X86_EFLAGS_IF | (1UL << 8) /* TF */ | (1UL << 10) /* DF */ |
                      (1UL << 14) /* NT */ | (1UL << 18) /* AC */);
 

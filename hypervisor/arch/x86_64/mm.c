@@ -4,8 +4,9 @@
  * Owns: page_info.count/type_info/owner of every frame given to a domain,
  * the rules of hv/pagetype.h, machine_to_phys[] and its read-only guest
  * mapping in L4 slot 256, and the vCPUs' guest_table/guest_table_user
- * references. The page-table hypercalls built on this are in pv/mmu.c,
- * reservations in common/memory.c.
+ * references. Every guest change of an entry goes through mod_entry (the
+ * hypercalls of pv/mmu.c, and the direct writes pv/ptwr.c emulates);
+ * reservations are in common/memory.c.
  *
  * Invariants:
  *  - a frame owned by a domain has count >= 1 while it is on the domain's
@@ -21,7 +22,9 @@
  *  - a validated table holds, for each present entry, a general reference
  *    on the frame it maps plus the next-lower type (L2-L4) or, for a
  *    writable L1 entry, PGT_writable; every such frame belongs to the
- *    table's owner; entries carry _PAGE_USER (guest kernels run in ring 3)
+ *    table's owner. A read-only L2-L4 entry may instead map a table of its
+ *    own level (a linear page table, mm_linear.c): its own table with no
+ *    reference, another with the same references as an ordinary entry; entries carry _PAGE_USER (guest kernels run in ring 3)
  *    and never _PAGE_GLOBAL (so a CR3 load flushes them);
  *  - L4 slots 256-271 of a validated L4 are copies of the idle L4's and
  *    hold no references; guests cannot write them;
@@ -163,6 +166,7 @@ int assign_frame(struct domain *d, mfn_t mfn)
     if (d->tot_pages < d->max_pages) {
         pg->owner = d->id;
         pg->type_info = 0;
+        pg->linear_count = 0;
         pg->flags |= PGF_ALLOCATED;
         __atomic_store_n(&pg->count, 1, __ATOMIC_RELEASE);
         list_add_tail(&pg->list, &d->page_list);
@@ -234,21 +238,29 @@ static int get_l1e_refs(struct domain *d, uint64_t e)
     return 0;
 }
 
-static int get_entry_refs(struct domain *d, unsigned int level, uint64_t e)
+/* References for present entry e of level-`level` table `table`: an
+ * upper entry maps the next level, or failing that is a linear entry
+ * (mm_linear.c), tried exactly where Xen tries it. */
+static int get_entry_refs(struct domain *d, mfn_t table, unsigned int level, uint64_t e)
 {
     if (!entry_flags_ok(level, e))
         return -EINVAL;
     if (level == 1)
         return get_l1e_refs(d, e);
-    return pt_get_page_and_type(pte_mfn(e), d, pgt_of_level(level - 1));
+    int rc = pt_get_page_and_type(pte_mfn(e), d, pgt_of_level(level - 1));
+    if (rc == -EINVAL && pt_get_linear(d, table, level, e))
+        rc = 0;
+    return rc;
 }
 
-static void put_entry_refs(unsigned int level, uint64_t e)
+static void put_entry_refs(mfn_t table, unsigned int level, uint64_t e)
 {
     mfn_t mfn = pte_mfn(e);
 
     if (level == 1 && (e & PTE_GRANT))
         return;                         /* the grant table's references */
+    if (level > 1 && pt_put_linear(table, level, e))
+        return;
     if (level > 1)
         pt_put_page_and_type(mfn);
     else if (e & _PAGE_RW)
@@ -283,7 +295,7 @@ static int validate_table(mfn_t mfn, unsigned int level)
     for (i = 0; i < PT_ENTRIES; i++) {
         if (!guest_slot(level, i) || !(t[i] & _PAGE_PRESENT))
             continue;
-        rc = get_entry_refs(d, level, t[i]);
+        rc = get_entry_refs(d, mfn, level, t[i]);
         if (rc)
             break;
         t[i] = adjust_entry(level, t[i]);
@@ -291,7 +303,7 @@ static int validate_table(mfn_t mfn, unsigned int level)
     if (rc) {
         while (i--)
             if (guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
-                put_entry_refs(level, t[i]);
+                put_entry_refs(mfn, level, t[i]);
         return rc;
     }
     if (level == 4)
@@ -305,7 +317,7 @@ static void devalidate_table(mfn_t mfn, unsigned int level)
 
     for (unsigned int i = 0; i < PT_ENTRIES; i++)
         if (guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
-            put_entry_refs(level, t[i]);
+            put_entry_refs(mfn, level, t[i]);
     /* An ex-L4 may become writable: leave no hypervisor entries in it. */
     if (level == 4)
         for (unsigned int i = HV_FIRST_L4_SLOT; i <= HV_LAST_L4_SLOT; i++)
@@ -338,7 +350,8 @@ int pt_get_page_type(mfn_t mfn, uint64_t type)
         return 0;
     }
     /* A table in the middle of its own validation is only reachable
-     * through itself at the same level, which the level rule forbids. */
+     * through itself at the same level: the level rule forbids that for
+     * ordinary entries, and a linear entry to itself takes no reference. */
     if (PGT_TYPE(x) != type || !(x & PGT_validated) || PGT_COUNT(x) == PGT_count_mask)
         return -EINVAL;
     pg->type_info = x + 1;
@@ -429,54 +442,85 @@ void put_page_and_type(mfn_t mfn)
 /* Entry updates, pins, base pointers                                   */
 
 /* Flags that change nothing Xen's safety depends on (Xen's fast path):
- * same frame, same presence, same RW for an L1. */
-static uint64_t fastpath_flags(unsigned int level)
-{
-    uint64_t f = _PAGE_NX | PTE_AVAIL_HIGH | PTE_AVAIL | _PAGE_GLOBAL | _PAGE_DIRTY |
-                 _PAGE_ACCESSED | _PAGE_USER;
-    return level == 1 ? f : f | _PAGE_RW;
-}
+ * same frame, same presence, same RW at every level (a linear entry must
+ * not become writable unchecked). */
+#define FASTPATH_FLAGS (_PAGE_NX | PTE_AVAIL_HIGH | PTE_AVAIL | _PAGE_GLOBAL | _PAGE_DIRTY | \
+                        _PAGE_ACCESSED | _PAGE_USER)
 
-static void write_entry(uint64_t *slot, uint64_t val, bool preserve_ad)
+/* How an accepted entry gets into its slot. */
+enum entry_commit {
+    COMMIT_STORE,           /* replace it */
+    COMMIT_PRESERVE_AD,     /* replace it, keeping the A/D bits the CPU set */
+    COMMIT_CMPXCHG,         /* replace it only if it still holds the value expected */
+};
+
+/* false: COMMIT_CMPXCHG found the slot changed (by the CPU's A/D updates;
+ * every other writer holds mm_lock). */
+static bool write_entry(uint64_t *slot, uint64_t expect, uint64_t val, enum entry_commit how)
 {
-    if (!preserve_ad) {
+    if (how == COMMIT_STORE) {
         __atomic_store_n(slot, val, __ATOMIC_RELEASE);
-        return;
+        return true;
     }
+    if (how == COMMIT_CMPXCHG)
+        return __atomic_compare_exchange_n(slot, &expect, val, false, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE);
     /* The CPU may set A/D in the old entry at any moment. */
     uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     while (!__atomic_compare_exchange_n(slot, &old,
                                         val | (old & (_PAGE_ACCESSED | _PAGE_DIRTY)), false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         ;
+    return true;
 }
 
-int pt_mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
-                 uint64_t val, bool preserve_ad)
+/* The one checked update of a page-table entry, for every way a guest
+ * changes one (mmu_update, update_va_mapping, writable page tables). With
+ * COMMIT_CMPXCHG, -EAGAIN when the slot does not hold `expect` (before or
+ * at the write), and nothing has changed. */
+static int mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                     uint64_t val, enum entry_commit how, uint64_t expect)
 {
     uint64_t *slot = (uint64_t *)mfn_to_virt(table) + idx;
-    uint64_t old = *slot;
+    uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 
     if (!guest_slot(level, idx))
         return -EINVAL;
+    if (how == COMMIT_CMPXCHG && old != expect)
+        return -EAGAIN;
     if (level == 1 && (old & _PAGE_PRESENT) && (old & PTE_GRANT))
         return -EPERM;                  /* only unmap_grant_ref removes it */
     if (val & _PAGE_PRESENT) {
         if (!entry_flags_ok(level, val))
             return -EINVAL;
         val = adjust_entry(level, val);
-        if ((old & _PAGE_PRESENT) && !((old ^ val) & ~fastpath_flags(level))) {
-            write_entry(slot, val, preserve_ad);
-            return 0;
-        }
-        int rc = get_entry_refs(d, level, val);
+        if ((old & _PAGE_PRESENT) && !((old ^ val) & ~FASTPATH_FLAGS))
+            return write_entry(slot, old, val, how) ? 0 : -EAGAIN;
+        int rc = get_entry_refs(d, table, level, val);
         if (rc)
             return rc;
     }
-    write_entry(slot, val, preserve_ad);
+    if (!write_entry(slot, old, val, how)) {
+        if (val & _PAGE_PRESENT)
+            put_entry_refs(table, level, val);
+        return -EAGAIN;
+    }
     if (old & _PAGE_PRESENT)
-        put_entry_refs(level, old);
+        put_entry_refs(table, level, old);
     return 0;
+}
+
+int pt_mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                 uint64_t val, bool preserve_ad)
+{
+    return mod_entry(d, table, level, idx, val,
+                     preserve_ad ? COMMIT_PRESERVE_AD : COMMIT_STORE, 0);
+}
+
+int pt_cmpxchg_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                     uint64_t expect, uint64_t val)
+{
+    return mod_entry(d, table, level, idx, val, COMMIT_CMPXCHG, expect);
 }
 
 int pt_pin(struct domain *d, mfn_t mfn, uint64_t type)
@@ -542,20 +586,22 @@ int vcpu_set_guest_table(struct vcpu *v, mfn_t l4, bool user)
 /* ------------------------------------------------------------------ */
 /* Grant mappings and shared hypervisor frames                          */
 
-int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly)
+int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly,
+                     unsigned int avail)
 {
     uint64_t *slot = (uint64_t *)mfn_to_virt(l1) + idx;
     uint64_t old = *slot;
     uint64_t val = (mfn << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY |
                    _PAGE_USER | PTE_GRANT | (readonly ? 0 : _PAGE_RW) |
+                   (((uint64_t)avail << 9) & PTE_AVAIL) |
                    (cpu_has_nx() ? _PAGE_NX : 0);
 
     (void)d;
     if ((old & _PAGE_PRESENT) && (old & PTE_GRANT))
         return -EBUSY;
-    write_entry(slot, val, false);
+    write_entry(slot, old, val, COMMIT_STORE);
     if (old & _PAGE_PRESENT)
-        put_entry_refs(1, old);
+        put_entry_refs(l1, 1, old);
     return 0;
 }
 
@@ -567,7 +613,26 @@ int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn)
     (void)d;
     if (!(old & _PAGE_PRESENT) || !(old & PTE_GRANT) || pte_mfn(old) != mfn)
         return -EINVAL;
-    write_entry(slot, 0, false);
+    write_entry(slot, old, 0, COMMIT_STORE);
+    return 0;
+}
+
+int pt_grant_replace_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn,
+                         mfn_t new_l1, unsigned int new_idx)
+{
+    uint64_t *slot = (uint64_t *)mfn_to_virt(l1) + idx;
+    uint64_t *from = (uint64_t *)mfn_to_virt(new_l1) + new_idx;
+    uint64_t old = *slot, moved = *from;
+
+    (void)d;
+    if (!(old & _PAGE_PRESENT) || !(old & PTE_GRANT) || pte_mfn(old) != mfn || slot == from)
+        return -EINVAL;
+    if ((moved & _PAGE_PRESENT) && (moved & PTE_GRANT))
+        return -EBUSY;
+    /* The moved entry keeps the references it holds; the grant entry
+     * holds none. */
+    write_entry(from, moved, 0, COMMIT_STORE);
+    write_entry(slot, old, moved, COMMIT_STORE);
     return 0;
 }
 
@@ -589,6 +654,25 @@ void unshare_frame(mfn_t mfn)
      * (a mapping in another domain) keep it until they go. */
     pg->owner = OWNER_HV;
     put_page_and_type(mfn);
+}
+
+int unshare_frames_unused(struct domain *d, const mfn_t *mfns, unsigned int n)
+{
+    bool used = false;
+
+    /* Owned by the hypervisor first, so d cannot take a new reference
+     * while we look; d's references then show above the share's one. */
+    for (unsigned int i = 0; i < n; i++)
+        __atomic_store_n(&frame(mfns[i])->owner, OWNER_HV, __ATOMIC_SEQ_CST);
+    for (unsigned int i = 0; i < n; i++)
+        used |= __atomic_load_n(&frame(mfns[i])->count, __ATOMIC_SEQ_CST) != 1;
+    for (unsigned int i = 0; i < n; i++) {
+        if (used)
+            __atomic_store_n(&frame(mfns[i])->owner, d->id, __ATOMIC_SEQ_CST);
+        else
+            put_page_and_type(mfns[i]);
+    }
+    return used ? -EBUSY : 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -21,9 +21,13 @@
 #include "hv/list.h"
 #include "hv/spinlock.h"
 
+/* Slots in the domain table (Domain 0 holds slot 0). A domid maps to slot
+ * domid % MAX_DOMAINS; the allocator never hands out an id whose slot is
+ * taken, so a lookup is one slot and one id comparison. */
 #define MAX_DOMAINS     64
 #define MAX_VCPUS       8
 #define DOMAIN_NAME_LEN 32
+#define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
 
 enum vcpu_state {
     VCPU_DOWN,          /* not brought up (or VCPUOP_down) */
@@ -58,13 +62,21 @@ struct vcpu {
 
     struct trap_info traps[256];    /* the virtual IDT (address 0 = none) */
     uint64_t event_callback, failsafe_callback, syscall_callback;
-    bool syscall_disables_events;
+    bool syscall_disables_events, failsafe_disables_events;
+    /* CALLBACKTYPE_syscall32 (SYSCALL from 32-bit user code) and
+     * CALLBACKTYPE_sysenter (SYSENTER from user mode), as Xen records them. */
+    uint64_t syscall32_callback, sysenter_callback;
+    bool syscall32_disables_events, sysenter_disables_events;
 
     struct vcpu_info *vcpu_info;    /* hypervisor mapping (direct map) */
     mfn_t vcpu_info_mfn;            /* 0 while it lives in shared_info */
     uint64_t runstate_guest_va;     /* VCPUOP_register_runstate_memory_area */
+    uint64_t time_area_guest_va;    /* VCPUOP_register_vcpu_time_memory_area */
 
     bool fpu_ts;                    /* guest asked for CR0.TS (fpu_taskswitch) */
+    uint64_t cr4_guest;             /* CR4 bits the guest controls (pv/cpuregs.c) */
+    uint64_t dr[4], dr6, dr7;       /* debug registers (pv/cpuregs.c) */
+    uint32_t dr7_io;                /* DR7 enables of I/O breakpoints (emulated) */
     bool fpu_initialised;
     uint8_t fpu_state[512] __aligned(16);
 
@@ -126,6 +138,10 @@ struct domain {
      * guest that writes every line to both, as Mini-OS does, is printed
      * once; common/console_io.c). */
     mfn_t console_mfn;
+    mfn_t store_mfn;                /* boot-loader domains: the xenstore ring the
+                                     * hypervisor answers (xenstore_absent.c) */
+    uint32_t store_port;
+    bool store_closed;
     unsigned int console_evtchn;
     struct console_src {
         char line[160];
@@ -134,13 +150,23 @@ struct domain {
         unsigned int nr_recent;
     } console_src[2];               /* 0: console_io, 1: the ring */
 
-    /* Event channels (common/event_channel.c). */
+    /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;
-    struct evtchn *evtchn;
-    unsigned int max_evtchns;
+    struct evtchn **evtchn_buckets;     /* one page of bucket pointers */
+    unsigned int max_evtchns;           /* the ABI's port limit */
+    unsigned int evtchn_free_hint;      /* no free port below it */
+    const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */
+    struct evtchn_fifo_domain *evtchn_fifo;     /* FIFO state, NULL before init_control */
 
-    /* Logged-once bookkeeping for unknown hypercalls. */
-    uint64_t unknown_hypercalls_logged;
+    /* The two I/O registers emulated for every domain (pv/ioport.c). */
+    uint8_t io_cmos_index;
+    uint32_t io_pci_cf8;
+
+    /* Unimplemented hypercalls and sub-operations already logged
+     * (common/unimplemented.c; guarded by unimpl_lock, a leaf lock). */
+    spinlock_t unimpl_lock;
+    uint32_t unimpl_logged[UNIMPL_LOG_MAX];
+    unsigned int nr_unimpl_logged;
 };
 
 #define SHUTDOWN_CODE_NONE (~0u)
@@ -171,7 +197,18 @@ struct domain *domain_create_dom0(int *err);
 void domain_request_destroy(struct domain *d);
 /* Release everything the domain holds and free its slot. */
 void domain_destroy(struct domain *d);
+/* The domain with this id (any state), or NULL. */
 struct domain *domain_by_id(domid_t id);
+/* The guest domain (any state) whose handle is this, or NULL. */
+struct domain *domain_by_handle(const uint8_t handle[16]);
+/* The domain in table slot 0..MAX_DOMAINS-1 (slot 0 is Domain 0), or NULL:
+ * for walking every domain without walking the domid space. */
+struct domain *domain_in_slot(unsigned int slot);
+/* The table slot a domid lives in. */
+static inline unsigned int domid_slot(domid_t id)
+{
+    return id % MAX_DOMAINS;
+}
 /* Guest domains that exist (Domain 0 not counted). */
 unsigned int domains_alive(void);
 /* Free frames, tot_pages: called with the domain's page lock held. */

@@ -1,28 +1,59 @@
-/* Event channels, 2-level ABI (common/event_channel.c).
+/* Event channels (common/event_channel.c: ports and operations;
+ * common/evtchn_2l.c: the 2-level ABI; common/evtchn_fifo.c: the FIFO ABI).
  *
  * Ports are per domain (0 reserved, 1..max_evtchns-1 usable). A port is
  * FREE, UNBOUND (waiting for remote_domid to bind), INTERDOMAIN (linked to
- * a port of another domain, or of the same one), VIRQ or IPI. Sending sets
- * the pending bit in the receiver's shared_info; if the port is not masked
- * the selector bit and evtchn_upcall_pending of the notified vCPU are set
- * and that vCPU is kicked (woken if blocked, polled ports re-checked).
+ * a port of another domain, or of the same one), VIRQ or IPI. The port
+ * logic (binding, closing, sending, status) is the same for both ABIs;
+ * how "pending", "masked" and the notification of a vCPU look in guest
+ * memory is the ABI's, behind struct evtchn_port_ops:
+ *  - 2-level: pending/mask bitmaps in shared_info, the selector word and
+ *    evtchn_upcall_pending of the notified vCPU (1024 ports per domain);
+ *  - FIFO (after EVTCHNOP_init_control): an event word per port in event
+ *    array pages the guest gave (EVTCHNOP_expand_array), per-vCPU queues
+ *    of 16 priorities whose heads and ready bits live in the vCPU's
+ *    control block (up to EVTCHN_FIFO_MAX_PORTS ports per domain).
+ * Domain 0 (no vCPU in the machine) always uses the 2-level ABI.
+ *
+ * Port table: buckets of one page each (EVTCHN_PER_BUCKET channels),
+ * allocated when get_free_port first needs them and freed only when the
+ * domain is destroyed, so a channel pointer stays valid while the domain
+ * lives.
  *
  * Lock order: d->event_lock of the lower domid first when two domains'
- * locks are needed (bind_interdomain, close of an interdomain port).
+ * locks are needed (bind_interdomain, send and close of an interdomain
+ * port). Every change of a domain's pending state (raising, unmasking,
+ * clearing) and every change of its ABI state happens with that domain's
+ * event_lock held; only reads (is_pending for SCHEDOP_poll) go without.
+ * Taken inside event_lock: the scheduler's locks (waking a vCPU), the
+ * heap lock (bucket and FIFO state pages).
  */
 #ifndef HV_EVENT_H
 #define HV_EVENT_H
 
+#include <public/event_channel.h>
+#include "asm/page.h"
 #include "hv/domain.h"
 
-#define EVTCHN_DEFAULT_MAX  1024      /* per-domain port limit (<= 4096) */
+#define EVTCHN_DEFAULT_MAX     1024     /* 2-level port limit per domain */
+/* FIFO port limit per domain: 32 event-array pages. Xen's ABI allows
+ * 2^17; Xen itself bounds each domain by its max_evtchn_port (xl's
+ * default is 1023, Domain 0 unbounded). pvcore picks 32768: 32 times the
+ * 2-level limit, while a guest can make the hypervisor allocate at most
+ * 512 KiB of port table for it. */
+#define EVTCHN_FIFO_MAX_PORTS  32768
+#define EVTCHN_FIFO_MAX_PAGES  (EVTCHN_FIFO_MAX_PORTS / EVTCHN_FIFO_WORDS_PER_PAGE)
 
 enum evtchn_state { ECS_FREE, ECS_RESERVED, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI };
 
 struct evtchn {
     uint8_t state;
-    uint8_t pad;
+    uint8_t priority;               /* FIFO queue (0 highest .. 15) */
     uint16_t notify_vcpu;
+    uint8_t last_vcpu;              /* FIFO: the queue it was last linked on */
+    uint8_t last_priority;
+    bool pending;                   /* FIFO: raised while it had no event word */
+    uint8_t pad;
     union {
         domid_t remote_domid;                     /* UNBOUND */
         struct { domid_t dom; uint32_t port; } interdomain;
@@ -30,9 +61,32 @@ struct evtchn {
     } u;
 };
 
+#define EVTCHN_PER_BUCKET   (PAGE_SIZE / sizeof(struct evtchn))
+#define EVTCHN_MAX_BUCKETS  (EVTCHN_FIFO_MAX_PORTS / EVTCHN_PER_BUCKET)
+
+/* What an ABI does with a port's pending state. All but is_pending and
+ * is_busy are called with d->event_lock held. v is the vCPU to notify
+ * (NULL for Domain 0). */
+struct evtchn_port_ops {
+    const char *name;
+    void (*set_pending)(struct domain *d, struct vcpu *v, struct evtchn *ch, uint32_t port);
+    void (*clear_pending)(struct domain *d, struct evtchn *ch, uint32_t port);
+    void (*unmask)(struct domain *d, struct vcpu *v, struct evtchn *ch, uint32_t port);
+    bool (*is_pending)(const struct domain *d, uint32_t port);
+    /* A port the guest still has on a queue cannot be handed out again. */
+    bool (*is_busy)(const struct domain *d, uint32_t port);
+    /* NULL: the ABI has no priorities (-ENOSYS, as Xen). */
+    int (*set_priority)(struct domain *d, struct evtchn *ch, unsigned int priority);
+};
+
+extern const struct evtchn_port_ops evtchn_2l_ops;
+extern const struct evtchn_port_ops evtchn_fifo_ops;
+
 int evtchn_init(struct domain *d, unsigned int max_ports);
 /* Close every port of d, and Domain 0's ports bound to d or waiting for it. */
 void evtchn_destroy(struct domain *d);
+/* The channel of port, or NULL beyond the limit or an unallocated bucket. */
+struct evtchn *evtchn_port(const struct domain *d, uint32_t port);
 /* Raise a VIRQ on a vCPU (per-vCPU VIRQs) or the domain (global ones). */
 void send_virq(struct vcpu *v, unsigned int virq);
 void send_global_virq(struct domain *d, unsigned int virq);
@@ -42,6 +96,17 @@ void evtchn_notify(struct domain *d, uint32_t port);
 void vcpu_kick(struct vcpu *v);
 /* Is any port in v's poll set pending? */
 bool vcpu_poll_satisfied(struct vcpu *v);
+/* Set evtchn_upcall_pending of v and kick it (both ABIs). */
+void vcpu_mark_events_pending(struct vcpu *v);
+
+/* FIFO ABI (common/evtchn_fifo.c). init_control and expand_array take
+ * d->event_lock themselves; teardown wants it held and returns the
+ * frames whose references the caller drops after unlocking. */
+long evtchn_fifo_init_control(struct domain *d, struct evtchn_init_control *ic);
+long evtchn_fifo_expand_array(struct domain *d, uint64_t gfn);
+unsigned int evtchn_fifo_teardown(struct domain *d, mfn_t *frames, unsigned int max);
+void evtchn_fifo_free(struct domain *d);
+#define EVTCHN_FIFO_MAX_FRAMES (EVTCHN_FIFO_MAX_PAGES + MAX_VCPUS)
 
 /* A port of guest's own bound interdomain to a new port of backend, or to
  * the hypervisor (backend NULL, *backend_port 0). 0 or -ENOSPC. */

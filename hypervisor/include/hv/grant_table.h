@@ -1,18 +1,22 @@
-/* Grant tables, v1 (common/grant_table.c).
+/* Grant tables, v1 and v2 (common/grant_*.c).
  *
- * Every domain has a grant table: frames of grant_entry_v1 that the
+ * Every domain has a grant table: frames of grant entries that the
  * hypervisor allocates and shares with the domain (it maps them writable,
  * like shared_info, and fills in grants: GTF_permit_access, the domid
  * allowed, a frame it owns), GNTTAB_DEFAULT_FRAMES at creation, grown up
  * to GNTTAB_MAX_FRAMES by GNTTABOP_setup_table; and a maptrack: the grants
- * it has mapped itself, by handle.
+ * it has mapped itself, by handle. The table starts as v1
+ * (grant_entry_v1); GNTTABOP_set_version switches it to v2
+ * (grant_entry_v2, with status frames that hold GTF_reading/GTF_writing)
+ * and back while its grants are unused.
  *
  * A mapping holds, until it is unmapped or the mapping domain is
- * destroyed: a general reference on the granted frame (plus PGT_writable
- * when writable) and a pin on the granter's entry that keeps GTF_reading
- * (GTF_writing) set there, so the granter cannot end access meanwhile
- * (its cmpxchg of the flags to 0 fails). The frame stays allocated while
- * mapped even if its owner gives it back or is destroyed.
+ * destroyed, per part (GNTMAP_host_map, GNTMAP_device_map; each is
+ * unmapped on its own): a general reference on the granted frame (plus
+ * PGT_writable when writable) and a pin on the granter's entry that keeps
+ * GTF_reading (GTF_writing) set, so the granter cannot end access
+ * meanwhile (its cmpxchg of the flags to 0 fails). The frame stays
+ * allocated while mapped even if its owner gives it back or is destroyed.
  */
 #ifndef HV_GRANT_TABLE_H
 #define HV_GRANT_TABLE_H

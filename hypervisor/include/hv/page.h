@@ -29,7 +29,8 @@ struct page_info {
     uint64_t type_info;     /* PGT_* type, flags and type reference count */
     uint32_t count;         /* general references (PGF_ALLOCATED holds one) */
     uint16_t owner;         /* owning domain id, OWNER_NONE when free */
-    uint16_t pad;
+    int16_t linear_count;   /* page tables: linear entries it holds (> 0)
+                             * or that map it (< 0), arch/x86_64/mm_linear.c */
 };
 
 #endif

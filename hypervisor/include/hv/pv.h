@@ -46,6 +46,43 @@ void load_guest_descriptors(struct vcpu *v);
  * fault was handled (regs advanced), false to bounce it to the guest. */
 bool pv_emulate_gp(struct vcpu *v, struct cpu_regs *regs);
 bool pv_emulate_forced(struct vcpu *v, struct cpu_regs *regs);
+/* Control/debug registers and MSRs (pv/cpuregs.c). The read/write
+ * functions return false where the instruction stays a #GP(0); the
+ * debug-register ones return 0 or -errno, as the hypercalls. */
+uint64_t pv_cr4(const struct vcpu *v);
+/* Put v's CR4.TSD into the CPU (v NULL: the hypervisor's, TSD clear). */
+void pv_load_cr4(const struct vcpu *v);
+/* rdtsc/rdtscp that faulted because of the guest's CR4.TSD: carried out
+ * in guest kernel mode (true), a #GP in user mode (false). */
+bool pv_emulate_rdtsc(struct vcpu *v, struct cpu_regs *regs, bool rdtscp);
+bool pv_read_cr(struct vcpu *v, unsigned int n, uint64_t *val);
+bool pv_write_cr(struct vcpu *v, unsigned int n, uint64_t val);
+bool pv_read_msr(struct vcpu *v, uint32_t msr, uint64_t *val);
+bool pv_write_msr(struct vcpu *v, uint32_t msr, uint64_t val);
+long pv_set_debugreg(struct vcpu *v, unsigned int reg, uint64_t val);
+long pv_get_debugreg(struct vcpu *v, unsigned int reg, uint64_t *val);
+void pv_init_debugregs(struct vcpu *v);
+/* Load v's debug registers into the CPU (if any breakpoint is enabled),
+ * switch them off when v leaves it, and take in a #DB's DR6. */
+void pv_load_debugregs(struct vcpu *v);
+void pv_save_debugregs(struct vcpu *v);
+void pv_debug_trap(struct vcpu *v);
+/* Which enabled I/O breakpoints cover [port, port + bytes) (a DR6 Bn
+ * mask), and deliver the #DB for a match after the access. */
+uint32_t pv_io_breakpoints(const struct vcpu *v, unsigned int port, unsigned int bytes);
+void pv_io_breakpoint_hit(struct vcpu *v, struct cpu_regs *regs, uint32_t match);
+
+/* Port I/O and cli/sti (pv/ioport.c): may the vCPU's current mode do I/O
+ * (virtual IOPL)? Emulate the instruction whose opcode is insn[op] (after
+ * the prefixes described by p; got bytes fetched): true when carried out
+ * (rip advanced or a fault delivered), false to leave it a #GP(0). */
+struct insn_prefixes {
+    bool opsize16, addr32, rep;
+    uint8_t seg;                    /* segment override prefix, 0 = none */
+};
+bool pv_iopl_ok(const struct vcpu *v);
+bool pv_emulate_io(struct vcpu *v, struct cpu_regs *regs, const uint8_t *insn,
+                   unsigned int op, unsigned int got, const struct insn_prefixes *p);
 
 /* Drop the references a vCPU holds on its domain's frames (GDT frames,
  * a registered vcpu_info page) before the domain's memory is released. */

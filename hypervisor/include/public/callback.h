@@ -38,5 +38,14 @@ struct callback_unregister {
     uint16_t _unused;
 };
 
+/* HYPERVISOR_nmi_op: the older interface to the NMI callback. */
+#define XENNMI_register_callback   0
+#define XENNMI_unregister_callback 1
+struct xennmi_callback {
+    uint64_t handler_address;
+    uint64_t pad;
+};
+_Static_assert(sizeof(struct xennmi_callback) == 16, "xennmi_callback");
+
 #endif /* !__ASSEMBLY__ */
 #endif /* PVCORE_PUBLIC_CALLBACK_H */

@@ -46,6 +46,10 @@
 #define EVTCHN_FIFO_LINKED           29
 #define EVTCHN_FIFO_BUSY             28
 #define EVTCHN_FIFO_LINK_BITS        17
+#define EVTCHN_FIFO_LINK_MASK        ((1u << EVTCHN_FIFO_LINK_BITS) - 1)
+#define EVTCHN_FIFO_NR_CHANNELS      (1u << EVTCHN_FIFO_LINK_BITS)
+/* Event words in one 4 KiB event-array page (not a Xen public name). */
+#define EVTCHN_FIFO_WORDS_PER_PAGE   1024
 
 #ifndef __ASSEMBLY__
 
@@ -144,6 +148,19 @@ struct evtchn_set_priority {
     evtchn_port_t port;
     uint32_t priority;
 };
+
+/* FIFO ABI: one event word per port in the guest's event array pages;
+ * PENDING/MASKED/LINKED/BUSY are bit numbers, LINK the next port in the
+ * queue. One control block per vCPU (EVTCHNOP_init_control): a ready bit
+ * per priority queue and the queues' heads. */
+typedef uint32_t event_word_t;
+
+struct evtchn_fifo_control_block {
+    uint32_t ready;
+    uint32_t _rsvd;
+    event_word_t head[EVTCHN_FIFO_MAX_QUEUES];
+};
+_Static_assert(sizeof(struct evtchn_fifo_control_block) == 72, "fifo control block");
 
 /* Argument of the old event_channel_op_compat hypercall. */
 struct evtchn_op {

@@ -180,11 +180,13 @@ struct gnttab_query_size {
 _Static_assert(sizeof(struct gnttab_query_size) == 16, "query_size");
 
 struct gnttab_unmap_and_replace {
-    uint64_t host_addr;
-    uint64_t new_addr;
-    grant_handle_t handle;
-    int16_t  status;
+    uint64_t host_addr;         /* IN: the grant mapping's address        */
+    uint64_t new_addr;          /* IN: its PTE moves to host_addr; 0: none */
+    grant_handle_t handle;      /* IN                                     */
+    int16_t  status;            /* OUT                                    */
 };
+_Static_assert(sizeof(struct gnttab_unmap_and_replace) == 24, "unmap_and_replace");
+_Static_assert(offsetof(struct gnttab_unmap_and_replace, status) == 20, "uar.st");
 
 struct gnttab_set_version {
     uint32_t version;           /* IN: 1 or 2; OUT: version in force      */
@@ -202,6 +204,8 @@ struct gnttab_get_status_frames {
     int16_t  status;
     uint64_t frame_list;        /* guest address of uint64_t[]            */
 };
+_Static_assert(sizeof(struct gnttab_get_status_frames) == 16, "get_status_frames");
+_Static_assert(offsetof(struct gnttab_get_status_frames, frame_list) == 8, "gsf.fl");
 
 #endif /* !__ASSEMBLY__ */
 #endif /* PVCORE_PUBLIC_GRANT_TABLE_H */

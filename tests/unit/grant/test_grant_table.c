@@ -9,12 +9,14 @@
 
 #include "harness.h"
 #include "hv/grant_table.h"
+#include "../../../hypervisor/common/grant_priv.h"     /* white-box checks only */
 #include "hv/pagetype.h"
 
 #define BAD_PTR       TEST_UNMAPPED_VA      /* copies from/to it fault */
 #define HV_PTR        0xffff800000001000UL  /* in the hypervisor's slots */
 #define VA_INDEX      5
 #define TEST_VA       (VA_INDEX * PAGE_SIZE)
+#define STATUS_MAX    4                     /* status frames of a 32-frame v2 table */
 
 static struct domain *dom;
 static mfn_t l4, l3, l2, l1;
@@ -114,6 +116,21 @@ static int16_t unmap1(grant_handle_t handle, uint64_t va)
     return op.status;
 }
 
+/* A copy operation: flags, source (frame or ref, domid, offset), dest, len. */
+#define copy_op(fl, src, sdom, soff, dst, ddom, doff, n)                                  \
+    ((struct gnttab_copy){ .source = { .u.gmfn = (src), .domid = (sdom), .offset = (soff) }, \
+                           .dest = { .u.gmfn = (dst), .domid = (ddom), .offset = (doff) },   \
+                           .len = (n), .flags = (fl), .status = 99 })
+
+/* Each copy's status is the one wanted (the index names the copy). */
+static void assert_statuses(const struct gnttab_copy *ops, const int16_t *want, unsigned int n)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        if (ops[i].status != want[i])
+            fail_msg("copy %u: status %d, expected %d", i, ops[i].status, want[i]);
+    }
+}
+
 /* ---- table setup, sizes, versions ---------------------------------- */
 
 static void setup_table_shares_frames_the_domain_cannot_make_tables(void **state)
@@ -167,30 +184,287 @@ static void setup_table_shares_frames_the_domain_cannot_make_tables(void **state
     assert_int_equal(gnt(GNTTABOP_query_size, (void *)BAD_PTR, 1), -EFAULT);
 }
 
-static void only_version_1(void **state)
+static long set_version(uint32_t version, uint32_t *in_force)
 {
-    (void)state;
-    struct gnttab_set_version sv = { .version = 1 };
-    assert_int_equal(gnt(GNTTABOP_set_version, &sv, 1), 0);
-    sv.version = 2;
-    assert_int_equal(gnt(GNTTABOP_set_version, &sv, 1), -ENOSYS);
-    assert_int_equal(sv.version, 1);
-    sv.version = 3;
-    assert_int_equal(gnt(GNTTABOP_set_version, &sv, 1), -EINVAL);
-    assert_int_equal(gnt(GNTTABOP_set_version, (void *)BAD_PTR, 1), -EFAULT);
+    struct gnttab_set_version sv = { .version = version };
+    long rc = gnt(GNTTABOP_set_version, &sv, 1);
+    if (in_force)
+        *in_force = sv.version;
+    return rc;
+}
 
+static uint32_t get_version(void)
+{
     struct gnttab_get_version gv = { .dom = DOMID_SELF };
     assert_int_equal(gnt(GNTTABOP_get_version, &gv, 1), 0);
-    assert_int_equal(gv.version, 1);
+    return gv.version;
+}
+
+static struct gnttab_get_status_frames status_frames(uint32_t nr, uint64_t *list, long *rc)
+{
+    struct gnttab_get_status_frames op = { .nr_frames = nr, .dom = DOMID_SELF, .status = 99,
+                                           .frame_list = (uint64_t)list };
+    *rc = gnt(GNTTABOP_get_status_frames, &op, 1);
+    return op;
+}
+
+/* A v2 entry of dom's table (after set_version(2)). */
+static union grant_entry_v2 *entry_v2(grant_ref_t ref)
+{
+    return (union grant_entry_v2 *)entries + ref;
+}
+
+static void grant_v2(grant_ref_t ref, domid_t to, mfn_t frame, uint16_t flags)
+{
+    entry_v2(ref)->hdr.domid = to;
+    entry_v2(ref)->full_page.frame = frame;
+    __atomic_store_n(&entry_v2(ref)->hdr.flags, flags, __ATOMIC_RELEASE);
+}
+
+static void grant_sub_page(grant_ref_t ref, domid_t to, mfn_t frame, uint16_t off, uint16_t len,
+                           uint16_t flags)
+{
+    entry_v2(ref)->sub_page.page_off = off;
+    entry_v2(ref)->sub_page.length = len;
+    grant_v2(ref, to, frame, GTF_permit_access | GTF_sub_page | flags);
+}
+
+static void versions_and_other_ops(void **state)
+{
+    (void)state;
+    uint32_t v;
+    assert_int_equal(set_version(1, &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(set_version(3, &v), -EINVAL);
+    assert_int_equal(v, 1);                             /* the version in force */
+    assert_int_equal(gnt(GNTTABOP_set_version, (void *)BAD_PTR, 1), -EFAULT);
+    assert_int_equal(get_version(), 1);
+
+    struct gnttab_get_version gv = { .dom = 2 };
     harness_domain(2, 16, 0, false);
-    gv.dom = 2;
     assert_int_equal(gnt(GNTTABOP_get_version, &gv, 1), -EPERM);
     gv.dom = 6;
     assert_int_equal(gnt(GNTTABOP_get_version, &gv, 1), -ESRCH);
+    assert_int_equal(gnt(GNTTABOP_get_version, (void *)BAD_PTR, 1), -EFAULT);
     assert_int_equal(gnt(GNTTABOP_transfer, &gv, 1), -ENOSYS);
+    assert_int_equal(gnt(GNTTABOP_swap_grant_ref, &gv, 1), -ENOSYS);
     assert_int_equal(gnt(GNTTABOP_map_grant_ref | (1u << 12), &gv, 1), -EINVAL);
     assert_int_equal(gnt(GNTTABOP_map_grant_ref, &gv, 0x80000000u), -EINVAL);
     assert_int_equal(gnt(GNTTABOP_map_grant_ref, &gv, GNTTAB_MAX_OPS + 1), -EINVAL);
+    assert_int_equal(gnt(GNTTABOP_unmap_and_replace, &gv, GNTTAB_MAX_OPS + 1), -EINVAL);
+    assert_int_equal(gnt(GNTTABOP_unmap_and_replace, (void *)BAD_PTR, 1), -EFAULT);
+}
+
+static void version_2_shares_status_frames(void **state)
+{
+    (void)state;
+    uint64_t list[STATUS_MAX + 1];
+    uint32_t v;
+    long rc;
+
+    /* v1 has no status frames. */
+    struct gnttab_get_status_frames sf = status_frames(1, list, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(sf.status, GNTST_general_error);
+    sf = status_frames(0, list, &rc);
+    assert_int_equal(sf.status, GNTST_okay);
+
+    assert_int_equal(set_version(2, &v), 0);
+    assert_int_equal(v, 2);
+    assert_int_equal(get_version(), 2);
+    assert_int_equal(set_version(2, &v), 0);            /* again: nothing to do */
+    /* 4 table frames of 256 v2 entries: one status frame of 2048. */
+    sf = status_frames(1, list, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(sf.status, GNTST_okay);
+    mfn_t st = list[0];
+    assert_int_equal(frame_table[st].owner, dom->id);
+    assert_int_equal(type_of(st), PGT_writable);
+    assert_int_equal(status_frames(2, list, &rc).status, GNTST_general_error);
+    assert_int_equal(status_frames(1, (uint64_t *)BAD_PTR, &rc).status, GNTST_bad_virt_addr);
+    assert_int_equal(gnt(GNTTABOP_get_status_frames, &sf, 2), -EINVAL);
+    assert_int_equal(gnt(GNTTABOP_get_status_frames, (void *)BAD_PTR, 1), -EFAULT);
+    sf.dom = 5;
+    assert_int_equal(gnt(GNTTABOP_get_status_frames, &sf, 1), 0);
+    assert_int_equal(sf.status, GNTST_bad_domain);
+
+    /* Growing the table grows the status frames with it. */
+    xen_pfn_t frames[GNTTAB_MAX_FRAMES];
+    assert_int_equal(setup(DOMID_SELF, 9, frames, &rc).status, GNTST_okay);
+    assert_int_equal(status_frames(2, list, &rc).status, GNTST_okay);
+    assert_int_equal(list[0], st);
+    assert_int_equal(status_frames(3, list, &rc).status, GNTST_general_error);
+
+    /* Back to v1 only while the domain maps no status frame. */
+    assert_int_equal(get_page(st, dom), 0);
+    assert_int_equal(set_version(1, &v), -EBUSY);
+    assert_int_equal(v, 2);
+    assert_int_equal(frame_table[st].owner, dom->id);
+    put_page(st);
+    uint64_t free_before = frames_free();
+    assert_int_equal(set_version(1, &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(frames_free(), free_before + 2);   /* both status frames freed */
+    assert_int_equal(status_frames(1, list, &rc).status, GNTST_general_error);
+}
+
+/* A domain destroyed in v2 while it maps a status frame: the frame goes
+ * with the last reference, like the table frames. */
+static void status_frame_outlives_the_table_while_mapped(void **state)
+{
+    (void)state;
+    uint64_t list[1];
+    long rc;
+
+    assert_int_equal(set_version(2, NULL), 0);
+    assert_int_equal(status_frames(1, list, &rc).status, GNTST_okay);
+    mfn_t st = list[0];
+    assert_int_equal(get_page(st, dom), 0);             /* the domain's mapping */
+    gnttab_destroy(dom);
+    assert_int_equal(frame_table[st].owner, OWNER_HV);
+    assert_int_equal(ref_count(st), 1);
+    uint64_t free_before = frames_free();
+    put_page(st);
+    assert_int_equal(frames_free(), free_before + 1);
+}
+
+static void version_switch_refused_while_grants_are_in_use(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    grant_handle_t h;
+    uint32_t v;
+
+    grant(8, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 8, GNTMAP_host_map, TEST_VA, &h), GNTST_okay);
+    assert_int_equal(set_version(2, &v), -EBUSY);
+    assert_int_equal(v, 1);
+    assert_int_equal(entries[8].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+
+    /* The toolstack's entries (0-7) may be in use; they are carried over
+     * with their status, every other entry is cleared. */
+    grant(2, dom->id, f, GTF_permit_access | GTF_readonly);
+    assert_int_equal(map1(dom->id, 2, GNTMAP_host_map | GNTMAP_readonly, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(set_version(2, &v), 0);
+    assert_int_equal(entry_v2(2)->hdr.flags, GTF_permit_access | GTF_readonly);
+    assert_int_equal(entry_v2(2)->hdr.domid, dom->id);
+    assert_int_equal(entry_v2(2)->full_page.frame, f);
+    assert_int_equal(entry_v2(4)->hdr.flags, 0);        /* v1 entry 8 is cleared */
+    uint64_t list[1];
+    long rc;
+    assert_int_equal(status_frames(1, list, &rc).status, GNTST_okay);
+    grant_status_t *status = mfn_to_virt(list[0]);
+    assert_int_equal(status[2], GTF_reading);
+
+    /* v2 -> v1 needs entries v1 can say. */
+    grant_v2(3, dom->id, 1ULL << 32, GTF_permit_access);
+    assert_int_equal(set_version(1, &v), -ERANGE);
+    grant_v2(3, dom->id, 0, GTF_transitive);
+    assert_int_equal(set_version(1, &v), -ERANGE);
+    assert_int_equal(v, 2);
+    grant_v2(3, 0, 0, GTF_invalid);
+    assert_int_equal(set_version(1, &v), 0);
+    assert_int_equal(entries[2].flags, GTF_permit_access | GTF_readonly | GTF_reading);
+    assert_int_equal(entries[2].frame, f);
+    /* The pin made in v1, carried through v2, is released in v1. */
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(entries[2].flags, GTF_permit_access | GTF_readonly);
+    assert_int_equal(ref_count(f), 1);
+}
+
+static void version_2_grants_and_their_status(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    grant_handle_t h;
+    uint64_t list[1];
+    long rc;
+
+    assert_int_equal(set_version(2, NULL), 0);
+    assert_int_equal(status_frames(1, list, &rc).status, GNTST_okay);
+    grant_status_t *status = mfn_to_virt(list[0]);
+
+    grant_v2(10, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 10, GNTMAP_host_map, TEST_VA, &h), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX] & PTE_ADDR_MASK, f << PAGE_SHIFT);
+    assert_int_equal(status[10], GTF_reading | GTF_writing);
+    assert_int_equal(entry_v2(10)->hdr.flags, GTF_permit_access);   /* header untouched */
+    assert_int_equal(ref_count(f), 2);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(status[10], 0);
+    assert_int_equal(ref_count(f), 1);
+
+    /* Read-only, to someone else, not a frame of ours, above 2^32. */
+    grant_v2(11, dom->id, f, GTF_permit_access | GTF_readonly);
+    assert_int_equal(map1(dom->id, 11, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    assert_int_equal(status[11], 0);
+    assert_int_equal(map1(dom->id, 11, GNTMAP_host_map | GNTMAP_readonly, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(status[11], GTF_reading);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    grant_v2(12, 2, f, GTF_permit_access);
+    harness_domain(2, 16, 0, false);
+    assert_int_equal(map1(dom->id, 12, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    grant_v2(13, dom->id, f | (1ULL << 40), GTF_permit_access);
+    assert_int_equal(map1(dom->id, 13, GNTMAP_host_map, TEST_VA, NULL), GNTST_bad_page);
+    assert_int_equal(status[13], 0);
+    /* Sub-page and transitive grants are never mapped. */
+    grant_sub_page(14, dom->id, f, 0, PAGE_SIZE, 0);
+    assert_int_equal(map1(dom->id, 14, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    entry_v2(15)->transitive.trans_domid = dom->id;
+    entry_v2(15)->transitive.gref = 10;
+    entry_v2(15)->hdr.domid = dom->id;
+    __atomic_store_n(&entry_v2(15)->hdr.flags, GTF_transitive, __ATOMIC_RELEASE);
+    assert_int_equal(map1(dom->id, 15, GNTMAP_host_map, TEST_VA, NULL), GNTST_general_error);
+    assert_int_equal(status[14] | status[15], 0);
+    assert_int_equal(harness_table(l1)[VA_INDEX], 0);
+    /* Refs count v2 entries: 4 frames of 256. */
+    assert_int_equal(map1(dom->id, 4 * 256, GNTMAP_host_map, TEST_VA, NULL), GNTST_bad_gntref);
+}
+
+static void version_2_sub_page_copies_stay_in_their_window(void **state)
+{
+    (void)state;
+    mfn_t a = harness_frame(dom), b = harness_frame(dom);
+    uint8_t *pa = mfn_to_virt(a), *pb = mfn_to_virt(b);
+    const uint16_t both = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+    uint64_t list[1];
+    long rc;
+
+    for (unsigned int i = 0; i < PAGE_SIZE; i++)
+        pa[i] = (uint8_t)(i * 3);
+    assert_int_equal(set_version(2, NULL), 0);
+    assert_int_equal(status_frames(1, list, &rc).status, GNTST_okay);
+    grant_status_t *status = mfn_to_virt(list[0]);
+    grant_sub_page(20, dom->id, a, 100, 200, GTF_readonly);
+    grant_sub_page(21, dom->id, b, 1000, 64, 0);
+    grant_v2(22, dom->id, b, GTF_permit_access);
+    entry_v2(23)->transitive.trans_domid = dom->id;
+    entry_v2(23)->transitive.gref = 22;
+    entry_v2(23)->hdr.domid = dom->id;
+    __atomic_store_n(&entry_v2(23)->hdr.flags, GTF_transitive, __ATOMIC_RELEASE);
+    struct gnttab_copy ops[7] = {
+        copy_op(both, 20, dom->id, 100, 22, dom->id, 0, 200),      /* the whole window */
+        copy_op(both, 20, dom->id, 150, 21, dom->id, 1000, 64),    /* into a window */
+        copy_op(both, 20, dom->id, 99, 22, dom->id, 0, 8),         /* starts before */
+        copy_op(both, 20, dom->id, 250, 22, dom->id, 0, 51),       /* ends after */
+        copy_op(both, 22, dom->id, 0, 21, dom->id, 1001, 64),      /* dest ends after */
+        copy_op(both, 20, dom->id, 4000, 22, dom->id, 0, 200),     /* beyond the page */
+        copy_op(both, 23, dom->id, 0, 22, dom->id, 0, 8),          /* transitive */
+    };
+    assert_int_equal(gnt(GNTTABOP_copy, ops, 7), 0);
+    const int16_t want[7] = { GNTST_okay, GNTST_okay, GNTST_general_error, GNTST_general_error,
+                              GNTST_general_error, GNTST_bad_copy_arg, GNTST_general_error };
+    assert_statuses(ops, want, 7);
+    assert_memory_equal(pb + 1000, pa + 150, 64);
+    assert_memory_equal(pb, pa + 100, 200);
+    for (grant_ref_t r = 20; r <= 23; r++)
+        assert_int_equal(status[r], 0);
+    assert_int_equal(ref_count(a), 1);
+    assert_int_equal(ref_count(b), 1);
+    assert_int_equal(type_count(b), 0);
 }
 
 /* ---- map / unmap ------------------------------------------------------ */
@@ -266,7 +540,7 @@ static void readonly_grants_and_pin_counts(void **state)
     assert_int_equal(entries[12].flags, GTF_permit_access | GTF_reading | GTF_writing);
     struct gnttab_unmap_grant_ref u = { .dev_bus_addr = (f + 1) << PAGE_SHIFT, .handle = dev };
     assert_int_equal(gnt(GNTTABOP_unmap_grant_ref, &u, 1), 0);
-    assert_int_equal(u.status, GNTST_general_error);
+    assert_int_equal(u.status, GNTST_bad_dev_addr);
     u.dev_bus_addr = f << PAGE_SHIFT;
     assert_int_equal(gnt(GNTTABOP_unmap_grant_ref, &u, 1), 0);
     assert_int_equal(u.status, GNTST_okay);
@@ -274,6 +548,26 @@ static void readonly_grants_and_pin_counts(void **state)
     assert_int_equal(unmap1(ro, TEST_VA), GNTST_okay);
     assert_int_equal(entries[12].flags, GTF_permit_access);
     assert_int_equal(ref_count(f), 1);
+}
+
+/* XENFEAT_gnttab_map_avail_bits: GNTMAP_guest_avail0 and the two flags
+ * above it become PTE bits 9-11; higher ones are dropped, as by Xen. */
+static void guest_avail_flags_reach_the_pte(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    grant_handle_t h;
+
+    grant(13, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 13, GNTMAP_host_map | GNTMAP_guest_avail0 * 5, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX] & PTE_AVAIL, 5UL << 9);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(map1(dom->id, 13, GNTMAP_host_map | GNTMAP_guest_avail0 * 0xf, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX] & PTE_AVAIL, 7UL << 9);
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX], 0);
 }
 
 static void map_refusals_change_nothing(void **state)
@@ -329,6 +623,140 @@ static void map_refusals_change_nothing(void **state)
     assert_int_equal(entries[13].flags, GTF_permit_access);
     assert_int_equal(ref_count(f), 1);
     assert_true(frames_free() < free_before);           /* maptrack pages stay */
+}
+
+static int16_t unmap_parts(grant_handle_t handle, uint64_t va, uint64_t dev_bus_addr)
+{
+    struct gnttab_unmap_grant_ref op = { .host_addr = va, .dev_bus_addr = dev_bus_addr,
+                                         .handle = handle, .status = 99 };
+    assert_int_equal(gnt(GNTTABOP_unmap_grant_ref, &op, 1), 0);
+    return op.status;
+}
+
+static int16_t unmap_and_replace(grant_handle_t handle, uint64_t va, uint64_t new_va)
+{
+    struct gnttab_unmap_and_replace op = { .host_addr = va, .new_addr = new_va,
+                                           .handle = handle, .status = 99 };
+    assert_int_equal(gnt(GNTTABOP_unmap_and_replace, &op, 1), 0);
+    return op.status;
+}
+
+static void partial_unmaps_of_host_and_device_mappings(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom);
+    uint64_t bus = f << PAGE_SHIFT;
+    grant_handle_t h;
+
+    /* Host part first: the device part keeps its pin and references. */
+    grant(24, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 24, GNTMAP_host_map | GNTMAP_device_map, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(ref_count(f), 3);
+    assert_int_equal(type_count(f), 2);
+    assert_int_equal(unmap_parts(h, 0, 0), GNTST_okay);             /* names no part */
+    assert_int_equal(ref_count(f), 3);
+    assert_int_equal(unmap_parts(h, TEST_VA, 0), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX], 0);
+    assert_int_equal(ref_count(f), 2);
+    assert_int_equal(type_count(f), 1);
+    assert_int_equal(entries[24].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    assert_false(end_access(24));
+    assert_int_equal(unmap_parts(h, TEST_VA, 0), GNTST_okay);       /* no host part left */
+    assert_int_equal(ref_count(f), 2);
+    assert_int_equal(unmap_parts(h, 0, bus + PAGE_SIZE), GNTST_bad_dev_addr);
+    assert_int_equal(unmap_parts(h, 0, bus), GNTST_okay);
+    assert_int_equal(entries[24].flags, GTF_permit_access);
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(type_count(f), 0);
+    assert_int_equal(unmap_parts(h, 0, bus), GNTST_bad_handle);     /* the handle went too */
+
+    /* Device part first, read-only: the host part keeps the frame mapped. */
+    assert_int_equal(map1(dom->id, 24, GNTMAP_host_map | GNTMAP_device_map | GNTMAP_readonly,
+                          TEST_VA, &h), GNTST_okay);
+    assert_int_equal(entries[24].flags, GTF_permit_access | GTF_reading);
+    assert_int_equal(unmap_parts(h, 0, bus), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX] & PTE_ADDR_MASK, bus);
+    assert_int_equal(entries[24].flags, GTF_permit_access | GTF_reading);
+    assert_int_equal(ref_count(f), 2);
+    assert_int_equal(unmap_parts(h, TEST_VA, bus), GNTST_okay);     /* no device part left */
+    assert_int_equal(harness_table(l1)[VA_INDEX], 0);
+    assert_int_equal(entries[24].flags, GTF_permit_access);
+    assert_int_equal(ref_count(f), 1);
+
+    /* Both at once; a wrong host address unmaps neither. */
+    assert_int_equal(map1(dom->id, 24, GNTMAP_host_map | GNTMAP_device_map, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(unmap_parts(h, TEST_VA + PAGE_SIZE, bus), GNTST_general_error);
+    assert_int_equal(ref_count(f), 3);
+    assert_int_equal(unmap_parts(h, TEST_VA, bus), GNTST_okay);
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(type_count(f), 0);
+    assert_true(end_access(24));
+
+    /* A dying mapper gives back both parts. */
+    grant(25, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 25, GNTMAP_host_map | GNTMAP_device_map, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(ref_count(f), 3);
+    gnttab_destroy(dom);
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(type_count(f), 0);
+}
+
+static void unmap_and_replace_moves_the_new_entry(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom), g = harness_frame(dom), other = harness_frame(dom);
+    const uint64_t new_va = TEST_VA + PAGE_SIZE;
+    grant_handle_t h, h2;
+
+    grant(26, dom->id, f, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 26, GNTMAP_host_map, TEST_VA, &h), GNTST_okay);
+    assert_int_equal(do_update_va_mapping(new_va, pte(g, PTE_DATA), 0), 0);
+    uint64_t g_pte = harness_table(l1)[VA_INDEX + 1];
+    assert_int_equal(ref_count(g), 2);
+
+    /* Refusals change nothing: the wrong address, no L1 for new_addr. */
+    assert_int_equal(unmap_and_replace(h, new_va, new_va + PAGE_SIZE), GNTST_general_error);
+    assert_int_equal(unmap_and_replace(h, TEST_VA, 1UL << 30), GNTST_general_error);
+    assert_int_equal(unmap_and_replace(h, TEST_VA, TEST_VA), GNTST_general_error);
+    assert_int_equal(unmap_and_replace(h + 1, TEST_VA, new_va), GNTST_bad_handle);
+    assert_int_equal(harness_table(l1)[VA_INDEX] & PTE_GRANT, PTE_GRANT);
+    assert_int_equal(harness_table(l1)[VA_INDEX + 1], g_pte);
+
+    /* new_addr's entry moves to host_addr with its references; the grant
+     * is released. */
+    assert_int_equal(unmap_and_replace(h, TEST_VA, new_va), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX], g_pte);
+    assert_int_equal(harness_table(l1)[VA_INDEX + 1], 0);
+    assert_int_equal(ref_count(g), 2);
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(entries[26].flags, GTF_permit_access);
+    assert_int_equal(unmap_and_replace(h, TEST_VA, new_va), GNTST_bad_handle);
+    assert_int_equal(do_update_va_mapping(TEST_VA, 0, 0), 0);
+    assert_int_equal(ref_count(g), 1);
+
+    /* new_addr 0 is a plain unmap; a grant entry at new_addr is not moved. */
+    assert_int_equal(map1(dom->id, 26, GNTMAP_host_map, TEST_VA, &h), GNTST_okay);
+    grant(27, dom->id, other, GTF_permit_access);
+    assert_int_equal(map1(dom->id, 27, GNTMAP_host_map, new_va, &h2), GNTST_okay);
+    assert_int_equal(unmap_and_replace(h, TEST_VA, new_va), GNTST_general_error);
+    assert_int_equal(unmap_and_replace(h2, new_va, 0), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX + 1], 0);
+    assert_int_equal(ref_count(other), 1);
+
+    /* Only the host part of a host+device mapping is replaced. */
+    assert_int_equal(unmap1(h, TEST_VA), GNTST_okay);
+    assert_int_equal(map1(dom->id, 26, GNTMAP_host_map | GNTMAP_device_map, TEST_VA, &h),
+                     GNTST_okay);
+    assert_int_equal(unmap_and_replace(h, TEST_VA, 0), GNTST_okay);
+    assert_int_equal(harness_table(l1)[VA_INDEX], 0);
+    assert_int_equal(entries[26].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    assert_int_equal(ref_count(f), 2);
+    assert_int_equal(unmap_parts(h, 0, f << PAGE_SHIFT), GNTST_okay);
+    assert_int_equal(ref_count(f), 1);
+    assert_true(end_access(26));
 }
 
 /* ---- lifetime --------------------------------------------------------- */
@@ -399,7 +827,7 @@ static void mapper_death_releases_its_mappings(void **state)
     ml1 = make_tables(mapper);
     grant(22, 2, f, GTF_permit_access);
     assert_int_equal(gnttab_map_for(mapper, dom->id, 22, GNTMAP_readonly, &mfn, &h), 0);
-    assert_int_equal(pv_grant_map_l1e(mapper->vcpus[0], TEST_VA, f, false), 0);
+    assert_int_equal(pv_grant_map_l1e(mapper->vcpus[0], TEST_VA, f, false, 0), 0);
     assert_int_equal(harness_table(ml1)[VA_INDEX] & PTE_GRANT, PTE_GRANT);
     assert_int_equal(pv_grant_unmap_l1e(mapper->vcpus[0], TEST_VA, f + 1), -EINVAL);
     assert_int_equal(pv_grant_unmap_l1e(mapper->vcpus[0], TEST_VA, f), 0);
@@ -435,11 +863,96 @@ static void table_with_grant_entry_is_not_revalidated(void **state)
 
 /* ---- copy ------------------------------------------------------------- */
 
-/* A copy operation: flags, source (frame or ref, domid, offset), dest, len. */
-#define copy_op(fl, src, sdom, soff, dst, ddom, doff, n)                                  \
-    ((struct gnttab_copy){ .source = { .u.gmfn = (src), .domid = (sdom), .offset = (soff) }, \
-                           .dest = { .u.gmfn = (dst), .domid = (ddom), .offset = (doff) },   \
-                           .len = (n), .flags = (fl), .status = 99 })
+/* dom (v1) grants f to domain 2, whose v2 table grants it on to dom
+ * transitively; dom copies through domain 2's grant (as Domain 0 would,
+ * gnttab_copy_for: domain 2 is the current vCPU here). */
+static void transitive_grants_for_copies(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom), c = harness_frame(dom);
+    uint8_t *pf = mfn_to_virt(f), *pc = mfn_to_virt(c);
+    const uint16_t src = GNTCOPY_source_gref, dst = GNTCOPY_dest_gref;
+    xen_pfn_t frames[1];
+    uint64_t status_mfn;
+    long rc;
+
+    for (unsigned int i = 0; i < PAGE_SIZE; i++)
+        pf[i] = (uint8_t)(i * 13);
+    grant(40, 2, f, GTF_permit_access);
+    entries[41].domid = 2;
+    __atomic_store_n(&entries[41].flags, GTF_transitive, __ATOMIC_RELEASE); /* v1: no such type */
+    struct domain *d2 = harness_domain(2, 32, 0, true);
+    assert_int_equal(gnttab_init(d2), 0);
+    assert_int_equal(set_version(2, NULL), 0);
+    assert_int_equal(setup(DOMID_SELF, 1, frames, &rc).status, GNTST_okay);
+    assert_int_equal(status_frames(1, &status_mfn, &rc).status, GNTST_okay);
+    union grant_entry_v2 *e2 = mfn_to_virt(frames[0]);
+    grant_status_t *st2 = mfn_to_virt(status_mfn);
+    const struct { grant_ref_t ref; domid_t to, trans; grant_ref_t gref; } t[] = {
+        { 50, 1, 1, 40 },           /* dom's grant 40 to domain 2, on to dom */
+        { 51, 1, 2, 50 },           /* names its own granter */
+        { 52, 1, 7, 40 },           /* no domain 7 */
+        { 53, 1, 1, 41 },           /* names something that is not a grant to 2 */
+        { 54, 3, 1, 40 },           /* granted to domain 3, not dom */
+    };
+    for (unsigned int i = 0; i < 5; i++) {
+        e2[t[i].ref].transitive.trans_domid = t[i].trans;
+        e2[t[i].ref].transitive.gref = t[i].gref;
+        e2[t[i].ref].hdr.domid = t[i].to;
+        __atomic_store_n(&e2[t[i].ref].hdr.flags, GTF_transitive, __ATOMIC_RELEASE);
+    }
+
+    struct gnttab_copy ops[7] = {
+        copy_op(src, 50, 2, 8, c, DOMID_SELF, 8, 100),
+        copy_op(dst, c, DOMID_SELF, 0, 50, 2, 3000, 16),
+        copy_op(src, 51, 2, 0, c, DOMID_SELF, 0, 1),
+        copy_op(src, 52, 2, 0, c, DOMID_SELF, 0, 1),
+        copy_op(src, 53, 2, 0, c, DOMID_SELF, 0, 1),
+        copy_op(src, 54, 2, 0, c, DOMID_SELF, 0, 1),
+        copy_op(src, 40, 1, 0, c, DOMID_SELF, 0, 1),     /* dom's grant is to 2, not dom */
+    };
+    assert_int_equal(gnttab_copy_for(dom, ops, 7), 0);
+    const int16_t want[7] = { GNTST_okay, GNTST_okay, GNTST_general_error, GNTST_general_error,
+                              GNTST_general_error, GNTST_general_error, GNTST_general_error };
+    assert_statuses(ops, want, 7);
+    assert_memory_equal(pc + 8, pf + 8, 100);
+    assert_memory_equal(pf + 3000, pc, 16);
+    /* Nothing stays pinned, in either table. */
+    for (grant_ref_t r = 50; r <= 54; r++)
+        assert_int_equal(st2[r], 0);
+    assert_int_equal(entries[40].flags, GTF_permit_access);
+    assert_int_equal(entries[41].flags, GTF_transitive);
+    assert_int_equal(ref_count(f), 1);
+    assert_int_equal(type_count(f), 0);
+    /* Transitive grants are never mapped. */
+    uint64_t mfn;
+    uint32_t h;
+    assert_int_equal(gnttab_map_for(dom, 2, 50, GNTMAP_readonly, &mfn, &h), -EPERM);
+    assert_int_equal(st2[50], 0);
+}
+
+/* White box: a copy through transitive entry 3 is in flight (on another
+ * CPU) while its granter rewrites it and switches back to v1; a new
+ * writer must not take the v2 path into a table that has no status
+ * frames any more. */
+static void transitive_pin_left_over_in_v1(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom), c = harness_frame(dom);
+
+    grant(3, dom->id, f, GTF_permit_access);
+    struct grant_table *gt = gnttab_lock(dom->id, 0);
+    *gnttab_active(gt, 3) = (struct active_grant){ .ro_pins = 1, .user = dom->id,
+                                                   .sub_page = 1, .transitive = 1 };
+    spin_unlock(&gt->lock);
+    struct gnttab_copy op = copy_op(GNTCOPY_dest_gref, c, DOMID_SELF, 0, 3, dom->id, 0, 8);
+    assert_int_equal(gnt(GNTTABOP_copy, &op, 1), 0);
+    assert_int_equal(op.status, GNTST_general_error);
+    assert_int_equal(entries[3].flags, GTF_permit_access);
+    gt = gnttab_lock(dom->id, 0);
+    *gnttab_active(gt, 3) = (struct active_grant){ 0 };
+    spin_unlock(&gt->lock);
+}
 
 static void copy_between_grants_and_frames(void **state)
 {
@@ -501,11 +1014,25 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(setup_table_shares_frames_the_domain_cannot_make_tables,
                                         setup_dom, teardown_dom),
-        cmocka_unit_test_setup_teardown(only_version_1, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(versions_and_other_ops, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(version_2_shares_status_frames, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(status_frame_outlives_the_table_while_mapped, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(version_switch_refused_while_grants_are_in_use,
+                                        setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(version_2_grants_and_their_status, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(version_2_sub_page_copies_stay_in_their_window,
+                                        setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(host_map_keeps_flags_and_frame_until_unmapped, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(readonly_grants_and_pin_counts, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(guest_avail_flags_reach_the_pte, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(map_refusals_change_nothing, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(partial_unmaps_of_host_and_device_mappings, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(unmap_and_replace_moves_the_new_entry, setup_dom,
+                                        teardown_dom),
         cmocka_unit_test_setup_teardown(ballooned_frame_lives_until_unmapped, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(granter_death_leaves_mapped_frame_alive, setup_dom,
@@ -515,6 +1042,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(table_with_grant_entry_is_not_revalidated, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(copy_between_grants_and_frames, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(transitive_grants_for_copies, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(transitive_pin_left_over_in_v1, setup_dom, teardown_dom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
 #include "hv/smp.h"
 
 uint8_t *test_machine_memory;
-uint64_t test_cr3;
+uint64_t test_cr3, test_fs_base, test_gs_base;
 unsigned int test_cr3_loads, test_invlpgs, test_descriptor_loads;
 
 struct page_info *frame_table;

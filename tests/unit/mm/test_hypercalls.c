@@ -4,6 +4,7 @@
 #include <public/memory.h>
 
 #include "harness.h"
+#include "hv/hypercall.h"
 #include "hv/pagetype.h"
 
 #define BAD_PTR TEST_UNMAPPED_VA        /* copies from/to it fault */
@@ -359,6 +360,25 @@ static void memory_layout_queries(void **state)
     assert_int_equal(do_memory_op(63, 0), -ENOSYS);
 }
 
+/* Unknown sub-operations: -ENOSYS, each (hypercall, sub-op) recorded once
+ * per domain; the record stops growing at UNIMPL_LOG_MAX. */
+static void unimplemented_subops_recorded_once(void **state)
+{
+    (void)state;
+    assert_int_equal(dom->nr_unimpl_logged, 0);
+    assert_int_equal(do_memory_op(63, 0), -ENOSYS);
+    assert_int_equal(do_memory_op(63, 0), -ENOSYS);
+    assert_int_equal(dom->nr_unimpl_logged, 1);
+    assert_int_equal(ext1(99, 0, 0), -ENOSYS);
+    assert_int_equal(ext1(99, 0, 0), -ENOSYS);
+    assert_int_equal(dom->nr_unimpl_logged, 2);
+    assert_int_equal(hypercall_unimplemented(__HYPERVISOR_memory_op, HC_NO_SUBOP), -ENOSYS);
+    assert_int_equal(dom->nr_unimpl_logged, 3);
+    for (unsigned int i = 0; i < 2 * UNIMPL_LOG_MAX; i++)
+        assert_int_equal(ext1(100 + i, 0, 0), -ENOSYS);
+    assert_int_equal(dom->nr_unimpl_logged, UNIMPL_LOG_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +392,7 @@ int main(void)
         T(balloon_down_and_up),
         T(balloon_limits_and_refusals),
         T(memory_layout_queries),
+        T(unimplemented_subops_recorded_once),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

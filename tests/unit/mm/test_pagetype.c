@@ -239,6 +239,151 @@ static void live_update_swaps_references(void **state)
     assert_int_equal(type_count(b), 0);
 }
 
+/* The compare-and-exchange update of writable page tables: the checks of
+ * pt_mod_entry, and nothing at all when the entry is not what was read. */
+static void cmpxchg_update_checks_like_mod_entry(void **state)
+{
+    (void)state;
+    mfn_t l1 = harness_frame(dom), a = harness_frame(dom), b = harness_frame(dom);
+    harness_table(l1)[4] = pte(a, PTE_DATA);
+    assert_int_equal(pin(l1, 1), 0);
+    uint64_t cur = harness_table(l1)[4];
+
+    /* The CPU set A/D since the guest's value was computed: no change. */
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, cur & ~_PAGE_DIRTY, pte(b, PTE_DATA)),
+                     -EAGAIN);
+    assert_int_equal(harness_table(l1)[4], cur);
+    assert_int_equal(type_count(b), 0);
+    assert_int_equal(ref_count(b), 1);
+
+    /* Refused exactly as by mmu_update, old entry untouched. */
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, cur, pte(l1, PTE_DATA)), -EBUSY);
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, cur, pte(b, PTE_DATA | _PAGE_PCD)),
+                     -EINVAL);
+    assert_int_equal(harness_table(l1)[4], cur);
+
+    /* Accepted: references move from a to b, the entry is adjusted. */
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, cur, pte(b, PTE_DATA)), 0);
+    assert_int_equal(harness_table(l1)[4], pte(b, PTE_DATA | _PAGE_USER));
+    assert_int_equal(type_count(a), 0);
+    assert_int_equal(ref_count(a), 1);
+    assert_int_equal(type_count(b), 1);
+    assert_int_equal(ref_count(b), 2);
+
+    /* Removal drops them. */
+    assert_int_equal(pt_cmpxchg_entry(dom, l1, 1, 4, harness_table(l1)[4], 0), 0);
+    assert_int_equal(type_count(b), 0);
+    assert_int_equal(ref_count(b), 1);
+}
+
+static int16_t linear_count(mfn_t mfn)
+{
+    return frame_table[mfn].linear_count;
+}
+
+/* A table mapping itself, read-only: no references, at every level. */
+static void linear_self_maps(void **state)
+{
+    (void)state;
+    struct tree t = build_tree(dom);
+    harness_table(t.l4)[5] = pte(t.l4, PTE_RO);
+    harness_table(t.l2)[6] = pte(t.l2, PTE_RO);
+
+    assert_int_equal(pin(t.l4, 4), 0);
+    assert_int_equal(type_count(t.l4), 1);          /* the pin's */
+    assert_int_equal(ref_count(t.l4), 2);           /* allocation + pin */
+    assert_int_equal(type_count(t.l2), 1);          /* the L3 entry's */
+    assert_int_equal(linear_count(t.l4), 0);
+    /* Made writable, through the fast path or not: refused. */
+    assert_int_equal(pt_mod_entry(dom, t.l4, 4, 5, pte(t.l4, PTE_RO | _PAGE_RW), false),
+                     -EINVAL);
+    assert_int_equal(pt_mod_entry(dom, t.l3, 3, 7, pte(t.l3, PTE_TABLE), false), -EINVAL);
+    assert_int_equal(pt_mod_entry(dom, t.l3, 3, 7, pte(t.l3, PTE_RO), false), 0);
+    assert_int_equal(pt_mod_entry(dom, t.l3, 3, 7, 0, false), 0);
+    assert_int_equal(pt_unpin(dom, t.l4), 0);
+    assert_int_equal(type_count(t.l4), 0);
+    assert_int_equal(ref_count(t.l4), 1);
+    assert_int_equal(type_count(t.l2), 0);
+
+    /* Writable self-map: the table is refused. */
+    harness_table(t.l4)[5] = pte(t.l4, PTE_TABLE);
+    assert_int_equal(pin(t.l4, 4), -EINVAL);
+    assert_int_equal(ref_count(t.l4), 1);
+}
+
+/* One table mapping another of its level: references like an ordinary
+ * entry, and never a chain (a table maps linearly or is mapped, not both). */
+static void linear_between_tables(void **state)
+{
+    (void)state;
+    struct tree a = build_tree(dom), b = build_tree(dom), c = build_tree(dom);
+    assert_int_equal(pin(a.l4, 4), 0);
+    assert_int_equal(pin(b.l4, 4), 0);
+    assert_int_equal(pin(c.l4, 4), 0);
+
+    assert_int_equal(pt_mod_entry(dom, a.l4, 4, 9, pte(b.l4, PTE_RO), false), 0);
+    assert_int_equal(type_count(b.l4), 2);
+    assert_int_equal(ref_count(b.l4), 3);
+    assert_int_equal(linear_count(a.l4), 1);
+    assert_int_equal(linear_count(b.l4), -1);
+    /* Writable, or from a table mapped linearly, or to one mapping linearly. */
+    assert_int_equal(pt_mod_entry(dom, a.l4, 4, 10, pte(c.l4, PTE_TABLE), false), -EINVAL);
+    assert_int_equal(pt_mod_entry(dom, a.l4, 4, 9, pte(b.l4, PTE_RO | _PAGE_RW), false),
+                     -EINVAL);
+    assert_int_equal(pt_mod_entry(dom, b.l4, 4, 10, pte(c.l4, PTE_RO), false), -EINVAL);
+    assert_int_equal(pt_mod_entry(dom, c.l4, 4, 10, pte(a.l4, PTE_RO), false), -EINVAL);
+    assert_int_equal(type_count(c.l4), 1);
+    assert_int_equal(type_count(a.l4), 1);
+    /* Several tables may map the same one. */
+    assert_int_equal(pt_mod_entry(dom, c.l4, 4, 10, pte(b.l4, PTE_RO), false), 0);
+    assert_int_equal(linear_count(b.l4), -2);
+    /* Not a table of the same level, or not validated: an ordinary entry
+     * or nothing. */
+    assert_int_equal(pt_mod_entry(dom, a.l4, 4, 11, pte(b.l2, PTE_RO), false), -EINVAL);
+    mfn_t other = harness_frame(harness_domain(2, 8, 0, false));
+    assert_int_equal(pt_mod_entry(dom, a.l4, 4, 11, pte(other, PTE_RO), false), -EINVAL);
+
+    /* L2 and L3 levels work the same way. */
+    assert_int_equal(pt_mod_entry(dom, a.l2, 2, 3, pte(b.l2, PTE_RO), false), 0);
+    assert_int_equal(type_count(b.l2), 2);
+    assert_int_equal(pt_mod_entry(dom, a.l3, 3, 3, pte(b.l3, PTE_RO), false), 0);
+    assert_int_equal(linear_count(b.l3), -1);
+
+    /* Removal drops it all. */
+    assert_int_equal(pt_mod_entry(dom, a.l4, 4, 9, 0, false), 0);
+    assert_int_equal(pt_mod_entry(dom, c.l4, 4, 10, 0, false), 0);
+    assert_int_equal(pt_mod_entry(dom, a.l2, 2, 3, 0, false), 0);
+    assert_int_equal(linear_count(b.l4), 0);
+    assert_int_equal(linear_count(a.l4), 0);
+    assert_int_equal(type_count(b.l4), 1);
+    assert_int_equal(ref_count(b.l4), 2);
+    assert_int_equal(type_count(b.l2), 1);
+    /* The L3 one goes with its table's devalidation. */
+    assert_int_equal(pt_unpin(dom, a.l4), 0);
+    assert_int_equal(linear_count(b.l3), 0);
+    assert_int_equal(linear_count(a.l3), 0);
+    assert_int_equal(type_count(b.l3), 1);
+}
+
+static void linear_tables_are_freed_with_the_domain(void **state)
+{
+    (void)state;
+    uint64_t free_before = frames_free();
+    struct domain *d = harness_domain(3, 32, 0, false);
+    struct tree a = build_tree(d), b = build_tree(d);
+    harness_table(a.l4)[5] = pte(a.l4, PTE_RO);
+    spin_lock(&d->mm_lock);
+    assert_int_equal(pt_pin(d, b.l4, PGT_l4), 0);
+    harness_table(a.l4)[6] = pte(b.l4, PTE_RO);
+    assert_int_equal(pt_pin(d, a.l4, PGT_l4), 0);
+    spin_unlock(&d->mm_lock);
+    assert_int_equal(linear_count(b.l4), -1);
+
+    domain_relinquish_memory(d);
+    assert_int_equal(d->tot_pages, 0);
+    assert_int_equal(frames_free(), free_before);
+}
+
 static void writable_to_table_flushes_the_tlb(void **state)
 {
     (void)state;
@@ -379,6 +524,10 @@ int main(void)
         T(hypervisor_slots_cannot_be_written),
         T(table_referenced_twice),
         T(live_update_swaps_references),
+        T(cmpxchg_update_checks_like_mod_entry),
+        T(linear_self_maps),
+        T(linear_between_tables),
+        T(linear_tables_are_freed_with_the_domain),
         T(writable_to_table_flushes_the_tlb),
         T(relinquish_frees_everything),
         T(relinquish_orphans_frames_referenced_elsewhere),

@@ -21,6 +21,11 @@
 static inline void fxsave(void *p) { __asm__ volatile("fxsave64 (%0)" :: "r"(p) : "memory"); }
 static inline void fxrstor(const void *p) { __asm__ volatile("fxrstor64 (%0)" :: "r"(p) : "memory"); }
 
+static bool canonical(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
 static void fpu_init_state(void)
 {
     uint32_t mxcsr = 0x1f80;
@@ -68,6 +73,7 @@ static void save_state(struct vcpu *v)
     v->processor = -1;
     vcpu_update_runstate_area(v);           /* still on v's page tables */
     v->regs = get_cpu_info()->guest_regs;
+    pv_save_debugregs(v);
     fxsave(v->fpu_state);
     v->fs_base = rdmsr(MSR_FS_BASE);
     if (v->kernel_mode)
@@ -83,7 +89,10 @@ static void load_state(struct vcpu *v)
     vcpu_update_time(v);
     load_guest_cr3(v);
     vcpu_update_runstate_area(v);
+    vcpu_update_time_area(v);
     load_guest_descriptors(v);
+    pv_load_debugregs(v);
+    pv_load_cr4(v);
     /* Null data selectors, then the bases (loading a selector resets them). */
     __asm__ volatile("movl %0, %%ds; movl %0, %%es; movl %0, %%fs; movl %0, %%gs"
                      :: "r"(0) : "memory");
@@ -113,6 +122,7 @@ void context_switch(struct vcpu *prev, struct vcpu *next)
     } else {
         write_cr3(__pa(idle_l4()));
         load_guest_descriptors(NULL);
+        pv_load_cr4(NULL);
     }
 }
 
@@ -150,6 +160,14 @@ void return_to_guest(void)
         check_event_upcall(v, regs);
         if (sched_pending())            /* the bounce crashed the domain */
             continue;
+        if (!canonical(regs->rip) || !canonical(regs->rsp)) {
+            /* The iretq would fault in the hypervisor: the guest gets the
+             * #GP(0) that fault is, at the state it asked for (as Xen
+             * delivers its own faulting iretq). A frame that cannot be
+             * built crashes the domain. */
+            pv_inject_trap(v, regs, 13, true, 0);
+            continue;
+        }
         restore_guest_frame(regs);
     }
 }

@@ -1,6 +1,8 @@
 /* Guest entry and exit.
  *
- * SYSCALL: each CPU's LSTAR points at its own 64-byte stub in syscall_stubs.
+ * SYSCALL: each CPU's LSTAR points at its own 64-byte stub in syscall_stubs
+ * (CSTAR at its stub in syscall32_stubs, which records the 32-bit code
+ * selector).
  * SYSCALL leaves %rsp as the guest's, so the stub saves %rax in the CPU's
  * scratch slot, loads the CPU's stack top (the end of cpu_info->guest_regs,
  * like TSS.rsp0), builds the same frame an interrupt from ring 3 would push
@@ -23,10 +25,13 @@
 syscall_stack_top:  .fill NR_CPUS, 8, 0
 syscall_scratch:    .fill NR_CPUS, 8, 0
 
-    .text
+/* One 64-byte stub per CPU; cs is the code selector the frame records:
+ * RING3_CS64 for LSTAR (64-bit code), RING3_CS32 for CSTAR (SYSCALL from
+ * 32-bit compatibility-mode user code). */
+.macro SYSCALL_STUBS name, cs
     .balign 64
-    .globl syscall_stubs
-syscall_stubs:
+    .globl \name
+\name:
     .set cpu, 0
     .rept NR_CPUS
     movabsq %rax, syscall_scratch + 8 * cpu
@@ -35,15 +40,20 @@ syscall_stubs:
     pushq $RING3_DS
     pushq %rax
     pushq %r11
-    pushq $RING3_CS64
+    pushq $\cs
     pushq %rcx
     pushq $0
     movl $TRAP_SYSCALL, 4(%rsp)
     movabsq syscall_scratch + 8 * cpu, %rax
     jmp common_trap
-    .org syscall_stubs + (cpu + 1) * 64, 0xcc
+    .org \name + (cpu + 1) * 64, 0xcc
     .set cpu, cpu + 1
     .endr
+.endm
+
+    .text
+    SYSCALL_STUBS syscall_stubs, RING3_CS64
+    SYSCALL_STUBS syscall32_stubs, RING3_CS32
 
 /* void restore_guest_frame(struct cpu_regs *regs) -- does not return. */
     .globl restore_guest_frame

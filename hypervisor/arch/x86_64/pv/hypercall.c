@@ -1,9 +1,9 @@
 /* The hypercall table and the small per-vCPU hypercalls.
  *
- * Owns: dispatch (one table, -ENOSYS for every number not in it, logged
- * once per domain and number), and the handlers that only touch the
+ * Owns: dispatch (one table; every number not in it goes to
+ * hypercall_unimplemented(): -ENOSYS, logged once), and the handlers that only touch the
  * calling vCPU's own state: set_trap_table, stack_switch, set_callbacks,
- * callback_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
+ * callback_op, nmi_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
  * physdev_op(set_iopl) and multicall.
  * Every guest structure is copied in before use; nothing changes until all
  * of it has been checked. */
@@ -70,14 +70,70 @@ long do_stack_switch(uint64_t ss, uint64_t sp)
     return 0;
 }
 
+/* CALLBACKTYPE_nmi: the NMI entry of the virtual IDT, events masked. */
+static void register_nmi_callback(struct vcpu *v, uint64_t address)
+{
+    struct trap_info *t = &v->traps[2];
+    t->vector = 2;
+    t->flags = TI_IF_MASK;
+    t->cs = FLAT_KERNEL_CS;
+    t->address = address;
+}
+
+static long unregister_nmi_callback(struct vcpu *v)
+{
+    memset(&v->traps[2], 0, sizeof(v->traps[2]));
+    return 0;
+}
+
+/* As Xen 4.17's register_guest_callback for a 64-bit PV guest: every type
+ * it knows; an unknown type is -ENOSYS. */
+static long register_callback(struct vcpu *v, const struct callback_register *cb)
+{
+    bool mask = cb->flags & CALLBACKF_mask_events;
+
+    if (!canonical(cb->address))
+        return -EINVAL;
+    switch (cb->type) {
+    case CALLBACKTYPE_event:
+        v->event_callback = cb->address;
+        return 0;
+    case CALLBACKTYPE_failsafe:
+        v->failsafe_callback = cb->address;
+        v->failsafe_disables_events = mask;
+        return 0;
+    case CALLBACKTYPE_syscall:
+        v->syscall_callback = cb->address;
+        v->syscall_disables_events = mask;
+        return 0;
+    case CALLBACKTYPE_syscall32:
+        v->syscall32_callback = cb->address;
+        v->syscall32_disables_events = mask;
+        return 0;
+    case CALLBACKTYPE_sysenter:
+        v->sysenter_callback = cb->address;
+        v->sysenter_disables_events = mask;
+        return 0;
+    case CALLBACKTYPE_nmi:
+        register_nmi_callback(v, cb->address);
+        return 0;
+    default:
+        return hypercall_unimplemented(__HYPERVISOR_callback_op, 0x100 + cb->type);
+    }
+}
+
+/* set_callbacks registers the three in turn; like Xen it ignores a
+ * refused (non-canonical) address and returns 0. */
 long do_set_callbacks(uint64_t event, uint64_t failsafe, uint64_t syscall)
 {
     struct vcpu *v = current;
-    if (!canonical(event) || !canonical(failsafe) || !canonical(syscall))
-        return -EINVAL;
-    v->event_callback = event;
-    v->failsafe_callback = failsafe;
-    v->syscall_callback = syscall;
+    const struct callback_register cbs[3] = {
+        { .type = CALLBACKTYPE_event, .address = event },
+        { .type = CALLBACKTYPE_failsafe, .address = failsafe },
+        { .type = CALLBACKTYPE_syscall, .address = syscall },
+    };
+    for (unsigned int i = 0; i < 3; i++)
+        register_callback(v, &cbs[i]);
     return 0;
 }
 
@@ -90,43 +146,51 @@ long do_callback_op(uint64_t cmd, uint64_t arg)
         struct callback_register cb;
         if (copy_from_guest(&cb, arg, sizeof(cb)))
             return -EFAULT;
-        if (!canonical(cb.address))
-            return -EINVAL;
-        switch (cb.type) {
-        case CALLBACKTYPE_event:
-            v->event_callback = cb.address;
-            return 0;
-        case CALLBACKTYPE_failsafe:
-            v->failsafe_callback = cb.address;
-            return 0;
-        case CALLBACKTYPE_syscall:
-            v->syscall_callback = cb.address;
-            v->syscall_disables_events = cb.flags & CALLBACKF_mask_events;
-            return 0;
-        default:
-            return -EINVAL;
-        }
+        return register_callback(v, &cb);
     }
     case CALLBACKOP_unregister: {
+        /* Only the NMI callback can be unregistered (as Xen); the others
+         * are -EINVAL and stay registered. */
         struct callback_unregister cb;
         if (copy_from_guest(&cb, arg, sizeof(cb)))
             return -EFAULT;
         switch (cb.type) {
         case CALLBACKTYPE_event:
-            v->event_callback = 0;
-            return 0;
         case CALLBACKTYPE_failsafe:
-            v->failsafe_callback = 0;
-            return 0;
         case CALLBACKTYPE_syscall:
-            v->syscall_callback = 0;
-            return 0;
-        default:
+        case CALLBACKTYPE_syscall32:
+        case CALLBACKTYPE_sysenter:
             return -EINVAL;
+        case CALLBACKTYPE_nmi:
+            return unregister_nmi_callback(v);
+        default:
+            return hypercall_unimplemented(__HYPERVISOR_callback_op, 0x200 + cb.type);
         }
     }
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_callback_op, cmd);
+    }
+}
+
+/* nmi_op: register (a canonical address) or unregister the NMI callback,
+ * the same one CALLBACKTYPE_nmi sets, as Xen. */
+long do_nmi_op(uint64_t cmd, uint64_t arg)
+{
+    struct vcpu *v = current;
+
+    switch (cmd) {
+    case XENNMI_register_callback: {
+        struct xennmi_callback cb;
+        if (copy_from_guest(&cb, arg, sizeof(cb)))
+            return -EFAULT;
+        const struct callback_register reg = { .type = CALLBACKTYPE_nmi,
+                                               .address = cb.handler_address };
+        return register_callback(v, &reg);
+    }
+    case XENNMI_unregister_callback:
+        return unregister_nmi_callback(v);
+    default:
+        return hypercall_unimplemented(__HYPERVISOR_nmi_op, cmd);
     }
 }
 
@@ -175,6 +239,11 @@ long do_set_segment_base(uint64_t which, uint64_t base)
     }
 }
 
+/* As Xen 4.17's do_iret: an unreadable frame or a return to user mode
+ * without a user page table crashes the domain; anything else is loaded,
+ * a non-canonical return address or stack pointer included: the exit to
+ * the guest (return_to_guest) turns those into the #GP(0) that Xen's
+ * faulting iretq gives the guest. */
 long do_iret(void)
 {
     struct vcpu *v = current;
@@ -185,11 +254,6 @@ long do_iret(void)
         domain_crash(v->domain, "vcpu %u: iret frame at %#lx unreadable", v->id, regs->rsp);
         return -EFAULT;
     }
-    if (!canonical(ic.rip) || !canonical(ic.rsp)) {
-        domain_crash(v->domain, "vcpu %u: iret to non-canonical rip %#lx / rsp %#lx",
-                     v->id, ic.rip, ic.rsp);
-        return -EINVAL;
-    }
     if ((ic.cs & 3) == 3) {             /* back to guest user mode */
         if (!v->guest_table_user) {
             domain_crash(v->domain, "vcpu %u: iret to user mode without a user page table",
@@ -199,6 +263,8 @@ long do_iret(void)
         if (v->kernel_mode)
             toggle_guest_mode(v);
     }
+    if (v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
+        v->iopl = (ic.rflags >> 12) & 3;
     regs->rip = ic.rip;
     regs->cs = (ic.cs & 3) == 3 ? FLAT_USER_CS : FLAT_KERNEL_CS;
     if ((ic.cs & ~3UL) == (FLAT_RING3_CS32 & ~3))
@@ -239,7 +305,7 @@ long do_vm_assist(uint64_t cmd, uint64_t type)
         d->vm_assist &= ~(1UL << type);
         return 0;
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_vm_assist, cmd);
     }
 }
 
@@ -248,19 +314,13 @@ long do_physdev_op(uint64_t cmd, uint64_t arg)
     struct physdev_set_iopl io;
 
     if (cmd != PHYSDEVOP_set_iopl)
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_physdev_op, cmd);
     if (copy_from_guest(&io, arg, sizeof(io)))
         return -EFAULT;
     if (io.iopl > 3)
         return -EINVAL;
     current->iopl = io.iopl;
     return 0;
-}
-
-static long do_ni_hypercall(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
-                            uint64_t f)
-{
-    return -ENOSYS;
 }
 
 #define HC(fn) ((hypercall_fn)(void (*)(void))(fn))
@@ -272,6 +332,8 @@ static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_stack_switch] = HC(do_stack_switch),
     [__HYPERVISOR_set_callbacks] = HC(do_set_callbacks),
     [__HYPERVISOR_fpu_taskswitch] = HC(do_fpu_taskswitch),
+    [__HYPERVISOR_set_debugreg] = HC(do_set_debugreg),
+    [__HYPERVISOR_get_debugreg] = HC(do_get_debugreg),
     [__HYPERVISOR_update_descriptor] = HC(do_update_descriptor),
     [__HYPERVISOR_memory_op] = HC(do_memory_op),
     [__HYPERVISOR_multicall] = HC(do_multicall),
@@ -286,25 +348,23 @@ static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_mmuext_op] = HC(do_mmuext_op),
     [__HYPERVISOR_sched_op] = HC(do_sched_op),
     [__HYPERVISOR_callback_op] = HC(do_callback_op),
+    [__HYPERVISOR_nmi_op] = HC(do_nmi_op),
     [__HYPERVISOR_physdev_op] = HC(do_physdev_op),
     [__HYPERVISOR_event_channel_op] = HC(do_event_channel_op),
     [__HYPERVISOR_grant_table_op] = HC(do_grant_table_op),
+    [__HYPERVISOR_platform_op] = HC(do_platform_op),
+    [__HYPERVISOR_sysctl] = HC(do_sysctl),
+    [__HYPERVISOR_domctl] = HC(do_domctl),
+    [__HYPERVISOR_kexec_op] = HC(do_kexec_op),
+    [__HYPERVISOR_hypfs_op] = HC(do_hypfs_op),
 };
 
 long hypercall_dispatch(unsigned long nr, const uint64_t a[6])
 {
     hypercall_fn fn = nr < NR_HYPERCALLS ? hypercall_table[nr] : NULL;
 
-    if (!fn) {
-        struct domain *d = current->domain;
-        uint64_t bit = 1UL << (nr < 63 ? nr : 63);
-        if (!(d->unknown_hypercalls_logged & bit)) {
-            d->unknown_hypercalls_logged |= bit;
-            pr_info("domain %u (%s): unimplemented hypercall %lu -> -ENOSYS%s", d->id,
-                    d->name, nr, nr >= 63 ? " (further numbers >= 63 not logged)" : "");
-        }
-        return do_ni_hypercall(a[0], a[1], a[2], a[3], a[4], a[5]);
-    }
+    if (!fn)
+        return hypercall_unimplemented(nr, HC_NO_SUBOP);
     return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 

@@ -17,6 +17,7 @@
 #include "asm/guest_mm.h"
 #include "hv/errno.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/pv.h"
@@ -111,7 +112,7 @@ static int mmu_one(struct domain *d, const struct mmu_update *req)
     case MMU_MACHPHYS_UPDATE:
         return mmu_machphys_update(d, req->ptr, req->val);
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_mmu_update, cmd);
     }
 }
 
@@ -165,8 +166,7 @@ out:
     return rc;
 }
 
-/* The guest kernel's L1 table mapping va, or 0 (Xen: -EINVAL). */
-static mfn_t guest_l1_of(struct vcpu *v, uint64_t va)
+mfn_t pv_guest_l1_of(struct vcpu *v, uint64_t va)
 {
     static const unsigned int shifts[] = { L4_SHIFT, L3_SHIFT, L2_SHIFT };
     mfn_t mfn = v->guest_table;
@@ -190,15 +190,16 @@ static mfn_t guest_l1_of(struct vcpu *v, uint64_t va)
 
 /* Grant mappings at a guest virtual address (for common/grant_table.c):
  * the entry itself is mm.c's pt_grant_*_l1e. */
-int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly)
+int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly, unsigned int avail)
 {
     struct domain *d = v->domain;
     int rc = -EINVAL;
 
     spin_lock(&d->mm_lock);
-    mfn_t l1 = guest_l1_of(v, va);
+    mfn_t l1 = pv_guest_l1_of(v, va);
     if (l1)
-        rc = pt_grant_set_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn, readonly);
+        rc = pt_grant_set_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn, readonly,
+                              avail);
     spin_unlock(&d->mm_lock);
     if (!rc)
         flush_tlb_domain(d);            /* the entry replaced may be cached */
@@ -211,13 +212,29 @@ int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn)
     int rc = -EINVAL;
 
     spin_lock(&d->mm_lock);
-    mfn_t l1 = guest_l1_of(v, va);
+    mfn_t l1 = pv_guest_l1_of(v, va);
     if (l1)
         rc = pt_grant_clear_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn);
     spin_unlock(&d->mm_lock);
     /* No translation of the frame may survive the grant's release. */
     if (!rc)
         flush_tlb_domain(d);
+    return rc;
+}
+
+int pv_grant_replace_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, uint64_t new_va)
+{
+    struct domain *d = v->domain;
+    int rc = -EINVAL;
+
+    spin_lock(&d->mm_lock);
+    mfn_t l1 = pv_guest_l1_of(v, va), new_l1 = pv_guest_l1_of(v, new_va);
+    if (l1 && new_l1)
+        rc = pt_grant_replace_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn, new_l1,
+                                  (unsigned int)pt_index(new_va, L1_SHIFT));
+    spin_unlock(&d->mm_lock);
+    if (!rc)
+        flush_tlb_domain(d);            /* neither old translation may survive */
     return rc;
 }
 
@@ -236,7 +253,7 @@ long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
     int rc = -EINVAL;
 
     spin_lock(&d->mm_lock);
-    mfn_t l1 = guest_l1_of(v, va);
+    mfn_t l1 = pv_guest_l1_of(v, va);
     if (l1)
         rc = pt_mod_entry(d, l1, 1, (unsigned int)pt_index(va, L1_SHIFT), val, false);
     spin_unlock(&d->mm_lock);
@@ -360,7 +377,7 @@ static int mmuext_one(struct vcpu *v, const struct mmuext_op *op)
     case MMUEXT_UNMARK_SUPER:
         return -EOPNOTSUPP;
     default:
-        return -ENOSYS;
+        return hypercall_unimplemented(__HYPERVISOR_mmuext_op, op->cmd);
     }
 }
 

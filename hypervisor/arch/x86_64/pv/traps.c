@@ -2,7 +2,8 @@
  *
  * Owns: the decision what happens to every vector taken in ring 3:
  *  - SYSCALL from guest kernel mode (and `int $0x82`) is a hypercall;
- *    SYSCALL from guest user mode is bounced to the syscall callback;
+ *    SYSCALL from guest user mode is bounced to the syscall callback (the
+ *    syscall32 one from 32-bit code), #UD when there is none;
  *  - exceptions go through the guest's virtual IDT (set_trap_table), with
  *    Xen's frame: RCX, R11, [error code,] RIP, CS, RFLAGS, RSP, SS on the
  *    guest kernel stack (CS RPL 0 when interrupted in guest kernel mode,
@@ -12,7 +13,8 @@
  *    if the guest's own IDT allows it from the current guest mode, else as
  *    #GP(N*8+2);
  *  - #GP and the forced-emulation #UD may be privileged instructions that
- *    pv/emulate.c performs on the guest's behalf;
+ *    pv/emulate.c performs on the guest's behalf, a #PF a write to a page
+ *    table that pv/ptwr.c performs;
  *  - interrupts (the timer) are the hypervisor's, never the guest's.
  * A guest that has no handler for what it caused is crashed, never the
  * hypervisor.
@@ -26,12 +28,14 @@
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
+#include "hv/ptwr.h"
 #include "hv/schedule.h"
 #include "hv/smp.h"
 #include "hv/timer.h"
 #include "hv/traps.h"
 
 #define X86_EFLAGS_TF  (1UL << 8)
+#define X86_EFLAGS_IOPL (3UL << 12)
 #define X86_EFLAGS_NT  (1UL << 14)
 #define X86_EFLAGS_RF  (1UL << 16)
 #define X86_EFLAGS_VM  (1UL << 17)
@@ -80,7 +84,13 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bo
         frame[n++] = tb->error_code;
     frame[n++] = regs->rip;
     frame[n++] = (cs & 0xffff) | ((uint64_t)mask << 32);
-    frame[n++] = (regs->rflags & ~X86_EFLAGS_IF) | (mask ? 0 : X86_EFLAGS_IF);
+    /* RFLAGS as the guest sees it: IF = !mask and, with
+     * architectural_iopl, its virtual IOPL (as Xen). */
+    uint64_t rflags = (regs->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) |
+                      (mask ? 0 : X86_EFLAGS_IF);
+    if (v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
+        rflags |= v->iopl << 12;
+    frame[n++] = rflags;
     frame[n++] = regs->rsp;
     frame[n++] = regs->ss;
 
@@ -147,13 +157,16 @@ static void guest_syscall(struct vcpu *v, struct cpu_regs *regs)
         regs->rax = (uint64_t)rc;
         return;
     }
+    /* From 32-bit user code the syscall32 callback (as Xen: no fallback
+     * to the 64-bit one; the mask flag is the syscall callback's). */
     struct trap_bounce tb = {
-        .eip = v->syscall_callback,
+        .eip = regs->cs == FLAT_RING3_CS32 ? v->syscall32_callback : v->syscall_callback,
         .flags = v->syscall_disables_events ? TBF_INTERRUPT : 0,
     };
     if (!tb.eip) {
-        /* No callback: the guest kernel gets a #UD, as on hardware with
-         * SYSCALL disabled. */
+        /* No callback: the guest kernel gets a #UD at the syscall
+         * instruction, as on hardware with SYSCALL disabled (and Xen). */
+        regs->rip -= 2;
         pv_inject_trap(v, regs, 6, false, 0);
         return;
     }
@@ -227,6 +240,10 @@ void do_guest_trap(struct cpu_regs *regs)
         if (!pv_emulate_forced(v, regs))
             pv_inject_trap(v, regs, 6, false, 0);
         break;
+    case 1:     /* #DB: the guest's breakpoints (its DR6 takes the status) */
+        pv_debug_trap(v);
+        pv_inject_trap(v, regs, 1, false, 0);
+        break;
     case 7:     /* #NM: the guest's virtual CR0.TS */
         write_cr0(read_cr0() & ~X86_CR0_TS);
         if (v->fpu_ts) {
@@ -238,10 +255,13 @@ void do_guest_trap(struct cpu_regs *regs)
         guest_gp(v, regs);
         break;
     case 14: {
+        uint64_t cr2 = read_cr2();      /* before any guest copy can fault */
+        if (pv_ptwr_fault(v, regs, cr2))
+            break;
         uint32_t ec = regs->error_code & ~PFEC_USER;
         if (!v->kernel_mode)
             ec |= PFEC_USER;
-        v->vcpu_info->arch.cr2 = read_cr2();
+        v->vcpu_info->arch.cr2 = cr2;
         pv_inject_trap(v, regs, 14, true, ec);
         break;
     }
@@ -265,7 +285,7 @@ void guest_iret_fault(void)
     struct cpu_regs *regs = &get_cpu_info()->guest_regs;
     struct trap_bounce tb = {
         .eip = v->failsafe_callback,
-        .flags = TBF_FAILSAFE | TBF_INTERRUPT,
+        .flags = TBF_FAILSAFE | (v->failsafe_disables_events ? TBF_INTERRUPT : 0),
     };
 
     if (v->failsafe_callback) {

@@ -43,12 +43,24 @@ void pt_put_page_type(mfn_t mfn);
 int pt_get_page_and_type(mfn_t mfn, struct domain *d, uint64_t type);
 void pt_put_page_and_type(mfn_t mfn);
 
+/* Linear page tables (mm_linear.c), d->mm_lock held. pt_get_linear: take
+ * what entry e of level-`level` table `table` needs as a linear entry
+ * (false: e is no acceptable linear entry, nothing taken). pt_put_linear:
+ * drop it if e is a linear entry (true), else leave e alone (false). */
+bool pt_get_linear(struct domain *d, mfn_t table, unsigned int level, uint64_t e);
+bool pt_put_linear(mfn_t table, unsigned int level, uint64_t e);
+
 /* Replace entry idx of the validated level-`level` table `table` of d by
  * val, checked like validation; the old entry's references are dropped
  * after the new ones are taken. preserve_ad keeps the A/D bits the CPU
  * set in the old entry. 0 or -EINVAL/-EPERM/-EBUSY (as Xen 4.17). */
 int pt_mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
                  uint64_t val, bool preserve_ad);
+/* The same check and update, made only if the entry still holds expect
+ * (a compare-and-exchange against the CPU's A/D updates): -EAGAIN, with
+ * nothing changed, when it does not. For writable page tables. */
+int pt_cmpxchg_entry(struct domain *d, mfn_t table, unsigned int level, unsigned int idx,
+                     uint64_t expect, uint64_t val);
 /* MMUEXT_PIN_Lx_TABLE / MMUEXT_UNPIN_TABLE. */
 int pt_pin(struct domain *d, mfn_t mfn, uint64_t type);
 int pt_unpin(struct domain *d, mfn_t mfn);
@@ -63,15 +75,30 @@ int pt_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
  * grant code removes it. An L1 devalidated with one in it drops nothing
  * for it and cannot be validated again until it is gone.
  * pt_grant_set_l1e replaces entry idx of d's validated L1 `l1` by a grant
- * entry for mfn (the old entry's references are dropped; -EBUSY if it is
- * a grant entry); pt_grant_clear_l1e clears it (-EINVAL unless it is a
+ * entry for mfn, with the low 3 bits of avail in the software bits 9-11
+ * (GNTMAP_guest_avail0..; the old entry's references are dropped; -EBUSY
+ * if it is a grant entry); pt_grant_clear_l1e clears it (-EINVAL unless it is a
  * grant entry for mfn). Both with d->mm_lock held. */
-int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly);
+int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly,
+                     unsigned int avail);
 int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn);
+/* GNTTABOP_unmap_and_replace: the grant entry for mfn at idx of l1 is
+ * replaced by the entry at new_idx of new_l1, which is cleared (its
+ * references move with it); -EINVAL unless idx holds a grant entry for
+ * mfn (or both name the same entry), -EBUSY if the one to move is itself
+ * a grant entry. With d->mm_lock held. */
+int pt_grant_replace_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn,
+                         mfn_t new_l1, unsigned int new_idx);
+/* The validated L1 of v's kernel page tables that maps va, or 0 when an
+ * upper level is not present or va is not a guest address (pv/mmu.c;
+ * d->mm_lock held). */
+mfn_t pv_guest_l1_of(struct vcpu *v, uint64_t va);
 /* The same at va in v's kernel page tables (pv/mmu.c): takes the lock,
  * -EINVAL when no validated L1 maps va; flushes the domain's TLBs. */
-int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly);
+int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly,
+                     unsigned int avail);
 int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn);
+int pv_grant_replace_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, uint64_t new_va);
 
 /* A hypervisor frame shared with d (grant table frames): owned by d, not on
  * its page list, with a general reference and a permanent PGT_writable
@@ -81,6 +108,9 @@ int pv_grant_unmap_l1e(struct vcpu *v, uint64_t va, mfn_t mfn);
  * freed with its last reference. */
 void share_frame_with_domain(struct domain *d, mfn_t mfn);
 void unshare_frame(mfn_t mfn);
+/* unshare_frame of the n frames d was given, only if d holds no reference
+ * to any of them (maps none): 0; else none changes, -EBUSY. */
+int unshare_frames_unused(struct domain *d, const mfn_t *mfns, unsigned int n);
 
 /* TLB flushes. Guest mappings are never global, so a CR3 reload drops
  * them. flush_tlb_domain flushes every CPU that may hold d's mappings;

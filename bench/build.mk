@@ -1,0 +1,21 @@
+# bench/: the benchmark guest kernel of writable page tables, and its run
+# (`make bench` also runs the JSON-RPC and create-latency benchmarks whose
+# rules sit beside the code they measure: api/, tests/dom0link/).
+# This fragment is read before guests/build.mk: prerequisites name the
+# guest library through hello.elf (built with all of it); the recipe, run
+# later, uses the library's variables.
+PTWR_BENCH_ELF := $(BUILD)/bench/ptwr_bench.elf
+
+$(PTWR_BENCH_ELF): bench/ptwr_bench.c $(BUILD)/guests/hello.elf guests/lib/lib.h \
+		guests/lib/evtime.h guests/lib/kernel.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $(BUILD)/bench/ptwr_bench.o
+	$(Q)$(GUEST_LD) -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments \
+	    -T guests/lib/kernel.ld -o $@ $(BUILD)/bench/ptwr_bench.o $(GUEST_LIB_OBJS)
+
+.PHONY: ptwr-bench
+bench: ptwr-bench
+ptwr-bench: $(PTWR_BENCH_ELF) $(BUILD)/hypervisor/pvcore.elf
+	$(Q)BUILD=$(BUILD) sh bench/ptwr_bench.sh
+
+ALL_TARGETS += $(PTWR_BENCH_ELF)

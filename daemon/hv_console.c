@@ -1,0 +1,95 @@
+/*
+ * hv_console.c - one console backend (dom0/console.c) per running domain,
+ * writing to STATE/consoles/UUID.log; opened when a domain is built or
+ * found running after a restart of pvd, closed when it goes.
+ */
+#include "hv.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../dom0/console.h"
+#include "../dom0/machine.h"
+
+#include "hv_internal.h"
+#include "log.h"
+#include "pvd.h"
+
+void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/consoles/%s.log", pvd->opt.state_dir, uuid);
+}
+
+void hv_close_console(struct pvd *pvd, struct hv_dom *e)
+{
+	char err[256];
+
+	if (!e->cons)
+		return;
+	if (console_poll(e->cons, err, sizeof(err)) < 0)
+		log_warn("console of domain %u: %s", e->domid, err);
+	console_close(e->cons);
+	e->cons = NULL;
+	(void)pvd;
+}
+
+void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn)
+{
+	struct hv *hv = pvd->hv;
+	struct console_identity id = { .boot_id = ctl_boot_id(hv->c), .domid = e->domid, .ring_mfn = ring_mfn };
+	char path[4200], err[300];
+	void *ring;
+
+	memcpy(id.handle, e->info.handle, sizeof(id.handle));
+	ring = machine_phys(hv->m, ring_mfn << 12, 4096);
+	hv_console_path(pvd, e->uuid, path, sizeof(path));
+	if (!ring) {
+		log_warn("domain %u (%s): console ring mfn %#" PRIx64 " is not machine RAM", e->domid, e->uuid,
+			 ring_mfn);
+		return;
+	}
+	if (console_open(&id, ring, path, &e->cons, err, sizeof(err)) < 0) {
+		log_warn("domain %u (%s): console: %s", e->domid, e->uuid, err);
+		e->cons = NULL;
+	}
+}
+
+void hv_poll_consoles(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	uint32_t ports[64];
+	char err[300];
+
+	while (ctl_pending_ports(hv->c, ports, 64) == 64)
+		;
+	for (int i = 0; i < HV_MAX_DOMS; i++)
+		if (hv->dom[i].used && hv->dom[i].cons && console_poll(hv->dom[i].cons, err, sizeof(err)) < 0)
+			log_warn("console of domain %u: %s", hv->dom[i].domid, err);
+}
+
+/* After a restart of pvd: the consoles of the domains that kept running,
+ * from their records (same boot, same domid), continuing their logs. */
+void hv_reattach_consoles(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	char path[4200], err[300];
+
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &hv->dom[i];
+		struct console_identity id;
+		if (!e->used || e->cons || !e->known || e->info.state == PVCTL_DOM_DYING)
+			continue;
+		hv_console_path(pvd, e->uuid, path, sizeof(path));
+		if (console_read_identity(path, &id, err, sizeof(err)) < 0) {
+			log_warn("domain %u (%s): no console record: %s", e->domid, e->uuid, err);
+			continue;
+		}
+		if (id.boot_id != ctl_boot_id(hv->c) || id.domid != e->domid) {
+			log_warn("domain %u (%s): console record is of another boot or domain", e->domid, e->uuid);
+			continue;
+		}
+		hv_open_console(pvd, e, id.ring_mfn);
+		log_notice("domain %u (%s) kept running; console re-attached", e->domid, e->uuid);
+	}
+}

@@ -1,0 +1,113 @@
+/*
+ * hv_internal.h - what the pieces of pvd's machine link share: the table
+ * of running domains (struct hv_dom) inside struct hv, and the calls one
+ * piece makes into another. Not for the rest of pvd (that is hv.h).
+ *
+ *   hv.c            the machine: open, attach, loss, the doorbell and tick
+ *   hv_table.c      the table of the hypervisor's domains and queries on it
+ *   hv_lifecycle.c  builds, lifecycle policy (on_* actions), reconciliation
+ *                   and the operations the API asks for
+ *   hv_console.c    one console backend per running domain
+ *
+ * Everything runs on pvd's one loop thread; nothing here takes a lock.
+ */
+#ifndef PVD_HV_INTERNAL_H
+#define PVD_HV_INTERNAL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "../dom0/ctl.h"
+
+struct pvd;
+struct store_domain;
+
+#define HV_MAX_DOMS 256
+#define HV_TICK_MS 100
+
+enum intent { INTENT_NONE, INTENT_SHUTDOWN, INTENT_REBOOT, INTENT_DESTROY };
+
+/* One domain the hypervisor has (or had until the last listing). It is
+ * the domain with this domid AND this handle (UUID): a domid alone may
+ * name a domain that replaced it. */
+struct hv_dom {
+	int used;
+	uint32_t domid;
+	char uuid[37];
+	int known;			/* the store has this UUID */
+	struct pvctl_domain_info info;
+	struct console *cons;
+	enum intent intent;
+	uint64_t deadline_ms;		/* for INTENT_SHUTDOWN */
+	int handled;			/* its shutdown was acted on */
+	int restart;			/* start it again once it is gone */
+	char restart_reason[32];
+};
+
+/* A domain's restarts after crashes (hv_lifecycle.c): a domain that keeps
+ * crashing soon after it is started is started again after a back-off
+ * that doubles from 1 s to 5 minutes, instead of at once, forever. */
+struct hv_restart {
+	char uuid[37];			/* "" when the slot is free */
+	uint64_t started_ms;		/* when pvd last started it */
+	unsigned quick_crashes;		/* in a row, each within HV_QUICK_CRASH_MS of a start */
+	uint64_t due_ms;		/* a delayed restart is pending (0: none) */
+	char reason[32];
+};
+
+#define HV_QUICK_CRASH_MS 10000u
+#define HV_CRASH_BACKOFF_MAX_MS 300000u
+
+struct hv {
+	struct machine *m;
+	struct ctl *c;
+	struct event *doorbell, *tick;
+	char lost[400];			/* non-empty: the machine is not usable */
+	struct hv_dom dom[HV_MAX_DOMS];
+	struct pvctl_domain_info list[HV_MAX_DOMS];
+	struct hv_restart crash_restarts[HV_MAX_DOMS];
+	int booted;			/* this pvd started the machine */
+	/* Booting it again after a loss (hv.c) */
+	char machine_dir[4200], iso[4096];
+	struct event *restart_ev;
+	int restarting;			/* a restart is scheduled or under way */
+	unsigned backoff_ms;		/* the next restart's delay */
+	uint64_t attach_deadline_ms;
+	unsigned restarts;		/* machines booted again since pvd started */
+	time_t booted_at;		/* when the current machine was attached */
+	char last_death[400];		/* why the last machine was lost ("" if none) */
+	time_t last_death_at;
+};
+
+#define HV_RESTART_MIN_MS 1000u
+#define HV_RESTART_MAX_MS 60000u
+#define HV_RESTART_STABLE_S 300	/* a machine up this long resets the back-off */
+#define HV_ATTACH_MS 60000u	/* a new machine's control block must appear within */
+
+/* hv.c */
+void hv_machine_lost(struct pvd *pvd, const char *why);
+uint64_t hv_now_ms(void);
+/* The control call failed because the machine is gone or not answering. */
+int hv_transport_error(int rc);
+
+/* hv_table.c */
+void hv_uuid_format(const uint8_t h[16], char out[37]);
+int hv_uuid_parse(const char *s, uint8_t h[16]);
+struct hv_dom *hv_by_domain(struct hv *hv, uint32_t domid, const char *uuid);
+struct hv_dom *hv_by_uuid(struct hv *hv, const char *uuid);
+struct hv_dom *hv_new_entry(struct hv *hv, uint32_t domid, const char *uuid);
+
+/* hv_lifecycle.c */
+void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
+	       const char *detail);
+/* List the hypervisor's domains and act on what changed (the tick). */
+void hv_refresh(struct pvd *pvd);
+
+/* hv_console.c */
+void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn);
+void hv_close_console(struct pvd *pvd, struct hv_dom *e);
+void hv_reattach_consoles(struct pvd *pvd);
+/* Drain Domain 0's pending ports, move every console ring to its log. */
+void hv_poll_consoles(struct pvd *pvd);
+
+#endif

@@ -1,0 +1,667 @@
+/*
+ * hv_lifecycle.c - domains' lives in the hypervisor: building a domain from
+ * its stored config, the operations the API asks for (start, destroy,
+ * shutdown, reboot, pause, memory, scheduling), what happens when a domain
+ * shuts down (on_poweroff / on_reboot / on_crash: destroy, restart,
+ * preserve; an explicit domain.shutdown always ends in shut-off, an
+ * explicit domain.reboot always restarts; a shutdown request not honoured
+ * within its timeout is destroyed), and reconciliation of desired state
+ * with the hypervisor's after pvd or the machine (re)starts.
+ * Building a domain (~20 ms) is done inline.
+ */
+#include "hv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../dom0/build.h"
+#include "../dom0/ctl.h"
+#include <public/sched.h>
+
+#include "config.h"
+#include "events.h"
+#include "hv_internal.h"
+#include "log.h"
+#include "pvd.h"
+#include "store.h"
+#include "xs_host.h"
+
+void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
+		   const char *detail)
+{
+	struct store_event ev;
+
+	events_prepare(&ev, type, caller, d, detail);
+	if (store_event_append(pvd->store, &ev) != 0)
+		log_warn("event %s: %s", type, store_error(pvd->store));
+	else
+		events_publish(pvd, &ev);
+}
+
+static void set_desired(struct pvd *pvd, const struct store_domain *d, const char *state, const char *type,
+			const char *caller, const char *detail)
+{
+	struct store_event ev;
+	char now[32];
+
+	store_now(now);
+	events_prepare(&ev, type, caller, d, detail);
+	if (store_domain_set_desired(pvd->store, d->uuid, state, now, &ev) != 0)
+		log_warn("domain \"%s\": %s", d->name, store_error(pvd->store));
+	else
+		events_publish(pvd, &ev);
+}
+
+/* The domain stopped for good: shut-off, or removed when transient. */
+static void domain_stopped(struct pvd *pvd, const char *uuid, const char *reason)
+{
+	struct store_domain d;
+	struct store_event ev;
+	char detail[160];
+
+	if (store_domain_find(pvd->store, uuid, &d) != 0)
+		return;
+	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\"}", reason);
+	if (strcmp(d.desired_state, "shut-off"))
+		set_desired(pvd, &d, "shut-off", "domain.stopped", "pvd", detail);
+	else
+		hv_record(pvd, "domain.stopped", &d, "pvd", detail);
+	log_notice("domain \"%s\" (%s) stopped: %s", d.name, d.uuid, reason);
+	if (d.transient) {
+		events_prepare(&ev, "domain.undefined", "pvd", &d, "{\"reason\":\"transient\"}");
+		if (store_domain_delete(pvd->store, d.uuid, &ev) != 0)
+			log_warn("transient domain \"%s\": %s", d.name, store_error(pvd->store));
+		else {
+			log_notice("transient domain \"%s\" (%s) removed", d.name, d.uuid);
+			events_publish(pvd, &ev);
+		}
+	}
+	store_domain_clear(&d);
+}
+
+static int resolve_path(const char *base, const char *p, char *out, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (p[0] == '/')
+		return snprintf(out, len, "%s", p) < (int)len ? 0 : -1;
+	if (!base) {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -1;
+		base = cwd;
+	}
+	return snprintf(out, len, "%s/%s", base, p) < (int)len ? 0 : -1;
+}
+
+/* ---- restarts after crashes ---- */
+
+/* The restart record of uuid; with create, a free (or the oldest idle)
+ * slot is taken for it. */
+static struct hv_restart *restart_slot(struct hv *hv, const char *uuid, int create)
+{
+	struct hv_restart *free_slot = NULL, *oldest = NULL;
+
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_restart *r = &hv->crash_restarts[i];
+		if (!strcmp(r->uuid, uuid))
+			return r;
+		if (!r->uuid[0] && !free_slot)
+			free_slot = r;
+		if (r->uuid[0] && !r->due_ms && (!oldest || r->started_ms < oldest->started_ms))
+			oldest = r;
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot)
+		free_slot = oldest ? oldest : &hv->crash_restarts[0];
+	memset(free_slot, 0, sizeof(*free_slot));
+	snprintf(free_slot->uuid, sizeof(free_slot->uuid), "%s", uuid);
+	return free_slot;
+}
+
+static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
+static void destroy_entry(struct pvd *pvd, struct hv_dom *e);
+static void restart_uuid(struct pvd *pvd, const char *uuid, const char *reason);
+
+/* A domain that is gone is to be started again: at once, or, when it
+ * crashed soon after each of its last starts, after a back-off. */
+static void restart_or_delay(struct pvd *pvd, const char *uuid, const char *reason)
+{
+	struct hv_restart *r = restart_slot(pvd->hv, uuid, 1);
+	int crashed = !strcmp(reason, "crash") || !strcmp(reason, "watchdog");
+	uint64_t now = hv_now_ms(), delay = 0;
+	struct store_domain d;
+	char detail[160];
+
+	if (crashed && r->started_ms && now - r->started_ms < HV_QUICK_CRASH_MS)
+		r->quick_crashes++;
+	else
+		r->quick_crashes = 0;
+	if (r->quick_crashes >= 2) {		/* the first quick crash restarts at once */
+		unsigned shift = r->quick_crashes - 2 < 16 ? r->quick_crashes - 2 : 16;
+		delay = (uint64_t)1000u << shift;
+		if (delay > HV_CRASH_BACKOFF_MAX_MS)
+			delay = HV_CRASH_BACKOFF_MAX_MS;
+	}
+	if (!delay) {
+		restart_uuid(pvd, uuid, reason);
+		return;
+	}
+	r->due_ms = now + delay;
+	snprintf(r->reason, sizeof(r->reason), "%.31s", reason);
+	if (store_domain_find(pvd->store, uuid, &d) == 0) {
+		log_notice("domain \"%s\" crashed %u times in a row within %u s of its start: starting it again in "
+			   "%" PRIu64 " ms", d.name, r->quick_crashes, HV_QUICK_CRASH_MS / 1000, delay);
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%.31s\",\"quick_crashes\":%u,\"delay_ms\":%" PRIu64 "}",
+			 reason, r->quick_crashes, delay);
+		hv_record(pvd, "domain.restart_delayed", &d, "pvd", detail);
+		store_domain_clear(&d);
+	}
+}
+
+/* Delayed restarts that are due (every tick). */
+static void run_due_restarts(struct pvd *pvd)
+{
+	uint64_t now = hv_now_ms();
+	char uuid[37], reason[32];
+
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_restart *r = &pvd->hv->crash_restarts[i];
+		if (!r->uuid[0] || !r->due_ms || r->due_ms > now)
+			continue;
+		r->due_ms = 0;
+		snprintf(uuid, sizeof(uuid), "%s", r->uuid);
+		snprintf(reason, sizeof(reason), "%s", r->reason);
+		restart_uuid(pvd, uuid, reason);
+		if (hv_unavailable(pvd))
+			return;
+	}
+}
+
+int hv_cancel_restart(struct pvd *pvd, const char *uuid)
+{
+	struct hv_restart *r;
+
+	if (!pvd->hv || !(r = restart_slot(pvd->hv, uuid, 0)) || !r->due_ms)
+		return 0;
+	r->due_ms = 0;
+	r->quick_crashes = 0;
+	return 1;
+}
+
+int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms)
+{
+	struct hv_restart *r;
+	uint64_t now = hv_now_ms();
+
+	if (!pvd->hv || !(r = restart_slot(pvd->hv, uuid, 0)) || !r->due_ms)
+		return 0;
+	*in_ms = r->due_ms > now ? r->due_ms - now : 0;
+	return 1;
+}
+
+static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
+{
+	struct hv *hv = pvd->hv;
+	struct domain_config cfg;
+	struct build_config bc = { 0 };
+	struct build_result res;
+	struct hv_dom *e;
+	json_object *norm;
+	char kernel[PATH_MAX], ramdisk[PATH_MAX], name[PVCTL_NAME_LEN], berr[400];
+	int rc;
+
+	norm = json_tokener_parse(d->normalized);
+	if (!norm || domain_config_read(norm, &cfg) != 0) {
+		json_object_put(norm);
+		snprintf(err, errlen, "stored config of domain \"%s\" does not parse", d->name);
+		return -1;
+	}
+	if (resolve_path(d->base_dir, cfg.kernel, kernel, sizeof(kernel)) != 0 ||
+	    (cfg.ramdisk && resolve_path(d->base_dir, cfg.ramdisk, ramdisk, sizeof(ramdisk)) != 0)) {
+		json_object_put(norm);
+		snprintf(err, errlen, "domain \"%s\": kernel path %s is too long", d->name, cfg.kernel);
+		return -1;
+	}
+	memcpy(name, d->name, sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	bc.name = name;
+	if (hv_uuid_parse(d->uuid, bc.handle) != 0) {
+		json_object_put(norm);
+		snprintf(err, errlen, "domain \"%s\": bad UUID %s", d->name, d->uuid);
+		return -1;
+	}
+	bc.kernel_path = kernel;
+	bc.ramdisk_path = cfg.ramdisk ? ramdisk : NULL;
+	bc.cmdline = cfg.cmdline;
+	bc.mem_kib = (uint64_t)cfg.memory_mib * 1024u;
+	bc.max_mem_kib = (uint64_t)cfg.maxmem_mib * 1024u;
+	bc.vcpus = (uint32_t)cfg.vcpus;
+	bc.weight = (uint32_t)cfg.weight;
+	bc.cap = (uint32_t)cfg.cap;
+	bc.paused = true;	/* unpaused once its xenstore ring is served */
+	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
+	json_object_put(norm);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
+		if (hv_transport_error(rc))
+			hv_machine_lost(pvd, berr);
+		return -1;
+	}
+	e = hv_new_entry(hv, res.domid, d->uuid);
+	if (!e) {
+		ctl_destroy(hv->c, res.domid, NULL, 0);
+		snprintf(err, errlen, "cannot start domain \"%s\": pvd tracks at most %d domains", d->name,
+			 HV_MAX_DOMS);
+		return -1;
+	}
+	e->known = 1;
+	xs_host_domain_started(pvd, &(struct xs_host_domain){ .domid = res.domid, .name = d->name, .uuid = d->uuid,
+		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
+		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
+		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
+	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
+		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
+		destroy_entry(pvd, e);
+		return -1;
+	}
+	if (ctl_get_info(hv->c, res.domid, &e->info, berr, sizeof(berr)) < 0) {
+		log_warn("domain %u: %s", res.domid, berr);
+		e->info.domid = res.domid;
+		e->info.state = PVCTL_DOM_RUNNING;
+		memcpy(e->info.handle, bc.handle, 16);
+	}
+	hv_open_console(pvd, e, res.console_mfn);
+	*domid = res.domid;
+	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
+	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
+		   res.domid, kernel, cfg.memory_mib, cfg.vcpus);
+	return 0;
+}
+
+/* Start again (restart action, or missing at reconciliation). */
+static void restart_uuid(struct pvd *pvd, const char *uuid, const char *reason)
+{
+	struct store_domain d;
+	char err[600], detail[160];
+	uint32_t domid;
+
+	if (store_domain_find(pvd->store, uuid, &d) != 0)
+		return;
+	if (start_one(pvd, &d, &domid, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"error\":\"start failed\"}", reason);
+		set_desired(pvd, &d, "shut-off", "domain.stopped", "pvd", detail);
+	} else {
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"domid\":%u}", reason, domid);
+		if (!strcmp(d.desired_state, "paused") && ctl_pause(pvd->hv->c, domid, err, sizeof(err)) == 0)
+			hv_record(pvd, "domain.restarted", &d, "pvd", detail);
+		else if (strcmp(d.desired_state, "running"))
+			set_desired(pvd, &d, "running", "domain.restarted", "pvd", detail);
+		else
+			hv_record(pvd, "domain.restarted", &d, "pvd", detail);
+	}
+	store_domain_clear(&d);
+}
+
+static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
+{
+	char err[300];
+	int rc;
+
+	hv_close_console(pvd, e);
+	xs_host_domain_gone(pvd, e->domid, e->uuid);
+	e->intent = INTENT_DESTROY;
+	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
+	if (rc < 0 && rc != -ESRCH) {
+		log_err("destroying domain %u: %s", e->domid, err);
+		if (hv_transport_error(rc))
+			hv_machine_lost(pvd, err);
+	}
+}
+
+static void on_shut_down(struct pvd *pvd, struct hv_dom *e)
+{
+	struct store_domain d;
+	struct domain_config cfg;
+	json_object *norm = NULL;
+	const char *reason = shutdown_reason_name(e->info.shutdown_reason), *action = "destroy";
+	char detail[200];
+
+	e->handled = 1;
+	if (!e->known || store_domain_find(pvd->store, e->uuid, &d) != 0) {
+		log_notice("domain %u (not pvd's) shut down: %s; left as it is", e->domid, reason);
+		return;
+	}
+	if (e->intent == INTENT_REBOOT)
+		action = "restart";
+	else if (e->intent == INTENT_SHUTDOWN)
+		action = "destroy";
+	else if ((norm = json_tokener_parse(d.normalized)) && domain_config_read(norm, &cfg) == 0) {
+		if (e->info.shutdown_reason == SHUTDOWN_reboot)
+			action = cfg.on_reboot;
+		else if (e->info.shutdown_reason == SHUTDOWN_crash || e->info.shutdown_reason == SHUTDOWN_watchdog)
+			action = cfg.on_crash;
+		else
+			action = cfg.on_poweroff;
+	}
+	log_notice("domain \"%s\" (domid %u) shut down: %s; action %s", d.name, e->domid, reason, action);
+	if (!strcmp(action, "restart")) {
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"action\":\"restart\"}", reason);
+		hv_record(pvd, "domain.shutdown", &d, "pvd", detail);
+		e->restart = 1;
+		snprintf(e->restart_reason, sizeof(e->restart_reason), "%s", reason);
+		destroy_entry(pvd, e);
+	} else if (!strcmp(action, "preserve")) {
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"action\":\"preserve\"}", reason);
+		hv_record(pvd, "domain.shutdown", &d, "pvd", detail);
+	} else {
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"action\":\"destroy\"}", reason);
+		hv_record(pvd, "domain.shutdown", &d, "pvd", detail);
+		destroy_entry(pvd, e);
+		domain_stopped(pvd, e->uuid, reason);
+	}
+	json_object_put(norm);
+	store_domain_clear(&d);
+}
+
+/* List the hypervisor's domains and act on what changed. */
+void hv_refresh(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	char err[300], uuid[37], restarts[HV_MAX_DOMS][37], reasons[HV_MAX_DOMS][32];
+	int nrestart = 0;
+	size_t n = 0;
+	int rc;
+
+	if (hv_unavailable(pvd))
+		return;
+	rc = ctl_list_domains(hv->c, hv->list, HV_MAX_DOMS, &n, err, sizeof(err));
+	if (rc < 0 && rc != -ENOSPC) {
+		log_warn("listing domains: %s", err);
+		if (hv_transport_error(rc))
+			hv_machine_lost(pvd, err);
+		return;
+	}
+	if (n > HV_MAX_DOMS)
+		n = HV_MAX_DOMS;
+	int seen[HV_MAX_DOMS] = { 0 };
+	for (size_t k = 0; k < n; k++) {
+		struct pvctl_domain_info *in = &hv->list[k];
+		struct hv_dom *e;
+		if (in->domid == 0)
+			continue;
+		hv_uuid_format(in->handle, uuid);
+		e = hv_by_domain(hv, in->domid, uuid);
+		if (!e) {
+			struct store_domain d;
+			e = hv_new_entry(hv, in->domid, uuid);
+			if (!e)
+				continue;
+			e->known = store_domain_find(pvd->store, uuid, &d) == 0;
+			if (e->known)
+				store_domain_clear(&d);
+			else
+				log_warn("domain %u (\"%.31s\", handle %s) is not in pvd's store; left alone", in->domid,
+					 in->name, uuid);
+		}
+		e->info = *in;
+		seen[e - hv->dom] = 1;
+	}
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &hv->dom[i];
+		if (!e->used || seen[i])
+			continue;
+		/* gone */
+		hv_close_console(pvd, e);
+		xs_host_domain_gone(pvd, e->domid, e->uuid);
+		if (e->restart && nrestart < HV_MAX_DOMS) {
+			snprintf(restarts[nrestart], 37, "%s", e->uuid);
+			snprintf(reasons[nrestart++], 32, "%s", e->restart_reason);
+		} else if (e->known && e->intent != INTENT_DESTROY) {
+			domain_stopped(pvd, e->uuid, "vanished");
+		}
+		e->used = 0;
+	}
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &hv->dom[i];
+		if (!e->used || e->intent == INTENT_DESTROY)
+			continue;
+		if (e->info.state == PVCTL_DOM_SHUTDOWN && !e->handled)
+			on_shut_down(pvd, e);
+		else if (e->intent == INTENT_SHUTDOWN && e->info.state != PVCTL_DOM_SHUTDOWN &&
+			 hv_now_ms() > e->deadline_ms) {
+			log_notice("domain %u did not shut down in time: destroying it", e->domid);
+			destroy_entry(pvd, e);
+			domain_stopped(pvd, e->uuid, "shutdown timeout");
+		} else if (e->intent == INTENT_REBOOT && e->deadline_ms && e->info.state != PVCTL_DOM_SHUTDOWN &&
+			   hv_now_ms() > e->deadline_ms) {
+			log_notice("domain %u did not reboot in time: destroying it and starting it again", e->domid);
+			e->restart = 1;
+			snprintf(e->restart_reason, sizeof(e->restart_reason), "reboot timeout");
+			destroy_entry(pvd, e);
+		}
+	}
+	for (int i = 0; i < nrestart; i++)
+		restart_or_delay(pvd, restarts[i], reasons[i]);
+	if (!hv_unavailable(pvd))
+		run_due_restarts(pvd);
+}
+
+struct recon {
+	struct pvd *pvd;
+	char uuid[HV_MAX_DOMS][37];
+	int n;
+};
+
+static int collect(void *arg, const struct store_domain *d)
+{
+	struct recon *r = arg;
+
+	if (r->n < HV_MAX_DOMS)
+		snprintf(r->uuid[r->n++], 37, "%s", d->uuid);
+	return 0;
+}
+
+void hv_reconcile(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	struct recon *r;
+	char path[4200], err[300], buf[64];
+	int do_autostart;
+	FILE *f;
+
+	if (hv_unavailable(pvd))
+		return;
+	hv_refresh(pvd);
+	hv_reattach_consoles(pvd);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->pvd = pvd;
+	if (store_domain_list(pvd->store, collect, r) != 0)
+		log_warn("reconcile: %s", store_error(pvd->store));
+	snprintf(path, sizeof(path), "%s/autostart.boot", pvd->opt.state_dir);
+	snprintf(buf, sizeof(buf), "%#" PRIx64 "\n", ctl_boot_id(hv->c));
+	{
+		char old[64] = "";
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(old, sizeof(old), f))
+				old[0] = '\0';
+			fclose(f);
+		}
+		do_autostart = strcmp(old, buf) != 0;
+	}
+	for (int i = 0; i < r->n; i++) {
+		struct store_domain d;
+		struct hv_dom *e;
+		uint32_t domid;
+		char detail[120];
+		if (store_domain_find(pvd->store, r->uuid[i], &d) != 0)
+			continue;
+		e = hv_by_uuid(hv, d.uuid);
+		if (e && e->info.state != PVCTL_DOM_DYING) {
+			if (!strcmp(d.desired_state, "shut-off")) {
+				set_desired(pvd, &d, e->info.state == PVCTL_DOM_PAUSED ? "paused" : "running",
+					    "domain.reconciled", "pvd", "{\"found\":\"running\"}");
+				log_notice("domain \"%s\" runs in the hypervisor: marked running", d.name);
+			}
+		} else if (d.transient) {
+			domain_stopped(pvd, d.uuid, "missing after pvd restart");
+		} else if (strcmp(d.desired_state, "shut-off")) {
+			log_notice("domain \"%s\" should be %s but is missing: starting it", d.name, d.desired_state);
+			restart_uuid(pvd, d.uuid, "missing");
+		} else if (do_autostart && d.autostart) {
+			if (start_one(pvd, &d, &domid, err, sizeof(err)) != 0) {
+				log_err("autostart: %s", err);
+			} else {
+				snprintf(detail, sizeof(detail), "{\"reason\":\"autostart\",\"domid\":%u}", domid);
+				set_desired(pvd, &d, "running", "domain.started", "pvd (autostart)", detail);
+			}
+		}
+		store_domain_clear(&d);
+	}
+	free(r);
+	if (do_autostart) {
+		f = fopen(path, "we");
+		if (f) {
+			fputs(buf, f);
+			fclose(f);
+		}
+	}
+}
+
+int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
+{
+	hv_cancel_restart(pvd, d->uuid);	/* an operator's start supersedes a delayed one */
+	const char *why = hv_unavailable(pvd);
+
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	return start_one(pvd, d, domid, err, errlen);
+}
+
+static struct hv_dom *live(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
+{
+	const char *why = hv_unavailable(pvd);
+	struct hv_dom *e;
+
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return NULL;
+	}
+	e = hv_by_uuid(pvd->hv, uuid);
+	if (!e || e->intent == INTENT_DESTROY) {
+		snprintf(err, errlen, "domain %s is not running in the hypervisor", uuid);
+		return NULL;
+	}
+	return e;
+}
+
+static int op_result(struct pvd *pvd, int rc, const char *msg, char *err, size_t errlen)
+{
+	if (rc >= 0)
+		return 0;
+	snprintf(err, errlen, "%s", msg);
+	if (hv_transport_error(rc))
+		hv_machine_lost(pvd, msg);
+	return -1;
+}
+
+int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
+{
+	struct hv_dom *e = live(pvd, uuid, err, errlen);
+	char msg[300];
+	int rc;
+
+	if (!e)
+		return -1;
+	hv_close_console(pvd, e);
+	xs_host_domain_gone(pvd, e->domid, e->uuid);
+	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));
+	if (rc == 0 || rc == -ESRCH) {
+		e->intent = INTENT_DESTROY;
+		e->restart = 0;
+		return 0;
+	}
+	return op_result(pvd, rc, msg, err, errlen);
+}
+
+int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned timeout_s, char *err,
+		       size_t errlen)
+{
+	struct hv_dom *e = live(pvd, uuid, err, errlen);
+	char msg[300];
+	int rc;
+
+	if (!e)
+		return -1;
+	/* a guest that watches control/shutdown is asked; others are shut down */
+	if (xs_host_request_shutdown(pvd, e->domid, reboot ? "reboot" : "poweroff") > 0) {
+		log_notice("domain %u: asked to %s through xenstore (control/shutdown), %u s to comply", e->domid,
+			   reboot ? "reboot" : "power off", timeout_s);
+	} else {
+		log_notice("domain %u has no control/feature-%s: shut down by the hypervisor", e->domid,
+			   reboot ? "reboot" : "poweroff");
+		rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg,
+				  sizeof(msg));
+		if (rc < 0 && rc != -EALREADY)
+			return op_result(pvd, rc, msg, err, errlen);
+	}
+	e->intent = reboot ? INTENT_REBOOT : INTENT_SHUTDOWN;
+	e->deadline_ms = hv_now_ms() + (uint64_t)timeout_s * 1000u;
+	return 0;
+}
+
+int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen)
+{
+	struct hv_dom *e = live(pvd, uuid, err, errlen);
+	char msg[300];
+	int rc;
+
+	if (!e)
+		return -1;
+	rc = pause ? ctl_pause(pvd->hv->c, e->domid, msg, sizeof(msg))
+		   : ctl_unpause(pvd->hv->c, e->domid, msg, sizeof(msg));
+	if (rc == 0)
+		e->info.state = pause ? PVCTL_DOM_PAUSED : PVCTL_DOM_RUNNING;
+	return op_result(pvd, rc, msg, err, errlen);
+}
+
+int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
+{
+	struct hv_dom *e = live(pvd, uuid, err, errlen);
+	char msg[300];
+	int rc;
+
+	if (!e)
+		return -1;
+	rc = ctl_set_max_mem(pvd->hv->c, e->domid, mib * 256u, msg, sizeof(msg));
+	if (rc == 0)
+		e->info.max_pages = mib * 256u;
+	return op_result(pvd, rc, msg, err, errlen);
+}
+
+int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen)
+{
+	struct hv_dom *e = live(pvd, uuid, err, errlen);
+	char msg[300];
+	int rc;
+
+	if (!e)
+		return -1;
+	rc = ctl_set_sched(pvd->hv->c, e->domid, weight, cap, msg, sizeof(msg));
+	if (rc == 0) {
+		e->info.weight = weight;
+		e->info.cap = cap;
+	}
+	return op_result(pvd, rc, msg, err, errlen);
+}

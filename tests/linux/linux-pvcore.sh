@@ -1,0 +1,150 @@
+#!/bin/sh
+# `make test-linux`: Debian 12's own Linux kernel on pvcore, through pvd and
+# pvctl create, the way an operator would run it (TAP).
+#
+# pvd boots the machine (2 CPUs, 1 GiB) from an ISO like build/pvcore.iso
+# but with loglevel=debug, so that the hypervisor log in the state dir says
+# how many frames are free after each domain is destroyed. A probe domain
+# (build/guests/hello.elf, 1 vCPU, created and destroyed) gives the
+# baseline of free frames. Then, for each case:
+#   shipped   the vmlinuz as Debian ships it, 1 vCPU, 128 MiB
+#   vcpus2    the same with vcpus=2
+# with the initramfs of tests/linux/init.sh, the checks are: pvctl create
+# succeeds; the console shows "PVCORE-LINUX-RESULT: ok procs=100 cpus=<N>";
+# the domain shut down with reason poweroff; the hypervisor logged no
+# warning or error meanwhile; and, once it is gone, the probe domain run
+# again leaves exactly the baseline of free frames (the count is logged
+# before a domain's own vCPU structures are freed, so only domains of the
+# same shape compare).
+# Skipped only when a package cannot be downloaded (the reason is printed).
+# LINUX_BOOT_TIMEOUT (default 300 s) bounds each boot; LINUX_CASES picks
+# cases (e.g. "vcpus2:2").
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+. tests/linux/linux-env.sh
+PVD=${PVD:-$BUILD/bin/pvd}
+TIMEOUT=${LINUX_BOOT_TIMEOUT:-300}
+CASES=${LINUX_CASES:-"shipped:1 vcpus2:2"}
+KEEP="$BUILD/test-logs/linux"
+T=$(mktemp -d /tmp/pvcore-linux.XXXXXX)
+PVCTL="$BUILD/bin/pvctl --socket $T/pvd.sock"
+HVLOG="$T/state/machine/hv.log"
+pid=
+fail=0
+
+ok() {   # ok STATUS WHAT
+    if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi
+}
+
+cleanup() {
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    "$PVD" --config /dev/null --state-dir "$T/state" --stop-machine >/dev/null 2>&1
+    mkdir -p "$KEEP"
+    cp "$HVLOG" "$KEEP/hv.log" 2>/dev/null
+    cp "$T/pvd.log" "$KEEP/pvd.log" 2>/dev/null
+    cp "$T"/console-*.log "$KEEP/" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if ! why=$(linux_fetch); then
+    for c in $CASES; do echo "ok - linux on pvcore: ${c%%:*} # SKIP $why"; done
+    exit 0
+fi
+linux_fetch >/dev/null
+echo "# $LINUX_PKG ($LINUX_VMLINUZ)"
+linux_initramfs "$T/initramfs.cpio.gz" || { echo "not ok - building the initramfs"; exit 1; }
+
+# The machine's ISO, with the destroy-time free-frame count in the log.
+printf '%s\n' 'serial --unit=0 --speed=115200' 'terminal_input serial' \
+    'terminal_output serial' 'set timeout=0' 'menuentry "pvcore" {' \
+    '  multiboot2 /boot/pvcore.elf loglevel=debug' '  boot' '}' >"$T/grub.cfg"
+sh tests/lib/mkiso.sh "$T/pvcore.iso" "$T/grub.cfg" "$BUILD/hypervisor/pvcore.elf=/boot/pvcore.elf" ||
+    { echo "not ok - building the machine's ISO"; exit 1; }
+
+"$PVD" --config /dev/null --state-dir "$T/state" --socket "$T/pvd.sock" --iso "$T/pvcore.iso" \
+    --cpus 2 --machine-mem 1024 >>"$T/pvd.log" 2>&1 &
+pid=$!
+i=0
+while ! $PVCTL version >/dev/null 2>&1; do
+    i=$((i + 1))
+    if ! kill -0 "$pid" 2>/dev/null || [ $i -gt 600 ]; then
+        echo "not ok - pvd starts and boots the machine (log: $KEEP/pvd.log)"; exit 1
+    fi
+    sleep 0.1
+done
+echo "ok - pvd starts and boots the machine (2 CPUs, 1 GiB)"
+
+. tests/lib/wait.sh
+# The free-frame count the hypervisor logged when NAME was destroyed.
+frames_after() {
+    tr -d '\r' <"$HVLOG" | sed -n "s/^.*domain [0-9]* ($1): destroyed; \([0-9]*\) frames free.*/\1/p" | tail -n 1
+}
+has_frames_after() { [ -n "$(frames_after "$1")" ]; }
+is_gone() { ! $PVCTL list | grep -q " $1 "; }
+console_has() { $PVCTL console "$1" --no-follow 2>/dev/null | tr -d '\r' | grep -aq "$2"; }
+shutdown_reason() {
+    $PVCTL events --json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["type"] == "domain.shutdown" and (e.get("domain") or {}).get("name") == sys.argv[1]:
+        print(e["detail"].get("reason"))' "$1" | tail -n 1
+}
+
+# probe NAME: run hello.elf as NAME (transient), destroy it, and print the
+# free frames the hypervisor logged after it. Fails printing nothing.
+probe() {
+    printf '{"name": "%s", "kernel": "%s", "memory": 32}\n' "$1" "$ROOT/$BUILD/guests/hello.elf" >"$T/probe.json"
+    $PVCTL create --transient "$T/probe.json" >/dev/null 2>&1 &&
+        wait_for 30 console_has "$1" 'Hello from pvcore' &&
+        $PVCTL destroy "$1" >/dev/null 2>&1 && wait_for 30 has_frames_after "$1" &&
+        frames_after "$1"
+}
+
+base=$(probe probe-before)
+[ -n "$base" ]
+ok $? "probe domain (hello.elf) created and destroyed: ${base:-?} frames free"
+
+for c in $CASES; do
+    name=linux-${c%%:*} vcpus=${c#*:}
+    what="linux on pvcore: ${c%%:*}"
+    cat >"$T/$name.json" <<JSON
+{"name": "$name", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
+ "cmdline": "console=hvc0 earlyprintk=xen", "memory": 128, "vcpus": $vcpus,
+ "on_poweroff": "destroy", "on_crash": "destroy", "on_reboot": "destroy"}
+JSON
+    hv_lines=$(wc -l <"$HVLOG")
+    started=$(date +%s)
+    $PVCTL create "$T/$name.json" >"$T/create.out" 2>&1
+    ok $? "$what: pvctl create ($(tr '\n' ' ' <"$T/create.out"))"
+    wait_for "$TIMEOUT" is_gone "$name"
+    gone=$?
+    secs=$(($(date +%s) - started))
+    $PVCTL console "$name" --no-follow >"$T/console-$name.log" 2>&1
+    line=$(tr -d '\r' <"$T/console-$name.log" | grep -a -m1 '^PVCORE-LINUX-RESULT:' | sed 's/?*$//')
+    echo "$line" | grep -q "^PVCORE-LINUX-RESULT: ok procs=100 cpus=$vcpus "
+    ok $? "$what: ${line:-no result line on the console} (after ${secs}s; console: $KEEP/console-$name.log)"
+    reason=$(shutdown_reason "$name")
+    [ "$gone" = 0 ] && [ "$reason" = poweroff ]
+    ok $? "$what: shut down with reason poweroff (got '${reason:-none}', gone=$([ "$gone" = 0 ] && echo yes || echo no))"
+    [ "$gone" = 0 ] || $PVCTL destroy "$name" >/dev/null 2>&1
+    warns=$(tail -n +"$((hv_lines + 1))" "$HVLOG" | tr -d '\r' | grep -a -E '(^|\] )(warn|err): ')
+    [ -z "$warns" ]
+    ok $? "$what: no hypervisor warning${warns:+: $(echo "$warns" | head -n 3 | tr '\n' ' ')}"
+    if tr -d '\r' <"$HVLOG" | grep -aq "domain [0-9]* ($name) created"; then
+        wait_for 60 has_frames_after "$name"
+        after=$(probe "probe-after-${c%%:*}")
+        [ -n "$base" ] && [ "$after" = "$base" ]
+        ok $? "$what: the machine's free frames are back (probe after: ${after:-?}, before: ${base:-?})"
+    else
+        ok 1 "$what: the machine's free frames are back (no domain was created to give them back)"
+    fi
+done
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
+ok $rc "pvd stops on SIGTERM"
+exit $fail
