@@ -182,7 +182,11 @@ int cmd_info(struct ctl *ctl)
 	printf("%-13s %s\n", "Domid:", jstr(r, "domid", "-"));
 	printf("%-13s %s (desired: %s)\n", "State:", jstr(r, "state", "?"), jstr(r, "desired_state", "?"));
 	printf("%-13s %s\n", "Autostart:", jbool(r, "autostart") ? "yes" : "no");
-	printf("%-13s %lld MiB (max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0), jint(r, "maxmem_mib", 0));
+	if (jint(r, "target_mib", -1) >= 0)
+		printf("%-13s %lld MiB (target %lld MiB, max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0),
+		       jint(r, "target_mib", 0), jint(r, "maxmem_mib", 0));
+	else
+		printf("%-13s %lld MiB (max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0), jint(r, "maxmem_mib", 0));
 	printf("%-13s %lld\n", "vCPUs:", jint(r, "vcpus", 0));
 	if (json_object_object_get_ex(r, "cpu", &cpu))
 		printf("%-13s weight %lld, cap %lld%%\n", "Scheduler:", jint(cpu, "weight", 0), jint(cpu, "cap", 0));
@@ -486,26 +490,37 @@ int cmd_shutdown(struct ctl *ctl)
 	return cmd_shutdown_domains(ctl, timeout);
 }
 
-int cmd_memset(struct ctl *ctl)
+/* mem-set / mem-max: one size argument to one method. */
+static int memory_command(struct ctl *ctl, const char *method, const char *key)
 {
 	json_object *p = dom_params(ctl->argv[0]), *r;
 	const char *size = ctl->argv[1];
 
 	if (strspn(size, "0123456789") == strlen(size))
-		json_object_object_add(p, "memory", json_object_new_int64(strtoll(size, NULL, 10)));
+		json_object_object_add(p, key, json_object_new_int64(strtoll(size, NULL, 10)));
 	else
-		json_object_object_add(p, "memory", json_object_new_string(size));
-	if (ctl_call(ctl, "domain.set_memory", p, &r) != 0)
+		json_object_object_add(p, key, json_object_new_string(size));
+	if (ctl_call(ctl, method, p, &r) != 0)
 		return EXIT_ERROR;
 	if (ctl->flags & F_JSON) {
 		print_json(r);
 		json_object_put(r);
 		return EXIT_OK;
 	}
-	printf("Domain \"%s\": maximum memory %lld MiB (has %lld MiB)\n", jstr(r, "name", "?"),
-	       jint(r, "maxmem_mib", 0), jint(r, "memory_mib", 0));
+	printf("Domain \"%s\": target %lld MiB, maximum %lld MiB, holds %lld MiB now\n", jstr(r, "name", "?"),
+	       jint(r, "target_mib", jint(r, "memory_mib", 0)), jint(r, "maxmem_mib", 0), jint(r, "memory_mib", 0));
 	json_object_put(r);
 	return EXIT_OK;
+}
+
+int cmd_memset(struct ctl *ctl)
+{
+	return memory_command(ctl, "domain.set_memory", "memory");
+}
+
+int cmd_memmax(struct ctl *ctl)
+{
+	return memory_command(ctl, "domain.set_maxmem", "maxmem");
 }
 
 int cmd_sched(struct ctl *ctl)
