@@ -95,6 +95,10 @@ int hv_set_target(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, si
 int hv_get_target(struct pvd *pvd, const char *uuid, uint64_t *kib);
 int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen);
 
+/* Console input: queue up to n bytes for the running domain's console and
+ * notify it; the bytes queued (what fits its ring), or -1 with err. */
+int hv_console_input(struct pvd *pvd, const char *uuid, const char *p, size_t n, char *err, size_t errlen);
+
 /* The console log of a domain: STATE/consoles/UUID.log. */
 void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len);
 

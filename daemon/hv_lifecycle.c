@@ -276,7 +276,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		e->info.state = PVCTL_DOM_RUNNING;
 		memcpy(e->info.handle, bc.handle, 16);
 	}
-	hv_open_console(pvd, e, res.console_mfn);
+	hv_open_console(pvd, e, res.console_mfn, res.console_port);
 	*domid = res.domid;
 	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
 	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,

@@ -498,6 +498,7 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	struct stat sb;
 	json_object *v, *o;
 	long long offset = -1, max = 65536, size = 0, from;
+	int written = -1;
 	char path[4200], *buf;
 	ssize_t got = 0;
 	int fd;
@@ -510,6 +511,18 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 		max = CONSOLE_READ_MAX;
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
+	/* Console input first: keystrokes for the guest, up to what its ring takes. */
+	if (json_object_object_get_ex(params, "input", &v)) {
+		char err[400];
+		written = hv_console_input(req->pvd, d.uuid, json_object_get_string(v),
+					   (size_t)json_object_get_string_len(v), err, sizeof(err));
+		if (written < 0) {
+			rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, "shut-off"), "Invalid state: domain \"%s\": "
+				 "%s", d.name, err);
+			store_domain_clear(&d);
+			return -1;
+		}
+	}
 	hv_console_path(req->pvd, d.uuid, path, sizeof(path));
 	hv_status(req->pvd, d.uuid, &st);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -549,6 +562,8 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	json_object_object_add(o, "next", json_object_new_int64(from + got));
 	json_object_object_add(o, "size", json_object_new_int64(size));
 	json_object_object_add(o, "data", json_object_new_string_len(buf, (int)got));
+	if (written >= 0)
+		json_object_object_add(o, "written", json_object_new_int(written));
 	free(buf);
 	store_domain_clear(&d);
 	*result = o;
