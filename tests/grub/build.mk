@@ -14,7 +14,8 @@ GRUB_TEST_DEPS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso \
 .PHONY: test-grub
 test-grub: deps
 	$(Q)$(MAKE) --no-print-directory $(GRUB_TEST_DEPS)
-	$(Q)BUILD=$(BUILD) sh tests/run-tests.sh tests/grub/grub-pvcore.sh
+	$(Q)BUILD=$(BUILD) sh tests/run-tests.sh tests/grub/grub-pvcore.sh \
+	    tests/grub/grub-bootloader.sh
 
-TESTS += tests/grub/grub-pvcore.sh
+TESTS += tests/grub/grub-pvcore.sh tests/grub/grub-bootloader.sh
 DEB_PACKAGES += grub-common cpio gzip tar
