@@ -5,8 +5,7 @@
  * Options are checked before anything is allocated; a bad module line
  * stops that domain with a message naming the option, the others still
  * start. The build itself is the shared builder's sequence
- * (builder/pvbuild.c, pvbuild_domain) with the hypervisor as its host. In this mode the hypervisor is the domains' console
- * and their xenstore (a read-only one, hv/bootstore.h). When every
+ * (builder/pvbuild.c, pvbuild_domain) with the hypervisor as its host. In this mode the hypervisor is the domains' console. When every
  * domain has gone, the machine stops with the success status (the
  * hypervisor survived whatever they did), after reporting that the heap
  * is back to its size before the first domain. */
@@ -16,7 +15,6 @@
 #include "asm/guest_mm.h"
 #include "hv/bootdomains.h"
 #include "hv/bootinfo.h"
-#include "hv/bootstore.h"
 #include "hv/event.h"
 #include "hv/errno.h"
 #include "hv/lib.h"
@@ -235,82 +233,7 @@ static void host_evtchn_disconnect(void *ctx, uint32_t domid, uint32_t backend_p
     /* The guest's end goes with the domain. */
 }
 
-/* ---- The xenstore of boot-loader domains (hv/bootstore.h) ----------- */
-
-/* By domain slot: the store's state, its ring's frame (referenced) and the
- * guest's port. Only CPU 0 touches them (domains_reap), besides the build
- * and the teardown. */
-static struct {
-    struct bootstore *s;
-    struct domain *d;
-    mfn_t ring;
-    uint32_t port;
-} stores[MAX_DOMAINS];
-
-static unsigned int store_order(void)
-{
-    unsigned int order = 0;
-    while ((PAGE_SIZE << order) < sizeof(struct bootstore))
-        order++;
-    return order;
-}
-
-static int store_start(struct domain *d, const struct pvbuild_domain *dom, char *why, size_t n)
-{
-    unsigned int slot = d->id % MAX_DOMAINS;
-    if (get_page(dom->store_mfn, d)) {
-        snprintf(why, n, "the xenstore page %#lx is not the domain's", dom->store_mfn);
-        return -EINVAL;
-    }
-    int64_t mfn = alloc_frames(store_order());
-    if (mfn < 0) {
-        put_page(dom->store_mfn);
-        snprintf(why, n, "no memory for the domain's xenstore");
-        return -ENOMEM;
-    }
-    struct bootstore *s = mfn_to_virt((mfn_t)mfn);
-    struct bootstore_domain bd = {
-        .domid = d->id, .vcpus = d->nr_vcpus, .name = d->name,
-        .mem_kib = d->tot_pages * (PAGE_SIZE / 1024), .maxmem_kib = d->max_pages * (PAGE_SIZE / 1024),
-        .console_mfn = dom->console_mfn, .store_mfn = dom->store_mfn,
-        .console_port = dom->console_port, .store_port = dom->store_port,
-    };
-    bootstore_init(s, &bd);
-    stores[slot].s = s;
-    stores[slot].d = d;
-    stores[slot].ring = dom->store_mfn;
-    stores[slot].port = dom->store_port;
-    return 0;
-}
-
-static void store_stop(struct domain *d)
-{
-    unsigned int slot = d->id % MAX_DOMAINS;
-    if (stores[slot].d != d)
-        return;
-    free_frames(virt_to_mfn(stores[slot].s), store_order());
-    put_page(stores[slot].ring);
-    stores[slot].s = NULL;
-    stores[slot].d = NULL;
-}
-
-/* Answer what the guest wrote to its xenstore ring; notify it when
- * something moved. */
-static void store_serve(struct domain *d)
-{
-    unsigned int slot = d->id % MAX_DOMAINS;
-    if (stores[slot].d != d || d->state == DOM_DEAD)
-        return;
-    const char *why;
-    bool moved = bootstore_serve(stores[slot].s, mfn_to_virt(stores[slot].ring), &why);
-    if (why)
-        pr_warn("domain %u (%s): xenstore: %s; no longer served", d->id, d->name, why);
-    if (moved)
-        evtchn_notify(d, stores[slot].port);
-}
-
-/* The hypervisor reads the console ring and serves the xenstore ring: it
- * holds a reference on each. */
+/* The hypervisor reads the console ring: it holds a reference. */
 static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *why, size_t n)
 {
     struct domain *d = host_domain(dom->domid);
@@ -318,12 +241,12 @@ static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *w
         snprintf(why, n, "the console page %#lx is not the domain's", dom->console_mfn);
         return -EINVAL;
     }
-    int rc = store_start(d, dom, why, n);
-    if (rc) {
-        put_page(dom->console_mfn);
-        return rc;
-    }
     d->console_mfn = dom->console_mfn;
+    /* No xenstore here: the hypervisor answers its ring (xenstore_absent.c). */
+    if (dom->store_mfn && !get_page(dom->store_mfn, d)) {
+        d->store_mfn = dom->store_mfn;
+        d->store_port = dom->store_port;
+    }
     return 0;
 }
 
@@ -368,15 +291,23 @@ static int host_unpause(void *ctx, uint32_t domid, char *why, size_t n)
     return 0;
 }
 
+/* The references the hypervisor holds on a boot-loader domain's rings. */
+static void release_rings(struct domain *d)
+{
+    if (d->console_mfn)
+        put_page(d->console_mfn);
+    d->console_mfn = 0;
+    if (d->store_mfn)
+        put_page(d->store_mfn);
+    d->store_mfn = 0;
+}
+
 static void host_destroy(void *ctx, uint32_t domid)
 {
     struct domain *d = host_domain(domid);
     if (!d)
         return;
-    if (d->console_mfn)
-        put_page(d->console_mfn);
-    d->console_mfn = 0;
-    store_stop(d);
+    release_rings(d);
     domain_destroy(d);
 }
 
@@ -505,7 +436,7 @@ void domains_reap(void)
         if (!d)
             continue;
         console_drain_ring(d);
-        store_serve(d);
+        xenstore_absent_serve(d);
         if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested))
             continue;
         bool loaded = false;
@@ -514,10 +445,7 @@ void domains_reap(void)
         if (loaded)
             continue;
         console_flush_domain(d);
-        if (d->console_mfn)
-            put_page(d->console_mfn);
-        d->console_mfn = 0;
-        store_stop(d);
+        release_rings(d);
         domain_destroy(d);
     }
 }

@@ -23,7 +23,6 @@
 #include "hv/mm.h"
 #include "hv/pagetype.h"
 #include "hv/printk.h"
-#include "hv/smp.h"
 #include "hv/schedule.h"
 #include "hv/smp.h"
 #include "asm/percpu.h"
@@ -386,8 +385,6 @@ static long evtchn_send(struct domain *d, uint32_t port)
                              evtchn_port(rd, ch->u.interdomain.port) : NULL;
         if (rch && rch->state == ECS_INTERDOMAIN)
             raise_port(rd, rch, ch->u.interdomain.port);
-        else if (ch->u.interdomain.dom == DOMID_XEN)
-            smp_send_resched(0);        /* the hypervisor's backends poll on CPU 0 */
     } else if (ch->state == ECS_IPI && d->nr_vcpus) {
         raise_port(d, ch, port);
     } else if (ch->state == ECS_UNBOUND) {
