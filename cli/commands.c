@@ -464,7 +464,19 @@ int cmd_start(struct ctl *ctl)
 }
 
 int cmd_destroy(struct ctl *ctl) { return simple(ctl, "domain.destroy", "destroyed"); }
-int cmd_reboot(struct ctl *ctl) { return simple(ctl, "domain.reboot", "is rebooting"); }
+int cmd_reboot(struct ctl *ctl)
+{
+	json_object *p = dom_params(ctl->argv[0]), *r;
+
+	if (ctl->flags & F_FORCE)
+		json_object_object_add(p, "force", json_object_new_boolean(1));
+	if (ctl_call(ctl, "domain.reboot", p, &r) != 0)
+		return EXIT_ERROR;
+	if (!(ctl->flags & F_JSON) && !strcmp(jstr(r, "shutdown_by", ""), "hypervisor") && !(ctl->flags & F_FORCE))
+		printf("Domain \"%s\" does not watch control/shutdown (no control/feature-reboot): the hypervisor "
+		       "rebooted it\n", jstr(r, "name", "?"));
+	return print_state(ctl, r, "is rebooting");
+}
 int cmd_pause(struct ctl *ctl) { return simple(ctl, "domain.pause", "paused"); }
 int cmd_resume(struct ctl *ctl) { return simple(ctl, "domain.resume", "resumed"); }
 

@@ -84,8 +84,8 @@ int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *dom
 int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
 /* reboot = 0: PVCTL shutdown with reason poweroff, destroyed if it is not
  * shut down after timeout_s; 1: reason reboot (started again). */
-int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned timeout_s, char *err,
-		       size_t errlen);
+int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
+		       int *asked, char *err, size_t errlen);
 int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen);
 /* The hypervisor's ceiling for the domain (mem-max). */
 int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
