@@ -1,17 +1,17 @@
 # api/build.mk - libpvdclient and the API tests.
-PVDC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
-PVDC_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null)
+PVDC_CFLAGS := $(shell pkg-config --cflags json-c openssl 2>/dev/null)
+PVDC_LIBS   := $(shell pkg-config --libs json-c openssl 2>/dev/null)
 
-$(BUILD)/api/pvdclient.o: api/pvdclient.c api/pvdclient.h api/pvd_api.h
+$(BUILD)/api/%.o: api/%.c api/pvdclient.h api/pvd_api.h api/pvdc_io.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVDC_CFLAGS) -c $< -o $@
 
-$(BUILD)/lib/libpvdclient.a: $(BUILD)/api/pvdclient.o
+$(BUILD)/lib/libpvdclient.a: $(BUILD)/api/pvdclient.o $(BUILD)/api/pvdclient_tls.o
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 ALL_TARGETS  += $(BUILD)/lib/libpvdclient.a
-TESTS        += tests/api/test_api.py tests/api/test_domain_race.py tests/api/test_machine_loss.py tests/api/test_crash_loop.py
+TESTS        += tests/api/test_api.py tests/api/test_domain_race.py tests/api/test_machine_loss.py tests/api/test_crash_loop.py tests/api/test_pvdclient_py.py
 
 # `make bench`: the JSON-RPC benchmark (not part of `make test`).
 $(BUILD)/bench/rpc_bench: bench/rpc_bench.c $(BUILD)/lib/libpvdclient.a

@@ -26,6 +26,7 @@ enum pvd_rpc_error {
 	PVD_ERR_QUOTA_EXCEEDED   = -32004,
 	PVD_ERR_OUT_OF_MEMORY    = -32005,
 	PVD_ERR_HYPERVISOR       = -32006,
+	PVD_ERR_XENSTORE         = -32007,
 };
 
 #endif

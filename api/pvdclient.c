@@ -1,17 +1,21 @@
 /*
  * pvdclient.c - libpvdclient: one connection to pvd, blocking calls.
  *
- * Owns the socket, a read buffer holding at most one partial frame, and a
- * FIFO of notifications received while a call waited for its response.
+ * Owns the connection (a unix socket here, or TLS through pvdclient_tls.c,
+ * both behind struct pvdc_io), a read buffer holding at most one partial
+ * frame, and a FIFO of notifications received while a call waited for its
+ * response.
  * Each call sends one request with a fresh integer id and reads frames until
  * the response with that id arrives; frames without an id member are
  * notifications. A connection is used by one thread at a time.
  */
 #include "pvdclient.h"
+#include "pvdc_io.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,8 @@ struct note {
 
 struct pvdc {
 	int fd;
+	const struct pvdc_io *io;
+	void *ctx;		/* the transport's state */
 	long long next_id;
 	int timeout_ms;
 	char *buf;
@@ -61,33 +67,127 @@ const char *pvdc_default_socket(void)
 	return env && *env ? env : PVD_DEFAULT_SOCKET;
 }
 
+/* ---- the unix socket transport ---- */
+
+static int unix_send_all(void *ctx, const char *data, size_t len, char *why, size_t whylen)
+{
+	int fd = (int)(intptr_t)ctx;
+
+	while (len) {
+		ssize_t w = send(fd, data, len, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			return -1;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static ssize_t unix_recv(void *ctx, char *buf, size_t len, char *why, size_t whylen)
+{
+	ssize_t r;
+
+	do
+		r = recv((int)(intptr_t)ctx, buf, len, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		snprintf(why, whylen, "%s", strerror(errno));
+	return r;
+}
+
+static int unix_pending(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static void unix_close(void *ctx)
+{
+	close((int)(intptr_t)ctx);
+}
+
+static const struct pvdc_io unix_io = { unix_send_all, unix_recv, unix_pending, unix_close };
+
+struct pvdc *pvdc_open_io(int fd, const struct pvdc_io *io, void *ctx, struct pvdc_error *err)
+{
+	struct pvdc *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		io->close(ctx);
+		seterr(err, PVDC_TRANSPORT, "out of memory");
+		return NULL;
+	}
+	c->fd = fd;
+	c->io = io;
+	c->ctx = ctx;
+	c->next_id = 1;
+	c->timeout_ms = 30000;
+	return c;
+}
+
 struct pvdc *pvdc_connect(const char *path, struct pvdc_error *err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct pvdc *c;
+	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		seterr(err, PVDC_TRANSPORT, "socket path %s is too long", path);
 		return NULL;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		seterr(err, PVDC_TRANSPORT, "out of memory");
-		return NULL;
-	}
 	memcpy(sun.sun_path, path, strlen(path));
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		seterr(err, PVDC_TRANSPORT, "cannot connect to %s: %s (is pvd running? see --socket / PVD_SOCKET)",
 		       path, strerror(errno));
-		if (c->fd >= 0)
-			close(c->fd);
-		free(c);
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
-	c->next_id = 1;
-	c->timeout_ms = 30000;
-	return c;
+	return pvdc_open_io(fd, &unix_io, (void *)(intptr_t)fd, err);
+}
+
+struct pvdc *pvdc_connect_uri(const char *uri, const struct pvdc_tls_options *tls, struct pvdc_error *err)
+{
+	char host[256], port[16];
+	const char *hp, *colon, *end;
+	const struct pvdc_io *io;
+	void *ctx;
+	int fd;
+
+	if (!strncmp(uri, "unix://", 7))
+		return pvdc_connect(uri + 7, err);
+	if (strncmp(uri, "tls://", 6))
+		return pvdc_connect(uri, err);
+	hp = uri + 6;
+	end = hp + strcspn(hp, "/");
+	if (*hp == '[') {	/* [v6]:port */
+		const char *rb = memchr(hp, ']', (size_t)(end - hp));
+		colon = rb && rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+		if (colon)
+			snprintf(host, sizeof(host), "%.*s", (int)(rb - hp - 1), hp + 1);
+	} else {
+		colon = memchr(hp, ':', (size_t)(end - hp));
+		if (colon)
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
+	}
+	if (!colon || colon == hp || colon + 1 == end || (size_t)(end - colon - 1) >= sizeof(port) ||
+	    strspn(colon + 1, "0123456789") != (size_t)(end - colon - 1) || (*end && end[1])) {
+		seterr(err, PVDC_TRANSPORT, "%s: expected tls://HOST:PORT", uri);
+		return NULL;
+	}
+	snprintf(port, sizeof(port), "%.*s", (int)(end - colon - 1), colon + 1);
+	if (!tls || !tls->cert || !tls->key || !tls->ca) {
+		seterr(err, PVDC_TRANSPORT, "%s: TLS needs a client certificate, its key and the CA of pvd's "
+		       "certificate (--cert, --key, --ca)", uri);
+		return NULL;
+	}
+	if (pvdc_tls_connect(host, port, tls, &fd, &ctx, &io, err) != 0)
+		return NULL;
+	return pvdc_open_io(fd, io, ctx, err);
 }
 
 void pvdc_close(struct pvdc *c)
@@ -100,7 +200,7 @@ void pvdc_close(struct pvdc *c)
 		json_object_put(n->msg);
 		free(n);
 	}
-	close(c->fd);
+	c->io->close(c->ctx);
 	free(c->buf);
 	free(c);
 }
@@ -112,18 +212,12 @@ void pvdc_set_timeout(struct pvdc *c, int timeout_ms)
 
 static int send_all(struct pvdc *c, const char *data, size_t len, struct pvdc_error *err)
 {
-	while (len) {
-		ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			seterr(err, PVDC_TRANSPORT, "sending to pvd: %s", strerror(errno));
-			return -1;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	char why[256] = "";
+
+	if (c->io->send_all(c->ctx, data, len, why, sizeof(why)) == 0)
+		return 0;
+	seterr(err, PVDC_TRANSPORT, "sending to pvd: %s", why);
+	return -1;
 }
 
 static long long now_ms(void)
@@ -168,25 +262,27 @@ static int read_frame(struct pvdc *c, int timeout_ms, json_object **out, struct 
 			c->buf = nb;
 			c->cap = ncap;
 		}
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		int wait = deadline < 0 ? -1 : (int)(deadline - now_ms());
-		if (deadline >= 0 && wait <= 0)
-			return 1;
-		int pr = poll(&p, 1, wait);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr < 0) {
-			seterr(err, PVDC_TRANSPORT, "waiting for pvd: %s", strerror(errno));
-			return -1;
+		if (!c->io->pending(c->ctx)) {
+			struct pollfd p = { .fd = c->fd, .events = POLLIN };
+			int wait = deadline < 0 ? -1 : (int)(deadline - now_ms());
+			if (deadline >= 0 && wait <= 0)
+				return 1;
+			int pr = poll(&p, 1, wait);
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr < 0) {
+				seterr(err, PVDC_TRANSPORT, "waiting for pvd: %s", strerror(errno));
+				return -1;
+			}
+			if (pr == 0)
+				return 1;
 		}
-		if (pr == 0)
-			return 1;
-		ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-		if (r < 0 && errno == EINTR)
+		char why[256] = "";
+		ssize_t r = c->io->recv(c->ctx, c->buf + c->len, c->cap - c->len, why, sizeof(why));
+		if (r == -2)
 			continue;
 		if (r <= 0) {
-			seterr(err, PVDC_TRANSPORT, "pvd closed the connection%s%s", r < 0 ? ": " : "",
-			       r < 0 ? strerror(errno) : "");
+			seterr(err, PVDC_TRANSPORT, "pvd closed the connection%s%s", r < 0 ? ": " : "", why);
 			return -1;
 		}
 		c->len += (size_t)r;

@@ -1,6 +1,8 @@
 /*
  * pvdclient.h - libpvdclient: a small blocking client for pvd's JSON-RPC
- * API over its unix socket (see pvdclient.c). Used by pvctl and the bench.
+ * API over its unix socket or over TLS with a client certificate (see
+ * pvdclient.c, pvdclient_tls.c). Used by pvctl and the bench. Link with
+ * json-c and OpenSSL (libssl, libcrypto).
  */
 #ifndef PVDCLIENT_H
 #define PVDCLIENT_H
@@ -24,6 +26,19 @@ struct pvdc_error {
 const char *pvdc_default_socket(void);
 
 struct pvdc *pvdc_connect(const char *path, struct pvdc_error *err);
+
+/* The client side of pvd's --tls-listen: this client's certificate and
+ * key (PEM) and the CA that signed pvd's certificate. pvd's certificate
+ * must match the host name or IP address connected to. */
+struct pvdc_tls_options {
+	const char *cert, *key, *ca;
+};
+
+/*
+ * Connect to a URI: "unix:///path/to/pvd.sock" (or a plain path), or
+ * "tls://HOST:PORT" (HOST a name, an IPv4 address or [IPv6]) with tls.
+ */
+struct pvdc *pvdc_connect_uri(const char *uri, const struct pvdc_tls_options *tls, struct pvdc_error *err);
 void pvdc_close(struct pvdc *c);
 
 /* How long pvdc_call waits for its response (default 30000 ms; <0 = forever). */

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pvctl.h"
@@ -47,8 +46,8 @@ static char *read_file(const char *path)
 	return buf;
 }
 
-/* {"config": <file text>[, "format": "xml"]} */
-static json_object *config_params(const char *path)
+/* {"config": <file text>[, "format": "xml"]}; the file names the errors. */
+static json_object *config_params(struct ctl *ctl, const char *path)
 {
 	char *text = read_file(path);
 	json_object *p;
@@ -56,6 +55,7 @@ static json_object *config_params(const char *path)
 
 	if (!text)
 		return NULL;
+	ctl->config_file = path;
 	p = json_object_new_object();
 	json_object_object_add(p, "config", json_object_new_string(text));
 	if (n > 4 && !strcmp(path + n - 4, ".xml"))
@@ -68,9 +68,9 @@ static json_object *config_params(const char *path)
 
 /* config_params plus base_dir: the config file's directory, against which pvd
  * resolves a relative kernel path. */
-static json_object *config_params_dir(const char *path)
+static json_object *config_params_dir(struct ctl *ctl, const char *path)
 {
-	json_object *p = config_params(path);
+	json_object *p = config_params(ctl, path);
 	char abs[PATH_MAX];
 
 	if (p && realpath(path, abs))
@@ -88,7 +88,7 @@ static json_object *dom_params(const char *dom)
 
 int cmd_define(struct ctl *ctl)
 {
-	json_object *p = config_params_dir(ctl->argv[0]), *r;
+	json_object *p = config_params_dir(ctl, ctl->argv[0]), *r;
 
 	if (!p)
 		return EXIT_ERROR;
@@ -130,6 +130,12 @@ int cmd_list(struct ctl *ctl)
 		return EXIT_ERROR;
 	if (ctl->flags & F_JSON) {
 		print_json(r);
+		json_object_put(r);
+		return EXIT_OK;
+	}
+	if (ctl->flags & F_NAME) {	/* one name a line, for scripts and completion */
+		for (size_t i = 0; i < json_object_array_length(r); i++)
+			printf("%s\n", jstr(json_object_array_get_idx(r, i), "name", "?"));
 		json_object_put(r);
 		return EXIT_OK;
 	}
@@ -185,16 +191,31 @@ int cmd_info(struct ctl *ctl)
 	if (json_object_object_get_ex(r, "disks", &a))
 		for (size_t i = 0; i < json_object_array_length(a); i++) {
 			json_object *d = json_object_array_get_idx(a, i);
+			char bps[64], quota[32] = "none", iops[32] = "unlimited";
+			if (jint(d, "quota_mib", 0) > 0)
+				snprintf(quota, sizeof(quota), "%lld MiB", jint(d, "quota_mib", 0));
+			if (jint(d, "iops", 0) > 0)
+				snprintf(iops, sizeof(iops), "%lld", jint(d, "iops", 0));
 			printf("%-13s %s: %lld MiB%s, %s\n", i ? "" : "Disks:", jstr(d, "name", "?"),
 			       jint(d, "size_mib", 0), jbool(d, "readonly") ? " read-only" : "",
 			       jstr(d, "path", "(pool)"));
+			printf("%-13s   quota %s, rate %s, ops/s %s\n", "", quota,
+			       fmt_rate(jint(d, "bps", 0), "/s", bps, sizeof(bps)), iops);
 		}
 	if (json_object_object_get_ex(r, "vifs", &a))
 		for (size_t i = 0; i < json_object_array_length(a); i++) {
 			json_object *v = json_object_array_get_idx(a, i);
-			printf("%-13s %zu: %s on %s, rate %lld B/s, weight %lld\n", i ? "" : "Interfaces:", i,
-			       jstr(v, "mac", "?"), jstr(v, "bridge", "?"), jint(v, "rate", 0), jint(v, "weight", 0));
+			char rate[64], burst[64];
+			long long b = jint(v, "burst", 0);
+			if (b > 0)
+				fmt_rate(b, "", burst, sizeof(burst));
+			else
+				snprintf(burst, sizeof(burst), "one second of rate");
+			printf("%-13s %zu: %s on %s, rate %s, burst %s, weight %lld\n", i ? "" : "Interfaces:", i,
+			       jstr(v, "mac", "?"), jstr(v, "bridge", "?"), fmt_rate(jint(v, "rate", 0), "/s", rate,
+			       sizeof(rate)), burst, jint(v, "weight", 0));
 		}
+	printf("%-13s %s\n", "Console log:", jstr(r, "console_log", "-"));
 	printf("%-13s %s\n", "Created:", jstr(r, "created", "?"));
 	printf("%-13s %s\n", "Updated:", jstr(r, "updated", "?"));
 	json_object_put(r);
@@ -316,27 +337,12 @@ int cmd_version(struct ctl *ctl)
 
 int cmd_check(struct ctl *ctl)
 {
-	json_object *p = config_params(ctl->argv[0]), *r;
-	struct pvdc_error err;
+	json_object *p = config_params(ctl, ctl->argv[0]), *r;
 
-	if (!p || !ctl_conn(ctl)) {
-		json_object_put(p);
+	if (!p)
 		return EXIT_ERROR;
-	}
-	if (pvdc_call(ctl->conn, "config.validate", p, &r, &err) != 0) {
-		json_object *errs;
-		if (err.code == PVD_ERR_INVALID_PARAMS && err.data && json_object_object_get_ex(err.data, "errors", &errs)) {
-			for (size_t i = 0; i < json_object_array_length(errs); i++) {
-				json_object *e = json_object_array_get_idx(errs, i);
-				fprintf(stderr, "pvctl: %s: %s: %s\n", ctl->argv[0], jstr(e, "path", "/"),
-					jstr(e, "message", "?"));
-			}
-		} else {
-			fprintf(stderr, "pvctl: %s\n", err.message);
-		}
-		pvdc_error_clear(&err);
+	if (ctl_call(ctl, "config.validate", p, &r) != 0)
 		return EXIT_ERROR;
-	}
 	if (ctl->flags & F_JSON)
 		print_json(r);
 	else
@@ -363,7 +369,7 @@ static int print_state(struct ctl *ctl, json_object *r, const char *what)
 
 int cmd_create(struct ctl *ctl)
 {
-	json_object *p = config_params_dir(ctl->argv[0]), *r;
+	json_object *p = config_params_dir(ctl, ctl->argv[0]), *r;
 
 	if (!p)
 		return EXIT_ERROR;
@@ -372,6 +378,14 @@ int cmd_create(struct ctl *ctl)
 	if (ctl_call(ctl, "domain.create", p, &r) != 0)
 		return EXIT_ERROR;
 	return print_state(ctl, r, "created");
+}
+
+/* DOM or --all, not both: the bulk commands' argument rule. */
+static int one_or_all(struct ctl *ctl, const char *cmd)
+{
+	if (!!(ctl->flags & F_ALL) == (ctl->argc == 1))
+		return ctl_usage_error(cmd, "%s takes a domain or --all", cmd);
+	return 0;
 }
 
 static int simple(struct ctl *ctl, const char *method, const char *what)
@@ -383,7 +397,15 @@ static int simple(struct ctl *ctl, const char *method, const char *what)
 	return print_state(ctl, r, what);
 }
 
-int cmd_start(struct ctl *ctl) { return simple(ctl, "domain.start", "started"); }
+int cmd_start(struct ctl *ctl)
+{
+	if (one_or_all(ctl, "start") != 0)
+		return EXIT_USAGE;
+	if (ctl->flags & F_ALL)
+		return cmd_start_all(ctl);
+	return simple(ctl, "domain.start", "started");
+}
+
 int cmd_destroy(struct ctl *ctl) { return simple(ctl, "domain.destroy", "destroyed"); }
 int cmd_reboot(struct ctl *ctl) { return simple(ctl, "domain.reboot", "is rebooting"); }
 int cmd_pause(struct ctl *ctl) { return simple(ctl, "domain.pause", "paused"); }
@@ -402,41 +424,13 @@ static int parse_num(const char *cmd, const char *opt, const char *s, long long 
 
 int cmd_shutdown(struct ctl *ctl)
 {
-	json_object *p = dom_params(ctl->argv[0]), *r;
 	long long timeout = 60;
-	char uuid[64];
-	time_t end;
 
-	if (ctl->timeout && parse_num("shutdown", "--timeout", ctl->timeout, &timeout) != 0) {
-		json_object_put(p);
+	if (one_or_all(ctl, "shutdown") != 0)
 		return EXIT_USAGE;
-	}
-	json_object_object_add(p, "timeout", json_object_new_int64(timeout));
-	if (ctl_call(ctl, "domain.shutdown", p, &r) != 0)
-		return EXIT_ERROR;
-	if (ctl->flags & F_NOWAIT)
-		return print_state(ctl, r, "is shutting down");
-	snprintf(uuid, sizeof(uuid), "%s", jstr(r, "uuid", "?"));
-	json_object_put(r);
-	/* wait until pvd reports it off (destroyed by pvd after the timeout at the latest) */
-	end = time(NULL) + timeout + 10;
-	for (;;) {
-		struct pvdc_error err;
-		if (pvdc_call(ctl->conn, "domain.info", dom_params(uuid), &r, &err) != 0) {
-			pvdc_error_clear(&err);	/* a transient domain is gone: it is off */
-			printf("Domain \"%s\" is shut off (and removed: it was transient)\n", ctl->argv[0]);
-			return EXIT_OK;
-		}
-		if (!strcmp(jstr(r, "state", "?"), "shut-off") || !strcmp(jstr(r, "state", "?"), "shut-down") ||
-		    !strcmp(jstr(r, "state", "?"), "crashed"))
-			return print_state(ctl, r, "shut down");
-		json_object_put(r);
-		if (time(NULL) > end) {
-			fprintf(stderr, "pvctl: domain \"%s\" is still not off after %lld s\n", ctl->argv[0], timeout + 10);
-			return EXIT_ERROR;
-		}
-		usleep(200 * 1000);
-	}
+	if (ctl->timeout && parse_num("shutdown", "--timeout", ctl->timeout, &timeout) != 0)
+		return EXIT_USAGE;
+	return cmd_shutdown_domains(ctl, timeout);
 }
 
 int cmd_memset(struct ctl *ctl)
@@ -505,13 +499,37 @@ static void restore_tty(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 }
 
+/* Whether a domain in state is stopped for good: off, shut down or
+ * crashed and left so (not one pvd is about to start again). */
+static int console_domain_stopped(struct ctl *ctl, const char *uuid, const char *state)
+{
+	json_object *r;
+	struct pvdc_error err;
+	int restarting;
+
+	if (strcmp(state, "shut-off") && strcmp(state, "shut-down") && strcmp(state, "crashed"))
+		return 0;
+	if (strcmp(state, "shut-off"))
+		return 1;
+	if (pvdc_call(ctl->conn, "domain.info", dom_params(uuid), &r, &err) != 0) {
+		pvdc_error_clear(&err);
+		return 1;
+	}
+	restarting = !strcmp(jstr(r, "desired_state", "?"), "running") && !strcmp(jstr(r, "state", "?"), "shut-off");
+	json_object_put(r);
+	return !restarting;
+}
+
 /* The console is output only: on a terminal, stdin is read raw just to see
- * Ctrl-] (or EOF); everything else typed is dropped. */
+ * Ctrl-] (or EOF); everything else typed is dropped. Following ends, saying
+ * so, when the domain stops (or a transient one is gone). */
 int cmd_console(struct ctl *ctl)
 {
 	json_object *p, *r;
+	struct pvdc_error err;
 	long long offset = -1;
-	int tty = isatty(STDIN_FILENO), follow = !(ctl->flags & F_NOFOLLOW), announced = 0;
+	int tty = isatty(STDIN_FILENO), follow = !(ctl->flags & F_NOFOLLOW), announced = 0, stopped = 0;
+	char uuid[64] = "", name[128] = "", state[32] = "";
 
 	if (follow && tty && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		struct termios raw = saved_tio;
@@ -523,13 +541,28 @@ int cmd_console(struct ctl *ctl)
 	for (;;) {
 		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 		const char *data;
-		p = dom_params(ctl->argv[0]);
+		p = dom_params(uuid[0] ? uuid : ctl->argv[0]);
 		json_object_object_add(p, "offset", json_object_new_int64(offset));
-		if (ctl_call(ctl, "domain.console", p, &r) != 0)
-			return EXIT_ERROR;
+		if (!uuid[0]) {
+			if (ctl_call(ctl, "domain.console", p, &r) != 0)
+				return EXIT_ERROR;
+		} else if (pvdc_call(ctl->conn, "domain.console", p, &r, &err) != 0) {
+			if (err.code != PVD_ERR_NO_SUCH_DOMAIN) {
+				ctl_print_error(ctl, &err);
+				pvdc_error_clear(&err);
+				return EXIT_ERROR;
+			}
+			pvdc_error_clear(&err);
+			restore_tty();
+			fprintf(stderr, "\r\n[domain \"%s\" is gone (a transient domain that stopped): console closed]\r\n",
+				name);
+			return EXIT_OK;
+		}
+		snprintf(uuid, sizeof(uuid), "%s", jstr(r, "uuid", ""));
+		snprintf(name, sizeof(name), "%s", jstr(r, "name", "?"));
+		snprintf(state, sizeof(state), "%s", jstr(r, "state", "?"));
 		if (!announced && follow && tty) {
-			fprintf(stderr, "[console of \"%s\" (%s), output only; Ctrl-] leaves]\r\n", jstr(r, "name", "?"),
-				jstr(r, "state", "?"));
+			fprintf(stderr, "[console of \"%s\" (%s), output only; Ctrl-] leaves]\r\n", name, state);
 			announced = 1;
 		}
 		data = jstr(r, "data", "");
@@ -539,6 +572,15 @@ int cmd_console(struct ctl *ctl)
 		json_object_put(r);
 		if (!follow)
 			return EXIT_OK;
+		if (stopped) {	/* the output up to the stop is printed: leave */
+			restore_tty();
+			fprintf(stderr, "\r\n[domain \"%s\" is %s: console closed]\r\n", name, state);
+			return EXIT_OK;
+		}
+		if (console_domain_stopped(ctl, uuid, state)) {
+			stopped = 1;	/* one more read for what it wrote last */
+			continue;
+		}
 		if (tty && poll(&pfd, 1, 200) > 0) {
 			char c[64];
 			ssize_t n = read(STDIN_FILENO, c, sizeof(c));

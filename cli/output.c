@@ -97,3 +97,26 @@ int jbool(json_object *o, const char *key)
 
 	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
 }
+
+/* "10485760 bytes/s (10 MiB/s)", "512 bytes/s", or "unlimited" for 0.
+ * unit is what follows "bytes" and the binary unit ("/s", or ""). */
+const char *fmt_rate(long long n, const char *unit, char *buf, size_t len)
+{
+	static const char *const names[] = { "KiB", "MiB", "GiB", "TiB" };
+	long long v = n;
+	int k = -1;
+
+	if (n <= 0) {
+		snprintf(buf, len, "unlimited");
+		return buf;
+	}
+	while (k < 3 && v % 1024 == 0) {
+		v /= 1024;
+		k++;
+	}
+	if (k < 0)
+		snprintf(buf, len, "%lld bytes%s", n, unit);
+	else
+		snprintf(buf, len, "%lld bytes%s (%lld %s%s)", n, unit, v, names[k], unit);
+	return buf;
+}

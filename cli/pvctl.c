@@ -2,12 +2,15 @@
  * pvctl.c - pvctl: the command-line client of pvd.
  *
  * One table of commands {name, handler, flags, arguments, help}; parsing,
- * usage errors and the help text all come from it. Global options come
- * before the command (--socket PATH, --help); a command's own flags may
- * appear anywhere after it. Exit status: 0 done, 1 error (one line on
- * stderr naming the cause), 2 usage.
+ * usage errors and the help text all come from it. Global options
+ * (--socket PATH, --connect URI with --cert/--key/--ca, --help, --version)
+ * may appear anywhere on the line; a command's own flags anywhere after
+ * it. An unknown command gets the nearest known one suggested. Exit
+ * status: 0 done, 1 error (one line on stderr naming the cause; one per
+ * problem of a refused config), 2 usage.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,9 +21,12 @@ const struct command commands[] = {
 	  "define a domain from a JSON or XML config (--replace updates a defined one)" },
 	{ "create", cmd_create, F_TRANSIENT | F_JSON, 1, 1, "FILE [--transient] [--json]",
 	  "define and start a domain (--transient: forgotten when it stops)" },
-	{ "start", cmd_start, F_JSON, 1, 1, "DOM [--json]", "start a defined domain" },
-	{ "shutdown", cmd_shutdown, F_TIMEOUT | F_NOWAIT | F_JSON, 1, 1, "DOM [--timeout S] [--no-wait] [--json]",
-	  "shut a domain down, destroying it after S seconds (default 60); waits until it is off" },
+	{ "start", cmd_start, F_ALL | F_JSON, 0, 1, "DOM|--all [--json]",
+	  "start a defined domain (--all: every one that is off)" },
+	{ "shutdown", cmd_shutdown, F_ALL | F_TIMEOUT | F_NOWAIT | F_JSON, 0, 1,
+	  "DOM|--all [--timeout S] [--no-wait] [--json]",
+	  "shut a domain (--all: every running one, together) down, destroying it after S seconds "
+	  "(default 60); waits until it is off" },
 	{ "reboot", cmd_reboot, F_JSON, 1, 1, "DOM [--json]", "reboot a domain (shut down, started again)" },
 	{ "destroy", cmd_destroy, F_JSON, 1, 1, "DOM [--json]", "stop a domain at once" },
 	{ "pause", cmd_pause, F_JSON, 1, 1, "DOM [--json]", "pause a running domain" },
@@ -31,15 +37,19 @@ const struct command commands[] = {
 	{ "console", cmd_console, F_NOFOLLOW, 1, 1, "DOM [--no-follow]",
 	  "show a domain's console and follow it (output only; Ctrl-] or EOF on a terminal leaves)" },
 	{ "undefine", cmd_undefine, F_JSON, 1, 1, "DOM [--json]", "remove a shut-off domain's definition" },
-	{ "list", cmd_list, F_ALL | F_JSON, 0, 0, "[--all] [--json]", "list running domains (--all: every defined one)" },
+	{ "list", cmd_list, F_ALL | F_JSON | F_NAME, 0, 0, "[--all] [--name] [--json]",
+	  "list running domains (--all: every defined one; --name: just their names)" },
 	{ "info", cmd_info, F_JSON, 1, 1, "DOM [--json]", "show a domain, its devices and MACs" },
-	{ "autostart", cmd_autostart, F_JSON, 2, 2, "DOM on|off [--json]", "start the domain when pvd starts, or not" },
+	{ "autostart", cmd_autostart, F_JSON, 2, 2, "DOM on|off [--json]",
+	  "start the domain each time pvd boots the machine, or not" },
 	{ "events", cmd_events, F_FOLLOW | F_JSON, 0, 0, "[--follow] [--json]",
 	  "show the event log (--follow: then wait for new events)" },
 	{ "version", cmd_version, F_JSON, 0, 0, "[--json]", "versions of pvctl, pvd and its libraries" },
 	{ "host", cmd_host, F_JSON, 0, 0, "[--json]", "the machine: state, memory, CPUs, versions, last loss" },
 	{ "dmesg", cmd_dmesg, F_JSON, 0, 0, "[--json]", "the hypervisor's log" },
 	{ "check", cmd_check, F_JSON, 1, 1, "FILE [--json]", "validate a domain config with pvd, without defining it" },
+	{ "xs", cmd_xs, F_JSON, 2, 3, "ls|read|write|rm|watch PATH [VALUE] [--json]",
+	  "xenstore as Domain 0: list a subtree, read, write, remove a node, follow a watch" },
 	{ "help", cmd_help, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL }
 };
@@ -50,7 +60,7 @@ static const struct {
 } flag_names[] = {
 	{ "--json", F_JSON }, { "--all", F_ALL }, { "--follow", F_FOLLOW }, { "--replace", F_REPLACE },
 	{ "--transient", F_TRANSIENT }, { "--no-follow", F_NOFOLLOW }, { "--timeout", F_TIMEOUT },
-	{ "--weight", F_WEIGHT }, { "--cap", F_CAP }, { "--no-wait", F_NOWAIT },
+	{ "--weight", F_WEIGHT }, { "--cap", F_CAP }, { "--no-wait", F_NOWAIT }, { "--name", F_NAME },
 };
 
 static const struct command *find_command(const char *name)
@@ -63,9 +73,13 @@ static const struct command *find_command(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pvctl [--socket PATH] COMMAND [ARGS]\n\n"
-		   "DOM is a domain name, UUID or domid. The socket is --socket, else $PVD_SOCKET,\n"
-		   "else %s.\n\ncommands:\n", PVD_DEFAULT_SOCKET);
+	fprintf(f, "usage: pvctl [--socket PATH | --connect tls://HOST:PORT --cert FILE --key FILE --ca FILE]\n"
+		   "             COMMAND [ARGS]\n\n"
+		   "DOM is a domain name, UUID (any case) or domid. The socket is --socket, else\n"
+		   "$PVD_SOCKET, else %s; --connect reaches a pvd over TLS (its --tls-listen)\n"
+		   "with this client's certificate and key and the CA of pvd's certificate. Global\n"
+		   "options (--socket, --connect, --cert, --key, --ca, --help, --version) may come\n"
+		   "anywhere on the line.\n\ncommands:\n", PVD_DEFAULT_SOCKET);
 	for (const struct command *c = commands; c->name; c++) {
 		char left[48];
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
@@ -110,11 +124,35 @@ struct pvdc *ctl_conn(struct ctl *ctl)
 	struct pvdc_error err;
 
 	if (!ctl->conn) {
-		ctl->conn = pvdc_connect(ctl->socket, &err);
+		if (ctl->connect)
+			ctl->conn = pvdc_connect_uri(ctl->connect, &ctl->tls, &err);
+		else
+			ctl->conn = pvdc_connect(ctl->socket, &err);
 		if (!ctl->conn)
 			fprintf(stderr, "pvctl: %s\n", err.message);
 	}
 	return ctl->conn;
+}
+
+/* One line per problem pvd listed in error.data.errors (config
+ * validation), each naming the file and the field; else the message. */
+void ctl_print_error(struct ctl *ctl, const struct pvdc_error *err)
+{
+	const char *file = ctl->config_file ? ctl->config_file : "config";
+	json_object *errs;
+	size_t n;
+
+	if (!err->data || !json_object_object_get_ex(err->data, "errors", &errs) ||
+	    !json_object_is_type(errs, json_type_array) || !(n = json_object_array_length(errs))) {
+		fprintf(stderr, "pvctl: %s\n", err->message);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(errs, i);
+		fprintf(stderr, "pvctl: %s: %s: %s\n", file, jstr(e, "path", "/"), jstr(e, "message", "?"));
+	}
+	if (jint(err->data, "count", 0) > (long long)n)	/* pvd lists the first SCHEMA_MAX_ISSUES */
+		fprintf(stderr, "pvctl: %s: and %lld more problems\n", file, jint(err->data, "count", 0) - (long long)n);
 }
 
 int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_object **result)
@@ -127,47 +165,153 @@ int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_obje
 	}
 	if (pvdc_call(ctl->conn, method, params, result, &err) == 0)
 		return 0;
-	fprintf(stderr, "pvctl: %s\n", err.message);
+	ctl_print_error(ctl, &err);
 	pvdc_error_clear(&err);
 	return -1;
+}
+
+/* Edit distance of a and b (short words only), for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[32], prev, tmp;
+
+	if (lb >= sizeof(row) / sizeof(row[0]) || la >= 32)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* The command closest to a mistyped one: a unique prefix, else within two edits. */
+static const struct command *nearest_command(const char *name)
+{
+	const struct command *best = NULL, *prefixed = NULL;
+	size_t best_d = 3;
+	int prefixes = 0;
+
+	for (const struct command *c = commands; c->name; c++) {
+		size_t d = edit_distance(name, c->name);
+		if (!strncmp(c->name, name, strlen(name))) {
+			prefixed = c;
+			prefixes++;
+		}
+		if (d < best_d) {
+			best_d = d;
+			best = c;
+		}
+	}
+	return prefixes == 1 ? prefixed : best;
+}
+
+static int unknown_command(const char *name)
+{
+	const struct command *near = nearest_command(name);
+
+	if (near)
+		return ctl_usage_error(NULL, "unknown command \"%s\"; did you mean \"%s\"?", name, near->name);
+	return ctl_usage_error(NULL, "unknown command \"%s\"", name);
+}
+
+enum { GLOBAL_NONE, GLOBAL_TAKEN, GLOBAL_EXIT };
+
+/*
+ * A global option at argv[*i], wherever it is on the line: GLOBAL_TAKEN
+ * (consumed with its value), GLOBAL_NONE (not a global option), or
+ * GLOBAL_EXIT with *status to exit with (--help, --version, errors).
+ */
+static int global_option(struct ctl *ctl, int argc, char **argv, int *i, int *status)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} valued[] = {
+		{ "--socket", offsetof(struct ctl, socket) },
+		{ "--connect", offsetof(struct ctl, connect) },
+		{ "--cert", offsetof(struct ctl, tls.cert) },
+		{ "--key", offsetof(struct ctl, tls.key) },
+		{ "--ca", offsetof(struct ctl, tls.ca) },
+	};
+	const char *a = argv[*i];
+
+	*status = EXIT_OK;
+	if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		usage(stdout);
+		return GLOBAL_EXIT;
+	}
+	if (!strcmp(a, "--version")) {
+		printf("pvctl %s\n", PVD_VERSION);
+		return GLOBAL_EXIT;
+	}
+	if (!strcmp(a, "--list-commands")) {	/* for shell completion */
+		for (const struct command *c = commands; c->name; c++)
+			printf("%s\n", c->name);
+		return GLOBAL_EXIT;
+	}
+	for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+		size_t n = strlen(valued[k].name);
+		const char **slot = (const char **)((char *)ctl + valued[k].off);
+		if (!strncmp(a, valued[k].name, n) && a[n] == '=') {
+			*slot = a + n + 1;
+			return GLOBAL_TAKEN;
+		}
+		if (strcmp(a, valued[k].name))
+			continue;
+		if (*i + 1 >= argc) {
+			*status = ctl_usage_error(NULL, "%s needs a value", a);
+			return GLOBAL_EXIT;
+		}
+		*slot = argv[++*i];
+		return GLOBAL_TAKEN;
+	}
+	return GLOBAL_NONE;
 }
 
 int main(int argc, char **argv)
 {
 	struct ctl ctl = { .socket = pvdc_default_socket() };
-	const struct command *cmd;
+	const struct command *cmd = NULL;
 	char **pos;
-	int i = 1, rc;
+	int rc;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			ctl.socket = argv[++i];
-		} else if (!strncmp(argv[i], "--socket=", 9)) {
-			ctl.socket = argv[i] + 9;
-		} else if (!strcmp(argv[i], "--list-commands")) {	/* for shell completion */
-			for (const struct command *c = commands; c->name; c++)
-				printf("%s\n", c->name);
-			return EXIT_OK;
-		} else {
-			return ctl_usage_error(NULL, "unknown option %s", argv[i]);
-		}
-	}
-	if (i >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	cmd = find_command(argv[i]);
-	if (!cmd)
-		return ctl_usage_error(NULL, "unknown command \"%s\"", argv[i]);
 	pos = calloc((size_t)argc, sizeof(*pos));
 	if (!pos)
 		return EXIT_ERROR;
 	ctl.argv = pos;
-	for (i++; i < argc; i++) {
+	for (int i = 1; i < argc; i++) {
 		unsigned f = 0;
+		int g = global_option(&ctl, argc, argv, &i, &rc);
+		if (g == GLOBAL_EXIT) {
+			free(pos);
+			return rc;
+		}
+		if (g == GLOBAL_TAKEN)
+			continue;
+		if (!cmd && argv[i][0] == '-') {
+			free(pos);
+			return ctl_usage_error(NULL, "unknown option %s", argv[i]);
+		}
+		if (!cmd) {
+			cmd = find_command(argv[i]);
+			if (!cmd) {
+				free(pos);
+				return unknown_command(argv[i]);
+			}
+			continue;
+		}
 		if (argv[i][0] == '-' && argv[i][1]) {
 			for (size_t k = 0; k < sizeof(flag_names) / sizeof(flag_names[0]); k++)
 				if (!strcmp(argv[i], flag_names[k].name))
@@ -187,6 +331,11 @@ int main(int argc, char **argv)
 			continue;
 		}
 		pos[ctl.argc++] = argv[i];
+	}
+	if (!cmd) {
+		free(pos);
+		usage(stderr);
+		return EXIT_USAGE;
 	}
 	if (ctl.argc < cmd->min_args || ctl.argc > cmd->max_args) {
 		free(pos);

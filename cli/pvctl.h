@@ -24,10 +24,14 @@ enum {
 	F_WEIGHT = 1 << 7,	/* --weight N */
 	F_CAP = 1 << 8,		/* --cap N */
 	F_NOWAIT = 1 << 9,	/* --no-wait */
+	F_NAME = 1 << 10,	/* --name */
 };
 
 struct ctl {
 	const char *socket;
+	const char *connect;	/* --connect URI (tls://HOST:PORT), else the socket */
+	struct pvdc_tls_options tls;	/* --cert, --key, --ca */
+	const char *config_file;	/* the config a command sent: names validation errors */
 	unsigned flags;		/* flags given */
 	int argc;		/* positional arguments after the command */
 	char **argv;
@@ -48,7 +52,9 @@ extern const struct command commands[];
 
 /* Connect on first use; prints the error and returns NULL on failure. */
 struct pvdc *ctl_conn(struct ctl *ctl);
-/* Make a call; on failure print one line "pvctl: <cause>" and return -1. */
+/* Print a failed call's error: one line, or one per config problem. */
+void ctl_print_error(struct ctl *ctl, const struct pvdc_error *err);
+/* Make a call; on failure print the error (ctl_print_error) and return -1. */
 int ctl_call(struct ctl *ctl, const char *method, json_object *params, json_object **result);
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -61,6 +67,7 @@ void print_json(json_object *o);
 const char *jstr(json_object *o, const char *key, const char *dflt);
 long long jint(json_object *o, const char *key, long long dflt);
 int jbool(json_object *o, const char *key);
+const char *fmt_rate(long long n, const char *unit, char *buf, size_t len);
 
 int cmd_define(struct ctl *ctl);
 int cmd_undefine(struct ctl *ctl);
@@ -73,6 +80,7 @@ int cmd_host(struct ctl *ctl);
 int cmd_dmesg(struct ctl *ctl);
 int cmd_check(struct ctl *ctl);
 int cmd_help(struct ctl *ctl);
+int cmd_xs(struct ctl *ctl);	/* commands_xs.c */
 int cmd_create(struct ctl *ctl);
 int cmd_start(struct ctl *ctl);
 int cmd_destroy(struct ctl *ctl);
@@ -83,5 +91,10 @@ int cmd_resume(struct ctl *ctl);
 int cmd_memset(struct ctl *ctl);
 int cmd_sched(struct ctl *ctl);
 int cmd_console(struct ctl *ctl);
+
+/* bulk.c */
+int cmd_start_all(struct ctl *ctl);
+/* shutdown of DOM or (--all) every running/paused domain, waiting unless --no-wait */
+int cmd_shutdown_domains(struct ctl *ctl, long long timeout);
 
 #endif

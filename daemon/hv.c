@@ -35,12 +35,12 @@
 #include "log.h"
 #include "pvd.h"
 #include "store.h"
+#include "xs_host.h"
 
 const char *hv_unavailable(struct pvd *pvd)
 {
-	if (!pvd->hv)
-		return pvd->opt.no_machine ? "no machine (pvd runs with --no-machine)"
-					   : "no machine (no hypervisor ISO was found; see --iso)";
+	if (!pvd->hv)	/* only with --no-machine: without an ISO pvd does not start */
+		return "no machine (pvd runs with --no-machine)";
 	if (pvd->hv->lost[0])
 		return pvd->hv->lost;
 	return NULL;
@@ -117,8 +117,9 @@ static void on_restart(evutil_socket_t fd, short what, void *arg)
 		schedule_restart(pvd);
 		return;
 	}
-	if (attach_events(pvd) != 0) {
-		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: cannot add it to the event loop");
+	merr[0] = '\0';
+	if (xs_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 || attach_events(pvd) != 0) {
+		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: cannot serve it: %.300s", merr);
 		log_err("%s", hv->lost);
 		return;
 	}
@@ -151,6 +152,7 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 			hv_close_console(pvd, &hv->dom[i]);
 			hv->dom[i].used = 0;
 		}
+	xs_host_close(pvd);		/* its rings were in the lost machine's RAM */
 	if (hv->doorbell) {
 		event_free(hv->doorbell);
 		hv->doorbell = NULL;
@@ -200,6 +202,7 @@ static void on_doorbell(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	hv_poll_consoles(pvd);
+	xs_host_poll(pvd);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -212,8 +215,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	hv_poll_consoles(pvd);
 	hv_refresh(pvd);
-	if (!hv_unavailable(pvd))
+	if (!hv_unavailable(pvd)) {
 		hv_poll_consoles(pvd);
+		xs_host_poll(pvd);
+	}
 }
 
 static const char *find_iso(struct pvd *pvd, char *buf, size_t len)
@@ -260,9 +265,9 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 	}
 	isop = find_iso(pvd, iso, sizeof(iso));
 	if (!isop) {
-		log_warn("no hypervisor ISO (build/pvcore.iso, /usr/share/pvcore/pvcore.iso; see --iso): running "
-			 "without a machine");
-		return 0;
+		snprintf(err, errlen, "no hypervisor ISO (build/pvcore.iso, /usr/share/pvcore/pvcore.iso): give "
+			 "--iso PATH, or --no-machine to run without a machine");
+		return -1;
 	}
 	if (access(isop, R_OK) != 0) {
 		snprintf(err, errlen, "--iso %.400s: %s", isop, strerror(errno));
@@ -297,6 +302,8 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 		return -1;
 	}
 	pvd->hv = hv;
+	if (xs_host_open(pvd, hv->m, hv->c, err, errlen) < 0)
+		return -1;
 	snprintf(hv->machine_dir, sizeof(hv->machine_dir), "%s", dir);
 	snprintf(hv->iso, sizeof(hv->iso), "%s", isop);
 	hv->backoff_ms = HV_RESTART_MIN_MS;
@@ -319,6 +326,7 @@ void hv_close(struct pvd *pvd)
 
 	if (!hv)
 		return;
+	xs_host_close(pvd);
 	for (int i = 0; i < HV_MAX_DOMS; i++)
 		if (hv->dom[i].used)
 			hv_close_console(pvd, &hv->dom[i]);

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "pvd.h"
 #include "store.h"
+#include "xs_host.h"
 
 void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
 		   const char *detail)
@@ -124,6 +125,7 @@ static struct hv_restart *restart_slot(struct hv *hv, const char *uuid, int crea
 }
 
 static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
+static void destroy_entry(struct pvd *pvd, struct hv_dom *e);
 static void restart_uuid(struct pvd *pvd, const char *uuid, const char *reason);
 
 /* A domain that is gone is to be started again: at once, or, when it
@@ -242,6 +244,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.vcpus = (uint32_t)cfg.vcpus;
 	bc.weight = (uint32_t)cfg.weight;
 	bc.cap = (uint32_t)cfg.cap;
+	bc.paused = true;	/* unpaused once its xenstore ring is served */
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
 	json_object_put(norm);
 	if (rc < 0) {
@@ -258,6 +261,15 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		return -1;
 	}
 	e->known = 1;
+	xs_host_domain_started(pvd, &(struct xs_host_domain){ .domid = res.domid, .name = d->name, .uuid = d->uuid,
+		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
+		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
+		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
+	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
+		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
+		destroy_entry(pvd, e);
+		return -1;
+	}
 	if (ctl_get_info(hv->c, res.domid, &e->info, berr, sizeof(berr)) < 0) {
 		log_warn("domain %u: %s", res.domid, berr);
 		e->info.domid = res.domid;
@@ -303,6 +315,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 	int rc;
 
 	hv_close_console(pvd, e);
+	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	e->intent = INTENT_DESTROY;
 	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
 	if (rc < 0 && rc != -ESRCH) {
@@ -406,6 +419,7 @@ void hv_refresh(struct pvd *pvd)
 			continue;
 		/* gone */
 		hv_close_console(pvd, e);
+		xs_host_domain_gone(pvd, e->domid, e->uuid);
 		if (e->restart && nrestart < HV_MAX_DOMS) {
 			snprintf(restarts[nrestart], 37, "%s", e->uuid);
 			snprintf(reasons[nrestart++], 32, "%s", e->restart_reason);
@@ -565,6 +579,7 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 	if (!e)
 		return -1;
 	hv_close_console(pvd, e);
+	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));
 	if (rc == 0 || rc == -ESRCH) {
 		e->intent = INTENT_DESTROY;

@@ -117,15 +117,19 @@ static int mkdir_p(const char *dir, mode_t mode)
 	return mkdir(buf, mode) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* One pvd per state directory: an exclusive flock held for our lifetime. */
+/* One pvd per state directory: an exclusive flock held for our lifetime.
+ * The directory is made absolute first, so every path pvd reports in it
+ * (console logs) means the same to a client in another directory. */
 static int lock_state_dir(struct pvd *pvd, char *err, size_t errlen)
 {
-	char path[4200];
+	char path[4200], *abs;
 
-	if (mkdir_p(pvd->opt.state_dir, 0750) != 0) {
+	if (mkdir_p(pvd->opt.state_dir, 0750) != 0 || !(abs = realpath(pvd->opt.state_dir, NULL))) {
 		snprintf(err, errlen, "state dir %.400s: %s", pvd->opt.state_dir, strerror(errno));
 		return -1;
 	}
+	free(pvd->opt.state_dir);
+	pvd->opt.state_dir = abs;
 	snprintf(path, sizeof(path), "%s/pvd.lock", pvd->opt.state_dir);
 	pvd->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (pvd->lock_fd < 0) {

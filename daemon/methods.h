@@ -36,6 +36,13 @@ int method_domain_set_memory(struct rpc_req *req, json_object *params, json_obje
 int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_console(struct rpc_req *req, json_object *params, json_object **result);
 
+/* methods_xs.c: xenstore for operators */
+int method_xs_ls(struct rpc_req *req, json_object *params, json_object **result);
+int method_xs_read(struct rpc_req *req, json_object *params, json_object **result);
+int method_xs_write(struct rpc_req *req, json_object *params, json_object **result);
+int method_xs_rm(struct rpc_req *req, json_object *params, json_object **result);
+int method_xs_watch(struct rpc_req *req, json_object *params, json_object **result);
+
 /* Shared by the domain methods (methods_domain.c). */
 struct store_domain;
 /* params.domain (name, UUID or domid of a running domain) -> d, or an error. */

@@ -39,6 +39,7 @@ static json_object *report_data(const struct schema_report *rep)
 		json_object_array_add(errs, e);
 	}
 	json_object_object_add(d, "errors", errs);
+	json_object_object_add(d, "count", json_object_new_int(rep->count));
 	return d;
 }
 

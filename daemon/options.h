@@ -27,6 +27,7 @@ struct pvd_options {
 	long cpus;
 	char *accel;		/* tcg or kvm */
 	int stop_machine;	/* --stop-machine: stop STATE/machine and exit */
+	char *xs_quota;		/* xenstore quotas "name=value,..." (xs_host.c) */
 };
 
 #define PVD_DEFAULT_CONF      "/etc/pvd/pvd.conf"

@@ -16,6 +16,7 @@ struct rpc;
 struct server;
 struct tls_listener;
 struct hv;
+struct pvd_xs;
 
 struct pvd {
 	struct pvd_options opt;
@@ -28,6 +29,7 @@ struct pvd {
 	struct tls_listener *tls;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct hv *hv;			/* the machine; NULL without one (hv.c) */
+	struct pvd_xs *xs;		/* the xenstore server; NULL without a machine (xs_host.c) */
 };
 
 #endif

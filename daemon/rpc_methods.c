@@ -32,5 +32,10 @@ const struct rpc_method rpc_methods[] = {
 	{ "events.subscribe",   method_events_subscribe },
 	{ "events.unsubscribe", method_events_unsubscribe },
 	{ "events.list",        method_events_list },
+	{ "xs.ls",              method_xs_ls },
+	{ "xs.read",            method_xs_read },
+	{ "xs.write",           method_xs_write },
+	{ "xs.rm",              method_xs_rm },
+	{ "xs.watch",           method_xs_watch },
 	{ NULL, NULL }
 };

@@ -45,7 +45,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_DOMAIN_BY_UUID] = "SELECT " DOMAIN_COLS " FROM domains WHERE uuid = ?1",
+	[ST_DOMAIN_BY_UUID] = "SELECT " DOMAIN_COLS " FROM domains WHERE uuid = lower(?1)",
 	[ST_DOMAIN_BY_NAME] = "SELECT " DOMAIN_COLS " FROM domains WHERE name = ?1",
 	[ST_DOMAIN_LIST] = "SELECT " DOMAIN_COLS " FROM domains ORDER BY name",
 	[ST_DOMAIN_COUNT] = "SELECT count(*) FROM domains",
@@ -72,7 +72,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    "VALUES (?1, ?2, nullif(?3, ''), nullif(?4, ''), ?5, ?6)",
 	[ST_EVENTS_AFTER] = "SELECT " EVENT_COLS " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_EVENTS_AFTER_DOMAIN] = "SELECT " EVENT_COLS " FROM events WHERE id > ?1 AND "
-				   "(domain_uuid = ?3 OR domain_name = ?3) ORDER BY id LIMIT ?2",
+				   "(domain_uuid = lower(?3) OR domain_name = ?3) ORDER BY id LIMIT ?2",
 	[ST_EVENT_LAST] = "SELECT coalesce(max(id), 0) FROM events",
 };
 

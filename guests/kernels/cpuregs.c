@@ -22,7 +22,8 @@
  * -EINVAL; DR7.GD and I/O breakpoints without CR4.DE -EPERM (mov: #GP);
  * with CR4.DE, DR4/DR5 are -ENODEV (mov: #UD, as the CPU);
  * a data breakpoint on a guest variable fires (#DB, DR6.B0); with CR4.DE
- * an I/O breakpoint on an emulated port fires after the access (DR6.B1).
+ * an I/O breakpoint on an emulated port fires after the access (DR6.B1);
+ * the hypervisor writing a watched word for a hypercall goes on unharmed.
  *
  * MSRs: the values Xen 4.17 gives (vMCE with 2 banks, APIC base, EFER,
  * PLATFORM_INFO, MISC_ENABLE, PERF_CAPABILITIES, TSC_AUX, AMD HWCR and
@@ -210,7 +211,10 @@ static long get_dr(unsigned int n)
     return hypercall5(__HYPERVISOR_get_debugreg, n, 0, 0, 0, 0);
 }
 
-static volatile uint64_t watched;
+/* The watched word is the first of a buffer large enough for a
+ * hypercall's output. */
+static uint64_t watched_buf[4] ALIGNED(16);
+#define watched (*(volatile uint64_t *)&watched_buf[0])
 
 static void check_drs(void)
 {
@@ -290,6 +294,7 @@ static void check_drs(void)
 
     /* A data breakpoint: DR0 = &watched, L0, write, 8 bytes. */
     test_eq(set_dr(0, (uint64_t)&watched), 0, "DR0 = &watched");
+    memset(watched_buf, 0, sizeof(watched_buf));
     test_eq(set_dr(7, 0x400 | 1 | (1ul << 16) | (2ul << 18)), 0, "DR7: L0, write, 8 bytes");
     probe_reset();
     __asm__ volatile(PROBE_ASM("movq $1, %0") : "=m"(watched) : : "memory");
@@ -297,6 +302,18 @@ static void check_drs(void)
            (unsigned long)get_dr(6));
     test_eq(last_trap.vector, 1ul, "the watched write raises #DB");
     test_ok(get_dr(6) & 1, "DR6.B0 names breakpoint 0");
+    test_eq(set_dr(6, 0), 0, "DR6 cleared");
+
+    /* The hypervisor writing the watched word (a hypercall's output) hits
+     * the guest's breakpoint in hypervisor context: the hypervisor goes
+     * on, the hypercall works, no #DB reaches the guest. */
+    probe_reset();
+    long rc = hypercall_xen_version(XENVER_extraversion, (void *)watched_buf);
+    printk("cpuregs: hypercall writing the watched word: rc %ld, %s, DR6 %#lx\n", rc,
+           trap_name(last_trap.vector), (unsigned long)get_dr(6));
+    test_eq(rc, 0, "xen_version(extraversion) into the watched word");
+    test_eq(last_trap.vector, NONE, "no #DB for the hypervisor's own write");
+    test_ok(((char *)watched_buf)[0] != 0, "the hypercall wrote its output");
     test_eq(set_dr(7, 0), 0, "breakpoints off");
     test_eq(set_dr(6, 0), 0, "DR6 cleared");
     probe_reset();

@@ -237,8 +237,15 @@ static int16_t acquire(domid_t user, domid_t granter, grant_ref_t ref, bool read
     }
     uint16_t type = (uint16_t)__atomic_load_n(gnttab_entry_words(gt, ref), __ATOMIC_ACQUIRE) &
                     GTF_type_mask;
-    if (transitive_ok && (first ? gt->version == 2 && type == GTF_transitive : act->transitive))
+    if (transitive_ok && (first ? gt->version == 2 && type == GTF_transitive : act->transitive)) {
+        /* A transitive pin of entry 0-7 can outlive a switch back to v1,
+         * which has no transitive grants (and no status frames). */
+        if (gt->version != 2) {
+            st = GNTST_general_error;
+            goto out;
+        }
         return acquire_transitive(gt, user, granter, ref, readonly, first, new_writer, use);
+    }
     if (first || new_writer) {
         st = gt->version == 2
                  ? set_status_v2(gt, ref, user, readonly, first, mapping, GTF_permit_access)

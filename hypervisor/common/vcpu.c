@@ -141,6 +141,10 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
     v->regs.cs = FLAT_KERNEL_CS;
     v->regs.ss = FLAT_KERNEL_SS;
     v->regs.rflags = (u->rflags & ~((3UL << 12) | (1UL << 14) | (1UL << 17))) | (1UL << 9) | 2;
+    /* The IOPL field of the context is the vCPU's virtual IOPL, as Xen's
+     * arch_set_info_guest takes it (Linux starts secondary CPUs with
+     * IOPL 1 this way; they never call PHYSDEVOP_set_iopl). */
+    v->iopl = (u->rflags >> 12) & 3;
     for (unsigned int i = 0; i < 256; i++) {
         v->traps[i] = c->trap_ctxt[i];
         v->traps[i].cs = FLAT_KERNEL_CS;

@@ -60,6 +60,16 @@ def producers(p):
         ("events.subscribe", -32004): ("events.subscribe", {}),
         ("events.unsubscribe", -32602): ("events.unsubscribe", {"all": True}),
         ("events.list", -32602): ("events.list", {"limit": 0}),
+        ("xs.ls", -32602): ("xs.ls", {"path": "relative"}),
+        ("xs.ls", -32006): ("xs.ls", {"path": "/"}),
+        ("xs.read", -32602): ("xs.read", {}),
+        ("xs.read", -32006): ("xs.read", {"path": "/tool"}),
+        ("xs.write", -32602): ("xs.write", {"path": "/tool/x"}),
+        ("xs.write", -32006): ("xs.write", {"path": "/tool/x", "value": "1"}),
+        ("xs.rm", -32602): ("xs.rm", {"path": 5}),
+        ("xs.rm", -32006): ("xs.rm", {"path": "/tool/x"}),
+        ("xs.watch", -32602): ("xs.watch", {"path": "/tool", "after": -2}),
+        ("xs.watch", -32006): ("xs.watch", {"path": "/tool"}),
     }
 
 
@@ -68,7 +78,8 @@ LIVE = ("domain.destroy", "domain.shutdown", "domain.reboot", "domain.pause", "d
 # Codes only a machine can produce: machine_errors() produces them against a
 # second pvd that boots the real machine (QEMU, $BUILD/pvcore.iso).
 NEEDS_MACHINE = {(m, -32003) for m in LIVE + ("domain.start",)} | \
-    {(m, -32603) for m in LIVE + ("domain.start",)} | {("domain.create", c) for c in (-32002, -32004, -32603)}
+    {(m, -32603) for m in LIVE + ("domain.start",)} | {("domain.create", c) for c in (-32002, -32004, -32603)} | \
+    {(m, -32007) for m in ("xs.ls", "xs.read", "xs.write", "xs.rm", "xs.watch")} | {("xs.watch", -32004)}
 def locked(p, method, params):
     """The call while another process holds the database's write lock
     (taking it waits for a transaction of pvd's own loop to end)."""
@@ -130,6 +141,15 @@ def machine_errors():
         got[("domain.start", -32603)] = locked(m, "domain.start", {"domain": "off"})
         ok(m.alive() and wait_state(m, "off", ("running",)) is not None,
            "pvd survives the failed commits and reconciles the domain started behind the store's back")
+        # xenstore, as Domain 0
+        got[("xs.ls", -32007)] = m.call("xs.ls", {"path": "/nonexistent"})
+        got[("xs.read", -32007)] = m.call("xs.read", {"path": "/local/domain/9999/name"})
+        got[("xs.write", -32007)] = m.call("xs.write", {"path": "/a//b", "value": "1"})
+        got[("xs.rm", -32007)] = m.call("xs.rm", {"path": "/no/such/parent"})
+        got[("xs.watch", -32007)] = m.call("xs.watch", {"path": "/a b"})
+        for i in range(33):
+            r = m.call("xs.watch", {"path": f"/tool/w{i}"})
+        got[("xs.watch", -32004)] = r
     except Exception as e:  # every expected error not produced fails below
         ok(False, "the machine part ran to the end", repr(e) + "\n" + m.logtext()[-2000:])
     finally:

@@ -181,3 +181,36 @@ def code(resp):
 def example(name):
     with open(os.path.join(ROOT, "examples", name)) as f:
         return f.read()
+
+
+def make_pki(d):
+    """A test PKI in d (created): ca.pem/.key and other-ca.pem/.key; server
+    (subjectAltName IP:127.0.0.1) and ops certificates signed by ca, and
+    stranger signed by other-ca; each NAME.pem with NAME.key."""
+    os.makedirs(d)
+
+    def sh(*a):
+        subprocess.run(a, cwd=d, check=True, capture_output=True)
+    for ca in ("ca", "other-ca"):
+        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}.key", "-out", f"{ca}.pem",
+           "-days", "2", "-subj", f"/CN=pvcore test {ca}")
+    with open(os.path.join(d, "server.ext"), "w") as f:
+        f.write("subjectAltName = IP:127.0.0.1\n")
+    for name, ca, ext in (("server", "ca", "server.ext"), ("ops", "ca", None), ("stranger", "other-ca", None)):
+        sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+           "-subj", f"/CN={name}")
+        sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+           "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *(["-extfile", ext] if ext else []))
+
+
+def tls_pvd(tmp, pki):
+    """A started Pvd serving TLS on 127.0.0.1 (a free port) with pki's
+    server certificate, client certificates signed by pki's ca required;
+    returns (pvd, port)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = Pvd(["--tls-listen", f"127.0.0.1:{port}", "--tls-cert", f"{pki}/server.pem", "--tls-key",
+             f"{pki}/server.key", "--tls-ca", f"{pki}/ca.pem"], tmp=tmp)
+    os.makedirs(p.tmp, exist_ok=True)
+    return p.start(), port

@@ -13,54 +13,7 @@ BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 PVD=${PVD:-$BUILD/bin/pvd}
-T=$(mktemp -d /tmp/pvd-e2e.XXXXXX)
-PVCTL="$BUILD/bin/pvctl --socket $T/pvd.sock"
-n=0
-fail=0
-pid=
-
-ok() {
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
-
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    [ -n "$pid" ] && wait "$pid" 2>/dev/null
-    "$PVD" --config /dev/null --state-dir "$T/state" --stop-machine >/dev/null 2>&1
-    for c in /proc/[0-9]*/cmdline; do   # a QEMU left behind on this state dir
-        if tr '\0' ' ' <"$c" 2>/dev/null | grep -q "qemu.*$T/"; then
-            p=${c#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null
-        fi
-    done
-    if [ "$fail" != 0 ]; then
-        echo "# pvd log:"; sed 's/^/# /' "$T/pvd.log" | tail -n 30
-    fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-start_pvd() {
-    "$PVD" --config /dev/null --state-dir "$T/state" --socket "$T/pvd.sock" >>"$T/pvd.log" 2>&1 &
-    pid=$!
-    i=0
-    while ! $PVCTL version >/dev/null 2>&1; do
-        i=$((i + 1))
-        kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ] || return 1
-        sleep 0.1
-    done
-}
-
-# wait_for SECONDS COMMAND...: until COMMAND succeeds
-wait_for() {
-    t=$(($1 * 10)); shift
-    while [ $t -gt 0 ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        t=$((t - 1)); sleep 0.1
-    done
-    return 1
-}
+. tests/lib/pvd_harness.sh
 
 console_has() { $PVCTL console "$1" --no-follow | grep -q "$2"; }
 lines() { $PVCTL console hello --no-follow 2>/dev/null | grep -c '^hello: '; }

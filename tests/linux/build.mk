@@ -2,9 +2,7 @@
 #
 #   make test-linux      boots Debian 12's current linux-image-*-amd64 with a
 #                        busybox initramfs through pvd/pvctl create on pvcore
-#                        (tests/linux/linux-pvcore.sh). Not in `make test`'s
-#                        list yet: it fails until the ABI work of issue 9
-#                        lands (see docs/linux-guest.md for where it stops).
+#                        (tests/linux/linux-pvcore.sh); also in `make test`.
 #   make test-linux-xen  the same kernel and initramfs as dom0 of Debian's
 #                        Xen 4.17, the reference (tests/linux/linux-xen.sh);
 #                        also run by `make test-xen`.
@@ -26,4 +24,5 @@ test-linux-xen: deps
 	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-xen.sh
 
 test-xen: $(BUILD)/bin/pvcore-extract-kernel
+TESTS += tests/linux/linux-pvcore.sh
 DEB_PACKAGES += cpio gzip

@@ -156,6 +156,13 @@ void do_trap(struct cpu_regs *r)
         }
         fatal_trap(r);
     }
+    case 1:
+        /* A guest's breakpoint (pv/cpuregs.c arms them while it runs) hit
+         * by the hypervisor's own access to guest memory: dropped, as Xen
+         * does; RF keeps an instruction breakpoint from firing again. */
+        __asm__ volatile("mov %0, %%db6" :: "r"(0xffff0ff0UL));
+        r->rflags |= 1UL << 16;
+        return;
     case 13: {
         uint64_t fixup = search_extable(r->rip);
         if (fixup) {

@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "hv/grant_table.h"
+#include "../../../hypervisor/common/grant_priv.h"     /* white-box checks only */
 #include "hv/pagetype.h"
 
 #define BAD_PTR       TEST_UNMAPPED_VA      /* copies from/to it fault */
@@ -930,6 +931,29 @@ static void transitive_grants_for_copies(void **state)
     assert_int_equal(st2[50], 0);
 }
 
+/* White box: a copy through transitive entry 3 is in flight (on another
+ * CPU) while its granter rewrites it and switches back to v1; a new
+ * writer must not take the v2 path into a table that has no status
+ * frames any more. */
+static void transitive_pin_left_over_in_v1(void **state)
+{
+    (void)state;
+    mfn_t f = harness_frame(dom), c = harness_frame(dom);
+
+    grant(3, dom->id, f, GTF_permit_access);
+    struct grant_table *gt = gnttab_lock(dom->id, 0);
+    *gnttab_active(gt, 3) = (struct active_grant){ .ro_pins = 1, .user = dom->id,
+                                                   .sub_page = 1, .transitive = 1 };
+    spin_unlock(&gt->lock);
+    struct gnttab_copy op = copy_op(GNTCOPY_dest_gref, c, DOMID_SELF, 0, 3, dom->id, 0, 8);
+    assert_int_equal(gnt(GNTTABOP_copy, &op, 1), 0);
+    assert_int_equal(op.status, GNTST_general_error);
+    assert_int_equal(entries[3].flags, GTF_permit_access);
+    gt = gnttab_lock(dom->id, 0);
+    *gnttab_active(gt, 3) = (struct active_grant){ 0 };
+    spin_unlock(&gt->lock);
+}
+
 static void copy_between_grants_and_frames(void **state)
 {
     (void)state;
@@ -1019,6 +1043,7 @@ int main(void)
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(copy_between_grants_and_frames, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(transitive_grants_for_copies, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(transitive_pin_left_over_in_v1, setup_dom, teardown_dom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

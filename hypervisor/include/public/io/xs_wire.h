@@ -54,6 +54,12 @@ struct xsd_sockmsg {
 };
 _Static_assert(sizeof(struct xsd_sockmsg) == 16, "xsd_sockmsg");
 
+/* The error replies: an XS_ERROR message whose payload is one of these
+ * names, NUL-terminated (Xen's xsd_errors table, in its order). */
+#define XSD_ERROR_LIST(X) \
+    X(EINVAL) X(EACCES) X(EEXIST) X(EISDIR) X(ENOENT) X(ENOMEM) X(ENOSPC) X(EIO) \
+    X(ENOTEMPTY) X(ENOSYS) X(EROFS) X(EBUSY) X(EAGAIN) X(EISCONN) X(E2BIG) X(EPERM)
+
 typedef uint32_t XENSTORE_RING_IDX;
 #define XENSTORE_RING_SIZE       1024
 #define MASK_XENSTORE_IDX(idx)   ((idx) & (XENSTORE_RING_SIZE - 1))
