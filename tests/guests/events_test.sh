@@ -95,6 +95,11 @@ nosmp=$(log_line fifo '^\(fifo\) SKIP: ')
 [ -z "$nosmp" ]
 check "FIFO SMP checks ran on vCPU 1" $? "$nosmp"
 finished fifo
+# The FIFO guests' control blocks and event-array pages are released.
+fin=$(log_line fifo 'all domains have finished')
+echo "$fin" | grep -qE '; ([0-9]+) frames free \(\1 before the first domain\)'
+check "fifo: every frame returned after the FIFO domains ended (${fin#*finished; })" $? \
+    "${fin:-no end line}"
 
 # ---- boot 2: timers and time, alone ----
 hv_iso timer "debug-exit=0xf4" \
