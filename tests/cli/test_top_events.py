@@ -37,7 +37,7 @@ def main():
         burn = last.get("burner", {}).get("cpu_percent", 0)
         idle = last.get("idle", {}).get("cpu_percent", 100)
         print(f"# top: burner {burn:.1f}%, idle {idle:.1f}%")
-        ok(burn > 50 and idle < 20, "top shows the CPU-bound domain busy and the idle one idle",
+        ok(burn > 50 and idle < burn / 2, "top shows the CPU-bound domain busy and the idle one much less so",
            f"burner {burn:.1f}%, idle {idle:.1f}%")
         ok(tables and tables[-1][0]["name"] == "burner", "the busiest domain comes first", tables[-1:])
         r = p.pvctl("top", "--batch", "--iterations", "1", "--delay", "0.5")
