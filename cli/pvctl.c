@@ -23,11 +23,13 @@ const struct command commands[] = {
 	  "define and start a domain (--transient: forgotten when it stops)" },
 	{ "start", cmd_start, F_ALL | F_JSON, 0, 1, "DOM|--all [--json]",
 	  "start a defined domain (--all: every one that is off)" },
-	{ "shutdown", cmd_shutdown, F_ALL | F_TIMEOUT | F_NOWAIT | F_JSON, 0, 1,
-	  "DOM|--all [--timeout S] [--no-wait] [--json]",
-	  "shut a domain (--all: every running one, together) down, destroying it after S seconds "
-	  "(default 60); waits until it is off" },
-	{ "reboot", cmd_reboot, F_JSON, 1, 1, "DOM [--json]", "reboot a domain (shut down, started again)" },
+	{ "shutdown", cmd_shutdown, F_ALL | F_TIMEOUT | F_NOWAIT | F_FORCE | F_JSON, 0, 1,
+	  "DOM|--all [--timeout S] [--no-wait] [--force] [--json]",
+	  "shut a domain (--all: every running one, together) down: the guest is asked through xenstore "
+	  "when it watches control/shutdown (--force: the hypervisor stops it at once); destroyed after S "
+	  "seconds (default 60); waits until it is off" },
+	{ "reboot", cmd_reboot, F_FORCE | F_JSON, 1, 1, "DOM [--force] [--json]",
+	  "reboot a domain (asked through xenstore, or --force: by the hypervisor; started again)" },
 	{ "destroy", cmd_destroy, F_JSON, 1, 1, "DOM [--json]", "stop a domain at once" },
 	{ "pause", cmd_pause, F_JSON, 1, 1, "DOM [--json]", "pause a running domain" },
 	{ "resume", cmd_resume, F_JSON, 1, 1, "DOM [--json]", "resume a paused domain" },
@@ -68,7 +70,7 @@ static const struct {
 	{ "--transient", F_TRANSIENT }, { "--no-follow", F_NOFOLLOW }, { "--timeout", F_TIMEOUT },
 	{ "--weight", F_WEIGHT }, { "--cap", F_CAP }, { "--no-wait", F_NOWAIT }, { "--name", F_NAME },
 	{ "--delay", F_DELAY }, { "--iterations", F_ITERATIONS }, { "--batch", F_BATCH }, { "--since", F_SINCE },
-	{ "--domain", F_DOMAIN },
+	{ "--domain", F_DOMAIN }, { "--force", F_FORCE },
 };
 
 static const struct command *find_command(const char *name)

@@ -30,6 +30,7 @@ enum {
 	F_BATCH = 1 << 13,	/* --batch */
 	F_SINCE = 1 << 14,	/* --since TIME */
 	F_DOMAIN = 1 << 15,	/* --domain DOM */
+	F_FORCE = 1 << 16,	/* --force */
 };
 
 struct ctl {

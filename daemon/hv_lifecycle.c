@@ -276,7 +276,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		e->info.state = PVCTL_DOM_RUNNING;
 		memcpy(e->info.handle, bc.handle, 16);
 	}
-	hv_open_console(pvd, e, res.console_mfn);
+	hv_open_console(pvd, e, res.console_mfn, res.console_port);
 	*domid = res.domid;
 	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
 	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
@@ -595,8 +595,8 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 	return op_result(pvd, rc, msg, err, errlen);
 }
 
-int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned timeout_s, char *err,
-		       size_t errlen)
+int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
+		       int *asked, char *err, size_t errlen)
 {
 	struct hv_dom *e = live(pvd, uuid, err, errlen);
 	char msg[300];
@@ -604,13 +604,15 @@ int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned t
 
 	if (!e)
 		return -1;
-	/* a guest that watches control/shutdown is asked; others are shut down */
-	if (xs_host_request_shutdown(pvd, e->domid, reboot ? "reboot" : "poweroff") > 0) {
+	/* a guest that watches control/shutdown is asked (unless forced);
+	 * others are shut down by the hypervisor at once */
+	*asked = !force && xs_host_request_shutdown(pvd, e->domid, reboot ? "reboot" : "poweroff") > 0;
+	if (*asked) {
 		log_notice("domain %u: asked to %s through xenstore (control/shutdown), %u s to comply", e->domid,
 			   reboot ? "reboot" : "power off", timeout_s);
 	} else {
-		log_notice("domain %u has no control/feature-%s: shut down by the hypervisor", e->domid,
-			   reboot ? "reboot" : "poweroff");
+		log_notice("domain %u: %s by the hypervisor (%s)", e->domid, reboot ? "rebooted" : "shut down",
+			   force ? "forced" : reboot ? "no control/feature-reboot" : "no control/feature-poweroff");
 		rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg,
 				  sizeof(msg));
 		if (rc < 0 && rc != -EALREADY)

@@ -261,9 +261,12 @@ static int shutdown_common(struct rpc_req *req, json_object *params, json_object
 	json_object *v;
 	char err[600], detail[96];
 	long timeout = 60;
+	int force = 0, asked = 0;
 
 	if (json_object_object_get_ex(params, "timeout", &v))
 		timeout = (long)json_object_get_int64(v);
+	if (json_object_object_get_ex(params, "force", &v))
+		force = json_object_get_boolean(v);
 	if (resolve_live(req, params, &d, &st, reboot ? "start it instead" : "it is already off") != 0)
 		return -1;
 	if (strcmp(st.state, "running") && strcmp(st.state, "paused")) {
@@ -271,20 +274,22 @@ static int shutdown_common(struct rpc_req *req, json_object *params, json_object
 		store_domain_clear(&d);
 		return -1;
 	}
-	if (hv_shutdown_domain(req->pvd, d.uuid, reboot, (unsigned)timeout, err, sizeof(err)) != 0) {
+	if (hv_shutdown_domain(req->pvd, d.uuid, reboot, force, (unsigned)timeout, &asked, err, sizeof(err)) != 0) {
 		hv_failed(req, &d, err);
 		store_domain_clear(&d);
 		return -1;
 	}
-	if (reboot)
-		snprintf(detail, sizeof(detail), "{\"reason\":\"reboot\"}");
-	else
-		snprintf(detail, sizeof(detail), "{\"reason\":\"poweroff\",\"timeout\":%ld}", timeout);
+	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"timeout\":%ld,\"how\":\"%s\"}",
+		 reboot ? "reboot" : "poweroff", timeout, asked ? "guest" : "hypervisor");
 	if (commit(req, &d, NULL, reboot ? "domain.reboot" : "domain.shutdown", detail) != 0) {
 		store_domain_clear(&d);
 		return -1;
 	}
-	return finish(req, &d, result);
+	if (finish(req, &d, result) != 0)
+		return -1;
+	/* how it is being done: the guest asked through xenstore, or the hypervisor */
+	json_object_object_add(*result, "shutdown_by", json_object_new_string(asked ? "guest" : "hypervisor"));
+	return 0;
 }
 
 int method_domain_shutdown(struct rpc_req *req, json_object *params, json_object **result)
@@ -498,6 +503,7 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	struct stat sb;
 	json_object *v, *o;
 	long long offset = -1, max = 65536, size = 0, from;
+	int written = -1;
 	char path[4200], *buf;
 	ssize_t got = 0;
 	int fd;
@@ -510,6 +516,18 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 		max = CONSOLE_READ_MAX;
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
+	/* Console input first: keystrokes for the guest, up to what its ring takes. */
+	if (json_object_object_get_ex(params, "input", &v)) {
+		char err[400];
+		written = hv_console_input(req->pvd, d.uuid, json_object_get_string(v),
+					   (size_t)json_object_get_string_len(v), err, sizeof(err));
+		if (written < 0) {
+			rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, "shut-off"), "Invalid state: domain \"%s\": "
+				 "%s", d.name, err);
+			store_domain_clear(&d);
+			return -1;
+		}
+	}
 	hv_console_path(req->pvd, d.uuid, path, sizeof(path));
 	hv_status(req->pvd, d.uuid, &st);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -549,6 +567,8 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	json_object_object_add(o, "next", json_object_new_int64(from + got));
 	json_object_object_add(o, "size", json_object_new_int64(size));
 	json_object_object_add(o, "data", json_object_new_string_len(buf, (int)got));
+	if (written >= 0)
+		json_object_object_add(o, "written", json_object_new_int(written));
 	free(buf);
 	store_domain_clear(&d);
 	*result = o;

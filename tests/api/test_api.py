@@ -56,6 +56,7 @@ def producers(p):
         ("domain.create", -32006): ("domain.create", {"config": dict(HELLO, name="c")}),
         ("domain.console", -32602): ("domain.console", {"domain": "exists", "max": 0}),
         ("domain.console", -32001): ("domain.console", {"domain": "absent"}),
+        ("domain.console", -32003): ("domain.console", {"domain": "exists", "input": "x"}),
         ("events.subscribe", -32602): ("events.subscribe", {"types": ["domain.exploded"]}),
         ("events.subscribe", -32004): ("events.subscribe", {}),
         ("events.unsubscribe", -32602): ("events.unsubscribe", {"all": True}),

@@ -64,6 +64,24 @@ def main():
         r = p.pvctl("events", "--since", "yesterday")
         ok(r.returncode == 2 and "--since" in r.stderr, "events --since with a bad value is a usage error",
            r.stderr)
+
+        # shutdown: the hypervisor for a guest that does not watch control/shutdown (and says so),
+        # the guest itself for one that does, the hypervisor again with --force
+        r = p.pvctl("shutdown", "idle", "--timeout", "20")
+        ok(r.returncode == 0 and "does not watch control/shutdown" in r.stdout,
+           "pvctl shutdown of a guest without control/feature-poweroff says the hypervisor shut it down",
+           r.stdout + r.stderr)
+        for name, force in (("obey-a", False), ("obey-b", True)):
+            p.call("domain.create", {"config": config(name, "xenstore_obey.elf")})
+            deadline = time.time() + 30
+            while time.time() < deadline and not any(
+                    "waiting for control/shutdown" in line for line in
+                    p.call("domain.console", {"domain": name}).get("result", {}).get("data", "").splitlines()):
+                time.sleep(0.2)
+            res = p.call("domain.shutdown", {"domain": name, "force": force}).get("result", {})
+            want = "hypervisor" if force else "guest"
+            ok(res.get("shutdown_by") == want, f"domain.shutdown{' force' if force else ''} of a cooperating "
+               f"guest is done by the {want}", res.get("shutdown_by"))
     finally:
         p.cleanup()
 

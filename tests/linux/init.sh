@@ -49,6 +49,8 @@ if grep -q pvcore_wait /proc/cmdline; then
     # (run by the kernel with no terminal: it writes to the console itself)
     printf '#!/bin/sh\necho PVCORE-LINUX-POWEROFF >/dev/console\nsync\nexec /bin/busybox poweroff -f\n' >/sbin/poweroff
     chmod +x /sbin/poweroff
+    # console input: each line typed on hvc0 comes back tagged
+    while read -r line; do echo "PVCORE-INPUT: $line"; done </dev/console >/dev/console 2>&1 &
     echo "PVCORE-LINUX-READY"
     while :; do
         echo "PVCORE-MEM: $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"

@@ -177,6 +177,39 @@ JSON
     echo "$tree" | grep -q 'feature-poweroff' && echo "$tree" | grep -q 'target' &&
         echo "$tree" | grep -q 'device'
     ok $? "$what: pvctl xs ls /local/domain/$domid shows its tree with the guest's control/feature-poweroff"
+    # console input: through the API, and typed into pvctl console on a terminal
+    $PVCTL --version >/dev/null
+    python3 - "$T/pvd.sock" "$name" <<'PY' && wait_for 30 console_has "$name" '^PVCORE-INPUT: typed-by-api'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+req = {"jsonrpc": "2.0", "id": 1, "method": "domain.console", "params": {"domain": sys.argv[2], "input": "typed-by-api\n"}}
+s.sendall(json.dumps(req).encode() + b"\n")
+r = json.loads(s.makefile().readline())
+sys.exit(0 if r.get("result", {}).get("written") == 13 else 1)
+PY
+    ok $? "$what: domain.console input reaches the guest (its shell echoes the line back)"
+    python3 - "$BUILD/bin/pvctl" "$T/pvd.sock" "$name" <<'PY' && wait_for 30 console_has "$name" '^PVCORE-INPUT: typed-in-pvctl'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--socket", sys.argv[2], "console", sys.argv[3]])
+time.sleep(2)
+os.write(fd, b"typed-in-pvctl\r")
+time.sleep(2)
+os.write(fd, b"\x1d")                      # Ctrl-] leaves
+end = time.time() + 10
+while time.time() < end:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        sys.exit(0 if os.WEXITSTATUS(status) == 0 else 1)
+    if select.select([fd], [], [], 0.2)[0]:
+        try:
+            os.read(fd, 4096)
+        except OSError:
+            pass
+sys.exit(1)
+PY
+    ok $? "$what: pvctl console is interactive: a line typed on its terminal reaches the guest, Ctrl-] leaves"
     mem_now() { $PVCTL console "$name" --no-follow 2>/dev/null | tr -d '\r' | sed -n 's/^PVCORE-MEM: \([0-9]*\).*/\1/p' | tail -n 1; }
     mem_below() { m=$(mem_now); [ -n "$m" ] && [ "$m" -lt "$1" ]; }
     mem_above() { m=$(mem_now); [ -n "$m" ] && [ "$m" -gt "$1" ]; }
