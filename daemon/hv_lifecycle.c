@@ -249,8 +249,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	json_object_put(norm);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, berr);
+		hv_control_failed(pvd, rc, berr);
 		return -1;
 	}
 	e = hv_new_entry(hv, res.domid, d->uuid);
@@ -320,8 +319,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
 	if (rc < 0 && rc != -ESRCH) {
 		log_err("destroying domain %u: %s", e->domid, err);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, err);
+		hv_control_failed(pvd, rc, err);
 	}
 }
 
@@ -384,10 +382,10 @@ void hv_refresh(struct pvd *pvd)
 	rc = ctl_list_domains(hv->c, hv->list, HV_MAX_DOMS, &n, err, sizeof(err));
 	if (rc < 0 && rc != -ENOSPC) {
 		log_warn("listing domains: %s", err);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, err);
+		hv_control_failed(pvd, rc, err);
 		return;
 	}
+	hv_control_answered(pvd);
 	if (n > HV_MAX_DOMS)
 		n = HV_MAX_DOMS;
 	int seen[HV_MAX_DOMS] = { 0 };
@@ -571,8 +569,7 @@ static int op_result(struct pvd *pvd, int rc, const char *msg, char *err, size_t
 	if (rc >= 0)
 		return 0;
 	snprintf(err, errlen, "%s", msg);
-	if (hv_transport_error(rc))
-		hv_machine_lost(pvd, msg);
+	hv_control_failed(pvd, rc, msg);
 	return -1;
 }
 
