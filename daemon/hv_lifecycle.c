@@ -245,6 +245,16 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.weight = (uint32_t)cfg.weight;
 	bc.cap = (uint32_t)cfg.cap;
 	bc.paused = true;	/* unpaused once its xenstore ring is served */
+	/* Too big for what the machine has free: say how much, before building. */
+	struct pvctl_machine_info mi;
+	if (ctl_machine_info(hv->c, &mi, berr, sizeof(berr)) == 0 && (uint64_t)cfg.memory_mib * 256u > mi.free_frames) {
+		snprintf(err, errlen, "cannot start domain \"%s\": it needs %lld MiB and the machine has %llu MiB free of "
+			 "%llu MiB; stop another domain, give it less memory, or run pvd with a larger --machine-mem",
+			 d->name, cfg.memory_mib, (unsigned long long)(mi.free_frames / 256),
+			 (unsigned long long)(mi.total_frames / 256));
+		json_object_put(norm);
+		return -1;
+	}
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
 	json_object_put(norm);
 	if (rc < 0) {

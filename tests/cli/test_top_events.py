@@ -82,6 +82,11 @@ def main():
             want = "hypervisor" if force else "guest"
             ok(res.get("shutdown_by") == want, f"domain.shutdown{' force' if force else ''} of a cooperating "
                f"guest is done by the {want}", res.get("shutdown_by"))
+        big = dict(config("huge", "hello.elf"), memory="1G")
+        r = p.call("domain.create", {"config": big})
+        msg = r.get("error", {}).get("message", "")
+        ok("needs 1024 MiB" in msg and "MiB free of" in msg and "--machine-mem" in msg,
+           "a domain too big for the machine says what it needs, what is free and the machine's size", msg)
     finally:
         p.cleanup()
 
