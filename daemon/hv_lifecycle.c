@@ -84,20 +84,6 @@ static void domain_stopped(struct pvd *pvd, const char *uuid, const char *reason
 	store_domain_clear(&d);
 }
 
-static int resolve_path(const char *base, const char *p, char *out, size_t len)
-{
-	char cwd[PATH_MAX];
-
-	if (p[0] == '/')
-		return snprintf(out, len, "%s", p) < (int)len ? 0 : -1;
-	if (!base) {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -1;
-		base = cwd;
-	}
-	return snprintf(out, len, "%s/%s", base, p) < (int)len ? 0 : -1;
-}
-
 /* ---- restarts after crashes ---- */
 
 /* The restart record of uuid; with create, a free (or the oldest idle)
@@ -213,8 +199,9 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	struct build_result res;
 	struct hv_dom *e;
 	json_object *norm;
-	char kernel[PATH_MAX], ramdisk[PATH_MAX], name[PVCTL_NAME_LEN], berr[400];
-	int rc;
+	struct build_image img;
+	char name[PVCTL_NAME_LEN], berr[400], kernel[256];
+	int rc, kfd, rfd = -1;
 
 	norm = json_tokener_parse(d->normalized);
 	if (!norm || domain_config_read(norm, &cfg) != 0) {
@@ -222,22 +209,33 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		snprintf(err, errlen, "stored config of domain \"%s\" does not parse", d->name);
 		return -1;
 	}
-	if (resolve_path(d->base_dir, cfg.kernel, kernel, sizeof(kernel)) != 0 ||
-	    (cfg.ramdisk && resolve_path(d->base_dir, cfg.ramdisk, ramdisk, sizeof(ramdisk)) != 0)) {
+	/* the files, opened here from the allowed directories only */
+	kfd = image_open(&pvd->images, "kernel", d->base_dir, cfg.kernel, berr, sizeof(berr));
+	if (kfd >= 0 && cfg.ramdisk)
+		rfd = image_open(&pvd->images, "ramdisk", d->base_dir, cfg.ramdisk, berr, sizeof(berr));
+	if (kfd < 0 || (cfg.ramdisk && rfd < 0) ||
+	    build_image_read_fd(&img, kfd, cfg.kernel, rfd, cfg.ramdisk, berr, sizeof(berr)) != 0) {
+		if (kfd >= 0)
+			close(kfd);
+		if (rfd >= 0)
+			close(rfd);
 		json_object_put(norm);
-		snprintf(err, errlen, "domain \"%s\": kernel path %s is too long", d->name, cfg.kernel);
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
 		return -1;
 	}
+	close(kfd);
+	if (rfd >= 0)
+		close(rfd);
 	memcpy(name, d->name, sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	bc.name = name;
 	if (hv_uuid_parse(d->uuid, bc.handle) != 0) {
+		build_image_free(&img);
 		json_object_put(norm);
 		snprintf(err, errlen, "domain \"%s\": bad UUID %s", d->name, d->uuid);
 		return -1;
 	}
-	bc.kernel_path = kernel;
-	bc.ramdisk_path = cfg.ramdisk ? ramdisk : NULL;
+	bc.image = &img;
 	bc.cmdline = cfg.cmdline;
 	bc.mem_kib = (uint64_t)cfg.memory_mib * 1024u;
 	bc.max_mem_kib = (uint64_t)cfg.maxmem_mib * 1024u;
@@ -246,6 +244,8 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.cap = (uint32_t)cfg.cap;
 	bc.paused = true;	/* unpaused once its xenstore ring is served */
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
+	build_image_free(&img);
+	snprintf(kernel, sizeof(kernel), "%s", cfg.kernel);
 	json_object_put(norm);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
@@ -279,8 +279,8 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	hv_open_console(pvd, e, res.console_mfn);
 	*domid = res.domid;
 	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
-	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
-		   res.domid, kernel, cfg.memory_mib, cfg.vcpus);
+	log_notice("domain \"%s\" (%s) started as domid %u: %s, %" PRIu64 " MiB, %" PRIu32 " vCPU(s)", d->name, d->uuid,
+		   res.domid, kernel, bc.mem_kib / 1024, bc.vcpus);
 	return 0;
 }
 

@@ -18,7 +18,7 @@
 
 #include "../api/pvd_api.h"
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_FLAG };
+enum opt_type { OPT_STR, OPT_LONG, OPT_FLAG, OPT_LIST };
 
 struct option_def {
 	const char *name;
@@ -55,6 +55,7 @@ static const struct option_def option_table[] = {
 	{ "accel", OPT_STR, OFF(accel), 0, 0, 0, "tcg|kvm", "QEMU accelerator when pvd boots the machine (default tcg)" },
 	{ "stop-machine", OPT_FLAG, OFF(stop_machine), 0, 1, 1, NULL, "stop the machine of --state-dir (after pvd is stopped) and exit" },
 	{ "xs-quota", OPT_STR, OFF(xs_quota), 0, 0, 0, "NAME=N,...", "xenstore quotas per domain (nodes, entry-size, watches, transactions, perms, outstanding, transaction-nodes, output-bytes)" },
+	{ "image-dir", OPT_LIST, OFF(image_dirs), 0, 0, 0, "DIR", "kernels and ramdisks come only from here (repeatable; default /boot, " PVD_INSTALL_GUEST_DIR ", ./build/guests)" },
 	{ "version", OPT_FLAG, OFF(show_version), 0, 1, 1, NULL, "print the version and exit" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
@@ -69,7 +70,8 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "  %-26s %s\n", "--help", "this text");
 	fprintf(f, "\nEvery option but --config, --check-config and --version may also be set in the\n"
-		   "config file as \"name = value\" (flags: \"verbose = yes\").\n");
+		   "config file as \"name = value\" (flags: \"verbose = yes\"; a repeatable option\n"
+		   "once a line; the command line's add to the file's).\n");
 }
 
 static int set_value(struct pvd_options *o, const struct option_def *d, const char *val, const char *where)
@@ -97,6 +99,16 @@ static int set_value(struct pvd_options *o, const struct option_def *d, const ch
 		}
 		*(long *)p = v;
 		return 0;
+	}
+	case OPT_LIST: {
+		struct pvd_str_list *l = (struct pvd_str_list *)p;
+		if (!val[0] || l->n >= PVD_MAX_IMAGE_DIRS) {
+			fprintf(stderr, "pvd: %s: --%s needs a value (at most %d of them)\n", where, d->name,
+				PVD_MAX_IMAGE_DIRS);
+			return -1;
+		}
+		l->v[l->n] = strdup(val);
+		return l->v[l->n++] ? 0 : -1;
 	}
 	case OPT_FLAG:
 		if (!val || !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
@@ -253,5 +265,8 @@ void options_free(struct pvd_options *o)
 	for (const struct option_def *d = option_table; d->name; d++)
 		if (d->type == OPT_STR)
 			free(*(char **)((char *)o + d->offset));
+		else if (d->type == OPT_LIST)
+			for (int i = 0; i < ((struct pvd_str_list *)((char *)o + d->offset))->n; i++)
+				free(((struct pvd_str_list *)((char *)o + d->offset))->v[i]);
 	memset(o, 0, sizeof(*o));
 }

@@ -5,6 +5,9 @@
 #ifndef PVD_OPTIONS_H
 #define PVD_OPTIONS_H
 
+#define PVD_MAX_IMAGE_DIRS 16
+#define PVD_INSTALL_GUEST_DIR "/usr/lib/pvcore/guests"	/* make install's guests */
+
 struct pvd_options {
 	char *config_file;
 	char *state_dir;
@@ -28,7 +31,14 @@ struct pvd_options {
 	char *accel;		/* tcg or kvm */
 	int stop_machine;	/* --stop-machine: stop STATE/machine and exit */
 	char *xs_quota;		/* xenstore quotas "name=value,..." (xs_host.c) */
+	/* where kernels and ramdisks may come from (image_dir.c); none given:
+	 * the defaults there */
+	struct pvd_str_list {
+		int n;
+		char *v[PVD_MAX_IMAGE_DIRS];
+	} image_dirs;
 };
+
 
 #define PVD_DEFAULT_CONF      "/etc/pvd/pvd.conf"
 #define PVD_DEFAULT_STATE_DIR "/var/lib/pvd"

@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 
+#include "image_dir.h"
 #include "options.h"
 
 struct store;
@@ -20,6 +21,7 @@ struct pvd_xs;
 
 struct pvd {
 	struct pvd_options opt;
+	struct image_dirs images;	/* where kernels and ramdisks may come from */
 	int lock_fd;			/* flock on STATE/pvd.lock: one pvd per state dir */
 	struct config_checker *checker;
 	struct store *store;
