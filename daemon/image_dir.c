@@ -165,18 +165,6 @@ void image_dirs_describe(const struct image_dirs *dirs, char *out, size_t len)
 	}
 }
 
-int image_path_allowed(const struct image_dirs *dirs, const char *base_dir, const char *path)
-{
-	char abs[PATH_MAX];
-
-	if (normalize(base_dir, path, abs, sizeof(abs)) != 0)
-		return 0;
-	for (int i = 0; i < dirs->n; i++)
-		if (*below(dirs->lexical[i], abs) || *below(dirs->real[i], abs))
-			return 1;
-	return 0;
-}
-
 /* path's rest below dir, opened as image_open says; -errno. */
 static int open_beneath(const char *dir, const char *rest)
 {

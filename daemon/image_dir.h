@@ -35,8 +35,4 @@ void image_dirs_describe(const struct image_dirs *dirs, char *out, size_t len);
 int image_open(const struct image_dirs *dirs, const char *what, const char *base_dir, const char *path,
 	       char *err, size_t errlen);
 
-/* Whether path (relative to base_dir) names a place inside an allowed
- * directory; looks at the name only (no file system access). */
-int image_path_allowed(const struct image_dirs *dirs, const char *base_dir, const char *path);
-
 #endif
