@@ -216,6 +216,9 @@ static int pvd_start(struct pvd *pvd)
 		goto fail;
 	image_dirs_describe(&pvd->images, dirs, sizeof(dirs));
 	log_notice("kernels and ramdisks only from: %s", dirs);
+	/* 1c. callers' roles: groups resolved, --tls-roles read */
+	if (roles_init(&pvd->roles, &pvd->opt, err, sizeof(err)) != 0)
+		goto fail;
 	/* 2. the config checker, from the embedded schemas */
 	pvd->checker = config_checker_new(err, sizeof(err));
 	if (!pvd->checker)
@@ -293,6 +296,7 @@ static void pvd_stop(struct pvd *pvd)
 	rpc_free(pvd->rpc);
 	store_close(pvd->store);
 	config_checker_free(pvd->checker);
+	roles_free(&pvd->roles);
 	image_dirs_free(&pvd->images);
 	if (pvd->lock_fd >= 0)
 		close(pvd->lock_fd);

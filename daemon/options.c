@@ -42,6 +42,9 @@ static const struct option_def option_table[] = {
 	{ "tls-cert", OPT_STR, OFF(tls_cert), 0, 0, 0, "FILE", "server certificate (PEM)" },
 	{ "tls-key", OPT_STR, OFF(tls_key), 0, 0, 0, "FILE", "server private key (PEM)" },
 	{ "tls-ca", OPT_STR, OFF(tls_ca), 0, 0, 0, "FILE", "CA that signs client certificates (required)" },
+	{ "tls-roles", OPT_STR, OFF(tls_roles), 0, 0, 0, "FILE", "role of each client certificate: \"admin|reader CN\" lines (required with --tls-listen)" },
+	{ "admin-group", OPT_STR, OFF(admin_group), 0, 0, 0, "GROUP", "socket callers in this group are admins (besides uid 0)" },
+	{ "reader-group", OPT_STR, OFF(reader_group), 0, 0, 0, "GROUP", "socket callers in this group may only read (list, info, events, consoles, xs reads)" },
 	{ "max-request", OPT_LONG, OFF(max_request), 256, 64L << 20, 0, "BYTES", "largest JSON-RPC frame (default 1048576)" },
 	{ "max-clients", OPT_LONG, OFF(max_clients), 1, 65536, 0, "N", "concurrent connections (default 1024)" },
 	{ "max-domains", OPT_LONG, OFF(max_domains), 1, 1000000, 0, "N", "defined domains (default 4096)" },
@@ -137,7 +140,7 @@ static const struct option_def *find_def(const char *name)
 	return NULL;
 }
 
-static char *trim(char *s)
+char *conf_trim(char *s)
 {
 	char *e;
 
@@ -162,7 +165,7 @@ static int load_file(struct pvd_options *o, const char *path, int must_exist)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *s = trim(line), *eq, *key, *val;
+		char *s = conf_trim(line), *eq, *key, *val;
 		const struct option_def *d;
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
@@ -175,8 +178,8 @@ static int load_file(struct pvd_options *o, const char *path, int must_exist)
 			break;
 		}
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = conf_trim(s);
+		val = conf_trim(eq + 1);
 		d = find_def(key);
 		if (!d || d->cli_only) {
 			fprintf(stderr, "pvd: %s: unknown setting \"%s\"\n", where, key);
@@ -248,9 +251,9 @@ int options_parse(struct pvd_options *o, int argc, char **argv)
 		fprintf(stderr, "pvd: unexpected argument \"%s\" (pvd takes options only)\n", argv[optind]);
 		return -1;
 	}
-	if (o->tls_listen && (!o->tls_cert || !o->tls_key || !o->tls_ca)) {
-		fprintf(stderr, "pvd: --tls-listen needs --tls-cert, --tls-key and --tls-ca "
-				"(client certificates are required)\n");
+	if (o->tls_listen && (!o->tls_cert || !o->tls_key || !o->tls_ca || !o->tls_roles)) {
+		fprintf(stderr, "pvd: --tls-listen needs --tls-cert, --tls-key, --tls-ca and --tls-roles "
+				"(client certificates are required, each with its role)\n");
 		return -1;
 	}
 	if (o->accel && strcmp(o->accel, "tcg") && strcmp(o->accel, "kvm")) {

@@ -16,6 +16,8 @@ struct pvd_options {
 	int verbose;
 	char *check_config;
 	char *tls_listen, *tls_cert, *tls_key, *tls_ca;
+	char *tls_roles;	/* "ROLE CN" lines: the role of each client certificate (roles.c) */
+	char *admin_group, *reader_group;	/* unix-socket callers' roles (roles.c) */
 	long max_request;	/* bytes per JSON-RPC frame */
 	long max_clients;
 	long max_domains;
@@ -46,5 +48,8 @@ struct pvd_options {
 /* 0 = run, 1 = exit 0 (help printed), -1 = usage error (message printed). */
 int options_parse(struct pvd_options *o, int argc, char **argv);
 void options_free(struct pvd_options *o);
+/* s without leading blanks and trailing blanks or line end (in place);
+ * for "name = value" style files (pvd.conf, --tls-roles). */
+char *conf_trim(char *s);
 
 #endif

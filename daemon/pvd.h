@@ -10,6 +10,7 @@
 
 #include "image_dir.h"
 #include "options.h"
+#include "roles.h"
 
 struct store;
 struct config_checker;
@@ -22,6 +23,7 @@ struct pvd_xs;
 struct pvd {
 	struct pvd_options opt;
 	struct image_dirs images;	/* where kernels and ramdisks may come from */
+	struct roles roles;		/* who may call what */
 	int lock_fd;			/* flock on STATE/pvd.lock: one pvd per state dir */
 	struct config_checker *checker;
 	struct store *store;

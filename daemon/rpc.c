@@ -6,6 +6,7 @@
  * document's "params" list. Every call goes through the same steps, in this
  * order, and stops at the first failure with the matching error code:
  *   parse (-32700) -> request shape (-32600) -> method lookup (-32601) ->
+ *   the caller's role against the method's "x-role" (-32008, logged) ->
  *   params against the documented schemas (-32602, path of the bad param)
  *   -> handler (its documented errors).
  * Batches are handled element by element; notifications (no "id") run but
@@ -23,13 +24,17 @@
 #include "../api/pvd_api.h"
 #include "embedded.h"
 #include "log.h"
+#include "pvd.h"
+#include "roles.h"
 #include "schema.h"
+#include "server.h"
 
 #define RPC_JSON_DEPTH 64
 #define RPC_MAX_BATCH  1000
 
 struct rpc_binding {
 	const struct rpc_method *method;
+	enum pvd_role needed;		/* the method's "x-role" (admin when absent) */
 	json_object *params_schema;	/* object schema built from the document */
 	json_object *param_names;	/* array of names, for by-position params */
 };
@@ -114,7 +119,7 @@ struct rpc *rpc_new(char *err, size_t errlen)
 		goto fail;
 	}
 	for (size_t i = 0; i < ndoc; i++) {
-		json_object *m = json_object_array_get_idx(methods, i), *name;
+		json_object *m = json_object_array_get_idx(methods, i), *name, *role;
 		const char *n;
 		const struct rpc_method *found = NULL;
 		if (!json_object_object_get_ex(m, "name", &name)) {
@@ -131,6 +136,14 @@ struct rpc *rpc_new(char *err, size_t errlen)
 			goto fail;
 		}
 		r->bindings[r->nbindings].method = found;
+		r->bindings[r->nbindings].needed = PVD_ROLE_ADMIN;
+		if (json_object_object_get_ex(m, "x-role", &role) &&
+		    (!json_object_is_type(role, json_type_string) ||
+		     role_parse(json_object_get_string(role), &r->bindings[r->nbindings].needed) != 0)) {
+			snprintf(err, errlen, "api/pvd.openrpc.json: \"%s\" has an x-role other than any, reader "
+				 "or admin", n);
+			goto fail;
+		}
 		r->bindings[r->nbindings].params_schema = params_schema_of(m, &r->bindings[r->nbindings].param_names);
 		if (schema_compile(r->doc, r->bindings[r->nbindings].params_schema, err, errlen) != 0)
 			goto fail;
@@ -272,6 +285,30 @@ static json_object *check_params(struct rpc *r, const struct rpc_binding *b, jso
 	return NULL;
 }
 
+/* Whether the connection's role may call b; if not, the refusal is
+ * recorded in req (-32008) and logged with the caller. In-process calls
+ * (no client) are pvd's own. */
+static int role_allows(struct pvd *pvd, struct client *client, const char *caller, const struct rpc_binding *b,
+		       struct rpc_req *req)
+{
+	enum pvd_role role = client ? (enum pvd_role)client_role(client) : PVD_ROLE_ADMIN;
+	json_object *d;
+	char grant[200];
+
+	if (role >= b->needed)
+		return 1;
+	roles_needed_text(&pvd->roles, b->needed, client_is_tls(client), grant, sizeof(grant));
+	d = json_object_new_object();
+	json_object_object_add(d, "method", json_object_new_string(req->method));
+	json_object_object_add(d, "role", json_object_new_string(role_name(role)));
+	json_object_object_add(d, "needed", json_object_new_string(role_name(b->needed)));
+	json_object_object_add(d, "grant", json_object_new_string(grant));
+	rpc_fail(req, PVD_ERR_PERMISSION_DENIED, d, "Permission denied: %s needs the %s role (%s); %s has the %s role",
+		 req->method, role_name(b->needed), grant, caller, role_name(role));
+	log_warn("denied %s to %s (role %s, needs %s)", req->method, caller, role_name(role), role_name(b->needed));
+	return 0;
+}
+
 static int valid_id(json_object *id)
 {
 	return !id || json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int);
@@ -323,7 +360,10 @@ static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client
 			json_object_put(d);
 		return resp;
 	}
-	norm = check_params(r, b, params, &req);
+	if (!role_allows(pvd, client, caller, b, &req))
+		norm = NULL;
+	else
+		norm = check_params(r, b, params, &req);
 	if (norm) {
 		if (b->method->handler(&req, norm, &result) != 0 && !req.err_code)
 			rpc_fail(&req, PVD_ERR_INTERNAL, NULL, "Internal error: %s failed without a reason", req.method);

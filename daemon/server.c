@@ -17,7 +17,8 @@
  *   closed.
  * Clients are freed only from the reaper event, never inside their own
  * callbacks, so a broadcast may drop any client safely.
- * Identity comes from SO_PEERCRED (uid, gid, pid), never from a request.
+ * Identity comes from SO_PEERCRED (uid, gid, pid) and SO_PEERGROUPS, never
+ * from a request; it fixes the connection's role (roles.c) at accept.
  */
 #include "server.h"
 
@@ -38,15 +39,19 @@
 #include "log.h"
 #include "pvd.h"
 #include "rpc.h"
+#include "roles.h"
 #include "rpc_framing.h"
 
 #define CLIENT_PAUSE_BYTES (1u << 20)
+#define PEER_GROUPS_INLINE 64
 
 struct client {
 	struct server *server;
 	struct bufferevent *bev;
 	struct frame_reader reader;
 	char caller[160];
+	int role;		/* enum pvd_role, fixed at accept */
+	int tls;
 	unsigned subscription;
 	int paused;		/* reading stopped until output drains */
 	int dead;		/* waiting for the reaper */
@@ -207,7 +212,7 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 		client_kill(c, NULL);
 }
 
-int server_adopt(struct server *s, struct bufferevent *bev, const char *caller)
+int server_adopt(struct server *s, struct bufferevent *bev, const char *caller, int role, int tls)
 {
 	struct client *c;
 
@@ -224,13 +229,38 @@ int server_adopt(struct server *s, struct bufferevent *bev, const char *caller)
 	c->server = s;
 	c->bev = bev;
 	snprintf(c->caller, sizeof(c->caller), "%s", caller);
+	c->role = role;
+	c->tls = tls;
 	frame_reader_init(&c->reader, (size_t)s->pvd->opt.max_request);
 	list_push(&s->clients, c);
 	s->nclients++;
 	bufferevent_setcb(bev, client_read, client_write, client_event, c);
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	log_debug("client %s connected (%d clients)", c->caller, s->nclients);
+	log_debug("client %s connected, role %s (%d clients)", c->caller, role_name(role), s->nclients);
+	return 0;
+}
+
+/* The peer's supplementary groups into *groups (*n entries of room);
+ * a larger list is malloc'd (the caller frees it when it is not the
+ * buffer it passed). */
+static int peer_groups(int fd, gid_t **groups, int *n)
+{
+	socklen_t len = (socklen_t)((size_t)*n * sizeof(gid_t));
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, *groups, &len) == 0) {
+		*n = (int)(len / sizeof(gid_t));
+		return 0;
+	}
+	if (errno != ERANGE || !(*groups = malloc(len)))
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, *groups, &len) != 0) {
+		int e = errno;
+		free(*groups);
+		errno = e;
+		return -1;
+	}
+	*n = (int)(len / sizeof(gid_t));
 	return 0;
 }
 
@@ -241,6 +271,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	char caller[160];
+	gid_t group_buf[PEER_GROUPS_INLINE], *groups = group_buf;
+	int ngroups = PEER_GROUPS_INLINE;
+	enum pvd_role role;
 
 	(void)l;
 	(void)sa;
@@ -252,6 +285,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	snprintf(caller, sizeof(caller), "unix:uid=%u,gid=%u,pid=%d", (unsigned)cred.uid, (unsigned)cred.gid,
 		 (int)cred.pid);
+	if (peer_groups(fd, &groups, &ngroups) != 0) {
+		log_warn("refused %s: SO_PEERGROUPS failed: %s", caller, strerror(errno));
+		evutil_closesocket(fd);
+		return;
+	}
+	role = roles_for_peer(&s->pvd->roles, cred.uid, cred.gid, groups, ngroups);
+	if (groups != group_buf)
+		free(groups);
 	if (s->nclients >= s->pvd->opt.max_clients) {
 		char msg[160], *f;
 		snprintf(msg, sizeof(msg), "Quota exceeded: pvd already serves %d clients (--max-clients)",
@@ -272,7 +313,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	server_adopt(s, bev, caller);
+	server_adopt(s, bev, caller, role, 0);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
@@ -418,4 +459,14 @@ void client_set_subscription(struct client *c, unsigned mask)
 unsigned client_subscription(const struct client *c)
 {
 	return c->subscription;
+}
+
+int client_role(const struct client *c)
+{
+	return c->role;
+}
+
+int client_is_tls(const struct client *c)
+{
+	return c->tls;
 }
