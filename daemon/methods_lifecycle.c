@@ -23,6 +23,7 @@
 #include "log.h"
 #include "methods.h"
 #include "pvd.h"
+#include "schema.h"
 #include "store.h"
 
 #define CONSOLE_READ_MAX (256 * 1024)
@@ -337,32 +338,19 @@ int method_domain_resume(struct rpc_req *req, json_object *params, json_object *
 	return pause_common(req, params, result, 0);
 }
 
-/* An integer (MiB) or a string with a K/M/G/T suffix that is a whole number of MiB. */
-static int parse_mib(json_object *v, long long *mib)
+/* An integer (MiB) or a string with a K/M/G/T suffix that is a whole
+ * number of MiB: the config's own size parser (no overflow). */
+static int parse_mib(json_object *v, long long *mib, char *why, size_t whylen)
 {
-	const char *s;
-	char *end;
-	long long n;
-
 	if (json_object_is_type(v, json_type_int)) {
 		*mib = json_object_get_int64(v);
-		return *mib > 0 ? 0 : -1;
-	}
-	s = json_object_get_string(v);
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno || end == s || n <= 0)
+	} else if (schema_parse_size(json_object_get_string(v), 1, mib, why, whylen) != 0) {
 		return -1;
-	switch (*end) {
-	case 'K': if (n % 1024) return -1; n /= 1024; break;
-	case 'M': case '\0': break;
-	case 'G': n *= 1024; break;
-	case 'T': n *= 1024 * 1024; break;
-	default: return -1;
 	}
-	if (*end && end[1])
+	if (*mib <= 0 || *mib > 1024 * 1024) {
+		snprintf(why, whylen, "\"%s\" is not from 1 MiB to 1 TiB", json_object_get_string(v));
 		return -1;
-	*mib = n;
+	}
 	return 0;
 }
 
@@ -372,13 +360,12 @@ int method_domain_set_memory(struct rpc_req *req, json_object *params, json_obje
 	struct hv_status st;
 	json_object *v = NULL;
 	long long mib;
-	char err[600], detail[64];
+	char err[600], detail[64], why[200];
 
 	json_object_object_get_ex(params, "memory", &v);
-	if (parse_mib(v, &mib) != 0 || mib > 1024 * 1024)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: memory \"%s\" is not a size in "
-				"MiB (an integer, or a string with a K/M/G/T suffix that is a whole number of MiB)",
-				json_object_get_string(v));
+	if (parse_mib(v, &mib, why, sizeof(why)) != 0)
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: memory: %s (MiB as an integer, "
+				"or a string with a K/M/G/T suffix that is a whole number of MiB)", why);
 	if (resolve_live(req, params, &d, &st, "start it first (its config's maxmem applies at start)") != 0)
 		return -1;
 	if ((unsigned long long)mib * 1024 < st.mem_kib) {

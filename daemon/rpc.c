@@ -23,6 +23,7 @@
 
 #include "../api/pvd_api.h"
 #include "embedded.h"
+#include "json_strict.h"
 #include "log.h"
 #include "pvd.h"
 #include "roles.h"
@@ -198,9 +199,11 @@ static json_object *error_response(json_object *id, int code, const char *messag
 	return resp;
 }
 
+/* The frame to send: valid UTF-8 whatever a string held (a guest's
+ * console bytes, a message cut short), bad sequences become U+FFFD. */
 static char *to_text(json_object *o)
 {
-	char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s = utf8_repair(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return s;
@@ -309,9 +312,11 @@ static int role_allows(struct pvd *pvd, struct client *client, const char *calle
 	return 0;
 }
 
+/* JSON-RPC 2.0: a string, a number (fractions allowed) or null. */
 static int valid_id(json_object *id)
 {
-	return !id || json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int);
+	return !id || json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int) ||
+	       json_object_is_type(id, json_type_double);
 }
 
 /* Returns the response object, or NULL for a notification. */
@@ -328,7 +333,7 @@ static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client
 				      data_cause("got %s", json_type_to_name(json_object_get_type(msg))));
 	has_id = json_object_object_get_ex(msg, "id", &id);
 	if (has_id && !valid_id(id))
-		return error_response(NULL, PVD_ERR_INVALID_REQUEST, "Invalid Request: id must be a string, an integer or null",
+		return error_response(NULL, PVD_ERR_INVALID_REQUEST, "Invalid Request: id must be a string, a number or null",
 				      data_cause("id is %s", json_type_to_name(json_object_get_type(id))));
 	json_object_object_foreach(msg, key, val) {
 		(void)val;
@@ -383,33 +388,41 @@ static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client
 	return resp;
 }
 
+/* A numeric id is echoed as the client wrote it: the parsed number is
+ * replaced by one that serializes to the raw text (ids.v[i]). */
+static void exact_id(json_object *req, const char *frame, const struct json_strict_ids *ids, size_t i)
+{
+	json_object *id;
+	char raw[600];
+
+	if (!json_object_is_type(req, json_type_object) || !json_object_object_get_ex(req, "id", &id) ||
+	    !(json_object_is_type(id, json_type_int) || json_object_is_type(id, json_type_double)) ||
+	    !ids->v[i].len || ids->v[i].len >= sizeof(raw))
+		return;
+	memcpy(raw, frame + ids->v[i].off, ids->v[i].len);
+	raw[ids->v[i].len] = '\0';
+	id = json_object_new_double_s(json_object_get_double(id), raw);
+	if (id)
+		json_object_object_add(req, "id", id);
+}
+
 char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
 		       const char *frame, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(RPC_JSON_DEPTH);
-	enum json_tokener_error jerr;
 	json_object *msg, *out;
-	size_t end;
+	struct json_strict_ids ids;
+	char why[160];
+	size_t at;
 
-	if (!tok)
-		return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
-	/* the NUL ends a trailing number: "42" is complete, not a prefix of "420" */
-	msg = json_tokener_parse_ex(tok, frame, (int)len + (frame[len] == '\0'));
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (jerr == json_tokener_success) {
-		while (end < len && frame[end] && strchr(" \t\r", frame[end]))
-			end++;
-		if (end < len)
-			jerr = json_tokener_error_parse_unexpected;
-	}
-	if (jerr != json_tokener_success) {
-		json_object_put(msg);
+	msg = json_strict_parse_ids(frame, len, RPC_JSON_DEPTH, why, sizeof(why), &at, &ids);
+	if (!msg)
 		return rpc_error_frame(PVD_ERR_PARSE, "Parse error: the frame is not one JSON value",
-				       data_cause("%s at byte %zu", jerr == json_tokener_continue ?
-						  "text ends inside a value" : json_tokener_error_desc(jerr), end));
-	}
+				       data_cause("%s at byte %zu", why, at));
+	if (json_object_is_type(msg, json_type_array))
+		for (size_t i = 0; i < ids.n && i < JSON_STRICT_MAX_IDS; i++)
+			exact_id(json_object_array_get_idx(msg, i), frame, &ids, i);
+	else
+		exact_id(msg, frame, &ids, 0);
 	if (json_object_is_type(msg, json_type_array)) {
 		size_t n = json_object_array_length(msg);
 		if (n == 0) {
