@@ -15,7 +15,9 @@
  *   x-unit ("MiB" | "bytes": integer or "<n>[KMGT]" string, normalized to an
  *   integer), x-unique-by (array items' key that must be unique),
  *   x-default-of / x-minimum-of / x-maximum-of (another field of the same
- *   instance, by JSON pointer, for defaults and cross-field limits),
+ *   instance, by JSON pointer, for defaults and cross-field limits; the
+ *   limits also take "1/NAME", the member NAME of the same object),
+ *   not (only as {"enum": [...]}: values refused),
  *   x-xml-root / x-xml-item (element names for XPath), and the annotations
  *   description, title, $schema, $id, $comment, examples.
  *
@@ -76,7 +78,7 @@ static const char *const known_keywords[] = {
 	"type", "enum", "default", "properties", "required", "additionalProperties",
 	"items", "minItems", "maxItems", "minLength", "maxLength", "pattern",
 	"minimum", "maximum", "$ref", "x-unit", "x-unique-by", "x-default-of",
-	"x-minimum-of", "x-maximum-of", "x-xml-root", "x-xml-item", "description",
+	"x-minimum-of", "x-maximum-of", "x-xml-root", "x-xml-item", "description", "not",
 	"title", "$schema", "$id", "$comment", "examples", NULL
 };
 
@@ -286,6 +288,15 @@ static int compile_node(struct schema *s, json_object *node, int depth, char *er
 			return -1;
 		}
 		np[s->npatterns++].node = node;
+	}
+	if (json_object_object_get_ex(node, "not", &v)) {
+		json_object *en;
+		int only_enum = json_object_is_type(v, json_type_object) && json_object_object_length(v) == 1 &&
+				json_object_object_get_ex(v, "enum", &en) && json_object_is_type(en, json_type_array);
+		if (!only_enum) {
+			snprintf(err, errlen, "schema: only \"not\": {\"enum\": [...]} is implemented");
+			return -1;
+		}
 	}
 	if (json_object_object_get_ex(node, "properties", &v)) {
 		json_object_object_foreach(v, pk, pv) {
@@ -675,6 +686,13 @@ static json_object *validate_node(struct walk *w, json_object *node, json_object
 			return NULL;
 		}
 	}
+	if (json_object_object_get_ex(node, "not", &en) && json_object_object_get_ex(en, "enum", &en)) {
+		for (size_t i = 0; i < json_object_array_length(en); i++)
+			if (json_object_equal(json_object_array_get_idx(en, i), v)) {
+				issue(w, "\"%.64s\" is not allowed here", json_object_get_string(v));
+				return NULL;
+			}
+	}
 	if (json_object_object_get_ex(node, "x-unit", &unit)) {
 		int mib = !strcmp(json_object_get_string(unit), "MiB");
 		long long n;
@@ -745,7 +763,11 @@ static int apply_deferred(struct walk *w, json_object *root)
 				fp = json_object_get_string(field);
 				if (json_object_object_get_ex(rule, "times", &times))
 					mult = json_object_get_int64(times);
-				if (json_pointer_get(root, fp, &ref) != 0)
+				if (!strncmp(fp, "1/", 2)) {	/* relative: a sibling in the same object */
+					fp += 2;
+					if (!json_object_object_get_ex(d->parent, fp, &ref))
+						continue;
+				} else if (json_pointer_get(root, fp, &ref) != 0)
 					continue;
 				other = json_object_get_int64(ref);
 				lim = other * mult;
