@@ -17,7 +17,8 @@
  *   x-default-of / x-minimum-of / x-maximum-of (another field of the same
  *   instance, by JSON pointer, for defaults and cross-field limits; the
  *   limits also take "1/NAME", the member NAME of the same object),
- *   not (only as {"enum": [...]}: values refused),
+ *   not (only as {"enum": [...]}: values refused), x-max-bytes (a string's
+ *   UTF-8 length in bytes, for limits set in bytes elsewhere),
  *   x-xml-root / x-xml-item (element names for XPath), and the annotations
  *   description, title, $schema, $id, $comment, examples.
  *
@@ -78,7 +79,7 @@ static const char *const known_keywords[] = {
 	"type", "enum", "default", "properties", "required", "additionalProperties",
 	"items", "minItems", "maxItems", "minLength", "maxLength", "pattern",
 	"minimum", "maximum", "$ref", "x-unit", "x-unique-by", "x-default-of",
-	"x-minimum-of", "x-maximum-of", "x-xml-root", "x-xml-item", "description", "not",
+	"x-minimum-of", "x-maximum-of", "x-xml-root", "x-xml-item", "description", "not", "x-max-bytes",
 	"title", "$schema", "$id", "$comment", "examples", NULL
 };
 
@@ -480,6 +481,10 @@ static json_object *validate_string(struct walk *w, json_object *node, json_obje
 	}
 	if (get_int_kw(node, "maxLength", &lim) && (long long)chars > lim) {
 		issue(w, "is %zu characters long, more than the limit of %lld", chars, lim);
+		return NULL;
+	}
+	if (get_int_kw(node, "x-max-bytes", &lim) && (long long)strlen(str) > lim) {
+		issue(w, "is %zu bytes long (UTF-8), more than the limit of %lld", strlen(str), lim);
 		return NULL;
 	}
 	if (json_object_object_get_ex(node, "pattern", &pat)) {
