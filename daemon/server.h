@@ -17,9 +17,11 @@ struct server *server_new(struct pvd *pvd, char *err, size_t errlen);
 void server_free(struct server *s);
 
 /* Serve a connection made elsewhere (TLS); caller is its identity, role
- * what it may do (roles.h), tls whether the role came from a certificate.
- * 0 or -1. */
-int server_adopt(struct server *s, struct bufferevent *bev, const char *caller, int role, int tls);
+ * what it may do (roles.h), tls whether the role came from a certificate,
+ * limit_key what --max-clients-per-uid counts it under ("": not limited).
+ * 0 or -1 (refused, bev freed). */
+int server_adopt(struct server *s, struct bufferevent *bev, const char *caller, int role, int tls,
+		 const char *limit_key);
 
 /* Send one frame to every subscribed client whose mask has a bit of type_bit. */
 void server_broadcast(struct server *s, unsigned type_bit, const char *frame, size_t len);

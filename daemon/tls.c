@@ -52,7 +52,7 @@ static void handshake_done(struct bufferevent *bev, short what, void *arg)
 {
 	struct handshake *h = arg;
 	struct tls_listener *t = h->t;
-	char caller[200], subject[100] = "?", cn[66], why[160];
+	char caller[200], subject[88] = "?", cn[66], why[160], key[96];
 	int have_cn = 0;
 
 	t->handshakes--;
@@ -71,7 +71,9 @@ static void handshake_done(struct bufferevent *bev, short what, void *arg)
 		snprintf(caller, sizeof(caller), "tls:%s@%s", subject, h->peer);
 		free(h);
 		bufferevent_set_timeouts(bev, NULL, NULL);
-		server_adopt(t->pvd->server, bev, caller, roles_for_cert(&t->pvd->roles, have_cn ? cn : NULL), 1);
+		snprintf(key, sizeof(key), "tls:%s", subject);
+		server_adopt(t->pvd->server, bev, caller, roles_for_cert(&t->pvd->roles, have_cn ? cn : NULL), 1,
+			     key);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
