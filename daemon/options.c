@@ -52,7 +52,7 @@ static const struct option_def option_table[] = {
 	{ "frame-timeout", OPT_LONG, OFF(frame_timeout), 1, 86400, 0, "SECONDS", "drop a client whose frame is not complete this long after its first byte (default 30)" },
 	{ "idle-timeout", OPT_LONG, OFF(idle_timeout), 0, 86400, 0, "SECONDS", "drop a client that sends no request this long, subscribers excepted (default 600, 0: never)" },
 	{ "max-clients-per-uid", OPT_LONG, OFF(max_clients_per_uid), 1, 65536, 0, "N", "connections of one non-root uid or one TLS certificate (default 64)" },
-	{ "max-output", OPT_LONG, OFF(max_output), 65536, 1L << 30, 0, "BYTES", "drop a client that leaves this much unread (default 8388608)" },
+	{ "max-output", OPT_LONG, OFF(max_output), 262144, 1L << 30, 0, "BYTES", "drop a client that leaves this much unread (default 8388608)" },
 	{ "no-machine", OPT_FLAG, OFF(no_machine), 0, 1, 0, NULL, "do not start or attach to a machine (domains can be defined, not run)" },
 	{ "iso", OPT_STR, OFF(iso), 0, 0, 0, "PATH", "hypervisor ISO (default build/pvcore.iso, else /usr/share/pvcore/pvcore.iso)" },
 	{ "machine-mem", OPT_LONG, OFF(machine_mem), 64, 1024L * 1024, 0, "MIB", "machine RAM when pvd boots it (default 1024)" },

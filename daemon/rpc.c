@@ -32,6 +32,7 @@
 
 #define RPC_JSON_DEPTH 64
 #define RPC_MAX_BATCH  1000
+#define BATCH_REFUSAL_BYTES 128	/* the most one refused batch request's answer takes */
 
 struct rpc_binding {
 	const struct rpc_method *method;
@@ -406,11 +407,91 @@ static void exact_id(json_object *req, const char *frame, const struct json_stri
 		json_object_object_add(req, "id", id);
 }
 
+/* The most a client may be sent for one frame: what it may leave unread
+ * (--max-output); without options (in-process tests) no limit. */
+static size_t response_limit(const struct pvd *pvd)
+{
+	return pvd && pvd->opt.max_output > 0 ? (size_t)pvd->opt.max_output : (size_t)-1;
+}
+
+/*
+ * A batch's response, built from each response's text. Once the texts pass
+ * the response limit, the requests left are not run: each with an id gets
+ * -32004 instead, so a batch of 1000 big calls costs what one limit's
+ * worth of output costs, not minutes and gigabytes.
+ */
+static char *run_batch(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
+		       json_object *msg, size_t n)
+{
+	size_t limit = response_limit(pvd), len = 1, cap = 4096;
+	char *buf = malloc(cap);
+	int full = 0;		/* the limit was reached: run nothing more */
+
+	/* room for every request's refusal stays free: answers of run requests
+	 * get what is left (--max-output's minimum leaves room for a full batch) */
+	limit = limit > n * BATCH_REFUSAL_BYTES ? limit - n * BATCH_REFUSAL_BYTES : 0;
+
+	if (!buf)
+		return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
+	buf[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		json_object *req = json_object_array_get_idx(msg, i), *resp, *id = NULL;
+		char *t;
+		size_t tl;
+		if (!full && len <= limit)
+			resp = handle_request(r, pvd, client, caller, req);
+		else if (json_object_is_type(req, json_type_object) && json_object_object_get_ex(req, "id", &id) &&
+			 valid_id(id))
+			resp = error_response(id, PVD_ERR_QUOTA_EXCEEDED, "Quota exceeded: not run (--max-output)",
+					      NULL);
+		else
+			resp = NULL;
+		if (!resp || !(t = to_text(resp)))
+			continue;
+		tl = strlen(t);
+		if (len + tl + 2 > limit && id == NULL) {	/* this one would pass the limit */
+			full = 1;
+			json_object_object_get_ex(req, "id", &id);
+			free(t);
+			t = to_text(error_response(id, PVD_ERR_QUOTA_EXCEEDED, "Quota exceeded: the response "
+						   "would pass --max-output; ask for less (limit, a domain)", NULL));
+			if (!t)
+				continue;
+			tl = strlen(t);
+		}
+		if (len + tl + 2 > cap) {
+			char *nb;
+			while (len + tl + 2 > cap)
+				cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(t);
+				free(buf);
+				return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
+			}
+			buf = nb;
+		}
+		if (len > 1)
+			buf[len++] = ',';
+		memcpy(buf + len, t, tl);
+		len += tl;
+		free(t);
+	}
+	if (len == 1) {
+		free(buf);
+		return NULL;	/* notifications only */
+	}
+	buf[len++] = ']';
+	buf[len] = '\0';
+	return buf;
+}
+
 char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
 		       const char *frame, size_t len)
 {
 	json_object *msg, *out;
 	struct json_strict_ids ids;
+	char *text;
 	char why[160];
 	size_t at;
 
@@ -435,20 +516,19 @@ char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, co
 			return rpc_error_frame(PVD_ERR_INVALID_REQUEST, "Invalid Request: batch too large",
 					       data_cause("%zu requests, the limit is %d", n, RPC_MAX_BATCH));
 		}
-		out = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			json_object *resp = handle_request(r, pvd, client, caller, json_object_array_get_idx(msg, i));
-			if (resp)
-				json_object_array_add(out, resp);
-		}
+		text = run_batch(r, pvd, client, caller, msg, n);
 		json_object_put(msg);
-		if (json_object_array_length(out) == 0) {
-			json_object_put(out);
-			return NULL;
-		}
-		return to_text(out);
+		return text;
 	}
 	out = handle_request(r, pvd, client, caller, msg);
 	json_object_put(msg);
-	return out ? to_text(out) : NULL;
+	if (!out)
+		return NULL;
+	text = to_text(out);
+	if (text && strlen(text) > response_limit(pvd)) {
+		free(text);
+		return rpc_error_frame(PVD_ERR_QUOTA_EXCEEDED, "Quota exceeded: the response is larger than "
+				       "--max-output; ask for less (limit, a domain)", NULL);
+	}
+	return text;
 }

@@ -5,7 +5,10 @@ sends no request (blank lines do not count) is closed after
 --idle-timeout, a subscriber is not; one non-root uid cannot hold more
 than --max-clients-per-uid connections while root can; and when accept()
 fails with EMFILE pvd backs off instead of spinning (CPU time and log lines
-measured) and serves again once descriptors are free. Prints TAP lines."""
+measured) and serves again once descriptors are free; a batch's response
+stays near --max-output (the rest of the batch is not run). Prints TAP
+lines."""
+import json
 import os
 import resource
 import socket
@@ -14,7 +17,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from pvdharness import SYSTEM_PYTHON, Pvd, done, ok, open_to_all, readline  # noqa: E402
+from pvdharness import SYSTEM_PYTHON, Pvd, done, example, ok, open_to_all, readline  # noqa: E402
+
+HELLO = json.loads(example("hello.json"))
 
 HOLD = r"""
 import socket, sys, time
@@ -170,7 +175,37 @@ def test_emfile():
         p.cleanup()
 
 
+def test_response_bound():
+    p = Pvd(["--max-output", "262144"]).start()
+    try:
+        for i in range(60):
+            p.call("domain.define", {"config": dict(HELLO, name=f"d{i}", cmdline="x" * 200)})
+        one = len(json.dumps(p.call("domain.list", {"all": True})))
+        batch = [{"jsonrpc": "2.0", "id": i, "method": "domain.list", "params": {"all": True}} for i in range(1000)]
+        t0 = time.time()
+        with p.connect(30) as s:
+            s.sendall(json.dumps(batch).encode() + b"\n")
+            line = s.makefile("rb").readline()
+        took = time.time() - t0
+        try:
+            resp = json.loads(line)
+        except ValueError:
+            resp = None
+        print(f"# one domain.list: {one} bytes; the batch of 1000: {len(line)} bytes in {took:.2f} s")
+        ok(isinstance(resp, list) and len(resp) == 1000, "a batch of 1000 domain.list is answered, not dropped",
+           line[:200])
+        run = [r for r in resp or [] if "result" in r]
+        refused = [r for r in resp or [] if r.get("error", {}).get("code") == -32004]
+        ok(run and len(run) + len(refused) == 1000 and [r["id"] for r in resp] == list(range(1000)),
+           "the first ones run, the rest get -32004 in order", (len(run), len(refused)))
+        ok(len(line) <= 262144, "the response stays within --max-output", len(line))
+        ok("result" in p.call("daemon.version"), "pvd serves other clients")
+    finally:
+        p.cleanup()
+
+
 def main():
+    test_response_bound()
     test_timeouts()
     if os.geteuid() == 0:
         test_per_uid()
