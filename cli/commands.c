@@ -11,8 +11,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pvctl.h"
@@ -262,21 +264,66 @@ static void print_event(struct ctl *ctl, json_object *e)
 	fflush(stdout);
 }
 
+/* --since: an absolute UTC time (2026-12-05T14:00, any prefix of the
+ * events' "at" form) or an age (30s, 10m, 2h, 1d) -> the "at" string an
+ * event must be at or after. */
+static int since_cutoff(const char *since, char *out, size_t len)
+{
+	char *end;
+	long long n = strtoll(since, &end, 10);
+	long long unit = 0;
+
+	if (end != since && n >= 0 && end[0] && !end[1]) {
+		unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : end[0] == 'd' ? 86400 : 0;
+		if (unit && n <= 3650LL * 86400 / unit) {
+			time_t t = time(NULL) - (time_t)(n * unit);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+			return 0;
+		}
+	}
+	if (strlen(since) >= 10 && since[4] == '-' && since[7] == '-' && strlen(since) < len) {
+		snprintf(out, len, "%s", since);
+		return 0;
+	}
+	return -1;
+}
+
+/* An event passes --since (cutoff, "" for none) and --domain (matched by
+ * pvd for the log; by name or UUID here for followed events). */
+static int event_wanted(struct ctl *ctl, const char *cutoff, json_object *e)
+{
+	json_object *d;
+
+	if (cutoff[0] && strcmp(jstr(e, "at", ""), cutoff) < 0)
+		return 0;
+	if (ctl->domain) {
+		if (!json_object_object_get_ex(e, "domain", &d) || !d)
+			return 0;
+		if (strcmp(jstr(d, "name", ""), ctl->domain) && strcasecmp(jstr(d, "uuid", ""), ctl->domain))
+			return 0;
+	}
+	return 1;
+}
+
 /* Print log entries with id in (after, upto]; upto < 0: no upper bound. */
-static int print_log(struct ctl *ctl, long long after, long long upto)
+static int print_log(struct ctl *ctl, const char *cutoff, long long after, long long upto)
 {
 	for (;;) {
 		json_object *p = json_object_new_object(), *r;
 		size_t n;
 		json_object_object_add(p, "after", json_object_new_int64(after));
 		json_object_object_add(p, "limit", json_object_new_int(1000));
+		if (ctl->domain)
+			json_object_object_add(p, "domain", json_object_new_string(ctl->domain));
 		if (ctl_call(ctl, "events.list", p, &r) != 0)
 			return -1;
 		n = json_object_array_length(r);
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(r, i);
 			after = jint(e, "id", after);
-			if (upto < 0 || after <= upto)
+			if ((upto < 0 || after <= upto) && event_wanted(ctl, cutoff, e))
 				print_event(ctl, e);
 		}
 		json_object_put(r);
@@ -291,14 +338,19 @@ int cmd_events(struct ctl *ctl)
 	struct pvdc_error err;
 	long long last;
 
+	char cutoff[40] = "";
+
+	if (ctl->since && since_cutoff(ctl->since, cutoff, sizeof(cutoff)) != 0)
+		return ctl_usage_error("events", "--since takes a UTC time (2026-12-05T14:00) or an age (30s, 10m, 2h, "
+				       "1d), not \"%s\"", ctl->since);
 	if (!(ctl->flags & F_FOLLOW))
-		return print_log(ctl, 0, -1) == 0 ? EXIT_OK : EXIT_ERROR;
+		return print_log(ctl, cutoff, 0, -1) == 0 ? EXIT_OK : EXIT_ERROR;
 	/* subscribe first, then print the log up to that point: nothing is missed or doubled */
 	if (ctl_call(ctl, "events.subscribe", NULL, &r) != 0)
 		return EXIT_ERROR;
 	last = jint(r, "last_id", 0);
 	json_object_put(r);
-	if (print_log(ctl, 0, last) != 0)
+	if (print_log(ctl, cutoff, 0, last) != 0)
 		return EXIT_ERROR;
 	for (;;) {
 		int rc = pvdc_next_notification(ctl->conn, -1, &note, &err);
@@ -307,7 +359,8 @@ int cmd_events(struct ctl *ctl)
 			return EXIT_ERROR;
 		}
 		if (json_object_object_get_ex(note, "params", &params) &&
-		    json_object_object_get_ex(params, "event", &e) && jint(e, "id", 0) > last)
+		    json_object_object_get_ex(params, "event", &e) && jint(e, "id", 0) > last &&
+		    event_wanted(ctl, cutoff, e))
 			print_event(ctl, e);
 		json_object_put(note);
 	}

@@ -439,6 +439,12 @@ void hv_refresh(struct pvd *pvd)
 			log_notice("domain %u did not shut down in time: destroying it", e->domid);
 			destroy_entry(pvd, e);
 			domain_stopped(pvd, e->uuid, "shutdown timeout");
+		} else if (e->intent == INTENT_REBOOT && e->deadline_ms && e->info.state != PVCTL_DOM_SHUTDOWN &&
+			   hv_now_ms() > e->deadline_ms) {
+			log_notice("domain %u did not reboot in time: destroying it and starting it again", e->domid);
+			e->restart = 1;
+			snprintf(e->restart_reason, sizeof(e->restart_reason), "reboot timeout");
+			destroy_entry(pvd, e);
 		}
 	}
 	for (int i = 0; i < nrestart; i++)
@@ -598,9 +604,18 @@ int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned t
 
 	if (!e)
 		return -1;
-	rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg, sizeof(msg));
-	if (rc < 0 && rc != -EALREADY)
-		return op_result(pvd, rc, msg, err, errlen);
+	/* a guest that watches control/shutdown is asked; others are shut down */
+	if (xs_host_request_shutdown(pvd, e->domid, reboot ? "reboot" : "poweroff") > 0) {
+		log_notice("domain %u: asked to %s through xenstore (control/shutdown), %u s to comply", e->domid,
+			   reboot ? "reboot" : "power off", timeout_s);
+	} else {
+		log_notice("domain %u has no control/feature-%s: shut down by the hypervisor", e->domid,
+			   reboot ? "reboot" : "poweroff");
+		rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg,
+				  sizeof(msg));
+		if (rc < 0 && rc != -EALREADY)
+			return op_result(pvd, rc, msg, err, errlen);
+	}
 	e->intent = reboot ? INTENT_REBOOT : INTENT_SHUTDOWN;
 	e->deadline_ms = hv_now_ms() + (uint64_t)timeout_s * 1000u;
 	return 0;

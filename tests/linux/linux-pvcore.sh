@@ -115,7 +115,7 @@ for c in $CASES; do
     what="linux on pvcore: ${c%%:*}"
     cat >"$T/$name.json" <<JSON
 {"name": "$name", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
- "cmdline": "console=hvc0 earlyprintk=xen loglevel=4", "memory": 128, "vcpus": $vcpus,
+ "cmdline": "console=hvc0 earlyprintk=xen", "memory": 128, "vcpus": $vcpus,
  "on_poweroff": "destroy", "on_crash": "destroy", "on_reboot": "destroy"}
 JSON
     hv_lines=$(wc -l <"$HVLOG")
@@ -126,14 +126,14 @@ JSON
     gone=$?
     secs=$(($(date +%s) - started))
     $PVCTL console "$name" --no-follow >"$T/console-$name.log" 2>&1
-    line=$(tr -d '\r' <"$T/console-$name.log" | grep -a -m1 '^PVCORE-LINUX-RESULT:')
+    line=$(tr -d '\r' <"$T/console-$name.log" | grep -a -m1 '^PVCORE-LINUX-RESULT:' | sed 's/?*$//')
     echo "$line" | grep -q "^PVCORE-LINUX-RESULT: ok procs=100 cpus=$vcpus "
     ok $? "$what: ${line:-no result line on the console} (after ${secs}s; console: $KEEP/console-$name.log)"
     reason=$(shutdown_reason "$name")
     [ "$gone" = 0 ] && [ "$reason" = poweroff ]
     ok $? "$what: shut down with reason poweroff (got '${reason:-none}', gone=$([ "$gone" = 0 ] && echo yes || echo no))"
     [ "$gone" = 0 ] || $PVCTL destroy "$name" >/dev/null 2>&1
-    warns=$(tail -n +"$((hv_lines + 1))" "$HVLOG" | tr -d '\r' | grep -a -E '\] (warn|err): ')
+    warns=$(tail -n +"$((hv_lines + 1))" "$HVLOG" | tr -d '\r' | grep -a -E '(^|\] )(warn|err): ')
     [ -z "$warns" ]
     ok $? "$what: no hypervisor warning${warns:+: $(echo "$warns" | head -n 3 | tr '\n' ' ')}"
     if tr -d '\r' <"$HVLOG" | grep -aq "domain [0-9]* ($name) created"; then

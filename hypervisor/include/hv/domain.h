@@ -138,6 +138,10 @@ struct domain {
      * guest that writes every line to both, as Mini-OS does, is printed
      * once; common/console_io.c). */
     mfn_t console_mfn;
+    mfn_t store_mfn;                /* boot-loader domains: the xenstore ring the
+                                     * hypervisor answers (xenstore_absent.c) */
+    uint32_t store_port;
+    bool store_closed;
     unsigned int console_evtchn;
     struct console_src {
         char line[160];
