@@ -432,14 +432,19 @@ json_object *json_strict_parse_ids(const char *text, size_t len, int max_depth, 
 
 char *utf8_repair(const char *s)
 {
-	size_t len = strlen(s), o = 0;
+	size_t len = strlen(s), o = 0, bad = 0, n;
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	char *out = malloc(len * 3 + 1);	/* each bad byte becomes 3 */
+	char *out;
 
+	for (const unsigned char *q = p; q < end; q += n ? n : 1)
+		bad += !(n = utf8_len(q, end));
+	if (!bad)
+		return strdup(s);	/* the usual case: one copy, no growth */
+	out = malloc(len + bad * 2 + 1);	/* each bad byte becomes 3 */
 	if (!out)
 		return NULL;
 	while (p < end) {
-		size_t n = utf8_len(p, end);
+		n = utf8_len(p, end);
 		if (n) {
 			memcpy(out + o, p, n);
 			o += n;
