@@ -227,6 +227,7 @@ static int pvd_start(struct pvd *pvd)
 	snprintf(dbpath, sizeof(dbpath), "%s/pvd.db", pvd->opt.state_dir);
 	if (store_open(&pvd->store, dbpath, STORE_LATEST, err, sizeof(err)) != 0)
 		goto fail;
+	store_set_event_limits(pvd->store, pvd->opt.max_events, pvd->opt.event_max_age * 86400);
 	/* 4. the RPC layer: dispatch table checked against the OpenRPC document */
 	pvd->rpc = rpc_new(err, sizeof(err));
 	if (!pvd->rpc)

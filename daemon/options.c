@@ -52,6 +52,8 @@ static const struct option_def option_table[] = {
 	{ "frame-timeout", OPT_LONG, OFF(frame_timeout), 1, 86400, 0, "SECONDS", "drop a client whose frame is not complete this long after its first byte (default 30)" },
 	{ "idle-timeout", OPT_LONG, OFF(idle_timeout), 0, 86400, 0, "SECONDS", "drop a client that sends no request this long, subscribers excepted (default 600, 0: never)" },
 	{ "max-clients-per-uid", OPT_LONG, OFF(max_clients_per_uid), 1, 65536, 0, "N", "connections of one non-root uid or one TLS certificate (default 64)" },
+	{ "max-events", OPT_LONG, OFF(max_events), 0, 1L << 40, 0, "N", "event-log entries kept, the oldest go first (default 100000, 0: all)" },
+	{ "event-max-age", OPT_LONG, OFF(event_max_age), 0, 36500, 0, "DAYS", "event-log entries older than this go (default 90, 0: never)" },
 	{ "max-output", OPT_LONG, OFF(max_output), 262144, 1L << 30, 0, "BYTES", "drop a client that leaves this much unread (default 8388608)" },
 	{ "no-machine", OPT_FLAG, OFF(no_machine), 0, 1, 0, NULL, "do not start or attach to a machine (domains can be defined, not run)" },
 	{ "iso", OPT_STR, OFF(iso), 0, 0, 0, "PATH", "hypervisor ISO (default build/pvcore.iso, else /usr/share/pvcore/pvcore.iso)" },
@@ -209,6 +211,8 @@ static int set_defaults(struct pvd_options *o)
 	o->frame_timeout = 30;
 	o->idle_timeout = 600;
 	o->max_clients_per_uid = 64;
+	o->max_events = 100000;
+	o->event_max_age = 90;
 	o->max_output = 8L << 20;
 	o->machine_mem = 1024;
 	o->cpus = 1;

@@ -25,6 +25,8 @@ struct pvd_options {
 	long frame_timeout;	/* seconds a partial frame may wait for its end */
 	long idle_timeout;	/* seconds without a request before a client is closed (0: never) */
 	long max_clients_per_uid;	/* connections of one non-root uid / certificate */
+	long max_events;	/* event-log rows kept (0: all) */
+	long event_max_age;	/* days an event is kept (0: forever) */
 	long max_output;	/* bytes queued to one client before it is dropped */
 	int show_version;
 	/* the machine (hv.c) */

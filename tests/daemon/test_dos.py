@@ -6,12 +6,13 @@ sends no request (blank lines do not count) is closed after
 than --max-clients-per-uid connections while root can; and when accept()
 fails with EMFILE pvd backs off instead of spinning (CPU time and log lines
 measured) and serves again once descriptors are free; a batch's response
-stays near --max-output (the rest of the batch is not run). Prints TAP
-lines."""
+stays near --max-output (the rest of the batch is not run); the event log
+is pruned by count and age. Prints TAP lines."""
 import json
 import os
 import resource
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -204,7 +205,33 @@ def test_response_bound():
         p.cleanup()
 
 
+def test_event_log_bound():
+    p = Pvd(["--max-events", "50", "--event-max-age", "1"]).start()
+    try:
+        for i in range(120):
+            p.call("domain.define", {"config": dict(HELLO, name="churn")})
+            p.call("domain.undefine", {"domain": "churn"})
+        ev = p.call("events.list", {"limit": 10000})["result"]
+        ok(len(ev) <= 55 and ev[-1]["type"] == "domain.undefined" and ev[0]["id"] > 1,
+           "the event log keeps about --max-events (50) entries, the newest",
+           (len(ev), ev[0]["id"] if ev else None))
+        db = sqlite3.connect(os.path.join(p.state, "pvd.db"), timeout=10)
+        with db:
+            db.execute("INSERT INTO events (at, type, caller) VALUES ('2000-01-01T00:00:00.000Z', "
+                       "'domain.defined', 'test')")
+        db.close()
+        for i in range(10):
+            p.call("domain.define", {"config": dict(HELLO, name="churn")})
+            p.call("domain.undefine", {"domain": "churn"})
+        ev = p.call("events.list", {"limit": 10000})["result"]
+        ok(not [e for e in ev if e["at"].startswith("2000-")], "an entry older than --event-max-age (1 day) goes",
+           [e for e in ev if e["at"].startswith("2000-")])
+    finally:
+        p.cleanup()
+
+
 def main():
+    test_event_log_bound()
     test_response_bound()
     test_timeouts()
     if os.geteuid() == 0:
