@@ -92,5 +92,8 @@ int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t ca
 
 /* The console log of a domain: STATE/consoles/UUID.log. */
 void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len);
+/* The domain uuid is gone from the store (undefined, transient ended):
+ * its console log and record go too, unless a backend still writes them. */
+void hv_console_forget(struct pvd *pvd, const char *uuid);
 
 #endif

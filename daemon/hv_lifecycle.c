@@ -79,6 +79,7 @@ static void domain_stopped(struct pvd *pvd, const char *uuid, const char *reason
 		else {
 			log_notice("transient domain \"%s\" (%s) removed", d.name, d.uuid);
 			events_publish(pvd, &ev);
+			hv_console_forget(pvd, d.uuid);
 		}
 	}
 	store_domain_clear(&d);

@@ -166,8 +166,10 @@ int method_domain_create(struct rpc_req *req, json_object *params, json_object *
 	if (start_resolved(req, &d, "domain.started") != 0) {
 		/* create is all or nothing: forget the definition made above */
 		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"create failed\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0)
+		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
 			events_publish(req->pvd, &ev);
+			hv_console_forget(req->pvd, d.uuid);
+		}
 		store_domain_clear(&d);
 		return -1;
 	}
@@ -249,8 +251,10 @@ int method_domain_destroy(struct rpc_req *req, json_object *params, json_object 
 	if (d.transient) {
 		struct store_event ev;
 		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"transient\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0)
+		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
 			events_publish(req->pvd, &ev);
+			hv_console_forget(req->pvd, d.uuid);
+		}
 	}
 	return finish(req, &d, result);
 }

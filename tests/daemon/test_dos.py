@@ -7,7 +7,8 @@ than --max-clients-per-uid connections while root can; and when accept()
 fails with EMFILE pvd backs off instead of spinning (CPU time and log lines
 measured) and serves again once descriptors are free; a batch's response
 stays near --max-output (the rest of the batch is not run); the event log
-is pruned by count and age. Prints TAP lines."""
+is pruned by count and age; an undefined domain's console log goes.
+Prints TAP lines."""
 import json
 import os
 import resource
@@ -230,7 +231,28 @@ def test_event_log_bound():
         p.cleanup()
 
 
+def test_console_log_removed():
+    p = Pvd().start()
+    try:
+        uuid = p.call("domain.define", {"config": dict(HELLO, name="gone")})["result"]["uuid"]
+        keep = p.call("domain.define", {"config": dict(HELLO, name="kept")})["result"]["uuid"]
+        d = os.path.join(p.state, "consoles")
+        os.makedirs(d, exist_ok=True)
+        for u in (uuid, keep):
+            for suffix in (".log", ".log.pos"):
+                with open(os.path.join(d, u + suffix), "w") as f:
+                    f.write("x" * 1000)
+        r = p.call("domain.undefine", {"domain": "gone"})
+        ok("result" in r and not os.path.exists(os.path.join(d, uuid + ".log")) and
+           not os.path.exists(os.path.join(d, uuid + ".log.pos")),
+           "undefining a domain removes its console log and record", os.listdir(d))
+        ok(os.path.exists(os.path.join(d, keep + ".log")), "another domain's log stays", os.listdir(d))
+    finally:
+        p.cleanup()
+
+
 def main():
+    test_console_log_removed()
     test_event_log_bound()
     test_response_bound()
     test_timeouts()
