@@ -101,10 +101,12 @@ void hv_reattach_consoles(struct pvd *pvd)
 		hv_console_path(pvd, e->uuid, path, sizeof(path));
 		if (console_read_identity(path, &id, err, sizeof(err)) < 0) {
 			log_warn("domain %u (%s): no console record: %s", e->domid, e->uuid, err);
+			e->unfinished = 1;
 			continue;
 		}
 		if (id.boot_id != ctl_boot_id(hv->c) || id.domid != e->domid) {
 			log_warn("domain %u (%s): console record is of another boot or domain", e->domid, e->uuid);
+			e->unfinished = 1;
 			continue;
 		}
 		hv_open_console(pvd, e, id.ring_mfn);

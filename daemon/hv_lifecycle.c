@@ -6,7 +6,10 @@
  * preserve; an explicit domain.shutdown always ends in shut-off, an
  * explicit domain.reboot always restarts; a shutdown request not honoured
  * within its timeout is destroyed), and reconciliation of desired state
- * with the hypervisor's after pvd or the machine (re)starts.
+ * with the hypervisor's after pvd or the machine (re)starts. A domain is
+ * unpaused only after its console record is written, so after a SIGKILL a
+ * domain of pvd's without one was left half-built and is destroyed (and
+ * started again if it should run), never adopted.
  * Building a domain (~20 ms) is done inline.
  */
 #include "hv.h"
@@ -266,6 +269,10 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
 		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
 		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
+	/* the console record is written before the unpause: after a SIGKILL,
+	 * a domain without one was never finished (hv_reconcile destroys it) */
+	memcpy(e->info.handle, bc.handle, 16);
+	hv_open_console(pvd, e, res.console_mfn);
 	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
 		destroy_entry(pvd, e);
@@ -277,7 +284,6 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		e->info.state = PVCTL_DOM_RUNNING;
 		memcpy(e->info.handle, bc.handle, 16);
 	}
-	hv_open_console(pvd, e, res.console_mfn);
 	*domid = res.domid;
 	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
 	log_notice("domain \"%s\" (%s) started as domid %u: %s, %" PRIu64 " MiB, %" PRIu32 " vCPU(s)", d->name, d->uuid,
@@ -507,7 +513,17 @@ void hv_reconcile(struct pvd *pvd)
 		if (store_domain_find(pvd->store, r->uuid[i], &d) != 0)
 			continue;
 		e = hv_by_uuid(hv, d.uuid);
-		if (e && e->info.state != PVCTL_DOM_DYING) {
+		if (e && e->info.state != PVCTL_DOM_DYING && e->unfinished) {
+			/* pvd was killed while building it: never adopt a half-built
+			 * domain; start it again once it is gone if it should run */
+			log_warn("domain \"%s\" (domid %u) was left half-built by a killed pvd: destroying it",
+				 d.name, e->domid);
+			destroy_entry(pvd, e);
+			if (strcmp(d.desired_state, "shut-off")) {
+				e->restart = 1;
+				snprintf(e->restart_reason, sizeof(e->restart_reason), "half-built");
+			}
+		} else if (e && e->info.state != PVCTL_DOM_DYING) {
 			if (!strcmp(d.desired_state, "shut-off")) {
 				set_desired(pvd, &d, e->info.state == PVCTL_DOM_PAUSED ? "paused" : "running",
 					    "domain.reconciled", "pvd", "{\"found\":\"running\"}");
