@@ -182,7 +182,11 @@ int cmd_info(struct ctl *ctl)
 	printf("%-13s %s\n", "Domid:", jstr(r, "domid", "-"));
 	printf("%-13s %s (desired: %s)\n", "State:", jstr(r, "state", "?"), jstr(r, "desired_state", "?"));
 	printf("%-13s %s\n", "Autostart:", jbool(r, "autostart") ? "yes" : "no");
-	printf("%-13s %lld MiB (max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0), jint(r, "maxmem_mib", 0));
+	if (jint(r, "target_mib", -1) >= 0)
+		printf("%-13s %lld MiB (target %lld MiB, max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0),
+		       jint(r, "target_mib", 0), jint(r, "maxmem_mib", 0));
+	else
+		printf("%-13s %lld MiB (max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0), jint(r, "maxmem_mib", 0));
 	printf("%-13s %lld\n", "vCPUs:", jint(r, "vcpus", 0));
 	if (json_object_object_get_ex(r, "cpu", &cpu))
 		printf("%-13s weight %lld, cap %lld%%\n", "Scheduler:", jint(cpu, "weight", 0), jint(cpu, "cap", 0));
@@ -486,26 +490,37 @@ int cmd_shutdown(struct ctl *ctl)
 	return cmd_shutdown_domains(ctl, timeout);
 }
 
-int cmd_memset(struct ctl *ctl)
+/* mem-set / mem-max: one size argument to one method. */
+static int memory_command(struct ctl *ctl, const char *method, const char *key)
 {
 	json_object *p = dom_params(ctl->argv[0]), *r;
 	const char *size = ctl->argv[1];
 
 	if (strspn(size, "0123456789") == strlen(size))
-		json_object_object_add(p, "memory", json_object_new_int64(strtoll(size, NULL, 10)));
+		json_object_object_add(p, key, json_object_new_int64(strtoll(size, NULL, 10)));
 	else
-		json_object_object_add(p, "memory", json_object_new_string(size));
-	if (ctl_call(ctl, "domain.set_memory", p, &r) != 0)
+		json_object_object_add(p, key, json_object_new_string(size));
+	if (ctl_call(ctl, method, p, &r) != 0)
 		return EXIT_ERROR;
 	if (ctl->flags & F_JSON) {
 		print_json(r);
 		json_object_put(r);
 		return EXIT_OK;
 	}
-	printf("Domain \"%s\": maximum memory %lld MiB (has %lld MiB)\n", jstr(r, "name", "?"),
-	       jint(r, "maxmem_mib", 0), jint(r, "memory_mib", 0));
+	printf("Domain \"%s\": target %lld MiB, maximum %lld MiB, holds %lld MiB now\n", jstr(r, "name", "?"),
+	       jint(r, "target_mib", jint(r, "memory_mib", 0)), jint(r, "maxmem_mib", 0), jint(r, "memory_mib", 0));
 	json_object_put(r);
 	return EXIT_OK;
+}
+
+int cmd_memset(struct ctl *ctl)
+{
+	return memory_command(ctl, "domain.set_memory", "memory");
+}
+
+int cmd_memmax(struct ctl *ctl)
+{
+	return memory_command(ctl, "domain.set_maxmem", "maxmem");
 }
 
 int cmd_sched(struct ctl *ctl)
@@ -573,8 +588,9 @@ static int console_domain_stopped(struct ctl *ctl, const char *uuid, const char 
 	return !restarting;
 }
 
-/* The console is output only: on a terminal, stdin is read raw just to see
- * Ctrl-] (or EOF); everything else typed is dropped. Following ends, saying
+/* On a terminal the console is interactive: stdin is read raw and every
+ * keystroke goes to the guest's console (Ctrl-C and Ctrl-D included), with
+ * the next read; Ctrl-] (or EOF on stdin) leaves. Following ends, saying
  * so, when the domain stops (or a transient one is gone). */
 int cmd_console(struct ctl *ctl)
 {
@@ -582,7 +598,8 @@ int cmd_console(struct ctl *ctl)
 	struct pvdc_error err;
 	long long offset = -1;
 	int tty = isatty(STDIN_FILENO), follow = !(ctl->flags & F_NOFOLLOW), announced = 0, stopped = 0;
-	char uuid[64] = "", name[128] = "", state[32] = "";
+	char uuid[64] = "", name[128] = "", state[32] = "", keys[1024];
+	size_t nkeys = 0;
 
 	if (follow && tty && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		struct termios raw = saved_tio;
@@ -596,6 +613,8 @@ int cmd_console(struct ctl *ctl)
 		const char *data;
 		p = dom_params(uuid[0] ? uuid : ctl->argv[0]);
 		json_object_object_add(p, "offset", json_object_new_int64(offset));
+		if (nkeys && !stopped)
+			json_object_object_add(p, "input", json_object_new_string_len(keys, (int)nkeys));
 		if (!uuid[0]) {
 			if (ctl_call(ctl, "domain.console", p, &r) != 0)
 				return EXIT_ERROR;
@@ -615,13 +634,20 @@ int cmd_console(struct ctl *ctl)
 		snprintf(name, sizeof(name), "%s", jstr(r, "name", "?"));
 		snprintf(state, sizeof(state), "%s", jstr(r, "state", "?"));
 		if (!announced && follow && tty) {
-			fprintf(stderr, "[console of \"%s\" (%s), output only; Ctrl-] leaves]\r\n", name, state);
+			fprintf(stderr, "[console of \"%s\" (%s); Ctrl-] leaves]\r\n", name, state);
 			announced = 1;
 		}
 		data = jstr(r, "data", "");
 		fwrite(data, 1, strlen(data), stdout);
 		fflush(stdout);
 		offset = jint(r, "next", 0);
+		if (nkeys) {	/* what the ring did not take is typed again with the next read */
+			long long w = jint(r, "written", 0);
+			if (w > 0 && (size_t)w <= nkeys) {
+				memmove(keys, keys + w, nkeys - (size_t)w);
+				nkeys -= (size_t)w;
+			}
+		}
 		json_object_put(r);
 		if (!follow)
 			return EXIT_OK;
@@ -634,10 +660,25 @@ int cmd_console(struct ctl *ctl)
 			stopped = 1;	/* one more read for what it wrote last */
 			continue;
 		}
-		if (tty && poll(&pfd, 1, 200) > 0) {
-			char c[64];
+		if (tty && poll(&pfd, 1, nkeys ? 20 : 200) > 0) {
+			char c[256];
 			ssize_t n = read(STDIN_FILENO, c, sizeof(c));
-			if (n <= 0 || memchr(c, 0x1d, (size_t)n) || memchr(c, 0x04, (size_t)n)) {
+			char *quit = n > 0 ? memchr(c, 0x1d, (size_t)n) : NULL;
+			size_t take = quit ? (size_t)(quit - c) : n > 0 ? (size_t)n : 0;
+			if (take > sizeof(keys) - nkeys)
+				take = sizeof(keys) - nkeys;	/* typed faster than the guest reads */
+			memcpy(keys + nkeys, c, take);
+			nkeys += take;
+			if (n <= 0 || quit) {
+				if (nkeys && uuid[0]) {	/* the keys before Ctrl-] still go */
+					p = dom_params(uuid);
+					json_object_object_add(p, "max", json_object_new_int(1));
+					json_object_object_add(p, "input", json_object_new_string_len(keys, (int)nkeys));
+					if (pvdc_call(ctl->conn, "domain.console", p, &r, &err) == 0)
+						json_object_put(r);
+					else
+						pvdc_error_clear(&err);
+				}
 				restore_tty();
 				fprintf(stderr, "\n");
 				return EXIT_OK;

@@ -96,6 +96,7 @@ int cmd_reboot(struct ctl *ctl);
 int cmd_pause(struct ctl *ctl);
 int cmd_resume(struct ctl *ctl);
 int cmd_memset(struct ctl *ctl);
+int cmd_memmax(struct ctl *ctl);
 int cmd_sched(struct ctl *ctl);
 int cmd_console(struct ctl *ctl);
 

@@ -105,7 +105,7 @@ void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, 
 void hv_refresh(struct pvd *pvd);
 
 /* hv_console.c */
-void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn);
+void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn, uint32_t backend_port);
 void hv_close_console(struct pvd *pvd, struct hv_dom *e);
 void hv_reattach_consoles(struct pvd *pvd);
 /* Drain Domain 0's pending ports, move every console ring to its log. */

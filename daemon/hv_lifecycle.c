@@ -272,7 +272,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	/* the console record is written before the unpause: after a SIGKILL,
 	 * a domain without one was never finished (hv_reconcile destroys it) */
 	memcpy(e->info.handle, bc.handle, 16);
-	hv_open_console(pvd, e, res.console_mfn);
+	hv_open_console(pvd, e, res.console_mfn, res.console_port);
 	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
 		destroy_entry(pvd, e);
@@ -653,7 +653,7 @@ int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, siz
 	return op_result(pvd, rc, msg, err, errlen);
 }
 
-int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
+int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
 {
 	struct hv_dom *e = live(pvd, uuid, err, errlen);
 	char msg[300];
@@ -665,6 +665,30 @@ int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, si
 	if (rc == 0)
 		e->info.max_pages = mib * 256u;
 	return op_result(pvd, rc, msg, err, errlen);
+}
+
+int hv_set_target(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
+{
+	struct hv_dom *e = live(pvd, uuid, err, errlen);
+	int rc;
+
+	if (!e)
+		return -1;
+	rc = xs_host_set_target(pvd, e->domid, mib * 1024u);
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "domain %u: writing memory/target: %s", e->domid,
+		 rc == -ESRCH ? "it has no xenstore" : strerror(-rc));
+	return -1;
+}
+
+int hv_get_target(struct pvd *pvd, const char *uuid, uint64_t *kib)
+{
+	struct hv_dom *e;
+
+	if (hv_unavailable(pvd) || !(e = hv_by_uuid(pvd->hv, uuid)))
+		return -1;
+	return xs_host_get_target(pvd, e->domid, kib) == 0 ? 0 : -1;
 }
 
 int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen)

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "methods.h"
 #include "pvd.h"
+#include "roles.h"
 #include "schema.h"
 #include "store.h"
 
@@ -358,28 +359,78 @@ static int parse_mib(json_object *v, long long *mib, char *why, size_t whylen)
 	return 0;
 }
 
+/* The size argument of set_memory / set_maxmem, in MiB; 0 or an error sent. */
+static int memory_param(struct rpc_req *req, json_object *params, const char *key, long long *mib)
+{
+	json_object *v = NULL;
+	char why[200];
+
+	json_object_object_get_ex(params, key, &v);
+	if (parse_mib(v, mib, why, sizeof(why)) != 0)
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s: %s (MiB as an integer, "
+				"or a string with a K/M/G/T suffix that is a whole number of MiB)", key, why);
+	return 0;
+}
+
+#define MIN_TARGET_MIB 16
+
+/* mem-set, as xl mem-set: the balloon target (memory/target) the guest's
+ * balloon driver follows, within what the hypervisor lets it have. */
 int method_domain_set_memory(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain d;
 	struct hv_status st;
-	json_object *v = NULL;
 	long long mib;
-	char err[600], detail[64], why[200];
+	char err[600], detail[64];
 
-	json_object_object_get_ex(params, "memory", &v);
-	if (parse_mib(v, &mib, why, sizeof(why)) != 0)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: memory: %s (MiB as an integer, "
-				"or a string with a K/M/G/T suffix that is a whole number of MiB)", why);
-	if (resolve_live(req, params, &d, &st, "start it first (its config's maxmem applies at start)") != 0)
+	if (memory_param(req, params, "memory", &mib) != 0)
 		return -1;
-	if ((unsigned long long)mib * 1024 < st.mem_kib) {
-		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" has "
-			 "%llu MiB; its maximum cannot go below that (%lld MiB)", d.name,
-			 (unsigned long long)(st.mem_kib / 1024), mib);
+	if (resolve_live(req, params, &d, &st, "start it first (its config's memory applies at start)") != 0)
+		return -1;
+	if ((unsigned long long)mib * 1024 > st.maxmem_kib || mib < MIN_TARGET_MIB) {
+		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\": a target "
+			 "of %lld MiB is %s (its maximum is %llu MiB; raise that with mem-max first)", d.name, mib,
+			 mib < MIN_TARGET_MIB ? "below the 16 MiB a guest needs" : "above its maximum",
+			 (unsigned long long)(st.maxmem_kib / 1024));
 		store_domain_clear(&d);
 		return -1;
 	}
-	if (hv_set_memory(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
+	if (hv_set_target(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
+		hv_failed(req, &d, err);
+		store_domain_clear(&d);
+		return -1;
+	}
+	snprintf(detail, sizeof(detail), "{\"target_mib\":%lld}", mib);
+	if (commit(req, &d, NULL, "domain.memory", detail) != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
+	return finish(req, &d, result);
+}
+
+/* mem-max, as xl mem-max: the hypervisor's ceiling; not below what the
+ * domain has nor below its balloon target. */
+int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct hv_status st;
+	long long mib;
+	uint64_t target_kib = 0;
+	char err[600], detail[64];
+
+	if (memory_param(req, params, "maxmem", &mib) != 0)
+		return -1;
+	if (resolve_live(req, params, &d, &st, "start it first (its config's maxmem applies at start)") != 0)
+		return -1;
+	hv_get_target(req->pvd, d.uuid, &target_kib);
+	if ((unsigned long long)mib * 1024 < st.mem_kib || (unsigned long long)mib * 1024 < target_kib) {
+		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" has "
+			 "%llu MiB with a target of %llu MiB; its maximum cannot go below those (%lld MiB)", d.name,
+			 (unsigned long long)(st.mem_kib / 1024), (unsigned long long)(target_kib / 1024), mib);
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (hv_set_maxmem(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
 		hv_failed(req, &d, err);
 		store_domain_clear(&d);
 		return -1;
@@ -440,6 +491,7 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	struct stat sb;
 	json_object *v, *o;
 	long long offset = -1, max = 65536, size = 0, from;
+	int written = -1;
 	char path[4200], *buf;
 	ssize_t got = 0;
 	int fd;
@@ -452,6 +504,23 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 		max = CONSOLE_READ_MAX;
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
+	/* Console input first: keystrokes for the guest, up to what its ring takes.
+	 * Reading is a reader's; typing into a guest is an admin's. */
+	if (json_object_object_get_ex(params, "input", &v)) {
+		char err[400];
+		if (rpc_require_role(req, PVD_ROLE_ADMIN, "domain.console with input") != 0) {
+			store_domain_clear(&d);
+			return -1;
+		}
+		written = hv_console_input(req->pvd, d.uuid, json_object_get_string(v),
+					   (size_t)json_object_get_string_len(v), err, sizeof(err));
+		if (written < 0) {
+			rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, "shut-off"), "Invalid state: domain \"%s\": "
+				 "%s", d.name, err);
+			store_domain_clear(&d);
+			return -1;
+		}
+	}
 	hv_console_path(req->pvd, d.uuid, path, sizeof(path));
 	hv_status(req->pvd, d.uuid, &st);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -491,6 +560,8 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	json_object_object_add(o, "next", json_object_new_int64(from + got));
 	json_object_object_add(o, "size", json_object_new_int64(size));
 	json_object_object_add(o, "data", json_object_new_string_len(buf, (int)got));
+	if (written >= 0)
+		json_object_object_add(o, "written", json_object_new_int(written));
 	free(buf);
 	store_domain_clear(&d);
 	*result = o;

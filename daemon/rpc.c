@@ -292,25 +292,30 @@ static json_object *check_params(struct rpc *r, const struct rpc_binding *b, jso
 /* Whether the connection's role may call b; if not, the refusal is
  * recorded in req (-32008) and logged with the caller. In-process calls
  * (no client) are pvd's own. */
-static int role_allows(struct pvd *pvd, struct client *client, const char *caller, const struct rpc_binding *b,
-		       struct rpc_req *req)
+static int role_allows(struct pvd *pvd, struct client *client, const char *caller, enum pvd_role needed,
+		       const char *what, struct rpc_req *req)
 {
 	enum pvd_role role = client ? (enum pvd_role)client_role(client) : PVD_ROLE_ADMIN;
 	json_object *d;
 	char grant[200];
 
-	if (role >= b->needed)
+	if (role >= needed)
 		return 1;
-	roles_needed_text(&pvd->roles, b->needed, client_is_tls(client), grant, sizeof(grant));
+	roles_needed_text(&pvd->roles, needed, client_is_tls(client), grant, sizeof(grant));
 	d = json_object_new_object();
 	json_object_object_add(d, "method", json_object_new_string(req->method));
 	json_object_object_add(d, "role", json_object_new_string(role_name(role)));
-	json_object_object_add(d, "needed", json_object_new_string(role_name(b->needed)));
+	json_object_object_add(d, "needed", json_object_new_string(role_name(needed)));
 	json_object_object_add(d, "grant", json_object_new_string(grant));
 	rpc_fail(req, PVD_ERR_PERMISSION_DENIED, d, "Permission denied: %s needs the %s role (%s); %s has the %s role",
-		 req->method, role_name(b->needed), grant, caller, role_name(role));
-	log_warn("denied %s to %s (role %s, needs %s)", req->method, caller, role_name(role), role_name(b->needed));
+		 what, role_name(needed), grant, caller, role_name(role));
+	log_warn("denied %s to %s (role %s, needs %s)", what, caller, role_name(role), role_name(needed));
 	return 0;
+}
+
+int rpc_require_role(struct rpc_req *req, int needed, const char *what)
+{
+	return role_allows(req->pvd, req->client, req->caller, (enum pvd_role)needed, what, req) ? 0 : -1;
 }
 
 /* JSON-RPC 2.0: a string, a number (fractions allowed) or null. */
@@ -366,7 +371,7 @@ static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client
 			json_object_put(d);
 		return resp;
 	}
-	if (!role_allows(pvd, client, caller, b, &req))
+	if (!role_allows(pvd, client, caller, b->needed, req.method, &req))
 		norm = NULL;
 	else
 		norm = check_params(r, b, params, &req);

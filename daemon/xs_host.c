@@ -327,6 +327,34 @@ int xs_host_request_shutdown(struct pvd *pvd, uint32_t domid, const char *reason
 	return xs_local_write(s, path, reason) < 0 ? -EIO : 1;
 }
 
+int xs_host_set_target(struct pvd *pvd, uint32_t domid, uint64_t kib)
+{
+	struct xs_server *s = xs_host_server(pvd);
+	char path[96], v[32];
+
+	if (!s || !xs_is_introduced(s, domid))
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+	snprintf(v, sizeof(v), "%" PRIu64, kib);
+	return xs_local_write(s, path, v) < 0 ? -EIO : 0;
+}
+
+int xs_host_get_target(struct pvd *pvd, uint32_t domid, uint64_t *kib)
+{
+	struct xs_server *s = xs_host_server(pvd);
+	char path[96], v[32], *end;
+	uint32_t len = sizeof(v) - 1;
+
+	if (!s || !xs_is_introduced(s, domid))
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+	if (xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, v, &len) < 0 || len == 0 || len >= sizeof(v))
+		return -ENOENT;
+	v[len] = '\0';
+	*kib = strtoull(v, &end, 10);
+	return *end ? -EINVAL : 0;
+}
+
 struct xs_server *xs_host_server(struct pvd *pvd)
 {
 	return pvd->xs ? pvd->xs->s : NULL;

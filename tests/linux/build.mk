@@ -24,5 +24,5 @@ test-linux-xen: deps
 	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-xen.sh
 
 test-xen: $(BUILD)/bin/pvcore-extract-kernel
-TESTS += tests/linux/linux-pvcore.sh
+TESTS += tests/linux/linux-pvcore.sh tests/linux/linux-bootloader.sh
 DEB_PACKAGES += cpio gzip

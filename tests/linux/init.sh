@@ -35,4 +35,21 @@ memfree=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
 if [ -z "$why" ]; then verdict=ok; else verdict="fail why=$(echo $why | tr ' ' ',')"; fi
 echo "PVCORE-LINUX-RESULT: $verdict procs=$procs cpus=$cpus memtotal=${memtotal}kB memfree=${memfree}kB pipeline=$pipeline"
 sync
+# pvcore_wait on the command line: stay up for the toolstack. The kernel's
+# orderly power-off (xenstore control/shutdown = poweroff) runs
+# /sbin/poweroff, which says so and powers off; meanwhile MemTotal every
+# second shows the balloon following memory/target.
+if grep -q pvcore_wait /proc/cmdline; then
+    mkdir -p /sbin
+    # (run by the kernel with no terminal: it writes to the console itself)
+    printf '#!/bin/sh\necho PVCORE-LINUX-POWEROFF >/dev/console\nsync\nexec /bin/busybox poweroff -f\n' >/sbin/poweroff
+    chmod +x /sbin/poweroff
+    # console input: each line typed on hvc0 comes back tagged
+    while read -r line; do echo "PVCORE-INPUT: $line"; done </dev/console >/dev/console 2>&1 &
+    echo "PVCORE-LINUX-READY"
+    while :; do
+        echo "PVCORE-MEM: $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+        sleep 1
+    done
+fi
 poweroff -f

@@ -146,6 +146,77 @@ JSON
     fi
 done
 
+# The guest cooperates with the toolstack (xenstore): its tree is there,
+# its balloon follows mem-set down and up, and pvctl shutdown powers it off
+# through its own orderly power-off.
+if [ -n "${LINUX_COOP-yes}" ]; then
+    name=linux-coop what="linux on pvcore: cooperative"
+    cat >"$T/$name.json" <<JSON
+{"name": "$name", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
+ "cmdline": "console=hvc0 earlyprintk=xen pvcore_wait", "memory": 128, "maxmem": 128,
+ "on_poweroff": "destroy", "on_crash": "destroy", "on_reboot": "destroy"}
+JSON
+    $PVCTL create "$T/$name.json" >/dev/null 2>&1 && wait_for "$TIMEOUT" console_has "$name" '^PVCORE-LINUX-READY'
+    ok $? "$what: boots and waits"
+    domid=$($PVCTL info "$name" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["domid"])')
+    tree=$($PVCTL xs ls "/local/domain/$domid" 2>&1)
+    echo "$tree" | grep -q 'feature-poweroff' && echo "$tree" | grep -q 'target' &&
+        echo "$tree" | grep -q 'device'
+    ok $? "$what: pvctl xs ls /local/domain/$domid shows its tree with the guest's control/feature-poweroff"
+    # console input: through the API, and typed into pvctl console on a terminal
+    $PVCTL --version >/dev/null
+    python3 - "$T/pvd.sock" "$name" <<'PY' && wait_for 30 console_has "$name" '^PVCORE-INPUT: typed-by-api'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+req = {"jsonrpc": "2.0", "id": 1, "method": "domain.console", "params": {"domain": sys.argv[2], "input": "typed-by-api\n"}}
+s.sendall(json.dumps(req).encode() + b"\n")
+r = json.loads(s.makefile().readline())
+sys.exit(0 if r.get("result", {}).get("written") == 13 else 1)
+PY
+    ok $? "$what: domain.console input reaches the guest (its shell echoes the line back)"
+    python3 - "$BUILD/bin/pvctl" "$T/pvd.sock" "$name" <<'PY' && wait_for 30 console_has "$name" '^PVCORE-INPUT: typed-in-pvctl'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--socket", sys.argv[2], "console", sys.argv[3]])
+time.sleep(2)
+os.write(fd, b"typed-in-pvctl\r")
+time.sleep(2)
+os.write(fd, b"\x1d")                      # Ctrl-] leaves
+end = time.time() + 10
+while time.time() < end:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        sys.exit(0 if os.WEXITSTATUS(status) == 0 else 1)
+    if select.select([fd], [], [], 0.2)[0]:
+        try:
+            os.read(fd, 4096)
+        except OSError:
+            pass
+sys.exit(1)
+PY
+    ok $? "$what: pvctl console is interactive: a line typed on its terminal reaches the guest, Ctrl-] leaves"
+    mem_now() { $PVCTL console "$name" --no-follow 2>/dev/null | tr -d '\r' | sed -n 's/^PVCORE-MEM: \([0-9]*\).*/\1/p' | tail -n 1; }
+    mem_below() { m=$(mem_now); [ -n "$m" ] && [ "$m" -lt "$1" ]; }
+    mem_above() { m=$(mem_now); [ -n "$m" ] && [ "$m" -gt "$1" ]; }
+    sleep 2
+    full=$(mem_now)
+    $PVCTL mem-set "$name" 96 >/dev/null 2>&1 && wait_for 60 mem_below $(( ${full:-0} - 24000 ))
+    ok $? "$what: mem-set 96 M: the guest's MemTotal follows down (${full:-?} kB -> $(mem_now) kB)"
+    low=$(mem_now)
+    $PVCTL mem-set "$name" 128 >/dev/null 2>&1 && wait_for 60 mem_above $(( ${full:-0} - 8000 ))
+    ok $? "$what: mem-set 128 M: and back up (${low:-?} kB -> $(mem_now) kB)"
+    started=$(date +%s)
+    $PVCTL shutdown "$name" --timeout 60 >/dev/null 2>&1 && wait_for 90 is_gone "$name"
+    gone=$?
+    secs=$(($(date +%s) - started))
+    $PVCTL console "$name" --no-follow >"$T/console-$name.log" 2>&1
+    reason=$(shutdown_reason "$name")
+    [ "$gone" = 0 ] && [ "$reason" = poweroff ] && grep -aq '^PVCORE-LINUX-POWEROFF' "$T/console-$name.log" &&
+        grep -q "asked to power off through xenstore" "$T/pvd.log"
+    ok $? "$what: pvctl shutdown powers it off through its own shutdown path in ${secs}s (reason '${reason:-none}')"
+fi
+
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 ok $rc "pvd stops on SIGTERM"
 exit $fail
