@@ -101,5 +101,8 @@ int hv_console_input(struct pvd *pvd, const char *uuid, const char *p, size_t n,
 
 /* The console log of a domain: STATE/consoles/UUID.log. */
 void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len);
+/* The domain uuid is gone from the store (undefined, transient ended):
+ * its console log and record go too, unless a backend still writes them. */
+void hv_console_forget(struct pvd *pvd, const char *uuid);
 
 #endif

@@ -40,6 +40,7 @@ struct hv_dom {
 	enum intent intent;
 	uint64_t deadline_ms;		/* for INTENT_SHUTDOWN */
 	int handled;			/* its shutdown was acted on */
+	int unfinished;			/* found without its console record: a build pvd did not finish */
 	int restart;			/* start it again once it is gone */
 	char restart_reason[32];
 };

@@ -6,7 +6,10 @@
  * preserve; an explicit domain.shutdown always ends in shut-off, an
  * explicit domain.reboot always restarts; a shutdown request not honoured
  * within its timeout is destroyed), and reconciliation of desired state
- * with the hypervisor's after pvd or the machine (re)starts.
+ * with the hypervisor's after pvd or the machine (re)starts. A domain is
+ * unpaused only after its console record is written, so after a SIGKILL a
+ * domain of pvd's without one was left half-built and is destroyed (and
+ * started again if it should run), never adopted.
  * Building a domain (~20 ms) is done inline.
  */
 #include "hv.h"
@@ -79,23 +82,10 @@ static void domain_stopped(struct pvd *pvd, const char *uuid, const char *reason
 		else {
 			log_notice("transient domain \"%s\" (%s) removed", d.name, d.uuid);
 			events_publish(pvd, &ev);
+			hv_console_forget(pvd, d.uuid);
 		}
 	}
 	store_domain_clear(&d);
-}
-
-static int resolve_path(const char *base, const char *p, char *out, size_t len)
-{
-	char cwd[PATH_MAX];
-
-	if (p[0] == '/')
-		return snprintf(out, len, "%s", p) < (int)len ? 0 : -1;
-	if (!base) {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -1;
-		base = cwd;
-	}
-	return snprintf(out, len, "%s/%s", base, p) < (int)len ? 0 : -1;
 }
 
 /* ---- restarts after crashes ---- */
@@ -213,8 +203,9 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	struct build_result res;
 	struct hv_dom *e;
 	json_object *norm;
-	char kernel[PATH_MAX], ramdisk[PATH_MAX], name[PVCTL_NAME_LEN], berr[400];
-	int rc;
+	struct build_image img;
+	char name[PVCTL_NAME_LEN], berr[400], kernel[256];
+	int rc, kfd, rfd = -1;
 
 	norm = json_tokener_parse(d->normalized);
 	if (!norm || domain_config_read(norm, &cfg) != 0) {
@@ -222,22 +213,33 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		snprintf(err, errlen, "stored config of domain \"%s\" does not parse", d->name);
 		return -1;
 	}
-	if (resolve_path(d->base_dir, cfg.kernel, kernel, sizeof(kernel)) != 0 ||
-	    (cfg.ramdisk && resolve_path(d->base_dir, cfg.ramdisk, ramdisk, sizeof(ramdisk)) != 0)) {
+	/* the files, opened here from the allowed directories only */
+	kfd = image_open(&pvd->images, "kernel", d->base_dir, cfg.kernel, berr, sizeof(berr));
+	if (kfd >= 0 && cfg.ramdisk)
+		rfd = image_open(&pvd->images, "ramdisk", d->base_dir, cfg.ramdisk, berr, sizeof(berr));
+	if (kfd < 0 || (cfg.ramdisk && rfd < 0) ||
+	    build_image_read_fd(&img, kfd, cfg.kernel, rfd, cfg.ramdisk, berr, sizeof(berr)) != 0) {
+		if (kfd >= 0)
+			close(kfd);
+		if (rfd >= 0)
+			close(rfd);
 		json_object_put(norm);
-		snprintf(err, errlen, "domain \"%s\": kernel path %s is too long", d->name, cfg.kernel);
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
 		return -1;
 	}
+	close(kfd);
+	if (rfd >= 0)
+		close(rfd);
 	memcpy(name, d->name, sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	bc.name = name;
 	if (hv_uuid_parse(d->uuid, bc.handle) != 0) {
+		build_image_free(&img);
 		json_object_put(norm);
 		snprintf(err, errlen, "domain \"%s\": bad UUID %s", d->name, d->uuid);
 		return -1;
 	}
-	bc.kernel_path = kernel;
-	bc.ramdisk_path = cfg.ramdisk ? ramdisk : NULL;
+	bc.image = &img;
 	bc.cmdline = cfg.cmdline;
 	bc.mem_kib = (uint64_t)cfg.memory_mib * 1024u;
 	bc.max_mem_kib = (uint64_t)cfg.maxmem_mib * 1024u;
@@ -256,6 +258,8 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		return -1;
 	}
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
+	build_image_free(&img);
+	snprintf(kernel, sizeof(kernel), "%s", cfg.kernel);
 	json_object_put(norm);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
@@ -274,6 +278,10 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
 		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
 		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
+	/* the console record is written before the unpause: after a SIGKILL,
+	 * a domain without one was never finished (hv_reconcile destroys it) */
+	memcpy(e->info.handle, bc.handle, 16);
+	hv_open_console(pvd, e, res.console_mfn, res.console_port);
 	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
 		destroy_entry(pvd, e);
@@ -285,11 +293,10 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		e->info.state = PVCTL_DOM_RUNNING;
 		memcpy(e->info.handle, bc.handle, 16);
 	}
-	hv_open_console(pvd, e, res.console_mfn, res.console_port);
 	*domid = res.domid;
 	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
-	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
-		   res.domid, kernel, cfg.memory_mib, cfg.vcpus);
+	log_notice("domain \"%s\" (%s) started as domid %u: %s, %" PRIu64 " MiB, %" PRIu32 " vCPU(s)", d->name, d->uuid,
+		   res.domid, kernel, bc.mem_kib / 1024, bc.vcpus);
 	return 0;
 }
 
@@ -514,7 +521,17 @@ void hv_reconcile(struct pvd *pvd)
 		if (store_domain_find(pvd->store, r->uuid[i], &d) != 0)
 			continue;
 		e = hv_by_uuid(hv, d.uuid);
-		if (e && e->info.state != PVCTL_DOM_DYING) {
+		if (e && e->info.state != PVCTL_DOM_DYING && e->unfinished) {
+			/* pvd was killed while building it: never adopt a half-built
+			 * domain; start it again once it is gone if it should run */
+			log_warn("domain \"%s\" (domid %u) was left half-built by a killed pvd: destroying it",
+				 d.name, e->domid);
+			destroy_entry(pvd, e);
+			if (strcmp(d.desired_state, "shut-off")) {
+				e->restart = 1;
+				snprintf(e->restart_reason, sizeof(e->restart_reason), "half-built");
+			}
+		} else if (e && e->info.state != PVCTL_DOM_DYING) {
 			if (!strcmp(d.desired_state, "shut-off")) {
 				set_desired(pvd, &d, e->info.state == PVCTL_DOM_PAUSED ? "paused" : "running",
 					    "domain.reconciled", "pvd", "{\"found\":\"running\"}");

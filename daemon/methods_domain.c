@@ -508,6 +508,7 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 		return store_failed(req);
 	}
 	log_notice("domain \"%s\" (%s) undefined by %s", d.name, d.uuid, req->caller);
+	hv_console_forget(req->pvd, d.uuid);
 	events_publish(req->pvd, &ev);
 	*result = domain_summary(req->pvd, &d, &cfg, &norm);
 	json_object_put(norm);

@@ -23,6 +23,8 @@
 #include "log.h"
 #include "methods.h"
 #include "pvd.h"
+#include "roles.h"
+#include "schema.h"
 #include "store.h"
 
 #define CONSOLE_READ_MAX (256 * 1024)
@@ -165,8 +167,10 @@ int method_domain_create(struct rpc_req *req, json_object *params, json_object *
 	if (start_resolved(req, &d, "domain.started") != 0) {
 		/* create is all or nothing: forget the definition made above */
 		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"create failed\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0)
+		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
 			events_publish(req->pvd, &ev);
+			hv_console_forget(req->pvd, d.uuid);
+		}
 		store_domain_clear(&d);
 		return -1;
 	}
@@ -248,8 +252,10 @@ int method_domain_destroy(struct rpc_req *req, json_object *params, json_object 
 	if (d.transient) {
 		struct store_event ev;
 		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"transient\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0)
+		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
 			events_publish(req->pvd, &ev);
+			hv_console_forget(req->pvd, d.uuid);
+		}
 	}
 	return finish(req, &d, result);
 }
@@ -342,32 +348,19 @@ int method_domain_resume(struct rpc_req *req, json_object *params, json_object *
 	return pause_common(req, params, result, 0);
 }
 
-/* An integer (MiB) or a string with a K/M/G/T suffix that is a whole number of MiB. */
-static int parse_mib(json_object *v, long long *mib)
+/* An integer (MiB) or a string with a K/M/G/T suffix that is a whole
+ * number of MiB: the config's own size parser (no overflow). */
+static int parse_mib(json_object *v, long long *mib, char *why, size_t whylen)
 {
-	const char *s;
-	char *end;
-	long long n;
-
 	if (json_object_is_type(v, json_type_int)) {
 		*mib = json_object_get_int64(v);
-		return *mib > 0 ? 0 : -1;
-	}
-	s = json_object_get_string(v);
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno || end == s || n <= 0)
+	} else if (schema_parse_size(json_object_get_string(v), 1, mib, why, whylen) != 0) {
 		return -1;
-	switch (*end) {
-	case 'K': if (n % 1024) return -1; n /= 1024; break;
-	case 'M': case '\0': break;
-	case 'G': n *= 1024; break;
-	case 'T': n *= 1024 * 1024; break;
-	default: return -1;
 	}
-	if (*end && end[1])
+	if (*mib <= 0 || *mib > 1024 * 1024) {
+		snprintf(why, whylen, "\"%s\" is not from 1 MiB to 1 TiB", json_object_get_string(v));
 		return -1;
-	*mib = n;
+	}
 	return 0;
 }
 
@@ -375,12 +368,12 @@ static int parse_mib(json_object *v, long long *mib)
 static int memory_param(struct rpc_req *req, json_object *params, const char *key, long long *mib)
 {
 	json_object *v = NULL;
+	char why[200];
 
 	json_object_object_get_ex(params, key, &v);
-	if (parse_mib(v, mib) != 0 || *mib > 1024 * 1024)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s \"%s\" is not a size in "
-				"MiB (an integer, or a string with a K/M/G/T suffix that is a whole number of MiB)", key,
-				json_object_get_string(v));
+	if (parse_mib(v, mib, why, sizeof(why)) != 0)
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s: %s (MiB as an integer, "
+				"or a string with a K/M/G/T suffix that is a whole number of MiB)", key, why);
 	return 0;
 }
 
@@ -516,9 +509,14 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 		max = CONSOLE_READ_MAX;
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
-	/* Console input first: keystrokes for the guest, up to what its ring takes. */
+	/* Console input first: keystrokes for the guest, up to what its ring takes.
+	 * Reading is a reader's; typing into a guest is an admin's. */
 	if (json_object_object_get_ex(params, "input", &v)) {
 		char err[400];
+		if (rpc_require_role(req, PVD_ROLE_ADMIN, "domain.console with input") != 0) {
+			store_domain_clear(&d);
+			return -1;
+		}
 		written = hv_console_input(req->pvd, d.uuid, json_object_get_string(v),
 					   (size_t)json_object_get_string_len(v), err, sizeof(err));
 		if (written < 0) {

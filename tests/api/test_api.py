@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
-from pvdharness import BUILD, PVD, Pvd, MachinePvd, ROOT, ok, done, code, example  # noqa: E402
+from pvdharness import BUILD, PVD, Pvd, MachinePvd, ROOT, ok, done, code, example, call_as, open_to_all  # noqa: E402
 
 DOC = json.load(open(os.path.join(ROOT, "api/pvd.openrpc.json")))
 ERRORS = DOC["components"]["errors"]
@@ -171,7 +171,7 @@ def live_producers():
 
 def main():
     machine = machine_errors()
-    p = Pvd(["--max-domains", "1", "--max-subscribers", "1"]).start()
+    p = Pvd(["--max-domains", "1", "--max-subscribers", "1", "--reader-group", "nogroup"]).start()
     try:
         served = p.call("rpc.discover")["result"]
         ok(served == DOC, "rpc.discover returns api/pvd.openrpc.json exactly")
@@ -229,6 +229,17 @@ def main():
             ok(ref["$ref"].startswith("#/components/errors/"), f"{ref['$ref']} is documented at protocol level")
         for r, c in ((p.raw(b"{\n"), -32700), (p.raw(b"1\n"), -32600), (p.raw(b'{"jsonrpc":"2.0","id":1,"method":"x"}\n'), -32601)):
             ok(code(r) == c, f"protocol error {c} is produced", r)
+        # -32008: a caller whose role the method's x-role exceeds (nobody, in --reader-group nogroup)
+        if os.geteuid() == 0:
+            open_to_all(p)
+            r, = call_as(p, "nobody", [["domain.define", {"config": dict(HELLO, name="by-reader")}]])
+            ok(code(r) == -32008 and "domain.define" in r["error"]["message"] and "admin" in r["error"]["message"],
+               "protocol error -32008 is produced (a reader defining)", r)
+            roles = {m["name"]: m.get("x-role") for m in DOC["methods"]}
+            ok(all(v in ("any", "reader", "admin") for v in roles.values()), "every method documents its x-role",
+               roles)
+        else:
+            ok(True, "protocol error -32008 # SKIP needs root to run a client as nobody")
 
         # the orchestration example, end to end
         p.call("domain.undefine", {"domain": "exists"})

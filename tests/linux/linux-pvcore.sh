@@ -67,7 +67,8 @@ sh tests/lib/mkiso.sh "$T/pvcore.iso" "$T/grub.cfg" "$BUILD/hypervisor/pvcore.el
     { echo "not ok - building the machine's ISO"; exit 1; }
 
 "$PVD" --config /dev/null --state-dir "$T/state" --socket "$T/pvd.sock" --iso "$T/pvcore.iso" \
-    --cpus 2 --machine-mem 1024 >>"$T/pvd.log" 2>&1 &
+    --cpus 2 --machine-mem 1024 --image-dir "$(dirname "$LINUX_VMLINUZ")" --image-dir "$T" \
+    --image-dir "$ROOT/$BUILD/guests" >>"$T/pvd.log" 2>&1 &
 pid=$!
 i=0
 while ! $PVCTL version >/dev/null 2>&1; do
