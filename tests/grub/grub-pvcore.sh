@@ -69,7 +69,8 @@ printf '%s\n' 'serial --unit=0 --speed=115200' 'terminal_input serial' \
     '  multiboot2 /boot/pvcore.elf loglevel=debug' '  boot' '}' >"$T/grub.cfg"
 sh tests/lib/mkiso.sh "$T/pvcore.iso" "$T/grub.cfg" "$BUILD/hypervisor/pvcore.elf=/boot/pvcore.elf" ||
     { ok 1 "building the machine's ISO"; exit 1; }
-start_pvd --iso "$T/pvcore.iso" --cpus 2 --machine-mem 1024
+start_pvd --iso "$T/pvcore.iso" --cpus 2 --machine-mem 1024 --image-dir "$T" \
+    --image-dir "$(dirname "$GRUB_SHIPPED")" --image-dir "$ROOT/$BUILD/guests"
 ok $? "pvd starts and boots the machine (2 CPUs, 1 GiB)"
 
 frames_after() {
