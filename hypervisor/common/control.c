@@ -245,7 +245,10 @@ static long op_set_vcpu_context(const struct pvctl_request *rq, struct pvctl_res
     struct vcpu *v = d->vcpus[c->vcpu];
     if (v->state != VCPU_DOWN || (d->state != DOM_BUILDING && d->state != DOM_PAUSED))
         return -EBUSY;
-    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn)
+    /* As VCPUOP_initialise: the vCPU is started on an IRET to rip/rsp,
+     * which must be canonical, before anything changes. */
+    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn || !is_canonical_address(c->rip) ||
+        !is_canonical_address(c->rsp))
         return -EINVAL;
     long rc = vcpu_set_guest_table(v, c->l4_mfn, false);
     if (rc)

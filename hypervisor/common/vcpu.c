@@ -82,11 +82,6 @@ void vcpu_update_runstate_area(struct vcpu *v)
     copy_to_guest(v->runstate_guest_va, &rs, sizeof(rs));
 }
 
-static bool canonical(uint64_t a)
-{
-    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 /* VCPUOP_initialise: everything is read and checked before v changes,
  * except the page-table and GDT references, which are taken first and
  * dropped again if a later step fails. */
@@ -106,13 +101,15 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
 
     const struct cpu_user_regs *u = &c->user_regs;
     rc = -EINVAL;
-    if (!canonical(u->rip) || !canonical(u->rsp) || !canonical(c->event_callback_eip) ||
-        !canonical(c->failsafe_callback_eip) || !canonical(c->syscall_callback_eip) ||
-        !canonical(c->fs_base) || !canonical(c->gs_base_kernel) ||
-        !canonical(c->gs_base_user) || c->gdt_ents > 16 * 512)
+    if (!is_canonical_address(u->rip) || !is_canonical_address(u->rsp) ||
+        !is_canonical_address(c->event_callback_eip) ||
+        !is_canonical_address(c->failsafe_callback_eip) ||
+        !is_canonical_address(c->syscall_callback_eip) || !is_canonical_address(c->fs_base) ||
+        !is_canonical_address(c->gs_base_kernel) || !is_canonical_address(c->gs_base_user) ||
+        c->gdt_ents > 16 * 512)
         goto out;
     for (unsigned int i = 0; i < 256; i++)
-        if (c->trap_ctxt[i].address && !canonical(c->trap_ctxt[i].address))
+        if (c->trap_ctxt[i].address && !is_canonical_address(c->trap_ctxt[i].address))
             goto out;
 
     mfn_t l4 = c->ctrlreg[3] >> PAGE_SHIFT, ul4 = c->ctrlreg[1] >> PAGE_SHIFT;

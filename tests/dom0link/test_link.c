@@ -239,6 +239,44 @@ static void failed_builds_leave_nothing_behind(void)
            "state %u", rc, n, n ? info.state : 0);
 }
 
+/* SET_VCPU_CONTEXT takes only canonical rip/rsp, as VCPUOP_initialise:
+ * the vCPU starts with an IRET to them, which would fault in the
+ * hypervisor. A refused context leaves the domain as it was (its frames
+ * all come back when it is destroyed). */
+static void vcpu_context_must_be_canonical(void)
+{
+    struct pvctl_create cr = { .mem_pages = 64, .max_pages = 64, .vcpus = 1 };
+    uint64_t l4, shared;
+    uint32_t domid;
+    char err[1024];
+
+    memcpy(cr.name, "noncanon", 9);
+    int rc = ctl_create_domain(t.l.c, &cr, &domid, &shared, err, sizeof(err));
+    report(rc == 0, "a domain for the vCPU context checks is created", "%s", err);
+    if (rc)
+        return;
+    rc = ctl_get_frames(t.l.c, domid, 0, 1, &l4, err, sizeof(err));
+    report(rc == 0, "its first frame is found", "%s", err);
+    const struct { const char *what; uint64_t rip, rsp; } bad[] = {
+        { "rip 2^47 (not canonical)", 1ull << 47, 0xffffffff80010000ull },
+        { "rsp 0x8000deadbeef0000 (not canonical)", 0xffffffff80000000ull,
+          0x8000deadbeef0000ull },
+    };
+    for (size_t i = 0; !rc && i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct pvctl_vcpu_context ctx = { .domid = domid, .vcpu = 0, .rip = bad[i].rip,
+                                          .rsp = bad[i].rsp, .l4_mfn = l4 };
+        int got = ctl_set_vcpu_context(t.l.c, &ctx, err, sizeof(err));
+        report(got == -EINVAL, "SET_VCPU_CONTEXT with a non-canonical address is refused",
+               "%s: got %d (%s), expected -EINVAL", bad[i].what, got, got ? err : "");
+    }
+    rc = ctl_destroy(t.l.c, domid, err, sizeof(err));
+    report(rc == 0, "the domain of the vCPU context checks is destroyed", "%s", err);
+    uint64_t now = wait_free_frames(t.free_at_start);
+    report(now == t.free_at_start, "free frames are back after the vCPU context checks",
+           "%llu free, %llu at the start", (unsigned long long)now,
+           (unsigned long long)t.free_at_start);
+}
+
 /* Xen's domid rule: ids increase and are not handed out again until the
  * range wraps, so a domain started right after another was destroyed never
  * takes its id (the toolstack would mistake one for the other). Runs past
@@ -639,6 +677,7 @@ int main(void)
     a_stopped_machine_times_out_and_recovers();
     failed_builds_leave_nothing_behind();
     domids_are_not_reused();
+    vcpu_context_must_be_canonical();
     link_detach(&t.l);
 
     run_generation("domain0-a", domain0_a);
