@@ -5,6 +5,8 @@
 # that the hypervisor stops with the success status (it survived).
 #   console_race  two vCPUs on CONSOLEIO_write + the ring at once; no
 #                 printed line longer than the line buffer (160 bytes)
+#   vcpu_init_race  two vCPUs on VCPUOP_initialise of the same vCPU at
+#                 once: one wins, the other gets -EEXIST, no frame leaks
 # Run: make guests && sh tests/guests/hardening_test.sh
 . tests/lib/hvtest.sh
 DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
@@ -42,6 +44,8 @@ harden_boot() {
             tr -d '\r' < "$WORK/$b.log" | grep -aE "FAIL|crashed|PANIC|BUG|fault" | head -n 5 | sed 's/^/#   /'
         fi
     done
+    fin=$(log_line "$b" 'all domains have finished')
+    echo "$fin" | grep -q 'MEMORY LEAKED' && not_ok "$b: frames returned" "$fin"
     [ "$status" -eq 33 ]
     check "$b (-smp $smp): the hypervisor survived, every domain finished (QEMU exit 33)" $? \
         "QEMU exited with $status"
@@ -56,5 +60,8 @@ check "console: no line of conrace longer than the 160-byte line buffer" $? "$lo
 lines=$(tr -d '\r' < "$WORK/console.log" | grep -ac '^(conrace) ')
 [ "$lines" -gt 100 ]
 check "console: the hammering was printed ($lines lines)" $? "only $lines lines"
+
+# 2. Two vCPUs initialising one vCPU at once (GDT and page-table references).
+harden_boot vcpuinit 2 "vcpu_init_race name=vinit mem=32M vcpus=8"
 
 exit $failed_any
