@@ -219,16 +219,26 @@ static long op_get_frames(const struct pvctl_request *rq, struct pvctl_response 
     uint64_t start = rq->u.frames.start, count = rq->u.frames.count;
     if (!d)
         return -ESRCH;
-    if (count > PVCTL_BULK_SIZE / 8 || start > d->tot_pages || count > d->tot_pages - start)
+    if (count > PVCTL_BULK_SIZE / 8)
         return -EINVAL;
+    /* The guest may balloon on another CPU meanwhile: the list and its
+     * length are read under the page lock, as one snapshot. */
+    spin_lock(&d->page_lock);
+    if (start > d->tot_pages || count > d->tot_pages - start) {
+        spin_unlock(&d->page_lock);
+        return -EINVAL;
+    }
     uint64_t *out = (uint64_t *)blk->bulk;
     uint64_t pfn = 0, n = 0;
     struct list_head *pos;
     list_for_each(pos, &d->page_list) {
-        if (pfn >= start && n < count)
+        if (pfn >= start + count)
+            break;
+        if (pfn >= start)
             out[n++] = (uint64_t)(list_entry(pos, struct page_info, list) - frame_table);
         pfn++;
     }
+    spin_unlock(&d->page_lock);
     rs->u.frames.count = n;
     rs->size = sizeof(rs->u.frames);
     return 0;

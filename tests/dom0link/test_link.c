@@ -277,6 +277,54 @@ static void vcpu_context_must_be_canonical(void)
            (unsigned long long)t.free_at_start);
 }
 
+/* GET_FRAMES while the guest balloons on the other CPU: the hypervisor
+ * walks the domain's page list under its lock, so every answer is whole
+ * (no frame 0 or beyond the machine), none times out, and the machine
+ * still answers afterwards. */
+#define GET_FRAMES_WHILE_BALLOONING_NS (4000ull * 1000 * 1000)
+
+static void get_frames_while_the_guest_balloons(void)
+{
+    struct link_domain d;
+    struct pvctl_machine_info mi;
+    static uint64_t mfns[1024];
+    char err[1024];
+    unsigned int calls = 0, bad = 0;
+    int rc = ctl_machine_info(t.l.c, &mi, err, sizeof(err));
+
+    if (!rc)
+        rc = link_build(&t.l, &d, "balloon", "balloon_loop", "ms=6000", 16 * 1024, err,
+                        sizeof(err));
+    report(rc == 0, "a ballooning domain is built", "%s", err);
+    if (rc)
+        return;
+    uint64_t end = link_now_ns() + GET_FRAMES_WHILE_BALLOONING_NS;
+    while (!rc && link_now_ns() < end) {
+        rc = ctl_get_frames(t.l.c, d.b.domid, 0, 1024, mfns, err, sizeof(err));
+        for (size_t i = 0; !rc && i < 1024; i++)
+            bad += mfns[i] == 0 || mfns[i] >= mi.total_frames + (1u << 20);
+        calls++;
+    }
+    report(rc == 0 && bad == 0, "GET_FRAMES of 1024 frames while the guest balloons",
+           "%u calls, %u impossible frames, last: %d (%s)", calls, bad, rc, rc ? err : "");
+    rc = ctl_nop(t.l.c, err, sizeof(err));
+    report(rc == 0, "NOP is answered after GET_FRAMES during ballooning", "%s", err);
+    /* The guest checks every step itself and powers off when they all
+     * did their N frames (a crash is SHUTDOWN_crash). */
+    struct pvctl_domain_info info = { 0 };
+    for (uint64_t give_up = link_now_ns() + 10000ull * 1000 * 1000;
+         link_now_ns() < give_up; usleep(100 * 1000)) {
+        rc = ctl_get_info(t.l.c, d.b.domid, &info, err, sizeof(err));
+        if (rc || info.state != PVCTL_DOM_RUNNING)
+            break;
+    }
+    report(rc == 0 && info.state == PVCTL_DOM_SHUTDOWN && info.shutdown_reason == 0,
+           "the ballooning guest powers off (every step did all its frames)",
+           "get_info %d, state %u, reason %u", rc, info.state, info.shutdown_reason);
+    console_close(d.cons);
+    ctl_destroy(t.l.c, d.b.domid, err, sizeof(err));
+}
+
 /* Xen's domid rule: ids increase and are not handed out again until the
  * range wraps, so a domain started right after another was destroyed never
  * takes its id (the toolstack would mistake one for the other). Runs past
@@ -678,6 +726,7 @@ int main(void)
     failed_builds_leave_nothing_behind();
     domids_are_not_reused();
     vcpu_context_must_be_canonical();
+    get_frames_while_the_guest_balloons();
     link_detach(&t.l);
 
     run_generation("domain0-a", domain0_a);
