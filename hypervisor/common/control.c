@@ -10,7 +10,10 @@
  * that cannot even be parsed still gets an error response with its id.
  * Ring indices are Domain 0's to move for requests and ours for
  * responses; a request index that runs more than a ring ahead is treated
- * as corrupt and skipped, never trusted to address memory.
+ * as corrupt and skipped, never trusted to address memory. The indices
+ * the hypervisor moves (request consumer, response producer, console
+ * producer) are kept in `own` and only published to the block: Domain 0
+ * can write the block, never make the hypervisor lose its place.
  * Locking: ctl_lock (trylock: one CPU serves the ring at a time; the
  * others leave it to that one). Runs with interrupts off. */
 #include <public/event_channel.h>
@@ -98,15 +101,24 @@ void control_kick_dom0(void)
     outb(COM2 + UART_THR, 1);
 }
 
+/* The hypervisor's own copies of the indices it moves in the block:
+ * console_prod (written under the console's lock), req_cons and rsp_prod
+ * (under ctl_lock). */
+static struct {
+    uint64_t console_prod;
+    uint32_t req_cons, rsp_prod;
+} own;
+
 /* ---- Console ring ---------------------------------------------------- */
 
 void control_console_append(const char *s, size_t n)
 {
     if (!blk)
         return;
-    uint64_t prod = blk->console_prod;
+    uint64_t prod = own.console_prod;
     for (size_t i = 0; i < n; i++)
         blk->console[(prod + i) % PVCTL_CONSOLE_SIZE] = s[i];
+    __atomic_store_n(&own.console_prod, prod + n, __ATOMIC_RELEASE);
     __atomic_store_n(&blk->console_prod, prod + n, __ATOMIC_RELEASE);
 }
 
@@ -461,7 +473,7 @@ static long op_pin(const struct pvctl_request *rq, struct pvctl_response *rs)
 
 static long op_console_read(const struct pvctl_request *rq, struct pvctl_response *rs)
 {
-    uint64_t prod = blk->console_prod;
+    uint64_t prod = __atomic_load_n(&own.console_prod, __ATOMIC_ACQUIRE);
     uint64_t from = rq->u.console.from;
     uint64_t oldest = prod > PVCTL_CONSOLE_SIZE ? prod - PVCTL_CONSOLE_SIZE : 0;
     if (from > prod)
@@ -550,22 +562,25 @@ void control_poll(void)
         inb(COM2 + UART_RBR);
     bool answered = false;
     for (;;) {
-        uint32_t cons = blk->req_cons;
+        uint32_t cons = own.req_cons;
         uint32_t prod = __atomic_load_n(&blk->req_prod, __ATOMIC_ACQUIRE);
         if (cons == prod)
             break;
         if (prod - cons > PVCTL_RING_SIZE) {
             pr_warn("control: request ring indices corrupt (prod %u cons %u); skipping to prod",
                     prod, cons);
+            own.req_cons = prod;
             __atomic_store_n(&blk->req_cons, prod, __ATOMIC_RELEASE);
             break;
         }
-        uint32_t rprod = blk->rsp_prod;
+        uint32_t rprod = own.rsp_prod;
         if (rprod - __atomic_load_n(&blk->rsp_cons, __ATOMIC_ACQUIRE) >= PVCTL_RING_SIZE)
             break;                          /* Domain 0 must take responses first */
         struct pvctl_response rs;
         serve_one(&blk->req[cons % PVCTL_RING_SIZE], &rs);
         blk->rsp[rprod % PVCTL_RING_SIZE] = rs;
+        own.rsp_prod = rprod + 1;
+        own.req_cons = cons + 1;
         __atomic_store_n(&blk->rsp_prod, rprod + 1, __ATOMIC_RELEASE);
         __atomic_store_n(&blk->req_cons, cons + 1, __ATOMIC_RELEASE);
         answered = true;

@@ -26,6 +26,7 @@
 #include "../lib/tap.h"
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +324,40 @@ static void get_frames_while_the_guest_balloons(void)
            "get_info %d, state %u, reason %u", rc, info.state, info.shutdown_reason);
     console_close(d.cons);
     ctl_destroy(t.l.c, d.b.domid, err, sizeof(err));
+}
+
+/* The hypervisor keeps its own console producer index: Domain 0 moving
+ * the one in the block (it can write the whole block) does not move where
+ * the hypervisor writes next, and the next line put out corrects it. */
+static void console_index_is_the_hypervisors(void)
+{
+    struct pvctl_block *blk =
+        (struct pvctl_block *)((char *)ctl_bulk(t.l.c) - offsetof(struct pvctl_block, bulk));
+    struct pvctl_create cr = { .mem_pages = 64, .max_pages = 64, .vcpus = 1 };
+    uint64_t shared, prod = __atomic_load_n(&blk->console_prod, __ATOMIC_ACQUIRE);
+    uint64_t forged = prod + (1ull << 40), next = 0, lost = 0;
+    uint32_t domid;
+    static char text[PVCTL_BULK_SIZE];
+    size_t len = 0;
+    char err[1024];
+
+    __atomic_store_n(&blk->console_prod, forged, __ATOMIC_RELEASE);
+    memcpy(cr.name, "conindex", 9);     /* its creation is logged */
+    int rc = ctl_create_domain(t.l.c, &cr, &domid, &shared, err, sizeof(err));
+    report(rc == 0, "a domain is created after Domain 0 moved the console index", "%s", err);
+    if (!rc)
+        ctl_destroy(t.l.c, domid, err, sizeof(err));
+    uint64_t now = __atomic_load_n(&blk->console_prod, __ATOMIC_ACQUIRE);
+    report(now > prod && now < prod + (1u << 20),
+           "the hypervisor's next console line continues at its own index",
+           "index %llu before, Domain 0 wrote %llu, now %llu", (unsigned long long)prod,
+           (unsigned long long)forged, (unsigned long long)now);
+    rc = ctl_console_read(t.l.c, prod, text, sizeof(text) - 1, &len, &next, &lost, err,
+                          sizeof(err));
+    text[rc ? 0 : len] = '\0';
+    report(rc == 0 && lost == 0 && strstr(text, "conindex"),
+           "CONSOLE_READ from the old index returns the new line", "%d (%s), %zu bytes, "
+           "%llu lost", rc, rc ? err : "", len, (unsigned long long)lost);
 }
 
 /* Xen's domid rule: ids increase and are not handed out again until the
@@ -727,6 +762,7 @@ int main(void)
     domids_are_not_reused();
     vcpu_context_must_be_canonical();
     get_frames_while_the_guest_balloons();
+    console_index_is_the_hypervisors();
     link_detach(&t.l);
 
     run_generation("domain0-a", domain0_a);
