@@ -34,10 +34,11 @@ void hv_close_console(struct pvd *pvd, struct hv_dom *e)
 	(void)pvd;
 }
 
-void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn)
+void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn, uint32_t backend_port)
 {
 	struct hv *hv = pvd->hv;
-	struct console_identity id = { .boot_id = ctl_boot_id(hv->c), .domid = e->domid, .ring_mfn = ring_mfn };
+	struct console_identity id = { .boot_id = ctl_boot_id(hv->c), .domid = e->domid, .ring_mfn = ring_mfn,
+				       .backend_port = backend_port };
 	char path[4200], err[300];
 	void *ring;
 
@@ -89,7 +90,27 @@ void hv_reattach_consoles(struct pvd *pvd)
 			log_warn("domain %u (%s): console record is of another boot or domain", e->domid, e->uuid);
 			continue;
 		}
-		hv_open_console(pvd, e, id.ring_mfn);
+		hv_open_console(pvd, e, id.ring_mfn, id.backend_port);
 		log_notice("domain %u (%s) kept running; console re-attached", e->domid, e->uuid);
 	}
+}
+
+int hv_console_input(struct pvd *pvd, const char *uuid, const char *p, size_t n, char *err, size_t errlen)
+{
+	struct hv_dom *e;
+	int rc;
+
+	if (hv_unavailable(pvd) || !(e = hv_by_uuid(pvd->hv, uuid)) || e->intent == INTENT_DESTROY || !e->cons) {
+		snprintf(err, errlen, "domain %s has no console to write to (it is not running)", uuid);
+		return -1;
+	}
+	rc = console_input(e->cons, p, n);
+	if (rc < 0) {
+		snprintf(err, errlen, "domain %u: its console ring's input indices are corrupt", e->domid);
+		return -1;
+	}
+	if (rc > 0 && console_backend_port(e->cons) &&
+	    ctl_evtchn_send(pvd->hv->c, console_backend_port(e->cons), err, errlen) < 0)
+		return -1;
+	return rc;
 }

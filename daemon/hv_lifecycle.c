@@ -245,12 +245,21 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.weight = (uint32_t)cfg.weight;
 	bc.cap = (uint32_t)cfg.cap;
 	bc.paused = true;	/* unpaused once its xenstore ring is served */
+	/* Too big for what the machine has free: say how much, before building. */
+	struct pvctl_machine_info mi;
+	if (ctl_machine_info(hv->c, &mi, berr, sizeof(berr)) == 0 && (uint64_t)cfg.memory_mib * 256u > mi.free_frames) {
+		snprintf(err, errlen, "cannot start domain \"%s\": it needs %lld MiB and the machine has %llu MiB free of "
+			 "%llu MiB; stop another domain, give it less memory, or run pvd with a larger --machine-mem",
+			 d->name, cfg.memory_mib, (unsigned long long)(mi.free_frames / 256),
+			 (unsigned long long)(mi.total_frames / 256));
+		json_object_put(norm);
+		return -1;
+	}
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
 	json_object_put(norm);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, berr);
+		hv_control_failed(pvd, rc, berr);
 		return -1;
 	}
 	e = hv_new_entry(hv, res.domid, d->uuid);
@@ -276,7 +285,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		e->info.state = PVCTL_DOM_RUNNING;
 		memcpy(e->info.handle, bc.handle, 16);
 	}
-	hv_open_console(pvd, e, res.console_mfn);
+	hv_open_console(pvd, e, res.console_mfn, res.console_port);
 	*domid = res.domid;
 	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
 	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
@@ -320,8 +329,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
 	if (rc < 0 && rc != -ESRCH) {
 		log_err("destroying domain %u: %s", e->domid, err);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, err);
+		hv_control_failed(pvd, rc, err);
 	}
 }
 
@@ -384,10 +392,10 @@ void hv_refresh(struct pvd *pvd)
 	rc = ctl_list_domains(hv->c, hv->list, HV_MAX_DOMS, &n, err, sizeof(err));
 	if (rc < 0 && rc != -ENOSPC) {
 		log_warn("listing domains: %s", err);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, err);
+		hv_control_failed(pvd, rc, err);
 		return;
 	}
+	hv_control_answered(pvd);
 	if (n > HV_MAX_DOMS)
 		n = HV_MAX_DOMS;
 	int seen[HV_MAX_DOMS] = { 0 };
@@ -439,6 +447,12 @@ void hv_refresh(struct pvd *pvd)
 			log_notice("domain %u did not shut down in time: destroying it", e->domid);
 			destroy_entry(pvd, e);
 			domain_stopped(pvd, e->uuid, "shutdown timeout");
+		} else if (e->intent == INTENT_REBOOT && e->deadline_ms && e->info.state != PVCTL_DOM_SHUTDOWN &&
+			   hv_now_ms() > e->deadline_ms) {
+			log_notice("domain %u did not reboot in time: destroying it and starting it again", e->domid);
+			e->restart = 1;
+			snprintf(e->restart_reason, sizeof(e->restart_reason), "reboot timeout");
+			destroy_entry(pvd, e);
 		}
 	}
 	for (int i = 0; i < nrestart; i++)
@@ -565,8 +579,7 @@ static int op_result(struct pvd *pvd, int rc, const char *msg, char *err, size_t
 	if (rc >= 0)
 		return 0;
 	snprintf(err, errlen, "%s", msg);
-	if (hv_transport_error(rc))
-		hv_machine_lost(pvd, msg);
+	hv_control_failed(pvd, rc, msg);
 	return -1;
 }
 
@@ -589,8 +602,8 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 	return op_result(pvd, rc, msg, err, errlen);
 }
 
-int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned timeout_s, char *err,
-		       size_t errlen)
+int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
+		       int *asked, char *err, size_t errlen)
 {
 	struct hv_dom *e = live(pvd, uuid, err, errlen);
 	char msg[300];
@@ -598,9 +611,20 @@ int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned t
 
 	if (!e)
 		return -1;
-	rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg, sizeof(msg));
-	if (rc < 0 && rc != -EALREADY)
-		return op_result(pvd, rc, msg, err, errlen);
+	/* a guest that watches control/shutdown is asked (unless forced);
+	 * others are shut down by the hypervisor at once */
+	*asked = !force && xs_host_request_shutdown(pvd, e->domid, reboot ? "reboot" : "poweroff") > 0;
+	if (*asked) {
+		log_notice("domain %u: asked to %s through xenstore (control/shutdown), %u s to comply", e->domid,
+			   reboot ? "reboot" : "power off", timeout_s);
+	} else {
+		log_notice("domain %u: %s by the hypervisor (%s)", e->domid, reboot ? "rebooted" : "shut down",
+			   force ? "forced" : reboot ? "no control/feature-reboot" : "no control/feature-poweroff");
+		rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg,
+				  sizeof(msg));
+		if (rc < 0 && rc != -EALREADY)
+			return op_result(pvd, rc, msg, err, errlen);
+	}
 	e->intent = reboot ? INTENT_REBOOT : INTENT_SHUTDOWN;
 	e->deadline_ms = hv_now_ms() + (uint64_t)timeout_s * 1000u;
 	return 0;
@@ -621,7 +645,7 @@ int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, siz
 	return op_result(pvd, rc, msg, err, errlen);
 }
 
-int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
+int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
 {
 	struct hv_dom *e = live(pvd, uuid, err, errlen);
 	char msg[300];
@@ -633,6 +657,30 @@ int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, si
 	if (rc == 0)
 		e->info.max_pages = mib * 256u;
 	return op_result(pvd, rc, msg, err, errlen);
+}
+
+int hv_set_target(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
+{
+	struct hv_dom *e = live(pvd, uuid, err, errlen);
+	int rc;
+
+	if (!e)
+		return -1;
+	rc = xs_host_set_target(pvd, e->domid, mib * 1024u);
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "domain %u: writing memory/target: %s", e->domid,
+		 rc == -ESRCH ? "it has no xenstore" : strerror(-rc));
+	return -1;
+}
+
+int hv_get_target(struct pvd *pvd, const char *uuid, uint64_t *kib)
+{
+	struct hv_dom *e;
+
+	if (hv_unavailable(pvd) || !(e = hv_by_uuid(pvd->hv, uuid)))
+		return -1;
+	return xs_host_get_target(pvd, e->domid, kib) == 0 ? 0 : -1;
 }
 
 int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen)

@@ -21,6 +21,8 @@
  *  - masking: a masked port is PENDING, not LINKED, raises no upcall,
  *    satisfies SCHEDOP_poll; unmasking (EVTCHNOP_unmask) delivers it;
  *    close clears PENDING;
+ *  - a port closed while the tail of its queue and bound again (same
+ *    number): its next event is delivered (not linked behind itself);
  *  - a loopback interdomain channel both ways;
  *  - beyond 1024 ports: 5 pages, more than 5000 ports bound, an IPI and a
  *    loopback channel above port 4096 delivered; a port beyond the array
@@ -173,6 +175,10 @@ static void first_page(void)
     test_eq(evtchn_seen[pre_ipi] - base, 1, "delivered once");
     word_bits(pre_ipi, false, false, false, "after delivery");
     evtchn_fifo_unmask_local(timer_port);
+    /* The waits' watchdog on a queue of its own: a test that breaks the
+     * default queue still ends with a message. */
+    test_eq(evtchn_set_priority(timer_port, EVTCHN_FIFO_PRIORITY_MAX), 0,
+            "set_priority of the timer port");
 }
 
 static void ipi_and_timer(void)
@@ -266,6 +272,26 @@ static void priorities(void)
             "close cleared PENDING of port %u", a);
     evtchn_fifo_unmask_local(a);
     evtchn_close(b);
+}
+
+/* A port closed while it was its queue's tail and bound again at once
+ * (same number): its next event must become the head, never be linked
+ * behind itself. */
+static void reuse_of_a_tail(void)
+{
+    evtchn_port_t p = bind_ipi_unmasked(0), q;
+    uint32_t base = evtchn_seen[p];
+
+    test_eq(evtchn_send(p), 0, "send on port %u", p);
+    test_ok(wait_seen(p, base + 1), "first event on port %u delivered", p);
+    test_eq(evtchn_close(p), 0, "close the tail port %u", p);
+    q = bind_ipi_unmasked(0);
+    test_eq(q, p, "the closed port's number is handed out again");
+    base = evtchn_seen[q];
+    test_eq(evtchn_send(q), 0, "send on the reused port %u", q);
+    word_bits(q, true, false, true, "reused port sent");
+    test_ok(wait_seen(q, base + 1), "event on the reused tail port delivered");
+    test_eq(evtchn_close(q), 0, "close port %u", q);
 }
 
 static void loopback(void)
@@ -503,6 +529,7 @@ void test_main(void)
     first_page();
     ipi_and_timer();
     priorities();
+    reuse_of_a_tail();
     loopback();
     many_ports();
     pvcore_limit();

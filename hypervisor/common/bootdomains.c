@@ -242,6 +242,11 @@ static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *w
         return -EINVAL;
     }
     d->console_mfn = dom->console_mfn;
+    /* No xenstore here: the hypervisor answers its ring (xenstore_absent.c). */
+    if (dom->store_mfn && !get_page(dom->store_mfn, d)) {
+        d->store_mfn = dom->store_mfn;
+        d->store_port = dom->store_port;
+    }
     return 0;
 }
 
@@ -286,14 +291,23 @@ static int host_unpause(void *ctx, uint32_t domid, char *why, size_t n)
     return 0;
 }
 
+/* The references the hypervisor holds on a boot-loader domain's rings. */
+static void release_rings(struct domain *d)
+{
+    if (d->console_mfn)
+        put_page(d->console_mfn);
+    d->console_mfn = 0;
+    if (d->store_mfn)
+        put_page(d->store_mfn);
+    d->store_mfn = 0;
+}
+
 static void host_destroy(void *ctx, uint32_t domid)
 {
     struct domain *d = host_domain(domid);
     if (!d)
         return;
-    if (d->console_mfn)
-        put_page(d->console_mfn);
-    d->console_mfn = 0;
+    release_rings(d);
     domain_destroy(d);
 }
 
@@ -422,6 +436,7 @@ void domains_reap(void)
         if (!d)
             continue;
         console_drain_ring(d);
+        xenstore_absent_serve(d);
         if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested))
             continue;
         bool loaded = false;
@@ -430,9 +445,7 @@ void domains_reap(void)
         if (loaded)
             continue;
         console_flush_domain(d);
-        if (d->console_mfn)
-            put_page(d->console_mfn);
-        d->console_mfn = 0;
+        release_rings(d);
         domain_destroy(d);
     }
 }

@@ -33,6 +33,11 @@ static bool virq_is_global(unsigned int virq)
            virq != VIRQ_XENPMU;
 }
 
+_Static_assert(EVTCHN_MAX_BUCKETS * sizeof(struct evtchn *) <= PAGE_SIZE,
+               "the bucket pointers fit one page");
+_Static_assert(EVTCHN_DEFAULT_MAX % EVTCHN_PER_BUCKET == 0 &&
+               EVTCHN_FIFO_MAX_PORTS % EVTCHN_PER_BUCKET == 0, "whole buckets");
+
 int evtchn_init(struct domain *d, unsigned int max_ports)
 {
     struct evtchn **buckets = alloc_hv_page();

@@ -56,6 +56,7 @@ def producers(p):
         ("domain.create", -32006): ("domain.create", {"config": dict(HELLO, name="c")}),
         ("domain.console", -32602): ("domain.console", {"domain": "exists", "max": 0}),
         ("domain.console", -32001): ("domain.console", {"domain": "absent"}),
+        ("domain.console", -32003): ("domain.console", {"domain": "exists", "input": "x"}),
         ("events.subscribe", -32602): ("events.subscribe", {"types": ["domain.exploded"]}),
         ("events.subscribe", -32004): ("events.subscribe", {}),
         ("events.unsubscribe", -32602): ("events.unsubscribe", {"all": True}),
@@ -74,7 +75,7 @@ def producers(p):
 
 
 LIVE = ("domain.destroy", "domain.shutdown", "domain.reboot", "domain.pause", "domain.resume",
-        "domain.set_memory", "domain.set_sched")
+        "domain.set_memory", "domain.set_maxmem", "domain.set_sched")
 # Codes only a machine can produce: machine_errors() produces them against a
 # second pvd that boots the real machine (QEMU, $BUILD/pvcore.iso).
 NEEDS_MACHINE = {(m, -32003) for m in LIVE + ("domain.start",)} | \
@@ -128,10 +129,11 @@ def machine_errors():
         got[("domain.create", -32004)] = m.call("domain.create", {"config": cfg("c")})
         got[("domain.start", -32003)] = m.call("domain.start", {"domain": "r1"})
         for meth in LIVE:  # every live method on a shut-off domain
-            extra = {"memory": 64} if meth == "domain.set_memory" else {}
+            extra = {"memory": 64} if meth == "domain.set_memory" else {"maxmem": 64} if meth == "domain.set_maxmem" else {}
             got[(meth, -32003)] = m.call(meth, dict(extra, domain="off"))
         # the hypervisor acts, recording it fails: -32603 (the hypervisor did act)
         got[("domain.set_memory", -32603)] = locked(m, "domain.set_memory", {"domain": "r1", "memory": 48})
+        got[("domain.set_maxmem", -32603)] = locked(m, "domain.set_maxmem", {"domain": "r1", "maxmem": 64})
         got[("domain.set_sched", -32603)] = locked(m, "domain.set_sched", {"domain": "r1", "weight": 512})
         got[("domain.pause", -32603)] = locked(m, "domain.pause", {"domain": "r1"})
         got[("domain.resume", -32603)] = locked(m, "domain.resume", {"domain": "r1"})
@@ -160,7 +162,7 @@ def machine_errors():
 def live_producers():
     p = {}
     for m in LIVE:
-        extra = {"memory": 64} if m == "domain.set_memory" else {}
+        extra = {"memory": 64} if m == "domain.set_memory" else {"maxmem": 64} if m == "domain.set_maxmem" else {}
         p[(m, -32602)] = (m, {"domain": "exists", "bogus": 1})
         p[(m, -32001)] = (m, dict(extra, domain="absent"))
         p[(m, -32006)] = (m, dict(extra, domain="exists"))

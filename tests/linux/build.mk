@@ -16,12 +16,13 @@ LINUX_TEST_DEPS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso \
 .PHONY: test-linux test-linux-xen
 test-linux: deps
 	$(Q)$(MAKE) --no-print-directory $(LINUX_TEST_DEPS)
-	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-pvcore.sh
+	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-pvcore.sh \
+	    tests/linux/linux-bootloader.sh
 
 test-linux-xen: deps
 	$(Q)$(MAKE) --no-print-directory $(LINUX_TEST_DEPS)
 	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-xen.sh
 
 test-xen: $(BUILD)/bin/pvcore-extract-kernel
-TESTS += tests/linux/linux-pvcore.sh
+TESTS += tests/linux/linux-pvcore.sh tests/linux/linux-bootloader.sh
 DEB_PACKAGES += cpio gzip

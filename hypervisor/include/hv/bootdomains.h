@@ -9,4 +9,9 @@ void boot_domains_check_done(void);
 /* Destroy shut-down domains whose vCPUs are no longer loaded anywhere. */
 void domains_reap(void);
 
+struct domain;
+/* Answer every request on a boot-loader domain's xenstore ring with ENOSYS
+ * (common/xenstore_absent.c): there is no xenstore without Domain 0. */
+void xenstore_absent_serve(struct domain *d);
+
 #endif

@@ -140,6 +140,10 @@ struct domain {
      * once; common/console_io.c). console_line_lock guards console_src
      * (every vCPU of the domain and the ring drain on any CPU write it). */
     mfn_t console_mfn;
+    mfn_t store_mfn;                /* boot-loader domains: the xenstore ring the
+                                     * hypervisor answers (xenstore_absent.c) */
+    uint32_t store_port;
+    bool store_closed;
     unsigned int console_evtchn;
     struct console_src {
         char line[160];
