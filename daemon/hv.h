@@ -86,6 +86,7 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
  * shut down after timeout_s; 1: reason reboot (started again). */
 int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
 		       int *asked, char *err, size_t errlen);
+/* -EBUSY: it shut down meanwhile (a state, not a failure). */
 int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen);
 /* The hypervisor's ceiling for the domain (mem-max). */
 int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);

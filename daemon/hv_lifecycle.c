@@ -657,8 +657,14 @@ int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, siz
 		return -1;
 	rc = pause ? ctl_pause(pvd->hv->c, e->domid, msg, sizeof(msg))
 		   : ctl_unpause(pvd->hv->c, e->domid, msg, sizeof(msg));
+	if (rc == -EALREADY)	/* already as asked (pvd's view was a tick old): done */
+		rc = 0;
 	if (rc == 0)
 		e->info.state = pause ? PVCTL_DOM_PAUSED : PVCTL_DOM_RUNNING;
+	if (rc == -EBUSY) {	/* it shut down since pvd last looked: a state, not a failure */
+		snprintf(err, errlen, "it is shutting down");
+		return -EBUSY;
+	}
 	return op_result(pvd, rc, msg, err, errlen);
 }
 

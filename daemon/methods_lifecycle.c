@@ -326,7 +326,14 @@ static int pause_common(struct rpc_req *req, json_object *params, json_object **
 		store_domain_clear(&d);
 		return -1;
 	}
-	if (hv_pause_domain(req->pvd, d.uuid, pause, err, sizeof(err)) != 0) {
+	int rc = hv_pause_domain(req->pvd, d.uuid, pause, err, sizeof(err));
+	if (rc == -EBUSY) {
+		not_running(req, &d, "shut-down", pause ? "it shut down as it was asked to pause"
+							 : "it shut down as it was asked to resume");
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (rc != 0) {
 		hv_failed(req, &d, err);
 		store_domain_clear(&d);
 		return -1;
