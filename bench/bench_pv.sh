@@ -2,10 +2,10 @@
 # `make bench-pv`: the PV benchmark kernel (guests/kernels/bench_pv.c) on
 # pvcore and as dom0 of Debian's Xen 4.17, side by side under the same QEMU
 # TCG (-cpu max -smp 1), booted alternately (pvcore, Xen, pvcore, ...),
-# BENCH_RUNS runs each (default 3, at least 3). Prints per operation the
-# minimum and the median over the runs of each run's median, in TSC cycles
-# per operation, the ratio pvcore/Xen of the medians, and the load average
-# of the host before and after the runs.
+# BENCH_RUNS runs each (default 3, at least 3). Prints per operation, in
+# TSC cycles per operation, the smallest batch of all runs and the median
+# over the runs of each run's median batch, the ratios pvcore/Xen of both,
+# and the load average of the host before and after the runs.
 #
 # The QEMU translation cache is flushed after boot and before timing, on
 # both hypervisors: the kernel pauses ("bench_pv: paused at ADDR"); this
@@ -90,14 +90,14 @@ run_xen() {      # run_xen N: results in $WORK/xen.N.txt
     collect "$WORK/xen.$1.log" "$log.release" "$WORK/xen.$1.txt" "Xen run $1"
 }
 
-# collect LOG RELEASE OUT WHAT: "op median" lines of one run, or fail loudly.
+# collect LOG RELEASE OUT WHAT: "op min median" lines of one run, or fail loudly.
 collect() {
     if ! grep -q released "$2" 2>/dev/null; then
         echo "bench_pv: $4: translation cache not flushed: $(cat "$2" 2>/dev/null)" >&2
         tail -n 20 "$1" >&2
         exit 1
     fi
-    tr -d '\r' <"$1" | sed -n 's/.*bench_pv: op=\([a-z0-9_]*\) .* min=\([0-9]*\) median=\([0-9]*\).*/\1 \3/p' >"$3"
+    tr -d '\r' <"$1" | sed -n 's/.*bench_pv: op=\([a-z0-9_]*\) .* min=\([0-9]*\) median=\([0-9]*\).*/\1 \2 \3/p' >"$3"
     if ! tr -d '\r' <"$1" | grep -q 'bench_pv: done' || [ ! -s "$3" ]; then
         echo "bench_pv: $4: no result; log tail:" >&2
         tail -n 20 "$1" >&2
@@ -115,18 +115,22 @@ while [ "$i" -le "$RUNS" ]; do
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Per operation: min and median over the runs of the per-run medians.
+# Per operation: the smallest batch of all runs, and the median over the
+# runs of each run's median batch.
 stats() {   # stats PREFIX OP -> "min median"
-    cat "$WORK/$1".*.txt | awk -v op="$2" '$1 == op { print $2 }' | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR) print v[1], v[int((NR + 1) / 2)]; else print "- -" }'
+    min=$(cat "$WORK/$1".*.txt | awk -v op="$2" '$1 == op { print $2 }' | sort -n | head -n 1)
+    med=$(cat "$WORK/$1".*.txt | awk -v op="$2" '$1 == op { print $3 }' | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    echo "${min:--} ${med:--}"
 }
 
 echo "bench-pv: TSC cycles per operation, QEMU TCG -cpu max -smp 1, $RUNS runs each, alternating;"
 echo "bench-pv: QEMU's translation cache flushed (gdb stub single-step) after boot, before timing, on both"
-printf '%-20s %10s %10s %10s %10s %7s\n' operation pv_min pv_median xen_min xen_median pv/xen
+echo "bench-pv: min = smallest batch of all runs; median = median over the runs of each run's median batch"
+printf '%-20s %9s %9s %9s %9s %8s %8s\n' operation pv_min pv_med xen_min xen_med min_pv/xen med_pv/xen
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 for op in $(cut -d' ' -f1 "$WORK/pv.1.txt"); do
     set -- $(stats pv "$op") $(stats xen "$op")
-    ratio=$(awk -v a="$2" -v b="$4" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-    printf '%-20s %10s %10s %10s %10s %7s\n' "$op" "$1" "$2" "$3" "$4" "$ratio"
+    printf '%-20s %9s %9s %9s %9s %8s %8s\n' "$op" "$1" "$2" "$3" "$4" "$(ratio "$1" "$3")" "$(ratio "$2" "$4")"
 done
 echo "bench-pv: load average before $load_before, after $load_after"
