@@ -76,8 +76,6 @@ static struct {
 } b;
 
 /* ---- user mode: a loop of `syscall`s, then one that returns ---- */
-uint64_t bench_enter_user(uint64_t rip, uint64_t rsp, uint64_t count);
-NORETURN void bench_resume_kernel(void);
 extern char bench_user_code[];
 
 __asm__(
@@ -93,27 +91,8 @@ __asm__(
     "    syscall\n"                     /* back to the kernel for good */
     "    ud2\n"
     ".p2align 12\n"
-    ".popsection\n"
-    ".text\n"
-    ".globl bench_enter_user\n"
-    "bench_enter_user:\n"
-    "    push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
-    "    mov %rsp, bench_kernel_rsp(%rip)\n"
-    "    mov %rdx, %rbx\n"
-    "    pushq $0xe02b\n"               /* FLAT_USER_SS */
-    "    push %rsi\n"
-    "    pushq $0x202\n"
-    "    pushq $0xe033\n"               /* FLAT_USER_CS */
-    "    push %rdi\n"
-    "    pushq $0\n"                    /* iret flags */
-    "    jmp hypercall_page + 23 * 32\n"
-    ".globl bench_resume_kernel\n"
-    "bench_resume_kernel:\n"
-    "    mov bench_kernel_rsp(%rip), %rsp\n"
-    "    pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
-    "    ret\n");
+    ".popsection\n");
 
-uint64_t bench_kernel_rsp;
 static uint8_t trap_stack[4 * PAGE_SIZE] ALIGNED(16);
 
 static void on_syscall(struct trap_frame *f)
@@ -121,7 +100,7 @@ static void on_syscall(struct trap_frame *f)
     if (f->rax == 1)
         return;
     events_mask_all();
-    bench_resume_kernel();
+    user_resume_kernel(0);
 }
 
 static void on_int3(struct trap_frame *f)
@@ -208,7 +187,7 @@ static void op_pf_bounce(uint64_t n)
 
 static void op_syscall_user(uint64_t n)
 {
-    bench_enter_user(USER_CODE_VA, USER_STACK_VA + PAGE_SIZE, n);
+    user_enter(USER_CODE_VA, USER_STACK_VA + PAGE_SIZE, n);
 }
 
 static void op_uvm_invlpg(uint64_t n)
@@ -365,27 +344,6 @@ static void setup_grants(void)
     b.copy_dst_mfn = virt_to_mfn(page_alloc());
 }
 
-static void setup_user_space(void)
-{
-    uint64_t *l4 = page_alloc(), *l3 = page_alloc(), *l2 = page_alloc(), *l1 = page_alloc();
-    uint64_t *tables[] = { l1, l2, l3, l4 };
-    void *stack = page_alloc();
-
-    l4[0] = (virt_to_mfn(l3) << PAGE_SHIFT) | PTE_TABLE;
-    l3[0] = (virt_to_mfn(l2) << PAGE_SHIFT) | PTE_TABLE;
-    l2[(USER_CODE_VA >> 21) & 511] = (virt_to_mfn(l1) << PAGE_SHIFT) | PTE_TABLE;
-    l1[(USER_CODE_VA >> 12) & 511] =
-        (virt_to_mfn(bench_user_code) << PAGE_SHIFT) | PTE_P | PTE_US | PTE_A;
-    l1[(USER_STACK_VA >> 12) & 511] = (virt_to_mfn(stack) << PAGE_SHIFT) | PTE_P | PTE_RW |
-                                      PTE_US | PTE_A | PTE_D | PTE_NX;
-    for (unsigned int i = 0; i < ARRAY_SIZE(tables); i++)
-        must(page_set_writable(tables[i], false), "map a user table read-only");
-    must(mmuext1(MMUEXT_PIN_L4_TABLE, virt_to_mfn(l4), 0), "pin the user L4");
-    must(mmuext1(MMUEXT_NEW_USER_BASEPTR, virt_to_mfn(l4), 0), "MMUEXT_NEW_USER_BASEPTR");
-    must(hypercall_stack_switch(FLAT_KERNEL_SS, (uint64_t)(trap_stack + sizeof(trap_stack))),
-         "stack_switch");
-}
-
 static void setup(void)
 {
     trap_set_handler(3, on_int3);
@@ -418,7 +376,8 @@ static void setup(void)
     evtchn_set_handler(b.ipi, on_ipi, NULL);
     event_channel_unmask_local(b.ipi);
     setup_grants();
-    setup_user_space();
+    must(user_space_init(bench_user_code, USER_CODE_VA, USER_STACK_VA,
+                         trap_stack + sizeof(trap_stack)), "the user address space");
 }
 
 static void teardown(void)
