@@ -1,4 +1,5 @@
-# bench/: the benchmark guest kernel of writable page tables, and its run
+# bench/: the benchmark guest kernel of writable page tables, and its run;
+# the side-by-side PV benchmark against Xen 4.17 (bench-pv)
 # (`make bench` also runs the JSON-RPC and create-latency benchmarks whose
 # rules sit beside the code they measure: api/, tests/dom0link/).
 # This fragment is read before guests/build.mk: prerequisites name the
@@ -19,3 +20,12 @@ ptwr-bench: $(PTWR_BENCH_ELF) $(BUILD)/hypervisor/pvcore.elf
 	$(Q)BUILD=$(BUILD) sh bench/ptwr_bench.sh
 
 ALL_TARGETS += $(PTWR_BENCH_ELF)
+
+# `make bench-pv`: guests/kernels/bench_pv.c on pvcore and on Xen 4.17, side
+# by side (bench/bench_pv.sh; BENCH_RUNS=N runs each, default 3).
+.PHONY: bench-pv
+bench: bench-pv
+bench-pv: $(BUILD)/guests/bench_pv.elf $(BUILD)/hypervisor/pvcore.elf
+	$(Q)BUILD=$(BUILD) sh bench/bench_pv.sh $(BENCH_PV_ARGS)
+
+DEB_PACKAGES += gdb

@@ -15,7 +15,13 @@ $(UNIT_BUILD)/test_hvlib: tests/unit/test_hvlib.c hypervisor/lib/vsnprintf.c hyp
 	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -fno-builtin -o $@ tests/unit/test_hvlib.c \
 		hypervisor/lib/vsnprintf.c hypervisor/lib/string.c -lcmocka
 
-UNIT_TESTS := $(UNIT_BUILD)/test_buddy $(UNIT_BUILD)/test_hvlib
+$(UNIT_BUILD)/test_usercopy: tests/unit/test_usercopy.c tests/unit/usercopy_extable.S \
+		hypervisor/arch/x86_64/usercopy.S
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -no-pie -Ihypervisor/arch/x86_64/include -o $@ \
+		tests/unit/test_usercopy.c tests/unit/usercopy_extable.S -lcmocka
+
+UNIT_TESTS := $(UNIT_BUILD)/test_buddy $(UNIT_BUILD)/test_hvlib $(UNIT_BUILD)/test_usercopy
 ALL_TARGETS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/boot/boot_test.sh tests/boot/fault_test.sh tests/boot/poweroff_test.sh
 TESTS += tests/guests/pvcore_guests.sh

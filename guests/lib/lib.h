@@ -149,6 +149,18 @@ long page_set_writable(void *va, bool writable);
 long mm_ensure_l1(uint64_t va);
 uint64_t kernel_l4_mfn(void);
 
+/* A user address space (userspace.c): code_page mapped user read-only at
+ * code_va, a fresh stack page at stack_va (one 2 MiB region of the first
+ * GiB), pinned and installed as the user base pointer, kernel_stack_top
+ * registered with stack_switch. Returns 0 or -errno. */
+long user_space_init(const void *code_page, uint64_t code_va, uint64_t stack_va,
+                     const void *kernel_stack_top);
+/* Run 64-bit user code at rip with stack rsp and rbx = arg (the other
+ * registers as they are); returns the value a trap handler passes to
+ * user_resume_kernel(), which must be called with events masked. */
+uint64_t user_enter(uint64_t rip, uint64_t rsp, uint64_t arg);
+NORETURN void user_resume_kernel(uint64_t value);
+
 /* ---- the hypervisor (hypervisor.c) ---- */
 /* "pvcore" in XENVER_extraversion; false on Xen. */
 bool running_on_pvcore(void);

@@ -617,21 +617,26 @@ void evtchn_destroy(struct domain *d)
     d->evtchn_buckets = NULL;
 }
 
-/* Argument size of each operation (0: not supported). */
-static size_t evtchn_arg_size(uint64_t cmd)
+/* Argument size of each operation (0: not supported); *out says whether
+ * the operation writes results into it (copied back to the guest). */
+static size_t evtchn_arg_size(uint64_t cmd, bool *out)
 {
+    *out = true;
     switch (cmd) {
     case EVTCHNOP_alloc_unbound: return sizeof(struct evtchn_alloc_unbound);
     case EVTCHNOP_bind_interdomain: return sizeof(struct evtchn_bind_interdomain);
     case EVTCHNOP_bind_virq: return sizeof(struct evtchn_bind_virq);
     case EVTCHNOP_bind_ipi: return sizeof(struct evtchn_bind_ipi);
+    case EVTCHNOP_status: return sizeof(struct evtchn_status);
+    case EVTCHNOP_init_control: return sizeof(struct evtchn_init_control);
+    }
+    *out = false;
+    switch (cmd) {
     case EVTCHNOP_close: return sizeof(struct evtchn_close);
     case EVTCHNOP_send: return sizeof(struct evtchn_send);
-    case EVTCHNOP_status: return sizeof(struct evtchn_status);
     case EVTCHNOP_unmask: return sizeof(struct evtchn_unmask);
     case EVTCHNOP_reset: return sizeof(struct evtchn_reset);
     case EVTCHNOP_bind_vcpu: return sizeof(struct evtchn_bind_vcpu);
-    case EVTCHNOP_init_control: return sizeof(struct evtchn_init_control);
     case EVTCHNOP_expand_array: return sizeof(struct evtchn_expand_array);
     case EVTCHNOP_set_priority: return sizeof(struct evtchn_set_priority);
     default: return 0;
@@ -660,18 +665,20 @@ long evtchn_do(struct domain *d, unsigned int cmd, void *a)
     }
 }
 
-/* Copy the argument in, run the operation, copy it back when it worked. */
+/* Copy the argument in, run the operation, copy it back when it worked
+ * and the operation has results (never for EVTCHNOP_send, the hot one). */
 long do_event_channel_op(uint64_t cmd, uint64_t arg)
 {
     uint8_t a[32];
-    size_t size = evtchn_arg_size(cmd);
+    bool out;
+    size_t size = evtchn_arg_size(cmd, &out);
 
     if (!size)
         return hypercall_unimplemented(__HYPERVISOR_event_channel_op, cmd);
     if (copy_from_guest(a, arg, size))
         return -EFAULT;
     long rc = evtchn_do(current->domain, (unsigned int)cmd, a);
-    if (!rc && copy_to_guest(arg, a, size))
+    if (!rc && out && copy_to_guest(arg, a, size))
         return -EFAULT;
     return rc;
 }

@@ -185,6 +185,7 @@ void timers_reprogram(void)
     if (pc->curr && pc->slice_end_ns && pc->slice_end_ns < next)
         next = pc->slice_end_ns;
     lapic_timer_oneshot(next > now ? next - now : 1);
+    pc->timer_armed_ns = next > now ? next : now + 1;
 }
 
 void timers_run(void)
@@ -197,13 +198,26 @@ void timers_run(void)
     timers_reprogram();
 }
 
-/* v's deadline changed: the CPU that serves v's timers re-arms. */
-static void deadline_changed(const struct vcpu *v)
+/* v's deadline changed: the CPU that serves v's timers re-arms. The LAPIC
+ * fires at timer_armed_ns at the latest, and timers_run re-arms then, so
+ * a deadline no earlier than that (a timer moved later or cancelled, the
+ * common set_timer_op) needs neither the walk over every vCPU nor the
+ * LAPIC writes now: the timer may fire early once, finding nothing due. */
+static void deadline_changed(struct vcpu *v)
 {
-    if (v->sched_cpu == this_cpu()->id)
-        timers_reprogram();
-    else
+    struct percpu *pc = this_cpu();
+
+    if (v->sched_cpu != pc->id) {
         smp_send_timer_kick(v->sched_cpu);
+        return;
+    }
+    uint64_t next = pc->timer_armed_ns;
+    if (next) {
+        earliest(v, 0, &next);
+        if (next >= pc->timer_armed_ns)
+            return;
+    }
+    timers_reprogram();
 }
 
 long do_set_timer_op(uint64_t timeout)

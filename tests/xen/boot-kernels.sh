@@ -39,6 +39,7 @@ xenfeat          success
 linear           success
 cpustate         success
 cpuregs          success
+sysret           success
 ports            success
 evtchn_fifo      success
 "

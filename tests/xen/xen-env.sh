@@ -33,7 +33,8 @@ xen_fetch() {
 # VCPUS vCPUs on as many QEMU CPUs, default 1); the serial log is left in
 # $XEN_LOGS/NAME.log. Returns 0 when Xen reported dom0's end, 1 on timeout.
 # Optional: XEN_DOM0_OPTS (Xen's dom0 options), XEN_RAMDISK (a second
-# module: dom0's initrd), XEN_QEMU_CPU, XEN_SMP (QEMU CPUs).
+# module: dom0's initrd), XEN_QEMU_CPU, XEN_SMP (QEMU CPUs), XEN_QEMU_EXTRA
+# (more QEMU options, split on blanks).
 xen_boot() {
     name=$1 elf=$2 secs=$3 cmdline=${4:-} vcpus=${5:-1}
     mkdir -p "$XEN_LOGS" "$XEN_DIR/iso"
@@ -53,7 +54,7 @@ CFG
         ${XEN_RAMDISK:+"$XEN_RAMDISK=/boot/ramdisk"} || return 1
     rm -f "$log"
     qemu-system-x86_64 -accel tcg -machine pc -cpu "${XEN_QEMU_CPU:-max}" -m 512 -smp "${XEN_SMP:-$vcpus}" \
-        -nographic -no-reboot -nic none -monitor none \
+        -nographic -no-reboot -nic none -monitor none ${XEN_QEMU_EXTRA:-} \
         -cdrom "$iso" -boot d -serial "file:$log" </dev/null >/dev/null 2>&1 &
     qpid=$!
     t=0 rc=1

@@ -102,6 +102,7 @@ uint32_t lapic_id(void)
 
 void lapic_timer_periodic(unsigned int hz)
 {
+    this_cpu()->timer_armed_ns = 0;     /* the one-shot deadline is gone */
     if (!hz) {
         apic_write(APIC_TMICT, 0);
         this_cpu()->timer_period_ns = 0;

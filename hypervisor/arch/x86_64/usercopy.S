@@ -1,6 +1,13 @@
 /* Copies that may fault: guest memory accessed on the guest's page tables.
  * A fault inside one of them resumes at its fixup (the .extable section,
- * searched by the trap handler) instead of being fatal. */
+ * searched by the trap handler) instead of being fatal.
+ *
+ * The bulk moves 8 bytes at a time (rep movsq, aligned when the source
+ * is: a leading rep movsb of up to 7 bytes aligns it) and the tail one
+ * byte at a time: under QEMU TCG, and on CPUs without fast short rep
+ * movsb, a byte-at-a-time copy of a bounce frame or a multicall entry is
+ * several times slower. Callers only test the result for zero, so after a
+ * fault the count of bytes not copied may be rounded up to the qword. */
 #include "asm/config.h"
 
 #define EXTABLE(insn, fixup) \
@@ -11,10 +18,28 @@
  * returns the number of bytes not copied (0 on success). */
     .globl copy_raw_with_fixup
 copy_raw_with_fixup:
-    movq %rdx, %rcx
+    cmpq $16, %rdx
+    jb 5f                       /* short: bytes only */
+    movl %esi, %ecx             /* head: bytes to the source's alignment */
+    negl %ecx
+    andl $7, %ecx
+    subq %rcx, %rdx
 1:  rep movsb
+    movq %rdx, %rcx
+    shrq $3, %rcx
+    andl $7, %edx               /* tail bytes, left for the last step */
+2:  rep movsq
+5:  movq %rdx, %rcx
+3:  rep movsb
     xorl %eax, %eax
     ret
-2:  movq %rcx, %rax             /* bytes left when the fault hit */
+6:  addq %rdx, %rcx             /* fault in the head: head left + the rest */
+    movq %rcx, %rax
     ret
-    EXTABLE(1b, 2b)
+7:  leaq (%rdx, %rcx, 8), %rax  /* fault in the qwords: qwords + tail left */
+    ret
+8:  movq %rcx, %rax             /* fault in the tail (or a short copy) */
+    ret
+    EXTABLE(1b, 6b)
+    EXTABLE(2b, 7b)
+    EXTABLE(3b, 8b)

@@ -11,7 +11,25 @@
  *
  * Exit: restore_guest_frame(regs) pops a struct cpu_regs (always
  * cpu_info->guest_regs) and irets to ring 3. If that iret faults (a frame
- * the guest made bad), the fixup hands over to guest_iret_fault(). */
+ * the guest made bad), the fixup hands over to guest_iret_fault().
+ *
+ * It returns with sysretq instead, which is cheaper, only when sysretq
+ * restores exactly the state iretq would (as Xen does for syscall-entered
+ * frames, but never clobbering a register the frame says otherwise):
+ *  - cs is RING3_CS64 and ss RING3_DS: the selectors sysretq loads from
+ *    STAR (RING3_CS32 + 16 and + 8), with flat attributes like theirs;
+ *  - rcx equals rip, and rip is canonical: Intel's sysretq would #GP in
+ *    ring 0, on the guest's stack, for a non-canonical rcx. So returns
+ *    from hypercalls and from the guest kernel's iret of a syscall use
+ *    it; a bounce into the guest kernel (rip the handler, rcx the
+ *    guest's) does not, unless the guest's rcx happens to be that rip;
+ *  - r11 equals rflags, and rflags has no bit sysretq would drop (RF, VM,
+ *    reserved ones) and bit 1 set: sysretq loads (r11 & 0x3c7fd7) | 2.
+ * The window between loading the guest's %rsp and sysretq runs in ring 0
+ * on the guest's stack: interrupts are off, nothing there can fault, and
+ * NMI, #MC and #DF use their own IST stacks. AMD's SYSRET keeps the
+ * hidden attributes of the SS it finds (null after an interrupt from ring
+ * 3), so SS is first loaded with the hypervisor's flat data selector. */
 #include "asm/asm_frame.h"
 #include "asm/config.h"
 #include "asm/regs.h"
@@ -59,6 +77,31 @@ syscall_scratch:    .fill NR_CPUS, 8, 0
     .globl restore_guest_frame
 restore_guest_frame:
     movq %rdi, %rsp
+    cmpw $RING3_CS64, REGS_CS(%rsp)
+    jne .Liret_frame
+    cmpw $RING3_DS, REGS_SS(%rsp)
+    jne .Liret_frame
+    movq REGS_RIP(%rsp), %rax
+    cmpq %rax, REGS_RCX(%rsp)
+    jne .Liret_frame
+    sarq $47, %rax              /* canonical: bits 63-47 all equal */
+    incq %rax
+    cmpq $1, %rax
+    ja .Liret_frame
+    movq REGS_RFLAGS(%rsp), %rax
+    cmpq %rax, REGS_R11(%rsp)
+    jne .Liret_frame
+    testq $~0x3c7fd7, %rax
+    jnz .Liret_frame
+    testb $2, %al
+    jz .Liret_frame
+    cli
+    movl $HV_DS, %eax
+    movl %eax, %ss
+    POP_GPRS                    /* rcx = rip, r11 = rflags: checked above */
+    movq REGS_RSP - REGS_ERROR_CODE(%rsp), %rsp
+    sysretq
+.Liret_frame:
     POP_GPRS
     addq $8, %rsp
 .Liret:

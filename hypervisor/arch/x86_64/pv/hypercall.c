@@ -275,7 +275,13 @@ long do_iret(void)
                    X86_EFLAGS_IF | 0x2;
     regs->rsp = ic.rsp;
     regs->ss = FLAT_KERNEL_SS;
-    if (!(ic.flags & VGCF_in_syscall)) {
+    if (ic.flags & VGCF_in_syscall) {
+        /* sysret-style: rcx and r11 as Xen's sysretq leaves them (the
+         * return address and the flags), which lets the exit use sysretq
+         * too (pv/entry.S), and never the hypercall page's address. */
+        regs->rcx = regs->rip;
+        regs->r11 = regs->rflags;
+    } else {
         regs->r11 = ic.r11;
         regs->rcx = ic.rcx;
     }

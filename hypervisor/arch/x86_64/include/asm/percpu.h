@@ -31,6 +31,8 @@ struct percpu {
     struct tss64 tss __aligned(16);
     volatile uint64_t timer_ticks;  /* LAPIC timer interrupts taken */
     uint64_t timer_period_ns;       /* 0 when the periodic timer is off */
+    uint64_t timer_armed_ns;        /* when the one-shot timer fires at the
+                                     * latest; 0: unknown (re-arm always) */
 };
 
 /* At the top of every primary stack. guest_regs receives the frame of an

@@ -21,6 +21,13 @@ struct cpu_regs {
     uint16_t ss, _pad2[3];
 };
 _Static_assert(sizeof(struct cpu_regs) == 21 * 8, "cpu_regs layout");
+_Static_assert(__builtin_offsetof(struct cpu_regs, r11) == 6 * 8 &&
+               __builtin_offsetof(struct cpu_regs, rcx) == 11 * 8 &&
+               __builtin_offsetof(struct cpu_regs, rip) == 16 * 8 &&
+               __builtin_offsetof(struct cpu_regs, cs) == 17 * 8 &&
+               __builtin_offsetof(struct cpu_regs, rflags) == 18 * 8 &&
+               __builtin_offsetof(struct cpu_regs, rsp) == 19 * 8 &&
+               __builtin_offsetof(struct cpu_regs, ss) == 20 * 8, "cpu_regs offsets of entry.S");
 
 static inline bool regs_from_guest(const struct cpu_regs *r) { return (r->cs & 3) != 0; }
 #endif
@@ -31,7 +38,13 @@ static inline bool regs_from_guest(const struct cpu_regs *r) { return (r->cs & 3
 /* Offsets for entry.S. */
 #define REGS_R15 0
 #define REGS_ERROR_CODE (15 * 8)
+#define REGS_R11 (6 * 8)
+#define REGS_RCX (11 * 8)
 #define REGS_RIP (16 * 8)
+#define REGS_CS (17 * 8)
+#define REGS_RFLAGS (18 * 8)
+#define REGS_RSP (19 * 8)
+#define REGS_SS (20 * 8)
 #define REGS_SIZE (21 * 8)
 
 #endif
