@@ -30,6 +30,7 @@
 #include "pvd.h"
 #include "store.h"
 #include "xs_host.h"
+#include "blk_host.h"
 
 void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
 		   const char *detail)
@@ -246,8 +247,8 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.cap = (uint32_t)cfg.cap;
 	bc.paused = true;	/* unpaused once its xenstore ring is served */
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
-	json_object_put(norm);
 	if (rc < 0) {
+		json_object_put(norm);
 		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
 		if (hv_transport_error(rc))
 			hv_machine_lost(pvd, berr);
@@ -255,6 +256,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	}
 	e = hv_new_entry(hv, res.domid, d->uuid);
 	if (!e) {
+		json_object_put(norm);
 		ctl_destroy(hv->c, res.domid, NULL, 0);
 		snprintf(err, errlen, "cannot start domain \"%s\": pvd tracks at most %d domains", d->name,
 			 HV_MAX_DOMS);
@@ -265,6 +267,13 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
 		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
 		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
+	rc = blk_host_domain_started(pvd, res.domid, d, &cfg, berr, sizeof(berr));
+	json_object_put(norm);	/* cfg's strings went with it */
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
+		destroy_entry(pvd, e);
+		return -1;
+	}
 	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
 		destroy_entry(pvd, e);
@@ -316,6 +325,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 
 	hv_close_console(pvd, e);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
+	blk_host_domain_gone(pvd, e->domid);
 	e->intent = INTENT_DESTROY;
 	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
 	if (rc < 0 && rc != -ESRCH) {
@@ -420,6 +430,7 @@ void hv_refresh(struct pvd *pvd)
 		/* gone */
 		hv_close_console(pvd, e);
 		xs_host_domain_gone(pvd, e->domid, e->uuid);
+		blk_host_domain_gone(pvd, e->domid);
 		if (e->restart && nrestart < HV_MAX_DOMS) {
 			snprintf(restarts[nrestart], 37, "%s", e->uuid);
 			snprintf(reasons[nrestart++], 32, "%s", e->restart_reason);
@@ -580,6 +591,7 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 		return -1;
 	hv_close_console(pvd, e);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
+	blk_host_domain_gone(pvd, e->domid);
 	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));
 	if (rc == 0 || rc == -ESRCH) {
 		e->intent = INTENT_DESTROY;

@@ -21,6 +21,7 @@
 #include "ids.h"
 #include "log.h"
 #include "methods.h"
+#include "pool.h"
 #include "pvd.h"
 #include "store.h"
 
@@ -404,7 +405,7 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 	struct store_event ev;
 	enum config_format fmt;
 	json_object *norm, *v;
-	char *text = NULL, detail[160];
+	char *text = NULL, detail[160], perr[600];
 	const char *base_dir = NULL;
 	int replace = 0, exists = 0, rc = -1;
 
@@ -455,6 +456,10 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 		goto out;
 	snprintf(detail, sizeof(detail), "{\"format\":\"%s\",\"memory_mib\":%lld,\"vcpus\":%d}",
 		 dom.config_format, cfg.memory_mib, cfg.vcpus);
+	if (pool_create_images(req->pvd, dom.uuid, &cfg, perr, sizeof(perr)) != 0) {
+		rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", perr);
+		goto out;
+	}
 	events_prepare(&ev, exists ? "domain.redefined" : "domain.defined", req->caller, &dom, detail);
 	if (store_domain_put(req->pvd->store, &put, &ev) != 0) {
 		store_failed(req);

@@ -28,6 +28,7 @@ struct pvd_options {
 	char *accel;		/* tcg or kvm */
 	int stop_machine;	/* --stop-machine: stop STATE/machine and exit */
 	char *xs_quota;		/* xenstore quotas "name=value,..." (xs_host.c) */
+	char *pool;		/* storage pool directory; NULL: STATE/pool (pool.c) */
 };
 
 #define PVD_DEFAULT_CONF      "/etc/pvd/pvd.conf"
