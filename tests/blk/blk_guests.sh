@@ -1,0 +1,85 @@
+#!/bin/sh
+# blk_guests.sh - virtual block devices through pvd, end to end (TAP).
+#
+# pvd boots the machine on a temporary state dir with its pool there;
+# the test kernel build/guests/blk.elf runs as a domain with one disk and
+# checks the blkif protocol from the guest side (guests/kernels/blk.c):
+# read/write/verify across sizes and alignments, flush, discard, refused
+# requests ("Test result: SUCCESS" in the hypervisor log). The host checks
+# the pool image: created sparse at define time, the guest's marker in it
+# at sector 100, pvd's log naming the domain, disk and cause of each
+# refusal. The domain is started again and reads its marker back; a
+# read-only disk refuses writes.
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+PVD=${PVD:-$BUILD/bin/pvd}
+. tests/lib/pvd_harness.sh
+HVLOG="$T/state/machine/hv.log"
+harness_on_failure() {
+    echo "# hypervisor log:"; grep -a '(blk' "$HVLOG" 2>/dev/null | sed 's/^/# /' | tail -n 40
+}
+
+# config NAME MODE DISKJSON
+config() {
+    cat >"$T/$1.json" <<EOF2
+{"name": "$1", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "name=$1 $2",
+ "memory": "32M", "vcpus": 1, "on_poweroff": "destroy", "on_crash": "destroy",
+ "disks": [$3]}
+EOF2
+}
+result_of() { grep -a "($1) Test result" "$HVLOG" 2>/dev/null | tail -n 1; }
+results() { grep -ac "($1) Test result" "$HVLOG" 2>/dev/null; }
+gone() { ! $PVCTL list 2>/dev/null | grep -qw -- "$1"; }
+uuid_of() { $PVCTL info "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['uuid'])"; }
+# expect_success NAME SECONDS N: the Nth result of NAME is a SUCCESS
+expect_success() {
+    wait_for "$2" sh -c "[ \$(grep -ac '($1) Test result' '$HVLOG' 2>/dev/null) -ge $3 ]"
+    r=$(result_of "$1")
+    case "$r" in *SUCCESS*) ok 0 "$1: $r" ;; *) ok 1 "$1: ${r:-no result}"
+        grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
+}
+
+echo "1..12"
+if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
+    echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
+fi
+start_pvd; ok $? "pvd starts and boots the machine"
+
+config blk-rw "sectors=16384 marker=first" '{"name": "data", "size": "8M"}'
+$PVCTL define "$T/blk-rw.json" >"$T/out" 2>&1
+ok $? "pvctl define blk-rw with an 8 MiB disk ($(cat "$T/out"))"
+uuid=$(uuid_of blk-rw)
+img="$T/state/pool/$uuid-data.img"
+size=$(stat -c %s "$img" 2>/dev/null) blocks=$(stat -c %b "$img" 2>/dev/null)
+[ "$size" = 8388608 ] && [ "${blocks:-1}" -le 8 ]
+ok $? "define created the pool image sparse ($img: $size bytes, $blocks blocks)"
+
+$PVCTL start blk-rw >"$T/out" 2>&1
+ok $? "pvctl start blk-rw ($(cat "$T/out"))"
+expect_success blk-rw 240 1
+grep -a "(blk-rw) blk:" "$HVLOG" | sed "s/^/# /"
+dd if="$img" bs=512 skip=100 count=1 2>/dev/null | grep -aq "blk marker first"
+ok $? "the guest's marker is in the image at sector 100"
+grep -q "blkback: domain [0-9]* disk data: request .* refused: sectors .* beyond the end" "$T/pvd.log" &&
+grep -q "blkback: domain [0-9]* disk data: request .* refused: operation 9 is not offered" "$T/pvd.log" &&
+grep -q "blkback: domain [0-9]* disk data: request .* refused: segment 0: grant ref 300" "$T/pvd.log"
+ok $? "pvd logs each refusal with the domain, the disk and the cause"
+grep -q "blkback: domain [0-9]* disk data disconnected" "$T/pvd.log"
+ok $? "the frontend's close reached the backend"
+
+# the same disk after a restart of the domain: the marker is still there
+wait_for 30 gone blk-rw
+config blk-rw "sectors=16384 marker=first mode=check" '{"name": "data", "size": "8M"}'
+$PVCTL define "$T/blk-rw.json" --replace >/dev/null 2>&1 && $PVCTL start blk-rw >"$T/out" 2>&1
+ok $? "pvctl start blk-rw again in mode=check ($(cat "$T/out"))"
+expect_success blk-rw 240 2
+
+# a read-only disk: the image of the first run, served read-only
+wait_for 30 gone blk-rw
+config blk-ro "mode=ro" "{\"name\": \"base\", \"size\": \"8M\", \"path\": \"$img\", \"readonly\": true}"
+$PVCTL create "$T/blk-ro.json" >"$T/out" 2>&1
+ok $? "pvctl create blk-ro with the image read-only ($(cat "$T/out"))"
+expect_success blk-ro 240 1
+exit $fail
