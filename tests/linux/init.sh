@@ -5,12 +5,17 @@
 # reads /proc/cpuinfo and /proc/meminfo, prints exactly one line
 #   PVCORE-LINUX-RESULT: ok procs=100 cpus=N memtotal=K memfree=K pipeline=ok
 # ("fail" instead of "ok" when a check failed, with why=...) and powers off.
+# With pvtest=blk-* on the kernel command line it runs /blk.sh instead
+# (tests/linux/blk.sh: the virtual block device case).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
+case " $(cat /proc/cmdline) " in      # the virtual block device case
+*" pvtest=blk-"*) exec sh /blk.sh "$(sed 's/.*pvtest=\([a-z-]*\).*/\1/' /proc/cmdline)" ;;
+esac
 
 why=""
 i=0
