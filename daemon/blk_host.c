@@ -177,7 +177,7 @@ int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_
 		const struct disk_config *dc = &cfg->disks[i];
 		struct blkback_disk disk = { .name = dc->name, .image = image,
 					     .size_bytes = (uint64_t)dc->size_mib << 20, .readonly = dc->readonly,
-					     .index = (uint32_t)i };
+					     .index = (uint32_t)i, .quota_bytes = (uint64_t)dc->quota_mib << 20 };
 		if (pool_image_path(pvd, d->uuid, d->base_dir, dc, image, sizeof(image)) != 0) {
 			snprintf(err, errlen, "domain \"%s\": disk \"%s\": image path too long", d->name, dc->name);
 			blkback_domain_gone(pvd->blk->b, domid);

@@ -156,6 +156,7 @@ static void release(struct blkback *b, struct blk_dev *d)
 	unmap_ring(b, d, 0);	/* the hypervisor closed the port with the domain */
 	if (d->fd >= 0)
 		close(d->fd);
+	pthread_mutex_destroy(&d->quota_lock);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -332,6 +333,8 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 	d->fd = fd;
 	d->sectors = disk->size_bytes / 512;
 	d->readonly = disk->readonly;
+	d->quota = disk->quota_bytes;
+	pthread_mutex_init(&d->quota_lock, NULL);
 	d->conn = BLK_WAITING;
 	snprintf(d->bpath, sizeof(d->bpath), "/local/domain/0/backend/vbd/%u/%u", domid, devid);
 	snprintf(d->fpath, sizeof(d->fpath), "/local/domain/%u/device/vbd/%u", domid, devid);
@@ -379,6 +382,7 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 		snprintf(err, errlen, "disk %s: xenstore %s: %s", disk->name, d->fpath, strerror(-rc));
 		xs_local_rm(b->xs, d->bpath);
 		close(fd);
+		pthread_mutex_destroy(&d->quota_lock);
 		memset(d, 0, sizeof(*d));
 		return rc;
 	}

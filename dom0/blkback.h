@@ -49,10 +49,12 @@ struct blkback_disk {
 	uint64_t size_bytes;	/* the virtual size (a multiple of 512) */
 	int readonly;
 	uint32_t index;		/* 0 = xvda, 1 = xvdb ... */
+	uint64_t quota_bytes;	/* 0: none; else the image's allocated bytes may not pass it */
 };
 
 struct blkback_stats {
 	uint64_t reads, writes, flushes, discards, errors, bytes_read, bytes_written;
+	uint64_t quota_refusals;	/* writes refused: they would have passed the quota */
 	uint32_t in_flight;
 	int connected, shut;
 };

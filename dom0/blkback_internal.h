@@ -7,11 +7,13 @@
  * blk_io belongs to the loop thread until blk_io_submit, to one worker
  * until it is on the done list, and to the loop thread again after
  * blk_io_take_done. Workers touch only the io (its fd, offset and iovecs
- * over mapped guest frames), never the device.
+ * over mapped guest frames) and, for a quota'd disk, the device's
+ * quota_lock (alive while the device has I/O in flight).
  */
 #ifndef DOM0_BLKBACK_INTERNAL_H
 #define DOM0_BLKBACK_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -28,6 +30,10 @@ enum blk_conn {
 
 struct blk_dev {
 	int used;
+	/* Held by a worker from the quota check to the end of the write, so
+	 * that two writes cannot both fit in what is left (quota'd disks). */
+	pthread_mutex_t quota_lock;
+	uint64_t quota;			/* bytes; 0: none */
 	uint32_t domid, devid, index;
 	char name[40];
 	int fd;
@@ -50,6 +56,9 @@ struct blk_io {
 	uint8_t op;
 	int16_t status;			/* BLKIF_RSP_* set by the worker */
 	int fd;
+	uint64_t quota;			/* the disk's, bytes (0: none) */
+	pthread_mutex_t *quota_lock;	/* the disk's */
+	int over_quota;			/* set by the worker: refused, nothing written */
 	uint64_t offset, len;		/* bytes */
 	unsigned nseg;
 	uint32_t handles[BLKIF_MAX_SEGMENTS_PER_REQUEST];

@@ -17,6 +17,8 @@
  * mode=check: the marker of an earlier boot reads back intact.
  * mode=ro, disk xvda read-only: info has VDISK_READONLY, no discard,
  *  reads work, writes and discards are refused.
+ * mode=quota quota=BYTES: writes until the disk's quota refuses one (see
+ *  mode_quota).
  *
  * Run by tests/blk/blk_guests.sh through pvd.
  */
@@ -27,7 +29,7 @@
 const char test_name[] = "blk";
 
 #define MARKER_SECTOR 100
-#define BUF_PAGES 12
+#define BUF_PAGES 20          /* 64 KiB chunks (mode_quota) and then some */
 
 static uint8_t wbuf[BUF_PAGES * PAGE_SIZE] ALIGNED(PAGE_SIZE);
 static uint8_t rbuf[BUF_PAGES * PAGE_SIZE] ALIGNED(PAGE_SIZE);
@@ -156,6 +158,64 @@ static void mode_check(void)
             text, (char *)rbuf);
 }
 
+/* mode=quota, quota=BYTES: 64 KiB writes from 1 MiB on until one is
+ * refused; the refused write wrote nothing, earlier data is intact,
+ * rewriting allocated blocks works at a full quota, and a discard gives
+ * room back. */
+#define CHUNK (64 * 1024)
+static void mode_quota(void)
+{
+    uint64_t quota = cmdline_u64("quota", 0), base = 2048, ok_chunks = 0;
+    int16_t st = BLKIF_RSP_OKAY;
+
+    test_ok(quota && quota % CHUNK == 0, "quota= on the command line (%lu)", (unsigned long)quota);
+    while (ok_chunks * CHUNK < 2 * quota && base + (ok_chunks + 1) * (CHUNK / 512) <= info.sectors) {
+        fill(wbuf, CHUNK, (uint32_t)ok_chunks);
+        st = blkfront_io(BLKIF_OP_WRITE, base + ok_chunks * (CHUNK / 512), wbuf, CHUNK / 2);
+        if (st == BLKIF_RSP_OKAY)
+            st = blkfront_io(BLKIF_OP_WRITE, base + ok_chunks * (CHUNK / 512) + CHUNK / 1024, wbuf + CHUNK / 2,
+                             CHUNK / 2);
+        if (st != BLKIF_RSP_OKAY)
+            break;
+        ok_chunks++;
+    }
+    test_eq(st, BLKIF_RSP_ERROR, "a write past the quota is refused (after %lu chunks of 64 KiB)",
+            (unsigned long)ok_chunks);
+    test_ok(ok_chunks * CHUNK <= quota && ok_chunks * CHUNK + CHUNK > quota - CHUNK,
+            "%lu KiB written before the refusal, quota %lu KiB", (unsigned long)(ok_chunks * CHUNK / 1024),
+            (unsigned long)(quota / 1024));
+    printk("blk: quota %lu KiB: %lu KiB written, then refused\n", (unsigned long)(quota / 1024),
+           (unsigned long)(ok_chunks * CHUNK / 1024));
+    /* nothing of the refused write, nor before it, was lost */
+    for (uint64_t c = 0; c < ok_chunks; c += (ok_chunks > 1 ? ok_chunks - 1 : 1)) {
+        fill(wbuf, CHUNK, (uint32_t)c);
+        test_eq(blkfront_io(BLKIF_OP_READ, base + c * (CHUNK / 512), rbuf, CHUNK / 2), BLKIF_RSP_OKAY, "read");
+        test_eq(blkfront_io(BLKIF_OP_READ, base + c * (CHUNK / 512) + CHUNK / 1024, rbuf + CHUNK / 2, CHUNK / 2),
+                BLKIF_RSP_OKAY, "read");
+        test_ok(!memcmp(wbuf, rbuf, CHUNK), "chunk %lu intact after the refusal", (unsigned long)c);
+    }
+    memset(wbuf, 0, PAGE_SIZE);
+    memset(rbuf, 0xee, PAGE_SIZE);
+    test_eq(blkfront_io(BLKIF_OP_READ, base + ok_chunks * (CHUNK / 512), rbuf, PAGE_SIZE), BLKIF_RSP_OKAY,
+            "read where the refused write went");
+    test_ok(!memcmp(wbuf, rbuf, PAGE_SIZE), "the refused write wrote nothing");
+    /* blocks already allocated can be written at a full quota */
+    fill(wbuf, CHUNK / 2, 999);
+    test_eq(blkfront_io(BLKIF_OP_WRITE, base, wbuf, CHUNK / 2), BLKIF_RSP_OKAY, "rewrite at a full quota");
+    test_eq(blkfront_io(BLKIF_OP_READ, base, rbuf, CHUNK / 2), BLKIF_RSP_OKAY, "read the rewrite");
+    test_ok(!memcmp(wbuf, rbuf, CHUNK / 2), "the rewrite read back");
+    /* a discard gives room back */
+    {
+        struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = base,
+                                           .nr_sectors = 4 * CHUNK / 512 };
+        test_eq(blkfront_submit((struct blkif_request *)&d, 30 * NSEC_PER_SEC), BLKIF_RSP_OKAY,
+                "discard 256 KiB");
+    }
+    fill(wbuf, CHUNK / 2, 4321);
+    test_eq(blkfront_io(BLKIF_OP_WRITE, base + ok_chunks * (CHUNK / 512), wbuf, CHUNK / 2), BLKIF_RSP_OKAY,
+            "the refused write fits after the discard");
+}
+
 static void mode_ro(void)
 {
     grant_ref_t g;
@@ -193,6 +253,8 @@ void test_main(void)
         mode_check();
     else if (!strncmp(mode, "ro", 3))
         mode_ro();
+    else if (!strncmp(mode, "quota", 6))
+        mode_quota();
     else
         mode_rw();
     test_eq(blkfront_stray_responses(), 0, "responses that matched no request");

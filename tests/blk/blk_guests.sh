@@ -9,7 +9,9 @@
 # the pool image: created sparse at define time, the guest's marker in it
 # at sector 100, pvd's log naming the domain, disk and cause of each
 # refusal. The domain is started again and reads its marker back; a
-# read-only disk refuses writes.
+# read-only disk refuses writes; a disk with a quota refuses the write
+# that would pass it, keeps its allocated size within it, and takes
+# writes again after a discard.
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..12"
+echo "1..16"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -82,4 +84,19 @@ config blk-ro "mode=ro" "{\"name\": \"base\", \"size\": \"8M\", \"path\": \"$img
 $PVCTL create "$T/blk-ro.json" >"$T/out" 2>&1
 ok $? "pvctl create blk-ro with the image read-only ($(cat "$T/out"))"
 expect_success blk-ro 240 1
+
+# a disk quota of 1 MiB on an 8 MiB disk: the write that would pass it is
+# refused, the image never holds more than the quota, a discard gives room
+wait_for 30 gone blk-ro
+config blk-quota "mode=quota quota=1048576" '{"name": "small", "size": "8M", "quota": "1M"}'
+$PVCTL create "$T/blk-quota.json" >"$T/out" 2>&1
+ok $? "pvctl create blk-quota with a 1 MiB quota ($(cat "$T/out"))"
+expect_success blk-quota 240 1
+grep -a "(blk-quota) blk:" "$HVLOG" | sed "s/^/# /"
+qimg="$T/state/pool/$(uuid_of blk-quota)-small.img"
+alloc=$(($(stat -c %b "$qimg") * 512))
+[ "$alloc" -le 1048576 ]
+ok $? "the image's allocated size stays within the quota ($alloc bytes, quota 1048576)"
+grep -q "blkback: domain [0-9]* disk small: write of .* refused: it would take the image past its quota of 1048576 bytes" "$T/pvd.log"
+ok $? "pvd logs the refused write with the domain, the disk and the quota"
 exit $fail
