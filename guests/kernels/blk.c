@@ -19,6 +19,7 @@
  *  reads work, writes and discards are refused.
  * mode=quota quota=BYTES: writes until the disk's quota refuses one (see
  *  mode_quota).
+ * mode=hostile: garbage ring indices: the backend shuts this ring alone.
  *
  * Run by tests/blk/blk_guests.sh through pvd.
  */
@@ -216,6 +217,20 @@ static void mode_quota(void)
             "the refused write fits after the discard");
 }
 
+/* mode=hostile: a producer index far more than a ring ahead: the backend
+ * shuts this ring (Closing) and answers nothing more on it. */
+static void mode_hostile(void)
+{
+    uint64_t end;
+
+    roundtrip(8, 0, 8, 5);                          /* it works before */
+    blkfront_bump_req_prod(1000);
+    end = system_time() + 20 * NSEC_PER_SEC;
+    while (blkfront_backend_state() != XenbusStateClosing && system_time() < end)
+        sleep_until(system_time() + 10 * NSEC_PER_MSEC);
+    test_eq(blkfront_backend_state(), XenbusStateClosing, "the backend shut the ring (state Closing)");
+}
+
 static void mode_ro(void)
 {
     grant_ref_t g;
@@ -255,6 +270,10 @@ void test_main(void)
         mode_ro();
     else if (!strncmp(mode, "quota", 6))
         mode_quota();
+    else if (!strncmp(mode, "hostile", 8)) {
+        mode_hostile();
+        return;                                     /* no clean close on a shut ring */
+    }
     else
         mode_rw();
     test_eq(blkfront_stray_responses(), 0, "responses that matched no request");

@@ -91,7 +91,7 @@ static uint64_t parse_u64(const char *s)
     return v;
 }
 
-static long backend_state(void)
+long blkfront_backend_state(void)
 {
     char v[16];
 
@@ -102,7 +102,7 @@ static long wait_backend(long state)
 {
     uint64_t end = system_time() + CONNECT_NS;
 
-    while (backend_state() != state)
+    while (blkfront_backend_state() != state)
         if (system_time() > end)
             return -XB_ETIMEDOUT;
         else
@@ -219,4 +219,10 @@ int16_t blkfront_io(uint8_t op, uint64_t sector, void *buf, uint32_t bytes)
 uint32_t blkfront_stray_responses(void)
 {
     return stray;
+}
+
+void blkfront_bump_req_prod(uint32_t ahead)
+{
+    __atomic_store_n(&ring.sring->req_prod, ring.req_prod_pvt + ahead, __ATOMIC_RELEASE);
+    evtchn_send(port);
 }

@@ -39,6 +39,12 @@ int16_t blkfront_submit(struct blkif_request *req, uint64_t timeout_ns);
  * are granted for the request only. The response's status. */
 int16_t blkfront_io(uint8_t op, uint64_t sector, void *buf, uint32_t bytes);
 
+/* Hostile tests: publish req_prod `ahead` past the requests really put
+ * (whatever the slots hold) and kick. */
+void blkfront_bump_req_prod(uint32_t ahead);
+/* The backend's XenbusState, -1 if it cannot be read. */
+long blkfront_backend_state(void);
+
 /* Responses taken that matched no request (should stay 0). */
 uint32_t blkfront_stray_responses(void);
 

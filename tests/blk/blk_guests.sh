@@ -43,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..16"
+echo "1..20"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -99,4 +99,16 @@ alloc=$(($(stat -c %b "$qimg") * 512))
 ok $? "the image's allocated size stays within the quota ($alloc bytes, quota 1048576)"
 grep -q "blkback: domain [0-9]* disk small: write of .* refused: it would take the image past its quota of 1048576 bytes" "$T/pvd.log"
 ok $? "pvd logs the refused write with the domain, the disk and the quota"
+
+# a hostile guest (garbage ring indices) is shut off alone while a
+# well-behaved one does its work beside it
+wait_for 30 gone blk-quota
+config blk-hostile "mode=hostile" '{"name": "junk", "size": "8M"}'
+config blk-good "sectors=16384 marker=good" '{"name": "data", "size": "8M"}'
+$PVCTL create "$T/blk-hostile.json" >/dev/null 2>&1 && $PVCTL create "$T/blk-good.json" >"$T/out" 2>&1
+ok $? "pvctl create blk-hostile and blk-good ($(cat "$T/out"))"
+expect_success blk-hostile 240 1
+expect_success blk-good 300 1
+grep -q "blkback: domain [0-9]* disk junk: ring shut: req_prod .* is more than a ring (32) ahead" "$T/pvd.log"
+ok $? "pvd logs the shut ring with the domain, the disk and the cause"
 exit $fail

@@ -12,9 +12,9 @@
 #   blk       (only when LINUX_CASES names it, e.g. "blk:1") a 64 MiB disk:
 #             ext2 written, read back after a restart, and read-only
 #             (tests/linux/blk.sh; the checks are its result lines). Not in
-#             the default list yet: the next 128 MiB CREATE_DOMAIN often
-#             outlasts the control timeout after it (docs/blkback.md,
-#             "Known problems").
+#             the default list yet: a CREATE_DOMAIN after it often
+#             outlasts the control timeout (docs/blkback.md, "Known
+#             problems").
 # with the initramfs of tests/linux/init.sh, the checks are: pvctl create
 # succeeds; the console shows "PVCORE-LINUX-RESULT: ok procs=100 cpus=<N>";
 # the domain shut down with reason poweroff; the hypervisor logged no
@@ -119,7 +119,7 @@ probe() {
 blk_run() {
     cat >"$T/$1.json" <<JSON
 {"name": "$1", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
- "cmdline": "console=hvc0 loglevel=4 pvtest=$2", "memory": 128, "vcpus": 1,
+ "cmdline": "console=hvc0 loglevel=4 pvtest=$2", "memory": 96, "vcpus": 1,
  "on_poweroff": "destroy", "on_crash": "destroy", "on_reboot": "destroy", "disks": [$3]}
 JSON
     $PVCTL define "$T/$1.json" ${4:-} >/dev/null 2>&1 && $PVCTL start "$1" >/dev/null 2>&1 || return 1
