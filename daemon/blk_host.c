@@ -22,6 +22,7 @@
 #include "../dom0/machine.h"
 
 #include "config.h"
+#include "hv_internal.h"
 #include "log.h"
 #include "pool.h"
 #include "pvd.h"
@@ -35,8 +36,8 @@ struct pvd_blk {
 	struct ctl *c;
 };
 
-static int grant_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint32_t *handle,
-		     char *err, size_t errlen)
+static int grant_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint64_t *frame,
+		     uint32_t *handle, char *err, size_t errlen)
 {
 	struct pvd_blk *x = arg;
 	uint64_t mfn;
@@ -44,6 +45,7 @@ static int grant_map(void *arg, uint32_t domid, uint32_t gref, int readonly, voi
 
 	if (rc < 0)
 		return rc;
+	*frame = mfn;
 	*page = mfn <= (UINT64_MAX >> 12) ? machine_phys(x->m, mfn << 12, 4096) : NULL;
 	if (!*page) {
 		ctl_grant_unmap(x->c, *handle, NULL, 0);
@@ -51,6 +53,13 @@ static int grant_map(void *arg, uint32_t domid, uint32_t gref, int readonly, voi
 		return -EFAULT;
 	}
 	return 0;
+}
+
+static void *frame_page(void *arg, uint64_t mfn)
+{
+	struct pvd_blk *x = arg;
+
+	return mfn <= (UINT64_MAX >> 12) ? machine_phys(x->m, mfn << 12, 4096) : NULL;
 }
 
 static void grant_unmap(void *arg, uint32_t handle)
@@ -106,7 +115,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen)
 {
 	struct pvd_blk *x = calloc(1, sizeof(*x));
-	struct blkback_host host = { .grant_map = grant_map, .grant_unmap = grant_unmap,
+	struct blkback_host host = { .grant_map = grant_map, .frame_page = frame_page, .grant_unmap = grant_unmap,
 				     .evtchn_bind = evtchn_bind, .evtchn_close = evtchn_close, .notify = notify,
 				     .log = log_line };
 	struct xs_server *xs = xs_host_server(pvd);
@@ -158,8 +167,10 @@ void blk_host_poll(struct pvd *pvd)
 		blkback_poll(pvd->blk->b);
 }
 
-int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_domain *d,
-			    const struct domain_config *cfg, char *err, size_t errlen)
+/* Every disk of the domain, added (a new domain) or resumed (one that
+ * kept running while pvd restarted). */
+static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain *d, const struct domain_config *cfg,
+		     int resume, char *err, size_t errlen)
 {
 	char image[PATH_MAX + 64], berr[400];
 
@@ -169,7 +180,7 @@ int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_
 		snprintf(err, errlen, "domain \"%s\" has disks but no block backend runs", d->name);
 		return -1;
 	}
-	if (pool_create_images(pvd, d->uuid, cfg, berr, sizeof(berr)) != 0) {	/* defined before the pool */
+	if (!resume && pool_create_images(pvd, d->uuid, cfg, berr, sizeof(berr)) != 0) {	/* defined before the pool */
 		snprintf(err, errlen, "domain \"%s\": %s", d->name, berr);
 		return -1;
 	}
@@ -178,18 +189,54 @@ int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_
 		struct blkback_disk disk = { .name = dc->name, .image = image,
 					     .size_bytes = (uint64_t)dc->size_mib << 20, .readonly = dc->readonly,
 					     .index = (uint32_t)i, .quota_bytes = (uint64_t)dc->quota_mib << 20 };
+		int rc;
 		if (pool_image_path(pvd, d->uuid, d->base_dir, dc, image, sizeof(image)) != 0) {
 			snprintf(err, errlen, "domain \"%s\": disk \"%s\": image path too long", d->name, dc->name);
+			rc = -1;
+		} else {
+			rc = resume ? blkback_resume(pvd->blk->b, domid, &disk, berr, sizeof(berr))
+				    : blkback_add(pvd->blk->b, domid, &disk, berr, sizeof(berr));
+			if (rc < 0)
+				snprintf(err, errlen, "domain \"%s\": %s", d->name, berr);
+		}
+		if (rc < 0 && !resume) {
 			blkback_domain_gone(pvd->blk->b, domid);
 			return -1;
 		}
-		if (blkback_add(pvd->blk->b, domid, &disk, berr, sizeof(berr)) < 0) {
-			snprintf(err, errlen, "domain \"%s\": %s", d->name, berr);
-			blkback_domain_gone(pvd->blk->b, domid);
-			return -1;
-		}
+		if (rc < 0)
+			log_warn("%s", err);
 	}
 	return 0;
+}
+
+int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_domain *d,
+			    const struct domain_config *cfg, char *err, size_t errlen)
+{
+	return each_disk(pvd, domid, d, cfg, 0, err, errlen);
+}
+
+void blk_host_reattach(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	char err[600];
+
+	if (!pvd->blk)
+		return;
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &hv->dom[i];
+		struct store_domain d;
+		struct domain_config cfg;
+		json_object *norm;
+		if (!e->used || !e->known || e->info.state == PVCTL_DOM_DYING || blkback_has_domain(pvd->blk->b, e->domid))
+			continue;
+		if (store_domain_find(pvd->store, e->uuid, &d) != 0)
+			continue;
+		norm = json_tokener_parse(d.normalized);
+		if (norm && domain_config_read(norm, &cfg) == 0)
+			each_disk(pvd, e->domid, &d, &cfg, 1, err, sizeof(err));
+		json_object_put(norm);
+		store_domain_clear(&d);
+	}
 }
 
 void blk_host_domain_gone(struct pvd *pvd, uint32_t domid)

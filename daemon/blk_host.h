@@ -32,5 +32,8 @@ void blk_host_poll(struct pvd *pvd);
 int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_domain *d,
 			    const struct domain_config *cfg, char *err, size_t errlen);
 void blk_host_domain_gone(struct pvd *pvd, uint32_t domid);
+/* After a restart of pvd: the disks of the domains that kept running
+ * (hv_lifecycle.c calls it with the consoles' re-attachment). */
+void blk_host_reattach(struct pvd *pvd);
 
 #endif

@@ -194,6 +194,7 @@ static void connect_ring(struct blkback *b, struct blk_dev *d)
 {
 	uint32_t ref, remote_port, order = 0, port;
 	char proto[32], err[200], why[300];
+	uint64_t frame;
 	void *page;
 
 	if (get_uint(b, d->fpath, "ring-ref", &ref) < 0 || get_uint(b, d->fpath, "event-channel", &remote_port) < 0) {
@@ -210,7 +211,7 @@ static void connect_ring(struct blkback *b, struct blk_dev *d)
 		blk_shut(b, d, why);
 		return;
 	}
-	if (b->host.grant_map(b->host.arg, d->domid, ref, 0, &page, &d->ring_handle, err, sizeof(err)) < 0) {
+	if (b->host.grant_map(b->host.arg, d->domid, ref, 0, &page, &frame, &d->ring_handle, err, sizeof(err)) < 0) {
 		snprintf(why, sizeof(why), "ring-ref %u: %s", ref, err);
 		blk_shut(b, d, why);
 		return;
@@ -226,6 +227,7 @@ static void connect_ring(struct blkback *b, struct blk_dev *d)
 	BACK_RING_INIT(&d->ring, (struct blkif_sring *)page, XEN_RING_PAGE_SIZE);
 	d->conn = BLK_CONNECTED;
 	d->st.connected = 1;
+	put(b, d->bpath, "pvcore-ring", "%" PRIu64 " %u %u", frame, d->ring_handle, d->port);
 	set_state(b, d, XenbusStateConnected);
 	blk_log(b, 0, "blkback: domain %u disk %s (device %u) connected: ring ref %u, port %u, %" PRIu64
 		" sectors%s", d->domid, d->name, d->devid, ref, remote_port, d->sectors, d->readonly ? ", read-only" : "");
@@ -252,6 +254,11 @@ static void handshake(struct blkback *b, struct blk_dev *d)
 		if (d->in_flight)
 			break;		/* their answers first */
 		unmap_ring(b, d, 1);
+		{
+			char path[160];
+			snprintf(path, sizeof(path), "%s/pvcore-ring", d->bpath);
+			xs_local_rm(b->xs, path);
+		}
 		d->conn = BLK_CLOSED;
 		set_state(b, d, XenbusStateClosed);
 		blk_log(b, 0, "blkback: domain %u disk %s disconnected", d->domid, d->name);
@@ -285,18 +292,20 @@ void blkback_poll(struct blkback *b)
 	b->rr++;
 }
 
-int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *disk, char *err, size_t errlen)
+/* A slot for disk of domid, its image opened: the device, or NULL. */
+static struct blk_dev *dev_init(struct blkback *b, uint32_t domid, const struct blkback_disk *disk, char *err,
+				size_t errlen, int *rc)
 {
 	struct blk_dev *d = NULL;
 	uint32_t devid;
 	struct stat st;
-	char dir[96];
-	int fd, rc;
+	int fd;
 
 	if (disk->index >= 16 || disk->size_bytes == 0 || disk->size_bytes % 512) {
 		snprintf(err, errlen, "disk %s: index %u (0..15) or size %" PRIu64 " (a multiple of 512)", disk->name,
 			 disk->index, disk->size_bytes);
-		return -EINVAL;
+		*rc = -EINVAL;
+		return NULL;
 	}
 	devid = XVD_DEVID(disk->index);
 	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++) {
@@ -304,25 +313,28 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 		if (e->used && !e->gone && e->domid == domid && e->devid == devid) {
 			snprintf(err, errlen, "disk %s: domain %u has a disk at device %u already", disk->name, domid,
 				 devid);
-			return -EEXIST;
+			*rc = -EEXIST;
+			return NULL;
 		}
 		if (!e->used && !d)
 			d = e;
 	}
 	if (!d) {
 		snprintf(err, errlen, "disk %s: blkback serves at most %d disks", disk->name, BLKBACK_MAX_DEVICES);
-		return -ENOSPC;
+		*rc = -ENOSPC;
+		return NULL;
 	}
 	fd = open(disk->image, (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		rc = -errno;
+		*rc = -errno;
 		snprintf(err, errlen, "disk %s: %s: %s", disk->name, disk->image, strerror(errno));
-		return rc;
+		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "disk %s: %s is not a regular file", disk->name, disk->image);
 		close(fd);
-		return -EINVAL;
+		*rc = -EINVAL;
+		return NULL;
 	}
 	memset(d, 0, sizeof(*d));
 	d->used = 1;
@@ -338,7 +350,17 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 	d->conn = BLK_WAITING;
 	snprintf(d->bpath, sizeof(d->bpath), "/local/domain/0/backend/vbd/%u/%u", domid, devid);
 	snprintf(d->fpath, sizeof(d->fpath), "/local/domain/%u/device/vbd/%u", domid, devid);
+	return d;
+}
 
+int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *disk, char *err, size_t errlen)
+{
+	char dir[96];
+	int rc = 0;
+	struct blk_dev *d = dev_init(b, domid, disk, err, errlen, &rc);
+
+	if (!d)
+		return rc;
 	/* the backend: Domain 0's, the guest may read */
 	xs_local_rm(b->xs, d->bpath);
 	xs_local_mkdir(b->xs, d->bpath);
@@ -381,17 +403,57 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 	if (rc < 0) {
 		snprintf(err, errlen, "disk %s: xenstore %s: %s", disk->name, d->fpath, strerror(-rc));
 		xs_local_rm(b->xs, d->bpath);
-		close(fd);
-		pthread_mutex_destroy(&d->quota_lock);
-		memset(d, 0, sizeof(*d));
+		release(b, d);
 		return rc;
 	}
 	put(b, d->fpath, "backend", "%s", d->bpath);
 	put(b, d->fpath, "backend-id", "0");
-	put(b, d->fpath, "virtual-device", "%u", devid);
+	put(b, d->fpath, "virtual-device", "%u", d->devid);
 	put(b, d->fpath, "device-type", "disk");
 	put(b, d->fpath, "state", "%d", XenbusStateInitialising);
 	set_state(b, d, XenbusStateInitWait);
+	return 0;
+}
+
+int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk *disk, char *err, size_t errlen)
+{
+	char rec[96];
+	unsigned long long frame;
+	uint32_t state, handle, port;
+	int rc = 0;
+	struct blk_dev *d = dev_init(b, domid, disk, err, errlen, &rc);
+	void *page;
+
+	if (!d)
+		return rc;
+	if (get_uint(b, d->bpath, "state", &state) < 0) {
+		snprintf(err, errlen, "disk %s: no backend node %s to resume", disk->name, d->bpath);
+		release(b, d);
+		return -ENOENT;
+	}
+	if (state != XenbusStateConnected) {
+		d->conn = state == XenbusStateClosed ? BLK_CLOSED : BLK_WAITING;
+		d->shut = state == XenbusStateClosing;	/* a shut ring stays shut */
+		d->st.shut = d->shut;
+		return 0;
+	}
+	if (get(b, d->bpath, "pvcore-ring", rec, sizeof(rec)) < 0 ||
+	    sscanf(rec, "%llu %u %u", &frame, &handle, &port) != 3 || !(page = b->host.frame_page(b->host.arg, frame))) {
+		snprintf(err, errlen, "disk %s: connected, but no usable pvcore-ring record in %s", disk->name, d->bpath);
+		release(b, d);
+		return -EPROTO;
+	}
+	d->ring_page = page;
+	d->ring_handle = handle;
+	d->port = port;
+	BACK_RING_INIT(&d->ring, (struct blkif_sring *)page, XEN_RING_PAGE_SIZE);
+	/* what has a response is done; everything after it is taken again */
+	d->ring.rsp_prod_pvt = d->ring.req_cons = __atomic_load_n(&d->ring.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	d->conn = BLK_CONNECTED;
+	d->st.connected = 1;
+	blk_log(b, 0, "blkback: domain %u disk %s resumed: ring at response %u, %u request(s) to serve", domid,
+		d->name, d->ring.rsp_prod_pvt, d->ring.sring->req_prod - d->ring.req_cons);
+	b->host.notify(b->host.arg, d->port);
 	return 0;
 }
 
@@ -413,6 +475,14 @@ void blkback_domain_gone(struct blkback *b, uint32_t domid)
 		snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", domid);
 		xs_local_rm(b->xs, path);
 	}
+}
+
+int blkback_has_domain(const struct blkback *b, uint32_t domid)
+{
+	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++)
+		if (b->dev[i].used && !b->dev[i].gone && b->dev[i].domid == domid)
+			return 1;
+	return 0;
 }
 
 int blkback_stats(const struct blkback *b, uint32_t domid, const char *name, struct blkback_stats *st)

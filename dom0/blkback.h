@@ -27,9 +27,13 @@ struct xs_server;
 struct blkback_host {
 	void *arg;
 	/* Map the page domid granted as gref (read-only if readonly): *page
-	 * stays valid until grant_unmap(handle). 0 or -errno with err. */
+	 * stays valid until grant_unmap(handle); *frame names it for
+	 * frame_page. 0 or -errno with err. */
 	int (*grant_map)(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page,
-			 uint32_t *handle, char *err, size_t errlen);
+			 uint64_t *frame, uint32_t *handle, char *err, size_t errlen);
+	/* The page of a frame mapped by an earlier process (a ring kept
+	 * across a restart of the host), NULL if it is not RAM. */
+	void *(*frame_page)(void *arg, uint64_t frame);
 	void (*grant_unmap)(void *arg, uint32_t handle);
 	/* Bind a Domain 0 port to the domain's remote_port. */
 	int (*evtchn_bind)(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port, char *err,
@@ -79,9 +83,22 @@ void blkback_poll(struct blkback *b);
 int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *d, char *err,
 		size_t errlen);
 
+/* After a restart of the host: a disk of a domain that kept running. Its
+ * xenstore nodes are as the last process left them: a connected ring
+ * (recorded in the backend's pvcore-ring node: frame, grant handle,
+ * port) is taken over, and the requests the guest put that have no
+ * response yet are served (again: a write the dead process did is
+ * written once more, with the same data); otherwise the handshake goes
+ * on from where it is. */
+int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk *d, char *err,
+		   size_t errlen);
+
 /* The domain is gone (destroyed or dying): its devices stop; their
  * mappings are dropped as soon as their I/O in flight is done. */
 void blkback_domain_gone(struct blkback *b, uint32_t domid);
+
+/* Does domid have a disk here (not gone)? */
+int blkback_has_domain(const struct blkback *b, uint32_t domid);
 
 /* Counters of one disk; -ENOENT if domid has no disk of that name. */
 int blkback_stats(const struct blkback *b, uint32_t domid, const char *name, struct blkback_stats *st);

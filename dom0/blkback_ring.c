@@ -93,8 +93,9 @@ static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct b
 	for (unsigned i = 0; i < req->nr_segments; i++) {
 		const struct blkif_request_segment *s = &req->seg[i];
 		void *page;
-		int rc = b->host.grant_map(b->host.arg, d->domid, s->gref, to_disk, &page, &io->handles[i], err,
-					   sizeof(err));
+		uint64_t frame;
+		int rc = b->host.grant_map(b->host.arg, d->domid, s->gref, to_disk, &page, &frame, &io->handles[i],
+					   err, sizeof(err));
 		if (rc < 0) {
 			for (unsigned k = 0; k < i; k++)
 				b->host.grant_unmap(b->host.arg, io->handles[k]);

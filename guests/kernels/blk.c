@@ -20,6 +20,7 @@
  * mode=quota quota=BYTES: writes until the disk's quota refuses one (see
  *  mode_quota).
  * mode=hostile: garbage ring indices: the backend shuts this ring alone.
+ * mode=long seconds=N: round trips for N seconds (pvd killed meanwhile).
  *
  * Run by tests/blk/blk_guests.sh through pvd.
  */
@@ -231,6 +232,22 @@ static void mode_hostile(void)
     test_eq(blkfront_backend_state(), XenbusStateClosing, "the backend shut the ring (state Closing)");
 }
 
+/* mode=long seconds=N: write, read back and compare 8-sector blocks in
+ * a loop for N seconds (pvd is killed and started again meanwhile). */
+static void mode_long(void)
+{
+    uint64_t end = system_time() + cmdline_u64("seconds", 30) * NSEC_PER_SEC;
+    uint32_t n = 0;
+
+    while (system_time() < end) {
+        roundtrip(2000 + (n % 64) * 8, (n % 8) * 512, 8, n);
+        if (++n % 50 == 0)
+            printk("blk: %u round trips\n", n);
+    }
+    printk("blk: %u round trips in all; %u grant(s) left mapped by a dead backend\n", n,
+           blkfront_stuck_grants());
+}
+
 static void mode_ro(void)
 {
     grant_ref_t g;
@@ -268,6 +285,8 @@ void test_main(void)
         mode_check();
     else if (!strncmp(mode, "ro", 3))
         mode_ro();
+    else if (!strncmp(mode, "long", 5))
+        mode_long();
     else if (!strncmp(mode, "quota", 6))
         mode_quota();
     else if (!strncmp(mode, "hostile", 8)) {

@@ -23,7 +23,7 @@ static grant_ref_t ring_ref;
 static evtchn_port_t port;
 static char fpath[64], bpath[96];
 static uint64_t next_id = 1;
-static uint32_t stray;
+static uint32_t stray, stuck;
 
 static long table_init(void)
 {
@@ -54,10 +54,31 @@ grant_ref_t blkfront_grant(void *page, bool readonly)
     return 0;
 }
 
+/* End access as Linux's gnttab_end_foreign_access_ref does: not while
+ * Domain 0 still has the page mapped (GTF_reading/GTF_writing): such a
+ * ref (a backend that died with it mapped) is left alone for good, never
+ * reused for another page. */
 void blkfront_ungrant(grant_ref_t ref)
 {
-    if (ref && ref < GRANT_ENTRIES)
-        gtable[ref].flags = 0;
+    uint16_t flags;
+
+    if (!ref || ref >= GRANT_ENTRIES)
+        return;
+    flags = gtable[ref].flags;
+    for (;;) {
+        if (flags & (GTF_reading | GTF_writing)) {
+            stuck++;
+            return;
+        }
+        if (__atomic_compare_exchange_n(&gtable[ref].flags, &flags, 0, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            return;
+    }
+}
+
+uint32_t blkfront_stuck_grants(void)
+{
+    return stuck;
 }
 
 /* "<dir>/<key>" into v. */

@@ -27,7 +27,10 @@ long blkfront_close(void);
 /* A grant of page (page-aligned) to Domain 0; readonly: Domain 0 may only
  * read it. The ref, or 0 when the table is full. */
 grant_ref_t blkfront_grant(void *page, bool readonly);
+/* End access; a ref Domain 0 still has mapped is left alone for good. */
 void blkfront_ungrant(grant_ref_t ref);
+/* Refs left alone so far (a backend died with them mapped). */
+uint32_t blkfront_stuck_grants(void);
 
 /* Put req (its id is set here) on the ring, kick, and wait up to
  * timeout_ns for its response: the response's status, or 99 when none

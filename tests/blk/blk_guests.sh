@@ -43,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..20"
+echo "1..24"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -111,4 +111,19 @@ expect_success blk-hostile 240 1
 expect_success blk-good 300 1
 grep -q "blkback: domain [0-9]* disk junk: ring shut: req_prod .* is more than a ring (32) ahead" "$T/pvd.log"
 ok $? "pvd logs the shut ring with the domain, the disk and the cause"
+
+# pvd killed (SIGKILL) while a guest does I/O: the new pvd takes the ring
+# over, serves what has no answer yet, and the guest's checks all pass
+wait_for 30 gone blk-good
+config blk-long "mode=long seconds=40" '{"name": "data", "size": "8M"}'
+$PVCTL create "$T/blk-long.json" >"$T/out" 2>&1
+ok $? "pvctl create blk-long ($(cat "$T/out"))"
+wait_for 60 sh -c "grep -aq '(blk-long) blk: 50 round trips' '$HVLOG'"
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+sleep 2
+start_pvd; ok $? "pvd killed during the guest's I/O and started again"
+expect_success blk-long 240 1
+grep -a "(blk-long) blk: .* in all" "$HVLOG" | sed "s/^/# /"
+grep -q "blkback: domain [0-9]* disk data resumed" "$T/pvd.log"
+ok $? "the new pvd resumed the disk ($(grep -o 'disk data resumed.*' "$T/pvd.log" | tail -n 1))"
 exit $fail

@@ -44,8 +44,8 @@ struct fixture {
 	uint64_t next_id;
 };
 
-static int fake_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint32_t *handle,
-		    char *err, size_t errlen)
+static int fake_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint64_t *frame,
+		    uint32_t *handle, char *err, size_t errlen)
 {
 	struct fixture *f = arg;
 
@@ -54,9 +54,17 @@ static int fake_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void
 		return -EPERM;
 	}
 	*page = f->pages + (size_t)(gref - 1) * 4096;
+	*frame = gref;
 	*handle = gref;
 	f->maps++;
 	return 0;
+}
+
+static void *fake_frame_page(void *arg, uint64_t frame)
+{
+	struct fixture *f = arg;
+
+	return frame >= 1 && frame <= NPAGES ? f->pages + (size_t)(frame - 1) * 4096 : NULL;
 }
 
 static void fake_unmap(void *arg, uint32_t handle)
@@ -123,7 +131,7 @@ static long xs_get(struct fixture *f, const char *dir, const char *key)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct blkback_host h = { .grant_map = fake_map, .grant_unmap = fake_unmap, .evtchn_bind = fake_bind,
+	struct blkback_host h = { .grant_map = fake_map, .frame_page = fake_frame_page, .grant_unmap = fake_unmap, .evtchn_bind = fake_bind,
 				  .evtchn_close = fake_close, .notify = fake_notify, .log = fake_log };
 	struct blkback_disk d = { .name = "data", .size_bytes = SECTORS * 512ull, .index = 0 };
 	struct xs_host xh = { 0 };
