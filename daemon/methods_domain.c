@@ -11,9 +11,11 @@
  * hypervisor (hv.c) while the domain exists there; otherwise the state is
  * "shut-off" and the figures are the config's.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../api/pvd_api.h"
 #include "config.h"
@@ -196,9 +198,19 @@ static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d
 	return o;
 }
 
+struct disk_ctx {
+	json_object *array;
+	const struct pvd *pvd;
+	const struct store_domain *dom;
+};
+
 static int add_disk(void *arg, const struct store_disk *d)
 {
+	struct disk_ctx *c = arg;
+	struct disk_config dc = { .name = d->name, .path = d->path };
 	json_object *o = json_object_new_object();
+	char image[PATH_MAX + 64];
+	struct stat st;
 
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "size_mib", json_object_new_int64(d->size_mib));
@@ -207,7 +219,13 @@ static int add_disk(void *arg, const struct store_disk *d)
 	json_object_object_add(o, "quota_mib", json_object_new_int64(d->quota_mib));
 	json_object_object_add(o, "iops", json_object_new_int64(d->iops_limit));
 	json_object_object_add(o, "bps", json_object_new_int64(d->bps_limit));
-	json_object_array_add(arg, o);
+	/* the image and the bytes it has allocated on the host (what a quota counts) */
+	if (pool_image_path(c->pvd, c->dom->uuid, c->dom->base_dir, &dc, image, sizeof(image)) == 0) {
+		json_object_object_add(o, "image", json_object_new_string(image));
+		json_object_object_add(o, "allocated_bytes", stat(image, &st) == 0 ?
+					json_object_new_int64((int64_t)st.st_blocks * 512) : NULL);
+	}
+	json_object_array_add(c->array, o);
 	return 0;
 }
 
@@ -257,7 +275,7 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "created", json_object_new_string(d->created));
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
 	json_object_put(norm);
-	if (store_disks(req->pvd->store, d->uuid, add_disk, disks) != 0 ||
+	if (store_disks(req->pvd->store, d->uuid, add_disk, &(struct disk_ctx){ disks, req->pvd, d }) != 0 ||
 	    store_ifaces(req->pvd->store, d->uuid, add_iface, vifs) != 0) {
 		json_object_put(o);
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));

@@ -43,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..24"
+echo "1..25"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -97,6 +97,8 @@ qimg="$T/state/pool/$(uuid_of blk-quota)-small.img"
 alloc=$(($(stat -c %b "$qimg") * 512))
 [ "$alloc" -le 1048576 ]
 ok $? "the image's allocated size stays within the quota ($alloc bytes, quota 1048576)"
+$PVCTL info blk-quota | grep -q "image $qimg, $alloc bytes allocated"
+ok $? "pvctl info shows the image and its allocated bytes ($($PVCTL info blk-quota | grep -o 'image .*allocated'))"
 grep -q "blkback: domain [0-9]* disk small: write of .* refused: it would take the image past its quota of 1048576 bytes" "$T/pvd.log"
 ok $? "pvd logs the refused write with the domain, the disk and the quota"
 
