@@ -188,7 +188,8 @@ static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain 
 		const struct disk_config *dc = &cfg->disks[i];
 		struct blkback_disk disk = { .name = dc->name, .image = image,
 					     .size_bytes = (uint64_t)dc->size_mib << 20, .readonly = dc->readonly,
-					     .index = (uint32_t)i, .quota_bytes = (uint64_t)dc->quota_mib << 20 };
+					     .index = (uint32_t)i, .quota_bytes = (uint64_t)dc->quota_mib << 20,
+					     .bps = (uint64_t)dc->bps, .iops = (uint64_t)dc->iops };
 		int rc;
 		if (pool_image_path(pvd, d->uuid, d->base_dir, dc, image, sizeof(image)) != 0) {
 			snprintf(err, errlen, "domain \"%s\": disk \"%s\": image path too long", d->name, dc->name);

@@ -347,6 +347,8 @@ static struct blk_dev *dev_init(struct blkback *b, uint32_t domid, const struct 
 	d->readonly = disk->readonly;
 	d->quota = disk->quota_bytes;
 	pthread_mutex_init(&d->quota_lock, NULL);
+	blk_bucket_init(&d->bps, disk->bps);
+	blk_bucket_init(&d->iops, disk->iops);
 	d->conn = BLK_WAITING;
 	snprintf(d->bpath, sizeof(d->bpath), "/local/domain/0/backend/vbd/%u/%u", domid, devid);
 	snprintf(d->fpath, sizeof(d->fpath), "/local/domain/%u/device/vbd/%u", domid, devid);

@@ -6,6 +6,7 @@
  *   blkback_ring.c  the shared ring: requests copied and validated, grants
  *                   mapped, responses
  *   blkback_io.c    the I/O engine: worker threads doing the file I/O
+ *   blkback_limit.c I/O limits: token buckets for bytes/s and ops/s
  *
  * The library never blocks the loop on file I/O: requests go to worker
  * threads that read and write straight between the image file and the
@@ -54,11 +55,13 @@ struct blkback_disk {
 	int readonly;
 	uint32_t index;		/* 0 = xvda, 1 = xvdb ... */
 	uint64_t quota_bytes;	/* 0: none; else the image's allocated bytes may not pass it */
+	uint64_t bps, iops;	/* I/O limits per second, 0 = unlimited (burst: one second's) */
 };
 
 struct blkback_stats {
 	uint64_t reads, writes, flushes, discards, errors, bytes_read, bytes_written;
 	uint64_t quota_refusals;	/* writes refused: they would have passed the quota */
+	uint64_t throttled;		/* times a request waited for the I/O limits */
 	uint32_t in_flight;
 	int connected, shut;
 };

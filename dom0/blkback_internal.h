@@ -28,6 +28,13 @@ enum blk_conn {
 	BLK_CLOSED,		/* the frontend closed; waiting for it to start again */
 };
 
+/* A token bucket (blkback_limit.c): rate per second, 0 = unlimited. */
+struct blk_bucket {
+	uint64_t rate;
+	double tokens;
+	uint64_t last_ns;
+};
+
 struct blk_dev {
 	int used;
 	/* Held by a worker from the quota check to the end of the write, so
@@ -47,6 +54,7 @@ struct blk_dev {
 	uint32_t ring_handle, port;
 	struct blkif_back_ring ring;
 	uint32_t in_flight;
+	struct blk_bucket bps, iops;	/* I/O limits (blkback_limit.c) */
 	struct blkback_stats st;
 };
 
@@ -84,6 +92,11 @@ void blk_shut(struct blkback *b, struct blk_dev *d, const char *why);
 void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max);
 /* A finished io: unmap its grants, answer it, free it. */
 void blk_ring_complete(struct blkback *b, struct blk_io *io);
+
+/* blkback_limit.c */
+void blk_bucket_init(struct blk_bucket *k, uint64_t rate);
+/* 1: a request of `bytes` may go now (its cost taken); 0: it waits. */
+int blk_limit_take(struct blk_dev *d, uint64_t bytes);
 
 /* blkback_io.c */
 struct blk_io_engine;

@@ -172,6 +172,21 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 	blk_io_submit(b->io, io);
 }
 
+/* The data a request moves, for the I/O limits (taken from the copy; an
+ * invalid request costs what it claims and is refused later). */
+static uint64_t request_bytes(const struct blkif_request *req)
+{
+	uint64_t n = 0;
+
+	if (req->operation != BLKIF_OP_READ && req->operation != BLKIF_OP_WRITE &&
+	    req->operation != BLKIF_OP_FLUSH_DISKCACHE)
+		return 0;
+	for (unsigned i = 0; i < req->nr_segments && i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++)
+		if (req->seg[i].last_sect >= req->seg[i].first_sect)
+			n += (uint64_t)(req->seg[i].last_sect - req->seg[i].first_sect + 1) * 512;
+	return n;
+}
+
 void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max)
 {
 	unsigned taken = 0;
@@ -196,6 +211,8 @@ void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max)
 				return;
 			memcpy(&req, RING_GET_REQUEST(&d->ring, d->ring.req_cons), sizeof(req));
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (!blk_limit_take(d, request_bytes(&req)))
+				return;		/* it stays in the ring until the limits allow it */
 			d->ring.req_cons++;
 			taken++;
 			take_request(b, d, &req);

@@ -21,6 +21,7 @@
  *  mode_quota).
  * mode=hostile: garbage ring indices: the backend shuts this ring alone.
  * mode=long seconds=N: round trips for N seconds (pvd killed meanwhile).
+ * mode=rate bps=B bytes=N: writes under a disk's bps limit (mode_rate).
  *
  * Run by tests/blk/blk_guests.sh through pvd.
  */
@@ -248,6 +249,29 @@ static void mode_long(void)
            blkfront_stuck_grants());
 }
 
+/* mode=rate bps=B bytes=N: N bytes written in 32 KiB requests under a
+ * disk limit of B bytes/s take at least (N - B) / B seconds (the first
+ * second's worth is the burst); the rate measured is printed. */
+static void mode_rate(void)
+{
+    uint64_t bps = cmdline_u64("bps", 0), bytes = cmdline_u64("bytes", 0), start, ns, min_ns;
+
+    test_ok(bps && bytes > bps, "bps= and bytes= (more than bps) on the command line");
+    fill(wbuf, 32768, 3);
+    start = system_time();
+    for (uint64_t done = 0; done < bytes; done += 32768)
+        if (blkfront_io(BLKIF_OP_WRITE, 2048 + (done / 512) % 8192, wbuf, 32768) != BLKIF_RSP_OKAY)
+            test_abort("write at %lu under the rate limit", (unsigned long)done);
+    ns = system_time() - start;
+    min_ns = (bytes - bps) * NSEC_PER_SEC / bps;
+    printk("blk: %lu bytes in %lu ms: %lu bytes/s (limit %lu, burst %lu)\n", (unsigned long)bytes,
+           (unsigned long)(ns / NSEC_PER_MSEC), (unsigned long)(bytes * NSEC_PER_SEC / ns), (unsigned long)bps,
+           (unsigned long)bps);
+    test_ok(ns >= min_ns - min_ns / 20, "%lu bytes took %lu ms, at least %lu ms at %lu bytes/s after the burst",
+            (unsigned long)bytes, (unsigned long)(ns / NSEC_PER_MSEC), (unsigned long)(min_ns / NSEC_PER_MSEC),
+            (unsigned long)bps);
+}
+
 static void mode_ro(void)
 {
     grant_ref_t g;
@@ -285,6 +309,8 @@ void test_main(void)
         mode_check();
     else if (!strncmp(mode, "ro", 3))
         mode_ro();
+    else if (!strncmp(mode, "rate", 5))
+        mode_rate();
     else if (!strncmp(mode, "long", 5))
         mode_long();
     else if (!strncmp(mode, "quota", 6))

@@ -43,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..25"
+echo "1..27"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -114,9 +114,17 @@ expect_success blk-good 300 1
 grep -q "blkback: domain [0-9]* disk junk: ring shut: req_prod .* is more than a ring (32) ahead" "$T/pvd.log"
 ok $? "pvd logs the shut ring with the domain, the disk and the cause"
 
+# an I/O limit: 1.5 MiB written at 256 KiB/s take at least 5 s
+wait_for 30 gone blk-good
+config blk-rate "mode=rate bps=262144 bytes=1572864" '{"name": "slow", "size": "8M", "bps": 262144}'
+$PVCTL create "$T/blk-rate.json" >"$T/out" 2>&1
+ok $? "pvctl create blk-rate with bps 262144 ($(cat "$T/out"))"
+expect_success blk-rate 240 1
+grep -a "(blk-rate) blk: .*bytes/s" "$HVLOG" | sed "s/^/# /"
+
 # pvd killed (SIGKILL) while a guest does I/O: the new pvd takes the ring
 # over, serves what has no answer yet, and the guest's checks all pass
-wait_for 30 gone blk-good
+wait_for 30 gone blk-rate
 config blk-long "mode=long seconds=40" '{"name": "data", "size": "8M"}'
 $PVCTL create "$T/blk-long.json" >"$T/out" 2>&1
 ok $? "pvctl create blk-long ($(cat "$T/out"))"
