@@ -19,3 +19,10 @@ ptwr-bench: $(PTWR_BENCH_ELF) $(BUILD)/hypervisor/pvcore.elf
 	$(Q)BUILD=$(BUILD) sh bench/ptwr_bench.sh
 
 ALL_TARGETS += $(PTWR_BENCH_ELF)
+
+# `make blk-bench`: a virtual block device through blkfront and pvd's
+# blkback against the same I/O natively on the host (bench/blk_bench.sh).
+.PHONY: blk-bench
+bench: blk-bench
+blk-bench: $(BUILD)/guests/blk.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso
+	$(Q)BUILD=$(BUILD) sh bench/blk_bench.sh

@@ -22,6 +22,7 @@
  * mode=hostile: garbage ring indices: the backend shuts this ring alone.
  * mode=long seconds=N: round trips for N seconds (pvd killed meanwhile).
  * mode=rate bps=B bytes=N: writes under a disk's bps limit (mode_rate).
+ * mode=bench: figures for bench/blk_bench.sh (mode_bench).
  *
  * Run by tests/blk/blk_guests.sh through pvd.
  */
@@ -272,6 +273,40 @@ static void mode_rate(void)
             (unsigned long)bps);
 }
 
+/* mode=bench: sequential writes and reads of 16 MiB in 44 KiB requests
+ * (11 segments, the most without indirect descriptors) and 512 random
+ * 4 KiB writes and reads over 32 MiB; one line of figures each. */
+static uint64_t bench_rng = 88172645463325252ull;
+static uint64_t bench_next(void)
+{
+    bench_rng ^= bench_rng << 13;
+    bench_rng ^= bench_rng >> 7;
+    bench_rng ^= bench_rng << 17;
+    return bench_rng;
+}
+
+static void bench_run(const char *what, uint8_t op, uint32_t bytes, uint32_t count, bool random)
+{
+    uint64_t start = system_time(), ns;
+
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t sector = random ? (bench_next() % (32u * 2048u / 8u)) * 8u : (uint64_t)i * (bytes / 512);
+        if (blkfront_io(op, sector, op == BLKIF_OP_READ ? rbuf : wbuf, bytes) != BLKIF_RSP_OKAY)
+            test_abort("bench %s: request %u failed", what, i);
+    }
+    ns = system_time() - start;
+    printk("blk-bench: %s bytes=%u count=%u ns=%lu\n", what, bytes, count, (unsigned long)ns);
+}
+
+static void mode_bench(void)
+{
+    fill(wbuf, 11 * PAGE_SIZE, 77);
+    bench_run("seq-write", BLKIF_OP_WRITE, 11 * PAGE_SIZE, 16u * 1048576u / (11 * PAGE_SIZE), false);
+    bench_run("seq-read", BLKIF_OP_READ, 11 * PAGE_SIZE, 16u * 1048576u / (11 * PAGE_SIZE), false);
+    bench_run("rand-write", BLKIF_OP_WRITE, PAGE_SIZE, 512, true);
+    bench_run("rand-read", BLKIF_OP_READ, PAGE_SIZE, 512, true);
+}
+
 static void mode_ro(void)
 {
     grant_ref_t g;
@@ -309,6 +344,8 @@ void test_main(void)
         mode_check();
     else if (!strncmp(mode, "ro", 3))
         mode_ro();
+    else if (!strncmp(mode, "bench", 6))
+        mode_bench();
     else if (!strncmp(mode, "rate", 5))
         mode_rate();
     else if (!strncmp(mode, "long", 5))
