@@ -7,7 +7,7 @@
  *   /local/domain/0/backend/vbd/<domid>/<devid>   Domain 0's (the guest reads)
  *     frontend, frontend-id, online, removable, bootable, dev, type, mode,
  *     params, sectors, sector-size, physical-sector-size, info,
- *     feature-flush-cache, feature-discard, discard-granularity,
+ *     feature-flush-cache, feature-persistent, feature-discard, discard-granularity,
  *     discard-alignment, discard-secure, state
  *   /local/domain/<domid>/device/vbd/<devid>        the guest's
  *     backend, backend-id, virtual-device, device-type, state
@@ -142,6 +142,12 @@ int blkback_open(const struct blkback_host *host, struct xs_server *xs, unsigned
 
 static void unmap_ring(struct blkback *b, struct blk_dev *d, int close_port)
 {
+	for (uint32_t i = 0; i < d->npg; i++)
+		b->host.grant_unmap(b->host.arg, d->pg[i].handle);
+	free(d->pg);
+	d->pg = NULL;
+	d->npg = 0;
+	d->persistent = 0;
 	if (d->ring_page) {
 		b->host.grant_unmap(b->host.arg, d->ring_handle);
 		if (close_port)
@@ -190,6 +196,16 @@ int blkback_event_fd(const struct blkback *b)
 	return blk_io_event_fd(b->io);
 }
 
+/* feature-persistent: both ends offer it. */
+static void use_persistent(struct blkback *b, struct blk_dev *d)
+{
+	uint32_t v = 0;
+
+	if (get_uint(b, d->fpath, "feature-persistent", &v) == 0 && v == 1)
+		d->pg = calloc(BLK_MAX_PGRANTS, sizeof(*d->pg));
+	d->persistent = d->pg != NULL;
+}
+
 static void connect_ring(struct blkback *b, struct blk_dev *d)
 {
 	uint32_t ref, remote_port, order = 0, port;
@@ -225,12 +241,14 @@ static void connect_ring(struct blkback *b, struct blk_dev *d)
 	d->ring_page = page;
 	d->port = port;
 	BACK_RING_INIT(&d->ring, (struct blkif_sring *)page, XEN_RING_PAGE_SIZE);
+	use_persistent(b, d);
 	d->conn = BLK_CONNECTED;
 	d->st.connected = 1;
 	put(b, d->bpath, "pvcore-ring", "%" PRIu64 " %u %u", frame, d->ring_handle, d->port);
 	set_state(b, d, XenbusStateConnected);
 	blk_log(b, 0, "blkback: domain %u disk %s (device %u) connected: ring ref %u, port %u, %" PRIu64
-		" sectors%s", d->domid, d->name, d->devid, ref, remote_port, d->sectors, d->readonly ? ", read-only" : "");
+		" sectors%s%s", d->domid, d->name, d->devid, ref, remote_port, d->sectors,
+		d->readonly ? ", read-only" : "", d->persistent ? ", persistent grants" : "");
 }
 
 static void handshake(struct blkback *b, struct blk_dev *d)
@@ -382,6 +400,7 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 	put(b, d->bpath, "physical-sector-size", "512");
 	put(b, d->bpath, "info", "%u", disk->readonly ? VDISK_READONLY : 0u);
 	put(b, d->bpath, "feature-flush-cache", "1");
+	put(b, d->bpath, "feature-persistent", "1");
 	if (!disk->readonly) {
 		put(b, d->bpath, "feature-discard", "1");
 		put(b, d->bpath, "discard-granularity", "%u", DISCARD_GRANULARITY);
@@ -449,6 +468,7 @@ int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk 
 	d->ring_handle = handle;
 	d->port = port;
 	BACK_RING_INIT(&d->ring, (struct blkif_sring *)page, XEN_RING_PAGE_SIZE);
+	use_persistent(b, d);	/* the dead process's kept mappings stay; grants are mapped again */
 	/* what has a response is done; everything after it is taken again */
 	d->ring.rsp_prod_pvt = d->ring.req_cons = __atomic_load_n(&d->ring.sring->rsp_prod, __ATOMIC_ACQUIRE);
 	d->conn = BLK_CONNECTED;

@@ -35,6 +35,14 @@ struct blk_bucket {
 	uint64_t last_ns;
 };
 
+/* A grant kept mapped for the life of the connection (persistent
+ * grants, negotiated with feature-persistent). */
+struct blk_pgrant {
+	uint32_t gref, handle;
+	void *page;
+};
+#define BLK_MAX_PGRANTS (32 * BLKIF_MAX_SEGMENTS_PER_REQUEST)	/* a full ring's worth, as Linux uses */
+
 struct blk_dev {
 	int used;
 	/* Held by a worker from the quota check to the end of the write, so
@@ -54,6 +62,9 @@ struct blk_dev {
 	uint32_t ring_handle, port;
 	struct blkif_back_ring ring;
 	uint32_t in_flight;
+	int persistent;			/* the frontend uses persistent grants */
+	struct blk_pgrant *pg;		/* BLK_MAX_PGRANTS when persistent; npg used */
+	uint32_t npg;
 	struct blk_bucket bps, iops;	/* I/O limits (blkback_limit.c) */
 	struct blkback_stats st;
 };
@@ -70,6 +81,7 @@ struct blk_io {
 	uint64_t offset, len;		/* bytes */
 	unsigned nseg;
 	uint32_t handles[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	uint32_t unmap_mask;		/* bit i: handles[i] is this request's own mapping */
 	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 	struct blk_io *next;
 };

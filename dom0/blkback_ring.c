@@ -15,6 +15,9 @@
  * Guest data is reached only through the grants named in the request,
  * mapped by the host (the hypervisor checks each grant); a grant that
  * does not map fails the request, with every page mapped so far unmapped.
+ * With persistent grants (the frontend wrote feature-persistent) a grant
+ * is mapped writable the first time it is named and kept until the
+ * connection ends (at most BLK_MAX_PGRANTS; beyond, per request).
  * Runs on the loop thread only.
  */
 #include "blkback_internal.h"
@@ -68,6 +71,15 @@ static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif
 	respond(b, d, req->id, req->operation, status);
 }
 
+/* The kept mapping of gref, NULL if there is none. */
+static void *persistent_page(const struct blk_dev *d, uint32_t gref)
+{
+	for (uint32_t i = 0; i < d->npg; i++)
+		if (d->pg[i].gref == gref)
+			return d->pg[i].page;
+	return NULL;
+}
+
 /* Segments of a read/write/flush request: checked, then mapped. 0 or the
  * response status. */
 static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, struct blk_io *io)
@@ -92,13 +104,23 @@ static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct b
 	}
 	for (unsigned i = 0; i < req->nr_segments; i++) {
 		const struct blkif_request_segment *s = &req->seg[i];
-		void *page;
+		void *page = persistent_page(d, s->gref);
 		uint64_t frame;
-		int rc = b->host.grant_map(b->host.arg, d->domid, s->gref, to_disk, &page, &frame, &io->handles[i],
-					   err, sizeof(err));
+		int rc = 0;
+		if (!page) {
+			/* persistent grants are mapped writable once, kept for the connection */
+			int keep = d->persistent && d->npg < BLK_MAX_PGRANTS;
+			rc = b->host.grant_map(b->host.arg, d->domid, s->gref, keep ? 0 : to_disk, &page, &frame,
+					       &io->handles[i], err, sizeof(err));
+			if (rc == 0 && keep)
+				d->pg[d->npg++] = (struct blk_pgrant){ s->gref, io->handles[i], page };
+			else if (rc == 0)
+				io->unmap_mask |= 1u << i;
+		}
 		if (rc < 0) {
 			for (unsigned k = 0; k < i; k++)
-				b->host.grant_unmap(b->host.arg, io->handles[k]);
+				if (io->unmap_mask & (1u << k))
+					b->host.grant_unmap(b->host.arg, io->handles[k]);
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "segment %u: grant ref %u: %s", i, s->gref, err);
 			return BLKIF_RSP_ERROR;
 		}
@@ -232,7 +254,8 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 	struct blk_dev *d = io->dev;
 
 	for (unsigned i = 0; i < io->nseg; i++)
-		b->host.grant_unmap(b->host.arg, io->handles[i]);
+		if (io->unmap_mask & (1u << i))
+			b->host.grant_unmap(b->host.arg, io->handles[i]);
 	d->in_flight--;
 	if (io->over_quota) {
 		d->st.errors++;

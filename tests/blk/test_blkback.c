@@ -332,12 +332,45 @@ static void test_hostile_indices_and_close(void **state)
 	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
 }
 
+static void test_persistent_grants(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *page2 = f->pages + 4096, file[4096];
+	struct blkif_request r;
+	int maps;
+
+	assert_int_equal(xs_get(f, f->bpath, "feature-persistent"), 1);
+	xs_put(f, f->fpath, "feature-persistent", "1");
+	connect(f);
+	maps = f->maps;					/* the ring */
+	for (int round = 0; round < 3; round++) {
+		memset(page2, 0x40 + round, 4096);
+		r = rw(BLKIF_OP_WRITE, 40, 2, 0, 7);
+		assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+		assert_int_equal(pread(f->fd, file, 4096, 40 * 512), 4096);
+		assert_memory_equal(file, page2, 4096);
+		r = rw(BLKIF_OP_READ, 40, 3, 0, 7);
+		assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+		assert_memory_equal(f->pages + 2 * 4096, page2, 4096);
+	}
+	assert_int_equal(f->maps, maps + 2);		/* refs 2 and 3 mapped once each, kept */
+	assert_int_equal(f->unmaps, 0);
+	/* a read-only grant cannot be kept writable: refused, nothing kept */
+	r = rw(BLKIF_OP_WRITE, 40, READONLY_REF, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateClosed);
+	assert_int_equal(f->maps, f->unmaps);		/* the kept ones went with the connection */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_indices_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
