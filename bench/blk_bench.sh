@@ -8,6 +8,7 @@
 # reads. Then the same pattern runs natively (pwrite/pread on the same
 # image from the host, page cache as for the guest) and the ratios are
 # printed. Not asserted: the figures depend on the host and its load.
+# The guest uses persistent grants (BLK_PERSISTENT=0: a grant per request).
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +18,7 @@ PVD=${PVD:-$BUILD/bin/pvd}
 HVLOG="$T/state/machine/hv.log"
 start_pvd || { echo "blk_bench: pvd did not start"; exit 1; }
 cat >"$T/bench.json" <<EOF2
-{"name": "blk-bench", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=bench",
+{"name": "blk-bench", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=bench persistent=${BLK_PERSISTENT:-1}",
  "memory": 32, "vcpus": 1, "on_poweroff": "destroy", "disks": [{"name": "data", "size": 64}]}
 EOF2
 $PVCTL create "$T/bench.json" >/dev/null || { echo "blk_bench: create failed"; fail=1; exit 1; }

@@ -23,6 +23,7 @@
  * mode=long seconds=N: round trips for N seconds (pvd killed meanwhile).
  * mode=rate bps=B bytes=N: writes under a disk's bps limit (mode_rate).
  * mode=bench: figures for bench/blk_bench.sh (mode_bench).
+ * persistent=1 (any mode): persistent grants (blkfront_init_persistent).
  *
  * Run by tests/blk/blk_guests.sh through pvd.
  */
@@ -336,7 +337,7 @@ void test_main(void)
     if (!cmdline_str("mode", mode, sizeof(mode)))
         snprintf(mode, sizeof(mode), "rw");
     test_eq(xenbus_init(), 0, "xenbus_init");
-    rc = blkfront_init(0, &info);
+    rc = blkfront_init_persistent(0, cmdline_u64("persistent", 0) != 0, &info);
     if (rc)
         test_abort("blkfront_init: %ld", rc);
     printk("blk: xvda connected: %lu sectors, info %#x\n", (unsigned long)info.sectors, info.info);

@@ -3,7 +3,8 @@
  *
  * Owns: the grant table (one frame, v1 entries, set up on first use),
  * the shared ring page and the front ring's indices, the event channel to
- * Domain 0. One request in flight at a time (the kernels are
+ * Domain 0, and with persistent grants the 11 pages granted once that
+ * blkfront_io copies data through. One request in flight at a time (the kernels are
  * single-threaded); the response is awaited by polling rsp_prod, so no
  * upcall handler is needed.
  */
@@ -131,7 +132,18 @@ static long wait_backend(long state)
     return 0;
 }
 
+/* Persistent grants (when asked for and the backend offers them): pages
+ * granted once, data copied through them as Linux's blkfront does. */
+static bool persistent;
+static uint8_t *ppage[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+static grant_ref_t pref[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+
 long blkfront_init(uint32_t index, struct blkfront_info *info)
+{
+    return blkfront_init_persistent(index, false, info);
+}
+
+long blkfront_init_persistent(uint32_t index, bool want, struct blkfront_info *info)
 {
     struct blkif_sring *sring;
     char v[64];
@@ -155,7 +167,15 @@ long blkfront_init(uint32_t index, struct blkfront_info *info)
     if ((rc = evtchn_alloc_unbound(0, &port)) < 0)
         return rc;
     if (write_key("ring-ref", "%u", ring_ref) || write_key("event-channel", "%u", port) ||
-        write_key("protocol", "x86_64-abi") || write_key("state", "%d", XenbusStateInitialised))
+        write_key("protocol", "x86_64-abi"))
+        return -XB_EIO;
+    persistent = want && !read_key(bpath, "feature-persistent", v, sizeof(v)) && v[0] == '1';
+    for (unsigned i = 0; persistent && i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++) {
+        if (!ppage[i])
+            ppage[i] = page_alloc();
+        pref[i] = blkfront_grant(ppage[i], false);
+    }
+    if ((persistent && write_key("feature-persistent", "1")) || write_key("state", "%d", XenbusStateInitialised))
         return -XB_EIO;
     if ((rc = wait_backend(XenbusStateConnected)) < 0)
         return rc;
@@ -225,13 +245,28 @@ int16_t blkfront_io(uint8_t op, uint64_t sector, void *buf, uint32_t bytes)
 
         if (n * 512 > bytes)
             n = bytes / 512;
-        s->gref = blkfront_grant((void *)page, op != BLKIF_OP_READ);
+        if (persistent) {
+            s->gref = pref[req.nr_segments - 1];
+            if (op != BLKIF_OP_READ)
+                memcpy(ppage[req.nr_segments - 1] + first * 512, (void *)va, n * 512);
+        } else {
+            s->gref = blkfront_grant((void *)page, op != BLKIF_OP_READ);
+        }
         s->first_sect = (uint8_t)first;
         s->last_sect = (uint8_t)(first + n - 1);
         va += n * 512;
         bytes -= n * 512;
     }
     st = bytes ? BLKIF_RSP_ERROR : blkfront_submit(&req, 30 * NSEC_PER_SEC);
+    if (persistent) {
+        va = (uint64_t)buf;
+        for (unsigned i = 0; op == BLKIF_OP_READ && st == BLKIF_RSP_OKAY && i < req.nr_segments; i++) {
+            uint32_t first = req.seg[i].first_sect, n = req.seg[i].last_sect - first + 1u;
+            memcpy((void *)va, ppage[i] + first * 512, n * 512);
+            va += n * 512;
+        }
+        return st;
+    }
     for (unsigned i = 0; i < req.nr_segments; i++)
         blkfront_ungrant(req.seg[i].gref);
     return st;

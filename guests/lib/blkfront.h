@@ -21,6 +21,9 @@ struct blkfront_info {
 /* Connect to disk `index` (0 = xvda): xenbus_init must have run. 0, or
  * -errno (-XB_ETIMEDOUT when the backend never connects). */
 long blkfront_init(uint32_t index, struct blkfront_info *info);
+/* The same, with persistent grants when want and the backend offers them:
+ * blkfront_io then copies through 11 pages granted once. */
+long blkfront_init_persistent(uint32_t index, bool want, struct blkfront_info *info);
 /* Close the connection (frontend Closed; the backend follows). */
 long blkfront_close(void);
 

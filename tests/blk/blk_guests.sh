@@ -73,7 +73,7 @@ ok $? "the frontend's close reached the backend"
 
 # the same disk after a restart of the domain: the marker is still there
 wait_for 30 gone blk-rw
-config blk-rw "sectors=16384 marker=first mode=check" '{"name": "data", "size": "8M"}'
+config blk-rw "sectors=16384 marker=first mode=check persistent=1" '{"name": "data", "size": "8M"}'
 $PVCTL define "$T/blk-rw.json" --replace >/dev/null 2>&1 && $PVCTL start blk-rw >"$T/out" 2>&1
 ok $? "pvctl start blk-rw again in mode=check ($(cat "$T/out"))"
 expect_success blk-rw 240 2
