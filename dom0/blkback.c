@@ -182,12 +182,18 @@ void blkback_close(struct blkback *b)
 		return;
 	blk_io_stop(b->io);	/* the queue runs dry first */
 	b->io = NULL;
-	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++)
-		b->dev[i].gone |= b->dev[i].used;
-	/* the engine's done list went with it: answer nothing, unmap */
-	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++)
-		if (b->dev[i].used)
-			release(b, &b->dev[i]);
+	/* The guests keep running: rings and kept grants stay mapped for the
+	 * next process (blkback_resume), which also answers what the engine
+	 * finished but nobody answered. Only this process's resources go. */
+	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++) {
+		struct blk_dev *d = &b->dev[i];
+		if (!d->used)
+			continue;
+		if (d->fd >= 0)
+			close(d->fd);
+		free(d->pg);
+		pthread_mutex_destroy(&d->quota_lock);
+	}
 	free(b);
 }
 
@@ -283,6 +289,9 @@ static void handshake(struct blkback *b, struct blk_dev *d)
 		break;
 	case BLK_CLOSED:
 		if (fstate == XenbusStateInitialising || fstate == XenbusStateInitWait) {
+			char path[160];
+			snprintf(path, sizeof(path), "%s/error", d->bpath);
+			xs_local_rm(b->xs, path);
 			d->shut = 0;
 			d->st.shut = 0;
 			d->conn = BLK_WAITING;

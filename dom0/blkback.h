@@ -71,7 +71,9 @@ struct blkback_stats {
 
 int blkback_open(const struct blkback_host *host, struct xs_server *xs, unsigned workers,
 		 struct blkback **out, char *err, size_t errlen);
-/* Waits for the I/O in flight, unmaps everything. NULL is accepted. */
+/* Waits for the I/O in flight and frees this process's resources; the
+ * rings and kept grants stay mapped for the next process (the guests
+ * keep running: blkback_resume). NULL is accepted. */
 void blkback_close(struct blkback *b);
 
 /* Readable when I/O completed: call blkback_poll. */

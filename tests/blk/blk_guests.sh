@@ -43,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..27"
+echo "1..28"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -122,18 +122,22 @@ ok $? "pvctl create blk-rate with bps 262144 ($(cat "$T/out"))"
 expect_success blk-rate 240 1
 grep -a "(blk-rate) blk: .*bytes/s" "$HVLOG" | sed "s/^/# /"
 
-# pvd killed (SIGKILL) while a guest does I/O: the new pvd takes the ring
-# over, serves what has no answer yet, and the guest's checks all pass
+# pvd stopped (SIGTERM), then killed (SIGKILL), while a guest does I/O:
+# each new pvd takes the ring over, serves what has no answer yet, and the
+# guest's checks all pass
 wait_for 30 gone blk-rate
 config blk-long "mode=long seconds=40" '{"name": "data", "size": "8M"}'
 $PVCTL create "$T/blk-long.json" >"$T/out" 2>&1
 ok $? "pvctl create blk-long ($(cat "$T/out"))"
 wait_for 60 sh -c "grep -aq '(blk-long) blk: 50 round trips' '$HVLOG'"
+kill -TERM "$pid"; wait "$pid" 2>/dev/null
+start_pvd; ok $? "pvd stopped (SIGTERM) during the guest's I/O and started again"
+wait_for 60 sh -c "grep -aq '(blk-long) blk: 600 round trips' '$HVLOG'"
 kill -9 "$pid"; wait "$pid" 2>/dev/null
 sleep 2
-start_pvd; ok $? "pvd killed during the guest's I/O and started again"
+start_pvd; ok $? "pvd killed (SIGKILL) during the guest's I/O and started again"
 expect_success blk-long 240 1
 grep -a "(blk-long) blk: .* in all" "$HVLOG" | sed "s/^/# /"
-grep -q "blkback: domain [0-9]* disk data resumed" "$T/pvd.log"
-ok $? "the new pvd resumed the disk ($(grep -o 'disk data resumed.*' "$T/pvd.log" | tail -n 1))"
+[ "$(grep -c "blkback: domain [0-9]* disk data resumed" "$T/pvd.log")" = 2 ]
+ok $? "each new pvd resumed the disk ($(grep -o 'disk data resumed.*' "$T/pvd.log" | tr '\n' ' '))"
 exit $fail
