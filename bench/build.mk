@@ -29,3 +29,10 @@ bench-pv: $(BUILD)/guests/bench_pv.elf $(BUILD)/hypervisor/pvcore.elf
 	$(Q)BUILD=$(BUILD) sh bench/bench_pv.sh $(BENCH_PV_ARGS)
 
 DEB_PACKAGES += gdb
+
+# `make blk-bench`: a virtual block device through blkfront and pvd's
+# blkback against the same I/O natively on the host (bench/blk_bench.sh).
+.PHONY: blk-bench
+bench: blk-bench
+blk-bench: $(BUILD)/guests/blk.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso
+	$(Q)BUILD=$(BUILD) sh bench/blk_bench.sh

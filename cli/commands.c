@@ -205,6 +205,9 @@ int cmd_info(struct ctl *ctl)
 			printf("%-13s %s: %lld MiB%s, %s\n", i ? "" : "Disks:", jstr(d, "name", "?"),
 			       jint(d, "size_mib", 0), jbool(d, "readonly") ? " read-only" : "",
 			       jstr(d, "path", "(pool)"));
+			if (jstr(d, "image", NULL))
+				printf("%-13s   image %s, %lld bytes allocated\n", "", jstr(d, "image", "?"),
+				       jint(d, "allocated_bytes", 0));
 			printf("%-13s   quota %s, rate %s, ops/s %s\n", "", quota,
 			       fmt_rate(jint(d, "bps", 0), "/s", bps, sizeof(bps)), iops);
 		}

@@ -15,7 +15,8 @@ PVD_LIB_SRCS := daemon/log.c daemon/schema.c daemon/config.c daemon/config_xml.c
                 daemon/methods_domain.c daemon/events.c daemon/server.c daemon/tls.c daemon/ids.c \
                 daemon/options.c daemon/hv.c daemon/hv_table.c daemon/hv_lifecycle.c \
                 daemon/hv_console.c daemon/methods_lifecycle.c daemon/methods_host.c \
-                daemon/xs_host.c daemon/methods_xs.c daemon/image_dir.c daemon/roles.c daemon/json_strict.c daemon/schema_size.c
+                daemon/xs_host.c daemon/methods_xs.c daemon/image_dir.c daemon/roles.c daemon/json_strict.c daemon/schema_size.c \
+                daemon/blk_host.c daemon/pool.c
 PVD_MIGRATIONS := $(sort $(wildcard schemas/[0-9][0-9][0-9]-*.sql))
 PVD_EMBED_IN := schemas/domain.schema.json schemas/domain.rng api/pvd.openrpc.json $(PVD_MIGRATIONS)
 PVD_GEN      := $(BUILD)/daemon/gen/embedded.c
@@ -31,7 +32,7 @@ PVD_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(PVD_LIB_SRCS)) $(BUILD)/asan
 # pvd links the Domain 0 library (dom0/build.mk) for the machine (hv.c).
 PVD_DOM0_CFLAGS := $(HOST_PUBLIC_CFLAGS)
 PVD_DOM0_HDRS   := dom0/machine.h dom0/ctl.h dom0/build.h dom0/console.h $(PVBUILD_HDR) \
-                   dom0/xenstore.h dom0/xs_wire.h
+                   dom0/xenstore.h dom0/xs_wire.h dom0/blkback.h
 
 $(BUILD)/daemon/%.o: daemon/%.c daemon/*.h api/pvd_api.h $(PVD_DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)

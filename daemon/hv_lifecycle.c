@@ -33,6 +33,7 @@
 #include "pvd.h"
 #include "store.h"
 #include "xs_host.h"
+#include "blk_host.h"
 
 void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
 		   const char *detail)
@@ -254,20 +255,22 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 			 "%llu MiB; stop another domain, give it less memory, or run pvd with a larger --machine-mem",
 			 d->name, cfg.memory_mib, (unsigned long long)(mi.free_frames / 256),
 			 (unsigned long long)(mi.total_frames / 256));
+		build_image_free(&img);
 		json_object_put(norm);
 		return -1;
 	}
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
 	build_image_free(&img);
 	snprintf(kernel, sizeof(kernel), "%s", cfg.kernel);
-	json_object_put(norm);
 	if (rc < 0) {
+		json_object_put(norm);
 		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
 		hv_control_failed(pvd, rc, berr);
 		return -1;
 	}
 	e = hv_new_entry(hv, res.domid, d->uuid);
 	if (!e) {
+		json_object_put(norm);
 		ctl_destroy(hv->c, res.domid, NULL, 0);
 		snprintf(err, errlen, "cannot start domain \"%s\": pvd tracks at most %d domains", d->name,
 			 HV_MAX_DOMS);
@@ -282,6 +285,13 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	 * a domain without one was never finished (hv_reconcile destroys it) */
 	memcpy(e->info.handle, bc.handle, 16);
 	hv_open_console(pvd, e, res.console_mfn, res.console_port);
+	rc = blk_host_domain_started(pvd, res.domid, d, &cfg, berr, sizeof(berr));
+	json_object_put(norm);	/* cfg's strings went with it */
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
+		destroy_entry(pvd, e);
+		return -1;
+	}
 	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
 		destroy_entry(pvd, e);
@@ -332,6 +342,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 
 	hv_close_console(pvd, e);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
+	blk_host_domain_gone(pvd, e->domid);
 	e->intent = INTENT_DESTROY;
 	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
 	if (rc < 0 && rc != -ESRCH) {
@@ -435,6 +446,7 @@ void hv_refresh(struct pvd *pvd)
 		/* gone */
 		hv_close_console(pvd, e);
 		xs_host_domain_gone(pvd, e->domid, e->uuid);
+		blk_host_domain_gone(pvd, e->domid);
 		if (e->restart && nrestart < HV_MAX_DOMS) {
 			snprintf(restarts[nrestart], 37, "%s", e->uuid);
 			snprintf(reasons[nrestart++], 32, "%s", e->restart_reason);
@@ -495,6 +507,7 @@ void hv_reconcile(struct pvd *pvd)
 		return;
 	hv_refresh(pvd);
 	hv_reattach_consoles(pvd);
+	blk_host_reattach(pvd);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return;
@@ -610,6 +623,7 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 		return -1;
 	hv_close_console(pvd, e);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
+	blk_host_domain_gone(pvd, e->domid);
 	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));
 	if (rc == 0 || rc == -ESRCH) {
 		e->intent = INTENT_DESTROY;

@@ -11,9 +11,11 @@
  * hypervisor (hv.c) while the domain exists there; otherwise the state is
  * "shut-off" and the figures are the config's.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../api/pvd_api.h"
 #include "config.h"
@@ -21,6 +23,7 @@
 #include "ids.h"
 #include "log.h"
 #include "methods.h"
+#include "pool.h"
 #include "pvd.h"
 #include "store.h"
 
@@ -198,9 +201,19 @@ static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d
 	return o;
 }
 
+struct disk_ctx {
+	json_object *array;
+	const struct pvd *pvd;
+	const struct store_domain *dom;
+};
+
 static int add_disk(void *arg, const struct store_disk *d)
 {
+	struct disk_ctx *c = arg;
+	struct disk_config dc = { .name = d->name, .path = d->path };
 	json_object *o = json_object_new_object();
+	char image[PATH_MAX + 64];
+	struct stat st;
 
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "size_mib", json_object_new_int64(d->size_mib));
@@ -209,7 +222,13 @@ static int add_disk(void *arg, const struct store_disk *d)
 	json_object_object_add(o, "quota_mib", json_object_new_int64(d->quota_mib));
 	json_object_object_add(o, "iops", json_object_new_int64(d->iops_limit));
 	json_object_object_add(o, "bps", json_object_new_int64(d->bps_limit));
-	json_object_array_add(arg, o);
+	/* the image and the bytes it has allocated on the host (what a quota counts) */
+	if (pool_image_path(c->pvd, c->dom->uuid, c->dom->base_dir, &dc, image, sizeof(image)) == 0) {
+		json_object_object_add(o, "image", json_object_new_string(image));
+		json_object_object_add(o, "allocated_bytes", stat(image, &st) == 0 ?
+					json_object_new_int64((int64_t)st.st_blocks * 512) : NULL);
+	}
+	json_object_array_add(c->array, o);
 	return 0;
 }
 
@@ -259,7 +278,7 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "created", json_object_new_string(d->created));
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
 	json_object_put(norm);
-	if (store_disks(req->pvd->store, d->uuid, add_disk, disks) != 0 ||
+	if (store_disks(req->pvd->store, d->uuid, add_disk, &(struct disk_ctx){ disks, req->pvd, d }) != 0 ||
 	    store_ifaces(req->pvd->store, d->uuid, add_iface, vifs) != 0) {
 		json_object_put(o);
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
@@ -407,7 +426,7 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 	struct store_event ev;
 	enum config_format fmt;
 	json_object *norm, *v;
-	char *text = NULL, detail[160];
+	char *text = NULL, detail[160], perr[600];
 	const char *base_dir = NULL;
 	int replace = 0, exists = 0, rc = -1;
 
@@ -458,6 +477,10 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 		goto out;
 	snprintf(detail, sizeof(detail), "{\"format\":\"%s\",\"memory_mib\":%lld,\"vcpus\":%d}",
 		 dom.config_format, cfg.memory_mib, cfg.vcpus);
+	if (pool_create_images(req->pvd, dom.uuid, &cfg, perr, sizeof(perr)) != 0) {
+		rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", perr);
+		goto out;
+	}
 	events_prepare(&ev, exists ? "domain.redefined" : "domain.defined", req->caller, &dom, detail);
 	if (store_domain_put(req->pvd->store, &put, &ev) != 0) {
 		store_failed(req);

@@ -43,6 +43,7 @@ struct pvd_options {
 		int n;
 		char *v[PVD_MAX_IMAGE_DIRS];
 	} image_dirs;
+	char *pool;		/* storage pool directory; NULL: STATE/pool (pool.c) */
 };
 
 

@@ -19,6 +19,7 @@ struct server;
 struct tls_listener;
 struct hv;
 struct pvd_xs;
+struct pvd_blk;
 
 struct pvd {
 	struct pvd_options opt;
@@ -34,6 +35,7 @@ struct pvd {
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct hv *hv;			/* the machine; NULL without one (hv.c) */
 	struct pvd_xs *xs;		/* the xenstore server; NULL without a machine (xs_host.c) */
+	struct pvd_blk *blk;		/* the block backend; NULL without a machine (blk_host.c) */
 };
 
 #endif

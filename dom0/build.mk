@@ -17,14 +17,15 @@ DOM0_SRCS := dom0/dom0_error.c dom0/statefile.c dom0/process.c dom0/machine_layo
              dom0/ctl_ring.c dom0/ctl.c dom0/ctl_ops.c dom0/console.c dom0/build.c \
              dom0/kernel_image.c \
              dom0/xs_wire.c dom0/xs_tree.c dom0/xs_watch.c dom0/xs_transaction.c \
-             dom0/xs_conn.c dom0/xs_ops.c dom0/xenstore.c dom0/xs_persist.c
+             dom0/xs_conn.c dom0/xs_ops.c dom0/xenstore.c dom0/xs_persist.c \
+             dom0/blkback.c dom0/blkback_ring.c dom0/blkback_io.c dom0/blkback_limit.c
 DOM0_HDRS := $(wildcard dom0/*.h) $(PVBUILD_HDR) $(PUBLIC_HDRS)
 DOM0_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(DOM0_SRCS)) $(BUILD)/dom0/pvbuild.o
 DOM0_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(DOM0_SRCS)) $(BUILD)/asan/dom0/pvbuild.o
 DOM0_CFLAGS    := -Idom0 $(HOST_PUBLIC_CFLAGS)
 # What a program linking libdom0.a also links: the decompressors of
 # kernel_image.c (bzImage payloads).
-DOM0_LIBS      := -lz -llzma -lzstd -llz4 -lbz2
+DOM0_LIBS      := -lz -llzma -lzstd -llz4 -lbz2 -lpthread
 
 $(BUILD)/dom0/%.o: dom0/%.c $(DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)

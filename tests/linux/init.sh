@@ -8,12 +8,17 @@
 # ("fail" instead of "ok" when a check failed, with why=...; boot is the
 # uptime when /init started, work the seconds the checks took) and powers
 # off.
+# With pvtest=blk-* on the kernel command line it runs /blk.sh instead
+# (tests/linux/blk.sh: the virtual block device case).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
+case " $(cat /proc/cmdline) " in      # the virtual block device case
+*" pvtest=blk-"*) exec sh /blk.sh "$(sed 's/.*pvtest=\([a-z-]*\).*/\1/' /proc/cmdline)" ;;
+esac
 
 start=$(cut -d' ' -f1 /proc/uptime)
 why=""

@@ -70,6 +70,15 @@ linux_initramfs() {
     cp "$BUSYBOX" "$root/bin/busybox"
     ln -s busybox "$root/bin/sh"
     cp tests/linux/init.sh "$root/init"
+    cp tests/linux/blk.sh "$root/blk.sh"
+    # the virtual block device case's modules (blk.sh), when unpacked
+    kmod="$PVCORE_CACHE/linux-${LINUX_VERSION:-none}/lib/modules/${LINUX_VERSION:-none}/kernel"
+    if [ -d "$kmod" ]; then
+        mkdir -p "$root/modules"
+        for m in drivers/block/xen-blkfront lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4; do
+            cp "$kmod/$m.ko" "$root/modules/" 2>/dev/null
+        done
+    fi
     chmod 755 "$root/init"
     mkdir -p "$(dirname "$out")"
     ( cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 ) | gzip -9 -n >"$out.tmp" ||

@@ -1,0 +1,247 @@
+/*
+ * blk_host.c - pvd's glue to the block backend (see blk_host.h).
+ *
+ * Owns: struct pvd_blk (the backend, the loop event on its completion
+ * fd, the machine and control client it borrows from hv.c).
+ * Invariant: the backend is closed (its grants unmapped) before the
+ * control client and the machine it maps through.
+ */
+#include "blk_host.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <public/grant_table.h>
+
+#include "../dom0/blkback.h"
+#include "../dom0/ctl.h"
+#include "../dom0/machine.h"
+
+#include "config.h"
+#include "hv_internal.h"
+#include "log.h"
+#include "pool.h"
+#include "pvd.h"
+#include "store.h"
+#include "xs_host.h"
+
+struct pvd_blk {
+	struct blkback *b;
+	struct event *done;
+	struct machine *m;
+	struct ctl *c;
+};
+
+static int grant_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint64_t *frame,
+		     uint32_t *handle, char *err, size_t errlen)
+{
+	struct pvd_blk *x = arg;
+	uint64_t mfn;
+	int rc = ctl_grant_map(x->c, domid, gref, readonly ? GNTMAP_readonly : 0, &mfn, handle, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	*frame = mfn;
+	*page = mfn <= (UINT64_MAX >> 12) ? machine_phys(x->m, mfn << 12, 4096) : NULL;
+	if (!*page) {
+		ctl_grant_unmap(x->c, *handle, NULL, 0);
+		snprintf(err, errlen, "granted frame %#llx is not machine RAM", (unsigned long long)mfn);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static void *frame_page(void *arg, uint64_t mfn)
+{
+	struct pvd_blk *x = arg;
+
+	return mfn <= (UINT64_MAX >> 12) ? machine_phys(x->m, mfn << 12, 4096) : NULL;
+}
+
+static void grant_unmap(void *arg, uint32_t handle)
+{
+	struct pvd_blk *x = arg;
+	char err[200];
+
+	if (x->c && ctl_grant_unmap(x->c, handle, err, sizeof(err)) < 0)
+		log_warn("blkback: %s", err);
+}
+
+static int evtchn_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port, char *err, size_t errlen)
+{
+	struct pvd_blk *x = arg;
+
+	return ctl_evtchn_bind_interdomain(x->c, domid, remote_port, port, err, errlen);
+}
+
+static void evtchn_close(void *arg, uint32_t port)
+{
+	struct pvd_blk *x = arg;
+	char err[200];
+
+	if (x->c && ctl_evtchn_close(x->c, port, err, sizeof(err)) < 0)
+		log_info("blkback: %s", err);
+}
+
+static void notify(void *arg, uint32_t port)
+{
+	struct pvd_blk *x = arg;
+	char err[200];
+
+	if (ctl_evtchn_send(x->c, port, err, sizeof(err)) < 0)
+		log_info("blkback: kick: %s", err);
+}
+
+static void log_line(void *arg, int warn, const char *line)
+{
+	(void)arg;
+	if (warn)
+		log_warn("%s", line);
+	else
+		log_notice("%s", line);
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	blk_host_poll(arg);
+}
+
+int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen)
+{
+	struct pvd_blk *x = calloc(1, sizeof(*x));
+	struct blkback_host host = { .grant_map = grant_map, .frame_page = frame_page, .grant_unmap = grant_unmap,
+				     .evtchn_bind = evtchn_bind, .evtchn_close = evtchn_close, .notify = notify,
+				     .log = log_line };
+	struct xs_server *xs = xs_host_server(pvd);
+	char berr[300];
+
+	if (!x || !xs) {
+		snprintf(err, errlen, x ? "blkback: no xenstore server" : "out of memory");
+		free(x);
+		return -1;
+	}
+	x->m = m;
+	x->c = c;
+	host.arg = x;
+	if (blkback_open(&host, xs, BLKBACK_DEFAULT_WORKERS, &x->b, berr, sizeof(berr)) < 0) {
+		snprintf(err, errlen, "%s", berr);
+		free(x);
+		return -1;
+	}
+	x->done = event_new(pvd->base, blkback_event_fd(x->b), EV_READ | EV_PERSIST, on_done, pvd);
+	if (!x->done || event_add(x->done, NULL) != 0) {
+		snprintf(err, errlen, "blkback: cannot add its completions to the event loop");
+		if (x->done)
+			event_free(x->done);
+		blkback_close(x->b);
+		free(x);
+		return -1;
+	}
+	pvd->blk = x;
+	return 0;
+}
+
+void blk_host_close(struct pvd *pvd, int machine_lost)
+{
+	struct pvd_blk *x = pvd->blk;
+
+	if (!x)
+		return;
+	if (machine_lost)
+		x->c = NULL;	/* its grants and ports went with the machine */
+	event_free(x->done);
+	blkback_close(x->b);
+	free(x);
+	pvd->blk = NULL;
+}
+
+void blk_host_poll(struct pvd *pvd)
+{
+	if (pvd->blk)
+		blkback_poll(pvd->blk->b);
+}
+
+/* Every disk of the domain, added (a new domain) or resumed (one that
+ * kept running while pvd restarted). */
+static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain *d, const struct domain_config *cfg,
+		     int resume, char *err, size_t errlen)
+{
+	char image[PATH_MAX + 64], berr[400];
+
+	if (!cfg->ndisks)
+		return 0;
+	if (!pvd->blk) {
+		snprintf(err, errlen, "domain \"%s\" has disks but no block backend runs", d->name);
+		return -1;
+	}
+	if (!resume && pool_create_images(pvd, d->uuid, cfg, berr, sizeof(berr)) != 0) {	/* defined before the pool */
+		snprintf(err, errlen, "domain \"%s\": %s", d->name, berr);
+		return -1;
+	}
+	for (int i = 0; i < cfg->ndisks; i++) {
+		const struct disk_config *dc = &cfg->disks[i];
+		struct blkback_disk disk = { .name = dc->name, .image = image,
+					     .size_bytes = (uint64_t)dc->size_mib << 20, .readonly = dc->readonly,
+					     .index = (uint32_t)i, .quota_bytes = (uint64_t)dc->quota_mib << 20,
+					     .bps = (uint64_t)dc->bps, .iops = (uint64_t)dc->iops };
+		int rc;
+		if (pool_image_path(pvd, d->uuid, d->base_dir, dc, image, sizeof(image)) != 0) {
+			snprintf(err, errlen, "domain \"%s\": disk \"%s\": image path too long", d->name, dc->name);
+			rc = -1;
+		} else {
+			rc = resume ? blkback_resume(pvd->blk->b, domid, &disk, berr, sizeof(berr))
+				    : blkback_add(pvd->blk->b, domid, &disk, berr, sizeof(berr));
+			if (rc < 0)
+				snprintf(err, errlen, "domain \"%s\": %s", d->name, berr);
+		}
+		if (rc < 0 && !resume) {
+			blkback_domain_gone(pvd->blk->b, domid);
+			return -1;
+		}
+		if (rc < 0)
+			log_warn("%s", err);
+	}
+	return 0;
+}
+
+int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_domain *d,
+			    const struct domain_config *cfg, char *err, size_t errlen)
+{
+	return each_disk(pvd, domid, d, cfg, 0, err, errlen);
+}
+
+void blk_host_reattach(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	char err[600];
+
+	if (!pvd->blk)
+		return;
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &hv->dom[i];
+		struct store_domain d;
+		struct domain_config cfg;
+		json_object *norm;
+		if (!e->used || !e->known || e->info.state == PVCTL_DOM_DYING || blkback_has_domain(pvd->blk->b, e->domid))
+			continue;
+		if (store_domain_find(pvd->store, e->uuid, &d) != 0)
+			continue;
+		norm = json_tokener_parse(d.normalized);
+		if (norm && domain_config_read(norm, &cfg) == 0)
+			each_disk(pvd, e->domid, &d, &cfg, 1, err, sizeof(err));
+		json_object_put(norm);
+		store_domain_clear(&d);
+	}
+}
+
+void blk_host_domain_gone(struct pvd *pvd, uint32_t domid)
+{
+	if (pvd->blk)
+		blkback_domain_gone(pvd->blk->b, domid);
+}

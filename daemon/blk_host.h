@@ -1,0 +1,39 @@
+/*
+ * blk_host.h - pvd hosts the block backend (dom0/blkback.h): grants
+ * mapped through the control interface and reached in machine RAM, kicks
+ * through the control interface, completions of the I/O workers on the
+ * loop (an event on blkback's event fd), each domain's disks added when
+ * it is built and dropped when it goes.
+ *
+ * hv.c calls blk_host_open after xs_host_open (blkback writes its nodes
+ * through the xenstore server), blk_host_poll on a doorbell kick and on
+ * the tick, blk_host_close before xs_host_close; hv_lifecycle.c calls
+ * blk_host_domain_started before the domain is unpaused and
+ * blk_host_domain_gone wherever xs_host_domain_gone is called.
+ */
+#ifndef PVD_BLK_HOST_H
+#define PVD_BLK_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pvd;
+struct machine;
+struct ctl;
+struct domain_config;
+struct store_domain;
+
+int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
+/* machine_lost: its grants and ports are gone with it; nothing is unmapped. */
+void blk_host_close(struct pvd *pvd, int machine_lost);
+void blk_host_poll(struct pvd *pvd);
+/* Every disk of the domain; -1 with err naming the disk (the caller
+ * destroys the domain). */
+int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_domain *d,
+			    const struct domain_config *cfg, char *err, size_t errlen);
+void blk_host_domain_gone(struct pvd *pvd, uint32_t domid);
+/* After a restart of pvd: the disks of the domains that kept running
+ * (hv_lifecycle.c calls it with the consoles' re-attachment). */
+void blk_host_reattach(struct pvd *pvd);
+
+#endif

@@ -1,0 +1,530 @@
+/*
+ * blkback.c - the block backend's devices and their XenbusState handshake
+ * (see blkback.h).
+ *
+ * Owns: struct blkback and its table of devices, the xenstore nodes of
+ * each device:
+ *   /local/domain/0/backend/vbd/<domid>/<devid>   Domain 0's (the guest reads)
+ *     frontend, frontend-id, online, removable, bootable, dev, type, mode,
+ *     params, sectors, sector-size, physical-sector-size, info,
+ *     feature-flush-cache, feature-persistent, feature-discard, discard-granularity,
+ *     discard-alignment, discard-secure, state
+ *   /local/domain/<domid>/device/vbd/<devid>        the guest's
+ *     backend, backend-id, virtual-device, device-type, state
+ *     (the frontend adds ring-ref, event-channel, protocol)
+ * devid is Linux's xvd number: 51712 for xvda, +16 per disk.
+ *
+ * The handshake, polled (pvd polls on every doorbell kick and tick):
+ * backend InitWait; frontend Initialised or Connected with its ring-ref
+ * and event-channel -> the ring is mapped, the port bound, backend
+ * Connected; frontend Closing/Closed -> no new requests, and once the
+ * I/O in flight is answered the ring is unmapped, backend Closed; a
+ * frontend that starts again (Initialising) finds the backend in
+ * InitWait. A shut ring (blkback_ring.c) stays shut until the frontend
+ * closes and starts again.
+ *
+ * Invariants: a device's ring and grants stay mapped while any of its
+ * I/O is in flight; a slot is freed only when the device is gone and
+ * nothing is in flight. Everything here runs on the loop thread.
+ */
+#include "blkback_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <public/io/xs_wire.h>
+
+#include "xenstore.h"
+
+#define SERVE_PER_POLL 32	/* requests taken from one ring per poll */
+#define DISCARD_GRANULARITY 4096
+
+void blk_log(struct blkback *b, int warn, const char *fmt, ...)
+{
+	char line[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	b->host.log(b->host.arg, warn, line);
+}
+
+static void put(struct blkback *b, const char *dir, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(struct blkback *b, const char *dir, const char *key, const char *fmt, ...)
+{
+	char path[160], value[200];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	rc = xs_local_write(b->xs, path, value);
+	if (rc < 0)
+		blk_log(b, 1, "blkback: writing %s: %s", path, strerror(-rc));
+}
+
+/* A node's value ("" terminated); -ENOENT when absent. */
+static int get(struct blkback *b, const char *dir, const char *key, char *buf, uint32_t size)
+{
+	char path[160];
+	uint32_t len = size - 1;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	rc = xs_local(b->xs, XS_READ, path, (uint32_t)strlen(path) + 1, buf, &len);
+	if (rc < 0)
+		return rc;
+	buf[len < size ? len : size - 1] = '\0';
+	return 0;
+}
+
+static int get_uint(struct blkback *b, const char *dir, const char *key, uint32_t *out)
+{
+	char v[32], *end;
+	unsigned long n;
+	int rc = get(b, dir, key, v, sizeof(v));
+
+	if (rc < 0)
+		return rc;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || n > UINT32_MAX)
+		return -EINVAL;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static void set_state(struct blkback *b, struct blk_dev *d, enum xenbus_state s)
+{
+	put(b, d->bpath, "state", "%d", (int)s);
+}
+
+void blk_shut(struct blkback *b, struct blk_dev *d, const char *why)
+{
+	blk_log(b, 1, "blkback: domain %u disk %s: ring shut: %s", d->domid, d->name, why);
+	d->shut = 1;
+	d->st.shut = 1;
+	put(b, d->bpath, "error", "ring shut: %s", why);
+	set_state(b, d, XenbusStateClosing);
+}
+
+int blkback_open(const struct blkback_host *host, struct xs_server *xs, unsigned workers, struct blkback **out,
+		 char *err, size_t errlen)
+{
+	struct blkback *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (!b) {
+		snprintf(err, errlen, "blkback: out of memory");
+		return -ENOMEM;
+	}
+	b->host = *host;
+	b->xs = xs;
+	rc = blk_io_start(workers, &b->io, err, errlen);
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+static void unmap_ring(struct blkback *b, struct blk_dev *d, int close_port)
+{
+	for (uint32_t i = 0; i < d->npg; i++)
+		b->host.grant_unmap(b->host.arg, d->pg[i].handle);
+	free(d->pg);
+	d->pg = NULL;
+	d->npg = 0;
+	d->persistent = 0;
+	if (d->ring_page) {
+		b->host.grant_unmap(b->host.arg, d->ring_handle);
+		if (close_port)
+			b->host.evtchn_close(b->host.arg, d->port);
+	}
+	d->ring_page = NULL;
+	d->st.connected = 0;
+}
+
+static void release(struct blkback *b, struct blk_dev *d)
+{
+	unmap_ring(b, d, 0);	/* the hypervisor closed the port with the domain */
+	if (d->fd >= 0)
+		close(d->fd);
+	pthread_mutex_destroy(&d->quota_lock);
+	memset(d, 0, sizeof(*d));
+}
+
+static void complete_done(struct blkback *b)
+{
+	struct blk_io *io = blk_io_take_done(b->io), *next;
+
+	for (; io; io = next) {
+		next = io->next;
+		blk_ring_complete(b, io);
+	}
+}
+
+void blkback_close(struct blkback *b)
+{
+	if (!b)
+		return;
+	blk_io_stop(b->io);	/* the queue runs dry first */
+	b->io = NULL;
+	/* The guests keep running: rings and kept grants stay mapped for the
+	 * next process (blkback_resume), which also answers what the engine
+	 * finished but nobody answered. Only this process's resources go. */
+	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++) {
+		struct blk_dev *d = &b->dev[i];
+		if (!d->used)
+			continue;
+		if (d->fd >= 0)
+			close(d->fd);
+		free(d->pg);
+		pthread_mutex_destroy(&d->quota_lock);
+	}
+	free(b);
+}
+
+int blkback_event_fd(const struct blkback *b)
+{
+	return blk_io_event_fd(b->io);
+}
+
+/* feature-persistent: both ends offer it. */
+static void use_persistent(struct blkback *b, struct blk_dev *d)
+{
+	uint32_t v = 0;
+
+	if (get_uint(b, d->fpath, "feature-persistent", &v) == 0 && v == 1)
+		d->pg = calloc(BLK_MAX_PGRANTS, sizeof(*d->pg));
+	d->persistent = d->pg != NULL;
+}
+
+static void connect_ring(struct blkback *b, struct blk_dev *d)
+{
+	uint32_t ref, remote_port, order = 0, port;
+	char proto[32], err[200], why[300];
+	uint64_t frame;
+	void *page;
+
+	if (get_uint(b, d->fpath, "ring-ref", &ref) < 0 || get_uint(b, d->fpath, "event-channel", &remote_port) < 0) {
+		blk_shut(b, d, "the frontend is Initialised without a valid ring-ref and event-channel");
+		return;
+	}
+	if (get(b, d->fpath, "protocol", proto, sizeof(proto)) == 0 && strcmp(proto, "x86_64-abi")) {
+		snprintf(why, sizeof(why), "protocol \"%s\" (only x86_64-abi)", proto);
+		blk_shut(b, d, why);
+		return;
+	}
+	if (get_uint(b, d->fpath, "ring-page-order", &order) == 0 && order != 0) {
+		snprintf(why, sizeof(why), "ring-page-order %u (max-ring-page-order is not offered)", order);
+		blk_shut(b, d, why);
+		return;
+	}
+	if (b->host.grant_map(b->host.arg, d->domid, ref, 0, &page, &frame, &d->ring_handle, err, sizeof(err)) < 0) {
+		snprintf(why, sizeof(why), "ring-ref %u: %s", ref, err);
+		blk_shut(b, d, why);
+		return;
+	}
+	if (b->host.evtchn_bind(b->host.arg, d->domid, remote_port, &port, err, sizeof(err)) < 0) {
+		b->host.grant_unmap(b->host.arg, d->ring_handle);
+		snprintf(why, sizeof(why), "event-channel %u: %s", remote_port, err);
+		blk_shut(b, d, why);
+		return;
+	}
+	d->ring_page = page;
+	d->port = port;
+	BACK_RING_INIT(&d->ring, (struct blkif_sring *)page, XEN_RING_PAGE_SIZE);
+	use_persistent(b, d);
+	d->conn = BLK_CONNECTED;
+	d->st.connected = 1;
+	put(b, d->bpath, "pvcore-ring", "%" PRIu64 " %u %u", frame, d->ring_handle, d->port);
+	set_state(b, d, XenbusStateConnected);
+	blk_log(b, 0, "blkback: domain %u disk %s (device %u) connected: ring ref %u, port %u, %" PRIu64
+		" sectors%s%s", d->domid, d->name, d->devid, ref, remote_port, d->sectors,
+		d->readonly ? ", read-only" : "", d->persistent ? ", persistent grants" : "");
+}
+
+static void handshake(struct blkback *b, struct blk_dev *d)
+{
+	uint32_t fstate;
+
+	if (get_uint(b, d->fpath, "state", &fstate) < 0)
+		fstate = XenbusStateClosed;	/* removed or garbage: the frontend is gone */
+	switch (d->conn) {
+	case BLK_WAITING:
+		if (!d->shut && (fstate == XenbusStateInitialised || fstate == XenbusStateConnected))
+			connect_ring(b, d);
+		else if (fstate == XenbusStateClosing || fstate == XenbusStateClosed) {
+			d->conn = BLK_CLOSED;
+			set_state(b, d, XenbusStateClosed);
+		}
+		break;
+	case BLK_CONNECTED:
+		if (fstate != XenbusStateClosing && fstate != XenbusStateClosed && fstate != XenbusStateInitialising)
+			break;
+		if (d->in_flight)
+			break;		/* their answers first */
+		unmap_ring(b, d, 1);
+		{
+			char path[160];
+			snprintf(path, sizeof(path), "%s/pvcore-ring", d->bpath);
+			xs_local_rm(b->xs, path);
+		}
+		d->conn = BLK_CLOSED;
+		set_state(b, d, XenbusStateClosed);
+		blk_log(b, 0, "blkback: domain %u disk %s disconnected", d->domid, d->name);
+		break;
+	case BLK_CLOSED:
+		if (fstate == XenbusStateInitialising || fstate == XenbusStateInitWait) {
+			char path[160];
+			snprintf(path, sizeof(path), "%s/error", d->bpath);
+			xs_local_rm(b->xs, path);
+			d->shut = 0;
+			d->st.shut = 0;
+			d->conn = BLK_WAITING;
+			set_state(b, d, XenbusStateInitWait);
+		}
+		break;
+	}
+}
+
+void blkback_poll(struct blkback *b)
+{
+	complete_done(b);
+	for (int k = 0; k < BLKBACK_MAX_DEVICES; k++) {
+		struct blk_dev *d = &b->dev[(b->rr + (uint32_t)k) % BLKBACK_MAX_DEVICES];
+		if (!d->used)
+			continue;
+		if (d->gone) {
+			if (!d->in_flight)
+				release(b, d);
+			continue;
+		}
+		handshake(b, d);
+		blk_ring_serve(b, d, SERVE_PER_POLL);	/* connected, not shut: else nothing */
+	}
+	b->rr++;
+}
+
+/* A slot for disk of domid, its image opened: the device, or NULL. */
+static struct blk_dev *dev_init(struct blkback *b, uint32_t domid, const struct blkback_disk *disk, char *err,
+				size_t errlen, int *rc)
+{
+	struct blk_dev *d = NULL;
+	uint32_t devid;
+	struct stat st;
+	int fd;
+
+	if (disk->index >= 16 || disk->size_bytes == 0 || disk->size_bytes % 512) {
+		snprintf(err, errlen, "disk %s: index %u (0..15) or size %" PRIu64 " (a multiple of 512)", disk->name,
+			 disk->index, disk->size_bytes);
+		*rc = -EINVAL;
+		return NULL;
+	}
+	devid = XVD_DEVID(disk->index);
+	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++) {
+		struct blk_dev *e = &b->dev[i];
+		if (e->used && !e->gone && e->domid == domid && e->devid == devid) {
+			snprintf(err, errlen, "disk %s: domain %u has a disk at device %u already", disk->name, domid,
+				 devid);
+			*rc = -EEXIST;
+			return NULL;
+		}
+		if (!e->used && !d)
+			d = e;
+	}
+	if (!d) {
+		snprintf(err, errlen, "disk %s: blkback serves at most %d disks", disk->name, BLKBACK_MAX_DEVICES);
+		*rc = -ENOSPC;
+		return NULL;
+	}
+	fd = open(disk->image, (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		*rc = -errno;
+		snprintf(err, errlen, "disk %s: %s: %s", disk->name, disk->image, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "disk %s: %s is not a regular file", disk->name, disk->image);
+		close(fd);
+		*rc = -EINVAL;
+		return NULL;
+	}
+	memset(d, 0, sizeof(*d));
+	d->used = 1;
+	d->domid = domid;
+	d->devid = devid;
+	d->index = disk->index;
+	snprintf(d->name, sizeof(d->name), "%s", disk->name);
+	d->fd = fd;
+	d->sectors = disk->size_bytes / 512;
+	d->readonly = disk->readonly;
+	d->quota = disk->quota_bytes;
+	pthread_mutex_init(&d->quota_lock, NULL);
+	blk_bucket_init(&d->bps, disk->bps);
+	blk_bucket_init(&d->iops, disk->iops);
+	d->conn = BLK_WAITING;
+	snprintf(d->bpath, sizeof(d->bpath), "/local/domain/0/backend/vbd/%u/%u", domid, devid);
+	snprintf(d->fpath, sizeof(d->fpath), "/local/domain/%u/device/vbd/%u", domid, devid);
+	return d;
+}
+
+int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *disk, char *err, size_t errlen)
+{
+	char dir[96];
+	int rc = 0;
+	struct blk_dev *d = dev_init(b, domid, disk, err, errlen, &rc);
+
+	if (!d)
+		return rc;
+	/* the backend: Domain 0's, the guest may read */
+	xs_local_rm(b->xs, d->bpath);
+	xs_local_mkdir(b->xs, d->bpath);
+	snprintf(dir, sizeof(dir), "n0 r%u", domid);
+	xs_local_set_perms(b->xs, d->bpath, dir);
+	put(b, d->bpath, "frontend", "%s", d->fpath);
+	put(b, d->bpath, "frontend-id", "%u", domid);
+	put(b, d->bpath, "online", "1");
+	put(b, d->bpath, "removable", "0");
+	put(b, d->bpath, "bootable", "1");
+	put(b, d->bpath, "dev", "xvd%c", 'a' + disk->index);
+	put(b, d->bpath, "type", "file");
+	put(b, d->bpath, "mode", "%s", disk->readonly ? "r" : "w");
+	put(b, d->bpath, "params", "%s", disk->image);
+	put(b, d->bpath, "sectors", "%" PRIu64, d->sectors);
+	put(b, d->bpath, "sector-size", "512");
+	put(b, d->bpath, "physical-sector-size", "512");
+	put(b, d->bpath, "info", "%u", disk->readonly ? VDISK_READONLY : 0u);
+	put(b, d->bpath, "feature-flush-cache", "1");
+	put(b, d->bpath, "feature-persistent", "1");
+	if (!disk->readonly) {
+		put(b, d->bpath, "feature-discard", "1");
+		put(b, d->bpath, "discard-granularity", "%u", DISCARD_GRANULARITY);
+		put(b, d->bpath, "discard-alignment", "0");
+		put(b, d->bpath, "discard-secure", "0");
+	}
+	/* the frontend: the guest's own */
+	snprintf(dir, sizeof(dir), "/local/domain/%u/device/vbd", domid);
+	if (xs_local_mkdir(b->xs, dir) == 0) {
+		char perms[32];
+		snprintf(perms, sizeof(perms), "n0 r%u", domid);
+		xs_local_set_perms(b->xs, dir, perms);
+	}
+	xs_local_rm(b->xs, d->fpath);
+	rc = xs_local_mkdir(b->xs, d->fpath);
+	if (rc == 0) {
+		char perms[32];
+		snprintf(perms, sizeof(perms), "n%u r0", domid);
+		rc = xs_local_set_perms(b->xs, d->fpath, perms);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "disk %s: xenstore %s: %s", disk->name, d->fpath, strerror(-rc));
+		xs_local_rm(b->xs, d->bpath);
+		release(b, d);
+		return rc;
+	}
+	put(b, d->fpath, "backend", "%s", d->bpath);
+	put(b, d->fpath, "backend-id", "0");
+	put(b, d->fpath, "virtual-device", "%u", d->devid);
+	put(b, d->fpath, "device-type", "disk");
+	put(b, d->fpath, "state", "%d", XenbusStateInitialising);
+	set_state(b, d, XenbusStateInitWait);
+	return 0;
+}
+
+int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk *disk, char *err, size_t errlen)
+{
+	char rec[96];
+	unsigned long long frame;
+	uint32_t state, handle, port;
+	int rc = 0;
+	struct blk_dev *d = dev_init(b, domid, disk, err, errlen, &rc);
+	void *page;
+
+	if (!d)
+		return rc;
+	if (get_uint(b, d->bpath, "state", &state) < 0) {
+		snprintf(err, errlen, "disk %s: no backend node %s to resume", disk->name, d->bpath);
+		release(b, d);
+		return -ENOENT;
+	}
+	if (state != XenbusStateConnected) {
+		d->conn = state == XenbusStateClosed ? BLK_CLOSED : BLK_WAITING;
+		d->shut = state == XenbusStateClosing;	/* a shut ring stays shut */
+		d->st.shut = d->shut;
+		return 0;
+	}
+	if (get(b, d->bpath, "pvcore-ring", rec, sizeof(rec)) < 0 ||
+	    sscanf(rec, "%llu %u %u", &frame, &handle, &port) != 3 || !(page = b->host.frame_page(b->host.arg, frame))) {
+		snprintf(err, errlen, "disk %s: connected, but no usable pvcore-ring record in %s", disk->name, d->bpath);
+		release(b, d);
+		return -EPROTO;
+	}
+	d->ring_page = page;
+	d->ring_handle = handle;
+	d->port = port;
+	BACK_RING_INIT(&d->ring, (struct blkif_sring *)page, XEN_RING_PAGE_SIZE);
+	use_persistent(b, d);	/* the dead process's kept mappings stay; grants are mapped again */
+	/* what has a response is done; everything after it is taken again */
+	d->ring.rsp_prod_pvt = d->ring.req_cons = __atomic_load_n(&d->ring.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	d->conn = BLK_CONNECTED;
+	d->st.connected = 1;
+	blk_log(b, 0, "blkback: domain %u disk %s resumed: ring at response %u, %u request(s) to serve", domid,
+		d->name, d->ring.rsp_prod_pvt, d->ring.sring->req_prod - d->ring.req_cons);
+	b->host.notify(b->host.arg, d->port);
+	return 0;
+}
+
+void blkback_domain_gone(struct blkback *b, uint32_t domid)
+{
+	char path[64];
+	int any = 0;
+
+	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++) {
+		struct blk_dev *d = &b->dev[i];
+		if (!d->used || d->gone || d->domid != domid)
+			continue;
+		d->gone = 1;
+		any = 1;
+		if (!d->in_flight)
+			release(b, d);
+	}
+	if (any) {
+		snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", domid);
+		xs_local_rm(b->xs, path);
+	}
+}
+
+int blkback_has_domain(const struct blkback *b, uint32_t domid)
+{
+	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++)
+		if (b->dev[i].used && !b->dev[i].gone && b->dev[i].domid == domid)
+			return 1;
+	return 0;
+}
+
+int blkback_stats(const struct blkback *b, uint32_t domid, const char *name, struct blkback_stats *st)
+{
+	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++) {
+		const struct blk_dev *d = &b->dev[i];
+		if (d->used && !d->gone && d->domid == domid && !strcmp(d->name, name)) {
+			*st = d->st;
+			st->in_flight = d->in_flight;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,111 @@
+/*
+ * blkback.h - the virtual block device backend (Xen's blkif protocol,
+ * public/io/blkif.h), a library driven by pvd's event loop.
+ *
+ *   blkback.c       devices, the XenbusState handshake in xenstore, polling
+ *   blkback_ring.c  the shared ring: requests copied and validated, grants
+ *                   mapped, responses
+ *   blkback_io.c    the I/O engine: worker threads doing the file I/O
+ *   blkback_limit.c I/O limits: token buckets for bytes/s and ops/s
+ *
+ * The library never blocks the loop on file I/O: requests go to worker
+ * threads that read and write straight between the image file and the
+ * guest's granted frames (mapped through the host's grant_map, never a
+ * frame the guest did not grant); a completion makes blkback_event_fd()
+ * readable, and blkback_poll() then answers the guest. Grant map/unmap
+ * and event-channel calls go through the host callbacks, on the loop
+ * thread only. Errors are negative errno values with one line in err.
+ */
+#ifndef DOM0_BLKBACK_H
+#define DOM0_BLKBACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct xs_server;
+
+/* What the host (pvd) does for the backend. All called on the loop thread. */
+struct blkback_host {
+	void *arg;
+	/* Map the page domid granted as gref (read-only if readonly): *page
+	 * stays valid until grant_unmap(handle); *frame names it for
+	 * frame_page. 0 or -errno with err. */
+	int (*grant_map)(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page,
+			 uint64_t *frame, uint32_t *handle, char *err, size_t errlen);
+	/* The page of a frame mapped by an earlier process (a ring kept
+	 * across a restart of the host), NULL if it is not RAM. */
+	void *(*frame_page)(void *arg, uint64_t frame);
+	void (*grant_unmap)(void *arg, uint32_t handle);
+	/* Bind a Domain 0 port to the domain's remote_port. */
+	int (*evtchn_bind)(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port, char *err,
+			   size_t errlen);
+	void (*evtchn_close)(void *arg, uint32_t port);
+	void (*notify)(void *arg, uint32_t port);
+	/* One log line; warn: a guest's fault or a failure, else a notice. */
+	void (*log)(void *arg, int warn, const char *line);
+};
+
+struct blkback;
+
+/* One disk of a domain. */
+struct blkback_disk {
+	const char *name;	/* the config's disk name (log lines) */
+	const char *image;	/* the image file, opened here */
+	uint64_t size_bytes;	/* the virtual size (a multiple of 512) */
+	int readonly;
+	uint32_t index;		/* 0 = xvda, 1 = xvdb ... */
+	uint64_t quota_bytes;	/* 0: none; else the image's allocated bytes may not pass it */
+	uint64_t bps, iops;	/* I/O limits per second, 0 = unlimited (burst: one second's) */
+};
+
+struct blkback_stats {
+	uint64_t reads, writes, flushes, discards, errors, bytes_read, bytes_written;
+	uint64_t quota_refusals;	/* writes refused: they would have passed the quota */
+	uint64_t throttled;		/* times a request waited for the I/O limits */
+	uint32_t in_flight;
+	int connected, shut;
+};
+
+#define BLKBACK_MAX_DEVICES 256
+#define BLKBACK_DEFAULT_WORKERS 4
+
+int blkback_open(const struct blkback_host *host, struct xs_server *xs, unsigned workers,
+		 struct blkback **out, char *err, size_t errlen);
+/* Waits for the I/O in flight and frees this process's resources; the
+ * rings and kept grants stay mapped for the next process (the guests
+ * keep running: blkback_resume). NULL is accepted. */
+void blkback_close(struct blkback *b);
+
+/* Readable when I/O completed: call blkback_poll. */
+int blkback_event_fd(const struct blkback *b);
+
+/* Handshakes, rings and completions of every device. */
+void blkback_poll(struct blkback *b);
+
+/* A disk for domain domid: opens the image (read-only when the disk is),
+ * writes the backend and frontend xenstore nodes, and waits for the
+ * frontend. Call before the domain is unpaused. */
+int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *d, char *err,
+		size_t errlen);
+
+/* After a restart of the host: a disk of a domain that kept running. Its
+ * xenstore nodes are as the last process left them: a connected ring
+ * (recorded in the backend's pvcore-ring node: frame, grant handle,
+ * port) is taken over, and the requests the guest put that have no
+ * response yet are served (again: a write the dead process did is
+ * written once more, with the same data); otherwise the handshake goes
+ * on from where it is. */
+int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk *d, char *err,
+		   size_t errlen);
+
+/* The domain is gone (destroyed or dying): its devices stop; their
+ * mappings are dropped as soon as their I/O in flight is done. */
+void blkback_domain_gone(struct blkback *b, uint32_t domid);
+
+/* Does domid have a disk here (not gone)? */
+int blkback_has_domain(const struct blkback *b, uint32_t domid);
+
+/* Counters of one disk; -ENOENT if domid has no disk of that name. */
+int blkback_stats(const struct blkback *b, uint32_t domid, const char *name, struct blkback_stats *st);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * blkback_internal.h - what the three parts of blkback share (blkback.h
+ * lists them). Not for users of the library.
+ *
+ * Ownership: struct blk_dev lives in blkback.c's table; a slot is reused
+ * only when its device is gone and nothing of it is in flight. A struct
+ * blk_io belongs to the loop thread until blk_io_submit, to one worker
+ * until it is on the done list, and to the loop thread again after
+ * blk_io_take_done. Workers touch only the io (its fd, offset and iovecs
+ * over mapped guest frames) and, for a quota'd disk, the device's
+ * quota_lock (alive while the device has I/O in flight).
+ */
+#ifndef DOM0_BLKBACK_INTERNAL_H
+#define DOM0_BLKBACK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <public/io/blkif.h>
+
+#include "blkback.h"
+
+/* The connection with the frontend. */
+enum blk_conn {
+	BLK_WAITING,		/* backend InitWait: the frontend has not connected */
+	BLK_CONNECTED,		/* ring mapped, port bound */
+	BLK_CLOSED,		/* the frontend closed; waiting for it to start again */
+};
+
+/* A token bucket (blkback_limit.c): rate per second, 0 = unlimited. */
+struct blk_bucket {
+	uint64_t rate;
+	double tokens;
+	uint64_t last_ns;
+};
+
+/* A grant kept mapped for the life of the connection (persistent
+ * grants, negotiated with feature-persistent). */
+struct blk_pgrant {
+	uint32_t gref, handle;
+	void *page;
+};
+#define BLK_MAX_PGRANTS (32 * BLKIF_MAX_SEGMENTS_PER_REQUEST)	/* a full ring's worth, as Linux uses */
+
+struct blk_dev {
+	int used;
+	/* Held by a worker from the quota check to the end of the write, so
+	 * that two writes cannot both fit in what is left (quota'd disks). */
+	pthread_mutex_t quota_lock;
+	uint64_t quota;			/* bytes; 0: none */
+	uint32_t domid, devid, index;
+	char name[40];
+	int fd;
+	uint64_t sectors;
+	int readonly;
+	char bpath[96], fpath[96];	/* backend and frontend xenstore dirs */
+	enum blk_conn conn;
+	int gone;			/* the domain is gone: finish and free */
+	int shut;			/* the ring is shut (a hostile request) */
+	void *ring_page;
+	uint32_t ring_handle, port;
+	struct blkif_back_ring ring;
+	uint32_t in_flight;
+	int persistent;			/* the frontend uses persistent grants */
+	struct blk_pgrant *pg;		/* BLK_MAX_PGRANTS when persistent; npg used */
+	uint32_t npg;
+	struct blk_bucket bps, iops;	/* I/O limits (blkback_limit.c) */
+	struct blkback_stats st;
+};
+
+struct blk_io {
+	struct blk_dev *dev;
+	uint64_t id;
+	uint8_t op;
+	int16_t status;			/* BLKIF_RSP_* set by the worker */
+	int fd;
+	uint64_t quota;			/* the disk's, bytes (0: none) */
+	pthread_mutex_t *quota_lock;	/* the disk's */
+	int over_quota;			/* set by the worker: refused, nothing written */
+	uint64_t offset, len;		/* bytes */
+	unsigned nseg;
+	uint32_t handles[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	uint32_t unmap_mask;		/* bit i: handles[i] is this request's own mapping */
+	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	struct blk_io *next;
+};
+
+struct blkback {
+	struct blkback_host host;
+	struct xs_server *xs;
+	struct blk_io_engine *io;
+	struct blk_dev dev[BLKBACK_MAX_DEVICES];
+	uint32_t rr;			/* round-robin start of the next poll */
+};
+
+/* blkback.c */
+void blk_log(struct blkback *b, int warn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Shut the device's ring for a hostile request: log, backend Closing. */
+void blk_shut(struct blkback *b, struct blk_dev *d, const char *why);
+
+/* blkback_ring.c */
+/* Take up to max requests from the ring (validate, map, submit). */
+void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max);
+/* A finished io: unmap its grants, answer it, free it. */
+void blk_ring_complete(struct blkback *b, struct blk_io *io);
+
+/* blkback_limit.c */
+void blk_bucket_init(struct blk_bucket *k, uint64_t rate);
+/* 1: a request of `bytes` may go now (its cost taken); 0: it waits. */
+int blk_limit_take(struct blk_dev *d, uint64_t bytes);
+
+/* blkback_io.c */
+struct blk_io_engine;
+int blk_io_start(unsigned workers, struct blk_io_engine **out, char *err, size_t errlen);
+/* Joins the workers after the queue is empty. */
+void blk_io_stop(struct blk_io_engine *e);
+int blk_io_event_fd(const struct blk_io_engine *e);
+void blk_io_submit(struct blk_io_engine *e, struct blk_io *io);
+/* The done list (oldest first), emptied; clears the event fd. */
+struct blk_io *blk_io_take_done(struct blk_io_engine *e);
+
+#endif

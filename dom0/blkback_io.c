@@ -1,0 +1,264 @@
+/*
+ * blkback_io.c - blkback's I/O engine: a pool of worker threads that do
+ * the file I/O of validated requests, so that pvd's loop never waits on
+ * a disk.
+ *
+ * Owns: the queue of submitted ios, the done list, the eventfd that tells
+ * the loop about completions, the threads. A worker reads or writes
+ * straight between the image file and the iovecs (granted guest frames,
+ * mapped by the loop thread before submission): no bounce copy.
+ *
+ * Invariants: an io is on exactly one of: the queue, a worker, the done
+ * list. Workers never touch a device, only the io.
+ * Lock order: the one mutex e->lock; no other lock is held with it.
+ */
+#include "blkback_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BLK_IO_MAX_WORKERS 32
+
+struct blk_io_engine {
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct blk_io *queue, **queue_tail;
+	struct blk_io *done, **done_tail;
+	int stopping;
+	int efd;
+	unsigned nthreads;
+	pthread_t th[BLK_IO_MAX_WORKERS];
+};
+
+/* preadv/pwritev until all of len is done; a read past the end of the
+ * file gives zeros (an image shorter than its disk). 0 or -errno. */
+static int transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t offset)
+{
+	while (n) {
+		ssize_t r = write ? pwritev(fd, iov, (int)n, (off_t)offset) : preadv(fd, iov, (int)n, (off_t)offset);
+		size_t done;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0) {
+			if (write)
+				return -EIO;
+			for (unsigned i = 0; i < n; i++)
+				memset(iov[i].iov_base, 0, iov[i].iov_len);
+			return 0;
+		}
+		done = (size_t)r;
+		offset += done;
+		while (n && done >= iov->iov_len) {
+			done -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + done;
+			iov->iov_len -= done;
+		}
+	}
+	return 0;
+}
+
+/* Bytes a write of [offset, offset + len) would newly allocate: the holes
+ * it covers, in whole filesystem blocks. -errno if the file cannot say. */
+static int64_t bytes_to_allocate(int fd, uint64_t offset, uint64_t len, uint64_t blk)
+{
+	uint64_t pos = offset / blk * blk, end = (offset + len + blk - 1) / blk * blk, need = 0;
+
+	while (pos < end) {
+		off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
+		if (data < 0 && errno != ENXIO)
+			return -errno;
+		if (data < 0 || (uint64_t)data > end)
+			data = (off_t)end;		/* a hole to the end (or past EOF) */
+		need += (uint64_t)data - pos;
+		if ((uint64_t)data >= end)
+			break;
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		pos = (uint64_t)hole;
+	}
+	return (int64_t)need;
+}
+
+/* A write under the disk's quota: refused (-EDQUOT, nothing written) when
+ * the blocks it would allocate take the image past the quota. */
+static int write_within_quota(struct blk_io *io, struct iovec *iov)
+{
+	struct stat st;
+	int64_t need;
+	int rc;
+
+	if (!io->quota)
+		return transfer(io->fd, 1, iov, io->nseg, io->offset);
+	pthread_mutex_lock(io->quota_lock);
+	if (fstat(io->fd, &st) < 0) {
+		rc = -errno;
+	} else if ((need = bytes_to_allocate(io->fd, io->offset, io->len,
+					     st.st_blksize > 0 ? (uint64_t)st.st_blksize : 4096)) < 0) {
+		rc = (int)need;
+	} else if ((uint64_t)st.st_blocks * 512 + (uint64_t)need > io->quota) {
+		io->over_quota = 1;
+		rc = -EDQUOT;
+	} else {
+		rc = transfer(io->fd, 1, iov, io->nseg, io->offset);
+	}
+	pthread_mutex_unlock(io->quota_lock);
+	return rc;
+}
+
+static void perform(struct blk_io *io)
+{
+	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	int rc = 0;
+
+	memcpy(iov, io->iov, sizeof(iov));	/* transfer() advances its copy */
+	switch (io->op) {
+	case BLKIF_OP_READ:
+		rc = transfer(io->fd, 0, iov, io->nseg, io->offset);
+		break;
+	case BLKIF_OP_WRITE:
+		rc = write_within_quota(io, iov);
+		break;
+	case BLKIF_OP_FLUSH_DISKCACHE:	/* its data, if any, then the flush */
+		rc = io->nseg ? write_within_quota(io, iov) : 0;
+		if (rc == 0 && fdatasync(io->fd) < 0)
+			rc = -errno;
+		break;
+	case BLKIF_OP_DISCARD:
+		if (fallocate(io->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)io->offset,
+			      (off_t)io->len) < 0)
+			rc = -errno;
+		break;
+	default:
+		rc = -EOPNOTSUPP;
+	}
+	io->status = rc == 0 ? BLKIF_RSP_OKAY : rc == -EOPNOTSUPP ? BLKIF_RSP_EOPNOTSUPP : BLKIF_RSP_ERROR;
+}
+
+static void *worker(void *arg)
+{
+	struct blk_io_engine *e = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		struct blk_io *io;
+		while (!e->queue && !e->stopping)
+			pthread_cond_wait(&e->work, &e->lock);
+		if (!e->queue)
+			break;
+		io = e->queue;
+		e->queue = io->next;
+		if (!e->queue)
+			e->queue_tail = &e->queue;
+		pthread_mutex_unlock(&e->lock);
+
+		perform(io);
+
+		pthread_mutex_lock(&e->lock);
+		io->next = NULL;
+		*e->done_tail = io;
+		e->done_tail = &io->next;
+		if (write(e->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			abort();	/* an eventfd write fails only on overflow */
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+int blk_io_start(unsigned workers, struct blk_io_engine **out, char *err, size_t errlen)
+{
+	struct blk_io_engine *e;
+	int rc;
+
+	if (workers == 0 || workers > BLK_IO_MAX_WORKERS) {
+		snprintf(err, errlen, "blkback: %u I/O workers (1..%d)", workers, BLK_IO_MAX_WORKERS);
+		return -EINVAL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "blkback: out of memory");
+		return -ENOMEM;
+	}
+	e->queue_tail = &e->queue;
+	e->done_tail = &e->done;
+	e->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->efd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "blkback: eventfd: %s", strerror(errno));
+		free(e);
+		return rc;
+	}
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->work, NULL);
+	for (; e->nthreads < workers; e->nthreads++) {
+		rc = pthread_create(&e->th[e->nthreads], NULL, worker, e);
+		if (rc) {
+			snprintf(err, errlen, "blkback: starting an I/O worker: %s", strerror(rc));
+			blk_io_stop(e);
+			return -rc;
+		}
+	}
+	*out = e;
+	return 0;
+}
+
+void blk_io_stop(struct blk_io_engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stopping = 1;
+	pthread_cond_broadcast(&e->work);
+	pthread_mutex_unlock(&e->lock);
+	for (unsigned i = 0; i < e->nthreads; i++)
+		pthread_join(e->th[i], NULL);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->work);
+	close(e->efd);
+	free(e);
+}
+
+int blk_io_event_fd(const struct blk_io_engine *e)
+{
+	return e->efd;
+}
+
+void blk_io_submit(struct blk_io_engine *e, struct blk_io *io)
+{
+	io->next = NULL;
+	pthread_mutex_lock(&e->lock);
+	*e->queue_tail = io;
+	e->queue_tail = &io->next;
+	pthread_cond_signal(&e->work);
+	pthread_mutex_unlock(&e->lock);
+}
+
+struct blk_io *blk_io_take_done(struct blk_io_engine *e)
+{
+	struct blk_io *list;
+	uint64_t v;
+
+	pthread_mutex_lock(&e->lock);
+	if (read(e->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		v = 0;	/* nothing to clear */
+	list = e->done;
+	e->done = NULL;
+	e->done_tail = &e->done;
+	pthread_mutex_unlock(&e->lock);
+	return list;
+}

@@ -1,0 +1,57 @@
+/*
+ * blkfront.h - the test kernels' virtual block device frontend
+ * (blkfront.c): the blkif handshake in xenstore, one shared ring page,
+ * grants to Domain 0 for the ring and the data pages, one request at a
+ * time. Include after lib.h.
+ */
+#ifndef GUEST_BLKFRONT_H
+#define GUEST_BLKFRONT_H
+
+#include "lib.h"
+#include <public/io/blkif.h>
+
+struct blkfront_info {
+    uint32_t devid;
+    uint64_t sectors;           /* 512-byte sectors */
+    uint32_t sector_size;
+    uint32_t info;              /* VDISK_* */
+    bool flush, discard;
+};
+
+/* Connect to disk `index` (0 = xvda): xenbus_init must have run. 0, or
+ * -errno (-XB_ETIMEDOUT when the backend never connects). */
+long blkfront_init(uint32_t index, struct blkfront_info *info);
+/* The same, with persistent grants when want and the backend offers them:
+ * blkfront_io then copies through 11 pages granted once. */
+long blkfront_init_persistent(uint32_t index, bool want, struct blkfront_info *info);
+/* Close the connection (frontend Closed; the backend follows). */
+long blkfront_close(void);
+
+/* A grant of page (page-aligned) to Domain 0; readonly: Domain 0 may only
+ * read it. The ref, or 0 when the table is full. */
+grant_ref_t blkfront_grant(void *page, bool readonly);
+/* End access; a ref Domain 0 still has mapped is left alone for good. */
+void blkfront_ungrant(grant_ref_t ref);
+/* Refs left alone so far (a backend died with them mapped). */
+uint32_t blkfront_stuck_grants(void);
+
+/* Put req (its id is set here) on the ring, kick, and wait up to
+ * timeout_ns for its response: the response's status, or 99 when none
+ * came in time. */
+int16_t blkfront_submit(struct blkif_request *req, uint64_t timeout_ns);
+
+/* Read or write bytes (a multiple of 512) at sector from/into buf, which
+ * must start at a 512-byte boundary and span at most 11 pages; the pages
+ * are granted for the request only. The response's status. */
+int16_t blkfront_io(uint8_t op, uint64_t sector, void *buf, uint32_t bytes);
+
+/* Hostile tests: publish req_prod `ahead` past the requests really put
+ * (whatever the slots hold) and kick. */
+void blkfront_bump_req_prod(uint32_t ahead);
+/* The backend's XenbusState, -1 if it cannot be read. */
+long blkfront_backend_state(void);
+
+/* Responses taken that matched no request (should stay 0). */
+uint32_t blkfront_stray_responses(void);
+
+#endif

@@ -1,0 +1,377 @@
+/*
+ * test_blkback.c - blkback (dom0/blkback*.c) on a ring in plain memory:
+ * a fake host whose "grants" are pages of this process (refs 1..NPAGES,
+ * some read-only), an in-memory xenstore server, an image in a temporary
+ * file. The frontend's side is played here: the handshake, good requests
+ * (data checked in the file), every kind of bad request (answered
+ * BLKIF_RSP_ERROR or EOPNOTSUPP, the file unchanged), garbage ring
+ * indices (the ring shut, nothing more answered), the close, and every
+ * grant mapped unmapped at the end.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <public/io/blkif.h>
+#include <public/io/xs_wire.h>
+
+#include "blkback.h"
+#include "xenstore.h"
+
+#define NPAGES 16
+#define READONLY_REF 9
+#define SECTORS 2048		/* a 1 MiB disk */
+#define DOMID 5
+
+struct fixture {
+	struct xs_server *xs;
+	struct blkback *b;
+	char image[64];
+	int fd;
+	uint8_t *pages;		/* page r-1 is grant ref r */
+	int maps, unmaps, notifies, shut_logs;
+	struct blkif_front_ring ring;
+	char fpath[64], bpath[96];
+	uint64_t next_id;
+};
+
+static int fake_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint64_t *frame,
+		    uint32_t *handle, char *err, size_t errlen)
+{
+	struct fixture *f = arg;
+
+	if (domid != DOMID || gref == 0 || gref > NPAGES || (gref == READONLY_REF && !readonly)) {
+		snprintf(err, errlen, "grant %u of domain %u refused", gref, domid);
+		return -EPERM;
+	}
+	*page = f->pages + (size_t)(gref - 1) * 4096;
+	*frame = gref;
+	*handle = gref;
+	f->maps++;
+	return 0;
+}
+
+static void *fake_frame_page(void *arg, uint64_t frame)
+{
+	struct fixture *f = arg;
+
+	return frame >= 1 && frame <= NPAGES ? f->pages + (size_t)(frame - 1) * 4096 : NULL;
+}
+
+static void fake_unmap(void *arg, uint32_t handle)
+{
+	struct fixture *f = arg;
+
+	assert_true(handle >= 1 && handle <= NPAGES);
+	f->unmaps++;
+}
+
+static int fake_bind(void *arg, uint32_t domid, uint32_t remote, uint32_t *port, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	assert_int_equal(domid, DOMID);
+	*port = remote + 100;
+	return 0;
+}
+
+static void fake_close(void *arg, uint32_t port)
+{
+	(void)arg;
+	(void)port;
+}
+
+static void fake_notify(void *arg, uint32_t port)
+{
+	struct fixture *f = arg;
+
+	(void)port;
+	f->notifies++;
+}
+
+static void fake_log(void *arg, int warn, const char *line)
+{
+	struct fixture *f = arg;
+
+	(void)warn;
+	if (strstr(line, "ring shut"))
+		f->shut_logs++;
+}
+
+static void xs_put(struct fixture *f, const char *dir, const char *key, const char *v)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	assert_int_equal(xs_local_write(f->xs, path, v), 0);
+}
+
+static long xs_get(struct fixture *f, const char *dir, const char *key)
+{
+	char path[160], v[64];
+	uint32_t len = sizeof(v) - 1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	if (xs_local(f->xs, XS_READ, path, (uint32_t)strlen(path) + 1, v, &len) < 0)
+		return -1;
+	v[len] = '\0';
+	return strtol(v, NULL, 10);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct blkback_host h = { .grant_map = fake_map, .frame_page = fake_frame_page, .grant_unmap = fake_unmap, .evtchn_bind = fake_bind,
+				  .evtchn_close = fake_close, .notify = fake_notify, .log = fake_log };
+	struct blkback_disk d = { .name = "data", .size_bytes = SECTORS * 512ull, .index = 0 };
+	struct xs_host xh = { 0 };
+	char err[300];
+
+	assert_non_null(f);
+	h.arg = f;
+	snprintf(f->image, sizeof(f->image), "/tmp/test_blkback.XXXXXX");
+	f->fd = mkstemp(f->image);
+	assert_true(f->fd >= 0);
+	assert_int_equal(ftruncate(f->fd, SECTORS * 512), 0);
+	assert_int_equal(posix_memalign((void **)&f->pages, 4096, NPAGES * 4096), 0);
+	memset(f->pages, 0, NPAGES * 4096);
+	assert_int_equal(xs_open(NULL, NULL, &xh, &f->xs, err, sizeof(err)), 0);
+	assert_int_equal(blkback_open(&h, f->xs, 2, &f->b, err, sizeof(err)), 0);
+	d.image = f->image;
+	assert_int_equal(blkback_add(f->b, DOMID, &d, err, sizeof(err)), 0);
+	snprintf(f->fpath, sizeof(f->fpath), "/local/domain/%u/device/vbd/%u", DOMID, XVD_DEVID(0));
+	snprintf(f->bpath, sizeof(f->bpath), "/local/domain/0/backend/vbd/%u/%u", DOMID, XVD_DEVID(0));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	blkback_domain_gone(f->b, DOMID);
+	blkback_close(f->b);
+	assert_int_equal(f->maps, f->unmaps);	/* every grant mapped was unmapped */
+	xs_close(f->xs);
+	close(f->fd);
+	unlink(f->image);
+	free(f->pages);
+	free(f);
+	return 0;
+}
+
+/* The frontend's half of the handshake: ring on grant ref 1. */
+static void connect(struct fixture *f)
+{
+	struct blkif_sring *s = (struct blkif_sring *)f->pages;
+
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateInitWait);
+	assert_int_equal(xs_get(f, f->bpath, "sectors"), SECTORS);
+	assert_int_equal(xs_get(f, f->bpath, "info"), 0);
+	assert_int_equal(xs_get(f, f->bpath, "feature-discard"), 1);
+	SHARED_RING_INIT(s);
+	FRONT_RING_INIT(&f->ring, s, 4096);
+	xs_put(f, f->fpath, "ring-ref", "1");
+	xs_put(f, f->fpath, "event-channel", "3");
+	xs_put(f, f->fpath, "protocol", "x86_64-abi");
+	xs_put(f, f->fpath, "state", "3");
+	blkback_poll(f->b);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateConnected);
+}
+
+/* Push req, run the backend until it answers (at most 5 s): the status,
+ * or 99 when no answer came. */
+static int submit(struct fixture *f, struct blkif_request *req)
+{
+	int notify;
+
+	req->id = ++f->next_id;
+	*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = *req;
+	f->ring.req_prod_pvt++;
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->ring, notify);
+	(void)notify;
+	for (int i = 0; i < 500; i++) {
+		struct pollfd p = { .fd = blkback_event_fd(f->b), .events = POLLIN };
+		blkback_poll(f->b);
+		if (f->ring.rsp_cons != f->ring.sring->rsp_prod) {
+			struct blkif_response r = *RING_GET_RESPONSE(&f->ring, f->ring.rsp_cons);
+			f->ring.rsp_cons++;
+			assert_int_equal(r.id, req->id);
+			return r.status;
+		}
+		poll(&p, 1, 10);
+	}
+	return 99;
+}
+
+static struct blkif_request rw(uint8_t op, uint64_t sector, uint32_t gref, uint8_t first, uint8_t last)
+{
+	struct blkif_request r = { .operation = op, .nr_segments = 1, .sector_number = sector };
+
+	r.seg[0] = (struct blkif_request_segment){ .gref = gref, .first_sect = first, .last_sect = last };
+	return r;
+}
+
+static void test_io(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *page2 = f->pages + 4096, *page3 = f->pages + 2 * 4096, file[4096];
+	struct blkif_request r;
+
+	connect(f);
+	for (int i = 0; i < 4096; i++)
+		page2[i] = (uint8_t)(i * 13 + 1);
+	r = rw(BLKIF_OP_WRITE, 10, 2, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	assert_int_equal(pread(f->fd, file, 4096, 10 * 512), 4096);
+	assert_memory_equal(file, page2, 4096);
+	r = rw(BLKIF_OP_READ, 11, 3, 2, 3);	/* sectors 11, 12 into sectors 2, 3 of page 3 */
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	assert_memory_equal(page3 + 1024, page2 + 512, 1024);
+	assert_int_equal(page3[0], 0);
+	/* a read-only grant is fine for a write (the backend only reads it) */
+	r = rw(BLKIF_OP_WRITE, 100, READONLY_REF, 0, 0);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	r = (struct blkif_request){ .operation = BLKIF_OP_FLUSH_DISKCACHE };
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	{
+		struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = 8,
+						   .nr_sectors = 8 };
+		assert_int_equal(submit(f, (struct blkif_request *)&d), BLKIF_RSP_OKAY);
+		assert_int_equal(pread(f->fd, file, 4096, 8 * 512), 4096);
+		for (int i = 0; i < 4096; i++)
+			assert_int_equal(file[i], 0);
+	}
+	assert_true(f->notifies > 0);
+}
+
+static void test_refusals(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t before[SECTORS * 512 / 8], after[sizeof(before)];
+	struct blkif_request r;
+
+	connect(f);
+	assert_int_equal(pread(f->fd, before, sizeof(before), 0), (ssize_t)sizeof(before));
+	r = rw(BLKIF_OP_WRITE, SECTORS - 1, 2, 0, 1);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* past the end */
+	r = rw(BLKIF_OP_WRITE, UINT64_MAX - 3, 2, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* wraps around */
+	r = rw(BLKIF_OP_WRITE, 0, 2, 4, 3);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* first > last */
+	r = rw(BLKIF_OP_WRITE, 0, 2, 0, 8);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* last_sect 8 */
+	r = rw(BLKIF_OP_WRITE, 0, 2, 0, 7);
+	r.nr_segments = 0;
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
+	r.nr_segments = 12;
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
+	r = rw(BLKIF_OP_WRITE, 0, NPAGES + 1, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* never granted */
+	r = rw(BLKIF_OP_READ, 0, READONLY_REF, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* read into a read-only grant */
+	r = rw(BLKIF_OP_WRITE, 0, 2, 0, 7);
+	r.nr_segments = 2;
+	r.seg[1] = (struct blkif_request_segment){ .gref = 0, .first_sect = 0, .last_sect = 7 };
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* second grant bad: first unmapped */
+	r = rw(7, 0, 2, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_EOPNOTSUPP);
+	r = rw(BLKIF_OP_INDIRECT, 0, 2, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_EOPNOTSUPP);
+	{
+		struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = SECTORS - 1,
+						   .nr_sectors = 2 };
+		assert_int_equal(submit(f, (struct blkif_request *)&d), BLKIF_RSP_ERROR);
+	}
+	assert_int_equal(pread(f->fd, after, sizeof(after), 0), (ssize_t)sizeof(after));
+	assert_memory_equal(before, after, sizeof(before));
+	assert_int_equal(f->maps, f->unmaps + 1);		/* only the ring is mapped */
+	r = rw(BLKIF_OP_WRITE, 0, 2, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);	/* and the ring still works */
+}
+
+static void test_hostile_indices_and_close(void **state)
+{
+	struct fixture *f = *state;
+	struct blkif_request r = rw(BLKIF_OP_WRITE, 0, 2, 0, 7);
+	RING_IDX rsp;
+
+	connect(f);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	rsp = f->ring.sring->rsp_prod;
+	f->ring.sring->req_prod = f->ring.req_prod_pvt + 1000;
+	blkback_poll(f->b);
+	assert_int_equal(f->shut_logs, 1);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateClosing);
+	blkback_poll(f->b);
+	assert_int_equal(f->ring.sring->rsp_prod, rsp);		/* nothing more answered */
+	assert_int_equal(f->shut_logs, 1);
+	/* the frontend closes: the backend follows, the ring is unmapped */
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateClosed);
+	assert_int_equal(f->maps, f->unmaps);
+	/* and it may start again */
+	xs_put(f, f->fpath, "state", "1");
+	blkback_poll(f->b);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateInitWait);
+	memset(f->pages, 0, 4096);
+	connect(f);
+	r = rw(BLKIF_OP_READ, 0, 3, 0, 7);
+	f->next_id = 0;
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+}
+
+static void test_persistent_grants(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *page2 = f->pages + 4096, file[4096];
+	struct blkif_request r;
+	int maps;
+
+	assert_int_equal(xs_get(f, f->bpath, "feature-persistent"), 1);
+	xs_put(f, f->fpath, "feature-persistent", "1");
+	connect(f);
+	maps = f->maps;					/* the ring */
+	for (int round = 0; round < 3; round++) {
+		memset(page2, 0x40 + round, 4096);
+		r = rw(BLKIF_OP_WRITE, 40, 2, 0, 7);
+		assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+		assert_int_equal(pread(f->fd, file, 4096, 40 * 512), 4096);
+		assert_memory_equal(file, page2, 4096);
+		r = rw(BLKIF_OP_READ, 40, 3, 0, 7);
+		assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+		assert_memory_equal(f->pages + 2 * 4096, page2, 4096);
+	}
+	assert_int_equal(f->maps, maps + 2);		/* refs 2 and 3 mapped once each, kept */
+	assert_int_equal(f->unmaps, 0);
+	/* a read-only grant cannot be kept writable: refused, nothing kept */
+	r = rw(BLKIF_OP_WRITE, 40, READONLY_REF, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateClosed);
+	assert_int_equal(f->maps, f->unmaps);		/* the kept ones went with the connection */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_indices_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# /blk.sh of the `make test-linux` initramfs: the virtual block device
+# case, run by /init (tests/linux/init.sh) when the kernel command line has
+# pvtest=blk-write, blk-read or blk-ro. Loads xen-blkfront and ext4 (as
+# ext2) from /modules, waits for /dev/xvda, then:
+#   blk-write  mke2fs, writes files and their checksums, unmounts
+#   blk-read   (after the domain was started again) the files check out
+#   blk-ro     the disk is read-only: the files check out, a write to the
+#              device fails, and the data is unchanged afterwards
+# Prints exactly one line "PVCORE-LINUX-BLK: ok MODE ..." ("fail" with
+# why=... when a check failed) and powers off.
+mode=$1
+why=""
+for m in xen-blkfront crc16 mbcache jbd2 crc32c_generic ext4; do
+    insmod "/modules/$m.ko" 2>>/tmp/insmod.log || why="$why insmod-$m"
+done
+case "$why" in *insmod*) cat /tmp/insmod.log; dmesg | tail -n 5 ;; esac
+i=0
+while [ ! -b /dev/xvda ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+[ -b /dev/xvda ] || why="$why no-xvda"
+size=$(cat /sys/block/xvda/size 2>/dev/null)
+ro=$(cat /sys/block/xvda/ro 2>/dev/null)
+mkdir -p /mnt
+case "$mode" in
+blk-write)
+    mke2fs -q /dev/xvda >/tmp/mkfs.log 2>&1 || why="$why mke2fs"
+    mount -t ext2 /dev/xvda /mnt || why="$why mount"
+    seq 1 20000 >/mnt/numbers
+    dd if=/dev/urandom of=/mnt/random bs=4096 count=512 2>/dev/null || why="$why write"
+    mkdir -p /mnt/dir && echo "written before the restart" >/mnt/dir/note
+    ( cd /mnt && md5sum numbers random dir/note >sums ) || why="$why md5sum"
+    umount /mnt || why="$why umount"
+    sync
+    ;;
+blk-read|blk-ro)
+    if [ "$mode" = blk-ro ]; then opts="-o ro"; [ "$ro" = 1 ] || why="$why not-ro:$ro"; else opts=""; fi
+    mount -t ext2 $opts /dev/xvda /mnt || why="$why mount"
+    ( cd /mnt && md5sum -c sums >/tmp/check.log 2>&1 ) || why="$why checksums"
+    [ "$(seq 1 20000 | md5sum | cut -d' ' -f1)" = "$(md5sum </mnt/numbers | cut -d' ' -f1)" ] || why="$why numbers"
+    umount /mnt || why="$why umount"
+    if [ "$mode" = blk-ro ]; then
+        before=$(dd if=/dev/xvda bs=4096 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
+        if dd if=/dev/zero of=/dev/xvda bs=4096 count=4 conv=fsync 2>/tmp/dd.log; then
+            why="$why write-accepted"
+        fi
+        echo 3 >/proc/sys/vm/drop_caches
+        after=$(dd if=/dev/xvda bs=4096 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
+        [ "$before" = "$after" ] || why="$why data-changed"
+    fi
+    ;;
+*)  why="$why mode:$mode" ;;
+esac
+if [ -z "$why" ]; then verdict=ok; else verdict="fail why=$(echo $why | tr ' ' ',')"; fi
+echo "PVCORE-LINUX-BLK: $verdict $mode sectors=$size ro=$ro"
+sync
+poweroff -f
