@@ -35,6 +35,7 @@
 #include "log.h"
 #include "pvd.h"
 #include "store.h"
+#include "net_host.h"
 #include "xs_host.h"
 
 const char *hv_unavailable(struct pvd *pvd)
@@ -118,7 +119,8 @@ static void on_restart(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	merr[0] = '\0';
-	if (xs_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 || attach_events(pvd) != 0) {
+	if (xs_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 ||
+	    net_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 || attach_events(pvd) != 0) {
 		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: cannot serve it: %.300s", merr);
 		log_err("%s", hv->lost);
 		return;
@@ -152,7 +154,8 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 			hv_close_console(pvd, &hv->dom[i]);
 			hv->dom[i].used = 0;
 		}
-	xs_host_close(pvd);		/* its rings were in the lost machine's RAM */
+	net_host_close(pvd);		/* its rings were in the lost machine's RAM */
+	xs_host_close(pvd);
 	if (hv->doorbell) {
 		event_free(hv->doorbell);
 		hv->doorbell = NULL;
@@ -203,6 +206,7 @@ static void on_doorbell(evutil_socket_t fd, short what, void *arg)
 	}
 	hv_poll_consoles(pvd);
 	xs_host_poll(pvd);
+	net_host_poll(pvd);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -218,6 +222,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (!hv_unavailable(pvd)) {
 		hv_poll_consoles(pvd);
 		xs_host_poll(pvd);
+		net_host_poll(pvd);
 	}
 }
 
@@ -302,7 +307,7 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 		return -1;
 	}
 	pvd->hv = hv;
-	if (xs_host_open(pvd, hv->m, hv->c, err, errlen) < 0)
+	if (xs_host_open(pvd, hv->m, hv->c, err, errlen) < 0 || net_host_open(pvd, hv->m, hv->c, err, errlen) < 0)
 		return -1;
 	snprintf(hv->machine_dir, sizeof(hv->machine_dir), "%s", dir);
 	snprintf(hv->iso, sizeof(hv->iso), "%s", isop);
@@ -326,6 +331,7 @@ void hv_close(struct pvd *pvd)
 
 	if (!hv)
 		return;
+	net_host_close(pvd);
 	xs_host_close(pvd);
 	for (int i = 0; i < HV_MAX_DOMS; i++)
 		if (hv->dom[i].used)

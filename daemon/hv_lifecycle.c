@@ -29,6 +29,7 @@
 #include "log.h"
 #include "pvd.h"
 #include "store.h"
+#include "net_host.h"
 #include "xs_host.h"
 
 void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
@@ -265,6 +266,7 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
 		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
 		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
+	net_host_domain_started(pvd, res.domid, d->uuid);
 	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
 		destroy_entry(pvd, e);
@@ -315,6 +317,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 	int rc;
 
 	hv_close_console(pvd, e);
+	net_host_domain_gone(pvd, e->domid);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	e->intent = INTENT_DESTROY;
 	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
@@ -419,7 +422,8 @@ void hv_refresh(struct pvd *pvd)
 			continue;
 		/* gone */
 		hv_close_console(pvd, e);
-		xs_host_domain_gone(pvd, e->domid, e->uuid);
+		net_host_domain_gone(pvd, e->domid);
+	xs_host_domain_gone(pvd, e->domid, e->uuid);
 		if (e->restart && nrestart < HV_MAX_DOMS) {
 			snprintf(restarts[nrestart], 37, "%s", e->uuid);
 			snprintf(reasons[nrestart++], 32, "%s", e->restart_reason);
@@ -579,6 +583,7 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 	if (!e)
 		return -1;
 	hv_close_console(pvd, e);
+	net_host_domain_gone(pvd, e->domid);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));
 	if (rc == 0 || rc == -ESRCH) {

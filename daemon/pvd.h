@@ -17,6 +17,7 @@ struct server;
 struct tls_listener;
 struct hv;
 struct pvd_xs;
+struct pvd_net;
 
 struct pvd {
 	struct pvd_options opt;
@@ -30,6 +31,7 @@ struct pvd {
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct hv *hv;			/* the machine; NULL without one (hv.c) */
 	struct pvd_xs *xs;		/* the xenstore server; NULL without a machine (xs_host.c) */
+	struct pvd_net *net;		/* netback; NULL without a machine (net_host.c) */
 };
 
 #endif

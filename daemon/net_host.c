@@ -1,0 +1,254 @@
+/*
+ * net_host.c - pvd's glue to netback (see net_host.h).
+ *
+ * Owns: pvd->net (the backend) and its host operations: xenstore through
+ * the server xs_host.c hosts (as Domain 0), grant maps, event channels
+ * and grant copies through the control client hv.c owns. The copy window
+ * is the control block's bulk area after NETBACK_OPS_BYTES (the copy
+ * operations themselves go at its start): ctl_grant_copy writes them
+ * there and netback's frames stay untouched behind them.
+ * Invariant: a domain's vifs are disconnected (rings unmapped, port
+ * closed) before hv.c destroys it.
+ */
+#include "net_host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dom0/ctl.h"
+#include "../dom0/machine.h"
+#include "../dom0/netback.h"
+#include "../dom0/xenstore.h"
+
+#include "hv_internal.h"
+#include "log.h"
+#include "pvd.h"
+#include "store.h"
+#include "xs_host.h"
+
+struct pvd_net {
+	struct pvd *pvd;
+	struct machine *m;
+	struct ctl *c;
+	struct netback *nb;
+};
+
+static int host_xs_read(void *arg, const char *path, char *buf, size_t len)
+{
+	struct pvd_net *n = arg;
+	struct xs_server *s = xs_host_server(n->pvd);
+	char reply[XENSTORE_PAYLOAD_MAX + 1];
+	uint32_t rlen = sizeof(reply) - 1;
+	int rc;
+
+	if (!s)
+		return -ENODEV;
+	rc = xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, reply, &rlen);
+	if (rc < 0)
+		return rc;
+	if (rlen >= len)
+		return -E2BIG;
+	memcpy(buf, reply, rlen);
+	buf[rlen] = '\0';
+	return 0;
+}
+
+static int host_xs_write(void *arg, const char *path, const char *value, const char *perms)
+{
+	struct pvd_net *n = arg;
+	struct xs_server *s = xs_host_server(n->pvd);
+	int rc;
+
+	if (!s)
+		return -ENODEV;
+	rc = value[0] || !perms ? xs_local_write(s, path, value) : xs_local_mkdir(s, path);
+	if (rc == 0 && perms)
+		rc = xs_local_set_perms(s, path, perms);
+	return rc;
+}
+
+static int host_xs_rm(void *arg, const char *path)
+{
+	struct pvd_net *n = arg;
+	struct xs_server *s = xs_host_server(n->pvd);
+
+	return s ? xs_local_rm(s, path) : -ENODEV;
+}
+
+static int host_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+	uint64_t mfn;
+	int rc = ctl_grant_map(n->c, domid, gref, 0, &mfn, handle, err, sizeof(err));
+
+	if (rc < 0) {
+		log_warn("netback: %s", err);
+		return rc;
+	}
+	*page = mfn <= (UINT64_MAX >> 12) ? machine_phys(n->m, mfn << 12, 4096) : NULL;
+	if (!*page) {
+		ctl_grant_unmap(n->c, *handle, err, sizeof(err));
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static void host_unmap(void *arg, uint32_t handle)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+
+	if (ctl_grant_unmap(n->c, handle, err, sizeof(err)) < 0)
+		log_warn("netback: %s", err);
+}
+
+static int host_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+	int rc = ctl_evtchn_bind_interdomain(n->c, domid, remote_port, port, err, sizeof(err));
+
+	if (rc < 0)
+		log_warn("netback: %s", err);
+	return rc;
+}
+
+static void host_unbind(void *arg, uint32_t port)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+
+	/* fails when the domain is gone already: the hypervisor closed it */
+	ctl_evtchn_close(n->c, port, err, sizeof(err));
+}
+
+static void host_notify(void *arg, uint32_t port)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+
+	if (ctl_evtchn_send(n->c, port, err, sizeof(err)) < 0)
+		log_info("netback: %s", err);
+}
+
+static int host_copy(void *arg, struct gnttab_copy *ops, size_t nops)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+	int rc = ctl_grant_copy(n->c, ops, nops, err, sizeof(err));
+
+	if (rc < 0)
+		log_warn("netback: %s", err);
+	return rc;
+}
+
+static void host_log(void *arg, int warn, const char *line)
+{
+	(void)arg;
+	if (warn)
+		log_warn("%s", line);
+	else
+		log_notice("%s", line);
+}
+
+static uint64_t host_now(void *arg)
+{
+	(void)arg;
+	return hv_now_ms();
+}
+
+int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen)
+{
+	struct pvd_net *n = calloc(1, sizeof(*n));
+	struct netback_host host = { .xs_read = host_xs_read, .xs_write = host_xs_write, .xs_rm = host_xs_rm,
+				     .map_grant = host_map, .unmap_grant = host_unmap, .bind = host_bind,
+				     .unbind = host_unbind, .notify = host_notify, .grant_copy = host_copy,
+				     .log = host_log, .now_ms = host_now };
+	struct netback_window win = { .data = (uint8_t *)ctl_bulk(c) + NETBACK_OPS_BYTES,
+				      .maddr = ctl_bulk_maddr(c) + NETBACK_OPS_BYTES,
+				      .bytes = PVCTL_BULK_SIZE - NETBACK_OPS_BYTES };
+
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n->pvd = pvd;
+	n->m = m;
+	n->c = c;
+	host.arg = n;
+	if (netback_open(&host, &win, &n->nb, err, errlen) < 0) {
+		free(n);
+		return -1;
+	}
+	pvd->net = n;
+	return 0;
+}
+
+void net_host_close(struct pvd *pvd)
+{
+	if (!pvd->net)
+		return;
+	netback_close(pvd->net->nb);
+	free(pvd->net);
+	pvd->net = NULL;
+}
+
+void net_host_poll(struct pvd *pvd)
+{
+	if (pvd->net)
+		netback_poll(pvd->net->nb);
+}
+
+struct started {
+	struct pvd *pvd;
+	uint32_t domid;
+};
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static int add_iface(void *arg, const struct store_iface *i)
+{
+	struct started *st = arg;
+	struct netback_vif_config vc = { .domid = st->domid, .devid = (uint32_t)i->idx, .network = i->bridge };
+	char err[300];
+
+	if (!netback_is_internal(i->bridge)) {
+		log_warn("domain %u vif %d: bridge \"%s\": attaching vifs to Linux bridges (TAP) is not "
+			 "implemented; this vif is not created", st->domid, i->idx, i->bridge);
+		return 0;
+	}
+	if (parse_mac(i->mac, vc.mac) < 0) {
+		log_warn("domain %u vif %d: stored MAC \"%s\" does not parse; this vif is not created", st->domid,
+			 i->idx, i->mac);
+		return 0;
+	}
+	if (netback_vif_add(st->pvd->net->nb, &vc, err, sizeof(err)) < 0)
+		log_warn("netback: %s", err);
+	return 0;
+}
+
+void net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid)
+{
+	struct started st = { pvd, domid };
+
+	if (pvd->net)
+		store_ifaces(pvd->store, uuid, add_iface, &st);
+}
+
+void net_host_domain_gone(struct pvd *pvd, uint32_t domid)
+{
+	if (pvd->net)
+		netback_domain_gone(pvd->net->nb, domid);
+}

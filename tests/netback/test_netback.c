@@ -1,0 +1,575 @@
+/*
+ * test_netback.c - netback (dom0/netback*.c) against a fake host: an
+ * in-memory xenstore, guest pages named by (domid, gref), a grant copy
+ * done in plain memory the way the hypervisor does it (a DOMID_SELF side
+ * names a frame of the window), and the test acting as each frontend.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <public/io/netif.h>
+
+#include "netback.h"
+
+#define PAGES      64
+#define WIN_MADDR  0x100000ull
+#define WIN_BYTES  (48u * 1024u)
+
+struct fake {
+	char keys[256][96], vals[256][96];
+	int nkeys;
+	struct { uint32_t domid, gref; uint8_t page[4096]; int used; } pg[PAGES];
+	uint8_t window[WIN_BYTES] __attribute__((aligned(4096)));
+	int maps, unmaps, binds, unbinds, notifies, copies;
+	char log[64][300];
+	int nlog;
+	uint64_t now;
+};
+
+static struct fake F;
+
+static int find_key(const char *path)
+{
+	for (int i = 0; i < F.nkeys; i++)
+		if (!strcmp(F.keys[i], path))
+			return i;
+	return -1;
+}
+
+static int fx_read(void *arg, const char *path, char *buf, size_t len)
+{
+	int i = find_key(path);
+
+	(void)arg;
+	if (i < 0)
+		return -ENOENT;
+	snprintf(buf, len, "%s", F.vals[i]);
+	return 0;
+}
+
+static int fx_write(void *arg, const char *path, const char *value, const char *perms)
+{
+	int i = find_key(path);
+
+	(void)arg;
+	(void)perms;
+	if (i < 0) {
+		assert_true(F.nkeys < 256);
+		i = F.nkeys++;
+		snprintf(F.keys[i], sizeof(F.keys[i]), "%s", path);
+	}
+	snprintf(F.vals[i], sizeof(F.vals[i]), "%s", value);
+	return 0;
+}
+
+static int fx_rm(void *arg, const char *path)
+{
+	size_t n = strlen(path);
+
+	(void)arg;
+	for (int i = 0; i < F.nkeys; i++)
+		if (!strncmp(F.keys[i], path, n) && (F.keys[i][n] == '\0' || F.keys[i][n] == '/')) {
+			F.nkeys--;
+			memcpy(F.keys[i], F.keys[F.nkeys], sizeof(F.keys[i]));
+			memcpy(F.vals[i], F.vals[F.nkeys], sizeof(F.vals[i]));
+			i--;
+		}
+	return 0;
+}
+
+static uint8_t *page_of(uint32_t domid, uint32_t gref)
+{
+	for (int i = 0; i < PAGES; i++)
+		if (F.pg[i].used && F.pg[i].domid == domid && F.pg[i].gref == gref)
+			return F.pg[i].page;
+	return NULL;
+}
+
+static uint8_t *grant(uint32_t domid, uint32_t gref)
+{
+	for (int i = 0; i < PAGES; i++)
+		if (!F.pg[i].used) {
+			F.pg[i].used = 1;
+			F.pg[i].domid = domid;
+			F.pg[i].gref = gref;
+			memset(F.pg[i].page, 0, 4096);
+			return F.pg[i].page;
+		}
+	fail_msg("out of fake pages");
+	return NULL;
+}
+
+static int fx_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle)
+{
+	(void)arg;
+	*page = page_of(domid, gref);
+	if (!*page)
+		return -EINVAL;
+	*handle = gref;
+	F.maps++;
+	return 0;
+}
+
+static void fx_unmap(void *arg, uint32_t handle)
+{
+	(void)arg;
+	(void)handle;
+	F.unmaps++;
+}
+
+static int fx_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port)
+{
+	(void)arg;
+	*port = domid * 100 + remote_port;
+	F.binds++;
+	return 0;
+}
+
+static void fx_unbind(void *arg, uint32_t port)
+{
+	(void)arg;
+	(void)port;
+	F.unbinds++;
+}
+
+static void fx_notify(void *arg, uint32_t port)
+{
+	(void)arg;
+	(void)port;
+	F.notifies++;
+}
+
+/* one side: a granted page, or a frame of the window */
+static uint8_t *side(const struct gnttab_copy_ptr *p, int by_gref, uint16_t len)
+{
+	uint64_t a;
+
+	if (by_gref)
+		return page_of(p->domid, p->u.ref) ? page_of(p->domid, p->u.ref) + p->offset : NULL;
+	a = (p->u.gmfn << 12) + p->offset;
+	if (p->domid != DOMID_SELF || a < WIN_MADDR || a + len > WIN_MADDR + WIN_BYTES)
+		return NULL;
+	return F.window + (a - WIN_MADDR);
+}
+
+static int fx_copy(void *arg, struct gnttab_copy *ops, size_t n)
+{
+	(void)arg;
+	assert_true(n <= NETBACK_COPY_OPS);
+	F.copies++;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *s = side(&ops[i].source, ops[i].flags & GNTCOPY_source_gref, ops[i].len);
+		uint8_t *d = side(&ops[i].dest, ops[i].flags & GNTCOPY_dest_gref, ops[i].len);
+		assert_true(ops[i].source.offset + ops[i].len <= 4096 && ops[i].dest.offset + ops[i].len <= 4096);
+		if (!s || !d) {
+			ops[i].status = GNTST_bad_gntref;
+			continue;
+		}
+		memmove(d, s, ops[i].len);
+		ops[i].status = GNTST_okay;
+	}
+	return 0;
+}
+
+static void fx_log(void *arg, int warn, const char *line)
+{
+	(void)arg;
+	(void)warn;
+	if (F.nlog < 64)
+		snprintf(F.log[F.nlog++], sizeof(F.log[0]), "%s", line);
+}
+
+static uint64_t fx_now(void *arg)
+{
+	(void)arg;
+	return F.now;
+}
+
+static int logged(const char *what)
+{
+	for (int i = 0; i < F.nlog; i++)
+		if (strstr(F.log[i], what))
+			return 1;
+	return 0;
+}
+
+static const struct netback_host HOST = { .xs_read = fx_read, .xs_write = fx_write, .xs_rm = fx_rm,
+	.map_grant = fx_map, .unmap_grant = fx_unmap, .bind = fx_bind, .unbind = fx_unbind,
+	.notify = fx_notify, .grant_copy = fx_copy, .log = fx_log, .now_ms = fx_now };
+
+/* ---- a frontend, played by the test ---- */
+struct front {
+	uint32_t domid;
+	uint8_t mac[6];
+	struct netif_tx_sring *tx;
+	struct netif_rx_sring *rx;
+	RING_IDX tx_prod, rx_prod, tx_rsp, rx_rsp;
+	uint32_t next_gref;
+};
+
+static void fe_key(uint32_t domid, const char *key, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vif/0/%s", domid, key);
+	fx_write(NULL, path, value, NULL);
+}
+
+static const char *be_key(uint32_t domid, const char *key)
+{
+	char path[128];
+	int i;
+
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/0/%s", domid, key);
+	i = find_key(path);
+	return i < 0 ? "" : F.vals[i];
+}
+
+static void add_vif(struct netback *nb, struct front *f, uint32_t domid, uint8_t last, const char *network)
+{
+	struct netback_vif_config c = { .domid = domid, .devid = 0, .mac = { 0x00, 0x16, 0x3e, 0, 0, last },
+					.network = network };
+	char err[200];
+
+	memset(f, 0, sizeof(*f));
+	f->domid = domid;
+	memcpy(f->mac, c.mac, 6);
+	f->next_gref = 100;
+	assert_int_equal(netback_vif_add(nb, &c, err, sizeof(err)), 0);
+}
+
+/* The frontend's side of the handshake; posts n rx buffers. */
+static void connect_front(struct netback *nb, struct front *f, int nrx)
+{
+	f->tx = (struct netif_tx_sring *)grant(f->domid, 1);
+	f->rx = (struct netif_rx_sring *)grant(f->domid, 2);
+	SHARED_RING_INIT(f->tx);
+	SHARED_RING_INIT(f->rx);
+	fe_key(f->domid, "tx-ring-ref", "1");
+	fe_key(f->domid, "rx-ring-ref", "2");
+	fe_key(f->domid, "event-channel", "7");
+	fe_key(f->domid, "request-rx-copy", "1");
+	fe_key(f->domid, "state", "4");
+	netback_poll(nb);
+	assert_string_equal(be_key(f->domid, "state"), "4");
+	for (int i = 0; i < nrx; i++) {
+		struct netif_rx_request *r = &f->rx->ring[f->rx_prod % NETIF_RX_RING_SIZE].req;
+		r->id = (uint16_t)f->rx_prod;
+		r->gref = 1000 + f->rx_prod;
+		grant(f->domid, r->gref);
+		f->rx_prod++;
+	}
+	f->rx->req_prod = f->rx_prod;
+}
+
+/* Two connected vifs on "internal" (domains 1 and 2), 4 rx buffers each. */
+static void connected_pair(struct netback *nb, struct front *a, struct front *b)
+{
+	add_vif(nb, a, 1, 1, "internal");
+	add_vif(nb, b, 2, 2, "internal");
+	connect_front(nb, a, 4);
+	connect_front(nb, b, 4);
+}
+
+/* A frame from f to dst (NULL: broadcast) of len bytes, in one slot. */
+static void send_frame(struct front *f, const uint8_t *dst, uint16_t len, uint8_t fill)
+{
+	uint32_t gref = f->next_gref++;
+	uint8_t *p = grant(f->domid, gref);
+	struct netif_tx_request *r = &f->tx->ring[f->tx_prod % NETIF_TX_RING_SIZE].req.req;
+
+	memset(p + 64, fill, len);
+	memset(p + 64, 0xff, 6);
+	if (dst)
+		memcpy(p + 64, dst, 6);
+	memcpy(p + 70, f->mac, 6);
+	*r = (struct netif_tx_request){ .gref = gref, .offset = 64, .flags = 0, .id = (uint16_t)f->tx_prod,
+					.size = len };
+	f->tx_prod++;
+	f->tx->req_prod = f->tx_prod;
+}
+
+static void raw_tx(struct front *f, struct netif_tx_request r)
+{
+	f->tx->ring[f->tx_prod % NETIF_TX_RING_SIZE].req.req = r;
+	f->tx_prod++;
+	f->tx->req_prod = f->tx_prod;
+}
+
+/* The next rx response of f: its status; *data its bytes. */
+static int rx_next(struct front *f, const uint8_t **data)
+{
+	struct netif_rx_response *r;
+
+	if (f->rx->rsp_prod == f->rx_rsp)
+		return -100;
+	r = &f->rx->ring[f->rx_rsp % NETIF_RX_RING_SIZE].rsp;
+	f->rx_rsp++;
+	if (data && r->status > 0)
+		*data = page_of(f->domid, 1000 + r->id) + r->offset;
+	return r->status;
+}
+
+static int tx_status(struct front *f)
+{
+	struct netif_tx_response *r;
+
+	if (f->tx->rsp_prod == f->tx_rsp)
+		return -100;
+	r = &f->tx->ring[f->tx_rsp % NETIF_TX_RING_SIZE].rsp;
+	f->tx_rsp++;
+	return r->status;
+}
+
+static struct netback *open_nb(void)
+{
+	struct netback_window w = { .data = F.window, .maddr = WIN_MADDR, .bytes = WIN_BYTES };
+	struct netback *nb;
+	char err[200];
+
+	memset(&F, 0, sizeof(F));
+	F.now = 1000;
+	assert_int_equal(netback_open(&HOST, &w, &nb, err, sizeof(err)), 0);
+	return nb;
+}
+
+static void test_handshake_keys(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a;
+
+	(void)state;
+	add_vif(nb, &a, 5, 1, "internal");
+	assert_string_equal(be_key(5, "state"), "2");
+	assert_string_equal(be_key(5, "feature-rx-copy"), "1");
+	assert_string_equal(be_key(5, "mac"), "00:16:3e:00:00:01");
+	assert_string_equal(be_key(5, "frontend"), "/local/domain/5/device/vif/0");
+	assert_int_equal(find_key("/local/domain/5/device/vif/0/backend") >= 0, 1);
+	/* request-rx-copy missing: the vif is shut, not served */
+	grant(5, 1);
+	grant(5, 2);
+	fe_key(5, "tx-ring-ref", "1");
+	fe_key(5, "rx-ring-ref", "2");
+	fe_key(5, "event-channel", "7");
+	fe_key(5, "state", "3");
+	netback_poll(nb);
+	assert_string_equal(be_key(5, "state"), "5");
+	assert_true(logged("domain 5 vif 0: shut: request-rx-copy is not 1"));
+	netback_domain_gone(nb, 5);
+	assert_int_equal(find_key("/local/domain/0/backend/vif/5/0/state"), -1);
+	netback_close(nb);
+}
+
+static void test_two_guests_and_learning(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a, b, c;
+	const uint8_t *data = NULL;
+
+	(void)state;
+	add_vif(nb, &a, 1, 1, "internal");
+	add_vif(nb, &b, 2, 2, "internal");
+	add_vif(nb, &c, 3, 3, "internal");
+	connect_front(nb, &a, 8);
+	connect_front(nb, &b, 8);
+	connect_front(nb, &c, 8);
+	/* a broadcast from a reaches b and c, not a */
+	send_frame(&a, NULL, 60, 0x11);
+	netback_poll(nb);
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(rx_next(&b, &data), 60);
+	assert_memory_equal(data + 6, a.mac, 6);
+	assert_int_equal(data[20], 0x11);
+	assert_int_equal(rx_next(&c, NULL), 60);
+	assert_int_equal(rx_next(&a, NULL), -100);
+	/* b answers a: a is learnt, so c does not get it */
+	send_frame(&b, a.mac, 1514, 0x22);
+	netback_poll(nb);
+	assert_int_equal(tx_status(&b), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(rx_next(&a, &data), 1514);
+	assert_int_equal(data[1513], 0x22);
+	assert_int_equal(rx_next(&c, NULL), -100);
+	/* after the aging time a is unknown again: flooded */
+	F.now += 400000;
+	send_frame(&b, a.mac, 100, 0x33);
+	netback_poll(nb);
+	assert_int_equal(rx_next(&a, NULL), 100);
+	assert_int_equal(rx_next(&c, NULL), 100);
+	assert_true(F.notifies > 0);
+	netback_close(nb);
+	assert_int_equal(F.unbinds, 3);
+	assert_int_equal(F.unmaps, 6);
+}
+
+static void test_networks_isolated(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a, b;
+
+	(void)state;
+	add_vif(nb, &a, 1, 1, "internal");
+	add_vif(nb, &b, 2, 2, "internal-lab");
+	connect_front(nb, &a, 4);
+	connect_front(nb, &b, 4);
+	send_frame(&a, NULL, 60, 1);
+	send_frame(&a, b.mac, 60, 1);
+	netback_poll(nb);
+	assert_int_equal(rx_next(&b, NULL), -100);
+	netback_close(nb);
+}
+
+static void test_spoofed_source_dropped(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a, b;
+
+	(void)state;
+	connected_pair(nb, &a, &b);
+	a.mac[5] = 2;			/* pretends to be b */
+	send_frame(&a, NULL, 60, 1);
+	netback_poll(nb);
+	assert_int_equal(rx_next(&b, NULL), -100);
+	assert_true(logged("domain 1 vif 0: tx frame dropped: source MAC 00:16:3e:00:00:02 is not the vif's"));
+	netback_close(nb);
+}
+
+static void test_bad_packets_dropped(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a, b;
+
+	(void)state;
+	connected_pair(nb, &a, &b);
+	/* a grant that does not exist */
+	raw_tx(&a, (struct netif_tx_request){ .gref = 9999, .offset = 0, .id = 1, .size = 60 });
+	/* larger than the MTU: two slots of 1000 */
+	grant(1, 500);
+	grant(1, 501);
+	raw_tx(&a, (struct netif_tx_request){ .gref = 500, .id = 2, .size = 2000, .flags = XEN_NETTXF_more_data });
+	raw_tx(&a, (struct netif_tx_request){ .gref = 501, .id = 3, .size = 1000 });
+	/* shorter than an Ethernet header */
+	raw_tx(&a, (struct netif_tx_request){ .gref = 500, .id = 4, .size = 10 });
+	netback_poll(nb);
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_ERROR);	/* 2 (answered at once) */
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_ERROR);	/* 3 */
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_ERROR);	/* 4 */
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_ERROR);	/* 1: after its copy failed */
+	assert_true(logged("larger than the MTU"));
+	assert_true(logged("shorter than an Ethernet header"));
+	assert_true(logged("grant copy status"));
+	assert_int_equal(rx_next(&b, NULL), -100);
+	/* the vif still works */
+	send_frame(&a, NULL, 60, 1);
+	netback_poll(nb);
+	assert_int_equal(rx_next(&b, NULL), 60);
+	netback_close(nb);
+}
+
+static void test_fragments_joined(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a, b;
+	const uint8_t *data = NULL;
+	uint8_t *p1, *p2;
+
+	(void)state;
+	connected_pair(nb, &a, &b);
+	p1 = grant(1, 600);
+	p2 = grant(1, 601);
+	memset(p1 + 4000, 0xaa, 96);
+	memset(p1 + 4000, 0xff, 6);
+	memcpy(p1 + 4006, a.mac, 6);
+	memset(p2, 0xbb, 200);
+	raw_tx(&a, (struct netif_tx_request){ .gref = 600, .offset = 4000, .id = 1, .size = 296,
+					      .flags = XEN_NETTXF_more_data });
+	raw_tx(&a, (struct netif_tx_request){ .gref = 601, .offset = 0, .id = 2, .size = 200 });
+	netback_poll(nb);
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(rx_next(&b, &data), 296);
+	assert_int_equal(data[95], 0xaa);
+	assert_int_equal(data[96], 0xbb);
+	assert_int_equal(data[295], 0xbb);
+	netback_close(nb);
+}
+
+static void test_protocol_errors_shut_one_vif(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a, b, c;
+
+	(void)state;
+	add_vif(nb, &a, 1, 1, "internal");
+	add_vif(nb, &b, 2, 2, "internal");
+	add_vif(nb, &c, 3, 3, "internal");
+	connect_front(nb, &a, 4);
+	connect_front(nb, &b, 4);
+	connect_front(nb, &c, 4);
+	/* a: a slot crossing its page */
+	grant(1, 700);
+	raw_tx(&a, (struct netif_tx_request){ .gref = 700, .offset = 4000, .id = 1, .size = 200 });
+	/* b: garbage indices */
+	b.tx->req_prod = 5000;
+	netback_poll(nb);
+	assert_true(logged("domain 1 vif 0: shut: tx ring: a slot of 200 bytes at offset 4000 crosses its page"));
+	assert_true(logged("domain 2 vif 0: shut: tx ring: req_prod is 5000 requests ahead"));
+	assert_string_equal(be_key(1, "state"), "5");
+	assert_string_equal(be_key(2, "state"), "5");
+	/* c carries on; frames to the shut vifs go nowhere */
+	send_frame(&c, NULL, 60, 1);
+	netback_poll(nb);
+	assert_int_equal(tx_status(&c), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(rx_next(&a, NULL), -100);
+	/* a chain longer than 18 slots */
+	for (int i = 0; i < 19; i++)
+		raw_tx(&c, (struct netif_tx_request){ .gref = 100, .id = (uint16_t)i, .size = 10,
+						      .flags = XEN_NETTXF_more_data });
+	raw_tx(&c, (struct netif_tx_request){ .gref = 100, .id = 19, .size = 10 });
+	netback_poll(nb);
+	assert_true(logged("domain 3 vif 0: shut: tx ring: a packet of more than 18 slots"));
+	netback_close(nb);
+}
+
+static void test_incomplete_chain_waits(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a, b;
+
+	(void)state;
+	connected_pair(nb, &a, &b);
+	uint8_t *p = grant(1, 800);
+	memset(p, 0xff, 6);
+	memcpy(p + 6, a.mac, 6);
+	grant(1, 801);
+	raw_tx(&a, (struct netif_tx_request){ .gref = 800, .id = 1, .size = 100, .flags = XEN_NETTXF_more_data });
+	netback_poll(nb);
+	assert_int_equal(tx_status(&a), -100);	/* not answered: the chain is not complete */
+	raw_tx(&a, (struct netif_tx_request){ .gref = 801, .id = 2, .size = 40 });
+	netback_poll(nb);
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(rx_next(&b, NULL), 100);
+	netback_close(nb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handshake_keys),
+		cmocka_unit_test(test_two_guests_and_learning),
+		cmocka_unit_test(test_networks_isolated),
+		cmocka_unit_test(test_spoofed_source_dropped),
+		cmocka_unit_test(test_bad_packets_dropped),
+		cmocka_unit_test(test_fragments_joined),
+		cmocka_unit_test(test_protocol_errors_shut_one_vif),
+		cmocka_unit_test(test_incomplete_chain_waits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
