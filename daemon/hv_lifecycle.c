@@ -266,7 +266,11 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
 		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
 		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
-	net_host_domain_started(pvd, res.domid, d->uuid);
+	if (net_host_domain_started(pvd, res.domid, d->uuid, berr, sizeof(berr)) < 0) {
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
+		destroy_entry(pvd, e);
+		return -1;
+	}
 	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
 		destroy_entry(pvd, e);

@@ -16,10 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
 
 #include "../dom0/ctl.h"
 #include "../dom0/machine.h"
 #include "../dom0/netback.h"
+#include "../dom0/netback_tap.h"
 #include "../dom0/xenstore.h"
 
 #include "hv_internal.h"
@@ -33,6 +37,7 @@ struct pvd_net {
 	struct machine *m;
 	struct ctl *c;
 	struct netback *nb;
+	struct { int fd; struct event *ev; } tap[NETBACK_MAX_VIFS];	/* fd -1: free */
 };
 
 static int host_xs_read(void *arg, const char *path, char *buf, size_t len)
@@ -145,6 +150,53 @@ static int host_copy(void *arg, struct gnttab_copy *ops, size_t nops)
 	return rc;
 }
 
+static void on_tap(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	net_host_poll(arg);
+}
+
+static int host_tap_open(void *arg, const char *ifname, const char *bridge, int *fd, char *err, size_t errlen)
+{
+	struct pvd_net *n = arg;
+	int slot = -1, rc;
+
+	for (int i = 0; i < NETBACK_MAX_VIFS && slot < 0; i++)
+		if (n->tap[i].fd < 0)
+			slot = i;
+	if (slot < 0) {
+		snprintf(err, errlen, "too many TAP devices");
+		return -ENOSPC;
+	}
+	rc = nb_tap_open(ifname, bridge, fd, err, errlen);
+	if (rc < 0)
+		return rc;
+	n->tap[slot].ev = event_new(n->pvd->base, *fd, EV_READ | EV_PERSIST, on_tap, n->pvd);
+	if (!n->tap[slot].ev || event_add(n->tap[slot].ev, NULL) != 0) {
+		if (n->tap[slot].ev)
+			event_free(n->tap[slot].ev);
+		close(*fd);
+		snprintf(err, errlen, "cannot add TAP device %s to the event loop", ifname);
+		return -ENOMEM;
+	}
+	n->tap[slot].fd = *fd;
+	log_notice("netback: TAP device %s on bridge %s", ifname, bridge);
+	return 0;
+}
+
+static void host_tap_close(void *arg, int fd)
+{
+	struct pvd_net *n = arg;
+
+	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
+		if (n->tap[i].fd == fd) {
+			event_free(n->tap[i].ev);
+			n->tap[i].fd = -1;
+		}
+	close(fd);
+}
+
 static void host_log(void *arg, int warn, const char *line)
 {
 	(void)arg;
@@ -166,7 +218,8 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 	struct netback_host host = { .xs_read = host_xs_read, .xs_write = host_xs_write, .xs_rm = host_xs_rm,
 				     .map_grant = host_map, .unmap_grant = host_unmap, .bind = host_bind,
 				     .unbind = host_unbind, .notify = host_notify, .grant_copy = host_copy,
-				     .log = host_log, .now_ms = host_now };
+				     .log = host_log, .now_ms = host_now, .tap_open = host_tap_open,
+				     .tap_close = host_tap_close };
 	struct netback_window win = { .data = (uint8_t *)ctl_bulk(c) + NETBACK_OPS_BYTES,
 				      .maddr = ctl_bulk_maddr(c) + NETBACK_OPS_BYTES,
 				      .bytes = PVCTL_BULK_SIZE - NETBACK_OPS_BYTES };
@@ -178,6 +231,8 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 	n->pvd = pvd;
 	n->m = m;
 	n->c = c;
+	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
+		n->tap[i].fd = -1;
 	host.arg = n;
 	if (netback_open(&host, &win, &n->nb, err, errlen) < 0) {
 		free(n);
@@ -205,6 +260,8 @@ void net_host_poll(struct pvd *pvd)
 struct started {
 	struct pvd *pvd;
 	uint32_t domid;
+	char *err;
+	size_t errlen;
 };
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -221,30 +278,29 @@ static int parse_mac(const char *s, uint8_t mac[6])
 static int add_iface(void *arg, const struct store_iface *i)
 {
 	struct started *st = arg;
-	struct netback_vif_config vc = { .domid = st->domid, .devid = (uint32_t)i->idx, .network = i->bridge };
-	char err[300];
+	struct netback_vif_config vc = { .domid = st->domid, .devid = (uint32_t)i->idx, .network = i->bridge,
+					 .rate = (uint64_t)i->rate, .burst = (uint64_t)i->burst };
 
-	if (!netback_is_internal(i->bridge)) {
-		log_warn("domain %u vif %d: bridge \"%s\": attaching vifs to Linux bridges (TAP) is not "
-			 "implemented; this vif is not created", st->domid, i->idx, i->bridge);
-		return 0;
-	}
 	if (parse_mac(i->mac, vc.mac) < 0) {
-		log_warn("domain %u vif %d: stored MAC \"%s\" does not parse; this vif is not created", st->domid,
-			 i->idx, i->mac);
-		return 0;
+		snprintf(st->err, st->errlen, "vif %d: stored MAC \"%s\" does not parse", i->idx, i->mac);
+		return -1;
 	}
-	if (netback_vif_add(st->pvd->net->nb, &vc, err, sizeof(err)) < 0)
-		log_warn("netback: %s", err);
-	return 0;
+	return netback_vif_add(st->pvd->net->nb, &vc, st->err, st->errlen) < 0 ? -1 : 0;
 }
 
-void net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid)
+int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen)
 {
-	struct started st = { pvd, domid };
+	struct started st = { pvd, domid, err, errlen };
 
-	if (pvd->net)
-		store_ifaces(pvd->store, uuid, add_iface, &st);
+	if (!pvd->net)
+		return 0;
+	err[0] = '\0';
+	if (store_ifaces(pvd->store, uuid, add_iface, &st) != 0) {
+		if (!err[0])
+			snprintf(err, errlen, "its interfaces cannot be read from the store");
+		return -1;
+	}
+	return 0;
 }
 
 void net_host_domain_gone(struct pvd *pvd, uint32_t domid)

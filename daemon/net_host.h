@@ -22,9 +22,10 @@ struct ctl;
 int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
 void net_host_close(struct pvd *pvd);
 void net_host_poll(struct pvd *pvd);
-/* The domain's vifs as stored (uuid); a vif on a Linux bridge is refused
- * with a warning (TAP attachment is not implemented yet). */
-void net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid);
+/* The domain's vifs as stored (uuid): on an internal network, or a TAP
+ * device on a Linux bridge. -1 with err (a missing bridge) when one cannot
+ * be created; the caller destroys the domain (net_host_domain_gone). */
+int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen);
 void net_host_domain_gone(struct pvd *pvd, uint32_t domid);
 
 #endif

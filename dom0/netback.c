@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netback_internal.h"
 
@@ -118,13 +119,22 @@ int netback_open(const struct netback_host *host, const struct netback_window *w
 	return 0;
 }
 
+static void close_tap(struct netback *nb, struct nb_vif *v)
+{
+	if (v->tap_fd >= 0)
+		nb->host.tap_close(nb->host.arg, v->tap_fd);
+	v->tap_fd = -1;
+}
+
 void netback_close(struct netback *nb)
 {
 	if (!nb)
 		return;
 	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
-		if (nb->vif[i].used)
+		if (nb->vif[i].used) {
 			nb_xs_disconnect(nb, &nb->vif[i]);
+			close_tap(nb, &nb->vif[i]);
+		}
 	free(nb->batch);
 	free(nb);
 }
@@ -134,8 +144,8 @@ int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, ch
 	struct nb_vif *v = NULL;
 	int rc;
 
-	if (!netback_is_internal(cfg->network) || strlen(cfg->network) >= NB_NETWORK_LEN) {
-		snprintf(err, errlen, "vif %u of domain %u: network \"%s\" is not an internal network", cfg->devid,
+	if (strlen(cfg->network) >= NB_NETWORK_LEN || !cfg->network[0]) {
+		snprintf(err, errlen, "vif %u of domain %u: network name \"%s\" is empty or too long", cfg->devid,
 			 cfg->domid, cfg->network);
 		return -EINVAL;
 	}
@@ -155,11 +165,25 @@ int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, ch
 	memset(v, 0, sizeof(*v));
 	v->domid = cfg->domid;
 	v->devid = cfg->devid;
+	v->tap_fd = -1;
 	memcpy(v->mac, cfg->mac, 6);
+	nb_bucket_init(&v->tx_bucket, cfg->rate, cfg->burst, nb->host.now_ms(nb->host.arg));
+	nb_bucket_init(&v->rx_bucket, cfg->rate, cfg->burst, nb->host.now_ms(nb->host.arg));
 	snprintf(v->network, sizeof(v->network), "%s", cfg->network);
+	if (!netback_is_internal(cfg->network)) {
+		char ifname[16], terr[240];
+		snprintf(ifname, sizeof(ifname), "vif%u.%u", cfg->domid, cfg->devid);
+		rc = nb->host.tap_open(nb->host.arg, ifname, cfg->network, &v->tap_fd, terr, sizeof(terr));
+		if (rc < 0) {
+			snprintf(err, errlen, "vif %u of domain %u: %s", cfg->devid, cfg->domid, terr);
+			return rc;
+		}
+	}
 	rc = nb_xs_publish(nb, v, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
+		close_tap(nb, v);
 		return rc;
+	}
 	v->used = 1;
 	return 0;
 }
@@ -169,6 +193,7 @@ void netback_domain_gone(struct netback *nb, uint32_t domid)
 	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
 		if (nb->vif[i].used && nb->vif[i].domid == domid) {
 			nb_xs_remove(nb, &nb->vif[i]);
+			close_tap(nb, &nb->vif[i]);
 			nb->vif[i].used = 0;
 		}
 }
@@ -238,6 +263,7 @@ static int ops_ok(const struct nb_batch *b, uint32_t first, uint32_t n, int16_t 
 /* Phase 1: packets of the connected vifs into the window. */
 static void take_tx(struct netback *nb, struct nb_batch *b)
 {
+	uint64_t now = nb->host.now_ms(nb->host.arg);
 	size_t off = 0;
 	int progress = 1;
 
@@ -256,8 +282,9 @@ static void take_tx(struct netback *nb, struct nb_batch *b)
 			    b->nops + 2 * NB_MAX_TX_SLOTS > NETBACK_COPY_OPS)
 				return;
 			h = &b->held[b->nheld];
-			if (nb_tx_take(nb, v, &h->pkt) <= 0)
+			if (!nb_bucket_allows(&v->tx_bucket, now) || nb_tx_take(nb, v, &h->pkt) <= 0)
 				continue;
+			nb_bucket_charge(&v->tx_bucket, h->pkt.total);
 			progress = 1;
 			v->need_notify = 1;
 			if (h->pkt.drop) {
@@ -317,6 +344,10 @@ static void deliver_one(struct netback *nb, struct nb_batch *b, const struct nb_
 
 	if (!v->used || v->state != NB_CONNECTED)
 		return;
+	if (!nb_bucket_allows(&v->rx_bucket, nb->host.now_ms(nb->host.arg))) {
+		v->rx_dropped++;		/* over its rate: policed */
+		return;
+	}
 	if (b->nops + 4 > NETBACK_COPY_OPS || b->nout == NETBACK_COPY_OPS)
 		deliver_flush(nb, b);
 	if (!nb_rx_take(nb, v, &rq)) {
@@ -327,11 +358,77 @@ static void deliver_one(struct netback *nb, struct nb_batch *b, const struct nb_
 		flags = XEN_NETRXF_csum_blank | XEN_NETRXF_data_validated;
 	else if (h->flags & XEN_NETTXF_data_validated)
 		flags = XEN_NETRXF_data_validated;
+	nb_bucket_charge(&v->rx_bucket, h->len);
 	b->out[b->nout] = (struct nb_delivery){ .vif = to, .id = rq.id, .len = h->len, .flags = flags,
 						.first_op = b->nops };
 	add_window_ops(nb, b, 0, v->domid, rq.gref, 0, h->off, h->len);
 	b->out[b->nout].nops = b->nops - b->out[b->nout].first_op;
 	b->nout++;
+}
+
+/* A frame of a vif on a Linux bridge out through its TAP device (whose
+ * descriptor does not block: a full queue drops the frame). */
+static void tap_send(struct netback *nb, struct nb_vif *v, uint8_t *frame, const struct nb_held *h)
+{
+	ssize_t n;
+
+	if (h->flags & XEN_NETTXF_csum_blank)
+		nb_csum_fill(frame, h->len);
+	n = write(v->tap_fd, frame, h->len);
+	if (n != (ssize_t)h->len) {
+		v->tx_dropped++;
+		if (n < 0 && errno != EAGAIN)
+			nb_vif_log(nb, v, "TAP device: %s", strerror(errno));
+	}
+}
+
+/* A TAP device whose vif cannot take its frames (not connected, or no rx
+ * buffer posted) is drained: the frames are dropped as a full NIC queue
+ * drops them, so that its descriptor does not stay readable and spin the
+ * loop. */
+static void tap_drain(struct nb_vif *v)
+{
+	uint8_t scratch[NB_MAX_FRAME];
+
+	for (int k = 0; k < 64 && read(v->tap_fd, scratch, sizeof(scratch)) >= 0; k++)
+		v->rx_dropped++;
+}
+
+/* Frames waiting on the TAP devices, read into the window while it has
+ * room and their vif has rx buffers, then copied into those buffers. */
+static unsigned int take_from_taps(struct netback *nb, struct nb_batch *b)
+{
+	size_t off = 0;
+	unsigned int frames = 0;
+
+	b->nops = 0;
+	b->nout = 0;
+	for (int i = 0; i < NETBACK_MAX_VIFS; i++) {
+		struct nb_vif *v = &nb->vif[i];
+		uint32_t avail;
+		if (!v->used || v->tap_fd < 0)
+			continue;
+		if (v->state != NB_CONNECTED || nb_rx_avail(v) == 0) {
+			tap_drain(v);
+			continue;
+		}
+		for (avail = nb_rx_avail(v); avail > 0 && off + NB_MAX_FRAME <= nb->win.bytes; avail--) {
+			struct nb_held h = { .vif = -1, .off = off };
+			ssize_t n = read(v->tap_fd, nb->win.data + off, NB_MAX_FRAME);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				nb_vif_log(nb, v, "TAP device: %s", strerror(errno));
+			if (n <= 0)
+				break;
+			if (n < NB_ETH_HLEN)
+				continue;
+			h.len = (uint16_t)n;
+			frames++;
+			deliver_one(nb, b, &h, i);
+			off += ((size_t)n + 63u) & ~(size_t)63u;
+		}
+	}
+	deliver_flush(nb, b);
+	return frames;
 }
 
 /* Phase 2 and 3: the switch, then the copies into the rx buffers. */
@@ -367,6 +464,10 @@ static void forward(struct netback *nb, struct nb_batch *b, int failed)
 		}
 		v->tx_packets++;
 		v->tx_bytes += h->len;
+		if (v->tap_fd >= 0) {
+			tap_send(nb, v, nb->win.data + h->off, h);
+			continue;
+		}
 		nb_fdb_learn(nb, h->vif, v->mac, now);
 		to = (frame[0] & 1) ? -1 : nb_fdb_lookup(nb, v->network, frame, now);
 		if (to == h->vif)
@@ -376,7 +477,8 @@ static void forward(struct netback *nb, struct nb_batch *b, int failed)
 			continue;
 		}
 		for (int i = 0; i < NETBACK_MAX_VIFS; i++)
-			if (i != h->vif && nb->vif[i].used && !strcmp(nb->vif[i].network, v->network))
+			if (i != h->vif && nb->vif[i].used && nb->vif[i].tap_fd < 0 &&
+			    !strcmp(nb->vif[i].network, v->network))
 				deliver_one(nb, b, h, i);
 	}
 	deliver_flush(nb, b);
@@ -389,6 +491,8 @@ void netback_poll(struct netback *nb)
 	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
 		if (nb->vif[i].used)
 			nb_xs_poll(nb, &nb->vif[i]);
+	for (int round = 0; round < NB_ROUNDS && take_from_taps(nb, b); round++)
+		;
 	for (int round = 0; round < NB_ROUNDS; round++) {
 		int failed;
 		take_tx(nb, b);
@@ -404,7 +508,7 @@ void netback_poll(struct netback *nb)
 		if (!v->used || v->state != NB_CONNECTED || !v->need_notify)
 			continue;
 		v->need_notify = 0;
-		if (nb_rings_push(v) || nb_tx_pending(v))
+		if (nb_rings_push(v))
 			nb->host.notify(nb->host.arg, v->port);
 	}
 }

@@ -15,7 +15,8 @@
  *                       of every vif, then the packets of every connected
  *                       vif, in batches (one copy in, one copy out per
  *                       batch, never one call per packet)
- *   netback_domain_gone disconnects and forgets a domain's vifs
+ *   netback_domain_gone disconnects and forgets a domain's vifs (and
+ *                       removes their TAP devices)
  *
  * Errors: negative errno + one line in err. A misbehaving frontend never
  * fails a call: its packet is dropped or its vif shut, with a log line
@@ -48,6 +49,10 @@ struct netback_host {
 	int (*grant_copy)(void *arg, struct gnttab_copy *ops, size_t n);
 	void (*log)(void *arg, int warn, const char *line);
 	uint64_t (*now_ms)(void *arg);
+	/* a TAP device ifname on Linux bridge `bridge` (netback_tap.h), its
+	 * descriptor watched for input (a readable one: call netback_poll) */
+	int (*tap_open)(void *arg, const char *ifname, const char *bridge, int *fd, char *err, size_t errlen);
+	void (*tap_close)(void *arg, int fd);
 };
 
 /* The window: [data, data + bytes) of Domain 0's memory at machine
@@ -65,7 +70,8 @@ struct netback_window {
 struct netback_vif_config {
 	uint32_t domid, devid;	/* devid: the n of device/vif/n */
 	uint8_t mac[6];
-	const char *network;	/* "internal", "internal-lab", ... */
+	const char *network;	/* "internal", "internal-lab", ... or a Linux bridge */
+	uint64_t rate, burst;	/* bytes/s each way (0: unlimited), bucket depth (0: 1 s of rate) */
 };
 
 int netback_open(const struct netback_host *host, const struct netback_window *win,
@@ -75,8 +81,10 @@ int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, ch
 void netback_domain_gone(struct netback *nb, uint32_t domid);
 void netback_poll(struct netback *nb);
 
-/* A network name netback serves (an internal switch): "internal" or
- * "internal" followed by '-', '.' or '_' and more. */
+/* A network name netback serves itself (an internal switch): "internal"
+ * or "internal" followed by '-', '.' or '_' and more. Any other name is a
+ * Linux bridge: the vif gets a TAP device vif<domid>.<n> on it, and
+ * netback_vif_add fails when the bridge is missing. */
 int netback_is_internal(const char *network);
 
 struct netback_vif_stats {

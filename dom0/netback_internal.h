@@ -9,6 +9,7 @@
 #ifndef DOM0_NETBACK_INTERNAL_H
 #define DOM0_NETBACK_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <public/io/netif.h>
@@ -26,6 +27,13 @@
 enum { XB_UNKNOWN, XB_INITIALISING, XB_INITWAIT, XB_INITIALISED, XB_CONNECTED, XB_CLOSING, XB_CLOSED };
 
 enum nb_state { NB_WAITING, NB_CONNECTED, NB_CLOSED, NB_BROKEN };
+
+/* A token bucket (netback_rate.c); rate 0: unlimited. */
+struct nb_bucket {
+	uint64_t rate;			/* bytes per second */
+	int64_t depth, tokens;		/* bytes */
+	uint64_t last_ms, frac;		/* frac: byte-milliseconds not yet credited */
+};
 
 /* One tx packet as read and validated from the ring. */
 struct nb_tx_packet {
@@ -47,12 +55,14 @@ struct nb_vif {
 	enum nb_state state;
 	int fe_state;			/* last frontend state seen */
 	char fe_path[64], be_path[80];
+	int tap_fd;			/* a Linux bridge's port; -1: internal switch */
 	/* connected: */
 	struct netif_tx_back_ring tx;
 	struct netif_rx_back_ring rx;
 	uint32_t tx_handle, rx_handle, port;
 	int need_notify;
 	unsigned int log_budget;	/* drop lines left before going quiet */
+	struct nb_bucket tx_bucket, rx_bucket;	/* what it sends, what it receives */
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, tx_dropped, rx_dropped;
 };
 
@@ -97,8 +107,17 @@ int nb_rx_take(struct netback *nb, struct nb_vif *v, struct netif_rx_request *re
 void nb_rx_answer(struct nb_vif *v, uint16_t id, uint16_t flags, int16_t status);
 /* publish responses, re-arm the event indices; 1: notify the frontend */
 int nb_rings_push(struct nb_vif *v);
-/* requests waiting on the tx ring after the re-arm */
-int nb_tx_pending(struct nb_vif *v);
+/* rx buffers the frontend has posted and netback not taken yet */
+uint32_t nb_rx_avail(struct nb_vif *v);
+
+/* netback_csum.c: fill in a blank TCP/UDP checksum; -1: left as it was */
+int nb_csum_fill(uint8_t *frame, size_t len);
+
+/* netback_rate.c */
+void nb_bucket_init(struct nb_bucket *b, uint64_t rate, uint64_t burst, uint64_t now);
+/* 1: a packet may go now (then charge it) */
+int nb_bucket_allows(struct nb_bucket *b, uint64_t now);
+void nb_bucket_charge(struct nb_bucket *b, uint32_t bytes);
 
 /* netback_switch.c */
 void nb_fdb_init(struct netback *nb);

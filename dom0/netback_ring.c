@@ -197,7 +197,10 @@ int nb_rings_push(struct nb_vif *v)
 	return ntx || nrx;
 }
 
-int nb_tx_pending(struct nb_vif *v)
+uint32_t nb_rx_avail(struct nb_vif *v)
 {
-	return load_acquire(&v->tx.sring->req_prod) != v->tx.req_cons;
+	uint32_t avail = load_acquire(&v->rx.sring->req_prod) - v->rx.req_cons;
+
+	return avail > RING_SIZE(&v->rx) ? 1 : avail;	/* so that nb_rx_take reports it */
 }
+

@@ -1,10 +1,20 @@
 #!/bin/sh
 # Virtual network interfaces with Debian's Linux (TAP): netback in pvd and
-# Debian's own xen-netfront module, on pvd's internal switch.
+# Debian's own xen-netfront module, on pvd's internal switch and on a Linux
+# bridge.
 #
-# Four Linux domains (128 MiB, 1 vCPU, the initramfs of
-# tests/linux/net-init.sh with xen-netfront.ko) start together:
-#   net-a  internal        10.0.0.1, pings 10.0.0.2, stays up 150 s
+# The test creates a network namespace and in it a bridge br-pv with
+# 10.0.9.254/24, and runs pvd inside that namespace (pvd creates its TAP
+# devices and finds its bridges in the namespace it runs in; the test only
+# ever addresses hosts in the namespace it created). Then:
+#   net-x  vif on br-missing: pvctl create fails naming the bridge
+# then Linux domains (128 MiB, 1 vCPU, the initramfs of
+# tests/linux/net-init.sh with xen-netfront.ko), first
+#   net-e  br-pv           10.0.9.1, pings 10.0.9.254 (the namespace's
+#                          address on the bridge), stays up 60 s
+# alone, then two and two (more at once overload a busy TCG host: the
+# machine stops answering control requests in time):
+#   net-a  internal        10.0.0.1, pings 10.0.0.2, stays up 300 s
 #   net-b  internal        10.0.0.2, pings 10.0.0.1
 #   net-c  internal-other  10.0.0.3, pings 10.0.0.1 (5 tries): another
 #                          internal network, so it must fail
@@ -13,7 +23,9 @@
 #                          spoofed frames, so it must fail
 # Checked: eth0 of each has the MAC configured for its vif; a and b ping
 # each other; c and d do not reach a; pvd logged d's spoofed source MAC
-# naming domain and vif; pvd logged no other netback warning.
+# naming domain and vif; e's TAP device vif<domid>.0 is a port of br-pv;
+# e pings the namespace and the namespace pings e; the TAP device is gone
+# once e is destroyed; pvd logged no other netback warning.
 # Skipped only when a package cannot be downloaded (the reason is printed).
 set -u
 BUILD=${BUILD:-build}
@@ -53,9 +65,13 @@ NETFRONT="$PVCORE_CACHE/linux-$LINUX_VERSION/lib/modules/$LINUX_VERSION/kernel/d
 linux_initramfs "$T/initramfs.cpio.gz" tests/linux/net-init.sh "$NETFRONT=lib/modules/xen-netfront.ko" ||
     { echo "not ok - building the initramfs"; exit 1; }
 
-"$PVD" --config /dev/null --state-dir "$T/state" --socket "$T/pvd.sock" --iso "$BUILD/pvcore.iso" --cpus 2 --machine-mem 1024 \
-    >>"$T/pvd.log" 2>&1 &
+# pvd in a network namespace of the test's, with the bridge br-pv in it.
+unshare --net sh -c 'ip link set lo up && ip link add br-pv type bridge &&
+    ip addr add 10.0.9.254/24 dev br-pv && ip link set br-pv up && exec "$@"' sh \
+    "$PVD" --config /dev/null --state-dir "$T/state" --socket "$T/pvd.sock" --iso "$BUILD/pvcore.iso" \
+    --cpus 2 --machine-mem 1024 >>"$T/pvd.log" 2>&1 &
 pid=$!
+in_ns() { nsenter --net="/proc/$pid/ns/net" "$@"; }
 . tests/lib/wait.sh
 pvd_up() { $PVCTL version >/dev/null 2>&1 || { kill -0 "$pid" 2>/dev/null || exit 1; false; }; }
 wait_for 120 pvd_up
@@ -72,18 +88,16 @@ JSON
     $PVCTL create "$T/$1.json" >"$T/create-$1.out" 2>&1
     ok $? "pvctl create $1 (vif on $2, $3)"
 }
-domain net-a internal 00:16:3e:0a:00:01 "pvnet.ip=10.0.0.1 pvnet.peer=10.0.0.2 pvnet.linger=150"
-domain net-b internal 00:16:3e:0a:00:02 "pvnet.ip=10.0.0.2 pvnet.peer=10.0.0.1 pvnet.linger=20"
-domain net-c internal-other 00:16:3e:0a:00:03 "pvnet.ip=10.0.0.3 pvnet.peer=10.0.0.1 pvnet.tries=5"
-domain net-d internal 00:16:3e:0a:00:04 \
-    "pvnet.ip=10.0.0.4 pvnet.peer=10.0.0.1 pvnet.tries=5 pvnet.mac=00:16:3e:0a:00:01"
+cat >"$T/net-x.json" <<JSON
+{"name": "net-x", "kernel": "$ROOT/$BUILD/guests/hello.elf", "memory": 32, "vifs": [{"bridge": "br-missing"}]}
+JSON
+out=$($PVCTL create "$T/net-x.json" 2>&1)
+[ $? != 0 ] && echo "$out" | grep -q 'vif 0 of domain [0-9]*: bridge "br-missing" does not exist'
+ok $? "a vif on a missing bridge fails the start: $(echo "$out" | head -n 1)"
+$PVCTL undefine net-x >/dev/null 2>&1
 
 result() { $PVCTL console "$1" --no-follow 2>/dev/null | tr -d '\r' | grep -a -m1 "^PVCORE-NET-RESULT:" | sed 's/?*$//'; }
 has_result() { [ -n "$(result "$1")" ]; }
-for d in net-a net-b net-c net-d; do
-    wait_for "$TIMEOUT" has_result "$d"
-    $PVCTL console "$d" --no-follow >"$T/console-$d.log" 2>&1
-done
 check() {   # check NAME MAC PING WHAT
     line=$(result "$1")
     echo "$line" | grep -q "mac=$2 "
@@ -91,6 +105,31 @@ check() {   # check NAME MAC PING WHAT
     echo "$line" | grep -q "ping=$3 "
     ok $? "$1: $4 (${line:-no result line})"
 }
+
+# On the bridge, alone.
+domain net-e br-pv 00:16:3e:0a:00:05 "pvnet.ip=10.0.9.1 pvnet.peer=10.0.9.254 pvnet.linger=60"
+domid_e=$($PVCTL list 2>/dev/null | awk '$2 == "net-e" { print $1 }')
+in_ns ip -o link show "vif$domid_e.0" 2>&1 | grep -q "master br-pv"
+ok $? "net-e's TAP device vif${domid_e:-?}.0 is a port of br-pv: $(in_ns ip -o link show "vif$domid_e.0" 2>&1 | cut -c1-100)"
+wait_for "$TIMEOUT" has_result net-e
+$PVCTL console net-e --no-follow >"$T/console-net-e.log" 2>&1
+check net-e 00:16:3e:0a:00:05 ok "on br-pv, pings the namespace's 10.0.9.254"
+in_ns "$BUSYBOX" ping -c 3 -W 5 10.0.9.1 >"$T/ns-ping.out" 2>&1
+ok $? "the namespace pings net-e: $(tail -n 1 "$T/ns-ping.out")"
+$PVCTL destroy net-e >/dev/null 2>&1
+tap_gone() { ! in_ns ip link show "vif$domid_e.0" >/dev/null 2>&1; }
+wait_for 30 tap_gone
+ok $? "vif${domid_e:-?}.0 is gone once net-e is destroyed"
+
+# On the internal switches: a and b, then c and d while a is still up.
+domain net-a internal 00:16:3e:0a:00:01 "pvnet.ip=10.0.0.1 pvnet.peer=10.0.0.2 pvnet.linger=300"
+domain net-b internal 00:16:3e:0a:00:02 "pvnet.ip=10.0.0.2 pvnet.peer=10.0.0.1 pvnet.linger=5"
+for d in net-a net-b; do wait_for "$TIMEOUT" has_result "$d"; done
+domain net-c internal-other 00:16:3e:0a:00:03 "pvnet.ip=10.0.0.3 pvnet.peer=10.0.0.1 pvnet.tries=5"
+domain net-d internal 00:16:3e:0a:00:04 \
+    "pvnet.ip=10.0.0.4 pvnet.peer=10.0.0.1 pvnet.tries=5 pvnet.mac=00:16:3e:0a:00:01"
+for d in net-c net-d; do wait_for "$TIMEOUT" has_result "$d"; done
+for d in net-a net-b net-c net-d; do $PVCTL console "$d" --no-follow >"$T/console-$d.log" 2>&1; done
 check net-a 00:16:3e:0a:00:01 ok "pings net-b on the internal switch"
 check net-b 00:16:3e:0a:00:02 ok "pings net-a on the internal switch"
 check net-c 00:16:3e:0a:00:03 fail "on internal-other, does not reach net-a"
@@ -105,6 +144,7 @@ others=$(grep "netback" "$T/pvd.log" | grep -E "warn" | grep -v "is not the vif'
 [ -z "$others" ]
 ok $? "no other netback warning${others:+: $(echo "$others" | head -n 3)}"
 for d in net-a net-b net-c net-d; do $PVCTL destroy "$d" >/dev/null 2>&1; done
+
 
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 ok $rc "pvd stops on SIGTERM"

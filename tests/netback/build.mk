@@ -7,7 +7,7 @@
 
 ASAN_FLAGS ?= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
-NB_TEST_HDRS := dom0/netback.h dom0/netback_internal.h hypervisor/include/public/io/netif.h
+NB_TEST_HDRS := dom0/netback.h dom0/netback_tap.h dom0/netback_internal.h hypervisor/include/public/io/netif.h
 NB_CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 $(BUILD)/tests/netback/%: tests/netback/%.c $(NB_TEST_HDRS) $(BUILD)/dom0/libdom0.a | $(PUBLIC_LINK)

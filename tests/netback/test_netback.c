@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -32,6 +34,8 @@ struct fake {
 	char log[64][300];
 	int nlog;
 	uint64_t now;
+	int tap_peer, tap_fd, tap_closed;	/* the test's end of the last TAP, netback's */
+	char tap_name[16], tap_bridge[16];
 };
 
 static struct fake F;
@@ -193,6 +197,33 @@ static uint64_t fx_now(void *arg)
 	return F.now;
 }
 
+/* A TAP device is a datagram socket pair here: one frame per message. */
+static int fx_tap_open(void *arg, const char *ifname, const char *bridge, int *fd, char *err, size_t errlen)
+{
+	int sv[2];
+
+	(void)arg;
+	if (strcmp(bridge, "br-test")) {
+		snprintf(err, errlen, "bridge \"%s\" does not exist", bridge);
+		return -ENODEV;
+	}
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	snprintf(F.tap_name, sizeof(F.tap_name), "%s", ifname);
+	snprintf(F.tap_bridge, sizeof(F.tap_bridge), "%s", bridge);
+	F.tap_peer = sv[1];
+	F.tap_fd = sv[0];
+	*fd = sv[0];
+	return 0;
+}
+
+static void fx_tap_close(void *arg, int fd)
+{
+	(void)arg;
+	assert_int_equal(fd, F.tap_fd);
+	F.tap_closed++;
+	close(fd);
+}
+
 static int logged(const char *what)
 {
 	for (int i = 0; i < F.nlog; i++)
@@ -203,7 +234,8 @@ static int logged(const char *what)
 
 static const struct netback_host HOST = { .xs_read = fx_read, .xs_write = fx_write, .xs_rm = fx_rm,
 	.map_grant = fx_map, .unmap_grant = fx_unmap, .bind = fx_bind, .unbind = fx_unbind,
-	.notify = fx_notify, .grant_copy = fx_copy, .log = fx_log, .now_ms = fx_now };
+	.notify = fx_notify, .grant_copy = fx_copy, .log = fx_log, .now_ms = fx_now,
+	.tap_open = fx_tap_open, .tap_close = fx_tap_close };
 
 /* ---- a frontend, played by the test ---- */
 struct front {
@@ -233,10 +265,11 @@ static const char *be_key(uint32_t domid, const char *key)
 	return i < 0 ? "" : F.vals[i];
 }
 
-static void add_vif(struct netback *nb, struct front *f, uint32_t domid, uint8_t last, const char *network)
+static void add_vif_rate(struct netback *nb, struct front *f, uint32_t domid, uint8_t last,
+			 const char *network, uint64_t rate)
 {
 	struct netback_vif_config c = { .domid = domid, .devid = 0, .mac = { 0x00, 0x16, 0x3e, 0, 0, last },
-					.network = network };
+					.network = network, .rate = rate };
 	char err[200];
 
 	memset(f, 0, sizeof(*f));
@@ -244,6 +277,11 @@ static void add_vif(struct netback *nb, struct front *f, uint32_t domid, uint8_t
 	memcpy(f->mac, c.mac, 6);
 	f->next_gref = 100;
 	assert_int_equal(netback_vif_add(nb, &c, err, sizeof(err)), 0);
+}
+
+static void add_vif(struct netback *nb, struct front *f, uint32_t domid, uint8_t last, const char *network)
+{
+	add_vif_rate(nb, f, domid, last, network, 0);
 }
 
 /* The frontend's side of the handshake; posts n rx buffers. */
@@ -559,6 +597,178 @@ static void test_incomplete_chain_waits(void **state)
 	netback_close(nb);
 }
 
+/* An IPv4 UDP frame from a with its checksum blank (the pseudo-header sum
+ * in the field, as Linux leaves it), of udp_len bytes of UDP. */
+static void udp_frame(uint8_t *p, const uint8_t *src, uint16_t udp_len)
+{
+	uint32_t sum = 0;
+
+	memset(p, 0xff, 6);
+	memcpy(p + 6, src, 6);
+	p[12] = 0x08;
+	p[13] = 0x00;
+	p[14] = 0x45;
+	p[16] = (uint8_t)((20 + udp_len) >> 8);
+	p[17] = (uint8_t)(20 + udp_len);
+	p[22] = 64;
+	p[23] = 17;
+	memcpy(p + 26, (uint8_t[]){ 10, 0, 0, 1, 10, 0, 0, 2 }, 8);
+	p[34] = 0x12;
+	p[35] = 0x34;
+	p[36] = 0x00;
+	p[37] = 0x07;
+	p[38] = (uint8_t)(udp_len >> 8);
+	p[39] = (uint8_t)udp_len;
+	for (int i = 42; i < 34 + udp_len; i++)
+		p[i] = (uint8_t)(i * 7);
+	/* pseudo header: addresses, protocol, UDP length */
+	sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + udp_len;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	p[40] = (uint8_t)(sum >> 8);
+	p[41] = (uint8_t)sum;
+}
+
+/* The full UDP checksum check: pseudo header + segment sums to 0xffff. */
+static int udp_sum_ok(const uint8_t *p, uint16_t udp_len)
+{
+	uint32_t sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + udp_len;
+
+	for (int i = 34; i < 34 + udp_len; i += 2)
+		sum += (uint32_t)p[i] << 8 | (i + 1 < 34 + udp_len ? p[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static void test_tap_both_ways(void **state)
+{
+	struct netback *nb = open_nb();
+	struct front a;
+	struct netback_vif_config c = { .domid = 7, .devid = 0, .mac = { 0x00, 0x16, 0x3e, 0, 0, 7 },
+					.network = "br-test" };
+	uint8_t frame[2048], got[2048];
+	const uint8_t *data = NULL;
+	char err[200];
+	uint8_t *p;
+
+	(void)state;
+	assert_int_equal(netback_vif_add(nb, &c, err, sizeof(err)), 0);
+	assert_string_equal(F.tap_name, "vif7.0");
+	assert_string_equal(F.tap_bridge, "br-test");
+	memset(&a, 0, sizeof(a));
+	a.domid = 7;
+	memcpy(a.mac, c.mac, 6);
+	/* before the frontend connects, frames on the TAP are drained (dropped) */
+	memset(frame, 0x11, 64);
+	assert_int_equal(send(F.tap_peer, frame, 64, 0), 64);
+	netback_poll(nb);
+	assert_int_equal(recv(F.tap_fd, got, sizeof(got), MSG_DONTWAIT), -1);
+	connect_front(nb, &a, 4);
+	/* guest -> bridge: the blank UDP checksum is filled in on the way out */
+	p = grant(7, 300);
+	udp_frame(p, a.mac, 101);
+	raw_tx(&a, (struct netif_tx_request){ .gref = 300, .id = 1, .size = 34 + 101,
+					      .flags = XEN_NETTXF_csum_blank | XEN_NETTXF_data_validated });
+	netback_poll(nb);
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(recv(F.tap_peer, got, sizeof(got), 0), 34 + 101);
+	assert_memory_equal(got + 42, p + 42, 101 - 8);
+	assert_true(udp_sum_ok(got, 101));
+	/* bridge -> guest, in one poll; a runt is dropped */
+	memset(frame, 0x5a, sizeof(frame));
+	memcpy(frame, a.mac, 6);
+	assert_int_equal(send(F.tap_peer, frame, 1514, 0), 1514);
+	assert_int_equal(send(F.tap_peer, frame, 10, 0), 10);
+	assert_int_equal(send(F.tap_peer, frame, 64, 0), 64);
+	netback_poll(nb);
+	assert_int_equal(rx_next(&a, &data), 1514);
+	assert_int_equal(data[1513], 0x5a);
+	assert_int_equal(rx_next(&a, NULL), 64);
+	assert_int_equal(rx_next(&a, NULL), -100);
+	/* the TAP goes with the domain */
+	netback_domain_gone(nb, 7);
+	assert_int_equal(F.tap_closed, 1);
+	close(F.tap_peer);
+	netback_close(nb);
+}
+
+static void test_missing_bridge_is_an_error(void **state)
+{
+	struct netback *nb = open_nb();
+	struct netback_vif_config c = { .domid = 8, .devid = 1, .mac = { 0x00, 0x16, 0x3e, 0, 0, 8 },
+					.network = "br-missing" };
+	char err[200];
+
+	(void)state;
+	assert_int_equal(netback_vif_add(nb, &c, err, sizeof(err)), -ENODEV);
+	assert_string_equal(err, "vif 1 of domain 8: bridge \"br-missing\" does not exist");
+	assert_int_equal(find_key("/local/domain/0/backend/vif/8/1/state"), -1);
+	netback_close(nb);
+}
+
+/* a floods b with 1000-byte frames for 11 simulated seconds (10 ms
+ * steps), its tx ring kept 8 deep and b's 16 rx buffers re-posted. Returns
+ * the bytes b got in [1 s, 11 s) (after the initial burst), and in the
+ * first second. */
+static uint64_t flood(uint64_t rate_a, uint64_t rate_b, uint64_t *in_first_second)
+{
+	struct netback *nb = open_nb();
+	struct front a, b;
+	uint64_t got = 0, got_1s = 0;
+	uint8_t *p;
+
+	add_vif_rate(nb, &a, 1, 1, "internal", rate_a);
+	add_vif_rate(nb, &b, 2, 2, "internal", rate_b);
+	connect_front(nb, &a, 4);
+	connect_front(nb, &b, 16);
+	p = grant(1, 300);
+	memset(p, 0x42, 1000);
+	memset(p, 0xff, 6);
+	memcpy(p + 6, a.mac, 6);
+	for (int step = 0; step < 1100; step++) {
+		int st;
+		while (a.tx_prod - a.tx_rsp < 8)
+			raw_tx(&a, (struct netif_tx_request){ .gref = 300, .id = (uint16_t)(a.tx_prod & 0xff),
+							      .size = 1000 });
+		F.now += 10;
+		netback_poll(nb);
+		while (tx_status(&a) != -100)
+			;
+		while ((st = rx_next(&b, NULL)) != -100) {
+			struct netif_rx_request *r = &b.rx->ring[b.rx_prod % NETIF_RX_RING_SIZE].req;
+			if (st > 0)
+				got += (uint64_t)st;
+			r->id = (uint16_t)(b.rx_prod % 16);
+			r->gref = 1000 + b.rx_prod % 16;
+			b.rx_prod++;
+			b.rx->req_prod = b.rx_prod;
+		}
+		if (step == 99)
+			got_1s = got;
+	}
+	netback_close(nb);
+	*in_first_second = got_1s;
+	return got - got_1s;
+}
+
+static void test_rate_limits(void **state)
+{
+	uint64_t first, bytes;
+
+	(void)state;
+	/* the sender's cap */
+	bytes = flood(100000, 0, &first);
+	assert_in_range(bytes, 950000, 1050000);
+	assert_in_range(first, 150000, 210000);		/* one second of rate, plus the burst */
+	/* the receiver's cap */
+	bytes = flood(0, 50000, &first);
+	assert_in_range(bytes, 475000, 525000);
+	/* no cap: 8 frames every 10 ms */
+	bytes = flood(0, 0, &first);
+	assert_int_equal(bytes, 8000u * 1000u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +780,9 @@ int main(void)
 		cmocka_unit_test(test_fragments_joined),
 		cmocka_unit_test(test_protocol_errors_shut_one_vif),
 		cmocka_unit_test(test_incomplete_chain_waits),
+		cmocka_unit_test(test_tap_both_ways),
+		cmocka_unit_test(test_missing_bridge_is_an_error),
+		cmocka_unit_test(test_rate_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
