@@ -482,6 +482,7 @@ void hv_reconcile(struct pvd *pvd)
 		return;
 	hv_refresh(pvd);
 	hv_reattach_consoles(pvd);
+	net_host_reattach(pvd);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return;

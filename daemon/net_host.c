@@ -82,18 +82,24 @@ static int host_xs_rm(void *arg, const char *path)
 	return s ? xs_local_rm(s, path) : -ENODEV;
 }
 
-static int host_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle)
+static void *host_map_frame(void *arg, uint64_t mfn)
+{
+	struct pvd_net *n = arg;
+
+	return mfn <= (UINT64_MAX >> 12) ? machine_phys(n->m, mfn << 12, 4096) : NULL;
+}
+
+static int host_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn)
 {
 	struct pvd_net *n = arg;
 	char err[300];
-	uint64_t mfn;
-	int rc = ctl_grant_map(n->c, domid, gref, 0, &mfn, handle, err, sizeof(err));
+	int rc = ctl_grant_map(n->c, domid, gref, 0, mfn, handle, err, sizeof(err));
 
 	if (rc < 0) {
 		log_warn("netback: %s", err);
 		return rc;
 	}
-	*page = mfn <= (UINT64_MAX >> 12) ? machine_phys(n->m, mfn << 12, 4096) : NULL;
+	*page = host_map_frame(n, *mfn);
 	if (!*page) {
 		ctl_grant_unmap(n->c, *handle, err, sizeof(err));
 		return -EFAULT;
@@ -216,7 +222,8 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 {
 	struct pvd_net *n = calloc(1, sizeof(*n));
 	struct netback_host host = { .xs_read = host_xs_read, .xs_write = host_xs_write, .xs_rm = host_xs_rm,
-				     .map_grant = host_map, .unmap_grant = host_unmap, .bind = host_bind,
+				     .map_grant = host_map, .map_frame = host_map_frame, .unmap_grant = host_unmap,
+				     .bind = host_bind,
 				     .unbind = host_unbind, .notify = host_notify, .grant_copy = host_copy,
 				     .log = host_log, .now_ms = host_now, .tap_open = host_tap_open,
 				     .tap_close = host_tap_close };
@@ -262,6 +269,7 @@ struct started {
 	uint32_t domid;
 	char *err;
 	size_t errlen;
+	int resume;
 };
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -285,12 +293,17 @@ static int add_iface(void *arg, const struct store_iface *i)
 		snprintf(st->err, st->errlen, "vif %d: stored MAC \"%s\" does not parse", i->idx, i->mac);
 		return -1;
 	}
+	if (st->resume) {
+		if (netback_vif_resume(st->pvd->net->nb, &vc, st->err, st->errlen) < 0 && !strstr(st->err, "exists"))
+			log_warn("netback: %s", st->err);
+		return 0;
+	}
 	return netback_vif_add(st->pvd->net->nb, &vc, st->err, st->errlen) < 0 ? -1 : 0;
 }
 
 int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen)
 {
-	struct started st = { pvd, domid, err, errlen };
+	struct started st = { pvd, domid, err, errlen, 0 };
 
 	if (!pvd->net)
 		return 0;
@@ -301,6 +314,22 @@ int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, c
 		return -1;
 	}
 	return 0;
+}
+
+void net_host_reattach(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	char err[300];
+
+	if (!pvd->net || !hv)
+		return;
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &hv->dom[i];
+		struct started st = { pvd, e->domid, err, sizeof(err), 1 };
+		if (!e->used || !e->known || e->info.state == PVCTL_DOM_DYING || e->intent == INTENT_DESTROY)
+			continue;
+		store_ifaces(pvd->store, e->uuid, add_iface, &st);
+	}
 }
 
 void net_host_domain_gone(struct pvd *pvd, uint32_t domid)

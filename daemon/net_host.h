@@ -27,5 +27,9 @@ void net_host_poll(struct pvd *pvd);
  * be created; the caller destroys the domain (net_host_domain_gone). */
 int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen);
 void net_host_domain_gone(struct pvd *pvd, uint32_t domid);
+/* At reconciliation: the vifs of the domains that kept running across a
+ * restart of pvd, resumed (netback_vif_resume); those served already are
+ * left as they are. */
+void net_host_reattach(struct pvd *pvd);
 
 #endif

@@ -130,16 +130,16 @@ void netback_close(struct netback *nb)
 {
 	if (!nb)
 		return;
+	/* connected vifs stay mapped and bound: a later host resumes them */
 	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
-		if (nb->vif[i].used) {
-			nb_xs_disconnect(nb, &nb->vif[i]);
+		if (nb->vif[i].used)
 			close_tap(nb, &nb->vif[i]);
-		}
 	free(nb->batch);
 	free(nb);
 }
 
-int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, char *err, size_t errlen)
+static int vif_start(struct netback *nb, const struct netback_vif_config *cfg, int resume, char *err,
+		     size_t errlen)
 {
 	struct nb_vif *v = NULL;
 	int rc;
@@ -179,13 +179,23 @@ int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, ch
 			return rc;
 		}
 	}
-	rc = nb_xs_publish(nb, v, err, errlen);
+	rc = resume ? nb_xs_resume(nb, v, err, errlen) : nb_xs_publish(nb, v, err, errlen);
 	if (rc < 0) {
 		close_tap(nb, v);
 		return rc;
 	}
 	v->used = 1;
 	return 0;
+}
+
+int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, char *err, size_t errlen)
+{
+	return vif_start(nb, cfg, 0, err, errlen);
+}
+
+int netback_vif_resume(struct netback *nb, const struct netback_vif_config *cfg, char *err, size_t errlen)
+{
+	return vif_start(nb, cfg, 1, err, errlen);
 }
 
 void netback_domain_gone(struct netback *nb, uint32_t domid)

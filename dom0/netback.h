@@ -39,8 +39,11 @@ struct netback_host {
 	/* write (creating it) with perms when not NULL ("n0 r5") */
 	int (*xs_write)(void *arg, const char *path, const char *value, const char *perms);
 	int (*xs_rm)(void *arg, const char *path);
-	/* map a granted page writable: *page until unmap_grant(handle) */
-	int (*map_grant)(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle);
+	/* map a granted page writable: *page (machine frame *mfn) until
+	 * unmap_grant(handle) */
+	int (*map_grant)(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn);
+	/* Domain 0's view of a frame it still has mapped (after a restart) */
+	void *(*map_frame)(void *arg, uint64_t mfn);
 	void (*unmap_grant)(void *arg, uint32_t handle);
 	int (*bind)(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port);
 	void (*unbind)(void *arg, uint32_t port);
@@ -76,8 +79,18 @@ struct netback_vif_config {
 
 int netback_open(const struct netback_host *host, const struct netback_window *win,
 		 struct netback **out, char *err, size_t errlen);
+/* Frees netback and closes its TAP devices, but asks nothing of the
+ * hypervisor: connected vifs stay mapped and bound (their record in
+ * xenstore stays), so that the next host resumes them; the machine may be
+ * gone, too. */
 void netback_close(struct netback *nb);
 int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, char *err, size_t errlen);
+/* After a restart of the host: serve a vif of a domain that kept running.
+ * A vif that was connected resumes on the grant mappings and the event
+ * channel the last host left (recorded in xenstore, in a directory only
+ * Domain 0 reads), without the guest re-initialising; else it waits for
+ * the frontend as after netback_vif_add. -EEXIST when served already. */
+int netback_vif_resume(struct netback *nb, const struct netback_vif_config *cfg, char *err, size_t errlen);
 void netback_domain_gone(struct netback *nb, uint32_t domid);
 void netback_poll(struct netback *nb);
 

@@ -60,6 +60,8 @@ struct nb_vif {
 	struct netif_tx_back_ring tx;
 	struct netif_rx_back_ring rx;
 	uint32_t tx_handle, rx_handle, port;
+	uint64_t tx_mfn, rx_mfn;
+	char rs_path[80];		/* Domain 0's private record for a resume */
 	int need_notify;
 	unsigned int log_budget;	/* drop lines left before going quiet */
 	struct nb_bucket tx_bucket, rx_bucket;	/* what it sends, what it receives */
@@ -94,6 +96,9 @@ int nb_xs_publish(struct netback *nb, struct nb_vif *v, char *err, size_t errlen
 void nb_xs_poll(struct netback *nb, struct nb_vif *v);
 void nb_xs_disconnect(struct netback *nb, struct nb_vif *v);
 void nb_xs_remove(struct netback *nb, struct nb_vif *v);
+/* a vif of a domain that kept running (netback_vif_resume); 0 or -errno */
+int nb_xs_resume(struct netback *nb, struct nb_vif *v, char *err, size_t errlen);
+void nb_xs_paths(struct nb_vif *v);
 /* shut a vif whose frontend broke the protocol */
 void nb_vif_fatal(struct netback *nb, struct nb_vif *v, const char *why);
 

@@ -44,13 +44,19 @@ static void set_state(struct netback *nb, struct nb_vif *v, int state)
 	put(nb, v->be_path, "state", s, NULL);
 }
 
+void nb_xs_paths(struct nb_vif *v)
+{
+	snprintf(v->be_path, sizeof(v->be_path), "/local/domain/0/backend/vif/%u/%u", v->domid, v->devid);
+	snprintf(v->fe_path, sizeof(v->fe_path), "/local/domain/%u/device/vif/%u", v->domid, v->devid);
+	snprintf(v->rs_path, sizeof(v->rs_path), "/local/domain/0/netback/vif/%u/%u", v->domid, v->devid);
+}
+
 int nb_xs_publish(struct netback *nb, struct nb_vif *v, char *err, size_t errlen)
 {
 	char be_perms[32], fe_perms[32], mac[18], n[16], domid[16];
 	int rc = 0;
 
-	snprintf(v->be_path, sizeof(v->be_path), "/local/domain/0/backend/vif/%u/%u", v->domid, v->devid);
-	snprintf(v->fe_path, sizeof(v->fe_path), "/local/domain/%u/device/vif/%u", v->domid, v->devid);
+	nb_xs_paths(v);
 	snprintf(be_perms, sizeof(be_perms), "n0 r%u", v->domid);
 	snprintf(fe_perms, sizeof(fe_perms), "n%u r0", v->domid);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1], v->mac[2], v->mac[3],
@@ -112,6 +118,16 @@ static void unmap_rings(struct netback *nb, struct nb_vif *v)
 	v->rx.sring = NULL;
 }
 
+/* What a later host needs to resume the connected vif: mappings and port. */
+static void record(struct netback *nb, struct nb_vif *v)
+{
+	char rec[128];
+
+	snprintf(rec, sizeof(rec), "%u %u %" PRIu64 " %" PRIu64 " %u", v->tx_handle, v->rx_handle, v->tx_mfn,
+		 v->rx_mfn, v->port);
+	nb->host.xs_write(nb->host.arg, v->rs_path, rec, "n0");
+}
+
 static void connect(struct netback *nb, struct nb_vif *v)
 {
 	int64_t tx_ref = fe_number(nb, v, "tx-ring-ref", UINT32_MAX);
@@ -132,13 +148,13 @@ static void connect(struct netback *nb, struct nb_vif *v)
 		nb_vif_fatal(nb, v, why);
 		return;
 	}
-	rc = nb->host.map_grant(nb->host.arg, v->domid, (uint32_t)tx_ref, &tx_page, &v->tx_handle);
+	rc = nb->host.map_grant(nb->host.arg, v->domid, (uint32_t)tx_ref, &tx_page, &v->tx_handle, &v->tx_mfn);
 	if (rc < 0) {
 		nb_vif_fatal(nb, v, "tx-ring-ref cannot be mapped");
 		return;
 	}
 	BACK_RING_INIT(&v->tx, (struct netif_tx_sring *)tx_page, XEN_RING_PAGE_SIZE);
-	rc = nb->host.map_grant(nb->host.arg, v->domid, (uint32_t)rx_ref, &rx_page, &v->rx_handle);
+	rc = nb->host.map_grant(nb->host.arg, v->domid, (uint32_t)rx_ref, &rx_page, &v->rx_handle, &v->rx_mfn);
 	if (rc < 0) {
 		nb_vif_fatal(nb, v, "rx-ring-ref cannot be mapped");
 		return;
@@ -154,6 +170,7 @@ static void connect(struct netback *nb, struct nb_vif *v)
 	}
 	v->state = NB_CONNECTED;
 	v->log_budget = 20;
+	record(nb, v);
 	set_state(nb, v, XB_CONNECTED);
 	nb_log(nb, 0, "domain %u vif %u: connected (network %s)", v->domid, v->devid, v->network);
 	v->need_notify = 1;
@@ -161,6 +178,7 @@ static void connect(struct netback *nb, struct nb_vif *v)
 
 void nb_xs_disconnect(struct netback *nb, struct nb_vif *v)
 {
+	nb->host.xs_rm(nb->host.arg, v->rs_path);
 	if (v->state == NB_CONNECTED)
 		nb->host.unbind(nb->host.arg, v->port);
 	unmap_rings(nb, v);
@@ -213,6 +231,47 @@ void nb_xs_poll(struct netback *nb, struct nb_vif *v)
 		}
 		break;
 	}
+}
+
+int nb_xs_resume(struct netback *nb, struct nb_vif *v, char *err, size_t errlen)
+{
+	char path[160], be[8], rec[128];
+	unsigned int txh, rxh, port;
+	uint64_t txm, rxm;
+	void *tx, *rx;
+
+	nb_xs_paths(v);
+	snprintf(path, sizeof(path), "%s/state", v->be_path);
+	if (nb->host.xs_read(nb->host.arg, path, be, sizeof(be)) < 0)
+		return nb_xs_publish(nb, v, err, errlen);	/* never published: a fresh start */
+	v->fe_state = XB_UNKNOWN;
+	v->state = NB_WAITING;
+	if (strcmp(be, "4") || nb->host.xs_read(nb->host.arg, v->rs_path, rec, sizeof(rec)) < 0 ||
+	    sscanf(rec, "%u %u %" SCNu64 " %" SCNu64 " %u", &txh, &rxh, &txm, &rxm, &port) != 5 ||
+	    !(tx = nb->host.map_frame(nb->host.arg, txm)) || !(rx = nb->host.map_frame(nb->host.arg, rxm))) {
+		/* not connected when the last host went: the handshake goes on */
+		if (!strcmp(be, "4"))
+			set_state(nb, v, XB_CLOSING);	/* connected without a record: start over */
+		else if (strcmp(be, "2"))
+			set_state(nb, v, XB_INITWAIT);
+		return 0;
+	}
+	v->tx_handle = txh;
+	v->rx_handle = rxh;
+	v->tx_mfn = txm;
+	v->rx_mfn = rxm;
+	v->port = port;
+	BACK_RING_INIT(&v->tx, (struct netif_tx_sring *)tx, XEN_RING_PAGE_SIZE);
+	BACK_RING_INIT(&v->rx, (struct netif_rx_sring *)rx, XEN_RING_PAGE_SIZE);
+	/* requests taken but not answered when the last host went are taken again */
+	v->tx.req_cons = v->tx.rsp_prod_pvt = __atomic_load_n(&v->tx.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	v->rx.req_cons = v->rx.rsp_prod_pvt = __atomic_load_n(&v->rx.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	v->state = NB_CONNECTED;
+	v->fe_state = XB_CONNECTED;
+	v->log_budget = 20;
+	v->need_notify = 1;
+	nb_log(nb, 0, "domain %u vif %u: resumed (network %s)", v->domid, v->devid, v->network);
+	return 0;
 }
 
 void nb_xs_remove(struct netback *nb, struct nb_vif *v)

@@ -111,12 +111,19 @@ static uint8_t *grant(uint32_t domid, uint32_t gref)
 	return NULL;
 }
 
-static int fx_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle)
+static void *fx_map_frame(void *arg, uint64_t mfn)
+{
+	(void)arg;
+	return mfn < PAGES && F.pg[mfn].used ? F.pg[mfn].page : NULL;
+}
+
+static int fx_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn)
 {
 	(void)arg;
 	*page = page_of(domid, gref);
 	if (!*page)
 		return -EINVAL;
+	*mfn = (uint64_t)((uint8_t *)*page - F.pg[0].page) / sizeof(F.pg[0]);
 	*handle = gref;
 	F.maps++;
 	return 0;
@@ -233,7 +240,7 @@ static int logged(const char *what)
 }
 
 static const struct netback_host HOST = { .xs_read = fx_read, .xs_write = fx_write, .xs_rm = fx_rm,
-	.map_grant = fx_map, .unmap_grant = fx_unmap, .bind = fx_bind, .unbind = fx_unbind,
+	.map_grant = fx_map, .map_frame = fx_map_frame, .unmap_grant = fx_unmap, .bind = fx_bind, .unbind = fx_unbind,
 	.notify = fx_notify, .grant_copy = fx_copy, .log = fx_log, .now_ms = fx_now,
 	.tap_open = fx_tap_open, .tap_close = fx_tap_close };
 
@@ -442,9 +449,11 @@ static void test_two_guests_and_learning(void **state)
 	assert_int_equal(rx_next(&a, NULL), 100);
 	assert_int_equal(rx_next(&c, NULL), 100);
 	assert_true(F.notifies > 0);
-	netback_close(nb);
+	for (uint32_t d = 1; d <= 3; d++)
+		netback_domain_gone(nb, d);
 	assert_int_equal(F.unbinds, 3);
 	assert_int_equal(F.unmaps, 6);
+	netback_close(nb);
 }
 
 static void test_networks_isolated(void **state)
@@ -707,6 +716,45 @@ static void test_missing_bridge_is_an_error(void **state)
 	netback_close(nb);
 }
 
+/* pvd killed and started again: a new netback resumes the connected vifs
+ * on the old mappings and ports, the guests notice nothing. */
+static void test_resume_after_restart(void **state)
+{
+	struct netback *nb = open_nb(), *nb2;
+	struct netback_window w = { .data = F.window, .maddr = WIN_MADDR, .bytes = WIN_BYTES };
+	struct netback_vif_config ca = { .domid = 1, .mac = { 0x00, 0x16, 0x3e, 0, 0, 1 }, .network = "internal" };
+	struct netback_vif_config cb = { .domid = 2, .mac = { 0x00, 0x16, 0x3e, 0, 0, 2 }, .network = "internal" };
+	struct front a, b;
+	char err[200];
+	int binds, maps;
+
+	(void)state;
+	connected_pair(nb, &a, &b);
+	send_frame(&a, NULL, 60, 1);
+	netback_poll(nb);
+	assert_int_equal(rx_next(&b, NULL), 60);
+	netback_close(nb);			/* as a SIGKILL: nothing unmapped */
+	assert_int_equal(F.unbinds, 0);
+	binds = F.binds;
+	maps = F.maps;
+	assert_int_equal(netback_open(&HOST, &w, &nb2, err, sizeof(err)), 0);
+	assert_int_equal(netback_vif_resume(nb2, &ca, err, sizeof(err)), 0);
+	assert_int_equal(netback_vif_resume(nb2, &cb, err, sizeof(err)), 0);
+	assert_int_equal(netback_vif_resume(nb2, &cb, err, sizeof(err)), -EEXIST);
+	assert_true(logged("domain 2 vif 0: resumed (network internal)"));
+	send_frame(&a, NULL, 70, 2);
+	netback_poll(nb2);
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(tx_status(&a), XEN_NETIF_RSP_OKAY);
+	assert_int_equal(rx_next(&b, NULL), 70);
+	assert_string_equal(be_key(1, "state"), "4");
+	assert_int_equal(F.binds, binds);		/* no new handshake */
+	assert_int_equal(F.maps, maps);
+	netback_domain_gone(nb2, 1);
+	netback_domain_gone(nb2, 2);
+	netback_close(nb2);
+}
+
 /* a floods b with 1000-byte frames for 11 simulated seconds (10 ms
  * steps), its tx ring kept 8 deep and b's 16 rx buffers re-posted. Returns
  * the bytes b got in [1 s, 11 s) (after the initial burst), and in the
@@ -783,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_tap_both_ways),
 		cmocka_unit_test(test_missing_bridge_is_an_error),
 		cmocka_unit_test(test_rate_limits),
+		cmocka_unit_test(test_resume_after_restart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
