@@ -246,6 +246,11 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.weight = (uint32_t)cfg.weight;
 	bc.cap = (uint32_t)cfg.cap;
 	bc.paused = true;	/* unpaused once its xenstore ring is served */
+	if (net_host_check(pvd, d->uuid, berr, sizeof(berr)) < 0) {
+		json_object_put(norm);
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
+		return -1;
+	}
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
 	json_object_put(norm);
 	if (rc < 0) {

@@ -301,6 +301,30 @@ static int add_iface(void *arg, const struct store_iface *i)
 	return netback_vif_add(st->pvd->net->nb, &vc, st->err, st->errlen) < 0 ? -1 : 0;
 }
 
+static int check_iface(void *arg, const struct store_iface *i)
+{
+	struct started *st = arg;
+	char berr[240];
+
+	if (netback_is_internal(i->bridge) || nb_bridge_check(i->bridge, berr, sizeof(berr)) == 0)
+		return 0;
+	snprintf(st->err, st->errlen, "vif %d: %s", i->idx, berr);
+	return -1;
+}
+
+int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
+{
+	struct started st = { pvd, 0, err, errlen, 0 };
+
+	err[0] = '\0';
+	if (store_ifaces(pvd->store, uuid, check_iface, &st) != 0) {
+		if (!err[0])
+			snprintf(err, errlen, "its interfaces cannot be read from the store");
+		return -1;
+	}
+	return 0;
+}
+
 int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen)
 {
 	struct started st = { pvd, domid, err, errlen, 0 };

@@ -22,6 +22,9 @@ struct ctl;
 int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
 void net_host_close(struct pvd *pvd);
 void net_host_poll(struct pvd *pvd);
+/* Before anything is built: every Linux bridge the domain's vifs name
+ * exists; else -1 with err ("vif 0: bridge \"br9\" does not exist ..."). */
+int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
 /* The domain's vifs as stored (uuid): on an internal network, or a TAP
  * device on a Linux bridge. -1 with err (a missing bridge) when one cannot
  * be created; the caller destroys the domain (net_host_domain_gone). */

@@ -103,6 +103,24 @@ static int enslave_up(struct nl_sock *sk, const char *ifname, int br_index, char
 	return 0;
 }
 
+int nb_bridge_check(const char *bridge, char *err, size_t errlen)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int br_index = 0, rc;
+
+	if (!sk) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = nl_connect(sk, NETLINK_ROUTE);
+	if (rc < 0)
+		snprintf(err, errlen, "rtnetlink: %s", nl_geterror(rc));
+	else
+		rc = find_bridge(sk, bridge, &br_index, err, errlen);
+	nl_socket_free(sk);
+	return rc < 0 ? (rc == -ENODEV ? rc : -EIO) : 0;
+}
+
 int nb_tap_open(const char *ifname, const char *bridge, int *fd, char *err, size_t errlen)
 {
 	struct nl_sock *sk = nl_socket_alloc();

@@ -12,5 +12,7 @@
  * bridge is missing; other negative errno with the step that failed.
  * Closing *fd removes the device. */
 int nb_tap_open(const char *ifname, const char *bridge, int *fd, char *err, size_t errlen);
+/* 0 when bridge exists and is a bridge; else as nb_tap_open. */
+int nb_bridge_check(const char *bridge, char *err, size_t errlen);
 
 #endif
