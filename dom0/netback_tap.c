@@ -103,39 +103,44 @@ static int enslave_up(struct nl_sock *sk, const char *ifname, int br_index, char
 	return 0;
 }
 
-int nb_bridge_check(const char *bridge, char *err, size_t errlen)
+/* A connected rtnetlink socket, or NULL with err. */
+static struct nl_sock *route_socket(char *err, size_t errlen)
 {
 	struct nl_sock *sk = nl_socket_alloc();
-	int br_index = 0, rc;
+	int rc;
 
 	if (!sk) {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	rc = nl_connect(sk, NETLINK_ROUTE);
-	if (rc < 0)
-		snprintf(err, errlen, "rtnetlink: %s", nl_geterror(rc));
-	else
-		rc = find_bridge(sk, bridge, &br_index, err, errlen);
-	nl_socket_free(sk);
-	return rc < 0 ? (rc == -ENODEV ? rc : -EIO) : 0;
-}
-
-int nb_tap_open(const char *ifname, const char *bridge, int *fd, char *err, size_t errlen)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-	int br_index = 0, rc;
-
-	if (!sk) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return NULL;
 	}
 	rc = nl_connect(sk, NETLINK_ROUTE);
 	if (rc < 0) {
 		nl_socket_free(sk);
 		snprintf(err, errlen, "rtnetlink: %s", nl_geterror(rc));
-		return -EIO;
+		return NULL;
 	}
+	return sk;
+}
+
+int nb_bridge_check(const char *bridge, char *err, size_t errlen)
+{
+	struct nl_sock *sk = route_socket(err, errlen);
+	int br_index = 0, rc;
+
+	if (!sk)
+		return -EIO;
+	rc = find_bridge(sk, bridge, &br_index, err, errlen);
+	nl_socket_free(sk);
+	return rc;
+}
+
+int nb_tap_open(const char *ifname, const char *bridge, int *fd, char *err, size_t errlen)
+{
+	struct nl_sock *sk = route_socket(err, errlen);
+	int br_index = 0, rc;
+
+	if (!sk)
+		return -EIO;
 	rc = find_bridge(sk, bridge, &br_index, err, errlen);
 	if (rc == 0)
 		rc = create_tap(ifname, fd, err, errlen);
