@@ -27,6 +27,7 @@ enum pvd_rpc_error {
 	PVD_ERR_OUT_OF_MEMORY    = -32005,
 	PVD_ERR_HYPERVISOR       = -32006,
 	PVD_ERR_XENSTORE         = -32007,
+	PVD_ERR_PERMISSION_DENIED = -32008,
 };
 
 #endif

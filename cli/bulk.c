@@ -177,11 +177,16 @@ static int shutdown_targets(struct ctl *ctl, struct target *t, int n, long long 
 		json_object *p = uuid_params(t[i].uuid), *r;
 		struct pvdc_error err;
 		json_object_object_add(p, "timeout", json_object_new_int64(timeout));
+		if (ctl->flags & F_FORCE)
+			json_object_object_add(p, "force", json_object_new_boolean(1));
 		if (pvdc_call(ctl->conn, "domain.shutdown", p, &r, &err) != 0) {
 			set_failed(&t[i], err.message);
 			pvdc_error_clear(&err);
 			continue;
 		}
+		if (!(ctl->flags & (F_FORCE | F_JSON)) && !strcmp(jstr(r, "shutdown_by", ""), "hypervisor"))
+			printf("Domain \"%s\" does not watch control/shutdown (no control/feature-poweroff): the "
+			       "hypervisor shut it down\n", jstr(r, "name", "?"));
 		t[i].result = r;
 		t[i].done = nowait;
 	}

@@ -11,8 +11,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pvctl.h"
@@ -180,7 +182,11 @@ int cmd_info(struct ctl *ctl)
 	printf("%-13s %s\n", "Domid:", jstr(r, "domid", "-"));
 	printf("%-13s %s (desired: %s)\n", "State:", jstr(r, "state", "?"), jstr(r, "desired_state", "?"));
 	printf("%-13s %s\n", "Autostart:", jbool(r, "autostart") ? "yes" : "no");
-	printf("%-13s %lld MiB (max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0), jint(r, "maxmem_mib", 0));
+	if (jint(r, "target_mib", -1) >= 0)
+		printf("%-13s %lld MiB (target %lld MiB, max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0),
+		       jint(r, "target_mib", 0), jint(r, "maxmem_mib", 0));
+	else
+		printf("%-13s %lld MiB (max %lld MiB)\n", "Memory:", jint(r, "memory_mib", 0), jint(r, "maxmem_mib", 0));
 	printf("%-13s %lld\n", "vCPUs:", jint(r, "vcpus", 0));
 	if (json_object_object_get_ex(r, "cpu", &cpu))
 		printf("%-13s weight %lld, cap %lld%%\n", "Scheduler:", jint(cpu, "weight", 0), jint(cpu, "cap", 0));
@@ -262,21 +268,66 @@ static void print_event(struct ctl *ctl, json_object *e)
 	fflush(stdout);
 }
 
+/* --since: an absolute UTC time (2026-12-05T14:00, any prefix of the
+ * events' "at" form) or an age (30s, 10m, 2h, 1d) -> the "at" string an
+ * event must be at or after. */
+static int since_cutoff(const char *since, char *out, size_t len)
+{
+	char *end;
+	long long n = strtoll(since, &end, 10);
+	long long unit = 0;
+
+	if (end != since && n >= 0 && end[0] && !end[1]) {
+		unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : end[0] == 'd' ? 86400 : 0;
+		if (unit && n <= 3650LL * 86400 / unit) {
+			time_t t = time(NULL) - (time_t)(n * unit);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+			return 0;
+		}
+	}
+	if (strlen(since) >= 10 && since[4] == '-' && since[7] == '-' && strlen(since) < len) {
+		snprintf(out, len, "%s", since);
+		return 0;
+	}
+	return -1;
+}
+
+/* An event passes --since (cutoff, "" for none) and --domain (matched by
+ * pvd for the log; by name or UUID here for followed events). */
+static int event_wanted(struct ctl *ctl, const char *cutoff, json_object *e)
+{
+	json_object *d;
+
+	if (cutoff[0] && strcmp(jstr(e, "at", ""), cutoff) < 0)
+		return 0;
+	if (ctl->domain) {
+		if (!json_object_object_get_ex(e, "domain", &d) || !d)
+			return 0;
+		if (strcmp(jstr(d, "name", ""), ctl->domain) && strcasecmp(jstr(d, "uuid", ""), ctl->domain))
+			return 0;
+	}
+	return 1;
+}
+
 /* Print log entries with id in (after, upto]; upto < 0: no upper bound. */
-static int print_log(struct ctl *ctl, long long after, long long upto)
+static int print_log(struct ctl *ctl, const char *cutoff, long long after, long long upto)
 {
 	for (;;) {
 		json_object *p = json_object_new_object(), *r;
 		size_t n;
 		json_object_object_add(p, "after", json_object_new_int64(after));
 		json_object_object_add(p, "limit", json_object_new_int(1000));
+		if (ctl->domain)
+			json_object_object_add(p, "domain", json_object_new_string(ctl->domain));
 		if (ctl_call(ctl, "events.list", p, &r) != 0)
 			return -1;
 		n = json_object_array_length(r);
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(r, i);
 			after = jint(e, "id", after);
-			if (upto < 0 || after <= upto)
+			if ((upto < 0 || after <= upto) && event_wanted(ctl, cutoff, e))
 				print_event(ctl, e);
 		}
 		json_object_put(r);
@@ -291,14 +342,19 @@ int cmd_events(struct ctl *ctl)
 	struct pvdc_error err;
 	long long last;
 
+	char cutoff[40] = "";
+
+	if (ctl->since && since_cutoff(ctl->since, cutoff, sizeof(cutoff)) != 0)
+		return ctl_usage_error("events", "--since takes a UTC time (2026-12-05T14:00) or an age (30s, 10m, 2h, "
+				       "1d), not \"%s\"", ctl->since);
 	if (!(ctl->flags & F_FOLLOW))
-		return print_log(ctl, 0, -1) == 0 ? EXIT_OK : EXIT_ERROR;
+		return print_log(ctl, cutoff, 0, -1) == 0 ? EXIT_OK : EXIT_ERROR;
 	/* subscribe first, then print the log up to that point: nothing is missed or doubled */
 	if (ctl_call(ctl, "events.subscribe", NULL, &r) != 0)
 		return EXIT_ERROR;
 	last = jint(r, "last_id", 0);
 	json_object_put(r);
-	if (print_log(ctl, 0, last) != 0)
+	if (print_log(ctl, cutoff, 0, last) != 0)
 		return EXIT_ERROR;
 	for (;;) {
 		int rc = pvdc_next_notification(ctl->conn, -1, &note, &err);
@@ -307,7 +363,8 @@ int cmd_events(struct ctl *ctl)
 			return EXIT_ERROR;
 		}
 		if (json_object_object_get_ex(note, "params", &params) &&
-		    json_object_object_get_ex(params, "event", &e) && jint(e, "id", 0) > last)
+		    json_object_object_get_ex(params, "event", &e) && jint(e, "id", 0) > last &&
+		    event_wanted(ctl, cutoff, e))
 			print_event(ctl, e);
 		json_object_put(note);
 	}
@@ -407,7 +464,19 @@ int cmd_start(struct ctl *ctl)
 }
 
 int cmd_destroy(struct ctl *ctl) { return simple(ctl, "domain.destroy", "destroyed"); }
-int cmd_reboot(struct ctl *ctl) { return simple(ctl, "domain.reboot", "is rebooting"); }
+int cmd_reboot(struct ctl *ctl)
+{
+	json_object *p = dom_params(ctl->argv[0]), *r;
+
+	if (ctl->flags & F_FORCE)
+		json_object_object_add(p, "force", json_object_new_boolean(1));
+	if (ctl_call(ctl, "domain.reboot", p, &r) != 0)
+		return EXIT_ERROR;
+	if (!(ctl->flags & F_JSON) && !strcmp(jstr(r, "shutdown_by", ""), "hypervisor") && !(ctl->flags & F_FORCE))
+		printf("Domain \"%s\" does not watch control/shutdown (no control/feature-reboot): the hypervisor "
+		       "rebooted it\n", jstr(r, "name", "?"));
+	return print_state(ctl, r, "is rebooting");
+}
 int cmd_pause(struct ctl *ctl) { return simple(ctl, "domain.pause", "paused"); }
 int cmd_resume(struct ctl *ctl) { return simple(ctl, "domain.resume", "resumed"); }
 
@@ -433,26 +502,37 @@ int cmd_shutdown(struct ctl *ctl)
 	return cmd_shutdown_domains(ctl, timeout);
 }
 
-int cmd_memset(struct ctl *ctl)
+/* mem-set / mem-max: one size argument to one method. */
+static int memory_command(struct ctl *ctl, const char *method, const char *key)
 {
 	json_object *p = dom_params(ctl->argv[0]), *r;
 	const char *size = ctl->argv[1];
 
 	if (strspn(size, "0123456789") == strlen(size))
-		json_object_object_add(p, "memory", json_object_new_int64(strtoll(size, NULL, 10)));
+		json_object_object_add(p, key, json_object_new_int64(strtoll(size, NULL, 10)));
 	else
-		json_object_object_add(p, "memory", json_object_new_string(size));
-	if (ctl_call(ctl, "domain.set_memory", p, &r) != 0)
+		json_object_object_add(p, key, json_object_new_string(size));
+	if (ctl_call(ctl, method, p, &r) != 0)
 		return EXIT_ERROR;
 	if (ctl->flags & F_JSON) {
 		print_json(r);
 		json_object_put(r);
 		return EXIT_OK;
 	}
-	printf("Domain \"%s\": maximum memory %lld MiB (has %lld MiB)\n", jstr(r, "name", "?"),
-	       jint(r, "maxmem_mib", 0), jint(r, "memory_mib", 0));
+	printf("Domain \"%s\": target %lld MiB, maximum %lld MiB, holds %lld MiB now\n", jstr(r, "name", "?"),
+	       jint(r, "target_mib", jint(r, "memory_mib", 0)), jint(r, "maxmem_mib", 0), jint(r, "memory_mib", 0));
 	json_object_put(r);
 	return EXIT_OK;
+}
+
+int cmd_memset(struct ctl *ctl)
+{
+	return memory_command(ctl, "domain.set_memory", "memory");
+}
+
+int cmd_memmax(struct ctl *ctl)
+{
+	return memory_command(ctl, "domain.set_maxmem", "maxmem");
 }
 
 int cmd_sched(struct ctl *ctl)
@@ -520,8 +600,9 @@ static int console_domain_stopped(struct ctl *ctl, const char *uuid, const char 
 	return !restarting;
 }
 
-/* The console is output only: on a terminal, stdin is read raw just to see
- * Ctrl-] (or EOF); everything else typed is dropped. Following ends, saying
+/* On a terminal the console is interactive: stdin is read raw and every
+ * keystroke goes to the guest's console (Ctrl-C and Ctrl-D included), with
+ * the next read; Ctrl-] (or EOF on stdin) leaves. Following ends, saying
  * so, when the domain stops (or a transient one is gone). */
 int cmd_console(struct ctl *ctl)
 {
@@ -529,7 +610,8 @@ int cmd_console(struct ctl *ctl)
 	struct pvdc_error err;
 	long long offset = -1;
 	int tty = isatty(STDIN_FILENO), follow = !(ctl->flags & F_NOFOLLOW), announced = 0, stopped = 0;
-	char uuid[64] = "", name[128] = "", state[32] = "";
+	char uuid[64] = "", name[128] = "", state[32] = "", keys[1024];
+	size_t nkeys = 0;
 
 	if (follow && tty && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		struct termios raw = saved_tio;
@@ -543,6 +625,8 @@ int cmd_console(struct ctl *ctl)
 		const char *data;
 		p = dom_params(uuid[0] ? uuid : ctl->argv[0]);
 		json_object_object_add(p, "offset", json_object_new_int64(offset));
+		if (nkeys && !stopped)
+			json_object_object_add(p, "input", json_object_new_string_len(keys, (int)nkeys));
 		if (!uuid[0]) {
 			if (ctl_call(ctl, "domain.console", p, &r) != 0)
 				return EXIT_ERROR;
@@ -562,13 +646,20 @@ int cmd_console(struct ctl *ctl)
 		snprintf(name, sizeof(name), "%s", jstr(r, "name", "?"));
 		snprintf(state, sizeof(state), "%s", jstr(r, "state", "?"));
 		if (!announced && follow && tty) {
-			fprintf(stderr, "[console of \"%s\" (%s), output only; Ctrl-] leaves]\r\n", name, state);
+			fprintf(stderr, "[console of \"%s\" (%s); Ctrl-] leaves]\r\n", name, state);
 			announced = 1;
 		}
 		data = jstr(r, "data", "");
 		fwrite(data, 1, strlen(data), stdout);
 		fflush(stdout);
 		offset = jint(r, "next", 0);
+		if (nkeys) {	/* what the ring did not take is typed again with the next read */
+			long long w = jint(r, "written", 0);
+			if (w > 0 && (size_t)w <= nkeys) {
+				memmove(keys, keys + w, nkeys - (size_t)w);
+				nkeys -= (size_t)w;
+			}
+		}
 		json_object_put(r);
 		if (!follow)
 			return EXIT_OK;
@@ -581,10 +672,25 @@ int cmd_console(struct ctl *ctl)
 			stopped = 1;	/* one more read for what it wrote last */
 			continue;
 		}
-		if (tty && poll(&pfd, 1, 200) > 0) {
-			char c[64];
+		if (tty && poll(&pfd, 1, nkeys ? 20 : 200) > 0) {
+			char c[256];
 			ssize_t n = read(STDIN_FILENO, c, sizeof(c));
-			if (n <= 0 || memchr(c, 0x1d, (size_t)n) || memchr(c, 0x04, (size_t)n)) {
+			char *quit = n > 0 ? memchr(c, 0x1d, (size_t)n) : NULL;
+			size_t take = quit ? (size_t)(quit - c) : n > 0 ? (size_t)n : 0;
+			if (take > sizeof(keys) - nkeys)
+				take = sizeof(keys) - nkeys;	/* typed faster than the guest reads */
+			memcpy(keys + nkeys, c, take);
+			nkeys += take;
+			if (n <= 0 || quit) {
+				if (nkeys && uuid[0]) {	/* the keys before Ctrl-] still go */
+					p = dom_params(uuid);
+					json_object_object_add(p, "max", json_object_new_int(1));
+					json_object_object_add(p, "input", json_object_new_string_len(keys, (int)nkeys));
+					if (pvdc_call(ctl->conn, "domain.console", p, &r, &err) == 0)
+						json_object_put(r);
+					else
+						pvdc_error_clear(&err);
+				}
 				restore_tty();
 				fprintf(stderr, "\n");
 				return EXIT_OK;

@@ -23,15 +23,20 @@ const struct command commands[] = {
 	  "define and start a domain (--transient: forgotten when it stops)" },
 	{ "start", cmd_start, F_ALL | F_JSON, 0, 1, "DOM|--all [--json]",
 	  "start a defined domain (--all: every one that is off)" },
-	{ "shutdown", cmd_shutdown, F_ALL | F_TIMEOUT | F_NOWAIT | F_JSON, 0, 1,
-	  "DOM|--all [--timeout S] [--no-wait] [--json]",
-	  "shut a domain (--all: every running one, together) down, destroying it after S seconds "
-	  "(default 60); waits until it is off" },
-	{ "reboot", cmd_reboot, F_JSON, 1, 1, "DOM [--json]", "reboot a domain (shut down, started again)" },
+	{ "shutdown", cmd_shutdown, F_ALL | F_TIMEOUT | F_NOWAIT | F_FORCE | F_JSON, 0, 1,
+	  "DOM|--all [--timeout S] [--no-wait] [--force] [--json]",
+	  "shut a domain (--all: every running one, together) down: the guest is asked through xenstore "
+	  "when it watches control/shutdown (--force: the hypervisor stops it at once); destroyed after S "
+	  "seconds (default 60); waits until it is off" },
+	{ "reboot", cmd_reboot, F_FORCE | F_JSON, 1, 1, "DOM [--force] [--json]",
+	  "reboot a domain (asked through xenstore, or --force: by the hypervisor; started again)" },
 	{ "destroy", cmd_destroy, F_JSON, 1, 1, "DOM [--json]", "stop a domain at once" },
 	{ "pause", cmd_pause, F_JSON, 1, 1, "DOM [--json]", "pause a running domain" },
 	{ "resume", cmd_resume, F_JSON, 1, 1, "DOM [--json]", "resume a paused domain" },
-	{ "mem-set", cmd_memset, F_JSON, 2, 2, "DOM SIZE [--json]", "set a running domain's maximum memory (MiB, or 128M, 1G)" },
+	{ "mem-set", cmd_memset, F_JSON, 2, 2, "DOM SIZE [--json]",
+	  "set a running domain's balloon target (MiB, or 128M, 1G), as xl mem-set" },
+	{ "mem-max", cmd_memmax, F_JSON, 2, 2, "DOM SIZE [--json]",
+	  "set a running domain's maximum memory (MiB, or 128M, 1G), as xl mem-max" },
 	{ "sched", cmd_sched, F_WEIGHT | F_CAP | F_JSON, 1, 1, "DOM [--weight N] [--cap N] [--json]",
 	  "set a running domain's scheduler weight / cap (no option: show them)" },
 	{ "console", cmd_console, F_NOFOLLOW, 1, 1, "DOM [--no-follow]",
@@ -42,10 +47,13 @@ const struct command commands[] = {
 	{ "info", cmd_info, F_JSON, 1, 1, "DOM [--json]", "show a domain, its devices and MACs" },
 	{ "autostart", cmd_autostart, F_JSON, 2, 2, "DOM on|off [--json]",
 	  "start the domain each time pvd boots the machine, or not" },
-	{ "events", cmd_events, F_FOLLOW | F_JSON, 0, 0, "[--follow] [--json]",
-	  "show the event log (--follow: then wait for new events)" },
+	{ "events", cmd_events, F_FOLLOW | F_SINCE | F_DOMAIN | F_JSON, 0, 0,
+	  "[--since TIME|AGE] [--domain DOM] [--follow] [--json]",
+	  "show the event log (--since 2026-12-05T14:00 or 10m; --follow: then wait for new events)" },
 	{ "version", cmd_version, F_JSON, 0, 0, "[--json]", "versions of pvctl, pvd and its libraries" },
 	{ "host", cmd_host, F_JSON, 0, 0, "[--json]", "the machine: state, memory, CPUs, versions, last loss" },
+	{ "top", cmd_top, F_DELAY | F_ITERATIONS | F_BATCH | F_JSON, 0, 0,
+	  "[--delay S] [--iterations N] [--batch] [--json]", "live CPU %, memory and vCPUs of running domains (q quits)" },
 	{ "dmesg", cmd_dmesg, F_JSON, 0, 0, "[--json]", "the hypervisor's log" },
 	{ "check", cmd_check, F_JSON, 1, 1, "FILE [--json]", "validate a domain config with pvd, without defining it" },
 	{ "xs", cmd_xs, F_JSON, 2, 3, "ls|read|write|rm|watch PATH [VALUE] [--json]",
@@ -61,6 +69,8 @@ static const struct {
 	{ "--json", F_JSON }, { "--all", F_ALL }, { "--follow", F_FOLLOW }, { "--replace", F_REPLACE },
 	{ "--transient", F_TRANSIENT }, { "--no-follow", F_NOFOLLOW }, { "--timeout", F_TIMEOUT },
 	{ "--weight", F_WEIGHT }, { "--cap", F_CAP }, { "--no-wait", F_NOWAIT }, { "--name", F_NAME },
+	{ "--delay", F_DELAY }, { "--iterations", F_ITERATIONS }, { "--batch", F_BATCH }, { "--since", F_SINCE },
+	{ "--domain", F_DOMAIN }, { "--force", F_FORCE },
 };
 
 static const struct command *find_command(const char *name)
@@ -321,12 +331,16 @@ int main(int argc, char **argv)
 				return ctl_usage_error(cmd->name, "%s does not take %s", cmd->name, argv[i]);
 			}
 			ctl.flags |= f;
-			if (f & (F_TIMEOUT | F_WEIGHT | F_CAP)) {
+			if (f & (F_TIMEOUT | F_WEIGHT | F_CAP | F_DELAY | F_ITERATIONS | F_SINCE | F_DOMAIN)) {
+				const char **slot = f == F_TIMEOUT ? &ctl.timeout : f == F_WEIGHT ? &ctl.weight :
+						    f == F_CAP ? &ctl.cap : f == F_DELAY ? &ctl.delay :
+						    f == F_ITERATIONS ? &ctl.iterations : f == F_SINCE ? &ctl.since :
+						    &ctl.domain;
 				if (i + 1 >= argc) {
 					free(pos);
 					return ctl_usage_error(cmd->name, "%s needs a value", argv[i]);
 				}
-				*(f == F_TIMEOUT ? &ctl.timeout : f == F_WEIGHT ? &ctl.weight : &ctl.cap) = argv[++i];
+				*slot = argv[++i];
 			}
 			continue;
 		}

@@ -25,6 +25,12 @@ enum {
 	F_CAP = 1 << 8,		/* --cap N */
 	F_NOWAIT = 1 << 9,	/* --no-wait */
 	F_NAME = 1 << 10,	/* --name */
+	F_DELAY = 1 << 11,	/* --delay S */
+	F_ITERATIONS = 1 << 12,	/* --iterations N */
+	F_BATCH = 1 << 13,	/* --batch */
+	F_SINCE = 1 << 14,	/* --since TIME */
+	F_DOMAIN = 1 << 15,	/* --domain DOM */
+	F_FORCE = 1 << 16,	/* --force */
 };
 
 struct ctl {
@@ -37,6 +43,7 @@ struct ctl {
 	char **argv;
 	struct pvdc *conn;	/* opened on first use */
 	const char *timeout, *weight, *cap;	/* values of --timeout, --weight, --cap */
+	const char *delay, *iterations, *since, *domain;	/* --delay, --iterations, --since, --domain */
 };
 
 struct command {
@@ -77,6 +84,7 @@ int cmd_autostart(struct ctl *ctl);
 int cmd_events(struct ctl *ctl);
 int cmd_version(struct ctl *ctl);
 int cmd_host(struct ctl *ctl);
+int cmd_top(struct ctl *ctl);
 int cmd_dmesg(struct ctl *ctl);
 int cmd_check(struct ctl *ctl);
 int cmd_help(struct ctl *ctl);
@@ -89,6 +97,7 @@ int cmd_reboot(struct ctl *ctl);
 int cmd_pause(struct ctl *ctl);
 int cmd_resume(struct ctl *ctl);
 int cmd_memset(struct ctl *ctl);
+int cmd_memmax(struct ctl *ctl);
 int cmd_sched(struct ctl *ctl);
 int cmd_console(struct ctl *ctl);
 

@@ -10,6 +10,7 @@
  * nothing (the two schemas are twins; a difference is still an error).
  */
 #include "config.h"
+#include "json_strict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,39 +106,15 @@ static void offset_to_line(const char *text, size_t off, int *line, int *col)
 
 static json_object *parse_json_config(const char *text, size_t len, struct schema_report *rep)
 {
-	struct json_tokener *tok = json_tokener_new_ex(CONFIG_JSON_DEPTH);
 	json_object *obj;
-	enum json_tokener_error jerr;
-	size_t end;
+	char why[160];
+	size_t at;
 	int line, col;
 
-	if (!tok) {
-		schema_report_add(rep, "/", "out of memory");
-		return NULL;
-	}
-	obj = json_tokener_parse_ex(tok, text, (int)len + (text[len] == '\0'));
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue) {
-		schema_report_add(rep, "/", "not valid JSON: the text ends inside a value");
-	} else if (jerr != json_tokener_success) {
-		offset_to_line(text, end, &line, &col);
-		schema_report_add(rep, "/", "not valid JSON: line %d, column %d: %s", line, col,
-				  json_tokener_error_desc(jerr));
-	} else {
-		while (end < len && text[end] && strchr(" \t\r\n", text[end]))
-			end++;
-		if (end < len) {
-			offset_to_line(text, end, &line, &col);
-			schema_report_add(rep, "/", "not valid JSON: line %d, column %d: text after the config object",
-					  line, col);
-			jerr = json_tokener_error_parse_unexpected;
-		}
-	}
-	json_tokener_free(tok);
-	if (jerr != json_tokener_success) {
-		json_object_put(obj);
-		return NULL;
+	obj = json_strict_parse(text, len, CONFIG_JSON_DEPTH, why, sizeof(why), &at);
+	if (!obj) {
+		offset_to_line(text, at, &line, &col);
+		schema_report_add(rep, "/", "not valid JSON: line %d, column %d: %s", line, col, why);
 	}
 	return obj;
 }

@@ -12,6 +12,7 @@
  * tests/api).
  */
 #include "events.h"
+#include "json_strict.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ json_object *events_to_json(const struct store_event *ev)
 void events_publish(struct pvd *pvd, const struct store_event *ev)
 {
 	json_object *n, *params;
-	const char *text;
+	char *text;
 
 	if (!pvd->server || !server_subscriber_count(pvd->server))
 		return;
@@ -84,8 +85,10 @@ void events_publish(struct pvd *pvd, const struct store_event *ev)
 	json_object_object_add(n, "jsonrpc", json_object_new_string("2.0"));
 	json_object_object_add(n, "method", json_object_new_string(PVD_NOTIFY_EVENT));
 	json_object_object_add(n, "params", params);
-	text = json_object_to_json_string_ext(n, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	server_broadcast(pvd->server, type_bit(ev->type), text, strlen(text));
+	text = utf8_repair(json_object_to_json_string_ext(n, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (text)
+		server_broadcast(pvd->server, type_bit(ev->type), text, strlen(text));
+	free(text);
 	json_object_put(n);
 }
 

@@ -191,6 +191,44 @@ int hv_transport_error(int rc)
 	return rc == -EPIPE || rc == -ESTALE || rc == -ETIMEDOUT;
 }
 
+/* A control call failed. A machine that is gone (doorbell hung up, a new
+ * boot) is lost at once; one whose QEMU still runs but did not answer in
+ * time (a large domain being scrubbed or torn down on a loaded host) is
+ * only lost when it has answered nothing for HV_SILENT_LIMIT_MS: booting
+ * it again would end every domain on it. */
+void hv_control_failed(struct pvd *pvd, int rc, const char *why)
+{
+	struct hv *hv = pvd->hv;
+	struct machine_status st;
+	uint64_t now = hv_now_ms();
+
+	if (!hv_transport_error(rc) || hv->lost[0])
+		return;
+	if (rc == -ETIMEDOUT && hv->m) {
+		machine_status(hv->m, &st);
+		if (st.state == MACHINE_RUNNING) {
+			if (!hv->silent_since_ms) {
+				hv->silent_since_ms = now;
+				log_warn("the machine did not answer in time: %s (it is lost if it stays silent for %u s)",
+					 why, HV_SILENT_LIMIT_MS / 1000);
+				return;
+			}
+			if (now - hv->silent_since_ms < HV_SILENT_LIMIT_MS)
+				return;
+		}
+	}
+	hv_machine_lost(pvd, why);
+}
+
+void hv_control_answered(struct pvd *pvd)
+{
+	if (pvd->hv && pvd->hv->silent_since_ms) {
+		log_notice("the machine answers again after %" PRIu64 " ms",
+			   hv_now_ms() - pvd->hv->silent_since_ms);
+		pvd->hv->silent_since_ms = 0;
+	}
+}
+
 static void on_doorbell(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvd *pvd = arg;
@@ -396,8 +434,7 @@ int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen)
 	h->qemu_pid = (int)machine_qemu_pid(hv->m);
 	rc = ctl_machine_info(hv->c, &mi, err, errlen);
 	if (rc < 0) {
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, err);
+		hv_control_failed(pvd, rc, err);
 		return -1;
 	}
 	h->total_kib = mi.total_frames * 4;

@@ -84,13 +84,25 @@ int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *dom
 int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
 /* reboot = 0: PVCTL shutdown with reason poweroff, destroyed if it is not
  * shut down after timeout_s; 1: reason reboot (started again). */
-int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned timeout_s, char *err,
-		       size_t errlen);
+int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
+		       int *asked, char *err, size_t errlen);
 int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen);
-int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
+/* The hypervisor's ceiling for the domain (mem-max). */
+int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
+/* The balloon target the guest follows (mem-set: memory/target). */
+int hv_set_target(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
+/* The current balloon target in KiB; -1 when there is none to read. */
+int hv_get_target(struct pvd *pvd, const char *uuid, uint64_t *kib);
 int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen);
+
+/* Console input: queue up to n bytes for the running domain's console and
+ * notify it; the bytes queued (what fits its ring), or -1 with err. */
+int hv_console_input(struct pvd *pvd, const char *uuid, const char *p, size_t n, char *err, size_t errlen);
 
 /* The console log of a domain: STATE/consoles/UUID.log. */
 void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len);
+/* The domain uuid is gone from the store (undefined, transient ended):
+ * its console log and record go too, unless a backend still writes them. */
+void hv_console_forget(struct pvd *pvd, const char *uuid);
 
 #endif

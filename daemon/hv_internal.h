@@ -40,6 +40,7 @@ struct hv_dom {
 	enum intent intent;
 	uint64_t deadline_ms;		/* for INTENT_SHUTDOWN */
 	int handled;			/* its shutdown was acted on */
+	int unfinished;			/* found without its console record: a build pvd did not finish */
 	int restart;			/* start it again once it is gone */
 	char restart_reason[32];
 };
@@ -77,7 +78,10 @@ struct hv {
 	time_t booted_at;		/* when the current machine was attached */
 	char last_death[400];		/* why the last machine was lost ("" if none) */
 	time_t last_death_at;
+	uint64_t silent_since_ms;	/* control calls time out since then (0: they answer) */
 };
+
+#define HV_SILENT_LIMIT_MS 30000u	/* a running machine silent this long is lost */
 
 #define HV_RESTART_MIN_MS 1000u
 #define HV_RESTART_MAX_MS 60000u
@@ -87,6 +91,10 @@ struct hv {
 /* hv.c */
 void hv_machine_lost(struct pvd *pvd, const char *why);
 uint64_t hv_now_ms(void);
+/* After a failed control call: lose the machine, or wait for a silent one
+ * (see hv.c); hv_control_answered when a call went through again. */
+void hv_control_failed(struct pvd *pvd, int rc, const char *why);
+void hv_control_answered(struct pvd *pvd);
 /* The control call failed because the machine is gone or not answering. */
 int hv_transport_error(int rc);
 
@@ -104,7 +112,7 @@ void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, 
 void hv_refresh(struct pvd *pvd);
 
 /* hv_console.c */
-void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn);
+void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn, uint32_t backend_port);
 void hv_close_console(struct pvd *pvd, struct hv_dom *e);
 void hv_reattach_consoles(struct pvd *pvd);
 /* Drain Domain 0's pending ports, move every console ring to its log. */

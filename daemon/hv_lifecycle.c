@@ -6,7 +6,10 @@
  * preserve; an explicit domain.shutdown always ends in shut-off, an
  * explicit domain.reboot always restarts; a shutdown request not honoured
  * within its timeout is destroyed), and reconciliation of desired state
- * with the hypervisor's after pvd or the machine (re)starts.
+ * with the hypervisor's after pvd or the machine (re)starts. A domain is
+ * unpaused only after its console record is written, so after a SIGKILL a
+ * domain of pvd's without one was left half-built and is destroyed (and
+ * started again if it should run), never adopted.
  * Building a domain (~20 ms) is done inline.
  */
 #include "hv.h"
@@ -80,23 +83,10 @@ static void domain_stopped(struct pvd *pvd, const char *uuid, const char *reason
 		else {
 			log_notice("transient domain \"%s\" (%s) removed", d.name, d.uuid);
 			events_publish(pvd, &ev);
+			hv_console_forget(pvd, d.uuid);
 		}
 	}
 	store_domain_clear(&d);
-}
-
-static int resolve_path(const char *base, const char *p, char *out, size_t len)
-{
-	char cwd[PATH_MAX];
-
-	if (p[0] == '/')
-		return snprintf(out, len, "%s", p) < (int)len ? 0 : -1;
-	if (!base) {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -1;
-		base = cwd;
-	}
-	return snprintf(out, len, "%s/%s", base, p) < (int)len ? 0 : -1;
 }
 
 /* ---- restarts after crashes ---- */
@@ -214,8 +204,9 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	struct build_result res;
 	struct hv_dom *e;
 	json_object *norm;
-	char kernel[PATH_MAX], ramdisk[PATH_MAX], name[PVCTL_NAME_LEN], berr[400];
-	int rc;
+	struct build_image img;
+	char name[PVCTL_NAME_LEN], berr[400], kernel[256];
+	int rc, kfd, rfd = -1;
 
 	norm = json_tokener_parse(d->normalized);
 	if (!norm || domain_config_read(norm, &cfg) != 0) {
@@ -223,22 +214,33 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		snprintf(err, errlen, "stored config of domain \"%s\" does not parse", d->name);
 		return -1;
 	}
-	if (resolve_path(d->base_dir, cfg.kernel, kernel, sizeof(kernel)) != 0 ||
-	    (cfg.ramdisk && resolve_path(d->base_dir, cfg.ramdisk, ramdisk, sizeof(ramdisk)) != 0)) {
+	/* the files, opened here from the allowed directories only */
+	kfd = image_open(&pvd->images, "kernel", d->base_dir, cfg.kernel, berr, sizeof(berr));
+	if (kfd >= 0 && cfg.ramdisk)
+		rfd = image_open(&pvd->images, "ramdisk", d->base_dir, cfg.ramdisk, berr, sizeof(berr));
+	if (kfd < 0 || (cfg.ramdisk && rfd < 0) ||
+	    build_image_read_fd(&img, kfd, cfg.kernel, rfd, cfg.ramdisk, berr, sizeof(berr)) != 0) {
+		if (kfd >= 0)
+			close(kfd);
+		if (rfd >= 0)
+			close(rfd);
 		json_object_put(norm);
-		snprintf(err, errlen, "domain \"%s\": kernel path %s is too long", d->name, cfg.kernel);
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
 		return -1;
 	}
+	close(kfd);
+	if (rfd >= 0)
+		close(rfd);
 	memcpy(name, d->name, sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	bc.name = name;
 	if (hv_uuid_parse(d->uuid, bc.handle) != 0) {
+		build_image_free(&img);
 		json_object_put(norm);
 		snprintf(err, errlen, "domain \"%s\": bad UUID %s", d->name, d->uuid);
 		return -1;
 	}
-	bc.kernel_path = kernel;
-	bc.ramdisk_path = cfg.ramdisk ? ramdisk : NULL;
+	bc.image = &img;
 	bc.cmdline = cfg.cmdline;
 	bc.mem_kib = (uint64_t)cfg.memory_mib * 1024u;
 	bc.max_mem_kib = (uint64_t)cfg.maxmem_mib * 1024u;
@@ -247,16 +249,28 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.cap = (uint32_t)cfg.cap;
 	bc.paused = true;	/* unpaused once its xenstore ring is served */
 	if (net_host_check(pvd, d->uuid, berr, sizeof(berr)) < 0) {
+		build_image_free(&img);
 		json_object_put(norm);
 		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
 		return -1;
 	}
+	/* Too big for what the machine has free: say how much, before building. */
+	struct pvctl_machine_info mi;
+	if (ctl_machine_info(hv->c, &mi, berr, sizeof(berr)) == 0 && (uint64_t)cfg.memory_mib * 256u > mi.free_frames) {
+		snprintf(err, errlen, "cannot start domain \"%s\": it needs %lld MiB and the machine has %llu MiB free of "
+			 "%llu MiB; stop another domain, give it less memory, or run pvd with a larger --machine-mem",
+			 d->name, cfg.memory_mib, (unsigned long long)(mi.free_frames / 256),
+			 (unsigned long long)(mi.total_frames / 256));
+		json_object_put(norm);
+		return -1;
+	}
 	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
+	build_image_free(&img);
+	snprintf(kernel, sizeof(kernel), "%s", cfg.kernel);
 	json_object_put(norm);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, berr);
+		hv_control_failed(pvd, rc, berr);
 		return -1;
 	}
 	e = hv_new_entry(hv, res.domid, d->uuid);
@@ -276,6 +290,10 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		destroy_entry(pvd, e);
 		return -1;
 	}
+	/* the console record is written before the unpause: after a SIGKILL,
+	 * a domain without one was never finished (hv_reconcile destroys it) */
+	memcpy(e->info.handle, bc.handle, 16);
+	hv_open_console(pvd, e, res.console_mfn, res.console_port);
 	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
 		destroy_entry(pvd, e);
@@ -287,11 +305,10 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		e->info.state = PVCTL_DOM_RUNNING;
 		memcpy(e->info.handle, bc.handle, 16);
 	}
-	hv_open_console(pvd, e, res.console_mfn);
 	*domid = res.domid;
 	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
-	log_notice("domain \"%s\" (%s) started as domid %u: %s, %lld MiB, %d vCPU(s)", d->name, d->uuid,
-		   res.domid, kernel, cfg.memory_mib, cfg.vcpus);
+	log_notice("domain \"%s\" (%s) started as domid %u: %s, %" PRIu64 " MiB, %" PRIu32 " vCPU(s)", d->name, d->uuid,
+		   res.domid, kernel, bc.mem_kib / 1024, bc.vcpus);
 	return 0;
 }
 
@@ -332,8 +349,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
 	if (rc < 0 && rc != -ESRCH) {
 		log_err("destroying domain %u: %s", e->domid, err);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, err);
+		hv_control_failed(pvd, rc, err);
 	}
 }
 
@@ -396,10 +412,10 @@ void hv_refresh(struct pvd *pvd)
 	rc = ctl_list_domains(hv->c, hv->list, HV_MAX_DOMS, &n, err, sizeof(err));
 	if (rc < 0 && rc != -ENOSPC) {
 		log_warn("listing domains: %s", err);
-		if (hv_transport_error(rc))
-			hv_machine_lost(pvd, err);
+		hv_control_failed(pvd, rc, err);
 		return;
 	}
+	hv_control_answered(pvd);
 	if (n > HV_MAX_DOMS)
 		n = HV_MAX_DOMS;
 	int seen[HV_MAX_DOMS] = { 0 };
@@ -452,6 +468,12 @@ void hv_refresh(struct pvd *pvd)
 			log_notice("domain %u did not shut down in time: destroying it", e->domid);
 			destroy_entry(pvd, e);
 			domain_stopped(pvd, e->uuid, "shutdown timeout");
+		} else if (e->intent == INTENT_REBOOT && e->deadline_ms && e->info.state != PVCTL_DOM_SHUTDOWN &&
+			   hv_now_ms() > e->deadline_ms) {
+			log_notice("domain %u did not reboot in time: destroying it and starting it again", e->domid);
+			e->restart = 1;
+			snprintf(e->restart_reason, sizeof(e->restart_reason), "reboot timeout");
+			destroy_entry(pvd, e);
 		}
 	}
 	for (int i = 0; i < nrestart; i++)
@@ -514,7 +536,17 @@ void hv_reconcile(struct pvd *pvd)
 		if (store_domain_find(pvd->store, r->uuid[i], &d) != 0)
 			continue;
 		e = hv_by_uuid(hv, d.uuid);
-		if (e && e->info.state != PVCTL_DOM_DYING) {
+		if (e && e->info.state != PVCTL_DOM_DYING && e->unfinished) {
+			/* pvd was killed while building it: never adopt a half-built
+			 * domain; start it again once it is gone if it should run */
+			log_warn("domain \"%s\" (domid %u) was left half-built by a killed pvd: destroying it",
+				 d.name, e->domid);
+			destroy_entry(pvd, e);
+			if (strcmp(d.desired_state, "shut-off")) {
+				e->restart = 1;
+				snprintf(e->restart_reason, sizeof(e->restart_reason), "half-built");
+			}
+		} else if (e && e->info.state != PVCTL_DOM_DYING) {
 			if (!strcmp(d.desired_state, "shut-off")) {
 				set_desired(pvd, &d, e->info.state == PVCTL_DOM_PAUSED ? "paused" : "running",
 					    "domain.reconciled", "pvd", "{\"found\":\"running\"}");
@@ -579,8 +611,7 @@ static int op_result(struct pvd *pvd, int rc, const char *msg, char *err, size_t
 	if (rc >= 0)
 		return 0;
 	snprintf(err, errlen, "%s", msg);
-	if (hv_transport_error(rc))
-		hv_machine_lost(pvd, msg);
+	hv_control_failed(pvd, rc, msg);
 	return -1;
 }
 
@@ -604,8 +635,8 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 	return op_result(pvd, rc, msg, err, errlen);
 }
 
-int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned timeout_s, char *err,
-		       size_t errlen)
+int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
+		       int *asked, char *err, size_t errlen)
 {
 	struct hv_dom *e = live(pvd, uuid, err, errlen);
 	char msg[300];
@@ -613,9 +644,20 @@ int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, unsigned t
 
 	if (!e)
 		return -1;
-	rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg, sizeof(msg));
-	if (rc < 0 && rc != -EALREADY)
-		return op_result(pvd, rc, msg, err, errlen);
+	/* a guest that watches control/shutdown is asked (unless forced);
+	 * others are shut down by the hypervisor at once */
+	*asked = !force && xs_host_request_shutdown(pvd, e->domid, reboot ? "reboot" : "poweroff") > 0;
+	if (*asked) {
+		log_notice("domain %u: asked to %s through xenstore (control/shutdown), %u s to comply", e->domid,
+			   reboot ? "reboot" : "power off", timeout_s);
+	} else {
+		log_notice("domain %u: %s by the hypervisor (%s)", e->domid, reboot ? "rebooted" : "shut down",
+			   force ? "forced" : reboot ? "no control/feature-reboot" : "no control/feature-poweroff");
+		rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg,
+				  sizeof(msg));
+		if (rc < 0 && rc != -EALREADY)
+			return op_result(pvd, rc, msg, err, errlen);
+	}
 	e->intent = reboot ? INTENT_REBOOT : INTENT_SHUTDOWN;
 	e->deadline_ms = hv_now_ms() + (uint64_t)timeout_s * 1000u;
 	return 0;
@@ -636,7 +678,7 @@ int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, siz
 	return op_result(pvd, rc, msg, err, errlen);
 }
 
-int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
+int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
 {
 	struct hv_dom *e = live(pvd, uuid, err, errlen);
 	char msg[300];
@@ -648,6 +690,30 @@ int hv_set_memory(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, si
 	if (rc == 0)
 		e->info.max_pages = mib * 256u;
 	return op_result(pvd, rc, msg, err, errlen);
+}
+
+int hv_set_target(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
+{
+	struct hv_dom *e = live(pvd, uuid, err, errlen);
+	int rc;
+
+	if (!e)
+		return -1;
+	rc = xs_host_set_target(pvd, e->domid, mib * 1024u);
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "domain %u: writing memory/target: %s", e->domid,
+		 rc == -ESRCH ? "it has no xenstore" : strerror(-rc));
+	return -1;
+}
+
+int hv_get_target(struct pvd *pvd, const char *uuid, uint64_t *kib)
+{
+	struct hv_dom *e;
+
+	if (hv_unavailable(pvd) || !(e = hv_by_uuid(pvd->hv, uuid)))
+		return -1;
+	return xs_host_get_target(pvd, e->domid, kib) == 0 ? 0 : -1;
 }
 
 int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen)

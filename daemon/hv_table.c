@@ -146,8 +146,8 @@ static void forget_if_gone(struct pvd *pvd, struct hv_dom *e)
 	if (rc == -ESRCH || (rc == 0 && strcmp(uuid, e->uuid))) {
 		hv_close_console(pvd, e);
 		e->used = 0;
-	} else if (rc < 0 && hv_transport_error(rc)) {
-		hv_machine_lost(pvd, err);
+	} else if (rc < 0) {
+		hv_control_failed(pvd, rc, err);
 	}
 }
 

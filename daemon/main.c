@@ -25,6 +25,7 @@
 #include "config.h"
 #include "events.h"
 #include "hv.h"
+#include "image_dir.h"
 #include "../dom0/machine.h"
 #include "log.h"
 #include "pvd.h"
@@ -204,11 +205,19 @@ static int report_autostart(void *arg, const struct store_domain *d)
 
 static int pvd_start(struct pvd *pvd)
 {
-	char err[600], dbpath[4200], detail[128];
+	char err[600], dbpath[4200], detail[128], dirs[1024];
 	int autostart = 0;
 
 	/* 1. the state dir, locked: nothing below may touch it otherwise */
 	if (lock_state_dir(pvd, err, sizeof(err)) != 0)
+		goto fail;
+	/* 1b. where kernels and ramdisks may come from (before any start) */
+	if (image_dirs_init(&pvd->images, &pvd->opt.image_dirs, err, sizeof(err)) != 0)
+		goto fail;
+	image_dirs_describe(&pvd->images, dirs, sizeof(dirs));
+	log_notice("kernels and ramdisks only from: %s", dirs);
+	/* 1c. callers' roles: groups resolved, --tls-roles read */
+	if (roles_init(&pvd->roles, &pvd->opt, err, sizeof(err)) != 0)
 		goto fail;
 	/* 2. the config checker, from the embedded schemas */
 	pvd->checker = config_checker_new(err, sizeof(err));
@@ -218,6 +227,7 @@ static int pvd_start(struct pvd *pvd)
 	snprintf(dbpath, sizeof(dbpath), "%s/pvd.db", pvd->opt.state_dir);
 	if (store_open(&pvd->store, dbpath, STORE_LATEST, err, sizeof(err)) != 0)
 		goto fail;
+	store_set_event_limits(pvd->store, pvd->opt.max_events, pvd->opt.event_max_age * 86400);
 	/* 4. the RPC layer: dispatch table checked against the OpenRPC document */
 	pvd->rpc = rpc_new(err, sizeof(err));
 	if (!pvd->rpc)
@@ -287,6 +297,8 @@ static void pvd_stop(struct pvd *pvd)
 	rpc_free(pvd->rpc);
 	store_close(pvd->store);
 	config_checker_free(pvd->checker);
+	roles_free(&pvd->roles);
+	image_dirs_free(&pvd->images);
 	if (pvd->lock_fd >= 0)
 		close(pvd->lock_fd);
 }

@@ -33,6 +33,7 @@ int method_domain_reboot(struct rpc_req *req, json_object *params, json_object *
 int method_domain_pause(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_resume(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_set_memory(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_console(struct rpc_req *req, json_object *params, json_object **result);
 

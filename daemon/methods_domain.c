@@ -184,6 +184,9 @@ static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d
 	if (st.present) {
 		json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)(st.mem_kib / 1024)));
 		json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(st.maxmem_kib / 1024)));
+		uint64_t target_kib;
+		if (hv_get_target(pvd, d->uuid, &target_kib) == 0)
+			json_object_object_add(o, "target_mib", json_object_new_int64((int64_t)(target_kib / 1024)));
 		json_object_object_add(o, "vcpus", json_object_new_int((int)st.vcpus));
 		json_object_object_add(o, "cpu_time_ns", json_object_new_int64((int64_t)st.cpu_time_ns));
 	} else {
@@ -505,6 +508,7 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 		return store_failed(req);
 	}
 	log_notice("domain \"%s\" (%s) undefined by %s", d.name, d.uuid, req->caller);
+	hv_console_forget(req->pvd, d.uuid);
 	events_publish(req->pvd, &ev);
 	*result = domain_summary(req->pvd, &d, &cfg, &norm);
 	json_object_put(norm);

@@ -23,6 +23,8 @@
 #include "log.h"
 #include "methods.h"
 #include "pvd.h"
+#include "roles.h"
+#include "schema.h"
 #include "store.h"
 
 #define CONSOLE_READ_MAX (256 * 1024)
@@ -165,8 +167,10 @@ int method_domain_create(struct rpc_req *req, json_object *params, json_object *
 	if (start_resolved(req, &d, "domain.started") != 0) {
 		/* create is all or nothing: forget the definition made above */
 		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"create failed\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0)
+		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
 			events_publish(req->pvd, &ev);
+			hv_console_forget(req->pvd, d.uuid);
+		}
 		store_domain_clear(&d);
 		return -1;
 	}
@@ -248,8 +252,10 @@ int method_domain_destroy(struct rpc_req *req, json_object *params, json_object 
 	if (d.transient) {
 		struct store_event ev;
 		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"transient\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0)
+		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
 			events_publish(req->pvd, &ev);
+			hv_console_forget(req->pvd, d.uuid);
+		}
 	}
 	return finish(req, &d, result);
 }
@@ -261,9 +267,12 @@ static int shutdown_common(struct rpc_req *req, json_object *params, json_object
 	json_object *v;
 	char err[600], detail[96];
 	long timeout = 60;
+	int force = 0, asked = 0;
 
 	if (json_object_object_get_ex(params, "timeout", &v))
 		timeout = (long)json_object_get_int64(v);
+	if (json_object_object_get_ex(params, "force", &v))
+		force = json_object_get_boolean(v);
 	if (resolve_live(req, params, &d, &st, reboot ? "start it instead" : "it is already off") != 0)
 		return -1;
 	if (strcmp(st.state, "running") && strcmp(st.state, "paused")) {
@@ -271,20 +280,22 @@ static int shutdown_common(struct rpc_req *req, json_object *params, json_object
 		store_domain_clear(&d);
 		return -1;
 	}
-	if (hv_shutdown_domain(req->pvd, d.uuid, reboot, (unsigned)timeout, err, sizeof(err)) != 0) {
+	if (hv_shutdown_domain(req->pvd, d.uuid, reboot, force, (unsigned)timeout, &asked, err, sizeof(err)) != 0) {
 		hv_failed(req, &d, err);
 		store_domain_clear(&d);
 		return -1;
 	}
-	if (reboot)
-		snprintf(detail, sizeof(detail), "{\"reason\":\"reboot\"}");
-	else
-		snprintf(detail, sizeof(detail), "{\"reason\":\"poweroff\",\"timeout\":%ld}", timeout);
+	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"timeout\":%ld,\"how\":\"%s\"}",
+		 reboot ? "reboot" : "poweroff", timeout, asked ? "guest" : "hypervisor");
 	if (commit(req, &d, NULL, reboot ? "domain.reboot" : "domain.shutdown", detail) != 0) {
 		store_domain_clear(&d);
 		return -1;
 	}
-	return finish(req, &d, result);
+	if (finish(req, &d, result) != 0)
+		return -1;
+	/* how it is being done: the guest asked through xenstore, or the hypervisor */
+	json_object_object_add(*result, "shutdown_by", json_object_new_string(asked ? "guest" : "hypervisor"));
+	return 0;
 }
 
 int method_domain_shutdown(struct rpc_req *req, json_object *params, json_object **result)
@@ -337,58 +348,94 @@ int method_domain_resume(struct rpc_req *req, json_object *params, json_object *
 	return pause_common(req, params, result, 0);
 }
 
-/* An integer (MiB) or a string with a K/M/G/T suffix that is a whole number of MiB. */
-static int parse_mib(json_object *v, long long *mib)
+/* An integer (MiB) or a string with a K/M/G/T suffix that is a whole
+ * number of MiB: the config's own size parser (no overflow). */
+static int parse_mib(json_object *v, long long *mib, char *why, size_t whylen)
 {
-	const char *s;
-	char *end;
-	long long n;
-
 	if (json_object_is_type(v, json_type_int)) {
 		*mib = json_object_get_int64(v);
-		return *mib > 0 ? 0 : -1;
-	}
-	s = json_object_get_string(v);
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno || end == s || n <= 0)
+	} else if (schema_parse_size(json_object_get_string(v), 1, mib, why, whylen) != 0) {
 		return -1;
-	switch (*end) {
-	case 'K': if (n % 1024) return -1; n /= 1024; break;
-	case 'M': case '\0': break;
-	case 'G': n *= 1024; break;
-	case 'T': n *= 1024 * 1024; break;
-	default: return -1;
 	}
-	if (*end && end[1])
+	if (*mib <= 0 || *mib > 1024 * 1024) {
+		snprintf(why, whylen, "\"%s\" is not from 1 MiB to 1 TiB", json_object_get_string(v));
 		return -1;
-	*mib = n;
+	}
 	return 0;
 }
 
+/* The size argument of set_memory / set_maxmem, in MiB; 0 or an error sent. */
+static int memory_param(struct rpc_req *req, json_object *params, const char *key, long long *mib)
+{
+	json_object *v = NULL;
+	char why[200];
+
+	json_object_object_get_ex(params, key, &v);
+	if (parse_mib(v, mib, why, sizeof(why)) != 0)
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s: %s (MiB as an integer, "
+				"or a string with a K/M/G/T suffix that is a whole number of MiB)", key, why);
+	return 0;
+}
+
+#define MIN_TARGET_MIB 16
+
+/* mem-set, as xl mem-set: the balloon target (memory/target) the guest's
+ * balloon driver follows, within what the hypervisor lets it have. */
 int method_domain_set_memory(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain d;
 	struct hv_status st;
-	json_object *v = NULL;
 	long long mib;
 	char err[600], detail[64];
 
-	json_object_object_get_ex(params, "memory", &v);
-	if (parse_mib(v, &mib) != 0 || mib > 1024 * 1024)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: memory \"%s\" is not a size in "
-				"MiB (an integer, or a string with a K/M/G/T suffix that is a whole number of MiB)",
-				json_object_get_string(v));
-	if (resolve_live(req, params, &d, &st, "start it first (its config's maxmem applies at start)") != 0)
+	if (memory_param(req, params, "memory", &mib) != 0)
 		return -1;
-	if ((unsigned long long)mib * 1024 < st.mem_kib) {
-		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" has "
-			 "%llu MiB; its maximum cannot go below that (%lld MiB)", d.name,
-			 (unsigned long long)(st.mem_kib / 1024), mib);
+	if (resolve_live(req, params, &d, &st, "start it first (its config's memory applies at start)") != 0)
+		return -1;
+	if ((unsigned long long)mib * 1024 > st.maxmem_kib || mib < MIN_TARGET_MIB) {
+		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\": a target "
+			 "of %lld MiB is %s (its maximum is %llu MiB; raise that with mem-max first)", d.name, mib,
+			 mib < MIN_TARGET_MIB ? "below the 16 MiB a guest needs" : "above its maximum",
+			 (unsigned long long)(st.maxmem_kib / 1024));
 		store_domain_clear(&d);
 		return -1;
 	}
-	if (hv_set_memory(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
+	if (hv_set_target(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
+		hv_failed(req, &d, err);
+		store_domain_clear(&d);
+		return -1;
+	}
+	snprintf(detail, sizeof(detail), "{\"target_mib\":%lld}", mib);
+	if (commit(req, &d, NULL, "domain.memory", detail) != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
+	return finish(req, &d, result);
+}
+
+/* mem-max, as xl mem-max: the hypervisor's ceiling; not below what the
+ * domain has nor below its balloon target. */
+int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_object **result)
+{
+	struct store_domain d;
+	struct hv_status st;
+	long long mib;
+	uint64_t target_kib = 0;
+	char err[600], detail[64];
+
+	if (memory_param(req, params, "maxmem", &mib) != 0)
+		return -1;
+	if (resolve_live(req, params, &d, &st, "start it first (its config's maxmem applies at start)") != 0)
+		return -1;
+	hv_get_target(req->pvd, d.uuid, &target_kib);
+	if ((unsigned long long)mib * 1024 < st.mem_kib || (unsigned long long)mib * 1024 < target_kib) {
+		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" has "
+			 "%llu MiB with a target of %llu MiB; its maximum cannot go below those (%lld MiB)", d.name,
+			 (unsigned long long)(st.mem_kib / 1024), (unsigned long long)(target_kib / 1024), mib);
+		store_domain_clear(&d);
+		return -1;
+	}
+	if (hv_set_maxmem(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
 		hv_failed(req, &d, err);
 		store_domain_clear(&d);
 		return -1;
@@ -449,6 +496,7 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	struct stat sb;
 	json_object *v, *o;
 	long long offset = -1, max = 65536, size = 0, from;
+	int written = -1;
 	char path[4200], *buf;
 	ssize_t got = 0;
 	int fd;
@@ -461,6 +509,23 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 		max = CONSOLE_READ_MAX;
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
+	/* Console input first: keystrokes for the guest, up to what its ring takes.
+	 * Reading is a reader's; typing into a guest is an admin's. */
+	if (json_object_object_get_ex(params, "input", &v)) {
+		char err[400];
+		if (rpc_require_role(req, PVD_ROLE_ADMIN, "domain.console with input") != 0) {
+			store_domain_clear(&d);
+			return -1;
+		}
+		written = hv_console_input(req->pvd, d.uuid, json_object_get_string(v),
+					   (size_t)json_object_get_string_len(v), err, sizeof(err));
+		if (written < 0) {
+			rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, "shut-off"), "Invalid state: domain \"%s\": "
+				 "%s", d.name, err);
+			store_domain_clear(&d);
+			return -1;
+		}
+	}
 	hv_console_path(req->pvd, d.uuid, path, sizeof(path));
 	hv_status(req->pvd, d.uuid, &st);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -500,6 +565,8 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	json_object_object_add(o, "next", json_object_new_int64(from + got));
 	json_object_object_add(o, "size", json_object_new_int64(size));
 	json_object_object_add(o, "data", json_object_new_string_len(buf, (int)got));
+	if (written >= 0)
+		json_object_object_add(o, "written", json_object_new_int(written));
 	free(buf);
 	store_domain_clear(&d);
 	*result = o;

@@ -18,7 +18,7 @@
 
 #include "../api/pvd_api.h"
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_FLAG };
+enum opt_type { OPT_STR, OPT_LONG, OPT_FLAG, OPT_LIST };
 
 struct option_def {
 	const char *name;
@@ -42,12 +42,19 @@ static const struct option_def option_table[] = {
 	{ "tls-cert", OPT_STR, OFF(tls_cert), 0, 0, 0, "FILE", "server certificate (PEM)" },
 	{ "tls-key", OPT_STR, OFF(tls_key), 0, 0, 0, "FILE", "server private key (PEM)" },
 	{ "tls-ca", OPT_STR, OFF(tls_ca), 0, 0, 0, "FILE", "CA that signs client certificates (required)" },
+	{ "tls-roles", OPT_STR, OFF(tls_roles), 0, 0, 0, "FILE", "role of each client certificate: \"admin|reader CN\" lines (required with --tls-listen)" },
+	{ "admin-group", OPT_STR, OFF(admin_group), 0, 0, 0, "GROUP", "socket callers in this group are admins (besides uid 0)" },
+	{ "reader-group", OPT_STR, OFF(reader_group), 0, 0, 0, "GROUP", "socket callers in this group may only read (list, info, events, consoles, xs reads)" },
 	{ "max-request", OPT_LONG, OFF(max_request), 256, 64L << 20, 0, "BYTES", "largest JSON-RPC frame (default 1048576)" },
 	{ "max-clients", OPT_LONG, OFF(max_clients), 1, 65536, 0, "N", "concurrent connections (default 1024)" },
 	{ "max-domains", OPT_LONG, OFF(max_domains), 1, 1000000, 0, "N", "defined domains (default 4096)" },
 	{ "max-subscribers", OPT_LONG, OFF(max_subscribers), 1, 65536, 0, "N", "connections subscribed to events (default 256)" },
-	{ "frame-timeout", OPT_LONG, OFF(frame_timeout), 1, 86400, 0, "SECONDS", "drop a client whose frame stays incomplete this long (default 30)" },
-	{ "max-output", OPT_LONG, OFF(max_output), 65536, 1L << 30, 0, "BYTES", "drop a client that leaves this much unread (default 8388608)" },
+	{ "frame-timeout", OPT_LONG, OFF(frame_timeout), 1, 86400, 0, "SECONDS", "drop a client whose frame is not complete this long after its first byte (default 30)" },
+	{ "idle-timeout", OPT_LONG, OFF(idle_timeout), 0, 86400, 0, "SECONDS", "drop a client that sends no request this long, subscribers excepted (default 600, 0: never)" },
+	{ "max-clients-per-uid", OPT_LONG, OFF(max_clients_per_uid), 1, 65536, 0, "N", "connections of one non-root uid or one TLS certificate (default 64)" },
+	{ "max-events", OPT_LONG, OFF(max_events), 0, 1L << 40, 0, "N", "event-log entries kept, the oldest go first (default 100000, 0: all)" },
+	{ "event-max-age", OPT_LONG, OFF(event_max_age), 0, 36500, 0, "DAYS", "event-log entries older than this go (default 90, 0: never)" },
+	{ "max-output", OPT_LONG, OFF(max_output), 262144, 1L << 30, 0, "BYTES", "drop a client that leaves this much unread (default 8388608)" },
 	{ "no-machine", OPT_FLAG, OFF(no_machine), 0, 1, 0, NULL, "do not start or attach to a machine (domains can be defined, not run)" },
 	{ "iso", OPT_STR, OFF(iso), 0, 0, 0, "PATH", "hypervisor ISO (default build/pvcore.iso, else /usr/share/pvcore/pvcore.iso)" },
 	{ "machine-mem", OPT_LONG, OFF(machine_mem), 64, 1024L * 1024, 0, "MIB", "machine RAM when pvd boots it (default 1024)" },
@@ -55,6 +62,7 @@ static const struct option_def option_table[] = {
 	{ "accel", OPT_STR, OFF(accel), 0, 0, 0, "tcg|kvm", "QEMU accelerator when pvd boots the machine (default tcg)" },
 	{ "stop-machine", OPT_FLAG, OFF(stop_machine), 0, 1, 1, NULL, "stop the machine of --state-dir (after pvd is stopped) and exit" },
 	{ "xs-quota", OPT_STR, OFF(xs_quota), 0, 0, 0, "NAME=N,...", "xenstore quotas per domain (nodes, entry-size, watches, transactions, perms, outstanding, transaction-nodes, output-bytes)" },
+	{ "image-dir", OPT_LIST, OFF(image_dirs), 0, 0, 0, "DIR", "kernels and ramdisks come only from here (repeatable; default /boot, " PVD_INSTALL_GUEST_DIR ", ./build/guests)" },
 	{ "version", OPT_FLAG, OFF(show_version), 0, 1, 1, NULL, "print the version and exit" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
@@ -69,7 +77,8 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "  %-26s %s\n", "--help", "this text");
 	fprintf(f, "\nEvery option but --config, --check-config and --version may also be set in the\n"
-		   "config file as \"name = value\" (flags: \"verbose = yes\").\n");
+		   "config file as \"name = value\" (flags: \"verbose = yes\"; a repeatable option\n"
+		   "once a line; the command line's add to the file's).\n");
 }
 
 static int set_value(struct pvd_options *o, const struct option_def *d, const char *val, const char *where)
@@ -98,6 +107,16 @@ static int set_value(struct pvd_options *o, const struct option_def *d, const ch
 		*(long *)p = v;
 		return 0;
 	}
+	case OPT_LIST: {
+		struct pvd_str_list *l = (struct pvd_str_list *)p;
+		if (!val[0] || l->n >= PVD_MAX_IMAGE_DIRS) {
+			fprintf(stderr, "pvd: %s: --%s needs a value (at most %d of them)\n", where, d->name,
+				PVD_MAX_IMAGE_DIRS);
+			return -1;
+		}
+		l->v[l->n] = strdup(val);
+		return l->v[l->n++] ? 0 : -1;
+	}
 	case OPT_FLAG:
 		if (!val || !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
 			*(int *)p = 1;
@@ -125,7 +144,7 @@ static const struct option_def *find_def(const char *name)
 	return NULL;
 }
 
-static char *trim(char *s)
+char *conf_trim(char *s)
 {
 	char *e;
 
@@ -150,7 +169,7 @@ static int load_file(struct pvd_options *o, const char *path, int must_exist)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *s = trim(line), *eq, *key, *val;
+		char *s = conf_trim(line), *eq, *key, *val;
 		const struct option_def *d;
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
@@ -163,8 +182,8 @@ static int load_file(struct pvd_options *o, const char *path, int must_exist)
 			break;
 		}
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = conf_trim(s);
+		val = conf_trim(eq + 1);
 		d = find_def(key);
 		if (!d || d->cli_only) {
 			fprintf(stderr, "pvd: %s: unknown setting \"%s\"\n", where, key);
@@ -190,6 +209,10 @@ static int set_defaults(struct pvd_options *o)
 	o->max_domains = 4096;
 	o->max_subscribers = 256;
 	o->frame_timeout = 30;
+	o->idle_timeout = 600;
+	o->max_clients_per_uid = 64;
+	o->max_events = 100000;
+	o->event_max_age = 90;
 	o->max_output = 8L << 20;
 	o->machine_mem = 1024;
 	o->cpus = 1;
@@ -236,9 +259,9 @@ int options_parse(struct pvd_options *o, int argc, char **argv)
 		fprintf(stderr, "pvd: unexpected argument \"%s\" (pvd takes options only)\n", argv[optind]);
 		return -1;
 	}
-	if (o->tls_listen && (!o->tls_cert || !o->tls_key || !o->tls_ca)) {
-		fprintf(stderr, "pvd: --tls-listen needs --tls-cert, --tls-key and --tls-ca "
-				"(client certificates are required)\n");
+	if (o->tls_listen && (!o->tls_cert || !o->tls_key || !o->tls_ca || !o->tls_roles)) {
+		fprintf(stderr, "pvd: --tls-listen needs --tls-cert, --tls-key, --tls-ca and --tls-roles "
+				"(client certificates are required, each with its role)\n");
 		return -1;
 	}
 	if (o->accel && strcmp(o->accel, "tcg") && strcmp(o->accel, "kvm")) {
@@ -253,5 +276,8 @@ void options_free(struct pvd_options *o)
 	for (const struct option_def *d = option_table; d->name; d++)
 		if (d->type == OPT_STR)
 			free(*(char **)((char *)o + d->offset));
+		else if (d->type == OPT_LIST)
+			for (int i = 0; i < ((struct pvd_str_list *)((char *)o + d->offset))->n; i++)
+				free(((struct pvd_str_list *)((char *)o + d->offset))->v[i]);
 	memset(o, 0, sizeof(*o));
 }

@@ -5,6 +5,9 @@
 #ifndef PVD_OPTIONS_H
 #define PVD_OPTIONS_H
 
+#define PVD_MAX_IMAGE_DIRS 16
+#define PVD_INSTALL_GUEST_DIR "/usr/lib/pvcore/guests"	/* make install's guests */
+
 struct pvd_options {
 	char *config_file;
 	char *state_dir;
@@ -13,11 +16,17 @@ struct pvd_options {
 	int verbose;
 	char *check_config;
 	char *tls_listen, *tls_cert, *tls_key, *tls_ca;
+	char *tls_roles;	/* "ROLE CN" lines: the role of each client certificate (roles.c) */
+	char *admin_group, *reader_group;	/* unix-socket callers' roles (roles.c) */
 	long max_request;	/* bytes per JSON-RPC frame */
 	long max_clients;
 	long max_domains;
 	long max_subscribers;
 	long frame_timeout;	/* seconds a partial frame may wait for its end */
+	long idle_timeout;	/* seconds without a request before a client is closed (0: never) */
+	long max_clients_per_uid;	/* connections of one non-root uid / certificate */
+	long max_events;	/* event-log rows kept (0: all) */
+	long event_max_age;	/* days an event is kept (0: forever) */
 	long max_output;	/* bytes queued to one client before it is dropped */
 	int show_version;
 	/* the machine (hv.c) */
@@ -28,7 +37,14 @@ struct pvd_options {
 	char *accel;		/* tcg or kvm */
 	int stop_machine;	/* --stop-machine: stop STATE/machine and exit */
 	char *xs_quota;		/* xenstore quotas "name=value,..." (xs_host.c) */
+	/* where kernels and ramdisks may come from (image_dir.c); none given:
+	 * the defaults there */
+	struct pvd_str_list {
+		int n;
+		char *v[PVD_MAX_IMAGE_DIRS];
+	} image_dirs;
 };
+
 
 #define PVD_DEFAULT_CONF      "/etc/pvd/pvd.conf"
 #define PVD_DEFAULT_STATE_DIR "/var/lib/pvd"
@@ -36,5 +52,8 @@ struct pvd_options {
 /* 0 = run, 1 = exit 0 (help printed), -1 = usage error (message printed). */
 int options_parse(struct pvd_options *o, int argc, char **argv);
 void options_free(struct pvd_options *o);
+/* s without leading blanks and trailing blanks or line end (in place);
+ * for "name = value" style files (pvd.conf, --tls-roles). */
+char *conf_trim(char *s);
 
 #endif

@@ -8,7 +8,9 @@
 
 #include <event2/event.h>
 
+#include "image_dir.h"
 #include "options.h"
+#include "roles.h"
 
 struct store;
 struct config_checker;
@@ -21,6 +23,8 @@ struct pvd_net;
 
 struct pvd {
 	struct pvd_options opt;
+	struct image_dirs images;	/* where kernels and ramdisks may come from */
+	struct roles roles;		/* who may call what */
 	int lock_fd;			/* flock on STATE/pvd.lock: one pvd per state dir */
 	struct config_checker *checker;
 	struct store *store;

@@ -6,6 +6,7 @@
  * document's "params" list. Every call goes through the same steps, in this
  * order, and stops at the first failure with the matching error code:
  *   parse (-32700) -> request shape (-32600) -> method lookup (-32601) ->
+ *   the caller's role against the method's "x-role" (-32008, logged) ->
  *   params against the documented schemas (-32602, path of the bad param)
  *   -> handler (its documented errors).
  * Batches are handled element by element; notifications (no "id") run but
@@ -22,14 +23,20 @@
 
 #include "../api/pvd_api.h"
 #include "embedded.h"
+#include "json_strict.h"
 #include "log.h"
+#include "pvd.h"
+#include "roles.h"
 #include "schema.h"
+#include "server.h"
 
 #define RPC_JSON_DEPTH 64
 #define RPC_MAX_BATCH  1000
+#define BATCH_REFUSAL_BYTES 128	/* the most one refused batch request's answer takes */
 
 struct rpc_binding {
 	const struct rpc_method *method;
+	enum pvd_role needed;		/* the method's "x-role" (admin when absent) */
 	json_object *params_schema;	/* object schema built from the document */
 	json_object *param_names;	/* array of names, for by-position params */
 };
@@ -114,7 +121,7 @@ struct rpc *rpc_new(char *err, size_t errlen)
 		goto fail;
 	}
 	for (size_t i = 0; i < ndoc; i++) {
-		json_object *m = json_object_array_get_idx(methods, i), *name;
+		json_object *m = json_object_array_get_idx(methods, i), *name, *role;
 		const char *n;
 		const struct rpc_method *found = NULL;
 		if (!json_object_object_get_ex(m, "name", &name)) {
@@ -131,6 +138,14 @@ struct rpc *rpc_new(char *err, size_t errlen)
 			goto fail;
 		}
 		r->bindings[r->nbindings].method = found;
+		r->bindings[r->nbindings].needed = PVD_ROLE_ADMIN;
+		if (json_object_object_get_ex(m, "x-role", &role) &&
+		    (!json_object_is_type(role, json_type_string) ||
+		     role_parse(json_object_get_string(role), &r->bindings[r->nbindings].needed) != 0)) {
+			snprintf(err, errlen, "api/pvd.openrpc.json: \"%s\" has an x-role other than any, reader "
+				 "or admin", n);
+			goto fail;
+		}
 		r->bindings[r->nbindings].params_schema = params_schema_of(m, &r->bindings[r->nbindings].param_names);
 		if (schema_compile(r->doc, r->bindings[r->nbindings].params_schema, err, errlen) != 0)
 			goto fail;
@@ -185,9 +200,11 @@ static json_object *error_response(json_object *id, int code, const char *messag
 	return resp;
 }
 
+/* The frame to send: valid UTF-8 whatever a string held (a guest's
+ * console bytes, a message cut short), bad sequences become U+FFFD. */
 static char *to_text(json_object *o)
 {
-	char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s = utf8_repair(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return s;
@@ -272,9 +289,40 @@ static json_object *check_params(struct rpc *r, const struct rpc_binding *b, jso
 	return NULL;
 }
 
+/* Whether the connection's role may call b; if not, the refusal is
+ * recorded in req (-32008) and logged with the caller. In-process calls
+ * (no client) are pvd's own. */
+static int role_allows(struct pvd *pvd, struct client *client, const char *caller, enum pvd_role needed,
+		       const char *what, struct rpc_req *req)
+{
+	enum pvd_role role = client ? (enum pvd_role)client_role(client) : PVD_ROLE_ADMIN;
+	json_object *d;
+	char grant[200];
+
+	if (role >= needed)
+		return 1;
+	roles_needed_text(&pvd->roles, needed, client_is_tls(client), grant, sizeof(grant));
+	d = json_object_new_object();
+	json_object_object_add(d, "method", json_object_new_string(req->method));
+	json_object_object_add(d, "role", json_object_new_string(role_name(role)));
+	json_object_object_add(d, "needed", json_object_new_string(role_name(needed)));
+	json_object_object_add(d, "grant", json_object_new_string(grant));
+	rpc_fail(req, PVD_ERR_PERMISSION_DENIED, d, "Permission denied: %s needs the %s role (%s); %s has the %s role",
+		 what, role_name(needed), grant, caller, role_name(role));
+	log_warn("denied %s to %s (role %s, needs %s)", what, caller, role_name(role), role_name(needed));
+	return 0;
+}
+
+int rpc_require_role(struct rpc_req *req, int needed, const char *what)
+{
+	return role_allows(req->pvd, req->client, req->caller, (enum pvd_role)needed, what, req) ? 0 : -1;
+}
+
+/* JSON-RPC 2.0: a string, a number (fractions allowed) or null. */
 static int valid_id(json_object *id)
 {
-	return !id || json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int);
+	return !id || json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int) ||
+	       json_object_is_type(id, json_type_double);
 }
 
 /* Returns the response object, or NULL for a notification. */
@@ -291,7 +339,7 @@ static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client
 				      data_cause("got %s", json_type_to_name(json_object_get_type(msg))));
 	has_id = json_object_object_get_ex(msg, "id", &id);
 	if (has_id && !valid_id(id))
-		return error_response(NULL, PVD_ERR_INVALID_REQUEST, "Invalid Request: id must be a string, an integer or null",
+		return error_response(NULL, PVD_ERR_INVALID_REQUEST, "Invalid Request: id must be a string, a number or null",
 				      data_cause("id is %s", json_type_to_name(json_object_get_type(id))));
 	json_object_object_foreach(msg, key, val) {
 		(void)val;
@@ -323,7 +371,10 @@ static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client
 			json_object_put(d);
 		return resp;
 	}
-	norm = check_params(r, b, params, &req);
+	if (!role_allows(pvd, client, caller, b->needed, req.method, &req))
+		norm = NULL;
+	else
+		norm = check_params(r, b, params, &req);
 	if (norm) {
 		if (b->method->handler(&req, norm, &result) != 0 && !req.err_code)
 			rpc_fail(&req, PVD_ERR_INTERNAL, NULL, "Internal error: %s failed without a reason", req.method);
@@ -343,33 +394,121 @@ static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client
 	return resp;
 }
 
+/* A numeric id is echoed as the client wrote it: the parsed number is
+ * replaced by one that serializes to the raw text (ids.v[i]). */
+static void exact_id(json_object *req, const char *frame, const struct json_strict_ids *ids, size_t i)
+{
+	json_object *id;
+	char raw[600];
+
+	if (!json_object_is_type(req, json_type_object) || !json_object_object_get_ex(req, "id", &id) ||
+	    !(json_object_is_type(id, json_type_int) || json_object_is_type(id, json_type_double)) ||
+	    !ids->v[i].len || ids->v[i].len >= sizeof(raw))
+		return;
+	memcpy(raw, frame + ids->v[i].off, ids->v[i].len);
+	raw[ids->v[i].len] = '\0';
+	id = json_object_new_double_s(json_object_get_double(id), raw);
+	if (id)
+		json_object_object_add(req, "id", id);
+}
+
+/* The most a client may be sent for one frame: what it may leave unread
+ * (--max-output); without options (in-process tests) no limit. */
+static size_t response_limit(const struct pvd *pvd)
+{
+	return pvd && pvd->opt.max_output > 0 ? (size_t)pvd->opt.max_output : (size_t)-1;
+}
+
+/*
+ * A batch's response, built from each response's text. Once the texts pass
+ * the response limit, the requests left are not run: each with an id gets
+ * -32004 instead, so a batch of 1000 big calls costs what one limit's
+ * worth of output costs, not minutes and gigabytes.
+ */
+static char *run_batch(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
+		       json_object *msg, size_t n)
+{
+	size_t limit = response_limit(pvd), len = 1, cap = 4096;
+	char *buf = malloc(cap);
+	int full = 0;		/* the limit was reached: run nothing more */
+
+	/* room for every request's refusal stays free: answers of run requests
+	 * get what is left (--max-output's minimum leaves room for a full batch) */
+	limit = limit > n * BATCH_REFUSAL_BYTES ? limit - n * BATCH_REFUSAL_BYTES : 0;
+
+	if (!buf)
+		return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
+	buf[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		json_object *req = json_object_array_get_idx(msg, i), *resp, *id = NULL;
+		char *t;
+		size_t tl;
+		if (!full && len <= limit)
+			resp = handle_request(r, pvd, client, caller, req);
+		else if (json_object_is_type(req, json_type_object) && json_object_object_get_ex(req, "id", &id) &&
+			 valid_id(id))
+			resp = error_response(id, PVD_ERR_QUOTA_EXCEEDED, "Quota exceeded: not run (--max-output)",
+					      NULL);
+		else
+			resp = NULL;
+		if (!resp || !(t = to_text(resp)))
+			continue;
+		tl = strlen(t);
+		if (len + tl + 2 > limit && id == NULL) {	/* this one would pass the limit */
+			full = 1;
+			json_object_object_get_ex(req, "id", &id);
+			free(t);
+			t = to_text(error_response(id, PVD_ERR_QUOTA_EXCEEDED, "Quota exceeded: the response "
+						   "would pass --max-output; ask for less (limit, a domain)", NULL));
+			if (!t)
+				continue;
+			tl = strlen(t);
+		}
+		if (len + tl + 2 > cap) {
+			char *nb;
+			while (len + tl + 2 > cap)
+				cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(t);
+				free(buf);
+				return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
+			}
+			buf = nb;
+		}
+		if (len > 1)
+			buf[len++] = ',';
+		memcpy(buf + len, t, tl);
+		len += tl;
+		free(t);
+	}
+	if (len == 1) {
+		free(buf);
+		return NULL;	/* notifications only */
+	}
+	buf[len++] = ']';
+	buf[len] = '\0';
+	return buf;
+}
+
 char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
 		       const char *frame, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(RPC_JSON_DEPTH);
-	enum json_tokener_error jerr;
 	json_object *msg, *out;
-	size_t end;
+	struct json_strict_ids ids;
+	char *text;
+	char why[160];
+	size_t at;
 
-	if (!tok)
-		return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
-	/* the NUL ends a trailing number: "42" is complete, not a prefix of "420" */
-	msg = json_tokener_parse_ex(tok, frame, (int)len + (frame[len] == '\0'));
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (jerr == json_tokener_success) {
-		while (end < len && frame[end] && strchr(" \t\r", frame[end]))
-			end++;
-		if (end < len)
-			jerr = json_tokener_error_parse_unexpected;
-	}
-	if (jerr != json_tokener_success) {
-		json_object_put(msg);
+	msg = json_strict_parse_ids(frame, len, RPC_JSON_DEPTH, why, sizeof(why), &at, &ids);
+	if (!msg)
 		return rpc_error_frame(PVD_ERR_PARSE, "Parse error: the frame is not one JSON value",
-				       data_cause("%s at byte %zu", jerr == json_tokener_continue ?
-						  "text ends inside a value" : json_tokener_error_desc(jerr), end));
-	}
+				       data_cause("%s at byte %zu", why, at));
+	if (json_object_is_type(msg, json_type_array))
+		for (size_t i = 0; i < ids.n && i < JSON_STRICT_MAX_IDS; i++)
+			exact_id(json_object_array_get_idx(msg, i), frame, &ids, i);
+	else
+		exact_id(msg, frame, &ids, 0);
 	if (json_object_is_type(msg, json_type_array)) {
 		size_t n = json_object_array_length(msg);
 		if (n == 0) {
@@ -382,20 +521,19 @@ char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, co
 			return rpc_error_frame(PVD_ERR_INVALID_REQUEST, "Invalid Request: batch too large",
 					       data_cause("%zu requests, the limit is %d", n, RPC_MAX_BATCH));
 		}
-		out = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			json_object *resp = handle_request(r, pvd, client, caller, json_object_array_get_idx(msg, i));
-			if (resp)
-				json_object_array_add(out, resp);
-		}
+		text = run_batch(r, pvd, client, caller, msg, n);
 		json_object_put(msg);
-		if (json_object_array_length(out) == 0) {
-			json_object_put(out);
-			return NULL;
-		}
-		return to_text(out);
+		return text;
 	}
 	out = handle_request(r, pvd, client, caller, msg);
 	json_object_put(msg);
-	return out ? to_text(out) : NULL;
+	if (!out)
+		return NULL;
+	text = to_text(out);
+	if (text && strlen(text) > response_limit(pvd)) {
+		free(text);
+		return rpc_error_frame(PVD_ERR_QUOTA_EXCEEDED, "Quota exceeded: the response is larger than "
+				       "--max-output; ask for less (limit, a domain)", NULL);
+	}
+	return text;
 }

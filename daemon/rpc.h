@@ -54,6 +54,12 @@ char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, co
 /* A standalone error response (id null), e.g. for an oversize frame. */
 char *rpc_error_frame(int code, const char *message, json_object *data);
 
+/* For handlers whose params raise the role a call needs (what names the
+ * use, e.g. "domain.console with input"): 0 when the caller has needed
+ * (an enum pvd_role), else -32008 recorded and logged as for a method,
+ * and -1. */
+int rpc_require_role(struct rpc_req *req, int needed, const char *what);
+
 /* For handlers: record an error (data is taken over) and return -1. */
 int rpc_fail(struct rpc_req *req, int code, json_object *data, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -27,6 +27,7 @@ const struct rpc_method rpc_methods[] = {
 	{ "domain.pause",       method_domain_pause },
 	{ "domain.resume",      method_domain_resume },
 	{ "domain.set_memory",  method_domain_set_memory },
+	{ "domain.set_maxmem",  method_domain_set_maxmem },
 	{ "domain.set_sched",   method_domain_set_sched },
 	{ "domain.console",     method_domain_console },
 	{ "events.subscribe",   method_events_subscribe },

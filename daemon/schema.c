@@ -15,7 +15,10 @@
  *   x-unit ("MiB" | "bytes": integer or "<n>[KMGT]" string, normalized to an
  *   integer), x-unique-by (array items' key that must be unique),
  *   x-default-of / x-minimum-of / x-maximum-of (another field of the same
- *   instance, by JSON pointer, for defaults and cross-field limits),
+ *   instance, by JSON pointer, for defaults and cross-field limits; the
+ *   limits also take "1/NAME", the member NAME of the same object),
+ *   not (only as {"enum": [...]}: values refused), x-max-bytes (a string's
+ *   UTF-8 length in bytes, for limits set in bytes elsewhere),
  *   x-xml-root / x-xml-item (element names for XPath), and the annotations
  *   description, title, $schema, $id, $comment, examples.
  *
@@ -76,7 +79,7 @@ static const char *const known_keywords[] = {
 	"type", "enum", "default", "properties", "required", "additionalProperties",
 	"items", "minItems", "maxItems", "minLength", "maxLength", "pattern",
 	"minimum", "maximum", "$ref", "x-unit", "x-unique-by", "x-default-of",
-	"x-minimum-of", "x-maximum-of", "x-xml-root", "x-xml-item", "description",
+	"x-minimum-of", "x-maximum-of", "x-xml-root", "x-xml-item", "description", "not", "x-max-bytes",
 	"title", "$schema", "$id", "$comment", "examples", NULL
 };
 
@@ -109,51 +112,6 @@ void schema_report_format(const struct schema_report *rep, char *buf, size_t len
 	}
 	if (rep->count > n && off < len)
 		snprintf(buf + off, len - off, "; and %d more", rep->count - n);
-}
-
-int schema_parse_size(const char *text, int unit_mib, long long *out, char *why, size_t whylen)
-{
-	const char *p = text;
-	unsigned long long n = 0, mult = 1;
-	int digits = 0;
-
-	while (*p == ' ' || *p == '\t' || *p == '\n')
-		p++;
-	for (; *p >= '0' && *p <= '9'; p++, digits++) {
-		if (n > (ULLONG_MAX - 9) / 10) {
-			snprintf(why, whylen, "\"%s\" is too large", text);
-			return -1;
-		}
-		n = n * 10 + (unsigned)(*p - '0');
-	}
-	switch (*p) {
-	case 'K': case 'k': mult = 1ULL << 10; p++; break;
-	case 'M': case 'm': mult = 1ULL << 20; p++; break;
-	case 'G': case 'g': mult = 1ULL << 30; p++; break;
-	case 'T': case 't': mult = 1ULL << 40; p++; break;
-	default: mult = 0; break;
-	}
-	while (*p == ' ' || *p == '\t' || *p == '\n')
-		p++;
-	if (!digits || *p || !mult) {
-		snprintf(why, whylen, "\"%s\" is not a size: use an integer (%s) or a number with "
-			 "suffix K, M, G or T, e.g. \"64M\"", text, unit_mib ? "MiB" : "bytes");
-		return -1;
-	}
-	if (n > LLONG_MAX / mult) {
-		snprintf(why, whylen, "\"%s\" is too large", text);
-		return -1;
-	}
-	n *= mult;
-	if (unit_mib) {
-		if (n % (1ULL << 20)) {
-			snprintf(why, whylen, "\"%s\" is not a whole number of MiB", text);
-			return -1;
-		}
-		n >>= 20;
-	}
-	*out = (long long)n;
-	return 0;
 }
 
 /* ---- document and compilation ---- */
@@ -286,6 +244,15 @@ static int compile_node(struct schema *s, json_object *node, int depth, char *er
 			return -1;
 		}
 		np[s->npatterns++].node = node;
+	}
+	if (json_object_object_get_ex(node, "not", &v)) {
+		json_object *en;
+		int only_enum = json_object_is_type(v, json_type_object) && json_object_object_length(v) == 1 &&
+				json_object_object_get_ex(v, "enum", &en) && json_object_is_type(en, json_type_array);
+		if (!only_enum) {
+			snprintf(err, errlen, "schema: only \"not\": {\"enum\": [...]} is implemented");
+			return -1;
+		}
 	}
 	if (json_object_object_get_ex(node, "properties", &v)) {
 		json_object_object_foreach(v, pk, pv) {
@@ -469,6 +436,10 @@ static json_object *validate_string(struct walk *w, json_object *node, json_obje
 	}
 	if (get_int_kw(node, "maxLength", &lim) && (long long)chars > lim) {
 		issue(w, "is %zu characters long, more than the limit of %lld", chars, lim);
+		return NULL;
+	}
+	if (get_int_kw(node, "x-max-bytes", &lim) && (long long)strlen(str) > lim) {
+		issue(w, "is %zu bytes long (UTF-8), more than the limit of %lld", strlen(str), lim);
 		return NULL;
 	}
 	if (json_object_object_get_ex(node, "pattern", &pat)) {
@@ -675,6 +646,13 @@ static json_object *validate_node(struct walk *w, json_object *node, json_object
 			return NULL;
 		}
 	}
+	if (json_object_object_get_ex(node, "not", &en) && json_object_object_get_ex(en, "enum", &en)) {
+		for (size_t i = 0; i < json_object_array_length(en); i++)
+			if (json_object_equal(json_object_array_get_idx(en, i), v)) {
+				issue(w, "\"%.64s\" is not allowed here", json_object_get_string(v));
+				return NULL;
+			}
+	}
 	if (json_object_object_get_ex(node, "x-unit", &unit)) {
 		int mib = !strcmp(json_object_get_string(unit), "MiB");
 		long long n;
@@ -745,7 +723,11 @@ static int apply_deferred(struct walk *w, json_object *root)
 				fp = json_object_get_string(field);
 				if (json_object_object_get_ex(rule, "times", &times))
 					mult = json_object_get_int64(times);
-				if (json_pointer_get(root, fp, &ref) != 0)
+				if (!strncmp(fp, "1/", 2)) {	/* relative: a sibling in the same object */
+					fp += 2;
+					if (!json_object_object_get_ex(d->parent, fp, &ref))
+						continue;
+				} else if (json_pointer_get(root, fp, &ref) != 0)
 					continue;
 				other = json_object_get_int64(ref);
 				lim = other * mult;

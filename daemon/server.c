@@ -9,7 +9,13 @@
  * Nothing a client does can stall the loop or another client:
  * - all I/O is non-blocking through libevent; frames over --max-request are
  *   answered with -32600 and dropped as they arrive (rpc_framing.c);
- * - a frame left incomplete for --frame-timeout seconds closes the client;
+ * - a frame left incomplete --frame-timeout seconds after its first byte
+ *   closes the client (more bytes do not extend it), and so does no request
+ *   for --idle-timeout seconds (subscribers excepted);
+ * - at most --max-clients-per-uid connections per non-root uid (per
+ *   certificate subject over TLS);
+ * - accept errors (EMFILE) pause the listener with a back-off instead of
+ *   spinning;
  * - a client that does not read its responses is paused (no more requests
  *   read) once CLIENT_PAUSE_BYTES are queued, and dropped when
  *   --max-output bytes are queued (notifications to a silent subscriber);
@@ -17,7 +23,8 @@
  *   closed.
  * Clients are freed only from the reaper event, never inside their own
  * callbacks, so a broadcast may drop any client safely.
- * Identity comes from SO_PEERCRED (uid, gid, pid), never from a request.
+ * Identity comes from SO_PEERCRED (uid, gid, pid) and SO_PEERGROUPS, never
+ * from a request; it fixes the connection's role (roles.c) at accept.
  */
 #include "server.h"
 
@@ -38,15 +45,24 @@
 #include "log.h"
 #include "pvd.h"
 #include "rpc.h"
+#include "roles.h"
 #include "rpc_framing.h"
 
 #define CLIENT_PAUSE_BYTES (1u << 20)
+#define PEER_GROUPS_INLINE 64
+#define ACCEPT_BACKOFF_MIN_MS 10
+#define ACCEPT_BACKOFF_MAX_MS 1000
 
 struct client {
 	struct server *server;
 	struct bufferevent *bev;
 	struct frame_reader reader;
 	char caller[160];
+	char limit_key[96];	/* --max-clients-per-uid counts by this; "" = exempt */
+	int role;		/* enum pvd_role, fixed at accept */
+	int tls;
+	struct event *timer;	/* frame deadline, else idle deadline */
+	int in_frame;		/* a partial frame is pending: the timer is its deadline */
 	unsigned subscription;
 	int paused;		/* reading stopped until output drains */
 	int dead;		/* waiting for the reaper */
@@ -57,6 +73,9 @@ struct server {
 	struct pvd *pvd;
 	struct evconnlistener *listener;
 	struct event *reaper;
+	struct event *accept_retry;	/* re-enables the listener after an accept error */
+	int accept_delay_ms;		/* 0: accepting; else the current back-off */
+	unsigned long accept_failures;	/* in this back-off episode */
 	struct client *clients;	/* live */
 	struct client *graveyard;	/* dead, freed by the reaper */
 	int nclients, nsubscribers;
@@ -94,6 +113,8 @@ static void client_kill(struct client *c, const char *why)
 	else
 		log_debug("client %s disconnected", c->caller);
 	c->dead = 1;
+	if (c->timer)
+		evtimer_del(c->timer);
 	if (c->subscription)
 		s->nsubscribers--;
 	c->subscription = 0;
@@ -114,6 +135,8 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 		struct client *c = s->graveyard;
 		list_remove(&s->graveyard, c);
 		bufferevent_free(c->bev);
+		if (c->timer)
+			event_free(c->timer);
 		free(c);
 	}
 }
@@ -141,12 +164,56 @@ static void send_text(struct client *c, char *frame)
 	}
 }
 
+/*
+ * The client's one deadline. A partial frame (or one being dropped) must
+ * end within --frame-timeout of its first byte: later bytes do not move
+ * the deadline, so a byte every few seconds cannot keep a connection. With
+ * no partial frame, a connection that sends no request for --idle-timeout
+ * is closed, unless it is subscribed to events (it waits for them).
+ * got_frame: a request (or an oversize frame) was just taken.
+ */
+static void client_arm(struct client *c, int got_frame)
+{
+	const struct pvd_options *o = &c->server->pvd->opt;
+	int partial = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 || c->reader.discarding;
+	struct timeval tv = { 0 };
+
+	if (partial) {
+		if (c->in_frame && !got_frame)
+			return;		/* the same frame: its deadline stands */
+		c->in_frame = 1;
+		tv.tv_sec = o->frame_timeout;
+		evtimer_add(c->timer, &tv);
+		return;
+	}
+	if (!c->in_frame && !got_frame)
+		return;			/* blank lines or nothing: the idle deadline stands */
+	c->in_frame = 0;
+	if (c->subscription || !o->idle_timeout) {
+		evtimer_del(c->timer);
+		return;
+	}
+	tv.tv_sec = o->idle_timeout;
+	evtimer_add(c->timer, &tv);
+}
+
+static void client_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)what;
+	client_kill(c, c->in_frame ? "frame left incomplete past --frame-timeout" :
+		    "no request within --idle-timeout");
+}
+
 static void client_read(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 	struct pvd *pvd = c->server->pvd;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct timeval tmo = { .tv_sec = pvd->opt.frame_timeout };
+
+	int got_frame = 0;
 
 	while (!c->dead) {
 		char *frame;
@@ -161,6 +228,7 @@ static void client_read(struct bufferevent *bev, void *arg)
 		st = frame_next(&c->reader, in, &frame, &len);
 		if (st == FRAME_NEED_MORE)
 			break;
+		got_frame = 1;
 		if (st == FRAME_OVERSIZE) {
 			char msg[160];
 			json_object *d = json_object_new_object();
@@ -174,13 +242,8 @@ static void client_read(struct bufferevent *bev, void *arg)
 		send_text(c, rpc_handle_frame(pvd->rpc, pvd, c, c->caller, frame, len));
 		free(frame);
 	}
-	if (c->dead)
-		return;
-	/* a partial frame (or one being dropped) must complete in time */
-	if (evbuffer_get_length(in) > 0 || c->reader.discarding)
-		bufferevent_set_timeouts(bev, &tmo, NULL);
-	else
-		bufferevent_set_timeouts(bev, NULL, NULL);
+	if (!c->dead)
+		client_arm(c, got_frame);
 }
 
 static void client_write(struct bufferevent *bev, void *arg)
@@ -207,7 +270,18 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 		client_kill(c, NULL);
 }
 
-int server_adopt(struct server *s, struct bufferevent *bev, const char *caller)
+/* Connections already open under key (--max-clients-per-uid). */
+static int clients_with_key(const struct server *s, const char *key)
+{
+	int n = 0;
+
+	for (const struct client *c = s->clients; c; c = c->next)
+		n += !strcmp(c->limit_key, key);
+	return n;
+}
+
+int server_adopt(struct server *s, struct bufferevent *bev, const char *caller, int role, int tls,
+		 const char *limit_key)
 {
 	struct client *c;
 
@@ -216,22 +290,73 @@ int server_adopt(struct server *s, struct bufferevent *bev, const char *caller)
 		bufferevent_free(bev);
 		return -1;
 	}
+	if (limit_key[0] && clients_with_key(s, limit_key) >= s->pvd->opt.max_clients_per_uid) {
+		log_warn("refused %s: %s has %ld connections already (--max-clients-per-uid)", caller, limit_key,
+			 s->pvd->opt.max_clients_per_uid);
+		bufferevent_free(bev);
+		return -1;
+	}
 	c = calloc(1, sizeof(*c));
-	if (!c) {
+	if (c)
+		c->timer = evtimer_new(s->pvd->base, client_deadline, c);
+	if (!c || !c->timer) {
+		free(c);
 		bufferevent_free(bev);
 		return -1;
 	}
 	c->server = s;
 	c->bev = bev;
 	snprintf(c->caller, sizeof(c->caller), "%s", caller);
+	c->role = role;
+	c->tls = tls;
+	snprintf(c->limit_key, sizeof(c->limit_key), "%s", limit_key);
 	frame_reader_init(&c->reader, (size_t)s->pvd->opt.max_request);
 	list_push(&s->clients, c);
 	s->nclients++;
 	bufferevent_setcb(bev, client_read, client_write, client_event, c);
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	log_debug("client %s connected (%d clients)", c->caller, s->nclients);
+	client_arm(c, 1);	/* the idle deadline starts now */
+	log_debug("client %s connected, role %s (%d clients)", c->caller, role_name(role), s->nclients);
 	return 0;
+}
+
+/* The peer's supplementary groups into *groups (*n entries of room);
+ * a larger list is malloc'd (the caller frees it when it is not the
+ * buffer it passed). */
+static int peer_groups(int fd, gid_t **groups, int *n)
+{
+	socklen_t len = (socklen_t)((size_t)*n * sizeof(gid_t));
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, *groups, &len) == 0) {
+		*n = (int)(len / sizeof(gid_t));
+		return 0;
+	}
+	if (errno != ERANGE || !(*groups = malloc(len)))
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, *groups, &len) != 0) {
+		int e = errno;
+		free(*groups);
+		errno = e;
+		return -1;
+	}
+	*n = (int)(len / sizeof(gid_t));
+	return 0;
+}
+
+/* Answer a connection that is not taken with one error line, and close it. */
+static void refuse(evutil_socket_t fd, const char *caller, const char *msg)
+{
+	char *f = rpc_error_frame(PVD_ERR_QUOTA_EXCEEDED, msg, NULL);
+
+	if (f) {
+		/* best effort on a fresh socket: one short line fits its buffer */
+		if (send(fd, f, strlen(f), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+			send(fd, "\n", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		free(f);
+	}
+	log_warn("refused %s: %s", caller, msg);
+	evutil_closesocket(fd);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
@@ -241,10 +366,19 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	char caller[160];
+	gid_t group_buf[PEER_GROUPS_INLINE], *groups = group_buf;
+	int ngroups = PEER_GROUPS_INLINE;
+	enum pvd_role role;
+	char key[96] = "", msg[200];
 
 	(void)l;
 	(void)sa;
 	(void)salen;
+	if (s->accept_delay_ms) {
+		log_notice("accepting connections again after %lu failed accepts", s->accept_failures);
+		s->accept_delay_ms = 0;
+		s->accept_failures = 0;
+	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
 		log_warn("SO_PEERCRED failed: %s; connection refused", strerror(errno));
 		evutil_closesocket(fd);
@@ -252,19 +386,27 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	snprintf(caller, sizeof(caller), "unix:uid=%u,gid=%u,pid=%d", (unsigned)cred.uid, (unsigned)cred.gid,
 		 (int)cred.pid);
+	if (peer_groups(fd, &groups, &ngroups) != 0) {
+		log_warn("refused %s: SO_PEERGROUPS failed: %s", caller, strerror(errno));
+		evutil_closesocket(fd);
+		return;
+	}
+	role = roles_for_peer(&s->pvd->roles, cred.uid, cred.gid, groups, ngroups);
+	if (groups != group_buf)
+		free(groups);
+	/* uid 0 and pvd's own uid are not limited per uid */
+	if (cred.uid != 0 && cred.uid != geteuid())
+		snprintf(key, sizeof(key), "uid=%u", (unsigned)cred.uid);
 	if (s->nclients >= s->pvd->opt.max_clients) {
-		char msg[160], *f;
 		snprintf(msg, sizeof(msg), "Quota exceeded: pvd already serves %d clients (--max-clients)",
 			 s->nclients);
-		f = rpc_error_frame(PVD_ERR_QUOTA_EXCEEDED, msg, NULL);
-		if (f) {
-			/* best effort on a fresh socket: one short line fits its buffer */
-			if (send(fd, f, strlen(f), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
-				send(fd, "\n", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-			free(f);
-		}
-		log_warn("refused %s: %d clients already (--max-clients)", caller, s->nclients);
-		evutil_closesocket(fd);
+		refuse(fd, caller, msg);
+		return;
+	}
+	if (key[0] && clients_with_key(s, key) >= s->pvd->opt.max_clients_per_uid) {
+		snprintf(msg, sizeof(msg), "Quota exceeded: %s has %ld connections already (--max-clients-per-uid)",
+			 key, s->pvd->opt.max_clients_per_uid);
+		refuse(fd, caller, msg);
 		return;
 	}
 	bev = bufferevent_socket_new(s->pvd->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -272,17 +414,45 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	server_adopt(s, bev, caller);
+	server_adopt(s, bev, caller, role, 0, key);
 }
 
+/*
+ * accept() failed (EMFILE, ENFILE, ENOBUFS...): the pending connection
+ * stays queued, so retrying at once would spin. Stop listening for a
+ * while (10 ms, doubling to 1 s while it keeps failing), keep serving the
+ * clients there are, and log once per episode.
+ */
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
+	struct server *s = arg;
 	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv;
 
-	(void)l;
-	(void)arg;
-	/* EMFILE and friends: keep serving the clients we have */
-	log_err("accept on the control socket failed: %s", evutil_socket_error_to_string(err));
+	evconnlistener_disable(l);
+	s->accept_failures++;
+	if (!s->accept_delay_ms) {
+		s->accept_delay_ms = ACCEPT_BACKOFF_MIN_MS;
+		log_err("accept on the control socket failed: %s; pausing accepts (%d ms, doubling to %d ms) "
+			"until it works again", evutil_socket_error_to_string(err), ACCEPT_BACKOFF_MIN_MS,
+			ACCEPT_BACKOFF_MAX_MS);
+	} else if (s->accept_delay_ms < ACCEPT_BACKOFF_MAX_MS) {
+		s->accept_delay_ms *= 2;
+		if (s->accept_delay_ms > ACCEPT_BACKOFF_MAX_MS)
+			s->accept_delay_ms = ACCEPT_BACKOFF_MAX_MS;
+	}
+	tv.tv_sec = s->accept_delay_ms / 1000;
+	tv.tv_usec = (s->accept_delay_ms % 1000) * 1000;
+	evtimer_add(s->accept_retry, &tv);
+}
+
+static void accept_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(s->listener);
 }
 
 /* Refuse to steal the socket of a running pvd; remove a stale one. */
@@ -337,12 +507,13 @@ struct server *server_new(struct pvd *pvd, char *err, size_t errlen)
 	}
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	s->reaper = event_new(pvd->base, -1, 0, reap, s);
+	s->accept_retry = evtimer_new(pvd->base, accept_again, s);
 	old = umask(0117);	/* the socket is born 0660, never wider */
 	s->listener = evconnlistener_new_bind(pvd->base, on_accept, s,
 					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
 					      (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (!s->listener || !s->reaper) {
+	if (!s->listener || !s->reaper || !s->accept_retry) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -383,6 +554,8 @@ void server_free(struct server *s)
 	}
 	if (s->reaper)
 		event_free(s->reaper);
+	if (s->accept_retry)
+		event_free(s->accept_retry);
 	free(s);
 }
 
@@ -413,9 +586,20 @@ void client_set_subscription(struct client *c, unsigned mask)
 		return;
 	c->server->nsubscribers += (mask != 0) - (c->subscription != 0);
 	c->subscription = mask;
+	client_arm(c, 1);	/* a subscriber has no idle deadline */
 }
 
 unsigned client_subscription(const struct client *c)
 {
 	return c->subscription;
+}
+
+int client_role(const struct client *c)
+{
+	return c->role;
+}
+
+int client_is_tls(const struct client *c)
+{
+	return c->tls;
 }

@@ -16,8 +16,12 @@ struct server *server_new(struct pvd *pvd, char *err, size_t errlen);
 /* Closes every client and the socket, and unlinks the socket file. */
 void server_free(struct server *s);
 
-/* Serve a connection made elsewhere (TLS); caller is its identity. 0 or -1. */
-int server_adopt(struct server *s, struct bufferevent *bev, const char *caller);
+/* Serve a connection made elsewhere (TLS); caller is its identity, role
+ * what it may do (roles.h), tls whether the role came from a certificate,
+ * limit_key what --max-clients-per-uid counts it under ("": not limited).
+ * 0 or -1 (refused, bev freed). */
+int server_adopt(struct server *s, struct bufferevent *bev, const char *caller, int role, int tls,
+		 const char *limit_key);
 
 /* Send one frame to every subscribed client whose mask has a bit of type_bit. */
 void server_broadcast(struct server *s, unsigned type_bit, const char *frame, size_t len);
@@ -28,5 +32,8 @@ int server_subscriber_count(struct server *s);
 /* Subscription of one connection (events.subscribe / events.unsubscribe). */
 void client_set_subscription(struct client *c, unsigned mask);	/* 0 = none */
 unsigned client_subscription(const struct client *c);
+/* The connection's role (enum pvd_role) and whether it is a TLS one. */
+int client_role(const struct client *c);
+int client_is_tls(const struct client *c);
 
 #endif

@@ -12,6 +12,7 @@
  *   event-log row: the log and the data never disagree. A failed step rolls
  *   the whole change back.
  * - Statements are prepared once at open (table below) and reset after use.
+ * - The event log is pruned by count and age inside appends (prune_events).
  * The store is used from pvd's loop thread only; busy_timeout is short so a
  * foreign lock holder costs the loop at most STORE_BUSY_MS.
  */
@@ -33,7 +34,7 @@ enum stmt_id {
 	ST_DOMAIN_INSERT, ST_DOMAIN_UPDATE, ST_DOMAIN_DELETE, ST_DOMAIN_AUTOSTART, ST_DOMAIN_DESIRED,
 	ST_DISK_INSERT, ST_DISKS_DELETE, ST_DISKS_OF,
 	ST_IFACE_INSERT, ST_IFACES_DELETE, ST_IFACES_OF, ST_MAC_OWNER,
-	ST_EVENT_INSERT, ST_EVENTS_AFTER, ST_EVENTS_AFTER_DOMAIN, ST_EVENT_LAST,
+	ST_EVENT_INSERT, ST_EVENTS_AFTER, ST_EVENTS_AFTER_DOMAIN, ST_EVENT_LAST, ST_EVENTS_PRUNE,
 	ST_COUNT
 };
 
@@ -74,6 +75,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENTS_AFTER_DOMAIN] = "SELECT " EVENT_COLS " FROM events WHERE id > ?1 AND "
 				   "(domain_uuid = lower(?3) OR domain_name = ?3) ORDER BY id LIMIT ?2",
 	[ST_EVENT_LAST] = "SELECT coalesce(max(id), 0) FROM events",
+	[ST_EVENTS_PRUNE] = "DELETE FROM events WHERE id <= ?1 - ?2 OR at < ?3",
 };
 
 struct store {
@@ -81,6 +83,9 @@ struct store {
 	sqlite3_stmt *st[ST_COUNT];
 	int version;
 	int busy;
+	long long keep_events;		/* 0: no count limit (store_set_event_limits) */
+	long long event_max_age_s;	/* 0: no age limit */
+	unsigned since_prune;		/* events appended since the last prune */
 	char err[512];
 };
 
@@ -510,6 +515,46 @@ int store_mac_owner(struct store *s, const char *mac, const char *except_uuid, c
 
 /* ---- changes ---- */
 
+/*
+ * The event log is bounded: within the transaction of an append, every
+ * PRUNE_EVERY appends (a tenth of the count limit when that is smaller, so
+ * the log never holds more than keep + keep / 10 rows), rows beyond the
+ * newest keep_events and rows older than event_max_age_s go.
+ */
+#define PRUNE_EVERY 256
+
+static int prune_events(struct store *s, long long last_id)
+{
+	sqlite3_stmt *st;
+	char cutoff[32] = "";
+	unsigned every = PRUNE_EVERY;
+
+	if (!s->keep_events && !s->event_max_age_s)
+		return 0;
+	if (s->keep_events && (unsigned long long)s->keep_events / 10 < every)
+		every = s->keep_events / 10 ? (unsigned)(s->keep_events / 10) : 1;
+	if (++s->since_prune < every)
+		return 0;
+	s->since_prune = 0;
+	if (s->event_max_age_s) {
+		time_t t = time(NULL) - (time_t)s->event_max_age_s;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S", &tm);
+	}
+	st = stmt(s, ST_EVENTS_PRUNE);
+	sqlite3_bind_int64(st, 1, last_id);
+	sqlite3_bind_int64(st, 2, s->keep_events ? s->keep_events : last_id);
+	bind_text(st, 3, cutoff);
+	return step_done(s, st, "pruning the event log");
+}
+
+void store_set_event_limits(struct store *s, long long keep, long long max_age_s)
+{
+	s->keep_events = keep;
+	s->event_max_age_s = max_age_s;
+}
+
 static int insert_event(struct store *s, struct store_event *ev)
 {
 	sqlite3_stmt *st = stmt(s, ST_EVENT_INSERT);
@@ -525,7 +570,7 @@ static int insert_event(struct store *s, struct store_event *ev)
 	if (step_done(s, st, "appending to the event log") != 0)
 		return -1;
 	ev->id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	return prune_events(s, ev->id);
 }
 
 static int put_devices(struct store *s, const struct store_put *p)

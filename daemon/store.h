@@ -93,6 +93,9 @@ int store_domain_set_autostart(struct store *s, const char *uuid, int on, const 
 int store_domain_set_desired(struct store *s, const char *uuid, const char *state, const char *now,
 			      struct store_event *ev);
 int store_event_append(struct store *s, struct store_event *ev);
+/* Keep at most keep events (0: any number) younger than max_age_s seconds
+ * (0: any age); enforced as events are appended. */
+void store_set_event_limits(struct store *s, long long keep, long long max_age_s);
 
 int store_events(struct store *s, long long after, int limit, const char *domain,
 		 int (*cb)(void *arg, const struct store_event *e), void *arg);

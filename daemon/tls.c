@@ -5,7 +5,8 @@
  * Client certificates are required and must chain to --tls-ca; TLS 1.2 is
  * the minimum. A connection becomes a client of server.c only after its
  * handshake succeeded, with the certificate subject and peer address as its
- * identity ("tls:/CN=ops@127.0.0.1:40522"). Handshakes that fail, or do
+ * identity ("tls:/CN=ops@127.0.0.1:40522") and the role --tls-roles gives
+ * its subject's CN (none when unlisted). Handshakes that fail, or do
  * not finish within --frame-timeout seconds, are closed and logged; they
  * count against --max-clients so a flood cannot exhaust descriptors.
  */
@@ -51,20 +52,28 @@ static void handshake_done(struct bufferevent *bev, short what, void *arg)
 {
 	struct handshake *h = arg;
 	struct tls_listener *t = h->t;
-	char caller[200], subject[100] = "?", why[160];
+	char caller[200], subject[88] = "?", cn[66], why[160], key[96];
+	int have_cn = 0;
 
 	t->handshakes--;
 	if (what & BEV_EVENT_CONNECTED) {
 		SSL *ssl = bufferevent_openssl_get_ssl(bev);
 		X509 *cert = SSL_get1_peer_certificate(ssl);
 		if (cert) {
-			X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+			X509_NAME *name = X509_get_subject_name(cert);
+			int n = X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn));
+			/* OpenSSL truncates silently: a CN over 64 characters (X.509's
+			 * limit), or one hiding a NUL, matches no --tls-roles line */
+			have_cn = n > 0 && n <= 64 && strlen(cn) == (size_t)n;
+			X509_NAME_oneline(name, subject, sizeof(subject));
 			X509_free(cert);
 		}
 		snprintf(caller, sizeof(caller), "tls:%s@%s", subject, h->peer);
 		free(h);
 		bufferevent_set_timeouts(bev, NULL, NULL);
-		server_adopt(t->pvd->server, bev, caller);
+		snprintf(key, sizeof(key), "tls:%s", subject);
+		server_adopt(t->pvd->server, bev, caller, roles_for_cert(&t->pvd->roles, have_cn ? cn : NULL), 1,
+			     key);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)

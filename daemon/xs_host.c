@@ -45,14 +45,28 @@ struct pvd_xs {
 	struct machine *m;
 	struct ctl *c;
 	struct api_watch watch[XS_HOST_WATCHES];
+	int kicked;		/* a kick was sent: its ctl_call may have eaten a doorbell kick */
+	/* while opening: the domains the hypervisor has, so that the ring of
+	 * a domain gone while pvd was down is never touched (its frame may
+	 * be another domain's now) */
+	int filter;
+	uint32_t alive[256];
+	size_t nalive;
 };
+
+static int alive(const struct pvd_xs *x, uint32_t domid)
+{
+	for (size_t i = 0; i < x->nalive; i++)
+		if (x->alive[i] == domid)
+			return 1;
+	return 0;
+}
 
 static struct xenstore_domain_interface *map_ring(void *arg, uint32_t domid, uint64_t mfn)
 {
 	struct pvd_xs *x = arg;
 
-	(void)domid;
-	if (mfn > (UINT64_MAX >> 12))
+	if (mfn > (UINT64_MAX >> 12) || (x->filter && !alive(x, domid)))
 		return NULL;
 	return machine_phys(x->m, mfn << 12, 4096);
 }
@@ -62,6 +76,7 @@ static void notify(void *arg, uint32_t domid, uint32_t port)
 	struct pvd_xs *x = arg;
 	char err[200];
 
+	x->kicked = 1;
 	/* fails while the guest has not bound its end yet: it will poll */
 	if (ctl_evtchn_send(x->c, port, err, sizeof(err)) < 0)
 		log_info("xenstore: kick of domain %u (port %u): %s", domid, port, err);
@@ -212,6 +227,7 @@ int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, s
 	struct xs_quota q;
 	char dir[4200], xerr[300];
 	size_t n = 0;
+	int rc = 0;
 
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
@@ -231,27 +247,34 @@ int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, s
 		return -1;
 	}
 	check_boot(dir, ctl_boot_id(c));
+	list = calloc(256, sizeof(*list));
+	if (!list || ((rc = ctl_list_domains(c, list, 256, &n, xerr, sizeof(xerr))) < 0 && rc != -ENOSPC)) {
+		snprintf(err, errlen, "xenstore: listing the domains: %s", list ? xerr : "out of memory");
+		free(list);
+		free(x);
+		return -1;
+	}
+	for (size_t i = 0; i < n && i < 256; i++)
+		if (list[i].state != PVCTL_DOM_DYING)
+			x->alive[x->nalive++] = list[i].domid;
+	free(list);
+	x->filter = 1;
 	if (xs_open(dir, &q, &host, &x->s, xerr, sizeof(xerr)) < 0) {
 		snprintf(err, errlen, "%s", xerr);
 		free(x);
 		return -1;
 	}
+	x->filter = 0;
 	pvd->xs = x;
 	/* domains that went away while pvd was not running */
-	list = calloc(256, sizeof(*list));
-	if (list && ctl_list_domains(c, list, 256, &n, xerr, sizeof(xerr)) == 0) {
+	{
 		uint32_t doms[256], nd = xs_introduced(x->s, doms, 256);
-		for (uint32_t k = 0; k < nd && k < 256; k++) {
-			int alive = 0;
-			for (size_t i = 0; i < n && i < 256; i++)
-				alive |= list[i].domid == doms[k] && list[i].state != PVCTL_DOM_DYING;
-			if (!alive) {
+		for (uint32_t k = 0; k < nd && k < 256; k++)
+			if (!alive(x, doms[k])) {
 				log_notice("xenstore: domain %u is gone; releasing it", doms[k]);
 				xs_host_domain_gone(pvd, doms[k], NULL);
 			}
-		}
 	}
-	free(list);
 	return 0;
 }
 
@@ -267,10 +290,69 @@ void xs_host_close(struct pvd *pvd)
 	pvd->xs = NULL;
 }
 
+/* Serve every ring. A kick is a control call, which drains the doorbell
+ * (dom0/ctl.h): a guest's request that arrived meanwhile rang for nothing,
+ * so serve again after kicking, a bounded number of times (the tick is the
+ * safety net). */
 void xs_host_poll(struct pvd *pvd)
 {
-	if (pvd->xs)
+	if (!pvd->xs)
+		return;
+	for (int round = 0; round < 16; round++) {
+		uint32_t ports[64];
+		/* clear Domain 0's pending bits first: a port left pending
+		 * would not ring the doorbell for the guest's next request
+		 * (consoles are polled on every round of the loop anyway) */
+		while (ctl_pending_ports(pvd->xs->c, ports, 64) == 64)
+			;
+		pvd->xs->kicked = 0;
 		xs_poll_all(pvd->xs->s);
+		if (!pvd->xs->kicked)
+			break;
+	}
+}
+
+int xs_host_request_shutdown(struct pvd *pvd, uint32_t domid, const char *reason)
+{
+	struct xs_server *s = xs_host_server(pvd);
+	char path[96], v[16];
+	uint32_t len = sizeof(v) - 1;
+
+	if (!s || !xs_is_introduced(s, domid))
+		return 0;
+	snprintf(path, sizeof(path), "/local/domain/%u/control/feature-%s", domid, reason);
+	if (xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, v, &len) < 0 || len != 1 || v[0] != '1')
+		return 0;
+	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+	return xs_local_write(s, path, reason) < 0 ? -EIO : 1;
+}
+
+int xs_host_set_target(struct pvd *pvd, uint32_t domid, uint64_t kib)
+{
+	struct xs_server *s = xs_host_server(pvd);
+	char path[96], v[32];
+
+	if (!s || !xs_is_introduced(s, domid))
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+	snprintf(v, sizeof(v), "%" PRIu64, kib);
+	return xs_local_write(s, path, v) < 0 ? -EIO : 0;
+}
+
+int xs_host_get_target(struct pvd *pvd, uint32_t domid, uint64_t *kib)
+{
+	struct xs_server *s = xs_host_server(pvd);
+	char path[96], v[32], *end;
+	uint32_t len = sizeof(v) - 1;
+
+	if (!s || !xs_is_introduced(s, domid))
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+	if (xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, v, &len) < 0 || len == 0 || len >= sizeof(v))
+		return -ENOENT;
+	v[len] = '\0';
+	*kib = strtoull(v, &end, 10);
+	return *end ? -EINVAL : 0;
 }
 
 struct xs_server *xs_host_server(struct pvd *pvd)

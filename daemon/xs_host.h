@@ -39,6 +39,18 @@ void xs_host_poll(struct pvd *pvd);
 void xs_host_domain_started(struct pvd *pvd, const struct xs_host_domain *d);
 void xs_host_domain_gone(struct pvd *pvd, uint32_t domid, const char *uuid);
 
+/* Ask a domain to shut down the cooperative way (as xl does): when the
+ * guest advertises control/feature-<reason> ("poweroff", "reboot") write
+ * <reason> to its control/shutdown and return 1; 0 when it does not (the
+ * caller shuts it down through the hypervisor), -errno on failure. */
+int xs_host_request_shutdown(struct pvd *pvd, uint32_t domid, const char *reason);
+
+/* The balloon target (memory/target, KiB), as xl mem-set writes it; the
+ * guest's balloon driver follows it. 0 or -errno (-ESRCH: no xenstore for
+ * that domain). */
+int xs_host_set_target(struct pvd *pvd, uint32_t domid, uint64_t kib);
+int xs_host_get_target(struct pvd *pvd, uint32_t domid, uint64_t *kib);
+
 /* The server, for the xs.* methods; NULL without a machine. */
 struct xs_server *xs_host_server(struct pvd *pvd);
 

@@ -31,73 +31,94 @@
 #define PAGE_BYTES 4096u
 #define MAX_IMAGE_BYTES (256u << 20)
 
-static int read_file(const char *what, const char *path, uint8_t **buf, size_t *len,
-                     char *err, size_t errlen)
+/* Read all of fd (a regular file of 1 byte to MAX_IMAGE_BYTES) into *buf;
+ * name labels errors. fd stays the caller's. */
+static int read_fd(const char *what, const char *name, int fd, uint8_t **buf, size_t *len,
+                   char *err, size_t errlen)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (fd < 0)
-        return dom0_fail(err, errlen, errno, "%s '%s': %s", what, path, strerror(errno));
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return dom0_fail(err, errlen, e, "%s '%s': %s", what, path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > MAX_IMAGE_BYTES) {
-        close(fd);
+    if (fstat(fd, &st) < 0)
+        return dom0_fail(err, errlen, errno, "%s '%s': %s", what, name, strerror(errno));
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > MAX_IMAGE_BYTES)
         return dom0_fail(err, errlen, EINVAL, "%s '%s': not a regular file of 1 byte to "
-                         "%u MiB", what, path, MAX_IMAGE_BYTES >> 20);
-    }
+                         "%u MiB", what, name, MAX_IMAGE_BYTES >> 20);
     *len = (size_t)st.st_size;
     *buf = malloc(*len);
-    if (!*buf) {
-        close(fd);
+    if (!*buf)
         return dom0_fail(err, errlen, ENOMEM, "%s '%s': out of memory for %zu bytes", what,
-                         path, *len);
-    }
+                         name, *len);
     for (size_t done = 0; done < *len;) {
-        ssize_t n = read(fd, *buf + done, *len - done);
+        ssize_t n = pread(fd, *buf + done, *len - done, (off_t)done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             int e = n < 0 ? errno : EIO;
-            close(fd);
             free(*buf);
             *buf = NULL;
-            return dom0_fail(err, errlen, e, "%s '%s': read: %s", what, path,
+            return dom0_fail(err, errlen, e, "%s '%s': read: %s", what, name,
                              n < 0 ? strerror(e) : "file shrank while being read");
         }
         done += (size_t)n;
     }
-    close(fd);
+    return 0;
+}
+
+/* Open path read-only without blocking (a FIFO must not hang the caller);
+ * read_fd refuses anything but a regular file. */
+static int open_image(const char *what, const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+    if (fd < 0)
+        return dom0_fail(err, errlen, errno, "%s '%s': %s", what, path, strerror(errno));
+    return fd;
+}
+
+int build_image_read_fd(struct build_image *img, int kernel_fd, const char *kernel_name,
+                        int ramdisk_fd, const char *ramdisk_name, char *err, size_t errlen)
+{
+    char why[256];
+    int rc;
+
+    memset(img, 0, sizeof(*img));
+    if ((rc = read_fd("kernel", kernel_name, kernel_fd, &img->kernel, &img->kernel_len, err,
+                      errlen)))
+        return rc;
+    if ((rc = kernel_image_to_elf(&img->kernel, &img->kernel_len, KERNEL_IMAGE_MAX_ELF, why,
+                                  sizeof(why)))) {     /* a bzImage becomes its ELF */
+        build_image_free(img);
+        return dom0_fail(err, errlen, -rc, "'%s': %s", kernel_name, why);
+    }
+    if (pvbuild_parse(img->kernel, img->kernel_len, &img->elf, why, sizeof(why))) {
+        build_image_free(img);
+        return dom0_fail(err, errlen, EINVAL, "'%s': %s", kernel_name, why);
+    }
+    if (ramdisk_fd >= 0 && (rc = read_fd("ramdisk", ramdisk_name, ramdisk_fd, &img->ramdisk,
+                                         &img->ramdisk_len, err, errlen))) {
+        build_image_free(img);
+        return rc;
+    }
     return 0;
 }
 
 int build_image_read(struct build_image *img, const char *kernel_path,
                      const char *ramdisk_path, char *err, size_t errlen)
 {
-    char why[256];
-    int rc;
+    int kfd, rfd = -1, rc;
 
     memset(img, 0, sizeof(*img));
-    if ((rc = read_file("kernel", kernel_path, &img->kernel, &img->kernel_len, err, errlen)))
-        return rc;
-    if ((rc = kernel_image_to_elf(&img->kernel, &img->kernel_len, KERNEL_IMAGE_MAX_ELF, why,
-                                  sizeof(why)))) {     /* a bzImage becomes its ELF */
-        build_image_free(img);
-        return dom0_fail(err, errlen, -rc, "'%s': %s", kernel_path, why);
+    if ((kfd = open_image("kernel", kernel_path, err, errlen)) < 0)
+        return kfd;
+    if (ramdisk_path && (rfd = open_image("ramdisk", ramdisk_path, err, errlen)) < 0) {
+        close(kfd);
+        return rfd;
     }
-    if (pvbuild_parse(img->kernel, img->kernel_len, &img->elf, why, sizeof(why))) {
-        build_image_free(img);
-        return dom0_fail(err, errlen, EINVAL, "'%s': %s", kernel_path, why);
-    }
-    if (ramdisk_path &&
-        (rc = read_file("ramdisk", ramdisk_path, &img->ramdisk, &img->ramdisk_len, err, errlen))) {
-        build_image_free(img);
-        return rc;
-    }
-    return 0;
+    rc = build_image_read_fd(img, kfd, kernel_path, rfd, ramdisk_path, err, errlen);
+    close(kfd);
+    if (rfd >= 0)
+        close(rfd);
+    return rc;
 }
 
 void build_image_free(struct build_image *img)
@@ -274,7 +295,9 @@ int build_domain(struct ctl *c, const struct build_config *cfg, struct build_res
     memset(res, 0, sizeof(*res));
     if ((rc = check_config(cfg, err, errlen)))
         return rc;
-    if ((rc = build_image_read(&img, cfg->kernel_path, cfg->ramdisk_path, why, sizeof(why))))
+    if (cfg->image)
+        img = *cfg->image;
+    else if ((rc = build_image_read(&img, cfg->kernel_path, cfg->ramdisk_path, why, sizeof(why))))
         return dom0_fail(err, errlen, -rc, "build of domain '%s': read: %s", cfg->name, why);
     struct pvbuild_domain_config dc = {
         .name = cfg->name, .handle = cfg->handle,
@@ -286,7 +309,8 @@ int build_domain(struct ctl *c, const struct build_config *cfg, struct build_res
         .cmdline = cfg->cmdline ? cfg->cmdline : "", .paused = cfg->paused,
     };
     rc = pvbuild_domain(&dc, &host, &dom, why, sizeof(why));
-    build_image_free(&img);
+    if (!cfg->image)
+        build_image_free(&img);
     if (rc)
         return dom0_fail(err, errlen, -rc, "build of domain '%s': %s", cfg->name, why);
     res->domid = dom.domid;

@@ -30,12 +30,15 @@
 #include "pvbuild.h"
 
 struct ctl;
+struct build_image;
 
 struct build_config {
     const char *name;               /* 1 .. PVCTL_NAME_LEN - 1 characters */
     uint8_t handle[16];             /* the domain's UUID */
     const char *kernel_path;
     const char *ramdisk_path;       /* NULL: none */
+    const struct build_image *image;/* non-NULL: already read (build_image_read_fd),
+                                       the paths are not used; stays the caller's */
     const char *cmdline;            /* NULL: empty */
     uint64_t mem_kib;               /* whole pages */
     uint64_t max_mem_kib;           /* 0: mem_kib */
@@ -65,6 +68,10 @@ struct build_image {
 
 int build_image_read(struct build_image *img, const char *kernel_path,
                      const char *ramdisk_path, char *err, size_t errlen);
+/* The same from files the caller opened (ramdisk_fd -1: none); the names
+ * only label errors. The fds stay the caller's. */
+int build_image_read_fd(struct build_image *img, int kernel_fd, const char *kernel_name,
+                        int ramdisk_fd, const char *ramdisk_name, char *err, size_t errlen);
 void build_image_free(struct build_image *img);
 
 /* Build and start a domain on the machine behind c. */

@@ -19,7 +19,7 @@
 
 #include "dom0_error.h"
 
-#define POS_MAGIC "PVCONS1"
+#define POS_MAGIC "PVCONS2"    /* 2: the identity carries the backend port */
 
 /* The .pos record, written in place with one pwrite. */
 struct console_pos {
@@ -52,6 +52,7 @@ static int pos_path(const char *log_path, char *buf, size_t len, char *err, size
 static int identity_equal(const struct console_identity *a, const struct console_identity *b)
 {
     return a->boot_id == b->boot_id && a->domid == b->domid && a->ring_mfn == b->ring_mfn &&
+           a->backend_port == b->backend_port &&
            !memcmp(a->handle, b->handle, sizeof(a->handle));
 }
 
@@ -157,6 +158,27 @@ int console_open(const struct console_identity *id, struct xencons_interface *ri
 fail:
     console_close(c);
     return rc;
+}
+
+int console_input(struct console *c, const char *p, size_t n)
+{
+    struct xencons_interface *r = c->ring;
+    XENCONS_RING_IDX cons = __atomic_load_n(&r->in_cons, __ATOMIC_ACQUIRE);
+    XENCONS_RING_IDX prod = r->in_prod;
+    size_t room, k;
+
+    if ((XENCONS_RING_IDX)(prod - cons) > sizeof(r->in))
+        return -EPROTO;
+    room = sizeof(r->in) - (XENCONS_RING_IDX)(prod - cons);
+    for (k = 0; k < n && k < room; k++)
+        r->in[(prod + k) % sizeof(r->in)] = p[k];
+    __atomic_store_n(&r->in_prod, prod + (XENCONS_RING_IDX)k, __ATOMIC_RELEASE);
+    return (int)k;
+}
+
+uint32_t console_backend_port(const struct console *c)
+{
+    return c->id.backend_port;
 }
 
 void console_set_line_fn(struct console *c, console_line_fn fn, void *arg)

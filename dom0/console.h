@@ -36,6 +36,8 @@ struct console_identity {
     uint32_t domid;
     uint8_t handle[16];
     uint64_t ring_mfn;
+    uint32_t backend_port;          /* Domain 0's end of its console channel (0: none) */
+    uint32_t pad;
 };
 
 /* A complete line without its '\n' (or a CONSOLE_LINE_MAX piece). */
@@ -56,6 +58,13 @@ int console_read_identity(const char *log_path, struct console_identity *id,
                           char *err, size_t errlen);
 
 void console_set_line_fn(struct console *c, console_line_fn fn, void *arg);
+
+/* Console input: put up to n bytes of p in the ring's "in" half for the
+ * guest (what fits; the guest reads at its own pace). Returns the bytes
+ * queued, -EPROTO when the guest corrupted the in indices. The caller
+ * notifies the guest on console_backend_port(c) when it queued any. */
+int console_input(struct console *c, const char *p, size_t n);
+uint32_t console_backend_port(const struct console *c);
 
 /* Move what the guest wrote to the log. Returns the bytes consumed (0 if
  * none), -EPROTO when the ring indices were corrupt (skipped), or the

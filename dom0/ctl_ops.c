@@ -64,8 +64,15 @@ int ctl_create_domain(struct ctl *c, const struct pvctl_create *cr, uint32_t *do
 {
     struct { uint32_t domid, pad; uint64_t shared_info; } created;
     struct pvctl_response rsp;
+    /* The hypervisor scrubs every frame of the reservation before it
+     * answers: allow 50 ms per MiB beyond the usual timeout (a loaded TCG
+     * host took over 5 s for 128 MiB). */
+    unsigned int usual = ctl_timeout(c);
+    uint64_t extra = cr->mem_pages / 256 * 50;
+    ctl_set_timeout(c, usual + (unsigned int)(extra < 600000 ? extra : 600000));
     int rc = call_op(c, PVCTL_OP_CREATE_DOMAIN, cr, sizeof(*cr), &rsp, err, errlen,
                      "create domain '%.*s'", PVCTL_NAME_LEN, cr->name);
+    ctl_set_timeout(c, usual);
 
     if (rc)
         return rc;

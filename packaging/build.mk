@@ -11,7 +11,8 @@ INSTALL    ?= install
 # the installed ISO. Guest kernels and the hypervisor ELF (booted by GRUB
 # through /etc/grub.d/42_pvcore) are binaries for this architecture, so
 # they go under lib/, the ISO under share/.
-INSTALL_NEEDS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/lib/libpvdclient.a $(ISO) $(HV_ELF) $(GUEST_ELFS)
+INSTALL_NEEDS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/bin/pvcore-extract-kernel \
+                 $(BUILD)/lib/libpvdclient.a $(ISO) $(HV_ELF) $(GUEST_ELFS)
 GUESTDIR      := $(PREFIX)/lib/pvcore/guests
 
 .PHONY: install installables
@@ -27,6 +28,7 @@ install: $(INSTALL_NEEDS)
 	    $(DESTDIR)$(PREFIX)/share/pvcore/python
 	$(INSTALL) -m 0755 $(BUILD)/bin/pvd $(DESTDIR)$(PREFIX)/sbin/pvd
 	$(INSTALL) -m 0755 $(BUILD)/bin/pvctl $(DESTDIR)$(PREFIX)/bin/pvctl
+	$(INSTALL) -m 0755 $(BUILD)/bin/pvcore-extract-kernel $(DESTDIR)$(PREFIX)/bin/pvcore-extract-kernel
 	$(INSTALL) -m 0644 $(BUILD)/lib/libpvdclient.a $(DESTDIR)$(PREFIX)/lib/
 	$(INSTALL) -m 0644 api/pvdclient.h api/pvd_api.h $(DESTDIR)$(PREFIX)/include/
 	$(INSTALL) -m 0644 schemas/domain.schema.json schemas/domain.rng schemas/[0-9]*.sql \

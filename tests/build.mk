@@ -23,3 +23,4 @@ TESTS += tests/guests/events_test.sh
 TESTS += tests/guests/sched_test.sh
 TESTS += tests/guests/bootloader_test.sh
 TESTS += tests/guests/grant_test.sh
+TESTS += tests/guests/hardening_test.sh

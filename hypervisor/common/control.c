@@ -10,7 +10,10 @@
  * that cannot even be parsed still gets an error response with its id.
  * Ring indices are Domain 0's to move for requests and ours for
  * responses; a request index that runs more than a ring ahead is treated
- * as corrupt and skipped, never trusted to address memory.
+ * as corrupt and skipped, never trusted to address memory. The indices
+ * the hypervisor moves (request consumer, response producer, console
+ * producer) are kept in `own` and only published to the block: Domain 0
+ * can write the block, never make the hypervisor lose its place.
  * Locking: ctl_lock (trylock: one CPU serves the ring at a time; the
  * others leave it to that one). Runs with interrupts off. */
 #include <public/event_channel.h>
@@ -98,15 +101,24 @@ void control_kick_dom0(void)
     outb(COM2 + UART_THR, 1);
 }
 
+/* The hypervisor's own copies of the indices it moves in the block:
+ * console_prod (written under the console's lock), req_cons and rsp_prod
+ * (under ctl_lock). */
+static struct {
+    uint64_t console_prod;
+    uint32_t req_cons, rsp_prod;
+} own;
+
 /* ---- Console ring ---------------------------------------------------- */
 
 void control_console_append(const char *s, size_t n)
 {
     if (!blk)
         return;
-    uint64_t prod = blk->console_prod;
+    uint64_t prod = own.console_prod;
     for (size_t i = 0; i < n; i++)
         blk->console[(prod + i) % PVCTL_CONSOLE_SIZE] = s[i];
+    __atomic_store_n(&own.console_prod, prod + n, __ATOMIC_RELEASE);
     __atomic_store_n(&blk->console_prod, prod + n, __ATOMIC_RELEASE);
 }
 
@@ -219,16 +231,26 @@ static long op_get_frames(const struct pvctl_request *rq, struct pvctl_response 
     uint64_t start = rq->u.frames.start, count = rq->u.frames.count;
     if (!d)
         return -ESRCH;
-    if (count > PVCTL_BULK_SIZE / 8 || start > d->tot_pages || count > d->tot_pages - start)
+    if (count > PVCTL_BULK_SIZE / 8)
         return -EINVAL;
+    /* The guest may balloon on another CPU meanwhile: the list and its
+     * length are read under the page lock, as one snapshot. */
+    spin_lock(&d->page_lock);
+    if (start > d->tot_pages || count > d->tot_pages - start) {
+        spin_unlock(&d->page_lock);
+        return -EINVAL;
+    }
     uint64_t *out = (uint64_t *)blk->bulk;
     uint64_t pfn = 0, n = 0;
     struct list_head *pos;
     list_for_each(pos, &d->page_list) {
-        if (pfn >= start && n < count)
+        if (pfn >= start + count)
+            break;
+        if (pfn >= start)
             out[n++] = (uint64_t)(list_entry(pos, struct page_info, list) - frame_table);
         pfn++;
     }
+    spin_unlock(&d->page_lock);
     rs->u.frames.count = n;
     rs->size = sizeof(rs->u.frames);
     return 0;
@@ -245,7 +267,10 @@ static long op_set_vcpu_context(const struct pvctl_request *rq, struct pvctl_res
     struct vcpu *v = d->vcpus[c->vcpu];
     if (v->state != VCPU_DOWN || (d->state != DOM_BUILDING && d->state != DOM_PAUSED))
         return -EBUSY;
-    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn)
+    /* As VCPUOP_initialise: the vCPU is started on an IRET to rip/rsp,
+     * which must be canonical, before anything changes. */
+    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn || !is_canonical_address(c->rip) ||
+        !is_canonical_address(c->rsp))
         return -EINVAL;
     long rc = vcpu_set_guest_table(v, c->l4_mfn, false);
     if (rc)
@@ -448,7 +473,7 @@ static long op_pin(const struct pvctl_request *rq, struct pvctl_response *rs)
 
 static long op_console_read(const struct pvctl_request *rq, struct pvctl_response *rs)
 {
-    uint64_t prod = blk->console_prod;
+    uint64_t prod = __atomic_load_n(&own.console_prod, __ATOMIC_ACQUIRE);
     uint64_t from = rq->u.console.from;
     uint64_t oldest = prod > PVCTL_CONSOLE_SIZE ? prod - PVCTL_CONSOLE_SIZE : 0;
     if (from > prod)
@@ -537,22 +562,25 @@ void control_poll(void)
         inb(COM2 + UART_RBR);
     bool answered = false;
     for (;;) {
-        uint32_t cons = blk->req_cons;
+        uint32_t cons = own.req_cons;
         uint32_t prod = __atomic_load_n(&blk->req_prod, __ATOMIC_ACQUIRE);
         if (cons == prod)
             break;
         if (prod - cons > PVCTL_RING_SIZE) {
             pr_warn("control: request ring indices corrupt (prod %u cons %u); skipping to prod",
                     prod, cons);
+            own.req_cons = prod;
             __atomic_store_n(&blk->req_cons, prod, __ATOMIC_RELEASE);
             break;
         }
-        uint32_t rprod = blk->rsp_prod;
+        uint32_t rprod = own.rsp_prod;
         if (rprod - __atomic_load_n(&blk->rsp_cons, __ATOMIC_ACQUIRE) >= PVCTL_RING_SIZE)
             break;                          /* Domain 0 must take responses first */
         struct pvctl_response rs;
         serve_one(&blk->req[cons % PVCTL_RING_SIZE], &rs);
         blk->rsp[rprod % PVCTL_RING_SIZE] = rs;
+        own.rsp_prod = rprod + 1;
+        own.req_cons = cons + 1;
         __atomic_store_n(&blk->rsp_prod, rprod + 1, __ATOMIC_RELEASE);
         __atomic_store_n(&blk->req_cons, cons + 1, __ATOMIC_RELEASE);
         answered = true;

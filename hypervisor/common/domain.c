@@ -168,6 +168,7 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
     d->mm_lock = (spinlock_t)SPINLOCK_INIT;
     d->page_lock = (spinlock_t)SPINLOCK_INIT;
     d->unimpl_lock = (spinlock_t)SPINLOCK_INIT;
+    d->console_line_lock = (spinlock_t)SPINLOCK_INIT;
     list_init(&d->page_list);
     d->max_pages = cfg->max_pages;
     d->weight = cfg->weight ? cfg->weight : 256;
@@ -232,6 +233,7 @@ struct domain *domain_create_dom0(int *err)
     d->mm_lock = (spinlock_t)SPINLOCK_INIT;
     d->page_lock = (spinlock_t)SPINLOCK_INIT;
     d->unimpl_lock = (spinlock_t)SPINLOCK_INIT;
+    d->console_line_lock = (spinlock_t)SPINLOCK_INIT;
     list_init(&d->page_list);
     d->shutdown_code = SHUTDOWN_CODE_NONE;
     void *si = alloc_hv_page();

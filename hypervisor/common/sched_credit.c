@@ -83,7 +83,9 @@ void csched_burn(struct vcpu *v, uint64_t ns, uint64_t now)
     }
 }
 
-static uint64_t queued_weight(unsigned int cpu)
+/* Weight queued on cpu and running there; the queue's lock held (a walk
+ * without it can be left on a node list_del just pointed at itself). */
+static uint64_t queued_weight_locked(unsigned int cpu)
 {
     uint64_t w = 0;
     struct list_head *pos;
@@ -92,6 +94,14 @@ static uint64_t queued_weight(unsigned int cpu)
     struct vcpu *curr = percpu[cpu].curr;
     if (curr)
         w += vcpu_weight(curr);
+    return w;
+}
+
+static uint64_t queued_weight(unsigned int cpu)
+{
+    uint64_t f = spin_lock_irqsave(&runqs[cpu].lock);
+    uint64_t w = queued_weight_locked(cpu);
+    spin_unlock_irqrestore(&runqs[cpu].lock, f);
     return w;
 }
 
@@ -207,7 +217,7 @@ static struct vcpu *steal(unsigned int cpu, uint64_t now, uint64_t my_weight, bo
         struct vcpu *v = best_queued(c, now);
         /* Busy CPUs only take work that narrows the weight difference. */
         if (v && !idle) {
-            uint64_t theirs = queued_weight(c);
+            uint64_t theirs = queued_weight_locked(c);
             if (!(theirs > my_weight && vcpu_weight(v) < theirs - my_weight))
                 v = NULL;
         }

@@ -82,11 +82,6 @@ void vcpu_update_runstate_area(struct vcpu *v)
     copy_to_guest(v->runstate_guest_va, &rs, sizeof(rs));
 }
 
-static bool canonical(uint64_t a)
-{
-    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 /* VCPUOP_initialise: everything is read and checked before v changes,
  * except the page-table and GDT references, which are taken first and
  * dropped again if a later step fails. */
@@ -94,8 +89,6 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
 {
     struct domain *d = v->domain;
 
-    if (v->initialised)
-        return -EEXIST;
     int64_t buf_mfn = alloc_frames(1);             /* the context is ~5 KiB */
     if (buf_mfn < 0)
         return -ENOMEM;
@@ -106,28 +99,36 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
 
     const struct cpu_user_regs *u = &c->user_regs;
     rc = -EINVAL;
-    if (!canonical(u->rip) || !canonical(u->rsp) || !canonical(c->event_callback_eip) ||
-        !canonical(c->failsafe_callback_eip) || !canonical(c->syscall_callback_eip) ||
-        !canonical(c->fs_base) || !canonical(c->gs_base_kernel) ||
-        !canonical(c->gs_base_user) || c->gdt_ents > 16 * 512)
+    if (!is_canonical_address(u->rip) || !is_canonical_address(u->rsp) ||
+        !is_canonical_address(c->event_callback_eip) ||
+        !is_canonical_address(c->failsafe_callback_eip) ||
+        !is_canonical_address(c->syscall_callback_eip) || !is_canonical_address(c->fs_base) ||
+        !is_canonical_address(c->gs_base_kernel) || !is_canonical_address(c->gs_base_user) ||
+        c->gdt_ents > 16 * 512)
         goto out;
     for (unsigned int i = 0; i < 256; i++)
-        if (c->trap_ctxt[i].address && !canonical(c->trap_ctxt[i].address))
+        if (c->trap_ctxt[i].address && !is_canonical_address(c->trap_ctxt[i].address))
             goto out;
 
     mfn_t l4 = c->ctrlreg[3] >> PAGE_SHIFT, ul4 = c->ctrlreg[1] >> PAGE_SHIFT;
     if (!l4 || l4 >= max_mfn || ul4 >= max_mfn)
         goto out;
+    /* Two vCPUs may initialise the same one at once: the domain lock makes
+     * the check and the change one step (as Xen's domain_lock), so the
+     * loser sees -EEXIST and never releases the winner's tables or GDT. */
+    uint64_t flags = spin_lock_irqsave(&d->lock);
+    rc = -EEXIST;
+    if (v->initialised)
+        goto out_unlock;
     rc = vcpu_set_guest_table(v, l4, false);
     if (rc)
-        goto out;
-    if (ul4 && (rc = vcpu_set_guest_table(v, ul4, true))) {
-        goto out;
-    }
+        goto out_unlock;
+    if (ul4 && (rc = vcpu_set_guest_table(v, ul4, true)))
+        goto out_unlock;
     if (c->gdt_ents && (rc = pv_set_gdt(v, c->gdt_frames, c->gdt_ents))) {
         if (ul4)
             vcpu_set_guest_table(v, 0, true);
-        goto out;
+        goto out_unlock;
     }
 
     memset(&v->regs, 0, sizeof(v->regs));
@@ -166,8 +167,9 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
     }
     v->vcpu_info->evtchn_upcall_mask = 1;
     v->initialised = true;
-    (void)d;
     rc = 0;
+out_unlock:
+    spin_unlock_irqrestore(&d->lock, flags);
 out:
     free_frames((mfn_t)buf_mfn, 1);
     return rc;

@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
-from pvdharness import BUILD, PVD, Pvd, MachinePvd, ROOT, ok, done, code, example  # noqa: E402
+from pvdharness import BUILD, PVD, Pvd, MachinePvd, ROOT, ok, done, code, example, call_as, open_to_all  # noqa: E402
 
 DOC = json.load(open(os.path.join(ROOT, "api/pvd.openrpc.json")))
 ERRORS = DOC["components"]["errors"]
@@ -56,6 +56,7 @@ def producers(p):
         ("domain.create", -32006): ("domain.create", {"config": dict(HELLO, name="c")}),
         ("domain.console", -32602): ("domain.console", {"domain": "exists", "max": 0}),
         ("domain.console", -32001): ("domain.console", {"domain": "absent"}),
+        ("domain.console", -32003): ("domain.console", {"domain": "exists", "input": "x"}),
         ("events.subscribe", -32602): ("events.subscribe", {"types": ["domain.exploded"]}),
         ("events.subscribe", -32004): ("events.subscribe", {}),
         ("events.unsubscribe", -32602): ("events.unsubscribe", {"all": True}),
@@ -74,7 +75,7 @@ def producers(p):
 
 
 LIVE = ("domain.destroy", "domain.shutdown", "domain.reboot", "domain.pause", "domain.resume",
-        "domain.set_memory", "domain.set_sched")
+        "domain.set_memory", "domain.set_maxmem", "domain.set_sched")
 # Codes only a machine can produce: machine_errors() produces them against a
 # second pvd that boots the real machine (QEMU, $BUILD/pvcore.iso).
 NEEDS_MACHINE = {(m, -32003) for m in LIVE + ("domain.start",)} | \
@@ -128,10 +129,11 @@ def machine_errors():
         got[("domain.create", -32004)] = m.call("domain.create", {"config": cfg("c")})
         got[("domain.start", -32003)] = m.call("domain.start", {"domain": "r1"})
         for meth in LIVE:  # every live method on a shut-off domain
-            extra = {"memory": 64} if meth == "domain.set_memory" else {}
+            extra = {"memory": 64} if meth == "domain.set_memory" else {"maxmem": 64} if meth == "domain.set_maxmem" else {}
             got[(meth, -32003)] = m.call(meth, dict(extra, domain="off"))
         # the hypervisor acts, recording it fails: -32603 (the hypervisor did act)
         got[("domain.set_memory", -32603)] = locked(m, "domain.set_memory", {"domain": "r1", "memory": 48})
+        got[("domain.set_maxmem", -32603)] = locked(m, "domain.set_maxmem", {"domain": "r1", "maxmem": 64})
         got[("domain.set_sched", -32603)] = locked(m, "domain.set_sched", {"domain": "r1", "weight": 512})
         got[("domain.pause", -32603)] = locked(m, "domain.pause", {"domain": "r1"})
         got[("domain.resume", -32603)] = locked(m, "domain.resume", {"domain": "r1"})
@@ -160,7 +162,7 @@ def machine_errors():
 def live_producers():
     p = {}
     for m in LIVE:
-        extra = {"memory": 64} if m == "domain.set_memory" else {}
+        extra = {"memory": 64} if m == "domain.set_memory" else {"maxmem": 64} if m == "domain.set_maxmem" else {}
         p[(m, -32602)] = (m, {"domain": "exists", "bogus": 1})
         p[(m, -32001)] = (m, dict(extra, domain="absent"))
         p[(m, -32006)] = (m, dict(extra, domain="exists"))
@@ -169,7 +171,7 @@ def live_producers():
 
 def main():
     machine = machine_errors()
-    p = Pvd(["--max-domains", "1", "--max-subscribers", "1"]).start()
+    p = Pvd(["--max-domains", "1", "--max-subscribers", "1", "--reader-group", "nogroup"]).start()
     try:
         served = p.call("rpc.discover")["result"]
         ok(served == DOC, "rpc.discover returns api/pvd.openrpc.json exactly")
@@ -227,6 +229,17 @@ def main():
             ok(ref["$ref"].startswith("#/components/errors/"), f"{ref['$ref']} is documented at protocol level")
         for r, c in ((p.raw(b"{\n"), -32700), (p.raw(b"1\n"), -32600), (p.raw(b'{"jsonrpc":"2.0","id":1,"method":"x"}\n'), -32601)):
             ok(code(r) == c, f"protocol error {c} is produced", r)
+        # -32008: a caller whose role the method's x-role exceeds (nobody, in --reader-group nogroup)
+        if os.geteuid() == 0:
+            open_to_all(p)
+            r, = call_as(p, "nobody", [["domain.define", {"config": dict(HELLO, name="by-reader")}]])
+            ok(code(r) == -32008 and "domain.define" in r["error"]["message"] and "admin" in r["error"]["message"],
+               "protocol error -32008 is produced (a reader defining)", r)
+            roles = {m["name"]: m.get("x-role") for m in DOC["methods"]}
+            ok(all(v in ("any", "reader", "admin") for v in roles.values()), "every method documents its x-role",
+               roles)
+        else:
+            ok(True, "protocol error -32008 # SKIP needs root to run a client as nobody")
 
         # the orchestration example, end to end
         p.call("domain.undefine", {"domain": "exists"})

@@ -113,7 +113,7 @@ def test_orchestrate_relative_kernel(tmp):
     shutil.copy(HELLO, os.path.join(d, "kernels", "hello.elf"))
     with open(os.path.join(d, "web.json"), "w") as f:
         json.dump({"name": "web", "kernel": "kernels/hello.elf", "cmdline": "name=web", "memory": 16}, f)
-    m = MachinePvd().start()
+    m = MachinePvd(["--image-dir", os.path.join(tmp, "site")]).start()
     try:
         r = subprocess.run([sys.executable, ORCHESTRATE, "--socket", m.sock, "--start", "web/web.json"],
                            capture_output=True, text=True, cwd=os.path.join(tmp, "site"), timeout=60)

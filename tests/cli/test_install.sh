@@ -14,7 +14,7 @@ else
 fi
 rm -f "$d.log"
 for f in usr/share/pvcore/pvcore.iso usr/lib/pvcore/pvcore.elf etc/grub.d/42_pvcore usr/lib/pvcore/guests/hello.elf usr/lib/pvcore/guests/ticker.elf \
-         usr/sbin/pvd usr/bin/pvctl usr/share/pvcore/schemas/domain.schema.json usr/share/pvcore/schemas/domain.rng \
+         usr/sbin/pvd usr/bin/pvctl usr/bin/pvcore-extract-kernel usr/share/pvcore/schemas/domain.schema.json usr/share/pvcore/schemas/domain.rng \
          usr/share/pvcore/schemas/001-initial.sql usr/share/pvcore/api/pvd.openrpc.json \
          lib/systemd/system/pvd.service etc/pvd/pvd.conf usr/share/man/man1/pvctl.1 usr/share/man/man8/pvd.8 \
          usr/share/bash-completion/completions/pvctl usr/lib/libpvdclient.a usr/include/pvdclient.h \

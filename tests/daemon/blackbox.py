@@ -234,8 +234,10 @@ def test_tls(tmp):
         sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2")
     port = 20000 + os.getpid() % 20000
+    with open(f"{d}/roles", "w") as f:
+        f.write("admin ops\n")
     p = Pvd(["--tls-listen", f"127.0.0.1:{port}", "--tls-cert", f"{d}/server.pem", "--tls-key",
-             f"{d}/server.key", "--tls-ca", f"{d}/ca.pem"]).start()
+             f"{d}/server.key", "--tls-ca", f"{d}/ca.pem", "--tls-roles", f"{d}/roles"]).start()
     import ssl
     ctx = ssl.create_default_context(cafile=f"{d}/ca.pem")
     ctx.check_hostname = False

@@ -157,6 +157,49 @@ class MachinePvd(Pvd):
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+# A JSON-RPC client for call_as: argv[1] the socket, argv[2] a JSON list of
+# [method, params]; prints one response per line.
+_AS_USER_CLIENT = r"""
+import json, socket, sys
+for method, params in json.loads(sys.argv[2]):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(sys.argv[1])
+        req = {"jsonrpc": "2.0", "id": 1, "method": method}
+        if params is not None:
+            req["params"] = params
+        s.sendall(json.dumps(req).encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        print(buf.decode().strip(), flush=True)
+"""
+
+
+# call_as's interpreter: one every user may run (not one under /root)
+SYSTEM_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+def open_to_all(p):
+    """Let any local user reach p's socket (the test decides roles, not modes)."""
+    os.chmod(p.tmp, 0o755)
+    os.chmod(p.sock, 0o666)
+
+
+def call_as(p, user, calls):
+    """Each (method, params) of calls on its own connection to p's socket,
+    made by a process running as user (runuser); the responses in order."""
+    r = subprocess.run(["runuser", "-u", user, "--", SYSTEM_PYTHON, "-c", _AS_USER_CLIENT, p.sock,
+                        json.dumps(calls)], capture_output=True, text=True, timeout=60)
+    out = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    if len(out) != len(calls):
+        raise RuntimeError(f"call_as {user}: {r.returncode} {r.stderr[-500:]}")
+    return out
+
+
 _pending = {}
 
 
@@ -186,7 +229,8 @@ def example(name):
 def make_pki(d):
     """A test PKI in d (created): ca.pem/.key and other-ca.pem/.key; server
     (subjectAltName IP:127.0.0.1) and ops certificates signed by ca, and
-    stranger signed by other-ca; each NAME.pem with NAME.key."""
+    stranger signed by other-ca, watcher signed by ca; each NAME.pem with
+    NAME.key. roles (for --tls-roles) makes ops admin and watcher reader."""
     os.makedirs(d)
 
     def sh(*a):
@@ -196,21 +240,25 @@ def make_pki(d):
            "-days", "2", "-subj", f"/CN=pvcore test {ca}")
     with open(os.path.join(d, "server.ext"), "w") as f:
         f.write("subjectAltName = IP:127.0.0.1\n")
-    for name, ca, ext in (("server", "ca", "server.ext"), ("ops", "ca", None), ("stranger", "other-ca", None)):
+    for name, ca, ext in (("server", "ca", "server.ext"), ("ops", "ca", None), ("stranger", "other-ca", None),
+                          ("watcher", "ca", None)):
         sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
            "-subj", f"/CN={name}")
         sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *(["-extfile", ext] if ext else []))
+    with open(os.path.join(d, "roles"), "w") as f:
+        f.write("# role CN\nadmin ops\nreader watcher\n")
 
 
 def tls_pvd(tmp, pki):
     """A started Pvd serving TLS on 127.0.0.1 (a free port) with pki's
-    server certificate, client certificates signed by pki's ca required;
+    server certificate, client certificates signed by pki's ca required,
+    their roles from pki's roles file;
     returns (pvd, port)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     p = Pvd(["--tls-listen", f"127.0.0.1:{port}", "--tls-cert", f"{pki}/server.pem", "--tls-key",
-             f"{pki}/server.key", "--tls-ca", f"{pki}/ca.pem"], tmp=tmp)
+             f"{pki}/server.key", "--tls-ca", f"{pki}/ca.pem", "--tls-roles", f"{pki}/roles"], tmp=tmp)
     os.makedirs(p.tmp, exist_ok=True)
     return p.start(), port

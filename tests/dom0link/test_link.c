@@ -26,6 +26,7 @@
 #include "../lib/tap.h"
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,126 @@ static void failed_builds_leave_nothing_behind(void)
     report(rc == 0 && (n == 0 || (n == 1 && info.state == PVCTL_DOM_DYING)),
            "the failed build's domain is gone or dying", "%d, %zu domains, the first in "
            "state %u", rc, n, n ? info.state : 0);
+}
+
+/* SET_VCPU_CONTEXT takes only canonical rip/rsp, as VCPUOP_initialise:
+ * the vCPU starts with an IRET to them, which would fault in the
+ * hypervisor. A refused context leaves the domain as it was (its frames
+ * all come back when it is destroyed). */
+static void vcpu_context_must_be_canonical(void)
+{
+    struct pvctl_create cr = { .mem_pages = 64, .max_pages = 64, .vcpus = 1 };
+    uint64_t l4, shared;
+    uint32_t domid;
+    char err[1024];
+
+    memcpy(cr.name, "noncanon", 9);
+    int rc = ctl_create_domain(t.l.c, &cr, &domid, &shared, err, sizeof(err));
+    report(rc == 0, "a domain for the vCPU context checks is created", "%s", err);
+    if (rc)
+        return;
+    rc = ctl_get_frames(t.l.c, domid, 0, 1, &l4, err, sizeof(err));
+    report(rc == 0, "its first frame is found", "%s", err);
+    const struct { const char *what; uint64_t rip, rsp; } bad[] = {
+        { "rip 2^47 (not canonical)", 1ull << 47, 0xffffffff80010000ull },
+        { "rsp 0x8000deadbeef0000 (not canonical)", 0xffffffff80000000ull,
+          0x8000deadbeef0000ull },
+    };
+    for (size_t i = 0; !rc && i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct pvctl_vcpu_context ctx = { .domid = domid, .vcpu = 0, .rip = bad[i].rip,
+                                          .rsp = bad[i].rsp, .l4_mfn = l4 };
+        int got = ctl_set_vcpu_context(t.l.c, &ctx, err, sizeof(err));
+        report(got == -EINVAL, "SET_VCPU_CONTEXT with a non-canonical address is refused",
+               "%s: got %d (%s), expected -EINVAL", bad[i].what, got, got ? err : "");
+    }
+    rc = ctl_destroy(t.l.c, domid, err, sizeof(err));
+    report(rc == 0, "the domain of the vCPU context checks is destroyed", "%s", err);
+    uint64_t now = wait_free_frames(t.free_at_start);
+    report(now == t.free_at_start, "free frames are back after the vCPU context checks",
+           "%llu free, %llu at the start", (unsigned long long)now,
+           (unsigned long long)t.free_at_start);
+}
+
+/* GET_FRAMES while the guest balloons on the other CPU: the hypervisor
+ * walks the domain's page list under its lock, so every answer is whole
+ * (no frame 0 or beyond the machine), none times out, and the machine
+ * still answers afterwards. */
+#define GET_FRAMES_WHILE_BALLOONING_NS (4000ull * 1000 * 1000)
+
+static void get_frames_while_the_guest_balloons(void)
+{
+    struct link_domain d;
+    struct pvctl_machine_info mi;
+    static uint64_t mfns[1024];
+    char err[1024];
+    unsigned int calls = 0, bad = 0;
+    int rc = ctl_machine_info(t.l.c, &mi, err, sizeof(err));
+
+    if (!rc)
+        rc = link_build(&t.l, &d, "balloon", "balloon_loop", "ms=6000", 16 * 1024, err,
+                        sizeof(err));
+    report(rc == 0, "a ballooning domain is built", "%s", err);
+    if (rc)
+        return;
+    uint64_t end = link_now_ns() + GET_FRAMES_WHILE_BALLOONING_NS;
+    while (!rc && link_now_ns() < end) {
+        rc = ctl_get_frames(t.l.c, d.b.domid, 0, 1024, mfns, err, sizeof(err));
+        for (size_t i = 0; !rc && i < 1024; i++)
+            bad += mfns[i] == 0 || mfns[i] >= mi.total_frames + (1u << 20);
+        calls++;
+    }
+    report(rc == 0 && bad == 0, "GET_FRAMES of 1024 frames while the guest balloons",
+           "%u calls, %u impossible frames, last: %d (%s)", calls, bad, rc, rc ? err : "");
+    rc = ctl_nop(t.l.c, err, sizeof(err));
+    report(rc == 0, "NOP is answered after GET_FRAMES during ballooning", "%s", err);
+    /* The guest checks every step itself and powers off when they all
+     * did their N frames (a crash is SHUTDOWN_crash). */
+    struct pvctl_domain_info info = { 0 };
+    for (uint64_t give_up = link_now_ns() + 10000ull * 1000 * 1000;
+         link_now_ns() < give_up; usleep(100 * 1000)) {
+        rc = ctl_get_info(t.l.c, d.b.domid, &info, err, sizeof(err));
+        if (rc || info.state != PVCTL_DOM_RUNNING)
+            break;
+    }
+    report(rc == 0 && info.state == PVCTL_DOM_SHUTDOWN && info.shutdown_reason == 0,
+           "the ballooning guest powers off (every step did all its frames)",
+           "get_info %d, state %u, reason %u", rc, info.state, info.shutdown_reason);
+    console_close(d.cons);
+    ctl_destroy(t.l.c, d.b.domid, err, sizeof(err));
+}
+
+/* The hypervisor keeps its own console producer index: Domain 0 moving
+ * the one in the block (it can write the whole block) does not move where
+ * the hypervisor writes next, and the next line put out corrects it. */
+static void console_index_is_the_hypervisors(void)
+{
+    struct pvctl_block *blk =
+        (struct pvctl_block *)((char *)ctl_bulk(t.l.c) - offsetof(struct pvctl_block, bulk));
+    struct pvctl_create cr = { .mem_pages = 64, .max_pages = 64, .vcpus = 1 };
+    uint64_t shared, prod = __atomic_load_n(&blk->console_prod, __ATOMIC_ACQUIRE);
+    uint64_t forged = prod + (1ull << 40), next = 0, lost = 0;
+    uint32_t domid;
+    static char text[PVCTL_BULK_SIZE];
+    size_t len = 0;
+    char err[1024];
+
+    __atomic_store_n(&blk->console_prod, forged, __ATOMIC_RELEASE);
+    memcpy(cr.name, "conindex", 9);     /* its creation is logged */
+    int rc = ctl_create_domain(t.l.c, &cr, &domid, &shared, err, sizeof(err));
+    report(rc == 0, "a domain is created after Domain 0 moved the console index", "%s", err);
+    if (!rc)
+        ctl_destroy(t.l.c, domid, err, sizeof(err));
+    uint64_t now = __atomic_load_n(&blk->console_prod, __ATOMIC_ACQUIRE);
+    report(now > prod && now < prod + (1u << 20),
+           "the hypervisor's next console line continues at its own index",
+           "index %llu before, Domain 0 wrote %llu, now %llu", (unsigned long long)prod,
+           (unsigned long long)forged, (unsigned long long)now);
+    rc = ctl_console_read(t.l.c, prod, text, sizeof(text) - 1, &len, &next, &lost, err,
+                          sizeof(err));
+    text[rc ? 0 : len] = '\0';
+    report(rc == 0 && lost == 0 && strstr(text, "conindex"),
+           "CONSOLE_READ from the old index returns the new line", "%d (%s), %zu bytes, "
+           "%llu lost", rc, rc ? err : "", len, (unsigned long long)lost);
 }
 
 /* Xen's domid rule: ids increase and are not handed out again until the
@@ -639,6 +760,9 @@ int main(void)
     a_stopped_machine_times_out_and_recovers();
     failed_builds_leave_nothing_behind();
     domids_are_not_reused();
+    vcpu_context_must_be_canonical();
+    get_frames_while_the_guest_balloons();
+    console_index_is_the_hypervisors();
     link_detach(&t.l);
 
     run_generation("domain0-a", domain0_a);

@@ -48,12 +48,5 @@ start_pvd() {
     done
 }
 
-# wait_for SECONDS COMMAND...: until COMMAND succeeds
-wait_for() {
-    t=$(($1 * 10)); shift
-    while [ $t -gt 0 ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        t=$((t - 1)); sleep 0.1
-    done
-    return 1
-}
+# wait_for SECONDS COMMAND...
+. tests/lib/wait.sh

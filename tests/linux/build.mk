@@ -24,6 +24,6 @@ test-linux-xen: deps
 	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-xen.sh
 
 test-xen: $(BUILD)/bin/pvcore-extract-kernel
-TESTS += tests/linux/linux-pvcore.sh
+TESTS += tests/linux/linux-pvcore.sh tests/linux/linux-bootloader.sh
 TESTS += tests/linux/linux-net.sh
 DEB_PACKAGES += cpio gzip

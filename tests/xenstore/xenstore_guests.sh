@@ -39,7 +39,7 @@ expect_success() {
 result_of() { grep -a "($1) Test result" "$HVLOG" 2>/dev/null | tail -n 1; }
 has_result() { [ -n "$(result_of "$1")" ]; }
 
-echo "1..15"
+echo "1..21"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/xenstore.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/xenstore.elf missing (make)"; exit 1
 fi
@@ -81,4 +81,22 @@ for m in badlen badidx nocons; do
     grep -q "xenstore: domain $(grep -a "domain [0-9]* (xs-$m) created" "$HVLOG" | sed 's/.*domain \([0-9]*\) (xs-.*/\1/' | tail -n 1) cut off" "$T/pvd.log" || fail=1
 done
 ok $fail "pvd logs each cut-off with the domain"
+
+# cooperative shutdown and reboot through control/shutdown
+wait_for 30 none_left; sleep 0.3
+config xs-obey xenstore_obey
+$PVCTL create "$T/xs-obey.json" >/dev/null 2>&1
+wait_for 30 sh -c "$PVCTL xs read /local/domain/\$($PVCTL info xs-obey --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"domid\"])')/control/feature-reboot | grep -q 1"
+ok $? "xs-obey advertises control/feature-poweroff and -reboot"
+$PVCTL reboot xs-obey >/dev/null 2>&1
+wait_for 30 sh -c "grep -qa '(xs-obey) xenstore_obey: control/shutdown = reboot: rebooting' $HVLOG && [ \$(grep -ac '(xs-obey) xenstore_obey: waiting' $HVLOG) -ge 2 ]"
+ok $? "pvctl reboot: the guest reboots itself through control/shutdown and comes back"
+grep -q "domain [0-9]*: asked to reboot through xenstore (control/shutdown)" "$T/pvd.log"
+ok $? "pvd says it asked through xenstore"
+$PVCTL shutdown xs-obey --timeout 30 >"$T/out" 2>&1
+ok $? "pvctl shutdown returns once it is off ($(cat "$T/out"))"
+grep -qa '(xs-obey) xenstore_obey: control/shutdown = poweroff: powering off' "$HVLOG"
+ok $? "the guest powered itself off through control/shutdown"
+! grep -qE "runtime error|AddressSanitizer|LeakSanitizer" "$T/pvd.log"
+ok $? "no sanitizer report in pvd's log"
 exit $fail

@@ -99,8 +99,10 @@ static struct domain *owner_domain(const struct page_info *pg)
 }
 
 /* Last reference gone: unlink from the owner, forget the m2p entry and
- * give the frame back to the heap. */
-static void frame_release(mfn_t mfn)
+ * give the frame back to the heap after a TLB flush; or, with deferred
+ * (domain teardown), put it on that list for the caller to flush once and
+ * free. */
+static void frame_release(mfn_t mfn, struct list_head *deferred)
 {
     struct page_info *pg = frame(mfn);
     struct domain *d = owner_domain(pg);
@@ -122,6 +124,10 @@ static void frame_release(mfn_t mfn)
     pg->flags &= ~PGF_ALLOCATED;
     if (machine_to_phys)
         machine_to_phys[mfn] = INVALID_M2P_ENTRY;
+    if (deferred) {
+        list_add_tail(&pg->list, deferred);
+        return;
+    }
     /* A stale translation of this frame must not outlive its next owner's
      * first use of it. */
     flush_tlb_domain(d);
@@ -154,7 +160,18 @@ void put_page(mfn_t mfn)
 
     BUG_ON(c == UINT32_MAX);
     if (c == 0)
-        frame_release(mfn);
+        frame_release(mfn, NULL);
+}
+
+/* put_page whose frame, if this was the last reference, goes on deferred
+ * instead of back to the heap (domain teardown). */
+static void put_page_deferred(mfn_t mfn, struct list_head *deferred)
+{
+    uint32_t c = __atomic_sub_fetch(&frame(mfn)->count, 1, __ATOMIC_ACQ_REL);
+
+    BUG_ON(c == UINT32_MAX);
+    if (c == 0)
+        frame_release(mfn, deferred);
 }
 
 int assign_frame(struct domain *d, mfn_t mfn)
@@ -705,8 +722,14 @@ void domain_relinquish_memory(struct domain *d)
     }
     spin_unlock(&d->mm_lock);
 
-    /* 2. Allocation references: frames nobody else holds are freed (each
-     *    free unlinks only that frame). */
+    /* 2. Allocation references: frames nobody else holds are released
+     *    (each release unlinks only that frame) and freed together after
+     *    one TLB flush, not one flush each: 65536 all-CPU flushes kept a
+     *    2-CPU machine busy for 6 s with a 256 MiB domain under TCG, longer
+     *    than Domain 0 waits for an answer. No new translation of a frame
+     *    can appear once its count is 0 (get_page refuses it). */
+    struct list_head released;
+    list_init(&released);
     for (pos = d->page_list.next; pos != &d->page_list; pos = next) {
         next = pos->next;
         struct page_info *pg = list_entry(pos, struct page_info, list);
@@ -715,7 +738,15 @@ void domain_relinquish_memory(struct domain *d)
         pg->flags &= ~PGF_ALLOCATED;
         spin_unlock(&d->page_lock);
         if (had)
-            put_page((mfn_t)(pg - frame_table));
+            put_page_deferred((mfn_t)(pg - frame_table), &released);
+    }
+    if (!list_empty(&released)) {
+        flush_tlb_domain(d);
+        while (!list_empty(&released)) {
+            struct page_info *pg = list_entry(released.next, struct page_info, list);
+            list_del(&pg->list);
+            free_frames((mfn_t)(pg - frame_table), 0);
+        }
     }
 
     /* 3. Frames still referenced from elsewhere (a vCPU's vcpu_info or

@@ -11,6 +11,7 @@
  * domain's struct is freed only when no CPU runs one of its vCPUs.
  *
  * Lock order: domlist_lock -> d->lock -> d->mm_lock -> d->page_lock -> heap lock.
+ * d->console_line_lock is taken alone (then only the console's leaf lock).
  */
 #ifndef HV_DOMAIN_H
 #define HV_DOMAIN_H
@@ -136,7 +137,8 @@ struct domain {
      * console_io output: a partial line of each, and the hashes of the
      * latest lines each printed that the other has not repeated yet (a
      * guest that writes every line to both, as Mini-OS does, is printed
-     * once; common/console_io.c). */
+     * once; common/console_io.c). console_line_lock guards console_src
+     * (every vCPU of the domain and the ring drain on any CPU write it). */
     mfn_t console_mfn;
     mfn_t store_mfn;                /* boot-loader domains: the xenstore ring the
                                      * hypervisor answers (xenstore_absent.c) */
@@ -149,6 +151,7 @@ struct domain {
         uint32_t recent[8];
         unsigned int nr_recent;
     } console_src[2];               /* 0: console_io, 1: the ring */
+    spinlock_t console_line_lock;
 
     /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;

@@ -29,6 +29,13 @@
 
 extern char _start[], _stext[], _etext[], _srodata[], _erodata[], _sdata[], _end[];
 
+/* A 64-bit address whose bits 63..47 are all equal (anything else faults
+ * with #GP when used, and in the hypervisor's own IRET/SYSRET path). */
+static inline bool is_canonical_address(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
 static inline void *__va(paddr_t pa)
 {
     return (void *)(pa + DIRECTMAP_START);
