@@ -72,7 +72,8 @@ linux_initramfs "$T/initramfs.cpio.gz" tests/linux/net-init.sh "$NETFRONT=lib/mo
 unshare --net sh -c 'ip link set lo up && ip link add br-pv type bridge &&
     ip addr add 10.0.9.254/24 dev br-pv && ip link set br-pv up && exec "$@"' sh \
     "$PVD" --config /dev/null --state-dir "$T/state" --socket "$T/pvd.sock" --iso "$BUILD/pvcore.iso" \
-    --cpus 2 --machine-mem 1024 >>"$T/pvd.log" 2>&1 &
+    --cpus 2 --machine-mem 1024 --image-dir "$(dirname "$LINUX_VMLINUZ")" --image-dir "$T" \
+    --image-dir "$ROOT/$BUILD/guests" >>"$T/pvd.log" 2>&1 &
 pid=$!
 in_ns() { nsenter --net="/proc/$pid/ns/net" "$@"; }
 . tests/lib/wait.sh
