@@ -35,6 +35,7 @@
 #include "log.h"
 #include "pvd.h"
 #include "store.h"
+#include "net_host.h"
 #include "xs_host.h"
 #include "blk_host.h"
 
@@ -120,7 +121,8 @@ static void on_restart(evutil_socket_t fd, short what, void *arg)
 	}
 	merr[0] = '\0';
 	if (xs_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 ||
-	    blk_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 || attach_events(pvd) != 0) {
+	    blk_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 ||
+	    net_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 || attach_events(pvd) != 0) {
 		snprintf(hv->lost, sizeof(hv->lost), "the machine is down: cannot serve it: %.300s", merr);
 		log_err("%s", hv->lost);
 		return;
@@ -154,6 +156,7 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 			hv_close_console(pvd, &hv->dom[i]);
 			hv->dom[i].used = 0;
 		}
+	net_host_close(pvd);		/* its rings were in the lost machine's RAM */
 	blk_host_close(pvd, 1);		/* its rings and grants were in the lost machine's RAM */
 	xs_host_close(pvd);		/* its rings were in the lost machine's RAM */
 	if (hv->doorbell) {
@@ -245,6 +248,7 @@ static void on_doorbell(evutil_socket_t fd, short what, void *arg)
 	hv_poll_consoles(pvd);
 	xs_host_poll(pvd);
 	blk_host_poll(pvd);
+	net_host_poll(pvd);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -261,6 +265,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		hv_poll_consoles(pvd);
 		xs_host_poll(pvd);
 		blk_host_poll(pvd);
+		net_host_poll(pvd);
 	}
 }
 
@@ -345,7 +350,8 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 		return -1;
 	}
 	pvd->hv = hv;
-	if (xs_host_open(pvd, hv->m, hv->c, err, errlen) < 0 || blk_host_open(pvd, hv->m, hv->c, err, errlen) < 0)
+	if (xs_host_open(pvd, hv->m, hv->c, err, errlen) < 0 || blk_host_open(pvd, hv->m, hv->c, err, errlen) < 0 ||
+	    net_host_open(pvd, hv->m, hv->c, err, errlen) < 0)
 		return -1;
 	snprintf(hv->machine_dir, sizeof(hv->machine_dir), "%s", dir);
 	snprintf(hv->iso, sizeof(hv->iso), "%s", isop);
@@ -369,6 +375,7 @@ void hv_close(struct pvd *pvd)
 
 	if (!hv)
 		return;
+	net_host_close(pvd);
 	blk_host_close(pvd, 0);
 	xs_host_close(pvd);
 	for (int i = 0; i < HV_MAX_DOMS; i++)

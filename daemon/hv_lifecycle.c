@@ -32,6 +32,7 @@
 #include "log.h"
 #include "pvd.h"
 #include "store.h"
+#include "net_host.h"
 #include "xs_host.h"
 #include "blk_host.h"
 
@@ -248,6 +249,12 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 	bc.weight = (uint32_t)cfg.weight;
 	bc.cap = (uint32_t)cfg.cap;
 	bc.paused = true;	/* unpaused once its xenstore ring is served */
+	if (net_host_check(pvd, d->uuid, berr, sizeof(berr)) < 0) {
+		build_image_free(&img);
+		json_object_put(norm);
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
+		return -1;
+	}
 	/* Too big for what the machine has free: say how much, before building. */
 	struct pvctl_machine_info mi;
 	if (ctl_machine_info(hv->c, &mi, berr, sizeof(berr)) == 0 && (uint64_t)cfg.memory_mib * 256u > mi.free_frames) {
@@ -281,6 +288,11 @@ static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *do
 		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
 		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
 		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
+	if (net_host_domain_started(pvd, res.domid, d->uuid, berr, sizeof(berr)) < 0) {
+		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
+		destroy_entry(pvd, e);
+		return -1;
+	}
 	/* the console record is written before the unpause: after a SIGKILL,
 	 * a domain without one was never finished (hv_reconcile destroys it) */
 	memcpy(e->info.handle, bc.handle, 16);
@@ -341,6 +353,7 @@ static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
 	int rc;
 
 	hv_close_console(pvd, e);
+	net_host_domain_gone(pvd, e->domid);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	blk_host_domain_gone(pvd, e->domid);
 	e->intent = INTENT_DESTROY;
@@ -445,6 +458,7 @@ void hv_refresh(struct pvd *pvd)
 			continue;
 		/* gone */
 		hv_close_console(pvd, e);
+		net_host_domain_gone(pvd, e->domid);
 		xs_host_domain_gone(pvd, e->domid, e->uuid);
 		blk_host_domain_gone(pvd, e->domid);
 		if (e->restart && nrestart < HV_MAX_DOMS) {
@@ -508,6 +522,7 @@ void hv_reconcile(struct pvd *pvd)
 	hv_refresh(pvd);
 	hv_reattach_consoles(pvd);
 	blk_host_reattach(pvd);
+	net_host_reattach(pvd);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return;
@@ -622,6 +637,7 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 	if (!e)
 		return -1;
 	hv_close_console(pvd, e);
+	net_host_domain_gone(pvd, e->domid);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	blk_host_domain_gone(pvd, e->domid);
 	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));

@@ -20,6 +20,7 @@ struct tls_listener;
 struct hv;
 struct pvd_xs;
 struct pvd_blk;
+struct pvd_net;
 
 struct pvd {
 	struct pvd_options opt;
@@ -36,6 +37,7 @@ struct pvd {
 	struct hv *hv;			/* the machine; NULL without one (hv.c) */
 	struct pvd_xs *xs;		/* the xenstore server; NULL without a machine (xs_host.c) */
 	struct pvd_blk *blk;		/* the block backend; NULL without a machine (blk_host.c) */
+	struct pvd_net *net;		/* netback; NULL without a machine (net_host.c) */
 };
 
 #endif

@@ -18,14 +18,17 @@ DOM0_SRCS := dom0/dom0_error.c dom0/statefile.c dom0/process.c dom0/machine_layo
              dom0/kernel_image.c \
              dom0/xs_wire.c dom0/xs_tree.c dom0/xs_watch.c dom0/xs_transaction.c \
              dom0/xs_conn.c dom0/xs_ops.c dom0/xenstore.c dom0/xs_persist.c \
-             dom0/blkback.c dom0/blkback_ring.c dom0/blkback_io.c dom0/blkback_limit.c
+             dom0/blkback.c dom0/blkback_ring.c dom0/blkback_io.c dom0/blkback_limit.c \
+             dom0/netback.c dom0/netback_xs.c dom0/netback_ring.c dom0/netback_switch.c \
+             dom0/netback_csum.c dom0/netback_tap.c dom0/netback_rate.c
 DOM0_HDRS := $(wildcard dom0/*.h) $(PVBUILD_HDR) $(PUBLIC_HDRS)
 DOM0_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(DOM0_SRCS)) $(BUILD)/dom0/pvbuild.o
 DOM0_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(DOM0_SRCS)) $(BUILD)/asan/dom0/pvbuild.o
-DOM0_CFLAGS    := -Idom0 $(HOST_PUBLIC_CFLAGS)
+DOM0_CFLAGS    := -Idom0 $(HOST_PUBLIC_CFLAGS) $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
 # What a program linking libdom0.a also links: the decompressors of
 # kernel_image.c (bzImage payloads).
-DOM0_LIBS      := -lz -llzma -lzstd -llz4 -lbz2 -lpthread
+DOM0_LIBS      := -lz -llzma -lzstd -llz4 -lbz2 -lpthread \
+                  $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
 
 $(BUILD)/dom0/%.o: dom0/%.c $(DOM0_HDRS) | $(PUBLIC_LINK)
 	$(Q)mkdir -p $(@D)
@@ -111,3 +114,4 @@ $(BUILD)/asan/tests/dom0/test_kernel_image: tests/dom0/test_kernel_image.c $(DOM
 ALL_TARGETS  += $(KIMAGE_TESTS)
 TESTS        += $(KIMAGE_TESTS)
 DEB_PACKAGES += gzip xz-utils zstd lz4 bzip2
+DEB_PACKAGES += libnl-route-3-dev

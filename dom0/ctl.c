@@ -26,6 +26,7 @@ struct ctl {
     struct ctl_ring ring;
     struct shared_info *dom0_si;
     uint64_t boot_id;
+    uint64_t block_paddr;
     unsigned int timeout_ms;
 };
 
@@ -128,6 +129,7 @@ static int map_block(struct ctl *c, char *err, size_t errlen)
         return dom0_fail(err, errlen, EPROTO, "control block names Domain 0's shared_info at "
                          "%#llx, which is not a page of machine RAM", (unsigned long long)si);
     c->boot_id = blk->boot_id;
+    c->block_paddr = paddr;
     ctl_ring_init(&c->ring, blk);
     return 0;
 }
@@ -189,6 +191,11 @@ unsigned int ctl_timeout(const struct ctl *c)
 void *ctl_bulk(struct ctl *c)
 {
     return c->ring.blk->bulk;
+}
+
+uint64_t ctl_bulk_maddr(const struct ctl *c)
+{
+    return c->block_paddr + offsetof(struct pvctl_block, bulk);
 }
 
 size_t ctl_pending_ports(struct ctl *c, uint32_t *ports, size_t max)

@@ -63,6 +63,9 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
 /* The bulk area: written before and read after a bulk call, valid until
  * the next call. */
 void *ctl_bulk(struct ctl *c);
+/* The bulk area's machine address: Domain 0's grant-copy window (a
+ * DOMID_SELF side of ctl_grant_copy may name its frames). */
+uint64_t ctl_bulk_maddr(const struct ctl *c);
 
 /* The name of an op ("CREATE_DOMAIN"), "op N" for unknown ones. */
 const char *ctl_op_name(uint32_t op);

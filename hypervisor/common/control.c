@@ -622,6 +622,8 @@ void control_init(void)
     blk->size = PVCTL_BLOCK_PAGES * PAGE_SIZE;
     blk->boot_id = boot_id;
     blk->dom0_shared_info = (uint64_t)dom0->shared_info_mfn << PAGE_SHIFT;
+    gnttab_set_dom0_window(dom0, ((uint64_t)mfn << PAGE_SHIFT) + offsetof(struct pvctl_block, bulk),
+                           PVCTL_BULK_SIZE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     blk->magic = PVCTL_BLOCK_MAGIC;
 

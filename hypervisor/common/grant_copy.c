@@ -10,22 +10,58 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 
-/* One side of a copy: a grant, or a frame of the caller's own. */
+/* One side of a copy: a grant, a frame of the caller's own, or (Domain 0)
+ * a frame of its window. */
 struct copy_side {
     struct grant_use use;
-    bool granted;
+    bool granted, window;
 };
+
+/* Domain 0's window (gnttab_set_dom0_window): written once at boot. */
+static struct {
+    struct domain *dom0;
+    uint64_t paddr, bytes;
+} dom0_window;
+
+void gnttab_set_dom0_window(struct domain *dom0, uint64_t paddr, uint64_t bytes)
+{
+    dom0_window.dom0 = dom0;
+    dom0_window.paddr = paddr;
+    dom0_window.bytes = bytes;
+}
+
+/* The part of frame mfn inside Domain 0's window, as use's window. */
+static bool dom0_window_frame(mfn_t mfn, struct grant_use *use)
+{
+    uint64_t lo = (uint64_t)mfn << PAGE_SHIFT, hi = lo + PAGE_SIZE;
+    uint64_t wlo = dom0_window.paddr, whi = dom0_window.paddr + dom0_window.bytes;
+
+    if (mfn > (UINT64_MAX >> PAGE_SHIFT) || hi <= wlo || lo >= whi)
+        return false;
+    lo = MAX(lo, wlo);
+    hi = MIN(hi, whi);
+    use->mfn = mfn;
+    use->start = (uint16_t)(lo & (PAGE_SIZE - 1));
+    use->length = (uint16_t)(hi - lo);
+    return true;
+}
 
 static int16_t copy_side_acquire(struct domain *caller, const struct gnttab_copy_ptr *p,
                                  bool by_gref, bool dest, struct copy_side *s)
 {
     s->granted = by_gref;
+    s->window = false;
     if (by_gref)
         return grant_acquire(caller->id, p->domid == DOMID_SELF ? caller->id : p->domid, p->u.ref,
                              !dest, false, &s->use);
     /* Only DOMID_SELF may name a frame, and it must be the caller's. */
     if (p->domid != DOMID_SELF)
         return GNTST_permission_denied;
+    if (dom0_window.dom0 && caller == dom0_window.dom0) {
+        s->use = (struct grant_use){ .readonly = !dest };
+        s->window = true;
+        return dom0_window_frame(p->u.gmfn, &s->use) ? GNTST_okay : GNTST_bad_page;
+    }
     s->use = (struct grant_use){ .mfn = p->u.gmfn, .readonly = !dest, .length = PAGE_SIZE };
     return grant_get_frame_refs(caller, p->u.gmfn, !dest, GNTST_bad_page);
 }
@@ -34,7 +70,7 @@ static void copy_side_release(const struct copy_side *s)
 {
     if (s->granted)
         grant_release(&s->use);
-    else
+    else if (!s->window)
         grant_put_frame_refs(s->use.mfn, s->use.readonly);
 }
 

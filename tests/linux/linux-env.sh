@@ -61,15 +61,18 @@ linux_fetch() {
     [ -x "$BUSYBOX" ] || { echo "busybox-static has no /bin/busybox"; return 1; }
 }
 
-# linux_initramfs OUT: a gzip'd cpio (newc) with busybox and the test /init
-# (tests/linux/init.sh).
+# linux_initramfs OUT [INIT [SRC=DST...]]: a gzip'd cpio (newc) with busybox
+# and the test /init (INIT, default tests/linux/init.sh), plus each SRC
+# copied to DST in the image.
 linux_initramfs() {
     out=$1
+    init=${2:-tests/linux/init.sh}
+    [ $# -ge 2 ] && shift 2 || shift $#
     root=$(mktemp -d "${TMPDIR:-/tmp}/pvcore-initramfs.XXXXXX") || return 1
     mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
     cp "$BUSYBOX" "$root/bin/busybox"
     ln -s busybox "$root/bin/sh"
-    cp tests/linux/init.sh "$root/init"
+    cp "$init" "$root/init"
     cp tests/linux/blk.sh "$root/blk.sh"
     # the virtual block device case's modules (blk.sh), when unpacked
     kmod="$PVCORE_CACHE/linux-${LINUX_VERSION:-none}/lib/modules/${LINUX_VERSION:-none}/kernel"
@@ -80,6 +83,10 @@ linux_initramfs() {
         done
     fi
     chmod 755 "$root/init"
+    for f in "$@"; do
+        mkdir -p "$root/$(dirname "${f#*=}")" && cp "${f%%=*}" "$root/${f#*=}" ||
+            { rm -rf "$root"; echo "cannot add ${f%%=*} to the initramfs"; return 1; }
+    done
     mkdir -p "$(dirname "$out")"
     ( cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 ) | gzip -9 -n >"$out.tmp" ||
         { rm -rf "$root"; echo "cpio of the initramfs failed"; return 1; }

@@ -58,10 +58,18 @@ long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count);
  *   -EINVAL flags other than GNTMAP_readonly.
  * gnttab_copy_for runs n gnttab_copy operations (n <= GNTTAB_MAX_OPS,
  * else -EINVAL) exactly as GNTTABOP_copy does for a guest, each one's
- * GNTST_* in its status; a DOMID_SELF side means the caller. */
+ * GNTST_* in its status; a DOMID_SELF side means the caller (for Domain
+ * 0: a frame of its window, see below). */
 int gnttab_map_for(struct domain *mapper, domid_t granter, uint32_t gref, uint32_t flags,
                    uint64_t *mfn, uint32_t *handle);
 int gnttab_unmap_for(struct domain *mapper, uint32_t handle);
 long gnttab_copy_for(struct domain *caller, struct gnttab_copy *ops, unsigned int n);
+
+/* Domain 0 owns no machine frames: its local side of a copy (DOMID_SELF,
+ * a gmfn) may name only a frame of this window, the control block's bulk
+ * area [paddr, paddr + bytes), set once at boot by control_init. There a
+ * copy touches only the bytes inside the window; no frame references are
+ * taken (the block is the hypervisor's and never freed). */
+void gnttab_set_dom0_window(struct domain *dom0, uint64_t paddr, uint64_t bytes);
 
 #endif

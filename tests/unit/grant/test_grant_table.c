@@ -1009,6 +1009,52 @@ static void copy_between_grants_and_frames(void **state)
     assert_int_equal(gnttab_copy_for(dom, ops, GNTTAB_MAX_OPS + 1), -EINVAL);
 }
 
+/* Domain 0 owns no frames: its copies may name frames of its window (the
+ * control block's bulk area) as their DOMID_SELF side, and only the bytes
+ * inside it; nobody else may. Domain 5 plays Domain 0 here. */
+static void dom0_window_for_copies(void **state)
+{
+    (void)state;
+    struct domain *d0 = harness_domain(5, 16, 0, false);
+    mfn_t a = harness_frame(dom), b = harness_frame(dom);
+    mfn_t w = harness_frame(harness_domain(3, 16, 0, false));
+    mfn_t other = harness_frame(harness_domain(4, 16, 0, false));
+    uint8_t *pa = mfn_to_virt(a), *pb = mfn_to_virt(b), *pw = mfn_to_virt(w);
+    const uint16_t src = GNTCOPY_source_gref, dst = GNTCOPY_dest_gref;
+
+    for (unsigned int i = 0; i < PAGE_SIZE; i++)
+        pa[i] = (uint8_t)(i * 7);
+    memset(pw, 0, PAGE_SIZE);
+    grant(60, 5, a, GTF_permit_access | GTF_readonly);
+    grant(61, 5, b, GTF_permit_access);
+    gnttab_set_dom0_window(d0, ((uint64_t)w << PAGE_SHIFT) + 1024, 2048);
+    struct gnttab_copy ops[6] = {
+        copy_op(src, 60, dom->id, 0, w, DOMID_SELF, 1024, 100),    /* into the window */
+        copy_op(dst, w, DOMID_SELF, 1024, 61, dom->id, 8, 100),    /* and out of it */
+        copy_op(src, 60, dom->id, 0, w, DOMID_SELF, 3000, 200),    /* past its end */
+        copy_op(src, 60, dom->id, 0, w, DOMID_SELF, 0, 16),        /* before its start */
+        copy_op(src, 60, dom->id, 0, other, DOMID_SELF, 0, 16),    /* not a window frame */
+        copy_op(src, 60, dom->id, 0, w, dom->id, 1024, 16),        /* only as DOMID_SELF */
+    };
+    assert_int_equal(gnttab_copy_for(d0, ops, 6), 0);
+    const int16_t want[6] = { GNTST_okay, GNTST_okay, GNTST_general_error, GNTST_general_error,
+                              GNTST_bad_page, GNTST_permission_denied };
+    assert_statuses(ops, want, 6);
+    assert_memory_equal(pw + 1024, pa, 100);
+    assert_memory_equal(pb + 8, pa, 100);
+    assert_int_equal(pw[1023], 0);
+    /* the window is Domain 0's alone */
+    struct gnttab_copy mine = copy_op(src, 61, DOMID_SELF, 0, w, DOMID_SELF, 1024, 8);
+    grant(61, dom->id, b, GTF_permit_access);
+    assert_int_equal(gnttab_copy_for(dom, &mine, 1), 0);
+    assert_int_equal(mine.status, GNTST_bad_page);
+    /* no references left behind */
+    assert_int_equal(ref_count(a), 1);
+    assert_int_equal(type_count(b), 0);
+    assert_int_equal(entries[60].flags, GTF_permit_access | GTF_readonly);
+    gnttab_set_dom0_window(NULL, 0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1042,6 +1088,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(table_with_grant_entry_is_not_revalidated, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(copy_between_grants_and_frames, setup_dom, teardown_dom),
+        cmocka_unit_test_setup_teardown(dom0_window_for_copies, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(transitive_grants_for_copies, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(transitive_pin_left_over_in_v1, setup_dom, teardown_dom),
     };

@@ -1,0 +1,363 @@
+/*
+ * net_host.c - pvd's glue to netback (see net_host.h).
+ *
+ * Owns: pvd->net (the backend) and its host operations: xenstore through
+ * the server xs_host.c hosts (as Domain 0), grant maps, event channels
+ * and grant copies through the control client hv.c owns. The copy window
+ * is the control block's bulk area after NETBACK_OPS_BYTES (the copy
+ * operations themselves go at its start): ctl_grant_copy writes them
+ * there and netback's frames stay untouched behind them.
+ * Invariant: a domain's vifs are disconnected (rings unmapped, port
+ * closed) before hv.c destroys it.
+ */
+#include "net_host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "../dom0/ctl.h"
+#include "../dom0/machine.h"
+#include "../dom0/netback.h"
+#include "../dom0/netback_tap.h"
+#include "../dom0/xenstore.h"
+
+#include "hv_internal.h"
+#include "log.h"
+#include "pvd.h"
+#include "store.h"
+#include "xs_host.h"
+
+struct pvd_net {
+	struct pvd *pvd;
+	struct machine *m;
+	struct ctl *c;
+	struct netback *nb;
+	struct { int fd; struct event *ev; } tap[NETBACK_MAX_VIFS];	/* fd -1: free */
+};
+
+static int host_xs_read(void *arg, const char *path, char *buf, size_t len)
+{
+	struct pvd_net *n = arg;
+	struct xs_server *s = xs_host_server(n->pvd);
+	char reply[XENSTORE_PAYLOAD_MAX + 1];
+	uint32_t rlen = sizeof(reply) - 1;
+	int rc;
+
+	if (!s)
+		return -ENODEV;
+	rc = xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, reply, &rlen);
+	if (rc < 0)
+		return rc;
+	if (rlen >= len)
+		return -E2BIG;
+	memcpy(buf, reply, rlen);
+	buf[rlen] = '\0';
+	return 0;
+}
+
+static int host_xs_write(void *arg, const char *path, const char *value, const char *perms)
+{
+	struct pvd_net *n = arg;
+	struct xs_server *s = xs_host_server(n->pvd);
+	int rc;
+
+	if (!s)
+		return -ENODEV;
+	rc = value[0] || !perms ? xs_local_write(s, path, value) : xs_local_mkdir(s, path);
+	if (rc == 0 && perms)
+		rc = xs_local_set_perms(s, path, perms);
+	return rc;
+}
+
+static int host_xs_rm(void *arg, const char *path)
+{
+	struct pvd_net *n = arg;
+	struct xs_server *s = xs_host_server(n->pvd);
+
+	return s ? xs_local_rm(s, path) : -ENODEV;
+}
+
+static void *host_map_frame(void *arg, uint64_t mfn)
+{
+	struct pvd_net *n = arg;
+
+	return mfn <= (UINT64_MAX >> 12) ? machine_phys(n->m, mfn << 12, 4096) : NULL;
+}
+
+static int host_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+	int rc = ctl_grant_map(n->c, domid, gref, 0, mfn, handle, err, sizeof(err));
+
+	if (rc < 0) {
+		log_warn("netback: %s", err);
+		return rc;
+	}
+	*page = host_map_frame(n, *mfn);
+	if (!*page) {
+		ctl_grant_unmap(n->c, *handle, err, sizeof(err));
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static void host_unmap(void *arg, uint32_t handle)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+
+	if (ctl_grant_unmap(n->c, handle, err, sizeof(err)) < 0)
+		log_warn("netback: %s", err);
+}
+
+static int host_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+	int rc = ctl_evtchn_bind_interdomain(n->c, domid, remote_port, port, err, sizeof(err));
+
+	if (rc < 0)
+		log_warn("netback: %s", err);
+	return rc;
+}
+
+static void host_unbind(void *arg, uint32_t port)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+
+	/* fails when the domain is gone already: the hypervisor closed it */
+	ctl_evtchn_close(n->c, port, err, sizeof(err));
+}
+
+static void host_notify(void *arg, uint32_t port)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+
+	if (ctl_evtchn_send(n->c, port, err, sizeof(err)) < 0)
+		log_info("netback: %s", err);
+}
+
+static int host_copy(void *arg, struct gnttab_copy *ops, size_t nops)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+	int rc = ctl_grant_copy(n->c, ops, nops, err, sizeof(err));
+
+	if (rc < 0)
+		log_warn("netback: %s", err);
+	return rc;
+}
+
+static void on_tap(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	net_host_poll(arg);
+}
+
+static int host_tap_open(void *arg, const char *ifname, const char *bridge, int *fd, char *err, size_t errlen)
+{
+	struct pvd_net *n = arg;
+	int slot = -1, rc;
+
+	for (int i = 0; i < NETBACK_MAX_VIFS && slot < 0; i++)
+		if (n->tap[i].fd < 0)
+			slot = i;
+	if (slot < 0) {
+		snprintf(err, errlen, "too many TAP devices");
+		return -ENOSPC;
+	}
+	rc = nb_tap_open(ifname, bridge, fd, err, errlen);
+	if (rc < 0)
+		return rc;
+	n->tap[slot].ev = event_new(n->pvd->base, *fd, EV_READ | EV_PERSIST, on_tap, n->pvd);
+	if (!n->tap[slot].ev || event_add(n->tap[slot].ev, NULL) != 0) {
+		if (n->tap[slot].ev)
+			event_free(n->tap[slot].ev);
+		close(*fd);
+		snprintf(err, errlen, "cannot add TAP device %s to the event loop", ifname);
+		return -ENOMEM;
+	}
+	n->tap[slot].fd = *fd;
+	log_notice("netback: TAP device %s on bridge %s", ifname, bridge);
+	return 0;
+}
+
+static void host_tap_close(void *arg, int fd)
+{
+	struct pvd_net *n = arg;
+
+	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
+		if (n->tap[i].fd == fd) {
+			event_free(n->tap[i].ev);
+			n->tap[i].fd = -1;
+		}
+	close(fd);
+}
+
+static void host_log(void *arg, int warn, const char *line)
+{
+	(void)arg;
+	if (warn)
+		log_warn("%s", line);
+	else
+		log_notice("%s", line);
+}
+
+static uint64_t host_now(void *arg)
+{
+	(void)arg;
+	return hv_now_ms();
+}
+
+int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen)
+{
+	struct pvd_net *n = calloc(1, sizeof(*n));
+	struct netback_host host = { .xs_read = host_xs_read, .xs_write = host_xs_write, .xs_rm = host_xs_rm,
+				     .map_grant = host_map, .map_frame = host_map_frame, .unmap_grant = host_unmap,
+				     .bind = host_bind,
+				     .unbind = host_unbind, .notify = host_notify, .grant_copy = host_copy,
+				     .log = host_log, .now_ms = host_now, .tap_open = host_tap_open,
+				     .tap_close = host_tap_close };
+	struct netback_window win = { .data = (uint8_t *)ctl_bulk(c) + NETBACK_OPS_BYTES,
+				      .maddr = ctl_bulk_maddr(c) + NETBACK_OPS_BYTES,
+				      .bytes = PVCTL_BULK_SIZE - NETBACK_OPS_BYTES };
+
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n->pvd = pvd;
+	n->m = m;
+	n->c = c;
+	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
+		n->tap[i].fd = -1;
+	host.arg = n;
+	if (netback_open(&host, &win, &n->nb, err, errlen) < 0) {
+		free(n);
+		return -1;
+	}
+	pvd->net = n;
+	return 0;
+}
+
+void net_host_close(struct pvd *pvd)
+{
+	if (!pvd->net)
+		return;
+	netback_close(pvd->net->nb);
+	free(pvd->net);
+	pvd->net = NULL;
+}
+
+void net_host_poll(struct pvd *pvd)
+{
+	if (pvd->net)
+		netback_poll(pvd->net->nb);
+}
+
+struct started {
+	struct pvd *pvd;
+	uint32_t domid;
+	char *err;
+	size_t errlen;
+	int resume;
+};
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static int add_iface(void *arg, const struct store_iface *i)
+{
+	struct started *st = arg;
+	struct netback_vif_config vc = { .domid = st->domid, .devid = (uint32_t)i->idx, .network = i->bridge,
+					 .rate = (uint64_t)i->rate, .burst = (uint64_t)i->burst };
+
+	if (parse_mac(i->mac, vc.mac) < 0) {
+		snprintf(st->err, st->errlen, "vif %d: stored MAC \"%s\" does not parse", i->idx, i->mac);
+		return -1;
+	}
+	if (st->resume) {
+		if (netback_vif_resume(st->pvd->net->nb, &vc, st->err, st->errlen) < 0 && !strstr(st->err, "exists"))
+			log_warn("netback: %s", st->err);
+		return 0;
+	}
+	return netback_vif_add(st->pvd->net->nb, &vc, st->err, st->errlen) < 0 ? -1 : 0;
+}
+
+static int check_iface(void *arg, const struct store_iface *i)
+{
+	struct started *st = arg;
+	char berr[240];
+
+	if (netback_is_internal(i->bridge) || nb_bridge_check(i->bridge, berr, sizeof(berr)) == 0)
+		return 0;
+	snprintf(st->err, st->errlen, "vif %d: %s", i->idx, berr);
+	return -1;
+}
+
+int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
+{
+	struct started st = { pvd, 0, err, errlen, 0 };
+
+	err[0] = '\0';
+	if (store_ifaces(pvd->store, uuid, check_iface, &st) != 0) {
+		if (!err[0])
+			snprintf(err, errlen, "its interfaces cannot be read from the store");
+		return -1;
+	}
+	return 0;
+}
+
+int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen)
+{
+	struct started st = { pvd, domid, err, errlen, 0 };
+
+	if (!pvd->net)
+		return 0;
+	err[0] = '\0';
+	if (store_ifaces(pvd->store, uuid, add_iface, &st) != 0) {
+		if (!err[0])
+			snprintf(err, errlen, "its interfaces cannot be read from the store");
+		return -1;
+	}
+	return 0;
+}
+
+void net_host_reattach(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	char err[300];
+
+	if (!pvd->net || !hv)
+		return;
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &hv->dom[i];
+		struct started st = { pvd, e->domid, err, sizeof(err), 1 };
+		if (!e->used || !e->known || e->info.state == PVCTL_DOM_DYING || e->intent == INTENT_DESTROY)
+			continue;
+		store_ifaces(pvd->store, e->uuid, add_iface, &st);
+	}
+}
+
+void net_host_domain_gone(struct pvd *pvd, uint32_t domid)
+{
+	if (pvd->net)
+		netback_domain_gone(pvd->net->nb, domid);
+}

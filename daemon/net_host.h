@@ -1,0 +1,38 @@
+/*
+ * net_host.h - pvd hosts netback (dom0/netback.h): vifs of the domains it
+ * starts, served from the loop (doorbell and tick), copies through the
+ * control interface with the bulk area as the copy window.
+ *
+ * hv.c calls net_host_open once the machine and the xenstore server are
+ * up, net_host_poll on a doorbell kick and on the tick, net_host_close at
+ * the end; hv_lifecycle.c calls net_host_domain_started after
+ * xs_host_domain_started (before the unpause) and net_host_domain_gone
+ * before xs_host_domain_gone.
+ */
+#ifndef PVD_NET_HOST_H
+#define PVD_NET_HOST_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct pvd;
+struct machine;
+struct ctl;
+
+int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
+void net_host_close(struct pvd *pvd);
+void net_host_poll(struct pvd *pvd);
+/* Before anything is built: every Linux bridge the domain's vifs name
+ * exists; else -1 with err ("vif 0: bridge \"br9\" does not exist ..."). */
+int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
+/* The domain's vifs as stored (uuid): on an internal network, or a TAP
+ * device on a Linux bridge. -1 with err (a missing bridge) when one cannot
+ * be created; the caller destroys the domain (net_host_domain_gone). */
+int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen);
+void net_host_domain_gone(struct pvd *pvd, uint32_t domid);
+/* At reconciliation: the vifs of the domains that kept running across a
+ * restart of pvd, resumed (netback_vif_resume); those served already are
+ * left as they are. */
+void net_host_reattach(struct pvd *pvd);
+
+#endif

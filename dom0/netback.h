@@ -1,0 +1,111 @@
+/*
+ * netback.h - the network backend (Xen's netif protocol, public/io/netif.h)
+ * for pvd: virtual interfaces of guest domains joined by an internal L2
+ * learning switch.
+ *
+ * The host (pvd, or a test) gives netback its xenstore, grant, event
+ * channel and grant-copy operations (struct netback_host) and a copy
+ * window: memory Domain 0 can read and write that grant copies may name
+ * as their local side (the control block's bulk area, whose first
+ * NETBACK_OPS_BYTES hold the copy operations themselves).
+ *
+ *   netback_vif_add     writes the backend and frontend directories of a
+ *                       vif (state InitWait) and serves it from then on
+ *   netback_poll        on every kick and tick: the XenbusState handshake
+ *                       of every vif, then the packets of every connected
+ *                       vif, in batches (one copy in, one copy out per
+ *                       batch, never one call per packet)
+ *   netback_domain_gone disconnects and forgets a domain's vifs (and
+ *                       removes their TAP devices)
+ *
+ * Errors: negative errno + one line in err. A misbehaving frontend never
+ * fails a call: its packet is dropped or its vif shut, with a log line
+ * naming the domain, the vif and the cause.
+ */
+#ifndef DOM0_NETBACK_H
+#define DOM0_NETBACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <public/grant_table.h>
+
+struct netback;
+
+struct netback_host {
+	void *arg;
+	/* value of path, NUL-terminated; -ENOENT when absent */
+	int (*xs_read)(void *arg, const char *path, char *buf, size_t len);
+	/* write (creating it) with perms when not NULL ("n0 r5") */
+	int (*xs_write)(void *arg, const char *path, const char *value, const char *perms);
+	int (*xs_rm)(void *arg, const char *path);
+	/* map a granted page writable: *page (machine frame *mfn) until
+	 * unmap_grant(handle) */
+	int (*map_grant)(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn);
+	/* Domain 0's view of a frame it still has mapped (after a restart) */
+	void *(*map_frame)(void *arg, uint64_t mfn);
+	void (*unmap_grant)(void *arg, uint32_t handle);
+	int (*bind)(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port);
+	void (*unbind)(void *arg, uint32_t port);
+	void (*notify)(void *arg, uint32_t port);
+	/* run ops[0..n) (n <= NETBACK_COPY_OPS); status of each filled in */
+	int (*grant_copy)(void *arg, struct gnttab_copy *ops, size_t n);
+	void (*log)(void *arg, int warn, const char *line);
+	uint64_t (*now_ms)(void *arg);
+	/* a TAP device ifname on Linux bridge `bridge` (netback_tap.h), its
+	 * descriptor watched for input (a readable one: call netback_poll) */
+	int (*tap_open)(void *arg, const char *ifname, const char *bridge, int *fd, char *err, size_t errlen);
+	void (*tap_close)(void *arg, int fd);
+};
+
+/* The window: [data, data + bytes) of Domain 0's memory at machine
+ * address maddr (page-aligned). */
+struct netback_window {
+	uint8_t *data;
+	uint64_t maddr;
+	size_t bytes;
+};
+
+#define NETBACK_OPS_BYTES  (16u * 1024u)
+#define NETBACK_COPY_OPS   (NETBACK_OPS_BYTES / sizeof(struct gnttab_copy))
+#define NETBACK_MAX_VIFS   64
+
+struct netback_vif_config {
+	uint32_t domid, devid;	/* devid: the n of device/vif/n */
+	uint8_t mac[6];
+	const char *network;	/* "internal", "internal-lab", ... or a Linux bridge */
+	uint64_t rate, burst;	/* bytes/s each way (0: unlimited), bucket depth (0: 1 s of rate) */
+};
+
+int netback_open(const struct netback_host *host, const struct netback_window *win,
+		 struct netback **out, char *err, size_t errlen);
+/* Frees netback and closes its TAP devices, but asks nothing of the
+ * hypervisor: connected vifs stay mapped and bound (their record in
+ * xenstore stays), so that the next host resumes them; the machine may be
+ * gone, too. */
+void netback_close(struct netback *nb);
+int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, char *err, size_t errlen);
+/* After a restart of the host: serve a vif of a domain that kept running.
+ * A vif that was connected resumes on the grant mappings and the event
+ * channel the last host left (recorded in xenstore, in a directory only
+ * Domain 0 reads), without the guest re-initialising; else it waits for
+ * the frontend as after netback_vif_add. -EEXIST when served already. */
+int netback_vif_resume(struct netback *nb, const struct netback_vif_config *cfg, char *err, size_t errlen);
+void netback_domain_gone(struct netback *nb, uint32_t domid);
+void netback_poll(struct netback *nb);
+
+/* A network name netback serves itself (an internal switch): "internal"
+ * or "internal" followed by '-', '.' or '_' and more. Any other name is a
+ * Linux bridge: the vif gets a TAP device vif<domid>.<n> on it, and
+ * netback_vif_add fails when the bridge is missing. */
+int netback_is_internal(const char *network);
+
+struct netback_vif_stats {
+	uint32_t domid, devid;
+	int connected;
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, tx_dropped, rx_dropped;
+};
+/* Stats of up to max vifs; returns how many. */
+size_t netback_stats(const struct netback *nb, struct netback_vif_stats *out, size_t max);
+
+#endif
