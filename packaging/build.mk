@@ -50,7 +50,7 @@ install: $(INSTALL_NEEDS)
 	    k=$$(sed -n 's|.*[">]\(/[^"<]*\.elf\)[<"].*|\1|p' $(DESTDIR)$(PREFIX)/share/doc/pvcore/$$f); \
 	    [ -f "$(DESTDIR)$$k" ] || { echo "install: $$f: kernel $$k is not installed" >&2; exit 1; }; \
 	done
-	$(INSTALL) -m 0644 packaging/man/pvctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(INSTALL) -m 0644 packaging/man/pvctl.1 packaging/man/pvcore-extract-kernel.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	$(INSTALL) -m 0644 packaging/man/pvd.8 packaging/man/pvd-guests.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	$(INSTALL) -m 0644 packaging/completion/pvctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pvctl
 	$(INSTALL) -m 0755 packaging/systemd/pvd-guests $(DESTDIR)$(LIBEXECDIR)/pvcore/pvd-guests
