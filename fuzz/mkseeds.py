@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""mkseeds.py - write the committed seed corpora of the fuzz targets that
+take binary input (fuzz/corpus/kernel_image, config and rpc text seeds):
+small, well-formed examples each target's parser accepts, so that fuzzing
+starts past the first checks. Run from the top directory; the outputs are
+committed, so this runs only when a format changes.
+
+kernel_image: a minimal PV ELF (one PT_LOAD, a PT_NOTE with the Xen notes
+Linux and our test kernels carry), that ELF inside a bzImage setup header
+with each payload compression Linux uses (gzip, xz, lzma, zstd, lz4
+legacy, bzip2), and one with MOD_START_PFN. Each file begins with the
+target's control byte (domain size, ramdisk or not)."""
+import bz2, gzip, lzma, os, struct, subprocess, sys
+
+OUT = "fuzz/corpus"
+
+
+def write(target, name, data):
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def note(ntype, desc):
+    name = b"Xen\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
+
+
+def pv_elf(mod_start_pfn=False):
+    virt = 0xffffffff80000000
+    notes = (note(6, b"linux\0") + note(5, b"xen-3.0\0") + note(8, b"generic\0")
+             + note(3, struct.pack("<Q", virt)) + note(4, struct.pack("<Q", virt))
+             + note(1, struct.pack("<Q", virt + 0x1000)) + note(2, struct.pack("<Q", virt + 0x2000))
+             + note(10, b"!writable_page_tables\0"))
+    if mod_start_pfn:
+        notes += note(16, struct.pack("<I", 1))
+    phoff, nph = 64, 2
+    note_off = phoff + 56 * nph
+    seg_off = (note_off + len(notes) + 0xff) & ~0xff
+    seg = bytes((i * 7 + 1) & 0xff for i in range(0x200))
+    eh = (b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8
+          + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, virt + 0x1000, phoff, 0, 0, 64, 56, nph, 64, 0, 0))
+    load = struct.pack("<IIQQQQQQ", 1, 7, seg_off, virt, virt, len(seg), 0x8000, 0x1000)
+    pnote = struct.pack("<IIQQQQQQ", 4, 4, note_off, 0, 0, len(notes), len(notes), 4)
+    body = eh + load + pnote + notes
+    body += b"\0" * (seg_off - len(body))
+    return body + seg
+
+
+def bzimage(payload, raw_len):
+    setup_sects = 1
+    pm = bytearray(b"\0" * ((setup_sects + 1) * 512))
+    pm[0x1f1] = setup_sects
+    pm[0x202:0x206] = b"HdrS"
+    pm[0x206:0x208] = struct.pack("<H", 0x020f)
+    head = b"\0" * 64          # the protected-mode stub before the payload
+    pm[0x248:0x24c] = struct.pack("<I", len(head))
+    pm[0x24c:0x250] = struct.pack("<I", len(payload))
+    return bytes(pm) + head + payload
+
+
+def tool(cmd, data):
+    return subprocess.run(cmd, input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+def config_seeds():
+    # control byte: 0 JSON, 1 XML, 2 what the text looks like
+    full = {"name": "web", "kernel": "/boot/vmlinuz", "ramdisk": "/boot/initrd.img",
+            "cmdline": "console=hvc0 root=/dev/xvda", "memory": "64M", "maxmem": 128,
+            "vcpus": 2, "cpu": {"weight": 512, "cap": 150},
+            "disks": [{"name": "root", "size": "1G", "quota": "512M", "bps": 1048576, "iops": 100},
+                      {"name": "data", "path": "data.img", "size": 64, "readonly": True}],
+            "vifs": [{"bridge": "internal-lab", "mac": "00:16:3e:00:00:01", "rate": 1000000,
+                      "burst": 20000, "weight": 100}, {"bridge": "br0"}],
+            "on_poweroff": "destroy", "on_reboot": "restart", "on_crash": "preserve",
+            "autostart": True}
+    import json
+    write("config", "hello-json", b"\x02" + open("examples/hello.json", "rb").read())
+    write("config", "hello-xml", b"\x02" + open("examples/hello.xml", "rb").read())
+    write("config", "full-json", b"\x00" + json.dumps(full).encode())
+    xml = ("<domain><name>db</name><kernel>/boot/vmlinuz</kernel><memory>1G</memory>"
+           "<vcpus>2</vcpus><cpu><weight>100</weight><cap>50</cap></cpu>"
+           "<disks><disk><name>root</name><size>2G</size><quota>1G</quota><readonly>true</readonly>"
+           "</disk></disks><vifs><vif><bridge>internal</bridge><mac>00:16:3e:00:00:02</mac></vif>"
+           "</vifs><on_crash>restart</on_crash><autostart>true</autostart></domain>")
+    write("config", "full-xml", b"\x01" + xml.encode())
+    return full
+
+
+def rpc_seeds(full):
+    # control byte 0x7f: reads of 556 bytes, frames up to 8192 bytes
+    import json
+    def call(i, method, params=None):
+        m = {"jsonrpc": "2.0", "method": method, "id": i}
+        if params is not None:
+            m["params"] = params
+        return json.dumps(m)
+    small = dict(full, name="a", disks=[], kernel="/boot/k")
+    lines = {
+        "version": [call(1, "daemon.version"), call("x", "host.info")],
+        "define": [call(1, "domain.define", {"config": small}), call(2, "domain.list", {"all": True}),
+                   call(3, "domain.info", {"domain": "a"}), call(4, "domain.get_config", {"domain": "a"}),
+                   call(5, "domain.autostart", {"domain": "a", "enabled": True}),
+                   call(6, "domain.start", {"domain": "a"}), call(7, "domain.undefine", {"domain": "a"})],
+        "define-xml": [call(1, "domain.define", {"config": open("examples/hello.xml").read(), "format": "xml",
+                                                 "replace": True, "base_dir": "/tmp"}),
+                       call(2, "domain.set_memory", {"domain": "hello-xml", "memory": "48M"}),
+                       call(3, "domain.undefine", {"domain": "hello-xml"})],
+        "validate": [call(1.5, "config.validate", {"config": json.dumps(full), "format": "json"})],
+        "batch": ["[" + ",".join([call(i, "domain.list") for i in range(3)]
+                  + ['{"jsonrpc":"2.0","method":"daemon.version"}']) + "]"],
+        "events": [call(12345678901234567890, "events.list", {"limit": 5}), call(None, "events.subscribe")],
+        "xs": [call(1, "xs.read", {"path": "/local/domain/0/name"}), call(2, "domain.console", {"domain": "a"})],
+        "errors": ['{"jsonrpc":"2.0","method":"nope","id":1}', '{"jsonrpc":"2.0","id":1,}',
+                   '[]', '{"a":1,"a":2}', '"\\u0000"', "\r", "x" * 100],
+    }
+    for name, ls in lines.items():
+        write("rpc", name, b"\x7f" + "\n".join(ls).encode() + b"\n")
+
+
+def main():
+    rpc_seeds(config_seeds())
+    elf = pv_elf()
+    size = struct.pack("<I", len(elf))
+    payloads = {
+        "gz": gzip.compress(elf, 9, mtime=0),
+        "xz": lzma.compress(elf, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32) + size,
+        "lzma": lzma.compress(elf, format=lzma.FORMAT_ALONE) + size,
+        "bz2": bz2.compress(elf, 9) + size,
+        "zst": tool(["zstd", "-19", "-q", "-c"], elf) + size,
+        "lz4": tool(["lz4", "-l", "-9", "-q", "-c"], elf) + size,
+    }
+    write("kernel_image", "elf", b"\x01" + elf)
+    write("kernel_image", "elf-ramdisk", b"\x81" + elf + b"RAMDISK!" * 100)
+    write("kernel_image", "elf-mod-start-pfn", b"\x82" + pv_elf(True) + b"initrd" * 100)
+    for k, p in payloads.items():
+        write("kernel_image", "bzimage-" + k, b"\x02" + bzimage(p, len(elf)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
