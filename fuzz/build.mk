@@ -26,7 +26,7 @@ FUZZ_JOBS    ?= 2
 FUZZ_HOST_INC := -Idaemon -Idom0 -Itests/xenstore $(HOST_PUBLIC_CFLAGS) $(PVD_CFLAGS) \
                  $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
 # Hypervisor code built for the host, as tests/unit/mm does (its shim and harness).
-FUZZ_HV_INC   := -Itests/unit/evtchn/shim -Itests/unit/mm/shim -Itests/unit/mm -Ihypervisor/include \
+FUZZ_HV_INC   := -Ifuzz/shim -Ifuzz -Itests/unit/evtchn/shim -Itests/unit/mm/shim -Itests/unit/mm -Ihypervisor/include \
                  -Ihypervisor/arch/x86_64/include
 
 $(FUZZ_OBJ)/host/%.o: %.c | $(PUBLIC_LINK)

@@ -120,7 +120,69 @@ def rpc_seeds(full):
         write("rpc", name, b"\x7f" + "\n".join(ls).encode() + b"\n")
 
 
+def blkif_seeds():
+    # control byte: 1 read-only disk, 2 quota, 4 persistent grants; then
+    # commands (fuzz_blkif.c): 0 request, 2 serve, 3 req_prod, 4 reconnect
+    def req(op, nseg, rid, sector, segs):
+        b = struct.pack("<BBHIQQ", op, nseg, 0, 0, rid, sector)
+        for gref, first, last in segs:
+            b += struct.pack("<IBBH", gref, first, last, 0)
+        return b + b"\0" * (112 - len(b))
+    w = b"\0" + req(1, 1, 1, 10, [(2, 0, 7)])
+    r = b"\0" + req(0, 2, 2, 11, [(3, 2, 3), (4, 0, 7)])
+    fl = b"\0" + req(3, 0, 3, 0, [])
+    disc = b"\0" + struct.pack("<BBHIQQQ", 5, 0, 0, 0, 4, 8, 8) + b"\0" * 80
+    write("blkif", "rw", b"\0" + w + r + fl + disc + b"\2")
+    write("blkif", "persistent", b"\4" + w + r + b"\2" + w + r + b"\2\4" + r + b"\2")
+    write("blkif", "readonly-quota", b"\3" + w + r + disc + b"\2")
+    write("blkif", "hostile-index", b"\0" + w + b"\3" + struct.pack("<I", 1000) + b"\2\4" + r + b"\2")
+
+
+def netif_seeds():
+    # control byte: 1 rate limit; commands (fuzz_netif.c): 0 tx slot,
+    # 2 poll, 3 write 16 bytes into a page, 4 req_prod, 5 rx request, 7 reconnect
+    mac1 = bytes([0, 0x16, 0x3e, 0, 0, 1])
+    head = b"\xff" * 6 + mac1 + b"\x08\x00"
+    def fill(page, off16, b16):
+        return b"\3" + bytes([page, off16]) + b16.ljust(16, b"\0")
+    def tx(gref, off, flags, rid, size):
+        return b"\0" + struct.pack("<IHHHH", gref, off, flags, rid, size)
+    frame = fill(2, 0, head) + fill(2, 1, b"\x45" + b"\0" * 15)
+    one = frame + tx(3, 0, 0, 1, 60) + b"\2"
+    chain = (fill(3, 0, head) + tx(4, 0, 4, 2, 300) + tx(5, 0, 0, 3, 100) + b"\2")
+    extra = tx(3, 0, 8, 4, 60) + b"\0" + struct.pack("<BBHHHI", 1, 0, 1400, 1, 0, 0) + b"\2"
+    rx = b"\5" + struct.pack("<HHI", 1, 0, 6) + b"\2"
+    write("netif", "one-frame", b"\0" + one)
+    write("netif", "chain-extra", b"\0" + frame + chain + extra + rx)
+    write("netif", "rate-reconnect", b"\1" + one + b"\6\x10" + one + b"\7" + one)
+    write("netif", "hostile-index", b"\0" + one + b"\4" + struct.pack("<I", 5000) + b"\2")
+
+
+def ctl_seeds():
+    # records (fuzz_ctl.c): op, size, 112 bytes of payload
+    def rq(op, payload):
+        return bytes([op, len(payload)]) + payload.ljust(112, b"\0")
+    dom = lambda d, arg=0: struct.pack("<II", d, arg)
+    create = rq(2, b"web".ljust(32, b"\0") + bytes(range(1, 17)) + struct.pack("<QQIIII", 64, 128, 2, 256, 0, 0))
+    life = (rq(1, b"") + create + rq(3, struct.pack("<IIQQ", 1, 0, 0, 64)) + rq(9, dom(1))
+            + rq(22, struct.pack("<IIQ", 1, 4, 0x100)) + rq(4, struct.pack("<IIQQQQ", 1, 0, 0x1000, 0x2000, 0, 0x100))
+            + rq(5, dom(1)) + rq(6, dom(1)) + rq(12, struct.pack("<IIII", 1, 512, 50, 0))
+            + rq(11, struct.pack("<IIQ", 1, 0, 256)) + rq(10, b"") + rq(7, dom(1, 2)) + rq(8, dom(1)))
+    ports = (create + rq(24, dom(1)) + rq(13, dom(1)) + rq(14, dom(1, 1)) + rq(15, dom(0, 1))
+             + rq(21, struct.pack("<IIIIQQ", 1, 1, 2, 0, 3, 4)) + rq(16, dom(0, 1)) + rq(20, struct.pack("<Q", 0)))
+    grants = (create + rq(17, struct.pack("<IIII", 1, 0, 0, 0)) + rq(18, struct.pack("<IIII", 0, 0, 0, 0))
+              + b"\xff\x01" + struct.pack("<QHHIQHHIHH", 0, 1, 0, 0, 0, 0x7ff0, 0, 0, 16, 0)
+              + rq(19, struct.pack("<II", 1, 0)))
+    write("ctl", "lifecycle", life)
+    write("ctl", "ports", ports)
+    write("ctl", "grants", grants)
+    write("ctl", "hostile-index", create + b"\xfe" + struct.pack("<I", 1000) + rq(0, b""))
+
+
 def main():
+    ctl_seeds()
+    netif_seeds()
+    blkif_seeds()
     rpc_seeds(config_seeds())
     elf = pv_elf()
     size = struct.pack("<I", len(elf))
