@@ -231,6 +231,14 @@ static void fe_connect(struct netback *nb, struct frontend *f)
 /* The responses a frontend has: checked (unless it broke its rings). */
 static void take_responses(struct frontend *f)
 {
+	if (f->tx->rsp_prod - f->tx_rsp > NETIF_TX_RING_SIZE || f->rx->rsp_prod - f->rx_rsp > NETIF_RX_RING_SIZE) {
+		if (!f->hostile) {
+			fprintf(stderr, "fuzz_netif: more responses than the rings hold\n");
+			abort();
+		}
+		f->tx_rsp = f->tx->rsp_prod;	/* it wrote over its own indices */
+		f->rx_rsp = f->rx->rsp_prod;
+	}
 	while (f->tx->rsp_prod != f->tx_rsp) {
 		struct netif_tx_response r = f->tx->ring[f->tx_rsp % NETIF_TX_RING_SIZE].rsp;
 

@@ -1,11 +1,11 @@
 #!/bin/sh
 # smoke.sh - the fuzz targets in `make test` (TAP): each target runs every
 # regression input of fuzz/regress/NAME once (crashes found before, fixed),
-# then fuzzes for FUZZ_SMOKE_SECONDS (default 4) from its committed seeds.
+# then fuzzes for FUZZ_SMOKE_SECONDS (default 3) from its committed seeds.
 # Any crash, leak or sanitizer report fails it. Skipped without clang.
 set -u
 BUILD=${BUILD:-build}
-secs=${FUZZ_SMOKE_SECONDS:-4}
+secs=${FUZZ_SMOKE_SECONDS:-3}
 work=$(mktemp -d /tmp/pvcore-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 for src in fuzz/fuzz_*.c; do
