@@ -93,4 +93,4 @@ fuzz: $(FUZZ_TARGETS)
 	$(Q)BUILD=$(BUILD) sh fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
 
 TESTS        += fuzz/smoke.sh
-DEB_PACKAGES += clang libcmocka-dev
+DEB_PACKAGES += clang libclang-rt-14-dev libcmocka-dev   # libFuzzer and the sanitizer runtimes: only recommended by clang
