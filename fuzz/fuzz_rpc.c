@@ -9,8 +9,8 @@
  *
  * Checked beside the sanitizers: every response is one strict JSON value
  * (daemon/json_strict.c: valid UTF-8, no duplicate keys ...) and an object
- * with "jsonrpc" "2.0" or a batch array; a frame the framing hands out
- * never passes its limit.
+ * with "jsonrpc" "2.0" or a batch array; a numeric id comes back exactly
+ * as written; a frame the framing hands out never passes its limit.
  */
 #include <event2/buffer.h>
 #include <stdint.h>
@@ -70,6 +70,28 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* The raw text of frame's numeric id as its response echoed it: equal
+ * to the request's (JSON-RPC: ids echoed exactly, large and fractional
+ * numbers too). Single requests only; ids too long to keep are skipped. */
+static void check_id_echo(const char *frame, size_t len, const char *out)
+{
+	static struct json_strict_ids in, back;
+	char why[160];
+	size_t at;
+	json_object *req = json_strict_parse_ids(frame, len, 64, why, sizeof(why), &at, &in);
+	json_object *resp = json_strict_parse_ids(out, strlen(out), 64, why, sizeof(why), &at, &back);
+
+	if (req && resp && json_object_is_type(req, json_type_object) && in.n && in.v[0].len &&
+	    in.v[0].len < 500 && back.n && back.v[0].len &&
+	    (in.v[0].len != back.v[0].len || memcmp(frame + in.v[0].off, out + back.v[0].off, in.v[0].len))) {
+		fprintf(stderr, "fuzz_rpc: id %.*s came back as %.*s\n", (int)in.v[0].len, frame + in.v[0].off,
+			(int)back.v[0].len, out + back.v[0].off);
+		abort();
+	}
+	json_object_put(req);
+	json_object_put(resp);
+}
+
 /* A response must be one strict JSON value of the right shape. */
 static void check_response(const char *out)
 {
@@ -125,6 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			out = rpc_handle_frame(pvd.rpc, &pvd, NULL, "fuzz", frame, len);
 			if (out) {
 				check_response(out);
+				check_id_echo(frame, len, out);
 				free(out);
 			}
 			free(frame);
