@@ -18,6 +18,11 @@
  *   5     an rx request of domain 1: the next 8 bytes, pushed
  *   6     the clock moves on (1 byte: tens of milliseconds)
  *   7     domain 1 closes its vif and connects again
+ *   8     domain 2 sends a broadcast frame (1 byte: (length - 60) / 5), which
+ *         domain 1 receives into the buffers of its own rx requests
+ * Domain 1's data pages (refs 3 .. RX_FIRST - 1) start as frames from its
+ * MAC (broadcast, IPv4, UDP with a blank checksum), so a request naming
+ * one carries a frame the switch takes; command 3 changes them.
  * Checked beside the sanitizers: no grant copy crosses a page or leaves
  * the window; every frame domain 2 receives was sent by domain 1 with
  * domain 1's MAC as its source (anti-spoofing); response statuses are
@@ -198,6 +203,36 @@ static void fe_key(uint32_t domid, const char *key, const char *value)
 		abort();
 }
 
+/* A broadcast IPv4/UDP frame from mac, its UDP checksum left blank. */
+static void fill_frame(uint8_t *p, const uint8_t mac[6], uint16_t len)
+{
+	memset(p, 0xff, 6);
+	memcpy(p + 6, mac, 6);
+	p[12] = 0x08;
+	p[13] = 0x00;
+	p[14] = 0x45;
+	p[16] = (uint8_t)((len - 14) >> 8);
+	p[17] = (uint8_t)(len - 14);
+	p[22] = 64;
+	p[23] = 17;
+	memcpy(p + 26, (const uint8_t[]){ 10, 0, 0, 1, 10, 0, 0, 2 }, 8);
+	p[38] = (uint8_t)((len - 34) >> 8);
+	p[39] = (uint8_t)(len - 34);
+}
+
+/* Domain 2 sends a frame of len bytes from ref 3 (one slot). */
+static void peer_send(struct frontend *b, uint16_t len)
+{
+	static const uint8_t mac2[6] = { 0x00, 0x16, 0x3e, 0, 0, 2 };
+
+	fill_frame(page_of(2, 3), mac2, len);
+	b->tx->ring[b->tx_prod % NETIF_TX_RING_SIZE].req.req =
+		(struct netif_tx_request){ .gref = 3, .offset = 0, .flags = XEN_NETTXF_csum_blank, .id = (uint16_t)b->tx_prod,
+					   .size = len };
+	b->tx_prod++;
+	b->tx->req_prod = b->tx_prod;
+}
+
 static void post_rx(struct frontend *f)
 {
 	while (f->rx_prod - f->rx_rsp < NETIF_RX_RING_SIZE) {
@@ -233,7 +268,7 @@ static void take_responses(struct frontend *f)
 {
 	if (f->tx->rsp_prod - f->tx_rsp > NETIF_TX_RING_SIZE || f->rx->rsp_prod - f->rx_rsp > NETIF_RX_RING_SIZE) {
 		if (!f->hostile) {
-			fprintf(stderr, "fuzz_netif: more responses than the rings hold\n");
+			fprintf(stderr, "fuzz_netif: more responses than the rings hold (domain %u: tx %u/%u/%u rx %u/%u/%u)\n", f->domid, f->tx->rsp_prod, f->tx_rsp, f->tx_prod, f->rx->rsp_prod, f->rx_rsp, f->rx_prod);
 			abort();
 		}
 		f->tx_rsp = f->tx->rsp_prod;	/* it wrote over its own indices */
@@ -305,11 +340,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (xs_open(NULL, NULL, &xh, &H.xs, err, sizeof(err)) != 0 || netback_open(&host, &w, &nb, err, sizeof(err)) != 0 ||
 	    add_vif(nb, 1, data[0] & 1 ? 20000 : 0) != 0 || add_vif(nb, 2, 0) != 0)
 		abort();
+	for (uint32_t r = 3; r < RX_FIRST; r++)
+		fill_frame(page_of(1, r), mac1, 1000);
 	fe_connect(nb, &a);
 	fe_connect(nb, &b);
 	post_rx(&b);
 	while (at < size) {
-		uint8_t cmd = data[at++] % 8;
+		uint8_t cmd = data[at++] % 9;
 
 		switch (cmd) {
 		case 0:
@@ -318,6 +355,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				at = size;
 				break;
 			}
+			if (a.tx_prod - a.tx_rsp >= NETIF_TX_RING_SIZE)
+				a.hostile = 1;	/* over a request not answered yet */
 			memcpy(&a.tx->ring[a.tx_prod % NETIF_TX_RING_SIZE].req, data + at, 12);
 			at += 12;
 			a.tx_prod++;
@@ -360,6 +399,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 			memcpy(&a.rx->ring[a.rx_prod % NETIF_RX_RING_SIZE].req, data + at, 8);
+			if (a.rx_prod - a.rx_rsp >= NETIF_RX_RING_SIZE ||
+			    a.rx->ring[a.rx_prod % NETIF_RX_RING_SIZE].req.gref <= 2)
+				a.hostile = 1;	/* over an unanswered request, or a ring page as a buffer */
 			at += 8;
 			a.rx_prod++;
 			a.rx->req_prod = a.rx_prod;
@@ -367,6 +409,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6:
 			if (at < size)
 				H.now += data[at++] * 10u;
+			break;
+		case 8:
+			if (at < size && b.tx_prod - b.tx_rsp < NETIF_TX_RING_SIZE)
+				peer_send(&b, (uint16_t)(60 + data[at] * 5u));	/* 60 .. 1335 */
+			at++;
 			break;
 		default:
 			fe_key(1, "state", "5");

@@ -140,7 +140,8 @@ def blkif_seeds():
 
 def netif_seeds():
     # control byte: 1 rate limit; commands (fuzz_netif.c): 0 tx slot,
-    # 2 poll, 3 write 16 bytes into a page, 4 req_prod, 5 rx request, 7 reconnect
+    # 2 poll, 3 write 16 bytes into a page, 4 req_prod, 5 rx request,
+    # 7 reconnect, 8 domain 2 sends
     mac1 = bytes([0, 0x16, 0x3e, 0, 0, 1])
     head = b"\xff" * 6 + mac1 + b"\x08\x00"
     def fill(page, off16, b16):
@@ -156,6 +157,10 @@ def netif_seeds():
     write("netif", "chain-extra", b"\0" + frame + chain + extra + rx)
     write("netif", "rate-reconnect", b"\1" + one + b"\6\x10" + one + b"\7" + one)
     write("netif", "hostile-index", b"\0" + one + b"\4" + struct.pack("<I", 5000) + b"\2")
+    # domain 1 posts rx buffers (refs 5, 6), domain 2 sends to it (command 8)
+    peer = (b"\5" + struct.pack("<HHI", 1, 0, 5) + b"\5" + struct.pack("<HHI", 2, 0, 6)
+            + b"\x08\x00\x08\xff\2" + tx(3, 0, 1, 5, 1000) + b"\2")
+    write("netif", "peer-to-hostile", b"\0" + peer)
 
 
 def ctl_seeds():
