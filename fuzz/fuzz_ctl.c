@@ -12,6 +12,10 @@
  *   0xff, n (1 byte), 24 * n bytes                   struct gnttab_copy
  *                                                    entries at the start of bulk
  *   0xfe, 4 bytes                                    req_prod (hostile indices)
+ *   0xfd, domid, ref, flags (2 bytes), grantee, pfn  the guest grants: v1 entry
+ *                                                    ref of its table names its
+ *                                                    pfn's frame (what the guest
+ *                                                    itself would write there)
  * and control_poll after every record. Checked beside the sanitizers:
  * every response answers the request in its slot (its id), with 0 or a
  * negative errno; the response ring never runs more than a ring ahead;
@@ -29,9 +33,11 @@
 #include <public/grant_table.h>
 #include <public/pvcore_ctl.h>
 
+#include "../hypervisor/common/grant_priv.h"
 #include "ctl_host.h"
 #include "harness.h"
 #include "hv/control.h"
+#include "hv/domain.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,6 +48,31 @@ static struct pvctl_block *block(void)
     if (memcmp(a->magic, PVCTL_ANCHOR_MAGIC, sizeof(PVCTL_ANCHOR_MAGIC)))
         abort();
     return __va(a->block_paddr);
+}
+
+/* A guest's own write of grant entry ref (v1 or v2 word 0 and frame). */
+static void guest_grants(const uint8_t *r)
+{
+    struct domain *d = domain_by_id(r[0] % 8);
+    struct grant_table *gt;
+    struct list_head *pos;
+    uint64_t pfn = 0, mfn = 0;
+    uint32_t *e;
+
+    if (!d || d->state == DOM_DEAD || !d->id || !(gt = gnttab_of(d)) || r[1] >= gnttab_nr_entries(gt))
+        return;
+    list_for_each(pos, &d->page_list) {
+        if (pfn++ == r[5]) {
+            mfn = (uint64_t)(list_entry(pos, struct page_info, list) - frame_table);
+            break;
+        }
+    }
+    e = gnttab_entry_words(gt, r[1]);
+    e[0] = (uint32_t)(r[2] | r[3] << 8) | (uint32_t)r[4] << 16;
+    if (gt->version == 2)
+        memcpy(&e[2], &mfn, 8);
+    else
+        e[1] = (uint32_t)mfn;
 }
 
 /* Take every response: each answers the request of its slot. */
@@ -86,6 +117,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 bytes = size - at;
             memcpy(b->bulk, data + at, bytes);
             at += bytes;
+            continue;
+        }
+        if (kind == 0xfd) {
+            if (size - at < 6)
+                break;
+            guest_grants(data + at);
+            at += 6;
             continue;
         }
         if (kind == 0xfe) {
