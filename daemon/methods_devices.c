@@ -20,6 +20,7 @@
  * The table is this process's: after a restart of pvd a pending detach
  * reads as done. Everything runs on the loop thread.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,7 +565,7 @@ static int apply_rate(struct rpc_req *req, struct store_domain *fresh, uint32_t 
 	else
 		snprintf(err, errlen, "the stored config lost vif %d", devid);
 	json_object_put(norm);
-	return rc < 0 ? -1 : 0;
+	return rc == -ENOENT ? 0 : rc < 0 ? -1 : 0;	/* a vif not served now gets it when it is */
 }
 
 int method_domain_net_limit(struct rpc_req *req, json_object *params, json_object **result)
