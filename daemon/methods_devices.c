@@ -64,18 +64,39 @@ static long live_domid(struct pvd *pvd, const char *uuid)
 	return (long)st.domid;
 }
 
-/* Drop pending detaches that completed, or whose domain stopped. */
+/* Is the device of p gone from the backend? */
+static int pending_done(struct pvd *pvd, const struct pending *p)
+{
+	return p->vif ? net_host_vif_state(pvd, p->domid, p->devid) == NETBACK_VIF_NONE
+		      : blk_host_disk_state(pvd, p->domid, p->name, NULL, 0) == BLKBACK_DEV_NONE;
+}
+
+/* Drop pending detaches whose domain stopped (or whose device went, once
+ * the table is full). One that completed stays until asked about once
+ * (detach_progress), so that a caller waiting for it reads "detached". */
 static void pending_expire(struct pvd *pvd)
 {
+	int used = 0;
+
 	for (int i = 0; i < MAX_PENDING; i++) {
 		struct pending *p = &pending[i];
-		if (!p->used)
-			continue;
-		if (live_domid(pvd, p->uuid) != (long)p->domid ||
-		    (p->vif ? net_host_vif_state(pvd, p->domid, p->devid) == NETBACK_VIF_NONE
-			    : blk_host_disk_state(pvd, p->domid, p->name, NULL, 0) == BLKBACK_DEV_NONE))
+		if (p->used && live_domid(pvd, p->uuid) != (long)p->domid)
 			p->used = 0;
+		used += p->used;
 	}
+	for (int i = 0; i < MAX_PENDING && used == MAX_PENDING; i++)
+		if (pending_done(pvd, &pending[i]))
+			pending[i].used = 0;
+}
+
+/* Forget uuid's completed detaches of one kind: a device attached now may
+ * have the same name or MAC. */
+static void pending_forget_done(struct pvd *pvd, const char *uuid, int vif)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending[i].used && pending[i].vif == vif && !strcmp(pending[i].uuid, uuid) &&
+		    pending_done(pvd, &pending[i]))
+			pending[i].used = 0;
 }
 
 static struct pending *pending_find(const char *uuid, int vif, const char *key)
@@ -108,13 +129,14 @@ static void pending_add(const char *uuid, uint32_t domid, int vif, const char *n
 	log_warn("hot plug: more than %d detaches pending; domain %s's is not followed", MAX_PENDING, uuid);
 }
 
-/* Device numbers in use by uuid's pending detaches of one kind (a bit each). */
-static unsigned pending_used(const char *uuid, int vif)
+/* Device numbers still held by uuid's pending detaches of one kind (a bit each). */
+static unsigned pending_used(struct pvd *pvd, const char *uuid, int vif)
 {
 	unsigned used = 0;
 
 	for (int i = 0; i < MAX_PENDING; i++)
-		if (pending[i].used && pending[i].vif == vif && !strcmp(pending[i].uuid, uuid))
+		if (pending[i].used && pending[i].vif == vif && !strcmp(pending[i].uuid, uuid) &&
+		    !pending_done(pvd, &pending[i]))
 			used |= 1u << pending[i].devid;
 	return used;
 }
@@ -258,7 +280,7 @@ int method_domain_block_attach(struct rpc_req *req, json_object *params, json_ob
 	config = current_config(req, &d, &cfg, &norm);
 	if (!config)
 		goto out;
-	used = pending_used(d.uuid, 0);
+	used = pending_used(req->pvd, d.uuid, 0);
 	for (int i = 0; i < cfg.ndisks; i++) {
 		if (!strcmp(cfg.disks[i].name, name)) {
 			bad_param(req, &d, "Invalid params: disk: domain \"%s\" has a disk named \"%s\" already", d.name,
@@ -267,6 +289,7 @@ int method_domain_block_attach(struct rpc_req *req, json_object *params, json_ob
 		}
 		used |= 1u << cfg.disks[i].index;
 	}
+	pending_forget_done(req->pvd, d.uuid, 0);
 	if (pending_find(d.uuid, 0, name)) {
 		bad_param(req, &d, "Invalid params: disk: domain \"%s\"'s disk \"%s\" is still being detached "
 			  "(its guest has not closed it)", d.name, name);
@@ -451,7 +474,8 @@ int method_domain_net_attach(struct rpc_req *req, json_object *params, json_obje
 	config = current_config(req, &d, &cfg, &norm);
 	if (!config)
 		goto out;
-	used = pending_used(d.uuid, 1);
+	pending_forget_done(req->pvd, d.uuid, 1);
+	used = pending_used(req->pvd, d.uuid, 1);
 	for (int i = 0; i < cfg.nvifs; i++)
 		used |= 1u << cfg.vifs[i].devid;
 	if (json_object_object_get_ex(vif, "devid", &v)) {
