@@ -78,11 +78,14 @@ FUZZ_LIBS_ctl          := -lcmocka
 FUZZ_NAMES   := rpc config kernel_image ctl xs_ring blkif netif
 FUZZ_TARGETS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_NAMES))
 
+define FUZZ_LINK
+$(BUILD)/fuzz/fuzz_$(1): $(FUZZ_OBJS_$(1))
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $$@ $(FUZZ_OBJS_$(1)) $(FUZZ_LIBS_$(1))
+endef
+
 ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
-.SECONDEXPANSION:
-$(FUZZ_TARGETS): $(BUILD)/fuzz/fuzz_%: $$(FUZZ_OBJS_$$*)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $(FUZZ_OBJS_$*) $(FUZZ_LIBS_$*)
+$(foreach n,$(FUZZ_NAMES),$(eval $(call FUZZ_LINK,$(n))))
 
 ALL_TARGETS  += $(FUZZ_TARGETS)
 -include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
