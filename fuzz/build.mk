@@ -75,6 +75,18 @@ FUZZ_OBJS_ctl          := $(call fuzz_hv_objs,fuzz/fuzz_ctl.c fuzz/ctl_host.c hy
                           hypervisor/common/grant_copy.c hypervisor/common/grant_version.c)
 FUZZ_LIBS_ctl          := -lcmocka
 
+# Dictionaries (-dict, fuzz/options.sh) from the documents that define
+# the formats (fuzz/mkdict.py): method and parameter names, config keys.
+FUZZ_DICTS   := $(BUILD)/fuzz/rpc.dict $(BUILD)/fuzz/config.dict
+
+$(BUILD)/fuzz/rpc.dict: fuzz/mkdict.py api/pvd.openrpc.json
+	$(Q)mkdir -p $(@D)
+	$(Q)python3 fuzz/mkdict.py rpc api/pvd.openrpc.json > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/fuzz/config.dict: fuzz/mkdict.py schemas/domain.schema.json
+	$(Q)mkdir -p $(@D)
+	$(Q)python3 fuzz/mkdict.py config schemas/domain.schema.json > $@.tmp && mv $@.tmp $@
+
 FUZZ_NAMES   := rpc config kernel_image ctl xs_ring blkif netif
 FUZZ_TARGETS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_NAMES))
 
@@ -87,12 +99,12 @@ endef
 ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
 $(foreach n,$(FUZZ_NAMES),$(eval $(call FUZZ_LINK,$(n))))
 
-ALL_TARGETS  += $(FUZZ_TARGETS)
+ALL_TARGETS  += $(FUZZ_TARGETS) $(FUZZ_DICTS)
 -include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
 endif
 
 .PHONY: fuzz
-fuzz: $(FUZZ_TARGETS)
+fuzz: $(FUZZ_TARGETS) $(FUZZ_DICTS)
 	$(Q)BUILD=$(BUILD) sh fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
 
 TESTS        += fuzz/smoke.sh
