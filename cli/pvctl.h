@@ -31,6 +31,11 @@ enum {
 	F_SINCE = 1 << 14,	/* --since TIME */
 	F_DOMAIN = 1 << 15,	/* --domain DOM */
 	F_FORCE = 1 << 16,	/* --force */
+	F_BPS = 1 << 17,	/* --bps N */
+	F_IOPS = 1 << 18,	/* --iops N */
+	F_BURST = 1 << 19,	/* --burst N */
+	F_REMOVE_STORAGE = 1 << 20,	/* --remove-storage */
+	F_SHRINK = 1 << 21,	/* --shrink */
 };
 
 struct ctl {
@@ -44,6 +49,7 @@ struct ctl {
 	struct pvdc *conn;	/* opened on first use */
 	const char *timeout, *weight, *cap;	/* values of --timeout, --weight, --cap */
 	const char *delay, *iterations, *since, *domain;	/* --delay, --iterations, --since, --domain */
+	const char *bps, *iops, *burst;		/* --bps, --iops, --burst */
 };
 
 struct command {
@@ -100,6 +106,13 @@ int cmd_memset(struct ctl *ctl);
 int cmd_memmax(struct ctl *ctl);
 int cmd_sched(struct ctl *ctl);
 int cmd_console(struct ctl *ctl);
+
+/* commands_disk.c */
+int cmd_disk_quota(struct ctl *ctl);
+int cmd_disk_limit(struct ctl *ctl);
+int cmd_vol(struct ctl *ctl);
+/* the disks of a domain.info result (cmd_info) */
+void print_disks(json_object *r);
 
 /* bulk.c */
 int cmd_start_all(struct ctl *ctl);

@@ -37,6 +37,16 @@ int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_obje
 int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_console(struct rpc_req *req, json_object *params, json_object **result);
 
+/* methods_disk.c: disk quotas and limits */
+int method_domain_set_disk_quota(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_set_disk_limit(struct rpc_req *req, json_object *params, json_object **result);
+
+/* methods_vol.c: the storage pool's volumes */
+int method_vol_list(struct rpc_req *req, json_object *params, json_object **result);
+int method_vol_create(struct rpc_req *req, json_object *params, json_object **result);
+int method_vol_delete(struct rpc_req *req, json_object *params, json_object **result);
+int method_vol_resize(struct rpc_req *req, json_object *params, json_object **result);
+
 /* methods_xs.c: xenstore for operators */
 int method_xs_ls(struct rpc_req *req, json_object *params, json_object **result);
 int method_xs_read(struct rpc_req *req, json_object *params, json_object **result);
@@ -48,6 +58,13 @@ int method_xs_watch(struct rpc_req *req, json_object *params, json_object **resu
 struct store_domain;
 /* params.domain (name, UUID or domid of a running domain) -> d, or an error. */
 int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d);
+/* domain.info's disks of d (config cfg): size, image, allocated bytes,
+ * quota, limits, and while it runs blkback's counters;
+ * *domain_allocated: its writable disks' allocated bytes together. */
+struct domain_config;
+struct pvd;
+json_object *method_disks_json(struct pvd *pvd, const struct store_domain *d, const struct domain_config *cfg,
+			       uint64_t *domain_allocated);
 /* The domain.info result for d. */
 int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result);
 

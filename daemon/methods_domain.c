@@ -156,11 +156,6 @@ static const char *domain_state(struct pvd *pvd, const struct store_domain *d)
 	return st.state;
 }
 
-static json_object *jstr_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 /* The fields domain.list shows; info adds to them. */
 static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d, struct domain_config *cfg,
 				   json_object **norm)
@@ -201,37 +196,6 @@ static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d
 	return o;
 }
 
-struct disk_ctx {
-	json_object *array;
-	const struct pvd *pvd;
-	const struct store_domain *dom;
-};
-
-static int add_disk(void *arg, const struct store_disk *d)
-{
-	struct disk_ctx *c = arg;
-	struct disk_config dc = { .name = d->name, .path = d->path };
-	json_object *o = json_object_new_object();
-	char image[PATH_MAX + 64];
-	struct stat st;
-
-	json_object_object_add(o, "name", json_object_new_string(d->name));
-	json_object_object_add(o, "size_mib", json_object_new_int64(d->size_mib));
-	json_object_object_add(o, "path", jstr_or_null(d->path));
-	json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
-	json_object_object_add(o, "quota_mib", json_object_new_int64(d->quota_mib));
-	json_object_object_add(o, "iops", json_object_new_int64(d->iops_limit));
-	json_object_object_add(o, "bps", json_object_new_int64(d->bps_limit));
-	/* the image and the bytes it has allocated on the host (what a quota counts) */
-	if (pool_image_path(c->pvd, c->dom->uuid, c->dom->base_dir, &dc, image, sizeof(image)) == 0) {
-		json_object_object_add(o, "image", json_object_new_string(image));
-		json_object_object_add(o, "allocated_bytes", stat(image, &st) == 0 ?
-					json_object_new_int64((int64_t)st.st_blocks * 512) : NULL);
-	}
-	json_object_array_add(c->array, o);
-	return 0;
-}
-
 static int add_iface(void *arg, const struct store_iface *f)
 {
 	json_object *o = json_object_new_object();
@@ -250,6 +214,7 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	struct domain_config cfg;
 	json_object *norm, *o = domain_summary(req->pvd, d, &cfg, &norm), *cpu, *disks, *vifs;
 	struct hv_status st;
+	uint64_t disk_allocated;
 	char path[4200];
 
 	if (!o)
@@ -267,7 +232,9 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "on_poweroff", json_object_new_string(cfg.on_poweroff));
 	json_object_object_add(o, "on_reboot", json_object_new_string(cfg.on_reboot));
 	json_object_object_add(o, "on_crash", json_object_new_string(cfg.on_crash));
-	disks = json_object_new_array();
+	disks = method_disks_json(req->pvd, d, &cfg, &disk_allocated);
+	json_object_object_add(o, "disk_quota_mib", json_object_new_int64(cfg.disk_quota_mib));
+	json_object_object_add(o, "disk_allocated_bytes", json_object_new_int64((int64_t)disk_allocated));
 	vifs = json_object_new_array();
 	json_object_object_add(o, "disks", disks);
 	json_object_object_add(o, "vifs", vifs);
@@ -278,8 +245,7 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "created", json_object_new_string(d->created));
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
 	json_object_put(norm);
-	if (store_disks(req->pvd->store, d->uuid, add_disk, &(struct disk_ctx){ disks, req->pvd, d }) != 0 ||
-	    store_ifaces(req->pvd->store, d->uuid, add_iface, vifs) != 0) {
+	if (store_ifaces(req->pvd->store, d->uuid, add_iface, vifs) != 0) {
 		json_object_put(o);
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
 	}
@@ -512,8 +478,11 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 	struct store_domain d;
 	struct store_event ev;
 	struct domain_config cfg;
-	json_object *norm;
+	json_object *norm, *v;
+	int remove_storage = 0, removed = 0;
 
+	if (json_object_object_get_ex(params, "remove_storage", &v))
+		remove_storage = json_object_get_boolean(v);
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
 	if (strcmp(d.desired_state, "shut-off")) {
@@ -534,6 +503,10 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 	hv_console_forget(req->pvd, d.uuid);
 	events_publish(req->pvd, &ev);
 	*result = domain_summary(req->pvd, &d, &cfg, &norm);
+	if (*result && remove_storage)	/* the pool's images of its disks; images named by path stay */
+		removed = pool_remove_images(req->pvd, d.uuid, &cfg);
+	if (*result)
+		json_object_object_add(*result, "removed_images", json_object_new_int(removed));
 	json_object_put(norm);
 	store_domain_clear(&d);
 	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config does not parse");
