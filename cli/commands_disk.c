@@ -30,7 +30,7 @@ static void print_stats(json_object *st)
 void print_disks(json_object *r)
 {
 	json_object *a, *st;
-	char b1[64], b2[64];
+	char b1[64];
 
 	if (jint(r, "disk_quota_mib", 0) > 0)
 		printf("%-13s %s of %lld MiB allocated (its writable disks together)\n", "Disk quota:",
@@ -50,8 +50,8 @@ void print_disks(json_object *r)
 		       jstr(d, "device", "?"), jint(d, "size_mib", 0), jbool(d, "readonly") ? " read-only" : "",
 		       jstr(d, "path", "(pool)"));
 		if (jstr(d, "image", NULL))
-			printf("%-13s   image %s, %s allocated\n", "", jstr(d, "image", "?"),
-			       fmt_bytes(jint(d, "allocated_bytes", 0), b2, sizeof(b2)));
+			printf("%-13s   image %s, %lld bytes (%.1f MiB) allocated\n", "", jstr(d, "image", "?"),
+			       jint(d, "allocated_bytes", 0), (double)jint(d, "allocated_bytes", 0) / (1024 * 1024));
 		printf("%-13s   quota %s, rate %s, ops/s %s, burst %s\n", "", quota,
 		       fmt_rate(jint(d, "bps", 0), "/s", bps, sizeof(bps)), iops, burst);
 		if (json_object_object_get_ex(d, "stats", &st))

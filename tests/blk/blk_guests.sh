@@ -43,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..28"
+echo "1..29"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -97,8 +97,18 @@ qimg="$T/state/pool/$(uuid_of blk-quota)-small.img"
 alloc=$(($(stat -c %b "$qimg") * 512))
 [ "$alloc" -le 1048576 ]
 ok $? "the image's allocated size stays within the quota ($alloc bytes, quota 1048576)"
-$PVCTL info blk-quota | grep -q "image $qimg, $alloc bytes allocated"
+$PVCTL info blk-quota | grep -q "image $qimg, $alloc bytes (.* MiB) allocated"
 ok $? "pvctl info shows the image and its allocated bytes ($($PVCTL info blk-quota | grep -o 'image .*allocated'))"
+events=$($PVCTL events --domain blk-quota --json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["type"].startswith("disk.quota"):
+        d = e["detail"]
+        print(e["type"], d["disk"], d["scope"], d["level"], d["allocated"], d["quota"])' | sort -u | tr '\n' '|')
+case "$events" in *"disk.quota small disk 100 1048576 1048576|"*"disk.quota small disk 80 "*"disk.quota small disk 95 "*"disk.quota_refused small disk 0 1048576 1048576|"*)
+    ok 0 "the event log has the quota's levels 80, 95, 100 and the refusal ($events)" ;;
+*)  ok 1 "the event log has the quota's levels 80, 95, 100 and the refusal (got: $events)" ;; esac
 grep -q "blkback: domain [0-9]* disk small: write of .* refused: it would take the image past its quota of 1048576 bytes" "$T/pvd.log"
 ok $? "pvd logs the refused write with the domain, the disk and the quota"
 

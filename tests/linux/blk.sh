@@ -7,6 +7,13 @@
 #   blk-read   (after the domain was started again) the files check out
 #   blk-ro     the disk is read-only: the files check out, a write to the
 #              device fails, and the data is unchanged afterwards
+#   blk-quota  (a 64 MiB disk with a 16 MiB quota) mke2fs and a small file;
+#              writing 32 MiB fails with an I/O error; prints
+#              "PVCORE-LINUX-BLK-FULL" and retries a 2 MiB write each
+#              second until it goes in (the host raises the quota to 24 MiB
+#              while it runs); then rm and fstrim give the space back and
+#              20 MiB are written (they fit only because fstrim discarded
+#              what was freed); the small file checks out
 # Prints exactly one line "PVCORE-LINUX-BLK: ok MODE ..." ("fail" with
 # why=... when a check failed) and powers off.
 mode=$1
@@ -47,6 +54,32 @@ blk-read|blk-ro)
         after=$(dd if=/dev/xvda bs=4096 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
         [ "$before" = "$after" ] || why="$why data-changed"
     fi
+    ;;
+blk-quota)
+    mke2fs -q /dev/xvda >/tmp/mkfs.log 2>&1 || why="$why mke2fs"
+    mount -t ext2 /dev/xvda /mnt || why="$why mount"
+    echo "written before the quota filled" >/mnt/note
+    ( cd /mnt && md5sum note >sums ) || why="$why md5sum"
+    sync
+    if dd if=/dev/zero of=/mnt/big bs=1M count=32 conv=fsync 2>/tmp/dd.log; then
+        why="$why over-quota-write-accepted"
+    fi
+    grep -q "I/O error" /tmp/dd.log || dmesg | grep -q "I/O error" || why="$why no-io-error"
+    echo "PVCORE-LINUX-BLK-FULL"
+    i=0
+    until dd if=/dev/zero of=/mnt/more bs=1M count=2 conv=fsync 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -ge 120 ] && { why="$why quota-not-raised"; break; }
+        rm -f /mnt/more
+        sleep 1
+    done
+    echo "PVCORE-LINUX-BLK-RAISED after $i retries"
+    rm -f /mnt/big /mnt/more
+    fstrim -v /mnt >/tmp/fstrim.log 2>&1 || why="$why fstrim"
+    cat /tmp/fstrim.log
+    dd if=/dev/zero of=/mnt/after bs=1M count=20 conv=fsync 2>/tmp/dd2.log || why="$why write-after-fstrim"
+    ( cd /mnt && md5sum -c sums >/tmp/check.log 2>&1 ) || why="$why checksums"
+    umount /mnt || why="$why umount"
     ;;
 *)  why="$why mode:$mode" ;;
 esac

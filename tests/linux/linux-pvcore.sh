@@ -132,6 +132,57 @@ JSON
     $PVCTL console "$1" --no-follow >"$T/console-$1.log" 2>&1
     tr -d '\r' <"$T/console-$1.log" | grep -a '^PVCORE-LINUX-BLK:' | tail -n 1
 }
+# The quota case: a 64 MiB disk with a 16 MiB quota. The guest's 32 MiB
+# write fails with an I/O error and the image stays within 16 MiB; the
+# quota raised to 24 MiB while it runs lets the guest's retried write in
+# at once; after rm and fstrim 20 MiB fit again (tests/linux/blk.sh,
+# blk-quota); pvd's event log has the levels and the refusal.
+blk_quota_case() {
+    name=linux-blk-q
+    cat >"$T/$name.json" <<JSON
+{"name": "$name", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
+ "cmdline": "console=hvc0 loglevel=4 pvtest=blk-quota", "memory": 96, "vcpus": 1,
+ "on_poweroff": "destroy", "on_crash": "destroy", "on_reboot": "destroy",
+ "disks": [{"name": "root", "size": 64, "quota": 16}]}
+JSON
+    $PVCTL define "$T/$name.json" >/dev/null 2>&1 && $PVCTL start "$name" >/dev/null 2>&1
+    ok $? "linux on pvcore: blk quota: a 64 MiB disk with a 16 MiB quota starts"
+    uuid=$($PVCTL info $name --json | python3 -c "import json,sys; print(json.load(sys.stdin)['uuid'])")
+    qimg="$T/state/pool/$uuid-root.img"
+    wait_for "$TIMEOUT" console_has "$name" '^PVCORE-LINUX-BLK-FULL'
+    full=$?
+    alloc=$(($(stat -c %b "$qimg") * 512))
+    $PVCTL info "$name" >"$T/info.out" 2>&1
+    [ "$full" = 0 ] && [ "$alloc" -le $((16 << 20)) ] && [ "$alloc" -ge $((12 << 20)) ]
+    ok $? "linux on pvcore: blk quota: the guest's 32 MiB write failed with an I/O error, the image holds $alloc bytes (at most 16 MiB)"
+    grep -Eq 'errors \([1-9][0-9]* over quota\)' "$T/info.out" && grep -q 'quota 16 MiB' "$T/info.out"
+    ok $? "linux on pvcore: blk quota: pvctl info shows the quota and the refused writes: $(grep -E 'quota|over' "$T/info.out" | tr -s ' ' | tr '\n' '|')"
+    $PVCTL disk-quota "$name" root 24M >/dev/null 2>&1
+    ok $? "linux on pvcore: blk quota: pvctl disk-quota raises it to 24 MiB while the guest runs"
+    wait_for "$TIMEOUT" is_gone "$name" || $PVCTL destroy "$name" >/dev/null 2>&1
+    $PVCTL console "$name" --no-follow >"$T/console-$name.log" 2>&1
+    line=$(tr -d '\r' <"$T/console-$name.log" | grep -a '^PVCORE-LINUX-BLK:' | tail -n 1)
+    raised=$(tr -d '\r' <"$T/console-$name.log" | grep -a '^PVCORE-LINUX-BLK-RAISED' | tail -n 1)
+    echo "$line" | grep -q "^PVCORE-LINUX-BLK: ok blk-quota sectors=131072 ro=0"
+    ok $? "linux on pvcore: blk quota: the raised quota let the write in (${raised:-no line}), after rm and fstrim 20 MiB fit, the earlier file intact: ${line:-no result line}"
+    alloc=$(($(stat -c %b "$qimg") * 512))
+    [ "$alloc" -le $((24 << 20)) ]
+    ok $? "linux on pvcore: blk quota: the image holds $alloc bytes at the end (at most 24 MiB)"
+    levels=$($PVCTL events --domain "$name" --json | python3 -c '
+import json, sys
+seen = []
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["type"] == "disk.quota": seen.append(str(e["detail"]["level"]))
+    if e["type"] == "disk.quota_refused" and "refused" not in seen: seen.append("refused")
+    if e["type"] == "domain.disk_quota": seen.append("raised")
+print(" ".join(seen))')
+    # 100 (full: not one more block fits) only if the last writes filled it to the block
+    case "$levels" in "80 95 100 refused raised"*|"80 95 refused raised"*)
+        ok 0 "linux on pvcore: blk quota: events: $levels" ;;
+        *) ok 1 "linux on pvcore: blk quota: events 80 95 [100] refused raised ... (got: ${levels:-none})" ;; esac
+}
+
 case " $CASES " in *" blk:"*)
     line=$(blk_run linux-blk blk-write '{"name": "root", "size": 64}')
     echo "$line" | grep -q "^PVCORE-LINUX-BLK: ok blk-write sectors=131072 ro=0"
@@ -144,6 +195,7 @@ case " $CASES " in *" blk:"*)
     line=$(blk_run linux-blk-ro blk-ro "{\"name\": \"root\", \"size\": 64, \"path\": \"$img\", \"readonly\": true}")
     echo "$line" | grep -q "^PVCORE-LINUX-BLK: ok blk-ro sectors=131072 ro=1"
     ok $? "linux on pvcore: blk: the image read-only: files intact, a write refused: ${line:-no result line}"
+    blk_quota_case
     ;;
 esac
 
