@@ -4,9 +4,11 @@
  * virsh vol-list / vol-create-as / vol-delete / vol-resize do.
  *
  * A volume some defined domain's disk uses (its pool image, or a path
- * naming the volume) is not deleted, and not resized while that domain
- * runs. Each change is logged and recorded in the event log (vol.created,
- * vol.deleted, vol.resized). Pool files are made and changed by pool.c.
+ * naming the volume) is neither deleted nor resized (its disk's size in
+ * the config says how big it is). Each change is logged and recorded in
+ * the event log (vol.created, vol.deleted, vol.resized); when the row
+ * cannot be written the change is undone or not made. Pool files are
+ * made and changed by pool.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -120,18 +122,24 @@ static int pool_failed(struct rpc_req *req, const char *why)
 	return rpc_fail(req, PVD_ERR_INTERNAL, d, "Internal error: %s", why);
 }
 
-static void record(struct rpc_req *req, const char *type, const char *name, long long size)
+/* The change's event-log row: 0, or -1 with InternalError sent (the
+ * caller undoes the change or does not make it: nothing changed). */
+static int record(struct rpc_req *req, const char *type, const char *name, long long size)
 {
 	struct store_event ev;
 	char detail[300];
 
 	snprintf(detail, sizeof(detail), "{\"name\":\"%s\",\"size_bytes\":%lld}", name, size);
 	events_prepare(&ev, type, req->caller, NULL, detail);
-	if (store_event_append(req->pvd->store, &ev) == 0)
-		events_publish(req->pvd, &ev);
-	else
-		log_warn("event log: %s", store_error(req->pvd->store));
+	if (store_event_append(req->pvd->store, &ev) != 0) {
+		json_object *d = json_object_new_object();
+		json_object_object_add(d, "cause", json_object_new_string(store_error(req->pvd->store)));
+		return rpc_fail(req, PVD_ERR_INTERNAL, d, "Internal error: nothing was changed: the event log: %s",
+				store_error(req->pvd->store));
+	}
+	events_publish(req->pvd, &ev);
 	log_notice("%s \"%s\" (%lld bytes) by %s", type, name, size, req->caller);
+	return 0;
 }
 
 static json_object *vol_json(struct rpc_req *req, const struct pool_vol *v)
@@ -214,7 +222,10 @@ int method_vol_create(struct rpc_req *req, json_object *params, json_object **re
 	}
 	if (rc < 0)
 		return pool_failed(req, err);
-	record(req, "vol.created", name, mib << 20);
+	if (record(req, "vol.created", name, mib << 20) != 0) {
+		pool_vol_delete(req->pvd, name, err, sizeof(err));
+		return -1;
+	}
 	return vol_result(req, name, result);
 }
 
@@ -240,14 +251,14 @@ int method_vol_delete(struct rpc_req *req, json_object *params, json_object **re
 		return -1;
 	if (u.found)
 		return in_use(req, &u, name, "undefine the domain (--remove-storage) or change its config first");
-	if (lstat(path, &st) != 0)
-		st.st_size = 0;
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: name: volume \"%s\": no such "
+				"volume in the pool", name);
+	if (record(req, "vol.deleted", name, (long long)st.st_size) != 0)
+		return -1;
 	rc = pool_vol_delete(req->pvd, name, err, sizeof(err));
-	if (rc == -ENOENT)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: name: %s", err);
 	if (rc < 0)
 		return pool_failed(req, err);
-	record(req, "vol.deleted", name, (long long)st.st_size);
 	*result = json_object_new_object();
 	json_object_object_add(*result, "name", json_object_new_string(name));
 	json_object_object_add(*result, "deleted", json_object_new_boolean(1));
@@ -269,13 +280,17 @@ int method_vol_resize(struct rpc_req *req, json_object *params, json_object **re
 	if (name_param(req, params, &name) != 0 || size_param(req, params, &mib) != 0 ||
 	    vol_user(req, name, &u, path, sizeof(path)) != 0)
 		return -1;
-	if (u.found && u.running)
-		return in_use(req, &u, name, "resize it while the domain is shut off");
+	if (u.found)
+		return in_use(req, &u, name, "change that disk's size in its config instead (the image grows at "
+			      "the domain's next start)");
 	rc = pool_vol_resize(req->pvd, name, (uint64_t)mib << 20, shrink, &old, err, sizeof(err));
 	if (rc == -ENOENT || rc == -EINVAL)
 		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s", err);
 	if (rc < 0)
 		return pool_failed(req, err);
-	record(req, "vol.resized", name, mib << 20);
+	if (record(req, "vol.resized", name, mib << 20) != 0) {
+		pool_vol_resize(req->pvd, name, old, 1, &old, err, sizeof(err));	/* back as it was */
+		return -1;
+	}
 	return vol_result(req, name, result);
 }
