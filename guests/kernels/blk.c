@@ -21,7 +21,7 @@
  *  mode_quota).
  * mode=hostile: garbage ring indices: the backend shuts this ring alone.
  * mode=long seconds=N: round trips for N seconds (pvd killed meanwhile).
- * mode=rate bps=B seconds=S: the bps limit's accuracy over S seconds (mode_rate).
+ * mode=rate seconds=S: writes for S seconds under a bps limit (mode_rate).
  * mode=bench: figures for bench/blk_bench.sh (mode_bench).
  * persistent=1 (any mode): persistent grants (blkfront_init_persistent).
  *
@@ -251,39 +251,23 @@ static void mode_long(void)
            blkfront_stuck_grants());
 }
 
-/* mode=rate bps=B seconds=S: writes in 32 KiB requests under a disk
- * limit of B bytes/s. The burst goes first (the bucket starts full), until
- * a request has to wait for the bucket (it takes more than 20 ms); then
- * S seconds' worth at B bytes/s is written and timed: the rate measured
- * must be within 5 % of B (what the bucket held when the timing began is
- * at most one request, the backend's tick is 100 ms). */
+/* mode=rate seconds=S: 32 KiB writes, one after the other, for S
+ * seconds (by the guest's clock), each of which must succeed. The host
+ * measures the rate the disk's bps limit lets through with its own clock
+ * (tests/blk/blk_guests.sh: the bytes written that pvctl info counts
+ * over 10 s): a guest's TSC calibrated on a loaded host is not accurate
+ * to 5 %. */
 static void mode_rate(void)
 {
-    uint64_t bps = cmdline_u64("bps", 0), seconds = cmdline_u64("seconds", 10), burst = 0, bytes, start, ns, rate;
-    uint64_t t, sector = 2048;
+    uint64_t end = system_time() + cmdline_u64("seconds", 30) * NSEC_PER_SEC, done = 0;
 
-    test_ok(bps >= 32768 && seconds >= 1, "bps= (at least 32768) and seconds= on the command line");
     fill(wbuf, 32768, 3);
-    do {
-        t = system_time();
-        if (blkfront_io(BLKIF_OP_WRITE, 2048 + sector % 8192, wbuf, 32768) != BLKIF_RSP_OKAY)
-            test_abort("write of the burst at %lu under the rate limit", (unsigned long)burst);
-        sector += 64;
-        burst += 32768;
-    } while (system_time() - t < 20 * NSEC_PER_MSEC && burst < 64 * bps);
-    test_ok(burst < 64 * bps, "a request waited for the bucket after %lu bytes (the burst)", (unsigned long)burst);
-    bytes = seconds * bps / 32768 * 32768;
-    start = system_time();
-    for (uint64_t done = 0; done < bytes; done += 32768, sector += 64)
-        if (blkfront_io(BLKIF_OP_WRITE, 2048 + sector % 8192, wbuf, 32768) != BLKIF_RSP_OKAY)
+    while (system_time() < end) {
+        if (blkfront_io(BLKIF_OP_WRITE, 2048 + (done / 512) % 8192, wbuf, 32768) != BLKIF_RSP_OKAY)
             test_abort("write at %lu under the rate limit", (unsigned long)done);
-    ns = system_time() - start;
-    rate = bytes * NSEC_PER_SEC / ns;
-    printk("blk: burst %lu bytes, then %lu bytes in %lu ms: %lu bytes/s (limit %lu: %ld per mille off)\n",
-           (unsigned long)burst, (unsigned long)bytes, (unsigned long)(ns / NSEC_PER_MSEC), (unsigned long)rate,
-           (unsigned long)bps, (long)(((int64_t)rate - (int64_t)bps) * 1000 / (int64_t)bps));
-    test_ok(rate >= bps - bps / 20 && rate <= bps + bps / 20, "%lu bytes/s over %lu ms is within 5 %% of the "
-            "limit %lu", (unsigned long)rate, (unsigned long)(ns / NSEC_PER_MSEC), (unsigned long)bps);
+        done += 32768;
+    }
+    test_ok(done > 0, "%lu bytes written under the rate limit", (unsigned long)done);
 }
 
 /* mode=bench: sequential writes and reads of 16 MiB in 44 KiB requests
