@@ -46,6 +46,12 @@ int method_vol_list(struct rpc_req *req, json_object *params, json_object **resu
 int method_vol_create(struct rpc_req *req, json_object *params, json_object **result);
 int method_vol_delete(struct rpc_req *req, json_object *params, json_object **result);
 int method_vol_resize(struct rpc_req *req, json_object *params, json_object **result);
+/* methods_devices.c: hot plug of disks and vifs */
+int method_domain_block_attach(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_block_detach(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_net_attach(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_net_detach(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_net_limit(struct rpc_req *req, json_object *params, json_object **result);
 
 /* methods_xs.c: xenstore for operators */
 int method_xs_ls(struct rpc_req *req, json_object *params, json_object **result);
@@ -65,6 +71,11 @@ struct domain_config;
 struct pvd;
 json_object *method_disks_json(struct pvd *pvd, const struct store_domain *d, const struct domain_config *cfg,
 			       uint64_t *domain_allocated);
+/* Store config (a config object, validated here) as d's new config, with
+ * an event of type: the store change of the methods that edit a defined
+ * domain's config (pvctl block-attach ...). 0 or an error sent. */
+int method_domain_reconfigure(struct rpc_req *req, const struct store_domain *d, json_object *config,
+			      const char *type, const char *detail);
 /* The domain.info result for d. */
 int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result);
 

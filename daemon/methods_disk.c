@@ -4,8 +4,8 @@
  *
  * A change is checked by validating the domain's whole config with it
  * (the schema's rules: a disk's quota within its size, ranges), stored
- * (the config, now its normalized JSON, and the event-log row in one
- * transaction), and then, when the domain runs, applied to its disks in
+ * (method_domain_reconfigure: the config, now its normalized JSON, and
+ * the event-log row in one transaction), and then, when the domain runs, applied to its disks in
  * blkback at once: a raised quota lets the guest's next write in. Nothing
  * is changed when a check or the store fails.
  */
@@ -62,7 +62,7 @@ json_object *method_disks_json(struct pvd *pvd, const struct store_domain *d, co
 
 		json_object_object_add(o, "name", json_object_new_string(dc->name));
 		json_object_object_add(o, "device", json_object_new_string((char[]){ 'x', 'v', 'd',
-									   (char)('a' + i), 0 }));
+									   (char)('a' + (dc->index & 15)), 0 }));
 		json_object_object_add(o, "size_mib", json_object_new_int64(dc->size_mib));
 		json_object_object_add(o, "path", dc->path ? json_object_new_string(dc->path) : NULL);
 		json_object_object_add(o, "readonly", json_object_new_boolean(dc->readonly));
@@ -96,19 +96,6 @@ static int store_failed(struct rpc_req *req)
 			store_error(req->pvd->store));
 }
 
-struct macs {
-	char mac[CONFIG_MAX_VIFS][18];
-};
-
-static int collect_mac(void *arg, const struct store_iface *f)
-{
-	struct macs *m = arg;
-
-	if (f->idx >= 0 && f->idx < CONFIG_MAX_VIFS)
-		snprintf(m->mac[f->idx], 18, "%s", f->mac);
-	return 0;
-}
-
 /* The disk named params.disk in the normalized tree, or an error sent. */
 static json_object *disk_node(struct rpc_req *req, json_object *norm, const char *domain, const char *name,
 			      int *index)
@@ -126,53 +113,6 @@ static json_object *disk_node(struct rpc_req *req, json_object *norm, const char
 	rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: disk: domain \"%s\" has no disk \"%s\"",
 		 domain, name);
 	return NULL;
-}
-
-/* Validate the changed tree, store it as d's config with the event
- * (type, detail) in one transaction. 0, or -1 with the error sent. */
-static int store_changed(struct rpc_req *req, struct store_domain *d, json_object *changed, const char *type,
-			 const char *detail)
-{
-	struct schema_report rep;
-	struct domain_config cfg;
-	struct store_domain nd = *d;
-	struct store_put put = { .domain = &nd, .config = &cfg, .replace = 1 };
-	struct macs macs = { 0 };
-	struct store_event ev;
-	json_object *norm = config_check_object(req->pvd->checker, changed, &rep);
-	char *text = NULL;
-	int rc = -1;
-
-	if (!norm) {
-		char why[600];
-		schema_report_format(&rep, why, sizeof(why));
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: domain \"%s\": %s", d->name, why);
-	}
-	if (domain_config_read(norm, &cfg) != 0 || store_ifaces(req->pvd->store, d->uuid, collect_mac, &macs) != 0) {
-		store_failed(req);
-		goto out;
-	}
-	memcpy(put.macs, macs.mac, sizeof(put.macs));
-	text = strdup(json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (!text) {
-		rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
-		goto out;
-	}
-	snprintf(nd.config_format, sizeof(nd.config_format), "json");
-	nd.config = text;
-	nd.normalized = (char *)json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN);
-	store_now(nd.updated);
-	events_prepare(&ev, type, req->caller, d, detail);
-	if (store_domain_put(req->pvd->store, &put, &ev) != 0) {
-		store_failed(req);
-		goto out;
-	}
-	events_publish(req->pvd, &ev);
-	rc = 0;
-out:
-	free(text);
-	json_object_put(norm);
-	return rc;
 }
 
 /* A size parameter in MiB (integer or "16M" ...); 0 or an error sent. */
@@ -258,7 +198,7 @@ int method_domain_set_disk_quota(struct rpc_req *req, json_object *params, json_
 		snprintf(detail, sizeof(detail), "{\"disk_quota_mib\":%lld}", mib);
 		snprintf(what, sizeof(what), "disk_quota set to %lld MiB", mib);
 	}
-	if (store_changed(req, &d, norm, "domain.disk_quota", detail) != 0)
+	if (method_domain_reconfigure(req, &d, norm, "domain.disk_quota", detail) != 0)
 		goto out;
 	applied(req, &d, what, blk_host_set_quota(req->pvd, d.uuid, disk, (uint64_t)mib << 20));
 	rc = result_again(req, &d, result);
@@ -309,7 +249,7 @@ int method_domain_set_disk_limit(struct rpc_req *req, json_object *params, json_
 		 burst);
 	snprintf(what, sizeof(what), "disk \"%s\" limits set to bps %lld, iops %lld, burst %lld", disk, bps, iops,
 		 burst);
-	if (store_changed(req, &d, norm, "domain.disk_limit", detail) != 0)
+	if (method_domain_reconfigure(req, &d, norm, "domain.disk_limit", detail) != 0)
 		goto out;
 	applied(req, &d, what, blk_host_set_limits(req->pvd, d.uuid, disk, (uint64_t)bps, (uint64_t)iops,
 						   (uint64_t)burst));
