@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../api/pvd_api.h"
 #include "config.h"
@@ -414,6 +415,37 @@ static int put_config(struct rpc_req *req, struct store_domain *dom, const struc
 	return 0;
 }
 
+/* Every disk that names a path names an existing image the pool or a
+ * --disk-dir holds (checked again when the domain starts): 0, or
+ * InvalidParams naming /disks/N/path and why. */
+static int disk_paths_allowed(struct rpc_req *req, const struct store_domain *dom, const struct domain_config *cfg)
+{
+	char err[600], path[40];
+
+	for (int i = 0; i < cfg->ndisks; i++) {
+		json_object *d, *errs, *e;
+		int fd;
+		if (!cfg->disks[i].path)
+			continue;
+		fd = pool_open_image(req->pvd, dom->uuid, dom->base_dir, &cfg->disks[i], err, sizeof(err));
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/disks/%d/path", i);
+		d = json_object_new_object();
+		errs = json_object_new_array();
+		e = json_object_new_object();
+		json_object_object_add(e, "path", json_object_new_string(path));
+		json_object_object_add(e, "message", json_object_new_string(err));
+		json_object_array_add(errs, e);
+		json_object_object_add(d, "errors", errs);
+		json_object_object_add(d, "count", json_object_new_int(1));
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, d, "Invalid params: config: %s: %s", path, err);
+	}
+	return 0;
+}
+
 int method_domain_define(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain old = { 0 }, dom = { 0 };
@@ -462,6 +494,8 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 	dom.base_dir = (char *)base_dir;
 	snprintf(detail, sizeof(detail), "{\"format\":\"%s\",\"memory_mib\":%lld,\"vcpus\":%d}",
 		 dom.config_format, cfg.memory_mib, cfg.vcpus);
+	if (disk_paths_allowed(req, &dom, &cfg) != 0)
+		goto out;
 	if (put_config(req, &dom, &cfg, norm, exists, exists ? "domain.redefined" : "domain.defined", detail) != 0)
 		goto out;
 	dom.config = NULL;

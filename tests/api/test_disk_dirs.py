@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""A disk's `path` may name an existing image only inside the storage pool
+or a --disk-dir (pvd without a machine: checked when the domain is
+defined, with the error naming /disks/N/path): an image in the --disk-dir
+(absolute, and relative to base_dir), a volume of the pool (pvctl vol
+create) and a read-only one are taken; a host file outside (/etc/passwd),
+a relative path that climbs out, a symbolic link inside the directory
+that points out, a directory and a FIFO (which must not hang pvd) are
+refused, the outside file with the same message whether it exists or not.
+undefine keeps pool images; with remove_storage it deletes them, never an
+image named by path. Prints TAP lines."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
+from pvdharness import Pvd, ok, done  # noqa: E402
+
+NOT_ALLOWED = "not in an allowed disk directory"
+
+
+def define(p, name, disk, base_dir=None):
+    cfg = {"name": name, "kernel": "/boot/none", "memory": 16, "disks": [dict({"name": "d", "size": 1}, **disk)]}
+    params = {"config": cfg}
+    if base_dir:
+        params["base_dir"] = base_dir
+    return p.call("domain.define", params)
+
+
+def message(r):
+    return (r or {}).get("error", {}).get("message", "")
+
+
+def refused(r, why):
+    err = (r or {}).get("error", {})
+    return err.get("code") == -32602 and why in err.get("message", "") and \
+        err.get("data", {}).get("errors", [{}])[0].get("path") == "/disks/0/path"
+
+
+def main():
+    p = Pvd()
+    disks = os.path.join(p.tmp, "disks")
+    outside = os.path.join(p.tmp, "outside")
+    os.makedirs(os.path.join(disks, "sub"))
+    os.makedirs(os.path.join(disks, "adir"))
+    os.makedirs(outside)
+    for d in (disks, outside):
+        with open(os.path.join(d, "a.img"), "wb") as f:
+            f.truncate(1 << 20)
+    os.symlink(os.path.join(outside, "a.img"), os.path.join(disks, "link.img"))
+    os.mkfifo(os.path.join(disks, "fifo.img"))
+    p.extra = list(p.extra) + ["--disk-dir", disks]
+    try:
+        p.start()
+        ok("disk images only in: " + disks in open(p.log).read(), "the start-up log names the directories")
+        r = define(p, "in", {"path": os.path.join(disks, "a.img")})
+        ok("result" in r, "an image in the --disk-dir is taken", r)
+        r = define(p, "rel", {"path": "../a.img", "readonly": True}, base_dir=os.path.join(disks, "sub"))
+        ok("result" in r, "an image relative to base_dir inside the --disk-dir, read-only, is taken", r)
+        r = p.call("vol.create", {"name": "shared.img", "size": 2})
+        pool_path = (r.get("result") or {}).get("path", "")
+        r = define(p, "vol", {"path": pool_path})
+        ok(pool_path and "result" in r, "a volume of the pool is taken", r)
+
+        r1 = define(p, "out", {"path": os.path.join(outside, "a.img")})
+        r2 = define(p, "out", {"path": os.path.join(outside, "missing.img")})
+        r3 = define(p, "out", {"path": "/etc/passwd"})
+        ok(refused(r1, NOT_ALLOWED) and refused(r2, NOT_ALLOWED) and refused(r3, NOT_ALLOWED) and
+           message(r1).replace("a.img", "X") == message(r2).replace("missing.img", "X"),
+           "images outside are refused, existing or not, with one message", (r1, r2, r3))
+        r = define(p, "climb", {"path": "../../outside/a.img"}, base_dir=os.path.join(disks, "sub"))
+        ok(refused(r, NOT_ALLOWED), "a relative path that climbs out is refused", r)
+        r = define(p, "link", {"path": os.path.join(disks, "link.img")})
+        ok(refused(r, "symbolic link"), "a symbolic link inside pointing out is refused", r)
+        r = define(p, "dir", {"path": os.path.join(disks, "adir")})
+        ok(refused(r, "Is a directory") or refused(r, "not a regular file"), "a directory is refused", r)
+        r = define(p, "fifo", {"path": os.path.join(disks, "fifo.img")})
+        ok(refused(r, "not a regular file") and p.alive(), "a FIFO is refused and pvd goes on", r)
+
+        pool = os.path.join(p.state, "pool")
+        r = define(p, "pooled", {})
+        uuid = (r.get("result") or {}).get("uuid", "?")
+        img = os.path.join(pool, f"{uuid}-d.img")
+        ok(os.path.exists(img), "a disk without path gets a pool image", r)
+        r = p.call("domain.undefine", {"domain": "pooled"})
+        ok(os.path.exists(img) and (r.get("result") or {}).get("removed_images") == 0,
+           "undefine keeps the pool image", r)
+        r = define(p, "pooled", {})
+        uuid = (r.get("result") or {}).get("uuid", "?")
+        img2 = os.path.join(pool, f"{uuid}-d.img")
+        r = p.call("domain.undefine", {"domain": "pooled", "remove_storage": True})
+        ok(not os.path.exists(img2) and (r.get("result") or {}).get("removed_images") == 1,
+           "undefine with remove_storage deletes it", r)
+        r = p.call("domain.undefine", {"domain": "in", "remove_storage": True})
+        ok(os.path.exists(os.path.join(disks, "a.img")) and (r.get("result") or {}).get("removed_images") == 0,
+           "remove_storage never deletes an image named by path", r)
+        r = p.call("domain.undefine", {"domain": "vol", "remove_storage": True})
+        ok(os.path.exists(pool_path), "nor a pool volume a disk names by path", r)
+    finally:
+        p.cleanup()
+    done()
+
+
+if __name__ == "__main__":
+    main()
