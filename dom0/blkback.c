@@ -415,6 +415,7 @@ static struct blk_dev *dev_init(struct blkback *b, uint32_t domid, const struct 
 		release(b, d);
 		return NULL;
 	}
+	blk_quota_settle(b, d);
 	return d;
 }
 

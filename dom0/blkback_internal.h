@@ -145,6 +145,9 @@ int blk_quota_join(struct blkback *b, struct blk_dev *d);
 void blk_quota_leave(struct blkback *b, struct blk_dev *d);
 void blk_quota_domain_gone(struct blkback *b, uint32_t domid);
 void blk_quota_free_all(struct blkback *b);
+/* A new device's level as it is (reported only when it rises later: a
+ * restart of pvd does not report again what its predecessor did). */
+void blk_quota_settle(struct blkback *b, struct blk_dev *d);
 /* After a write, discard or refusal is done: counters, levels, events. */
 void blk_quota_after(struct blkback *b, struct blk_io *io);
 void blk_quota_fill_stats(const struct blk_dev *d, struct blkback_stats *st);

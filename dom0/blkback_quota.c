@@ -245,6 +245,11 @@ static void levels(struct blkback *b, struct blk_dev *d, int quiet)
 	}
 }
 
+void blk_quota_settle(struct blkback *b, struct blk_dev *d)
+{
+	levels(b, d, 1);
+}
+
 void blk_quota_after(struct blkback *b, struct blk_io *io)
 {
 	struct blk_dev *d = io->dev;

@@ -7,7 +7,8 @@ create) and a read-only one are taken; a host file outside (/etc/passwd),
 a relative path that climbs out, a symbolic link inside the directory
 that points out, a directory and a FIFO (which must not hang pvd) are
 refused, the outside file with the same message whether it exists or not.
-undefine keeps pool images; with remove_storage it deletes them, never an
+set_disk_quota / set_disk_limit of a defined domain are stored in its
+config and shown by domain.info. undefine keeps pool images; with remove_storage it deletes them, never an
 image named by path. Prints TAP lines."""
 import os
 import sys
@@ -75,6 +76,23 @@ def main():
         ok(refused(r, "Is a directory") or refused(r, "not a regular file"), "a directory is refused", r)
         r = define(p, "fifo", {"path": os.path.join(disks, "fifo.img")})
         ok(refused(r, "not a regular file") and p.alive(), "a FIFO is refused and pvd goes on", r)
+
+        # quotas and limits of a defined domain are stored in its config (and shown)
+        r = p.call("domain.set_disk_quota", {"domain": "in", "disk": "d", "quota": 1})
+        r2 = p.call("domain.set_disk_quota", {"domain": "in", "quota": "5M"})
+        r3 = p.call("domain.set_disk_limit", {"domain": "in", "disk": "d", "bps": "1M", "iops": 10, "burst": 4096})
+        norm = (p.call("domain.get_config", {"domain": "in"}).get("result") or {}).get("normalized", {})
+        d = (norm.get("disks") or [{}])[0]
+        ok("result" in r and "result" in r2 and "result" in r3 and d.get("quota") == 1 and
+           norm.get("disk_quota") == 5 and d.get("bps") == 1 << 20 and d.get("iops") == 10 and d.get("burst") == 4096,
+           "set_disk_quota and set_disk_limit are stored in the config", norm)
+        info = (r3.get("result") or {})
+        di = (info.get("disks") or [{}])[0]
+        ok(info.get("disk_quota_mib") == 5 and di.get("quota_mib") == 1 and di.get("burst") == 4096 and
+           di.get("device") == "xvda" and di.get("allocated_bytes") == 0, "domain.info shows them", info)
+        events = [e["type"] for e in p.call("events.list", {"domain": "in"})["result"]]
+        ok(events.count("domain.disk_quota") == 2 and events.count("domain.disk_limit") == 1,
+           "each change is an event", events)
 
         pool = os.path.join(p.state, "pool")
         r = define(p, "pooled", {})
