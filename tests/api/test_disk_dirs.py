@@ -94,6 +94,32 @@ def main():
         ok(events.count("domain.disk_quota") == 2 and events.count("domain.disk_limit") == 1,
            "each change is an event", events)
 
+        # the same through pvctl
+        r = p.pvctl("disk-quota", "in", "d", "0")
+        r2 = p.pvctl("disk-limit", "in", "d", "--bps", "0", "--iops", "20")
+        r3 = p.pvctl("info", "in")
+        ok(r.returncode == 0 and r2.returncode == 0 and "Disk quota:   0 MiB of 5 MiB allocated" in r3.stdout and
+           "quota none, rate unlimited, ops/s 20, burst 4096 bytes" in r3.stdout and "d (xvda): 1 MiB" in r3.stdout,
+           "pvctl disk-quota, disk-limit and info", r.stderr + r2.stderr + r3.stdout)
+        r = p.pvctl("disk-limit", "in", "d")
+        r2 = p.pvctl("disk-quota", "in", "nodisk", "1")
+        ok(r.returncode == 2 and "needs --bps, --iops or --burst" in r.stderr and r2.returncode == 1 and
+           'has no disk "nodisk"' in r2.stderr, "pvctl: a limit without an option, a disk that is not there",
+           r.stderr + r2.stderr)
+        r = p.pvctl("vol", "create", "cli.img", "3M")
+        r2 = p.pvctl("vol", "list")
+        r3 = p.pvctl("vol", "delete", "cli.img")
+        ok(r.returncode == 0 and "cli.img" in r2.stdout and "3 MiB" in r2.stdout and "shared.img" in r2.stdout and
+           r3.returncode == 0 and not os.path.exists(os.path.join(p.state, "pool", "cli.img")),
+           "pvctl vol create, list, delete", r.stdout + r2.stdout + r3.stdout + r3.stderr)
+        p.pvctl("vol", "create", "s.img", "4")
+        r = p.pvctl("vol", "resize", "s.img", "1")
+        r2 = p.pvctl("vol", "resize", "s.img", "1", "--shrink")
+        r3 = p.pvctl("vol", "resize", "shared.img", "8")
+        ok(r.returncode == 1 and "smaller than its" in r.stderr and r2.returncode == 0 and "1 MiB" in r2.stdout and
+           r3.returncode == 1 and 'is disk "d" of domain "vol"' in r3.stderr,
+           "pvctl vol resize: shrinking needs --shrink, a volume in use is not resized", r.stderr + r2.stdout + r3.stderr)
+
         pool = os.path.join(p.state, "pool")
         r = define(p, "pooled", {})
         uuid = (r.get("result") or {}).get("uuid", "?")
