@@ -72,10 +72,11 @@ json_object *method_disks_json(struct pvd *pvd, const struct store_domain *d, co
 		json_object_object_add(o, "burst", json_object_new_int64(dc->burst));
 		/* the image and the bytes it has allocated on the host (what a quota counts) */
 		if (pool_image_path(pvd, d->uuid, d->base_dir, dc, image, sizeof(image)) == 0) {
+			int have = stat(image, &st) == 0;
 			json_object_object_add(o, "image", json_object_new_string(image));
-			json_object_object_add(o, "allocated_bytes", stat(image, &st) == 0 ?
+			json_object_object_add(o, "allocated_bytes", have ?
 						json_object_new_int64((int64_t)st.st_blocks * 512) : NULL);
-			if (stat(image, &st) == 0 && !dc->readonly)
+			if (have && !dc->readonly)
 				*domain_allocated += (uint64_t)st.st_blocks * 512;
 		}
 		if (blk_host_stats(pvd, d->uuid, dc->name, &bs) == 0)
