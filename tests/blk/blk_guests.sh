@@ -23,12 +23,12 @@ harness_on_failure() {
     echo "# hypervisor log:"; grep -a '(blk' "$HVLOG" 2>/dev/null | sed 's/^/# /' | tail -n 40
 }
 
-# config NAME MODE DISKJSON
+# config NAME MODE DISKJSON [KEY: VALUE, ...]
 config() {
     cat >"$T/$1.json" <<EOF2
 {"name": "$1", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "name=$1 $2",
  "memory": "32M", "vcpus": 1, "on_poweroff": "destroy", "on_crash": "destroy",
- "disks": [$3]}
+ ${4:+$4, }"disks": [$3]}
 EOF2
 }
 result_of() { grep -a "($1) Test result" "$HVLOG" 2>/dev/null | tail -n 1; }
@@ -43,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..32"
+echo "1..36"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -112,9 +112,31 @@ case "$events" in *"disk.quota small disk 100 1048576 1048576|"*"disk.quota smal
 grep -q "blkback: domain [0-9]* disk small: write of .* refused: it would take the image past its quota of 1048576 bytes" "$T/pvd.log"
 ok $? "pvd logs the refused write with the domain, the disk and the quota"
 
+# the domain's disk_quota of 1 MiB over two disks, the second's image
+# holding 256 KiB already: the guest's disk takes 768 KiB, then its write
+# is refused; the images together never pass 1 MiB
+wait_for 30 gone blk-quota
+config blk-dquota "mode=quota quota=786432" '{"name": "mine", "size": "8M"}, {"name": "other", "size": "8M"}' \
+    '"disk_quota": "1M"'
+$PVCTL define "$T/blk-dquota.json" >"$T/out" 2>&1 &&
+    dd if=/dev/urandom of="$T/state/pool/$(uuid_of blk-dquota)-other.img" bs=65536 count=4 conv=notrunc 2>/dev/null &&
+    $PVCTL start blk-dquota >>"$T/out" 2>&1
+ok $? "pvctl define blk-dquota with a disk_quota of 1 MiB, 256 KiB in its second image, start ($(tr '\n' ' ' <"$T/out"))"
+expect_success blk-dquota 240 1
+u=$(uuid_of blk-dquota)
+alloc=$(( ($(stat -c %b "$T/state/pool/$u-mine.img") + $(stat -c %b "$T/state/pool/$u-other.img")) * 512 ))
+[ "$alloc" -le 1048576 ]
+ok $? "the images together stay within the disk_quota ($alloc bytes, disk_quota 1048576)"
+grep -q "blkback: domain [0-9]* disk mine: write of .* refused: it would take the domain's disks past its disk_quota of 1048576 bytes" "$T/pvd.log" &&
+    $PVCTL events --domain blk-dquota --json | python3 -c '
+import json, sys
+sys.exit(not any(e["type"] == "disk.quota_refused" and e["detail"]["scope"] == "domain"
+                 for e in map(json.loads, sys.stdin)))'
+ok $? "pvd logs and records the refusal as the domain's ($(grep -o 'disk mine: write .*' "$T/pvd.log" | head -n 1))"
+
 # a hostile guest (garbage ring indices) is shut off alone while a
 # well-behaved one does its work beside it
-wait_for 30 gone blk-quota
+wait_for 30 gone blk-dquota
 config blk-hostile "mode=hostile" '{"name": "junk", "size": "8M"}'
 config blk-good "sectors=16384 marker=good" '{"name": "data", "size": "8M"}'
 $PVCTL create "$T/blk-hostile.json" >/dev/null 2>&1 && $PVCTL create "$T/blk-good.json" >"$T/out" 2>&1
