@@ -2,7 +2,11 @@
  * blk_host.c - pvd's glue to the block backend (see blk_host.h).
  *
  * Owns: struct pvd_blk (the backend, the loop event on its completion
- * fd, the machine and control client it borrows from hv.c).
+ * fd, the machine and control client it borrows from hv.c). Each disk's
+ * image is opened here beneath the allowed directories (pool.c) and
+ * handed to blkback; blkback's quota events become event-log rows of the
+ * domain and notifications; live quota and limit changes and counters
+ * reach blkback through here (methods_disk.c).
  * Invariant: the backend is closed (its grants unmapped) before the
  * control client and the machine it maps through.
  */
