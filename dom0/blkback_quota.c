@@ -217,18 +217,25 @@ static void report(struct blkback *b, const struct blk_dev *d, const char *scope
 		b->host.quota_event(b->host.arg, &ev);
 }
 
-/* Report every threshold passed upwards; a level that fell (a discard, a
- * raised quota) is taken as it is, so the thresholds report again. */
-static void step(struct blkback *b, const struct blk_dev *d, const char *scope, int *last, int now,
-		 uint64_t allocated, uint64_t quota, int quiet)
+/* Report every threshold passed upwards. A level falls (so that its
+ * thresholds report again) only once the allocation is 5 % of the quota
+ * below it: a guest discarding and writing around a threshold does not
+ * fill the event log. quiet: take the level as it is, report nothing. */
+static void step(struct blkback *b, const struct blk_dev *d, const char *scope, int *last, uint64_t allocated,
+		 uint64_t quota, uint64_t blk, int quiet)
 {
 	static const int thresholds[] = { 80, 95, 100 };
+	int now = level_of(allocated, quota, blk), rearmed = level_of(allocated + quota / 20, quota, blk);
 
-	if (!quiet)
-		for (unsigned i = 0; i < sizeof(thresholds) / sizeof(thresholds[0]); i++)
-			if (thresholds[i] > *last && thresholds[i] <= now)
-				report(b, d, scope, thresholds[i], allocated, quota);
-	*last = now;
+	if (quiet) {
+		*last = now;
+		return;
+	}
+	for (unsigned i = 0; i < sizeof(thresholds) / sizeof(thresholds[0]); i++)
+		if (thresholds[i] > *last && thresholds[i] <= now)
+			report(b, d, scope, thresholds[i], allocated, quota);
+	if (now > *last || rearmed < *last)
+		*last = now > *last ? now : rearmed;
 }
 
 static void levels(struct blkback *b, struct blk_dev *d, int quiet)
@@ -238,11 +245,9 @@ static void levels(struct blkback *b, struct blk_dev *d, int quiet)
 	if (d->fd < 0)
 		return;
 	mine = allocated_of(d->fd, &blk);
-	step(b, d, "disk", &d->qlevel, level_of(mine, d->quota, blk), mine, d->quota, quiet);
-	if (d->dq && !d->readonly) {
-		uint64_t all = group_allocated(d->dq);
-		step(b, d, "domain", &d->dq->level, level_of(all, d->dq->quota, blk), all, d->dq->quota, quiet);
-	}
+	step(b, d, "disk", &d->qlevel, mine, d->quota, blk, quiet);
+	if (d->dq && !d->readonly)
+		step(b, d, "domain", &d->dq->level, group_allocated(d->dq), d->dq->quota, blk, quiet);
 }
 
 void blk_quota_settle(struct blkback *b, struct blk_dev *d)

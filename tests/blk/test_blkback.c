@@ -467,21 +467,33 @@ static void test_domain_quota(void **state)
 	assert_int_equal(write_block(f, 2), BLKIF_RSP_OKAY);
 	assert_int_equal(pread(f->fd, file, 4096, 2 * 4096), 4096);
 	assert_memory_equal(file, f->pages + 4096, 4096);
-	/* a discard gives a block back: the refused write goes in */
+	/* a discard gives blocks back: the refused write goes in; the level
+	 * fell more than 5 % of the quota below 80 % (re-armed), so 80, 95
+	 * and full report again as it fills */
+	assert_int_equal(discard_block(f, 4), BLKIF_RSP_OKAY);
 	assert_int_equal(discard_block(f, 6), BLKIF_RSP_OKAY);
-	assert_int_equal(allocated(f->fd) + allocated(fd), 28672);
+	assert_int_equal(allocated(f->fd) + allocated(fd), 24576);
 	assert_int_equal(write_block(f, 100), BLKIF_RSP_OKAY);
+	assert_int_equal(f->nev, 5);
+	assert_int_equal(f->ev[4].level, 80);
+	assert_int_equal(write_block(f, 101), BLKIF_RSP_OKAY);
 	full = f->nev;
-	assert_true(full >= 5 && f->ev[full - 1].level == 100);	/* full again, reported again */
-	assert_int_equal(write_block(f, 101), BLKIF_RSP_ERROR);
+	assert_int_equal(full, 7);
+	assert_int_equal(f->ev[5].level, 95);
+	assert_int_equal(f->ev[6].level, 100);
+	/* a block discarded and written again at full: no new report */
+	assert_int_equal(discard_block(f, 101), BLKIF_RSP_OKAY);
+	assert_int_equal(write_block(f, 101), BLKIF_RSP_OKAY);
+	assert_int_equal(f->nev, full);
+	assert_int_equal(write_block(f, 102), BLKIF_RSP_ERROR);
 	/* a raised quota lets it in at once */
 	assert_int_equal(blkback_set_domain_quota(f->b, DOMID, 65536), 0);
-	assert_int_equal(write_block(f, 101), BLKIF_RSP_OKAY);
+	assert_int_equal(write_block(f, 102), BLKIF_RSP_OKAY);
 	/* the disk's own quota, set live: 20 KiB, what it has */
 	assert_int_equal(blkback_set_quota(f->b, DOMID, "data", 20480), 0);
 	assert_int_equal(blkback_set_quota(f->b, DOMID, "none", 20480), -ENOENT);
 	refused = f->nev;
-	assert_int_equal(write_block(f, 102), BLKIF_RSP_ERROR);
+	assert_int_equal(write_block(f, 103), BLKIF_RSP_ERROR);
 	assert_int_equal(f->nev, refused + 1);
 	assert_string_equal(f->ev[refused].scope, "disk");
 	assert_int_equal(f->ev[refused].level, 0);
