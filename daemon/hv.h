@@ -79,8 +79,16 @@ int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms);
  * domain): 1 if there was one. */
 int hv_cancel_restart(struct pvd *pvd, const char *uuid);
 
-/* Build and start d from its stored config; *domid on success. */
-int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
+/* Build and start d from its stored config (hv_build.c). The build runs on
+ * the control thread: 0 and, later on the loop, exactly once,
+ * fn(pvd, arg, rc, domid, err) with rc 0 (started) or one of the failures
+ * below; or a failure at once, with err, and fn is not called.
+ * paused: leave it paused. */
+#define HV_START_CONFIG  (-2)	/* the config or its files are wrong (kernel missing, not an ELF...) */
+#define HV_START_TOO_BIG (-3)	/* more memory than the machine has free */
+typedef void (*hv_started_fn)(struct pvd *pvd, void *arg, int rc, uint32_t domid, const char *err);
+int hv_start_domain(struct pvd *pvd, const struct store_domain *d, int paused, hv_started_fn fn, void *arg,
+		    char *err, size_t errlen);
 int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
 /* reboot = 0: PVCTL shutdown with reason poweroff, destroyed if it is not
  * shut down after timeout_s; 1: reason reboot (started again). */

@@ -56,7 +56,8 @@ int hv_uuid_parse(const char *s, uint8_t h[16])
 struct hv_dom *hv_by_domain(struct hv *hv, uint32_t domid, const char *uuid)
 {
 	for (int i = 0; i < HV_MAX_DOMS; i++)
-		if (hv->dom[i].used && hv->dom[i].domid == domid && !strcmp(hv->dom[i].uuid, uuid))
+		if (hv->dom[i].used && !hv->dom[i].building && hv->dom[i].domid == domid &&
+		    !strcmp(hv->dom[i].uuid, uuid))
 			return &hv->dom[i];
 	return NULL;
 }
@@ -66,7 +67,8 @@ static struct hv_dom *by_domid(struct hv *hv, uint32_t domid)
 {
 	for (int i = 0; i < HV_MAX_DOMS; i++) {
 		struct hv_dom *e = &hv->dom[i];
-		if (e->used && e->domid == domid && e->intent != INTENT_DESTROY && e->info.state != PVCTL_DOM_DYING)
+		if (e->used && !e->building && e->domid == domid && e->intent != INTENT_DESTROY &&
+		    e->info.state != PVCTL_DOM_DYING)
 			return e;
 	}
 	return NULL;
@@ -86,6 +88,14 @@ struct hv_dom *hv_by_uuid(struct hv *hv, const char *uuid)
 		any = e;
 	}
 	return any;
+}
+
+struct hv_dom *hv_building(struct hv *hv, const char *uuid)
+{
+	for (int i = 0; i < HV_MAX_DOMS; i++)
+		if (hv->dom[i].used && hv->dom[i].building && !strcmp(hv->dom[i].uuid, uuid))
+			return &hv->dom[i];
+	return NULL;
 }
 
 struct hv_dom *hv_new_entry(struct hv *hv, uint32_t domid, const char *uuid)
@@ -120,7 +130,7 @@ static void fill_status(const struct hv_dom *e, struct hv_status *st)
 {
 	st->present = 1;
 	st->domid = e->domid;
-	st->state = e->intent == INTENT_DESTROY ? "dying" : state_name(&e->info);
+	st->state = e->building ? "building" : e->intent == INTENT_DESTROY ? "dying" : state_name(&e->info);
 	st->mem_kib = e->info.tot_pages * 4;
 	st->maxmem_kib = e->info.max_pages * 4;
 	st->vcpus = e->info.vcpus;
@@ -129,26 +139,13 @@ static void fill_status(const struct hv_dom *e, struct hv_status *st)
 	st->cpu_time_ns = e->info.cpu_time_ns;
 }
 
-/* An entry being destroyed stays until the tick's listing shows it gone;
- * ask the hypervisor now, so that a start right after a destroy is not
- * refused for a domain that has already gone. */
+/* An entry being destroyed stays until a listing shows it gone; ask for
+ * one now (on the control thread), so that a start right after a destroy
+ * is refused for "dying" only while the domain really is. */
 static void forget_if_gone(struct pvd *pvd, struct hv_dom *e)
 {
-	struct pvctl_domain_info info;
-	char err[300], uuid[37];
-	int rc;
-
-	if (e->intent != INTENT_DESTROY || e->restart)
-		return;
-	rc = ctl_get_info(pvd->hv->c, e->domid, &info, err, sizeof(err));
-	if (rc == 0)
-		hv_uuid_format(info.handle, uuid);
-	if (rc == -ESRCH || (rc == 0 && strcmp(uuid, e->uuid))) {
-		hv_close_console(pvd, e);
-		e->used = 0;
-	} else if (rc < 0) {
-		hv_control_failed(pvd, rc, err);
-	}
+	if (e->intent == INTENT_DESTROY && !e->restart)
+		hv_refresh_soon(pvd);
 }
 
 int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st)

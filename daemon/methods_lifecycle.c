@@ -108,12 +108,81 @@ static int finish(struct rpc_req *req, struct store_domain *d, json_object **res
 	return rc;
 }
 
-/* Start d (resolved, shut off). On success the store says running. */
-static int start_resolved(struct rpc_req *req, struct store_domain *d, const char *type)
+/* A start under way on the control thread: its answer is deferred. */
+struct start_call {
+	struct rpc_pending *p;
+	char uuid[37];
+	char type[32];
+	int create;		/* domain.create: a failed start forgets the definition */
+};
+
+/* A failed start's error: a configuration error (the kernel is missing,
+ * not an ELF...) is one of the config's, -32602 naming /kernel as config
+ * validation does; the rest are the machine's. */
+static int start_failed(struct rpc_req *req, const struct store_domain *d, int rc, const char *err)
+{
+	if (rc == HV_START_CONFIG) {
+		json_object *data = json_object_new_object(), *errs = json_object_new_array(),
+			    *e = json_object_new_object();
+		const char *path = strstr(err, "ramdisk") ? "/ramdisk" : "/kernel";
+		json_object_object_add(e, "path", json_object_new_string(path));
+		json_object_object_add(e, "message", json_object_new_string(err));
+		json_object_array_add(errs, e);
+		json_object_object_add(data, "errors", errs);
+		json_object_object_add(data, "domain", json_object_new_string(d->name));
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, data, "Invalid params: configuration error: %s: %s "
+				"(fix the config: pvctl check FILE)", path, err);
+	}
+	return hv_failed(req, d, err);
+}
+
+/* create is all or nothing: forget the definition made for it. */
+static void forget_created(struct rpc_req *req, struct store_domain *d)
+{
+	struct store_event ev;
+
+	events_prepare(&ev, "domain.undefined", req->caller, d, "{\"reason\":\"create failed\"}");
+	if (store_domain_delete(req->pvd->store, d->uuid, &ev) == 0) {
+		events_publish(req->pvd, &ev);
+		hv_console_forget(req->pvd, d->uuid);
+	}
+}
+
+static void started(struct pvd *pvd, void *arg, int rc, uint32_t domid, const char *err)
+{
+	struct start_call *sc = arg;
+	struct rpc_req *req = rpc_pending_req(sc->p);
+	struct store_domain d;
+	json_object *result = NULL;
+	char detail[64];
+
+	if (store_domain_find(pvd->store, sc->uuid, &d) != 0) {
+		rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, NULL, "No such domain: %s was undefined while it was being "
+			 "started", sc->uuid);
+	} else if (rc != 0) {
+		start_failed(req, &d, rc, err);
+		if (sc->create)
+			forget_created(req, &d);
+		store_domain_clear(&d);
+	} else {
+		snprintf(detail, sizeof(detail), "{\"domid\":%u}", domid);
+		if (commit(req, &d, "running", sc->type, detail) != 0)
+			store_domain_clear(&d);
+		else
+			finish(req, &d, &result);
+	}
+	rpc_finish(sc->p, result);
+	free(sc);
+}
+
+/* Start d (resolved, shut off): RPC_DEFERRED once the build is under way
+ * (the answer comes with it), or -1 with the error. */
+static int start_resolved(struct rpc_req *req, struct store_domain *d, const char *type, int create)
 {
 	struct hv_status st;
-	char err[700], detail[64];
-	uint32_t domid;
+	struct start_call *sc;
+	char err[700];
+	int rc;
 
 	if (no_machine(req, d))
 		return -1;
@@ -121,34 +190,46 @@ static int start_resolved(struct rpc_req *req, struct store_domain *d, const cha
 	if (st.present)
 		return rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(d, st.state), "Invalid state: domain \"%s\" is "
 				"already %s", d->name, !strcmp(st.state, "running") ? "running" : st.state);
-	if (hv_start_domain(req->pvd, d, &domid, err, sizeof(err)) != 0) {
-		return hv_failed(req, d, err);
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
+	snprintf(sc->uuid, sizeof(sc->uuid), "%s", d->uuid);
+	snprintf(sc->type, sizeof(sc->type), "%s", type);
+	sc->create = create;
+	rc = hv_start_domain(req->pvd, d, 0, started, sc, err, sizeof(err));
+	if (rc != 0) {
+		free(sc);
+		return start_failed(req, d, rc, err);
 	}
-	snprintf(detail, sizeof(detail), "{\"domid\":%u}", domid);
-	return commit(req, d, "running", type, detail);
+	sc->p = rpc_defer(req);
+	if (!sc->p) {	/* cannot happen but by running out of memory: the start goes on unanswered */
+		log_err("domain \"%s\": out of memory deferring the answer", d->name);
+		abort();
+	}
+	return RPC_DEFERRED;
 }
 
 int method_domain_start(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain d;
+	int rc;
 
+	(void)result;
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
-	if (start_resolved(req, &d, "domain.started") != 0) {
-		store_domain_clear(&d);
-		return -1;
-	}
-	return finish(req, &d, result);
+	rc = start_resolved(req, &d, "domain.started", 0);
+	store_domain_clear(&d);
+	return rc;
 }
 
 int method_domain_create(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain d;
-	struct store_event ev;
 	json_object *defined = NULL, *name, *ref;
 	const char *why = hv_unavailable(req->pvd);
 	int rc;
 
+	(void)result;
 	if (why) {
 		json_object *data = json_object_new_object();
 		json_object_object_add(data, "cause", json_object_new_string(why));
@@ -164,17 +245,11 @@ int method_domain_create(struct rpc_req *req, json_object *params, json_object *
 	json_object_put(ref);
 	if (rc != 0)
 		return -1;
-	if (start_resolved(req, &d, "domain.started") != 0) {
-		/* create is all or nothing: forget the definition made above */
-		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"create failed\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
-			events_publish(req->pvd, &ev);
-			hv_console_forget(req->pvd, d.uuid);
-		}
-		store_domain_clear(&d);
-		return -1;
-	}
-	return finish(req, &d, result);
+	rc = start_resolved(req, &d, "domain.started", 1);
+	if (rc < 0)
+		forget_created(req, &d);
+	store_domain_clear(&d);
+	return rc;
 }
 
 /* Resolve and require the domain to exist in the hypervisor. */

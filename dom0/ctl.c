@@ -7,11 +7,16 @@
  * Invariants: at most one request of this process is in the ring at a
  * time (ctl_call returns only once it is answered or abandoned); an
  * abandoned request's late answer is skipped by id like any stale one.
+ * Threads: any thread may call. Lock order: bulk_lock (recursive: held by
+ * a bulk op's wrapper across its copies, or by ctl_bulk_hold across many
+ * calls) before call_lock (held for one request, from its push to its
+ * answer). The kick hook runs after both are released.
  */
 #include "ctl.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +33,13 @@ struct ctl {
     uint64_t boot_id;
     uint64_t block_paddr;
     unsigned int timeout_ms;
+    pthread_mutex_t call_lock;      /* one request in flight (see the top) */
+    pthread_mutex_t bulk_lock;      /* recursive: the bulk area's owner */
+    void (*on_kicks)(void *arg);    /* kicks were drained by a call */
+    void *kick_arg;
 };
+
+static __thread int drained_kicks;  /* this thread's call ate a kick */
 
 static const char *const op_names[PVCTL_OP_MAX] = {
     [PVCTL_OP_NOP] = "NOP",
@@ -145,6 +156,12 @@ int ctl_attach(struct machine *m, unsigned int timeout_ms, struct ctl **out,
         return dom0_fail(err, errlen, ENOMEM, "control client: out of memory");
     c->m = m;
     c->timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&c->bulk_lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_mutex_init(&c->call_lock, NULL);
     while ((rc = map_block(c, err, errlen)) == -EAGAIN && now_ns() < deadline)
         usleep(10 * 1000);
     if (rc == -EAGAIN) {
@@ -156,7 +173,7 @@ int ctl_attach(struct machine *m, unsigned int timeout_ms, struct ctl **out,
                        timeout_ms, st.reason);
     }
     if (rc) {
-        free(c);
+        ctl_close(c);
         return rc;
     }
     *out = c;
@@ -165,7 +182,29 @@ int ctl_attach(struct machine *m, unsigned int timeout_ms, struct ctl **out,
 
 void ctl_close(struct ctl *c)
 {
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->call_lock);
+    pthread_mutex_destroy(&c->bulk_lock);
     free(c);
+}
+
+void ctl_set_kick_hook(struct ctl *c, void (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&c->call_lock);
+    c->on_kicks = fn;
+    c->kick_arg = arg;
+    pthread_mutex_unlock(&c->call_lock);
+}
+
+void ctl_bulk_hold(struct ctl *c)
+{
+    pthread_mutex_lock(&c->bulk_lock);
+}
+
+void ctl_bulk_release(struct ctl *c)
+{
+    pthread_mutex_unlock(&c->bulk_lock);
 }
 
 struct machine *ctl_machine(const struct ctl *c)
@@ -220,6 +259,8 @@ static int wait_doorbell(struct ctl *c, int64_t deadline, char *err, size_t errl
         int n = machine_drain_kicks(c->m, err, errlen);
         if (n < 0)
             return n;
+        if (n > 0)
+            drained_kicks = 1;
     }
     return 0;
 }
@@ -241,8 +282,34 @@ static int call_failed(struct ctl *c, int rc, const struct pvctl_request *req, c
                      ctl_op_name(req->op), (unsigned long long)req->id, what, why);
 }
 
+static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
+                       unsigned int timeout_ms, char *err, size_t errlen);
+
 int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
              unsigned int timeout_ms, char *err, size_t errlen)
+{
+    int bulk = op_uses_bulk(req->op), rc;
+    void (*hook)(void *);
+    void *arg;
+
+    if (bulk)
+        pthread_mutex_lock(&c->bulk_lock);
+    pthread_mutex_lock(&c->call_lock);
+    drained_kicks = 0;
+    rc = call_locked(c, req, rsp, timeout_ms, err, errlen);
+    hook = drained_kicks ? c->on_kicks : NULL;
+    arg = c->kick_arg;
+    pthread_mutex_unlock(&c->call_lock);
+    if (bulk)
+        pthread_mutex_unlock(&c->bulk_lock);
+    /* a kick this call ate may have been for someone else's port */
+    if (hook)
+        hook(arg);
+    return rc;
+}
+
+static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
+                       unsigned int timeout_ms, char *err, size_t errlen)
 {
     int64_t deadline = deadline_after(timeout_ms);
     int bulk = op_uses_bulk(req->op);
