@@ -130,7 +130,7 @@ int hv_console_input(struct pvd *pvd, const char *uuid, const char *p, size_t n,
 		return -1;
 	}
 	if (rc > 0 && console_backend_port(e->cons) &&
-	    ctl_evtchn_send(pvd->hv->c, console_backend_port(e->cons), err, errlen) < 0)
+	    ctl_evtchn_notify(pvd->hv->c, console_backend_port(e->cons), err, errlen) < 0)
 		return -1;
 	return rc;
 }

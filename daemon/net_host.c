@@ -141,7 +141,7 @@ static void host_notify(void *arg, uint32_t port)
 	struct pvd_net *n = arg;
 	char err[300];
 
-	if (ctl_evtchn_send(n->c, port, err, sizeof(err)) < 0)
+	if (ctl_evtchn_notify(n->c, port, err, sizeof(err)) < 0)
 		log_info("netback: %s", err);
 }
 

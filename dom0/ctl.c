@@ -9,8 +9,10 @@
  * abandoned request's late answer is skipped by id like any stale one.
  * Threads: any thread may call. Lock order: bulk_lock (recursive: held by
  * a bulk op's wrapper across its copies, or by ctl_bulk_hold across many
- * calls) before call_lock (held for one request, from its push to its
- * answer). The kick hook runs after both are released.
+ * calls) before call_lock (held for one awaited request, from its push to
+ * its answer) before ring_lock (held only to push or take, so that a
+ * posted request, ctl_post, never waits for an awaited one's answer).
+ * The kick hook runs after all are released.
  */
 #include "ctl.h"
 
@@ -35,6 +37,7 @@ struct ctl {
     unsigned int timeout_ms;
     pthread_mutex_t call_lock;      /* one request in flight (see the top) */
     pthread_mutex_t bulk_lock;      /* recursive: the bulk area's owner */
+    pthread_mutex_t ring_lock;      /* the ring's indices and ids, held briefly */
     void (*on_kicks)(void *arg);    /* kicks were drained by a call */
     void *kick_arg;
 };
@@ -162,6 +165,7 @@ int ctl_attach(struct machine *m, unsigned int timeout_ms, struct ctl **out,
     pthread_mutex_init(&c->bulk_lock, &ma);
     pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&c->call_lock, NULL);
+    pthread_mutex_init(&c->ring_lock, NULL);
     while ((rc = map_block(c, err, errlen)) == -EAGAIN && now_ns() < deadline)
         usleep(10 * 1000);
     if (rc == -EAGAIN) {
@@ -186,6 +190,7 @@ void ctl_close(struct ctl *c)
         return;
     pthread_mutex_destroy(&c->call_lock);
     pthread_mutex_destroy(&c->bulk_lock);
+    pthread_mutex_destroy(&c->ring_lock);
     free(c);
 }
 
@@ -323,15 +328,18 @@ static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_re
                          (unsigned long long)c->boot_id);
     /* A slot, and for bulk ops a quiet ring; stale answers are consumed. */
     for (;;) {
-        if (ctl_ring_take(&c->ring, 0, NULL, NULL) < 0)
+        int taken;
+        pthread_mutex_lock(&c->ring_lock);
+        taken = ctl_ring_take(&c->ring, 0, NULL, NULL);
+        rc = taken < 0 ? -EPROTO
+             : !bulk || ctl_ring_unanswered(&c->ring) == 0 ? ctl_ring_push(&c->ring, req) : -EAGAIN;
+        pthread_mutex_unlock(&c->ring_lock);
+        if (taken < 0)
             return call_failed(c, -EPROTO, req, "response ring corrupt", timeout_ms, err, errlen);
-        if (!bulk || ctl_ring_unanswered(&c->ring) == 0) {
-            rc = ctl_ring_push(&c->ring, req);
-            if (rc == 0)
-                break;
-            if (rc != -EAGAIN)
-                return call_failed(c, rc, req, "request ring corrupt", timeout_ms, err, errlen);
-        }
+        if (rc == 0)
+            break;
+        if (rc != -EAGAIN)
+            return call_failed(c, rc, req, "request ring corrupt", timeout_ms, err, errlen);
         if (now_ns() >= deadline)
             return call_failed(c, -ETIMEDOUT, req, bulk ? "earlier requests still unanswered"
                                : "request ring full", timeout_ms, err, errlen);
@@ -342,7 +350,9 @@ static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_re
         return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
     int64_t next_kick = now_ns() + CTL_REKICK_MS * 1000000ll;
     for (;;) {
+        pthread_mutex_lock(&c->ring_lock);
         rc = ctl_ring_take(&c->ring, req->id, rsp, NULL);
+        pthread_mutex_unlock(&c->ring_lock);
         if (rc < 0)
             return call_failed(c, rc, req, "response ring corrupt", timeout_ms, err, errlen);
         if (rc == 1)
@@ -367,4 +377,27 @@ static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_re
         return dom0_fail(err, errlen, -rsp->status, "%s (%d, from the hypervisor)",
                          strerror(-rsp->status), rsp->status);
     return 0;
+}
+
+int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen)
+{
+    struct pvctl_response rsp;
+    int rc;
+
+    if (op_uses_bulk(req->op))
+        return dom0_fail(err, errlen, EINVAL, "control request %s uses the bulk area: it cannot be "
+                         "posted", ctl_op_name(req->op));
+    req->id = 0;
+    if (c->ring.blk->boot_id != c->boot_id)
+        return dom0_fail(err, errlen, ESTALE, "control request %s: the machine rebooted",
+                         ctl_op_name(req->op));
+    pthread_mutex_lock(&c->ring_lock);
+    rc = ctl_ring_push(&c->ring, req);
+    pthread_mutex_unlock(&c->ring_lock);
+    if (rc == -EAGAIN)      /* the ring is full: wait for room like a call */
+        return ctl_call(c, req, &rsp, c->timeout_ms, err, errlen);
+    if (rc < 0)
+        return dom0_fail(err, errlen, -rc, "control request %s: request ring corrupt",
+                         ctl_op_name(req->op));
+    return machine_kick(c->m, err, errlen) < 0 ? -EPIPE : 0;
 }

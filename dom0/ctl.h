@@ -69,6 +69,12 @@ unsigned int ctl_timeout(const struct ctl *c);
 int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
              unsigned int timeout_ms, char *err, size_t errlen);
 
+/* Send req without waiting for its answer (which the next call skips as
+ * stale): for notifications whose result nobody acts on, so that a loop
+ * never waits behind another thread's long call. Not for bulk ops. 0 once
+ * it is in the ring (its refusal, if any, is not reported). */
+int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen);
+
 /* fn(arg) after a call drained doorbell kicks (any thread; fn must be
  * safe to call from any thread, e.g. write an eventfd). */
 void ctl_set_kick_hook(struct ctl *c, void (*fn)(void *arg), void *arg);
@@ -133,6 +139,8 @@ int ctl_evtchn_connect(struct ctl *c, uint32_t domid, uint32_t *guest_port,
 int ctl_evtchn_bind_interdomain(struct ctl *c, uint32_t remote_domid, uint32_t remote_port,
                                 uint32_t *port, char *err, size_t errlen);
 int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen);
+/* The same, posted (ctl_post): errors of the send itself are not seen. */
+int ctl_evtchn_notify(struct ctl *c, uint32_t port, char *err, size_t errlen);
 int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen);
 /* flags: GNTMAP_readonly or 0. *mfn: the granted frame (map it with
  * machine_phys(m, mfn << 12, 4096) while the grant is mapped). */

@@ -276,6 +276,18 @@ int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen)
                    "send on Domain 0 port %u", port);
 }
 
+int ctl_evtchn_notify(struct ctl *c, uint32_t port, char *err, size_t errlen)
+{
+    struct pvctl_request req;
+    struct pvctl_evtchn e = { .port = port };
+
+    memset(&req, 0, sizeof(req));
+    req.op = PVCTL_OP_EVTCHN_SEND;
+    req.size = sizeof(e);
+    memcpy(req.u.raw, &e, sizeof(e));
+    return ctl_post(c, &req, err, errlen);
+}
+
 int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen)
 {
     struct pvctl_evtchn e = { .port = port };
