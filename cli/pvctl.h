@@ -78,6 +78,7 @@ const char *fmt_rate(long long n, const char *unit, char *buf, size_t len);
 
 int cmd_define(struct ctl *ctl);
 int cmd_undefine(struct ctl *ctl);
+int cmd_adopt(struct ctl *ctl);
 int cmd_list(struct ctl *ctl);
 int cmd_info(struct ctl *ctl);
 int cmd_autostart(struct ctl *ctl);

@@ -72,6 +72,10 @@ struct hv_host {
 /* 0, or -1 with err when the machine answered with an error. */
 int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen);
 
+/* Take over the unmanaged domain uuid, whose config is now in the store:
+ * pvd manages it from now on. *console: whether its console is served. */
+int hv_adopt(struct pvd *pvd, const char *uuid, int *console, char *err, size_t errlen);
+
 /* A domain that keeps crashing right after its start is started again
  * after a back-off: 1 (and the time left) while such a restart is pending. */
 int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms);

@@ -169,6 +169,9 @@ void hv_refresh_soon(struct pvd *pvd);
 void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn, uint32_t backend_port);
 void hv_close_console(struct pvd *pvd, struct hv_dom *e);
 void hv_reattach_consoles(struct pvd *pvd);
+/* An adopted domain's console from its record if pvd has one (1), else
+ * it is marked adopted without a console (0). */
+int hv_adopt_console(struct pvd *pvd, struct hv_dom *e);
 /* Drain Domain 0's pending ports, move every console ring to its log. */
 void hv_poll_consoles(struct pvd *pvd);
 

@@ -660,6 +660,7 @@ int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errle
 	if (rc == 0 || rc == -ESRCH) {
 		e->intent = INTENT_DESTROY;
 		e->restart = 0;
+		e->seq = ++pvd->hv->seq;
 		return 0;
 	}
 	return op_result(pvd, rc, msg, err, errlen);
@@ -690,6 +691,7 @@ int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force,
 	}
 	e->intent = reboot ? INTENT_REBOOT : INTENT_SHUTDOWN;
 	e->deadline_ms = hv_now_ms() + (uint64_t)timeout_s * 1000u;
+	e->seq = ++pvd->hv->seq;
 	return 0;
 }
 
@@ -705,8 +707,10 @@ int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, siz
 		   : ctl_unpause(pvd->hv->c, e->domid, msg, sizeof(msg));
 	if (rc == -EALREADY)	/* already as asked (pvd's view was a tick old): done */
 		rc = 0;
-	if (rc == 0)
+	if (rc == 0) {
 		e->info.state = pause ? PVCTL_DOM_PAUSED : PVCTL_DOM_RUNNING;
+		e->seq = ++pvd->hv->seq;	/* a listing under way is older */
+	}
 	if (rc == -EBUSY) {	/* it shut down since pvd last looked: a state, not a failure */
 		snprintf(err, errlen, "it is shutting down");
 		return -EBUSY;
@@ -723,8 +727,10 @@ int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, si
 	if (!e)
 		return -1;
 	rc = ctl_set_max_mem(pvd->hv->c, e->domid, mib * 256u, msg, sizeof(msg));
-	if (rc == 0)
+	if (rc == 0) {
 		e->info.max_pages = mib * 256u;
+		e->seq = ++pvd->hv->seq;
+	}
 	return op_result(pvd, rc, msg, err, errlen);
 }
 
@@ -764,6 +770,7 @@ int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t ca
 	if (rc == 0) {
 		e->info.weight = weight;
 		e->info.cap = cap;
+		e->seq = ++pvd->hv->seq;
 	}
 	return op_result(pvd, rc, msg, err, errlen);
 }

@@ -216,3 +216,23 @@ int hv_uuid_of_domid(struct pvd *pvd, uint32_t domid, char uuid[37])
 	snprintf(uuid, 37, "%s", e->uuid);
 	return 0;
 }
+
+int hv_adopt(struct pvd *pvd, const char *uuid, int *console, char *err, size_t errlen)
+{
+	if (hv_unavailable(pvd)) {
+		snprintf(err, errlen, "%s", hv_unavailable(pvd));
+		return -1;
+	}
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &pvd->hv->dom[i];
+		if (e->used && !e->known && e->intent != INTENT_DESTROY && !strcasecmp(e->uuid, uuid)) {
+			e->known = 1;
+			e->handled = 0;
+			e->seq = ++pvd->hv->seq;
+			*console = hv_adopt_console(pvd, e);
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "no unmanaged domain %s in the hypervisor", uuid);
+	return -1;
+}

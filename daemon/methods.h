@@ -36,6 +36,8 @@ int method_domain_set_memory(struct rpc_req *req, json_object *params, json_obje
 int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_console(struct rpc_req *req, json_object *params, json_object **result);
+/* methods_adopt.c */
+int method_domain_adopt(struct rpc_req *req, json_object *params, json_object **result);
 
 /* methods_xs.c: xenstore for operators */
 int method_xs_ls(struct rpc_req *req, json_object *params, json_object **result);
@@ -48,6 +50,11 @@ int method_xs_watch(struct rpc_req *req, json_object *params, json_object **resu
 struct store_domain;
 /* params.domain (name, UUID or domid of a running domain) -> d, or an error. */
 int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d);
+/* domain.define with the UUID given (NULL: a new one): domain.adopt. */
+int method_define_uuid(struct rpc_req *req, json_object *params, const char *uuid, json_object **result);
+/* data.errors/count of a validator report, as config.validate gives it. */
+struct schema_report;
+json_object *method_report_data(const struct schema_report *rep);
 /* The domain.info result for d. */
 int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result);
 

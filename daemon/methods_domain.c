@@ -31,7 +31,7 @@
 
 /* ---- config params (define and validate) ---- */
 
-static json_object *report_data(const struct schema_report *rep)
+json_object *method_report_data(const struct schema_report *rep)
 {
 	json_object *d = json_object_new_object(), *errs = json_object_new_array();
 
@@ -77,7 +77,7 @@ static json_object *config_from_params(struct rpc_req *req, json_object *params,
 	else
 		norm = config_check_text(req->pvd->checker, t, len, *fmt, &rep);
 	if (!norm) {
-		rpc_fail(req, PVD_ERR_INVALID_PARAMS, report_data(&rep), "Invalid params: %s config: %s: %s%s",
+		rpc_fail(req, PVD_ERR_INVALID_PARAMS, method_report_data(&rep), "Invalid params: %s config: %s: %s%s",
 			 config_format_name(*fmt), rep.issue[0].path, rep.issue[0].message,
 			 rep.count > 1 ? " (and more, see data.errors)" : "");
 		return NULL;
@@ -419,6 +419,11 @@ static int check_define_target(struct rpc_req *req, const char *name, int replac
 
 int method_domain_define(struct rpc_req *req, json_object *params, json_object **result)
 {
+	return method_define_uuid(req, params, NULL, result);
+}
+
+int method_define_uuid(struct rpc_req *req, json_object *params, const char *uuid, json_object **result)
+{
 	struct store_domain old = { 0 }, dom = { 0 };
 	struct domain_config cfg;
 	struct store_put put = { .domain = &dom, .config = &cfg };
@@ -458,6 +463,10 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 			store_failed(req);
 			goto out;
 		}
+	} else if (uuid) {
+		snprintf(dom.uuid, sizeof(dom.uuid), "%s", uuid);
+		memcpy(dom.created, dom.updated, sizeof(dom.created));
+		snprintf(dom.desired_state, sizeof(dom.desired_state), "shut-off");
 	} else {
 		if (ids_new_uuid(dom.uuid) != 0) {
 			rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: no randomness for a UUID");

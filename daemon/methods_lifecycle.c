@@ -430,6 +430,53 @@ int method_domain_resume(struct rpc_req *req, json_object *params, json_object *
 	return pause_common(req, params, result, 0);
 }
 
+/*
+ * A live change checked as config validation checks a config, with its
+ * messages: the stored config with the change applied (members of change
+ * replace the config's; an object member is merged one level down) must
+ * pass the validator, e.g. "/cpu/cap: 201 is more than 100 x /vcpus (2)".
+ * change is taken over. 0, or -1 with -32602 naming the field.
+ */
+static int live_check(struct rpc_req *req, const struct store_domain *d, json_object *change)
+{
+	json_object *cfg = json_tokener_parse(d->normalized), *norm, *sub;
+	struct schema_report rep;
+
+	if (!cfg) {
+		json_object_put(change);
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config of \"%s\" does not parse",
+				d->name);
+	}
+	json_object_object_foreach(change, key, val) {
+		if (json_object_is_type(val, json_type_object) && json_object_object_get_ex(cfg, key, &sub) &&
+		    json_object_is_type(sub, json_type_object)) {
+			json_object_object_foreach(val, k2, v2)
+				json_object_object_add(sub, k2, json_object_get(v2));
+		} else {
+			json_object_object_add(cfg, key, json_object_get(val));
+		}
+	}
+	json_object_put(change);
+	norm = config_check_object(req->pvd->checker, cfg, &rep);
+	json_object_put(cfg);
+	if (norm) {
+		json_object_put(norm);
+		return 0;
+	}
+	return rpc_fail(req, PVD_ERR_INVALID_PARAMS, method_report_data(&rep), "Invalid params: domain \"%s\": %s: %s%s",
+			d->name, rep.issue[0].path, rep.issue[0].message, rep.count > 1 ? " (and more, see data.errors)" : "");
+}
+
+static json_object *pair(const char *k1, json_object *v1, const char *k2, json_object *v2)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, k1, v1);
+	if (k2)
+		json_object_object_add(o, k2, v2);
+	return o;
+}
+
 /* An integer (MiB) or a string with a K/M/G/T suffix that is a whole
  * number of MiB: the config's own size parser (no overflow). */
 static int parse_mib(json_object *v, long long *mib, char *why, size_t whylen)
@@ -474,6 +521,10 @@ int method_domain_set_memory(struct rpc_req *req, json_object *params, json_obje
 		return -1;
 	if (resolve_live(req, params, &d, &st, "start it first (its config's memory applies at start)") != 0)
 		return -1;
+	if (live_check(req, &d, pair("memory", json_object_new_int64(mib), NULL, NULL)) != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
 	if ((unsigned long long)mib * 1024 > st.maxmem_kib || mib < MIN_TARGET_MIB) {
 		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\": a target "
 			 "of %lld MiB is %s (its maximum is %llu MiB; raise that with mem-max first)", d.name, mib,
@@ -510,6 +561,14 @@ int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_obje
 	if (resolve_live(req, params, &d, &st, "start it first (its config's maxmem applies at start)") != 0)
 		return -1;
 	hv_get_target(req->pvd, d.uuid, &target_kib);
+	{	/* the validator's rule maxmem >= memory, against what it has now */
+		long long now_mib = (long long)((target_kib > st.mem_kib ? target_kib : st.mem_kib) / 1024);
+		if (live_check(req, &d, pair("maxmem", json_object_new_int64(mib), "memory",
+					     json_object_new_int64(now_mib < 4 ? 4 : now_mib))) != 0) {
+			store_domain_clear(&d);
+			return -1;
+		}
+	}
 	if ((unsigned long long)mib * 1024 < st.mem_kib || (unsigned long long)mib * 1024 < target_kib) {
 		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" has "
 			 "%llu MiB with a target of %llu MiB; its maximum cannot go below those (%lld MiB)", d.name,
@@ -548,6 +607,11 @@ int method_domain_set_sched(struct rpc_req *req, json_object *params, json_objec
 		weight = st.weight;
 	if (cap < 0)
 		cap = st.cap;
+	if (live_check(req, &d, pair("cpu", pair("weight", json_object_new_int64(weight), "cap",
+						 json_object_new_int64(cap)), "vcpus", json_object_new_int64(st.vcpus))) != 0) {
+		store_domain_clear(&d);
+		return -1;
+	}
 	if (hv_set_sched(req->pvd, d.uuid, (uint32_t)weight, (uint32_t)cap, err, sizeof(err)) != 0) {
 		hv_failed(req, &d, err);
 		store_domain_clear(&d);
