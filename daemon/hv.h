@@ -93,20 +93,29 @@ int hv_cancel_restart(struct pvd *pvd, const char *uuid);
 typedef void (*hv_started_fn)(struct pvd *pvd, void *arg, int rc, uint32_t domid, const char *err);
 int hv_start_domain(struct pvd *pvd, const struct store_domain *d, int paused, hv_started_fn fn, void *arg,
 		    char *err, size_t errlen);
-int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
+/* The API's operations on a running domain (hv_ops.c): the control call
+ * runs on the control thread; 0 once it is queued and later, on the
+ * loop, exactly once, fn(pvd, arg, rc, err) with rc 0 (done), -EBUSY
+ * (pause/resume: it shut down meanwhile, a state, not a failure) or -1;
+ * or -1 at once with err, and fn is not called. */
+typedef void (*hv_op_fn)(struct pvd *pvd, void *arg, int rc, const char *err);
+int hv_destroy_domain(struct pvd *pvd, const char *uuid, hv_op_fn fn, void *arg, char *err, size_t errlen);
 /* reboot = 0: PVCTL shutdown with reason poweroff, destroyed if it is not
- * shut down after timeout_s; 1: reason reboot (started again). */
+ * shut down after timeout_s; 1: reason reboot (started again). A guest
+ * asked through xenstore (*asked): 0 and fn is not called; else 1 and fn
+ * is called as above. */
 int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
-		       int *asked, char *err, size_t errlen);
-/* -EBUSY: it shut down meanwhile (a state, not a failure). */
-int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen);
+		       int *asked, hv_op_fn fn, void *arg, char *err, size_t errlen);
+int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, hv_op_fn fn, void *arg, char *err, size_t errlen);
 /* The hypervisor's ceiling for the domain (mem-max). */
-int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
+int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, hv_op_fn fn, void *arg, char *err,
+		  size_t errlen);
 /* The balloon target the guest follows (mem-set: memory/target). */
 int hv_set_target(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
 /* The current balloon target in KiB; -1 when there is none to read. */
 int hv_get_target(struct pvd *pvd, const char *uuid, uint64_t *kib);
-int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen);
+int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, hv_op_fn fn, void *arg,
+		 char *err, size_t errlen);
 
 /* Console input: queue up to n bytes for the running domain's console and
  * notify it; the bytes queued (what fits its ring), or -1 with err. */
