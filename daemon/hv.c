@@ -180,6 +180,7 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 	hv->c = NULL;
 	hv->m = NULL;
 	hv->listing = 0;
+	hv->mi_valid = 0;
 	if (time(NULL) - hv->booted_at >= HV_RESTART_STABLE_S)
 		hv->backoff_ms = HV_RESTART_MIN_MS;
 	snprintf(hv->last_death, sizeof(hv->last_death), "%.150s (%.200s)", why, st.reason);
@@ -453,8 +454,9 @@ int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen)
 	}
 	h->state = "running";
 	h->qemu_pid = (int)machine_qemu_pid(hv->m);
-	rc = ctl_machine_info(hv->c, &mi, err, errlen);
-	if (rc < 0) {
+	if (hv->mi_valid) {	/* the tick's, at most a listing old: no call from the loop */
+		mi = hv->mi;
+	} else if ((rc = ctl_machine_info(hv->c, &mi, err, errlen)) < 0) {
 		hv_control_failed(pvd, rc, err);
 		return -1;
 	}

@@ -107,6 +107,8 @@ struct hv {
 	uint64_t seq;			/* changes the loop made to the table (see hv_refresh) */
 	uint64_t next_build_id;
 	int listing;			/* a LIST_DOMAINS job is under way */
+	struct pvctl_machine_info mi;	/* from the last listing (host.info answers from it) */
+	int mi_valid;
 	int list_again;			/* another listing was asked for meanwhile */
 };
 

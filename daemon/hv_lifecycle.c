@@ -468,6 +468,8 @@ void hv_refresh_now(struct pvd *pvd)
 struct list_job {
 	struct hv_job j;
 	uint64_t seq;
+	struct pvctl_machine_info mi;
+	int mi_ok;
 	size_t n;
 	struct pvctl_domain_info list[HV_MAX_DOMS];
 };
@@ -476,9 +478,13 @@ static void list_work(struct hv_job *j)
 {
 	struct list_job *l = (struct list_job *)j;
 
+	char err[300];
+
 	j->rc = ctl_list_domains(j->c, l->list, HV_MAX_DOMS, &l->n, j->err, sizeof(j->err));
 	if (j->rc == -ENOSPC)
 		j->rc = 0;
+	/* the machine's size and free memory, for host.info without a call of its own */
+	l->mi_ok = j->rc == 0 && ctl_machine_info(j->c, &l->mi, err, sizeof(err)) == 0;
 }
 
 static void list_done(struct pvd *pvd, struct hv_job *j)
@@ -492,6 +498,10 @@ static void list_done(struct pvd *pvd, struct hv_job *j)
 			hv_control_failed(pvd, j->rc, j->err);
 		} else {
 			apply_list(pvd, l->list, l->n, l->seq);
+			if (l->mi_ok) {
+				pvd->hv->mi = l->mi;
+				pvd->hv->mi_valid = 1;
+			}
 		}
 		if (pvd->hv->list_again && !hv_unavailable(pvd)) {
 			pvd->hv->list_again = 0;
