@@ -90,6 +90,7 @@ int hv_cancel_restart(struct pvd *pvd, const char *uuid);
  * paused: leave it paused. */
 #define HV_START_CONFIG  (-2)	/* the config or its files are wrong (kernel missing, not an ELF...) */
 #define HV_START_TOO_BIG (-3)	/* more memory than the machine has free */
+#define HV_START_BUSY    (-4)	/* it is running or being started already */
 typedef void (*hv_started_fn)(struct pvd *pvd, void *arg, int rc, uint32_t domid, const char *err);
 int hv_start_domain(struct pvd *pvd, const struct store_domain *d, int paused, hv_started_fn fn, void *arg,
 		    char *err, size_t errlen);

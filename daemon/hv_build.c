@@ -10,8 +10,10 @@
  *   thread   memory checked (a domain too big says asked/free/size), the
  *            domain built paused (dom0/build.c);
  *   loop     its xenstore tree, vifs, console record and disks set up,
- *            then on the control thread again: unpaused (unless it is to
- *            stay paused) and its info read; then the caller's callback.
+ *            then on the control thread again: unpaused (and paused again
+ *            if it is to stay paused) and its info read; the entry stops
+ *            being `building` (no destroy or other start meanwhile) and
+ *            the caller's callback runs.
  *
  * Owns: struct start_job. The callback runs exactly once, on the loop,
  * never from inside hv_start_domain.
@@ -127,7 +129,11 @@ static void unpause_work(struct hv_job *j)
 	struct start_job *s = (struct start_job *)j;
 	char err[300];
 
-	j->rc = s->paused ? 0 : ctl_unpause(j->c, s->res.domid, j->err, sizeof(j->err));
+	/* a domain to stay paused is unpaused and paused again: the
+	 * hypervisor keeps a never-unpaused one "building" */
+	j->rc = ctl_unpause(j->c, s->res.domid, j->err, sizeof(j->err));
+	if (j->rc == 0 && s->paused)
+		j->rc = ctl_pause(j->c, s->res.domid, j->err, sizeof(j->err));
 	if (j->rc == 0 && ctl_get_info(j->c, s->res.domid, &s->info, err, sizeof(err)) < 0) {
 		s->info.domid = s->res.domid;
 		s->info.state = s->paused ? PVCTL_DOM_PAUSED : PVCTL_DOM_RUNNING;
@@ -139,15 +145,18 @@ static void unpause_work(struct hv_job *j)
 
 static void start_done(struct pvd *pvd, struct hv_job *j);
 
-/* The build failed or the domain could not be served: no entry stays. */
+/* The build failed or the domain could not be served: no entry stays
+ * (one whose domain exists has it destroyed). */
 static void fail(struct pvd *pvd, struct start_job *s, struct hv_dom *e, const char *why)
 {
 	char err[900];
 
-	if (e && e->building)
-		e->used = 0;
-	else if (e)
+	if (e && e->domid) {
+		e->building = 0;
 		hv_destroy_entry(pvd, e);
+	} else if (e) {
+		e->used = 0;
+	}
 	snprintf(err, sizeof(err), "cannot start domain \"%s\": %s", s->name, why);
 	finish(pvd, s, s->config_error ? HV_START_CONFIG : s->too_big ? HV_START_TOO_BIG : -1, err);
 }
@@ -157,8 +166,7 @@ static void serve(struct pvd *pvd, struct start_job *s, struct hv_dom *e)
 	char berr[400];
 	int rc;
 
-	e->building = 0;
-	e->domid = s->res.domid;
+	e->domid = s->res.domid;	/* still `building` until the start answers */
 	e->seq = ++pvd->hv->seq;
 	xs_host_domain_started(pvd, &(struct xs_host_domain){ .domid = s->res.domid, .name = s->name,
 		.uuid = s->uuid, .mem_kib = s->bc.mem_kib, .maxmem_kib = s->bc.max_mem_kib, .vcpus = s->bc.vcpus,
@@ -219,10 +227,11 @@ static void start_done(struct pvd *pvd, struct hv_job *j)
 		serve(pvd, s, e);
 		return;
 	}
-	if (!e || e->intent == INTENT_DESTROY) {
-		finish(pvd, s, -1, "it was destroyed as it was being started");
+	if (!e) {	/* the machine's entries were dropped meanwhile */
+		finish(pvd, s, -1, "its entry went while it was being started");
 		return;
 	}
+	e->building = 0;
 	e->info = s->info;
 	e->seq = ++pvd->hv->seq;
 	hv_note_started(pvd, s->uuid);
@@ -243,6 +252,11 @@ int hv_start_domain(struct pvd *pvd, const struct store_domain *d, int paused, h
 	if (why) {
 		snprintf(err, errlen, "%s", why);
 		return -1;
+	}
+	e = hv_by_uuid(hv, d->uuid);
+	if (e && (e->building || (e->intent != INTENT_DESTROY && e->info.state != PVCTL_DOM_DYING))) {
+		snprintf(err, errlen, "domain \"%s\" is already %s", d->name, e->building ? "being started" : "running");
+		return HV_START_BUSY;
 	}
 	hv_cancel_restart(pvd, d->uuid);	/* a start supersedes a delayed one */
 	s = calloc(1, sizeof(*s));

@@ -256,6 +256,10 @@ static void start_async(struct pvd *pvd, const struct store_domain *d, const cha
 	if (rc == 0)
 		return;
 	free(r);
+	if (rc == HV_START_BUSY) {	/* someone started it meanwhile: nothing to do */
+		log_notice("%s: %s", reason, err);
+		return;
+	}
 	if (autostart) {
 		log_err("autostart: %s", err);
 		return;

@@ -534,6 +534,19 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 		store_domain_clear(&d);
 		return -1;
 	}
+	{	/* still in the hypervisor (being built, or dying after a destroy): not yet */
+		struct hv_status st;
+		hv_status(req->pvd, d.uuid, &st);
+		if (st.present) {
+			json_object *data = json_object_new_object();
+			json_object_object_add(data, "domain", json_object_new_string(d.name));
+			json_object_object_add(data, "state", json_object_new_string(st.state));
+			rpc_fail(req, PVD_ERR_INVALID_STATE, data, "Invalid state: domain \"%s\" is still %s in the "
+				 "hypervisor; undefine it once it is gone", d.name, st.state);
+			store_domain_clear(&d);
+			return -1;
+		}
+	}
 	events_prepare(&ev, "domain.undefined", req->caller, &d, NULL);
 	if (store_domain_delete(req->pvd->store, d.uuid, &ev) != 0) {
 		store_domain_clear(&d);

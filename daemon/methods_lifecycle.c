@@ -137,6 +137,8 @@ static int start_failed(struct rpc_req *req, const struct store_domain *d, int r
 		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, data, "Invalid params: configuration error: %s: %s "
 				"(fix the config: pvctl check FILE)", path, err);
 	}
+	if (rc == HV_START_BUSY)
+		return rpc_fail(req, PVD_ERR_INVALID_STATE, lc_dom_data(d, "running"), "Invalid state: %s", err);
 	return lc_hv_failed(req, d, err);
 }
 

@@ -83,7 +83,7 @@ LIVE = ("domain.destroy", "domain.shutdown", "domain.reboot", "domain.pause", "d
 NEEDS_MACHINE = {(m, -32003) for m in LIVE + ("domain.start",)} | \
     {(m, -32603) for m in LIVE + ("domain.start",)} | {("domain.create", c) for c in (-32002, -32004, -32603)} | \
     {(m, -32007) for m in ("xs.ls", "xs.read", "xs.write", "xs.rm", "xs.watch")} | {("xs.watch", -32004)} | \
-    {("domain.adopt", -32001), ("domain.adopt", -32002)}
+    {("domain.adopt", -32001), ("domain.adopt", -32002), ("domain.undefine", -32003)}
 def locked(p, method, params):
     """The call while another process holds the database's write lock
     (taking it waits for a transaction of pvd's own loop to end)."""
@@ -131,6 +131,7 @@ def machine_errors():
         got[("domain.create", -32002)] = m.call("domain.create", {"config": cfg("r1")})
         got[("domain.create", -32004)] = m.call("domain.create", {"config": cfg("c")})
         got[("domain.start", -32003)] = m.call("domain.start", {"domain": "r1"})
+        got[("domain.undefine", -32003)] = m.call("domain.undefine", {"domain": "r1"})
         got[("domain.adopt", -32001)] = m.call("domain.adopt", {"uuid": "00000000-0000-0000-0000-000000000001"})
         got[("domain.adopt", -32002)] = m.call("domain.adopt", {"uuid": "00000000-0000-0000-0000-000000000001",
                                                                  "name": "r1"})
