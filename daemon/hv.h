@@ -43,6 +43,12 @@ int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st);
 /* The UUID of the running domain with this domid; 0 or 1 (none). */
 int hv_uuid_of_domid(struct pvd *pvd, uint32_t domid, char uuid[37]);
 
+/* A domain being destroyed (state "dying"): ask the hypervisor whether it
+ * has gone (control thread); fn(rc 0: gone, its entry dropped; -1: still
+ * there). -1 at once when uuid has no such entry (fn not called). */
+typedef void (*hv_op_fn)(struct pvd *pvd, void *arg, int rc, const char *err);
+int hv_check_gone(struct pvd *pvd, const char *uuid, hv_op_fn fn, void *arg);
+
 /* A domain in the hypervisor that is not in pvd's store (its store was
  * lost, or another toolstack made it): listed, never acted on unasked. */
 struct hv_unmanaged {
@@ -99,7 +105,6 @@ int hv_start_domain(struct pvd *pvd, const struct store_domain *d, int paused, h
  * loop, exactly once, fn(pvd, arg, rc, err) with rc 0 (done), -EBUSY
  * (pause/resume: it shut down meanwhile, a state, not a failure) or -1;
  * or -1 at once with err, and fn is not called. */
-typedef void (*hv_op_fn)(struct pvd *pvd, void *arg, int rc, const char *err);
 int hv_destroy_domain(struct pvd *pvd, const char *uuid, hv_op_fn fn, void *arg, char *err, size_t errlen);
 /* reboot = 0: PVCTL shutdown with reason poweroff, destroyed if it is not
  * shut down after timeout_s; 1: reason reboot (started again). A guest

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -235,4 +236,68 @@ int hv_adopt(struct pvd *pvd, const char *uuid, int *console, char *err, size_t 
 	}
 	snprintf(err, errlen, "no unmanaged domain %s in the hypervisor", uuid);
 	return -1;
+}
+
+/* Has a domain being destroyed gone? Asked of the hypervisor on the control
+ * thread, so that a start right after a destroy is refused for "dying"
+ * only while the domain really is. */
+struct gone_job {
+	struct hv_job j;
+	uint32_t domid;
+	char uuid[37];
+	struct pvctl_domain_info info;
+	hv_op_fn fn;
+	void *arg;
+};
+
+static void gone_work(struct hv_job *j)
+{
+	struct gone_job *g = (struct gone_job *)j;
+
+	j->rc = ctl_get_info(j->c, g->domid, &g->info, j->err, sizeof(j->err));
+}
+
+static void gone_done(struct pvd *pvd, struct hv_job *j)
+{
+	struct gone_job *g = (struct gone_job *)j;
+	char uuid[37] = "";
+	int gone;
+
+	if (!hv_job_current(pvd, j)) {
+		g->fn(pvd, g->arg, -1, hv_unavailable(pvd) ? hv_unavailable(pvd) : "the machine was lost");
+		free(g);
+		return;
+	}
+	if (j->rc == 0)
+		hv_uuid_format(g->info.handle, uuid);
+	gone = j->rc == -ESRCH || (j->rc == 0 && strcmp(uuid, g->uuid));
+	if (gone) {
+		struct hv_dom *e = hv_by_domain(pvd->hv, g->domid, g->uuid);
+		if (e && e->intent == INTENT_DESTROY && !e->restart) {
+			hv_close_console(pvd, e);
+			e->used = 0;
+		}
+	} else if (j->rc < 0) {
+		hv_control_failed(pvd, j->rc, j->err);
+	}
+	g->fn(pvd, g->arg, gone ? 0 : -1, j->err);
+	free(g);
+}
+
+int hv_check_gone(struct pvd *pvd, const char *uuid, hv_op_fn fn, void *arg)
+{
+	struct hv_dom *e;
+	struct gone_job *g;
+
+	if (hv_unavailable(pvd) || !(e = hv_by_uuid(pvd->hv, uuid)) || e->intent != INTENT_DESTROY || e->restart ||
+	    !(g = calloc(1, sizeof(*g))))
+		return -1;
+	g->domid = e->domid;
+	snprintf(g->uuid, sizeof(g->uuid), "%s", e->uuid);
+	g->fn = fn;
+	g->arg = arg;
+	g->j.work = gone_work;
+	g->j.done = gone_done;
+	hv_submit(pvd, &g->j);
+	return 0;
 }

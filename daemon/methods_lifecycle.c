@@ -181,8 +181,41 @@ static void started(struct pvd *pvd, void *arg, int rc, uint32_t domid, const ch
 	free(sc);
 }
 
+static int already(struct rpc_req *req, const struct store_domain *d, const char *state)
+{
+	return rpc_fail(req, PVD_ERR_INVALID_STATE, lc_dom_data(d, state), "Invalid state: domain \"%s\" is "
+			"already %s", d->name, state);
+}
+
+/* A start that found the domain dying: has it gone meanwhile? */
+static void gone_checked(struct pvd *pvd, void *arg, int rc, const char *err)
+{
+	struct start_call *sc = arg;
+	struct rpc_req *req = rpc_pending_req(sc->p);
+	struct store_domain d;
+	char why[700];
+
+	(void)err;
+	if (store_domain_find(pvd->store, sc->uuid, &d) != 0) {
+		rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, NULL, "No such domain: %s was undefined meanwhile", sc->uuid);
+	} else if (rc != 0) {
+		already(req, &d, "dying");
+	} else if ((rc = hv_start_domain(pvd, &d, 0, started, sc, why, sizeof(why))) == 0) {
+		store_domain_clear(&d);
+		return;		/* answered by started() */
+	} else {
+		start_failed(req, &d, rc, why);
+		if (sc->create)
+			forget_created(req, &d);
+	}
+	store_domain_clear(&d);
+	rpc_finish(sc->p, NULL);
+	free(sc);
+}
+
 /* Start d (resolved, shut off): RPC_DEFERRED once the build is under way
- * (the answer comes with it), or -1 with the error. */
+ * (the answer comes with it), or -1 with the error. A domain still dying
+ * after a destroy is asked after first (on the control thread). */
 static int start_resolved(struct rpc_req *req, struct store_domain *d, const char *type, int create)
 {
 	struct hv_status st;
@@ -193,17 +226,20 @@ static int start_resolved(struct rpc_req *req, struct store_domain *d, const cha
 	if (lc_no_machine(req, d))
 		return -1;
 	hv_status(req->pvd, d->uuid, &st);
-	if (st.present)
-		return rpc_fail(req, PVD_ERR_INVALID_STATE, lc_dom_data(d, st.state), "Invalid state: domain \"%s\" is "
-				"already %s", d->name, !strcmp(st.state, "running") ? "running" : st.state);
+	if (st.present && strcmp(st.state, "dying"))
+		return already(req, d, st.state);
 	sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
 	snprintf(sc->uuid, sizeof(sc->uuid), "%s", d->uuid);
 	snprintf(sc->type, sizeof(sc->type), "%s", type);
 	sc->create = create;
-	rc = hv_start_domain(req->pvd, d, 0, started, sc, err, sizeof(err));
-	if (rc != 0) {
+	if (st.present) {
+		if (hv_check_gone(req->pvd, d->uuid, gone_checked, sc) != 0) {
+			free(sc);
+			return already(req, d, "dying");
+		}
+	} else if ((rc = hv_start_domain(req->pvd, d, 0, started, sc, err, sizeof(err))) != 0) {
 		free(sc);
 		return start_failed(req, d, rc, err);
 	}
