@@ -198,7 +198,11 @@ static void gone_checked(struct pvd *pvd, void *arg, int rc, const char *err)
 	(void)err;
 	if (store_domain_find(pvd->store, sc->uuid, &d) != 0) {
 		rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, NULL, "No such domain: %s was undefined meanwhile", sc->uuid);
-	} else if (rc != 0) {
+		rpc_finish(sc->p, NULL);
+		free(sc);
+		return;
+	}
+	if (rc != 0) {
 		already(req, &d, "dying");
 	} else if ((rc = hv_start_domain(pvd, &d, 0, started, sc, why, sizeof(why))) == 0) {
 		store_domain_clear(&d);

@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
-from pvdharness import BUILD, PVD, MachinePvd, ok, done, code  # noqa: E402
+from pvdharness import BUILD, PVD, MachinePvd, ok, done, code, readline  # noqa: E402
 
 KERNEL = os.path.join(BUILD, "guests", "ticker.elf")
 
@@ -68,6 +68,17 @@ def main():
             c = subprocess.run([PVD, "--check-config", path], capture_output=True, text=True)
             ok(c.returncode == 1 and "/kernel" in c.stderr and "absent.elf" in c.stderr,
                "pvd --check-config reports the missing kernel", c.stdout + c.stderr)
+
+        # a batch with a start: one frame, sent once the build is done, with both answers
+        p.call("domain.define", {"config": config("batched")})
+        with p.connect(60) as sock:
+            sock.sendall(json.dumps([
+                {"jsonrpc": "2.0", "id": 1, "method": "domain.start", "params": {"domain": "batched"}},
+                {"jsonrpc": "2.0", "id": 2, "method": "daemon.version"}]).encode() + b"\n")
+            answer = json.loads(readline(sock))
+        by_id = {a.get("id"): a for a in answer} if isinstance(answer, list) else {}
+        ok(len(by_id) == 2 and by_id[1].get("result", {}).get("state") == "running" and "result" in by_id[2],
+           "a batch with domain.start is answered in one frame once the domain runs", answer)
 
         # builds do not stall the loop: four 64 MiB starts at once, info answers meanwhile
         for i in range(4):
