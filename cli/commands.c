@@ -121,6 +121,24 @@ int cmd_undefine(struct ctl *ctl)
 	return EXIT_OK;
 }
 
+int cmd_adopt(struct ctl *ctl)
+{
+	json_object *p = json_object_new_object(), *r;
+
+	json_object_object_add(p, "uuid", json_object_new_string(ctl->argv[0]));
+	if (ctl->argc > 1)
+		json_object_object_add(p, "name", json_object_new_string(ctl->argv[1]));
+	if (ctl_call(ctl, "domain.adopt", p, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON)
+		print_json(r);
+	else
+		printf("Domain \"%s\" adopted (uuid %s, domid %lld): pvd manages it now\n", jstr(r, "name", "?"),
+		       jstr(r, "uuid", "?"), jint(r, "domid", -1));
+	json_object_put(r);
+	return EXIT_OK;
+}
+
 int cmd_list(struct ctl *ctl)
 {
 	static const char *const hdr[] = { "ID", "NAME", "STATE", "MEMORY", "VCPUS", "CPU(s)", "AUTOSTART", "UUID" };

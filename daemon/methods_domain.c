@@ -31,7 +31,7 @@
 
 /* ---- config params (define and validate) ---- */
 
-static json_object *report_data(const struct schema_report *rep)
+json_object *method_report_data(const struct schema_report *rep)
 {
 	json_object *d = json_object_new_object(), *errs = json_object_new_array();
 
@@ -77,7 +77,7 @@ static json_object *config_from_params(struct rpc_req *req, json_object *params,
 	else
 		norm = config_check_text(req->pvd->checker, t, len, *fmt, &rep);
 	if (!norm) {
-		rpc_fail(req, PVD_ERR_INVALID_PARAMS, report_data(&rep), "Invalid params: %s config: %s: %s%s",
+		rpc_fail(req, PVD_ERR_INVALID_PARAMS, method_report_data(&rep), "Invalid params: %s config: %s: %s%s",
 			 config_format_name(*fmt), rep.issue[0].path, rep.issue[0].message,
 			 rep.count > 1 ? " (and more, see data.errors)" : "");
 		return NULL;
@@ -454,6 +454,11 @@ static int put_config(struct rpc_req *req, struct store_domain *dom, const struc
 
 int method_domain_define(struct rpc_req *req, json_object *params, json_object **result)
 {
+	return method_define_uuid(req, params, NULL, result);
+}
+
+int method_define_uuid(struct rpc_req *req, json_object *params, const char *uuid, json_object **result)
+{
 	struct store_domain old = { 0 }, dom = { 0 };
 	struct domain_config cfg;
 	enum config_format fmt;
@@ -486,6 +491,10 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 		memcpy(dom.uuid, old.uuid, sizeof(dom.uuid));
 		memcpy(dom.created, old.created, sizeof(dom.created));
 		memcpy(dom.desired_state, old.desired_state, sizeof(dom.desired_state));
+	} else if (uuid) {
+		snprintf(dom.uuid, sizeof(dom.uuid), "%s", uuid);
+		memcpy(dom.created, dom.updated, sizeof(dom.created));
+		snprintf(dom.desired_state, sizeof(dom.desired_state), "shut-off");
 	} else {
 		if (ids_new_uuid(dom.uuid) != 0) {
 			rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: no randomness for a UUID");
@@ -528,7 +537,7 @@ int method_domain_reconfigure(struct rpc_req *req, const struct store_domain *d,
 	int rc;
 
 	if (!norm)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, report_data(&rep), "Invalid params: the changed config: "
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, method_report_data(&rep), "Invalid params: the changed config: "
 				"%s: %s%s", rep.issue[0].path, rep.issue[0].message,
 				rep.count > 1 ? " (and more, see data.errors)" : "");
 	if (domain_config_read(norm, &cfg) != 0) {
@@ -563,6 +572,19 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 			 "it is shut off", d.name, d.desired_state);
 		store_domain_clear(&d);
 		return -1;
+	}
+	{	/* still in the hypervisor (being built, or dying after a destroy): not yet */
+		struct hv_status st;
+		hv_status(req->pvd, d.uuid, &st);
+		if (st.present) {
+			json_object *data = json_object_new_object();
+			json_object_object_add(data, "domain", json_object_new_string(d.name));
+			json_object_object_add(data, "state", json_object_new_string(st.state));
+			rpc_fail(req, PVD_ERR_INVALID_STATE, data, "Invalid state: domain \"%s\" is still %s in the "
+				 "hypervisor; undefine it once it is gone", d.name, st.state);
+			store_domain_clear(&d);
+			return -1;
+		}
 	}
 	events_prepare(&ev, "domain.undefined", req->caller, &d, NULL);
 	if (store_domain_delete(req->pvd->store, d.uuid, &ev) != 0) {

@@ -141,7 +141,7 @@ static void host_notify(void *arg, uint32_t port)
 	struct pvd_net *n = arg;
 	char err[300];
 
-	if (ctl_evtchn_send(n->c, port, err, sizeof(err)) < 0)
+	if (ctl_evtchn_notify(n->c, port, err, sizeof(err)) < 0)
 		log_info("netback: %s", err);
 }
 
@@ -260,8 +260,13 @@ void net_host_close(struct pvd *pvd)
 
 void net_host_poll(struct pvd *pvd)
 {
-	if (pvd->net)
-		netback_poll(pvd->net->nb);
+	if (!pvd->net)
+		return;
+	/* the copy window is in the bulk area: no other thread's bulk call
+	 * between a batch's copies in and out (dom0/ctl.h) */
+	ctl_bulk_hold(pvd->net->c);
+	netback_poll(pvd->net->nb);
+	ctl_bulk_release(pvd->net->c);
 }
 
 struct started {
