@@ -15,13 +15,16 @@
  *
  * The extent operations return the number of extents done; as in Xen,
  * bad arguments (unreadable structure or list, another domain, order)
- * mean 0 extents done rather than an error code. A continuation index in
- * the high bits of cmd (MEMOP_EXTENT_SHIFT) is honoured.
+ * mean 0 extents done rather than an error code. Each list runs through
+ * batch_run (hv/batch.h); stopped for pending work, the call continues
+ * with the extent reached in the high bits of cmd (MEMOP_EXTENT_SHIFT),
+ * and such an index from the guest is honoured too.
  *
  * Locking: d->mm_lock around the reference drop of a given-back frame;
  * mm.c takes d->page_lock for the page list. */
 #include <public/memory.h>
 #include "asm/guest_mm.h"
+#include "hv/batch.h"
 #include "hv/errno.h"
 #include "hv/guest_access.h"
 #include "hv/hypercall.h"
@@ -64,58 +67,57 @@ static bool remove_frame(struct domain *d, xen_pfn_t mfn)
     return allocated;
 }
 
-static uint64_t decrease_reservation(struct domain *d, const struct xen_memory_reservation *r,
-                                     uint64_t i)
+/* One extent of each operation (ctx: the domain; elem: its slot of the
+ * list, copied in or out as the operation's batch_ops say). Non-zero
+ * stops the batch with the extents before it done. */
+static long decrease_one(void *ctx, void *elem, uint64_t at)
 {
-    for (; i < r->nr_extents; i++) {
-        xen_pfn_t mfn;
-        if (copy_from_guest(&mfn, r->extent_start + i * sizeof(mfn), sizeof(mfn)))
-            break;
-        spin_lock(&d->mm_lock);
-        bool ok = remove_frame(d, mfn);
-        spin_unlock(&d->mm_lock);
-        if (!ok)
-            break;
-    }
-    return i;
+    struct domain *d = ctx;
+
+    (void)at;
+    spin_lock(&d->mm_lock);
+    bool ok = remove_frame(d, *(xen_pfn_t *)elem);
+    spin_unlock(&d->mm_lock);
+    return !ok;
 }
 
-static uint64_t increase_reservation(struct domain *d, const struct xen_memory_reservation *r,
-                                     uint64_t i)
+static long increase_one(void *ctx, void *elem, uint64_t at)
 {
-    for (; i < r->nr_extents; i++) {
-        int64_t mfn = alloc_domain_frame(d);
-        if (mfn < 0)
-            break;
-        /* The frame stays the domain's even if it cannot learn its number
-         * (as in Xen). */
-        xen_pfn_t out = (xen_pfn_t)mfn;
-        if (r->extent_start &&
-            copy_to_guest(r->extent_start + i * sizeof(out), &out, sizeof(out)))
-            break;
-    }
-    return i;
+    int64_t mfn = alloc_domain_frame(ctx);
+
+    (void)at;
+    if (mfn < 0)
+        return 1;
+    /* The frame stays the domain's even if it cannot learn its number
+     * (as in Xen): the copy-out's fault ends the batch before it. */
+    *(xen_pfn_t *)elem = (xen_pfn_t)mfn;
+    return 0;
 }
 
-static uint64_t populate_physmap(struct domain *d, const struct xen_memory_reservation *r,
-                                 uint64_t i)
+static long populate_one(void *ctx, void *elem, uint64_t at)
 {
-    for (; i < r->nr_extents; i++) {
-        xen_pfn_t gpfn, out;
-        uint64_t slot = r->extent_start + i * sizeof(gpfn);
-        if (copy_from_guest(&gpfn, slot, sizeof(gpfn)))
-            break;
-        int64_t mfn = alloc_domain_frame(d);
-        if (mfn < 0)
-            break;
-        machine_to_phys[mfn] = gpfn;
-        out = (xen_pfn_t)mfn;
-        if (copy_to_guest(slot, &out, sizeof(out)))
-            break;
-    }
-    return i;
+    int64_t mfn = alloc_domain_frame(ctx);
+
+    (void)at;
+    if (mfn < 0)
+        return 1;
+    machine_to_phys[mfn] = *(xen_pfn_t *)elem;      /* the gpfn asked for */
+    *(xen_pfn_t *)elem = (xen_pfn_t)mfn;
+    return 0;
 }
 
+static const struct batch_ops extent_batch[] = {
+    [XENMEM_increase_reservation] = { .size = sizeof(xen_pfn_t), .out_size = sizeof(xen_pfn_t),
+                                      .run = increase_one },
+    [XENMEM_decrease_reservation] = { .size = sizeof(xen_pfn_t), .copy_in = true,
+                                      .run = decrease_one },
+    [XENMEM_populate_physmap] = { .size = sizeof(xen_pfn_t), .copy_in = true,
+                                  .out_size = sizeof(xen_pfn_t), .run = populate_one },
+};
+
+/* The extent operations return the extents done; stopped for pending
+ * work they continue with the extent reached in cmd's high bits (Xen's
+ * MEMOP_EXTENT_SHIFT encoding). */
 static long memop_extents(unsigned int op, uint64_t start, uint64_t arg)
 {
     struct xen_memory_reservation r;
@@ -131,15 +133,13 @@ static long memop_extents(unsigned int op, uint64_t start, uint64_t arg)
     if (list_needed && !guest_range_ok(r.extent_start + start * sizeof(xen_pfn_t),
                                        (r.nr_extents - start) * sizeof(xen_pfn_t)))
         return (long)start;
-
-    switch (op) {
-    case XENMEM_increase_reservation:
-        return (long)increase_reservation(d, &r, start);
-    case XENMEM_decrease_reservation:
-        return (long)decrease_reservation(d, &r, start);
-    default:
-        return (long)populate_physmap(d, &r, start);
+    /* increase_reservation may have no list: nothing is copied then. */
+    uint64_t i = start;
+    if (batch_run(&extent_batch[op], d, r.extent_start, &i, r.nr_extents) == -ERESTART) {
+        const uint64_t args[2] = { op | (i << MEMOP_EXTENT_SHIFT), arg };
+        return hypercall_continue(__HYPERVISOR_memory_op, 2, args);
     }
+    return (long)i;
 }
 
 static long memop_reservation_query(unsigned int op, uint64_t arg)
