@@ -65,9 +65,15 @@ void put_page_and_type(mfn_t mfn);
 int vcpu_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
 /* Copy the hypervisor's L4 slots into a (validated) guest L4. */
 void fill_hypervisor_l4_slots(uint64_t *l4);
-/* Drop every type, pin and reference the domain holds and free its
+/* Drop every type, pin and reference a dead domain holds and free its
  * frames (frames still referenced from elsewhere are freed when that
- * reference goes). */
+ * reference goes), in bounded steps: each call does at least
+ * TEARDOWN_MIN_FRAMES frames' work and stops when other work is pending
+ * (hypercall_preempt_check) or after TEARDOWN_MAX_FRAMES; true when all
+ * is done. domain_relinquish_memory runs the steps to the end. */
+#define TEARDOWN_MIN_FRAMES 256
+#define TEARDOWN_MAX_FRAMES 4096
+bool domain_relinquish_memory_step(struct domain *d);
 void domain_relinquish_memory(struct domain *d);
 
 /* Give a freshly allocated frame to d (owner, PGF_ALLOCATED, page_list,
