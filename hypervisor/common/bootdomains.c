@@ -458,7 +458,7 @@ bool domains_reap(void)
         bool gone;
         do {
             gone = domain_destroy_step(d);
-        } while (!gone && !hypercall_preempt_check());
+        } while (!gone && !interrupt_pending());
         more |= !gone;
     }
     return more;

@@ -152,7 +152,7 @@ bool domain_relinquish_memory_step(struct domain *d)
     list_init(&released);
     while (d->teardown_pass < TD_ORPHANS) {
         if (n >= TEARDOWN_MAX_FRAMES ||
-            (n >= TEARDOWN_MIN_FRAMES && n % 16 == 0 && hypercall_preempt_check()))
+            (n >= TEARDOWN_MIN_FRAMES && n % 16 == 0 && interrupt_pending()))
             break;
         mfn_t mfn;
         if (!next_frame(d, &mfn)) {

@@ -42,8 +42,12 @@ long batch_run(const struct batch_ops *ops, void *ctx, uint64_t base, uint64_t *
                uint64_t count);
 
 /* Does this CPU have something better to do (Xen's
- * hypercall_preempt_check)? */
+ * hypercall_preempt_check)? An interrupt waiting or a reschedule asked
+ * for. */
 bool hypercall_preempt_check(void);
+/* An interrupt is waiting: what background work (domain teardown) stops
+ * for; it runs from the scheduler, where a reschedule is always asked. */
+bool interrupt_pending(void);
 
 /* Make the current hypercall run again with args (nargs of them, the
  * others unchanged) when the guest resumes; returns the value the

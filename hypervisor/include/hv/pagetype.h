@@ -68,8 +68,8 @@ void fill_hypervisor_l4_slots(uint64_t *l4);
 /* Drop every type, pin and reference a dead domain holds and free its
  * frames (frames still referenced from elsewhere are freed when that
  * reference goes), in bounded steps: each call does at least
- * TEARDOWN_MIN_FRAMES frames' work and stops when other work is pending
- * (hypercall_preempt_check) or after TEARDOWN_MAX_FRAMES; true when all
+ * TEARDOWN_MIN_FRAMES frames' work and stops when an interrupt is pending
+ * (interrupt_pending) or after TEARDOWN_MAX_FRAMES; true when all
  * is done. domain_relinquish_memory runs the steps to the end. */
 #define TEARDOWN_MIN_FRAMES 256
 #define TEARDOWN_MAX_FRAMES 4096

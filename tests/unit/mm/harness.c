@@ -172,7 +172,7 @@ size_t copy_raw_with_fixup(void *dst, const void *src, size_t n)
 }
 
 /* ---- continuations (pv/continuation.c's role, which needs the LAPIC and
- *      the guest's registers): the check for pending work answers yes on
+ *      the guest's registers): the checks for pending work answer yes on
  *      every harness_preempt_every-th call (0: never); a continuation is
  *      recorded in harness_cont for the test to issue again ---- */
 
@@ -183,6 +183,11 @@ static unsigned int preempt_calls;
 bool hypercall_preempt_check(void)
 {
     return harness_preempt_every && ++preempt_calls % harness_preempt_every == 0;
+}
+
+bool interrupt_pending(void)
+{
+    return hypercall_preempt_check();
 }
 
 long hypercall_continue(unsigned int nr, unsigned int nargs, const uint64_t *args)

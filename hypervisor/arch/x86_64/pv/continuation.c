@@ -1,7 +1,8 @@
 /* Hypercall continuations and the check for pending work (see
  * hv/batch.h; the batches themselves are common/batch.c's).
  *
- * Owns: hypercall_preempt_check, hypercall_continue and each CPU's
+ * Owns: hypercall_preempt_check, interrupt_pending, hypercall_continue
+ * and each CPU's
  * multicall bracket (whether the hypercall running on this CPU is a
  * multicall entry, and the continuation that entry asked for).
  *
@@ -31,6 +32,11 @@ static struct {
 bool hypercall_preempt_check(void)
 {
     return this_cpu()->need_resched || lapic_irq_pending();
+}
+
+bool interrupt_pending(void)
+{
+    return lapic_irq_pending();
 }
 
 long hypercall_continue(unsigned int nr, unsigned int nargs, const uint64_t *args)
