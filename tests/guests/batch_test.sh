@@ -10,6 +10,9 @@
 #                   measuring how late it wakes
 #   baseline        the same sleeper beside cpu_burn (no hypercalls): the
 #                   scheduler's own latency, printed for comparison
+#   teardown        the sleeper while a 400 MiB domain (pin) powers off at
+#                   once and is destroyed in steps: the same worst-lateness
+#                   bound, no frame leaked
 # Passes when every domain reports SUCCESS, the hypervisor stops with the
 # success status and, beside the batches, the ticker's worst lateness is at
 # most BATCH_LATENESS_MAX_US (default 500000) and its mean at most
@@ -27,7 +30,7 @@ BOUND_US=${BATCH_LATENESS_MAX_US:-500000}
 MEAN_US=${BATCH_LATENESS_MEAN_US:-50000}
 b=batch
 
-for k in batch_storm timer_lateness cpu_burn; do
+for k in batch_storm timer_lateness cpu_burn pin; do
     [ -f "$G/$k.elf" ] || { not_ok "$k kernel built" "no $G/$k.elf (make guests)"; exit 1; }
 done
 HV_ISO_FILES="$G/batch_storm.elf=/guests/batch_storm.elf $G/timer_lateness.elf=/guests/timer_lateness.elf" \
@@ -81,4 +84,21 @@ echo "# beside a CPU burner: $base"
 [ -n "$base" ] && [ "$status" -eq 33 ]
 check "baseline: the ticker beside cpu_burn measured, QEMU exit 33" $? \
     "got '${base:-no lateness line}', QEMU exit $status"
+
+# A large domain destroyed in steps beside the sleeper.
+b=teardown
+HV_ISO_FILES="$G/pin.elf=/guests/pin.elf $G/timer_lateness.elf=/guests/timer_lateness.elf" \
+    hv_iso "$b" "debug-exit=0xf4" \
+    "module2 /guests/timer_lateness.elf name=ticker mem=32M -- delay=0 ms=2000 period_ms=5" \
+    "module2 /guests/pin.elf name=big mem=400M" ||
+    { not_ok "$b: ISO"; exit 1; }
+hv_boot "$b" -m 640 -smp 1 $DEBUG_EXIT
+late=$(log_line "$b" '^\(ticker\) lateness: ')
+echo "# while a 400 MiB domain is destroyed: $late"
+max=$(echo "$late" | sed -nE 's/.*max_us=([0-9]+).*/\1/p')
+[ -n "$max" ] && [ "$max" -le "$BOUND_US" ]
+check "teardown: ticker's worst lateness ${max:-?} us <= ${BOUND_US} us" $? "got '${late:-no lateness line}'"
+fin=$(log_line "$b" 'all domains have finished')
+! echo "$fin" | grep -q 'MEMORY LEAKED' && [ -n "$fin" ] && [ "$status" -eq 33 ]
+check "teardown: every frame back, QEMU exit 33" $? "'${fin:-not finished}', QEMU exit $status"
 exit $failed_any
