@@ -996,6 +996,62 @@ static void copy_batch_continues_as_uninterrupted(void **state)
     assert_memory_equal(pb, pa, 3300);
 }
 
+/* Issue a grant batch and its continuations until it is done. */
+static long gnt_continued(unsigned int cmd, void *ops, unsigned int count, unsigned int *rounds)
+{
+    long rc = gnt(cmd, ops, count);
+
+    *rounds = 0;
+    while (harness_cont.pending) {
+        harness_cont.pending = false;
+        (*rounds)++;
+        assert_int_equal(rc, __HYPERVISOR_grant_table_op);
+        rc = do_grant_table_op(harness_cont.args[0], harness_cont.args[1],
+                               harness_cont.args[2]);
+    }
+    return rc;
+}
+
+/* Maps and unmaps continued likewise: every op's results (status,
+ * handle, bus address: the whole map op is copied back) as without. */
+static void map_batch_continues_as_uninterrupted(void **state)
+{
+    (void)state;
+    mfn_t a = harness_frame(dom);
+    struct gnttab_map_grant_ref maps[40];
+    struct gnttab_unmap_grant_ref unmaps[40];
+    unsigned int rounds;
+
+    grant(50, dom->id, a, GTF_permit_access | GTF_readonly);
+    for (unsigned int i = 0; i < 40; i++)
+        maps[i] = (struct gnttab_map_grant_ref){
+            .flags = GNTMAP_device_map | GNTMAP_readonly, .ref = i == 33 ? 9999 : 50,
+            .dom = dom->id, .status = 99 };
+    harness_preempt_every = 1;
+    assert_int_equal(gnt_continued(GNTTABOP_map_grant_ref, maps, 40, &rounds), 0);
+    assert_int_equal(rounds, 39 / BATCH_CHECK_EVERY);
+    for (unsigned int i = 0; i < 40; i++) {
+        assert_int_equal(maps[i].status, i == 33 ? GNTST_bad_gntref : GNTST_okay);
+        if (i != 33)
+            assert_int_equal(maps[i].dev_bus_addr, (uint64_t)a << PAGE_SHIFT);
+        for (unsigned int j = 0; j < i; j++)
+            assert_true(i == 33 || j == 33 || maps[i].handle != maps[j].handle);
+    }
+    assert_true(entries[50].flags & GTF_reading);
+    for (unsigned int i = 0; i < 40; i++)
+        unmaps[i] = (struct gnttab_unmap_grant_ref){
+            .dev_bus_addr = (uint64_t)a << PAGE_SHIFT, .handle = maps[i].handle,
+            .status = 99 };
+    unmaps[33].handle = 0xffffff;
+    assert_int_equal(gnt_continued(GNTTABOP_unmap_grant_ref, unmaps, 40, &rounds), 0);
+    assert_int_equal(rounds, 39 / BATCH_CHECK_EVERY);
+    harness_preempt_every = 0;
+    for (unsigned int i = 0; i < 40; i++)
+        assert_int_equal(unmaps[i].status, i == 33 ? GNTST_bad_handle : GNTST_okay);
+    assert_int_equal(entries[50].flags, GTF_permit_access | GTF_readonly);
+    assert_int_equal(ref_count(a), 1);
+}
+
 static void copy_between_grants_and_frames(void **state)
 {
     (void)state;
@@ -1131,6 +1187,8 @@ int main(void)
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(copy_between_grants_and_frames, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(copy_batch_continues_as_uninterrupted, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(map_batch_continues_as_uninterrupted, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(dom0_window_for_copies, setup_dom, teardown_dom),
         cmocka_unit_test_setup_teardown(transitive_grants_for_copies, setup_dom, teardown_dom),
