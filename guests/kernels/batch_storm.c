@@ -22,7 +22,9 @@
  *    entries' and bad entries' results;
  *  - grant unmaps of unknown handles: rc 0, every status GNTST_bad_handle;
  *  - decrease_reservation of every spare frame with a foreign one at
- *    index `spare / 2`: that many done; populate_physmap gives them back.
+ *    index `spare / 2`: that many done; populate_physmap gives them back;
+ *  - XENMEM_exchange of 64 spare frames with a foreign one among them:
+ *    -EINVAL, nr_exchanged its index; then the rest.
  * On pvcore also: a multicall entry's arguments show the continuation of
  * its stopped mmu_update (Xen's encoding: the list advanced, the count
  * with MMU_UPDATE_PREEMPTED), i.e. the batch was stopped and continued.
@@ -238,6 +240,44 @@ static void check_results(void)
         p2m[first + i] = spare[i];
 }
 
+/* XENMEM_exchange of the first spare frames (order 0), a foreign frame
+ * at 5/8 of them: -EINVAL with nr_exchanged its index, the frames before
+ * it swapped for new ones at the same gpfns; then the rest. */
+static void check_exchange(void)
+{
+    static xen_pfn_t in[64], out[64];
+    unsigned int n = nr_spare < 64 ? nr_spare : 64, bad = n * 5 / 8;
+    uint64_t first = mm_mapped_pfns();
+    long before = hypercall_memory_op(XENMEM_current_reservation, &(domid_t){ DOMID_SELF });
+
+    for (unsigned int i = 0; i < n; i++) {
+        in[i] = spare[i];
+        out[i] = first + i;
+    }
+    in[bad] = mm_foreign_ram_mfn();
+    struct xen_memory_exchange x = {
+        .in = { .extent_start = HC(in), .nr_extents = n, .domid = DOMID_SELF },
+        .out = { .extent_start = HC(out), .nr_extents = n, .domid = DOMID_SELF },
+    };
+    long rc = hypercall_memory_op(XENMEM_exchange, &x);
+    test_eq(rc, -XEN_EINVAL, "exchange of %u frames, a foreign one at %u", n, bad);
+    test_eq(x.nr_exchanged, bad, "exchange: nr_exchanged is the foreign frame's index");
+    in[bad] = spare[bad];
+    rc = hypercall_memory_op(XENMEM_exchange, &x);
+    test_eq(rc, 0, "exchange of the rest");
+    test_eq(x.nr_exchanged, n, "exchange: all exchanged");
+    unsigned int wrong = 0;
+    for (unsigned int i = 0; i < n; i++) {
+        wrong += out[i] == in[i];               /* a new frame each */
+        wrong += m2p[out[i]] != first + i;
+        spare[i] = out[i];
+        p2m[first + i] = out[i];
+    }
+    test_eq(wrong, 0, "exchange: new frames at the gpfns asked for (m2p)");
+    test_eq(hypercall_memory_op(XENMEM_current_reservation, &(domid_t){ DOMID_SELF }), before,
+            "exchange: the reservation is unchanged");
+}
+
 void test_main(void)
 {
     pages = cmdline_u64("pages", 4096);
@@ -251,6 +291,7 @@ void test_main(void)
     spare_setup();
     uint64_t t0 = system_time();
     check_results();
+    check_exchange();
     printk("batch_storm: checks took %lu ms\n", (unsigned long)((system_time() - t0) / NSEC_PER_MSEC));
 
     /* The storm: the longest good batches of each kind, for ms. */

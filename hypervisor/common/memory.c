@@ -1,8 +1,8 @@
-/* HYPERVISOR_memory_op: reservations (the balloon) and the memory layout
- * queries of the Xen PV ABI, with Xen 4.17's results.
+/* HYPERVISOR_memory_op: reservations (the balloon), exchange and the
+ * memory layout queries of the Xen PV ABI, with Xen 4.17's results.
  *
- * Owns: the checks and bookkeeping of increase/decrease_reservation and
- * populate_physmap, and the answers to the layout queries. Frames,
+ * Owns: the checks and bookkeeping of increase/decrease_reservation,
+ * populate_physmap and exchange, and the answers to the layout queries. Frames,
  * references and the m2p are arch/x86_64/mm.c's.
  *
  * Invariants: a domain never holds more than max_pages frames (mm.c's
@@ -34,6 +34,7 @@
 
 #define MEMOP_MAX_EXTENTS (UINT32_MAX >> MEMOP_EXTENT_SHIFT)
 #define MEMOP_MAX_ORDER   0
+#define MEMOP_EXCHANGE_MAX_ORDER 20     /* Xen's MAX_ORDER: above, -EINVAL */
 
 /* The domain a request names, when the caller may act on it. */
 static struct domain *memop_target(domid_t domid)
@@ -142,6 +143,90 @@ static long memop_extents(unsigned int op, uint64_t start, uint64_t arg)
     return (long)i;
 }
 
+/* XENMEM_exchange, Xen's memory_exchange for order-0 extents: each input
+ * frame (only its allocation referencing it) is swapped for a new frame
+ * at the output list's gpfn, whose mfn goes back into that list. */
+struct exchange {
+    struct domain *d;
+    struct xen_memory_exchange x;
+    long rc;                            /* -EFAULT on the output list */
+};
+
+static long exchange_one(void *ctx, void *elem, uint64_t at)
+{
+    struct exchange *e = ctx;
+    uint64_t out_at = e->x.out.extent_start + (at - e->x.in.extent_start);
+    mfn_t in = *(xen_pfn_t *)elem;
+    xen_pfn_t gpfn;
+
+    spin_lock(&e->d->mm_lock);
+    int rc = steal_frame(e->d, in);
+    spin_unlock(&e->d->mm_lock);
+    if (rc)
+        return rc;
+    int64_t out = alloc_domain_frame(e->d);
+    if (out < 0) {
+        unsteal_frame(e->d, in);
+        return -ENOMEM;
+    }
+    free_stolen_frame(e->d, in);
+    /* As Xen: the exchange is done; a fault on the output list is only
+     * reported. */
+    if (copy_from_guest(&gpfn, out_at, sizeof(gpfn))) {
+        e->rc = -EFAULT;
+        return 0;
+    }
+    machine_to_phys[out] = gpfn;
+    if (copy_to_guest(out_at, &out, sizeof(xen_pfn_t)))
+        e->rc = -EFAULT;
+    return 0;
+}
+
+static const struct batch_ops exchange_batch = {
+    .size = sizeof(xen_pfn_t), .copy_in = true, .run = exchange_one,
+};
+
+/* Xen's checks and order; nr_exchanged goes back to the guest whatever
+ * happens, and a stop for pending work continues with it. */
+static long memop_exchange(uint64_t arg)
+{
+    struct exchange e = { .rc = 0 };
+    struct xen_memory_exchange *x = &e.x;
+    long rc = 0;
+
+    if (copy_from_guest(x, arg, sizeof(*x)))
+        return -EFAULT;
+    if (x->nr_exchanged > x->in.nr_extents || x->in.domid != x->out.domid ||
+        x->in.extent_order > MEMOP_EXCHANGE_MAX_ORDER ||
+        x->out.extent_order > MEMOP_EXCHANGE_MAX_ORDER ||
+        (UINT64_MAX >> x->in.extent_order) < x->in.nr_extents ||
+        (UINT64_MAX >> x->out.extent_order) < x->out.nr_extents ||
+        (x->in.nr_extents << x->in.extent_order) != (x->out.nr_extents << x->out.extent_order))
+        rc = -EINVAL;
+    else if (!guest_range_ok(x->in.extent_start, x->in.nr_extents * sizeof(xen_pfn_t)) ||
+             !guest_range_ok(x->out.extent_start, x->out.nr_extents * sizeof(xen_pfn_t)))
+        rc = -EFAULT;
+    else if (x->in.extent_order > MEMOP_MAX_ORDER || x->out.extent_order > MEMOP_MAX_ORDER)
+        rc = -EPERM;                    /* multi-page extents: privileged only, as Xen */
+    else
+        rc = memop_query_target(x->in.domid, &e.d);
+    if (!rc) {
+        uint64_t i = x->nr_exchanged;
+        rc = batch_run(&exchange_batch, &e, x->in.extent_start, &i, x->in.nr_extents);
+        x->nr_exchanged = i;
+        if (rc == -ERESTART) {
+            const uint64_t args[2] = { XENMEM_exchange, arg };
+            rc = hypercall_continue(__HYPERVISOR_memory_op, 2, args);
+        } else if (!rc) {
+            rc = e.rc;
+        }
+    }
+    if (copy_to_guest(arg + offsetof(struct xen_memory_exchange, nr_exchanged),
+                      &x->nr_exchanged, sizeof(x->nr_exchanged)))
+        rc = -EFAULT;
+    return rc;
+}
+
 static long memop_reservation_query(unsigned int op, uint64_t arg)
 {
     domid_t domid;
@@ -227,6 +312,8 @@ long do_memory_op(uint64_t cmd, uint64_t arg)
         return memop_machphys_mapping(arg);
     case XENMEM_machphys_mfn_list:
         return memop_machphys_mfn_list(arg);
+    case XENMEM_exchange:
+        return memop_exchange(arg);
     default:
         return hypercall_unimplemented(__HYPERVISOR_memory_op, op);
     }

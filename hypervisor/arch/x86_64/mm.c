@@ -208,6 +208,55 @@ int64_t alloc_domain_frame(struct domain *d)
     return mfn;
 }
 
+/* Take frame mfn away from d for XENMEM_exchange (Xen's steal_page): only
+ * while its allocation reference is its only one (count 1: not mapped,
+ * no type, not pinned). Count 0 from here on, so get_page refuses it;
+ * off d's list and tot_pages. -EINVAL otherwise. */
+int steal_frame(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg;
+    uint32_t one = 1;
+
+    if (mfn >= max_mfn)
+        return -EINVAL;
+    pg = frame(mfn);
+    spin_lock(&d->page_lock);
+    bool ok = pg->owner == d->id && (pg->flags & PGF_ALLOCATED) &&
+              __atomic_compare_exchange_n(&pg->count, &one, 0, false, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE);
+    if (ok) {
+        list_del(&pg->list);
+        d->tot_pages--;
+    }
+    spin_unlock(&d->page_lock);
+    return ok ? 0 : -EINVAL;
+}
+
+/* Give a stolen frame back to d as it was. */
+void unsteal_frame(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = frame(mfn);
+
+    spin_lock(&d->page_lock);
+    list_add_tail(&pg->list, &d->page_list);
+    d->tot_pages++;
+    __atomic_store_n(&pg->count, 1, __ATOMIC_RELEASE);
+    spin_unlock(&d->page_lock);
+}
+
+/* Free a stolen frame: no translation of it may survive. */
+void free_stolen_frame(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = frame(mfn);
+
+    pg->type_info = 0;
+    pg->owner = OWNER_NONE;
+    pg->flags &= ~PGF_ALLOCATED;
+    machine_to_phys[mfn] = INVALID_M2P_ENTRY;
+    flush_tlb_domain(d);
+    free_frames(mfn, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Entry validation                                                     */
 

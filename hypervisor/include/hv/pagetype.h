@@ -81,6 +81,11 @@ void domain_relinquish_memory(struct domain *d);
 int assign_frame(struct domain *d, mfn_t mfn);
 /* Allocate one frame for d. Returns the mfn or -ENOMEM. */
 int64_t alloc_domain_frame(struct domain *d);
+/* XENMEM_exchange (mm.c): take a frame whose only reference is its
+ * allocation away from d (-EINVAL otherwise), give it back, or free it. */
+int steal_frame(struct domain *d, mfn_t mfn);
+void unsteal_frame(struct domain *d, mfn_t mfn);
+void free_stolen_frame(struct domain *d, mfn_t mfn);
 
 /* Hypercalls. */
 long do_mmu_update(uint64_t ureqs, uint64_t count, uint64_t pdone, uint64_t foreigndom);

@@ -505,6 +505,79 @@ static void memory_op_continues_as_uninterrupted(void **state)
     harness_preempt_every = 0;
 }
 
+/* XENMEM_exchange (order 0): each input frame, referenced only by its
+ * allocation, is swapped for a new frame at the output gpfn; a bad one
+ * stops it with -EINVAL and nr_exchanged its index, also across a
+ * continuation; the checks come first, as Xen's. */
+static void exchange_swaps_frames_and_continues(void **state)
+{
+    (void)state;
+    xen_pfn_t in[30], orig[30], out[30];
+    unsigned int rounds;
+    struct domain *other = harness_domain(3, 4, 0, false);
+
+    for (unsigned int i = 0; i < 30; i++) {
+        in[i] = orig[i] = harness_frame(dom);
+        out[i] = 2000 + i;
+    }
+    in[20] = harness_frame(other);
+    long before = reservation();
+    struct xen_memory_exchange x = {
+        .in = { .extent_start = (uint64_t)in, .nr_extents = 30, .domid = DOMID_SELF },
+        .out = { .extent_start = (uint64_t)out, .nr_extents = 30, .domid = DOMID_SELF },
+    };
+    harness_preempt_every = 1;
+    assert_int_equal(continue_all(do_memory_op(XENMEM_exchange, (uint64_t)&x), &rounds),
+                     -EINVAL);
+    harness_preempt_every = 0;
+    assert_int_equal(rounds, 1);
+    assert_int_equal(x.nr_exchanged, 20);
+    assert_int_equal(reservation(), before);
+    for (unsigned int i = 0; i < 20; i++) {
+        assert_int_equal(frame_table[out[i]].owner, dom->id);
+        assert_int_equal(machine_to_phys[out[i]], 2000 + i);
+        /* Each given frame was freed (the heap may hand it out again at once). */
+        bool reused = false;
+        for (unsigned int j = 0; j < 20; j++)
+            reused |= out[j] == orig[i];
+        assert_true(reused || frame_table[orig[i]].owner == OWNER_NONE);
+    }
+    assert_int_equal(frame_table[in[20]].owner, other->id);
+    assert_int_equal(out[20], 2020);
+
+    /* A frame that is mapped has another reference: refused, kept. */
+    in[20] = orig[20];
+    assert_int_equal(do_update_va_mapping(TEST_VA, pte(orig[20], PTE_DATA), 0), 0);
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EINVAL);
+    assert_int_equal(x.nr_exchanged, 20);
+    assert_int_equal(frame_table[orig[20]].owner, dom->id);
+    assert_int_equal(do_update_va_mapping(TEST_VA, 0, 0), 0);
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), 0);
+    assert_int_equal(x.nr_exchanged, 30);
+    assert_int_equal(machine_to_phys[out[29]], 2029);
+    assert_int_equal(reservation(), before);
+
+    /* Checks: progress beyond the list, sizes, orders, the domain. */
+    x.nr_exchanged = 31;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EINVAL);
+    assert_int_equal(x.nr_exchanged, 31);
+    x.nr_exchanged = 0;
+    x.out.nr_extents = 29;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EINVAL);
+    x.out.nr_extents = 15;
+    x.out.extent_order = 1;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EPERM);
+    x.out.nr_extents = 30;
+    x.out.extent_order = 0;
+    x.in.domid = x.out.domid = 3;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EPERM);
+    x.in.domid = x.out.domid = 9;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -ESRCH);
+    x.in.domid = DOMID_SELF;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EINVAL);
+    assert_int_equal(do_memory_op(XENMEM_exchange, BAD_PTR), -EFAULT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +595,7 @@ int main(void)
         T(mmu_update_continues_as_uninterrupted),
         T(mmuext_op_continues_as_uninterrupted),
         T(memory_op_continues_as_uninterrupted),
+        T(exchange_swaps_frames_and_continues),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
