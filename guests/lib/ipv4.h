@@ -18,7 +18,8 @@ const uint8_t *ip_mac(void);
 uint32_t ip_parse(const char *s);
 
 /* Take what arrived (answering ARP and echo requests, handing UDP to the
- * handler); if nothing did, wait for the backend until deadline. */
+ * handler) and the tx answers; if nothing came, wait for the backend
+ * until deadline. */
 void ip_poll(uint64_t deadline);
 
 /* The MAC of addr, asking by ARP every 500 ms until timeout_ns: 0 or

@@ -176,9 +176,11 @@ long netfront_reconnect(void)
     return rings_up();
 }
 
-static void reap_tx(void)
+/* Tx responses taken: how many. */
+static unsigned int reap_tx(void)
 {
     RING_IDX prod = __atomic_load_n(&tx.sring->rsp_prod, __ATOMIC_ACQUIRE);
+    unsigned int n = prod - tx.rsp_cons;
 
     while (tx.rsp_cons != prod) {
         struct netif_tx_response r = *RING_GET_RESPONSE(&tx, tx.rsp_cons);
@@ -194,6 +196,7 @@ static void reap_tx(void)
     }
     tx.sring->rsp_event = tx.rsp_cons + 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return n;
 }
 
 static int take_tx_buffer(void)
@@ -278,11 +281,11 @@ void netfront_bump_tx_prod(uint32_t ahead)
 
 unsigned int netfront_poll(netfront_rx_fn fn, void *arg)
 {
-    unsigned int frames = 0;
+    unsigned int frames = 0, answers;
     RING_IDX prod;
 
     event_channel_clear(port);
-    reap_tx();
+    answers = reap_tx();
     for (;;) {
         prod = __atomic_load_n(&rx.sring->rsp_prod, __ATOMIC_ACQUIRE);
         while (rx.rsp_cons != prod) {
@@ -305,7 +308,7 @@ unsigned int netfront_poll(netfront_rx_fn fn, void *arg)
         rx.sring->rsp_event = rx.rsp_cons + 1;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (rx.rsp_cons == __atomic_load_n(&rx.sring->rsp_prod, __ATOMIC_ACQUIRE))
-            return frames;
+            return frames + answers;
     }
 }
 

@@ -11,7 +11,7 @@
 #include <public/io/netif.h>
 #include <public/io/xenbus.h>
 
-#define NF_TX_BUFS 64           /* frames in flight on the tx ring */
+#define NF_TX_BUFS 200          /* frames in flight on the tx ring */
 #define NF_RX_BUFS 128          /* rx buffers posted */
 
 struct netfront_stats {
@@ -34,7 +34,7 @@ long netfront_reconnect(void);
 long netfront_send(const void *frame, uint32_t len);
 /* Answers the backend gave: received frames to fn (frame, length, arg)
  * and their buffers posted again; tx responses taken. The number of
- * frames received. */
+ * frames received plus tx responses taken (0: nothing came). */
 typedef void (*netfront_rx_fn)(const uint8_t *frame, uint32_t len, void *arg);
 unsigned int netfront_poll(netfront_rx_fn fn, void *arg);
 /* Sleep until the backend signals or deadline (system time) passes. */

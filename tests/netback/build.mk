@@ -23,3 +23,8 @@ NB_TEST_BINS := $(BUILD)/tests/netback/test_netback $(BUILD)/asan/tests/netback/
 
 ALL_TARGETS  += $(NB_TEST_BINS)
 TESTS        += $(NB_TEST_BINS)
+
+# netfront and the IPv4 stack of the test kernels against pvd's netback on
+# a real machine: ping, a hostile netfront, a SIGKILL of pvd, weighted
+# shares (tests/netback/net_guests.sh, needs build/guests/net.elf).
+TESTS        += tests/netback/net_guests.sh
