@@ -61,7 +61,7 @@ int netback_set_capacity(struct netback *nb, const char *network, uint64_t bytes
 		return 0;
 	nb->share[s].used = bytes_per_s != 0;
 	snprintf(nb->share[s].network, sizeof(nb->share[s].network), "%s", network);
-	nb_bucket_init(&nb->share[s].bucket, bytes_per_s, bytes_per_s / 5, nb->host.now_ms(nb->host.arg));
+	nb_bucket_init(&nb->share[s].bucket, bytes_per_s, bytes_per_s / 2, nb->host.now_ms(nb->host.arg));
 	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
 		if (nb->vif[i].used && !strcmp(nb->vif[i].network, network)) {
 			nb->vif[i].share = nb->share[s].used ? s : -1;
