@@ -8,6 +8,9 @@ network namespaces the benchmark created):
                               the socket takes them
   ping ADDR COUNT             ICMP echo round trips to ADDR (raw socket):
                               prints the average in microseconds
+  tcprecv PORT                one TCP connection to PORT: prints its bytes/s
+                              from the first byte to the end
+  tcpsend ADDR PORT MB        MB MiB of zeros to ADDR:PORT over TCP
 """
 import os
 import socket
@@ -77,6 +80,32 @@ def ping(addr, count):
     print(int(sum(rtts) / len(rtts) / 1000) if rtts else -1)
 
 
+def tcprecv(port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    ls.settimeout(600)
+    c, _ = ls.accept()
+    first = c.recv(1 << 20)
+    start, total = time.monotonic(), 0
+    while True:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        total += len(b)
+    elapsed = time.monotonic() - start
+    print(int(total / elapsed) if elapsed > 0 and first else -1)
+
+
+def tcpsend(addr, port, mb):
+    s = socket.create_connection((addr, port), timeout=30)
+    chunk = bytes(1 << 20)
+    for _ in range(mb):
+        s.sendall(chunk)
+    s.close()
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "recv":
@@ -85,5 +114,9 @@ if __name__ == "__main__":
         send(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif cmd == "ping":
         ping(sys.argv[2], int(sys.argv[3]))
+    elif cmd == "tcprecv":
+        tcprecv(int(sys.argv[2]))
+    elif cmd == "tcpsend":
+        tcpsend(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
         sys.exit("net_bench.py: unknown command %r" % cmd)
