@@ -174,7 +174,7 @@ import sys
 v = [int(x) if x not in ("", "-1") else None for x in sys.argv[1:]]
 gg, gh, veth, ggr, ghr, vethr, s1, s2, s4, ns, cap, ggt, ght, vetht = v
 def ratio(a, b):
-    return "%.3f" % (a / b) if a and b else "-"
+    return "%.3g" % (a / b) if a and b else "-"
 def mb(x):
     return "%.2f MB/s" % (x / 1e6) if x else "-"
 def us(x):

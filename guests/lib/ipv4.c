@@ -104,13 +104,17 @@ static void eth_header(uint8_t *f, const uint8_t dst[6], uint16_t type)
     put16(f + 12, type);
 }
 
-/* A frame is sent when the tx ring has room within a second. */
+static unsigned int polling;        /* ip_poll calls under way */
+
+/* A frame is sent when the tx ring has room within a second; an answer
+ * sent from within ip_poll (ARP, echo) is tried once, never waited for,
+ * so that answers do not nest. */
 static long send_frame(const uint8_t *f, uint32_t len)
 {
     uint64_t end = system_time() + NSEC_PER_SEC;
     long rc;
 
-    while ((rc = netfront_send(f, len)) == -XB_EAGAIN && system_time() < end)
+    while ((rc = netfront_send(f, len)) == -XB_EAGAIN && !polling && system_time() < end)
         ip_poll(system_time() + NSEC_PER_MSEC);
     return rc;
 }
@@ -233,7 +237,12 @@ static void on_frame(const uint8_t *f, uint32_t len, void *arg)
 
 void ip_poll(uint64_t deadline)
 {
-    if (netfront_poll(on_frame, NULL) == 0 && system_time() < deadline)
+    unsigned int n;
+
+    polling++;
+    n = netfront_poll(on_frame, NULL);
+    polling--;
+    if (n == 0 && system_time() < deadline)
         netfront_wait(deadline);
 }
 
