@@ -118,6 +118,45 @@ static void test_work_conserving(void **state)
 	assert_int_equal(got[1] + got[2], 0);
 }
 
+/* A Linux bridge's uplink: a vif with a TAP device on br-test, its
+ * frames read off the other end; it alone gets the bridge's capacity. */
+static void test_bridge_uplink(void **state)
+{
+	struct netback *nb = open_nb();
+	struct netback_vif_config c = { .domid = 5, .devid = 0, .mac = { 0x00, 0x16, 0x3e, 0, 1, 5 },
+					.network = "br-test", .weight = 3 };
+	struct front f = { .domid = 5, .mac = { 0x00, 0x16, 0x3e, 0, 1, 5 } };
+	uint64_t at1 = 0, taps = 0;
+	uint8_t frame[2048], *p;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(netback_set_capacity(nb, "br-test", 300000, err, sizeof(err)), 0);
+	assert_int_equal(netback_vif_add(nb, &c, err, sizeof(err)), 0);
+	connect_front(nb, &f, 0);
+	p = grant(5, 300);
+	memset(p, 0x42, 1000);
+	memset(p, 0xff, 6);
+	memcpy(p + 6, f.mac, 6);
+	for (int step = 0; step < 1100; step++) {
+		while (f.tx_prod - f.tx_rsp < 32)
+			raw_tx(&f, (struct netif_tx_request){ .gref = 300, .id = (uint16_t)(f.tx_prod & 0xff),
+							      .size = 1000 });
+		F.now += 10;
+		netback_poll(nb);
+		while (tx_status(&f) != -100)
+			;
+		while (recv(F.tap_peer, frame, sizeof(frame), MSG_DONTWAIT) == 1000)
+			taps += step >= 100;
+		if (step == 99)
+			at1 = sent(nb, 5);
+	}
+	assert_in_range((sent(nb, 5) - at1) / 10, 294000, 306000);
+	assert_in_range(taps * 100, 294000, 306000);		/* frames of 1000 bytes out, per second */
+	netback_close(nb);
+	close(F.tap_peer);
+}
+
 static void test_capacity_errors(void **state)
 {
 	struct netback *nb = open_nb();
@@ -146,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_weights_share_the_capacity),
 		cmocka_unit_test(test_caps_under_the_capacity),
 		cmocka_unit_test(test_work_conserving),
+		cmocka_unit_test(test_bridge_uplink),
 		cmocka_unit_test(test_capacity_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
