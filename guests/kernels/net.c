@@ -21,10 +21,12 @@
  *  checking that B still answers: a grant never given, an oversize frame,
  *  a runt, fragments larger than their packet (each answered ERROR, the
  *  vif still up), a spoofed source MAC (its echo request never answered);
- *  then garbage ring indices, a chain of 19 slots, an extra-info slot of
- *  an unknown type (each shuts the vif: backend Closing with an error
- *  node; reconnected each time); then floods broadcast frames for
- *  flood= seconds (default 5).
+ *  then garbage tx ring indices (the fresh rx ring after it starts with
+ *  a buffer of a grant never given: answered ERROR), garbage rx ring
+ *  indices, a chain of 19 slots, an extra-info slot of an
+ *  unknown type (each shuts the vif: backend Closing with an error node;
+ *  reconnected each time); then floods broadcast frames for flood=
+ *  seconds (default 5).
  *
  * Run by tests/netback/net_guests.sh and bench/net_bench.sh through pvd.
  */
@@ -242,7 +244,7 @@ static void expect_error(const char *what, union netif_tx_slot *slots, unsigned 
     peer_answers(what);
 }
 
-static void expect_shut(const char *what)
+static void expect_shut(const char *what, grant_ref_t raw_rx_gref)
 {
     uint64_t end = system_time() + 10 * NSEC_PER_SEC;
     char err[128];
@@ -254,7 +256,7 @@ static void expect_shut(const char *what)
         printk("net: %s: backend error \"%s\"\n", what, err);
     else
         test_ok(false, "%s: the backend's error node", what);
-    test_eq(netfront_reconnect(), 0, "%s: reconnected", what);
+    test_eq(netfront_reconnect(raw_rx_gref), 0, "%s: reconnected", what);
     peer_answers(what);
 }
 
@@ -265,7 +267,7 @@ static void mode_hostile(void)
     grant_ref_t ref;
     uint8_t *page = netfront_tx_buffer(&ref);
     uint32_t n;
-    uint64_t flood_end, flooded = 0;
+    uint64_t flood_end, flooded = 0, before;
 
     peer_answers("start-up");
     if (!test_ok(page != NULL, "a tx buffer for the raw slots"))
@@ -300,22 +302,31 @@ static void mode_hostile(void)
     test_ok(!ip_echo_seen(), "the echo request with a spoofed source MAC was not answered");
     peer_answers("a spoofed source MAC");
 
+    /* the fresh rx ring after this shut starts with a buffer whose grant
+     * was never given: the frame meant for it (the peer's echo reply) is
+     * answered ERROR */
+    before = netfront_stats()->rx_errors;
     netfront_bump_tx_prod(1000);
-    expect_shut("garbage ring indices");
+    expect_shut("garbage ring indices", 501);
+    test_ok(netfront_stats()->rx_errors > before, "the rx buffer of a grant never given: answered ERROR");
+
+    netfront_bump_rx_prod(1000);
+    (void)ip_ping(peer_ip, 77, NSEC_PER_SEC / 2);      /* a frame for us: the rx ring is looked at */
+    expect_shut("garbage rx ring indices", 0);
 
     test_ok(netfront_tx_buffer(&ref) != NULL, "a tx buffer for the chain");
     for (unsigned int i = 0; i < 19; i++)
         s[i].req = (struct netif_tx_request){ .gref = ref, .size = i ? 60 : 19 * 60,
                                              .flags = i < 18 ? XEN_NETTXF_more_data : 0 };
     test_eq(netfront_send_slots(s, 19), 0, "chain of 19 slots queued");
-    expect_shut("a chain of 19 slots");
+    expect_shut("a chain of 19 slots", 0);
 
     test_ok(netfront_tx_buffer(&ref) != NULL, "a tx buffer for the extra-info slot");
     s[0].req = (struct netif_tx_request){ .gref = ref, .size = 60, .flags = XEN_NETTXF_extra_info };
     memset(&s[1], 0, sizeof(s[1]));
     s[1].extra.type = 9;
     test_eq(netfront_send_slots(s, 2), 0, "extra-info slot of type 9 queued");
-    expect_shut("an extra-info slot of an unknown type");
+    expect_shut("an extra-info slot of an unknown type", 0);
 
     /* flooding: broadcast frames as fast as the ring takes them */
     memset(f, 0, sizeof(f));

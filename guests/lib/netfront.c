@@ -80,7 +80,7 @@ static void push_rx(void)
 }
 
 /* Fresh rings, granted and announced; the buffers' grants are kept. */
-static long rings_up(void)
+static long rings_up(grant_ref_t raw_rx_gref)
 {
     struct netif_tx_sring *ts = page_alloc();
     struct netif_rx_sring *rs = page_alloc();
@@ -98,6 +98,10 @@ static long rings_up(void)
     for (unsigned int i = 0; i < NF_TX_BUFS; i++) {
         tx_busy[i] = false;
         tx_free_list[tx_nfree++] = (uint16_t)(NF_TX_BUFS - 1 - i);
+    }
+    if (raw_rx_gref) {
+        struct netif_rx_request *r = RING_GET_REQUEST(&rx, rx.req_prod_pvt++);
+        *r = (struct netif_rx_request){ .id = NF_RX_BUFS, .gref = raw_rx_gref };
     }
     for (uint16_t i = 0; i < NF_RX_BUFS; i++)
         post_rx(i);
@@ -154,10 +158,10 @@ long netfront_init(uint32_t index, uint8_t mac[6])
     for (unsigned int i = 0; i < NF_RX_BUFS; i++)
         if (!(rx_ref[i] = grant_access(rx_page[i], false)))
             return -XB_ENOSPC;
-    return rings_up();
+    return rings_up(0);
 }
 
-long netfront_reconnect(void)
+long netfront_reconnect(grant_ref_t raw_rx_gref)
 {
     long rc;
 
@@ -173,7 +177,7 @@ long netfront_reconnect(void)
         return -XB_EIO;
     if ((rc = xenbus_wait_state(bpath, XenbusStateInitWait, CONNECT_NS)) < 0)
         return rc;
-    return rings_up();
+    return rings_up(raw_rx_gref);
 }
 
 /* Tx responses taken: how many. */
@@ -273,9 +277,19 @@ long netfront_send_slots(union netif_tx_slot *slots, unsigned int n)
     return 0;
 }
 
+/* The private index moves too, so that a later push publishes the
+ * garbage again rather than repairing it; netfront_reconnect resets both. */
 void netfront_bump_tx_prod(uint32_t ahead)
 {
-    __atomic_store_n(&tx.sring->req_prod, tx.req_prod_pvt + ahead, __ATOMIC_RELEASE);
+    tx.req_prod_pvt += ahead;
+    __atomic_store_n(&tx.sring->req_prod, tx.req_prod_pvt, __ATOMIC_RELEASE);
+    kick();
+}
+
+void netfront_bump_rx_prod(uint32_t ahead)
+{
+    rx.req_prod_pvt += ahead;
+    __atomic_store_n(&rx.sring->req_prod, rx.req_prod_pvt, __ATOMIC_RELEASE);
     kick();
 }
 
@@ -291,16 +305,16 @@ unsigned int netfront_poll(netfront_rx_fn fn, void *arg)
         while (rx.rsp_cons != prod) {
             struct netif_rx_response r = *RING_GET_RESPONSE(&rx, rx.rsp_cons);
             rx.rsp_cons++;
+            if (r.status < 0)
+                stats.rx_errors++;
             if (r.id >= NF_RX_BUFS)
-                continue;       /* not ours: the backend is broken */
+                continue;       /* a raw request's (netfront_reconnect) */
             if (r.status > 0 && r.offset + (uint32_t)r.status <= PAGE_SIZE) {
                 stats.rx_frames++;
                 stats.rx_bytes += (uint64_t)r.status;
                 frames++;
                 if (fn)
                     fn(rx_page[r.id] + r.offset, (uint32_t)r.status, arg);
-            } else if (r.status < 0) {
-                stats.rx_errors++;
             }
             post_rx(r.id);
         }

@@ -26,8 +26,10 @@ struct netfront_stats {
  * (-XB_ETIMEDOUT when the backend never connects). */
 long netfront_init(uint32_t index, uint8_t mac[6]);
 /* After the backend shut the vif: Closing, Closed, Initialising, and the
- * handshake again on fresh rings. 0 or -errno. */
-long netfront_reconnect(void);
+ * handshake again on fresh rings. raw_rx_gref (hostile tests; 0: none):
+ * the first rx request of the fresh ring names it, with an id no rx
+ * buffer has (its answer only counts in rx_errors). 0 or -errno. */
+long netfront_reconnect(grant_ref_t raw_rx_gref);
 
 /* Queue one frame (14 .. 1514 bytes) and kick if the backend asks:
  * 0, or -XB_EAGAIN when every tx buffer is in flight. */
@@ -54,5 +56,7 @@ long netfront_send_slots(union netif_tx_slot *slots, unsigned int n);
 uint8_t *netfront_tx_buffer(grant_ref_t *ref);
 /* Publish tx req_prod `ahead` past the requests really put and kick. */
 void netfront_bump_tx_prod(uint32_t ahead);
+/* Publish rx req_prod `ahead` past the requests really posted and kick. */
+void netfront_bump_rx_prod(uint32_t ahead);
 
 #endif
