@@ -63,6 +63,8 @@ const struct command commands[] = {
 	  "set a disk's I/O limits (bytes/s, requests/s, bucket bytes; 0: unlimited); stored, in force at once" },
 	{ "vol", cmd_vol, F_SHRINK | F_JSON, 1, 3, "list|create|delete|resize [NAME] [SIZE] [--shrink] [--json]",
 	  "the storage pool's volumes: list them, create a sparse image, delete one no domain uses, resize one" },
+	{ "adopt", cmd_adopt, F_JSON, 1, 2, "UUID [NAME] [--json]",
+	  "manage an unmanaged domain (list --all) from now on, under its name or NAME" },
 	{ "list", cmd_list, F_ALL | F_JSON | F_NAME, 0, 0, "[--all] [--name] [--json]",
 	  "list running domains (--all: every defined one; --name: just their names)" },
 	{ "info", cmd_info, F_JSON, 1, 1, "DOM [--json]", "show a domain, its devices and MACs" },
