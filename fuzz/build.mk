@@ -69,6 +69,7 @@ FUZZ_OBJS_ctl          := $(call fuzz_hv_objs,fuzz/fuzz_ctl.c fuzz/ctl_host.c hy
                           tests/unit/mm/harness.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c \
                           hypervisor/arch/x86_64/mm_linear.c hypervisor/arch/x86_64/pv/mmu.c \
                           hypervisor/common/memory.c hypervisor/common/unimplemented.c \
+                          hypervisor/arch/x86_64/mm_teardown.c hypervisor/common/batch.c \
                           hypervisor/common/event_channel.c hypervisor/common/evtchn_2l.c \
                           hypervisor/common/evtchn_fifo.c hypervisor/common/grant_table.c \
                           hypervisor/common/grant_pin.c hypervisor/common/grant_map.c \
