@@ -69,17 +69,7 @@ static const uint8_t mac1[6] = { 0x00, 0x16, 0x3e, 0, 0, 1 };
 
 static int xs_read_cb(void *arg, const char *path, char *buf, size_t len)
 {
-	char reply[XENSTORE_PAYLOAD_MAX + 1];
-	uint32_t rlen = sizeof(reply) - 1;
-	int rc = xs_local(H.xs, XS_READ, path, (uint32_t)strlen(path) + 1, reply, &rlen);
-
-	if (rc < 0)
-		return rc;
-	if (rlen >= len)
-		return -E2BIG;
-	memcpy(buf, reply, rlen);
-	buf[rlen] = '\0';
-	return 0;
+	return xs_local_read(H.xs, path, buf, len);
 }
 
 static int xs_write_cb(void *arg, const char *path, const char *value, const char *perms)
