@@ -122,7 +122,7 @@ static int write_within_quota(struct blk_io *io, struct iovec *iov)
 
 static void perform(struct blk_io *io)
 {
-	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	struct iovec iov[BLK_MAX_SEGS];
 	int rc = 0;
 
 	memcpy(iov, io->iov, sizeof(iov));	/* transfer() advances its copy */
