@@ -319,6 +319,9 @@ static void handshake(struct blkback *b, struct blk_dev *d)
 void blkback_poll(struct blkback *b)
 {
 	complete_done(b);
+	for (int k = 0; k < BLKBACK_MAX_DEVICES; k++)
+		if (b->dev[k].used)
+			blk_ring_push(b, &b->dev[k]);	/* before a close unmaps the ring */
 	for (int k = 0; k < BLKBACK_MAX_DEVICES; k++) {
 		struct blk_dev *d = &b->dev[(b->rr + (uint32_t)k) % BLKBACK_MAX_DEVICES];
 		if (!d->used)
@@ -330,6 +333,7 @@ void blkback_poll(struct blkback *b)
 		}
 		handshake(b, d);
 		blk_ring_serve(b, d, SERVE_PER_POLL);	/* connected, not shut: else nothing */
+		blk_ring_push(b, d);			/* refusals answered while serving */
 	}
 	b->rr++;
 }

@@ -130,7 +130,10 @@ void blk_pg_add(struct blk_dev *d, uint32_t gref, uint32_t handle, void *page);
 /* blkback_ring.c */
 /* Take up to max requests from the ring (validate, map, submit). */
 void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max);
-/* A finished io: unmap its grants, answer it, free it. */
+/* Publish the responses written since the last push; the event when the
+ * frontend asked for it (rsp_event). */
+void blk_ring_push(struct blkback *b, struct blk_dev *d);
+/* A finished io: unmap its grants, answer it (blk_ring_push publishes), free it. */
 void blk_ring_complete(struct blkback *b, struct blk_io *io);
 
 /* blkback_limit.c */

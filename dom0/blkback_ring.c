@@ -32,10 +32,11 @@
 #define SECTOR 512u
 #define BAD_REQUEST_LOG_LINES 20	/* per device; then every 1000th */
 
-static void respond(struct blkback *b, struct blk_dev *d, uint64_t id, uint8_t op, int16_t status)
+/* A response into the ring, published later by blk_ring_push: one push
+ * and at most one event per device per poll, however many answers. */
+static void respond(struct blk_dev *d, uint64_t id, uint8_t op, int16_t status)
 {
 	struct blkif_response *r;
-	int notify;
 
 	if (!d->ring_page || d->conn != BLK_CONNECTED)
 		return;		/* the frontend went away: nobody to answer */
@@ -46,6 +47,14 @@ static void respond(struct blkback *b, struct blk_dev *d, uint64_t id, uint8_t o
 	r->status = status;
 	r->pad2 = 0;
 	d->ring.rsp_prod_pvt++;
+}
+
+void blk_ring_push(struct blkback *b, struct blk_dev *d)
+{
+	int notify;
+
+	if (!d->ring_page || d->conn != BLK_CONNECTED || d->ring.rsp_prod_pvt == d->ring.sring->rsp_prod)
+		return;
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&d->ring, notify);
 	if (notify)
 		b->host.notify(b->host.arg, d->port);
@@ -69,7 +78,7 @@ static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif
 			d->st.errors == BAD_REQUEST_LOG_LINES ? " (further refusals logged every 1000th)" : "");
 	}
 	/* an indirect request is answered with its indirect_op, as Xen's blkback does */
-	respond(b, d, req->id, req->operation == BLKIF_OP_INDIRECT ?
+	respond(d, req->id, req->operation == BLKIF_OP_INDIRECT ?
 		((const struct blkif_request_indirect *)req)->indirect_op : req->operation, status);
 }
 
@@ -356,6 +365,6 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 		d->st.discards++;
 	}
 	if (!d->gone && !d->shut)
-		respond(b, d, io->id, io->op, io->status);
+		respond(d, io->id, io->op, io->status);
 	free(io);
 }
