@@ -33,8 +33,8 @@ for what in seq-write seq-read rand-write rand-read; do
     line=$(grep "^$what " "$T/guest.txt") || { echo "blk_bench: no $what figures from the guest"; fail=1; exit 1; }
     bytes=$(echo "$line" | sed 's/.*bytes=\([0-9]*\).*/\1/') count=$(echo "$line" | sed 's/.*count=\([0-9]*\).*/\1/')
     gns=$(echo "$line" | sed 's/.*ns=\([0-9]*\).*/\1/') depth=$(echo "$line" | sed 's/.*depth=\([0-9]*\).*/\1/')
-    nns=$("$BUILD/bench/blk_native" "$img" "$what" "$bytes" "$count" "$depth" | sed 's/.*ns=//') ||
-        { echo "blk_bench: the native $what failed"; fail=1; exit 1; }
+    nns=$("$BUILD/bench/blk_native" "$img" "$what" "$bytes" "$count" "$depth" | sed -n 's/.*ns=//p')
+    case "$nns" in ''|*[!0-9]*|0) echo "blk_bench: the native $what failed"; fail=1; exit 1 ;; esac
     awk -v w="$what" -v b="$bytes" -v c="$count" -v g="$gns" -v n="$nns" -v d="$depth" 'BEGIN {
         if (w ~ /^seq/) { gv = b * c / g * 1e3; nv = b * c / n * 1e3; u = "MB/s" }
         else { gv = c / g * 1e9; nv = c / n * 1e9; u = "IOPS" }

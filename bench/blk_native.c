@@ -17,7 +17,6 @@
  * Owns nothing beyond its run; the offsets of a pattern are computed
  * before the clock starts.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
