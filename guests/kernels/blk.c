@@ -390,13 +390,13 @@ static void indirect_tests(void)
     /* 32 requests of 64 KiB in flight at once, then read back 32 at once */
     for (uint32_t i = 0; i < 32; i++) {
         big_segs(seg, i * 16, 16);
-        post_or_reap(BLKIF_OP_WRITE, 16384 + i * 128, seg, 16, &bad);
+        post_or_reap(BLKIF_OP_WRITE, 4200 + i * 128, seg, 16, &bad);
     }
     drain(&bad);
     memset(big + 512 * PAGE_SIZE, 0, 512 * PAGE_SIZE);
     for (uint32_t i = 0; i < 32; i++) {
         big_segs(seg, 512 + i * 16, 16);
-        post_or_reap(BLKIF_OP_READ, 16384 + i * 128, seg, 16, &bad);
+        post_or_reap(BLKIF_OP_READ, 4200 + i * 128, seg, 16, &bad);
     }
     drain(&bad);
     test_eq(bad, 0, "32 requests in flight answered OKAY");
