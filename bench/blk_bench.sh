@@ -18,7 +18,19 @@ cd "$ROOT" || exit 1
 PVD=${PVD:-$BUILD/bin/pvd}
 . tests/lib/pvd_harness.sh
 HVLOG="$T/state/machine/hv.log"
-start_pvd || { echo "blk_bench: pvd did not start"; exit 1; }
+. tests/linux/linux-env.sh
+linux=""
+if why=$(linux_fetch); then
+    linux_fetch >/dev/null
+    linux_initramfs "$T/initramfs.cpio.gz" >/dev/null && linux=1
+else
+    echo "# Linux dd skipped: $why"
+fi
+if [ -n "$linux" ]; then
+    start_pvd --image-dir "$(dirname "$LINUX_VMLINUZ")" --image-dir "$T"
+else
+    start_pvd
+fi || { echo "blk_bench: pvd did not start"; exit 1; }
 cat >"$T/bench.json" <<EOF2
 {"name": "blk-bench", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=bench persistent=${BLK_PERSISTENT:-1} indirect=${BLK_INDIRECT:-1} ring_order=${BLK_RING_ORDER:-2} depth=${BLK_DEPTH:-8}",
  "memory": 32, "vcpus": 1, "on_poweroff": "destroy", "disks": [{"name": "data", "size": 64}]}
@@ -40,3 +52,43 @@ for what in seq-write seq-read rand-write rand-read; do
         else { gv = c / g * 1e9; nv = c / n * 1e9; u = "IOPS" }
         printf "%-10s %7dB %6d %9.1f %-4s %9.1f %-4s %8.3f\n", w, b, d, gv, u, nv, u, gv / nv }'
 done
+
+# Linux's dd through xen-blkfront (O_DIRECT, one request at a time) against
+# the same sizes natively with one request at a time
+if [ -n "$linux" ]; then
+    cat >"$T/linux-dd.json" <<EOF2
+{"name": "linux-dd", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
+ "cmdline": "console=hvc0 loglevel=4 pvtest=blk-dd pvring=2", "memory": 192, "vcpus": 1,
+ "on_poweroff": "destroy", "on_crash": "destroy", "disks": [{"name": "data", "size": 64}]}
+EOF2
+    $PVCTL create "$T/linux-dd.json" >/dev/null || { echo "blk_bench: create linux-dd failed"; fail=1; exit 1; }
+    linux_gone() { ! $PVCTL list 2>/dev/null | grep -qw linux-dd; }
+    wait_for 600 linux_gone
+    $PVCTL console linux-dd --no-follow 2>/dev/null | tr -d '\r' >"$T/linux-dd.log"
+    grep -a "^PVCORE-LINUX-BLK:" "$T/linux-dd.log" | sed 's/^/# /'
+    dimg=$(ls "$T"/state/pool/*-data.img | while read -r f; do [ "$f" != "$img" ] && echo "$f"; done | head -n 1)
+    echo "Linux dd (O_DIRECT, 1 in flight):"
+    grep -a "^PVCORE-LINUX-DD: " "$T/linux-dd.log" | sed 's/^PVCORE-LINUX-DD: //' | while read -r what b c g; do
+        bytes=${b#bytes=} count=${c#count=} gns=${g#ns=}
+        nns=$("$BUILD/bench/blk_native" "$dimg" "$what" "$bytes" "$count" 1 | sed -n 's/.*ns=//p')
+        awk -v w="$what" -v b="$bytes" -v c="$count" -v g="$gns" -v n="$nns" 'BEGIN {
+            if (g <= 0 || n <= 0) { printf "%-10s %7dB: no figures\n", w, b; exit }
+            printf "%-10s %7dB %6d %9.1f MB/s %9.1f MB/s %8.3f\n", w, b, 1, b * c / g * 1e3, b * c / n * 1e3, n / g }'
+    done
+fi
+
+# The I/O limit's accuracy: 11 MiB written by the blk kernel under a
+# disk limit of 1 MiB/s; after the one-second burst, the rate the guest
+# measured against the limit
+cat >"$T/rate.json" <<EOF2
+{"name": "blk-rate", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=rate bps=1048576 bytes=11534336",
+ "memory": 32, "vcpus": 1, "on_poweroff": "destroy", "disks": [{"name": "slow", "size": 16, "bps": 1048576}]}
+EOF2
+$PVCTL create "$T/rate.json" >/dev/null || { echo "blk_bench: create blk-rate failed"; fail=1; exit 1; }
+wait_for 120 sh -c "grep -aq '(blk-rate) Test result' '$HVLOG'"
+grep -a "(blk-rate) blk: .* bytes in .* ms" "$HVLOG" | sed 's/.*blk: //' | {
+    read -r bytes _ _ ms _ || exit 0
+    awk -v b="$bytes" -v ms="$ms" 'BEGIN {
+        r = (b - 1048576) / (ms / 1000)
+        printf "I/O limit 1048576 B/s: %d bytes in %d ms, %.0f B/s after the burst (%+.2f %%)\n", b, ms, r, (r / 1048576 - 1) * 100 }'
+}

@@ -241,6 +241,28 @@ static int call_failed(struct ctl *c, int rc, const struct pvctl_request *req, c
                      ctl_op_name(req->op), (unsigned long long)req->id, what, why);
 }
 
+int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen)
+{
+    int rc;
+
+    req->id = 0;
+    if (op_uses_bulk(req->op))
+        return dom0_fail(err, errlen, EINVAL, "control request %s uses the bulk area: it must wait "
+                         "for its answer", ctl_op_name(req->op));
+    if (c->ring.blk->boot_id != c->boot_id)
+        return dom0_fail(err, errlen, ESTALE, "control request %s: the machine rebooted; attach again",
+                         ctl_op_name(req->op));
+    if (ctl_ring_take(&c->ring, 0, NULL, NULL) < 0)     /* earlier answers nobody waits for */
+        return dom0_fail(err, errlen, EPROTO, "control request %s: response ring corrupt",
+                         ctl_op_name(req->op));
+    rc = ctl_ring_push(&c->ring, req);
+    if (rc == -EAGAIN)
+        return dom0_fail(err, errlen, EAGAIN, "control request %s: request ring full", ctl_op_name(req->op));
+    if (rc < 0)
+        return dom0_fail(err, errlen, -rc, "control request %s: request ring corrupt", ctl_op_name(req->op));
+    return machine_kick(c->m, err, errlen);
+}
+
 int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
              unsigned int timeout_ms, char *err, size_t errlen)
 {

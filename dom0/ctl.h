@@ -60,6 +60,12 @@ unsigned int ctl_timeout(const struct ctl *c);
 int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
              unsigned int timeout_ms, char *err, size_t errlen);
 
+/* Send req (not a bulk op) without waiting for its response, which a
+ * later ctl_call consumes unseen: for requests whose answer nobody needs
+ * (an event-channel send). 0, or -EAGAIN when the request ring is full,
+ * -ESTALE after a reboot, -EPROTO when the ring is corrupt, with err. */
+int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen);
+
 /* The bulk area: written before and read after a bulk call, valid until
  * the next call. */
 void *ctl_bulk(struct ctl *c);
@@ -115,6 +121,9 @@ int ctl_evtchn_connect(struct ctl *c, uint32_t domid, uint32_t *guest_port,
 int ctl_evtchn_bind_interdomain(struct ctl *c, uint32_t remote_domid, uint32_t remote_port,
                                 uint32_t *port, char *err, size_t errlen);
 int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen);
+/* The same without waiting for the hypervisor's answer (ctl_post); with
+ * the request ring full it waits as ctl_evtchn_send does. */
+int ctl_evtchn_send_nowait(struct ctl *c, uint32_t port, char *err, size_t errlen);
 int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen);
 /* flags: GNTMAP_readonly or 0. *mfn: the granted frame (map it with
  * machine_phys(m, mfn << 12, 4096) while the grant is mapped). */

@@ -276,6 +276,22 @@ int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen)
                    "send on Domain 0 port %u", port);
 }
 
+int ctl_evtchn_send_nowait(struct ctl *c, uint32_t port, char *err, size_t errlen)
+{
+    struct pvctl_request req;
+    char why[512];
+    int rc;
+
+    memset(&req, 0, sizeof(req));
+    req.op = PVCTL_OP_EVTCHN_SEND;
+    req.size = sizeof(req.u.evtchn);
+    req.u.evtchn.port = port;
+    rc = ctl_post(c, &req, why, sizeof(why));
+    if (rc == -EAGAIN)
+        return ctl_evtchn_send(c, port, err, errlen);
+    return rc ? dom0_fail(err, errlen, -rc, "send on Domain 0 port %u: %s", port, why) : 0;
+}
+
 int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen)
 {
     struct pvctl_evtchn e = { .port = port };
