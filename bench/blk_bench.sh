@@ -27,7 +27,7 @@ else
     echo "# Linux dd skipped: $why"
 fi
 if [ -n "$linux" ]; then
-    start_pvd --image-dir "$(dirname "$LINUX_VMLINUZ")" --image-dir "$T"
+    start_pvd --image-dir "$(dirname "$LINUX_VMLINUZ")" --image-dir "$T" --image-dir "$ROOT/$BUILD/guests"
 else
     start_pvd
 fi || { echo "blk_bench: pvd did not start"; exit 1; }
@@ -69,7 +69,7 @@ EOF2
     dimg=$(ls "$T"/state/pool/*-data.img | while read -r f; do [ "$f" != "$img" ] && echo "$f"; done | head -n 1)
     echo "Linux dd (O_DIRECT, 1 in flight):"
     grep -a "^PVCORE-LINUX-DD: " "$T/linux-dd.log" | sed 's/^PVCORE-LINUX-DD: //' | while read -r what b c g; do
-        bytes=${b#bytes=} count=${c#count=} gns=${g#ns=}
+        bytes=${b#bytes=} count=${c#count=} gns=$(echo "${g#ns=}" | tr -cd 0-9)
         nns=$("$BUILD/bench/blk_native" "$dimg" "$what" "$bytes" "$count" 1 | sed -n 's/.*ns=//p')
         awk -v w="$what" -v b="$bytes" -v c="$count" -v g="$gns" -v n="$nns" 'BEGIN {
             if (g <= 0 || n <= 0) { printf "%-10s %7dB: no figures\n", w, b; exit }
@@ -86,9 +86,24 @@ cat >"$T/rate.json" <<EOF2
 EOF2
 $PVCTL create "$T/rate.json" >/dev/null || { echo "blk_bench: create blk-rate failed"; fail=1; exit 1; }
 wait_for 120 sh -c "grep -aq '(blk-rate) Test result' '$HVLOG'"
+# the guest's clock (its TSC, calibrated under TCG) and pvd's log (the
+# disk's connect and disconnect, host time) each give a rate
 grep -a "(blk-rate) blk: .* bytes in .* ms" "$HVLOG" | sed 's/.*blk: //' | {
     read -r bytes _ _ ms _ || exit 0
-    awk -v b="$bytes" -v ms="$ms" 'BEGIN {
+    host_ms=$(python3 - "$T/pvd.log" <<'PY'
+import datetime, re, sys
+t = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+)Z .* disk slow (\(device \d+\) connected|disconnected)", line)
+    if m:
+        t.setdefault("c" if "connected:" in line or "connected " in m.group(2) and "dis" not in m.group(2) else "d",
+                     datetime.datetime.fromisoformat(m.group(1)))
+print(int((t["d"] - t["c"]).total_seconds() * 1000) if "c" in t and "d" in t else 0)
+PY
+)
+    awk -v b="$bytes" -v ms="$ms" -v hms="$host_ms" 'BEGIN {
         r = (b - 1048576) / (ms / 1000)
-        printf "I/O limit 1048576 B/s: %d bytes in %d ms, %.0f B/s after the burst (%+.2f %%)\n", b, ms, r, (r / 1048576 - 1) * 100 }'
+        printf "I/O limit 1048576 B/s, %d bytes: guest clock %d ms, %.0f B/s after the burst (%+.2f %%)", b, ms, r, (r / 1048576 - 1) * 100
+        if (hms > 0) { h = (b - 1048576) / (hms / 1000); printf "; host clock (connect to disconnect) %d ms, %.0f B/s (%+.2f %%)", hms, h, (h / 1048576 - 1) * 100 }
+        printf "\n" }'
 }

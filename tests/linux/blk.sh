@@ -24,7 +24,7 @@
 # why=... when a check failed) and powers off.
 mode=$1
 why=""
-now_ns() { awk '{ printf "%d", $1 * 1000000000 }' /proc/uptime; }   # 10 ms steps
+now_ns() { awk '{ printf "%.0f", $1 * 1000000000 }' /proc/uptime; }   # 10 ms steps
 ring=$(sed -n 's/.*pvring=\([0-9]*\).*/\1/p' /proc/cmdline)
 insmod /modules/xen-blkfront.ko max_ring_page_order=${ring:-0} 2>>/tmp/insmod.log || why="$why insmod-xen-blkfront"
 for m in crc16 mbcache jbd2 crc32c_generic ext4; do
