@@ -7,9 +7,13 @@
 # (BLK_INDIRECT) and persistent grants (BLK_PERSISTENT), data pages granted
 # once (no copy): sequential writes and reads of 32 MiB in 1 MiB requests
 # (4 in flight) and 4096 random 4 KiB writes and reads (BLK_DEPTH, default
-# 8, in flight). Then the same pattern with the same depth runs natively
-# (build/bench/blk_native: pwrite/pread threads on the same image, page
-# cache as for the guest) and the ratios are printed. Not asserted: the
+# 8, in flight), the best of 3 runs each. Then the same pattern with the
+# same depth runs natively (build/bench/blk_native: pwrite/pread threads
+# on the same image, page cache as for the guest; best of 3) and the
+# ratios are printed. Then Debian's Linux (when its package can be had)
+# runs dd on xvda (tests/linux/blk.sh, blk-dd: O_DIRECT, one request at a
+# time) against the same natively; last, the I/O limit's accuracy (11 MiB
+# at 1 MiB/s, by the guest's clock and by pvd's). Not asserted: the
 # figures depend on the host and its load.
 set -u
 BUILD=${BUILD:-build}
@@ -44,8 +48,9 @@ printf '%-10s %8s %6s %14s %14s %12s\n' "" request depth guest native guest/nati
 for what in seq-write seq-read rand-write rand-read; do
     line=$(grep "^$what " "$T/guest.txt") || { echo "blk_bench: no $what figures from the guest"; fail=1; exit 1; }
     bytes=$(echo "$line" | sed 's/.*bytes=\([0-9]*\).*/\1/') count=$(echo "$line" | sed 's/.*count=\([0-9]*\).*/\1/')
-    gns=$(echo "$line" | sed 's/.*ns=\([0-9]*\).*/\1/') depth=$(echo "$line" | sed 's/.*depth=\([0-9]*\).*/\1/')
-    nns=$("$BUILD/bench/blk_native" "$img" "$what" "$bytes" "$count" "$depth" | sed -n 's/.*ns=//p')
+    gns=$(echo "$line" | sed 's/.* ns=\([0-9]*\).*/\1/') depth=$(echo "$line" | sed 's/.*depth=\([0-9]*\).*/\1/')
+    nns=$(for r in 1 2 3; do "$BUILD/bench/blk_native" "$img" "$what" "$bytes" "$count" "$depth"; done |
+          sed -n 's/.*ns=//p' | sort -n | head -n 1)
     case "$nns" in ''|*[!0-9]*|0) echo "blk_bench: the native $what failed"; fail=1; exit 1 ;; esac
     awk -v w="$what" -v b="$bytes" -v c="$count" -v g="$gns" -v n="$nns" -v d="$depth" 'BEGIN {
         if (w ~ /^seq/) { gv = b * c / g * 1e3; nv = b * c / n * 1e3; u = "MB/s" }
@@ -70,7 +75,8 @@ EOF2
     echo "Linux dd (O_DIRECT, 1 in flight):"
     grep -a "^PVCORE-LINUX-DD: " "$T/linux-dd.log" | sed 's/^PVCORE-LINUX-DD: //' | while read -r what b c g; do
         bytes=${b#bytes=} count=${c#count=} gns=$(echo "${g#ns=}" | tr -cd 0-9)
-        nns=$("$BUILD/bench/blk_native" "$dimg" "$what" "$bytes" "$count" 1 | sed -n 's/.*ns=//p')
+        nns=$(for r in 1 2 3; do "$BUILD/bench/blk_native" "$dimg" "$what" "$bytes" "$count" 1; done |
+              sed -n 's/.*ns=//p' | sort -n | head -n 1)
         awk -v w="$what" -v b="$bytes" -v c="$count" -v g="$gns" -v n="$nns" 'BEGIN {
             if (g <= 0 || n <= 0) { printf "%-10s %7dB: no figures\n", w, b; exit }
             printf "%-10s %7dB %6d %9.1f MB/s %9.1f MB/s %8.3f\n", w, b, 1, b * c / g * 1e3, b * c / n * 1e3, n / g }'
