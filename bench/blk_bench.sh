@@ -7,7 +7,7 @@
 # (BLK_INDIRECT) and persistent grants (BLK_PERSISTENT), data pages granted
 # once (no copy): sequential writes and reads of 32 MiB in 1 MiB requests
 # (4 in flight) and 4096 random 4 KiB writes and reads (BLK_DEPTH, default
-# 8, in flight), the best of 3 runs each. Then the same pattern with the
+# 32, in flight), the best of 3 runs each. Then the same pattern with the
 # same depth runs natively (build/bench/blk_native: pwrite/pread threads
 # on the same image, page cache as for the guest; best of 3) and the
 # ratios are printed. Then Debian's Linux (when its package can be had)
@@ -36,7 +36,7 @@ else
     start_pvd
 fi || { echo "blk_bench: pvd did not start"; exit 1; }
 cat >"$T/bench.json" <<EOF2
-{"name": "blk-bench", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=bench persistent=${BLK_PERSISTENT:-1} indirect=${BLK_INDIRECT:-1} ring_order=${BLK_RING_ORDER:-2} depth=${BLK_DEPTH:-8}",
+{"name": "blk-bench", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=bench persistent=${BLK_PERSISTENT:-1} indirect=${BLK_INDIRECT:-1} ring_order=${BLK_RING_ORDER:-2} depth=${BLK_DEPTH:-32}",
  "memory": 32, "vcpus": 1, "on_poweroff": "destroy", "disks": [{"name": "data", "size": 64}]}
 EOF2
 $PVCTL create "$T/bench.json" >/dev/null || { echo "blk_bench: create failed"; fail=1; exit 1; }
