@@ -66,6 +66,8 @@ struct blk_dev {
 	enum blk_conn conn;
 	int gone;			/* the domain is gone: finish and free */
 	int shut;			/* the ring is shut (a hostile request) */
+	int detaching;			/* blkback_detach: gone once the frontend closed */
+	int force_detach;		/* ... or at once, once the I/O in flight is answered */
 	void *ring_page;		/* the ring: one page, or ring_area for several */
 	void *ring_area;		/* a multi-page ring's contiguous mapping (blkback_ring_map) */
 	uint32_t nring;			/* ring pages mapped (handles in ring_handle[]) */

@@ -17,7 +17,7 @@ LINUX_TEST_DEPS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso \
 test-linux: deps
 	$(Q)$(MAKE) --no-print-directory $(LINUX_TEST_DEPS)
 	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-pvcore.sh \
-	    tests/linux/linux-bootloader.sh tests/linux/linux-net.sh
+	    tests/linux/linux-bootloader.sh tests/linux/linux-net.sh tests/linux/linux-hotplug.sh
 
 # pvd killed while Linux writes files on its disk; e2fsck on the image
 # afterwards (tests/linux/linux-blk-kill.sh, ~2-4 min; LINUX_KILL_SECS).
@@ -33,5 +33,5 @@ test-linux-xen: deps
 
 test-xen: $(BUILD)/bin/pvcore-extract-kernel
 TESTS += tests/linux/linux-pvcore.sh tests/linux/linux-bootloader.sh
-TESTS += tests/linux/linux-net.sh
+TESTS += tests/linux/linux-net.sh tests/linux/linux-hotplug.sh
 DEB_PACKAGES += cpio gzip
