@@ -8,7 +8,8 @@
  *   parent    starts the machine, records the free-frame count, sends
  *             malformed control requests, a request to a stopped machine
  *             (QEMU monitor `stop`: it times out; after `cont` its late
- *             answer is skipped), builds that fail (nothing may be left
+ *             answer is skipped), requests posted without waiting (their
+ *             answers consumed unseen), builds that fail (nothing may be left
  *             of them), then detaches
  *   domain0-a builds three "ticker" domains (tick-c on the FIFO event
  *             channel ABI, talking to 2-level Domain 0), reads their consoles,
@@ -192,6 +193,53 @@ static void a_stopped_machine_times_out_and_recovers(void)
     rc = ctl_machine_info(t.l.c, &mi, err, sizeof(err));
     report(rc == 0 && mi.boot_id == ctl_boot_id(t.l.c), "the next request gets its own "
            "answer, not the late one", "%d: %s", rc, err);
+}
+
+/* ---- requests that nobody waits for (parent) ------------------------- */
+
+/* ctl_post: requests go without waiting (up to the ring's size, then
+ * -EAGAIN until the hypervisor answers); their answers, a refusal among
+ * them, are consumed unseen by the next call, which gets its own; a bulk
+ * op is refused; an event send to a port that does not exist is not an
+ * error the sender hears of. */
+static void posted_requests_are_answered_unseen(void)
+{
+    struct pvctl_request rq;
+    struct pvctl_machine_info mi;
+    char err[1024];
+    int rc = 0, posted = 0, full = 0;
+
+    for (int i = 0; i < 2 * PVCTL_RING_SIZE; i++) {
+        memset(&rq, 0, sizeof(rq));
+        rq.op = PVCTL_OP_NOP;
+        rc = ctl_post(t.l.c, &rq, err, sizeof(err));
+        if (rc == 0)
+            posted++;
+        else if (rc == -EAGAIN)
+            full++;
+        else
+            break;
+    }
+    report(rc == 0 || rc == -EAGAIN, "64 NOPs posted without waiting (the ring full for some)",
+           "%d posted, %d with the ring full, last %d: %s", posted, full, rc, rc ? err : "");
+    rc = ctl_machine_info(t.l.c, &mi, err, sizeof(err));
+    report(rc == 0 && mi.boot_id == ctl_boot_id(t.l.c), "the next call gets its own answer",
+           "%d: %s", rc, err);
+    memset(&rq, 0, sizeof(rq));
+    rq.op = PVCTL_OP_NOP;
+    rq.size = 4;                    /* refused by the hypervisor: nobody hears */
+    rc = ctl_post(t.l.c, &rq, err, sizeof(err));
+    report(rc == 0, "a malformed request posted", "%d: %s", rc, err);
+    rc = ctl_evtchn_send_nowait(t.l.c, 4000, err, sizeof(err));
+    report(rc == 0, "an event send to a port that does not exist, not waited for", "%d: %s", rc, err);
+    rc = ctl_machine_info(t.l.c, &mi, err, sizeof(err));
+    report(rc == 0 && mi.boot_id == ctl_boot_id(t.l.c), "and again, the refusal consumed unseen",
+           "%d: %s", rc, err);
+    memset(&rq, 0, sizeof(rq));
+    rq.op = PVCTL_OP_LIST_DOMAINS;
+    rc = ctl_post(t.l.c, &rq, err, sizeof(err));
+    report(rc == -EINVAL && strstr(err, "LIST_DOMAINS"), "a bulk op cannot be posted",
+           "%d: %s", rc, err);
 }
 
 /* ---- builds that fail (parent) --------------------------------------- */
@@ -758,6 +806,7 @@ int main(void)
         return 1;
     malformed_requests_get_errors();
     a_stopped_machine_times_out_and_recovers();
+    posted_requests_are_answered_unseen();
     failed_builds_leave_nothing_behind();
     domids_are_not_reused();
     vcpu_context_must_be_canonical();
