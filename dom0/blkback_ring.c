@@ -8,7 +8,11 @@
  * (the guest may change the slot meanwhile) and fully validated before
  * anything is mapped or submitted: the operation, the segment count, each
  * segment's first/last sector, the sector range against the disk's size
- * (overflow-safe), writes to a read-only disk. A bad request is answered
+ * (overflow-safe), writes to a read-only disk. An indirect request's
+ * segments are copied out of its indirect pages (mapped read-only, or
+ * kept) first, then checked the same way; it is answered with its
+ * indirect_op. Responses are written here and published by blk_ring_push,
+ * once per ring per poll. A bad request is answered
  * BLKIF_RSP_ERROR (an unknown operation BLKIF_RSP_EOPNOTSUPP) with a log
  * line naming the domain, the disk and the cause; a producer index more
  * than a ring ahead shuts this device's ring alone (blk_shut).
