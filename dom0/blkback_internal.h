@@ -42,7 +42,9 @@ struct blk_pgrant {
 	uint32_t gref, handle;
 	void *page;
 };
-#define BLK_MAX_PGRANTS 4096		/* kept grants per connection (16 MiB of the guest's) */
+/* Kept grants per connection, Linux blkback's default (4 MiB of the
+ * guest's): Domain 0's maptrack (8192 mappings for every guest) is shared. */
+#define BLK_MAX_PGRANTS 1056
 #define BLK_PGRANT_SLOTS (2 * BLK_MAX_PGRANTS)
 
 /* Offered to the frontend: rings of up to 2^4 pages (512 requests),
