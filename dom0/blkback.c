@@ -7,7 +7,7 @@
  *   /local/domain/0/backend/vbd/<domid>/<devid>   Domain 0's (the guest reads)
  *     frontend, frontend-id, online, removable, bootable, dev, type, mode,
  *     params, sectors, sector-size, physical-sector-size, info,
- *     feature-flush-cache, feature-persistent, max-ring-page-order,
+ *     feature-flush-cache, feature-barrier, feature-persistent, max-ring-page-order,
  *     feature-max-indirect-segments, feature-discard, discard-granularity,
  *     discard-alignment, discard-secure, state, pvcore-ring (the connected
  *     ring's frames, grant handles and port, for the next process)
@@ -450,6 +450,7 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 	put(b, d->bpath, "physical-sector-size", "512");
 	put(b, d->bpath, "info", "%u", disk->readonly ? VDISK_READONLY : 0u);
 	put(b, d->bpath, "feature-flush-cache", "1");
+	put(b, d->bpath, "feature-barrier", "1");
 	put(b, d->bpath, "feature-persistent", "1");
 	put(b, d->bpath, "max-ring-page-order", "%d", BLK_MAX_RING_ORDER);
 	put(b, d->bpath, "feature-max-indirect-segments", "%d", BLK_MAX_SEGS);

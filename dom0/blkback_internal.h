@@ -78,6 +78,7 @@ struct blk_dev {
 	struct blkif_back_ring ring;
 	uint32_t in_flight;
 	int persistent;			/* the frontend uses persistent grants */
+	int barrier;			/* a WRITE_BARRIER in flight: nothing after it is taken */
 	struct blk_pgrant *pg;		/* BLK_PGRANT_SLOTS when persistent; npg used */
 	uint32_t npg;
 	struct blk_bucket bps, iops;	/* I/O limits (blkback_limit.c) */

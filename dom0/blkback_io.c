@@ -134,6 +134,7 @@ static void perform(struct blk_io *io)
 		rc = write_within_quota(io, iov);
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:	/* its data, if any, then the flush */
+	case BLKIF_OP_WRITE_BARRIER:	/* the same (blkback_ring.c orders it) */
 		rc = io->nseg ? write_within_quota(io, iov) : 0;
 		if (rc == 0 && fdatasync(io->fd) < 0)
 			rc = -errno;

@@ -11,8 +11,10 @@
  * (overflow-safe), writes to a read-only disk. An indirect request's
  * segments are copied out of its indirect pages (mapped read-only, or
  * kept) first, then checked the same way; it is answered with its
- * indirect_op. Responses are written here and published by blk_ring_push,
- * once per ring per poll. A bad request is answered
+ * indirect_op. A WRITE_BARRIER is taken only when nothing is in flight,
+ * and nothing after it is taken until it is done (written and synced).
+ * Responses are written here and published by blk_ring_push, once per
+ * ring per poll. A bad request is answered
  * BLKIF_RSP_ERROR (an unknown operation BLKIF_RSP_EOPNOTSUPP) with a log
  * line naming the domain, the disk and the cause; a producer index more
  * than a ring ahead shuts this device's ring alone (blk_shut).
@@ -228,6 +230,7 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 		}
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:	/* may carry data to write first */
+	case BLKIF_OP_WRITE_BARRIER:	/* the same, once everything before it is done */
 		if (req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u segments (0..%d)", req->nr_segments,
 				    BLKIF_MAX_SEGMENTS_PER_REQUEST);
@@ -253,7 +256,8 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 		bad_request(b, d, req, BLKIF_RSP_EOPNOTSUPP, "operation %u is not offered", req->operation);
 		return;
 	}
-	if (d->readonly && (op == BLKIF_OP_WRITE || op == BLKIF_OP_DISCARD || (op == BLKIF_OP_FLUSH_DISKCACHE && nseg))) {
+	if (d->readonly && (op == BLKIF_OP_WRITE || op == BLKIF_OP_DISCARD ||
+			    ((op == BLKIF_OP_FLUSH_DISKCACHE || op == BLKIF_OP_WRITE_BARRIER) && nseg))) {
 		bad_request(b, d, req, BLKIF_RSP_ERROR, "the disk is read-only");
 		return;
 	}
@@ -278,6 +282,8 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 		return;
 	}
 	d->in_flight++;
+	if (op == BLKIF_OP_WRITE_BARRIER)
+		d->barrier = 1;		/* nothing after it until it is done */
 	blk_io_submit(b->io, io);
 }
 
@@ -291,7 +297,7 @@ static uint64_t request_bytes(const struct blkif_request *req)
 	if (req->operation == BLKIF_OP_INDIRECT)
 		return (uint64_t)((const struct blkif_request_indirect *)req)->nr_segments * 4096;
 	if (req->operation != BLKIF_OP_READ && req->operation != BLKIF_OP_WRITE &&
-	    req->operation != BLKIF_OP_FLUSH_DISKCACHE)
+	    req->operation != BLKIF_OP_FLUSH_DISKCACHE && req->operation != BLKIF_OP_WRITE_BARRIER)
 		return 0;
 	for (unsigned i = 0; i < req->nr_segments && i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++)
 		if (req->seg[i].last_sect >= req->seg[i].first_sect)
@@ -321,8 +327,12 @@ void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max)
 			/* every request slot in flight has a response slot to come */
 			if (d->ring.req_cons - d->ring.rsp_prod_pvt >= RING_SIZE(&d->ring))
 				return;
+			if (d->barrier)
+				return;		/* a barrier in flight: its completion polls again */
 			memcpy(&req, RING_GET_REQUEST(&d->ring, d->ring.req_cons), sizeof(req));
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (req.operation == BLKIF_OP_WRITE_BARRIER && d->in_flight)
+				return;		/* everything before it first (it stays in the ring) */
 			if (!blk_limit_take(d, request_bytes(&req)))
 				return;		/* it stays in the ring until the limits allow it */
 			d->ring.req_cons++;
@@ -345,6 +355,8 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 
 	unmap_own(b, io, io->nseg);
 	d->in_flight--;
+	if (io->op == BLKIF_OP_WRITE_BARRIER)
+		d->barrier = 0;
 	if (io->over_quota) {
 		d->st.errors++;
 		d->st.quota_refusals++;
@@ -362,7 +374,7 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 	} else if (io->op == BLKIF_OP_WRITE) {
 		d->st.writes++;
 		d->st.bytes_written += io->len;
-	} else if (io->op == BLKIF_OP_FLUSH_DISKCACHE) {
+	} else if (io->op == BLKIF_OP_FLUSH_DISKCACHE || io->op == BLKIF_OP_WRITE_BARRIER) {
 		d->st.flushes++;
 		d->st.bytes_written += io->len;
 	} else if (io->op == BLKIF_OP_DISCARD) {

@@ -7,7 +7,8 @@
  *  - write, read back and compare across sizes (1 .. 88 sectors, up to
  *    11 segments) and alignments (a buffer starting at every sector of a
  *    page, odd start sectors on the disk);
- *  - flush without data and with data; discard reads back zeros;
+ *  - flush and write barrier without data and with data; discard reads
+ *    back zeros;
  *  - refused: the last sector + 1, a range that wraps around, a segment
  *    with first_sect > last_sect or last_sect 8, 0 and 12 segments, an
  *    unknown operation (EOPNOTSUPP), a grant ref never granted, a grant
@@ -186,6 +187,16 @@ static void mode_rw(void)
     }
     test_eq(blkfront_io(BLKIF_OP_READ, 3000, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read the flushed data");
     test_ok(!memcmp(wbuf, rbuf, PAGE_SIZE), "the flush's data was written");
+    test_ok(info.barrier, "feature-barrier offered");
+    test_eq(raw(BLKIF_OP_WRITE_BARRIER, 0, 0, 0, 0, 0), BLKIF_RSP_OKAY, "write barrier without data");
+    fill(wbuf, PAGE_SIZE, 4343);
+    {
+        grant_ref_t g = blkfront_grant(wbuf, true);
+        test_eq(raw(BLKIF_OP_WRITE_BARRIER, 1, 3008, g, 0, 7), BLKIF_RSP_OKAY, "write barrier with a page of data");
+        blkfront_ungrant(g);
+    }
+    test_eq(blkfront_io(BLKIF_OP_READ, 3008, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read the barrier's data");
+    test_ok(!memcmp(wbuf, rbuf, PAGE_SIZE), "the barrier's data was written");
 
     roundtrip(4000, 0, 16, seed++);
     {
@@ -540,6 +551,8 @@ static void mode_ro(void)
     g = blkfront_grant(wbuf, true);
     test_eq(raw(BLKIF_OP_FLUSH_DISKCACHE, 1, 0, g, 0, 7), BLKIF_RSP_ERROR, "flush with data on a read-only disk: "
             "ERROR");
+    test_eq(raw(BLKIF_OP_WRITE_BARRIER, 1, 0, g, 0, 7), BLKIF_RSP_ERROR, "write barrier with data on a read-only "
+            "disk: ERROR");
     blkfront_ungrant(g);
     {
         struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = 0, .nr_sectors = 8 };

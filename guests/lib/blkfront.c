@@ -242,6 +242,7 @@ long blkfront_init_opts(uint32_t index, const struct blkfront_opts *o, struct bl
     info->info = (uint32_t)backend_u64("info");
     info->flush = backend_u64("feature-flush-cache") == 1;
     info->discard = backend_u64("feature-discard") == 1;
+    info->barrier = backend_u64("feature-barrier") == 1;
     info->ring_slots = RING_SIZE(&ring);
     info->ring_order = order;
     info->max_indirect = max_indirect;

@@ -16,7 +16,7 @@ struct blkfront_info {
     uint64_t sectors;           /* 512-byte sectors */
     uint32_t sector_size;
     uint32_t info;              /* VDISK_* */
-    bool flush, discard;
+    bool flush, discard, barrier;
     uint32_t ring_slots;        /* requests the ring holds */
     uint32_t ring_order;        /* its pages: 2^ring_order */
     uint32_t max_indirect;      /* segments of an indirect request (0: not used) */

@@ -6,7 +6,8 @@
  * (data checked in the file), every kind of bad request (answered
  * BLKIF_RSP_ERROR or EOPNOTSUPP, the file unchanged), garbage ring
  * indices (the ring shut, nothing more answered), the close, and every
- * grant mapped unmapped at the end.
+ * grant mapped unmapped at the end; multi-page rings (and their takeover by
+ * a new blkback), indirect requests, write barriers in order.
  */
 #include <errno.h>
 #include <poll.h>
@@ -577,6 +578,61 @@ static void test_indirect(void **state)
 	assert_int_equal(f->maps, f->unmaps);
 }
 
+/* WRITE_BARRIER (feature-barrier): its data written and synced; taken
+ * only once what is before it is done, and nothing after it before it is
+ * done: pushed together with a write before and one after, one poll takes
+ * only the first; the answers come in order. 12 segments are refused. */
+static void test_barrier(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *page2 = f->pages + 4096, *page3 = f->pages + 2 * 4096, file[4096];
+	struct blkif_request r[3];
+	struct blkback_stats st;
+	uint64_t ids[3];
+
+	assert_int_equal(xs_get(f, f->bpath, "feature-barrier"), 1);
+	connect(f);
+	memset(page2, 0x61, 4096);
+	memset(page3, 0x62, 4096);
+	r[0] = rw(BLKIF_OP_WRITE_BARRIER, 300, 2, 0, 7);
+	assert_int_equal(submit(f, &r[0]), BLKIF_RSP_OKAY);
+	assert_int_equal(f->last_op, BLKIF_OP_WRITE_BARRIER);
+	assert_int_equal(pread(f->fd, file, 4096, 300 * 512), 4096);
+	assert_memory_equal(file, page2, 4096);
+	r[0] = (struct blkif_request){ .operation = BLKIF_OP_WRITE_BARRIER };
+	assert_int_equal(submit(f, &r[0]), BLKIF_RSP_OKAY);	/* without data: a sync */
+	r[0] = rw(BLKIF_OP_WRITE_BARRIER, 300, 2, 0, 7);
+	r[0].nr_segments = 12;
+	assert_int_equal(submit(f, &r[0]), BLKIF_RSP_ERROR);
+	/* a write, a barrier, a write: in order */
+	r[0] = rw(BLKIF_OP_WRITE, 400, 2, 0, 7);
+	r[1] = rw(BLKIF_OP_WRITE_BARRIER, 408, 3, 0, 7);
+	r[2] = rw(BLKIF_OP_WRITE, 416, 2, 0, 7);
+	for (int i = 0; i < 3; i++) {
+		r[i].id = ids[i] = ++f->next_id;
+		*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = r[i];
+		f->ring.req_prod_pvt++;
+	}
+	f->ring.sring->req_prod = f->ring.req_prod_pvt;
+	blkback_poll(f->b);
+	assert_int_equal(blkback_stats(f->b, DOMID, "data", &st), 0);
+	assert_int_equal(st.in_flight, 1);		/* the write; the barrier waits for it */
+	for (int i = 0; i < 500 && f->ring.sring->rsp_prod - f->ring.rsp_cons < 3; i++) {
+		struct pollfd p = { .fd = blkback_event_fd(f->b), .events = POLLIN };
+		blkback_poll(f->b);
+		poll(&p, 1, 10);
+	}
+	assert_int_equal(f->ring.sring->rsp_prod - f->ring.rsp_cons, 3);
+	for (int i = 0; i < 3; i++) {
+		struct blkif_response *rsp = RING_GET_RESPONSE(&f->ring, f->ring.rsp_cons);
+		assert_int_equal(rsp->id, ids[i]);
+		assert_int_equal(rsp->status, BLKIF_RSP_OKAY);
+		f->ring.rsp_cons++;
+	}
+	assert_int_equal(pread(f->fd, file, 4096, 408 * 512), 4096);
+	assert_memory_equal(file, page3, 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +642,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multipage_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_barrier, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
