@@ -43,3 +43,11 @@ $(BUILD)/bench/blk_native: bench/blk_native.c
 	@mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< -lpthread
 ALL_TARGETS += $(BUILD)/bench/blk_native
+
+# `make net-bench`: virtual network interfaces through the `net` test
+# kernel and pvd's netback against the host's own veth pair
+# (bench/net_bench.sh; needs root for its network namespaces).
+.PHONY: net-bench
+bench: net-bench
+net-bench: $(BUILD)/guests/net.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso
+	$(Q)BUILD=$(BUILD) sh bench/net_bench.sh

@@ -98,10 +98,10 @@ static void notify(void *arg, uint32_t port)
 	struct pvd_blk *x = arg;
 	char err[200];
 
-	/* not waiting for the hypervisor's answer (unless its ring is full:
-	 * then a call, which drains the doorbell, so counted all the same) */
+	/* posted, not waiting for the hypervisor's answer (unless its ring is
+	 * full: then a call, which drains the doorbell, so counted all the same) */
 	x->calls++;
-	if (ctl_evtchn_send_nowait(x->c, port, err, sizeof(err)) < 0)
+	if (ctl_evtchn_notify(x->c, port, err, sizeof(err)) < 0)
 		log_info("blkback: kick: %s", err);
 }
 

@@ -34,6 +34,7 @@
  * Run by tests/blk/blk_guests.sh through pvd.
  */
 #include "blkfront.h"
+#include "gnttab.h"
 #include "evtime.h"
 #include "xenbus.h"
 
@@ -57,7 +58,7 @@ static void indirect_tests(void);
 static void grant_big(void)
 {
     for (uint32_t i = 0; i < BIG_PAGES; i++)
-        if (!big_ref[i] && !(big_ref[i] = blkfront_grant(big + i * PAGE_SIZE, false)))
+        if (!big_ref[i] && !(big_ref[i] = grant_access(big + i * PAGE_SIZE, false)))
             test_abort("granting page %u of the big buffer", i);
 }
 
@@ -130,7 +131,7 @@ static int16_t raw(uint8_t op, uint8_t nseg, uint64_t sector, uint32_t gref, uin
 
 static void refusals(void)
 {
-    grant_ref_t g = blkfront_grant(rbuf, false), gro = blkfront_grant(wbuf, true);
+    grant_ref_t g = grant_access(rbuf, false), gro = grant_access(wbuf, true);
 
     test_eq(raw(BLKIF_OP_READ, 1, info.sectors - 1, g, 0, 1), BLKIF_RSP_ERROR, "read past the end: ERROR");
     test_eq(raw(BLKIF_OP_READ, 1, info.sectors, g, 0, 0), BLKIF_RSP_ERROR, "read at sectors: ERROR");
@@ -143,8 +144,8 @@ static void refusals(void)
     test_eq(raw(BLKIF_OP_INDIRECT, 1, 0, g, 0, 0), BLKIF_RSP_ERROR, "indirect with 0 segments: ERROR");
     test_eq(raw(BLKIF_OP_READ, 1, 0, 300, 0, 0), BLKIF_RSP_ERROR, "grant ref never granted: ERROR");
     test_eq(raw(BLKIF_OP_READ, 1, 0, gro, 0, 0), BLKIF_RSP_ERROR, "read into a read-only grant: ERROR");
-    blkfront_ungrant(g);
-    blkfront_ungrant(gro);
+    grant_end(g);
+    grant_end(gro);
     /* the ring still works after all that */
     roundtrip(5, 0, 8, 77);
 }
@@ -181,9 +182,9 @@ static void mode_rw(void)
     test_eq(raw(BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0, 0, 0), BLKIF_RSP_OKAY, "flush without data");
     fill(wbuf, PAGE_SIZE, 4242);
     {
-        grant_ref_t g = blkfront_grant(wbuf, true);
+        grant_ref_t g = grant_access(wbuf, true);
         test_eq(raw(BLKIF_OP_FLUSH_DISKCACHE, 1, 3000, g, 0, 7), BLKIF_RSP_OKAY, "flush with a page of data");
-        blkfront_ungrant(g);
+        grant_end(g);
     }
     test_eq(blkfront_io(BLKIF_OP_READ, 3000, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read the flushed data");
     test_ok(!memcmp(wbuf, rbuf, PAGE_SIZE), "the flush's data was written");
@@ -191,9 +192,9 @@ static void mode_rw(void)
     test_eq(raw(BLKIF_OP_WRITE_BARRIER, 0, 0, 0, 0, 0), BLKIF_RSP_OKAY, "write barrier without data");
     fill(wbuf, PAGE_SIZE, 4343);
     {
-        grant_ref_t g = blkfront_grant(wbuf, true);
+        grant_ref_t g = grant_access(wbuf, true);
         test_eq(raw(BLKIF_OP_WRITE_BARRIER, 1, 3008, g, 0, 7), BLKIF_RSP_OKAY, "write barrier with a page of data");
-        blkfront_ungrant(g);
+        grant_end(g);
     }
     test_eq(blkfront_io(BLKIF_OP_READ, 3008, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read the barrier's data");
     test_ok(!memcmp(wbuf, rbuf, PAGE_SIZE), "the barrier's data was written");
@@ -328,7 +329,7 @@ static void mode_long(void)
             printk("blk: %u round trips\n", n);
     }
     printk("blk: %u round trips in all; %u grant(s) left mapped by a dead backend\n", n,
-           blkfront_stuck_grants());
+           grant_stuck());
 }
 
 /* mode=long depth=N: rounds of N 4 KiB writes in flight at once (each
@@ -364,7 +365,7 @@ static void mode_long_deep(uint64_t end, uint32_t depth)
     }
     test_eq(bad, 0, "requests answered with an error");
     printk("blk: %u rounds of %u writes and %u reads in flight, all answered once and intact; "
-           "%u grant(s) left mapped by a dead backend\n", rounds, depth, depth, blkfront_stuck_grants());
+           "%u grant(s) left mapped by a dead backend\n", rounds, depth, depth, grant_stuck());
 }
 
 /* mode=rw indirect=1: 1 MiB requests, odd-shaped indirect ones, many in
@@ -414,7 +415,7 @@ static void indirect_tests(void)
     test_ok(!memcmp(big, big + 512 * PAGE_SIZE, 512 * PAGE_SIZE), "32 requests in flight read back as written");
     /* refused: an indirect page never granted, more segments than offered,
      * an operation other than READ/WRITE, a bad segment inside the page */
-    g = blkfront_grant(rbuf, false);
+    g = grant_access(rbuf, false);
     memset(&req, 0, sizeof(req));
     ir->operation = BLKIF_OP_INDIRECT;
     ir->indirect_op = BLKIF_OP_READ;
@@ -434,7 +435,7 @@ static void indirect_tests(void)
     test_eq(blkfront_submit(&req, 30 * NSEC_PER_SEC), BLKIF_RSP_ERROR, "last_sect 9 in an indirect page: ERROR");
     ir->nr_segments = 1;
     test_eq(blkfront_submit(&req, 30 * NSEC_PER_SEC), BLKIF_RSP_OKAY, "the same page with 1 good segment: OKAY");
-    blkfront_ungrant(g);
+    grant_end(g);
 }
 
 /* mode=rate bps=B bytes=N: N bytes written in 32 KiB requests under a
@@ -548,12 +549,12 @@ static void mode_ro(void)
     test_eq(blkfront_io(BLKIF_OP_READ, 0, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read a read-only disk");
     fill(wbuf, PAGE_SIZE, 9);
     test_eq(blkfront_io(BLKIF_OP_WRITE, 0, wbuf, PAGE_SIZE), BLKIF_RSP_ERROR, "write to a read-only disk: ERROR");
-    g = blkfront_grant(wbuf, true);
+    g = grant_access(wbuf, true);
     test_eq(raw(BLKIF_OP_FLUSH_DISKCACHE, 1, 0, g, 0, 7), BLKIF_RSP_ERROR, "flush with data on a read-only disk: "
             "ERROR");
     test_eq(raw(BLKIF_OP_WRITE_BARRIER, 1, 0, g, 0, 7), BLKIF_RSP_ERROR, "write barrier with data on a read-only "
             "disk: ERROR");
-    blkfront_ungrant(g);
+    grant_end(g);
     {
         struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = 0, .nr_sectors = 8 };
         test_eq(blkfront_submit((struct blkif_request *)&d, 30 * NSEC_PER_SEC), BLKIF_RSP_ERROR,
