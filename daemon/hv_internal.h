@@ -22,7 +22,7 @@
 struct pvd;
 struct store_domain;
 
-#define HV_MAX_DOMS 256
+#define HV_MAX_DOMS PVCTL_MAX_DOMAINS	/* as many as the hypervisor holds */
 #define HV_TICK_MS 100
 
 enum intent { INTENT_NONE, INTENT_SHUTDOWN, INTENT_REBOOT, INTENT_DESTROY };

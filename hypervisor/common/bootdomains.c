@@ -429,24 +429,31 @@ unsigned int boot_domains_start(void)
     return started;
 }
 
+/* Runs on CPU 0 at every schedule(): it walks the domains only when it
+ * has work (boot domains whose consoles and xenstore the hypervisor
+ * serves, or a destruction asked for), so a machine full of domains that
+ * Domain 0 serves does not pay a walk per schedule. Destruction also runs
+ * on CPU 0 only, so the live list changes under this walk only here: a
+ * destroyed domain's successor moves into index i. */
 void domains_reap(void)
 {
-    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
-        struct domain *d = domain_in_slot(slot);
-        if (!d)
-            continue;
+    struct domain *d;
+
+    if (!boot_info.nr_modules && !domains_destroy_pending())
+        return;
+    for (unsigned int i = 0; (d = domain_live(i)); ) {
         console_drain_ring(d);
         xenstore_absent_serve(d);
-        if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested))
-            continue;
         bool loaded = false;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            loaded |= d->vcpus[i]->processor >= 0;
-        if (loaded)
+        for (unsigned int v = 0; v < d->nr_vcpus; v++)
+            loaded |= d->vcpus[v]->processor >= 0;
+        if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested) || loaded) {
+            i++;
             continue;
+        }
         console_flush_domain(d);
         release_rings(d);
-        domain_destroy(d);
+        domain_destroy(d);          /* the next domain moves into i */
     }
 }
 

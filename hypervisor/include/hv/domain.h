@@ -18,14 +18,17 @@
 
 #include <public/xen.h>
 #include <public/arch-x86/xen.h>
+#include <public/pvcore_ctl.h>
 #include "asm/regs.h"
 #include "hv/list.h"
 #include "hv/spinlock.h"
 
 /* Slots in the domain table (Domain 0 holds slot 0). A domid maps to slot
  * domid % MAX_DOMAINS; the allocator never hands out an id whose slot is
- * taken, so a lookup is one slot and one id comparison. */
-#define MAX_DOMAINS     64
+ * taken, so a lookup is one slot and one id comparison. Walks over the
+ * domains that exist go through the dense live list (domain_live), never
+ * over the slots. */
+#define MAX_DOMAINS     (PVCTL_MAX_DOMAINS + 1)
 #define MAX_VCPUS       8
 #define DOMAIN_NAME_LEN 32
 #define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
@@ -129,6 +132,7 @@ struct domain {
     uint8_t handle[16];             /* toolstack's handle (UUID) */
     bool auto_destroy;              /* boot-loader domain: destroy when shut down */
     bool destroy_requested;         /* Domain 0 asked for destruction */
+    unsigned int live_index;        /* where it sits in the live list (domain.c) */
     unsigned int weight, cap;       /* scheduler parameters */
     int64_t cap_budget_ns;          /* what a capped domain may still run this period */
     uint64_t cap_period;            /* index of the period cap_budget_ns belongs to */
@@ -204,9 +208,15 @@ void domain_destroy(struct domain *d);
 struct domain *domain_by_id(domid_t id);
 /* The guest domain (any state) whose handle is this, or NULL. */
 struct domain *domain_by_handle(const uint8_t handle[16]);
-/* The domain in table slot 0..MAX_DOMAINS-1 (slot 0 is Domain 0), or NULL:
- * for walking every domain without walking the domid space. */
-struct domain *domain_in_slot(unsigned int slot);
+/* The guest domains that exist, densely and in creation order:
+ * domain_live(i) for i < domains_alive(); NULL past the end. Walks cost
+ * what exists, not the id space. Creation and destruction run on CPU 0;
+ * a walk on another CPU that races with a destruction may miss or repeat
+ * one domain in that walk (the next walk sees the list as it is). */
+struct domain *domain_live(unsigned int i);
+/* Domains whose destruction was asked for and has not happened yet: the
+ * reaper has work only while this is non-zero (or boot domains run). */
+unsigned int domains_destroy_pending(void);
 /* The table slot a domid lives in. */
 static inline unsigned int domid_slot(domid_t id)
 {
