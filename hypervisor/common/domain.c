@@ -268,7 +268,7 @@ struct domain *domain_create_dom0(int *err)
     list_init(&d->page_list);
     d->shutdown_code = SHUTDOWN_CODE_NONE;
     void *si = alloc_hv_page();
-    if (!si || evtchn_init(d, EVTCHN_DEFAULT_MAX) || gnttab_init(d)) {
+    if (!si || evtchn_init(d, EVTCHN_DOM0_MAX) || gnttab_init(d)) {
         if (si)
             free_hv_page(si);
         struct_free(d, sizeof(*d));

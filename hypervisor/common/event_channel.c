@@ -36,6 +36,7 @@ static bool virq_is_global(unsigned int virq)
 _Static_assert(EVTCHN_MAX_BUCKETS * sizeof(struct evtchn *) <= PAGE_SIZE,
                "the bucket pointers fit one page");
 _Static_assert(EVTCHN_DEFAULT_MAX % EVTCHN_PER_BUCKET == 0 &&
+               EVTCHN_DOM0_MAX % EVTCHN_PER_BUCKET == 0 && EVTCHN_DOM0_MAX <= EVTCHN_FIFO_MAX_PORTS &&
                EVTCHN_FIFO_MAX_PORTS % EVTCHN_PER_BUCKET == 0, "whole buckets");
 
 int evtchn_init(struct domain *d, unsigned int max_ports)

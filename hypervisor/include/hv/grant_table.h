@@ -24,7 +24,7 @@
 #include <public/grant_table.h>
 #include "hv/domain.h"
 
-#define GNTTAB_DEFAULT_FRAMES  4
+#define GNTTAB_DEFAULT_FRAMES  1      /* Xen's guests ask for more with setup_table */
 #define GNTTAB_MAX_FRAMES      32
 /* Operations one call may carry (map/unmap/copy batches): pvcore has no
  * hypercall continuations, so a call is bounded instead (-EINVAL above). */
