@@ -28,6 +28,7 @@ struct ctl {
     uint64_t boot_id;
     uint64_t block_paddr;
     unsigned int timeout_ms;
+    struct ctl_op_stats stats[PVCTL_OP_MAX];
 };
 
 static const char *const op_names[PVCTL_OP_MAX] = {
@@ -241,8 +242,36 @@ static int call_failed(struct ctl *c, int rc, const struct pvctl_request *req, c
                      ctl_op_name(req->op), (unsigned long long)req->id, what, why);
 }
 
+void ctl_stats(const struct ctl *c, struct ctl_op_stats out[PVCTL_OP_MAX])
+{
+    memcpy(out, c->stats, sizeof(c->stats));
+}
+
+void ctl_stats_reset(struct ctl *c)
+{
+    memset(c->stats, 0, sizeof(c->stats));
+}
+
+static int call_once(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
+                     unsigned int timeout_ms, uint64_t *kicks, char *err, size_t errlen);
+
 int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
              unsigned int timeout_ms, char *err, size_t errlen)
+{
+    int64_t t0 = now_ns();
+    uint64_t kicks = 0;
+    int rc = call_once(c, req, rsp, timeout_ms, &kicks, err, errlen);
+
+    if (req->op < PVCTL_OP_MAX) {
+        c->stats[req->op].calls++;
+        c->stats[req->op].ns += (uint64_t)(now_ns() - t0);
+        c->stats[req->op].kicks += kicks;
+    }
+    return rc;
+}
+
+static int call_once(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
+                     unsigned int timeout_ms, uint64_t *kicks, char *err, size_t errlen)
 {
     int64_t deadline = deadline_after(timeout_ms);
     int bulk = op_uses_bulk(req->op);
@@ -273,6 +302,7 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
     }
     if ((rc = machine_kick(c->m, err, errlen)) < 0)
         return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
+    (*kicks)++;
     int64_t next_kick = now_ns() + CTL_REKICK_MS * 1000000ll;
     for (;;) {
         rc = ctl_ring_take(&c->ring, req->id, rsp, NULL);
@@ -287,6 +317,7 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
         if (now_ns() >= next_kick) {
             if ((rc = machine_kick(c->m, err, errlen)) < 0)
                 return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
+            (*kicks)++;
             next_kick = now_ns() + CTL_REKICK_MS * 1000000ll;
         }
         if ((rc = wait_doorbell(c, deadline, err, errlen)) < 0)
