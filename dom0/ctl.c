@@ -56,6 +56,7 @@ static const char *const op_names[PVCTL_OP_MAX] = {
     [PVCTL_OP_SET_CONSOLE] = "SET_CONSOLE",
     [PVCTL_OP_PIN_TABLE] = "PIN_TABLE",
     [PVCTL_OP_UNPIN_TABLE] = "UNPIN_TABLE",
+    [PVCTL_OP_EVTCHN_CONNECT] = "EVTCHN_CONNECT",
 };
 
 const char *ctl_op_name(uint32_t op)

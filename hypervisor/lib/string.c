@@ -27,10 +27,24 @@ void *memmove(void *dst, const void *src, size_t n)
     return dst;
 }
 
+/* Eight bytes a store for the aligned body: QEMU's TCG (and CPUs without
+ * fast short rep stosb) runs rep stosb a byte per iteration, and every
+ * guest frame is scrubbed with this before a domain gets it (4 KiB: 4096
+ * iterations against 512). */
 void *memset(void *dst, int c, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    uint64_t pattern = (uint8_t)c * 0x0101010101010101ULL;
+
+    if (n >= 64) {
+        size_t head = (8 - ((uintptr_t)d & 7)) & 7, words;
+        n -= head;
+        __asm__ volatile("rep stosb" : "+D"(d), "+c"(head) : "a"(pattern) : "memory");
+        words = n / 8;
+        n %= 8;
+        __asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern) : "memory");
+    }
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(pattern) : "memory");
     return dst;
 }
 
