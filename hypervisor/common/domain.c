@@ -60,6 +60,12 @@ static unsigned int order_for(size_t size)
     return order;
 }
 
+/* An idle single-vCPU domain costs the hypervisor a page for struct
+ * domain (with its event-channel bucket pointers), a page for its vCPU,
+ * shared_info, one bucket of ports and its grant table (docs/performance.md). */
+_Static_assert(sizeof(struct domain) <= PAGE_SIZE, "a domain fits one page");
+_Static_assert(sizeof(struct vcpu) <= PAGE_SIZE, "a vCPU fits one page");
+
 static void *struct_alloc(size_t size)
 {
     int64_t mfn = alloc_frames(order_for(size));

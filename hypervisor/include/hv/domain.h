@@ -31,6 +31,9 @@
 #define MAX_DOMAINS     (PVCTL_MAX_DOMAINS + 1)
 #define MAX_VCPUS       8
 #define DOMAIN_NAME_LEN 32
+/* Pointers to event-channel buckets (a page of ports each) a domain may
+ * have: EVTCHN_MAX_BUCKETS (hv/event.h checks), kept in struct domain. */
+#define DOMAIN_EVTCHN_BUCKETS 128
 #define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
 
 enum vcpu_state {
@@ -64,7 +67,13 @@ struct vcpu {
     uint16_t gs_sel_user;
     uint64_t iopl;                  /* virtual IOPL (0-3), from physdev_op */
 
-    struct trap_info traps[256];    /* the virtual IDT (address 0 = none) */
+    /* The virtual IDT (set_trap_table, VCPUOP_initialise, the NMI
+     * callback): per vector the handler's address (0 = none) and Xen's
+     * TI_* flags (DPL, events masked). The code selector is always
+     * FLAT_KERNEL_CS, so it is not kept: 2.25 KiB instead of 4, and a
+     * vCPU fits one page. */
+    uint64_t trap_address[256];
+    uint8_t trap_flags[256];
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_disables_events, failsafe_disables_events;
     /* CALLBACKTYPE_syscall32 (SYSCALL from 32-bit user code) and
@@ -159,7 +168,8 @@ struct domain {
 
     /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;
-    struct evtchn **evtchn_buckets;     /* one page of bucket pointers */
+    struct evtchn **evtchn_buckets;     /* evtchn_bucket_table, NULL once destroyed */
+    struct evtchn *evtchn_bucket_table[DOMAIN_EVTCHN_BUCKETS];
     unsigned int max_evtchns;           /* the ABI's port limit */
     unsigned int evtchn_free_hint;      /* no free port below it */
     const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */
