@@ -65,6 +65,7 @@ struct hv {
 	struct event *doorbell, *tick;
 	char lost[400];			/* non-empty: the machine is not usable */
 	struct hv_dom dom[HV_MAX_DOMS];
+	int dom_end;			/* no entry at or past it was ever used: lookups stop there */
 	struct pvctl_domain_info list[HV_MAX_DOMS];
 	struct hv_restart crash_restarts[HV_MAX_DOMS];
 	int booted;			/* this pvd started the machine */

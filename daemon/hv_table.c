@@ -55,7 +55,7 @@ int hv_uuid_parse(const char *s, uint8_t h[16])
  * may name a domain that replaced one pvd still tracks. */
 struct hv_dom *hv_by_domain(struct hv *hv, uint32_t domid, const char *uuid)
 {
-	for (int i = 0; i < HV_MAX_DOMS; i++)
+	for (int i = 0; i < hv->dom_end; i++)
 		if (hv->dom[i].used && hv->dom[i].domid == domid && !strcmp(hv->dom[i].uuid, uuid))
 			return &hv->dom[i];
 	return NULL;
@@ -64,7 +64,7 @@ struct hv_dom *hv_by_domain(struct hv *hv, uint32_t domid, const char *uuid)
 /* The entry of domid that is not on its way out. */
 static struct hv_dom *by_domid(struct hv *hv, uint32_t domid)
 {
-	for (int i = 0; i < HV_MAX_DOMS; i++) {
+	for (int i = 0; i < hv->dom_end; i++) {
 		struct hv_dom *e = &hv->dom[i];
 		if (e->used && e->domid == domid && e->intent != INTENT_DESTROY && e->info.state != PVCTL_DOM_DYING)
 			return e;
@@ -77,7 +77,7 @@ struct hv_dom *hv_by_uuid(struct hv *hv, const char *uuid)
 {
 	struct hv_dom *any = NULL;
 
-	for (int i = 0; i < HV_MAX_DOMS; i++) {
+	for (int i = 0; i < hv->dom_end; i++) {
 		struct hv_dom *e = &hv->dom[i];
 		if (!e->used || strcmp(e->uuid, uuid))
 			continue;
@@ -96,6 +96,8 @@ struct hv_dom *hv_new_entry(struct hv *hv, uint32_t domid, const char *uuid)
 			memset(e, 0, sizeof(*e));
 			e->used = 1;
 			e->domid = domid;
+			if (i >= hv->dom_end)
+				hv->dom_end = i + 1;
 			snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
 			return e;
 		}
