@@ -170,7 +170,7 @@ static void table_free(struct grant_table *gt)
             free_hv_page(gt->active[i]);
     for (unsigned int i = 0; i < gt->maptrack_pages; i++)
         free_hv_page(gt->maptrack[i]);
-    free_hv_page(gt);
+    memset(gt, 0, sizeof(*gt));     /* its storage is the domain's */
 }
 
 /* Domain id's table, locked, if it exists (and has generation gen, unless
@@ -207,21 +207,21 @@ struct grant_table *gnttab_of(const struct domain *d)
 /* ------------------------------------------------------------------ */
 /* Lifecycle                                                            */
 
+_Static_assert(sizeof(struct grant_table) <= DOMAIN_GNTTAB_BYTES,
+               "the grant table header fits its storage in struct domain");
+
 int gnttab_init(struct domain *d)
 {
-    struct grant_table *gt = gnttab_hv_page();
-    if (!gt)
-        return -ENOMEM;
+    struct grant_table *gt = (struct grant_table *)d->gnttab_storage;
+    memset(gt, 0, sizeof(*gt));
     gt->domain = d;
     gt->lock = (spinlock_t)SPINLOCK_INIT;
     gt->maptrack_lock = (spinlock_t)SPINLOCK_INIT;
     gt->maptrack_free = MAPTRACK_NONE;
     gt->version = 1;
     int rc = grow_table(gt, GNTTAB_DEFAULT_FRAMES);
-    if (rc) {
-        free_hv_page(gt);
+    if (rc)
         return rc;
-    }
     spin_lock(&gnttabs.lock);
     if (gnttabs.table[domid_slot(d->id)]) {
         rc = -EEXIST;

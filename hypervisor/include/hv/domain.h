@@ -34,6 +34,9 @@
 /* Pointers to event-channel buckets (a page of ports each) a domain may
  * have: EVTCHN_MAX_BUCKETS (hv/event.h checks), kept in struct domain. */
 #define DOMAIN_EVTCHN_BUCKETS 128
+/* Bytes kept in struct domain for its grant table's header (the struct is
+ * grant_priv.h's; grant_table.c checks that it fits). */
+#define DOMAIN_GNTTAB_BYTES   1408
 #define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
 
 enum vcpu_state {
@@ -174,6 +177,10 @@ struct domain {
     unsigned int evtchn_free_hint;      /* no free port below it */
     const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */
     struct evtchn_fifo_domain *evtchn_fifo;     /* FIFO state, NULL before init_control */
+
+    /* The grant table's header (common/grant_table.c owns it): here rather
+     * than in a page of its own, so a domain's structures share one page. */
+    uint64_t gnttab_storage[DOMAIN_GNTTAB_BYTES / 8];
 
     /* The two I/O registers emulated for every domain (pv/ioport.c). */
     uint8_t io_cmos_index;
