@@ -9,7 +9,9 @@ ticker guest: one console line, then it sleeps for an hour on a one-shot
 timer, an idle single-vCPU domain) until COUNT exist or a creation fails
 (the failure is printed: that is the limit). Prints the time of the 1st,
 10th, 100th, 1,000th ... creation (one JSON-RPC call: define, build,
-unpause), medians of the first and last 50, the total, the hypervisor
+unpause), medians of the first and last 50, per hundred domains the
+median creation and the CPU time pvd and QEMU (the machine: hypervisor
+and guests) spent per creation, the total, the hypervisor
 memory each domain costs beyond its own pages (the machine's free memory
 before and after, from host.info, less COUNT * MEM), checks that the
 first, middle and last domain printed their line, then destroys them all
@@ -32,6 +34,16 @@ from pvdharness import BUILD, MachinePvd  # noqa: E402
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
+
+
+def cpu_ms(pid):
+    """User + system CPU time of a process so far, in ms (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def call(p, method, params=None):
@@ -71,7 +83,9 @@ def main():
         host = call(p, "host.info")
         free0 = host["free_mib"]
         print(f"machine: {host['memory_mib']} MiB usable, {free0} MiB free before the first domain")
-        times, names, stop = [], [], None
+        times, names, stop, windows = [], [], None, []
+        qemu = host.get("qemu_pid")
+        cpu0 = (cpu_ms(p.proc.pid), cpu_ms(qemu) if qemu else 0.0)
         t_all = time.monotonic()
         for i in range(count):
             name = f"d{i + 1:04d}"
@@ -86,6 +100,10 @@ def main():
             times.append(dt)
             names.append(name)
             if (i + 1) % 100 == 0:
+                cpu1 = (cpu_ms(p.proc.pid), cpu_ms(qemu) if qemu else 0.0)
+                windows.append((i + 1, statistics.median(times[-100:]), (cpu1[0] - cpu0[0]) / 100,
+                                (cpu1[1] - cpu0[1]) / 100))
+                cpu0 = cpu1
                 print(f"  {i + 1} domains, the last in {dt * 1e3:.1f} ms", flush=True)
         total = time.monotonic() - t_all
         n = len(times)
@@ -105,6 +123,11 @@ def main():
             print(f"| median of the last 50 | {last * 1e3:.1f} |")
             print(f"| last 50 / first 50 | {last / first:.2f} |")
         print(f"| mean | {total / max(n, 1) * 1e3:.1f} |")
+        if windows:
+            print("\n| domains | median creation ms | pvd CPU ms per creation | QEMU CPU ms per creation |"
+                  "\n|---|---:|---:|---:|")
+            for k, med, pv, qe in windows:
+                print(f"| {k - 99}-{k} | {med * 1e3:.1f} | {pv:.1f} | {qe:.1f} |")
         used_kib = (free0 - free1) * 1024
         per = (used_kib - n * mem * 1024) / n if n else 0
         print(f"\nhypervisor memory per domain beyond its {mem} MiB: {per:.1f} KiB "
