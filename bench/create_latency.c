@@ -13,6 +13,8 @@
  * round trips, per op, and the local work between them. Before the runs,
  * NOP round trips measure the bare transport (push, doorbell kick to the
  * hypervisor, its answer and kick back) that every control call pays.
+ * Before the unpause it also counts, frame-exact, what the hypervisor
+ * took from its heap for the domain beyond the domain's own pages.
  * Prints medians per step and per op; asserts nothing (a benchmark).
  * Usage: create_latency [runs]   (default 20)
  */
@@ -32,6 +34,7 @@
 struct run {
     uint64_t build, unpause, first_byte, line;   /* ns, each from the end of the one before */
     uint64_t ctl_ns, ctl_calls, kicks;           /* the build's control calls */
+    int64_t hv_frames;                           /* heap frames taken beyond its own pages */
     struct ctl_op_stats op[PVCTL_OP_MAX];
 };
 
@@ -73,6 +76,17 @@ static int time_one(struct link *l, unsigned int i, struct run *r, char *err, si
         r->ctl_calls += st[op].calls;
         r->kicks += st[op].kicks;
     }
+    /* What the hypervisor took from its heap beyond the domain's own pages,
+     * exactly (frames), before the guest runs and can change either. */
+    struct pvctl_machine_info built;
+    struct pvctl_domain_info info;
+    if ((rc = ctl_machine_info(l->c, &built, err, errlen)) ||
+        (rc = ctl_get_info(l->c, d.b.domid, &info, err, errlen))) {
+        console_close(d.cons);
+        ctl_destroy(l->c, d.b.domid, NULL, 0);
+        return rc;
+    }
+    r->hv_frames = (int64_t)(before.free_frames - built.free_frames) - (int64_t)info.tot_pages;
     rc = ctl_unpause(l->c, d.b.domid, err, errlen);
     uint64_t t2 = link_now_ns(), t3 = 0;
     while (!rc && !count && link_now_ns() - t1 < FIRST_LINE_TIMEOUT_NS) {
@@ -199,6 +213,14 @@ int main(int argc, char **argv)
     printf("\nthe bare transport (%llu x the median NOP) is %.2f ms of the %.2f ms of control calls\n",
            (unsigned long long)(calls + 1), (calls + 1) * nop_ns / 1e6, (mc + mu) / 1e6);
     print_ops(runs, n, nop_ns);
+    int64_t lo = runs[0].hv_frames, hi = runs[0].hv_frames;
+    for (unsigned int i = 1; i < n; i++) {
+        lo = runs[i].hv_frames < lo ? runs[i].hv_frames : lo;
+        hi = runs[i].hv_frames > hi ? runs[i].hv_frames : hi;
+    }
+    printf("\nhypervisor memory per domain beyond its own pages (free frames before and after "
+           "the build, less its tot_pages): %lld-%lld frames = %lld-%lld KiB\n", (long long)lo,
+           (long long)hi, (long long)lo * 4, (long long)hi * 4);
     link_cleanup(&l, 0);
     return 0;
 }
