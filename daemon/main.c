@@ -29,6 +29,7 @@
 #include "../dom0/build.h"
 #include "../dom0/machine.h"
 #include "log.h"
+#include "net_host.h"
 #include "pvd.h"
 #include "rpc.h"
 #include "server.h"
@@ -249,6 +250,8 @@ static int pvd_start(struct pvd *pvd)
 		goto fail;
 	image_dirs_describe(&pvd->images, dirs, sizeof(dirs));
 	log_notice("kernels and ramdisks only from: %s", dirs);
+	if (net_host_check_options(pvd, err, sizeof(err)) != 0)
+		goto fail;
 	/* 1c. callers' roles: groups resolved, --tls-roles read */
 	if (roles_init(&pvd->roles, &pvd->opt, err, sizeof(err)) != 0)
 		goto fail;

@@ -18,10 +18,12 @@
 #include <sys/stat.h>
 
 #include "../api/pvd_api.h"
+#include "../dom0/netback.h"
 #include "config.h"
 #include "hv.h"
 #include "ids.h"
 #include "log.h"
+#include "net_host.h"
 #include "methods.h"
 #include "pool.h"
 #include "pvd.h"
@@ -236,9 +238,17 @@ static int add_disk(void *arg, const struct store_disk *d)
 	return 0;
 }
 
+struct iface_ctx {
+	json_object *array;
+	struct pvd *pvd;
+	int64_t domid;		/* -1: not running */
+};
+
 static int add_iface(void *arg, const struct store_iface *f)
 {
+	struct iface_ctx *c = arg;
 	json_object *o = json_object_new_object();
+	struct netback_vif_stats ns;
 
 	json_object_object_add(o, "mac", json_object_new_string(f->mac));
 	json_object_object_add(o, "devid", json_object_new_int(f->idx));
@@ -246,7 +256,18 @@ static int add_iface(void *arg, const struct store_iface *f)
 	json_object_object_add(o, "rate", json_object_new_int64(f->rate));
 	json_object_object_add(o, "burst", json_object_new_int64(f->burst));
 	json_object_object_add(o, "weight", json_object_new_int(f->weight));
-	json_object_array_add(arg, o);
+	if (c->domid >= 0 && net_host_vif_stats(c->pvd, (uint32_t)c->domid, (uint32_t)f->idx, &ns) == 0) {
+		json_object *st = json_object_new_object();
+		json_object_object_add(st, "connected", json_object_new_boolean(ns.connected));
+		json_object_object_add(st, "tx_packets", json_object_new_int64((int64_t)ns.tx_packets));
+		json_object_object_add(st, "tx_bytes", json_object_new_int64((int64_t)ns.tx_bytes));
+		json_object_object_add(st, "tx_dropped", json_object_new_int64((int64_t)ns.tx_dropped));
+		json_object_object_add(st, "rx_packets", json_object_new_int64((int64_t)ns.rx_packets));
+		json_object_object_add(st, "rx_bytes", json_object_new_int64((int64_t)ns.rx_bytes));
+		json_object_object_add(st, "rx_dropped", json_object_new_int64((int64_t)ns.rx_dropped));
+		json_object_object_add(o, "stats", st);
+	}
+	json_object_array_add(c->array, o);
 	return 0;
 }
 
@@ -284,7 +305,8 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
 	json_object_put(norm);
 	if (store_disks(req->pvd->store, d->uuid, add_disk, &(struct disk_ctx){ disks, req->pvd, d }) != 0 ||
-	    store_ifaces(req->pvd->store, d->uuid, add_iface, vifs) != 0) {
+	    store_ifaces(req->pvd->store, d->uuid, add_iface,
+			 &(struct iface_ctx){ vifs, req->pvd, st.present ? (int64_t)st.domid : -1 }) != 0) {
 		json_object_put(o);
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
 	}

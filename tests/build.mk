@@ -30,3 +30,4 @@ TESTS += tests/guests/sched_test.sh
 TESTS += tests/guests/bootloader_test.sh
 TESTS += tests/guests/grant_test.sh
 TESTS += tests/guests/hardening_test.sh
+TESTS += tests/guests/batch_test.sh

@@ -13,6 +13,7 @@
 #include "asm/page.h"
 #include "asm/percpu.h"
 #include "asm/guest_mm.h"
+#include "hv/batch.h"
 #include "hv/bootdomains.h"
 #include "hv/bootinfo.h"
 #include "hv/event.h"
@@ -429,25 +430,38 @@ unsigned int boot_domains_start(void)
     return started;
 }
 
-void domains_reap(void)
+/* Drain the boot-loader domains' rings and destroy the domains that are
+ * done, a bounded piece at a time (domain_destroy_step): one piece per
+ * dying domain, more while nothing else is pending. True while some
+ * destruction is unfinished. */
+bool domains_reap(void)
 {
+    bool more = false;
+
     for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
         struct domain *d = domain_in_slot(slot);
         if (!d)
             continue;
-        console_drain_ring(d);
-        xenstore_absent_serve(d);
-        if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested))
-            continue;
-        bool loaded = false;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            loaded |= d->vcpus[i]->processor >= 0;
-        if (loaded)
-            continue;
-        console_flush_domain(d);
-        release_rings(d);
-        domain_destroy(d);
+        if (d->state != DOM_DEAD) {
+            console_drain_ring(d);
+            xenstore_absent_serve(d);
+            if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested))
+                continue;
+            bool loaded = false;
+            for (unsigned int i = 0; i < d->nr_vcpus; i++)
+                loaded |= d->vcpus[i]->processor >= 0;
+            if (loaded)
+                continue;
+            console_flush_domain(d);
+            release_rings(d);
+        }
+        bool gone;
+        do {
+            gone = domain_destroy_step(d);
+        } while (!gone && !interrupt_pending());
+        more |= !gone;
     }
+    return more;
 }
 
 void boot_domains_check_done(void)

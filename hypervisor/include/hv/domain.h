@@ -129,6 +129,10 @@ struct domain {
     uint8_t handle[16];             /* toolstack's handle (UUID) */
     bool auto_destroy;              /* boot-loader domain: destroy when shut down */
     bool destroy_requested;         /* Domain 0 asked for destruction */
+    /* Destruction in bounded steps (domain_destroy_step; the memory part
+     * is arch/x86_64/mm_teardown.c's): how far it got. */
+    unsigned int destroy_stage, teardown_pass;
+    struct list_head teardown_list; /* frames done in the current pass */
     unsigned int weight, cap;       /* scheduler parameters */
     int64_t cap_budget_ns;          /* what a capped domain may still run this period */
     uint64_t cap_period;            /* index of the period cap_budget_ns belongs to */
@@ -200,6 +204,10 @@ struct domain *domain_create_dom0(int *err);
 void domain_request_destroy(struct domain *d);
 /* Release everything the domain holds and free its slot. */
 void domain_destroy(struct domain *d);
+/* One bounded piece of domain_destroy (the reaper's way: interrupts and
+ * guests run between pieces); true when d is gone (freed). Its vCPUs
+ * must not be loaded anywhere. */
+bool domain_destroy_step(struct domain *d);
 /* The domain with this id (any state), or NULL. */
 struct domain *domain_by_id(domid_t id);
 /* The guest domain (any state) whose handle is this, or NULL. */
