@@ -30,12 +30,27 @@ bench-pv: $(BUILD)/guests/bench_pv.elf $(BUILD)/hypervisor/pvcore.elf
 
 DEB_PACKAGES += gdb
 
+# `make bench-density`: domains of 4 MiB created one after another through
+# pvd until 1,000 exist (bench/density_bench.py; DENSITY_COUNT,
+# DENSITY_MEM_MIB), on a machine above 4 GiB (the PCI-hole split).
+.PHONY: bench-density
+bench: bench-density
+bench-density: $(BUILD)/guests/ticker.elf $(BUILD)/bin/pvd $(BUILD)/pvcore.iso
+	$(Q)BUILD=$(BUILD) python3 bench/density_bench.py
+
 # `make blk-bench`: a virtual block device through blkfront and pvd's
 # blkback against the same I/O natively on the host (bench/blk_bench.sh).
 .PHONY: blk-bench
 bench: blk-bench
-blk-bench: $(BUILD)/guests/blk.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso
+blk-bench: $(BUILD)/guests/blk.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso \
+	   $(BUILD)/bench/blk_native
 	$(Q)BUILD=$(BUILD) sh bench/blk_bench.sh
+
+# The native side of blk-bench: the guest's pattern with its depth, on the host.
+$(BUILD)/bench/blk_native: bench/blk_native.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< -lpthread
+ALL_TARGETS += $(BUILD)/bench/blk_native
 
 # `make net-bench`: virtual network interfaces through the `net` test
 # kernel and pvd's netback against the host's own veth pair
