@@ -206,11 +206,20 @@ struct domain *domain_create_dom0(int *err)
     return d;
 }
 
-struct domain *domain_in_slot(unsigned int slot)
+/* The guest in the harness's slot, unless it is gone. */
+static struct domain *domain_in_slot(unsigned int slot)
 {
     struct domain *d = slot < HARNESS_DOMAINS ? domain_by_id((domid_t)slot) : NULL;
 
     return d && d->state != DOM_DEAD ? d : NULL;
+}
+
+struct domain *domain_live(unsigned int i)
+{
+    for (unsigned int slot = 1; slot < HARNESS_DOMAINS; slot++)
+        if (domain_in_slot(slot) && i-- == 0)
+            return domain_in_slot(slot);
+    return NULL;
 }
 
 struct domain *domain_by_handle(const uint8_t handle[16])
@@ -275,11 +284,14 @@ void ctl_host_stop(void)
             domain_teardown(d);
     }
     /* then what control_init made: Domain 0 (its maptrack grew with its
-     * maps) and the control block (PVCTL_BLOCK_PAGES, order 5) */
+     * maps) and the control block (PVCTL_BLOCK_PAGES, a power of two) */
+    unsigned int order = 0;
+    while ((1u << order) < PVCTL_BLOCK_PAGES)
+        order++;
     evtchn_destroy(dom0);
     gnttab_destroy(dom0);
     free_frames(dom0->shared_info_mfn, 0);
-    free_frames(((const struct pvctl_anchor *)__va(PVCTL_ANCHOR_PADDR))->block_paddr >> PAGE_SHIFT, 5);
+    free_frames(((const struct pvctl_anchor *)__va(PVCTL_ANCHOR_PADDR))->block_paddr >> PAGE_SHIFT, order);
     if (frames_free() != heap_before) {
         fprintf(stderr, "ctl_host: %llu frames free after everything went, %llu before control_init\n",
                 (unsigned long long)frames_free(), (unsigned long long)heap_before);

@@ -178,14 +178,14 @@ def ctl_seeds():
     # the guest grants (0xfd: domid, ref, flags, grantee, pfn) refs 5 (pfn 3)
     # and 6 (pfn 4, read-only) to Domain 0, which maps, unmaps and copies
     # them; a copy's Domain 0 side is a frame of the bulk area (the block
-    # is at 0x20000 on fuzz_ctl's machine, its bulk 0x3000 in: frame 0x23)
+    # is at 0x40000 on fuzz_ctl's machine, its bulk 0x3000 in: frame 0x43)
     grant = lambda ref, flags, pfn: b"\xfd" + bytes([1, ref, flags, 0, 0, pfn])
     copy = lambda sref, soff, dframe, doff, n, flags: struct.pack(
         "<QHH4xQHH4xHHh2x", sref, 1, soff, dframe, 0x7ff0, doff, n, flags, 0)
     grants = (create + grant(5, 1, 3) + grant(6, 5, 4)
               + rq(17, struct.pack("<IIII", 1, 5, 0, 0)) + rq(17, struct.pack("<IIII", 1, 6, 4, 0))
               + rq(18, struct.pack("<IIII", 0, 0, 0, 0)) + rq(17, struct.pack("<IIII", 1, 9, 0, 0))
-              + b"\xff\x02" + copy(5, 0, 0x23, 0, 64, 1) + copy(6, 100, 0x23, 512, 16, 1)
+              + b"\xff\x02" + copy(5, 0, 0x43, 0, 64, 1) + copy(6, 100, 0x43, 512, 16, 1)
               + rq(19, struct.pack("<II", 2, 0)) + rq(8, dom(1)))
     write("ctl", "lifecycle", life)
     write("ctl", "ports", ports)
