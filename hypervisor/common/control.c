@@ -124,12 +124,19 @@ void control_console_append(const char *s, size_t n)
 
 /* ---- Operations -------------------------------------------------------- */
 
+/* A guest Domain 0 may still act on (neither dead nor being destroyed),
+ * referenced: put_domain it. The operations that take one get it from the
+ * dispatch (ctl_op.domid_at), which puts it afterwards. */
 static struct domain *guest_domain(uint32_t domid)
 {
     if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
         return NULL;
-    struct domain *d = domain_by_id((domid_t)domid);
-    return d && d->state != DOM_DEAD && !d->destroy_requested ? d : NULL;
+    struct domain *d = get_domain_by_id((domid_t)domid);
+    if (d && d->destroy_requested) {
+        put_domain(d);
+        d = NULL;
+    }
+    return d;
 }
 
 static uint32_t state_of(const struct domain *d)
@@ -199,7 +206,7 @@ static long op_create(const struct pvctl_request *rq, struct pvctl_response *rs)
      * beside a dying one, would make the toolstack mistake one for the
      * other. (All-zero handles are anonymous.) */
     static const uint8_t anonymous[16];
-    if (memcmp(c->handle, anonymous, sizeof(anonymous)) && domain_by_handle(c->handle))
+    if (memcmp(c->handle, anonymous, sizeof(anonymous)) && domain_handle_in_use(c->handle))
         return -EEXIST;
     struct domain_config cfg = {
         .name = name, .mem_pages = c->mem_pages, .max_pages = c->max_pages,
@@ -225,12 +232,10 @@ static long op_create(const struct pvctl_request *rq, struct pvctl_response *rs)
     return 0;
 }
 
-static long op_get_frames(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_get_frames(struct domain *d, const struct pvctl_request *rq,
+                          struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.frames.domid);
     uint64_t start = rq->u.frames.start, count = rq->u.frames.count;
-    if (!d)
-        return -ESRCH;
     if (count > PVCTL_BULK_SIZE / 8)
         return -EINVAL;
     /* The guest may balloon on another CPU meanwhile: the list and its
@@ -256,22 +261,13 @@ static long op_get_frames(const struct pvctl_request *rq, struct pvctl_response 
     return 0;
 }
 
-static long op_set_vcpu_context(const struct pvctl_request *rq, struct pvctl_response *rs)
+/* Under d->lock, d building or paused (domain_while_state). */
+static long set_vcpu_context_locked(struct domain *d, const void *arg)
 {
-    const struct pvctl_vcpu_context *c = &rq->u.ctx;
-    struct domain *d = guest_domain(c->domid);
-    if (!d)
-        return -ESRCH;
-    if (c->vcpu >= d->nr_vcpus)
-        return -EINVAL;
+    const struct pvctl_vcpu_context *c = arg;
     struct vcpu *v = d->vcpus[c->vcpu];
-    if (v->state != VCPU_DOWN || (d->state != DOM_BUILDING && d->state != DOM_PAUSED))
+    if (v->state != VCPU_DOWN)
         return -EBUSY;
-    /* As VCPUOP_initialise: the vCPU is started on an IRET to rip/rsp,
-     * which must be canonical, before anything changes. */
-    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn || !is_canonical_address(c->rip) ||
-        !is_canonical_address(c->rsp))
-        return -EINVAL;
     long rc = vcpu_set_guest_table(v, c->l4_mfn, false);
     if (rc)
         return rc;
@@ -280,44 +276,35 @@ static long op_set_vcpu_context(const struct pvctl_request *rq, struct pvctl_res
     return 0;
 }
 
-static long op_unpause(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_set_vcpu_context(struct domain *d, const struct pvctl_request *rq,
+                                struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.dom.domid);
-    if (!d)
-        return -ESRCH;
-    if (d->state != DOM_BUILDING && d->state != DOM_PAUSED)
-        return d->state == DOM_RUNNING ? -EALREADY : -EBUSY;
-    if (d->state == DOM_BUILDING && !d->vcpus[0]->initialised)
-        return -EINVAL;                     /* nothing to run yet */
-    d->state = DOM_RUNNING;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        struct vcpu *v = d->vcpus[i];
-        if (i == 0 && v->state == VCPU_DOWN && v->initialised)
-            v->state = VCPU_RUNNABLE;
-        if (v->state == VCPU_RUNNABLE)
-            vcpu_wake(v);
-    }
-    return 0;
+    const struct pvctl_vcpu_context *c = &rq->u.ctx;
+    if (c->vcpu >= d->nr_vcpus)
+        return -EINVAL;
+    /* As VCPUOP_initialise: the vCPU is started on an IRET to rip/rsp,
+     * which must be canonical, before anything changes. */
+    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn || !is_canonical_address(c->rip) ||
+        !is_canonical_address(c->rsp))
+        return -EINVAL;
+    return domain_while_state(d, DOMS(DOM_BUILDING) | DOMS(DOM_PAUSED),
+                              set_vcpu_context_locked, c);
 }
 
-static long op_pause(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_unpause(struct domain *d, const struct pvctl_request *rq,
+                       struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.dom.domid);
-    if (!d)
-        return -ESRCH;
-    if (d->state != DOM_RUNNING)
-        return d->state == DOM_PAUSED ? -EALREADY : -EBUSY;
-    d->state = DOM_PAUSED;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_sleep(d->vcpus[i]);
-    return 0;
+    return domain_unpause(d);
 }
 
-static long op_shutdown(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_pause(struct domain *d, const struct pvctl_request *rq, struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.dom.domid);
-    if (!d)
-        return -ESRCH;
+    return domain_pause(d);
+}
+
+static long op_shutdown(struct domain *d, const struct pvctl_request *rq,
+                        struct pvctl_response *rs)
+{
     if (rq->u.dom.arg > SHUTDOWN_MAX)
         return -EINVAL;
     if (d->state == DOM_SHUTDOWN)
@@ -334,16 +321,18 @@ static long op_destroy(const struct pvctl_request *rq, struct pvctl_response *rs
     if (!d)
         return -ESRCH;
     domain_request_destroy(d);
+    put_domain(d);
     return 0;
 }
 
 static long op_get_info(const struct pvctl_request *rq, struct pvctl_response *rs)
 {
     uint32_t id = rq->u.dom.domid;
-    struct domain *d = id < DOMID_FIRST_RESERVED ? domain_by_id((domid_t)id) : NULL;
-    if (!d || id == 0)
+    struct domain *d = id && id < DOMID_FIRST_RESERVED ? get_domain_owning((domid_t)id) : NULL;
+    if (!d)
         return -ESRCH;
     fill_info(d, &rs->u.info);
+    put_domain(d);
     rs->size = sizeof(rs->u.info);
     return 0;
 }
@@ -353,74 +342,71 @@ static long op_list(const struct pvctl_request *rq, struct pvctl_response *rs)
     struct pvctl_domain_info *out = (struct pvctl_domain_info *)blk->bulk;
     uint32_t n = 0;
     for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
-        struct domain *d = domain_in_slot(slot);
+        struct domain *d = get_domain_in_slot(slot);
         if (d && n < PVCTL_BULK_SIZE / sizeof(*out))
             fill_info(d, &out[n++]);
+        put_domain(d);
     }
     rs->size = n * (uint32_t)sizeof(*out);
     return 0;
 }
 
-static long op_set_max_mem(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_set_max_mem(struct domain *d, const struct pvctl_request *rq,
+                           struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.maxmem.domid);
-    if (!d)
-        return -ESRCH;
     if (rq->u.maxmem.max_pages == 0 || rq->u.maxmem.max_pages > max_mfn)
         return -EINVAL;
     d->max_pages = rq->u.maxmem.max_pages;
     return 0;
 }
 
-static long op_set_sched(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_set_sched(struct domain *d, const struct pvctl_request *rq,
+                         struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.sched.domid);
-    if (!d)
-        return -ESRCH;
     return csched_set_params(d, rq->u.sched.weight, rq->u.sched.cap);
 }
 
-static long op_evtchn(const struct pvctl_request *rq, struct pvctl_response *rs)
+/* Domain 0's ports for a guest (d, from the dispatch). */
+static long op_evtchn_guest(struct domain *d, const struct pvctl_request *rq,
+                            struct pvctl_response *rs)
 {
     const struct pvctl_evtchn *e = &rq->u.evtchn;
     long rc;
 
     switch (rq->op) {
     case PVCTL_OP_EVTCHN_ALLOC_UNBOUND: {
-        if (!guest_domain(e->domid))
-            return -ESRCH;
-        struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = (domid_t)e->domid };
+        struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = d->id };
         rc = evtchn_do(dom0, EVTCHNOP_alloc_unbound, &a);
         rs->u.port = a.port;
         break;
     }
     case PVCTL_OP_EVTCHN_BIND_INTERDOMAIN: {
-        if (!guest_domain(e->domid))
-            return -ESRCH;
-        struct evtchn_bind_interdomain b = { .remote_dom = (domid_t)e->domid,
-                                             .remote_port = e->port };
+        struct evtchn_bind_interdomain b = { .remote_dom = d->id, .remote_port = e->port };
         rc = evtchn_do(dom0, EVTCHNOP_bind_interdomain, &b);
         rs->u.port = b.local_port;
         break;
     }
-    case PVCTL_OP_EVTCHN_CONNECT: {
-        struct domain *d = guest_domain(e->domid);
-        if (!d)
-            return -ESRCH;
+    default:                                /* PVCTL_OP_EVTCHN_CONNECT */
         rc = evtchn_connect(d, dom0, &rs->u.connect.remote_port, &rs->u.connect.port);
         rs->size = sizeof(rs->u.connect);
         return rc;
     }
-    case PVCTL_OP_EVTCHN_SEND: {
-        struct evtchn_send s = { .port = e->port };
-        rc = evtchn_do(dom0, EVTCHNOP_send, &s);
-        break;
-    }
-    default: {
+    rs->size = sizeof(rs->u.port);
+    return rc;
+}
+
+/* Domain 0's own ports: send, close. */
+static long op_evtchn(const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_evtchn *e = &rq->u.evtchn;
+    long rc;
+
+    if (rq->op == PVCTL_OP_EVTCHN_SEND) {
+        struct evtchn_send snd = { .port = e->port };
+        rc = evtchn_do(dom0, EVTCHNOP_send, &snd);
+    } else {
         struct evtchn_close c = { .port = e->port };
         rc = evtchn_do(dom0, EVTCHNOP_close, &c);
-        break;
-    }
     }
     rs->size = sizeof(rs->u.port);
     return rc;
@@ -450,18 +436,12 @@ static long op_grant(const struct pvctl_request *rq, struct pvctl_response *rs)
 
 /* Pin or unpin a page table on a domain's behalf (the builder's tables,
  * before the domain runs): the same validation as the guest's own pin. */
-static long op_pin(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long pin_locked(struct domain *d, const void *arg)
 {
+    const struct pvctl_request *rq = arg;
     const struct pvctl_pin *p = &rq->u.pin;
-    struct domain *d = guest_domain(p->domid);
     long rc;
 
-    if (!d)
-        return -ESRCH;
-    if (p->mfn >= max_mfn)
-        return -EINVAL;
-    if (rq->op == PVCTL_OP_PIN_TABLE && (p->level < 1 || p->level > 4))
-        return -EINVAL;
     spin_lock(&d->mm_lock);
     if (rq->op == PVCTL_OP_PIN_TABLE)
         rc = pt_pin(d, p->mfn, pgt_of_level(p->level));
@@ -469,6 +449,19 @@ static long op_pin(const struct pvctl_request *rq, struct pvctl_response *rs)
         rc = pt_unpin(d, p->mfn);
     spin_unlock(&d->mm_lock);
     return rc;
+}
+
+static long op_pin(struct domain *d, const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_pin *p = &rq->u.pin;
+
+    if (p->mfn >= max_mfn)
+        return -EINVAL;
+    if (rq->op == PVCTL_OP_PIN_TABLE && (p->level < 1 || p->level > 4))
+        return -EINVAL;
+    /* Not once it is shut down: its teardown drops every pin it finds. */
+    return domain_while_state(d, DOMS(DOM_BUILDING) | DOMS(DOM_RUNNING) | DOMS(DOM_PAUSED),
+                              pin_locked, rq);
 }
 
 static long op_console_read(const struct pvctl_request *rq, struct pvctl_response *rs)
@@ -489,12 +482,10 @@ static long op_console_read(const struct pvctl_request *rq, struct pvctl_respons
     return 0;
 }
 
-static long op_set_console(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_set_console(struct domain *d, const struct pvctl_request *rq,
+                           struct pvctl_response *rs)
 {
     const struct pvctl_set_console *c = &rq->u.setcons;
-    struct domain *d = guest_domain(c->domid);
-    if (!d)
-        return -ESRCH;
     if (c->console_pfn >= d->tot_pages || c->store_pfn >= d->tot_pages ||
         c->console_port >= d->max_evtchns || c->store_port >= d->max_evtchns)
         return -EINVAL;
@@ -502,38 +493,63 @@ static long op_set_console(const struct pvctl_request *rq, struct pvctl_response
     return 0;
 }
 
+/* An operation: fn, or dfn on the guest whose domid is at domid_at in the
+ * request's payload (looked up, referenced and put here: -ESRCH when it
+ * does not exist or is being destroyed). */
 struct ctl_op {
     long (*fn)(const struct pvctl_request *, struct pvctl_response *);
+    long (*dfn)(struct domain *, const struct pvctl_request *, struct pvctl_response *);
     uint32_t size;          /* exact payload size the op takes */
+    uint32_t domid_at;
 };
 
+#define OP(fn, type) { fn, NULL, sizeof(type), 0 }
+#define OP0(fn) { fn, NULL, 0, 0 }
+#define DOP(fn, member, type) { NULL, fn, sizeof(type), \
+    offsetof(struct pvctl_request, u.member.domid) - offsetof(struct pvctl_request, u) }
+
 static const struct ctl_op ops[PVCTL_OP_MAX] = {
-    [PVCTL_OP_NOP] = { op_nop, 0 },
-    [PVCTL_OP_MACHINE_INFO] = { op_machine_info, 0 },
-    [PVCTL_OP_CREATE_DOMAIN] = { op_create, sizeof(struct pvctl_create) },
-    [PVCTL_OP_GET_FRAMES] = { op_get_frames, sizeof(struct pvctl_frames) },
-    [PVCTL_OP_SET_VCPU_CONTEXT] = { op_set_vcpu_context, sizeof(struct pvctl_vcpu_context) },
-    [PVCTL_OP_UNPAUSE] = { op_unpause, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_PAUSE] = { op_pause, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_SHUTDOWN] = { op_shutdown, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_DESTROY] = { op_destroy, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_GET_INFO] = { op_get_info, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_LIST_DOMAINS] = { op_list, 0 },
-    [PVCTL_OP_SET_MAX_MEM] = { op_set_max_mem, sizeof(struct pvctl_set_max_mem) },
-    [PVCTL_OP_SET_SCHED] = { op_set_sched, sizeof(struct pvctl_set_sched) },
-    [PVCTL_OP_EVTCHN_ALLOC_UNBOUND] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-    [PVCTL_OP_EVTCHN_BIND_INTERDOMAIN] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-    [PVCTL_OP_EVTCHN_SEND] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-    [PVCTL_OP_EVTCHN_CLOSE] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-    [PVCTL_OP_GRANT_MAP] = { op_grant, sizeof(struct pvctl_grant_map) },
-    [PVCTL_OP_GRANT_UNMAP] = { op_grant, sizeof(struct pvctl_grant_map) },
-    [PVCTL_OP_GRANT_COPY] = { op_grant, sizeof(struct pvctl_grant_copy) },
-    [PVCTL_OP_CONSOLE_READ] = { op_console_read, sizeof(struct pvctl_console_read) },
-    [PVCTL_OP_PIN_TABLE] = { op_pin, sizeof(struct pvctl_pin) },
-    [PVCTL_OP_UNPIN_TABLE] = { op_pin, sizeof(struct pvctl_pin) },
-    [PVCTL_OP_SET_CONSOLE] = { op_set_console, sizeof(struct pvctl_set_console) },
-    [PVCTL_OP_EVTCHN_CONNECT] = { op_evtchn, sizeof(struct pvctl_evtchn) },
+    [PVCTL_OP_NOP] = OP0(op_nop),
+    [PVCTL_OP_MACHINE_INFO] = OP0(op_machine_info),
+    [PVCTL_OP_CREATE_DOMAIN] = OP(op_create, struct pvctl_create),
+    [PVCTL_OP_GET_FRAMES] = DOP(op_get_frames, frames, struct pvctl_frames),
+    [PVCTL_OP_SET_VCPU_CONTEXT] = DOP(op_set_vcpu_context, ctx, struct pvctl_vcpu_context),
+    [PVCTL_OP_UNPAUSE] = DOP(op_unpause, dom, struct pvctl_domid),
+    [PVCTL_OP_PAUSE] = DOP(op_pause, dom, struct pvctl_domid),
+    [PVCTL_OP_SHUTDOWN] = DOP(op_shutdown, dom, struct pvctl_domid),
+    [PVCTL_OP_DESTROY] = OP(op_destroy, struct pvctl_domid),
+    [PVCTL_OP_GET_INFO] = OP(op_get_info, struct pvctl_domid),
+    [PVCTL_OP_LIST_DOMAINS] = OP0(op_list),
+    [PVCTL_OP_SET_MAX_MEM] = DOP(op_set_max_mem, maxmem, struct pvctl_set_max_mem),
+    [PVCTL_OP_SET_SCHED] = DOP(op_set_sched, sched, struct pvctl_set_sched),
+    [PVCTL_OP_EVTCHN_ALLOC_UNBOUND] = DOP(op_evtchn_guest, evtchn, struct pvctl_evtchn),
+    [PVCTL_OP_EVTCHN_BIND_INTERDOMAIN] = DOP(op_evtchn_guest, evtchn, struct pvctl_evtchn),
+    [PVCTL_OP_EVTCHN_SEND] = OP(op_evtchn, struct pvctl_evtchn),
+    [PVCTL_OP_EVTCHN_CLOSE] = OP(op_evtchn, struct pvctl_evtchn),
+    [PVCTL_OP_GRANT_MAP] = OP(op_grant, struct pvctl_grant_map),
+    [PVCTL_OP_GRANT_UNMAP] = OP(op_grant, struct pvctl_grant_map),
+    [PVCTL_OP_GRANT_COPY] = OP(op_grant, struct pvctl_grant_copy),
+    [PVCTL_OP_CONSOLE_READ] = OP(op_console_read, struct pvctl_console_read),
+    [PVCTL_OP_PIN_TABLE] = DOP(op_pin, pin, struct pvctl_pin),
+    [PVCTL_OP_UNPIN_TABLE] = DOP(op_pin, pin, struct pvctl_pin),
+    [PVCTL_OP_SET_CONSOLE] = DOP(op_set_console, setcons, struct pvctl_set_console),
+    [PVCTL_OP_EVTCHN_CONNECT] = DOP(op_evtchn_guest, evtchn, struct pvctl_evtchn),
 };
+
+static long dispatch(const struct ctl_op *op, const struct pvctl_request *rq,
+                     struct pvctl_response *rs)
+{
+    if (!op->dfn)
+        return op->fn(rq, rs);
+    uint32_t domid;
+    memcpy(&domid, (const uint8_t *)&rq->u + op->domid_at, sizeof(domid));
+    struct domain *d = guest_domain(domid);
+    if (!d)
+        return -ESRCH;
+    long rc = op->dfn(d, rq, rs);
+    put_domain(d);
+    return rc;
+}
 
 static void serve_one(const struct pvctl_request *shared, struct pvctl_response *rs)
 {
@@ -543,12 +559,12 @@ static void serve_one(const struct pvctl_request *shared, struct pvctl_response 
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     memset(rs, 0, sizeof(*rs));
     rs->id = rq.id;
-    if (rq.op >= PVCTL_OP_MAX || !ops[rq.op].fn)
+    if (rq.op >= PVCTL_OP_MAX || (!ops[rq.op].fn && !ops[rq.op].dfn))
         rs->status = -ENOSYS;
     else if (rq.size != ops[rq.op].size)
         rs->status = -EINVAL;
     else
-        rs->status = (int32_t)ops[rq.op].fn(&rq, rs);
+        rs->status = (int32_t)dispatch(&ops[rq.op], &rq, rs);
 }
 
 void control_poll(void)

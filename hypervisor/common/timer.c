@@ -134,11 +134,11 @@ static void for_each_vcpu(void (*fn)(struct vcpu *v, uint64_t now, uint64_t *nex
                           uint64_t now, uint64_t *next)
 {
     for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
-        struct domain *d = domain_in_slot(slot);
-        if (!d || d->state != DOM_RUNNING)
-            continue;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            fn(d->vcpus[i], now, next);
+        struct domain *d = get_domain_in_slot(slot);
+        if (d && d->state == DOM_RUNNING)
+            for (unsigned int i = 0; i < d->nr_vcpus; i++)
+                fn(d->vcpus[i], now, next);
+        put_domain(d);
     }
 }
 
