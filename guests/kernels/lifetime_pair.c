@@ -150,7 +150,7 @@ struct tally {
 };
 static struct tally tallies[2];
 static volatile domid_t newest;             /* newest victim domid seen alive */
-static volatile uint64_t last_seen_ns, stop_at;
+static volatile uint64_t last_seen_ns, stop_at, idle_ns;
 static volatile bool stop;
 static domid_t self_id;
 
@@ -218,6 +218,8 @@ static bool attack(unsigned int me, domid_t d, uint64_t *seed)
     return alive;
 }
 
+/* Attack the newest domids until told to stop; vCPU 0 also decides when:
+ * after ms, or when no victim has been seen for idle_ns (after the first). */
 static void attack_loop(unsigned int me)
 {
     uint64_t seed = (rdtsc() << 1 | 1) ^ me;
@@ -231,7 +233,7 @@ static void attack_loop(unsigned int me)
             }
         }
         uint64_t now = system_time();
-        if (now > stop_at)
+        if (me == 0 && (now > stop_at || (last_seen_ns && now - last_seen_ns > idle_ns)))
             stop = true;
     }
 }
@@ -251,22 +253,11 @@ static void attacker(void)
     if (mm_ensure_l1(MAP_VA))
         test_abort("no L1 for the mappings");
     stop_at = system_time() + max_ms * NSEC_PER_MSEC;
+    idle_ns = idle_ms * NSEC_PER_MSEC;
     last_seen_ns = 0;
     if (vcpu_start(1, attacker_vcpu1))
         test_abort("vCPU 1 did not start (boot with vcpus=2)");
-    /* vCPU 0 attacks too, and watches for the end: no victim for idle_ms. */
-    uint64_t seed = rdtsc() | 1;
-    while (!stop) {
-        domid_t d = newest;
-        for (unsigned int i = 0; i < SCAN_DOMAINS && !stop; i++, d = next_domid(d))
-            if (attack(0, d, &seed)) {
-                tallies[0].found++;
-                seen(d);
-            }
-        uint64_t now = system_time();
-        if (now > stop_at || (last_seen_ns && now - last_seen_ns > idle_ms * NSEC_PER_MSEC))
-            stop = true;
-    }
+    attack_loop(0);
     for (uint64_t give_up = system_time() + 10 * NSEC_PER_SEC;
          !vcpu_finished(1) && system_time() < give_up;)
         sleep_until(system_time() + NSEC_PER_MSEC);
