@@ -30,3 +30,11 @@ TESTS += tests/guests/sched_test.sh
 TESTS += tests/guests/bootloader_test.sh
 TESTS += tests/guests/grant_test.sh
 TESTS += tests/guests/hardening_test.sh
+TESTS += tests/guests/lifetime_test.sh
+
+# `make lifetime-soak`: the lifetime test with 5000 rebuilds of the victim
+# (LIFETIME_RESTARTS to change; about an hour on a loaded 2-core host).
+.PHONY: lifetime-soak
+lifetime-soak: real-all
+	$(Q)BUILD=$(BUILD) LIFETIME_RESTARTS=$${LIFETIME_RESTARTS:-5000} LIFETIME_TIMEOUT=$${LIFETIME_TIMEOUT:-14400} \
+	    TEST_TIMEOUT=$${LIFETIME_TIMEOUT:-14400} sh tests/run-tests.sh tests/guests/lifetime_test.sh
