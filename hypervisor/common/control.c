@@ -1,9 +1,10 @@
 /* The control interface: Domain 0's requests to the hypervisor.
  *
  * Owns: the control block and its anchor (see public/pvcore_ctl.h), the
- * doorbell UART (COM2), Domain 0's struct domain (domid 0: a shared_info
+ * doorbell (COM2, driven through arch/x86_64/serial.c), Domain 0's struct domain (domid 0: a shared_info
  * page and event channels, no vCPU in the machine), and the dispatch of
- * control operations (one table, -ENOSYS for unknown ops).
+ * control operations (built from public/pvcore_ctl.h's PVCTL_OPS table,
+ * -ENOSYS for unknown ops).
  * Every request is copied out of shared memory before it is looked at
  * (Domain 0 could change it meanwhile), its size must be exactly its op's,
  * and every id and range is checked before anything changes. A request
@@ -35,23 +36,12 @@
 #include "hv/printk.h"
 #include "hv/pv.h"
 #include "hv/sched_credit.h"
+#include "hv/serial.h"
 #include "hv/schedule.h"
 #include "hv/time.h"
 #include "hv/traps.h"
 #include "hv/apic.h"
 #include "hv/smp.h"
-
-#define COM2      0x2f8
-#define UART_RBR  0
-#define UART_THR  0
-#define UART_IER  1
-#define UART_FCR  2
-#define UART_LCR  3
-#define UART_MCR  4
-#define UART_LSR  5
-#define UART_SCR  7
-#define LSR_DR    0x01
-#define LSR_THRE  0x20
 
 static struct pvctl_block *blk;
 static struct domain *dom0;
@@ -59,16 +49,7 @@ static bool have_doorbell;
 static spinlock_t ctl_lock = SPINLOCK_INIT;
 static uint64_t boot_id;
 
-/* ---- Doorbell (COM2) ------------------------------------------------ */
-
-static bool uart_present(uint16_t base)
-{
-    outb(base + UART_SCR, 0xa5);
-    if (inb(base + UART_SCR) != 0xa5)
-        return false;
-    outb(base + UART_SCR, 0x5a);
-    return inb(base + UART_SCR) == 0x5a;
-}
+/* ---- Doorbell (COM2, through the serial driver) -------------------- */
 
 static void doorbell_init(void)
 {
@@ -76,29 +57,19 @@ static void doorbell_init(void)
         pr_info("control: no COM2, so no doorbell; Domain 0 must poll");
         return;
     }
-    outb(COM2 + UART_IER, 0);
-    outb(COM2 + UART_LCR, 0x80);
-    outb(COM2 + 0, 1);                      /* 115200 baud */
-    outb(COM2 + 1, 0);
-    outb(COM2 + UART_LCR, 0x03);            /* 8N1 */
-    outb(COM2 + UART_FCR, 0x07);            /* FIFO on and cleared */
-    outb(COM2 + UART_MCR, 0x0b);            /* DTR, RTS, OUT2 (IRQ line on) */
-    while (inb(COM2 + UART_LSR) & LSR_DR)
-        inb(COM2 + UART_RBR);
+    uart_init(COM2, true);
+    uart_drain_rx(COM2, ~0u);
     if (!ioapic_route_isa_irq(3, VEC_DOORBELL, percpu[0].apic_id)) {
         pr_warn("control: doorbell IRQ not routed; served every timer tick instead");
     }
-    outb(COM2 + UART_IER, 0x01);            /* interrupt on received data */
+    uart_enable_rx_interrupt(COM2);
     have_doorbell = true;
 }
 
 void control_kick_dom0(void)
 {
-    if (!have_doorbell)
-        return;
-    for (unsigned int i = 0; i < 10000 && !(inb(COM2 + UART_LSR) & LSR_THRE); i++)
-        cpu_relax();
-    outb(COM2 + UART_THR, 1);
+    if (have_doorbell)
+        uart_putc(COM2, 1);
 }
 
 /* The hypervisor's own copies of the indices it moves in the block:
@@ -175,12 +146,14 @@ static void fill_info(const struct domain *d, struct pvctl_domain_info *i)
     memcpy(i->handle, d->handle, sizeof(i->handle));
 }
 
-static long op_nop(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_nop(struct domain *none, const struct pvctl_request *rq,
+                   struct pvctl_response *rs)
 {
     return 0;
 }
 
-static long op_machine_info(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_machine_info(struct domain *none, const struct pvctl_request *rq,
+                            struct pvctl_response *rs)
 {
     rs->u.machine.nr_cpus = nr_cpus_online;
     rs->u.machine.total_frames = frames_managed();
@@ -192,7 +165,8 @@ static long op_machine_info(const struct pvctl_request *rq, struct pvctl_respons
     return 0;
 }
 
-static long op_create(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_create_domain(struct domain *none, const struct pvctl_request *rq,
+                             struct pvctl_response *rs)
 {
     const struct pvctl_create *c = &rq->u.create;
     char name[PVCTL_NAME_LEN];
@@ -313,39 +287,42 @@ static long op_shutdown(struct domain *d, const struct pvctl_request *rq,
     return 0;
 }
 
-static long op_destroy(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_destroy(struct domain *none, const struct pvctl_request *rq,
+                       struct pvctl_response *rs)
 {
     if (rq->u.dom.domid == 0)
         return -EPERM;                      /* Domain 0 is not a guest */
-    struct domain *d = guest_domain(rq->u.dom.domid);
-    if (!d)
+    struct domain *g = guest_domain(rq->u.dom.domid);
+    if (!g)
         return -ESRCH;
-    domain_request_destroy(d);
-    put_domain(d);
+    domain_request_destroy(g);
+    put_domain(g);
     return 0;
 }
 
-static long op_get_info(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_get_info(struct domain *none, const struct pvctl_request *rq,
+                        struct pvctl_response *rs)
 {
     uint32_t id = rq->u.dom.domid;
-    struct domain *d = id && id < DOMID_FIRST_RESERVED ? get_domain_owning((domid_t)id) : NULL;
-    if (!d)
+    struct domain *g = id && id < DOMID_FIRST_RESERVED ? get_domain_owning((domid_t)id) : NULL;
+    if (!g)
         return -ESRCH;
-    fill_info(d, &rs->u.info);
-    put_domain(d);
+    fill_info(g, &rs->u.info);
+    put_domain(g);
     rs->size = sizeof(rs->u.info);
     return 0;
 }
 
-static long op_list(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_list_domains(struct domain *none, const struct pvctl_request *rq,
+                            struct pvctl_response *rs)
 {
     struct pvctl_domain_info *out = (struct pvctl_domain_info *)blk->bulk;
     uint32_t n = 0;
     for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
-        struct domain *d = get_domain_in_slot(slot);
-        if (d && n < PVCTL_BULK_SIZE / sizeof(*out))
-            fill_info(d, &out[n++]);
-        put_domain(d);
+        struct domain *g = get_domain_in_slot(slot);
+        if (g && n < PVCTL_BULK_SIZE / sizeof(*out))
+            fill_info(g, &out[n++]);
+        put_domain(g);
     }
     rs->size = n * (uint32_t)sizeof(*out);
     return 0;
@@ -396,7 +373,8 @@ static long op_evtchn_guest(struct domain *d, const struct pvctl_request *rq,
 }
 
 /* Domain 0's own ports: send, close. */
-static long op_evtchn(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_evtchn(struct domain *none, const struct pvctl_request *rq,
+                      struct pvctl_response *rs)
 {
     const struct pvctl_evtchn *e = &rq->u.evtchn;
     long rc;
@@ -412,7 +390,8 @@ static long op_evtchn(const struct pvctl_request *rq, struct pvctl_response *rs)
     return rc;
 }
 
-static long op_grant(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_grant(struct domain *none, const struct pvctl_request *rq,
+                     struct pvctl_response *rs)
 {
     const struct pvctl_grant_map *g = &rq->u.grant;
 
@@ -464,7 +443,8 @@ static long op_pin(struct domain *d, const struct pvctl_request *rq, struct pvct
                               pin_locked, rq);
 }
 
-static long op_console_read(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_console_read(struct domain *none, const struct pvctl_request *rq,
+                            struct pvctl_response *rs)
 {
     uint64_t prod = __atomic_load_n(&own.console_prod, __ATOMIC_ACQUIRE);
     uint64_t from = rq->u.console.from;
@@ -493,60 +473,43 @@ static long op_set_console(struct domain *d, const struct pvctl_request *rq,
     return 0;
 }
 
-/* An operation: fn, or dfn on the guest whose domid is at domid_at in the
- * request's payload (looked up, referenced and put here: -ESRCH when it
- * does not exist or is being destroyed). */
+/* Handlers shared by several ops (they switch on rq->op). */
+#define op_evtchn_alloc_unbound op_evtchn_guest
+#define op_evtchn_bind_interdomain op_evtchn_guest
+#define op_evtchn_connect op_evtchn_guest
+#define op_evtchn_send op_evtchn
+#define op_evtchn_close op_evtchn
+#define op_grant_map op_grant
+#define op_grant_unmap op_grant
+#define op_grant_copy op_grant
+#define op_pin_table op_pin
+#define op_unpin_table op_pin
+
+/* The dispatch, from public/pvcore_ctl.h's table: op_<name> with the
+ * payload size it takes; for a GUEST op, the guest named by the payload's
+ * first word, looked up, referenced and put here (-ESRCH when it does not
+ * exist or is being destroyed); d is NULL for the others. */
 struct ctl_op {
-    long (*fn)(const struct pvctl_request *, struct pvctl_response *);
-    long (*dfn)(struct domain *, const struct pvctl_request *, struct pvctl_response *);
-    uint32_t size;          /* exact payload size the op takes */
-    uint32_t domid_at;
+    long (*fn)(struct domain *d, const struct pvctl_request *, struct pvctl_response *);
+    uint32_t size;
+    bool guest;
 };
 
-#define OP(fn, type) { fn, NULL, sizeof(type), 0 }
-#define OP0(fn) { fn, NULL, 0, 0 }
-#define DOP(fn, member, type) { NULL, fn, sizeof(type), \
-    offsetof(struct pvctl_request, u.member.domid) - offsetof(struct pvctl_request, u) }
-
-static const struct ctl_op ops[PVCTL_OP_MAX] = {
-    [PVCTL_OP_NOP] = OP0(op_nop),
-    [PVCTL_OP_MACHINE_INFO] = OP0(op_machine_info),
-    [PVCTL_OP_CREATE_DOMAIN] = OP(op_create, struct pvctl_create),
-    [PVCTL_OP_GET_FRAMES] = DOP(op_get_frames, frames, struct pvctl_frames),
-    [PVCTL_OP_SET_VCPU_CONTEXT] = DOP(op_set_vcpu_context, ctx, struct pvctl_vcpu_context),
-    [PVCTL_OP_UNPAUSE] = DOP(op_unpause, dom, struct pvctl_domid),
-    [PVCTL_OP_PAUSE] = DOP(op_pause, dom, struct pvctl_domid),
-    [PVCTL_OP_SHUTDOWN] = DOP(op_shutdown, dom, struct pvctl_domid),
-    [PVCTL_OP_DESTROY] = OP(op_destroy, struct pvctl_domid),
-    [PVCTL_OP_GET_INFO] = OP(op_get_info, struct pvctl_domid),
-    [PVCTL_OP_LIST_DOMAINS] = OP0(op_list),
-    [PVCTL_OP_SET_MAX_MEM] = DOP(op_set_max_mem, maxmem, struct pvctl_set_max_mem),
-    [PVCTL_OP_SET_SCHED] = DOP(op_set_sched, sched, struct pvctl_set_sched),
-    [PVCTL_OP_EVTCHN_ALLOC_UNBOUND] = DOP(op_evtchn_guest, evtchn, struct pvctl_evtchn),
-    [PVCTL_OP_EVTCHN_BIND_INTERDOMAIN] = DOP(op_evtchn_guest, evtchn, struct pvctl_evtchn),
-    [PVCTL_OP_EVTCHN_SEND] = OP(op_evtchn, struct pvctl_evtchn),
-    [PVCTL_OP_EVTCHN_CLOSE] = OP(op_evtchn, struct pvctl_evtchn),
-    [PVCTL_OP_GRANT_MAP] = OP(op_grant, struct pvctl_grant_map),
-    [PVCTL_OP_GRANT_UNMAP] = OP(op_grant, struct pvctl_grant_map),
-    [PVCTL_OP_GRANT_COPY] = OP(op_grant, struct pvctl_grant_copy),
-    [PVCTL_OP_CONSOLE_READ] = OP(op_console_read, struct pvctl_console_read),
-    [PVCTL_OP_PIN_TABLE] = DOP(op_pin, pin, struct pvctl_pin),
-    [PVCTL_OP_UNPIN_TABLE] = DOP(op_pin, pin, struct pvctl_pin),
-    [PVCTL_OP_SET_CONSOLE] = DOP(op_set_console, setcons, struct pvctl_set_console),
-    [PVCTL_OP_EVTCHN_CONNECT] = DOP(op_evtchn_guest, evtchn, struct pvctl_evtchn),
-};
+#define CTL_OP(NAME, name, number, request, reply, bulk, target) \
+    [PVCTL_OP_##NAME] = { op_##name, sizeof(request), PVCTL_TARGET_IS_##target },
+static const struct ctl_op ops[PVCTL_OP_MAX] = { PVCTL_OPS(CTL_OP) };
 
 static long dispatch(const struct ctl_op *op, const struct pvctl_request *rq,
                      struct pvctl_response *rs)
 {
-    if (!op->dfn)
-        return op->fn(rq, rs);
+    if (!op->guest)
+        return op->fn(NULL, rq, rs);
     uint32_t domid;
-    memcpy(&domid, (const uint8_t *)&rq->u + op->domid_at, sizeof(domid));
+    memcpy(&domid, &rq->u, sizeof(domid));
     struct domain *d = guest_domain(domid);
     if (!d)
         return -ESRCH;
-    long rc = op->dfn(d, rq, rs);
+    long rc = op->fn(d, rq, rs);
     put_domain(d);
     return rc;
 }
@@ -559,7 +522,7 @@ static void serve_one(const struct pvctl_request *shared, struct pvctl_response 
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     memset(rs, 0, sizeof(*rs));
     rs->id = rq.id;
-    if (rq.op >= PVCTL_OP_MAX || (!ops[rq.op].fn && !ops[rq.op].dfn))
+    if (rq.op >= PVCTL_OP_MAX || !ops[rq.op].fn)
         rs->status = -ENOSYS;
     else if (rq.size != ops[rq.op].size)
         rs->status = -EINVAL;
@@ -574,8 +537,8 @@ void control_poll(void)
     /* Kicks carry no data: drop any still queued, so that the UART's
      * interrupt line falls and the next kick raises a new edge even when
      * we got here from the timer rather than the doorbell interrupt. */
-    for (unsigned int i = 0; have_doorbell && i < 64 && (inb(COM2 + UART_LSR) & LSR_DR); i++)
-        inb(COM2 + UART_RBR);
+    if (have_doorbell)
+        uart_drain_rx(COM2, 64);
     bool answered = false;
     for (;;) {
         uint32_t cons = own.req_cons;
@@ -608,9 +571,8 @@ void control_poll(void)
 
 void control_doorbell_interrupt(void)
 {
-    for (unsigned int i = 0; i < 64 && (inb(COM2 + UART_LSR) & LSR_DR); i++)
-        inb(COM2 + UART_RBR);
-    (void)inb(COM2 + 2);                    /* IIR: acknowledge */
+    uart_drain_rx(COM2, 64);
+    uart_ack_interrupt(COM2);
     lapic_eoi();
     control_poll();
 }
