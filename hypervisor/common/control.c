@@ -438,9 +438,10 @@ static long op_pin(struct domain *d, const struct pvctl_request *rq, struct pvct
         return -EINVAL;
     if (rq->op == PVCTL_OP_PIN_TABLE && (p->level < 1 || p->level > 4))
         return -EINVAL;
-    /* Not once it is shut down: its teardown drops every pin it finds. */
-    return domain_while_state(d, DOMS(DOM_BUILDING) | DOMS(DOM_RUNNING) | DOMS(DOM_PAUSED),
-                              pin_locked, rq);
+    /* Not once its teardown has begun (DOM_DEAD): it drops every pin it
+     * finds, and a pin taken behind it would keep frames forever. */
+    return domain_while_state(d, DOMS(DOM_BUILDING) | DOMS(DOM_RUNNING) | DOMS(DOM_PAUSED) |
+                              DOMS(DOM_SHUTDOWN), pin_locked, rq);
 }
 
 static long op_console_read(struct domain *none, const struct pvctl_request *rq,
