@@ -31,6 +31,14 @@ TESTS += tests/guests/bootloader_test.sh
 TESTS += tests/guests/grant_test.sh
 TESTS += tests/guests/hardening_test.sh
 TESTS += tests/guests/lifetime_test.sh
+TESTS += tests/guests/soak_test.sh
+
+# `make soak`: the soak test for SOAK_SECONDS (default an hour); SOAK_SEED
+# replays a run.
+.PHONY: soak
+soak: real-all
+	$(Q)BUILD=$(BUILD) SOAK_SECONDS=$${SOAK_SECONDS:-3600} TEST_TIMEOUT=$$(( $${SOAK_SECONDS:-3600} + 900 )) \
+	    sh tests/run-tests.sh tests/guests/soak_test.sh
 
 # `make lifetime-soak`: the lifetime test with 5000 rebuilds of the victim
 # (LIFETIME_RESTARTS to change; about an hour on a loaded 2-core host).
