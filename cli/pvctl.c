@@ -39,6 +39,18 @@ const struct command commands[] = {
 	  "set a running domain's maximum memory (MiB, or 128M, 1G), as xl mem-max" },
 	{ "sched", cmd_sched, F_WEIGHT | F_CAP | F_JSON, 1, 1, "DOM [--weight N] [--cap N] [--json]",
 	  "set a running domain's scheduler weight / cap (no option: show them)" },
+	{ "block-attach", cmd_block_attach, F_JSON, 2, 2, "DOM DISKSPEC [--json]",
+	  "add a disk (name=N,size=64M[,path=F,readonly,quota=..] or a JSON object) to a domain, live when it runs" },
+	{ "block-detach", cmd_block_detach, F_FORCE | F_TIMEOUT | F_NOWAIT | F_JSON, 2, 2,
+	  "DOM NAME [--force] [--timeout S] [--no-wait] [--json]",
+	  "remove a disk; waits (default 30 s) until the guest closed it (--force: at once)" },
+	{ "net-attach", cmd_net_attach, F_JSON, 1, 2, "DOM [VIFSPEC] [--json]",
+	  "add a vif (bridge=B,mac=M,rate=..,burst=..,weight=.. or a JSON object) to a domain, live when it runs" },
+	{ "net-detach", cmd_net_detach, F_FORCE | F_TIMEOUT | F_NOWAIT | F_JSON, 2, 2,
+	  "DOM MAC [--force] [--timeout S] [--no-wait] [--json]",
+	  "remove a vif; waits (default 30 s) until the guest closed it (--force: at once)" },
+	{ "net-limit", cmd_net_limit, F_RATE | F_BURST | F_JSON, 2, 2, "DOM MAC [--rate BYTES/S] [--burst BYTES] [--json]",
+	  "change a vif's rate limit (bytes/s each way, 0 none; 10M = 10 MiB) and burst, live" },
 	{ "console", cmd_console, F_NOFOLLOW, 1, 1, "DOM [--no-follow]",
 	  "show a domain's console and follow it (output only; Ctrl-] or EOF on a terminal leaves)" },
 	{ "undefine", cmd_undefine, F_JSON, 1, 1, "DOM [--json]", "remove a shut-off domain's definition" },
@@ -70,7 +82,7 @@ static const struct {
 	{ "--transient", F_TRANSIENT }, { "--no-follow", F_NOFOLLOW }, { "--timeout", F_TIMEOUT },
 	{ "--weight", F_WEIGHT }, { "--cap", F_CAP }, { "--no-wait", F_NOWAIT }, { "--name", F_NAME },
 	{ "--delay", F_DELAY }, { "--iterations", F_ITERATIONS }, { "--batch", F_BATCH }, { "--since", F_SINCE },
-	{ "--domain", F_DOMAIN }, { "--force", F_FORCE },
+	{ "--domain", F_DOMAIN }, { "--force", F_FORCE }, { "--rate", F_RATE }, { "--burst", F_BURST },
 };
 
 static const struct command *find_command(const char *name)
@@ -331,11 +343,12 @@ int main(int argc, char **argv)
 				return ctl_usage_error(cmd->name, "%s does not take %s", cmd->name, argv[i]);
 			}
 			ctl.flags |= f;
-			if (f & (F_TIMEOUT | F_WEIGHT | F_CAP | F_DELAY | F_ITERATIONS | F_SINCE | F_DOMAIN)) {
+			if (f & (F_TIMEOUT | F_WEIGHT | F_CAP | F_DELAY | F_ITERATIONS | F_SINCE | F_DOMAIN | F_RATE |
+				 F_BURST)) {
 				const char **slot = f == F_TIMEOUT ? &ctl.timeout : f == F_WEIGHT ? &ctl.weight :
 						    f == F_CAP ? &ctl.cap : f == F_DELAY ? &ctl.delay :
 						    f == F_ITERATIONS ? &ctl.iterations : f == F_SINCE ? &ctl.since :
-						    &ctl.domain;
+						    f == F_RATE ? &ctl.rate : f == F_BURST ? &ctl.burst : &ctl.domain;
 				if (i + 1 >= argc) {
 					free(pos);
 					return ctl_usage_error(cmd->name, "%s needs a value", argv[i]);

@@ -31,6 +31,8 @@ enum {
 	F_SINCE = 1 << 14,	/* --since TIME */
 	F_DOMAIN = 1 << 15,	/* --domain DOM */
 	F_FORCE = 1 << 16,	/* --force */
+	F_RATE = 1 << 17,	/* --rate BYTES */
+	F_BURST = 1 << 18,	/* --burst BYTES */
 };
 
 struct ctl {
@@ -44,6 +46,7 @@ struct ctl {
 	struct pvdc *conn;	/* opened on first use */
 	const char *timeout, *weight, *cap;	/* values of --timeout, --weight, --cap */
 	const char *delay, *iterations, *since, *domain;	/* --delay, --iterations, --since, --domain */
+	const char *rate, *burst;	/* --rate, --burst */
 };
 
 struct command {
@@ -77,6 +80,12 @@ int jbool(json_object *o, const char *key);
 const char *fmt_rate(long long n, const char *unit, char *buf, size_t len);
 
 int cmd_define(struct ctl *ctl);
+/* commands_devices.c */
+int cmd_block_attach(struct ctl *ctl);
+int cmd_block_detach(struct ctl *ctl);
+int cmd_net_attach(struct ctl *ctl);
+int cmd_net_detach(struct ctl *ctl);
+int cmd_net_limit(struct ctl *ctl);
 int cmd_undefine(struct ctl *ctl);
 int cmd_list(struct ctl *ctl);
 int cmd_info(struct ctl *ctl);

@@ -170,7 +170,7 @@ void blk_host_poll(struct pvd *pvd)
 /* Every disk of the domain, added (a new domain) or resumed (one that
  * kept running while pvd restarted). */
 static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain *d, const struct domain_config *cfg,
-		     int resume, char *err, size_t errlen)
+		     int resume, const char *only, char *err, size_t errlen)
 {
 	char image[PATH_MAX + 64], berr[400];
 
@@ -188,9 +188,11 @@ static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain 
 		const struct disk_config *dc = &cfg->disks[i];
 		struct blkback_disk disk = { .name = dc->name, .image = image,
 					     .size_bytes = (uint64_t)dc->size_mib << 20, .readonly = dc->readonly,
-					     .index = (uint32_t)i, .quota_bytes = (uint64_t)dc->quota_mib << 20,
+					     .index = (uint32_t)dc->index, .quota_bytes = (uint64_t)dc->quota_mib << 20,
 					     .bps = (uint64_t)dc->bps, .iops = (uint64_t)dc->iops };
 		int rc;
+		if (only && strcmp(dc->name, only))
+			continue;
 		if (pool_image_path(pvd, d->uuid, d->base_dir, dc, image, sizeof(image)) != 0) {
 			snprintf(err, errlen, "domain \"%s\": disk \"%s\": image path too long", d->name, dc->name);
 			rc = -1;
@@ -200,6 +202,8 @@ static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain 
 			if (rc < 0)
 				snprintf(err, errlen, "domain \"%s\": %s", d->name, berr);
 		}
+		if (rc < 0 && only)
+			return -1;
 		if (rc < 0 && !resume) {
 			blkback_domain_gone(pvd->blk->b, domid);
 			return -1;
@@ -213,7 +217,29 @@ static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain 
 int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_domain *d,
 			    const struct domain_config *cfg, char *err, size_t errlen)
 {
-	return each_disk(pvd, domid, d, cfg, 0, err, errlen);
+	return each_disk(pvd, domid, d, cfg, 0, NULL, err, errlen);
+}
+
+int blk_host_attach(struct pvd *pvd, uint32_t domid, const struct store_domain *d, const struct domain_config *cfg,
+		    const char *name, char *err, size_t errlen)
+{
+	return each_disk(pvd, domid, d, cfg, 0, name, err, errlen);
+}
+
+int blk_host_detach(struct pvd *pvd, uint32_t domid, const char *name, int force, char *err, size_t errlen)
+{
+	if (!pvd->blk) {
+		snprintf(err, errlen, "no block backend runs");
+		return -ENODEV;
+	}
+	return blkback_detach(pvd->blk->b, domid, name, force, err, errlen);
+}
+
+int blk_host_disk_state(struct pvd *pvd, uint32_t domid, const char *name, char *why, size_t whylen)
+{
+	if (whylen)
+		why[0] = '\0';
+	return pvd->blk ? blkback_device_state(pvd->blk->b, domid, name, why, whylen) : BLKBACK_DEV_NONE;
 }
 
 void blk_host_reattach(struct pvd *pvd)
@@ -234,7 +260,7 @@ void blk_host_reattach(struct pvd *pvd)
 			continue;
 		norm = json_tokener_parse(d.normalized);
 		if (norm && domain_config_read(norm, &cfg) == 0)
-			each_disk(pvd, e->domid, &d, &cfg, 1, err, sizeof(err));
+			each_disk(pvd, e->domid, &d, &cfg, 1, NULL, err, sizeof(err));
 		json_object_put(norm);
 		store_domain_clear(&d);
 	}

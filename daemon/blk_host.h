@@ -32,6 +32,15 @@ void blk_host_poll(struct pvd *pvd);
 int blk_host_domain_started(struct pvd *pvd, uint32_t domid, const struct store_domain *d,
 			    const struct domain_config *cfg, char *err, size_t errlen);
 void blk_host_domain_gone(struct pvd *pvd, uint32_t domid);
+/* Hot plug (pvctl block-attach/detach) of the running domain domid:
+ * attach cfg's disk `name` (its image created); detach begins the
+ * unplug: 0 gone, 1 pending, <0 with err (blkback_detach). */
+int blk_host_attach(struct pvd *pvd, uint32_t domid, const struct store_domain *d, const struct domain_config *cfg,
+		    const char *name, char *err, size_t errlen);
+int blk_host_detach(struct pvd *pvd, uint32_t domid, const char *name, int force, char *err, size_t errlen);
+/* BLKBACK_DEV_NONE / _ATTACHED / _DETACHING (dom0/blkback.h), why: the
+ * frontend's error node while detaching. */
+int blk_host_disk_state(struct pvd *pvd, uint32_t domid, const char *name, char *why, size_t whylen);
 /* After a restart of pvd: the disks of the domains that kept running
  * (hv_lifecycle.c calls it with the consoles' re-attachment). */
 void blk_host_reattach(struct pvd *pvd);

@@ -174,6 +174,33 @@ static long long get_int(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
+/* Device numbers the config leaves open: the lowest free, in order (the
+ * schema keeps the given ones unique and in range). */
+static void number_devices(struct domain_config *c)
+{
+	unsigned used = 0;
+
+	for (int i = 0; i < c->ndisks; i++)
+		if (c->disks[i].index >= 0)
+			used |= 1u << c->disks[i].index;
+	for (int i = 0; i < c->ndisks; i++)
+		for (int k = 0; c->disks[i].index < 0; k++)
+			if (!(used & (1u << k))) {
+				c->disks[i].index = k;
+				used |= 1u << k;
+			}
+	used = 0;
+	for (int i = 0; i < c->nvifs; i++)
+		if (c->vifs[i].devid >= 0)
+			used |= 1u << c->vifs[i].devid;
+	for (int i = 0; i < c->nvifs; i++)
+		for (int k = 0; c->vifs[i].devid < 0; k++)
+			if (!(used & (1u << k))) {
+				c->vifs[i].devid = k;
+				used |= 1u << k;
+			}
+}
+
 int domain_config_read(json_object *n, struct domain_config *out)
 {
 	json_object *cpu, *disks, *vifs, *v;
@@ -210,6 +237,8 @@ int domain_config_read(json_object *n, struct domain_config *out)
 			dc->iops = get_int(d, "iops");
 			dc->bps = get_int(d, "bps");
 			dc->readonly = json_object_object_get_ex(d, "readonly", &v) && json_object_get_boolean(v);
+			dc->device_fixed = json_object_object_get_ex(d, "device", &v);
+			dc->index = dc->device_fixed ? json_object_get_string(v)[3] - 'a' : -1;
 		}
 	}
 	if (json_object_object_get_ex(n, "vifs", &vifs)) {
@@ -224,8 +253,11 @@ int domain_config_read(json_object *n, struct domain_config *out)
 			vc->rate = get_int(f, "rate");
 			vc->burst = get_int(f, "burst");
 			vc->weight = (int)get_int(f, "weight");
+			vc->devid_fixed = json_object_object_get_ex(f, "devid", &v);
+			vc->devid = vc->devid_fixed ? json_object_get_int(v) : -1;
 		}
 	}
+	number_devices(out);
 	return 0;
 }
 

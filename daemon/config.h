@@ -23,6 +23,8 @@ struct disk_config {
 	const char *path;	/* NULL: pvd chooses one in its pool */
 	long long size_mib, quota_mib, iops, bps;
 	int readonly;
+	int index;		/* the guest's device: 0 = xvda (config "device", else the first free) */
+	int device_fixed;	/* "device" was given */
 };
 
 struct vif_config {
@@ -30,6 +32,8 @@ struct vif_config {
 	const char *mac;	/* NULL: generated once, then kept */
 	long long rate, burst;
 	int weight;
+	int devid;		/* device/vif/N (config "devid", else the lowest free) */
+	int devid_fixed;	/* "devid" was given */
 };
 
 /* Strings borrow from the normalized tree the struct was read from. */

@@ -27,7 +27,8 @@ static const char *const event_types[] = {
 	"domain.defined", "domain.redefined", "domain.undefined", "domain.autostart",
 	"domain.started", "domain.stopped", "domain.restarted", "domain.restart_delayed", "domain.shutdown", "domain.reboot",
 	"domain.paused", "domain.resumed", "domain.memory", "domain.sched", "domain.reconciled",
-	"machine.lost", "machine.restarted", "daemon.started", "daemon.stopped", NULL
+	"domain.block_attached", "domain.block_detached", "domain.net_attached", "domain.net_detached",
+	"domain.net_limit", "machine.lost", "machine.restarted", "daemon.started", "daemon.stopped", NULL
 };
 
 static unsigned type_bit(const char *type)

@@ -37,6 +37,13 @@ int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_obje
 int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_console(struct rpc_req *req, json_object *params, json_object **result);
 
+/* methods_devices.c: hot plug of disks and vifs */
+int method_domain_block_attach(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_block_detach(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_net_attach(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_net_detach(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_net_limit(struct rpc_req *req, json_object *params, json_object **result);
+
 /* methods_xs.c: xenstore for operators */
 int method_xs_ls(struct rpc_req *req, json_object *params, json_object **result);
 int method_xs_read(struct rpc_req *req, json_object *params, json_object **result);
@@ -48,6 +55,11 @@ int method_xs_watch(struct rpc_req *req, json_object *params, json_object **resu
 struct store_domain;
 /* params.domain (name, UUID or domid of a running domain) -> d, or an error. */
 int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d);
+/* Store config (a config object, validated here) as d's new config, with
+ * an event of type: the store change of the methods that edit a defined
+ * domain's config (pvctl block-attach ...). 0 or an error sent. */
+int method_domain_reconfigure(struct rpc_req *req, const struct store_domain *d, json_object *config,
+			      const char *type, const char *detail);
 /* The domain.info result for d. */
 int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result);
 

@@ -215,7 +215,11 @@ static int add_disk(void *arg, const struct store_disk *d)
 	char image[PATH_MAX + 64];
 	struct stat st;
 
+	char dev[8];
+
+	snprintf(dev, sizeof(dev), "xvd%c", 'a' + (d->idx & 15));
 	json_object_object_add(o, "name", json_object_new_string(d->name));
+	json_object_object_add(o, "device", json_object_new_string(dev));
 	json_object_object_add(o, "size_mib", json_object_new_int64(d->size_mib));
 	json_object_object_add(o, "path", jstr_or_null(d->path));
 	json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
@@ -237,6 +241,7 @@ static int add_iface(void *arg, const struct store_iface *f)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "mac", json_object_new_string(f->mac));
+	json_object_object_add(o, "devid", json_object_new_int(f->idx));
 	json_object_object_add(o, "bridge", json_object_new_string(f->bridge));
 	json_object_object_add(o, "rate", json_object_new_int64(f->rate));
 	json_object_object_add(o, "burst", json_object_new_int64(f->burst));
@@ -332,7 +337,7 @@ static int assign_macs(struct rpc_req *req, struct store_put *p, const struct ol
 	char owner[64];
 
 	for (int i = 0; i < c->nvifs; i++) {
-		int rc;
+		int rc, dev;
 		if (c->vifs[i].mac) {
 			ids_mac_normalize(c->vifs[i].mac, p->macs[i]);
 			rc = mac_taken(req, p, i, p->macs[i], owner);
@@ -354,15 +359,16 @@ static int assign_macs(struct rpc_req *req, struct store_put *p, const struct ol
 				return store_failed(req);
 			continue;
 		}
-		if (i < old->n && old->mac[i][0] && mac_taken(req, p, i, old->mac[i], owner) == 0) {
-			snprintf(p->macs[i], 18, "%s", old->mac[i]);
+		dev = c->vifs[i].devid;		/* MACs are kept per device number */
+		if (dev < old->n && old->mac[dev][0] && mac_taken(req, p, i, old->mac[dev], owner) == 0) {
+			snprintf(p->macs[i], 18, "%s", old->mac[dev]);
 			continue;
 		}
 		for (int attempt = 0;; attempt++) {
 			if (attempt == MAC_ATTEMPTS)
 				return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: no free MAC for vif %d "
 						"after %d attempts", i, MAC_ATTEMPTS);
-			ids_vif_mac(p->domain->uuid, i, attempt, p->macs[i]);
+			ids_vif_mac(p->domain->uuid, dev, attempt, p->macs[i]);
 			rc = mac_taken(req, p, i, p->macs[i], owner);
 			if (rc < 0)
 				return store_failed(req);
@@ -417,16 +423,42 @@ static int check_define_target(struct rpc_req *req, const char *name, int replac
 	return 0;
 }
 
+/* Store dom (filled in but for its MACs) with config cfg (read from
+ * norm) as one change with its event, log and publish it: the tail of
+ * domain.define and of every method that changes a defined domain's
+ * config (methods_devices.c). MACs configured are checked, others kept
+ * per device number or made; pool images are created. 0 or an error sent. */
+static int put_config(struct rpc_req *req, struct store_domain *dom, const struct domain_config *cfg,
+		      json_object *norm, int exists, const char *type, const char *detail)
+{
+	struct store_put put = { .domain = dom, .config = cfg, .replace = exists };
+	struct old_macs macs = { .n = 0 };
+	struct store_event ev;
+	char perr[600];
+
+	if (exists && store_ifaces(req->pvd->store, dom->uuid, collect_mac, &macs) != 0)
+		return store_failed(req);
+	dom->normalized = (char *)json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN);
+	dom->autostart = cfg->autostart;
+	if (assign_macs(req, &put, &macs) != 0)
+		return -1;
+	if (pool_create_images(req->pvd, dom->uuid, cfg, perr, sizeof(perr)) != 0)
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", perr);
+	events_prepare(&ev, type, req->caller, dom, detail);
+	if (store_domain_put(req->pvd->store, &put, &ev) != 0)
+		return store_failed(req);
+	log_notice("domain \"%s\" (%s) %s by %s", dom->name, dom->uuid, type, req->caller);
+	events_publish(req->pvd, &ev);
+	return 0;
+}
+
 int method_domain_define(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain old = { 0 }, dom = { 0 };
 	struct domain_config cfg;
-	struct store_put put = { .domain = &dom, .config = &cfg };
-	struct old_macs macs = { .n = 0 };
-	struct store_event ev;
 	enum config_format fmt;
 	json_object *norm, *v;
-	char *text = NULL, detail[160], perr[600];
+	char *text = NULL, detail[160];
 	const char *base_dir = NULL;
 	int replace = 0, exists = 0, rc = -1;
 
@@ -454,10 +486,6 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 		memcpy(dom.uuid, old.uuid, sizeof(dom.uuid));
 		memcpy(dom.created, old.created, sizeof(dom.created));
 		memcpy(dom.desired_state, old.desired_state, sizeof(dom.desired_state));
-		if (store_ifaces(req->pvd->store, old.uuid, collect_mac, &macs) != 0) {
-			store_failed(req);
-			goto out;
-		}
 	} else {
 		if (ids_new_uuid(dom.uuid) != 0) {
 			rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: no randomness for a UUID");
@@ -469,26 +497,11 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 	snprintf(dom.name, sizeof(dom.name), "%s", cfg.name);
 	snprintf(dom.config_format, sizeof(dom.config_format), "%s", config_format_name(fmt));
 	dom.config = text;
-	dom.normalized = (char *)json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN);
-	dom.autostart = cfg.autostart;
 	dom.base_dir = (char *)base_dir;
-	put.replace = exists;
-	if (assign_macs(req, &put, &macs) != 0)
-		goto out;
 	snprintf(detail, sizeof(detail), "{\"format\":\"%s\",\"memory_mib\":%lld,\"vcpus\":%d}",
 		 dom.config_format, cfg.memory_mib, cfg.vcpus);
-	if (pool_create_images(req->pvd, dom.uuid, &cfg, perr, sizeof(perr)) != 0) {
-		rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", perr);
+	if (put_config(req, &dom, &cfg, norm, exists, exists ? "domain.redefined" : "domain.defined", detail) != 0)
 		goto out;
-	}
-	events_prepare(&ev, exists ? "domain.redefined" : "domain.defined", req->caller, &dom, detail);
-	if (store_domain_put(req->pvd->store, &put, &ev) != 0) {
-		store_failed(req);
-		goto out;
-	}
-	log_notice("domain \"%s\" (%s) %s by %s", dom.name, dom.uuid, exists ? "redefined" : "defined",
-		   req->caller);
-	events_publish(req->pvd, &ev);
 	dom.config = NULL;
 	dom.normalized = NULL;
 	dom.base_dir = NULL;
@@ -501,6 +514,32 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 out:
 	store_domain_clear(&old);
 	free(text);
+	json_object_put(norm);
+	return rc;
+}
+
+int method_domain_reconfigure(struct rpc_req *req, const struct store_domain *d, json_object *config,
+			      const char *type, const char *detail)
+{
+	struct store_domain dom = *d;
+	struct domain_config cfg;
+	struct schema_report rep;
+	json_object *norm = config_check_object(req->pvd->checker, config, &rep);
+	int rc;
+
+	if (!norm)
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, report_data(&rep), "Invalid params: the changed config: "
+				"%s: %s%s", rep.issue[0].path, rep.issue[0].message,
+				rep.count > 1 ? " (and more, see data.errors)" : "");
+	if (domain_config_read(norm, &cfg) != 0) {
+		json_object_put(norm);
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: validated config lacks a required field");
+	}
+	store_now(dom.updated);
+	snprintf(dom.config_format, sizeof(dom.config_format), "json");
+	dom.config = (char *)json_object_to_json_string_ext(config, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = put_config(req, &dom, &cfg, norm, 1, type, detail);
 	json_object_put(norm);
 	return rc;
 }

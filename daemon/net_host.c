@@ -270,6 +270,7 @@ struct started {
 	char *err;
 	size_t errlen;
 	int resume;
+	int only;		/* >= 0: just the vif with this device number */
 };
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -289,6 +290,8 @@ static int add_iface(void *arg, const struct store_iface *i)
 	struct netback_vif_config vc = { .domid = st->domid, .devid = (uint32_t)i->idx, .network = i->bridge,
 					 .rate = (uint64_t)i->rate, .burst = (uint64_t)i->burst };
 
+	if (st->only >= 0 && i->idx != st->only)
+		return 0;
 	if (parse_mac(i->mac, vc.mac) < 0) {
 		snprintf(st->err, st->errlen, "vif %d: stored MAC \"%s\" does not parse", i->idx, i->mac);
 		return -1;
@@ -314,7 +317,7 @@ static int check_iface(void *arg, const struct store_iface *i)
 
 int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
 {
-	struct started st = { pvd, 0, err, errlen, 0 };
+	struct started st = { pvd, 0, err, errlen, 0, -1 };
 
 	err[0] = '\0';
 	if (store_ifaces(pvd->store, uuid, check_iface, &st) != 0) {
@@ -327,7 +330,7 @@ int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
 
 int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen)
 {
-	struct started st = { pvd, domid, err, errlen, 0 };
+	struct started st = { pvd, domid, err, errlen, 0, -1 };
 
 	if (!pvd->net)
 		return 0;
@@ -349,7 +352,7 @@ void net_host_reattach(struct pvd *pvd)
 		return;
 	for (int i = 0; i < HV_MAX_DOMS; i++) {
 		struct hv_dom *e = &hv->dom[i];
-		struct started st = { pvd, e->domid, err, sizeof(err), 1 };
+		struct started st = { pvd, e->domid, err, sizeof(err), 1, -1 };
 		if (!e->used || !e->known || e->info.state == PVCTL_DOM_DYING || e->intent == INTENT_DESTROY)
 			continue;
 		store_ifaces(pvd->store, e->uuid, add_iface, &st);
@@ -360,4 +363,46 @@ void net_host_domain_gone(struct pvd *pvd, uint32_t domid)
 {
 	if (pvd->net)
 		netback_domain_gone(pvd->net->nb, domid);
+}
+
+int net_host_attach(struct pvd *pvd, uint32_t domid, const char *uuid, int devid, char *err, size_t errlen)
+{
+	struct started st = { pvd, domid, err, errlen, 0, devid };
+
+	if (!pvd->net) {
+		snprintf(err, errlen, "no network backend runs");
+		return -1;
+	}
+	err[0] = '\0';
+	if (store_ifaces(pvd->store, uuid, check_iface, &st) != 0 ||
+	    store_ifaces(pvd->store, uuid, add_iface, &st) != 0) {
+		if (!err[0])
+			snprintf(err, errlen, "its interfaces cannot be read from the store");
+		return -1;
+	}
+	return 0;
+}
+
+int net_host_detach(struct pvd *pvd, uint32_t domid, int devid, int force, char *err, size_t errlen)
+{
+	if (!pvd->net) {
+		snprintf(err, errlen, "no network backend runs");
+		return -ENODEV;
+	}
+	return netback_vif_detach(pvd->net->nb, domid, (uint32_t)devid, force, err, errlen);
+}
+
+int net_host_vif_state(struct pvd *pvd, uint32_t domid, int devid)
+{
+	return pvd->net ? netback_vif_state(pvd->net->nb, domid, (uint32_t)devid) : NETBACK_VIF_NONE;
+}
+
+int net_host_set_rate(struct pvd *pvd, uint32_t domid, int devid, uint64_t rate, uint64_t burst, char *err,
+		      size_t errlen)
+{
+	if (!pvd->net) {
+		snprintf(err, errlen, "no network backend runs");
+		return -ENODEV;
+	}
+	return netback_vif_set_rate(pvd->net->nb, domid, (uint32_t)devid, rate, burst, err, errlen);
 }

@@ -34,5 +34,14 @@ void net_host_domain_gone(struct pvd *pvd, uint32_t domid);
  * restart of pvd, resumed (netback_vif_resume); those served already are
  * left as they are. */
 void net_host_reattach(struct pvd *pvd);
+/* Hot plug (pvctl net-attach/net-detach/net-limit) on the running domain
+ * domid, by device number: attach the stored vif devid of domain uuid;
+ * detach begins the unplug (0 gone, 1 pending, <0 with err); the state is
+ * NETBACK_VIF_NONE / _ATTACHED / _DETACHING (dom0/netback.h). */
+int net_host_attach(struct pvd *pvd, uint32_t domid, const char *uuid, int devid, char *err, size_t errlen);
+int net_host_detach(struct pvd *pvd, uint32_t domid, int devid, int force, char *err, size_t errlen);
+int net_host_vif_state(struct pvd *pvd, uint32_t domid, int devid);
+int net_host_set_rate(struct pvd *pvd, uint32_t domid, int devid, uint64_t rate, uint64_t burst, char *err,
+		      size_t errlen);
 
 #endif

@@ -13,7 +13,8 @@
  *   minLength, maxLength (in characters), pattern (POSIX ERE), minimum,
  *   maximum, $ref ("#/json/pointer" into the same document), and
  *   x-unit ("MiB" | "bytes": integer or "<n>[KMGT]" string, normalized to an
- *   integer), x-unique-by (array items' key that must be unique),
+ *   integer), x-unique-by (array items' key, or an array of keys, each of
+ *   which must be unique across the items),
  *   x-default-of / x-minimum-of / x-maximum-of (another field of the same
  *   instance, by JSON pointer, for defaults and cross-field limits; the
  *   limits also take "1/NAME", the member NAME of the same object),
@@ -553,6 +554,31 @@ static json_object *validate_object(struct walk *w, json_object *node, json_obje
 	return out;
 }
 
+
+/* Items of out (n of them) that repeat an earlier item's ukey: one issue each. */
+static int unique_by(struct walk *w, json_object *out, size_t n, const char *ukey, const char *xml_item)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *a, *b;
+		if (!json_object_object_get_ex(json_object_array_get_idx(out, i), ukey, &a))
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			if (!json_object_object_get_ex(json_object_array_get_idx(out, j), ukey, &b) ||
+			    strcasecmp(json_object_get_string(a), json_object_get_string(b)))
+				continue;
+			push_index(w, (int)i, (int)n, xml_item);
+			push_key(w, ukey);
+			issue(w, "duplicate %s \"%s\" (item %zu has it too)", ukey, json_object_get_string(a), j + 1);
+			w->depth -= 2;
+			bad = 1;
+			break;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 static json_object *validate_array(struct walk *w, json_object *node, json_object *v)
 {
 	size_t n = json_object_array_length(v);
@@ -591,24 +617,12 @@ static json_object *validate_array(struct walk *w, json_object *node, json_objec
 		json_object_array_add(out, child);
 	}
 	if (!bad && json_object_object_get_ex(node, "x-unique-by", &uniq)) {
-		const char *ukey = json_object_get_string(uniq);
-		for (size_t i = 0; i < n; i++) {
-			json_object *a, *b;
-			if (!json_object_object_get_ex(json_object_array_get_idx(out, i), ukey, &a))
-				continue;
-			for (size_t j = 0; j < i; j++) {
-				if (!json_object_object_get_ex(json_object_array_get_idx(out, j), ukey, &b) ||
-				    strcasecmp(json_object_get_string(a), json_object_get_string(b)))
-					continue;
-				push_index(w, (int)i, (int)n, xml_item);
-				push_key(w, ukey);
-				issue(w, "duplicate %s \"%s\" (item %zu has it too)", ukey,
-				      json_object_get_string(a), j + 1);
-				w->depth -= 2;
+		int many = json_object_is_type(uniq, json_type_array);
+		size_t nkeys = many ? json_object_array_length(uniq) : 1;
+		for (size_t k = 0; k < nkeys; k++)
+			if (unique_by(w, out, n, json_object_get_string(many ? json_object_array_get_idx(uniq, k)
+									      : uniq), xml_item) != 0)
 				bad = 1;
-				break;
-			}
-		}
 	}
 	if (bad) {
 		json_object_put(out);

@@ -591,7 +591,7 @@ static int put_devices(struct store *s, const struct store_put *p)
 		const struct disk_config *d = &c->disks[i];
 		st = stmt(s, ST_DISK_INSERT);
 		bind_text(st, 1, uuid);
-		sqlite3_bind_int(st, 2, i);
+		sqlite3_bind_int(st, 2, d->index);
 		bind_text(st, 3, d->name);
 		bind_text(st, 4, d->path);
 		sqlite3_bind_int64(st, 5, d->size_mib);
@@ -606,7 +606,7 @@ static int put_devices(struct store *s, const struct store_put *p)
 		const struct vif_config *v = &c->vifs[i];
 		st = stmt(s, ST_IFACE_INSERT);
 		bind_text(st, 1, uuid);
-		sqlite3_bind_int(st, 2, i);
+		sqlite3_bind_int(st, 2, v->devid);
 		bind_text(st, 3, p->macs[i]);
 		bind_text(st, 4, v->bridge);
 		sqlite3_bind_int64(st, 5, v->rate);

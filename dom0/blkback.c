@@ -22,6 +22,11 @@
  * frontend that starts again (Initialising) finds the backend in
  * InitWait. A shut ring (blkback_ring.c) stays shut until the frontend
  * closes and starts again.
+ * Detach (hot unplug, as xl block-detach): the backend goes Closing; once
+ * the frontend closed (or at once with force, once the I/O in flight is
+ * answered) the ring is unmapped, the port closed, both directories
+ * removed and the slot freed. A frontend that does not close keeps the
+ * device; blkback_device_state says so, with the frontend's error node.
  *
  * Invariants: a device's ring and grants stay mapped while any of its
  * I/O is in flight; a slot is freed only when the device is gone and
@@ -257,12 +262,27 @@ static void connect_ring(struct blkback *b, struct blk_dev *d)
 		d->readonly ? ", read-only" : "", d->persistent ? ", persistent grants" : "");
 }
 
+/* A detached device: its directories go, then the slot. */
+static void detached(struct blkback *b, struct blk_dev *d)
+{
+	xs_local_rm(b->xs, d->fpath);
+	xs_local_rm(b->xs, d->bpath);
+	blk_log(b, 0, "blkback: domain %u disk %s detached", d->domid, d->name);
+	release(b, d);
+}
+
 static void handshake(struct blkback *b, struct blk_dev *d)
 {
 	uint32_t fstate;
 
 	if (get_uint(b, d->fpath, "state", &fstate) < 0)
 		fstate = XenbusStateClosed;	/* removed or garbage: the frontend is gone */
+	if (d->detaching && d->force_detach && d->conn == BLK_CONNECTED)
+		fstate = XenbusStateClosed;	/* forced: as if the frontend had closed */
+	if (d->detaching && d->conn != BLK_CONNECTED) {
+		detached(b, d);
+		return;
+	}
 	switch (d->conn) {
 	case BLK_WAITING:
 		if (!d->shut && (fstate == XenbusStateInitialised || fstate == XenbusStateConnected))
@@ -314,7 +334,8 @@ void blkback_poll(struct blkback *b)
 			continue;
 		}
 		handshake(b, d);
-		blk_ring_serve(b, d, SERVE_PER_POLL);	/* connected, not shut: else nothing */
+		if (d->used)	/* (a detached one is gone) */
+			blk_ring_serve(b, d, SERVE_PER_POLL);	/* connected, not shut: else nothing */
 	}
 	b->rr++;
 }
@@ -506,6 +527,57 @@ void blkback_domain_gone(struct blkback *b, uint32_t domid)
 		snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", domid);
 		xs_local_rm(b->xs, path);
 	}
+}
+
+static struct blk_dev *find_disk(const struct blkback *b, uint32_t domid, const char *name)
+{
+	for (int i = 0; i < BLKBACK_MAX_DEVICES; i++) {
+		const struct blk_dev *d = &b->dev[i];
+		if (d->used && !d->gone && d->domid == domid && !strcmp(d->name, name))
+			return (struct blk_dev *)d;
+	}
+	return NULL;
+}
+
+int blkback_detach(struct blkback *b, uint32_t domid, const char *name, int force, char *err, size_t errlen)
+{
+	struct blk_dev *d = find_disk(b, domid, name);
+
+	if (!d) {
+		snprintf(err, errlen, "domain %u has no disk \"%s\" in the block backend", domid, name);
+		return -ENOENT;
+	}
+	d->detaching = 1;
+	d->force_detach |= force;
+	if (force)
+		d->shut = 1;	/* no new requests: those in flight are answered */
+	set_state(b, d, XenbusStateClosing);
+	blk_log(b, 0, "blkback: domain %u disk %s: detaching%s", domid, name, force ? " (forced)" : "");
+	handshake(b, d);
+	return find_disk(b, domid, name) ? 1 : 0;
+}
+
+int blkback_device_state(const struct blkback *b, uint32_t domid, const char *name, char *why, size_t whylen)
+{
+	const struct blk_dev *d = find_disk(b, domid, name);
+	char path[160];
+	uint32_t len;
+
+	if (why && whylen)
+		why[0] = '\0';
+	if (!d)
+		return BLKBACK_DEV_NONE;
+	if (!d->detaching)
+		return BLKBACK_DEV_ATTACHED;
+	if (why && whylen > 1) {	/* what the frontend said (xenbus_dev_error), if anything */
+		snprintf(path, sizeof(path), "/local/domain/%u/error/device/vbd/%u/error", domid, d->devid);
+		len = (uint32_t)whylen - 1;
+		if (xs_local(b->xs, XS_READ, path, (uint32_t)strlen(path) + 1, why, &len) == 0)
+			why[len] = '\0';
+		else
+			why[0] = '\0';
+	}
+	return BLKBACK_DEV_DETACHING;
 }
 
 int blkback_has_domain(const struct blkback *b, uint32_t domid)

@@ -102,6 +102,17 @@ int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk 
  * mappings are dropped as soon as their I/O in flight is done. */
 void blkback_domain_gone(struct blkback *b, uint32_t domid);
 
+/* Hot unplug of domid's disk `name`: the backend goes Closing and the
+ * device goes when the frontend closed (force: once the I/O in flight is
+ * answered, whatever the frontend does). 0 = gone already, 1 = pending
+ * (blkback_device_state tells), -ENOENT with err. */
+int blkback_detach(struct blkback *b, uint32_t domid, const char *name, int force, char *err, size_t errlen);
+
+enum { BLKBACK_DEV_NONE, BLKBACK_DEV_ATTACHED, BLKBACK_DEV_DETACHING };
+/* Where domid's disk `name` is; for one detaching, why = the frontend's
+ * error node ("" when it wrote none). */
+int blkback_device_state(const struct blkback *b, uint32_t domid, const char *name, char *why, size_t whylen);
+
 /* Does domid have a disk here (not gone)? */
 int blkback_has_domain(const struct blkback *b, uint32_t domid);
 

@@ -58,6 +58,8 @@ struct blk_dev {
 	enum blk_conn conn;
 	int gone;			/* the domain is gone: finish and free */
 	int shut;			/* the ring is shut (a hostile request) */
+	int detaching;			/* blkback_detach: gone once the frontend closed */
+	int force_detach;		/* ... or at once, once the I/O in flight is answered */
 	void *ring_page;
 	uint32_t ring_handle, port;
 	struct blkif_back_ring ring;

@@ -208,6 +208,64 @@ void netback_domain_gone(struct netback *nb, uint32_t domid)
 		}
 }
 
+static struct nb_vif *find_vif(const struct netback *nb, uint32_t domid, uint32_t devid)
+{
+	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
+		if (nb->vif[i].used && nb->vif[i].domid == domid && nb->vif[i].devid == devid)
+			return (struct nb_vif *)&nb->vif[i];
+	return NULL;
+}
+
+/* A detached vif: disconnected, its directories and TAP device gone. */
+static void vif_detached(struct netback *nb, struct nb_vif *v)
+{
+	nb_xs_remove(nb, v);
+	nb->host.xs_rm(nb->host.arg, v->fe_path);
+	close_tap(nb, v);
+	nb_log(nb, 0, "domain %u vif %u: detached", v->domid, v->devid);
+	v->used = 0;
+}
+
+int netback_vif_detach(struct netback *nb, uint32_t domid, uint32_t devid, int force, char *err, size_t errlen)
+{
+	struct nb_vif *v = find_vif(nb, domid, devid);
+
+	if (!v) {
+		snprintf(err, errlen, "domain %u has no vif %u in netback", domid, devid);
+		return -ENOENT;
+	}
+	v->detaching = 1;
+	if (force || v->state != NB_CONNECTED) {
+		vif_detached(nb, v);
+		return 0;
+	}
+	nb_xs_request_close(nb, v);
+	nb_log(nb, 0, "domain %u vif %u: detaching", domid, devid);
+	return 1;
+}
+
+int netback_vif_state(const struct netback *nb, uint32_t domid, uint32_t devid)
+{
+	const struct nb_vif *v = find_vif(nb, domid, devid);
+
+	return !v ? NETBACK_VIF_NONE : v->detaching ? NETBACK_VIF_DETACHING : NETBACK_VIF_ATTACHED;
+}
+
+int netback_vif_set_rate(struct netback *nb, uint32_t domid, uint32_t devid, uint64_t rate, uint64_t burst,
+			 char *err, size_t errlen)
+{
+	struct nb_vif *v = find_vif(nb, domid, devid);
+	uint64_t now = nb->host.now_ms(nb->host.arg);
+
+	if (!v) {
+		snprintf(err, errlen, "domain %u has no vif %u in netback", domid, devid);
+		return -ENOENT;
+	}
+	nb_bucket_init(&v->tx_bucket, rate, burst, now);
+	nb_bucket_init(&v->rx_bucket, rate, burst, now);
+	return 0;
+}
+
 size_t netback_stats(const struct netback *nb, struct netback_vif_stats *out, size_t max)
 {
 	size_t n = 0;
@@ -498,9 +556,13 @@ void netback_poll(struct netback *nb)
 {
 	struct nb_batch *b = nb->batch;
 
-	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
-		if (nb->vif[i].used)
-			nb_xs_poll(nb, &nb->vif[i]);
+	for (int i = 0; i < NETBACK_MAX_VIFS; i++) {
+		if (!nb->vif[i].used)
+			continue;
+		nb_xs_poll(nb, &nb->vif[i]);
+		if (nb->vif[i].detaching && nb->vif[i].state != NB_CONNECTED)
+			vif_detached(nb, &nb->vif[i]);
+	}
 	for (int round = 0; round < NB_ROUNDS && take_from_taps(nb, b); round++)
 		;
 	for (int round = 0; round < NB_ROUNDS; round++) {

@@ -92,6 +92,17 @@ int netback_vif_add(struct netback *nb, const struct netback_vif_config *cfg, ch
  * the frontend as after netback_vif_add. -EEXIST when served already. */
 int netback_vif_resume(struct netback *nb, const struct netback_vif_config *cfg, char *err, size_t errlen);
 void netback_domain_gone(struct netback *nb, uint32_t domid);
+/* Hot unplug of vif devid: the backend goes Closing and the vif goes
+ * (rings unmapped, port closed, directories and TAP device removed) once
+ * the frontend closed it; at once when it is not connected or with
+ * force. 0 = gone, 1 = pending (netback_vif_state), -ENOENT with err. */
+int netback_vif_detach(struct netback *nb, uint32_t domid, uint32_t devid, int force, char *err, size_t errlen);
+enum { NETBACK_VIF_NONE, NETBACK_VIF_ATTACHED, NETBACK_VIF_DETACHING };
+int netback_vif_state(const struct netback *nb, uint32_t domid, uint32_t devid);
+/* New token buckets (rate bytes/s each way, burst bytes; 0 = unlimited /
+ * one second), from now on. */
+int netback_vif_set_rate(struct netback *nb, uint32_t domid, uint32_t devid, uint64_t rate, uint64_t burst,
+			 char *err, size_t errlen);
 void netback_poll(struct netback *nb);
 
 /* A network name netback serves itself (an internal switch): "internal"

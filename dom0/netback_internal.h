@@ -56,6 +56,7 @@ struct nb_vif {
 	int fe_state;			/* last frontend state seen */
 	char fe_path[64], be_path[80];
 	int tap_fd;			/* a Linux bridge's port; -1: internal switch */
+	int detaching;			/* netback_vif_detach: gone once disconnected */
 	/* connected: */
 	struct netif_tx_back_ring tx;
 	struct netif_rx_back_ring rx;
@@ -96,6 +97,8 @@ int nb_xs_publish(struct netback *nb, struct nb_vif *v, char *err, size_t errlen
 void nb_xs_poll(struct netback *nb, struct nb_vif *v);
 void nb_xs_disconnect(struct netback *nb, struct nb_vif *v);
 void nb_xs_remove(struct netback *nb, struct nb_vif *v);
+/* Hot unplug: the backend goes Closing (the frontend then closes). */
+void nb_xs_request_close(struct netback *nb, struct nb_vif *v);
 /* a vif of a domain that kept running (netback_vif_resume); 0 or -errno */
 int nb_xs_resume(struct netback *nb, struct nb_vif *v, char *err, size_t errlen);
 void nb_xs_paths(struct nb_vif *v);

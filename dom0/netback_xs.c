@@ -18,7 +18,8 @@
  * backend goes Connected. A frontend going Closing/Closed disconnects the
  * vif (backend Closed); one going back to Initialising (a driver reload)
  * finds the backend in InitWait again. A vif the frontend broke stays
- * shut (NB_BROKEN, backend Closing) until the frontend closes it.
+ * shut (NB_BROKEN, backend Closing) until the frontend closes it. A hot
+ * unplug (netback.c) asks the frontend to close by going Closing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -272,6 +273,11 @@ int nb_xs_resume(struct netback *nb, struct nb_vif *v, char *err, size_t errlen)
 	v->need_notify = 1;
 	nb_log(nb, 0, "domain %u vif %u: resumed (network %s)", v->domid, v->devid, v->network);
 	return 0;
+}
+
+void nb_xs_request_close(struct netback *nb, struct nb_vif *v)
+{
+	set_state(nb, v, XB_CLOSING);
 }
 
 void nb_xs_remove(struct netback *nb, struct nb_vif *v)

@@ -26,6 +26,7 @@ def ref_code(ref):
 def producers(p):
     """For each (method, code): a call that must produce that error."""
     defined = {"config": dict(HELLO, name="exists")}
+    mac = p.call("domain.info", {"domain": "exists"})["result"]["vifs"][0]["mac"]
     return {
         ("rpc.discover", -32602): ("rpc.discover", {"x": 1}),
         ("daemon.version", -32602): ("daemon.version", {"verbose": True}),
@@ -61,6 +62,22 @@ def producers(p):
         ("events.subscribe", -32004): ("events.subscribe", {}),
         ("events.unsubscribe", -32602): ("events.unsubscribe", {"all": True}),
         ("events.list", -32602): ("events.list", {"limit": 0}),
+        ("domain.block_attach", -32602): ("domain.block_attach", {"domain": "exists", "disk": {}}),
+        ("domain.block_attach", -32001): ("domain.block_attach", {"domain": "absent", "disk": {"name": "d", "size": 8}}),
+        ("domain.block_attach", -32603): ("domain.block_attach", {"domain": "exists", "disk": {"name": "d1", "size": 8}}),
+        ("domain.block_detach", -32602): ("domain.block_detach", {"domain": "exists", "name": "nope"}),
+        ("domain.block_detach", -32001): ("domain.block_detach", {"domain": "absent", "name": "d0"}),
+        ("domain.block_detach", -32603): ("domain.block_detach", {"domain": "exists", "name": "d0"}),
+        ("domain.net_attach", -32602): ("domain.net_attach", {"domain": "exists", "vif": {"bridge": 5}}),
+        ("domain.net_attach", -32001): ("domain.net_attach", {"domain": "absent", "vif": {}}),
+        ("domain.net_attach", -32603): ("domain.net_attach", {"domain": "exists", "vif": {}}),
+        ("domain.net_detach", -32602): ("domain.net_detach", {"domain": "exists", "mac": "02:00:00:00:00:01"}),
+        ("domain.net_detach", -32001): ("domain.net_detach", {"domain": "absent", "mac": mac}),
+        ("domain.net_detach", -32603): ("domain.net_detach", {"domain": "exists", "mac": mac}),
+        ("domain.net_limit", -32602): ("domain.net_limit", {"domain": "exists", "mac": "02:00:00:00:00:01",
+                                                            "rate": 1000}),
+        ("domain.net_limit", -32001): ("domain.net_limit", {"domain": "absent", "mac": mac, "rate": 1000}),
+        ("domain.net_limit", -32603): ("domain.net_limit", {"domain": "exists", "mac": mac, "rate": 1000}),
         ("xs.ls", -32602): ("xs.ls", {"path": "relative"}),
         ("xs.ls", -32006): ("xs.ls", {"path": "/"}),
         ("xs.read", -32602): ("xs.read", {}),
@@ -80,7 +97,8 @@ LIVE = ("domain.destroy", "domain.shutdown", "domain.reboot", "domain.pause", "d
 # second pvd that boots the real machine (QEMU, $BUILD/pvcore.iso).
 NEEDS_MACHINE = {(m, -32003) for m in LIVE + ("domain.start",)} | \
     {(m, -32603) for m in LIVE + ("domain.start",)} | {("domain.create", c) for c in (-32002, -32004, -32603)} | \
-    {(m, -32007) for m in ("xs.ls", "xs.read", "xs.write", "xs.rm", "xs.watch")} | {("xs.watch", -32004)}
+    {(m, -32007) for m in ("xs.ls", "xs.read", "xs.write", "xs.rm", "xs.watch")} | {("xs.watch", -32004)} | \
+    {("domain.block_attach", -32006), ("domain.net_attach", -32006)}
 def locked(p, method, params):
     """The call while another process holds the database's write lock
     (taking it waits for a transaction of pvd's own loop to end)."""
@@ -125,6 +143,14 @@ def machine_errors():
             ok(r.get("result", {}).get("state") == "running", f"domain.create {name} runs it", r)
         r = m.call("domain.define", {"config": cfg("off")})
         ok("result" in r, "domain.define off (the 4th domain: the quota is full)", r)
+        # a device the backend refuses: HypervisorError, the config as it was
+        before = m.call("domain.info", {"domain": "r1"}).get("result", {})
+        got[("domain.block_attach", -32006)] = m.call("domain.block_attach", {
+            "domain": "r1", "disk": {"name": "gone", "size": 8, "path": "/nonexistent/gone.img"}})
+        got[("domain.net_attach", -32006)] = m.call("domain.net_attach", {"domain": "r1", "vif": {"bridge": "nobr0"}})
+        r = m.call("domain.info", {"domain": "r1"}).get("result", {})
+        ok(r.get("disks") == before.get("disks") == [] and r.get("vifs") == before.get("vifs"),
+           "refused hot plugs leave r1's config as it was", (before, r))
         got[("domain.create", -32002)] = m.call("domain.create", {"config": cfg("r1")})
         got[("domain.create", -32004)] = m.call("domain.create", {"config": cfg("c")})
         got[("domain.start", -32003)] = m.call("domain.start", {"domain": "r1"})
@@ -192,7 +218,8 @@ def main():
         ok(all(f'"{t}"' in ev_c for t in types), "daemon/events.c knows every documented event type")
 
         # every documented error of every method, produced for real
-        assert "result" in p.call("domain.define", {"config": dict(HELLO, name="exists")})
+        assert "result" in p.call("domain.define", {"config": dict(HELLO, name="exists", disks=[{"name": "d0", "size": 8}],
+                                                                   vifs=[{"bridge": "internal"}])})
         holder = p.connect()
         holder.sendall(b'{"jsonrpc":"2.0","id":1,"method":"events.subscribe"}\n')
         holder.recv(4096)

@@ -17,7 +17,7 @@ LINUX_TEST_DEPS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso \
 test-linux: deps
 	$(Q)$(MAKE) --no-print-directory $(LINUX_TEST_DEPS)
 	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-pvcore.sh \
-	    tests/linux/linux-bootloader.sh tests/linux/linux-net.sh
+	    tests/linux/linux-bootloader.sh tests/linux/linux-net.sh tests/linux/linux-hotplug.sh
 
 test-linux-xen: deps
 	$(Q)$(MAKE) --no-print-directory $(LINUX_TEST_DEPS)
@@ -25,5 +25,5 @@ test-linux-xen: deps
 
 test-xen: $(BUILD)/bin/pvcore-extract-kernel
 TESTS += tests/linux/linux-pvcore.sh tests/linux/linux-bootloader.sh
-TESTS += tests/linux/linux-net.sh
+TESTS += tests/linux/linux-net.sh tests/linux/linux-hotplug.sh
 DEB_PACKAGES += cpio gzip

@@ -74,11 +74,11 @@ linux_initramfs() {
     ln -s busybox "$root/bin/sh"
     cp "$init" "$root/init"
     cp tests/linux/blk.sh "$root/blk.sh"
-    # the virtual block device case's modules (blk.sh), when unpacked
+    # the block device case's modules (blk.sh; netfront: hotplug.sh), when unpacked
     kmod="$PVCORE_CACHE/linux-${LINUX_VERSION:-none}/lib/modules/${LINUX_VERSION:-none}/kernel"
     if [ -d "$kmod" ]; then
         mkdir -p "$root/modules"
-        for m in drivers/block/xen-blkfront lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4; do
+        for m in drivers/block/xen-blkfront drivers/net/xen-netfront lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4; do
             cp "$kmod/$m.ko" "$root/modules/" 2>/dev/null
         done
     fi
