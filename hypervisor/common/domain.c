@@ -199,6 +199,8 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
 
 static void domain_free_structs(struct domain *d)
 {
+    for (unsigned int i = 0; i < MAX_VCPUS; i++)     /* no scheduler still knows it */
+        ASSERT(!d->vcpus[i] || (d->vcpus[i]->processor < 0 && !d->vcpus[i]->on_runq));
     evtchn_free(d);
     for (unsigned int i = 0; i < MAX_VCPUS; i++)
         struct_free(d->vcpus[i], sizeof(struct vcpu));

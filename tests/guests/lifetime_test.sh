@@ -9,14 +9,14 @@
 # Passes when the victim was rebuilt N times, the attacker reached it
 # (binds, sends, maps and copies all > 0) and succeeded, the hypervisor
 # neither panicked nor tripped an assertion, and every frame came back.
-#   LIFETIME_RESTARTS  rebuilds of the victim (default 100, about 60 s; `make
+#   LIFETIME_RESTARTS  rebuilds of the victim (default 60, about 60 s; `make
 #                      lifetime-soak` runs 5000)
 #   LIFETIME_TIMEOUT   seconds QEMU may run (default 600)
 # Run: make guests build/hypervisor-debug/pvcore.elf && sh tests/guests/lifetime_test.sh
 . tests/lib/hvtest.sh
 HV_ELF=${LIFETIME_HV_ELF:-$BUILD/hypervisor-debug/pvcore.elf}
 DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
-RESTARTS=${LIFETIME_RESTARTS:-100}
+RESTARTS=${LIFETIME_RESTARTS:-60}
 BOOT_TIMEOUT=${LIFETIME_TIMEOUT:-600}
 G=$BUILD/guests
 

@@ -75,8 +75,8 @@ static int teardown_dom(void **state)
 {
     (void)state;
     for (domid_t id = 0; id < 8; id++)
-        if (harness_lookup(id))
-            gnttab_destroy(harness_lookup(id));
+        if (domain_by_id(id))
+            gnttab_destroy(domain_by_id(id));
     harness_fini();
     return 0;
 }

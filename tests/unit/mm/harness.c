@@ -145,7 +145,7 @@ uint64_t *harness_table(mfn_t mfn)
     return mfn_to_virt(mfn);
 }
 
-struct domain *harness_lookup(domid_t id)
+struct domain *domain_by_id(domid_t id)
 {
     return id < ARRAY_SIZE(domains) ? domains[id] : NULL;
 }
@@ -154,7 +154,7 @@ struct domain *harness_lookup(domid_t id)
  * get without its put. */
 struct domain *get_domain_owning(domid_t id)
 {
-    struct domain *d = harness_lookup(id);
+    struct domain *d = domain_by_id(id);
     if (d)
         d->refcnt++;
     return d;
@@ -162,7 +162,7 @@ struct domain *get_domain_owning(domid_t id)
 
 struct domain *get_domain_by_id(domid_t id)
 {
-    struct domain *d = harness_lookup(id);
+    struct domain *d = domain_by_id(id);
     if (!d || d->state == DOM_DEAD)
         return NULL;
     d->refcnt++;
@@ -191,7 +191,7 @@ void put_domain(struct domain *d)
 
 bool domain_exists(domid_t id)
 {
-    return harness_lookup(id) != NULL;
+    return domain_by_id(id) != NULL;
 }
 
 struct vcpu *current_vcpu(void)
