@@ -123,7 +123,9 @@ struct domain *get_domain_owning(domid_t id)
 
 struct domain *get_domain_in_slot(unsigned int slot)
 {
-    if (slot >= MAX_DOMAINS)
+    /* Walkers visit every slot on every timer tick: empty ones without
+     * the lock (a domain appearing meanwhile is seen on the next walk). */
+    if (slot >= MAX_DOMAINS || !__atomic_load_n(&domains[slot], __ATOMIC_RELAXED))
         return NULL;
     uint64_t f = spin_lock_irqsave(&domlist_lock);
     struct domain *d = get_locked(domains[slot]);
