@@ -19,10 +19,12 @@
  *    are freed by the put that takes it to 0, never before; a count that
  *    would go below 0 or a struct whose magic is gone is a BUG;
  *  - a domain is in the table from the moment it has an id (the slot is
- *    taken) but found by no lookup until domain_create has initialised
- *    every lock and table (d->published): a binding to a half-made
- *    domain once took its event lock before evtchn_init reset it, and
- *    every later taker spun forever;
+ *    taken) but get_domain_by_id finds it only once domain_create has
+ *    initialised every lock and table (d->published): a binding to a
+ *    half-made domain once took its event lock before evtchn_init reset
+ *    it, and every later taker spun forever. The other lookups see it (a
+ *    frame it owns must find its owner, also when a failed creation
+ *    gives its frames back);
  *  - d->state is written here only, under d->lock; DOM_DEAD is final and
  *    set before teardown starts; get_domain_by_id refuses a dead domain,
  *    and whoever got one just before sees DOM_DEAD under d->lock.
@@ -89,8 +91,6 @@ static void struct_free(void *p, size_t size)
  * domlist_lock held: the table's reference keeps it alive meanwhile. */
 static struct domain *get_locked(struct domain *d)
 {
-    if (d && !d->published)
-        return NULL;                    /* still being created */
     if (d) {
         ASSERT(d->magic == DOMAIN_MAGIC);
         uint32_t old = __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_ACQUIRE);
@@ -105,7 +105,8 @@ struct domain *get_domain_by_id(domid_t id)
         return NULL;
     uint64_t f = spin_lock_irqsave(&domlist_lock);
     struct domain *d = domains[domid_slot(id)];
-    d = get_locked(d && d->id == id && d->state != DOM_DEAD ? d : NULL);
+    /* Not one still being created, nor one whose teardown began. */
+    d = get_locked(d && d->id == id && d->published && d->state != DOM_DEAD ? d : NULL);
     spin_unlock_irqrestore(&domlist_lock, f);
     return d;
 }

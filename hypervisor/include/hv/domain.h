@@ -120,7 +120,7 @@ struct domain {
     enum domain_state state;        /* written by domain.c only, under lock */
     uint32_t refcnt;                /* atomic: the table's + one per get */
     uint32_t magic;                 /* DOMAIN_MAGIC while the struct is live */
-    bool published;                 /* built far enough to be looked up */
+    bool published;                 /* created: get_domain_by_id may find it */
     unsigned int shutdown_reason;   /* SHUTDOWN_* when state == DOM_SHUTDOWN */
     unsigned int shutdown_code;     /* SCHEDOP_shutdown_code, or SHUTDOWN_CODE_NONE */
     spinlock_t lock;
@@ -229,7 +229,7 @@ long domain_while_state(struct domain *d, unsigned int states,
 /* Release everything the domain holds, free its slot and drop the
  * table's reference. Only when none of its vCPUs is loaded on a CPU. */
 void domain_destroy(struct domain *d);
-/* The live (not dead) domain with this id, referenced; or NULL. */
+/* The live domain with this id (created, not dead), referenced; or NULL. */
 struct domain *get_domain_by_id(domid_t id);
 /* The domain in table slot 0..MAX_DOMAINS-1 (slot 0 is Domain 0), any
  * state, referenced; or NULL: for walking every domain. */
