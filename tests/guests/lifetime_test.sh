@@ -9,6 +9,9 @@
 # Passes when the victim was rebuilt N times, the attacker reached it
 # (binds, sends, maps and copies all > 0) and succeeded, the hypervisor
 # neither panicked nor tripped an assertion, and every frame came back.
+# Then a creation that runs out of memory half-way (a domain as large as
+# the free heap: the check up front passes, the last frames are missing)
+# must give back every frame it took, through the same teardown.
 #   LIFETIME_RESTARTS  rebuilds of the victim (default 60, about 60 s; `make
 #                      lifetime-soak` runs 5000)
 #   LIFETIME_TIMEOUT   seconds QEMU may run (default 600)
@@ -53,4 +56,26 @@ echo "$result" | grep -q SUCCESS
 check "$b: the attacker reached the victims and succeeded" $? "${result:-no result line}"
 
 hv_survived "$b" "$((RESTARTS + 1)) victims in ${took} s"
+# A creation that fails half-way: the first boot tells how many frames are
+# free before the domains (the same modules, so the same layout), the
+# second asks for exactly that many.
+create_fail_boot() {   # NAME MEM
+    HV_ISO_FILES="$G/hypercall_basics.elf=/guests/hypercall_basics.elf" hv_iso "$1" \
+        "debug-exit=0xf4" "module2 /guests/hypercall_basics.elf name=big mem=$2 -- big" \
+        "module2 /guests/hypercall_basics.elf name=small mem=4M -- small" || return 1
+    # shellcheck disable=SC2086
+    BOOT_TIMEOUT=120 hv_boot "$1" -m 256 -smp 2 $DEBUG_EXIT
+}
+create_fail_boot sizing 4M
+free=$(log_line sizing 'frames free before them' | sed -n 's/.*; \([0-9]*\) frames free before them.*/\1/p')
+if [ -n "$free" ]; then
+    create_fail_boot createfail "$((free * 4))K"
+    refused=$(log_line createfail 'module 0 \(big\): create: cannot create the domain')
+    [ -n "$refused" ]
+    check "createfail: a domain of all $free free frames is refused half-way" $? \
+        "$(log_line createfail '\(big\)')"
+    hv_survived createfail "a failed creation"
+else
+    not_ok "sizing: the free frames before the domains" "$(log_line sizing 'frames free')"
+fi
 exit $failed_any
