@@ -22,3 +22,10 @@ $(BUILD)/bench/rpc_bench: bench/rpc_bench.c $(BUILD)/lib/libpvdclient.a
 bench: rpc-bench
 rpc-bench: $(BUILD)/bench/rpc_bench $(BUILD)/bin/pvd
 	$(BUILD)/bench/rpc_bench $(BUILD)/bin/pvd
+
+# `make bench-info`: domain.info latency while four 512 MiB domains are
+# built, beside the same with no builds (bench/info_bench.py).
+.PHONY: bench-info
+bench: bench-info
+bench-info: $(BUILD)/bin/pvd $(BUILD)/pvcore.iso $(BUILD)/guests/ticker.elf
+	$(Q)BUILD=$(BUILD) nice python3 bench/info_bench.py

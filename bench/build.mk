@@ -36,3 +36,11 @@ DEB_PACKAGES += gdb
 bench: blk-bench
 blk-bench: $(BUILD)/guests/blk.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso
 	$(Q)BUILD=$(BUILD) sh bench/blk_bench.sh
+
+# `make net-bench`: virtual network interfaces through the `net` test
+# kernel and pvd's netback against the host's own veth pair
+# (bench/net_bench.sh; needs root for its network namespaces).
+.PHONY: net-bench
+bench: net-bench
+net-bench: $(BUILD)/guests/net.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso
+	$(Q)BUILD=$(BUILD) sh bench/net_bench.sh

@@ -11,4 +11,4 @@ $(BUILD)/bin/pvctl: $(PVCTL_OBJS) $(BUILD)/lib/libpvdclient.a
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(PVDC_LIBS)
 
 ALL_TARGETS += $(BUILD)/bin/pvctl
-TESTS       += tests/cli/test_pvctl.py tests/cli/test_pvctl_details.py tests/cli/test_bulk.py tests/cli/test_pvctl_tls.py tests/cli/test_top_events.py tests/cli/test_install.sh
+TESTS       += tests/cli/test_pvctl.py tests/cli/test_pvctl_details.py tests/cli/test_bulk.py tests/cli/test_pvctl_tls.py tests/cli/test_top_events.py tests/cli/test_errors.py tests/cli/test_install.sh

@@ -121,6 +121,24 @@ int cmd_undefine(struct ctl *ctl)
 	return EXIT_OK;
 }
 
+int cmd_adopt(struct ctl *ctl)
+{
+	json_object *p = json_object_new_object(), *r;
+
+	json_object_object_add(p, "uuid", json_object_new_string(ctl->argv[0]));
+	if (ctl->argc > 1)
+		json_object_object_add(p, "name", json_object_new_string(ctl->argv[1]));
+	if (ctl_call(ctl, "domain.adopt", p, &r) != 0)
+		return EXIT_ERROR;
+	if (ctl->flags & F_JSON)
+		print_json(r);
+	else
+		printf("Domain \"%s\" adopted (uuid %s, domid %lld): pvd manages it now\n", jstr(r, "name", "?"),
+		       jstr(r, "uuid", "?"), jint(r, "domid", -1));
+	json_object_put(r);
+	return EXIT_OK;
+}
+
 int cmd_list(struct ctl *ctl)
 {
 	static const char *const hdr[] = { "ID", "NAME", "STATE", "MEMORY", "VCPUS", "CPU(s)", "AUTOSTART", "UUID" };
@@ -213,7 +231,7 @@ int cmd_info(struct ctl *ctl)
 		}
 	if (json_object_object_get_ex(r, "vifs", &a))
 		for (size_t i = 0; i < json_object_array_length(a); i++) {
-			json_object *v = json_object_array_get_idx(a, i);
+			json_object *v = json_object_array_get_idx(a, i), *st;
 			char rate[64], burst[64];
 			long long b = jint(v, "burst", 0);
 			if (b > 0)
@@ -223,6 +241,13 @@ int cmd_info(struct ctl *ctl)
 			printf("%-13s %zu: %s on %s, rate %s, burst %s, weight %lld\n", i ? "" : "Interfaces:", i,
 			       jstr(v, "mac", "?"), jstr(v, "bridge", "?"), fmt_rate(jint(v, "rate", 0), "/s", rate,
 			       sizeof(rate)), burst, jint(v, "weight", 0));
+			if (json_object_object_get_ex(v, "stats", &st))
+				printf("%-13s    %s, sent %lld bytes (%lld frames, %lld dropped), received %lld bytes "
+				       "(%lld frames, %lld dropped)\n", "",
+				       jbool(st, "connected") ? "connected" :
+				       "not connected", jint(st, "tx_bytes", 0), jint(st, "tx_packets", 0),
+				       jint(st, "tx_dropped", 0), jint(st, "rx_bytes", 0), jint(st, "rx_packets", 0),
+				       jint(st, "rx_dropped", 0));
 		}
 	printf("%-13s %s\n", "Console log:", jstr(r, "console_log", "-"));
 	printf("%-13s %s\n", "Created:", jstr(r, "created", "?"));

@@ -54,6 +54,8 @@ const struct command commands[] = {
 	{ "console", cmd_console, F_NOFOLLOW, 1, 1, "DOM [--no-follow]",
 	  "show a domain's console and follow it (output only; Ctrl-] or EOF on a terminal leaves)" },
 	{ "undefine", cmd_undefine, F_JSON, 1, 1, "DOM [--json]", "remove a shut-off domain's definition" },
+	{ "adopt", cmd_adopt, F_JSON, 1, 2, "UUID [NAME] [--json]",
+	  "manage an unmanaged domain (list --all) from now on, under its name or NAME" },
 	{ "list", cmd_list, F_ALL | F_JSON | F_NAME, 0, 0, "[--all] [--name] [--json]",
 	  "list running domains (--all: every defined one; --name: just their names)" },
 	{ "info", cmd_info, F_JSON, 1, 1, "DOM [--json]", "show a domain, its devices and MACs" },

@@ -87,6 +87,7 @@ int cmd_net_attach(struct ctl *ctl);
 int cmd_net_detach(struct ctl *ctl);
 int cmd_net_limit(struct ctl *ctl);
 int cmd_undefine(struct ctl *ctl);
+int cmd_adopt(struct ctl *ctl);
 int cmd_list(struct ctl *ctl);
 int cmd_info(struct ctl *ctl);
 int cmd_autostart(struct ctl *ctl);

@@ -92,7 +92,7 @@ static void notify(void *arg, uint32_t port)
 	struct pvd_blk *x = arg;
 	char err[200];
 
-	if (ctl_evtchn_send(x->c, port, err, sizeof(err)) < 0)
+	if (ctl_evtchn_notify(x->c, port, err, sizeof(err)) < 0)
 		log_info("blkback: kick: %s", err);
 }
 

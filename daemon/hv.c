@@ -6,6 +6,10 @@
  * and move every console ring to its log (hv_console.c); the timer also
  * lists the hypervisor's domains and acts on changes (hv_lifecycle.c).
  *
+ * The control thread (hv_worker.c) does the long work on the machine;
+ * hv.c starts it with the machine and gives it the control client's kick
+ * hook, so a kick that thread's call ate still wakes the loop's ports.
+ *
  * Owns: struct hv and the machine's state. When the machine is lost (QEMU
  * killed, the control block stops answering), every runtime entry is
  * dropped and hv->lost says why; calls then fail with that reason.
@@ -120,6 +124,8 @@ static void on_restart(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	merr[0] = '\0';
+	hv->gen++;
+	ctl_set_kick_hook(hv->c, hv_worker_kick_hook, hv->worker);
 	if (xs_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 ||
 	    blk_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 ||
 	    net_host_open(pvd, hv->m, hv->c, merr, sizeof(merr)) < 0 || attach_events(pvd) != 0) {
@@ -163,15 +169,18 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 		event_free(hv->doorbell);
 		hv->doorbell = NULL;
 	}
-	ctl_close(hv->c);
-	hv->c = NULL;
 	if (st.state == MACHINE_RUNNING) {	/* alive but not answering: a new one replaces it */
 		char merr[300];
 		if (machine_stop(hv->m, 2000, merr, sizeof(merr)) < 0)
 			log_warn("stopping the silent machine: %s", merr);
 	}
-	machine_close(hv->m);
+	/* the control thread may still be in a call on them: it fails at once
+	 * now that QEMU is gone; they are closed when it is idle */
+	hv_worker_retire(pvd, hv->c, hv->m);
+	hv->c = NULL;
 	hv->m = NULL;
+	hv->listing = 0;
+	hv->mi_valid = 0;
 	if (time(NULL) - hv->booted_at >= HV_RESTART_STABLE_S)
 		hv->backoff_ms = HV_RESTART_MIN_MS;
 	snprintf(hv->last_death, sizeof(hv->last_death), "%.150s (%.200s)", why, st.reason);
@@ -232,6 +241,16 @@ void hv_control_answered(struct pvd *pvd)
 	}
 }
 
+void hv_poll_ports(struct pvd *pvd)
+{
+	if (hv_unavailable(pvd))
+		return;
+	hv_poll_consoles(pvd);
+	xs_host_poll(pvd);
+	blk_host_poll(pvd);
+	net_host_poll(pvd);
+}
+
 static void on_doorbell(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvd *pvd = arg;
@@ -245,10 +264,7 @@ static void on_doorbell(evutil_socket_t fd, short what, void *arg)
 		hv_machine_lost(pvd, err);
 		return;
 	}
-	hv_poll_consoles(pvd);
-	xs_host_poll(pvd);
-	blk_host_poll(pvd);
-	net_host_poll(pvd);
+	hv_poll_ports(pvd);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -259,14 +275,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (hv_unavailable(pvd))
 		return;
-	hv_poll_consoles(pvd);
-	hv_refresh(pvd);
-	if (!hv_unavailable(pvd)) {
-		hv_poll_consoles(pvd);
-		xs_host_poll(pvd);
-		blk_host_poll(pvd);
-		net_host_poll(pvd);
-	}
+	hv_poll_ports(pvd);
+	hv_refresh(pvd);	/* the listing runs on the control thread */
 }
 
 static const char *find_iso(struct pvd *pvd, char *buf, size_t len)
@@ -350,6 +360,10 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 		return -1;
 	}
 	pvd->hv = hv;
+	hv->gen = 1;
+	if (hv_worker_start(pvd, err, errlen) < 0)
+		return -1;
+	ctl_set_kick_hook(hv->c, hv_worker_kick_hook, hv->worker);
 	if (xs_host_open(pvd, hv->m, hv->c, err, errlen) < 0 || blk_host_open(pvd, hv->m, hv->c, err, errlen) < 0 ||
 	    net_host_open(pvd, hv->m, hv->c, err, errlen) < 0)
 		return -1;
@@ -375,6 +389,7 @@ void hv_close(struct pvd *pvd)
 
 	if (!hv)
 		return;
+	hv_worker_stop(pvd);	/* its jobs' done() still run, with the machine attached */
 	net_host_close(pvd);
 	blk_host_close(pvd, 0);
 	xs_host_close(pvd);
@@ -439,8 +454,9 @@ int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen)
 	}
 	h->state = "running";
 	h->qemu_pid = (int)machine_qemu_pid(hv->m);
-	rc = ctl_machine_info(hv->c, &mi, err, errlen);
-	if (rc < 0) {
+	if (hv->mi_valid) {	/* the tick's, at most a listing old: no call from the loop */
+		mi = hv->mi;
+	} else if ((rc = ctl_machine_info(hv->c, &mi, err, errlen)) < 0) {
 		hv_control_failed(pvd, rc, err);
 		return -1;
 	}

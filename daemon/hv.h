@@ -43,6 +43,12 @@ int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st);
 /* The UUID of the running domain with this domid; 0 or 1 (none). */
 int hv_uuid_of_domid(struct pvd *pvd, uint32_t domid, char uuid[37]);
 
+/* A domain being destroyed (state "dying"): ask the hypervisor whether it
+ * has gone (control thread); fn(rc 0: gone, its entry dropped; -1: still
+ * there). -1 at once when uuid has no such entry (fn not called). */
+typedef void (*hv_op_fn)(struct pvd *pvd, void *arg, int rc, const char *err);
+int hv_check_gone(struct pvd *pvd, const char *uuid, hv_op_fn fn, void *arg);
+
 /* A domain in the hypervisor that is not in pvd's store (its store was
  * lost, or another toolstack made it): listed, never acted on unasked. */
 struct hv_unmanaged {
@@ -72,6 +78,10 @@ struct hv_host {
 /* 0, or -1 with err when the machine answered with an error. */
 int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen);
 
+/* Take over the unmanaged domain uuid, whose config is now in the store:
+ * pvd manages it from now on. *console: whether its console is served. */
+int hv_adopt(struct pvd *pvd, const char *uuid, int *console, char *err, size_t errlen);
+
 /* A domain that keeps crashing right after its start is started again
  * after a back-off: 1 (and the time left) while such a restart is pending. */
 int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms);
@@ -79,22 +89,39 @@ int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms);
  * domain): 1 if there was one. */
 int hv_cancel_restart(struct pvd *pvd, const char *uuid);
 
-/* Build and start d from its stored config; *domid on success. */
-int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
-int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
+/* Build and start d from its stored config (hv_build.c). The build runs on
+ * the control thread: 0 and, later on the loop, exactly once,
+ * fn(pvd, arg, rc, domid, err) with rc 0 (started) or one of the failures
+ * below; or a failure at once, with err, and fn is not called.
+ * paused: leave it paused. */
+#define HV_START_CONFIG  (-2)	/* the config or its files are wrong (kernel missing, not an ELF...) */
+#define HV_START_TOO_BIG (-3)	/* more memory than the machine has free */
+#define HV_START_BUSY    (-4)	/* it is running or being started already */
+typedef void (*hv_started_fn)(struct pvd *pvd, void *arg, int rc, uint32_t domid, const char *err);
+int hv_start_domain(struct pvd *pvd, const struct store_domain *d, int paused, hv_started_fn fn, void *arg,
+		    char *err, size_t errlen);
+/* The API's operations on a running domain (hv_ops.c): the control call
+ * runs on the control thread; 0 once it is queued and later, on the
+ * loop, exactly once, fn(pvd, arg, rc, err) with rc 0 (done), -EBUSY
+ * (pause/resume: it shut down meanwhile, a state, not a failure) or -1;
+ * or -1 at once with err, and fn is not called. */
+int hv_destroy_domain(struct pvd *pvd, const char *uuid, hv_op_fn fn, void *arg, char *err, size_t errlen);
 /* reboot = 0: PVCTL shutdown with reason poweroff, destroyed if it is not
- * shut down after timeout_s; 1: reason reboot (started again). */
+ * shut down after timeout_s; 1: reason reboot (started again). A guest
+ * asked through xenstore (*asked): 0 and fn is not called; else 1 and fn
+ * is called as above. */
 int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
-		       int *asked, char *err, size_t errlen);
-/* -EBUSY: it shut down meanwhile (a state, not a failure). */
-int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen);
+		       int *asked, hv_op_fn fn, void *arg, char *err, size_t errlen);
+int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, hv_op_fn fn, void *arg, char *err, size_t errlen);
 /* The hypervisor's ceiling for the domain (mem-max). */
-int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
+int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, hv_op_fn fn, void *arg, char *err,
+		  size_t errlen);
 /* The balloon target the guest follows (mem-set: memory/target). */
 int hv_set_target(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen);
 /* The current balloon target in KiB; -1 when there is none to read. */
 int hv_get_target(struct pvd *pvd, const char *uuid, uint64_t *kib);
-int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen);
+int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, hv_op_fn fn, void *arg,
+		 char *err, size_t errlen);
 
 /* Console input: queue up to n bytes for the running domain's console and
  * notify it; the bytes queued (what fits its ring), or -1 with err. */

@@ -24,6 +24,14 @@ void hv_console_path(struct pvd *pvd, const char *uuid, char *buf, size_t len)
 	snprintf(buf, len, "%s/consoles/%s.log", pvd->opt.state_dir, uuid);
 }
 
+/* STATE/consoles/UUID.adopted: "BOOT_ID DOMID" of an adopted domain whose
+ * console pvd cannot reach (it has no record of it): it is then not taken
+ * for a half-built one after a restart of pvd. */
+static void adopted_path(struct pvd *pvd, const char *uuid, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/consoles/%s.adopted", pvd->opt.state_dir, uuid);
+}
+
 void hv_console_forget(struct pvd *pvd, const char *uuid)
 {
 	char path[4200], pos[4210];
@@ -37,6 +45,9 @@ void hv_console_forget(struct pvd *pvd, const char *uuid)
 		log_warn("console log %s: %s", path, strerror(errno));
 	if (unlink(pos) != 0 && errno != ENOENT)
 		log_warn("console record %s: %s", pos, strerror(errno));
+	adopted_path(pvd, uuid, path, sizeof(path));
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("%s: %s", path, strerror(errno));
 }
 
 void hv_close_console(struct pvd *pvd, struct hv_dom *e)
@@ -87,32 +98,79 @@ void hv_poll_consoles(struct pvd *pvd)
 			log_warn("console of domain %u: %s", hv->dom[i].domid, err);
 }
 
+static int adopted_here(struct pvd *pvd, const struct hv_dom *e)
+{
+	char path[4200];
+	unsigned long long boot = 0;
+	unsigned domid = 0;
+	FILE *f;
+	int n;
+
+	adopted_path(pvd, e->uuid, path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llx %u", &boot, &domid);
+	fclose(f);
+	return n == 2 && boot == ctl_boot_id(pvd->hv->c) && domid == e->domid;
+}
+
+/* e's console from its record (same boot, same domid): 0, or -1 with why. */
+static int reattach_one(struct pvd *pvd, struct hv_dom *e, char *why, size_t len)
+{
+	struct console_identity id;
+	char path[4200], err[300];
+
+	hv_console_path(pvd, e->uuid, path, sizeof(path));
+	if (console_read_identity(path, &id, err, sizeof(err)) < 0) {
+		snprintf(why, len, "no console record: %s", err);
+		return -1;
+	}
+	if (id.boot_id != ctl_boot_id(pvd->hv->c) || id.domid != e->domid) {
+		snprintf(why, len, "console record is of another boot or domain");
+		return -1;
+	}
+	hv_open_console(pvd, e, id.ring_mfn, id.backend_port);
+	return 0;
+}
+
 /* After a restart of pvd: the consoles of the domains that kept running,
  * from their records (same boot, same domid), continuing their logs. */
 void hv_reattach_consoles(struct pvd *pvd)
 {
 	struct hv *hv = pvd->hv;
-	char path[4200], err[300];
+	char why[400];
 
 	for (int i = 0; i < HV_MAX_DOMS; i++) {
 		struct hv_dom *e = &hv->dom[i];
-		struct console_identity id;
-		if (!e->used || e->cons || !e->known || e->info.state == PVCTL_DOM_DYING)
+		if (!e->used || e->cons || !e->known || e->building || e->info.state == PVCTL_DOM_DYING)
 			continue;
-		hv_console_path(pvd, e->uuid, path, sizeof(path));
-		if (console_read_identity(path, &id, err, sizeof(err)) < 0) {
-			log_warn("domain %u (%s): no console record: %s", e->domid, e->uuid, err);
+		if (reattach_one(pvd, e, why, sizeof(why)) < 0) {
+			if (adopted_here(pvd, e))
+				continue;	/* adopted without a console */
+			log_warn("domain %u (%s): %s", e->domid, e->uuid, why);
 			e->unfinished = 1;
 			continue;
 		}
-		if (id.boot_id != ctl_boot_id(hv->c) || id.domid != e->domid) {
-			log_warn("domain %u (%s): console record is of another boot or domain", e->domid, e->uuid);
-			e->unfinished = 1;
-			continue;
-		}
-		hv_open_console(pvd, e, id.ring_mfn, id.backend_port);
 		log_notice("domain %u (%s) kept running; console re-attached", e->domid, e->uuid);
 	}
+}
+
+int hv_adopt_console(struct pvd *pvd, struct hv_dom *e)
+{
+	char why[400], path[4200];
+	FILE *f;
+
+	if (reattach_one(pvd, e, why, sizeof(why)) == 0)
+		return 1;
+	log_notice("adopted domain %u (%s) has no console pvd can reach (%s)", e->domid, e->uuid, why);
+	adopted_path(pvd, e->uuid, path, sizeof(path));
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%#llx %u\n", (unsigned long long)ctl_boot_id(pvd->hv->c), e->domid) < 0)
+		log_warn("%s: %s", path, strerror(errno));
+	if (f)
+		fclose(f);
+	return 0;
 }
 
 int hv_console_input(struct pvd *pvd, const char *uuid, const char *p, size_t n, char *err, size_t errlen)
@@ -130,7 +188,7 @@ int hv_console_input(struct pvd *pvd, const char *uuid, const char *p, size_t n,
 		return -1;
 	}
 	if (rc > 0 && console_backend_port(e->cons) &&
-	    ctl_evtchn_send(pvd->hv->c, console_backend_port(e->cons), err, errlen) < 0)
+	    ctl_evtchn_notify(pvd->hv->c, console_backend_port(e->cons), err, errlen) < 0)
 		return -1;
 	return rc;
 }

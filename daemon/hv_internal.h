@@ -8,8 +8,12 @@
  *   hv_lifecycle.c  builds, lifecycle policy (on_* actions), reconciliation
  *                   and the operations the API asks for
  *   hv_console.c    one console backend per running domain
+ *   hv_worker.c     the control thread: builds and listings off the loop
  *
- * Everything runs on pvd's one loop thread; nothing here takes a lock.
+ * Everything here runs on pvd's loop thread except a job's work(), which
+ * runs on the control thread and touches only its job, the control client
+ * and the machine's RAM (hv_worker.c); no lock is taken outside
+ * hv_worker.c and dom0/ctl.c.
  */
 #ifndef PVD_HV_INTERNAL_H
 #define PVD_HV_INTERNAL_H
@@ -21,6 +25,22 @@
 
 struct pvd;
 struct store_domain;
+struct machine;
+
+/* Work for the control thread (hv_worker.c). work() runs there with c and
+ * m (the machine's handles when submitted); done() runs on the loop
+ * afterwards and frees the job. gen tells done() whether the machine is
+ * still the one the work was done on (hv_job_current). */
+struct hv_job {
+	struct hv_job *next;
+	void (*work)(struct hv_job *j);
+	void (*done)(struct pvd *pvd, struct hv_job *j);
+	struct ctl *c;
+	struct machine *m;
+	unsigned gen;
+	int rc;
+	char err[700];
+};
 
 #define HV_MAX_DOMS 256
 #define HV_TICK_MS 100
@@ -41,6 +61,9 @@ struct hv_dom {
 	uint64_t deadline_ms;		/* for INTENT_SHUTDOWN */
 	int handled;			/* its shutdown was acted on */
 	int unfinished;			/* found without its console record: a build pvd did not finish */
+	int building;			/* its build is under way on the control thread (domid 0 until done) */
+	uint64_t build_id;		/* which build (an entry may be reused meanwhile) */
+	uint64_t seq;			/* hv->seq when the loop last changed it */
 	int restart;			/* start it again once it is gone */
 	char restart_reason[32];
 };
@@ -79,6 +102,14 @@ struct hv {
 	char last_death[400];		/* why the last machine was lost ("" if none) */
 	time_t last_death_at;
 	uint64_t silent_since_ms;	/* control calls time out since then (0: they answer) */
+	struct hv_worker *worker;	/* the control thread (hv_worker.c) */
+	unsigned gen;			/* machines attached so far: a job's machine is current if equal */
+	uint64_t seq;			/* changes the loop made to the table (see hv_refresh) */
+	uint64_t next_build_id;
+	int listing;			/* a LIST_DOMAINS job is under way */
+	struct pvctl_machine_info mi;	/* from the last listing (host.info answers from it) */
+	int mi_valid;
+	int list_again;			/* another listing was asked for meanwhile */
 };
 
 #define HV_SILENT_LIMIT_MS 30000u	/* a running machine silent this long is lost */
@@ -98,23 +129,51 @@ void hv_control_answered(struct pvd *pvd);
 /* The control call failed because the machine is gone or not answering. */
 int hv_transport_error(int rc);
 
+/* Drain Domain 0's pending ports: consoles, xenstore, block, network. */
+void hv_poll_ports(struct pvd *pvd);
+
+/* hv_worker.c */
+int hv_worker_start(struct pvd *pvd, char *err, size_t errlen);
+void hv_worker_stop(struct pvd *pvd);
+void hv_worker_drain(struct pvd *pvd);
+void hv_submit(struct pvd *pvd, struct hv_job *j);
+int hv_job_current(struct pvd *pvd, const struct hv_job *j);
+/* A lost machine's handles: closed once no job can be using them. */
+void hv_worker_retire(struct pvd *pvd, struct ctl *c, struct machine *m);
+/* For ctl_set_kick_hook: arg is the worker. */
+void hv_worker_kick_hook(void *arg);
+
 /* hv_table.c */
 void hv_uuid_format(const uint8_t h[16], char out[37]);
 int hv_uuid_parse(const char *s, uint8_t h[16]);
 struct hv_dom *hv_by_domain(struct hv *hv, uint32_t domid, const char *uuid);
 struct hv_dom *hv_by_uuid(struct hv *hv, const char *uuid);
 struct hv_dom *hv_new_entry(struct hv *hv, uint32_t domid, const char *uuid);
+/* The entry of uuid's build under way, if any. */
+struct hv_dom *hv_building(struct hv *hv, const char *uuid);
 
 /* hv_lifecycle.c */
+/* Tear down what serves e and have the control thread destroy it. */
+void hv_destroy_entry(struct pvd *pvd, struct hv_dom *e);
+/* uuid was started now (for the crash-loop back-off). */
+void hv_note_started(struct pvd *pvd, const char *uuid);
 void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
 	       const char *detail);
-/* List the hypervisor's domains and act on what changed (the tick). */
+/* List the hypervisor's domains and act on what changed: the tick's
+ * listing runs on the control thread (hv_refresh); reconciliation lists
+ * inline (hv_refresh_now). */
 void hv_refresh(struct pvd *pvd);
+void hv_refresh_now(struct pvd *pvd);
+/* A listing as soon as the control thread can (after the one under way). */
+void hv_refresh_soon(struct pvd *pvd);
 
 /* hv_console.c */
 void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn, uint32_t backend_port);
 void hv_close_console(struct pvd *pvd, struct hv_dom *e);
 void hv_reattach_consoles(struct pvd *pvd);
+/* An adopted domain's console from its record if pvd has one (1), else
+ * it is marked adopted without a console (0). */
+int hv_adopt_console(struct pvd *pvd, struct hv_dom *e);
 /* Drain Domain 0's pending ports, move every console ring to its log. */
 void hv_poll_consoles(struct pvd *pvd);
 

@@ -116,8 +116,6 @@ static struct hv_restart *restart_slot(struct hv *hv, const char *uuid, int crea
 	return free_slot;
 }
 
-static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen);
-static void destroy_entry(struct pvd *pvd, struct hv_dom *e);
 static void restart_uuid(struct pvd *pvd, const char *uuid, const char *reason);
 
 /* A domain that is gone is to be started again: at once, or, when it
@@ -197,171 +195,132 @@ int hv_restart_pending(struct pvd *pvd, const char *uuid, uint64_t *in_ms)
 	return 1;
 }
 
-static int start_one(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
+void hv_note_started(struct pvd *pvd, const char *uuid)
 {
-	struct hv *hv = pvd->hv;
-	struct domain_config cfg;
-	struct build_config bc = { 0 };
-	struct build_result res;
-	struct hv_dom *e;
-	json_object *norm;
-	struct build_image img;
-	char name[PVCTL_NAME_LEN], berr[400], kernel[256];
-	int rc, kfd, rfd = -1;
+	restart_slot(pvd->hv, uuid, 1)->started_ms = hv_now_ms();
+}
 
-	norm = json_tokener_parse(d->normalized);
-	if (!norm || domain_config_read(norm, &cfg) != 0) {
-		json_object_put(norm);
-		snprintf(err, errlen, "stored config of domain \"%s\" does not parse", d->name);
-		return -1;
+/* A restart's or an autostart's start, answered on the loop. */
+struct restart_ctx {
+	char uuid[37];
+	char reason[32];
+	int autostart;
+};
+
+static void restarted(struct pvd *pvd, void *arg, int rc, uint32_t domid, const char *err)
+{
+	struct restart_ctx *r = arg;
+	struct store_domain d;
+	char detail[160];
+
+	if (store_domain_find(pvd->store, r->uuid, &d) != 0) {
+		free(r);
+		return;
 	}
-	/* the files, opened here from the allowed directories only */
-	kfd = image_open(&pvd->images, "kernel", d->base_dir, cfg.kernel, berr, sizeof(berr));
-	if (kfd >= 0 && cfg.ramdisk)
-		rfd = image_open(&pvd->images, "ramdisk", d->base_dir, cfg.ramdisk, berr, sizeof(berr));
-	if (kfd < 0 || (cfg.ramdisk && rfd < 0) ||
-	    build_image_read_fd(&img, kfd, cfg.kernel, rfd, cfg.ramdisk, berr, sizeof(berr)) != 0) {
-		if (kfd >= 0)
-			close(kfd);
-		if (rfd >= 0)
-			close(rfd);
-		json_object_put(norm);
-		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		return -1;
+	if (r->autostart) {
+		if (rc != 0) {
+			log_err("autostart: %s", err);
+		} else {
+			snprintf(detail, sizeof(detail), "{\"reason\":\"autostart\",\"domid\":%u}", domid);
+			set_desired(pvd, &d, "running", "domain.started", "pvd (autostart)", detail);
+		}
+	} else if (rc != 0) {
+		log_err("%s", err);
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"error\":\"start failed\"}", r->reason);
+		set_desired(pvd, &d, "shut-off", "domain.stopped", "pvd", detail);
+	} else {
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"domid\":%u}", r->reason, domid);
+		if (!strcmp(d.desired_state, "paused") || !strcmp(d.desired_state, "running"))
+			hv_record(pvd, "domain.restarted", &d, "pvd", detail);
+		else
+			set_desired(pvd, &d, "running", "domain.restarted", "pvd", detail);
 	}
-	close(kfd);
-	if (rfd >= 0)
-		close(rfd);
-	memcpy(name, d->name, sizeof(name) - 1);
-	name[sizeof(name) - 1] = '\0';
-	bc.name = name;
-	if (hv_uuid_parse(d->uuid, bc.handle) != 0) {
-		build_image_free(&img);
-		json_object_put(norm);
-		snprintf(err, errlen, "domain \"%s\": bad UUID %s", d->name, d->uuid);
-		return -1;
+	store_domain_clear(&d);
+	free(r);
+}
+
+/* Start uuid on the control thread; what happened is recorded when it is done. */
+static void start_async(struct pvd *pvd, const struct store_domain *d, const char *reason, int autostart)
+{
+	struct restart_ctx *r = calloc(1, sizeof(*r));
+	char err[700], detail[160];
+	int rc;
+
+	if (!r)
+		return;
+	snprintf(r->uuid, sizeof(r->uuid), "%s", d->uuid);
+	snprintf(r->reason, sizeof(r->reason), "%.31s", reason);
+	r->autostart = autostart;
+	rc = hv_start_domain(pvd, d, !autostart && !strcmp(d->desired_state, "paused"), restarted, r, err,
+			     sizeof(err));
+	if (rc == 0)
+		return;
+	free(r);
+	if (rc == HV_START_BUSY) {	/* someone started it meanwhile: nothing to do */
+		log_notice("%s: %s", reason, err);
+		return;
 	}
-	bc.image = &img;
-	bc.cmdline = cfg.cmdline;
-	bc.mem_kib = (uint64_t)cfg.memory_mib * 1024u;
-	bc.max_mem_kib = (uint64_t)cfg.maxmem_mib * 1024u;
-	bc.vcpus = (uint32_t)cfg.vcpus;
-	bc.weight = (uint32_t)cfg.weight;
-	bc.cap = (uint32_t)cfg.cap;
-	bc.paused = true;	/* unpaused once its xenstore ring is served */
-	if (net_host_check(pvd, d->uuid, berr, sizeof(berr)) < 0) {
-		build_image_free(&img);
-		json_object_put(norm);
-		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		return -1;
+	if (autostart) {
+		log_err("autostart: %s", err);
+		return;
 	}
-	/* Too big for what the machine has free: say how much, before building. */
-	struct pvctl_machine_info mi;
-	if (ctl_machine_info(hv->c, &mi, berr, sizeof(berr)) == 0 && (uint64_t)cfg.memory_mib * 256u > mi.free_frames) {
-		snprintf(err, errlen, "cannot start domain \"%s\": it needs %lld MiB and the machine has %llu MiB free of "
-			 "%llu MiB; stop another domain, give it less memory, or run pvd with a larger --machine-mem",
-			 d->name, cfg.memory_mib, (unsigned long long)(mi.free_frames / 256),
-			 (unsigned long long)(mi.total_frames / 256));
-		build_image_free(&img);
-		json_object_put(norm);
-		return -1;
-	}
-	rc = build_domain(hv->c, &bc, &res, berr, sizeof(berr));
-	build_image_free(&img);
-	snprintf(kernel, sizeof(kernel), "%s", cfg.kernel);
-	if (rc < 0) {
-		json_object_put(norm);
-		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		hv_control_failed(pvd, rc, berr);
-		return -1;
-	}
-	e = hv_new_entry(hv, res.domid, d->uuid);
-	if (!e) {
-		json_object_put(norm);
-		ctl_destroy(hv->c, res.domid, NULL, 0);
-		snprintf(err, errlen, "cannot start domain \"%s\": pvd tracks at most %d domains", d->name,
-			 HV_MAX_DOMS);
-		return -1;
-	}
-	e->known = 1;
-	xs_host_domain_started(pvd, &(struct xs_host_domain){ .domid = res.domid, .name = d->name, .uuid = d->uuid,
-		.mem_kib = bc.mem_kib, .maxmem_kib = bc.max_mem_kib, .vcpus = bc.vcpus, .store_mfn = res.store_mfn,
-		.console_mfn = res.console_mfn, .store_port = res.store_port, .console_port = res.console_port,
-		.guest_store_port = res.guest_store_port, .guest_console_port = res.guest_console_port });
-	if (net_host_domain_started(pvd, res.domid, d->uuid, berr, sizeof(berr)) < 0) {
-		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		destroy_entry(pvd, e);
-		return -1;
-	}
-	/* the console record is written before the unpause: after a SIGKILL,
-	 * a domain without one was never finished (hv_reconcile destroys it) */
-	memcpy(e->info.handle, bc.handle, 16);
-	hv_open_console(pvd, e, res.console_mfn, res.console_port);
-	rc = blk_host_domain_started(pvd, res.domid, d, &cfg, berr, sizeof(berr));
-	json_object_put(norm);	/* cfg's strings went with it */
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot start domain \"%s\": %s", d->name, berr);
-		destroy_entry(pvd, e);
-		return -1;
-	}
-	if (ctl_unpause(hv->c, res.domid, berr, sizeof(berr)) < 0) {
-		snprintf(err, errlen, "cannot start domain \"%s\": unpause: %s", d->name, berr);
-		destroy_entry(pvd, e);
-		return -1;
-	}
-	if (ctl_get_info(hv->c, res.domid, &e->info, berr, sizeof(berr)) < 0) {
-		log_warn("domain %u: %s", res.domid, berr);
-		e->info.domid = res.domid;
-		e->info.state = PVCTL_DOM_RUNNING;
-		memcpy(e->info.handle, bc.handle, 16);
-	}
-	*domid = res.domid;
-	restart_slot(hv, d->uuid, 1)->started_ms = hv_now_ms();
-	log_notice("domain \"%s\" (%s) started as domid %u: %s, %" PRIu64 " MiB, %" PRIu32 " vCPU(s)", d->name, d->uuid,
-		   res.domid, kernel, bc.mem_kib / 1024, bc.vcpus);
-	return 0;
+	log_err("%s", err);
+	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"error\":\"start failed\"}", reason);
+	set_desired(pvd, d, "shut-off", "domain.stopped", "pvd", detail);
 }
 
 /* Start again (restart action, or missing at reconciliation). */
 static void restart_uuid(struct pvd *pvd, const char *uuid, const char *reason)
 {
 	struct store_domain d;
-	char err[600], detail[160];
-	uint32_t domid;
 
 	if (store_domain_find(pvd->store, uuid, &d) != 0)
 		return;
-	if (start_one(pvd, &d, &domid, err, sizeof(err)) != 0) {
-		log_err("%s", err);
-		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"error\":\"start failed\"}", reason);
-		set_desired(pvd, &d, "shut-off", "domain.stopped", "pvd", detail);
-	} else {
-		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"domid\":%u}", reason, domid);
-		if (!strcmp(d.desired_state, "paused") && ctl_pause(pvd->hv->c, domid, err, sizeof(err)) == 0)
-			hv_record(pvd, "domain.restarted", &d, "pvd", detail);
-		else if (strcmp(d.desired_state, "running"))
-			set_desired(pvd, &d, "running", "domain.restarted", "pvd", detail);
-		else
-			hv_record(pvd, "domain.restarted", &d, "pvd", detail);
-	}
+	start_async(pvd, &d, reason, 0);
 	store_domain_clear(&d);
 }
 
-static void destroy_entry(struct pvd *pvd, struct hv_dom *e)
+struct destroy_job {
+	struct hv_job j;
+	uint32_t domid;
+};
+
+static void destroy_work(struct hv_job *j)
 {
-	char err[300];
-	int rc;
+	struct destroy_job *dj = (struct destroy_job *)j;
+
+	j->rc = ctl_destroy(j->c, dj->domid, j->err, sizeof(j->err));
+}
+
+static void destroy_done(struct pvd *pvd, struct hv_job *j)
+{
+	struct destroy_job *dj = (struct destroy_job *)j;
+
+	if (hv_job_current(pvd, j) && j->rc < 0 && j->rc != -ESRCH) {
+		log_err("destroying domain %u: %s", dj->domid, j->err);
+		hv_control_failed(pvd, j->rc, j->err);
+	}
+	free(dj);
+}
+
+void hv_destroy_entry(struct pvd *pvd, struct hv_dom *e)
+{
+	struct destroy_job *dj = calloc(1, sizeof(*dj));
 
 	hv_close_console(pvd, e);
 	net_host_domain_gone(pvd, e->domid);
 	xs_host_domain_gone(pvd, e->domid, e->uuid);
 	blk_host_domain_gone(pvd, e->domid);
 	e->intent = INTENT_DESTROY;
-	rc = ctl_destroy(pvd->hv->c, e->domid, err, sizeof(err));
-	if (rc < 0 && rc != -ESRCH) {
-		log_err("destroying domain %u: %s", e->domid, err);
-		hv_control_failed(pvd, rc, err);
+	e->seq = ++pvd->hv->seq;
+	if (!dj) {
+		log_err("destroying domain %u: out of memory", e->domid);
+		return;
 	}
+	dj->domid = e->domid;
+	dj->j.work = destroy_work;
+	dj->j.done = destroy_done;
+	hv_submit(pvd, &dj->j);	/* after every earlier job: a build's own destroy comes after it */
 }
 
 static void on_shut_down(struct pvd *pvd, struct hv_dom *e)
@@ -395,48 +354,46 @@ static void on_shut_down(struct pvd *pvd, struct hv_dom *e)
 		hv_record(pvd, "domain.shutdown", &d, "pvd", detail);
 		e->restart = 1;
 		snprintf(e->restart_reason, sizeof(e->restart_reason), "%s", reason);
-		destroy_entry(pvd, e);
+		hv_destroy_entry(pvd, e);
 	} else if (!strcmp(action, "preserve")) {
 		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"action\":\"preserve\"}", reason);
 		hv_record(pvd, "domain.shutdown", &d, "pvd", detail);
 	} else {
 		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"action\":\"destroy\"}", reason);
 		hv_record(pvd, "domain.shutdown", &d, "pvd", detail);
-		destroy_entry(pvd, e);
+		hv_destroy_entry(pvd, e);
 		domain_stopped(pvd, e->uuid, reason);
 	}
 	json_object_put(norm);
 	store_domain_clear(&d);
 }
 
-/* List the hypervisor's domains and act on what changed. */
-void hv_refresh(struct pvd *pvd)
+/* Act on a listing of the hypervisor's domains taken when hv->seq was
+ * `seq`: entries the loop changed since (a build finished, a destroy
+ * asked for) are newer than the listing and are left as they are. */
+static void apply_list(struct pvd *pvd, const struct pvctl_domain_info *list, size_t n, uint64_t seq)
 {
 	struct hv *hv = pvd->hv;
-	char err[300], uuid[37], restarts[HV_MAX_DOMS][37], reasons[HV_MAX_DOMS][32];
+	char uuid[37], restarts[HV_MAX_DOMS][37], reasons[HV_MAX_DOMS][32];
 	int nrestart = 0;
-	size_t n = 0;
-	int rc;
 
-	if (hv_unavailable(pvd))
-		return;
-	rc = ctl_list_domains(hv->c, hv->list, HV_MAX_DOMS, &n, err, sizeof(err));
-	if (rc < 0 && rc != -ENOSPC) {
-		log_warn("listing domains: %s", err);
-		hv_control_failed(pvd, rc, err);
-		return;
-	}
 	hv_control_answered(pvd);
 	if (n > HV_MAX_DOMS)
 		n = HV_MAX_DOMS;
 	int seen[HV_MAX_DOMS] = { 0 };
 	for (size_t k = 0; k < n; k++) {
-		struct pvctl_domain_info *in = &hv->list[k];
+		const struct pvctl_domain_info *in = &list[k];
 		struct hv_dom *e;
 		if (in->domid == 0)
 			continue;
 		hv_uuid_format(in->handle, uuid);
 		e = hv_by_domain(hv, in->domid, uuid);
+		if (!e && hv_building(hv, uuid))
+			continue;	/* its build has not come back yet: its entry is made then */
+		if (e && e->seq > seq) {
+			seen[e - hv->dom] = 1;
+			continue;
+		}
 		if (!e) {
 			struct store_domain d;
 			e = hv_new_entry(hv, in->domid, uuid);
@@ -454,7 +411,7 @@ void hv_refresh(struct pvd *pvd)
 	}
 	for (int i = 0; i < HV_MAX_DOMS; i++) {
 		struct hv_dom *e = &hv->dom[i];
-		if (!e->used || seen[i])
+		if (!e->used || seen[i] || e->building || e->seq > seq)
 			continue;
 		/* gone */
 		hv_close_console(pvd, e);
@@ -478,20 +435,112 @@ void hv_refresh(struct pvd *pvd)
 		else if (e->intent == INTENT_SHUTDOWN && e->info.state != PVCTL_DOM_SHUTDOWN &&
 			 hv_now_ms() > e->deadline_ms) {
 			log_notice("domain %u did not shut down in time: destroying it", e->domid);
-			destroy_entry(pvd, e);
+			hv_destroy_entry(pvd, e);
 			domain_stopped(pvd, e->uuid, "shutdown timeout");
 		} else if (e->intent == INTENT_REBOOT && e->deadline_ms && e->info.state != PVCTL_DOM_SHUTDOWN &&
 			   hv_now_ms() > e->deadline_ms) {
 			log_notice("domain %u did not reboot in time: destroying it and starting it again", e->domid);
 			e->restart = 1;
 			snprintf(e->restart_reason, sizeof(e->restart_reason), "reboot timeout");
-			destroy_entry(pvd, e);
+			hv_destroy_entry(pvd, e);
 		}
 	}
 	for (int i = 0; i < nrestart; i++)
 		restart_or_delay(pvd, restarts[i], reasons[i]);
 	if (!hv_unavailable(pvd))
 		run_due_restarts(pvd);
+}
+
+void hv_refresh_now(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	char err[300];
+	size_t n = 0;
+	int rc;
+
+	if (hv_unavailable(pvd))
+		return;
+	rc = ctl_list_domains(hv->c, hv->list, HV_MAX_DOMS, &n, err, sizeof(err));
+	if (rc < 0 && rc != -ENOSPC) {
+		log_warn("listing domains: %s", err);
+		hv_control_failed(pvd, rc, err);
+		return;
+	}
+	apply_list(pvd, hv->list, n, hv->seq);
+}
+
+struct list_job {
+	struct hv_job j;
+	uint64_t seq;
+	struct pvctl_machine_info mi;
+	int mi_ok;
+	size_t n;
+	struct pvctl_domain_info list[HV_MAX_DOMS];
+};
+
+static void list_work(struct hv_job *j)
+{
+	struct list_job *l = (struct list_job *)j;
+
+	char err[300];
+
+	j->rc = ctl_list_domains(j->c, l->list, HV_MAX_DOMS, &l->n, j->err, sizeof(j->err));
+	if (j->rc == -ENOSPC)
+		j->rc = 0;
+	/* the machine's size and free memory, for host.info without a call of its own */
+	l->mi_ok = j->rc == 0 && ctl_machine_info(j->c, &l->mi, err, sizeof(err)) == 0;
+}
+
+static void list_done(struct pvd *pvd, struct hv_job *j)
+{
+	struct list_job *l = (struct list_job *)j;
+
+	if (hv_job_current(pvd, j)) {
+		pvd->hv->listing = 0;
+		if (j->rc < 0) {
+			log_warn("listing domains: %s", j->err);
+			hv_control_failed(pvd, j->rc, j->err);
+		} else {
+			apply_list(pvd, l->list, l->n, l->seq);
+			if (l->mi_ok) {
+				pvd->hv->mi = l->mi;
+				pvd->hv->mi_valid = 1;
+			}
+		}
+		if (pvd->hv->list_again && !hv_unavailable(pvd)) {
+			pvd->hv->list_again = 0;
+			hv_refresh(pvd);
+		}
+	}
+	free(l);
+}
+
+void hv_refresh_soon(struct pvd *pvd)
+{
+	if (pvd->hv->listing)
+		pvd->hv->list_again = 1;
+	else
+		hv_refresh(pvd);
+}
+
+/* The tick's listing, on the control thread; one at a time. */
+void hv_refresh(struct pvd *pvd)
+{
+	struct hv *hv = pvd->hv;
+	struct list_job *l;
+
+	if (hv_unavailable(pvd))
+		return;
+	if (hv->listing)
+		return;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return;
+	l->seq = hv->seq;
+	l->j.work = list_work;
+	l->j.done = list_done;
+	hv->listing = 1;
+	hv_submit(pvd, &l->j);
 }
 
 struct recon {
@@ -513,13 +562,13 @@ void hv_reconcile(struct pvd *pvd)
 {
 	struct hv *hv = pvd->hv;
 	struct recon *r;
-	char path[4200], err[300], buf[64];
+	char path[4200], buf[64];
 	int do_autostart;
 	FILE *f;
 
 	if (hv_unavailable(pvd))
 		return;
-	hv_refresh(pvd);
+	hv_refresh_now(pvd);	/* once, at start and after a machine's boot */
 	hv_reattach_consoles(pvd);
 	blk_host_reattach(pvd);
 	net_host_reattach(pvd);
@@ -544,8 +593,6 @@ void hv_reconcile(struct pvd *pvd)
 	for (int i = 0; i < r->n; i++) {
 		struct store_domain d;
 		struct hv_dom *e;
-		uint32_t domid;
-		char detail[120];
 		if (store_domain_find(pvd->store, r->uuid[i], &d) != 0)
 			continue;
 		e = hv_by_uuid(hv, d.uuid);
@@ -554,7 +601,7 @@ void hv_reconcile(struct pvd *pvd)
 			 * domain; start it again once it is gone if it should run */
 			log_warn("domain \"%s\" (domid %u) was left half-built by a killed pvd: destroying it",
 				 d.name, e->domid);
-			destroy_entry(pvd, e);
+			hv_destroy_entry(pvd, e);
 			if (strcmp(d.desired_state, "shut-off")) {
 				e->restart = 1;
 				snprintf(e->restart_reason, sizeof(e->restart_reason), "half-built");
@@ -571,12 +618,7 @@ void hv_reconcile(struct pvd *pvd)
 			log_notice("domain \"%s\" should be %s but is missing: starting it", d.name, d.desired_state);
 			restart_uuid(pvd, d.uuid, "missing");
 		} else if (do_autostart && d.autostart) {
-			if (start_one(pvd, &d, &domid, err, sizeof(err)) != 0) {
-				log_err("autostart: %s", err);
-			} else {
-				snprintf(detail, sizeof(detail), "{\"reason\":\"autostart\",\"domid\":%u}", domid);
-				set_desired(pvd, &d, "running", "domain.started", "pvd (autostart)", detail);
-			}
+			start_async(pvd, &d, "autostart", 1);
 		}
 		store_domain_clear(&d);
 	}
@@ -588,166 +630,4 @@ void hv_reconcile(struct pvd *pvd)
 			fclose(f);
 		}
 	}
-}
-
-int hv_start_domain(struct pvd *pvd, const struct store_domain *d, uint32_t *domid, char *err, size_t errlen)
-{
-	hv_cancel_restart(pvd, d->uuid);	/* an operator's start supersedes a delayed one */
-	const char *why = hv_unavailable(pvd);
-
-	if (why) {
-		snprintf(err, errlen, "%s", why);
-		return -1;
-	}
-	return start_one(pvd, d, domid, err, errlen);
-}
-
-static struct hv_dom *live(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
-{
-	const char *why = hv_unavailable(pvd);
-	struct hv_dom *e;
-
-	if (why) {
-		snprintf(err, errlen, "%s", why);
-		return NULL;
-	}
-	e = hv_by_uuid(pvd->hv, uuid);
-	if (!e || e->intent == INTENT_DESTROY) {
-		snprintf(err, errlen, "domain %s is not running in the hypervisor", uuid);
-		return NULL;
-	}
-	return e;
-}
-
-static int op_result(struct pvd *pvd, int rc, const char *msg, char *err, size_t errlen)
-{
-	if (rc >= 0)
-		return 0;
-	snprintf(err, errlen, "%s", msg);
-	hv_control_failed(pvd, rc, msg);
-	return -1;
-}
-
-int hv_destroy_domain(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	hv_close_console(pvd, e);
-	net_host_domain_gone(pvd, e->domid);
-	xs_host_domain_gone(pvd, e->domid, e->uuid);
-	blk_host_domain_gone(pvd, e->domid);
-	rc = ctl_destroy(pvd->hv->c, e->domid, msg, sizeof(msg));
-	if (rc == 0 || rc == -ESRCH) {
-		e->intent = INTENT_DESTROY;
-		e->restart = 0;
-		return 0;
-	}
-	return op_result(pvd, rc, msg, err, errlen);
-}
-
-int hv_shutdown_domain(struct pvd *pvd, const char *uuid, int reboot, int force, unsigned timeout_s,
-		       int *asked, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	/* a guest that watches control/shutdown is asked (unless forced);
-	 * others are shut down by the hypervisor at once */
-	*asked = !force && xs_host_request_shutdown(pvd, e->domid, reboot ? "reboot" : "poweroff") > 0;
-	if (*asked) {
-		log_notice("domain %u: asked to %s through xenstore (control/shutdown), %u s to comply", e->domid,
-			   reboot ? "reboot" : "power off", timeout_s);
-	} else {
-		log_notice("domain %u: %s by the hypervisor (%s)", e->domid, reboot ? "rebooted" : "shut down",
-			   force ? "forced" : reboot ? "no control/feature-reboot" : "no control/feature-poweroff");
-		rc = ctl_shutdown(pvd->hv->c, e->domid, reboot ? SHUTDOWN_reboot : SHUTDOWN_poweroff, msg,
-				  sizeof(msg));
-		if (rc < 0 && rc != -EALREADY)
-			return op_result(pvd, rc, msg, err, errlen);
-	}
-	e->intent = reboot ? INTENT_REBOOT : INTENT_SHUTDOWN;
-	e->deadline_ms = hv_now_ms() + (uint64_t)timeout_s * 1000u;
-	return 0;
-}
-
-int hv_pause_domain(struct pvd *pvd, const char *uuid, int pause, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	rc = pause ? ctl_pause(pvd->hv->c, e->domid, msg, sizeof(msg))
-		   : ctl_unpause(pvd->hv->c, e->domid, msg, sizeof(msg));
-	if (rc == -EALREADY)	/* already as asked (pvd's view was a tick old): done */
-		rc = 0;
-	if (rc == 0)
-		e->info.state = pause ? PVCTL_DOM_PAUSED : PVCTL_DOM_RUNNING;
-	if (rc == -EBUSY) {	/* it shut down since pvd last looked: a state, not a failure */
-		snprintf(err, errlen, "it is shutting down");
-		return -EBUSY;
-	}
-	return op_result(pvd, rc, msg, err, errlen);
-}
-
-int hv_set_maxmem(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	rc = ctl_set_max_mem(pvd->hv->c, e->domid, mib * 256u, msg, sizeof(msg));
-	if (rc == 0)
-		e->info.max_pages = mib * 256u;
-	return op_result(pvd, rc, msg, err, errlen);
-}
-
-int hv_set_target(struct pvd *pvd, const char *uuid, uint64_t mib, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	int rc;
-
-	if (!e)
-		return -1;
-	rc = xs_host_set_target(pvd, e->domid, mib * 1024u);
-	if (rc == 0)
-		return 0;
-	snprintf(err, errlen, "domain %u: writing memory/target: %s", e->domid,
-		 rc == -ESRCH ? "it has no xenstore" : strerror(-rc));
-	return -1;
-}
-
-int hv_get_target(struct pvd *pvd, const char *uuid, uint64_t *kib)
-{
-	struct hv_dom *e;
-
-	if (hv_unavailable(pvd) || !(e = hv_by_uuid(pvd->hv, uuid)))
-		return -1;
-	return xs_host_get_target(pvd, e->domid, kib) == 0 ? 0 : -1;
-}
-
-int hv_set_sched(struct pvd *pvd, const char *uuid, uint32_t weight, uint32_t cap, char *err, size_t errlen)
-{
-	struct hv_dom *e = live(pvd, uuid, err, errlen);
-	char msg[300];
-	int rc;
-
-	if (!e)
-		return -1;
-	rc = ctl_set_sched(pvd->hv->c, e->domid, weight, cap, msg, sizeof(msg));
-	if (rc == 0) {
-		e->info.weight = weight;
-		e->info.cap = cap;
-	}
-	return op_result(pvd, rc, msg, err, errlen);
 }

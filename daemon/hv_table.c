@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -56,7 +57,8 @@ int hv_uuid_parse(const char *s, uint8_t h[16])
 struct hv_dom *hv_by_domain(struct hv *hv, uint32_t domid, const char *uuid)
 {
 	for (int i = 0; i < HV_MAX_DOMS; i++)
-		if (hv->dom[i].used && hv->dom[i].domid == domid && !strcmp(hv->dom[i].uuid, uuid))
+		if (hv->dom[i].used && !hv->dom[i].building && hv->dom[i].domid == domid &&
+		    !strcmp(hv->dom[i].uuid, uuid))
 			return &hv->dom[i];
 	return NULL;
 }
@@ -66,7 +68,8 @@ static struct hv_dom *by_domid(struct hv *hv, uint32_t domid)
 {
 	for (int i = 0; i < HV_MAX_DOMS; i++) {
 		struct hv_dom *e = &hv->dom[i];
-		if (e->used && e->domid == domid && e->intent != INTENT_DESTROY && e->info.state != PVCTL_DOM_DYING)
+		if (e->used && !e->building && e->domid == domid && e->intent != INTENT_DESTROY &&
+		    e->info.state != PVCTL_DOM_DYING)
 			return e;
 	}
 	return NULL;
@@ -86,6 +89,14 @@ struct hv_dom *hv_by_uuid(struct hv *hv, const char *uuid)
 		any = e;
 	}
 	return any;
+}
+
+struct hv_dom *hv_building(struct hv *hv, const char *uuid)
+{
+	for (int i = 0; i < HV_MAX_DOMS; i++)
+		if (hv->dom[i].used && hv->dom[i].building && !strcmp(hv->dom[i].uuid, uuid))
+			return &hv->dom[i];
+	return NULL;
 }
 
 struct hv_dom *hv_new_entry(struct hv *hv, uint32_t domid, const char *uuid)
@@ -120,7 +131,7 @@ static void fill_status(const struct hv_dom *e, struct hv_status *st)
 {
 	st->present = 1;
 	st->domid = e->domid;
-	st->state = e->intent == INTENT_DESTROY ? "dying" : state_name(&e->info);
+	st->state = e->building ? "building" : e->intent == INTENT_DESTROY ? "dying" : state_name(&e->info);
 	st->mem_kib = e->info.tot_pages * 4;
 	st->maxmem_kib = e->info.max_pages * 4;
 	st->vcpus = e->info.vcpus;
@@ -129,26 +140,13 @@ static void fill_status(const struct hv_dom *e, struct hv_status *st)
 	st->cpu_time_ns = e->info.cpu_time_ns;
 }
 
-/* An entry being destroyed stays until the tick's listing shows it gone;
- * ask the hypervisor now, so that a start right after a destroy is not
- * refused for a domain that has already gone. */
+/* An entry being destroyed stays until a listing shows it gone; ask for
+ * one now (on the control thread), so that a start right after a destroy
+ * is refused for "dying" only while the domain really is. */
 static void forget_if_gone(struct pvd *pvd, struct hv_dom *e)
 {
-	struct pvctl_domain_info info;
-	char err[300], uuid[37];
-	int rc;
-
-	if (e->intent != INTENT_DESTROY || e->restart)
-		return;
-	rc = ctl_get_info(pvd->hv->c, e->domid, &info, err, sizeof(err));
-	if (rc == 0)
-		hv_uuid_format(info.handle, uuid);
-	if (rc == -ESRCH || (rc == 0 && strcmp(uuid, e->uuid))) {
-		hv_close_console(pvd, e);
-		e->used = 0;
-	} else if (rc < 0) {
-		hv_control_failed(pvd, rc, err);
-	}
+	if (e->intent == INTENT_DESTROY && !e->restart)
+		hv_refresh_soon(pvd);
 }
 
 int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st)
@@ -217,5 +215,89 @@ int hv_uuid_of_domid(struct pvd *pvd, uint32_t domid, char uuid[37])
 	if (hv_unavailable(pvd) || !(e = by_domid(pvd->hv, domid)) || !e->known)
 		return 1;
 	snprintf(uuid, 37, "%s", e->uuid);
+	return 0;
+}
+
+int hv_adopt(struct pvd *pvd, const char *uuid, int *console, char *err, size_t errlen)
+{
+	if (hv_unavailable(pvd)) {
+		snprintf(err, errlen, "%s", hv_unavailable(pvd));
+		return -1;
+	}
+	for (int i = 0; i < HV_MAX_DOMS; i++) {
+		struct hv_dom *e = &pvd->hv->dom[i];
+		if (e->used && !e->known && e->intent != INTENT_DESTROY && !strcasecmp(e->uuid, uuid)) {
+			e->known = 1;
+			e->handled = 0;
+			e->seq = ++pvd->hv->seq;
+			*console = hv_adopt_console(pvd, e);
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "no unmanaged domain %s in the hypervisor", uuid);
+	return -1;
+}
+
+/* Has a domain being destroyed gone? Asked of the hypervisor on the control
+ * thread, so that a start right after a destroy is refused for "dying"
+ * only while the domain really is. */
+struct gone_job {
+	struct hv_job j;
+	uint32_t domid;
+	char uuid[37];
+	struct pvctl_domain_info info;
+	hv_op_fn fn;
+	void *arg;
+};
+
+static void gone_work(struct hv_job *j)
+{
+	struct gone_job *g = (struct gone_job *)j;
+
+	j->rc = ctl_get_info(j->c, g->domid, &g->info, j->err, sizeof(j->err));
+}
+
+static void gone_done(struct pvd *pvd, struct hv_job *j)
+{
+	struct gone_job *g = (struct gone_job *)j;
+	char uuid[37] = "";
+	int gone;
+
+	if (!hv_job_current(pvd, j)) {
+		g->fn(pvd, g->arg, -1, hv_unavailable(pvd) ? hv_unavailable(pvd) : "the machine was lost");
+		free(g);
+		return;
+	}
+	if (j->rc == 0)
+		hv_uuid_format(g->info.handle, uuid);
+	gone = j->rc == -ESRCH || (j->rc == 0 && strcmp(uuid, g->uuid));
+	if (gone) {
+		struct hv_dom *e = hv_by_domain(pvd->hv, g->domid, g->uuid);
+		if (e && e->intent == INTENT_DESTROY && !e->restart) {
+			hv_close_console(pvd, e);
+			e->used = 0;
+		}
+	} else if (j->rc < 0) {
+		hv_control_failed(pvd, j->rc, j->err);
+	}
+	g->fn(pvd, g->arg, gone ? 0 : -1, j->err);
+	free(g);
+}
+
+int hv_check_gone(struct pvd *pvd, const char *uuid, hv_op_fn fn, void *arg)
+{
+	struct hv_dom *e;
+	struct gone_job *g;
+
+	if (hv_unavailable(pvd) || !(e = hv_by_uuid(pvd->hv, uuid)) || e->intent != INTENT_DESTROY || e->restart ||
+	    !(g = calloc(1, sizeof(*g))))
+		return -1;
+	g->domid = e->domid;
+	snprintf(g->uuid, sizeof(g->uuid), "%s", e->uuid);
+	g->fn = fn;
+	g->arg = arg;
+	g->j.work = gone_work;
+	g->j.done = gone_done;
+	hv_submit(pvd, &g->j);
 	return 0;
 }

@@ -26,13 +26,44 @@
 #include "events.h"
 #include "hv.h"
 #include "image_dir.h"
+#include "../dom0/build.h"
 #include "../dom0/machine.h"
 #include "log.h"
+#include "net_host.h"
 #include "pvd.h"
 #include "rpc.h"
 #include "server.h"
 #include "store.h"
 #include "tls.h"
+
+/* The config's kernel and ramdisk, as a start would read them (relative
+ * to the config file's directory): present, regular, a kernel the builder
+ * takes. A missing kernel is the config's error, found before a start. */
+static int check_images(const char *path, json_object *norm)
+{
+	char tmp[4096], dir[4096], k[8192], r[8192], err[600];
+	const char *kernel = NULL, *ramdisk = NULL;
+	json_object *v;
+	struct build_image img;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+	if (json_object_object_get_ex(norm, "kernel", &v))
+		kernel = json_object_get_string(v);
+	if (json_object_object_get_ex(norm, "ramdisk", &v))
+		ramdisk = json_object_get_string(v);
+	if (!kernel)
+		return 0;
+	snprintf(k, sizeof(k), "%s%s%s", kernel[0] == '/' ? "" : dir, kernel[0] == '/' ? "" : "/", kernel);
+	if (ramdisk)
+		snprintf(r, sizeof(r), "%s%s%s", ramdisk[0] == '/' ? "" : dir, ramdisk[0] == '/' ? "" : "/", ramdisk);
+	if (build_image_read(&img, k, ramdisk ? r : NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pvd: %s: %s: %s\n", path, ramdisk && strstr(err, r) ? "/ramdisk" : "/kernel", err);
+		return -1;
+	}
+	build_image_free(&img);
+	return 0;
+}
 
 static int check_config_file(const char *path)
 {
@@ -61,6 +92,9 @@ static int check_config_file(const char *path)
 			fprintf(stderr, "pvd: %s: %s: %s\n", path, rep.issue[i].path, rep.issue[i].message);
 		if (rep.count > SCHEMA_MAX_ISSUES)
 			fprintf(stderr, "pvd: %s: and %d more problems\n", path, rep.count - SCHEMA_MAX_ISSUES);
+	} else if (check_images(path, norm) != 0) {
+		json_object_put(norm);
+		norm = NULL;
 	} else {
 		json_object_object_get_ex(norm, "name", &name);
 		printf("%s: valid %s config for domain \"%s\"\n", path, config_format_name(fmt),
@@ -216,6 +250,8 @@ static int pvd_start(struct pvd *pvd)
 		goto fail;
 	image_dirs_describe(&pvd->images, dirs, sizeof(dirs));
 	log_notice("kernels and ramdisks only from: %s", dirs);
+	if (net_host_check_options(pvd, err, sizeof(err)) != 0)
+		goto fail;
 	/* 1c. callers' roles: groups resolved, --tls-roles read */
 	if (roles_init(&pvd->roles, &pvd->opt, err, sizeof(err)) != 0)
 		goto fail;

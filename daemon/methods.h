@@ -36,6 +36,8 @@ int method_domain_set_memory(struct rpc_req *req, json_object *params, json_obje
 int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_console(struct rpc_req *req, json_object *params, json_object **result);
+/* methods_adopt.c */
+int method_domain_adopt(struct rpc_req *req, json_object *params, json_object **result);
 
 /* methods_devices.c: hot plug of disks and vifs */
 int method_domain_block_attach(struct rpc_req *req, json_object *params, json_object **result);
@@ -55,6 +57,11 @@ int method_xs_watch(struct rpc_req *req, json_object *params, json_object **resu
 struct store_domain;
 /* params.domain (name, UUID or domid of a running domain) -> d, or an error. */
 int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d);
+/* domain.define with the UUID given (NULL: a new one): domain.adopt. */
+int method_define_uuid(struct rpc_req *req, json_object *params, const char *uuid, json_object **result);
+/* data.errors/count of a validator report, as config.validate gives it. */
+struct schema_report;
+json_object *method_report_data(const struct schema_report *rep);
 /* Store config (a config object, validated here) as d's new config, with
  * an event of type: the store change of the methods that edit a defined
  * domain's config (pvctl block-attach ...). 0 or an error sent. */

@@ -59,7 +59,8 @@ static long live_domid(struct pvd *pvd, const char *uuid)
 {
 	struct hv_status st;
 
-	if (hv_unavailable(pvd) || hv_status(pvd, uuid, &st) != 0 || !st.present || !strcmp(st.state, "dying"))
+	if (hv_unavailable(pvd) || hv_status(pvd, uuid, &st) != 0 || !st.present || !strcmp(st.state, "dying") ||
+	    !strcmp(st.state, "building"))
 		return -1;
 	return (long)st.domid;
 }

@@ -18,10 +18,12 @@
 #include <sys/stat.h>
 
 #include "../api/pvd_api.h"
+#include "../dom0/netback.h"
 #include "config.h"
 #include "hv.h"
 #include "ids.h"
 #include "log.h"
+#include "net_host.h"
 #include "methods.h"
 #include "pool.h"
 #include "pvd.h"
@@ -31,7 +33,7 @@
 
 /* ---- config params (define and validate) ---- */
 
-static json_object *report_data(const struct schema_report *rep)
+json_object *method_report_data(const struct schema_report *rep)
 {
 	json_object *d = json_object_new_object(), *errs = json_object_new_array();
 
@@ -77,7 +79,7 @@ static json_object *config_from_params(struct rpc_req *req, json_object *params,
 	else
 		norm = config_check_text(req->pvd->checker, t, len, *fmt, &rep);
 	if (!norm) {
-		rpc_fail(req, PVD_ERR_INVALID_PARAMS, report_data(&rep), "Invalid params: %s config: %s: %s%s",
+		rpc_fail(req, PVD_ERR_INVALID_PARAMS, method_report_data(&rep), "Invalid params: %s config: %s: %s%s",
 			 config_format_name(*fmt), rep.issue[0].path, rep.issue[0].message,
 			 rep.count > 1 ? " (and more, see data.errors)" : "");
 		return NULL;
@@ -236,9 +238,17 @@ static int add_disk(void *arg, const struct store_disk *d)
 	return 0;
 }
 
+struct iface_ctx {
+	json_object *array;
+	struct pvd *pvd;
+	int64_t domid;		/* -1: not running */
+};
+
 static int add_iface(void *arg, const struct store_iface *f)
 {
+	struct iface_ctx *c = arg;
 	json_object *o = json_object_new_object();
+	struct netback_vif_stats ns;
 
 	json_object_object_add(o, "mac", json_object_new_string(f->mac));
 	json_object_object_add(o, "devid", json_object_new_int(f->idx));
@@ -246,7 +256,18 @@ static int add_iface(void *arg, const struct store_iface *f)
 	json_object_object_add(o, "rate", json_object_new_int64(f->rate));
 	json_object_object_add(o, "burst", json_object_new_int64(f->burst));
 	json_object_object_add(o, "weight", json_object_new_int(f->weight));
-	json_object_array_add(arg, o);
+	if (c->domid >= 0 && net_host_vif_stats(c->pvd, (uint32_t)c->domid, (uint32_t)f->idx, &ns) == 0) {
+		json_object *st = json_object_new_object();
+		json_object_object_add(st, "connected", json_object_new_boolean(ns.connected));
+		json_object_object_add(st, "tx_packets", json_object_new_int64((int64_t)ns.tx_packets));
+		json_object_object_add(st, "tx_bytes", json_object_new_int64((int64_t)ns.tx_bytes));
+		json_object_object_add(st, "tx_dropped", json_object_new_int64((int64_t)ns.tx_dropped));
+		json_object_object_add(st, "rx_packets", json_object_new_int64((int64_t)ns.rx_packets));
+		json_object_object_add(st, "rx_bytes", json_object_new_int64((int64_t)ns.rx_bytes));
+		json_object_object_add(st, "rx_dropped", json_object_new_int64((int64_t)ns.rx_dropped));
+		json_object_object_add(o, "stats", st);
+	}
+	json_object_array_add(c->array, o);
 	return 0;
 }
 
@@ -284,7 +305,8 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
 	json_object_put(norm);
 	if (store_disks(req->pvd->store, d->uuid, add_disk, &(struct disk_ctx){ disks, req->pvd, d }) != 0 ||
-	    store_ifaces(req->pvd->store, d->uuid, add_iface, vifs) != 0) {
+	    store_ifaces(req->pvd->store, d->uuid, add_iface,
+			 &(struct iface_ctx){ vifs, req->pvd, st.present ? (int64_t)st.domid : -1 }) != 0) {
 		json_object_put(o);
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
 	}
@@ -454,6 +476,11 @@ static int put_config(struct rpc_req *req, struct store_domain *dom, const struc
 
 int method_domain_define(struct rpc_req *req, json_object *params, json_object **result)
 {
+	return method_define_uuid(req, params, NULL, result);
+}
+
+int method_define_uuid(struct rpc_req *req, json_object *params, const char *uuid, json_object **result)
+{
 	struct store_domain old = { 0 }, dom = { 0 };
 	struct domain_config cfg;
 	enum config_format fmt;
@@ -486,6 +513,10 @@ int method_domain_define(struct rpc_req *req, json_object *params, json_object *
 		memcpy(dom.uuid, old.uuid, sizeof(dom.uuid));
 		memcpy(dom.created, old.created, sizeof(dom.created));
 		memcpy(dom.desired_state, old.desired_state, sizeof(dom.desired_state));
+	} else if (uuid) {
+		snprintf(dom.uuid, sizeof(dom.uuid), "%s", uuid);
+		memcpy(dom.created, dom.updated, sizeof(dom.created));
+		snprintf(dom.desired_state, sizeof(dom.desired_state), "shut-off");
 	} else {
 		if (ids_new_uuid(dom.uuid) != 0) {
 			rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: no randomness for a UUID");
@@ -528,7 +559,7 @@ int method_domain_reconfigure(struct rpc_req *req, const struct store_domain *d,
 	int rc;
 
 	if (!norm)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, report_data(&rep), "Invalid params: the changed config: "
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, method_report_data(&rep), "Invalid params: the changed config: "
 				"%s: %s%s", rep.issue[0].path, rep.issue[0].message,
 				rep.count > 1 ? " (and more, see data.errors)" : "");
 	if (domain_config_read(norm, &cfg) != 0) {
@@ -563,6 +594,19 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 			 "it is shut off", d.name, d.desired_state);
 		store_domain_clear(&d);
 		return -1;
+	}
+	{	/* still in the hypervisor (being built, or dying after a destroy): not yet */
+		struct hv_status st;
+		hv_status(req->pvd, d.uuid, &st);
+		if (st.present) {
+			json_object *data = json_object_new_object();
+			json_object_object_add(data, "domain", json_object_new_string(d.name));
+			json_object_object_add(data, "state", json_object_new_string(st.state));
+			rpc_fail(req, PVD_ERR_INVALID_STATE, data, "Invalid state: domain \"%s\" is still %s in the "
+				 "hypervisor; undefine it once it is gone", d.name, st.state);
+			store_domain_clear(&d);
+			return -1;
+		}
 	}
 	events_prepare(&ev, "domain.undefined", req->caller, &d, NULL);
 	if (store_domain_delete(req->pvd->store, d.uuid, &ev) != 0) {

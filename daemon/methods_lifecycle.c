@@ -1,13 +1,16 @@
 /*
- * methods_lifecycle.c - the domain.* methods that act on the hypervisor:
- * start, create, destroy, shutdown, reboot, pause, resume, set_memory,
- * set_sched, console.
+ * methods_lifecycle.c - domain.start, domain.create and domain.console,
+ * and the helpers every method acting on the hypervisor shares
+ * (methods_lifecycle.h; the operations on running domains are
+ * methods_ops.c).
  *
  * Each: resolve the domain, check the machine (-32006 "Hypervisor error:
  * no machine ..." without one) and the state (-32003 naming the domain and
- * its state), call the hypervisor (hv.c; a refusal is -32006 with the
- * cause), then record the desired state and the event in one store
- * transaction and publish it. The result is the domain's info.
+ * its state), have the hypervisor act (hv.h; the work runs on the control
+ * thread and the answer is deferred until it is done; a refusal is -32006
+ * with the cause, a missing kernel -32602 naming /kernel), then record the
+ * desired state and the event in one store transaction and publish it.
+ * The result is the domain's info.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +29,11 @@
 #include "roles.h"
 #include "schema.h"
 #include "store.h"
+#include "methods_lifecycle.h"
 
 #define CONSOLE_READ_MAX (256 * 1024)
 
-static json_object *dom_data(const struct store_domain *d, const char *state)
+json_object *lc_dom_data(const struct store_domain *d, const char *state)
 {
 	json_object *o = json_object_new_object();
 
@@ -40,34 +44,34 @@ static json_object *dom_data(const struct store_domain *d, const char *state)
 	return o;
 }
 
-static int no_machine(struct rpc_req *req, const struct store_domain *d)
+int lc_no_machine(struct rpc_req *req, const struct store_domain *d)
 {
 	const char *why = hv_unavailable(req->pvd);
 	json_object *data;
 
 	if (!why)
 		return 0;
-	data = dom_data(d, NULL);
+	data = lc_dom_data(d, NULL);
 	json_object_object_add(data, "cause", json_object_new_string(why));
 	return rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: %s", why);
 }
 
-static int hv_failed(struct rpc_req *req, const struct store_domain *d, const char *err)
+int lc_hv_failed(struct rpc_req *req, const struct store_domain *d, const char *err)
 {
-	json_object *data = dom_data(d, NULL);
+	json_object *data = lc_dom_data(d, NULL);
 
 	json_object_object_add(data, "cause", json_object_new_string(err));
 	return rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: %s", err);
 }
 
-static int not_running(struct rpc_req *req, const struct store_domain *d, const char *state, const char *what)
+int lc_not_running(struct rpc_req *req, const struct store_domain *d, const char *state, const char *what)
 {
-	return rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(d, state), "Invalid state: domain \"%s\" is %s; %s",
+	return rpc_fail(req, PVD_ERR_INVALID_STATE, lc_dom_data(d, state), "Invalid state: domain \"%s\" is %s; %s",
 			d->name, !strcmp(state, "shut-off") ? "not running" : state, what);
 }
 
 /* The domain's desired state and the event, in one transaction. */
-static int commit(struct rpc_req *req, struct store_domain *d, const char *desired, const char *type,
+int lc_commit(struct rpc_req *req, struct store_domain *d, const char *desired, const char *type,
 		  const char *detail)
 {
 	struct store_event ev;
@@ -92,7 +96,7 @@ static int commit(struct rpc_req *req, struct store_domain *d, const char *desir
 	return 0;
 }
 
-static int finish(struct rpc_req *req, struct store_domain *d, json_object **result)
+int lc_finish(struct rpc_req *req, struct store_domain *d, json_object **result)
 {
 	struct store_domain fresh;
 	int rc;
@@ -108,47 +112,170 @@ static int finish(struct rpc_req *req, struct store_domain *d, json_object **res
 	return rc;
 }
 
-/* Start d (resolved, shut off). On success the store says running. */
-static int start_resolved(struct rpc_req *req, struct store_domain *d, const char *type)
+/* A start under way on the control thread: its answer is deferred. */
+struct start_call {
+	struct rpc_pending *p;
+	char uuid[37];
+	char type[32];
+	int create;		/* domain.create: a failed start forgets the definition */
+};
+
+/* A failed start's error: a configuration error (the kernel is missing,
+ * not an ELF...) is one of the config's, -32602 naming /kernel as config
+ * validation does; the rest are the machine's. */
+static int start_failed(struct rpc_req *req, const struct store_domain *d, int rc, const char *err)
+{
+	if (rc == HV_START_CONFIG) {
+		json_object *data = json_object_new_object(), *errs = json_object_new_array(),
+			    *e = json_object_new_object();
+		const char *path = strstr(err, "ramdisk") ? "/ramdisk" : "/kernel";
+		json_object_object_add(e, "path", json_object_new_string(path));
+		json_object_object_add(e, "message", json_object_new_string(err));
+		json_object_array_add(errs, e);
+		json_object_object_add(data, "errors", errs);
+		json_object_object_add(data, "domain", json_object_new_string(d->name));
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, data, "Invalid params: configuration error: %s: %s "
+				"(fix the config: pvctl check FILE)", path, err);
+	}
+	if (rc == HV_START_BUSY)
+		return rpc_fail(req, PVD_ERR_INVALID_STATE, lc_dom_data(d, "running"), "Invalid state: %s", err);
+	return lc_hv_failed(req, d, err);
+}
+
+/* create is all or nothing: forget the definition made for it. */
+static void forget_created(struct rpc_req *req, struct store_domain *d)
+{
+	struct store_event ev;
+
+	events_prepare(&ev, "domain.undefined", req->caller, d, "{\"reason\":\"create failed\"}");
+	if (store_domain_delete(req->pvd->store, d->uuid, &ev) == 0) {
+		events_publish(req->pvd, &ev);
+		hv_console_forget(req->pvd, d->uuid);
+	}
+}
+
+static void started(struct pvd *pvd, void *arg, int rc, uint32_t domid, const char *err)
+{
+	struct start_call *sc = arg;
+	struct rpc_req *req = rpc_pending_req(sc->p);
+	struct store_domain d;
+	json_object *result = NULL;
+	char detail[64];
+
+	if (store_domain_find(pvd->store, sc->uuid, &d) != 0) {
+		rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, NULL, "No such domain: %s was undefined while it was being "
+			 "started", sc->uuid);
+	} else if (rc != 0) {
+		start_failed(req, &d, rc, err);
+		if (sc->create)
+			forget_created(req, &d);
+		store_domain_clear(&d);
+	} else {
+		snprintf(detail, sizeof(detail), "{\"domid\":%u}", domid);
+		if (lc_commit(req, &d, "running", sc->type, detail) != 0)
+			store_domain_clear(&d);
+		else
+			lc_finish(req, &d, &result);
+	}
+	rpc_finish(sc->p, result);
+	free(sc);
+}
+
+static int already(struct rpc_req *req, const struct store_domain *d, const char *state)
+{
+	return rpc_fail(req, PVD_ERR_INVALID_STATE, lc_dom_data(d, state), "Invalid state: domain \"%s\" is "
+			"already %s", d->name, state);
+}
+
+/* A start that found the domain dying: has it gone meanwhile? */
+static void gone_checked(struct pvd *pvd, void *arg, int rc, const char *err)
+{
+	struct start_call *sc = arg;
+	struct rpc_req *req = rpc_pending_req(sc->p);
+	struct store_domain d;
+	char why[700];
+
+	(void)err;
+	if (store_domain_find(pvd->store, sc->uuid, &d) != 0) {
+		rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, NULL, "No such domain: %s was undefined meanwhile", sc->uuid);
+		rpc_finish(sc->p, NULL);
+		free(sc);
+		return;
+	}
+	if (rc != 0) {
+		already(req, &d, "dying");
+	} else if ((rc = hv_start_domain(pvd, &d, 0, started, sc, why, sizeof(why))) == 0) {
+		store_domain_clear(&d);
+		return;		/* answered by started() */
+	} else {
+		start_failed(req, &d, rc, why);
+		if (sc->create)
+			forget_created(req, &d);
+	}
+	store_domain_clear(&d);
+	rpc_finish(sc->p, NULL);
+	free(sc);
+}
+
+/* Start d (resolved, shut off): RPC_DEFERRED once the build is under way
+ * (the answer comes with it), or -1 with the error. A domain still dying
+ * after a destroy is asked after first (on the control thread). */
+static int start_resolved(struct rpc_req *req, struct store_domain *d, const char *type, int create)
 {
 	struct hv_status st;
-	char err[700], detail[64];
-	uint32_t domid;
+	struct start_call *sc;
+	char err[700];
+	int rc;
 
-	if (no_machine(req, d))
+	if (lc_no_machine(req, d))
 		return -1;
 	hv_status(req->pvd, d->uuid, &st);
-	if (st.present)
-		return rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(d, st.state), "Invalid state: domain \"%s\" is "
-				"already %s", d->name, !strcmp(st.state, "running") ? "running" : st.state);
-	if (hv_start_domain(req->pvd, d, &domid, err, sizeof(err)) != 0) {
-		return hv_failed(req, d, err);
+	if (st.present && strcmp(st.state, "dying"))
+		return already(req, d, st.state);
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
+	snprintf(sc->uuid, sizeof(sc->uuid), "%s", d->uuid);
+	snprintf(sc->type, sizeof(sc->type), "%s", type);
+	sc->create = create;
+	if (st.present) {
+		if (hv_check_gone(req->pvd, d->uuid, gone_checked, sc) != 0) {
+			free(sc);
+			return already(req, d, "dying");
+		}
+	} else if ((rc = hv_start_domain(req->pvd, d, 0, started, sc, err, sizeof(err))) != 0) {
+		free(sc);
+		return start_failed(req, d, rc, err);
 	}
-	snprintf(detail, sizeof(detail), "{\"domid\":%u}", domid);
-	return commit(req, d, "running", type, detail);
+	sc->p = rpc_defer(req);
+	if (!sc->p) {	/* cannot happen but by running out of memory: the start goes on unanswered */
+		log_err("domain \"%s\": out of memory deferring the answer", d->name);
+		abort();
+	}
+	return RPC_DEFERRED;
 }
 
 int method_domain_start(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain d;
+	int rc;
 
+	(void)result;
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
-	if (start_resolved(req, &d, "domain.started") != 0) {
-		store_domain_clear(&d);
-		return -1;
-	}
-	return finish(req, &d, result);
+	rc = start_resolved(req, &d, "domain.started", 0);
+	store_domain_clear(&d);
+	return rc;
 }
 
 int method_domain_create(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct store_domain d;
-	struct store_event ev;
 	json_object *defined = NULL, *name, *ref;
 	const char *why = hv_unavailable(req->pvd);
 	int rc;
 
+	(void)result;
 	if (why) {
 		json_object *data = json_object_new_object();
 		json_object_object_add(data, "cause", json_object_new_string(why));
@@ -164,326 +291,11 @@ int method_domain_create(struct rpc_req *req, json_object *params, json_object *
 	json_object_put(ref);
 	if (rc != 0)
 		return -1;
-	if (start_resolved(req, &d, "domain.started") != 0) {
-		/* create is all or nothing: forget the definition made above */
-		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"create failed\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
-			events_publish(req->pvd, &ev);
-			hv_console_forget(req->pvd, d.uuid);
-		}
-		store_domain_clear(&d);
-		return -1;
-	}
-	return finish(req, &d, result);
-}
-
-/* Resolve and require the domain to exist in the hypervisor. */
-static int resolve_live(struct rpc_req *req, json_object *params, struct store_domain *d, struct hv_status *st,
-			const char *what)
-{
-	if (method_resolve(req, params, d) != 0)
-		return -1;
-	if (no_machine(req, d))
-		goto fail;
-	hv_status(req->pvd, d->uuid, st);
-	if (!st->present || !strcmp(st->state, "dying")) {
-		not_running(req, d, st->present ? st->state : "shut-off", what);
-		goto fail;
-	}
-	return 0;
-fail:
-	store_domain_clear(d);
-	return -1;
-}
-
-/* Destroy a domain pvd does not manage, named by its UUID (list --all). */
-static int destroy_unmanaged(struct rpc_req *req, const struct hv_unmanaged *u, json_object **result)
-{
-	char err[600];
-
-	if (hv_destroy_domain(req->pvd, u->uuid, err, sizeof(err)) != 0)
-		return rpc_fail(req, PVD_ERR_HYPERVISOR, NULL, "Hypervisor error: unmanaged domain %u (%s): %s",
-				u->domid, u->uuid, err);
-	log_notice("unmanaged domain %u (\"%s\", %s) destroyed by %s", u->domid, u->name, u->uuid, req->caller);
-	*result = json_object_new_object();
-	json_object_object_add(*result, "uuid", json_object_new_string(u->uuid));
-	json_object_object_add(*result, "domid", json_object_new_int64(u->domid));
-	json_object_object_add(*result, "state", json_object_new_string("dying"));
-	json_object_object_add(*result, "managed", json_object_new_boolean(0));
-	return 0;
-}
-
-int method_domain_destroy(struct rpc_req *req, json_object *params, json_object **result)
-{
-	struct store_domain d;
-	struct hv_status st;
-	struct hv_unmanaged u;
-	json_object *ref;
-	char err[600];
-
-	uint64_t in_ms;
-
-	if (json_object_object_get_ex(params, "domain", &ref) && json_object_is_type(ref, json_type_string) &&
-	    hv_find_unmanaged(req->pvd, json_object_get_string(ref), &u))
-		return destroy_unmanaged(req, &u, result);
-	/* A crash-looping domain waiting for its delayed restart: destroy ends
-	 * the loop. */
-	if (method_resolve(req, params, &d) != 0)
-		return -1;
-	if (hv_restart_pending(req->pvd, d.uuid, &in_ms) && hv_cancel_restart(req->pvd, d.uuid)) {
-		if (commit(req, &d, "shut-off", "domain.stopped", "{\"reason\":\"destroy\",\"restart\":\"cancelled\"}")) {
-			store_domain_clear(&d);
-			return -1;
-		}
-		return finish(req, &d, result);
-	}
+	rc = start_resolved(req, &d, "domain.started", 1);
+	if (rc < 0)
+		forget_created(req, &d);
 	store_domain_clear(&d);
-	if (resolve_live(req, params, &d, &st, "there is nothing to destroy") != 0)
-		return -1;
-	if (hv_destroy_domain(req->pvd, d.uuid, err, sizeof(err)) != 0) {
-		hv_failed(req, &d, err);
-		store_domain_clear(&d);
-		return -1;
-	}
-	if (commit(req, &d, "shut-off", "domain.stopped", "{\"reason\":\"destroy\"}") != 0) {
-		store_domain_clear(&d);
-		return -1;
-	}
-	if (d.transient) {
-		struct store_event ev;
-		events_prepare(&ev, "domain.undefined", req->caller, &d, "{\"reason\":\"transient\"}");
-		if (store_domain_delete(req->pvd->store, d.uuid, &ev) == 0) {
-			events_publish(req->pvd, &ev);
-			hv_console_forget(req->pvd, d.uuid);
-		}
-	}
-	return finish(req, &d, result);
-}
-
-static int shutdown_common(struct rpc_req *req, json_object *params, json_object **result, int reboot)
-{
-	struct store_domain d;
-	struct hv_status st;
-	json_object *v;
-	char err[600], detail[96];
-	long timeout = 60;
-	int force = 0, asked = 0;
-
-	if (json_object_object_get_ex(params, "timeout", &v))
-		timeout = (long)json_object_get_int64(v);
-	if (json_object_object_get_ex(params, "force", &v))
-		force = json_object_get_boolean(v);
-	if (resolve_live(req, params, &d, &st, reboot ? "start it instead" : "it is already off") != 0)
-		return -1;
-	if (strcmp(st.state, "running") && strcmp(st.state, "paused")) {
-		not_running(req, &d, st.state, reboot ? "destroy it and start it" : "destroy it instead");
-		store_domain_clear(&d);
-		return -1;
-	}
-	if (hv_shutdown_domain(req->pvd, d.uuid, reboot, force, (unsigned)timeout, &asked, err, sizeof(err)) != 0) {
-		hv_failed(req, &d, err);
-		store_domain_clear(&d);
-		return -1;
-	}
-	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"timeout\":%ld,\"how\":\"%s\"}",
-		 reboot ? "reboot" : "poweroff", timeout, asked ? "guest" : "hypervisor");
-	if (commit(req, &d, NULL, reboot ? "domain.reboot" : "domain.shutdown", detail) != 0) {
-		store_domain_clear(&d);
-		return -1;
-	}
-	if (finish(req, &d, result) != 0)
-		return -1;
-	/* how it is being done: the guest asked through xenstore, or the hypervisor */
-	json_object_object_add(*result, "shutdown_by", json_object_new_string(asked ? "guest" : "hypervisor"));
-	return 0;
-}
-
-int method_domain_shutdown(struct rpc_req *req, json_object *params, json_object **result)
-{
-	return shutdown_common(req, params, result, 0);
-}
-
-int method_domain_reboot(struct rpc_req *req, json_object *params, json_object **result)
-{
-	return shutdown_common(req, params, result, 1);
-}
-
-static int pause_common(struct rpc_req *req, json_object *params, json_object **result, int pause)
-{
-	struct store_domain d;
-	struct hv_status st;
-	char err[600];
-
-	if (resolve_live(req, params, &d, &st, pause ? "start it first" : "start it instead") != 0)
-		return -1;
-	if (strcmp(st.state, pause ? "running" : "paused")) {
-		if (!strcmp(st.state, pause ? "paused" : "running"))
-			rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" is "
-				 "already %s", d.name, st.state);
-		else
-			not_running(req, &d, st.state, pause ? "only a running domain can be paused"
-							      : "only a paused domain can be resumed");
-		store_domain_clear(&d);
-		return -1;
-	}
-	int rc = hv_pause_domain(req->pvd, d.uuid, pause, err, sizeof(err));
-	if (rc == -EBUSY) {
-		not_running(req, &d, "shut-down", pause ? "it shut down as it was asked to pause"
-							 : "it shut down as it was asked to resume");
-		store_domain_clear(&d);
-		return -1;
-	}
-	if (rc != 0) {
-		hv_failed(req, &d, err);
-		store_domain_clear(&d);
-		return -1;
-	}
-	if (commit(req, &d, pause ? "paused" : "running", pause ? "domain.paused" : "domain.resumed", NULL) != 0) {
-		store_domain_clear(&d);
-		return -1;
-	}
-	return finish(req, &d, result);
-}
-
-int method_domain_pause(struct rpc_req *req, json_object *params, json_object **result)
-{
-	return pause_common(req, params, result, 1);
-}
-
-int method_domain_resume(struct rpc_req *req, json_object *params, json_object **result)
-{
-	return pause_common(req, params, result, 0);
-}
-
-/* An integer (MiB) or a string with a K/M/G/T suffix that is a whole
- * number of MiB: the config's own size parser (no overflow). */
-static int parse_mib(json_object *v, long long *mib, char *why, size_t whylen)
-{
-	if (json_object_is_type(v, json_type_int)) {
-		*mib = json_object_get_int64(v);
-	} else if (schema_parse_size(json_object_get_string(v), 1, mib, why, whylen) != 0) {
-		return -1;
-	}
-	if (*mib <= 0 || *mib > 1024 * 1024) {
-		snprintf(why, whylen, "\"%s\" is not from 1 MiB to 1 TiB", json_object_get_string(v));
-		return -1;
-	}
-	return 0;
-}
-
-/* The size argument of set_memory / set_maxmem, in MiB; 0 or an error sent. */
-static int memory_param(struct rpc_req *req, json_object *params, const char *key, long long *mib)
-{
-	json_object *v = NULL;
-	char why[200];
-
-	json_object_object_get_ex(params, key, &v);
-	if (parse_mib(v, mib, why, sizeof(why)) != 0)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s: %s (MiB as an integer, "
-				"or a string with a K/M/G/T suffix that is a whole number of MiB)", key, why);
-	return 0;
-}
-
-#define MIN_TARGET_MIB 16
-
-/* mem-set, as xl mem-set: the balloon target (memory/target) the guest's
- * balloon driver follows, within what the hypervisor lets it have. */
-int method_domain_set_memory(struct rpc_req *req, json_object *params, json_object **result)
-{
-	struct store_domain d;
-	struct hv_status st;
-	long long mib;
-	char err[600], detail[64];
-
-	if (memory_param(req, params, "memory", &mib) != 0)
-		return -1;
-	if (resolve_live(req, params, &d, &st, "start it first (its config's memory applies at start)") != 0)
-		return -1;
-	if ((unsigned long long)mib * 1024 > st.maxmem_kib || mib < MIN_TARGET_MIB) {
-		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\": a target "
-			 "of %lld MiB is %s (its maximum is %llu MiB; raise that with mem-max first)", d.name, mib,
-			 mib < MIN_TARGET_MIB ? "below the 16 MiB a guest needs" : "above its maximum",
-			 (unsigned long long)(st.maxmem_kib / 1024));
-		store_domain_clear(&d);
-		return -1;
-	}
-	if (hv_set_target(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
-		hv_failed(req, &d, err);
-		store_domain_clear(&d);
-		return -1;
-	}
-	snprintf(detail, sizeof(detail), "{\"target_mib\":%lld}", mib);
-	if (commit(req, &d, NULL, "domain.memory", detail) != 0) {
-		store_domain_clear(&d);
-		return -1;
-	}
-	return finish(req, &d, result);
-}
-
-/* mem-max, as xl mem-max: the hypervisor's ceiling; not below what the
- * domain has nor below its balloon target. */
-int method_domain_set_maxmem(struct rpc_req *req, json_object *params, json_object **result)
-{
-	struct store_domain d;
-	struct hv_status st;
-	long long mib;
-	uint64_t target_kib = 0;
-	char err[600], detail[64];
-
-	if (memory_param(req, params, "maxmem", &mib) != 0)
-		return -1;
-	if (resolve_live(req, params, &d, &st, "start it first (its config's maxmem applies at start)") != 0)
-		return -1;
-	hv_get_target(req->pvd, d.uuid, &target_kib);
-	if ((unsigned long long)mib * 1024 < st.mem_kib || (unsigned long long)mib * 1024 < target_kib) {
-		rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, st.state), "Invalid state: domain \"%s\" has "
-			 "%llu MiB with a target of %llu MiB; its maximum cannot go below those (%lld MiB)", d.name,
-			 (unsigned long long)(st.mem_kib / 1024), (unsigned long long)(target_kib / 1024), mib);
-		store_domain_clear(&d);
-		return -1;
-	}
-	if (hv_set_maxmem(req->pvd, d.uuid, (uint64_t)mib, err, sizeof(err)) != 0) {
-		hv_failed(req, &d, err);
-		store_domain_clear(&d);
-		return -1;
-	}
-	snprintf(detail, sizeof(detail), "{\"maxmem_mib\":%lld}", mib);
-	if (commit(req, &d, NULL, "domain.memory", detail) != 0) {
-		store_domain_clear(&d);
-		return -1;
-	}
-	return finish(req, &d, result);
-}
-
-int method_domain_set_sched(struct rpc_req *req, json_object *params, json_object **result)
-{
-	struct store_domain d;
-	struct hv_status st;
-	json_object *v;
-	long long weight = -1, cap = -1;
-	char err[600], detail[64];
-
-	if (json_object_object_get_ex(params, "weight", &v))
-		weight = json_object_get_int64(v);
-	if (json_object_object_get_ex(params, "cap", &v))
-		cap = json_object_get_int64(v);
-	if (resolve_live(req, params, &d, &st, "its config's cpu.weight and cpu.cap apply at start") != 0)
-		return -1;
-	if (weight < 0)
-		weight = st.weight;
-	if (cap < 0)
-		cap = st.cap;
-	if (hv_set_sched(req->pvd, d.uuid, (uint32_t)weight, (uint32_t)cap, err, sizeof(err)) != 0) {
-		hv_failed(req, &d, err);
-		store_domain_clear(&d);
-		return -1;
-	}
-	snprintf(detail, sizeof(detail), "{\"weight\":%lld,\"cap\":%lld}", weight, cap);
-	if (commit(req, &d, NULL, "domain.sched", detail) != 0) {
-		store_domain_clear(&d);
-		return -1;
-	}
-	return finish(req, &d, result);
+	return rc;
 }
 
 /* Printable text for JSON: bytes that are not printable ASCII, '\n' or '\t' become '?'. */
@@ -527,7 +339,7 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 		written = hv_console_input(req->pvd, d.uuid, json_object_get_string(v),
 					   (size_t)json_object_get_string_len(v), err, sizeof(err));
 		if (written < 0) {
-			rpc_fail(req, PVD_ERR_INVALID_STATE, dom_data(&d, "shut-off"), "Invalid state: domain \"%s\": "
+			rpc_fail(req, PVD_ERR_INVALID_STATE, lc_dom_data(&d, "shut-off"), "Invalid state: domain \"%s\": "
 				 "%s", d.name, err);
 			store_domain_clear(&d);
 			return -1;

@@ -141,7 +141,7 @@ static void host_notify(void *arg, uint32_t port)
 	struct pvd_net *n = arg;
 	char err[300];
 
-	if (ctl_evtchn_send(n->c, port, err, sizeof(err)) < 0)
+	if (ctl_evtchn_notify(n->c, port, err, sizeof(err)) < 0)
 		log_info("netback: %s", err);
 }
 
@@ -218,6 +218,62 @@ static uint64_t host_now(void *arg)
 	return hv_now_ms();
 }
 
+int net_host_parse_capacity(const char *spec, char *network, size_t netlen, uint64_t *bytes, char *err,
+			    size_t errlen)
+{
+	const char *eq = strchr(spec, '=');
+	char *end;
+	unsigned long long v;
+
+	if (!eq || eq == spec || (size_t)(eq - spec) >= netlen) {
+		snprintf(err, errlen, "--net-capacity \"%s\": not NETWORK=BYTES (a network name of 1 to %zu bytes)",
+			 spec, netlen - 1);
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(eq + 1, &end, 10);
+	if (errno || end == eq + 1 || *end || eq[1] == '-' || v == 0) {
+		snprintf(err, errlen, "--net-capacity \"%s\": the capacity must be a positive integer of bytes per "
+			 "second", spec);
+		return -1;
+	}
+	memcpy(network, spec, (size_t)(eq - spec));
+	network[eq - spec] = '\0';
+	*bytes = v;
+	return 0;
+}
+
+int net_host_check_options(struct pvd *pvd, char *err, size_t errlen)
+{
+	char network[64];
+	uint64_t bytes;
+
+	for (int i = 0; i < pvd->opt.net_capacity.n; i++)
+		if (net_host_parse_capacity(pvd->opt.net_capacity.v[i], network, 16, &bytes, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* --net-capacity applied to a new netback. */
+static int set_capacities(struct pvd_net *n, char *err, size_t errlen)
+{
+	char network[64], why[200];
+	uint64_t bytes;
+
+	for (int i = 0; i < n->pvd->opt.net_capacity.n; i++) {
+		const char *spec = n->pvd->opt.net_capacity.v[i];
+		if (net_host_parse_capacity(spec, network, 16, &bytes, err, errlen) < 0)
+			return -1;
+		if (netback_set_capacity(n->nb, network, bytes, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--net-capacity \"%s\": %s", spec, why);
+			return -1;
+		}
+		log_notice("netback: network %s: capacity %llu bytes/s, shared by weight", network,
+			   (unsigned long long)bytes);
+	}
+	return 0;
+}
+
 int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen)
 {
 	struct pvd_net *n = calloc(1, sizeof(*n));
@@ -245,6 +301,11 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 		free(n);
 		return -1;
 	}
+	if (set_capacities(n, err, errlen) < 0) {
+		netback_close(n->nb);
+		free(n);
+		return -1;
+	}
 	pvd->net = n;
 	return 0;
 }
@@ -260,8 +321,13 @@ void net_host_close(struct pvd *pvd)
 
 void net_host_poll(struct pvd *pvd)
 {
-	if (pvd->net)
-		netback_poll(pvd->net->nb);
+	if (!pvd->net)
+		return;
+	/* the copy window is in the bulk area: no other thread's bulk call
+	 * between a batch's copies in and out (dom0/ctl.h) */
+	ctl_bulk_hold(pvd->net->c);
+	netback_poll(pvd->net->nb);
+	ctl_bulk_release(pvd->net->c);
 }
 
 struct started {
@@ -288,7 +354,8 @@ static int add_iface(void *arg, const struct store_iface *i)
 {
 	struct started *st = arg;
 	struct netback_vif_config vc = { .domid = st->domid, .devid = (uint32_t)i->idx, .network = i->bridge,
-					 .rate = (uint64_t)i->rate, .burst = (uint64_t)i->burst };
+					 .rate = (uint64_t)i->rate, .burst = (uint64_t)i->burst,
+					 .weight = (uint32_t)i->weight };
 
 	if (st->only >= 0 && i->idx != st->only)
 		return 0;
@@ -357,6 +424,22 @@ void net_host_reattach(struct pvd *pvd)
 			continue;
 		store_ifaces(pvd->store, e->uuid, add_iface, &st);
 	}
+}
+
+int net_host_vif_stats(struct pvd *pvd, uint32_t domid, uint32_t devid, struct netback_vif_stats *out)
+{
+	struct netback_vif_stats all[NETBACK_MAX_VIFS];
+	size_t n;
+
+	if (!pvd->net)
+		return -1;
+	n = netback_stats(pvd->net->nb, all, NETBACK_MAX_VIFS);
+	for (size_t i = 0; i < n; i++)
+		if (all[i].domid == domid && all[i].devid == devid) {
+			*out = all[i];
+			return 0;
+		}
+	return -1;
 }
 
 void net_host_domain_gone(struct pvd *pvd, uint32_t domid)

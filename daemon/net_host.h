@@ -19,6 +19,13 @@ struct pvd;
 struct machine;
 struct ctl;
 
+/* One --net-capacity value "NETWORK=BYTES" (bytes/s, a plain integer):
+ * 0, or -1 with err naming the option and the cause. */
+int net_host_parse_capacity(const char *spec, char *network, size_t netlen, uint64_t *bytes, char *err,
+			    size_t errlen);
+/* Every --net-capacity value of pvd's options checked (at start-up). */
+int net_host_check_options(struct pvd *pvd, char *err, size_t errlen);
+
 int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
 void net_host_close(struct pvd *pvd);
 void net_host_poll(struct pvd *pvd);
@@ -29,6 +36,10 @@ int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen);
  * device on a Linux bridge. -1 with err (a missing bridge) when one cannot
  * be created; the caller destroys the domain (net_host_domain_gone). */
 int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen);
+/* The counters of vif devid of domain domid (tx: what the guest sent):
+ * 0, or -1 when netback does not serve it. */
+struct netback_vif_stats;
+int net_host_vif_stats(struct pvd *pvd, uint32_t domid, uint32_t devid, struct netback_vif_stats *out);
 void net_host_domain_gone(struct pvd *pvd, uint32_t domid);
 /* At reconciliation: the vifs of the domains that kept running across a
  * restart of pvd, resumed (netback_vif_resume); those served already are

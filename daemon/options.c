@@ -62,6 +62,7 @@ static const struct option_def option_table[] = {
 	{ "accel", OPT_STR, OFF(accel), 0, 0, 0, "tcg|kvm", "QEMU accelerator when pvd boots the machine (default tcg)" },
 	{ "stop-machine", OPT_FLAG, OFF(stop_machine), 0, 1, 1, NULL, "stop the machine of --state-dir (after pvd is stopped) and exit" },
 	{ "pool", OPT_STR, OFF(pool), 0, 0, 0, "DIR", "storage pool: images of disks without a path (default STATE/pool)" },
+	{ "net-capacity", OPT_LIST, OFF(net_capacity), 0, 0, 0, "NETWORK=BYTES", "capacity of an internal network or a bridge's uplink in bytes/s: its vifs share it by weight (repeatable)" },
 	{ "xs-quota", OPT_STR, OFF(xs_quota), 0, 0, 0, "NAME=N,...", "xenstore quotas per domain (nodes, entry-size, watches, transactions, perms, outstanding, transaction-nodes, output-bytes)" },
 	{ "image-dir", OPT_LIST, OFF(image_dirs), 0, 0, 0, "DIR", "kernels and ramdisks come only from here (repeatable; default /boot, " PVD_INSTALL_GUEST_DIR ", ./build/guests)" },
 	{ "version", OPT_FLAG, OFF(show_version), 0, 1, 1, NULL, "print the version and exit" },

@@ -44,6 +44,9 @@ struct pvd_options {
 		char *v[PVD_MAX_IMAGE_DIRS];
 	} image_dirs;
 	char *pool;		/* storage pool directory; NULL: STATE/pool (pool.c) */
+	/* "NETWORK=BYTES": networks whose vifs share a capacity by weight
+	 * (net_host.c) */
+	struct pvd_str_list net_capacity;
 };
 
 

@@ -10,7 +10,9 @@
  *   params against the documented schemas (-32602, path of the bad param)
  *   -> handler (its documented errors).
  * Batches are handled element by element; notifications (no "id") run but
- * get no response. Invariant: rpc_new succeeds only when the dispatch table
+ * get no response. A handler may defer its answer (rpc_defer/rpc_finish):
+ * it is then sent on its own, or with the rest of its batch once the
+ * batch's last deferred call is answered. Invariant: rpc_new succeeds only when the dispatch table
  * and the document name exactly the same methods, so the document cannot
  * drift from what pvd serves.
  */
@@ -46,6 +48,88 @@ struct rpc {
 	struct rpc_binding *bindings;
 	size_t nbindings;
 };
+
+/* A batch with deferred calls: its answers so far, sent when the last
+ * deferred one is in. */
+struct rpc_batch {
+	char *buf;
+	size_t len, cap;
+	size_t outstanding;	/* deferred calls not yet answered */
+	int running;		/* run_batch has not returned yet */
+};
+
+struct rpc_pending {
+	struct rpc_req req;
+	char caller[160], method[128];
+	json_object *id;	/* NULL: a notification, nothing is sent */
+	int has_id;
+	uint64_t client;	/* client_id; 0: in-process */
+	struct rpc_batch *batch;
+};
+
+static char *to_text(json_object *o);
+static json_object *error_response(json_object *id, int code, const char *message, json_object *data);
+static int batch_append(struct rpc_batch *b, const char *t);
+static char *batch_close(struct rpc_batch *b);
+
+struct rpc_pending *rpc_defer(struct rpc_req *req)
+{
+	struct rpc_pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	snprintf(p->caller, sizeof(p->caller), "%s", req->caller);
+	snprintf(p->method, sizeof(p->method), "%s", req->method);
+	p->req.pvd = req->pvd;
+	p->req.caller = p->caller;
+	p->req.method = p->method;
+	p->client = client_id(req->client);
+	req->pending = p;
+	return p;
+}
+
+struct rpc_req *rpc_pending_req(struct rpc_pending *p)
+{
+	return &p->req;
+}
+
+void rpc_finish(struct rpc_pending *p, json_object *result)
+{
+	json_object *resp = NULL;
+	char *text = NULL;
+
+	if (p->has_id) {
+		if (p->req.err_code) {
+			resp = error_response(p->id, p->req.err_code, p->req.err_msg, p->req.err_data);
+			p->req.err_data = NULL;
+			json_object_put(result);
+		} else {
+			resp = json_object_new_object();
+			json_object_object_add(resp, "jsonrpc", json_object_new_string("2.0"));
+			json_object_object_add(resp, "result", result);
+			json_object_object_add(resp, "id", json_object_get(p->id));
+		}
+		text = to_text(resp);
+	} else {
+		json_object_put(result);
+		json_object_put(p->req.err_data);
+	}
+	if (p->batch) {
+		struct rpc_batch *b = p->batch;
+		if (text)
+			batch_append(b, text);
+		free(text);
+		text = NULL;
+		if (--b->outstanding == 0 && !b->running)
+			text = batch_close(b);
+	}
+	if (text && p->client)
+		server_send_to(p->req.pvd->server, p->client, text);
+	else
+		free(text);
+	json_object_put(p->id);
+	free(p);
+}
 
 int rpc_fail(struct rpc_req *req, int code, json_object *data, const char *fmt, ...)
 {
@@ -327,7 +411,7 @@ static int valid_id(json_object *id)
 
 /* Returns the response object, or NULL for a notification. */
 static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
-				   json_object *msg)
+				   json_object *msg, struct rpc_pending **deferred)
 {
 	json_object *jv, *method, *id = NULL, *params = NULL, *norm, *result = NULL, *resp;
 	struct rpc_req req = { .pvd = pvd, .client = client, .caller = caller };
@@ -376,9 +460,16 @@ static json_object *handle_request(struct rpc *r, struct pvd *pvd, struct client
 	else
 		norm = check_params(r, b, params, &req);
 	if (norm) {
-		if (b->method->handler(&req, norm, &result) != 0 && !req.err_code)
-			rpc_fail(&req, PVD_ERR_INTERNAL, NULL, "Internal error: %s failed without a reason", req.method);
+		int rc = b->method->handler(&req, norm, &result);
 		json_object_put(norm);
+		if (rc == RPC_DEFERRED && req.pending) {
+			req.pending->has_id = has_id;
+			req.pending->id = has_id ? json_object_get(id) : NULL;
+			*deferred = req.pending;
+			return NULL;
+		}
+		if (rc != 0 && !req.err_code)
+			rpc_fail(&req, PVD_ERR_INTERNAL, NULL, "Internal error: %s failed without a reason", req.method);
 	}
 	if (!has_id) {
 		json_object_put(result);
@@ -425,36 +516,86 @@ static size_t response_limit(const struct pvd *pvd)
  * -32004 instead, so a batch of 1000 big calls costs what one limit's
  * worth of output costs, not minutes and gigabytes.
  */
+static int batch_append(struct rpc_batch *b, const char *t)
+{
+	size_t tl = strlen(t);
+
+	if (b->len + tl + 2 > b->cap) {
+		size_t cap = b->cap;
+		char *nb;
+		while (b->len + tl + 2 > cap)
+			cap *= 2;
+		nb = realloc(b->buf, cap);
+		if (!nb)
+			return -1;
+		b->buf = nb;
+		b->cap = cap;
+	}
+	if (b->len > 1)
+		b->buf[b->len++] = ',';
+	memcpy(b->buf + b->len, t, tl);
+	b->len += tl;
+	return 0;
+}
+
+/* The batch's frame (NULL: notifications only); b is freed. */
+static char *batch_close(struct rpc_batch *b)
+{
+	char *buf = b->buf;
+
+	if (b->len == 1) {
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[b->len++] = ']';
+		buf[b->len] = '\0';
+	}
+	free(b);
+	return buf;
+}
+
 static char *run_batch(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
 		       json_object *msg, size_t n)
 {
-	size_t limit = response_limit(pvd), len = 1, cap = 4096;
-	char *buf = malloc(cap);
+	size_t limit = response_limit(pvd);
+	struct rpc_batch *b = calloc(1, sizeof(*b));
 	int full = 0;		/* the limit was reached: run nothing more */
 
 	/* room for every request's refusal stays free: answers of run requests
 	 * get what is left (--max-output's minimum leaves room for a full batch) */
 	limit = limit > n * BATCH_REFUSAL_BYTES ? limit - n * BATCH_REFUSAL_BYTES : 0;
 
-	if (!buf)
+	if (b) {
+		b->cap = 4096;
+		b->buf = malloc(b->cap);
+	}
+	if (!b || !b->buf) {
+		free(b);
 		return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
-	buf[0] = '[';
+	}
+	b->buf[0] = '[';
+	b->len = 1;
+	b->running = 1;
 	for (size_t i = 0; i < n; i++) {
 		json_object *req = json_object_array_get_idx(msg, i), *resp, *id = NULL;
+		struct rpc_pending *deferred = NULL;
 		char *t;
-		size_t tl;
-		if (!full && len <= limit)
-			resp = handle_request(r, pvd, client, caller, req);
+		if (!full && b->len <= limit)
+			resp = handle_request(r, pvd, client, caller, req, &deferred);
 		else if (json_object_is_type(req, json_type_object) && json_object_object_get_ex(req, "id", &id) &&
 			 valid_id(id))
 			resp = error_response(id, PVD_ERR_QUOTA_EXCEEDED, "Quota exceeded: not run (--max-output)",
 					      NULL);
 		else
 			resp = NULL;
+		if (deferred) {		/* answered into the batch later */
+			deferred->batch = b;
+			b->outstanding++;
+			continue;
+		}
 		if (!resp || !(t = to_text(resp)))
 			continue;
-		tl = strlen(t);
-		if (len + tl + 2 > limit && id == NULL) {	/* this one would pass the limit */
+		if (b->len + strlen(t) + 2 > limit && id == NULL) {	/* this one would pass the limit */
 			full = 1;
 			json_object_object_get_ex(req, "id", &id);
 			free(t);
@@ -462,33 +603,21 @@ static char *run_batch(struct rpc *r, struct pvd *pvd, struct client *client, co
 						   "would pass --max-output; ask for less (limit, a domain)", NULL));
 			if (!t)
 				continue;
-			tl = strlen(t);
 		}
-		if (len + tl + 2 > cap) {
-			char *nb;
-			while (len + tl + 2 > cap)
-				cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(t);
-				free(buf);
-				return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
-			}
-			buf = nb;
+		if (batch_append(b, t) != 0) {
+			free(t);
+			if (b->outstanding)	/* the deferred calls still point at it: answer without the rest */
+				continue;
+			free(b->buf);
+			free(b);
+			return rpc_error_frame(PVD_ERR_INTERNAL, "Internal error: out of memory", NULL);
 		}
-		if (len > 1)
-			buf[len++] = ',';
-		memcpy(buf + len, t, tl);
-		len += tl;
 		free(t);
 	}
-	if (len == 1) {
-		free(buf);
-		return NULL;	/* notifications only */
-	}
-	buf[len++] = ']';
-	buf[len] = '\0';
-	return buf;
+	b->running = 0;
+	if (b->outstanding)
+		return NULL;	/* sent by the last rpc_finish */
+	return batch_close(b);
 }
 
 char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, const char *caller,
@@ -525,7 +654,8 @@ char *rpc_handle_frame(struct rpc *r, struct pvd *pvd, struct client *client, co
 		json_object_put(msg);
 		return text;
 	}
-	out = handle_request(r, pvd, client, caller, msg);
+	struct rpc_pending *deferred = NULL;
+	out = handle_request(r, pvd, client, caller, msg, &deferred);
 	json_object_put(msg);
 	if (!out)
 		return NULL;

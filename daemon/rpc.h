@@ -12,6 +12,7 @@
 struct pvd;
 struct client;
 struct rpc;
+struct rpc_pending;
 
 /* One call as a handler sees it. */
 struct rpc_req {
@@ -23,7 +24,11 @@ struct rpc_req {
 	int err_code;
 	char err_msg[512];
 	json_object *err_data;
+	struct rpc_pending *pending;	/* set by rpc_defer */
 };
+
+/* A handler's return when its answer comes later (rpc_defer). */
+#define RPC_DEFERRED 1
 
 typedef int (*rpc_handler)(struct rpc_req *req, json_object *params, json_object **result);
 
@@ -59,6 +64,21 @@ char *rpc_error_frame(int code, const char *message, json_object *data);
  * (an enum pvd_role), else -32008 recorded and logged as for a method,
  * and -1. */
 int rpc_require_role(struct rpc_req *req, int needed, const char *what);
+
+/*
+ * For handlers whose work finishes later (a domain build in hv's worker):
+ * the call's answer is given by rpc_finish, exactly once, and the handler
+ * returns RPC_DEFERRED. The returned token carries a request of its own
+ * (the same pvd, caller and method; client NULL) for rpc_fail and the
+ * helpers that take one. The connection keeps being served meanwhile;
+ * the answer goes to it if it is still open (in a batch, the batch's
+ * frame is sent once its last deferred call is answered: JSON-RPC lets
+ * a batch's answers come in any order).
+ */
+struct rpc_pending *rpc_defer(struct rpc_req *req);
+struct rpc_req *rpc_pending_req(struct rpc_pending *p);
+/* result (taken over) when the token's request has no error recorded. */
+void rpc_finish(struct rpc_pending *p, json_object *result);
 
 /* For handlers: record an error (data is taken over) and return -1. */
 int rpc_fail(struct rpc_req *req, int code, json_object *data, const char *fmt, ...)

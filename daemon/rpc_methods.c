@@ -22,6 +22,7 @@ const struct rpc_method rpc_methods[] = {
 	{ "domain.start",       method_domain_start },
 	{ "domain.create",      method_domain_create },
 	{ "domain.destroy",     method_domain_destroy },
+	{ "domain.adopt",       method_domain_adopt },
 	{ "domain.shutdown",    method_domain_shutdown },
 	{ "domain.reboot",      method_domain_reboot },
 	{ "domain.pause",       method_domain_pause },

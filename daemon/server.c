@@ -66,6 +66,7 @@ struct client {
 	unsigned subscription;
 	int paused;		/* reading stopped until output drains */
 	int dead;		/* waiting for the reaper */
+	uint64_t id;		/* unique for pvd's life: a deferred answer finds its client by it */
 	struct client *next, *prev;
 };
 
@@ -79,6 +80,7 @@ struct server {
 	struct client *clients;	/* live */
 	struct client *graveyard;	/* dead, freed by the reaper */
 	int nclients, nsubscribers;
+	uint64_t next_client_id;
 	char path[108];
 };
 
@@ -306,6 +308,7 @@ int server_adopt(struct server *s, struct bufferevent *bev, const char *caller, 
 	}
 	c->server = s;
 	c->bev = bev;
+	c->id = ++s->next_client_id;
 	snprintf(c->caller, sizeof(c->caller), "%s", caller);
 	c->role = role;
 	c->tls = tls;
@@ -602,4 +605,20 @@ int client_role(const struct client *c)
 int client_is_tls(const struct client *c)
 {
 	return c->tls;
+}
+
+uint64_t client_id(const struct client *c)
+{
+	return c ? c->id : 0;
+}
+
+int server_send_to(struct server *s, uint64_t id, char *frame)
+{
+	for (struct client *c = s ? s->clients : NULL; c; c = c->next)
+		if (c->id == id && !c->dead) {
+			send_text(c, frame);
+			return 0;
+		}
+	free(frame);
+	return -1;
 }

@@ -7,6 +7,7 @@
 
 #include <event2/bufferevent.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct pvd;
 struct server;
@@ -35,5 +36,10 @@ unsigned client_subscription(const struct client *c);
 /* The connection's role (enum pvd_role) and whether it is a TLS one. */
 int client_role(const struct client *c);
 int client_is_tls(const struct client *c);
+/* A connection's id (never reused while pvd runs; 0 for NULL), and a
+ * frame (taken over) for the connection with that id: -1 when it has
+ * gone (a deferred answer to a client that left). */
+uint64_t client_id(const struct client *c);
+int server_send_to(struct server *s, uint64_t id, char *frame);
 
 #endif

@@ -78,7 +78,7 @@ static void notify(void *arg, uint32_t domid, uint32_t port)
 
 	x->kicked = 1;
 	/* fails while the guest has not bound its end yet: it will poll */
-	if (ctl_evtchn_send(x->c, port, err, sizeof(err)) < 0)
+	if (ctl_evtchn_notify(x->c, port, err, sizeof(err)) < 0)
 		log_info("xenstore: kick of domain %u (port %u): %s", domid, port, err);
 }
 

@@ -7,11 +7,18 @@
  * Invariants: at most one request of this process is in the ring at a
  * time (ctl_call returns only once it is answered or abandoned); an
  * abandoned request's late answer is skipped by id like any stale one.
+ * Threads: any thread may call. Lock order: bulk_lock (recursive: held by
+ * a bulk op's wrapper across its copies, or by ctl_bulk_hold across many
+ * calls) before call_lock (held for one awaited request, from its push to
+ * its answer) before ring_lock (held only to push or take, so that a
+ * posted request, ctl_post, never waits for an awaited one's answer).
+ * The kick hook runs after all are released.
  */
 #include "ctl.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +35,14 @@ struct ctl {
     uint64_t boot_id;
     uint64_t block_paddr;
     unsigned int timeout_ms;
+    pthread_mutex_t call_lock;      /* one request in flight (see the top) */
+    pthread_mutex_t bulk_lock;      /* recursive: the bulk area's owner */
+    pthread_mutex_t ring_lock;      /* the ring's indices and ids, held briefly */
+    void (*on_kicks)(void *arg);    /* kicks were drained by a call */
+    void *kick_arg;
 };
+
+static __thread int drained_kicks;  /* this thread's call ate a kick */
 
 /* Names and bulk use of the ops: public/pvcore_ctl.h's table. */
 #define OP_NAME(NAME, name, number, request, reply, bulk, target) [PVCTL_OP_##NAME] = #NAME,
@@ -116,6 +130,13 @@ int ctl_attach(struct machine *m, unsigned int timeout_ms, struct ctl **out,
         return dom0_fail(err, errlen, ENOMEM, "control client: out of memory");
     c->m = m;
     c->timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&c->bulk_lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_mutex_init(&c->call_lock, NULL);
+    pthread_mutex_init(&c->ring_lock, NULL);
     while ((rc = map_block(c, err, errlen)) == -EAGAIN && now_ns() < deadline)
         usleep(10 * 1000);
     if (rc == -EAGAIN) {
@@ -127,7 +148,7 @@ int ctl_attach(struct machine *m, unsigned int timeout_ms, struct ctl **out,
                        timeout_ms, st.reason);
     }
     if (rc) {
-        free(c);
+        ctl_close(c);
         return rc;
     }
     *out = c;
@@ -136,7 +157,30 @@ int ctl_attach(struct machine *m, unsigned int timeout_ms, struct ctl **out,
 
 void ctl_close(struct ctl *c)
 {
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->call_lock);
+    pthread_mutex_destroy(&c->bulk_lock);
+    pthread_mutex_destroy(&c->ring_lock);
     free(c);
+}
+
+void ctl_set_kick_hook(struct ctl *c, void (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&c->call_lock);
+    c->on_kicks = fn;
+    c->kick_arg = arg;
+    pthread_mutex_unlock(&c->call_lock);
+}
+
+void ctl_bulk_hold(struct ctl *c)
+{
+    pthread_mutex_lock(&c->bulk_lock);
+}
+
+void ctl_bulk_release(struct ctl *c)
+{
+    pthread_mutex_unlock(&c->bulk_lock);
 }
 
 struct machine *ctl_machine(const struct ctl *c)
@@ -191,6 +235,8 @@ static int wait_doorbell(struct ctl *c, int64_t deadline, char *err, size_t errl
         int n = machine_drain_kicks(c->m, err, errlen);
         if (n < 0)
             return n;
+        if (n > 0)
+            drained_kicks = 1;
     }
     return 0;
 }
@@ -212,8 +258,34 @@ static int call_failed(struct ctl *c, int rc, const struct pvctl_request *req, c
                      ctl_op_name(req->op), (unsigned long long)req->id, what, why);
 }
 
+static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
+                       unsigned int timeout_ms, char *err, size_t errlen);
+
 int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
              unsigned int timeout_ms, char *err, size_t errlen)
+{
+    int bulk = op_uses_bulk(req->op), rc;
+    void (*hook)(void *);
+    void *arg;
+
+    if (bulk)
+        pthread_mutex_lock(&c->bulk_lock);
+    pthread_mutex_lock(&c->call_lock);
+    drained_kicks = 0;
+    rc = call_locked(c, req, rsp, timeout_ms, err, errlen);
+    hook = drained_kicks ? c->on_kicks : NULL;
+    arg = c->kick_arg;
+    pthread_mutex_unlock(&c->call_lock);
+    if (bulk)
+        pthread_mutex_unlock(&c->bulk_lock);
+    /* a kick this call ate may have been for someone else's port */
+    if (hook)
+        hook(arg);
+    return rc;
+}
+
+static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
+                       unsigned int timeout_ms, char *err, size_t errlen)
 {
     int64_t deadline = deadline_after(timeout_ms);
     int bulk = op_uses_bulk(req->op);
@@ -227,15 +299,18 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
                          (unsigned long long)c->boot_id);
     /* A slot, and for bulk ops a quiet ring; stale answers are consumed. */
     for (;;) {
-        if (ctl_ring_take(&c->ring, 0, NULL, NULL) < 0)
+        int taken;
+        pthread_mutex_lock(&c->ring_lock);
+        taken = ctl_ring_take(&c->ring, 0, NULL, NULL);
+        rc = taken < 0 ? -EPROTO
+             : !bulk || ctl_ring_unanswered(&c->ring) == 0 ? ctl_ring_push(&c->ring, req) : -EAGAIN;
+        pthread_mutex_unlock(&c->ring_lock);
+        if (taken < 0)
             return call_failed(c, -EPROTO, req, "response ring corrupt", timeout_ms, err, errlen);
-        if (!bulk || ctl_ring_unanswered(&c->ring) == 0) {
-            rc = ctl_ring_push(&c->ring, req);
-            if (rc == 0)
-                break;
-            if (rc != -EAGAIN)
-                return call_failed(c, rc, req, "request ring corrupt", timeout_ms, err, errlen);
-        }
+        if (rc == 0)
+            break;
+        if (rc != -EAGAIN)
+            return call_failed(c, rc, req, "request ring corrupt", timeout_ms, err, errlen);
         if (now_ns() >= deadline)
             return call_failed(c, -ETIMEDOUT, req, bulk ? "earlier requests still unanswered"
                                : "request ring full", timeout_ms, err, errlen);
@@ -246,7 +321,9 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
         return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
     int64_t next_kick = now_ns() + CTL_REKICK_MS * 1000000ll;
     for (;;) {
+        pthread_mutex_lock(&c->ring_lock);
         rc = ctl_ring_take(&c->ring, req->id, rsp, NULL);
+        pthread_mutex_unlock(&c->ring_lock);
         if (rc < 0)
             return call_failed(c, rc, req, "response ring corrupt", timeout_ms, err, errlen);
         if (rc == 1)
@@ -271,4 +348,27 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
         return dom0_fail(err, errlen, -rsp->status, "%s (%d, from the hypervisor)",
                          strerror(-rsp->status), rsp->status);
     return 0;
+}
+
+int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen)
+{
+    struct pvctl_response rsp;
+    int rc;
+
+    if (op_uses_bulk(req->op))
+        return dom0_fail(err, errlen, EINVAL, "control request %s uses the bulk area: it cannot be "
+                         "posted", ctl_op_name(req->op));
+    req->id = 0;
+    if (c->ring.blk->boot_id != c->boot_id)
+        return dom0_fail(err, errlen, ESTALE, "control request %s: the machine rebooted",
+                         ctl_op_name(req->op));
+    pthread_mutex_lock(&c->ring_lock);
+    rc = ctl_ring_push(&c->ring, req);
+    pthread_mutex_unlock(&c->ring_lock);
+    if (rc == -EAGAIN)      /* the ring is full: wait for room like a call */
+        return ctl_call(c, req, &rsp, c->timeout_ms, err, errlen);
+    if (rc < 0)
+        return dom0_fail(err, errlen, -rc, "control request %s: request ring corrupt",
+                         ctl_op_name(req->op));
+    return machine_kick(c->m, err, errlen) < 0 ? -EPIPE : 0;
 }

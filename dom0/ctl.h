@@ -18,6 +18,15 @@
  * ctl_call drains doorbell kicks: after it, an event loop checks
  * ctl_pending_ports() rather than rely on a kick it may have eaten.
  *
+ * Threads: ctl_call may be called from several threads at once; calls
+ * are serialized (one request of this process in the ring at a time, as
+ * the bulk area and the hypervisor's one-at-a-time service want). A bulk
+ * op's wrapper holds the bulk area from its first copy in to its last
+ * copy out; ctl_bulk_hold keeps it across several calls (netback's copy
+ * window lives in the bulk area between its grant copies). The kick hook
+ * (ctl_set_kick_hook) runs in the calling thread after a call that
+ * drained doorbell kicks, so that the loop can look at its ports.
+ *
  * Typed wrappers (ctl_ops.c) fill one request each and name the domain,
  * port or handle in their error message. Errors: negative errno + one line
  * in err (dom0_error.h); a refusal by the hypervisor returns its status.
@@ -59,6 +68,21 @@ unsigned int ctl_timeout(const struct ctl *c);
  * the hypervisor checks them. */
 int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
              unsigned int timeout_ms, char *err, size_t errlen);
+
+/* Send req without waiting for its answer (which the next call skips as
+ * stale): for notifications whose result nobody acts on, so that a loop
+ * never waits behind another thread's long call. Not for bulk ops. 0 once
+ * it is in the ring (its refusal, if any, is not reported). */
+int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen);
+
+/* fn(arg) after a call drained doorbell kicks (any thread; fn must be
+ * safe to call from any thread, e.g. write an eventfd). */
+void ctl_set_kick_hook(struct ctl *c, void (*fn)(void *arg), void *arg);
+/* Hold the bulk area across several calls (recursive; release as often
+ * as held). Take it before no other lock of the caller's that a control
+ * call's thread may hold. */
+void ctl_bulk_hold(struct ctl *c);
+void ctl_bulk_release(struct ctl *c);
 
 /* The bulk area: written before and read after a bulk call, valid until
  * the next call. */
@@ -115,6 +139,8 @@ int ctl_evtchn_connect(struct ctl *c, uint32_t domid, uint32_t *guest_port,
 int ctl_evtchn_bind_interdomain(struct ctl *c, uint32_t remote_domid, uint32_t remote_port,
                                 uint32_t *port, char *err, size_t errlen);
 int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen);
+/* The same, posted (ctl_post): errors of the send itself are not seen. */
+int ctl_evtchn_notify(struct ctl *c, uint32_t port, char *err, size_t errlen);
 int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen);
 /* flags: GNTMAP_readonly or 0. *mfn: the granted frame (map it with
  * machine_phys(m, mfn << 12, 4096) while the grant is mapped). */

@@ -99,7 +99,7 @@ int ctl_create_domain(struct ctl *c, const struct pvctl_create *cr, uint32_t *do
     return 0;
 }
 
-int ctl_get_frames(struct ctl *c, uint32_t domid, uint64_t start, uint64_t count,
+static int bulk_get_frames(struct ctl *c, uint32_t domid, uint64_t start, uint64_t count,
                    uint64_t *mfns, char *err, size_t errlen)
 {
     const uint64_t per_call = PVCTL_BULK_SIZE / sizeof(uint64_t);
@@ -188,7 +188,7 @@ int ctl_get_info(struct ctl *c, uint32_t domid, struct pvctl_domain_info *info,
     return rc;
 }
 
-int ctl_list_domains(struct ctl *c, struct pvctl_domain_info *out, size_t max, size_t *nr,
+static int bulk_list_domains(struct ctl *c, struct pvctl_domain_info *out, size_t max, size_t *nr,
                      char *err, size_t errlen)
 {
     struct pvctl_response rsp;
@@ -296,6 +296,18 @@ int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen)
                    "send on Domain 0 port %u", port);
 }
 
+int ctl_evtchn_notify(struct ctl *c, uint32_t port, char *err, size_t errlen)
+{
+    struct pvctl_request req;
+    struct pvctl_evtchn e = { .port = port };
+
+    memset(&req, 0, sizeof(req));
+    req.op = PVCTL_OP_EVTCHN_SEND;
+    req.size = sizeof(e);
+    memcpy(req.u.raw, &e, sizeof(e));
+    return ctl_post(c, &req, err, errlen);
+}
+
 int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen)
 {
     struct pvctl_evtchn e = { .port = port };
@@ -330,7 +342,7 @@ int ctl_grant_unmap(struct ctl *c, uint32_t handle, char *err, size_t errlen)
                    "unmap grant handle %u", handle);
 }
 
-int ctl_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, size_t errlen)
+static int bulk_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, size_t errlen)
 {
     struct pvctl_grant_copy a = { .count = (uint32_t)n };
     struct pvctl_response rsp;
@@ -346,7 +358,7 @@ int ctl_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, 
     return rc;
 }
 
-int ctl_console_read(struct ctl *c, uint64_t from, char *buf, size_t buflen, size_t *len,
+static int bulk_console_read(struct ctl *c, uint64_t from, char *buf, size_t buflen, size_t *len,
                      uint64_t *next, uint64_t *lost, char *err, size_t errlen)
 {
     struct pvctl_console_read r = { .from = from };
@@ -368,4 +380,47 @@ int ctl_console_read(struct ctl *c, uint64_t from, char *buf, size_t buflen, siz
     *next = rsp.u.console.next - (rsp.size - *len);
     *lost = rsp.u.console.lost;
     return 0;
+}
+
+/* The bulk area is this call's from before the request is written until
+ * its answer is copied out (other threads wait; see ctl.h). */
+int ctl_get_frames(struct ctl *c, uint32_t domid, uint64_t start, uint64_t count,
+                   uint64_t *mfns, char *err, size_t errlen)
+{
+    ctl_bulk_hold(c);
+    int rc = bulk_get_frames(c, domid, start, count, mfns, err, errlen);
+    ctl_bulk_release(c);
+    return rc;
+}
+
+/* The bulk area is this call's from before the request is written until
+ * its answer is copied out (other threads wait; see ctl.h). */
+int ctl_list_domains(struct ctl *c, struct pvctl_domain_info *out, size_t max, size_t *nr,
+                     char *err, size_t errlen)
+{
+    ctl_bulk_hold(c);
+    int rc = bulk_list_domains(c, out, max, nr, err, errlen);
+    ctl_bulk_release(c);
+    return rc;
+}
+
+/* The bulk area is this call's from before the request is written until
+ * its answer is copied out (other threads wait; see ctl.h). */
+int ctl_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, size_t errlen)
+{
+    ctl_bulk_hold(c);
+    int rc = bulk_grant_copy(c, ops, n, err, errlen);
+    ctl_bulk_release(c);
+    return rc;
+}
+
+/* The bulk area is this call's from before the request is written until
+ * its answer is copied out (other threads wait; see ctl.h). */
+int ctl_console_read(struct ctl *c, uint64_t from, char *buf, size_t buflen, size_t *len,
+                     uint64_t *next, uint64_t *lost, char *err, size_t errlen)
+{
+    ctl_bulk_hold(c);
+    int rc = bulk_console_read(c, from, buf, buflen, len, next, lost, err, errlen);
+    ctl_bulk_release(c);
+    return rc;
 }

@@ -4,7 +4,9 @@
  * Owns: struct netback (its vifs, the copy window) and the batches.
  * A poll runs up to NB_ROUNDS rounds; each round
  *   1. takes validated tx packets from the connected vifs in turn (the
- *      starting vif rotates), as many as the window holds, and copies
+ *      starting vif rotates; a vif whose network has a capacity only
+ *      while netback_share.c's deficit round robin lets it), as many as
+ *      the window holds, and copies
  *      them all into the window with one grant-copy call;
  *   2. answers their tx requests, checks each frame's source MAC against
  *      its vif's (anti-spoofing), learns it, and looks up the destination
@@ -170,6 +172,8 @@ static int vif_start(struct netback *nb, const struct netback_vif_config *cfg, i
 	nb_bucket_init(&v->tx_bucket, cfg->rate, cfg->burst, nb->host.now_ms(nb->host.arg));
 	nb_bucket_init(&v->rx_bucket, cfg->rate, cfg->burst, nb->host.now_ms(nb->host.arg));
 	snprintf(v->network, sizeof(v->network), "%s", cfg->network);
+	v->weight = cfg->weight ? cfg->weight : 256;
+	nb_share_attach(nb, v);
 	if (!netback_is_internal(cfg->network)) {
 		char ifname[16], terr[240];
 		snprintf(ifname, sizeof(ifname), "vif%u.%u", cfg->domid, cfg->devid);
@@ -333,10 +337,11 @@ static void take_tx(struct netback *nb, struct nb_batch *b)
 {
 	uint64_t now = nb->host.now_ms(nb->host.arg);
 	size_t off = 0;
-	int progress = 1;
+	int progress = 1, quanta = 0;
 
 	b->nheld = 0;
 	b->nops = 0;
+	nb_share_round_start(nb);
 	while (progress) {
 		progress = 0;
 		for (unsigned int k = 0; k < NETBACK_MAX_VIFS; k++) {
@@ -350,9 +355,14 @@ static void take_tx(struct netback *nb, struct nb_batch *b)
 			    b->nops + 2 * NB_MAX_TX_SLOTS > NETBACK_COPY_OPS)
 				return;
 			h = &b->held[b->nheld];
-			if (!nb_bucket_allows(&v->tx_bucket, now) || nb_tx_take(nb, v, &h->pkt) <= 0)
+			if (!nb_bucket_allows(&v->tx_bucket, now) || !nb_share_allows(nb, v, now))
 				continue;
+			if (nb_tx_take(nb, v, &h->pkt) <= 0) {
+				nb_share_idle(v);
+				continue;
+			}
 			nb_bucket_charge(&v->tx_bucket, h->pkt.total);
+			nb_share_charge(nb, v, h->pkt.total);
 			progress = 1;
 			v->need_notify = 1;
 			if (h->pkt.drop) {
@@ -376,6 +386,9 @@ static void take_tx(struct netback *nb, struct nb_batch *b)
 			h->nops = b->nops - h->first_op;
 			off += (h->len + 63u) & ~63u;
 		}
+		/* vifs held back by their deficit alone: the next DRR round */
+		if (!progress && quanta++ < NETBACK_MAX_VIFS)
+			progress = nb_share_replenish(nb, now);
 	}
 }
 

@@ -75,6 +75,7 @@ struct netback_vif_config {
 	uint8_t mac[6];
 	const char *network;	/* "internal", "internal-lab", ... or a Linux bridge */
 	uint64_t rate, burst;	/* bytes/s each way (0: unlimited), bucket depth (0: 1 s of rate) */
+	uint32_t weight;	/* share of its network's capacity (1-65535; 0: 256) */
 };
 
 int netback_open(const struct netback_host *host, const struct netback_window *win,
@@ -104,6 +105,14 @@ int netback_vif_state(const struct netback *nb, uint32_t domid, uint32_t devid);
 int netback_vif_set_rate(struct netback *nb, uint32_t domid, uint32_t devid, uint64_t rate, uint64_t burst,
 			 char *err, size_t errlen);
 void netback_poll(struct netback *nb);
+
+/* The capacity of a network (an internal one or a Linux bridge's
+ * uplink), bytes per second (0: none, the default): while the vifs on it
+ * want to send more, they are served in proportion to their weights
+ * (netback_share.c). -EINVAL for a bad name or a capacity below one frame,
+ * -ENOSPC past NB_MAX_SHARES networks. */
+int netback_set_capacity(struct netback *nb, const char *network, uint64_t bytes_per_s, char *err,
+			 size_t errlen);
 
 /* A network name netback serves itself (an internal switch): "internal"
  * or "internal" followed by '-', '.' or '_' and more. Any other name is a

@@ -3,6 +3,7 @@
  *   netback_xs.c      the XenbusState handshake (xenstore side)
  *   netback_ring.c    the tx and rx rings: requests read, validated, answered
  *   netback_switch.c  the forwarding database of the internal switches
+ *   netback_share.c   weighted shares of a network's capacity (DRR)
  *   netback.c         the packet path: batches of grant copies
  * Single-threaded (pvd's loop): no locks.
  */
@@ -22,6 +23,7 @@
 #define NB_FDB_SIZE        1024
 #define NB_FDB_AGE_MS      300000u
 #define NB_NETWORK_LEN     16
+#define NB_MAX_SHARES      16			/* networks with a capacity */
 
 /* XenbusState */
 enum { XB_UNKNOWN, XB_INITIALISING, XB_INITWAIT, XB_INITIALISED, XB_CONNECTED, XB_CLOSING, XB_CLOSED };
@@ -67,6 +69,18 @@ struct nb_vif {
 	unsigned int log_budget;	/* drop lines left before going quiet */
 	struct nb_bucket tx_bucket, rx_bucket;	/* what it sends, what it receives */
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, tx_dropped, rx_dropped;
+	/* netback_share.c: its network's capacity shared by weight */
+	uint32_t weight;
+	int share;			/* index in netback.share, -1: none */
+	int64_t deficit;		/* bytes it may still send this round */
+	int held, idle;			/* in this take: held back by its deficit; found empty */
+};
+
+/* A network with a capacity (netback_share.c). */
+struct nb_share {
+	int used;
+	char network[NB_NETWORK_LEN];
+	struct nb_bucket bucket;
 };
 
 struct nb_fdb_entry {
@@ -85,6 +99,7 @@ struct netback {
 	struct netback_window win;
 	struct nb_vif vif[NETBACK_MAX_VIFS];
 	struct nb_fdb_entry fdb[NB_FDB_SIZE];
+	struct nb_share share[NB_MAX_SHARES];
 };
 
 /* log through the host, prefixed "netback: " */
@@ -126,6 +141,18 @@ void nb_bucket_init(struct nb_bucket *b, uint64_t rate, uint64_t burst, uint64_t
 /* 1: a packet may go now (then charge it) */
 int nb_bucket_allows(struct nb_bucket *b, uint64_t now);
 void nb_bucket_charge(struct nb_bucket *b, uint32_t bytes);
+
+/* netback_share.c: deficit round robin over a network's capacity */
+void nb_share_attach(struct netback *nb, struct nb_vif *v);
+/* forget the held/idle marks: a new take begins */
+void nb_share_round_start(struct netback *nb);
+/* 1: v may send a packet now as far as its network's share goes */
+int nb_share_allows(struct netback *nb, struct nb_vif *v, uint64_t now);
+void nb_share_charge(struct netback *nb, struct nb_vif *v, uint32_t bytes);
+/* v had nothing to send */
+void nb_share_idle(struct nb_vif *v);
+/* quanta for the networks whose vifs were held back: 1 if any */
+int nb_share_replenish(struct netback *nb, uint64_t now);
 
 /* netback_switch.c */
 void nb_fdb_init(struct netback *nb);

@@ -137,6 +137,7 @@ static void connect(struct netback *nb, struct nb_vif *v)
 	int64_t copy = fe_number(nb, v, "request-rx-copy", 1);
 	void *tx_page = NULL, *rx_page = NULL;
 	const char *why = NULL;
+	char path[160];
 	int rc;
 
 	if (tx_ref < 0 || rx_ref < 0)
@@ -172,6 +173,8 @@ static void connect(struct netback *nb, struct nb_vif *v)
 	v->state = NB_CONNECTED;
 	v->log_budget = 20;
 	record(nb, v);
+	snprintf(path, sizeof(path), "%s/error", v->be_path);
+	nb->host.xs_rm(nb->host.arg, path);	/* the cause of an earlier shut */
 	set_state(nb, v, XB_CONNECTED);
 	nb_log(nb, 0, "domain %u vif %u: connected (network %s)", v->domid, v->devid, v->network);
 	v->need_notify = 1;

@@ -104,7 +104,7 @@ int xs_conn_send(struct xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_
          * events to the host */
         if (reply) {
             uint32_t n = len < c->s->local_reply_cap ? len : c->s->local_reply_cap;
-            if (c->s->local_reply)
+            if (c->s->local_reply && n)     /* an empty reply may have no payload */
                 memcpy(c->s->local_reply, payload, n);
             c->s->local_reply_len = n;
             c->s->local_error = type == XS_ERROR ? xs_error_from_name(payload) : 0;

@@ -30,6 +30,7 @@ TESTS += tests/guests/sched_test.sh
 TESTS += tests/guests/bootloader_test.sh
 TESTS += tests/guests/grant_test.sh
 TESTS += tests/guests/hardening_test.sh
+TESTS += tests/guests/batch_test.sh
 TESTS += tests/guests/lifetime_test.sh
 TESTS += tests/guests/soak_test.sh
 

@@ -28,6 +28,7 @@
  * Run by tests/blk/blk_guests.sh through pvd.
  */
 #include "blkfront.h"
+#include "gnttab.h"
 #include "evtime.h"
 #include "xenbus.h"
 
@@ -71,7 +72,7 @@ static int16_t raw(uint8_t op, uint8_t nseg, uint64_t sector, uint32_t gref, uin
 
 static void refusals(void)
 {
-    grant_ref_t g = blkfront_grant(rbuf, false), gro = blkfront_grant(wbuf, true);
+    grant_ref_t g = grant_access(rbuf, false), gro = grant_access(wbuf, true);
 
     test_eq(raw(BLKIF_OP_READ, 1, info.sectors - 1, g, 0, 1), BLKIF_RSP_ERROR, "read past the end: ERROR");
     test_eq(raw(BLKIF_OP_READ, 1, info.sectors, g, 0, 0), BLKIF_RSP_ERROR, "read at sectors: ERROR");
@@ -84,8 +85,8 @@ static void refusals(void)
     test_eq(raw(BLKIF_OP_INDIRECT, 1, 0, g, 0, 0), BLKIF_RSP_EOPNOTSUPP, "indirect (not offered): EOPNOTSUPP");
     test_eq(raw(BLKIF_OP_READ, 1, 0, 300, 0, 0), BLKIF_RSP_ERROR, "grant ref never granted: ERROR");
     test_eq(raw(BLKIF_OP_READ, 1, 0, gro, 0, 0), BLKIF_RSP_ERROR, "read into a read-only grant: ERROR");
-    blkfront_ungrant(g);
-    blkfront_ungrant(gro);
+    grant_end(g);
+    grant_end(gro);
     /* the ring still works after all that */
     roundtrip(5, 0, 8, 77);
 }
@@ -122,9 +123,9 @@ static void mode_rw(void)
     test_eq(raw(BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0, 0, 0), BLKIF_RSP_OKAY, "flush without data");
     fill(wbuf, PAGE_SIZE, 4242);
     {
-        grant_ref_t g = blkfront_grant(wbuf, true);
+        grant_ref_t g = grant_access(wbuf, true);
         test_eq(raw(BLKIF_OP_FLUSH_DISKCACHE, 1, 3000, g, 0, 7), BLKIF_RSP_OKAY, "flush with a page of data");
-        blkfront_ungrant(g);
+        grant_end(g);
     }
     test_eq(blkfront_io(BLKIF_OP_READ, 3000, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read the flushed data");
     test_ok(!memcmp(wbuf, rbuf, PAGE_SIZE), "the flush's data was written");
@@ -248,7 +249,7 @@ static void mode_long(void)
             printk("blk: %u round trips\n", n);
     }
     printk("blk: %u round trips in all; %u grant(s) left mapped by a dead backend\n", n,
-           blkfront_stuck_grants());
+           grant_stuck());
 }
 
 /* mode=rate bps=B bytes=N: N bytes written in 32 KiB requests under a
@@ -317,10 +318,10 @@ static void mode_ro(void)
     test_eq(blkfront_io(BLKIF_OP_READ, 0, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read a read-only disk");
     fill(wbuf, PAGE_SIZE, 9);
     test_eq(blkfront_io(BLKIF_OP_WRITE, 0, wbuf, PAGE_SIZE), BLKIF_RSP_ERROR, "write to a read-only disk: ERROR");
-    g = blkfront_grant(wbuf, true);
+    g = grant_access(wbuf, true);
     test_eq(raw(BLKIF_OP_FLUSH_DISKCACHE, 1, 0, g, 0, 7), BLKIF_RSP_ERROR, "flush with data on a read-only disk: "
             "ERROR");
-    blkfront_ungrant(g);
+    grant_end(g);
     {
         struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = 0, .nr_sectors = 8 };
         test_eq(blkfront_submit((struct blkif_request *)&d, 30 * NSEC_PER_SEC), BLKIF_RSP_ERROR,

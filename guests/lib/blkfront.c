@@ -1,135 +1,35 @@
 /*
  * blkfront.c - the test kernels' blkif frontend (see blkfront.h).
  *
- * Owns: the grant table (one frame, v1 entries, set up on first use),
- * the shared ring page and the front ring's indices, the event channel to
+ * Owns: the shared ring page and the front ring's indices, the event channel to
  * Domain 0, and with persistent grants the 11 pages granted once that
  * blkfront_io copies data through. One request in flight at a time (the kernels are
  * single-threaded); the response is awaited by polling rsp_prod, so no
  * upcall handler is needed.
  */
 #include "blkfront.h"
+#include "gnttab.h"
 #include "evtime.h"
 #include "xenbus.h"
 
-#define GRANT_ENTRIES   (PAGE_SIZE / sizeof(grant_entry_v1_t))
-#define FIRST_FREE_REF  16              /* refs below are left to the toolstack */
 #define CONNECT_NS      (20 * NSEC_PER_SEC)
 #define POLL_NS         (200 * NSEC_PER_USEC)
 
-static uint8_t table_page[PAGE_SIZE] ALIGNED(PAGE_SIZE);
-static volatile grant_entry_v1_t *gtable;
 static struct blkif_front_ring ring;
 static grant_ref_t ring_ref;
 static evtchn_port_t port;
 static char fpath[64], bpath[96];
 static uint64_t next_id = 1;
-static uint32_t stray, stuck;
-
-static long table_init(void)
-{
-    xen_pfn_t frame = 0;
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1, .frame_list = (uint64_t)&frame };
-
-    if (gtable)
-        return 0;
-    if (hypercall_grant_table_op(GNTTABOP_setup_table, &st, 1) || st.status)
-        return -XB_EINVAL;
-    if (hypercall_update_va_mapping((uint64_t)table_page, (frame << PAGE_SHIFT) | PTE_PAGE, UVMF_INVLPG))
-        return -XB_EINVAL;
-    gtable = (volatile grant_entry_v1_t *)table_page;
-    return 0;
-}
-
-grant_ref_t blkfront_grant(void *page, bool readonly)
-{
-    for (grant_ref_t r = FIRST_FREE_REF; r < GRANT_ENTRIES; r++) {
-        if (gtable[r].flags)
-            continue;
-        gtable[r].domid = 0;
-        gtable[r].frame = (uint32_t)virt_to_mfn(page);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        gtable[r].flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
-        return r;
-    }
-    return 0;
-}
-
-/* End access as Linux's gnttab_end_foreign_access_ref does: not while
- * Domain 0 still has the page mapped (GTF_reading/GTF_writing): such a
- * ref (a backend that died with it mapped) is left alone for good, never
- * reused for another page. */
-void blkfront_ungrant(grant_ref_t ref)
-{
-    uint16_t flags;
-
-    if (!ref || ref >= GRANT_ENTRIES)
-        return;
-    flags = gtable[ref].flags;
-    for (;;) {
-        if (flags & (GTF_reading | GTF_writing)) {
-            stuck++;
-            return;
-        }
-        if (__atomic_compare_exchange_n(&gtable[ref].flags, &flags, 0, false, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_SEQ_CST))
-            return;
-    }
-}
-
-uint32_t blkfront_stuck_grants(void)
-{
-    return stuck;
-}
-
-/* "<dir>/<key>" into v. */
-static long read_key(const char *dir, const char *key, char *v, uint32_t size)
-{
-    char path[160];
-
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
-    return xenbus_read(0, path, v, size);
-}
-
-static long write_key(const char *key, const char *fmt, ...) PRINTF(2, 3);
-static long write_key(const char *key, const char *fmt, ...)
-{
-    char path[160], v[64];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(v, sizeof(v), fmt, ap);
-    va_end(ap);
-    snprintf(path, sizeof(path), "%s/%s", fpath, key);
-    return xenbus_write(0, path, v);
-}
-
-static uint64_t parse_u64(const char *s)
-{
-    uint64_t v = 0;
-
-    while (*s >= '0' && *s <= '9')
-        v = v * 10 + (uint64_t)(*s++ - '0');
-    return v;
-}
+static uint32_t stray;
 
 long blkfront_backend_state(void)
 {
-    char v[16];
-
-    return read_key(bpath, "state", v, sizeof(v)) ? -1 : (long)parse_u64(v);
+    return xenbus_state_of(bpath);
 }
 
 static long wait_backend(long state)
 {
-    uint64_t end = system_time() + CONNECT_NS;
-
-    while (blkfront_backend_state() != state)
-        if (system_time() > end)
-            return -XB_ETIMEDOUT;
-        else
-            sleep_until(system_time() + 10 * NSEC_PER_MSEC);
-    return 0;
+    return xenbus_wait_state(bpath, state, CONNECT_NS);
 }
 
 /* Persistent grants (when asked for and the backend offers them): pages
@@ -152,53 +52,53 @@ long blkfront_init_persistent(uint32_t index, bool want, struct blkfront_info *i
     memset(info, 0, sizeof(*info));
     info->devid = XVD_DEVID(index);
     snprintf(fpath, sizeof(fpath), "device/vbd/%u", info->devid);
-    if ((rc = table_init()) < 0)
+    if ((rc = grant_table_init()) < 0)
         return rc;
-    if ((rc = read_key(fpath, "backend", bpath, sizeof(bpath))) < 0)
+    if ((rc = xenbus_read_key(fpath, "backend", bpath, sizeof(bpath))) < 0)
         return rc;
     if ((rc = wait_backend(XenbusStateInitWait)) < 0)
         return rc;
     sring = page_alloc();
     SHARED_RING_INIT(sring);
     FRONT_RING_INIT(&ring, sring, PAGE_SIZE);
-    ring_ref = blkfront_grant(sring, false);
+    ring_ref = grant_access(sring, false);
     if (!ring_ref)
         return -XB_ENOSPC;
     if ((rc = evtchn_alloc_unbound(0, &port)) < 0)
         return rc;
-    if (write_key("ring-ref", "%u", ring_ref) || write_key("event-channel", "%u", port) ||
-        write_key("protocol", "x86_64-abi"))
+    if (xenbus_printf(fpath, "ring-ref", "%u", ring_ref) || xenbus_printf(fpath, "event-channel", "%u", port) ||
+        xenbus_printf(fpath, "protocol", "x86_64-abi"))
         return -XB_EIO;
-    persistent = want && !read_key(bpath, "feature-persistent", v, sizeof(v)) && v[0] == '1';
+    persistent = want && !xenbus_read_key(bpath, "feature-persistent", v, sizeof(v)) && v[0] == '1';
     for (unsigned i = 0; persistent && i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++) {
         if (!ppage[i])
             ppage[i] = page_alloc();
-        pref[i] = blkfront_grant(ppage[i], false);
+        pref[i] = grant_access(ppage[i], false);
     }
-    if ((persistent && write_key("feature-persistent", "1")) || write_key("state", "%d", XenbusStateInitialised))
+    if ((persistent && xenbus_printf(fpath, "feature-persistent", "1")) || xenbus_printf(fpath, "state", "%d", XenbusStateInitialised))
         return -XB_EIO;
     if ((rc = wait_backend(XenbusStateConnected)) < 0)
         return rc;
-    if (read_key(bpath, "sectors", v, sizeof(v)))
+    if (xenbus_read_key(bpath, "sectors", v, sizeof(v)))
         return -XB_EIO;
-    info->sectors = parse_u64(v);
-    info->sector_size = read_key(bpath, "sector-size", v, sizeof(v)) ? 0 : (uint32_t)parse_u64(v);
-    info->info = read_key(bpath, "info", v, sizeof(v)) ? 0 : (uint32_t)parse_u64(v);
-    info->flush = !read_key(bpath, "feature-flush-cache", v, sizeof(v)) && v[0] == '1';
-    info->discard = !read_key(bpath, "feature-discard", v, sizeof(v)) && v[0] == '1';
-    return write_key("state", "%d", XenbusStateConnected) ? -XB_EIO : 0;
+    info->sectors = xenbus_parse_u64(v);
+    info->sector_size = xenbus_read_key(bpath, "sector-size", v, sizeof(v)) ? 0 : (uint32_t)xenbus_parse_u64(v);
+    info->info = xenbus_read_key(bpath, "info", v, sizeof(v)) ? 0 : (uint32_t)xenbus_parse_u64(v);
+    info->flush = !xenbus_read_key(bpath, "feature-flush-cache", v, sizeof(v)) && v[0] == '1';
+    info->discard = !xenbus_read_key(bpath, "feature-discard", v, sizeof(v)) && v[0] == '1';
+    return xenbus_printf(fpath, "state", "%d", XenbusStateConnected) ? -XB_EIO : 0;
 }
 
 long blkfront_close(void)
 {
-    long rc = write_key("state", "%d", XenbusStateClosing);
+    long rc = xenbus_printf(fpath, "state", "%d", XenbusStateClosing);
 
     if (!rc)
         rc = wait_backend(XenbusStateClosed);
     if (!rc)
-        rc = write_key("state", "%d", XenbusStateClosed);
+        rc = xenbus_printf(fpath, "state", "%d", XenbusStateClosed);
     evtchn_close(port);
-    blkfront_ungrant(ring_ref);
+    grant_end(ring_ref);
     return rc;
 }
 
@@ -250,7 +150,7 @@ int16_t blkfront_io(uint8_t op, uint64_t sector, void *buf, uint32_t bytes)
             if (op != BLKIF_OP_READ)
                 memcpy(ppage[req.nr_segments - 1] + first * 512, (void *)va, n * 512);
         } else {
-            s->gref = blkfront_grant((void *)page, op != BLKIF_OP_READ);
+            s->gref = grant_access((void *)page, op != BLKIF_OP_READ);
         }
         s->first_sect = (uint8_t)first;
         s->last_sect = (uint8_t)(first + n - 1);
@@ -268,7 +168,7 @@ int16_t blkfront_io(uint8_t op, uint64_t sector, void *buf, uint32_t bytes)
         return st;
     }
     for (unsigned i = 0; i < req.nr_segments; i++)
-        blkfront_ungrant(req.seg[i].gref);
+        grant_end(req.seg[i].gref);
     return st;
 }
 

@@ -1,7 +1,7 @@
 /*
  * blkfront.h - the test kernels' virtual block device frontend
  * (blkfront.c): the blkif handshake in xenstore, one shared ring page,
- * grants to Domain 0 for the ring and the data pages, one request at a
+ * grants to Domain 0 (grant_access.c) for the ring and the data pages, one request at a
  * time. Include after lib.h.
  */
 #ifndef GUEST_BLKFRONT_H
@@ -26,14 +26,6 @@ long blkfront_init(uint32_t index, struct blkfront_info *info);
 long blkfront_init_persistent(uint32_t index, bool want, struct blkfront_info *info);
 /* Close the connection (frontend Closed; the backend follows). */
 long blkfront_close(void);
-
-/* A grant of page (page-aligned) to Domain 0; readonly: Domain 0 may only
- * read it. The ref, or 0 when the table is full. */
-grant_ref_t blkfront_grant(void *page, bool readonly);
-/* End access; a ref Domain 0 still has mapped is left alone for good. */
-void blkfront_ungrant(grant_ref_t ref);
-/* Refs left alone so far (a backend died with them mapped). */
-uint32_t blkfront_stuck_grants(void);
 
 /* Put req (its id is set here) on the ring, kick, and wait up to
  * timeout_ns for its response: the response's status, or 99 when none

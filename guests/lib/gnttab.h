@@ -28,4 +28,16 @@ void gnttab_map_frame(uint64_t va, uint64_t mfn);
 struct gnttab_copy gnttab_copy_op(uint16_t flags, uint64_t src, domid_t sdom, uint16_t soff,
                                   uint64_t dst, domid_t ddom, uint16_t doff, uint16_t len);
 
+/* ---- granting (grant_access.c): this guest's own table, shared by the
+ * frontends ---- */
+/* Set the table up (once; later calls do nothing): 0 or -EINVAL. */
+long grant_table_init(void);
+/* A grant of page (page-aligned) to Domain 0; readonly: Domain 0 may only
+ * read it. The ref, or 0 when the table is full. */
+grant_ref_t grant_access(void *page, bool readonly);
+/* End access; a ref Domain 0 still has mapped is left alone for good. */
+void grant_end(grant_ref_t ref);
+/* Refs left alone so far (a backend died with them mapped). */
+uint32_t grant_stuck(void);
+
 #endif /* GUEST_GNTTAB_H */

@@ -61,6 +61,18 @@ long xenbus_wait_event(char *path, uint32_t path_size, char *token, uint32_t tok
 /* Forget queued watch events. */
 void xenbus_drop_events(void);
 
+/* ---- device directories (xenbus_dev.c), for the frontends ---- */
+/* "<dir>/<key>" into v (as xenbus_read). */
+long xenbus_read_key(const char *dir, const char *key, char *v, uint32_t size);
+/* "<dir>/<key>" = the formatted value (at most 63 bytes). */
+long xenbus_printf(const char *dir, const char *key, const char *fmt, ...) PRINTF(3, 4);
+/* The decimal number at the start of s (0 if none). */
+uint64_t xenbus_parse_u64(const char *s);
+/* "<dir>/state" as a number, -1 when it cannot be read. */
+long xenbus_state_of(const char *dir);
+/* Poll "<dir>/state" until it is state: 0, or -XB_ETIMEDOUT. */
+long xenbus_wait_state(const char *dir, long state, uint64_t timeout_ns);
+
 /* Raw bytes onto the request ring (hostile tests); 0 if they do not fit. */
 bool xenbus_put_raw(const void *bytes, uint32_t len);
 

@@ -16,6 +16,7 @@
 #include "asm/page.h"
 #include "asm/percpu.h"
 #include "asm/guest_mm.h"
+#include "hv/batch.h"
 #include "hv/bootdomains.h"
 #include "hv/bootinfo.h"
 #include "hv/event.h"
@@ -473,32 +474,54 @@ unsigned int boot_domains_start(void)
     return started;
 }
 
-void domains_reap(void)
+/* Drain the boot-loader domains' rings and destroy the domains that are
+ * done, a bounded piece at a time (domain_destroy_step): one piece per
+ * dying domain, more while nothing else is pending. True while some
+ * destruction is unfinished. */
+bool domains_reap(void)
 {
+    bool more = false;
+
     for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
         struct domain *d = get_domain_in_slot(slot);
         if (!d)
             continue;
-        bool loaded = false;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            loaded |= d->vcpus[i]->processor >= 0;
         if (d->state != DOM_DEAD) {
             console_drain_ring(d);
             xenstore_absent_serve(d);
         }
-        if (d->state == DOM_SHUTDOWN && (d->auto_destroy || d->destroy_requested) && !loaded) {
-            /* A boot-loader domain with restarts= left is built again
-             * from its module, as a new domain, once this one is gone. */
-            unsigned int module = d->auto_destroy && !d->destroy_requested ? d->boot_module : 0;
-            unsigned int left = d->restarts_left;
+        /* A domain still being created (or failing to be) is its
+         * creator's to destroy, never stepped here as well. */
+        if (!d->published) {
+            put_domain(d);
+            continue;
+        }
+        if (d->state != DOM_DEAD) {
+            bool loaded = false;
+            for (unsigned int i = 0; i < d->nr_vcpus; i++)
+                loaded |= d->vcpus[i]->processor >= 0;
+            if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested) ||
+                loaded) {
+                put_domain(d);
+                continue;
+            }
             console_flush_domain(d);
             release_rings(d);
-            domain_destroy(d);
-            if (module && left)
-                build_boot_domain(module - 1, &boot_info.modules[module - 1], (int)left - 1);
         }
+        bool gone;
+        do {
+            gone = domain_destroy_step(d);
+        } while (!gone && !interrupt_pending());
+        more |= !gone;
+        /* A boot-loader domain with restarts= left is built again from
+         * its module, as a new domain, once this one is gone. */
+        unsigned int module = d->auto_destroy && !d->destroy_requested ? d->boot_module : 0;
+        if (gone && module && d->restarts_left)
+            build_boot_domain(module - 1, &boot_info.modules[module - 1],
+                              (int)d->restarts_left - 1);
         put_domain(d);
     }
+    return more;
 }
 
 void boot_domains_check_done(void)

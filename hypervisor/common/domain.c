@@ -446,31 +446,54 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     domain_shutdown(d, SHUTDOWN_crash);
 }
 
-void domain_destroy(struct domain *d)
+/* Destruction in bounded steps: the event channels and vCPU frames, the
+ * memory (mm_teardown.c, in many steps), then the grant table and the
+ * slot. The domain stays in its slot as DOM_DEAD (Domain 0 sees it
+ * dying) until the last step takes it out and drops the table's
+ * reference. */
+bool domain_destroy_step(struct domain *d)
 {
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        BUG_ON(d->vcpus[i] && d->vcpus[i]->processor >= 0);
-    /* Dead before anything is released: from here get_domain_by_id, the
-     * control interface and every state change leave it alone (whoever
-     * got a reference just before checks the state under d->lock, or, for
-     * event channels, d->evtchn_closed under d->event_lock). */
-    uint64_t f = spin_lock_irqsave(&d->lock);
-    BUG_ON(d->state == DOM_DEAD);       /* destroyed twice */
-    d->state = DOM_DEAD;
-    spin_unlock_irqrestore(&d->lock, f);
-
-    evtchn_destroy(d);
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_release_frames(d->vcpus[i]);
-    domain_relinquish_memory(d);
+    switch (d->destroy_stage) {
+    case 0: {
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            BUG_ON(d->vcpus[i] && d->vcpus[i]->processor >= 0);
+        /* Dead before anything is released: from here get_domain_by_id,
+         * the control interface and every state change leave it alone
+         * (whoever got a reference just before checks the state under
+         * d->lock, or, for event channels, d->evtchn_closed under
+         * d->event_lock). */
+        uint64_t f = spin_lock_irqsave(&d->lock);
+        BUG_ON(d->state == DOM_DEAD);   /* destroyed twice */
+        d->state = DOM_DEAD;
+        spin_unlock_irqrestore(&d->lock, f);
+        evtchn_destroy(d);
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            vcpu_release_frames(d->vcpus[i]);
+        d->destroy_stage = 1;
+        return false;
+    }
+    case 1:
+        if (domain_relinquish_memory_step(d))
+            d->destroy_stage = 2;
+        return false;
+    default:
+        break;
+    }
     gnttab_destroy(d);
     if (d->shared_info)
         unshare_frame(d->shared_info_mfn);
 
-    f = spin_lock_irqsave(&domlist_lock);
+    uint64_t f = spin_lock_irqsave(&domlist_lock);
     if (d->id && domains[domid_slot(d->id)] == d)
         domains[domid_slot(d->id)] = NULL;
     spin_unlock_irqrestore(&domlist_lock, f);
     pr_debug("domain %u (%s): destroyed; %lu frames free", d->id, d->name, frames_free());
     put_domain(d);                      /* the table's reference */
+    return true;
+}
+
+void domain_destroy(struct domain *d)
+{
+    while (!domain_destroy_step(d))
+        ;
 }

@@ -42,6 +42,7 @@
  * handler, domain destruction), like every other user of these locks. */
 #include "asm/guest_mm.h"
 #include "grant_priv.h"
+#include "hv/batch.h"
 #include "hv/errno.h"
 #include "hv/guest_access.h"
 #include "hv/hypercall.h"
@@ -350,53 +351,61 @@ static long get_status_frames_op(struct domain *self, uint64_t uop)
                                  op.status, op.frame_list, frames, op.nr_frames);
 }
 
-/* An array of operations: each is copied in, run, and its results copied
- * back (the status field, or the whole op for map as Xen does); a fault
- * ends the call with -EFAULT, the earlier operations staying done. */
+/* An array of operations through batch_run (hv/batch.h): each is copied
+ * in, run, and its results copied back (the status field, or the whole op
+ * for map as Xen does); a fault ends the call with -EFAULT, the earlier
+ * operations staying done. */
 struct batch_kind {
-    size_t size;                    /* of one operation */
-    size_t out_offset, out_size;    /* what is copied back */
+    struct batch_ops ops;
     void (*run)(struct vcpu *v, void *op);
 };
 
-static const struct batch_kind batch_map = {
-    sizeof(struct gnttab_map_grant_ref), 0, sizeof(struct gnttab_map_grant_ref), gnttab_map_op,
-};
-static const struct batch_kind batch_unmap = {
-    sizeof(struct gnttab_unmap_grant_ref), offsetof(struct gnttab_unmap_grant_ref, status),
-    sizeof(int16_t), gnttab_unmap_op,
-};
-static const struct batch_kind batch_unmap_and_replace = {
-    sizeof(struct gnttab_unmap_and_replace), offsetof(struct gnttab_unmap_and_replace, status),
-    sizeof(int16_t), gnttab_unmap_and_replace_op,
-};
-static const struct batch_kind batch_copy = {
-    sizeof(struct gnttab_copy), offsetof(struct gnttab_copy, status), sizeof(int16_t),
-    gnttab_copy_op,
+static long grant_one(void *ctx, void *elem, uint64_t at);
+
+#define GRANT_BATCH(type, out_off, out_sz, fn) \
+    { { sizeof(type), true, out_off, out_sz, grant_one }, fn }
+
+static const struct batch_kind batch_map = GRANT_BATCH(
+    struct gnttab_map_grant_ref, 0, sizeof(struct gnttab_map_grant_ref), gnttab_map_op);
+static const struct batch_kind batch_unmap = GRANT_BATCH(
+    struct gnttab_unmap_grant_ref, offsetof(struct gnttab_unmap_grant_ref, status),
+    sizeof(int16_t), gnttab_unmap_op);
+static const struct batch_kind batch_unmap_and_replace = GRANT_BATCH(
+    struct gnttab_unmap_and_replace, offsetof(struct gnttab_unmap_and_replace, status),
+    sizeof(int16_t), gnttab_unmap_and_replace_op);
+static const struct batch_kind batch_copy = GRANT_BATCH(
+    struct gnttab_copy, offsetof(struct gnttab_copy, status), sizeof(int16_t), gnttab_copy_op);
+
+struct grant_batch {
+    struct vcpu *v;
+    const struct batch_kind *kind;
 };
 
-static long run_batch(struct vcpu *v, const struct batch_kind *k, uint64_t uop, uint32_t count)
+static long grant_one(void *ctx, void *elem, uint64_t at)
 {
-    union {
-        struct gnttab_map_grant_ref map;
-        struct gnttab_unmap_grant_ref unmap;
-        struct gnttab_unmap_and_replace replace;
-        struct gnttab_copy copy;
-    } op;
+    struct grant_batch *b = ctx;
 
-    if (count > GNTTAB_MAX_OPS)
-        return -EINVAL;
-    if (!guest_range_ok(uop, (uint64_t)count * k->size))
-        return -EFAULT;
-    for (uint32_t i = 0; i < count; i++) {
-        uint64_t at = uop + (uint64_t)i * k->size;
-        if (copy_from_guest(&op, at, k->size))
-            return -EFAULT;
-        k->run(v, &op);
-        if (copy_to_guest(at + k->out_offset, (uint8_t *)&op + k->out_offset, k->out_size))
-            return -EFAULT;
-    }
+    (void)at;
+    b->kind->run(b->v, elem);
     return 0;
+}
+
+/* Stopped for pending work, the call continues as Xen's: the same cmd,
+ * the array advanced to the operation reached, the count reduced. */
+static long run_batch(struct vcpu *v, const struct batch_kind *k, uint32_t cmd, uint64_t uop,
+                      uint32_t count)
+{
+    struct grant_batch b = { v, k };
+    uint64_t i = 0;
+
+    if (!guest_range_ok(uop, (uint64_t)count * k->ops.size))
+        return -EFAULT;
+    long rc = batch_run(&k->ops, &b, uop, &i, count);
+    if (rc == -ERESTART) {
+        const uint64_t args[3] = { cmd, uop + i * k->ops.size, count - i };
+        return hypercall_continue(__HYPERVISOR_grant_table_op, 3, args);
+    }
+    return rc;
 }
 
 long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count)
@@ -411,17 +420,17 @@ long do_grant_table_op(uint64_t cmd, uint64_t uop, uint64_t count)
         return -EINVAL;
     switch ((uint32_t)cmd) {
     case GNTTABOP_map_grant_ref:
-        return run_batch(v, &batch_map, uop, n);
+        return run_batch(v, &batch_map, (uint32_t)cmd, uop, n);
     case GNTTABOP_unmap_grant_ref:
-        return run_batch(v, &batch_unmap, uop, n);
+        return run_batch(v, &batch_unmap, (uint32_t)cmd, uop, n);
     case GNTTABOP_copy:
-        return run_batch(v, &batch_copy, uop, n);
+        return run_batch(v, &batch_copy, (uint32_t)cmd, uop, n);
     case GNTTABOP_setup_table:
         return n == 1 ? setup_table_op(v->domain, uop) : -EINVAL;
     case GNTTABOP_query_size:
         return n == 1 ? query_size_op(v->domain, uop) : -EINVAL;
     case GNTTABOP_unmap_and_replace:
-        return run_batch(v, &batch_unmap_and_replace, uop, n);
+        return run_batch(v, &batch_unmap_and_replace, (uint32_t)cmd, uop, n);
     case GNTTABOP_set_version:
         return gnttab_set_version_op(v->domain, uop);
     case GNTTABOP_get_version:

@@ -137,8 +137,9 @@ void idle_loop(void)
 {
     for (;;) {
         local_irq_disable();
-        if (this_cpu()->id == 0)
-            domains_reap();
+        /* A destruction in progress goes on while there is nothing else
+         * to do, interrupts taken between its steps. */
+        bool tearing_down = this_cpu()->id == 0 && domains_reap();
         if (csched_has_work(this_cpu()->id, now_ns())) {
             schedule();             /* goes idle again if nothing was taken */
             return_to_guest();
@@ -146,7 +147,12 @@ void idle_loop(void)
         if (this_cpu()->id == 0)
             boot_domains_check_done();
         timers_reprogram();
-        safe_halt();
+        if (tearing_down) {
+            local_irq_enable();
+            cpu_relax();
+        } else {
+            safe_halt();
+        }
     }
 }
 

@@ -1,10 +1,15 @@
 /* String and memory primitives for the freestanding hypervisor. */
 #include "hv/lib.h"
 
+/* Eight bytes a step, then the tail: under QEMU's TCG a `rep movsb` or
+ * `rep stosb` costs one loop iteration per byte, eight times a quadword's
+ * (a page scrub took ~50 us, 12 s for a 900 MiB domain). */
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) :: "memory");
+    size_t q = n / 8, r = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) :: "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r) :: "memory");
     return dst;
 }
 
@@ -30,7 +35,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    uint64_t v = 0x0101010101010101ULL * (uint8_t)c;
+    size_t q = n / 8, r = n % 8;
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(v) : "memory");
     return dst;
 }
 

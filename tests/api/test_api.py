@@ -50,6 +50,8 @@ def producers(p):
         ("domain.autostart", -32602): ("domain.autostart", {"domain": "exists", "enabled": "on"}),
         ("domain.autostart", -32001): ("domain.autostart", {"domain": "absent", "enabled": True}),
         ("domain.autostart", -32603): ("domain.autostart", {"domain": "exists", "enabled": True}),
+        ("domain.adopt", -32602): ("domain.adopt", {"uuid": "not-a-uuid"}),
+        ("domain.adopt", -32006): ("domain.adopt", {"uuid": "00000000-0000-0000-0000-000000000001"}),
         ("domain.start", -32602): ("domain.start", {"domain": None}),
         ("domain.start", -32001): ("domain.start", {"domain": "absent"}),
         ("domain.start", -32006): ("domain.start", {"domain": "exists"}),
@@ -98,6 +100,7 @@ LIVE = ("domain.destroy", "domain.shutdown", "domain.reboot", "domain.pause", "d
 NEEDS_MACHINE = {(m, -32003) for m in LIVE + ("domain.start",)} | \
     {(m, -32603) for m in LIVE + ("domain.start",)} | {("domain.create", c) for c in (-32002, -32004, -32603)} | \
     {(m, -32007) for m in ("xs.ls", "xs.read", "xs.write", "xs.rm", "xs.watch")} | {("xs.watch", -32004)} | \
+    {("domain.adopt", -32001), ("domain.adopt", -32002), ("domain.undefine", -32003)} | \
     {("domain.block_attach", -32006), ("domain.net_attach", -32006)}
 def locked(p, method, params):
     """The call while another process holds the database's write lock
@@ -154,6 +157,10 @@ def machine_errors():
         got[("domain.create", -32002)] = m.call("domain.create", {"config": cfg("r1")})
         got[("domain.create", -32004)] = m.call("domain.create", {"config": cfg("c")})
         got[("domain.start", -32003)] = m.call("domain.start", {"domain": "r1"})
+        got[("domain.undefine", -32003)] = m.call("domain.undefine", {"domain": "r1"})
+        got[("domain.adopt", -32001)] = m.call("domain.adopt", {"uuid": "00000000-0000-0000-0000-000000000001"})
+        got[("domain.adopt", -32002)] = m.call("domain.adopt", {"uuid": "00000000-0000-0000-0000-000000000001",
+                                                                 "name": "r1"})
         for meth in LIVE:  # every live method on a shut-off domain
             extra = {"memory": 64} if meth == "domain.set_memory" else {"maxmem": 64} if meth == "domain.set_maxmem" else {}
             got[(meth, -32003)] = m.call(meth, dict(extra, domain="off"))

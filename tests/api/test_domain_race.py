@@ -59,6 +59,47 @@ def hypervisor_live(state):
     return live
 
 
+def adopt_one(p, every):
+    """One of the lost store's domains is adopted by its UUID (any case),
+    under a new name: pvd manages it from then on (info, its console from
+    the record of the earlier pvd, destroy). Returns the others."""
+    if not every:
+        ok(False, "a domain to adopt", "none unmanaged")
+        return every
+    d = every[0]
+    r = p.call("domain.adopt", {"uuid": "00000000-0000-0000-0000-000000000001"})
+    ok(code(r) == -32001 and "list --all" in r["error"]["message"],
+       "adopt of a UUID no unmanaged domain has is 'no such domain'", str(r))
+    p.call("domain.define", {"config": config("taken")})
+    r = p.call("domain.adopt", {"uuid": d["uuid"], "name": "taken"})
+    ok(code(r) == -32002, "adopt under a name a defined domain has is 'already exists'", str(r))
+    out = p.pvctl("adopt", d["uuid"].upper(), "adopted")
+    ok(out.returncode == 0 and "adopted" in out.stdout, "pvctl adopt UUID NAME", out.stdout + out.stderr)
+    info = p.call("domain.info", {"domain": "adopted"}).get("result", {})
+    ok(info.get("uuid") == d["uuid"] and info.get("domid") == d["domid"] and info.get("state") == "running"
+       and info.get("memory_mib") == 16 and info.get("desired_state") == "running",
+       "the adopted domain is pvd's: its UUID, domid, state and memory, desired running", str(info))
+    again = [x for x in p.call("domain.list", {"all": True}).get("result", []) if x.get("managed") is False]
+    ok(d["uuid"] not in [x["uuid"] for x in again], "it is no longer listed unmanaged", str(again))
+    size = p.call("domain.console", {"domain": "adopted"}).get("result", {}).get("size", 0)
+    deadline = time.time() + 10
+    grown = size
+    while time.time() < deadline and grown <= size:
+        time.sleep(0.3)
+        grown = p.call("domain.console", {"domain": "adopted"}).get("result", {}).get("size", 0)
+    ok(grown > size, "its console is served again (the earlier pvd's record)", f"{size} -> {grown}")
+    r = p.call("domain.destroy", {"domain": "adopted"})
+    ok("result" in r and r["result"].get("desired_state") == "shut-off", "pvd destroys the adopted domain", str(r))
+    r = start(p, "adopted", [])
+    ok(code(r) == -32602 and r["error"]["data"]["errors"][0]["path"] == "/kernel",
+       "starting it again without a kernel is a configuration error naming /kernel", str(r))
+    for n in ("adopted", "taken"):
+        deadline = time.time() + 10
+        while code(p.call("domain.undefine", {"domain": n})) == -32003 and time.time() < deadline:
+            time.sleep(0.2)
+    return every[1:]
+
+
 def unmanaged_domains(p, listed):
     """pvd loses its store (killed, pvd.db gone) and starts again on the
     same machine: the domains still run, list --all shows each unmanaged
@@ -74,6 +115,7 @@ def unmanaged_domains(p, listed):
     ok(p.call("domain.list").get("result") == [], "a plain list shows only pvd's own domains")
     out = p.pvctl("list", "--all").stdout
     ok(out.count("unmanaged") == len(listed), "pvctl list --all marks them unmanaged", out)
+    every = adopt_one(p, every)
     for d in every:
         r = p.call("domain.destroy", {"domain": d["uuid"].upper()})
         ok("error" not in r and r["result"]["domid"] == d["domid"],

@@ -42,9 +42,14 @@ cpuregs          success
 sysret           success
 ports            success
 evtchn_fifo      success
+batch_storm      success
 "
 # Kernels booted as a dom0 with two vCPUs (on two QEMU CPUs).
 SMP_KERNELS="evtchn_fifo"
+# XEN_ONLY="k1 k2": boot only those kernels.
+if [ -n "${XEN_ONLY:-}" ]; then
+    KERNELS=$(echo "$KERNELS" | awk -v only=" $XEN_ONLY " 'NF && index(only, " " $1 " ")')
+fi
 TIMEOUT=${XEN_BOOT_TIMEOUT:-150}
 JOBS=${XEN_JOBS:-2}
 

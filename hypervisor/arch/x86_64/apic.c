@@ -146,6 +146,16 @@ void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
     local_irq_restore(f);
 }
 
+/* Vectors 0xe0-0xff (timer, IPIs, the doorbell, errors: every vector
+ * the hypervisor unmasks) wait in the IRR's last word while interrupts
+ * are off. */
+#define APIC_IRR_E0     0x270
+
+bool lapic_irq_pending(void)
+{
+    return apic_read(APIC_IRR_E0) != 0;
+}
+
 void lapic_eoi(void)
 {
     apic_write(APIC_EOI, 0);

@@ -168,9 +168,7 @@ void put_page(mfn_t mfn)
         frame_release(mfn, NULL);
 }
 
-/* put_page whose frame, if this was the last reference, goes on deferred
- * instead of back to the heap (domain teardown). */
-static void put_page_deferred(mfn_t mfn, struct list_head *deferred)
+void put_page_deferred(mfn_t mfn, struct list_head *deferred)
 {
     uint32_t c = __atomic_sub_fetch(&frame(mfn)->count, 1, __ATOMIC_ACQ_REL);
 
@@ -213,6 +211,55 @@ int64_t alloc_domain_frame(struct domain *d)
         return -ENOMEM;
     }
     return mfn;
+}
+
+/* Take frame mfn away from d for XENMEM_exchange (Xen's steal_page): only
+ * while its allocation reference is its only one (count 1: not mapped,
+ * no type, not pinned). Count 0 from here on, so get_page refuses it;
+ * off d's list and tot_pages. -EINVAL otherwise. */
+int steal_frame(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg;
+    uint32_t one = 1;
+
+    if (mfn >= max_mfn)
+        return -EINVAL;
+    pg = frame(mfn);
+    spin_lock(&d->page_lock);
+    bool ok = pg->owner == d->id && (pg->flags & PGF_ALLOCATED) &&
+              __atomic_compare_exchange_n(&pg->count, &one, 0, false, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE);
+    if (ok) {
+        list_del(&pg->list);
+        d->tot_pages--;
+    }
+    spin_unlock(&d->page_lock);
+    return ok ? 0 : -EINVAL;
+}
+
+/* Give a stolen frame back to d as it was. */
+void unsteal_frame(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = frame(mfn);
+
+    spin_lock(&d->page_lock);
+    list_add_tail(&pg->list, &d->page_list);
+    d->tot_pages++;
+    __atomic_store_n(&pg->count, 1, __ATOMIC_RELEASE);
+    spin_unlock(&d->page_lock);
+}
+
+/* Free a stolen frame: no translation of it may survive. */
+void free_stolen_frame(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = frame(mfn);
+
+    pg->type_info = 0;
+    pg->owner = OWNER_NONE;
+    pg->flags &= ~PGF_ALLOCATED;
+    machine_to_phys[mfn] = INVALID_M2P_ENTRY;
+    flush_tlb_domain(d);
+    free_frames(mfn, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -275,7 +322,7 @@ static int get_entry_refs(struct domain *d, mfn_t table, unsigned int level, uin
     return rc;
 }
 
-static void put_entry_refs(mfn_t table, unsigned int level, uint64_t e)
+void pt_put_entry_refs(mfn_t table, unsigned int level, uint64_t e)
 {
     mfn_t mfn = pte_mfn(e);
 
@@ -289,11 +336,6 @@ static void put_entry_refs(mfn_t table, unsigned int level, uint64_t e)
         pt_put_page_and_type(mfn);
     else
         put_page(mfn);
-}
-
-static bool guest_slot(unsigned int level, unsigned int i)
-{
-    return level != 4 || !l4_slot_is_hv(i);
 }
 
 void fill_hypervisor_l4_slots(uint64_t *l4)
@@ -315,7 +357,7 @@ static int validate_table(mfn_t mfn, unsigned int level)
 
     BUG_ON(!d);
     for (i = 0; i < PT_ENTRIES; i++) {
-        if (!guest_slot(level, i) || !(t[i] & _PAGE_PRESENT))
+        if (!pt_guest_slot(level, i) || !(t[i] & _PAGE_PRESENT))
             continue;
         rc = get_entry_refs(d, mfn, level, t[i]);
         if (rc)
@@ -325,8 +367,8 @@ static int validate_table(mfn_t mfn, unsigned int level)
     put_domain(d);
     if (rc) {
         while (i--)
-            if (guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
-                put_entry_refs(mfn, level, t[i]);
+            if (pt_guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
+                pt_put_entry_refs(mfn, level, t[i]);
         return rc;
     }
     if (level == 4)
@@ -339,8 +381,8 @@ static void devalidate_table(mfn_t mfn, unsigned int level)
     uint64_t *t = mfn_to_virt(mfn);
 
     for (unsigned int i = 0; i < PT_ENTRIES; i++)
-        if (guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
-            put_entry_refs(mfn, level, t[i]);
+        if (pt_guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
+            pt_put_entry_refs(mfn, level, t[i]);
     /* An ex-L4 may become writable: leave no hypervisor entries in it. */
     if (level == 4)
         for (unsigned int i = HV_FIRST_L4_SLOT; i <= HV_LAST_L4_SLOT; i++)
@@ -507,7 +549,7 @@ static int mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned
     uint64_t *slot = (uint64_t *)mfn_to_virt(table) + idx;
     uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 
-    if (!guest_slot(level, idx))
+    if (!pt_guest_slot(level, idx))
         return -EINVAL;
     if (how == COMMIT_CMPXCHG && old != expect)
         return -EAGAIN;
@@ -525,11 +567,11 @@ static int mod_entry(struct domain *d, mfn_t table, unsigned int level, unsigned
     }
     if (!write_entry(slot, old, val, how)) {
         if (val & _PAGE_PRESENT)
-            put_entry_refs(table, level, val);
+            pt_put_entry_refs(table, level, val);
         return -EAGAIN;
     }
     if (old & _PAGE_PRESENT)
-        put_entry_refs(table, level, old);
+        pt_put_entry_refs(table, level, old);
     return 0;
 }
 
@@ -624,7 +666,7 @@ int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bo
         return -EBUSY;
     write_entry(slot, old, val, COMMIT_STORE);
     if (old & _PAGE_PRESENT)
-        put_entry_refs(l1, 1, old);
+        pt_put_entry_refs(l1, 1, old);
     return 0;
 }
 
@@ -696,79 +738,6 @@ int unshare_frames_unused(struct domain *d, const mfn_t *mfns, unsigned int n)
             put_page_and_type(mfns[i]);
     }
     return used ? -EBUSY : 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Domain teardown                                                      */
-
-void domain_relinquish_memory(struct domain *d)
-{
-    struct list_head *pos, *next;
-
-    spin_lock(&d->mm_lock);
-    /* 1. Base pointers and pins: every table type drops to 0 and with it
-     *    every reference the tables held. Nothing is freed yet (each frame
-     *    still has its allocation reference), so the list is stable. */
-    for (unsigned int i = 0; i < MAX_VCPUS; i++) {
-        struct vcpu *v = d->vcpus[i];
-        if (!v)
-            continue;
-        if (v->guest_table_user)
-            pt_put_page_and_type(v->guest_table_user);
-        if (v->guest_table)
-            pt_put_page_and_type(v->guest_table);
-        v->guest_table = v->guest_table_user = 0;
-    }
-    for (pos = d->page_list.next; pos != &d->page_list; pos = pos->next) {
-        struct page_info *pg = list_entry(pos, struct page_info, list);
-        if (pg->type_info & PGT_pinned) {
-            pg->type_info &= ~PGT_pinned;
-            pt_put_page_and_type((mfn_t)(pg - frame_table));
-        }
-    }
-    spin_unlock(&d->mm_lock);
-
-    /* 2. Allocation references: frames nobody else holds are released
-     *    (each release unlinks only that frame) and freed together after
-     *    one TLB flush, not one flush each: 65536 all-CPU flushes kept a
-     *    2-CPU machine busy for 6 s with a 256 MiB domain under TCG, longer
-     *    than Domain 0 waits for an answer. No new translation of a frame
-     *    can appear once its count is 0 (get_page refuses it). */
-    struct list_head released;
-    list_init(&released);
-    for (pos = d->page_list.next; pos != &d->page_list; pos = next) {
-        next = pos->next;
-        struct page_info *pg = list_entry(pos, struct page_info, list);
-        spin_lock(&d->page_lock);
-        bool had = pg->flags & PGF_ALLOCATED;
-        pg->flags &= ~PGF_ALLOCATED;
-        spin_unlock(&d->page_lock);
-        if (had)
-            put_page_deferred((mfn_t)(pg - frame_table), &released);
-    }
-    if (!list_empty(&released)) {
-        flush_tlb_domain(d);
-        while (!list_empty(&released)) {
-            struct page_info *pg = list_entry(released.next, struct page_info, list);
-            list_del(&pg->list);
-            free_frames((mfn_t)(pg - frame_table), 0);
-        }
-    }
-
-    /* 3. Frames still referenced from elsewhere (a vCPU's vcpu_info or
-     *    GDT the caller has not released yet) become hypervisor frames,
-     *    freed by their last put_page; a later domain with this id can
-     *    never map them. */
-    spin_lock(&d->page_lock);
-    while (!list_empty(&d->page_list)) {
-        struct page_info *pg = list_entry(d->page_list.next, struct page_info, list);
-        pr_warn("domain %u: mfn %#lx still referenced at teardown (count %u, type %#lx)",
-                d->id, (uint64_t)(pg - frame_table), pg->count, pg->type_info);
-        list_del(&pg->list);
-        pg->owner = OWNER_HV;
-        d->tot_pages--;
-    }
-    spin_unlock(&d->page_lock);
 }
 
 /* ------------------------------------------------------------------ */

@@ -15,6 +15,8 @@ void lapic_timer_oneshot(uint64_t ns);
 uint64_t lapic_timer_khz(void);
 void lapic_timer_interrupt(void);
 void lapic_eoi(void);
+/* An interrupt is waiting for this CPU (read with interrupts off). */
+bool lapic_irq_pending(void);
 /* Send an IPI: icr_low holds delivery mode and vector. Waits until the
  * LAPIC has sent it. */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);

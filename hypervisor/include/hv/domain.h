@@ -142,6 +142,10 @@ struct domain {
     bool destroy_requested;         /* Domain 0 asked for destruction */
     unsigned int boot_module;       /* boot-loader domain: module index + 1 */
     unsigned int restarts_left;     /* boot-loader domain: rebuilds still to do */
+    /* Destruction in bounded steps (domain_destroy_step; the memory part
+     * is arch/x86_64/mm_teardown.c's): how far it got. */
+    unsigned int destroy_stage, teardown_pass;
+    struct list_head teardown_list; /* frames done in the current pass */
     unsigned int weight, cap;       /* scheduler parameters */
     int64_t cap_budget_ns;          /* what a capped domain may still run this period */
     uint64_t cap_period;            /* index of the period cap_budget_ns belongs to */
@@ -229,6 +233,12 @@ long domain_while_state(struct domain *d, unsigned int states,
 /* Release everything the domain holds, free its slot and drop the
  * table's reference. Only when none of its vCPUs is loaded on a CPU. */
 void domain_destroy(struct domain *d);
+/* One bounded piece of domain_destroy (the reaper's way: interrupts and
+ * guests run between pieces); true when the domain is gone from the table
+ * (its resources released, the table's reference dropped: the last
+ * put_domain frees the struct). Its vCPUs must not be loaded anywhere; one
+ * destroyer at a time (the reaper, or a failed creation on its own). */
+bool domain_destroy_step(struct domain *d);
 /* The live domain with this id (created, not dead), referenced; or NULL. */
 struct domain *get_domain_by_id(domid_t id);
 /* The domain in table slot 0..MAX_DOMAINS-1 (slot 0 is Domain 0), any

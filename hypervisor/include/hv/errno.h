@@ -28,6 +28,9 @@
 #define ENODATA 61
 #define ETIME   62
 #define EOVERFLOW 75
+/* Internal: a batch stopped for pending work (hv/batch.h); never returned
+ * to a guest, which gets a continuation instead. */
+#define ERESTART 85
 #define EOPNOTSUPP 95
 #define EALREADY 114
 #define EINPROGRESS 115

@@ -26,8 +26,8 @@
 
 #define GNTTAB_DEFAULT_FRAMES  4
 #define GNTTAB_MAX_FRAMES      32
-/* Operations one call may carry (map/unmap/copy batches): pvcore has no
- * hypercall continuations, so a call is bounded instead (-EINVAL above). */
+/* Copies one control-interface request may carry (gnttab_copy_for; the
+ * guests' batches have no bound: they continue, hv/batch.h). */
 #define GNTTAB_MAX_OPS         8192
 
 /* Give d its grant table (at domain creation, also for Domain 0).

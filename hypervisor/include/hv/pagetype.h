@@ -65,9 +65,15 @@ void put_page_and_type(mfn_t mfn);
 int vcpu_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
 /* Copy the hypervisor's L4 slots into a (validated) guest L4. */
 void fill_hypervisor_l4_slots(uint64_t *l4);
-/* Drop every type, pin and reference the domain holds and free its
+/* Drop every type, pin and reference a dead domain holds and free its
  * frames (frames still referenced from elsewhere are freed when that
- * reference goes). */
+ * reference goes), in bounded steps: each call does at least
+ * TEARDOWN_MIN_FRAMES frames' work and stops when an interrupt is pending
+ * (interrupt_pending) or after TEARDOWN_MAX_FRAMES; true when all
+ * is done. domain_relinquish_memory runs the steps to the end. */
+#define TEARDOWN_MIN_FRAMES 256
+#define TEARDOWN_MAX_FRAMES 4096
+bool domain_relinquish_memory_step(struct domain *d);
 void domain_relinquish_memory(struct domain *d);
 
 /* Give a freshly allocated frame to d (owner, PGF_ALLOCATED, page_list,
@@ -75,6 +81,11 @@ void domain_relinquish_memory(struct domain *d);
 int assign_frame(struct domain *d, mfn_t mfn);
 /* Allocate one frame for d. Returns the mfn or -ENOMEM. */
 int64_t alloc_domain_frame(struct domain *d);
+/* XENMEM_exchange (mm.c): take a frame whose only reference is its
+ * allocation away from d (-EINVAL otherwise), give it back, or free it. */
+int steal_frame(struct domain *d, mfn_t mfn);
+void unsteal_frame(struct domain *d, mfn_t mfn);
+void free_stolen_frame(struct domain *d, mfn_t mfn);
 
 /* Hypercalls. */
 long do_mmu_update(uint64_t ureqs, uint64_t count, uint64_t pdone, uint64_t foreigndom);

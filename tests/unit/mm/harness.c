@@ -221,6 +221,34 @@ size_t copy_raw_with_fixup(void *dst, const void *src, size_t n)
     return 0;
 }
 
+/* ---- continuations (pv/continuation.c's role, which needs the LAPIC and
+ *      the guest's registers): the checks for pending work answer yes on
+ *      every harness_preempt_every-th call (0: never); a continuation is
+ *      recorded in harness_cont for the test to issue again ---- */
+
+unsigned int harness_preempt_every;
+struct harness_continuation harness_cont;
+static unsigned int preempt_calls;
+
+bool hypercall_preempt_check(void)
+{
+    return harness_preempt_every && ++preempt_calls % harness_preempt_every == 0;
+}
+
+bool interrupt_pending(void)
+{
+    return hypercall_preempt_check();
+}
+
+long hypercall_continue(unsigned int nr, unsigned int nargs, const uint64_t *args)
+{
+    harness_cont.pending = true;
+    harness_cont.nr = nr;
+    harness_cont.nargs = nargs;
+    memcpy(harness_cont.args, args, nargs * sizeof(args[0]));
+    return (long)nr;
+}
+
 /* ---- console ---- */
 
 void printk(enum log_level lvl, const char *fmt, ...)

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "asm/guest_mm.h"
+#include "hv/batch.h"
 #include "hv/errno.h"
 #include "hv/mm.h"
 
@@ -37,6 +38,15 @@ struct domain *harness_domain(domid_t id, uint64_t max_pages, uint64_t nr_frames
 /* One more zeroed frame for d (fails the test if there is none). */
 mfn_t harness_frame(struct domain *d);
 uint64_t *harness_table(mfn_t mfn);
+
+/* Continuations: see harness.c. */
+struct harness_continuation {
+    bool pending;
+    unsigned int nr, nargs;
+    uint64_t args[6];
+};
+extern unsigned int harness_preempt_every;
+extern struct harness_continuation harness_cont;
 
 static inline uint64_t pte(mfn_t mfn, uint64_t flags)
 {

@@ -379,6 +379,205 @@ static void unimplemented_subops_recorded_once(void **state)
     assert_int_equal(dom->nr_unimpl_logged, UNIMPL_LOG_MAX);
 }
 
+/* ---- Continuations (hv/batch.h) ----
+ * With the check for pending work answering yes every time, a batch stops
+ * every BATCH_CHECK_EVERY requests and leaves a continuation, which is
+ * issued again as the guest's re-executed hypercall instruction would;
+ * the outcome must be the uninterrupted batch's. */
+
+static long continue_all(long rc, unsigned int *rounds)
+{
+    *rounds = 0;
+    while (harness_cont.pending) {
+        const uint64_t *a = harness_cont.args;
+        harness_cont.pending = false;
+        (*rounds)++;
+        assert_int_equal(rc, harness_cont.nr);      /* rax: the hypercall again */
+        switch (harness_cont.nr) {
+        case __HYPERVISOR_mmu_update:
+            rc = do_mmu_update(a[0], a[1], a[2], a[3]);
+            break;
+        case __HYPERVISOR_mmuext_op:
+            rc = do_mmuext_op(a[0], a[1], a[2], a[3]);
+            break;
+        case __HYPERVISOR_memory_op:
+            rc = do_memory_op(a[0], a[1]);
+            break;
+        default:
+            fail_msg("continuation of hypercall %u", harness_cont.nr);
+        }
+    }
+    return rc;
+}
+
+/* mmu_update of n plain-memory writes into frame f, request bad refused. */
+static long mmu_plain_batch(mfn_t f, unsigned int n, unsigned int bad, uint32_t *done,
+                            unsigned int *rounds)
+{
+    struct mmu_update reqs[64];
+    struct domain *other = domain_by_id(3);
+    mfn_t foreign = harness_frame(other ? other : harness_domain(3, 4, 0, false));
+
+    for (unsigned int i = 0; i < n; i++)
+        reqs[i] = (struct mmu_update){ (f << PAGE_SHIFT) + i * 8, 0x1000 + i };
+    if (bad < n)
+        reqs[bad].ptr = foreign << PAGE_SHIFT;      /* not the caller's frame */
+    *done = 0;
+    return continue_all(do_mmu_update((uint64_t)reqs, n, (uint64_t)done, DOMID_SELF), rounds);
+}
+
+static void mmu_update_continues_as_uninterrupted(void **state)
+{
+    (void)state;
+    mfn_t a = harness_frame(dom), b = harness_frame(dom);
+    uint32_t done_a, done_b;
+    unsigned int rounds;
+
+    /* Uninterrupted: fails at request 37, 37 done. */
+    assert_int_equal(mmu_plain_batch(a, 50, 37, &done_a, &rounds), -EINVAL);
+    assert_int_equal(rounds, 0);
+    assert_int_equal(done_a, 37);
+    /* Preempted at 16 and 32, then the same failure at the same index. */
+    harness_preempt_every = 1;
+    assert_int_equal(mmu_plain_batch(b, 50, 37, &done_b, &rounds), -EINVAL);
+    assert_int_equal(rounds, 37 / BATCH_CHECK_EVERY);
+    assert_int_equal(done_b, 37);
+    assert_memory_equal(harness_table(a), harness_table(b), PAGE_SIZE);
+    assert_int_equal(harness_table(b)[36], 0x1000 + 36);
+    assert_int_equal(harness_table(b)[37], 0);
+    /* All 50 done, in 4 rounds. */
+    assert_int_equal(mmu_plain_batch(b, 50, 99, &done_b, &rounds), 0);
+    assert_int_equal(rounds, 49 / BATCH_CHECK_EVERY);
+    assert_int_equal(done_b, 50);
+    assert_int_equal(harness_table(b)[49], 0x1000 + 49);
+    harness_preempt_every = 0;
+}
+
+static void mmuext_op_continues_as_uninterrupted(void **state)
+{
+    (void)state;
+    struct mmuext_op ops[40];
+    uint32_t done = 0;
+    unsigned int rounds;
+
+    for (unsigned int i = 0; i < 40; i++)
+        ops[i] = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+    ops[33].cmd = MMUEXT_MARK_SUPER;                /* -EOPNOTSUPP */
+    harness_preempt_every = 1;
+    assert_int_equal(continue_all(do_mmuext_op((uint64_t)ops, 40, (uint64_t)&done, DOMID_SELF),
+                                  &rounds), -EOPNOTSUPP);
+    assert_int_equal(rounds, 2);
+    assert_int_equal(done, 33);
+    /* Without a done pointer the continuation still completes. */
+    ops[33].cmd = MMUEXT_TLB_FLUSH_LOCAL;
+    assert_int_equal(continue_all(do_mmuext_op((uint64_t)ops, 40, 0, DOMID_SELF), &rounds), 0);
+    assert_int_equal(rounds, 2);
+    harness_preempt_every = 0;
+}
+
+static void memory_op_continues_as_uninterrupted(void **state)
+{
+    (void)state;
+    xen_pfn_t list[30];
+    unsigned int rounds;
+    long before = reservation();
+    /* Read again by each continuation: it must outlive them. */
+    struct xen_memory_reservation r = { .extent_start = (uint64_t)list, .nr_extents = 30,
+                                        .domid = DOMID_SELF };
+
+    for (unsigned int i = 0; i < 30; i++)
+        list[i] = 1000 + i;
+    harness_preempt_every = 1;
+    assert_int_equal(continue_all(do_memory_op(XENMEM_populate_physmap, (uint64_t)&r), &rounds),
+                     30);
+    assert_int_equal(rounds, 1);
+    assert_int_equal(reservation(), before + 30);
+    for (unsigned int i = 0; i < 30; i++) {
+        assert_int_equal(machine_to_phys[list[i]], 1000 + i);
+        assert_int_equal(frame_table[list[i]].owner, dom->id);
+    }
+    /* Given back with a frame not ours at 20: 20 extents done. */
+    list[20] = harness_frame(harness_domain(3, 4, 0, false));
+    assert_int_equal(continue_all(do_memory_op(XENMEM_decrease_reservation, (uint64_t)&r),
+                                  &rounds), 20);
+    assert_int_equal(rounds, 1);
+    assert_int_equal(reservation(), before + 10);
+    harness_preempt_every = 0;
+}
+
+/* XENMEM_exchange (order 0): each input frame, referenced only by its
+ * allocation, is swapped for a new frame at the output gpfn; a bad one
+ * stops it with -EINVAL and nr_exchanged its index, also across a
+ * continuation; the checks come first, as Xen's. */
+static void exchange_swaps_frames_and_continues(void **state)
+{
+    (void)state;
+    xen_pfn_t in[30], orig[30], out[30];
+    unsigned int rounds;
+    struct domain *other = harness_domain(3, 4, 0, false);
+
+    for (unsigned int i = 0; i < 30; i++) {
+        in[i] = orig[i] = harness_frame(dom);
+        out[i] = 2000 + i;
+    }
+    in[20] = harness_frame(other);
+    long before = reservation();
+    struct xen_memory_exchange x = {
+        .in = { .extent_start = (uint64_t)in, .nr_extents = 30, .domid = DOMID_SELF },
+        .out = { .extent_start = (uint64_t)out, .nr_extents = 30, .domid = DOMID_SELF },
+    };
+    harness_preempt_every = 1;
+    assert_int_equal(continue_all(do_memory_op(XENMEM_exchange, (uint64_t)&x), &rounds),
+                     -EINVAL);
+    harness_preempt_every = 0;
+    assert_int_equal(rounds, 1);
+    assert_int_equal(x.nr_exchanged, 20);
+    assert_int_equal(reservation(), before);
+    for (unsigned int i = 0; i < 20; i++) {
+        assert_int_equal(frame_table[out[i]].owner, dom->id);
+        assert_int_equal(machine_to_phys[out[i]], 2000 + i);
+        /* Each given frame was freed (the heap may hand it out again at once). */
+        bool reused = false;
+        for (unsigned int j = 0; j < 20; j++)
+            reused |= out[j] == orig[i];
+        assert_true(reused || frame_table[orig[i]].owner == OWNER_NONE);
+    }
+    assert_int_equal(frame_table[in[20]].owner, other->id);
+    assert_int_equal(out[20], 2020);
+
+    /* A frame that is mapped has another reference: refused, kept. */
+    in[20] = orig[20];
+    assert_int_equal(do_update_va_mapping(TEST_VA, pte(orig[20], PTE_DATA), 0), 0);
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EINVAL);
+    assert_int_equal(x.nr_exchanged, 20);
+    assert_int_equal(frame_table[orig[20]].owner, dom->id);
+    assert_int_equal(do_update_va_mapping(TEST_VA, 0, 0), 0);
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), 0);
+    assert_int_equal(x.nr_exchanged, 30);
+    assert_int_equal(machine_to_phys[out[29]], 2029);
+    assert_int_equal(reservation(), before);
+
+    /* Checks: progress beyond the list, sizes, orders, the domain. */
+    x.nr_exchanged = 31;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EINVAL);
+    assert_int_equal(x.nr_exchanged, 31);
+    x.nr_exchanged = 0;
+    x.out.nr_extents = 29;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EINVAL);
+    x.out.nr_extents = 15;
+    x.out.extent_order = 1;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EPERM);
+    x.out.nr_extents = 30;
+    x.out.extent_order = 0;
+    x.in.domid = x.out.domid = 3;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EPERM);
+    x.in.domid = x.out.domid = 9;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -ESRCH);
+    x.in.domid = DOMID_SELF;
+    assert_int_equal(do_memory_op(XENMEM_exchange, (uint64_t)&x), -EINVAL);
+    assert_int_equal(do_memory_op(XENMEM_exchange, BAD_PTR), -EFAULT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +592,10 @@ int main(void)
         T(balloon_limits_and_refusals),
         T(memory_layout_queries),
         T(unimplemented_subops_recorded_once),
+        T(mmu_update_continues_as_uninterrupted),
+        T(mmuext_op_continues_as_uninterrupted),
+        T(memory_op_continues_as_uninterrupted),
+        T(exchange_swaps_frames_and_continues),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

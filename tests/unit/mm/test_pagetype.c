@@ -457,6 +457,41 @@ static void relinquish_flushes_once(void **state)
     assert_int_equal(frames_free(), free_before);
 }
 
+/* Teardown in bounded steps (mm_teardown.c): with other work pending at
+ * every check, a step stops after TEARDOWN_MIN_FRAMES frames; the end is
+ * the one-go end: every frame free, the tables' references all dropped
+ * (an L1 full of writable mappings, a linear L4 entry, two pins). */
+static void relinquish_in_steps(void **state)
+{
+    (void)state;
+    uint64_t free_before = frames_free();
+    struct domain *d = harness_domain(3, 900, 0, false);
+    struct tree t = build_tree(d);
+    for (unsigned int i = 1; i < PT_ENTRIES; i++)
+        harness_table(t.l1)[i] = pte(harness_frame(d), PTE_DATA);
+    harness_table(t.l4)[7] = pte(t.l4, PTE_RO);         /* linear, to itself */
+    spin_lock(&d->mm_lock);
+    assert_int_equal(pt_pin(d, t.l4, PGT_l4), 0);
+    assert_int_equal(pt_pin(d, t.l2, PGT_l2), 0);
+    spin_unlock(&d->mm_lock);
+    assert_int_equal(vcpu_set_guest_table(d->vcpus[0], t.l4, false), 0);
+    uint64_t frames = d->tot_pages;
+    assert_true(frames > 2 * TEARDOWN_MIN_FRAMES);
+
+    harness_preempt_every = 1;
+    unsigned int steps = 1;
+    while (!domain_relinquish_memory_step(d))
+        steps++;
+    harness_preempt_every = 0;
+    /* Seven passes over every frame, TEARDOWN_MIN_FRAMES a step. */
+    assert_true(steps >= 6 * frames / TEARDOWN_MIN_FRAMES);
+    assert_int_equal(d->tot_pages, 0);
+    assert_true(list_empty(&d->page_list));
+    assert_int_equal(frames_free(), free_before);
+    assert_int_equal(frame_table[t.l1].type_info, 0);
+    assert_int_equal(frame_table[t.l4].owner, OWNER_NONE);
+}
+
 static void relinquish_orphans_frames_referenced_elsewhere(void **state)
 {
     (void)state;
@@ -561,6 +596,7 @@ int main(void)
         T(relinquish_frees_everything),
         T(relinquish_flushes_once),
         T(relinquish_orphans_frames_referenced_elsewhere),
+        T(relinquish_in_steps),
         T(guest_table_switch),
         T(reservation_limit_and_frame_lifetime),
         T(m2p_is_mapped_read_only_for_guests),

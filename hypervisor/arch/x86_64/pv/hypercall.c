@@ -11,6 +11,8 @@
 #include <public/physdev.h>
 #include "asm/cpu.h"
 #include "asm/percpu.h"
+#include "hv/batch.h"
+#include "hv/errno.h"
 #include "hv/event.h"
 #include "hv/grant_table.h"
 #include "hv/guest_access.h"
@@ -376,27 +378,51 @@ long hypercall_dispatch(unsigned long nr, const uint64_t a[6])
     return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/* One multicall entry: its hypercall, then the result back. A hypercall
+ * that stopped for pending work leaves its continuation in the entry's
+ * arguments (the whole entry is written back) and the multicall stops
+ * there, to go on from that entry, as Xen's do_multicall. */
+static long multicall_one(void *ctx, void *elem, uint64_t at)
+{
+    struct multicall_entry *mc = elem;
+    long rc;
+
+    (void)ctx;
+    /* No nesting, and no iret: it would rewrite the multicall's frame. */
+    if (mc->op == __HYPERVISOR_multicall || mc->op == __HYPERVISOR_iret) {
+        rc = -EINVAL;
+    } else {
+        multicall_entry_begin((const uint64_t *)mc->args);
+        rc = hypercall_dispatch(mc->op, (const uint64_t *)mc->args);
+        if (multicall_entry_end((uint64_t *)mc->args)) {
+            mc->result = (uint64_t)rc;
+            return copy_to_guest(at, mc, sizeof(*mc)) ? -EFAULT : -ERESTART;
+        }
+    }
+    mc->result = (uint64_t)rc;
+    if (copy_to_guest(at + offsetof(struct multicall_entry, result), &mc->result,
+                      sizeof(mc->result)))
+        return -EFAULT;
+    return current->domain->state != DOM_RUNNING;  /* an entry shut the domain down */
+}
+
+static const struct batch_ops multicall_batch = {
+    .size = sizeof(struct multicall_entry), .copy_in = true, .run = multicall_one,
+};
+
+/* Xen's continuation: the list advanced to the entry reached, the count
+ * reduced by the entries done. */
 long do_multicall(uint64_t calls, uint64_t nr)
 {
-    struct vcpu *v = current;
+    uint64_t i = 0;
 
-    for (uint64_t i = 0; i < nr; i++) {
-        struct multicall_entry mc;
-        uint64_t addr = calls + i * sizeof(mc);
-        if (addr < calls || copy_from_guest(&mc, addr, sizeof(mc)))
-            return -EFAULT;
-        long rc;
-        /* No nesting, and no iret: it would rewrite the multicall's frame. */
-        if (mc.op == __HYPERVISOR_multicall || mc.op == __HYPERVISOR_iret)
-            rc = -EINVAL;
-        else
-            rc = hypercall_dispatch(mc.op, (const uint64_t *)mc.args);
-        mc.result = (uint64_t)rc;
-        if (copy_to_guest(addr + offsetof(struct multicall_entry, result), &mc.result,
-                          sizeof(mc.result)))
-            return -EFAULT;
-        if (v->domain->state != DOM_RUNNING)
-            break;                      /* an entry shut the domain down */
+    nr &= 0xffffffffUL;                 /* uint32_t in the ABI */
+    if (!guest_range_ok(calls, nr * sizeof(struct multicall_entry)))
+        return -EFAULT;
+    long rc = batch_run(&multicall_batch, NULL, calls, &i, nr);
+    if (rc == -ERESTART) {
+        const uint64_t args[2] = { calls + i * sizeof(struct multicall_entry), nr - i };
+        return hypercall_continue(__HYPERVISOR_multicall, 2, args);
     }
-    return 0;
+    return rc < 0 ? rc : 0;
 }

@@ -15,6 +15,7 @@
  * (never across a guest copy); the lock order is mm.c's. */
 #include "asm/cpu.h"
 #include "asm/guest_mm.h"
+#include "hv/batch.h"
 #include "hv/errno.h"
 #include "hv/guest_access.h"
 #include "hv/hypercall.h"
@@ -130,12 +131,34 @@ static uint32_t batch_start(uint64_t *count, uint64_t pdone)
     return done;
 }
 
-static void batch_report(uint64_t pdone, uint32_t done)
+/* How mmu_update and mmuext_op end, as Xen's: stopped for pending work,
+ * the hypercall continues with the list advanced to the request reached
+ * and the rest of the count marked MMU_UPDATE_PREEMPTED; in every case
+ * the requests done so far (with those of earlier continuations) go to
+ * pdone, a failure to write it ignored. */
+static long batch_finish(unsigned int nr, long rc, uint64_t list, size_t size, uint64_t i,
+                         uint64_t count, uint64_t pdone, uint64_t foreigndom, uint32_t done)
 {
-    /* Xen ignores a failure to write the count back. */
+    if (rc == -ERESTART) {
+        const uint64_t args[4] = { list + i * size, (count - i) | MMU_UPDATE_PREEMPTED,
+                                   pdone, foreigndom };
+        rc = hypercall_continue(nr, 4, args);
+    }
+    done += (uint32_t)i;
     if (pdone)
         (void)copy_to_guest(pdone, &done, sizeof(done));
+    return rc;
 }
+
+static long mmu_update_one(void *ctx, void *elem, uint64_t at)
+{
+    (void)at;
+    return mmu_one(ctx, elem);
+}
+
+static const struct batch_ops mmu_update_batch = {
+    .size = sizeof(struct mmu_update), .copy_in = true, .run = mmu_update_one,
+};
 
 long do_mmu_update(uint64_t ureqs, uint64_t count, uint64_t pdone, uint64_t foreigndom)
 {
@@ -149,21 +172,10 @@ long do_mmu_update(uint64_t ureqs, uint64_t count, uint64_t pdone, uint64_t fore
     rc = check_pt_owner(d, (uint32_t)(foreigndom >> 16) & 0xffff);
     if (!rc)
         rc = check_pg_owner(d, (uint16_t)foreigndom);
-    if (rc)
-        goto out;
-    for (; i < count; i++) {
-        struct mmu_update req;
-        if (copy_from_guest(&req, ureqs + i * sizeof(req), sizeof(req))) {
-            rc = -EFAULT;
-            break;
-        }
-        rc = mmu_one(d, &req);
-        if (rc)
-            break;
-    }
-out:
-    batch_report(pdone, done + (uint32_t)i);
-    return rc;
+    if (!rc)
+        rc = batch_run(&mmu_update_batch, d, ureqs, &i, count);
+    return batch_finish(__HYPERVISOR_mmu_update, rc, ureqs, sizeof(struct mmu_update), i,
+                        count, pdone, foreigndom, done);
 }
 
 mfn_t pv_guest_l1_of(struct vcpu *v, uint64_t va)
@@ -381,6 +393,16 @@ static int mmuext_one(struct vcpu *v, const struct mmuext_op *op)
     }
 }
 
+static long mmuext_one_elem(void *ctx, void *elem, uint64_t at)
+{
+    (void)at;
+    return mmuext_one(ctx, elem);
+}
+
+static const struct batch_ops mmuext_batch = {
+    .size = sizeof(struct mmuext_op), .copy_in = true, .run = mmuext_one_elem,
+};
+
 long do_mmuext_op(uint64_t uops, uint64_t count, uint64_t pdone, uint64_t foreigndom)
 {
     struct vcpu *v = current;
@@ -391,19 +413,8 @@ long do_mmuext_op(uint64_t uops, uint64_t count, uint64_t pdone, uint64_t foreig
     if (!guest_range_ok(uops, count * sizeof(struct mmuext_op)))
         return -EFAULT;
     rc = check_pg_owner(v->domain, (uint16_t)foreigndom);
-    if (rc)
-        goto out;
-    for (; i < count; i++) {
-        struct mmuext_op op;
-        if (copy_from_guest(&op, uops + i * sizeof(op), sizeof(op))) {
-            rc = -EFAULT;
-            break;
-        }
-        rc = mmuext_one(v, &op);
-        if (rc)
-            break;
-    }
-out:
-    batch_report(pdone, done + (uint32_t)i);
-    return rc;
+    if (!rc)
+        rc = batch_run(&mmuext_batch, v, uops, &i, count);
+    return batch_finish(__HYPERVISOR_mmuext_op, rc, uops, sizeof(struct mmuext_op), i,
+                        count, pdone, foreigndom, done);
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "ring.h"
+#include "xenbus.h"
 
 typedef uint16_t blkif_vdev_t;
 typedef uint64_t blkif_sector_t;
@@ -91,19 +92,6 @@ XEN_DEFINE_RING_TYPES(blkif, struct blkif_request, struct blkif_response);
 
 /* Slots of a one-page ring: 32. */
 #define BLKIF_RING_SLOTS XEN_RING_SLOTS(XEN_RING_PAGE_SIZE, sizeof(union blkif_sring_entry))
-
-/* xenbus "state" nodes (Xen's io/xenbus.h). */
-enum xenbus_state {
-    XenbusStateUnknown = 0,
-    XenbusStateInitialising = 1,
-    XenbusStateInitWait = 2,
-    XenbusStateInitialised = 3,
-    XenbusStateConnected = 4,
-    XenbusStateClosing = 5,
-    XenbusStateClosed = 6,
-    XenbusStateReconfiguring = 7,
-    XenbusStateReconfigured = 8,
-};
 
 /* Linux's xvd major: the virtual-device number of xvda, xvdb (+16) ... */
 #define XVD_DEVID(index) (202u * 256u + 16u * (index))

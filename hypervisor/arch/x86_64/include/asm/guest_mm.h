@@ -38,6 +38,20 @@ static inline uint64_t pgt_of_level(unsigned int level)
 }
 
 /* Type references with d->mm_lock held (d = the frame's owner). */
+/* Entry i of a level-`level` table is the guest's (not a hypervisor L4
+ * slot). */
+static inline bool pt_guest_slot(unsigned int level, unsigned int i)
+{
+    return level != 4 || !l4_slot_is_hv(i);
+}
+
+/* Drop the references present entry e of a validated level-`level` table
+ * holds (none for a grant entry: the grant table's). d->mm_lock held. */
+void pt_put_entry_refs(mfn_t table, unsigned int level, uint64_t e);
+/* put_page whose frame, if this was the last reference, goes on deferred
+ * instead of back to the heap, for one TLB flush before many frees. */
+void put_page_deferred(mfn_t mfn, struct list_head *deferred);
+
 int pt_get_page_type(mfn_t mfn, uint64_t type);
 void pt_put_page_type(mfn_t mfn);
 int pt_get_page_and_type(mfn_t mfn, struct domain *d, uint64_t type);
