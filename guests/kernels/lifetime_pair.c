@@ -2,7 +2,8 @@
  * Test kernel: domain lifetime under attack (issue 13). Booted twice by
  * tests/guests/lifetime_test.sh on -smp 2, both with vcpus=2:
  *
- *   role=attacker victim=<first victim domid> [ms=<max run>] [idle_ms=<quiet end>]
+ *   role=attacker victim=<first victim domid> last=<last victim domid> [ms=<max run>]
+ *                 [idle_ms=<quiet end>]
  *   role=victim peer=<attacker domid> [live_ms=<max life>]  (module option restarts=N)
  *
  * The victim grants VICTIM_GRANTS pages to the attacker (v1, refs from
@@ -19,9 +20,12 @@
  * copy from it with GNTTABOP_copy, unmap. The mapping and the binding are
  * held across the victim's crash often enough (the attacker keeps them a
  * random while), so the victim's teardown runs while another domain uses
- * its ports and its frames. The attacker stops once no victim has been
- * seen for idle_ms (after the first) or after ms, prints what it did and
- * succeeds if it bound, sent, mapped and copied at least once each. The
+ * its ports and its frames. The attacker stops once it has seen the last
+ * victim and that one is gone, or no victim has been seen for idle_ms
+ * (default 60000: a loaded host can starve a rebuild for seconds) after
+ * it got within SCAN_DOMAINS of the last, or after ms; it prints what it
+ * did and how many distinct victims it reached, and succeeds if it bound,
+ * sent, mapped and copied at least once each. The
  * hypervisor must survive it all and give every frame back.
  */
 #include "evtime.h"
@@ -151,6 +155,9 @@ struct tally {
 static struct tally tallies[2];
 static volatile domid_t newest;             /* newest victim domid seen alive */
 static volatile uint64_t last_seen_ns, stop_at, idle_ns;
+static volatile uint64_t victims_seen;      /* distinct victims reached */
+static domid_t last_victim;
+static volatile bool last_gone;             /* the last victim was seen, then gone */
 static volatile bool stop;
 static domid_t self_id;
 
@@ -167,8 +174,9 @@ static void seen(domid_t d)
     last_seen_ns = system_time();
     domid_t n = newest;
     /* Newer unless it is far behind (the ids wrapped). */
-    if ((domid_t)(d - n) < 0x4000)
-        newest = d;
+    if (d != n && (domid_t)(d - n) < 0x4000 &&
+        __atomic_compare_exchange_n(&newest, &n, d, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        __atomic_fetch_add(&victims_seen, 1, __ATOMIC_RELAXED);
 }
 
 /* One pass over domain d: true if it answered as alive. */
@@ -230,10 +238,14 @@ static void attack_loop(unsigned int me)
             if (attack(me, d, &seed)) {
                 tallies[me].found++;
                 seen(d);
+            } else if (d == last_victim && newest == last_victim) {
+                last_gone = true;
             }
         }
         uint64_t now = system_time();
-        if (me == 0 && (now > stop_at || (last_seen_ns && now - last_seen_ns > idle_ns)))
+        bool near_end = (domid_t)(last_victim - newest) < SCAN_DOMAINS;
+        if (me == 0 && (now > stop_at || last_gone ||
+                        (near_end && last_seen_ns && now - last_seen_ns > idle_ns)))
             stop = true;
     }
 }
@@ -245,11 +257,13 @@ static void attacker_vcpu1(unsigned int id)
 
 static void attacker(void)
 {
-    uint64_t max_ms = cmdline_u64("ms", 60000), idle_ms = cmdline_u64("idle_ms", 5000);
+    uint64_t max_ms = cmdline_u64("ms", 60000), idle_ms = cmdline_u64("idle_ms", 60000);
     domid_t first = (domid_t)cmdline_u64("victim", 2);
 
     self_id = (domid_t)cmdline_u64("self", 1);
     newest = first;
+    last_victim = (domid_t)cmdline_u64("last", first);
+    victims_seen = 0;
     if (mm_ensure_l1(MAP_VA))
         test_abort("no L1 for the mappings");
     stop_at = system_time() + max_ms * NSEC_PER_MSEC;
@@ -270,8 +284,9 @@ static void attacker(void)
         sum.copies += tallies[i].copies;
         sum.found += tallies[i].found;
     }
-    printk("lifetime: binds=%lu sends=%lu maps=%lu copies=%lu passes=%lu newest=%u\n",
-           sum.binds, sum.sends, sum.maps, sum.copies, sum.found, newest);
+    printk("lifetime: binds=%lu sends=%lu maps=%lu copies=%lu passes=%lu newest=%u "
+           "victims_reached=%lu\n", sum.binds, sum.sends, sum.maps, sum.copies, sum.found,
+           newest, (unsigned long)victims_seen + (sum.found > 0));
     test_ok(sum.binds && sum.sends && sum.maps && sum.copies,
             "the attacker reached the victims (binds %lu sends %lu maps %lu copies %lu)",
             sum.binds, sum.sends, sum.maps, sum.copies);
