@@ -318,10 +318,9 @@ static long op_list_domains(struct domain *none, const struct pvctl_request *rq,
 {
     struct pvctl_domain_info *out = (struct pvctl_domain_info *)blk->bulk;
     uint32_t n = 0;
-    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
-        struct domain *g = get_domain_in_slot(slot);
-        if (g && n < PVCTL_BULK_SIZE / sizeof(*out))
-            fill_info(g, &out[n++]);
+    struct domain *g;
+    for (unsigned int i = 0; n < PVCTL_MAX_DOMAINS && (g = get_domain_live(i)); i++) {
+        fill_info(g, &out[n++]);
         put_domain(g);
     }
     rs->size = n * (uint32_t)sizeof(*out);

@@ -11,7 +11,7 @@
  * freed) -> the last put_domain() frees the struct, its vCPUs and its
  * event-channel buckets. Anyone who uses a domain other than the caller's
  * own holds a reference: get_domain_by_id() (refuses a dead domain),
- * get_domain_in_slot() / get_domain_owning() (any state, for walkers and
+ * get_domain_live() / get_domain_owning() (any state, for walkers and
  * frame owners) or get_domain() on a pointer already referenced, each
  * paired with put_domain(). The domain table holds one reference. A
  * domain's own vCPUs need none (it is destroyed only when none of them is
@@ -26,16 +26,25 @@
 
 #include <public/xen.h>
 #include <public/arch-x86/xen.h>
+#include <public/pvcore_ctl.h>
 #include "asm/regs.h"
 #include "hv/list.h"
 #include "hv/spinlock.h"
 
 /* Slots in the domain table (Domain 0 holds slot 0). A domid maps to slot
  * domid % MAX_DOMAINS; the allocator never hands out an id whose slot is
- * taken, so a lookup is one slot and one id comparison. */
-#define MAX_DOMAINS     64
+ * taken, so a lookup is one slot and one id comparison. Walks over the
+ * domains that exist go through the dense live list (domain_live), never
+ * over the slots. */
+#define MAX_DOMAINS     (PVCTL_MAX_DOMAINS + 1)
 #define MAX_VCPUS       8
 #define DOMAIN_NAME_LEN 32
+/* Pointers to event-channel buckets (a page of ports each) a domain may
+ * have: EVTCHN_MAX_BUCKETS (hv/event.h checks), kept in struct domain. */
+#define DOMAIN_EVTCHN_BUCKETS 128
+/* Bytes kept in struct domain for its grant table's header (the struct is
+ * grant_priv.h's; grant_table.c checks that it fits). */
+#define DOMAIN_GNTTAB_BYTES   1408
 #define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
 
 enum vcpu_state {
@@ -69,7 +78,13 @@ struct vcpu {
     uint16_t gs_sel_user;
     uint64_t iopl;                  /* virtual IOPL (0-3), from physdev_op */
 
-    struct trap_info traps[256];    /* the virtual IDT (address 0 = none) */
+    /* The virtual IDT (set_trap_table, VCPUOP_initialise, the NMI
+     * callback): per vector the handler's address (0 = none) and Xen's
+     * TI_* flags (DPL, events masked). The code selector is always
+     * FLAT_KERNEL_CS, so it is not kept: 2.25 KiB instead of 4, and a
+     * vCPU fits one page. */
+    uint64_t trap_address[256];
+    uint8_t trap_flags[256];
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_disables_events, failsafe_disables_events;
     /* CALLBACKTYPE_syscall32 (SYSCALL from 32-bit user code) and
@@ -142,6 +157,7 @@ struct domain {
     bool destroy_requested;         /* Domain 0 asked for destruction */
     unsigned int boot_module;       /* boot-loader domain: module index + 1 */
     unsigned int restarts_left;     /* boot-loader domain: rebuilds still to do */
+    unsigned int live_index;        /* where it sits in the live list (domain.c) */
     /* Destruction in bounded steps (domain_destroy_step; the memory part
      * is arch/x86_64/mm_teardown.c's): how far it got. */
     unsigned int destroy_stage, teardown_pass;
@@ -173,11 +189,16 @@ struct domain {
     /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;
     bool evtchn_closed;                 /* under event_lock: dying, no new binding */
-    struct evtchn **evtchn_buckets;     /* one page of bucket pointers */
+    struct evtchn **evtchn_buckets;     /* evtchn_bucket_table, NULL once destroyed */
+    struct evtchn *evtchn_bucket_table[DOMAIN_EVTCHN_BUCKETS];
     unsigned int max_evtchns;           /* the ABI's port limit */
     unsigned int evtchn_free_hint;      /* no free port below it */
     const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */
     struct evtchn_fifo_domain *evtchn_fifo;     /* FIFO state, NULL before init_control */
+
+    /* The grant table's header (common/grant_table.c owns it): here rather
+     * than in a page of its own, so a domain's structures share one page. */
+    uint64_t gnttab_storage[DOMAIN_GNTTAB_BYTES / 8];
 
     /* The two I/O registers emulated for every domain (pv/ioport.c). */
     uint8_t io_cmos_index;
@@ -241,9 +262,12 @@ void domain_destroy(struct domain *d);
 bool domain_destroy_step(struct domain *d);
 /* The live domain with this id (created, not dead), referenced; or NULL. */
 struct domain *get_domain_by_id(domid_t id);
-/* The domain in table slot 0..MAX_DOMAINS-1 (slot 0 is Domain 0), any
- * state, referenced; or NULL: for walking every domain. */
-struct domain *get_domain_in_slot(unsigned int slot);
+/* The guest domains that exist (any state), densely and in creation
+ * order: get_domain_live(i), referenced, for i < domains_alive(); NULL
+ * past the end. Walks cost what exists, not the id space. A walk that
+ * races with a removal may miss or repeat one domain (the list shifts
+ * down); the next walk sees the list as it is. */
+struct domain *get_domain_live(unsigned int i);
 /* The domain with this id in any state (a frame's owner during its
  * teardown), referenced; or NULL. */
 struct domain *get_domain_owning(domid_t id);
@@ -255,6 +279,9 @@ void put_domain(struct domain *d);
 bool domain_exists(domid_t id);
 /* Whether a guest domain has this handle (UUID). */
 bool domain_handle_in_use(const uint8_t handle[16]);
+/* Domains whose destruction was asked for and has not happened yet: the
+ * reaper has work only while this is non-zero (or boot domains run). */
+unsigned int domains_destroy_pending(void);
 /* The table slot a domid lives in. */
 static inline unsigned int domid_slot(domid_t id)
 {

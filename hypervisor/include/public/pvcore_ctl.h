@@ -37,11 +37,12 @@
 #define PVCTL_ANCHOR_PADDR  0x6000ULL
 #define PVCTL_ANCHOR_MAGIC  "PVCORE-CTL-ANCHOR"     /* 17 chars + NUL */
 #define PVCTL_BLOCK_MAGIC   0x4c54435645524f43ULL    /* "COREVCTL" */
-#define PVCTL_VERSION       2
+#define PVCTL_VERSION       3
 
-#define PVCTL_BLOCK_PAGES   32
+#define PVCTL_BLOCK_PAGES   64
 #define PVCTL_RING_SIZE     32
-#define PVCTL_BULK_SIZE     (64 * 1024)
+#define PVCTL_BULK_SIZE     (192 * 1024)
+#define PVCTL_MAX_DOMAINS   2047        /* guest domains at once; LIST_DOMAINS fits them in bulk */
 #define PVCTL_CONSOLE_SIZE  (16 * 1024)
 #define PVCTL_NAME_LEN      32
 
@@ -149,7 +150,7 @@ struct pvctl_none {
     X(DESTROY, destroy, 8, struct pvctl_domid, none, 0, NONE)                                 \
     /* any guest, a dying one included */                                                     \
     X(GET_INFO, get_info, 9, struct pvctl_domid, info, 0, NONE)                               \
-    /* an array of pvctl_domain_info in bulk */                                               \
+    /* an array of pvctl_domain_info in bulk (all of them: at most PVCTL_MAX_DOMAINS) */      \
     X(LIST_DOMAINS, list_domains, 10, struct pvctl_none, none, 1, NONE)                       \
     X(SET_MAX_MEM, set_max_mem, 11, struct pvctl_set_max_mem, none, 0, GUEST)                 \
     X(SET_SCHED, set_sched, 12, struct pvctl_set_sched, none, 0, GUEST)                       \
@@ -290,5 +291,7 @@ struct pvctl_block {
 };
 _Static_assert(offsetof(struct pvctl_block, req) == 4096, "pvctl_block.req");
 _Static_assert(sizeof(struct pvctl_block) <= PVCTL_BLOCK_PAGES * 4096, "pvctl_block size");
+_Static_assert(PVCTL_MAX_DOMAINS * sizeof(struct pvctl_domain_info) <= PVCTL_BULK_SIZE,
+               "every domain's info fits in the bulk area");
 
 #endif

@@ -169,9 +169,12 @@ struct domain *get_domain_by_id(domid_t id)
     return d;
 }
 
-struct domain *get_domain_in_slot(unsigned int slot)
+struct domain *get_domain_live(unsigned int i)
 {
-    return slot < ARRAY_SIZE(domains) ? get_domain_owning((domid_t)slot) : NULL;
+    for (domid_t id = 1; id < ARRAY_SIZE(domains); id++)
+        if (domains[id] && i-- == 0)
+            return get_domain_owning(id);
+    return NULL;
 }
 
 void get_domain(struct domain *d)
