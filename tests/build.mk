@@ -38,7 +38,8 @@ TESTS += tests/guests/soak_test.sh
 # replays a run.
 .PHONY: soak
 soak: real-all
-	$(Q)BUILD=$(BUILD) SOAK_SECONDS=$${SOAK_SECONDS:-3600} TEST_TIMEOUT=$$(( $${SOAK_SECONDS:-3600} + 900 )) \
+	$(Q)BUILD=$(BUILD) SOAK_SECONDS=$${SOAK_SECONDS:-3600} SOAK_SEED=$${SOAK_SEED:-$$(date +%s)} \
+	    TEST_TIMEOUT=$$(( $${SOAK_SECONDS:-3600} + 900 )) \
 	    sh tests/run-tests.sh tests/guests/soak_test.sh
 
 # `make lifetime-soak`: the lifetime test with 5000 rebuilds of the victim

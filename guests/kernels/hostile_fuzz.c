@@ -8,7 +8,8 @@
  * 0..N-1 hammer, at most LIB_MAX_VCPUS; boot with vcpus= at least
  * racers + 1: the vCPUs above the racers are the ones the racers
  * initialise, bring up and take down), races=1 (the shared-object races
- * also without ms=). Each racer has its own random stream (seed + id)
+ * also without ms=), race_mask=N (bits 0-4: event channels, grants, page
+ * tables, vCPUs, console and more event channels; default all). Each racer has its own random stream (seed + id)
  * and interleaves the wild calls with races on (hostile_races below):
  *  - event channels: alloc/bind_ipi/send/unmask/bind_vcpu/status/close of
  *    ports the others allocated, now and then EVTCHNOP_reset;
@@ -266,9 +267,14 @@ static void race_vcpu(void)
 }
 
 /* One shared-object race; the console only now and then (it is printed). */
+static uint64_t race_mask = 0x1f;      /* race_mask=: which of the five below run */
+
 static void race_one(unsigned int me)
 {
-    switch (rnd() % 5) {
+    unsigned int kind = (unsigned int)(rnd() % 5);
+    if (!(race_mask & (1u << kind)))
+        return;
+    switch (kind) {
     case 0: race_evtchn(); break;
     case 1: race_grant(me); break;
     case 2: race_pagetable(); break;
@@ -393,6 +399,7 @@ void test_main(void)
         rng_states[i] = (seed ? seed : RNG_DEFAULT) + i * 0x9e3779b97f4a7c15ul;
     timed = ms > 0;
     racing = timed || cmdline_u64("races", 0);
+    race_mask = cmdline_u64("race_mask", 0x1f);
     deadline = system_time() + ms * NSEC_PER_MSEC;
     spare_first = racers;
     spare_last = (unsigned int)cmdline_u64("spare", racing ? racers : 0);
