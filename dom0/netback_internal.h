@@ -53,6 +53,8 @@ struct nb_vif {
 	int used;
 	uint32_t domid, devid;
 	uint8_t mac[6];
+	uint32_t ips[NETBACK_MAX_IPS];	/* host byte order; nips 0: any address */
+	unsigned nips;
 	char network[NB_NETWORK_LEN];
 	enum nb_state state;
 	int fe_state;			/* last frontend state seen */
@@ -112,6 +114,9 @@ int nb_xs_publish(struct netback *nb, struct nb_vif *v, char *err, size_t errlen
 void nb_xs_poll(struct netback *nb, struct nb_vif *v);
 void nb_xs_disconnect(struct netback *nb, struct nb_vif *v);
 void nb_xs_remove(struct netback *nb, struct nb_vif *v);
+/* netback_filter.c: NULL when v may send frame (len >= NB_ETH_HLEN), else
+ * the cause (written in why). */
+const char *nb_filter_tx(const struct nb_vif *v, const uint8_t *frame, size_t len, char *why, size_t whylen);
 /* Hot unplug: the backend goes Closing (the frontend then closes). */
 void nb_xs_request_close(struct netback *nb, struct nb_vif *v);
 /* a vif of a domain that kept running (netback_vif_resume); 0 or -errno */
