@@ -11,7 +11,7 @@ $(BUILD)/lib/libpvdclient.a: $(BUILD)/api/pvdclient.o $(BUILD)/api/pvdclient_tls
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 ALL_TARGETS  += $(BUILD)/lib/libpvdclient.a
-TESTS        += tests/api/test_api.py tests/api/test_domain_race.py tests/api/test_machine_loss.py tests/api/test_crash_loop.py tests/api/test_random_client.py tests/api/test_pvdclient_py.py tests/api/test_image_dirs.py tests/api/test_half_built.py
+TESTS        += tests/api/test_api.py tests/api/test_domain_race.py tests/api/test_machine_loss.py tests/api/test_crash_loop.py tests/api/test_random_client.py tests/api/test_pvdclient_py.py tests/api/test_image_dirs.py tests/api/test_half_built.py tests/api/test_disk_dirs.py
 
 # `make bench`: the JSON-RPC benchmark (not part of `make test`).
 $(BUILD)/bench/rpc_bench: bench/rpc_bench.c $(BUILD)/lib/libpvdclient.a

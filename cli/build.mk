@@ -1,5 +1,5 @@
 # cli/build.mk - pvctl (linked with libpvdclient) and its tests.
-PVCTL_SRCS := cli/pvctl.c cli/commands.c cli/commands_host.c cli/commands_top.c cli/output.c cli/commands_xs.c cli/bulk.c cli/commands_devices.c
+PVCTL_SRCS := cli/pvctl.c cli/commands.c cli/commands_host.c cli/commands_top.c cli/output.c cli/commands_xs.c cli/commands_disk.c cli/bulk.c cli/commands_devices.c
 PVCTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PVCTL_SRCS))
 
 $(BUILD)/cli/%.o: cli/%.c cli/pvctl.h api/pvdclient.h api/pvd_api.h

@@ -109,12 +109,17 @@ int cmd_define(struct ctl *ctl)
 
 int cmd_undefine(struct ctl *ctl)
 {
-	json_object *r;
+	json_object *r, *p = dom_params(ctl->argv[0]);
 
-	if (ctl_call(ctl, "domain.undefine", dom_params(ctl->argv[0]), &r) != 0)
+	if (ctl->flags & F_REMOVE_STORAGE)
+		json_object_object_add(p, "remove_storage", json_object_new_boolean(1));
+	if (ctl_call(ctl, "domain.undefine", p, &r) != 0)
 		return EXIT_ERROR;
 	if (ctl->flags & F_JSON)
 		print_json(r);
+	else if (ctl->flags & F_REMOVE_STORAGE)
+		printf("Domain \"%s\" undefined (uuid %s), %lld pool image(s) deleted\n", jstr(r, "name", "?"),
+		       jstr(r, "uuid", "?"), jint(r, "removed_images", 0));
 	else
 		printf("Domain \"%s\" undefined (uuid %s)\n", jstr(r, "name", "?"), jstr(r, "uuid", "?"));
 	json_object_put(r);
@@ -212,23 +217,7 @@ int cmd_info(struct ctl *ctl)
 	printf("%-13s %s\n", "Cmdline:", jstr(r, "cmdline", ""));
 	printf("%-13s poweroff %s, reboot %s, crash %s\n", "On events:", jstr(r, "on_poweroff", "?"),
 	       jstr(r, "on_reboot", "?"), jstr(r, "on_crash", "?"));
-	if (json_object_object_get_ex(r, "disks", &a))
-		for (size_t i = 0; i < json_object_array_length(a); i++) {
-			json_object *d = json_object_array_get_idx(a, i);
-			char bps[64], quota[32] = "none", iops[32] = "unlimited";
-			if (jint(d, "quota_mib", 0) > 0)
-				snprintf(quota, sizeof(quota), "%lld MiB", jint(d, "quota_mib", 0));
-			if (jint(d, "iops", 0) > 0)
-				snprintf(iops, sizeof(iops), "%lld", jint(d, "iops", 0));
-			printf("%-13s %s: %lld MiB%s, %s\n", i ? "" : "Disks:", jstr(d, "name", "?"),
-			       jint(d, "size_mib", 0), jbool(d, "readonly") ? " read-only" : "",
-			       jstr(d, "path", "(pool)"));
-			if (jstr(d, "image", NULL))
-				printf("%-13s   image %s, %lld bytes allocated\n", "", jstr(d, "image", "?"),
-				       jint(d, "allocated_bytes", 0));
-			printf("%-13s   quota %s, rate %s, ops/s %s\n", "", quota,
-			       fmt_rate(jint(d, "bps", 0), "/s", bps, sizeof(bps)), iops);
-		}
+	print_disks(r);
 	if (json_object_object_get_ex(r, "vifs", &a))
 		for (size_t i = 0; i < json_object_array_length(a); i++) {
 			json_object *v = json_object_array_get_idx(a, i), *st;

@@ -53,7 +53,16 @@ const struct command commands[] = {
 	  "change a vif's rate limit (bytes/s each way, 0 none; 10M = 10 MiB) and burst, live" },
 	{ "console", cmd_console, F_NOFOLLOW, 1, 1, "DOM [--no-follow]",
 	  "show a domain's console and follow it (output only; Ctrl-] or EOF on a terminal leaves)" },
-	{ "undefine", cmd_undefine, F_JSON, 1, 1, "DOM [--json]", "remove a shut-off domain's definition" },
+	{ "undefine", cmd_undefine, F_REMOVE_STORAGE | F_JSON, 1, 1, "DOM [--remove-storage] [--json]",
+	  "remove a shut-off domain's definition (its pool images stay unless --remove-storage)" },
+	{ "disk-quota", cmd_disk_quota, F_JSON, 2, 3, "DOM [DISK] SIZE [--json]",
+	  "set a disk's quota, or without DISK the domain's disk_quota (MiB, or 16M, 1G; 0: none): bytes its "
+	  "images may allocate on the host; stored, and in force at once while it runs" },
+	{ "disk-limit", cmd_disk_limit, F_BPS | F_IOPS | F_BURST | F_JSON, 2, 2,
+	  "DOM DISK [--bps N] [--iops N] [--burst N] [--json]",
+	  "set a disk's I/O limits (bytes/s, requests/s, bucket bytes; 0: unlimited); stored, in force at once" },
+	{ "vol", cmd_vol, F_SHRINK | F_JSON, 1, 3, "list|create|delete|resize [NAME] [SIZE] [--shrink] [--json]",
+	  "the storage pool's volumes: list them, create a sparse image, delete one no domain uses, resize one" },
 	{ "adopt", cmd_adopt, F_JSON, 1, 2, "UUID [NAME] [--json]",
 	  "manage an unmanaged domain (list --all) from now on, under its name or NAME" },
 	{ "list", cmd_list, F_ALL | F_JSON | F_NAME, 0, 0, "[--all] [--name] [--json]",
@@ -85,6 +94,7 @@ static const struct {
 	{ "--weight", F_WEIGHT }, { "--cap", F_CAP }, { "--no-wait", F_NOWAIT }, { "--name", F_NAME },
 	{ "--delay", F_DELAY }, { "--iterations", F_ITERATIONS }, { "--batch", F_BATCH }, { "--since", F_SINCE },
 	{ "--domain", F_DOMAIN }, { "--force", F_FORCE }, { "--rate", F_RATE }, { "--burst", F_BURST },
+	{ "--bps", F_BPS }, { "--iops", F_IOPS }, { "--remove-storage", F_REMOVE_STORAGE }, { "--shrink", F_SHRINK },
 };
 
 static const struct command *find_command(const char *name)
@@ -346,11 +356,12 @@ int main(int argc, char **argv)
 			}
 			ctl.flags |= f;
 			if (f & (F_TIMEOUT | F_WEIGHT | F_CAP | F_DELAY | F_ITERATIONS | F_SINCE | F_DOMAIN | F_RATE |
-				 F_BURST)) {
+				 F_BURST | F_BPS | F_IOPS)) {
 				const char **slot = f == F_TIMEOUT ? &ctl.timeout : f == F_WEIGHT ? &ctl.weight :
 						    f == F_CAP ? &ctl.cap : f == F_DELAY ? &ctl.delay :
 						    f == F_ITERATIONS ? &ctl.iterations : f == F_SINCE ? &ctl.since :
-						    f == F_RATE ? &ctl.rate : f == F_BURST ? &ctl.burst : &ctl.domain;
+						    f == F_RATE ? &ctl.rate : f == F_BURST ? &ctl.burst :
+						    f == F_BPS ? &ctl.bps : f == F_IOPS ? &ctl.iops : &ctl.domain;
 				if (i + 1 >= argc) {
 					free(pos);
 					return ctl_usage_error(cmd->name, "%s needs a value", argv[i]);

@@ -33,6 +33,10 @@ enum {
 	F_FORCE = 1 << 16,	/* --force */
 	F_RATE = 1 << 17,	/* --rate BYTES */
 	F_BURST = 1 << 18,	/* --burst BYTES */
+	F_BPS = 1 << 19,	/* --bps N */
+	F_IOPS = 1 << 20,	/* --iops N */
+	F_REMOVE_STORAGE = 1 << 21,	/* --remove-storage */
+	F_SHRINK = 1 << 22,	/* --shrink */
 };
 
 struct ctl {
@@ -47,6 +51,7 @@ struct ctl {
 	const char *timeout, *weight, *cap;	/* values of --timeout, --weight, --cap */
 	const char *delay, *iterations, *since, *domain;	/* --delay, --iterations, --since, --domain */
 	const char *rate, *burst;	/* --rate, --burst */
+	const char *bps, *iops;		/* --bps, --iops */
 };
 
 struct command {
@@ -110,6 +115,13 @@ int cmd_memset(struct ctl *ctl);
 int cmd_memmax(struct ctl *ctl);
 int cmd_sched(struct ctl *ctl);
 int cmd_console(struct ctl *ctl);
+
+/* commands_disk.c */
+int cmd_disk_quota(struct ctl *ctl);
+int cmd_disk_limit(struct ctl *ctl);
+int cmd_vol(struct ctl *ctl);
+/* the disks of a domain.info result (cmd_info) */
+void print_disks(json_object *r);
 
 /* bulk.c */
 int cmd_start_all(struct ctl *ctl);

@@ -2,7 +2,11 @@
  * blk_host.c - pvd's glue to the block backend (see blk_host.h).
  *
  * Owns: struct pvd_blk (the backend, the loop event on its completion
- * fd, the machine and control client it borrows from hv.c).
+ * fd, the machine and control client it borrows from hv.c). Each disk's
+ * image is opened here beneath the allowed directories (pool.c) and
+ * handed to blkback; blkback's quota events become event-log rows of the
+ * domain and notifications; live quota and limit changes and counters
+ * reach blkback through here (methods_disk.c).
  * Invariant: the backend is closed (its grants unmapped) before the
  * control client and the machine it maps through.
  */
@@ -22,6 +26,8 @@
 #include "../dom0/machine.h"
 
 #include "config.h"
+#include "events.h"
+#include "hv.h"
 #include "hv_internal.h"
 #include "log.h"
 #include "pool.h"
@@ -30,6 +36,7 @@
 #include "xs_host.h"
 
 struct pvd_blk {
+	struct pvd *pvd;
 	struct blkback *b;
 	struct event *done;
 	struct machine *m;
@@ -105,6 +112,29 @@ static void log_line(void *arg, int warn, const char *line)
 		log_notice("%s", line);
 }
 
+/* A quota's level or refusal: an event-log row of the domain and a
+ * notification to subscribers (blkback limits how often a refusal is
+ * reported). */
+static void quota_event(void *arg, const struct blkback_quota_event *q)
+{
+	struct pvd *pvd = ((struct pvd_blk *)arg)->pvd;
+	struct store_domain d;
+	struct store_event ev;
+	char uuid[37], detail[400];
+
+	if (hv_uuid_of_domid(pvd, q->domid, uuid) != 0 || store_domain_find(pvd->store, uuid, &d) != 0)
+		return;
+	snprintf(detail, sizeof(detail), "{\"disk\":\"%s\",\"scope\":\"%s\",\"level\":%d,\"allocated\":%llu,"
+		 "\"quota\":%llu}", q->disk, q->scope, q->level, (unsigned long long)q->allocated,
+		 (unsigned long long)q->quota);
+	events_prepare(&ev, q->level ? "disk.quota" : "disk.quota_refused", "pvd", &d, detail);
+	if (store_event_append(pvd->store, &ev) == 0)
+		events_publish(pvd, &ev);
+	else
+		log_warn("event log: %s", store_error(pvd->store));
+	store_domain_clear(&d);
+}
+
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -117,7 +147,7 @@ int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 	struct pvd_blk *x = calloc(1, sizeof(*x));
 	struct blkback_host host = { .grant_map = grant_map, .frame_page = frame_page, .grant_unmap = grant_unmap,
 				     .evtchn_bind = evtchn_bind, .evtchn_close = evtchn_close, .notify = notify,
-				     .log = log_line };
+				     .log = log_line, .quota_event = quota_event };
 	struct xs_server *xs = xs_host_server(pvd);
 	char berr[300];
 
@@ -126,6 +156,7 @@ int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 		free(x);
 		return -1;
 	}
+	x->pvd = pvd;
 	x->m = m;
 	x->c = c;
 	host.arg = x;
@@ -189,12 +220,16 @@ static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain 
 		struct blkback_disk disk = { .name = dc->name, .image = image,
 					     .size_bytes = (uint64_t)dc->size_mib << 20, .readonly = dc->readonly,
 					     .index = (uint32_t)dc->index, .quota_bytes = (uint64_t)dc->quota_mib << 20,
-					     .bps = (uint64_t)dc->bps, .iops = (uint64_t)dc->iops };
+					     .bps = (uint64_t)dc->bps, .iops = (uint64_t)dc->iops,
+					     .burst = (uint64_t)dc->burst };
 		int rc;
 		if (only && strcmp(dc->name, only))
 			continue;
 		if (pool_image_path(pvd, d->uuid, d->base_dir, dc, image, sizeof(image)) != 0) {
 			snprintf(err, errlen, "domain \"%s\": disk \"%s\": image path too long", d->name, dc->name);
+			rc = -1;
+		} else if ((disk.image_fd = pool_open_image(pvd, d->uuid, d->base_dir, dc, berr, sizeof(berr))) < 0) {
+			snprintf(err, errlen, "domain \"%s\": %s", d->name, berr);
 			rc = -1;
 		} else {
 			rc = resume ? blkback_resume(pvd->blk->b, domid, &disk, berr, sizeof(berr))
@@ -211,6 +246,7 @@ static int each_disk(struct pvd *pvd, uint32_t domid, const struct store_domain 
 		if (rc < 0)
 			log_warn("%s", err);
 	}
+	blkback_set_domain_quota(pvd->blk->b, domid, (uint64_t)cfg->disk_quota_mib << 20);
 	return 0;
 }
 
@@ -270,4 +306,46 @@ void blk_host_domain_gone(struct pvd *pvd, uint32_t domid)
 {
 	if (pvd->blk)
 		blkback_domain_gone(pvd->blk->b, domid);
+}
+
+/* ---- live changes and counters (methods_disk.c) ---- */
+
+/* The running domain's domid, or -ENOENT: it is not running here. */
+static int running_domid(struct pvd *pvd, const char *uuid, uint32_t *domid)
+{
+	struct hv_status st;
+
+	if (!pvd->blk || hv_status(pvd, uuid, &st) != 0 || !st.present)
+		return -ENOENT;
+	*domid = st.domid;
+	return 0;
+}
+
+int blk_host_set_quota(struct pvd *pvd, const char *uuid, const char *disk, uint64_t bytes)
+{
+	uint32_t domid;
+
+	if (running_domid(pvd, uuid, &domid) != 0)
+		return -ENOENT;
+	return disk ? blkback_set_quota(pvd->blk->b, domid, disk, bytes)
+		    : blkback_set_domain_quota(pvd->blk->b, domid, bytes);
+}
+
+int blk_host_set_limits(struct pvd *pvd, const char *uuid, const char *disk, uint64_t bps, uint64_t iops,
+			uint64_t burst)
+{
+	uint32_t domid;
+
+	if (running_domid(pvd, uuid, &domid) != 0)
+		return -ENOENT;
+	return blkback_set_limits(pvd->blk->b, domid, disk, bps, iops, burst);
+}
+
+int blk_host_stats(struct pvd *pvd, const char *uuid, const char *disk, struct blkback_stats *st)
+{
+	uint32_t domid;
+
+	if (running_domid(pvd, uuid, &domid) != 0)
+		return -ENOENT;
+	return blkback_stats(pvd->blk->b, domid, disk, st);
 }

@@ -22,6 +22,7 @@ struct machine;
 struct ctl;
 struct domain_config;
 struct store_domain;
+struct blkback_stats;
 
 int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
 /* machine_lost: its grants and ports are gone with it; nothing is unmapped. */
@@ -44,5 +45,13 @@ int blk_host_disk_state(struct pvd *pvd, uint32_t domid, const char *name, char 
 /* After a restart of pvd: the disks of the domains that kept running
  * (hv_lifecycle.c calls it with the consoles' re-attachment). */
 void blk_host_reattach(struct pvd *pvd);
+
+/* Live changes to the disks of a running domain (uuid): a disk's quota
+ * (disk NULL: the domain's disk_quota) and I/O limits, in bytes; a
+ * disk's counters. -ENOENT: not running here, or no such disk. */
+int blk_host_set_quota(struct pvd *pvd, const char *uuid, const char *disk, uint64_t bytes);
+int blk_host_set_limits(struct pvd *pvd, const char *uuid, const char *disk, uint64_t bps, uint64_t iops,
+			uint64_t burst);
+int blk_host_stats(struct pvd *pvd, const char *uuid, const char *disk, struct blkback_stats *st);
 
 #endif

@@ -15,7 +15,7 @@ PVD_LIB_SRCS := daemon/log.c daemon/schema.c daemon/config.c daemon/config_xml.c
                 daemon/methods_domain.c daemon/events.c daemon/server.c daemon/tls.c daemon/ids.c \
                 daemon/options.c daemon/hv.c daemon/hv_table.c daemon/hv_lifecycle.c \
                  daemon/hv_console.c daemon/hv_build.c daemon/hv_ops.c daemon/hv_worker.c daemon/methods_lifecycle.c daemon/methods_ops.c daemon/methods_adopt.c daemon/methods_host.c \
-                 daemon/xs_host.c daemon/methods_xs.c daemon/methods_devices.c daemon/image_dir.c daemon/roles.c daemon/json_strict.c daemon/schema_size.c \
+                 daemon/xs_host.c daemon/methods_xs.c daemon/methods_devices.c daemon/methods_disk.c daemon/methods_vol.c daemon/image_dir.c daemon/roles.c daemon/json_strict.c daemon/schema_size.c \
                 daemon/blk_host.c daemon/pool.c daemon/net_host.c
 PVD_MIGRATIONS := $(sort $(wildcard schemas/[0-9][0-9][0-9]-*.sql))
 PVD_EMBED_IN := schemas/domain.schema.json schemas/domain.rng api/pvd.openrpc.json $(PVD_MIGRATIONS)

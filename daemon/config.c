@@ -222,6 +222,7 @@ int domain_config_read(json_object *n, struct domain_config *out)
 	out->on_reboot = get_str(n, "on_reboot");
 	out->on_crash = get_str(n, "on_crash");
 	out->autostart = json_object_object_get_ex(n, "autostart", &v) && json_object_get_boolean(v);
+	out->disk_quota_mib = get_int(n, "disk_quota");
 	if (!out->name || !out->kernel || !out->memory_mib || !out->vcpus)
 		return -1;
 	if (json_object_object_get_ex(n, "disks", &disks)) {
@@ -237,6 +238,7 @@ int domain_config_read(json_object *n, struct domain_config *out)
 			dc->quota_mib = get_int(d, "quota");
 			dc->iops = get_int(d, "iops");
 			dc->bps = get_int(d, "bps");
+			dc->burst = get_int(d, "burst");
 			dc->readonly = json_object_object_get_ex(d, "readonly", &v) && json_object_get_boolean(v);
 			dc->device_fixed = json_object_object_get_ex(d, "device", &v);
 			dc->index = dc->device_fixed ? json_object_get_string(v)[3] - 'a' : -1;

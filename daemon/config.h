@@ -23,7 +23,7 @@ struct config_checker;
 struct disk_config {
 	const char *name;
 	const char *path;	/* NULL: pvd chooses one in its pool */
-	long long size_mib, quota_mib, iops, bps;
+	long long size_mib, quota_mib, iops, bps, burst;
 	int readonly;
 	int index;		/* the guest's device: 0 = xvda (config "device", else the first free) */
 	int device_fixed;	/* "device" was given */
@@ -47,6 +47,7 @@ struct domain_config {
 	int vcpus, weight, cap;
 	const char *on_poweroff, *on_reboot, *on_crash;
 	int autostart;
+	long long disk_quota_mib;	/* the domain's writable disks together; 0: none */
 	int ndisks, nvifs;
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	struct vif_config vifs[CONFIG_MAX_VIFS];

@@ -28,7 +28,9 @@ static const char *const event_types[] = {
 	"domain.started", "domain.stopped", "domain.restarted", "domain.restart_delayed", "domain.shutdown", "domain.reboot",
 	"domain.paused", "domain.resumed", "domain.memory", "domain.sched", "domain.reconciled",
 	"domain.block_attached", "domain.block_detached", "domain.net_attached", "domain.net_detached",
-	"domain.net_limit", "machine.lost", "machine.restarted", "daemon.started", "daemon.stopped", NULL
+	"domain.net_limit", "machine.lost", "machine.restarted", "daemon.started", "daemon.stopped",
+	"domain.disk_quota", "domain.disk_limit", "disk.quota", "disk.quota_refused", "vol.created", "vol.deleted",
+	"vol.resized", NULL
 };
 
 static unsigned type_bit(const char *type)

@@ -11,7 +11,8 @@
  * O_NONBLOCK (a FIFO must not block pvd's loop), and fstat() must show a
  * regular file. A path outside every allowed directory gets one message
  * whatever is there, so errors tell a client nothing about the rest of
- * the host's files.
+ * the host's files. The same rules serve disk images (pool.c: the pool
+ * and --disk-dir), opened read-write unless the disk is read-only.
  * Invariant: lexical[i] and real[i] are absolute and normalized, without
  * a trailing '/'. No locks (pvd's one thread).
  */
@@ -92,7 +93,7 @@ static const char *below(const char *dir, const char *path)
 	return path + n + 1;
 }
 
-static int add_dir(struct image_dirs *dirs, const char *dir, int must_exist, char *err, size_t errlen)
+int image_dirs_add(struct image_dirs *dirs, const char *dir, int must_exist, char *err, size_t errlen)
 {
 	char lex[PATH_MAX], *real;
 	struct stat st;
@@ -129,13 +130,13 @@ int image_dirs_init(struct image_dirs *dirs, const struct pvd_str_list *list, ch
 
 	memset(dirs, 0, sizeof(*dirs));
 	for (int i = 0; i < list->n; i++)
-		if (add_dir(dirs, list->v[i], 1, err, errlen) != 0)
+		if (image_dirs_add(dirs, list->v[i], 1, err, errlen) != 0)
 			goto fail;
 	if (list->n)
 		return 0;
-	if (add_dir(dirs, "/boot", 0, err, errlen) != 0 || add_dir(dirs, PVD_INSTALL_GUEST_DIR, 0, err, errlen) != 0)
+	if (image_dirs_add(dirs, "/boot", 0, err, errlen) != 0 || image_dirs_add(dirs, PVD_INSTALL_GUEST_DIR, 0, err, errlen) != 0)
 		goto fail;
-	if (stat("build/guests", &st) == 0 && S_ISDIR(st.st_mode) && add_dir(dirs, "build/guests", 0, err, errlen) != 0)
+	if (stat("build/guests", &st) == 0 && S_ISDIR(st.st_mode) && image_dirs_add(dirs, "build/guests", 0, err, errlen) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -166,10 +167,10 @@ void image_dirs_describe(const struct image_dirs *dirs, char *out, size_t len)
 }
 
 /* path's rest below dir, opened as image_open says; -errno. */
-static int open_beneath(const char *dir, const char *rest)
+static int open_beneath(const char *dir, const char *rest, int writable)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+		.flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	struct stat st;
@@ -195,6 +196,12 @@ static int open_beneath(const char *dir, const char *rest)
 int image_open(const struct image_dirs *dirs, const char *what, const char *base_dir, const char *path,
 	       char *err, size_t errlen)
 {
+	return image_open_beneath(dirs, what, base_dir, path, 0, NOT_ALLOWED, err, errlen);
+}
+
+int image_open_beneath(const struct image_dirs *dirs, const char *what, const char *base_dir, const char *path,
+		       int writable, const char *not_allowed, char *err, size_t errlen)
+{
 	char abs[PATH_MAX];
 	int rc = -EACCES, tried = 0;
 
@@ -209,12 +216,12 @@ int image_open(const struct image_dirs *dirs, const char *what, const char *base
 		if (!*rest)
 			continue;
 		tried = 1;
-		rc = open_beneath(dirs->real[i], rest);
+		rc = open_beneath(dirs->real[i], rest, writable);
 		if (rc >= 0)
 			return rc;
 	}
 	if (!tried)
-		snprintf(err, errlen, "%s \"%.300s\": " NOT_ALLOWED, what, path);
+		snprintf(err, errlen, "%s \"%.300s\": %s", what, path, not_allowed);
 	else if (rc == -ELOOP || rc == -EXDEV)
 		snprintf(err, errlen, "%s \"%.300s\": a symbolic link on the way (not followed)", what, path);
 	else if (rc == -EINVAL)

@@ -22,6 +22,8 @@ struct image_dirs {
  * (it may appear later). */
 int image_dirs_init(struct image_dirs *dirs, const struct pvd_str_list *list, char *err, size_t errlen);
 void image_dirs_free(struct image_dirs *dirs);
+/* One more directory (must_exist: else an error; otherwise kept as named). */
+int image_dirs_add(struct image_dirs *dirs, const char *dir, int must_exist, char *err, size_t errlen);
 /* "DIR, DIR, ..." for the start-up log line */
 void image_dirs_describe(const struct image_dirs *dirs, char *out, size_t len);
 
@@ -34,5 +36,10 @@ void image_dirs_describe(const struct image_dirs *dirs, char *out, size_t len);
  */
 int image_open(const struct image_dirs *dirs, const char *what, const char *base_dir, const char *path,
 	       char *err, size_t errlen);
+
+/* The same with writable (O_RDWR) and the message for a path outside
+ * every directory (disk images: "not in an allowed disk directory"). */
+int image_open_beneath(const struct image_dirs *dirs, const char *what, const char *base_dir, const char *path,
+		       int writable, const char *not_allowed, char *err, size_t errlen);
 
 #endif

@@ -26,6 +26,7 @@
 #include "events.h"
 #include "hv.h"
 #include "image_dir.h"
+#include "pool.h"
 #include "../dom0/build.h"
 #include "../dom0/machine.h"
 #include "log.h"
@@ -252,6 +253,10 @@ static int pvd_start(struct pvd *pvd)
 	log_notice("kernels and ramdisks only from: %s", dirs);
 	if (net_host_check_options(pvd, err, sizeof(err)) != 0)
 		goto fail;
+	if (pool_dirs_init(pvd, err, sizeof(err)) != 0)
+		goto fail;
+	image_dirs_describe(&pvd->disk_dirs, dirs, sizeof(dirs));
+	log_notice("disk images only in: %s", dirs);
 	/* 1c. callers' roles: groups resolved, --tls-roles read */
 	if (roles_init(&pvd->roles, &pvd->opt, err, sizeof(err)) != 0)
 		goto fail;
@@ -335,6 +340,7 @@ static void pvd_stop(struct pvd *pvd)
 	config_checker_free(pvd->checker);
 	roles_free(&pvd->roles);
 	image_dirs_free(&pvd->images);
+	image_dirs_free(&pvd->disk_dirs);
 	if (pvd->lock_fd >= 0)
 		close(pvd->lock_fd);
 }

@@ -39,6 +39,15 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 /* methods_adopt.c */
 int method_domain_adopt(struct rpc_req *req, json_object *params, json_object **result);
 
+/* methods_disk.c: disk quotas and limits */
+int method_domain_set_disk_quota(struct rpc_req *req, json_object *params, json_object **result);
+int method_domain_set_disk_limit(struct rpc_req *req, json_object *params, json_object **result);
+
+/* methods_vol.c: the storage pool's volumes */
+int method_vol_list(struct rpc_req *req, json_object *params, json_object **result);
+int method_vol_create(struct rpc_req *req, json_object *params, json_object **result);
+int method_vol_delete(struct rpc_req *req, json_object *params, json_object **result);
+int method_vol_resize(struct rpc_req *req, json_object *params, json_object **result);
 /* methods_devices.c: hot plug of disks and vifs */
 int method_domain_block_attach(struct rpc_req *req, json_object *params, json_object **result);
 int method_domain_block_detach(struct rpc_req *req, json_object *params, json_object **result);
@@ -57,6 +66,13 @@ int method_xs_watch(struct rpc_req *req, json_object *params, json_object **resu
 struct store_domain;
 /* params.domain (name, UUID or domid of a running domain) -> d, or an error. */
 int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d);
+/* domain.info's disks of d (config cfg): size, image, allocated bytes,
+ * quota, limits, and while it runs blkback's counters;
+ * *domain_allocated: its writable disks' allocated bytes together. */
+struct domain_config;
+struct pvd;
+json_object *method_disks_json(struct pvd *pvd, const struct store_domain *d, const struct domain_config *cfg,
+			       uint64_t *domain_allocated);
 /* domain.define with the UUID given (NULL: a new one): domain.adopt. */
 int method_define_uuid(struct rpc_req *req, json_object *params, const char *uuid, json_object **result);
 /* data.errors/count of a validator report, as config.validate gives it. */

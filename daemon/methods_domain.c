@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../api/pvd_api.h"
 #include "../dom0/netback.h"
@@ -158,11 +159,6 @@ static const char *domain_state(struct pvd *pvd, const struct store_domain *d)
 	return st.state;
 }
 
-static json_object *jstr_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 /* The fields domain.list shows; info adds to them. */
 static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d, struct domain_config *cfg,
 				   json_object **norm)
@@ -203,41 +199,6 @@ static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d
 	return o;
 }
 
-struct disk_ctx {
-	json_object *array;
-	const struct pvd *pvd;
-	const struct store_domain *dom;
-};
-
-static int add_disk(void *arg, const struct store_disk *d)
-{
-	struct disk_ctx *c = arg;
-	struct disk_config dc = { .name = d->name, .path = d->path };
-	json_object *o = json_object_new_object();
-	char image[PATH_MAX + 64];
-	struct stat st;
-
-	char dev[8];
-
-	snprintf(dev, sizeof(dev), "xvd%c", 'a' + (d->idx & 15));
-	json_object_object_add(o, "name", json_object_new_string(d->name));
-	json_object_object_add(o, "device", json_object_new_string(dev));
-	json_object_object_add(o, "size_mib", json_object_new_int64(d->size_mib));
-	json_object_object_add(o, "path", jstr_or_null(d->path));
-	json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
-	json_object_object_add(o, "quota_mib", json_object_new_int64(d->quota_mib));
-	json_object_object_add(o, "iops", json_object_new_int64(d->iops_limit));
-	json_object_object_add(o, "bps", json_object_new_int64(d->bps_limit));
-	/* the image and the bytes it has allocated on the host (what a quota counts) */
-	if (pool_image_path(c->pvd, c->dom->uuid, c->dom->base_dir, &dc, image, sizeof(image)) == 0) {
-		json_object_object_add(o, "image", json_object_new_string(image));
-		json_object_object_add(o, "allocated_bytes", stat(image, &st) == 0 ?
-					json_object_new_int64((int64_t)st.st_blocks * 512) : NULL);
-	}
-	json_object_array_add(c->array, o);
-	return 0;
-}
-
 struct iface_ctx {
 	json_object *array;
 	struct pvd *pvd;
@@ -276,6 +237,7 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	struct domain_config cfg;
 	json_object *norm, *o = domain_summary(req->pvd, d, &cfg, &norm), *cpu, *disks, *vifs;
 	struct hv_status st;
+	uint64_t disk_allocated;
 	char path[4200];
 
 	if (!o)
@@ -293,7 +255,9 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "on_poweroff", json_object_new_string(cfg.on_poweroff));
 	json_object_object_add(o, "on_reboot", json_object_new_string(cfg.on_reboot));
 	json_object_object_add(o, "on_crash", json_object_new_string(cfg.on_crash));
-	disks = json_object_new_array();
+	disks = method_disks_json(req->pvd, d, &cfg, &disk_allocated);
+	json_object_object_add(o, "disk_quota_mib", json_object_new_int64(cfg.disk_quota_mib));
+	json_object_object_add(o, "disk_allocated_bytes", json_object_new_int64((int64_t)disk_allocated));
 	vifs = json_object_new_array();
 	json_object_object_add(o, "disks", disks);
 	json_object_object_add(o, "vifs", vifs);
@@ -304,8 +268,7 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "created", json_object_new_string(d->created));
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
 	json_object_put(norm);
-	if (store_disks(req->pvd->store, d->uuid, add_disk, &(struct disk_ctx){ disks, req->pvd, d }) != 0 ||
-	    store_ifaces(req->pvd->store, d->uuid, add_iface,
+	if (store_ifaces(req->pvd->store, d->uuid, add_iface,
 			 &(struct iface_ctx){ vifs, req->pvd, st.present ? (int64_t)st.domid : -1 }) != 0) {
 		json_object_put(o);
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
@@ -474,6 +437,37 @@ static int put_config(struct rpc_req *req, struct store_domain *dom, const struc
 	return 0;
 }
 
+/* Every disk that names a path names an existing image the pool or a
+ * --disk-dir holds (checked again when the domain starts): 0, or
+ * InvalidParams naming /disks/N/path and why. */
+static int disk_paths_allowed(struct rpc_req *req, const struct store_domain *dom, const struct domain_config *cfg)
+{
+	char err[600], path[40];
+
+	for (int i = 0; i < cfg->ndisks; i++) {
+		json_object *d, *errs, *e;
+		int fd;
+		if (!cfg->disks[i].path)
+			continue;
+		fd = pool_open_image(req->pvd, dom->uuid, dom->base_dir, &cfg->disks[i], err, sizeof(err));
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/disks/%d/path", i);
+		d = json_object_new_object();
+		errs = json_object_new_array();
+		e = json_object_new_object();
+		json_object_object_add(e, "path", json_object_new_string(path));
+		json_object_object_add(e, "message", json_object_new_string(err));
+		json_object_array_add(errs, e);
+		json_object_object_add(d, "errors", errs);
+		json_object_object_add(d, "count", json_object_new_int(1));
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, d, "Invalid params: config: %s: %s", path, err);
+	}
+	return 0;
+}
+
 int method_domain_define(struct rpc_req *req, json_object *params, json_object **result)
 {
 	return method_define_uuid(req, params, NULL, result);
@@ -531,6 +525,8 @@ int method_define_uuid(struct rpc_req *req, json_object *params, const char *uui
 	dom.base_dir = (char *)base_dir;
 	snprintf(detail, sizeof(detail), "{\"format\":\"%s\",\"memory_mib\":%lld,\"vcpus\":%d}",
 		 dom.config_format, cfg.memory_mib, cfg.vcpus);
+	if (disk_paths_allowed(req, &dom, &cfg) != 0)
+		goto out;
 	if (put_config(req, &dom, &cfg, norm, exists, exists ? "domain.redefined" : "domain.defined", detail) != 0)
 		goto out;
 	dom.config = NULL;
@@ -582,8 +578,11 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 	struct store_domain d;
 	struct store_event ev;
 	struct domain_config cfg;
-	json_object *norm;
+	json_object *norm, *v;
+	int remove_storage = 0, removed = 0;
 
+	if (json_object_object_get_ex(params, "remove_storage", &v))
+		remove_storage = json_object_get_boolean(v);
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
 	if (strcmp(d.desired_state, "shut-off")) {
@@ -617,6 +616,10 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 	hv_console_forget(req->pvd, d.uuid);
 	events_publish(req->pvd, &ev);
 	*result = domain_summary(req->pvd, &d, &cfg, &norm);
+	if (*result && remove_storage)	/* the pool's images of its disks; images named by path stay */
+		removed = pool_remove_images(req->pvd, d.uuid, &cfg);
+	if (*result)
+		json_object_object_add(*result, "removed_images", json_object_new_int(removed));
 	json_object_put(norm);
 	store_domain_clear(&d);
 	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config does not parse");

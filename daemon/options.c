@@ -64,6 +64,7 @@ static const struct option_def option_table[] = {
 	{ "pool", OPT_STR, OFF(pool), 0, 0, 0, "DIR", "storage pool: images of disks without a path (default STATE/pool)" },
 	{ "net-capacity", OPT_LIST, OFF(net_capacity), 0, 0, 0, "NETWORK=BYTES", "capacity of an internal network or a bridge's uplink in bytes/s: its vifs share it by weight (repeatable)" },
 	{ "xs-quota", OPT_STR, OFF(xs_quota), 0, 0, 0, "NAME=N,...", "xenstore quotas per domain (nodes, entry-size, watches, transactions, perms, outstanding, transaction-nodes, output-bytes)" },
+	{ "disk-dir", OPT_LIST, OFF(disk_dirs), 0, 0, 0, "DIR", "a disk's path may name an existing image only here or in the pool (repeatable)" },
 	{ "image-dir", OPT_LIST, OFF(image_dirs), 0, 0, 0, "DIR", "kernels and ramdisks come only from here (repeatable; default /boot, " PVD_INSTALL_GUEST_DIR ", ./build/guests)" },
 	{ "version", OPT_FLAG, OFF(show_version), 0, 1, 1, NULL, "print the version and exit" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }

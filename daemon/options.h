@@ -44,6 +44,8 @@ struct pvd_options {
 		char *v[PVD_MAX_IMAGE_DIRS];
 	} image_dirs;
 	char *pool;		/* storage pool directory; NULL: STATE/pool (pool.c) */
+	/* where a disk's path may name an image, besides the pool (pool.c) */
+	struct pvd_str_list disk_dirs;
 	/* "NETWORK=BYTES": networks whose vifs share a capacity by weight
 	 * (net_host.c) */
 	struct pvd_str_list net_capacity;

@@ -25,6 +25,7 @@ struct pvd_net;
 struct pvd {
 	struct pvd_options opt;
 	struct image_dirs images;	/* where kernels and ramdisks may come from */
+	struct image_dirs disk_dirs;	/* where disk images may be: the pool and --disk-dir (pool.c) */
 	struct roles roles;		/* who may call what */
 	int lock_fd;			/* flock on STATE/pvd.lock: one pvd per state dir */
 	struct config_checker *checker;

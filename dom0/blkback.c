@@ -165,6 +165,7 @@ static void unmap_ring(struct blkback *b, struct blk_dev *d, int close_port)
 static void release(struct blkback *b, struct blk_dev *d)
 {
 	unmap_ring(b, d, 0);	/* the hypervisor closed the port with the domain */
+	blk_quota_leave(b, d);
 	if (d->fd >= 0)
 		close(d->fd);
 	pthread_mutex_destroy(&d->quota_lock);
@@ -199,6 +200,7 @@ void blkback_close(struct blkback *b)
 		free(d->pg);
 		pthread_mutex_destroy(&d->quota_lock);
 	}
+	blk_quota_free_all(b);
 	free(b);
 }
 
@@ -353,6 +355,8 @@ static struct blk_dev *dev_init(struct blkback *b, uint32_t domid, const struct 
 		snprintf(err, errlen, "disk %s: index %u (0..15) or size %" PRIu64 " (a multiple of 512)", disk->name,
 			 disk->index, disk->size_bytes);
 		*rc = -EINVAL;
+		if (disk->image_fd > 0)
+			close(disk->image_fd);
 		return NULL;
 	}
 	devid = XVD_DEVID(disk->index);
@@ -362,6 +366,8 @@ static struct blk_dev *dev_init(struct blkback *b, uint32_t domid, const struct 
 			snprintf(err, errlen, "disk %s: domain %u has a disk at device %u already", disk->name, domid,
 				 devid);
 			*rc = -EEXIST;
+			if (disk->image_fd > 0)
+				close(disk->image_fd);
 			return NULL;
 		}
 		if (!e->used && !d)
@@ -370,9 +376,12 @@ static struct blk_dev *dev_init(struct blkback *b, uint32_t domid, const struct 
 	if (!d) {
 		snprintf(err, errlen, "disk %s: blkback serves at most %d disks", disk->name, BLKBACK_MAX_DEVICES);
 		*rc = -ENOSPC;
+		if (disk->image_fd > 0)
+			close(disk->image_fd);
 		return NULL;
 	}
-	fd = open(disk->image, (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+	fd = disk->image_fd > 0 ? disk->image_fd
+			       : open(disk->image, (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		*rc = -errno;
 		snprintf(err, errlen, "disk %s: %s: %s", disk->name, disk->image, strerror(errno));
@@ -395,11 +404,18 @@ static struct blk_dev *dev_init(struct blkback *b, uint32_t domid, const struct 
 	d->readonly = disk->readonly;
 	d->quota = disk->quota_bytes;
 	pthread_mutex_init(&d->quota_lock, NULL);
-	blk_bucket_init(&d->bps, disk->bps);
-	blk_bucket_init(&d->iops, disk->iops);
+	blk_bucket_init(&d->bps, disk->bps, disk->burst);
+	blk_bucket_init(&d->iops, disk->iops, 0);
 	d->conn = BLK_WAITING;
 	snprintf(d->bpath, sizeof(d->bpath), "/local/domain/0/backend/vbd/%u/%u", domid, devid);
 	snprintf(d->fpath, sizeof(d->fpath), "/local/domain/%u/device/vbd/%u", domid, devid);
+	if (blk_quota_join(b, d) < 0) {
+		snprintf(err, errlen, "disk %s: out of memory", disk->name);
+		*rc = -ENOMEM;
+		release(b, d);
+		return NULL;
+	}
+	blk_quota_settle(b, d);
 	return d;
 }
 
@@ -523,6 +539,7 @@ void blkback_domain_gone(struct blkback *b, uint32_t domid)
 		if (!d->in_flight)
 			release(b, d);
 	}
+	blk_quota_domain_gone(b, domid);
 	if (any) {
 		snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", domid);
 		xs_local_rm(b->xs, path);
@@ -595,6 +612,7 @@ int blkback_stats(const struct blkback *b, uint32_t domid, const char *name, str
 		if (d->used && !d->gone && d->domid == domid && !strcmp(d->name, name)) {
 			*st = d->st;
 			st->in_flight = d->in_flight;
+			blk_quota_fill_stats(d, st);
 			return 0;
 		}
 	}

@@ -7,6 +7,7 @@
  *                   mapped, responses
  *   blkback_io.c    the I/O engine: worker threads doing the file I/O
  *   blkback_limit.c I/O limits: token buckets for bytes/s and ops/s
+ *   blkback_quota.c disk quotas per disk and per domain, their events
  *
  * The library never blocks the loop on file I/O: requests go to worker
  * threads that read and write straight between the image file and the
@@ -23,6 +24,17 @@
 #include <stdint.h>
 
 struct xs_server;
+
+/* A quota of a disk ("disk") or of its domain's disks ("domain") reached
+ * level 80 or 95 (% of it allocated) or 100 (full: one more filesystem
+ * block would not fit), or (level 0) refused a write of disk. */
+struct blkback_quota_event {
+	uint32_t domid;
+	const char *disk;
+	const char *scope;
+	int level;
+	uint64_t allocated, quota;	/* bytes, of the disk or of the domain's disks */
+};
 
 /* What the host (pvd) does for the backend. All called on the loop thread. */
 struct blkback_host {
@@ -43,6 +55,8 @@ struct blkback_host {
 	void (*notify)(void *arg, uint32_t port);
 	/* One log line; warn: a guest's fault or a failure, else a notice. */
 	void (*log)(void *arg, int warn, const char *line);
+	/* A quota reached a level or refused a write (NULL: not told). */
+	void (*quota_event)(void *arg, const struct blkback_quota_event *ev);
 };
 
 struct blkback;
@@ -50,12 +64,14 @@ struct blkback;
 /* One disk of a domain. */
 struct blkback_disk {
 	const char *name;	/* the config's disk name (log lines) */
-	const char *image;	/* the image file, opened here */
+	const char *image;	/* the image file (xenstore's params; opened here without image_fd) */
+	int image_fd;		/* > 0: the image, opened by the host (taken, closed on failure) */
 	uint64_t size_bytes;	/* the virtual size (a multiple of 512) */
 	int readonly;
 	uint32_t index;		/* 0 = xvda, 1 = xvdb ... */
 	uint64_t quota_bytes;	/* 0: none; else the image's allocated bytes may not pass it */
-	uint64_t bps, iops;	/* I/O limits per second, 0 = unlimited (burst: one second's) */
+	uint64_t bps, iops;	/* I/O limits per second, 0 = unlimited */
+	uint64_t burst;		/* bytes the bps bucket holds; 0: one second of bps */
 };
 
 struct blkback_stats {
@@ -64,6 +80,10 @@ struct blkback_stats {
 	uint64_t throttled;		/* times a request waited for the I/O limits */
 	uint32_t in_flight;
 	int connected, shut;
+	uint64_t size_bytes, allocated;		/* the image's virtual size and st_blocks * 512 */
+	uint64_t quota;				/* 0: none */
+	uint64_t domain_quota, domain_allocated;	/* the domain's writable disks together */
+	uint64_t bps, iops, burst;		/* the limits in force */
 };
 
 #define BLKBACK_MAX_DEVICES 256
@@ -115,6 +135,13 @@ int blkback_device_state(const struct blkback *b, uint32_t domid, const char *na
 
 /* Does domid have a disk here (not gone)? */
 int blkback_has_domain(const struct blkback *b, uint32_t domid);
+
+/* Live changes; -ENOENT if domid has no disk of that name (no disk at
+ * all for set_domain_quota). A raised quota lets the next write in. */
+int blkback_set_quota(struct blkback *b, uint32_t domid, const char *name, uint64_t quota_bytes);
+int blkback_set_domain_quota(struct blkback *b, uint32_t domid, uint64_t quota_bytes);
+int blkback_set_limits(struct blkback *b, uint32_t domid, const char *name, uint64_t bps, uint64_t iops,
+		       uint64_t burst);
 
 /* Counters of one disk; -ENOENT if domid has no disk of that name. */
 int blkback_stats(const struct blkback *b, uint32_t domid, const char *name, struct blkback_stats *st);

@@ -7,8 +7,9 @@
  * blk_io belongs to the loop thread until blk_io_submit, to one worker
  * until it is on the done list, and to the loop thread again after
  * blk_io_take_done. Workers touch only the io (its fd, offset and iovecs
- * over mapped guest frames) and, for a quota'd disk, the device's
- * quota_lock (alive while the device has I/O in flight).
+ * over mapped guest frames) and, for a quota'd disk or domain, the
+ * device's quota_lock and its domain's struct blk_dquota (both alive while
+ * the device has I/O in flight).
  */
 #ifndef DOM0_BLKBACK_INTERNAL_H
 #define DOM0_BLKBACK_INTERNAL_H
@@ -31,6 +32,7 @@ enum blk_conn {
 /* A token bucket (blkback_limit.c): rate per second, 0 = unlimited. */
 struct blk_bucket {
 	uint64_t rate;
+	double burst;			/* what the bucket holds: `burst`, or one second of rate */
 	double tokens;
 	uint64_t last_ns;
 };
@@ -43,12 +45,29 @@ struct blk_pgrant {
 };
 #define BLK_MAX_PGRANTS (32 * BLKIF_MAX_SEGMENTS_PER_REQUEST)	/* a full ring's worth, as Linux uses */
 
+#define BLK_DQUOTA_MAX_DISKS 16
+
+/* A domain's disk_quota, shared by its devices (blkback_quota.c). */
+struct blk_dquota {
+	pthread_mutex_t lock;		/* a worker holds it from the check to the end of the write */
+	uint64_t quota;			/* bytes; 0: none (written under lock) */
+	int fd[BLK_DQUOTA_MAX_DISKS];	/* the writable disks' images (under lock) */
+	unsigned nfd;
+	uint32_t domid;
+	unsigned members;		/* devices in the group (loop thread) */
+	int level;			/* the last level reported: 0, 80, 95, 100 */
+	int gone;			/* the domain is gone */
+	struct blk_dquota *next;
+};
+
 struct blk_dev {
 	int used;
 	/* Held by a worker from the quota check to the end of the write, so
 	 * that two writes cannot both fit in what is left (quota'd disks). */
 	pthread_mutex_t quota_lock;
 	uint64_t quota;			/* bytes; 0: none */
+	int qlevel;			/* the last level of quota reported: 0, 80, 95, 100 */
+	struct blk_dquota *dq;		/* its domain's group */
 	uint32_t domid, devid, index;
 	char name[40];
 	int fd;
@@ -79,7 +98,8 @@ struct blk_io {
 	int fd;
 	uint64_t quota;			/* the disk's, bytes (0: none) */
 	pthread_mutex_t *quota_lock;	/* the disk's */
-	int over_quota;			/* set by the worker: refused, nothing written */
+	struct blk_dquota *dq;		/* the domain's quota */
+	int over_quota;			/* set by the worker (BLK_OVER_*): refused, nothing written */
 	uint64_t offset, len;		/* bytes */
 	unsigned nseg;
 	uint32_t handles[BLKIF_MAX_SEGMENTS_PER_REQUEST];
@@ -88,8 +108,11 @@ struct blk_io {
 	struct blk_io *next;
 };
 
+enum { BLK_OVER_DISK = 1, BLK_OVER_DOMAIN = 2 };
+
 struct blkback {
 	struct blkback_host host;
+	struct blk_dquota *dquotas;	/* one per domain with a device */
 	struct xs_server *xs;
 	struct blk_io_engine *io;
 	struct blk_dev dev[BLKBACK_MAX_DEVICES];
@@ -108,11 +131,30 @@ void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max);
 void blk_ring_complete(struct blkback *b, struct blk_io *io);
 
 /* blkback_limit.c */
-void blk_bucket_init(struct blk_bucket *k, uint64_t rate);
+/* burst: what the bucket holds (0: one second of rate). */
+void blk_bucket_init(struct blk_bucket *k, uint64_t rate, uint64_t burst);
 /* 1: a request of `bytes` may go now (its cost taken); 0: it waits. */
 int blk_limit_take(struct blk_dev *d, uint64_t bytes);
 
+/* blkback_quota.c */
+/* A worker's write under the disk's and the domain's quotas: -EDQUOT
+ * (io->over_quota set), nothing written, when it would pass one. */
+int blk_quota_write(struct blk_io *io, struct iovec *iov);
+/* The device joins (its image counted if writable) or leaves its domain's group. */
+int blk_quota_join(struct blkback *b, struct blk_dev *d);
+void blk_quota_leave(struct blkback *b, struct blk_dev *d);
+void blk_quota_domain_gone(struct blkback *b, uint32_t domid);
+void blk_quota_free_all(struct blkback *b);
+/* A new device's level as it is (reported only when it rises later: a
+ * restart of pvd does not report again what its predecessor did). */
+void blk_quota_settle(struct blkback *b, struct blk_dev *d);
+/* After a write, discard or refusal is done: counters, levels, events. */
+void blk_quota_after(struct blkback *b, struct blk_io *io);
+void blk_quota_fill_stats(const struct blk_dev *d, struct blkback_stats *st);
+
 /* blkback_io.c */
+/* preadv/pwritev all of the iovecs (a read past EOF gives zeros). 0 or -errno. */
+int blk_io_transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t offset);
 struct blk_io_engine;
 int blk_io_start(unsigned workers, struct blk_io_engine **out, char *err, size_t errlen);
 /* Joins the workers after the queue is empty. */

@@ -9,7 +9,8 @@
  * mapped by the loop thread before submission): no bounce copy.
  *
  * Invariants: an io is on exactly one of: the queue, a worker, the done
- * list. Workers never touch a device, only the io.
+ * list. Workers never touch a device, only the io (and, for a write
+ * under a quota, the locks and fds it names: blkback_quota.c).
  * Lock order: the one mutex e->lock; no other lock is held with it.
  */
 #include "blkback_internal.h"
@@ -39,7 +40,7 @@ struct blk_io_engine {
 
 /* preadv/pwritev until all of len is done; a read past the end of the
  * file gives zeros (an image shorter than its disk). 0 or -errno. */
-static int transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t offset)
+int blk_io_transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t offset)
 {
 	while (n) {
 		ssize_t r = write ? pwritev(fd, iov, (int)n, (off_t)offset) : preadv(fd, iov, (int)n, (off_t)offset);
@@ -71,70 +72,21 @@ static int transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t o
 	return 0;
 }
 
-/* Bytes a write of [offset, offset + len) would newly allocate: the holes
- * it covers, in whole filesystem blocks. -errno if the file cannot say. */
-static int64_t bytes_to_allocate(int fd, uint64_t offset, uint64_t len, uint64_t blk)
-{
-	uint64_t pos = offset / blk * blk, end = (offset + len + blk - 1) / blk * blk, need = 0;
-
-	while (pos < end) {
-		off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
-		if (data < 0 && errno != ENXIO)
-			return -errno;
-		if (data < 0 || (uint64_t)data > end)
-			data = (off_t)end;		/* a hole to the end (or past EOF) */
-		need += (uint64_t)data - pos;
-		if ((uint64_t)data >= end)
-			break;
-		hole = lseek(fd, data, SEEK_HOLE);
-		if (hole < 0)
-			return -errno;
-		pos = (uint64_t)hole;
-	}
-	return (int64_t)need;
-}
-
-/* A write under the disk's quota: refused (-EDQUOT, nothing written) when
- * the blocks it would allocate take the image past the quota. */
-static int write_within_quota(struct blk_io *io, struct iovec *iov)
-{
-	struct stat st;
-	int64_t need;
-	int rc;
-
-	if (!io->quota)
-		return transfer(io->fd, 1, iov, io->nseg, io->offset);
-	pthread_mutex_lock(io->quota_lock);
-	if (fstat(io->fd, &st) < 0) {
-		rc = -errno;
-	} else if ((need = bytes_to_allocate(io->fd, io->offset, io->len,
-					     st.st_blksize > 0 ? (uint64_t)st.st_blksize : 4096)) < 0) {
-		rc = (int)need;
-	} else if ((uint64_t)st.st_blocks * 512 + (uint64_t)need > io->quota) {
-		io->over_quota = 1;
-		rc = -EDQUOT;
-	} else {
-		rc = transfer(io->fd, 1, iov, io->nseg, io->offset);
-	}
-	pthread_mutex_unlock(io->quota_lock);
-	return rc;
-}
-
 static void perform(struct blk_io *io)
 {
 	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 	int rc = 0;
 
-	memcpy(iov, io->iov, sizeof(iov));	/* transfer() advances its copy */
+	memcpy(iov, io->iov, sizeof(iov));	/* blk_io_transfer() advances its copy */
 	switch (io->op) {
 	case BLKIF_OP_READ:
-		rc = transfer(io->fd, 0, iov, io->nseg, io->offset);
+		rc = blk_io_transfer(io->fd, 0, iov, io->nseg, io->offset);
 		break;
 	case BLKIF_OP_WRITE:
-		rc = write_within_quota(io, iov);
+		rc = blk_quota_write(io, iov);
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:	/* its data, if any, then the flush */
-		rc = io->nseg ? write_within_quota(io, iov) : 0;
+		rc = io->nseg ? blk_quota_write(io, iov) : 0;
 		if (rc == 0 && fdatasync(io->fd) < 0)
 			rc = -errno;
 		break;

@@ -1,7 +1,7 @@
 /*
  * blkback_limit.c - per-disk I/O rate limits: token buckets for bytes/s
- * and operations/s (a disk's `bps` and `iops`), each holding at most one
- * second of its rate (the burst).
+ * and operations/s (a disk's `bps` and `iops`), each holding at most its
+ * burst (`burst` bytes for bps; one second of the rate otherwise).
  *
  * Owns: struct blk_bucket's arithmetic. A request takes its cost from
  * every bucket of its disk, or waits in the ring (not taken) until all
@@ -21,16 +21,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void blk_bucket_init(struct blk_bucket *k, uint64_t rate)
+void blk_bucket_init(struct blk_bucket *k, uint64_t rate, uint64_t burst)
 {
 	k->rate = rate;
-	k->tokens = (double)rate;	/* starts full: one second of burst */
+	k->burst = burst ? (double)burst : (double)rate;
+	k->tokens = k->burst;		/* starts full */
 	k->last_ns = now_ns();
 }
 
 static void refill(struct blk_bucket *k, uint64_t now)
 {
-	double burst = (double)k->rate;
+	double burst = k->burst;
 
 	if (now > k->last_ns)
 		k->tokens += (double)k->rate * (double)(now - k->last_ns) / 1e9;
@@ -41,7 +42,7 @@ static void refill(struct blk_bucket *k, uint64_t now)
 
 static int can_take(const struct blk_bucket *k, uint64_t cost)
 {
-	return !k->rate || k->tokens >= (double)cost || k->tokens >= (double)k->rate;
+	return !k->rate || k->tokens >= (double)cost || k->tokens >= k->burst;
 }
 
 int blk_limit_take(struct blk_dev *d, uint64_t bytes)

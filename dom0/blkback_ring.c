@@ -183,6 +183,7 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 	io->fd = d->fd;
 	io->quota = d->quota;
 	io->quota_lock = &d->quota_lock;
+	io->dq = d->dq;
 	if (req->operation == BLKIF_OP_DISCARD) {
 		io->offset = dr->sector_number * SECTOR;
 		io->len = dr->nr_sectors * SECTOR;
@@ -257,17 +258,13 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 		if (io->unmap_mask & (1u << i))
 			b->host.grant_unmap(b->host.arg, io->handles[i]);
 	d->in_flight--;
-	if (io->over_quota) {
-		d->st.errors++;
-		d->st.quota_refusals++;
-		if (d->st.quota_refusals <= BAD_REQUEST_LOG_LINES || d->st.quota_refusals % 1000 == 0)
-			blk_log(b, 1, "blkback: domain %u disk %s: write of %" PRIu64 " bytes at %" PRIu64 " refused: "
-				"it would take the image past its quota of %" PRIu64 " bytes", d->domid, d->name,
-				io->len, io->offset, d->quota);
-	} else if (io->status != BLKIF_RSP_OKAY) {
-		d->st.errors++;
-		blk_log(b, 1, "blkback: domain %u disk %s: I/O error (op %u, %" PRIu64 " bytes at %" PRIu64 ")",
-			d->domid, d->name, io->op, io->len, io->offset);
+	blk_quota_after(b, io);		/* counts a refusal, reports the quotas' levels */
+	if (io->status != BLKIF_RSP_OKAY) {
+		if (!io->over_quota) {
+			d->st.errors++;
+			blk_log(b, 1, "blkback: domain %u disk %s: I/O error (op %u, %" PRIu64 " bytes at %" PRIu64
+				")", d->domid, d->name, io->op, io->len, io->offset);
+		}
 	} else if (io->op == BLKIF_OP_READ) {
 		d->st.reads++;
 		d->st.bytes_read += io->len;

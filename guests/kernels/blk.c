@@ -21,7 +21,7 @@
  *  mode_quota).
  * mode=hostile: garbage ring indices: the backend shuts this ring alone.
  * mode=long seconds=N: round trips for N seconds (pvd killed meanwhile).
- * mode=rate bps=B bytes=N: writes under a disk's bps limit (mode_rate).
+ * mode=rate seconds=S: writes for S seconds under a bps limit (mode_rate).
  * mode=bench: figures for bench/blk_bench.sh (mode_bench).
  * persistent=1 (any mode): persistent grants (blkfront_init_persistent).
  *
@@ -252,27 +252,23 @@ static void mode_long(void)
            grant_stuck());
 }
 
-/* mode=rate bps=B bytes=N: N bytes written in 32 KiB requests under a
- * disk limit of B bytes/s take at least (N - B) / B seconds (the first
- * second's worth is the burst); the rate measured is printed. */
+/* mode=rate seconds=S: 32 KiB writes, one after the other, for S
+ * seconds (by the guest's clock), each of which must succeed. The host
+ * measures the rate the disk's bps limit lets through with its own clock
+ * (tests/blk/blk_guests.sh: the bytes written that pvctl info counts
+ * over 10 s): a guest's TSC calibrated on a loaded host is not accurate
+ * to 5 %. */
 static void mode_rate(void)
 {
-    uint64_t bps = cmdline_u64("bps", 0), bytes = cmdline_u64("bytes", 0), start, ns, min_ns;
+    uint64_t end = system_time() + cmdline_u64("seconds", 30) * NSEC_PER_SEC, done = 0;
 
-    test_ok(bps && bytes > bps, "bps= and bytes= (more than bps) on the command line");
     fill(wbuf, 32768, 3);
-    start = system_time();
-    for (uint64_t done = 0; done < bytes; done += 32768)
+    while (system_time() < end) {
         if (blkfront_io(BLKIF_OP_WRITE, 2048 + (done / 512) % 8192, wbuf, 32768) != BLKIF_RSP_OKAY)
             test_abort("write at %lu under the rate limit", (unsigned long)done);
-    ns = system_time() - start;
-    min_ns = (bytes - bps) * NSEC_PER_SEC / bps;
-    printk("blk: %lu bytes in %lu ms: %lu bytes/s (limit %lu, burst %lu)\n", (unsigned long)bytes,
-           (unsigned long)(ns / NSEC_PER_MSEC), (unsigned long)(bytes * NSEC_PER_SEC / ns), (unsigned long)bps,
-           (unsigned long)bps);
-    test_ok(ns >= min_ns - min_ns / 20, "%lu bytes took %lu ms, at least %lu ms at %lu bytes/s after the burst",
-            (unsigned long)bytes, (unsigned long)(ns / NSEC_PER_MSEC), (unsigned long)(min_ns / NSEC_PER_MSEC),
-            (unsigned long)bps);
+        done += 32768;
+    }
+    test_ok(done > 0, "%lu bytes written under the rate limit", (unsigned long)done);
 }
 
 /* mode=bench: sequential writes and reads of 16 MiB in 44 KiB requests

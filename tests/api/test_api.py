@@ -80,6 +80,22 @@ def producers(p):
                                                             "rate": 1000}),
         ("domain.net_limit", -32001): ("domain.net_limit", {"domain": "absent", "mac": mac, "rate": 1000}),
         ("domain.net_limit", -32603): ("domain.net_limit", {"domain": "exists", "mac": mac, "rate": 1000}),
+        ("domain.set_disk_quota", -32602): ("domain.set_disk_quota", {"domain": "exists", "disk": "d0", "quota": 9}),
+        ("domain.set_disk_quota", -32001): ("domain.set_disk_quota", {"domain": "absent", "quota": 16}),
+        ("domain.set_disk_quota", -32603): ("domain.set_disk_quota", {"domain": "exists", "quota": 16}),
+        ("domain.set_disk_limit", -32602): ("domain.set_disk_limit", {"domain": "exists", "disk": "nodisk", "bps": 1}),
+        ("domain.set_disk_limit", -32001): ("domain.set_disk_limit", {"domain": "absent", "disk": "d0", "iops": 5}),
+        ("domain.set_disk_limit", -32603): ("domain.set_disk_limit", {"domain": "exists", "disk": "d0", "iops": 5}),
+        ("vol.list", -32603): ("vol.list", {}, "broken-pool"),
+        ("vol.create", -32602): ("vol.create", {"name": "../escape", "size": 1}),
+        ("vol.create", -32002): ("vol.create", {"name": "v1", "size": 1}),
+        ("vol.create", -32603): ("vol.create", {"name": "v2", "size": 1}),
+        ("vol.delete", -32602): ("vol.delete", {"name": "nosuch"}),
+        ("vol.delete", -32003): ("vol.delete", {"name": p.disk_volume}),
+        ("vol.delete", -32603): ("vol.delete", {"name": "v1"}),
+        ("vol.resize", -32602): ("vol.resize", {"name": "v1", "size": "1K"}),
+        ("vol.resize", -32003): ("vol.resize", {"name": p.disk_volume, "size": 4}),
+        ("vol.resize", -32603): ("vol.resize", {"name": "v1", "size": 2}),
         ("xs.ls", -32602): ("xs.ls", {"path": "relative"}),
         ("xs.ls", -32006): ("xs.ls", {"path": "/"}),
         ("xs.read", -32602): ("xs.read", {}),
@@ -227,6 +243,12 @@ def main():
         # every documented error of every method, produced for real
         assert "result" in p.call("domain.define", {"config": dict(HELLO, name="exists", disks=[{"name": "d0", "size": 8}],
                                                                    vifs=[{"bridge": "internal"}])})
+        # the pool image of "exists"'s disk d0 is a volume in use; v1 a free volume
+        p.disk_volume = p.call("domain.info", {"domain": "exists"})["result"]["uuid"] + "-d0.img"
+        assert "result" in p.call("vol.create", {"name": "v1", "size": 1})
+        # a pvd whose pool cannot be (a path below a regular file): vol.list fails
+        open(os.path.join(p.tmp, "file"), "w").close()
+        broken = Pvd(["--pool", os.path.join(p.tmp, "file", "pool")]).start()
         holder = p.connect()
         holder.sendall(b'{"jsonrpc":"2.0","id":1,"method":"events.subscribe"}\n')
         holder.recv(4096)
@@ -245,12 +267,13 @@ def main():
                 if key not in prod:
                     ok(False, f"{m['name']} can produce {c}", "no producer in this test")
                     continue
-                method, params = prod[key]
+                method, params, *on = prod[key]
+                target = broken if on else p
                 lock = None
-                if c == -32603:  # another process holds the database: pvd must fail cleanly
+                if c == -32603 and not on:  # another process holds the database: pvd must fail cleanly
                     lock = sqlite3.connect(os.path.join(p.state, "pvd.db"), timeout=0)
                     lock.execute("BEGIN IMMEDIATE")
-                r = p.call(method, params)
+                r = target.call(method, params)
                 if lock:
                     lock.rollback()
                     lock.close()
@@ -258,6 +281,11 @@ def main():
                 ok(err.get("code") == c and err.get("message"), f"{m['name']} produces {c} ({err.get('message')})",
                    r)
         ok("result" in p.call("domain.info", {"domain": "exists"}), "nothing was lost by the failed calls")
+        vols = {v["name"]: v for v in p.call("vol.list")["result"]}
+        ok({"v1", p.disk_volume} <= set(vols) and "v2" not in vols and vols[p.disk_volume]["domain"] == "exists" and
+           vols["v1"]["domain"] is None and vols["v1"]["size_bytes"] == 1 << 20,
+           "vol.list: the failed vol calls changed nothing (v1 still 1 MiB, v2 not made)", vols)
+        broken.cleanup()
         holder.close()
         for ref in DOC["x-reserved-errors"] + DOC["x-protocol-errors"]:
             ok(ref["$ref"].startswith("#/components/errors/"), f"{ref['$ref']} is documented at protocol level")

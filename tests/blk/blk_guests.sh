@@ -23,12 +23,12 @@ harness_on_failure() {
     echo "# hypervisor log:"; grep -a '(blk' "$HVLOG" 2>/dev/null | sed 's/^/# /' | tail -n 40
 }
 
-# config NAME MODE DISKJSON
+# config NAME MODE DISKJSON [KEY: VALUE, ...]
 config() {
     cat >"$T/$1.json" <<EOF2
 {"name": "$1", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "name=$1 $2",
  "memory": "32M", "vcpus": 1, "on_poweroff": "destroy", "on_crash": "destroy",
- "disks": [$3]}
+ ${4:+$4, }"disks": [$3]}
 EOF2
 }
 result_of() { grep -a "($1) Test result" "$HVLOG" 2>/dev/null | tail -n 1; }
@@ -43,7 +43,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..28"
+echo "1..36"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -97,14 +97,46 @@ qimg="$T/state/pool/$(uuid_of blk-quota)-small.img"
 alloc=$(($(stat -c %b "$qimg") * 512))
 [ "$alloc" -le 1048576 ]
 ok $? "the image's allocated size stays within the quota ($alloc bytes, quota 1048576)"
-$PVCTL info blk-quota | grep -q "image $qimg, $alloc bytes allocated"
+$PVCTL info blk-quota | grep -q "image $qimg, $alloc bytes (.* MiB) allocated"
 ok $? "pvctl info shows the image and its allocated bytes ($($PVCTL info blk-quota | grep -o 'image .*allocated'))"
+events=$($PVCTL events --domain blk-quota --json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["type"].startswith("disk.quota"):
+        d = e["detail"]
+        print(e["type"], d["disk"], d["scope"], d["level"], d["allocated"], d["quota"])' | sort -u | tr '\n' '|')
+case "$events" in *"disk.quota small disk 100 1048576 1048576|"*"disk.quota small disk 80 "*"disk.quota small disk 95 "*"disk.quota_refused small disk 0 1048576 1048576|"*)
+    ok 0 "the event log has the quota's levels 80, 95, 100 and the refusal ($events)" ;;
+*)  ok 1 "the event log has the quota's levels 80, 95, 100 and the refusal (got: $events)" ;; esac
 grep -q "blkback: domain [0-9]* disk small: write of .* refused: it would take the image past its quota of 1048576 bytes" "$T/pvd.log"
 ok $? "pvd logs the refused write with the domain, the disk and the quota"
 
+# the domain's disk_quota of 1 MiB over two disks, the second's image
+# holding 256 KiB already: the guest's disk takes 768 KiB, then its write
+# is refused; the images together never pass 1 MiB
+wait_for 30 gone blk-quota
+config blk-dquota "mode=quota quota=786432" '{"name": "mine", "size": "8M"}, {"name": "other", "size": "8M"}' \
+    '"disk_quota": "1M"'
+$PVCTL define "$T/blk-dquota.json" >"$T/out" 2>&1 &&
+    dd if=/dev/urandom of="$T/state/pool/$(uuid_of blk-dquota)-other.img" bs=65536 count=4 conv=notrunc 2>/dev/null &&
+    $PVCTL start blk-dquota >>"$T/out" 2>&1
+ok $? "pvctl define blk-dquota with a disk_quota of 1 MiB, 256 KiB in its second image, start ($(tr '\n' ' ' <"$T/out"))"
+expect_success blk-dquota 240 1
+u=$(uuid_of blk-dquota)
+alloc=$(( ($(stat -c %b "$T/state/pool/$u-mine.img") + $(stat -c %b "$T/state/pool/$u-other.img")) * 512 ))
+[ "$alloc" -le 1048576 ]
+ok $? "the images together stay within the disk_quota ($alloc bytes, disk_quota 1048576)"
+grep -q "blkback: domain [0-9]* disk mine: write of .* refused: it would take the domain's disks past its disk_quota of 1048576 bytes" "$T/pvd.log" &&
+    $PVCTL events --domain blk-dquota --json | python3 -c '
+import json, sys
+sys.exit(not any(e["type"] == "disk.quota_refused" and e["detail"]["scope"] == "domain"
+                 for e in map(json.loads, sys.stdin)))'
+ok $? "pvd logs and records the refusal as the domain's ($(grep -o 'disk mine: write .*' "$T/pvd.log" | head -n 1))"
+
 # a hostile guest (garbage ring indices) is shut off alone while a
 # well-behaved one does its work beside it
-wait_for 30 gone blk-quota
+wait_for 30 gone blk-dquota
 config blk-hostile "mode=hostile" '{"name": "junk", "size": "8M"}'
 config blk-good "sectors=16384 marker=good" '{"name": "data", "size": "8M"}'
 $PVCTL create "$T/blk-hostile.json" >/dev/null 2>&1 && $PVCTL create "$T/blk-good.json" >"$T/out" 2>&1
@@ -114,13 +146,40 @@ expect_success blk-good 300 1
 grep -q "blkback: domain [0-9]* disk junk: ring shut: req_prod .* is more than a ring (32) ahead" "$T/pvd.log"
 ok $? "pvd logs the shut ring with the domain, the disk and the cause"
 
-# an I/O limit: 1.5 MiB written at 256 KiB/s take at least 5 s
-wait_for 30 gone blk-good
-config blk-rate "mode=rate bps=262144 bytes=1572864" '{"name": "slow", "size": "8M", "bps": 262144}'
+# an I/O limit: once the burst is spent, the bytes pvd lets through in
+# 10 s (pvctl info's counter, the host's clock) are within 5 % of bps
+# 262144; `pvctl disk-limit` raises it to 524288 while the guest writes,
+# and 6 s measured after the new bucket's burst are within 5 % of that
+written() {
+    $PVCTL info blk-rate --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print([x for x in d["disks"] if x["name"] == "slow"][0].get("stats", {}).get("bytes_written", 0))'
+}
+# rate_within SECONDS BPS: prints "RATE OK|OFF" for the bytes written over SECONDS
+rate_within() {
+    a=$(written); ta=$(date +%s%N)
+    sleep "$1"
+    b=$(written); tb=$(date +%s%N)
+    rate=$(( (b - a) * 1000000000 / (tb - ta) ))
+    off=$(( (rate - $2) * 1000 / $2 ))
+    if [ "${off#-}" -le 50 ]; then echo "$rate OK ($off per mille off)"; else echo "$rate OFF ($off per mille off)"; fi
+}
+config blk-rate "mode=rate seconds=40" '{"name": "slow", "size": "8M", "bps": 262144}'
 $PVCTL create "$T/blk-rate.json" >"$T/out" 2>&1
 ok $? "pvctl create blk-rate with bps 262144 ($(cat "$T/out"))"
+i=0
+while [ "$(written)" -lt 786432 ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+r=$(rate_within 10 262144)
+case "$r" in *OK*) ok 0 "bps 262144: $r bytes/s over 10 s, the burst spent (within 5 %)" ;;
+    *) ok 1 "bps 262144: $r bytes/s over 10 s (expected within 5 %)" ;; esac
+$PVCTL disk-limit blk-rate slow --bps 524288 >"$T/out" 2>&1
+ok $? "pvctl disk-limit blk-rate slow --bps 524288 while the guest writes"
+sleep 2
+r=$(rate_within 6 524288)
+case "$r" in *OK*) ok 0 "bps 524288 (changed live): $r bytes/s over 6 s (within 5 %)" ;;
+    *) ok 1 "bps 524288 (changed live): $r bytes/s over 6 s (expected within 5 %)" ;; esac
 expect_success blk-rate 240 1
-grep -a "(blk-rate) blk: .*bytes/s" "$HVLOG" | sed "s/^/# /"
 
 # pvd stopped (SIGTERM), then killed (SIGKILL), while a guest does I/O:
 # each new pvd takes the ring over, serves what has no answer yet, and the

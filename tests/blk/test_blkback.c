@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -42,6 +43,8 @@ struct fixture {
 	struct blkif_front_ring ring;
 	char fpath[64], bpath[96];
 	uint64_t next_id;
+	struct { char scope[8]; int level; uint64_t allocated, quota; } ev[32];	/* quota events */
+	int nev;
 };
 
 static int fake_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint64_t *frame,
@@ -108,6 +111,21 @@ static void fake_log(void *arg, int warn, const char *line)
 		f->shut_logs++;
 }
 
+static void fake_quota_event(void *arg, const struct blkback_quota_event *q)
+{
+	struct fixture *f = arg;
+
+	assert_int_equal(q->domid, DOMID);
+	assert_string_equal(q->disk, "data");
+	if (f->nev < 32) {
+		snprintf(f->ev[f->nev].scope, sizeof(f->ev[0].scope), "%s", q->scope);
+		f->ev[f->nev].level = q->level;
+		f->ev[f->nev].allocated = q->allocated;
+		f->ev[f->nev].quota = q->quota;
+	}
+	f->nev++;
+}
+
 static void xs_put(struct fixture *f, const char *dir, const char *key, const char *v)
 {
 	char path[160];
@@ -132,7 +150,8 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct blkback_host h = { .grant_map = fake_map, .frame_page = fake_frame_page, .grant_unmap = fake_unmap, .evtchn_bind = fake_bind,
-				  .evtchn_close = fake_close, .notify = fake_notify, .log = fake_log };
+				  .evtchn_close = fake_close, .notify = fake_notify, .log = fake_log,
+				  .quota_event = fake_quota_event };
 	struct blkback_disk d = { .name = "data", .size_bytes = SECTORS * 512ull, .index = 0 };
 	struct xs_host xh = { 0 };
 	char err[300];
@@ -364,6 +383,132 @@ static void test_persistent_grants(void **state)
 	assert_int_equal(f->maps, f->unmaps);		/* the kept ones went with the connection */
 }
 
+static uint64_t allocated(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* A 4 KiB write of page 2 at block blk (8 sectors each). */
+static int write_block(struct fixture *f, uint64_t blk)
+{
+	struct blkif_request r = rw(BLKIF_OP_WRITE, blk * 8, 2, 0, 7);
+
+	return submit(f, &r);
+}
+
+static int discard_block(struct fixture *f, uint64_t blk)
+{
+	struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = blk * 8, .nr_sectors = 8 };
+
+	return submit(f, (struct blkif_request *)&d);
+}
+
+/*
+ * The domain's disk_quota counts every writable disk of the domain: a
+ * second disk ("more", its image already holding 16 KiB) leaves "data"
+ * 16 KiB of a 32 KiB domain quota. Writes fill it block by block, the
+ * levels 80, 95 and full are reported once each, the write past it is
+ * refused (nothing written, the images together never over the quota, a
+ * refusal reported), a rewrite of an allocated block still works, a
+ * discard gives a block back, and a raised quota lets the write in at
+ * once. Then the disk's own quota, set live, refuses in its turn.
+ */
+static void test_domain_quota(void **state)
+{
+	struct fixture *f = *state;
+	struct blkback_disk more = { .name = "more", .size_bytes = SECTORS * 512ull, .index = 1 };
+	char image[64] = "/tmp/test_blkback_more.XXXXXX", err[300];
+	uint8_t file[4096], zero[4096] = { 0 };
+	struct blkback_stats st;
+	int fd = mkstemp(image), full, refused;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, SECTORS * 512), 0);
+	memset(file, 0x5a, sizeof(file));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pwrite(fd, file, 4096, i * 8192), 4096);
+	assert_int_equal(fsync(fd), 0);
+	if (allocated(fd) != 16384 || allocated(f->fd) != 0) {
+		close(fd);
+		unlink(image);
+		skip();		/* a filesystem that allocates other than by 4 KiB blocks */
+	}
+	more.image = image;
+	assert_int_equal(blkback_add(f->b, DOMID, &more, err, sizeof(err)), 0);
+	assert_int_equal(blkback_set_domain_quota(f->b, DOMID, 32768), 0);
+	assert_int_equal(blkback_set_domain_quota(f->b, DOMID + 1, 32768), -ENOENT);
+	connect(f);
+	memset(f->pages + 4096, 0xa5, 4096);
+	for (int blk = 0; blk < 4; blk++)
+		assert_int_equal(write_block(f, (uint64_t)blk * 2), BLKIF_RSP_OKAY);
+	assert_int_equal(allocated(f->fd) + allocated(fd), 32768);
+	/* 80 % at 28 KiB (7 blocks), 95 % and full at 32 KiB: each once */
+	assert_int_equal(f->nev, 3);
+	assert_string_equal(f->ev[0].scope, "domain");
+	assert_int_equal(f->ev[0].level, 80);
+	assert_int_equal(f->ev[0].allocated, 28672);
+	assert_int_equal(f->ev[1].level, 95);
+	assert_int_equal(f->ev[2].level, 100);
+	assert_int_equal(f->ev[2].allocated, 32768);
+	assert_int_equal(f->ev[2].quota, 32768);
+	/* the next block would pass it: refused, nothing written */
+	assert_int_equal(write_block(f, 100), BLKIF_RSP_ERROR);
+	assert_int_equal(pread(f->fd, file, 4096, 100 * 4096), 4096);
+	assert_memory_equal(file, zero, 4096);
+	assert_int_equal(allocated(f->fd) + allocated(fd), 32768);
+	assert_int_equal(f->nev, 4);
+	assert_int_equal(f->ev[3].level, 0);
+	assert_string_equal(f->ev[3].scope, "domain");
+	/* a rewrite of an allocated block goes on at a full quota */
+	memset(f->pages + 4096, 0x3c, 4096);
+	assert_int_equal(write_block(f, 2), BLKIF_RSP_OKAY);
+	assert_int_equal(pread(f->fd, file, 4096, 2 * 4096), 4096);
+	assert_memory_equal(file, f->pages + 4096, 4096);
+	/* a discard gives blocks back: the refused write goes in; the level
+	 * fell more than 5 % of the quota below 80 % (re-armed), so 80, 95
+	 * and full report again as it fills */
+	assert_int_equal(discard_block(f, 4), BLKIF_RSP_OKAY);
+	assert_int_equal(discard_block(f, 6), BLKIF_RSP_OKAY);
+	assert_int_equal(allocated(f->fd) + allocated(fd), 24576);
+	assert_int_equal(write_block(f, 100), BLKIF_RSP_OKAY);
+	assert_int_equal(f->nev, 5);
+	assert_int_equal(f->ev[4].level, 80);
+	assert_int_equal(write_block(f, 101), BLKIF_RSP_OKAY);
+	full = f->nev;
+	assert_int_equal(full, 7);
+	assert_int_equal(f->ev[5].level, 95);
+	assert_int_equal(f->ev[6].level, 100);
+	/* a block discarded and written again at full: no new report */
+	assert_int_equal(discard_block(f, 101), BLKIF_RSP_OKAY);
+	assert_int_equal(write_block(f, 101), BLKIF_RSP_OKAY);
+	assert_int_equal(f->nev, full);
+	assert_int_equal(write_block(f, 102), BLKIF_RSP_ERROR);
+	/* a raised quota lets it in at once */
+	assert_int_equal(blkback_set_domain_quota(f->b, DOMID, 65536), 0);
+	assert_int_equal(write_block(f, 102), BLKIF_RSP_OKAY);
+	/* the disk's own quota, set live: 20 KiB, what it has */
+	assert_int_equal(blkback_set_quota(f->b, DOMID, "data", 20480), 0);
+	assert_int_equal(blkback_set_quota(f->b, DOMID, "none", 20480), -ENOENT);
+	refused = f->nev;
+	assert_int_equal(write_block(f, 103), BLKIF_RSP_ERROR);
+	assert_int_equal(f->nev, refused + 1);
+	assert_string_equal(f->ev[refused].scope, "disk");
+	assert_int_equal(f->ev[refused].level, 0);
+	assert_int_equal(f->ev[refused].quota, 20480);
+	assert_int_equal(blkback_stats(f->b, DOMID, "data", &st), 0);
+	assert_int_equal(st.quota_refusals, 3);
+	assert_int_equal(st.allocated, 20480);
+	assert_int_equal(st.quota, 20480);
+	assert_int_equal(st.domain_quota, 65536);
+	assert_int_equal(st.domain_allocated, 20480 + 16384);
+	assert_int_equal(st.size_bytes, SECTORS * 512ull);
+	close(fd);
+	unlink(image);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +516,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_indices_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domain_quota, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

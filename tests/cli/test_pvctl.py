@@ -85,7 +85,7 @@ def main():
             ok(r.returncode == 2 and what in r.stderr, f"pvctl {' '.join(args)}: exit 2 ({what})", r)
         r = p.pvctl("help")
         names = subprocess.run([PVCTL, "--list-commands"], capture_output=True, text=True).stdout.split()
-        ok(r.returncode == 0 and all(f"  {n} " in r.stdout for n in names) and len(names) == 30,
+        ok(r.returncode == 0 and all(f"  {n} " in r.stdout for n in names) and len(names) == 33,
            "pvctl help lists every command of the table", r.stdout)
         r = p.pvctl("help", "define")
         ok(r.returncode == 0 and "usage: pvctl define FILE" in r.stdout, "pvctl help COMMAND", r.stdout)

@@ -1,12 +1,21 @@
 #!/bin/sh
 # /blk.sh of the `make test-linux` initramfs: the virtual block device
 # case, run by /init (tests/linux/init.sh) when the kernel command line has
-# pvtest=blk-write, blk-read or blk-ro. Loads xen-blkfront and ext4 (as
-# ext2) from /modules, waits for /dev/xvda, then:
-#   blk-write  mke2fs, writes files and their checksums, unmounts
+# pvtest=blk-write, blk-read, blk-ro or blk-check. Loads xen-blkfront and
+# ext4 (as ext2) from /modules, waits for /dev/xvda, then:
+#   blk-write  mke2fs on xvda, writes files and their checksums, unmounts
 #   blk-read   (after the domain was started again) the files check out
-#   blk-ro     the disk is read-only: the files check out, a write to the
+#   blk-ro     xvda is read-only: the files check out, a write to the
 #              device fails, and the data is unchanged afterwards
+#   blk-check  (the domain started again with xvda read-only and xvdb, a
+#              64 MiB disk with a 16 MiB quota) blk-ro on xvda, then on
+#              xvdb: mke2fs and a small file; writing 32 MiB fails with an
+#              I/O error; "PVCORE-LINUX-BLK-FULL", then a 2 MiB write is
+#              retried each second ("PVCORE-LINUX-BLK-RETRY N" after each
+#              failure) until it goes in (the host raises the quota to
+#              24 MiB meanwhile); rm and fstrim give the space back and
+#              20 MiB are written (they fit only because fstrim discarded
+#              what was freed); the small file checks out
 # Prints exactly one line "PVCORE-LINUX-BLK: ok MODE ..." ("fail" with
 # why=... when a check failed) and powers off.
 mode=$1
@@ -15,14 +24,17 @@ for m in xen-blkfront crc16 mbcache jbd2 crc32c_generic ext4; do
     insmod "/modules/$m.ko" 2>>/tmp/insmod.log || why="$why insmod-$m"
 done
 case "$why" in *insmod*) cat /tmp/insmod.log; dmesg | tail -n 5 ;; esac
-i=0
-while [ ! -b /dev/xvda ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-[ -b /dev/xvda ] || why="$why no-xvda"
+wait_dev() {
+    i=0
+    while [ ! -b "/dev/$1" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -b "/dev/$1" ] || why="$why no-$1"
+}
+wait_dev xvda
 size=$(cat /sys/block/xvda/size 2>/dev/null)
 ro=$(cat /sys/block/xvda/ro 2>/dev/null)
 mkdir -p /mnt
-case "$mode" in
-blk-write)
+
+write_files() {
     mke2fs -q /dev/xvda >/tmp/mkfs.log 2>&1 || why="$why mke2fs"
     mount -t ext2 /dev/xvda /mnt || why="$why mount"
     seq 1 20000 >/mnt/numbers
@@ -31,14 +43,17 @@ blk-write)
     ( cd /mnt && md5sum numbers random dir/note >sums ) || why="$why md5sum"
     umount /mnt || why="$why umount"
     sync
-    ;;
-blk-read|blk-ro)
-    if [ "$mode" = blk-ro ]; then opts="-o ro"; [ "$ro" = 1 ] || why="$why not-ro:$ro"; else opts=""; fi
+}
+
+# check_files [ro]: the files of write_files check out (a read-only disk:
+# a write to the device fails and changes nothing)
+check_files() {
+    if [ "${1:-}" = ro ]; then opts="-o ro"; [ "$ro" = 1 ] || why="$why not-ro:$ro"; else opts=""; fi
     mount -t ext2 $opts /dev/xvda /mnt || why="$why mount"
     ( cd /mnt && md5sum -c sums >/tmp/check.log 2>&1 ) || why="$why checksums"
     [ "$(seq 1 20000 | md5sum | cut -d' ' -f1)" = "$(md5sum </mnt/numbers | cut -d' ' -f1)" ] || why="$why numbers"
     umount /mnt || why="$why umount"
-    if [ "$mode" = blk-ro ]; then
+    if [ "${1:-}" = ro ]; then
         before=$(dd if=/dev/xvda bs=4096 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
         if dd if=/dev/zero of=/dev/xvda bs=4096 count=4 conv=fsync 2>/tmp/dd.log; then
             why="$why write-accepted"
@@ -47,7 +62,44 @@ blk-read|blk-ro)
         after=$(dd if=/dev/xvda bs=4096 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
         [ "$before" = "$after" ] || why="$why data-changed"
     fi
-    ;;
+}
+
+# quota DEV: the quota sequence above on DEV (16 MiB quota, raised to 24)
+quota() {
+    mkdir -p /q
+    mke2fs -q "/dev/$1" >/tmp/mkfs-q.log 2>&1 || why="$why q-mke2fs"
+    mount -t ext2 "/dev/$1" /q || why="$why q-mount"
+    echo "written before the quota filled" >/q/note
+    ( cd /q && md5sum note >sums ) || why="$why q-md5sum"
+    sync
+    if dd if=/dev/zero of=/q/big bs=1M count=32 conv=fsync 2>/tmp/dd-q.log; then
+        why="$why over-quota-write-accepted"
+    fi
+    grep -q "I/O error" /tmp/dd-q.log || dmesg | grep -q "I/O error" || why="$why no-io-error"
+    echo "PVCORE-LINUX-BLK-FULL"
+    n=0
+    until dd if=/dev/zero of=/q/more bs=1M count=2 conv=fsync 2>/dev/null; do
+        n=$((n + 1))
+        echo "PVCORE-LINUX-BLK-RETRY $n"
+        [ $n -ge 120 ] && { why="$why quota-not-raised"; break; }
+        rm -f /q/more
+        sleep 1
+    done
+    echo "PVCORE-LINUX-BLK-RAISED after $n failed tries"
+    [ $n -ge 1 ] || why="$why not-refused-before-the-raise"
+    rm -f /q/big /q/more
+    fstrim -v /q >/tmp/fstrim.log 2>&1 || why="$why fstrim"
+    cat /tmp/fstrim.log
+    dd if=/dev/zero of=/q/after bs=1M count=20 conv=fsync 2>/tmp/dd2.log || why="$why write-after-fstrim"
+    ( cd /q && md5sum -c sums >/tmp/check-q.log 2>&1 ) || why="$why q-checksums"
+    umount /q || why="$why q-umount"
+}
+
+case "$mode" in
+blk-write) write_files ;;
+blk-read)  check_files ;;
+blk-ro)    check_files ro ;;
+blk-check) check_files ro; wait_dev xvdb; quota xvdb ;;
 *)  why="$why mode:$mode" ;;
 esac
 if [ -z "$why" ]; then verdict=ok; else verdict="fail why=$(echo $why | tr ' ' ',')"; fi

@@ -13,13 +13,15 @@
  * the guest are delivered first, as on Xen.
  *
  * Locking: none, everything here is this CPU's. Hypercalls run with
- * interrupts off: a pending interrupt is seen in the LAPIC's IRR and
- * taken once the hypercall has returned to the guest. */
+ * interrupts off: a pending interrupt is seen from the local timer's
+ * deadline or in the LAPIC's IRR, and taken once the hypercall has
+ * returned to the guest. */
 #include "asm/config.h"
 #include "asm/percpu.h"
 #include "hv/apic.h"
 #include "hv/batch.h"
 #include "hv/lib.h"
+#include "hv/time.h"
 #include "hv/printk.h"
 
 /* The multicall entry running on each CPU, if any. */
@@ -29,14 +31,33 @@ static struct {
     uint64_t args[6];
 } mc_state[NR_CPUS];
 
+/* Under QEMU's TCG a LAPIC register read takes QEMU's global lock, which
+ * the thread that delivers timer interrupts needs too: read the IRR at
+ * most every IRR_POLL_NS (IPIs, the doorbell). The local timer, the usual
+ * reason to stop, is known from its deadline without touching the LAPIC. */
+#define IRR_POLL_NS (200 * 1000)
+
+static bool interrupt_due(struct percpu *pc)
+{
+    uint64_t now = now_ns();
+
+    if (pc->timer_armed_ns && now >= pc->timer_armed_ns)
+        return true;
+    if (now - pc->irr_polled_ns < IRR_POLL_NS)
+        return false;
+    pc->irr_polled_ns = now;
+    return lapic_irq_pending();
+}
+
 bool hypercall_preempt_check(void)
 {
-    return this_cpu()->need_resched || lapic_irq_pending();
+    struct percpu *pc = this_cpu();
+    return pc->need_resched || interrupt_due(pc);
 }
 
 bool interrupt_pending(void)
 {
-    return lapic_irq_pending();
+    return interrupt_due(this_cpu());
 }
 
 long hypercall_continue(unsigned int nr, unsigned int nargs, const uint64_t *args)

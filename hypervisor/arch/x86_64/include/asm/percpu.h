@@ -33,6 +33,8 @@ struct percpu {
     uint64_t timer_period_ns;       /* 0 when the periodic timer is off */
     uint64_t timer_armed_ns;        /* when the one-shot timer fires at the
                                      * latest; 0: unknown (re-arm always) */
+    uint64_t irr_polled_ns;         /* last look at the LAPIC's IRR for
+                                     * pending work (pv/continuation.c) */
 };
 
 /* At the top of every primary stack. guest_regs receives the frame of an
