@@ -85,10 +85,12 @@ ok $? "pvd starts and boots the machine (2 CPUs, 1 GiB)"
 
 # domain NAME NETWORK MAC CMDLINE-EXTRA [IPS (the vif's "ips", JSON strings)]
 domain() {
+    ips=""
+    [ -n "${5:-}" ] && ips=", \"ips\": [$5]"
     cat >"$T/$1.json" <<JSON
 {"name": "$1", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
  "cmdline": "console=hvc0 $4", "memory": 96, "vcpus": 1,
- "vifs": [{"bridge": "$2", "mac": "$3"${5:+, "ips": [$5]}}],
+ "vifs": [{"bridge": "$2", "mac": "$3"$ips}],
  "on_poweroff": "destroy", "on_crash": "destroy", "on_reboot": "destroy"}
 JSON
     $PVCTL create "$T/$1.json" >"$T/create-$1.out" 2>&1
