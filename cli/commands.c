@@ -411,7 +411,7 @@ int cmd_version(struct ctl *ctl)
 
 int cmd_check(struct ctl *ctl)
 {
-	json_object *p = config_params(ctl, ctl->argv[0]), *r;
+	json_object *p = config_params_dir(ctl, ctl->argv[0]), *r;	/* pvd looks for the kernel too */
 
 	if (!p)
 		return EXIT_ERROR;

@@ -42,7 +42,7 @@ struct hv_job {
 	char err[700];
 };
 
-#define HV_MAX_DOMS 256
+#define HV_MAX_DOMS PVCTL_MAX_DOMAINS	/* as many as the hypervisor holds */
 #define HV_TICK_MS 100
 
 enum intent { INTENT_NONE, INTENT_SHUTDOWN, INTENT_REBOOT, INTENT_DESTROY };
@@ -88,6 +88,7 @@ struct hv {
 	struct event *doorbell, *tick;
 	char lost[400];			/* non-empty: the machine is not usable */
 	struct hv_dom dom[HV_MAX_DOMS];
+	int dom_end;			/* no entry at or past it was ever used: lookups stop there */
 	struct pvctl_domain_info list[HV_MAX_DOMS];
 	struct hv_restart crash_restarts[HV_MAX_DOMS];
 	int booted;			/* this pvd started the machine */

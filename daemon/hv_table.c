@@ -56,7 +56,7 @@ int hv_uuid_parse(const char *s, uint8_t h[16])
  * may name a domain that replaced one pvd still tracks. */
 struct hv_dom *hv_by_domain(struct hv *hv, uint32_t domid, const char *uuid)
 {
-	for (int i = 0; i < HV_MAX_DOMS; i++)
+	for (int i = 0; i < hv->dom_end; i++)
 		if (hv->dom[i].used && !hv->dom[i].building && hv->dom[i].domid == domid &&
 		    !strcmp(hv->dom[i].uuid, uuid))
 			return &hv->dom[i];
@@ -66,7 +66,7 @@ struct hv_dom *hv_by_domain(struct hv *hv, uint32_t domid, const char *uuid)
 /* The entry of domid that is not on its way out. */
 static struct hv_dom *by_domid(struct hv *hv, uint32_t domid)
 {
-	for (int i = 0; i < HV_MAX_DOMS; i++) {
+	for (int i = 0; i < hv->dom_end; i++) {
 		struct hv_dom *e = &hv->dom[i];
 		if (e->used && !e->building && e->domid == domid && e->intent != INTENT_DESTROY &&
 		    e->info.state != PVCTL_DOM_DYING)
@@ -80,7 +80,7 @@ struct hv_dom *hv_by_uuid(struct hv *hv, const char *uuid)
 {
 	struct hv_dom *any = NULL;
 
-	for (int i = 0; i < HV_MAX_DOMS; i++) {
+	for (int i = 0; i < hv->dom_end; i++) {
 		struct hv_dom *e = &hv->dom[i];
 		if (!e->used || strcmp(e->uuid, uuid))
 			continue;
@@ -93,7 +93,7 @@ struct hv_dom *hv_by_uuid(struct hv *hv, const char *uuid)
 
 struct hv_dom *hv_building(struct hv *hv, const char *uuid)
 {
-	for (int i = 0; i < HV_MAX_DOMS; i++)
+	for (int i = 0; i < hv->dom_end; i++)
 		if (hv->dom[i].used && hv->dom[i].building && !strcmp(hv->dom[i].uuid, uuid))
 			return &hv->dom[i];
 	return NULL;
@@ -107,6 +107,8 @@ struct hv_dom *hv_new_entry(struct hv *hv, uint32_t domid, const char *uuid)
 			memset(e, 0, sizeof(*e));
 			e->used = 1;
 			e->domid = domid;
+			if (i >= hv->dom_end)
+				hv->dom_end = i + 1;
 			snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
 			return e;
 		}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,6 +30,7 @@
 #include "pool.h"
 #include "../dom0/build.h"
 #include "../dom0/machine.h"
+#include <public/pvcore_ctl.h>
 #include "log.h"
 #include "net_host.h"
 #include "pvd.h"
@@ -238,11 +240,33 @@ static int report_autostart(void *arg, const struct store_domain *d)
 	return 0;
 }
 
+/* Descriptors pvd may hold at once: two per running domain (its console
+ * log and read position), one per client, and a margin for the store,
+ * the machine link, backends and listeners. The soft limit is raised to
+ * that (at most the hard limit) so a full machine does not run out at the
+ * 500th domain under systemd's default of 1024; a lower hard limit only
+ * gets a notice. */
+static void raise_fd_limit(const struct pvd *pvd)
+{
+	rlim_t want = (rlim_t)PVCTL_MAX_DOMAINS * 2 + (rlim_t)pvd->opt.max_clients + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		log_notice("open files limited to %llu (%llu wanted for %d domains and %ld clients)",
+			   (unsigned long long)rl.rlim_cur, (unsigned long long)want, PVCTL_MAX_DOMAINS,
+			   pvd->opt.max_clients);
+}
+
 static int pvd_start(struct pvd *pvd)
 {
 	char err[600], dbpath[4200], detail[128], dirs[1024];
 	int autostart = 0;
 
+	/* 0. enough descriptors for a full machine */
+	raise_fd_limit(pvd);
 	/* 1. the state dir, locked: nothing below may touch it otherwise */
 	if (lock_state_dir(pvd, err, sizeof(err)) != 0)
 		goto fail;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "../dom0/netback.h"
 #include "config.h"
 #include "hv.h"
+#include "image_dir.h"
 #include "ids.h"
 #include "log.h"
 #include "net_host.h"
@@ -94,6 +96,39 @@ static json_object *config_from_params(struct rpc_req *req, json_object *params,
 	return norm;
 }
 
+/* With base_dir: the config's kernel and ramdisk, opened as a start opens
+ * them (image_open). 0, or -32602 naming the field. */
+static int check_files(struct rpc_req *req, json_object *params, json_object *norm)
+{
+	static const char *const keys[] = { "kernel", "ramdisk" };
+	json_object *v, *f;
+	char err[600];
+
+	if (!json_object_object_get_ex(params, "base_dir", &v) || !json_object_get_string(v)[0])
+		return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int fd;
+		if (!json_object_object_get_ex(norm, keys[i], &f))
+			continue;
+		fd = image_open(&req->pvd->images, keys[i], json_object_get_string(v), json_object_get_string(f), err,
+				sizeof(err));
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		json_object *data = json_object_new_object(), *errs = json_object_new_array(), *e = json_object_new_object();
+		char path[16];
+		snprintf(path, sizeof(path), "/%s", keys[i]);
+		json_object_object_add(e, "path", json_object_new_string(path));
+		json_object_object_add(e, "message", json_object_new_string(err));
+		json_object_array_add(errs, e);
+		json_object_object_add(data, "errors", errs);
+		json_object_object_add(data, "count", json_object_new_int(1));
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, data, "Invalid params: configuration error: %s: %s", path, err);
+	}
+	return 0;
+}
+
 int method_config_validate(struct rpc_req *req, json_object *params, json_object **result)
 {
 	enum config_format fmt;
@@ -103,6 +138,10 @@ int method_config_validate(struct rpc_req *req, json_object *params, json_object
 	if (!norm)
 		return -1;
 	free(text);
+	if (check_files(req, params, norm) != 0) {
+		json_object_put(norm);
+		return -1;
+	}
 	*result = norm;
 	return 0;
 }

@@ -50,7 +50,7 @@ struct pvd_xs {
 	 * a domain gone while pvd was down is never touched (its frame may
 	 * be another domain's now) */
 	int filter;
-	uint32_t alive[256];
+	uint32_t alive[PVCTL_MAX_DOMAINS];
 	size_t nalive;
 };
 
@@ -247,14 +247,15 @@ int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, s
 		return -1;
 	}
 	check_boot(dir, ctl_boot_id(c));
-	list = calloc(256, sizeof(*list));
-	if (!list || ((rc = ctl_list_domains(c, list, 256, &n, xerr, sizeof(xerr))) < 0 && rc != -ENOSPC)) {
+	list = calloc(PVCTL_MAX_DOMAINS, sizeof(*list));
+	if (!list || ((rc = ctl_list_domains(c, list, PVCTL_MAX_DOMAINS, &n, xerr, sizeof(xerr))) < 0 &&
+		      rc != -ENOSPC)) {
 		snprintf(err, errlen, "xenstore: listing the domains: %s", list ? xerr : "out of memory");
 		free(list);
 		free(x);
 		return -1;
 	}
-	for (size_t i = 0; i < n && i < 256; i++)
+	for (size_t i = 0; i < n && i < PVCTL_MAX_DOMAINS; i++)
 		if (list[i].state != PVCTL_DOM_DYING)
 			x->alive[x->nalive++] = list[i].domid;
 	free(list);
@@ -268,8 +269,8 @@ int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, s
 	pvd->xs = x;
 	/* domains that went away while pvd was not running */
 	{
-		uint32_t doms[256], nd = xs_introduced(x->s, doms, 256);
-		for (uint32_t k = 0; k < nd && k < 256; k++)
+		uint32_t doms[PVCTL_MAX_DOMAINS], nd = xs_introduced(x->s, doms, PVCTL_MAX_DOMAINS);
+		for (uint32_t k = 0; k < nd && k < PVCTL_MAX_DOMAINS; k++)
 			if (!alive(x, doms[k])) {
 				log_notice("xenstore: domain %u is gone; releasing it", doms[k]);
 				xs_host_domain_gone(pvd, doms[k], NULL);

@@ -40,9 +40,11 @@ struct ctl {
     pthread_mutex_t ring_lock;      /* the ring's indices and ids, held briefly */
     void (*on_kicks)(void *arg);    /* kicks were drained by a call */
     void *kick_arg;
+    struct ctl_op_stats stats[PVCTL_OP_MAX];    /* ctl_call's, under call_lock */
 };
 
 static __thread int drained_kicks;  /* this thread's call ate a kick */
+static __thread uint64_t call_kicks; /* doorbell kicks this thread's call sent */
 
 static const char *const op_names[PVCTL_OP_MAX] = {
     [PVCTL_OP_NOP] = "NOP",
@@ -69,6 +71,7 @@ static const char *const op_names[PVCTL_OP_MAX] = {
     [PVCTL_OP_SET_CONSOLE] = "SET_CONSOLE",
     [PVCTL_OP_PIN_TABLE] = "PIN_TABLE",
     [PVCTL_OP_UNPIN_TABLE] = "UNPIN_TABLE",
+    [PVCTL_OP_EVTCHN_CONNECT] = "EVTCHN_CONNECT",
 };
 
 const char *ctl_op_name(uint32_t op)
@@ -290,6 +293,20 @@ static int call_failed(struct ctl *c, int rc, const struct pvctl_request *req, c
 static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
                        unsigned int timeout_ms, char *err, size_t errlen);
 
+void ctl_stats(struct ctl *c, struct ctl_op_stats out[PVCTL_OP_MAX])
+{
+    pthread_mutex_lock(&c->call_lock);
+    memcpy(out, c->stats, sizeof(c->stats));
+    pthread_mutex_unlock(&c->call_lock);
+}
+
+void ctl_stats_reset(struct ctl *c)
+{
+    pthread_mutex_lock(&c->call_lock);
+    memset(c->stats, 0, sizeof(c->stats));
+    pthread_mutex_unlock(&c->call_lock);
+}
+
 int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rsp,
              unsigned int timeout_ms, char *err, size_t errlen)
 {
@@ -301,7 +318,14 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
         pthread_mutex_lock(&c->bulk_lock);
     pthread_mutex_lock(&c->call_lock);
     drained_kicks = 0;
+    call_kicks = 0;
+    int64_t t0 = now_ns();
     rc = call_locked(c, req, rsp, timeout_ms, err, errlen);
+    if (req->op < PVCTL_OP_MAX) {
+        c->stats[req->op].calls++;
+        c->stats[req->op].ns += (uint64_t)(now_ns() - t0);
+        c->stats[req->op].kicks += call_kicks;
+    }
     hook = drained_kicks ? c->on_kicks : NULL;
     arg = c->kick_arg;
     pthread_mutex_unlock(&c->call_lock);
@@ -348,6 +372,7 @@ static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_re
     }
     if ((rc = machine_kick(c->m, err, errlen)) < 0)
         return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
+    call_kicks++;
     int64_t next_kick = now_ns() + CTL_REKICK_MS * 1000000ll;
     for (;;) {
         pthread_mutex_lock(&c->ring_lock);
@@ -364,6 +389,7 @@ static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_re
         if (now_ns() >= next_kick) {
             if ((rc = machine_kick(c->m, err, errlen)) < 0)
                 return call_failed(c, rc, req, "doorbell", timeout_ms, err, errlen);
+            call_kicks++;
             next_kick = now_ns() + CTL_REKICK_MS * 1000000ll;
         }
         if ((rc = wait_doorbell(c, deadline, err, errlen)) < 0)

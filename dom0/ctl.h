@@ -91,6 +91,17 @@ void *ctl_bulk(struct ctl *c);
  * DOMID_SELF side of ctl_grant_copy may name its frames). */
 uint64_t ctl_bulk_maddr(const struct ctl *c);
 
+/* What this handle's calls cost, per op (answered or failed alike):
+ * calls made, the time from the push to the answer (or the failure), and
+ * how many doorbell kicks they sent (the first, and any re-kicks after
+ * CTL_REKICK_MS without an answer). For benchmarks and diagnostics;
+ * ctl_stats_reset zeroes them. */
+struct ctl_op_stats {
+    uint64_t calls, ns, kicks;
+};
+void ctl_stats(struct ctl *c, struct ctl_op_stats out[PVCTL_OP_MAX]);
+void ctl_stats_reset(struct ctl *c);
+
 /* The name of an op ("CREATE_DOMAIN"), "op N" for unknown ones. */
 const char *ctl_op_name(uint32_t op);
 

@@ -111,7 +111,8 @@ static void fire_conn(struct xs_conn *c, const struct xs_change *chg)
     struct xs_who who = { .domid = c->local ? 0 : c->domid, .priv = c->local || c->domid == 0 };
     char buf[XENSTORE_ABS_PATH_MAX + 1 + XENSTORE_PAYLOAD_MAX];
 
-    if (c->dead || (!(xs_perm_of(&chg->perms, &who) & XS_PERM_READ) &&
+    /* most connections (a guest's) watch nothing: a change costs them a test */
+    if (c->dead || !c->watches.head || (!(xs_perm_of(&chg->perms, &who) & XS_PERM_READ) &&
                     !(chg->new_perms.n && (xs_perm_of(&chg->new_perms, &who) & XS_PERM_READ))))
         return;
     for (struct xs_watch *w = c->watches.head; w; w = w->next) {
@@ -151,6 +152,8 @@ static void kick_all(struct xs_server *s)
     if (s->replaying)
         return;
     for (struct xs_conn *c = s->conns; c; c = c->next) {
+        if (!c->out_head && !c->kick)
+            continue;               /* nothing queued, nothing to tell */
         xs_conn_flush(c);
         if (c->kick && c->ring && s->host.notify)
             s->host.notify(s->host.arg, c->domid, c->port);

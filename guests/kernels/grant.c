@@ -104,7 +104,7 @@ static void set_up_table(void)
     test_ok(q.nr_frames >= 1 && q.max_nr_frames >= 4 && q.nr_frames <= q.max_nr_frames,
             "query_size: %u of %u frames", q.nr_frames, q.max_nr_frames);
     if (on_pvcore) {
-        test_eq(q.nr_frames, 4, "pvcore's default table size");
+        test_eq(q.nr_frames, 1, "pvcore's default table size");
         test_eq(q.max_nr_frames, 32, "pvcore's maximum table size");
     }
     test_eq(gnttab(GNTTABOP_setup_table, &st, 1), 0, "setup_table");

@@ -433,25 +433,31 @@ unsigned int boot_domains_start(void)
 /* Drain the boot-loader domains' rings and destroy the domains that are
  * done, a bounded piece at a time (domain_destroy_step): one piece per
  * dying domain, more while nothing else is pending. True while some
- * destruction is unfinished. */
+ * destruction is unfinished. Runs on CPU 0 at every schedule(): it walks
+ * the domains only when it has work (boot domains whose consoles and
+ * xenstore the hypervisor serves, or a destruction asked for), so a
+ * machine full of domains that Domain 0 serves does not pay a walk per
+ * schedule. Destruction also runs on CPU 0 only, so the live list changes
+ * under this walk only here: a destroyed domain's successor moves into
+ * index i. */
 bool domains_reap(void)
 {
+    struct domain *d;
     bool more = false;
 
-    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
-        struct domain *d = domain_in_slot(slot);
-        if (!d)
-            continue;
+    if (!boot_info.nr_modules && !domains_destroy_pending())
+        return false;
+    for (unsigned int i = 0; (d = domain_live(i)); ) {
         if (d->state != DOM_DEAD) {
             console_drain_ring(d);
             xenstore_absent_serve(d);
-            if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested))
-                continue;
             bool loaded = false;
-            for (unsigned int i = 0; i < d->nr_vcpus; i++)
-                loaded |= d->vcpus[i]->processor >= 0;
-            if (loaded)
+            for (unsigned int v = 0; v < d->nr_vcpus; v++)
+                loaded |= d->vcpus[v]->processor >= 0;
+            if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested) || loaded) {
+                i++;
                 continue;
+            }
             console_flush_domain(d);
             release_rings(d);
         }
@@ -460,6 +466,8 @@ bool domains_reap(void)
             gone = domain_destroy_step(d);
         } while (!gone && !interrupt_pending());
         more |= !gone;
+        if (!gone)
+            i++;                    /* else the next domain moved into i */
     }
     return more;
 }

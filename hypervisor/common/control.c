@@ -352,11 +352,9 @@ static long op_list(const struct pvctl_request *rq, struct pvctl_response *rs)
 {
     struct pvctl_domain_info *out = (struct pvctl_domain_info *)blk->bulk;
     uint32_t n = 0;
-    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
-        struct domain *d = domain_in_slot(slot);
-        if (d && n < PVCTL_BULK_SIZE / sizeof(*out))
-            fill_info(d, &out[n++]);
-    }
+    struct domain *d;
+    for (unsigned int i = 0; (d = domain_live(i)) && n < PVCTL_MAX_DOMAINS; i++)
+        fill_info(d, &out[n++]);
     rs->size = n * (uint32_t)sizeof(*out);
     return 0;
 }

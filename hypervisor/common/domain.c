@@ -9,6 +9,9 @@
  *    so a toolstack never mistakes a new domain for one just destroyed;
  *  - domain d sits in slot domid_slot(d->id); the allocator skips ids
  *    whose slot is taken (and those of slot 0, Domain 0's);
+ *  - every guest domain in the table is in live[0..nr_live) exactly once,
+ *    at d->live_index, in creation order (a removal shifts the tail down);
+ *    walks over the domains use it, so they cost what exists;
  *  - a domain in DOM_SHUTDOWN keeps its frames until domain_destroy, which
  *    runs only when none of its vCPUs is loaded on a CPU (the scheduler's
  *    reaper calls it after switching away);
@@ -34,6 +37,9 @@
 static spinlock_t domlist_lock = SPINLOCK_INIT;
 static struct domain *domains[MAX_DOMAINS];
 static domid_t next_domid = 1;          /* under domlist_lock */
+static struct domain *live[MAX_DOMAINS];    /* guests, dense; under domlist_lock */
+static unsigned int nr_live;
+static unsigned int nr_destroy_pending;     /* atomic */
 
 struct vcpu *current_vcpu(void)
 {
@@ -53,6 +59,12 @@ static unsigned int order_for(size_t size)
         order++;
     return order;
 }
+
+/* An idle single-vCPU domain costs the hypervisor a page for struct
+ * domain (with its event-channel bucket pointers), a page for its vCPU,
+ * shared_info, one bucket of ports and its grant table (docs/performance.md). */
+_Static_assert(sizeof(struct domain) <= PAGE_SIZE, "a domain fits one page");
+_Static_assert(sizeof(struct vcpu) <= PAGE_SIZE, "a vCPU fits one page");
 
 static void *struct_alloc(size_t size)
 {
@@ -80,20 +92,47 @@ struct domain *domain_by_id(domid_t id)
     return d && d->id == id ? d : NULL;
 }
 
-struct domain *domain_in_slot(unsigned int slot)
+struct domain *domain_live(unsigned int i)
 {
-    return slot < MAX_DOMAINS ? domains[slot] : NULL;
+    return i < __atomic_load_n(&nr_live, __ATOMIC_ACQUIRE) ? live[i] : NULL;
+}
+
+unsigned int domains_destroy_pending(void)
+{
+    return __atomic_load_n(&nr_destroy_pending, __ATOMIC_RELAXED);
 }
 
 struct domain *domain_by_handle(const uint8_t handle[16])
 {
     struct domain *found = NULL;
     uint64_t f = spin_lock_irqsave(&domlist_lock);
-    for (unsigned int slot = 1; slot < MAX_DOMAINS && !found; slot++)
-        if (domains[slot] && !memcmp(domains[slot]->handle, handle, sizeof(domains[slot]->handle)))
-            found = domains[slot];
+    for (unsigned int i = 0; i < nr_live && !found; i++)
+        if (!memcmp(live[i]->handle, handle, sizeof(live[i]->handle)))
+            found = live[i];
     spin_unlock_irqrestore(&domlist_lock, f);
     return found;
+}
+
+/* Called with domlist_lock held. */
+static void live_add(struct domain *d)
+{
+    d->live_index = nr_live;
+    live[nr_live] = d;
+    __atomic_store_n(&nr_live, nr_live + 1, __ATOMIC_RELEASE);
+}
+
+static void live_remove(struct domain *d)
+{
+    unsigned int i = d->live_index;
+
+    if (i >= nr_live || live[i] != d)
+        return;
+    for (; i + 1 < nr_live; i++) {
+        live[i] = live[i + 1];
+        live[i]->live_index = i;
+    }
+    live[nr_live - 1] = NULL;
+    __atomic_store_n(&nr_live, nr_live - 1, __ATOMIC_RELEASE);
 }
 
 /* The next id at or after next_domid whose slot is free; 0 if every guest
@@ -105,6 +144,7 @@ static domid_t domid_alloc(struct domain *d)
     for (unsigned int tries = 0; tries < 2 * MAX_DOMAINS; tries++) {
         if (domid_slot(id) != 0 && !domains[domid_slot(id)]) {
             domains[domid_slot(id)] = d;
+            live_add(d);
             next_domid = id + 1 < DOMID_FIRST_RESERVED ? id + 1 : 1;
             return id;
         }
@@ -115,10 +155,7 @@ static domid_t domid_alloc(struct domain *d)
 
 unsigned int domains_alive(void)
 {
-    unsigned int n = 0;
-    for (unsigned int i = 1; i < MAX_DOMAINS; i++)     /* guests: Domain 0 always is */
-        n += domains[i] != NULL;
-    return n;
+    return __atomic_load_n(&nr_live, __ATOMIC_ACQUIRE);
 }
 
 static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
@@ -237,7 +274,7 @@ struct domain *domain_create_dom0(int *err)
     list_init(&d->page_list);
     d->shutdown_code = SHUTDOWN_CODE_NONE;
     void *si = alloc_hv_page();
-    if (!si || evtchn_init(d, EVTCHN_DEFAULT_MAX) || gnttab_init(d)) {
+    if (!si || evtchn_init(d, EVTCHN_DOM0_MAX) || gnttab_init(d)) {
         if (si)
             free_hv_page(si);
         struct_free(d, sizeof(*d));
@@ -256,6 +293,8 @@ struct domain *domain_create_dom0(int *err)
 void domain_request_destroy(struct domain *d)
 {
     uint64_t f = spin_lock_irqsave(&d->lock);
+    if (!d->destroy_requested)
+        __atomic_fetch_add(&nr_destroy_pending, 1, __ATOMIC_RELAXED);
     d->destroy_requested = true;
     if (d->state != DOM_SHUTDOWN)
         d->state = DOM_SHUTDOWN;
@@ -332,9 +371,13 @@ bool domain_destroy_step(struct domain *d)
         unshare_frame(d->shared_info_mfn);
 
     uint64_t f = spin_lock_irqsave(&domlist_lock);
-    if (d->id && domains[domid_slot(d->id)] == d)
+    if (d->id && domains[domid_slot(d->id)] == d) {
         domains[domid_slot(d->id)] = NULL;
+        live_remove(d);
+    }
     spin_unlock_irqrestore(&domlist_lock, f);
+    if (d->destroy_requested)
+        __atomic_fetch_sub(&nr_destroy_pending, 1, __ATOMIC_RELAXED);
     pr_debug("domain %u (%s): destroyed; %lu frames free", d->id, d->name, frames_free());
     domain_free_structs(d);
     return true;

@@ -33,22 +33,18 @@ static bool virq_is_global(unsigned int virq)
            virq != VIRQ_XENPMU;
 }
 
-_Static_assert(EVTCHN_MAX_BUCKETS * sizeof(struct evtchn *) <= PAGE_SIZE,
-               "the bucket pointers fit one page");
+_Static_assert(EVTCHN_MAX_BUCKETS <= DOMAIN_EVTCHN_BUCKETS,
+               "struct domain holds every bucket pointer");
 _Static_assert(EVTCHN_DEFAULT_MAX % EVTCHN_PER_BUCKET == 0 &&
+               EVTCHN_DOM0_MAX % EVTCHN_PER_BUCKET == 0 && EVTCHN_DOM0_MAX <= EVTCHN_FIFO_MAX_PORTS &&
                EVTCHN_FIFO_MAX_PORTS % EVTCHN_PER_BUCKET == 0, "whole buckets");
 
 int evtchn_init(struct domain *d, unsigned int max_ports)
 {
-    struct evtchn **buckets = alloc_hv_page();
+    struct evtchn **buckets = d->evtchn_bucket_table;
     struct evtchn *first = alloc_hv_page();
-    if (!buckets || !first) {
-        if (buckets)
-            free_hv_page(buckets);
-        if (first)
-            free_hv_page(first);
+    if (!first)
         return -ENOMEM;
-    }
     buckets[0] = first;
     first[0].state = ECS_RESERVED;
     d->evtchn_buckets = buckets;
@@ -613,7 +609,7 @@ void evtchn_destroy(struct domain *d)
     for (uint32_t b = 0; b < EVTCHN_MAX_BUCKETS; b++)
         if (d->evtchn_buckets[b])
             free_hv_page(d->evtchn_buckets[b]);
-    free_hv_page(d->evtchn_buckets);
+    memset(d->evtchn_bucket_table, 0, sizeof(d->evtchn_bucket_table));
     d->evtchn_buckets = NULL;
 }
 

@@ -225,7 +225,11 @@ static int16_t acquire(domid_t user, domid_t granter, grant_ref_t ref, bool read
         st = GNTST_bad_gntref;
         goto out;
     }
-    struct active_grant *act = gnttab_active(gt, ref);
+    struct active_grant *act = gnttab_active_alloc(gt, ref);
+    if (!act) {
+        st = GNTST_no_device_space;     /* no memory for its active entry */
+        goto out;
+    }
     bool first = !act->ro_pins && !act->rw_pins;
     bool new_writer = !readonly && !act->rw_pins;
     /* Pinned by another domain, or a sub-page or transitive grant pinned

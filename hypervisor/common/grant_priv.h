@@ -123,10 +123,24 @@ static inline grant_status_t *gnttab_status(struct grant_table *gt, grant_ref_t 
     return &gt->status[ref / STATUS_PER_FRAME][ref % STATUS_PER_FRAME];
 }
 
+/* The active entry of a grant that is pinned (its page exists). */
 static inline struct active_grant *gnttab_active(struct grant_table *gt, grant_ref_t ref)
 {
     return &gt->active[ref / ACTIVE_PER_PAGE][ref % ACTIVE_PER_PAGE];
 }
+
+/* Whether ref has pins: false while its page of active entries was never
+ * needed. gt locked. */
+static inline bool gnttab_pinned(const struct grant_table *gt, grant_ref_t ref)
+{
+    const struct active_grant *a = gt->active[ref / ACTIVE_PER_PAGE];
+    return a && (a[ref % ACTIVE_PER_PAGE].ro_pins || a[ref % ACTIVE_PER_PAGE].rw_pins);
+}
+
+/* grant_table.c: the active entry of ref about to be pinned, its page
+ * allocated (zeroed: no pins) the first time; NULL when out of memory.
+ * gt locked, ref < gnttab_nr_entries(gt). */
+struct active_grant *gnttab_active_alloc(struct grant_table *gt, grant_ref_t ref);
 
 /* grant_table.c */
 void *gnttab_hv_page(void);

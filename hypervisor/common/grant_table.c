@@ -3,7 +3,9 @@
  * grant_priv.h for the files that share this subsystem).
  *
  * Owns: every domain's grant table (the shared entry frames, in v2 the
- * status frames, an active entry per grant with its pin counts, the
+ * status frames, an active entry per grant with its pin counts (pages of
+ * them allocated when a grant in their range is first pinned: a domain
+ * whose grants nobody uses costs none), the
  * maptrack of the domain's own mappings) and the registry domid -> table.
  * Frame references and page types are arch/x86_64/mm.c's; the page-table
  * entries of host mappings are written by pv/mmu.c's pv_grant_*_l1e.
@@ -125,26 +127,18 @@ int gnttab_status_unpopulate(struct grant_table *gt)
 static int grow_table(struct grant_table *gt, unsigned int nr)
 {
     void *shared[GNTTAB_MAX_FRAMES] = { 0 };
-    void *active[ACTIVE_PAGES] = { 0 };
     void *status[STATUS_MAX_FRAMES] = { 0 };
-    const unsigned int per = ENTRIES_PER_FRAME / ACTIVE_PER_PAGE;
     unsigned int i;
 
     for (i = gt->nr_frames; i < nr; i++) {
         shared[i] = gnttab_hv_page();
-        active[per * i] = gnttab_hv_page();
-        active[per * i + 1] = gnttab_hv_page();
-        if (!shared[i] || !active[per * i] || !active[per * i + 1])
+        if (!shared[i])
             break;
     }
     if (i < nr || (gt->version == 2 && alloc_status(gt, nr, status))) {
-        for (unsigned int j = gt->nr_frames; j <= i && j < nr; j++) {
-            for (unsigned int k = 0; k < per; k++)
-                if (active[per * j + k])
-                    free_hv_page(active[per * j + k]);
+        for (unsigned int j = gt->nr_frames; j <= i && j < nr; j++)
             if (shared[j])
                 free_hv_page(shared[j]);
-        }
         return -ENOMEM;
     }
     if (gt->version == 2)
@@ -152,11 +146,18 @@ static int grow_table(struct grant_table *gt, unsigned int nr)
     for (i = gt->nr_frames; i < nr; i++) {
         share_frame_with_domain(gt->domain, virt_to_mfn(shared[i]));
         gt->shared[i] = shared[i];
-        for (unsigned int k = 0; k < per; k++)
-            gt->active[per * i + k] = active[per * i + k];
     }
     gt->nr_frames = nr;
     return 0;
+}
+
+struct active_grant *gnttab_active_alloc(struct grant_table *gt, grant_ref_t ref)
+{
+    struct active_grant **page = &gt->active[ref / ACTIVE_PER_PAGE];
+
+    if (!*page)
+        *page = gnttab_hv_page();       /* zeroed; freed with the table */
+    return *page ? &(*page)[ref % ACTIVE_PER_PAGE] : NULL;
 }
 
 static void table_free(struct grant_table *gt)
@@ -170,7 +171,7 @@ static void table_free(struct grant_table *gt)
             free_hv_page(gt->active[i]);
     for (unsigned int i = 0; i < gt->maptrack_pages; i++)
         free_hv_page(gt->maptrack[i]);
-    free_hv_page(gt);
+    memset(gt, 0, sizeof(*gt));     /* its storage is the domain's */
 }
 
 /* Domain id's table, locked, if it exists (and has generation gen, unless
@@ -207,21 +208,21 @@ struct grant_table *gnttab_of(const struct domain *d)
 /* ------------------------------------------------------------------ */
 /* Lifecycle                                                            */
 
+_Static_assert(sizeof(struct grant_table) <= DOMAIN_GNTTAB_BYTES,
+               "the grant table header fits its storage in struct domain");
+
 int gnttab_init(struct domain *d)
 {
-    struct grant_table *gt = gnttab_hv_page();
-    if (!gt)
-        return -ENOMEM;
+    struct grant_table *gt = (struct grant_table *)d->gnttab_storage;
+    memset(gt, 0, sizeof(*gt));
     gt->domain = d;
     gt->lock = (spinlock_t)SPINLOCK_INIT;
     gt->maptrack_lock = (spinlock_t)SPINLOCK_INIT;
     gt->maptrack_free = MAPTRACK_NONE;
     gt->version = 1;
     int rc = grow_table(gt, GNTTAB_DEFAULT_FRAMES);
-    if (rc) {
-        free_hv_page(gt);
+    if (rc)
         return rc;
-    }
     spin_lock(&gnttabs.lock);
     if (gnttabs.table[domid_slot(d->id)]) {
         rc = -EEXIST;

@@ -79,8 +79,7 @@ static int switch_version(struct grant_table *gt, unsigned int version)
     int rc;
 
     for (grant_ref_t ref = RESERVED_ENTRIES; ref < gnttab_nr_entries(gt); ref++) {
-        const struct active_grant *act = gnttab_active(gt, ref);
-        if (act->ro_pins || act->rw_pins)
+        if (gnttab_pinned(gt, ref))
             return -EBUSY;
     }
     if (gt->version == 1) {

@@ -5,7 +5,7 @@
  * periodic_*, poll_deadline) and when the LAPIC timer fires.
  * Deadlines are absolute system time (ns). A deadline already in the past
  * fires at the next timers_run. Scanning all vCPUs is O(domains * vCPUs)
- * with at most MAX_DOMAINS * MAX_VCPUS of them.
+ * over the domains that exist (domain_live), never over the id space.
  * A vCPU's deadlines are served by one CPU: the one whose run queue the
  * vCPU belongs to (v->sched_cpu), where it runs when it sets them, so
  * arming is local; two CPUs never fire the same timer. A vCPU that moves
@@ -133,9 +133,10 @@ void vcpu_update_time_area(struct vcpu *v)
 static void for_each_vcpu(void (*fn)(struct vcpu *v, uint64_t now, uint64_t *next),
                           uint64_t now, uint64_t *next)
 {
-    for (unsigned int slot = 1; slot < MAX_DOMAINS; slot++) {
-        struct domain *d = domain_in_slot(slot);
-        if (!d || d->state != DOM_RUNNING)
+    struct domain *d;
+
+    for (unsigned int n = 0; (d = domain_live(n)); n++) {
+        if (d->state != DOM_RUNNING)
             continue;
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
             fn(d->vcpus[i], now, next);

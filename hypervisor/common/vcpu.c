@@ -146,9 +146,9 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
      * arch_set_info_guest takes it (Linux starts secondary CPUs with
      * IOPL 1 this way; they never call PHYSDEVOP_set_iopl). */
     v->iopl = (u->rflags >> 12) & 3;
-    for (unsigned int i = 0; i < 256; i++) {
-        v->traps[i] = c->trap_ctxt[i];
-        v->traps[i].cs = FLAT_KERNEL_CS;
+    for (unsigned int i = 0; i < 256; i++) {     /* cs: always FLAT_KERNEL_CS */
+        v->trap_address[i] = c->trap_ctxt[i].address;
+        v->trap_flags[i] = c->trap_ctxt[i].flags;
     }
     v->kernel_ss = c->kernel_ss;
     v->kernel_sp = c->kernel_sp;

@@ -3,7 +3,8 @@
 machine: live sched / mem-set / mem-max give config validation's own
 messages (the same text config.validate gives for the same value in a
 config); a missing kernel is a configuration error naming /kernel, on
-start and from pvd --check-config, never a hypervisor error; while four
+start, from pvd --check-config and from pvctl check, never a hypervisor
+error; while four
 domains build, pvd keeps answering (the loop does not wait for builds).
 Prints TAP lines."""
 import json
@@ -68,6 +69,15 @@ def main():
             c = subprocess.run([PVD, "--check-config", path], capture_output=True, text=True)
             ok(c.returncode == 1 and "/kernel" in c.stderr and "absent.elf" in c.stderr,
                "pvd --check-config reports the missing kernel", c.stdout + c.stderr)
+            c = p.pvctl("check", path)
+            ok(c.returncode == 1 and "/kernel" in c.stderr and "absent.elf" in c.stderr,
+               "pvctl check reports the missing kernel", c.stdout + c.stderr)
+            good = os.path.join(d, "good.json")
+            with open(good, "w") as f:
+                json.dump(config("good"), f)
+            c = p.pvctl("check", good)
+            ok(c.returncode == 0 and "valid config" in c.stdout, "pvctl check of a config whose kernel is there",
+               c.stdout + c.stderr)
 
         # a batch with a start: one frame, sent once the build is done, with both answers
         p.call("domain.define", {"config": config("batched")})

@@ -130,6 +130,7 @@ int link_build(struct link *l, struct link_domain *d, const char *name, const ch
 {
     struct build_config cfg = {
         .name = name, .kernel_path = link_guest(elf), .cmdline = cmdline, .mem_kib = mem_kib,
+        .paused = l->build_paused,
     };
     int rc;
 

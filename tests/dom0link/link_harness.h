@@ -26,6 +26,7 @@ struct link {
     char root[64], state[128];
     struct machine *m;
     struct ctl *c;
+    int build_paused;               /* link_build leaves domains paused (ctl_unpause) */
 };
 
 /* A domain the test built, with its console. */

@@ -1,5 +1,6 @@
 /* Host unit tests for the hypervisor's formatting and parsing helpers
- * (hypervisor/lib/vsnprintf.c and the parsers of lib/string.c). */
+ * (hypervisor/lib/vsnprintf.c and the parsers of lib/string.c) and its
+ * memset (byte head, 8-byte body, byte tail). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,29 @@ static void parses_numbers_and_sizes(void **state)
     assert_false(parse_size("99999999999999999G", &v));
 }
 
+/* Every length 0-200 at every alignment 0-15, with a fill byte whose
+ * high bit is set: exactly [p, p + n) takes the byte, the guards around
+ * keep theirs, and memset returns its destination. */
+static void memset_fills_exactly(void **state)
+{
+    (void)state;
+    static unsigned char buf[256 + 32];
+
+    for (size_t align = 0; align < 16; align++)
+        for (size_t n = 0; n <= 200; n++) {
+            for (size_t i = 0; i < sizeof(buf); i++)
+                buf[i] = (unsigned char)(i * 7 + 1);
+            unsigned char *p = buf + 16 + align;
+            assert_ptr_equal(memset(p, 0x1a5, n), p);
+            for (size_t i = 0; i < sizeof(buf); i++) {
+                unsigned char want = buf + i >= p && buf + i < p + n ? 0xa5 : (unsigned char)(i * 7 + 1);
+                if (buf[i] != want)
+                    fail_msg("memset(buf+%zu, 0xa5, %zu): byte %zu is %#x, expected %#x",
+                             16 + align, n, i, buf[i], want);
+            }
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +105,7 @@ int main(void)
         cmocka_unit_test(formats_strings),
         cmocka_unit_test(truncates_and_counts),
         cmocka_unit_test(parses_numbers_and_sizes),
+        cmocka_unit_test(memset_fills_exactly),
     };
     return cmocka_run_group_tests_name("hvlib", tests, NULL, NULL);
 }

@@ -18,16 +18,25 @@
 
 #include <public/xen.h>
 #include <public/arch-x86/xen.h>
+#include <public/pvcore_ctl.h>
 #include "asm/regs.h"
 #include "hv/list.h"
 #include "hv/spinlock.h"
 
 /* Slots in the domain table (Domain 0 holds slot 0). A domid maps to slot
  * domid % MAX_DOMAINS; the allocator never hands out an id whose slot is
- * taken, so a lookup is one slot and one id comparison. */
-#define MAX_DOMAINS     64
+ * taken, so a lookup is one slot and one id comparison. Walks over the
+ * domains that exist go through the dense live list (domain_live), never
+ * over the slots. */
+#define MAX_DOMAINS     (PVCTL_MAX_DOMAINS + 1)
 #define MAX_VCPUS       8
 #define DOMAIN_NAME_LEN 32
+/* Pointers to event-channel buckets (a page of ports each) a domain may
+ * have: EVTCHN_MAX_BUCKETS (hv/event.h checks), kept in struct domain. */
+#define DOMAIN_EVTCHN_BUCKETS 128
+/* Bytes kept in struct domain for its grant table's header (the struct is
+ * grant_priv.h's; grant_table.c checks that it fits). */
+#define DOMAIN_GNTTAB_BYTES   1408
 #define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
 
 enum vcpu_state {
@@ -61,7 +70,13 @@ struct vcpu {
     uint16_t gs_sel_user;
     uint64_t iopl;                  /* virtual IOPL (0-3), from physdev_op */
 
-    struct trap_info traps[256];    /* the virtual IDT (address 0 = none) */
+    /* The virtual IDT (set_trap_table, VCPUOP_initialise, the NMI
+     * callback): per vector the handler's address (0 = none) and Xen's
+     * TI_* flags (DPL, events masked). The code selector is always
+     * FLAT_KERNEL_CS, so it is not kept: 2.25 KiB instead of 4, and a
+     * vCPU fits one page. */
+    uint64_t trap_address[256];
+    uint8_t trap_flags[256];
     uint64_t event_callback, failsafe_callback, syscall_callback;
     bool syscall_disables_events, failsafe_disables_events;
     /* CALLBACKTYPE_syscall32 (SYSCALL from 32-bit user code) and
@@ -129,6 +144,7 @@ struct domain {
     uint8_t handle[16];             /* toolstack's handle (UUID) */
     bool auto_destroy;              /* boot-loader domain: destroy when shut down */
     bool destroy_requested;         /* Domain 0 asked for destruction */
+    unsigned int live_index;        /* where it sits in the live list (domain.c) */
     /* Destruction in bounded steps (domain_destroy_step; the memory part
      * is arch/x86_64/mm_teardown.c's): how far it got. */
     unsigned int destroy_stage, teardown_pass;
@@ -159,11 +175,16 @@ struct domain {
 
     /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;
-    struct evtchn **evtchn_buckets;     /* one page of bucket pointers */
+    struct evtchn **evtchn_buckets;     /* evtchn_bucket_table, NULL once destroyed */
+    struct evtchn *evtchn_bucket_table[DOMAIN_EVTCHN_BUCKETS];
     unsigned int max_evtchns;           /* the ABI's port limit */
     unsigned int evtchn_free_hint;      /* no free port below it */
     const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */
     struct evtchn_fifo_domain *evtchn_fifo;     /* FIFO state, NULL before init_control */
+
+    /* The grant table's header (common/grant_table.c owns it): here rather
+     * than in a page of its own, so a domain's structures share one page. */
+    uint64_t gnttab_storage[DOMAIN_GNTTAB_BYTES / 8];
 
     /* The two I/O registers emulated for every domain (pv/ioport.c). */
     uint8_t io_cmos_index;
@@ -212,9 +233,15 @@ bool domain_destroy_step(struct domain *d);
 struct domain *domain_by_id(domid_t id);
 /* The guest domain (any state) whose handle is this, or NULL. */
 struct domain *domain_by_handle(const uint8_t handle[16]);
-/* The domain in table slot 0..MAX_DOMAINS-1 (slot 0 is Domain 0), or NULL:
- * for walking every domain without walking the domid space. */
-struct domain *domain_in_slot(unsigned int slot);
+/* The guest domains that exist, densely and in creation order:
+ * domain_live(i) for i < domains_alive(); NULL past the end. Walks cost
+ * what exists, not the id space. Creation and destruction run on CPU 0;
+ * a walk on another CPU that races with a destruction may miss or repeat
+ * one domain in that walk (the next walk sees the list as it is). */
+struct domain *domain_live(unsigned int i);
+/* Domains whose destruction was asked for and has not happened yet: the
+ * reaper has work only while this is non-zero (or boot domains run). */
+unsigned int domains_destroy_pending(void);
 /* The table slot a domid lives in. */
 static inline unsigned int domid_slot(domid_t id)
 {

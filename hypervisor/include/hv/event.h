@@ -36,6 +36,10 @@
 #include "hv/domain.h"
 
 #define EVTCHN_DEFAULT_MAX     1024     /* 2-level port limit per domain */
+/* Domain 0's limit: all the 2-level ABI can name (64 words of 64 pending
+ * bits), since it holds two ports (console, xenstore) per guest and more
+ * for each disk and vif: 2047 guests need 4094. */
+#define EVTCHN_DOM0_MAX        (8 * sizeof(xen_ulong_t) * 8 * sizeof(xen_ulong_t))
 /* FIFO port limit per domain: 32 event-array pages. Xen's ABI allows
  * 2^17; Xen itself bounds each domain by its max_evtchn_port (xl's
  * default is 1023, Domain 0 unbounded). pvcore picks 32768: 32 times the

@@ -24,7 +24,7 @@
 #include <public/grant_table.h>
 #include "hv/domain.h"
 
-#define GNTTAB_DEFAULT_FRAMES  4
+#define GNTTAB_DEFAULT_FRAMES  1      /* Xen's guests ask for more with setup_table */
 #define GNTTAB_MAX_FRAMES      32
 /* Copies one control-interface request may carry (gnttab_copy_for; the
  * guests' batches have no bound: they continue, hv/batch.h). */

@@ -37,11 +37,12 @@
 #define PVCTL_ANCHOR_PADDR  0x6000ULL
 #define PVCTL_ANCHOR_MAGIC  "PVCORE-CTL-ANCHOR"     /* 17 chars + NUL */
 #define PVCTL_BLOCK_MAGIC   0x4c54435645524f43ULL    /* "COREVCTL" */
-#define PVCTL_VERSION       2
+#define PVCTL_VERSION       3
 
-#define PVCTL_BLOCK_PAGES   32
+#define PVCTL_BLOCK_PAGES   64
 #define PVCTL_RING_SIZE     32
-#define PVCTL_BULK_SIZE     (64 * 1024)
+#define PVCTL_BULK_SIZE     (192 * 1024)
+#define PVCTL_MAX_DOMAINS   2047        /* guest domains at once; LIST_DOMAINS fits them in bulk */
 #define PVCTL_CONSOLE_SIZE  (16 * 1024)
 #define PVCTL_NAME_LEN      32
 
@@ -57,7 +58,8 @@ enum pvctl_op {
     PVCTL_OP_SHUTDOWN,           /* domid, reason: ask the guest (sends no event yet) */
     PVCTL_OP_DESTROY,            /* domid */
     PVCTL_OP_GET_INFO,           /* domid -> domain_info */
-    PVCTL_OP_LIST_DOMAINS,       /* -> array of domain_info in bulk */
+    PVCTL_OP_LIST_DOMAINS,       /* -> array of domain_info in bulk (all of them: at most
+                                  * PVCTL_MAX_DOMAINS) */
     PVCTL_OP_SET_MAX_MEM,        /* domid, pages */
     PVCTL_OP_SET_SCHED,          /* domid, weight, cap */
     PVCTL_OP_EVTCHN_ALLOC_UNBOUND,   /* remote domid -> dom0 port */
@@ -233,5 +235,7 @@ struct pvctl_block {
 };
 _Static_assert(offsetof(struct pvctl_block, req) == 4096, "pvctl_block.req");
 _Static_assert(sizeof(struct pvctl_block) <= PVCTL_BLOCK_PAGES * 4096, "pvctl_block size");
+_Static_assert(PVCTL_MAX_DOMAINS * sizeof(struct pvctl_domain_info) <= PVCTL_BULK_SIZE,
+               "every domain's info fits in the bulk area");
 
 #endif

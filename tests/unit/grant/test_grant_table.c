@@ -942,7 +942,7 @@ static void transitive_pin_left_over_in_v1(void **state)
 
     grant(3, dom->id, f, GTF_permit_access);
     struct grant_table *gt = gnttab_lock(dom->id, 0);
-    *gnttab_active(gt, 3) = (struct active_grant){ .ro_pins = 1, .user = dom->id,
+    *gnttab_active_alloc(gt, 3) = (struct active_grant){ .ro_pins = 1, .user = dom->id,
                                                    .sub_page = 1, .transitive = 1 };
     spin_unlock(&gt->lock);
     struct gnttab_copy op = copy_op(GNTCOPY_dest_gref, c, DOMID_SELF, 0, 3, dom->id, 0, 8);
@@ -950,7 +950,7 @@ static void transitive_pin_left_over_in_v1(void **state)
     assert_int_equal(op.status, GNTST_general_error);
     assert_int_equal(entries[3].flags, GTF_permit_access);
     gt = gnttab_lock(dom->id, 0);
-    *gnttab_active(gt, 3) = (struct active_grant){ 0 };
+    *gnttab_active_alloc(gt, 3) = (struct active_grant){ 0 };
     spin_unlock(&gt->lock);
 }
 

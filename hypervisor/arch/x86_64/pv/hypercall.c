@@ -38,7 +38,8 @@ long do_set_trap_table(uint64_t traps)
     unsigned int n = 0;
 
     if (!traps) {                       /* NULL resets the virtual IDT */
-        memset(v->traps, 0, sizeof(v->traps));
+        memset(v->trap_address, 0, sizeof(v->trap_address));
+        memset(v->trap_flags, 0, sizeof(v->trap_flags));
         return 0;
     }
     /* Read the whole list first: a bad entry changes nothing. */
@@ -55,9 +56,9 @@ long do_set_trap_table(uint64_t traps)
         table[n] = ti;
     }
     for (unsigned int i = 0; i < n; i++) {
-        struct trap_info *t = &v->traps[table[i].vector];
-        *t = table[i];
-        t->cs = FLAT_KERNEL_CS;         /* never a hypervisor selector */
+        /* cs: always FLAT_KERNEL_CS, never a hypervisor selector */
+        v->trap_address[table[i].vector] = table[i].address;
+        v->trap_flags[table[i].vector] = table[i].flags;
     }
     return 0;
 }
@@ -75,16 +76,14 @@ long do_stack_switch(uint64_t ss, uint64_t sp)
 /* CALLBACKTYPE_nmi: the NMI entry of the virtual IDT, events masked. */
 static void register_nmi_callback(struct vcpu *v, uint64_t address)
 {
-    struct trap_info *t = &v->traps[2];
-    t->vector = 2;
-    t->flags = TI_IF_MASK;
-    t->cs = FLAT_KERNEL_CS;
-    t->address = address;
+    v->trap_flags[2] = TI_IF_MASK;
+    v->trap_address[2] = address;
 }
 
 static long unregister_nmi_callback(struct vcpu *v)
 {
-    memset(&v->traps[2], 0, sizeof(v->traps[2]));
+    v->trap_flags[2] = 0;
+    v->trap_address[2] = 0;
     return 0;
 }
 

@@ -113,15 +113,15 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bo
 void pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
                     bool has_error_code, uint32_t error_code)
 {
-    const struct trap_info *ti = &v->traps[vector & 0xff];
+    const struct trap_info ti = { .flags = v->trap_flags[vector & 0xff] };
     struct trap_bounce tb = {
-        .eip = ti->address,
+        .eip = v->trap_address[vector & 0xff],
         .error_code = error_code,
         .flags = TBF_EXCEPTION | (has_error_code ? TBF_EXCEPTION_ERRCODE : 0) |
-                 (TI_GET_IF(ti) ? TBF_INTERRUPT : 0),
+                 (TI_GET_IF(&ti) ? TBF_INTERRUPT : 0),
     };
 
-    if (!ti->address) {
+    if (!tb.eip) {
         domain_crash(v->domain, "vcpu %u: unhandled trap %u (error code %#x) at rip %#lx "
                      "in guest %s mode", v->id, vector, error_code, regs->rip,
                      v->kernel_mode ? "kernel" : "user");
@@ -133,7 +133,8 @@ void pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
 /* May the current guest mode use `int $vector` (virtual IDT DPL)? */
 static bool soft_int_allowed(const struct vcpu *v, unsigned int vector)
 {
-    unsigned int dpl = TI_GET_DPL(&v->traps[vector]);
+    const struct trap_info ti = { .flags = v->trap_flags[vector & 0xff] };
+    unsigned int dpl = TI_GET_DPL(&ti);
     return dpl >= (v->kernel_mode ? 1u : 3u);
 }
 
