@@ -541,8 +541,15 @@ static void forward(struct netback *nb, struct nb_batch *b, int failed)
 			v->tx_dropped++;
 			continue;
 		}
-		if (nb_filter_tx(v, frame, h->len, why, sizeof(why))) {
+		switch (nb_filter_tx(v, frame, h->len, why, sizeof(why))) {
+		case NB_FILTER_SPOOF:
 			nb_vif_log(nb, v, "tx frame dropped: %s", why);
+			v->tx_dropped++;
+			continue;
+		case NB_FILTER_POLICY:	/* not hostile: said once, counted always */
+			if (!v->told_policy)
+				nb_log(nb, 0, "domain %u vif %u: tx frames dropped: %s", v->domid, v->devid, why);
+			v->told_policy = 1;
 			v->tx_dropped++;
 			continue;
 		}

@@ -196,7 +196,8 @@ static void test_ip_spoofing_dropped(void **state)
 	assert_true(logged("ARP sender IPv4 10.0.0.2 is not one of the vif's"));
 	assert_true(logged("ARP sender MAC 00:16:3e:00:00:02 is not the vif's"));
 	assert_true(logged("source IPv4 0.0.0.0 is not one of the vif's"));
-	assert_true(logged("ethertype 0x86dd: a vif with IPv4 addresses sends only IPv4 and ARP"));
+	assert_true(logged("domain 1 vif 0: tx frames dropped: ethertype 0x86dd: a vif with IPv4 addresses sends only "
+			   "IPv4 and ARP"));
 	/* b has no addresses configured: anything from its own MAC goes */
 	ipv4(l3, other, 6, 80);
 	send_l3(&b, 0x0800, l3, 28);
