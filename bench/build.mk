@@ -42,8 +42,15 @@ bench-density: $(BUILD)/guests/ticker.elf $(BUILD)/bin/pvd $(BUILD)/pvcore.iso
 # blkback against the same I/O natively on the host (bench/blk_bench.sh).
 .PHONY: blk-bench
 bench: blk-bench
-blk-bench: $(BUILD)/guests/blk.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso
+blk-bench: $(BUILD)/guests/blk.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso \
+	   $(BUILD)/bench/blk_native
 	$(Q)BUILD=$(BUILD) sh bench/blk_bench.sh
+
+# The native side of blk-bench: the guest's pattern with its depth, on the host.
+$(BUILD)/bench/blk_native: bench/blk_native.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< -lpthread
+ALL_TARGETS += $(BUILD)/bench/blk_native
 
 # `make net-bench`: virtual network interfaces through the `net` test
 # kernel and pvd's netback against the host's own veth pair

@@ -7,11 +7,14 @@
  *   /local/domain/0/backend/vbd/<domid>/<devid>   Domain 0's (the guest reads)
  *     frontend, frontend-id, online, removable, bootable, dev, type, mode,
  *     params, sectors, sector-size, physical-sector-size, info,
- *     feature-flush-cache, feature-persistent, feature-discard, discard-granularity,
- *     discard-alignment, discard-secure, state
+ *     feature-flush-cache, feature-barrier, feature-persistent, max-ring-page-order,
+ *     feature-max-indirect-segments, feature-discard, discard-granularity,
+ *     discard-alignment, discard-secure, state, pvcore-ring (the connected
+ *     ring's frames, grant handles and port, for the next process)
  *   /local/domain/<domid>/device/vbd/<devid>        the guest's
  *     backend, backend-id, virtual-device, device-type, state
- *     (the frontend adds ring-ref, event-channel, protocol)
+ *     (the frontend adds ring-ref or ring-page-order and ring-ref0..N,
+ *     event-channel, protocol, feature-persistent)
  * devid is Linux's xvd number: 51712 for xvda, +16 per disk.
  *
  * The handshake, polled (pvd polls on every doorbell kick and tick):
@@ -66,7 +69,7 @@ static void put(struct blkback *b, const char *dir, const char *key, const char 
 	__attribute__((format(printf, 4, 5)));
 static void put(struct blkback *b, const char *dir, const char *key, const char *fmt, ...)
 {
-	char path[160], value[200];
+	char path[160], value[600];
 	va_list ap;
 	int rc;
 
@@ -147,18 +150,9 @@ int blkback_open(const struct blkback_host *host, struct xs_server *xs, unsigned
 
 static void unmap_ring(struct blkback *b, struct blk_dev *d, int close_port)
 {
-	for (uint32_t i = 0; i < d->npg; i++)
-		b->host.grant_unmap(b->host.arg, d->pg[i].handle);
-	free(d->pg);
-	d->pg = NULL;
-	d->npg = 0;
-	d->persistent = 0;
-	if (d->ring_page) {
-		b->host.grant_unmap(b->host.arg, d->ring_handle);
-		if (close_port)
-			b->host.evtchn_close(b->host.arg, d->port);
-	}
-	d->ring_page = NULL;
+	if (d->ring_page && close_port)
+		b->host.evtchn_close(b->host.arg, d->port);
+	blk_ring_unmap(b, d);
 	d->st.connected = 0;
 }
 
@@ -198,6 +192,7 @@ void blkback_close(struct blkback *b)
 		if (d->fd >= 0)
 			close(d->fd);
 		free(d->pg);
+		blk_ring_forget(d);
 		pthread_mutex_destroy(&d->quota_lock);
 	}
 	blk_quota_free_all(b);
@@ -215,19 +210,45 @@ static void use_persistent(struct blkback *b, struct blk_dev *d)
 	uint32_t v = 0;
 
 	if (get_uint(b, d->fpath, "feature-persistent", &v) == 0 && v == 1)
-		d->pg = calloc(BLK_MAX_PGRANTS, sizeof(*d->pg));
+		d->pg = calloc(BLK_PGRANT_SLOTS, sizeof(*d->pg));
 	d->persistent = d->pg != NULL;
+}
+
+/* The pvcore-ring record: "<frame> <handle> <port>", then "<frame>
+ * <handle>" for each further page of a multi-page ring. */
+static void record_ring(struct blkback *b, struct blk_dev *d)
+{
+	char rec[BLK_MAX_RING_PAGES * 34 + 40];
+	int n = snprintf(rec, sizeof(rec), "%" PRIu64 " %u %u", d->ring_frame[0], d->ring_handle[0], d->port);
+
+	for (uint32_t i = 1; i < d->nring && n > 0 && (size_t)n < sizeof(rec); i++)
+		n += snprintf(rec + n, sizeof(rec) - (size_t)n, " %" PRIu64 " %u", d->ring_frame[i], d->ring_handle[i]);
+	put(b, d->bpath, "pvcore-ring", "%s", rec);
 }
 
 static void connect_ring(struct blkback *b, struct blk_dev *d)
 {
-	uint32_t ref, remote_port, order = 0, port;
+	uint32_t refs[BLK_MAX_RING_PAGES], remote_port, order = 0, port, n;
 	char proto[32], err[200], why[300];
-	uint64_t frame;
-	void *page;
 
-	if (get_uint(b, d->fpath, "ring-ref", &ref) < 0 || get_uint(b, d->fpath, "event-channel", &remote_port) < 0) {
-		blk_shut(b, d, "the frontend is Initialised without a valid ring-ref and event-channel");
+	if (get_uint(b, d->fpath, "ring-page-order", &order) == 0 && order > BLK_MAX_RING_ORDER) {
+		snprintf(why, sizeof(why), "ring-page-order %u (max-ring-page-order is %d)", order, BLK_MAX_RING_ORDER);
+		blk_shut(b, d, why);
+		return;
+	}
+	n = 1u << order;
+	for (uint32_t i = 0; i < n; i++) {
+		char key[24];
+		snprintf(key, sizeof(key), order ? "ring-ref%u" : "ring-ref", i);
+		if (get_uint(b, d->fpath, key, &refs[i]) < 0) {
+			snprintf(why, sizeof(why), "the frontend is Initialised without a valid %s (ring-page-order %u)",
+				 key, order);
+			blk_shut(b, d, why);
+			return;
+		}
+	}
+	if (get_uint(b, d->fpath, "event-channel", &remote_port) < 0) {
+		blk_shut(b, d, "the frontend is Initialised without a valid event-channel");
 		return;
 	}
 	if (get(b, d->fpath, "protocol", proto, sizeof(proto)) == 0 && strcmp(proto, "x86_64-abi")) {
@@ -235,33 +256,27 @@ static void connect_ring(struct blkback *b, struct blk_dev *d)
 		blk_shut(b, d, why);
 		return;
 	}
-	if (get_uint(b, d->fpath, "ring-page-order", &order) == 0 && order != 0) {
-		snprintf(why, sizeof(why), "ring-page-order %u (max-ring-page-order is not offered)", order);
-		blk_shut(b, d, why);
-		return;
-	}
-	if (b->host.grant_map(b->host.arg, d->domid, ref, 0, &page, &frame, &d->ring_handle, err, sizeof(err)) < 0) {
-		snprintf(why, sizeof(why), "ring-ref %u: %s", ref, err);
-		blk_shut(b, d, why);
+	if (blk_ring_map(b, d, refs, n, err, sizeof(err)) < 0) {
+		blk_shut(b, d, err);
 		return;
 	}
 	if (b->host.evtchn_bind(b->host.arg, d->domid, remote_port, &port, err, sizeof(err)) < 0) {
-		b->host.grant_unmap(b->host.arg, d->ring_handle);
+		blk_ring_unmap(b, d);
 		snprintf(why, sizeof(why), "event-channel %u: %s", remote_port, err);
 		blk_shut(b, d, why);
 		return;
 	}
-	d->ring_page = page;
 	d->port = port;
-	BACK_RING_INIT(&d->ring, (struct blkif_sring *)page, XEN_RING_PAGE_SIZE);
+	BACK_RING_INIT(&d->ring, (struct blkif_sring *)d->ring_page, XEN_RING_PAGE_SIZE << order);
 	use_persistent(b, d);
 	d->conn = BLK_CONNECTED;
 	d->st.connected = 1;
-	put(b, d->bpath, "pvcore-ring", "%" PRIu64 " %u %u", frame, d->ring_handle, d->port);
+	record_ring(b, d);
 	set_state(b, d, XenbusStateConnected);
-	blk_log(b, 0, "blkback: domain %u disk %s (device %u) connected: ring ref %u, port %u, %" PRIu64
-		" sectors%s%s", d->domid, d->name, d->devid, ref, remote_port, d->sectors,
-		d->readonly ? ", read-only" : "", d->persistent ? ", persistent grants" : "");
+	blk_log(b, 0, "blkback: domain %u disk %s (device %u) connected: ring ref %u (%u page%s, %u requests), "
+		"port %u, %" PRIu64 " sectors%s%s", d->domid, d->name, d->devid, refs[0], n, n > 1 ? "s" : "",
+		RING_SIZE(&d->ring), remote_port, d->sectors, d->readonly ? ", read-only" : "",
+		d->persistent ? ", persistent grants" : "");
 }
 
 /* A detached device: its directories go, then the slot. */
@@ -326,6 +341,9 @@ static void handshake(struct blkback *b, struct blk_dev *d)
 void blkback_poll(struct blkback *b)
 {
 	complete_done(b);
+	for (int k = 0; k < BLKBACK_MAX_DEVICES; k++)
+		if (b->dev[k].used)
+			blk_ring_push(b, &b->dev[k]);	/* before a close unmaps the ring */
 	for (int k = 0; k < BLKBACK_MAX_DEVICES; k++) {
 		struct blk_dev *d = &b->dev[(b->rr + (uint32_t)k) % BLKBACK_MAX_DEVICES];
 		if (!d->used)
@@ -336,8 +354,10 @@ void blkback_poll(struct blkback *b)
 			continue;
 		}
 		handshake(b, d);
-		if (d->used)	/* (a detached one is gone) */
+		if (d->used) {	/* (a detached one is gone) */
 			blk_ring_serve(b, d, SERVE_PER_POLL);	/* connected, not shut: else nothing */
+			blk_ring_push(b, d);			/* refusals answered while serving */
+		}
 	}
 	b->rr++;
 }
@@ -446,7 +466,10 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 	put(b, d->bpath, "physical-sector-size", "512");
 	put(b, d->bpath, "info", "%u", disk->readonly ? VDISK_READONLY : 0u);
 	put(b, d->bpath, "feature-flush-cache", "1");
+	put(b, d->bpath, "feature-barrier", "1");
 	put(b, d->bpath, "feature-persistent", "1");
+	put(b, d->bpath, "max-ring-page-order", "%d", BLK_MAX_RING_ORDER);
+	put(b, d->bpath, "feature-max-indirect-segments", "%d", BLK_MAX_SEGS);
 	if (!disk->readonly) {
 		put(b, d->bpath, "feature-discard", "1");
 		put(b, d->bpath, "discard-granularity", "%u", DISCARD_GRANULARITY);
@@ -482,14 +505,31 @@ int blkback_add(struct blkback *b, uint32_t domid, const struct blkback_disk *di
 	return 0;
 }
 
+/* The pvcore-ring record (record_ring): pages found, 0 if it is not one. */
+static uint32_t parse_ring_record(const char *rec, uint64_t *frames, uint32_t *handles, uint32_t *port)
+{
+	unsigned long long f;
+	uint32_t n = 0;
+	int used;
+
+	if (sscanf(rec, "%llu %u %u%n", &f, &handles[0], port, &used) != 3)
+		return 0;
+	frames[n++] = f;
+	rec += used;
+	while (*rec && n < BLK_MAX_RING_PAGES && sscanf(rec, " %llu %u%n", &f, &handles[n], &used) == 2) {
+		frames[n++] = f;
+		rec += used;
+	}
+	return *rec || (n & (n - 1)) ? 0 : n;	/* all of it, a power of two */
+}
+
 int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk *disk, char *err, size_t errlen)
 {
-	char rec[96];
-	unsigned long long frame;
-	uint32_t state, handle, port;
+	char rec[BLK_MAX_RING_PAGES * 34 + 40], merr[200];
+	uint64_t frames[BLK_MAX_RING_PAGES];
+	uint32_t state, handles[BLK_MAX_RING_PAGES], port, n = 0;
 	int rc = 0;
 	struct blk_dev *d = dev_init(b, domid, disk, err, errlen, &rc);
-	void *page;
 
 	if (!d)
 		return rc;
@@ -505,22 +545,25 @@ int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk 
 		return 0;
 	}
 	if (get(b, d->bpath, "pvcore-ring", rec, sizeof(rec)) < 0 ||
-	    sscanf(rec, "%llu %u %u", &frame, &handle, &port) != 3 || !(page = b->host.frame_page(b->host.arg, frame))) {
+	    !(n = parse_ring_record(rec, frames, handles, &port))) {
 		snprintf(err, errlen, "disk %s: connected, but no usable pvcore-ring record in %s", disk->name, d->bpath);
 		release(b, d);
 		return -EPROTO;
 	}
-	d->ring_page = page;
-	d->ring_handle = handle;
+	if (blk_ring_adopt(b, d, frames, handles, n, merr, sizeof(merr)) < 0) {
+		snprintf(err, errlen, "disk %s: taking over the ring: %s", disk->name, merr);
+		release(b, d);
+		return -EPROTO;
+	}
 	d->port = port;
-	BACK_RING_INIT(&d->ring, (struct blkif_sring *)page, XEN_RING_PAGE_SIZE);
+	BACK_RING_INIT(&d->ring, (struct blkif_sring *)d->ring_page, XEN_RING_PAGE_SIZE * n);
 	use_persistent(b, d);	/* the dead process's kept mappings stay; grants are mapped again */
 	/* what has a response is done; everything after it is taken again */
 	d->ring.rsp_prod_pvt = d->ring.req_cons = __atomic_load_n(&d->ring.sring->rsp_prod, __ATOMIC_ACQUIRE);
 	d->conn = BLK_CONNECTED;
 	d->st.connected = 1;
-	blk_log(b, 0, "blkback: domain %u disk %s resumed: ring at response %u, %u request(s) to serve", domid,
-		d->name, d->ring.rsp_prod_pvt, d->ring.sring->req_prod - d->ring.req_cons);
+	blk_log(b, 0, "blkback: domain %u disk %s resumed: ring (%u page%s) at response %u, %u request(s) to serve",
+		domid, d->name, n, n > 1 ? "s" : "", d->ring.rsp_prod_pvt, d->ring.sring->req_prod - d->ring.req_cons);
 	b->host.notify(b->host.arg, d->port);
 	return 0;
 }

@@ -3,8 +3,10 @@
  * public/io/blkif.h), a library driven by pvd's event loop.
  *
  *   blkback.c       devices, the XenbusState handshake in xenstore, polling
- *   blkback_ring.c  the shared ring: requests copied and validated, grants
- *                   mapped, responses
+ *   blkback_grant.c a device's guest pages: its ring (multi-page rings
+ *                   mapped contiguous) and its persistent grants
+ *   blkback_ring.c  the shared ring: requests (direct and indirect) copied
+ *                   and validated, grants mapped, responses
  *   blkback_io.c    the I/O engine: worker threads doing the file I/O
  *   blkback_limit.c I/O limits: token buckets for bytes/s and ops/s
  *   blkback_quota.c disk quotas per disk and per domain, their events

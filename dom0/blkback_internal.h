@@ -38,12 +38,22 @@ struct blk_bucket {
 };
 
 /* A grant kept mapped for the life of the connection (persistent
- * grants, negotiated with feature-persistent). */
+ * grants, negotiated with feature-persistent), in an open-addressing
+ * table keyed by gref (page NULL: a free slot). */
 struct blk_pgrant {
 	uint32_t gref, handle;
 	void *page;
 };
-#define BLK_MAX_PGRANTS (32 * BLKIF_MAX_SEGMENTS_PER_REQUEST)	/* a full ring's worth, as Linux uses */
+/* Kept grants per connection, Linux blkback's default (4 MiB of the
+ * guest's): Domain 0's maptrack (8192 mappings for every guest) is shared. */
+#define BLK_MAX_PGRANTS 1056
+#define BLK_PGRANT_SLOTS (2 * BLK_MAX_PGRANTS)
+
+/* Offered to the frontend: rings of up to 2^4 pages (512 requests),
+ * indirect requests of up to 256 segments (1 MiB) in one indirect page. */
+#define BLK_MAX_RING_ORDER 4
+#define BLK_MAX_RING_PAGES (1u << BLK_MAX_RING_ORDER)
+#define BLK_MAX_SEGS 256
 
 #define BLK_DQUOTA_MAX_DISKS 16
 
@@ -79,12 +89,16 @@ struct blk_dev {
 	int shut;			/* the ring is shut (a hostile request) */
 	int detaching;			/* blkback_detach: gone once the frontend closed */
 	int force_detach;		/* ... or at once, once the I/O in flight is answered */
-	void *ring_page;
-	uint32_t ring_handle, port;
+	void *ring_page;		/* the ring: one page, or ring_area for several */
+	void *ring_area;		/* a multi-page ring's contiguous mapping (blkback_ring_map) */
+	uint32_t nring;			/* ring pages mapped (handles in ring_handle[]) */
+	uint32_t ring_handle[BLK_MAX_RING_PAGES], port;
+	uint64_t ring_frame[BLK_MAX_RING_PAGES];
 	struct blkif_back_ring ring;
 	uint32_t in_flight;
 	int persistent;			/* the frontend uses persistent grants */
-	struct blk_pgrant *pg;		/* BLK_MAX_PGRANTS when persistent; npg used */
+	int barrier;			/* a WRITE_BARRIER in flight: nothing after it is taken */
+	struct blk_pgrant *pg;		/* BLK_PGRANT_SLOTS when persistent; npg used */
 	uint32_t npg;
 	struct blk_bucket bps, iops;	/* I/O limits (blkback_limit.c) */
 	struct blkback_stats st;
@@ -102,9 +116,9 @@ struct blk_io {
 	int over_quota;			/* set by the worker (BLK_OVER_*): refused, nothing written */
 	uint64_t offset, len;		/* bytes */
 	unsigned nseg;
-	uint32_t handles[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-	uint32_t unmap_mask;		/* bit i: handles[i] is this request's own mapping */
-	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	uint32_t handles[BLK_MAX_SEGS];
+	uint64_t unmap_mask[BLK_MAX_SEGS / 64];	/* bit i: handles[i] is this request's own mapping */
+	struct iovec iov[BLK_MAX_SEGS];
 	struct blk_io *next;
 };
 
@@ -124,10 +138,30 @@ void blk_log(struct blkback *b, int warn, const char *fmt, ...) __attribute__((f
 /* Shut the device's ring for a hostile request: log, backend Closing. */
 void blk_shut(struct blkback *b, struct blk_dev *d, const char *why);
 
+/* blkback_grant.c */
+/* Map the frontend's ring pages (refs[0..n-1], n a power of two up to
+ * BLK_MAX_RING_PAGES) into d->ring_page, contiguous. 0 or -errno with err. */
+int blk_ring_map(struct blkback *b, struct blk_dev *d, const uint32_t *refs, uint32_t n, char *err, size_t errlen);
+/* The same for the pages of a ring an earlier process mapped (frames
+ * and handles recorded in pvcore-ring). */
+int blk_ring_adopt(struct blkback *b, struct blk_dev *d, const uint64_t *frames, const uint32_t *handles,
+		   uint32_t n, char *err, size_t errlen);
+/* Unmap the ring's pages and the kept grants. */
+void blk_ring_unmap(struct blkback *b, struct blk_dev *d);
+/* Drop this process's view of the ring (the grants stay mapped). */
+void blk_ring_forget(struct blk_dev *d);
+/* Kept grants: the page of gref or NULL; room for one more?; keep one. */
+void *blk_pg_find(const struct blk_dev *d, uint32_t gref);
+int blk_pg_room(const struct blk_dev *d);
+void blk_pg_add(struct blk_dev *d, uint32_t gref, uint32_t handle, void *page);
+
 /* blkback_ring.c */
 /* Take up to max requests from the ring (validate, map, submit). */
 void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max);
-/* A finished io: unmap its grants, answer it, free it. */
+/* Publish the responses written since the last push; the event when the
+ * frontend asked for it (rsp_event). */
+void blk_ring_push(struct blkback *b, struct blk_dev *d);
+/* A finished io: unmap its grants, answer it (blk_ring_push publishes), free it. */
 void blk_ring_complete(struct blkback *b, struct blk_io *io);
 
 /* blkback_limit.c */

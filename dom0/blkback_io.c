@@ -74,7 +74,7 @@ int blk_io_transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t o
 
 static void perform(struct blk_io *io)
 {
-	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	struct iovec iov[BLK_MAX_SEGS];
 	int rc = 0;
 
 	memcpy(iov, io->iov, sizeof(iov));	/* blk_io_transfer() advances its copy */
@@ -86,6 +86,7 @@ static void perform(struct blk_io *io)
 		rc = blk_quota_write(io, iov);
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:	/* its data, if any, then the flush */
+	case BLKIF_OP_WRITE_BARRIER:	/* the same (blkback_ring.c orders it) */
 		rc = io->nseg ? blk_quota_write(io, iov) : 0;
 		if (rc == 0 && fdatasync(io->fd) < 0)
 			rc = -errno;

@@ -275,7 +275,8 @@ void blk_quota_after(struct blkback *b, struct blk_io *io)
 		}
 	}
 	if (io->over_quota || (io->status == BLKIF_RSP_OKAY && (io->op == BLKIF_OP_WRITE || io->op == BLKIF_OP_DISCARD ||
-							       (io->op == BLKIF_OP_FLUSH_DISKCACHE && io->nseg))))
+							       ((io->op == BLKIF_OP_FLUSH_DISKCACHE ||
+								 io->op == BLKIF_OP_WRITE_BARRIER) && io->nseg))))
 		if (d->quota || (d->dq && d->dq->quota))
 			levels(b, d, 0);
 }

@@ -8,7 +8,13 @@
  * (the guest may change the slot meanwhile) and fully validated before
  * anything is mapped or submitted: the operation, the segment count, each
  * segment's first/last sector, the sector range against the disk's size
- * (overflow-safe), writes to a read-only disk. A bad request is answered
+ * (overflow-safe), writes to a read-only disk. An indirect request's
+ * segments are copied out of its indirect pages (mapped read-only, or
+ * kept) first, then checked the same way; it is answered with its
+ * indirect_op. A WRITE_BARRIER is taken only when nothing is in flight,
+ * and nothing after it is taken until it is done (written and synced).
+ * Responses are written here and published by blk_ring_push, once per
+ * ring per poll. A bad request is answered
  * BLKIF_RSP_ERROR (an unknown operation BLKIF_RSP_EOPNOTSUPP) with a log
  * line naming the domain, the disk and the cause; a producer index more
  * than a ring ahead shuts this device's ring alone (blk_shut).
@@ -32,10 +38,11 @@
 #define SECTOR 512u
 #define BAD_REQUEST_LOG_LINES 20	/* per device; then every 1000th */
 
-static void respond(struct blkback *b, struct blk_dev *d, uint64_t id, uint8_t op, int16_t status)
+/* A response into the ring, published later by blk_ring_push: one push
+ * and at most one event per device per poll, however many answers. */
+static void respond(struct blk_dev *d, uint64_t id, uint8_t op, int16_t status)
 {
 	struct blkif_response *r;
-	int notify;
 
 	if (!d->ring_page || d->conn != BLK_CONNECTED)
 		return;		/* the frontend went away: nobody to answer */
@@ -46,6 +53,14 @@ static void respond(struct blkback *b, struct blk_dev *d, uint64_t id, uint8_t o
 	r->status = status;
 	r->pad2 = 0;
 	d->ring.rsp_prod_pvt++;
+}
+
+void blk_ring_push(struct blkback *b, struct blk_dev *d)
+{
+	int notify;
+
+	if (!d->ring_page || d->conn != BLK_CONNECTED || d->ring.rsp_prod_pvt == d->ring.sring->rsp_prod)
+		return;
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&d->ring, notify);
 	if (notify)
 		b->host.notify(b->host.arg, d->port);
@@ -68,28 +83,56 @@ static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif
 			d->name, req->id, req->operation, why,
 			d->st.errors == BAD_REQUEST_LOG_LINES ? " (further refusals logged every 1000th)" : "");
 	}
-	respond(b, d, req->id, req->operation, status);
+	/* an indirect request is answered with its indirect_op, as Xen's blkback does */
+	respond(d, req->id, req->operation == BLKIF_OP_INDIRECT ?
+		((const struct blkif_request_indirect *)req)->indirect_op : req->operation, status);
 }
 
-/* The kept mapping of gref, NULL if there is none. */
-static void *persistent_page(const struct blk_dev *d, uint32_t gref)
+/* Map one segment's grant: a kept one, or kept now (persistent grants,
+ * mapped writable), or this request's own (read-only when the data goes
+ * to the disk, then bit i of io->unmap_mask). 0 or -errno with err. */
+static int map_grant(struct blkback *b, struct blk_dev *d, uint32_t gref, int to_disk, struct blk_io *io,
+		     unsigned i, void **page, char *err, size_t errlen)
 {
-	for (uint32_t i = 0; i < d->npg; i++)
-		if (d->pg[i].gref == gref)
-			return d->pg[i].page;
-	return NULL;
+	int keep = blk_pg_room(d);
+	uint32_t handle;
+	uint64_t frame;
+	int rc;
+
+	*page = blk_pg_find(d, gref);
+	if (*page)
+		return 0;
+	rc = b->host.grant_map(b->host.arg, d->domid, gref, keep ? 0 : to_disk, page, &frame, &handle, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (keep) {
+		blk_pg_add(d, gref, handle, *page);
+	} else {
+		io->handles[i] = handle;
+		io->unmap_mask[i / 64] |= 1ull << (i % 64);
+	}
+	return 0;
 }
 
-/* Segments of a read/write/flush request: checked, then mapped. 0 or the
- * response status. */
-static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, struct blk_io *io)
+static void unmap_own(struct blkback *b, struct blk_io *io, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (io->unmap_mask[k / 64] & (1ull << (k % 64)))
+			b->host.grant_unmap(b->host.arg, io->handles[k]);
+	memset(io->unmap_mask, 0, sizeof(io->unmap_mask));
+}
+
+/* The segments (a private copy) of a read/write/flush request: checked,
+ * then mapped. 0 or the response status (answered here). */
+static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct blkif_request *req,
+			    const struct blkif_request_segment *seg, unsigned nseg, uint8_t op, uint64_t sector,
+			    struct blk_io *io)
 {
 	uint64_t total = 0;
-	int to_disk = req->operation != BLKIF_OP_READ;
 	char err[200];
 
-	for (unsigned i = 0; i < req->nr_segments; i++) {
-		const struct blkif_request_segment *s = &req->seg[i];
+	for (unsigned i = 0; i < nseg; i++) {
+		const struct blkif_request_segment *s = &seg[i];
 		if (s->first_sect > s->last_sect || s->last_sect >= BLKIF_SECTORS_PER_PAGE) {
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "segment %u: sectors %u..%u of a page (0..7, first <= last)",
 				    i, s->first_sect, s->last_sect);
@@ -97,39 +140,73 @@ static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct b
 		}
 		total += (uint64_t)(s->last_sect - s->first_sect + 1);
 	}
-	if (req->sector_number > d->sectors || total > d->sectors - req->sector_number) {
+	if (sector > d->sectors || total > d->sectors - sector) {
 		bad_request(b, d, req, BLKIF_RSP_ERROR, "sectors %" PRIu64 "..+%" PRIu64 " beyond the end (%" PRIu64
-			    " sectors)", req->sector_number, total, d->sectors);
+			    " sectors)", sector, total, d->sectors);
 		return BLKIF_RSP_ERROR;
 	}
-	for (unsigned i = 0; i < req->nr_segments; i++) {
-		const struct blkif_request_segment *s = &req->seg[i];
-		void *page = persistent_page(d, s->gref);
-		uint64_t frame;
-		int rc = 0;
-		if (!page) {
-			/* persistent grants are mapped writable once, kept for the connection */
-			int keep = d->persistent && d->npg < BLK_MAX_PGRANTS;
-			rc = b->host.grant_map(b->host.arg, d->domid, s->gref, keep ? 0 : to_disk, &page, &frame,
-					       &io->handles[i], err, sizeof(err));
-			if (rc == 0 && keep)
-				d->pg[d->npg++] = (struct blk_pgrant){ s->gref, io->handles[i], page };
-			else if (rc == 0)
-				io->unmap_mask |= 1u << i;
-		}
-		if (rc < 0) {
-			for (unsigned k = 0; k < i; k++)
-				if (io->unmap_mask & (1u << k))
-					b->host.grant_unmap(b->host.arg, io->handles[k]);
+	for (unsigned i = 0; i < nseg; i++) {
+		const struct blkif_request_segment *s = &seg[i];
+		void *page;
+		if (map_grant(b, d, s->gref, op != BLKIF_OP_READ, io, i, &page, err, sizeof(err)) < 0) {
+			unmap_own(b, io, i);
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "segment %u: grant ref %u: %s", i, s->gref, err);
 			return BLKIF_RSP_ERROR;
 		}
 		io->iov[i].iov_base = (char *)page + (size_t)s->first_sect * SECTOR;
 		io->iov[i].iov_len = (size_t)(s->last_sect - s->first_sect + 1) * SECTOR;
 	}
-	io->nseg = req->nr_segments;
-	io->offset = req->sector_number * SECTOR;
+	io->nseg = nseg;
+	io->offset = sector * SECTOR;
 	io->len = total * SECTOR;
+	return BLKIF_RSP_OKAY;
+}
+
+/* An indirect request's segments, copied out of its indirect pages into
+ * seg (each page mapped read-only for the copy, or kept). 0 or the
+ * response status (answered here). */
+static int16_t indirect_segments(struct blkback *b, struct blk_dev *d, const struct blkif_request *req,
+				 struct blkif_request_segment *seg)
+{
+	const struct blkif_request_indirect *ir = (const struct blkif_request_indirect *)req;
+	unsigned nseg = ir->nr_segments, npages = (nseg + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) /
+						 BLKIF_SEGS_PER_INDIRECT_FRAME;
+	char err[200];
+
+	if (ir->indirect_op != BLKIF_OP_READ && ir->indirect_op != BLKIF_OP_WRITE) {
+		bad_request(b, d, req, BLKIF_RSP_ERROR, "indirect operation %u (READ or WRITE only)", ir->indirect_op);
+		return BLKIF_RSP_ERROR;
+	}
+	if (nseg == 0 || nseg > BLK_MAX_SEGS) {
+		bad_request(b, d, req, BLKIF_RSP_ERROR, "%u indirect segments (1..%d)", nseg, BLK_MAX_SEGS);
+		return BLKIF_RSP_ERROR;
+	}
+	for (unsigned p = 0; p < npages; p++) {
+		void *page = blk_pg_find(d, ir->indirect_grefs[p]);
+		unsigned n = nseg - p * BLKIF_SEGS_PER_INDIRECT_FRAME;
+		uint32_t handle = 0;
+		uint64_t frame;
+		int own = 0;
+		if (n > BLKIF_SEGS_PER_INDIRECT_FRAME)
+			n = BLKIF_SEGS_PER_INDIRECT_FRAME;
+		if (!page) {
+			int keep = blk_pg_room(d);
+			if (b->host.grant_map(b->host.arg, d->domid, ir->indirect_grefs[p], !keep, &page, &frame, &handle,
+					      err, sizeof(err)) < 0) {
+				bad_request(b, d, req, BLKIF_RSP_ERROR, "indirect page %u: grant ref %u: %s", p,
+					    ir->indirect_grefs[p], err);
+				return BLKIF_RSP_ERROR;
+			}
+			if (keep)
+				blk_pg_add(d, ir->indirect_grefs[p], handle, page);
+			else
+				own = 1;
+		}
+		/* copied before anything in it is looked at: the guest may change it */
+		memcpy(seg + p * BLKIF_SEGS_PER_INDIRECT_FRAME, page, n * sizeof(*seg));
+		if (own)
+			b->host.grant_unmap(b->host.arg, handle);
+	}
 	return BLKIF_RSP_OKAY;
 }
 
@@ -137,6 +214,10 @@ static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct b
 static void take_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req)
 {
 	const struct blkif_request_discard *dr = (const struct blkif_request_discard *)req;
+	struct blkif_request_segment iseg[BLK_MAX_SEGS];
+	const struct blkif_request_segment *seg = req->seg;
+	unsigned nseg = req->nr_segments;
+	uint8_t op = req->operation;
 	struct blk_io *io;
 
 	switch (req->operation) {
@@ -149,6 +230,7 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 		}
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:	/* may carry data to write first */
+	case BLKIF_OP_WRITE_BARRIER:	/* the same, once everything before it is done */
 		if (req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u segments (0..%d)", req->nr_segments,
 				    BLKIF_MAX_SEGMENTS_PER_REQUEST);
@@ -163,12 +245,19 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 			return;
 		}
 		break;
+	case BLKIF_OP_INDIRECT:
+		if (indirect_segments(b, d, req, iseg) != BLKIF_RSP_OKAY)
+			return;
+		op = ((const struct blkif_request_indirect *)req)->indirect_op;
+		nseg = ((const struct blkif_request_indirect *)req)->nr_segments;
+		seg = iseg;
+		break;
 	default:
 		bad_request(b, d, req, BLKIF_RSP_EOPNOTSUPP, "operation %u is not offered", req->operation);
 		return;
 	}
-	if (d->readonly && (req->operation == BLKIF_OP_WRITE || req->operation == BLKIF_OP_DISCARD ||
-			    (req->operation == BLKIF_OP_FLUSH_DISKCACHE && req->nr_segments))) {
+	if (d->readonly && (op == BLKIF_OP_WRITE || op == BLKIF_OP_DISCARD ||
+			    ((op == BLKIF_OP_FLUSH_DISKCACHE || op == BLKIF_OP_WRITE_BARRIER) && nseg))) {
 		bad_request(b, d, req, BLKIF_RSP_ERROR, "the disk is read-only");
 		return;
 	}
@@ -179,30 +268,37 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 	}
 	io->dev = d;
 	io->id = req->id;
-	io->op = req->operation;
+	io->op = op;		/* an indirect request is answered with its indirect_op, as Xen's blkback does */
 	io->fd = d->fd;
 	io->quota = d->quota;
 	io->quota_lock = &d->quota_lock;
 	io->dq = d->dq;
-	if (req->operation == BLKIF_OP_DISCARD) {
+	if (op == BLKIF_OP_DISCARD) {
 		io->offset = dr->sector_number * SECTOR;
 		io->len = dr->nr_sectors * SECTOR;
-	} else if (req->nr_segments && map_segments(b, d, req, io) != BLKIF_RSP_OKAY) {
+	} else if (nseg && map_segments(b, d, req, seg, nseg, op, req->operation == BLKIF_OP_INDIRECT ?
+					((const struct blkif_request_indirect *)req)->sector_number : req->sector_number,
+					io) != BLKIF_RSP_OKAY) {
 		free(io);
 		return;
 	}
 	d->in_flight++;
+	if (op == BLKIF_OP_WRITE_BARRIER)
+		d->barrier = 1;		/* nothing after it until it is done */
 	blk_io_submit(b->io, io);
 }
 
 /* The data a request moves, for the I/O limits (taken from the copy; an
- * invalid request costs what it claims and is refused later). */
+ * invalid request costs what it claims and is refused later; an indirect
+ * one is counted as full pages, its segments being in guest memory). */
 static uint64_t request_bytes(const struct blkif_request *req)
 {
 	uint64_t n = 0;
 
+	if (req->operation == BLKIF_OP_INDIRECT)
+		return (uint64_t)((const struct blkif_request_indirect *)req)->nr_segments * 4096;
 	if (req->operation != BLKIF_OP_READ && req->operation != BLKIF_OP_WRITE &&
-	    req->operation != BLKIF_OP_FLUSH_DISKCACHE)
+	    req->operation != BLKIF_OP_FLUSH_DISKCACHE && req->operation != BLKIF_OP_WRITE_BARRIER)
 		return 0;
 	for (unsigned i = 0; i < req->nr_segments && i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++)
 		if (req->seg[i].last_sect >= req->seg[i].first_sect)
@@ -232,8 +328,12 @@ void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max)
 			/* every request slot in flight has a response slot to come */
 			if (d->ring.req_cons - d->ring.rsp_prod_pvt >= RING_SIZE(&d->ring))
 				return;
+			if (d->barrier)
+				return;		/* a barrier in flight: its completion polls again */
 			memcpy(&req, RING_GET_REQUEST(&d->ring, d->ring.req_cons), sizeof(req));
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (req.operation == BLKIF_OP_WRITE_BARRIER && d->in_flight)
+				return;		/* everything before it first (it stays in the ring) */
 			if (!blk_limit_take(d, request_bytes(&req)))
 				return;		/* it stays in the ring until the limits allow it */
 			d->ring.req_cons++;
@@ -254,10 +354,10 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 {
 	struct blk_dev *d = io->dev;
 
-	for (unsigned i = 0; i < io->nseg; i++)
-		if (io->unmap_mask & (1u << i))
-			b->host.grant_unmap(b->host.arg, io->handles[i]);
+	unmap_own(b, io, io->nseg);
 	d->in_flight--;
+	if (io->op == BLKIF_OP_WRITE_BARRIER)
+		d->barrier = 0;
 	blk_quota_after(b, io);		/* counts a refusal, reports the quotas' levels */
 	if (io->status != BLKIF_RSP_OKAY) {
 		if (!io->over_quota) {
@@ -271,13 +371,13 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 	} else if (io->op == BLKIF_OP_WRITE) {
 		d->st.writes++;
 		d->st.bytes_written += io->len;
-	} else if (io->op == BLKIF_OP_FLUSH_DISKCACHE) {
+	} else if (io->op == BLKIF_OP_FLUSH_DISKCACHE || io->op == BLKIF_OP_WRITE_BARRIER) {
 		d->st.flushes++;
 		d->st.bytes_written += io->len;
 	} else if (io->op == BLKIF_OP_DISCARD) {
 		d->st.discards++;
 	}
 	if (!d->gone && !d->shut)
-		respond(b, d, io->id, io->op, io->status);
+		respond(d, io->id, io->op, io->status);
 	free(io);
 }

@@ -18,7 +18,7 @@ DOM0_SRCS := dom0/dom0_error.c dom0/statefile.c dom0/process.c dom0/machine_layo
              dom0/kernel_image.c \
              dom0/xs_wire.c dom0/xs_tree.c dom0/xs_watch.c dom0/xs_transaction.c \
              dom0/xs_conn.c dom0/xs_ops.c dom0/xenstore.c dom0/xs_persist.c \
-             dom0/blkback.c dom0/blkback_ring.c dom0/blkback_io.c dom0/blkback_limit.c \
+             dom0/blkback.c dom0/blkback_grant.c dom0/blkback_ring.c dom0/blkback_io.c dom0/blkback_limit.c \
              dom0/blkback_quota.c \
              dom0/netback.c dom0/netback_xs.c dom0/netback_ring.c dom0/netback_switch.c \
              dom0/netback_csum.c dom0/netback_tap.c dom0/netback_rate.c \

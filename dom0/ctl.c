@@ -417,9 +417,22 @@ int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen)
     if (c->ring.blk->boot_id != c->boot_id)
         return dom0_fail(err, errlen, ESTALE, "control request %s: the machine rebooted",
                          ctl_op_name(req->op));
+    /* Answers nobody waits for fill the response ring, and the hypervisor
+     * stops serving requests (posted ones too) while it is full: take them
+     * here, unless a call is in flight (it takes them while it waits for
+     * its own, which may be among them). Lock order: call, then ring. */
+    int idle = pthread_mutex_trylock(&c->call_lock) == 0;
+    int taken = 0;
     pthread_mutex_lock(&c->ring_lock);
-    rc = ctl_ring_push(&c->ring, req);
+    if (idle)
+        taken = ctl_ring_take(&c->ring, 0, NULL, NULL);
+    rc = taken < 0 ? -EPROTO : ctl_ring_push(&c->ring, req);
     pthread_mutex_unlock(&c->ring_lock);
+    if (idle)
+        pthread_mutex_unlock(&c->call_lock);
+    if (taken < 0)
+        return dom0_fail(err, errlen, EPROTO, "control request %s: response ring corrupt",
+                         ctl_op_name(req->op));
     if (rc == -EAGAIN)      /* the ring is full: wait for room like a call */
         return ctl_call(c, req, &rsp, c->timeout_ms, err, errlen);
     if (rc < 0)

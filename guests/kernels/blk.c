@@ -7,7 +7,8 @@
  *  - write, read back and compare across sizes (1 .. 88 sectors, up to
  *    11 segments) and alignments (a buffer starting at every sector of a
  *    page, odd start sectors on the disk);
- *  - flush without data and with data; discard reads back zeros;
+ *  - flush and write barrier without data and with data; discard reads
+ *    back zeros;
  *  - refused: the last sector + 1, a range that wraps around, a segment
  *    with first_sect > last_sect or last_sect 8, 0 and 12 segments, an
  *    unknown operation (EOPNOTSUPP), a grant ref never granted, a grant
@@ -24,6 +25,11 @@
  * mode=rate seconds=S: writes for S seconds under a bps limit (mode_rate).
  * mode=bench: figures for bench/blk_bench.sh (mode_bench).
  * persistent=1 (any mode): persistent grants (blkfront_init_persistent).
+ * ring_order=N (any mode): a ring of 2^N pages, if the backend offers it.
+ * indirect=1 (any mode): indirect requests, if offered; mode=rw then also
+ *  writes and reads 1 MiB requests and odd-shaped indirect ones, many
+ *  requests in flight at once, and has bad indirect requests refused.
+ * depth=N (mode=long, mode=bench): N requests in flight.
  *
  * Run by tests/blk/blk_guests.sh through pvd.
  */
@@ -36,10 +42,63 @@ const char test_name[] = "blk";
 
 #define MARKER_SECTOR 100
 #define BUF_PAGES 20          /* 64 KiB chunks (mode_quota) and then some */
+#define BIG_PAGES 1024        /* 4 MiB granted once: requests without a copy */
 
 static uint8_t wbuf[BUF_PAGES * PAGE_SIZE] ALIGNED(PAGE_SIZE);
 static uint8_t rbuf[BUF_PAGES * PAGE_SIZE] ALIGNED(PAGE_SIZE);
+static uint8_t big[BIG_PAGES * PAGE_SIZE] ALIGNED(PAGE_SIZE);
+static grant_ref_t big_ref[BIG_PAGES];
 static struct blkfront_info info;
+
+static void indirect_tests(void);
+
+/* The big buffer's pages, granted once (writable: the backend keeps them
+ * with persistent grants): requests name these refs, data moves with no
+ * copy on either side. */
+static void grant_big(void)
+{
+    for (uint32_t i = 0; i < BIG_PAGES; i++)
+        if (!big_ref[i] && !(big_ref[i] = grant_access(big + i * PAGE_SIZE, false)))
+            test_abort("granting page %u of the big buffer", i);
+}
+
+/* Segments for npages whole pages of the big buffer from page first. */
+static void big_segs(struct blkif_request_segment *seg, uint32_t first, uint32_t npages)
+{
+    for (uint32_t i = 0; i < npages; i++)
+        seg[i] = (struct blkif_request_segment){ .gref = big_ref[first + i], .first_sect = 0, .last_sect = 7 };
+}
+
+/* Post, retrying while the ring or the table is full (reaping one). */
+static void post_or_reap(uint8_t op, uint64_t sector, const struct blkif_request_segment *seg, uint32_t nseg,
+                         uint32_t *bad)
+{
+    uint64_t id;
+    int16_t st;
+    long rc;
+
+    while ((rc = blkfront_post(op, sector, seg, nseg, &id)) == -XB_ENOSPC) {
+        if (blkfront_reap(&id, &st, 30 * NSEC_PER_SEC) < 0)
+            test_abort("no response in 30 s with %u requests in flight", blkfront_in_flight());
+        *bad += st != BLKIF_RSP_OKAY;
+    }
+    if (rc < 0)
+        test_abort("post of %u segments: %ld", nseg, rc);
+}
+
+/* Kick, then reap every request in flight; the failures added to *bad. */
+static void drain(uint32_t *bad)
+{
+    uint64_t id;
+    int16_t st;
+
+    blkfront_kick();
+    while (blkfront_in_flight()) {
+        if (blkfront_reap(&id, &st, 30 * NSEC_PER_SEC) < 0)
+            test_abort("no response in 30 s with %u requests in flight", blkfront_in_flight());
+        *bad += st != BLKIF_RSP_OKAY;
+    }
+}
 
 static void fill(uint8_t *p, uint32_t bytes, uint32_t seed)
 {
@@ -82,7 +141,7 @@ static void refusals(void)
     test_eq(raw(BLKIF_OP_READ, 0, 0, g, 0, 0), BLKIF_RSP_ERROR, "0 segments: ERROR");
     test_eq(raw(BLKIF_OP_READ, 12, 0, g, 0, 0), BLKIF_RSP_ERROR, "12 segments: ERROR");
     test_eq(raw(9, 1, 0, g, 0, 0), BLKIF_RSP_EOPNOTSUPP, "operation 9: EOPNOTSUPP");
-    test_eq(raw(BLKIF_OP_INDIRECT, 1, 0, g, 0, 0), BLKIF_RSP_EOPNOTSUPP, "indirect (not offered): EOPNOTSUPP");
+    test_eq(raw(BLKIF_OP_INDIRECT, 1, 0, g, 0, 0), BLKIF_RSP_ERROR, "indirect with 0 segments: ERROR");
     test_eq(raw(BLKIF_OP_READ, 1, 0, 300, 0, 0), BLKIF_RSP_ERROR, "grant ref never granted: ERROR");
     test_eq(raw(BLKIF_OP_READ, 1, 0, gro, 0, 0), BLKIF_RSP_ERROR, "read into a read-only grant: ERROR");
     grant_end(g);
@@ -129,6 +188,16 @@ static void mode_rw(void)
     }
     test_eq(blkfront_io(BLKIF_OP_READ, 3000, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read the flushed data");
     test_ok(!memcmp(wbuf, rbuf, PAGE_SIZE), "the flush's data was written");
+    test_ok(info.barrier, "feature-barrier offered");
+    test_eq(raw(BLKIF_OP_WRITE_BARRIER, 0, 0, 0, 0, 0), BLKIF_RSP_OKAY, "write barrier without data");
+    fill(wbuf, PAGE_SIZE, 4343);
+    {
+        grant_ref_t g = grant_access(wbuf, true);
+        test_eq(raw(BLKIF_OP_WRITE_BARRIER, 1, 3008, g, 0, 7), BLKIF_RSP_OKAY, "write barrier with a page of data");
+        grant_end(g);
+    }
+    test_eq(blkfront_io(BLKIF_OP_READ, 3008, rbuf, PAGE_SIZE), BLKIF_RSP_OKAY, "read the barrier's data");
+    test_ok(!memcmp(wbuf, rbuf, PAGE_SIZE), "the barrier's data was written");
 
     roundtrip(4000, 0, 16, seed++);
     {
@@ -145,6 +214,11 @@ static void mode_rw(void)
     test_ok(!memcmp(wbuf, rbuf, 16 * 512), "discarded sectors read back as zeros");
 
     refusals();
+    if (cmdline_u64("indirect", 0))
+        indirect_tests();
+    if (cmdline_u64("ring_order", 0))
+        test_eq(info.ring_slots, 32u << cmdline_u64("ring_order", 0), "ring of 2^%lu pages: %u requests",
+                (unsigned long)cmdline_u64("ring_order", 0), info.ring_slots);
 
     memset(wbuf, 0, 512);
     marker_text((char *)wbuf, 512);
@@ -238,11 +312,17 @@ static void mode_hostile(void)
 
 /* mode=long seconds=N: write, read back and compare 8-sector blocks in
  * a loop for N seconds (pvd is killed and started again meanwhile). */
+static void mode_long_deep(uint64_t end, uint32_t depth);
+
 static void mode_long(void)
 {
     uint64_t end = system_time() + cmdline_u64("seconds", 30) * NSEC_PER_SEC;
     uint32_t n = 0;
 
+    if (cmdline_u64("depth", 1) > 1) {
+        mode_long_deep(end, (uint32_t)cmdline_u64("depth", 1));
+        return;
+    }
     while (system_time() < end) {
         roundtrip(2000 + (n % 64) * 8, (n % 8) * 512, 8, n);
         if (++n % 50 == 0)
@@ -250,6 +330,112 @@ static void mode_long(void)
     }
     printk("blk: %u round trips in all; %u grant(s) left mapped by a dead backend\n", n,
            grant_stuck());
+}
+
+/* mode=long depth=N: rounds of N 4 KiB writes in flight at once (each
+ * page stamped with its round and index), then N reads of them in flight,
+ * compared; every request is numbered by blkfront, so a response lost
+ * (a request never answered: a timeout) or answered twice (a stray) fails. */
+static void mode_long_deep(uint64_t end, uint32_t depth)
+{
+    struct blkif_request_segment seg;
+    uint32_t rounds = 0, bad = 0;
+
+    if (depth > BIG_PAGES / 2)
+        depth = BIG_PAGES / 2;
+    grant_big();
+    while (system_time() < end) {
+        for (uint32_t i = 0; i < depth; i++) {
+            fill(big + i * PAGE_SIZE, PAGE_SIZE, rounds * 1000 + i);
+            big_segs(&seg, i, 1);
+            post_or_reap(BLKIF_OP_WRITE, 2000 + (uint64_t)i * 8, &seg, 1, &bad);
+        }
+        drain(&bad);
+        for (uint32_t i = 0; i < depth; i++) {
+            memset(big + (BIG_PAGES / 2 + i) * PAGE_SIZE, 0xee, PAGE_SIZE);
+            big_segs(&seg, BIG_PAGES / 2 + i, 1);
+            post_or_reap(BLKIF_OP_READ, 2000 + (uint64_t)i * 8, &seg, 1, &bad);
+        }
+        drain(&bad);
+        for (uint32_t i = 0; i < depth; i++)
+            if (memcmp(big + i * PAGE_SIZE, big + (BIG_PAGES / 2 + i) * PAGE_SIZE, PAGE_SIZE))
+                test_abort("round %u: page %u read back differs from what was written", rounds, i);
+        if (++rounds % 20 == 0)
+            printk("blk: %u rounds of %u requests in flight\n", rounds, depth);
+    }
+    test_eq(bad, 0, "requests answered with an error");
+    printk("blk: %u rounds of %u writes and %u reads in flight, all answered once and intact; "
+           "%u grant(s) left mapped by a dead backend\n", rounds, depth, depth, grant_stuck());
+}
+
+/* mode=rw indirect=1: 1 MiB requests, odd-shaped indirect ones, many in
+ * flight, and bad indirect requests refused. */
+static void indirect_tests(void)
+{
+    static struct blkif_request_segment seg[BLKIF_SEGS_PER_INDIRECT_FRAME];
+    struct blkif_request req;
+    struct blkif_request_indirect *ir = (struct blkif_request_indirect *)&req;
+    grant_ref_t g;
+    uint32_t bad = 0;
+
+    test_ok(info.max_indirect >= 256, "feature-max-indirect-segments offered (%u)", info.max_indirect);
+    grant_big();
+    fill(big, 1048576, 31);
+    memset(big + 1048576, 0xee, 1048576);
+    big_segs(seg, 0, 256);
+    post_or_reap(BLKIF_OP_WRITE, 8192, seg, 256, &bad);
+    drain(&bad);
+    big_segs(seg, 256, 256);
+    post_or_reap(BLKIF_OP_READ, 8192, seg, 256, &bad);
+    drain(&bad);
+    test_eq(bad, 0, "1 MiB indirect write and read answered OKAY");
+    test_ok(!memcmp(big, big + 1048576, 1048576), "1 MiB indirect request read back as written");
+    /* 13 segments of odd shapes: sectors 3..7, then whole pages, then 0..1 */
+    big_segs(seg, 512, 13);
+    seg[0].first_sect = 3;
+    seg[12].last_sect = 1;
+    fill(big + 512 * PAGE_SIZE, 13 * PAGE_SIZE, 32);
+    post_or_reap(BLKIF_OP_WRITE, 12001, seg, 13, &bad);
+    drain(&bad);
+    test_eq(blkfront_io(BLKIF_OP_READ, 12001, rbuf, 5 * 512), BLKIF_RSP_OKAY, "read the odd indirect write");
+    test_ok(!memcmp(rbuf, big + 512 * PAGE_SIZE + 3 * 512, 5 * 512), "its first, partial segment is on the disk");
+    /* 32 requests of 64 KiB in flight at once, then read back 32 at once */
+    for (uint32_t i = 0; i < 32; i++) {
+        big_segs(seg, i * 16, 16);
+        post_or_reap(BLKIF_OP_WRITE, 4200 + i * 128, seg, 16, &bad);
+    }
+    drain(&bad);
+    memset(big + 512 * PAGE_SIZE, 0, 512 * PAGE_SIZE);
+    for (uint32_t i = 0; i < 32; i++) {
+        big_segs(seg, 512 + i * 16, 16);
+        post_or_reap(BLKIF_OP_READ, 4200 + i * 128, seg, 16, &bad);
+    }
+    drain(&bad);
+    test_eq(bad, 0, "32 requests in flight answered OKAY");
+    test_ok(!memcmp(big, big + 512 * PAGE_SIZE, 512 * PAGE_SIZE), "32 requests in flight read back as written");
+    /* refused: an indirect page never granted, more segments than offered,
+     * an operation other than READ/WRITE, a bad segment inside the page */
+    g = grant_access(rbuf, false);
+    memset(&req, 0, sizeof(req));
+    ir->operation = BLKIF_OP_INDIRECT;
+    ir->indirect_op = BLKIF_OP_READ;
+    ir->nr_segments = 1;
+    ir->indirect_grefs[0] = 4000;
+    test_eq(blkfront_submit(&req, 30 * NSEC_PER_SEC), BLKIF_RSP_ERROR, "indirect page never granted: ERROR");
+    ((struct blkif_request_segment *)rbuf)[0] = (struct blkif_request_segment){ .gref = big_ref[0], .last_sect = 7 };
+    ((struct blkif_request_segment *)rbuf)[1] = (struct blkif_request_segment){ .gref = big_ref[1], .last_sect = 9 };
+    ir->indirect_grefs[0] = g;
+    ir->nr_segments = (uint16_t)(info.max_indirect + 1);
+    test_eq(blkfront_submit(&req, 30 * NSEC_PER_SEC), BLKIF_RSP_ERROR, "more indirect segments than offered: ERROR");
+    ir->nr_segments = 1;
+    ir->indirect_op = BLKIF_OP_FLUSH_DISKCACHE;
+    test_eq(blkfront_submit(&req, 30 * NSEC_PER_SEC), BLKIF_RSP_ERROR, "indirect flush: ERROR");
+    ir->indirect_op = BLKIF_OP_READ;
+    ir->nr_segments = 2;
+    test_eq(blkfront_submit(&req, 30 * NSEC_PER_SEC), BLKIF_RSP_ERROR, "last_sect 9 in an indirect page: ERROR");
+    ir->nr_segments = 1;
+    test_eq(blkfront_submit(&req, 30 * NSEC_PER_SEC), BLKIF_RSP_OKAY, "the same page with 1 good segment: OKAY");
+    grant_end(g);
 }
 
 /* mode=rate seconds=S: 32 KiB writes, one after the other, for S
@@ -271,9 +457,13 @@ static void mode_rate(void)
     test_ok(done > 0, "%lu bytes written under the rate limit", (unsigned long)done);
 }
 
-/* mode=bench: sequential writes and reads of 16 MiB in 44 KiB requests
- * (11 segments, the most without indirect descriptors) and 512 random
- * 4 KiB writes and reads over 32 MiB; one line of figures each. */
+/* mode=bench: sequential writes and reads of 32 MiB in 1 MiB requests
+ * (indirect, 256 segments; 44 KiB without indirect=1), then 4096 random
+ * 4 KiB writes and reads over 32 MiB; depth=N requests in flight (the
+ * sequential ones up to 4, what the 4 MiB buffer holds). The data pages
+ * are the big buffer's, granted once: no copy; an untimed read over all
+ * of them first (the backend maps a persistent grant on its first use).
+ * Each pattern runs runs=N times (default 3); one line with the best. */
 static uint64_t bench_rng = 88172645463325252ull;
 static uint64_t bench_next(void)
 {
@@ -283,26 +473,67 @@ static uint64_t bench_next(void)
     return bench_rng;
 }
 
-static void bench_run(const char *what, uint8_t op, uint32_t bytes, uint32_t count, bool random)
+static uint64_t bench_once(const char *what, uint8_t op, uint32_t pages, uint32_t count, uint32_t depth,
+                           bool random)
 {
+    static struct blkif_request_segment seg[256];
     uint64_t start = system_time(), ns;
+    uint32_t bad = 0, slots = BIG_PAGES / pages;
 
     for (uint32_t i = 0; i < count; i++) {
-        uint64_t sector = random ? (bench_next() % (32u * 2048u / 8u)) * 8u : (uint64_t)i * (bytes / 512);
-        if (blkfront_io(op, sector, op == BLKIF_OP_READ ? rbuf : wbuf, bytes) != BLKIF_RSP_OKAY)
-            test_abort("bench %s: request %u failed", what, i);
+        uint64_t sector = random ? (bench_next() % (32u * 2048u / 8u)) * 8u : (uint64_t)i * pages * 8;
+        big_segs(seg, (i % slots) * pages, pages);
+        if (blkfront_in_flight() >= depth) {
+            uint64_t id;
+            int16_t st;
+            blkfront_kick();
+            if (blkfront_reap(&id, &st, 30 * NSEC_PER_SEC) < 0)
+                test_abort("bench %s: no response in 30 s", what);
+            bad += st != BLKIF_RSP_OKAY;
+        }
+        post_or_reap(op, sector, seg, pages, &bad);
     }
+    drain(&bad);
     ns = system_time() - start;
-    printk("blk-bench: %s bytes=%u count=%u ns=%lu\n", what, bytes, count, (unsigned long)ns);
+    if (bad)
+        test_abort("bench %s: %u requests failed", what, bad);
+    return ns;
+}
+
+/* The best of `runs` runs (the random ones each from the same start of
+ * the sequence), one line. */
+static void bench_run(const char *what, uint8_t op, uint32_t pages, uint32_t count, uint32_t depth, bool random,
+                      uint32_t runs)
+{
+    uint64_t best = ~0ull, rng = bench_rng;
+
+    if (depth > BIG_PAGES / pages)
+        depth = BIG_PAGES / pages;
+    for (uint32_t r = 0; r < runs; r++) {
+        uint64_t ns;
+        bench_rng = rng;
+        ns = bench_once(what, op, pages, count, depth, random);
+        if (ns < best)
+            best = ns;
+    }
+    printk("blk-bench: %s bytes=%u count=%u ns=%lu depth=%u runs=%u\n", what, pages * (uint32_t)PAGE_SIZE, count,
+           (unsigned long)best, depth, runs);
 }
 
 static void mode_bench(void)
 {
-    fill(wbuf, 11 * PAGE_SIZE, 77);
-    bench_run("seq-write", BLKIF_OP_WRITE, 11 * PAGE_SIZE, 16u * 1048576u / (11 * PAGE_SIZE), false);
-    bench_run("seq-read", BLKIF_OP_READ, 11 * PAGE_SIZE, 16u * 1048576u / (11 * PAGE_SIZE), false);
-    bench_run("rand-write", BLKIF_OP_WRITE, PAGE_SIZE, 512, true);
-    bench_run("rand-read", BLKIF_OP_READ, PAGE_SIZE, 512, true);
+    uint32_t depth = (uint32_t)cmdline_u64("depth", 8), pages = info.max_indirect >= 256 ? 256 : 11;
+
+    uint32_t runs = (uint32_t)cmdline_u64("runs", 3);
+
+    grant_big();
+    /* untimed: the backend maps each persistent grant on its first use */
+    bench_run("warm-up", BLKIF_OP_READ, pages, BIG_PAGES / pages, depth, false, 1);
+    bench_run("seq-write", BLKIF_OP_WRITE, pages, 32u * 256u / pages, depth, false, runs);
+    bench_run("seq-read", BLKIF_OP_READ, pages, 32u * 256u / pages, depth, false, runs);
+    bench_rng = 88172645463325252ull;
+    bench_run("rand-write", BLKIF_OP_WRITE, 1, 4096, depth, true, runs);
+    bench_run("rand-read", BLKIF_OP_READ, 1, 4096, depth, true, runs);
 }
 
 static void mode_ro(void)
@@ -317,6 +548,8 @@ static void mode_ro(void)
     g = grant_access(wbuf, true);
     test_eq(raw(BLKIF_OP_FLUSH_DISKCACHE, 1, 0, g, 0, 7), BLKIF_RSP_ERROR, "flush with data on a read-only disk: "
             "ERROR");
+    test_eq(raw(BLKIF_OP_WRITE_BARRIER, 1, 0, g, 0, 7), BLKIF_RSP_ERROR, "write barrier with data on a read-only "
+            "disk: ERROR");
     grant_end(g);
     {
         struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = 0, .nr_sectors = 8 };
@@ -334,10 +567,17 @@ void test_main(void)
     if (!cmdline_str("mode", mode, sizeof(mode)))
         snprintf(mode, sizeof(mode), "rw");
     test_eq(xenbus_init(), 0, "xenbus_init");
-    rc = blkfront_init_persistent(0, cmdline_u64("persistent", 0) != 0, &info);
+    {
+        struct blkfront_opts o = { .persistent = cmdline_u64("persistent", 0) != 0,
+                                   .ring_order = (uint32_t)cmdline_u64("ring_order", 0),
+                                   .indirect = cmdline_u64("indirect", 0) != 0 };
+        rc = blkfront_init_opts(0, &o, &info);
+    }
     if (rc)
         test_abort("blkfront_init: %ld", rc);
-    printk("blk: xvda connected: %lu sectors, info %#x\n", (unsigned long)info.sectors, info.info);
+    printk("blk: xvda connected: %lu sectors, info %#x, ring of %u requests, %u indirect segments%s\n",
+           (unsigned long)info.sectors, info.info, info.ring_slots, info.max_indirect,
+           info.persistent ? ", persistent grants" : "");
     if (!strncmp(mode, "check", 6))
         mode_check();
     else if (!strncmp(mode, "ro", 3))

@@ -1,8 +1,10 @@
 /*
  * blkfront.h - the test kernels' virtual block device frontend
- * (blkfront.c): the blkif handshake in xenstore, one shared ring page,
- * grants to Domain 0 (grant_access.c) for the ring and the data pages, one request at a
- * time. Include after lib.h.
+ * (blkfront.c): the blkif handshake in xenstore, a shared ring of one
+ * or (max-ring-page-order) several pages, grants to Domain 0
+ * (grant_access.c) for the ring and the data pages, indirect requests
+ * (feature-max-indirect-segments), up to BLKFRONT_MAX_INFLIGHT requests in
+ * flight. Include after lib.h.
  */
 #ifndef GUEST_BLKFRONT_H
 #define GUEST_BLKFRONT_H
@@ -15,8 +17,21 @@ struct blkfront_info {
     uint64_t sectors;           /* 512-byte sectors */
     uint32_t sector_size;
     uint32_t info;              /* VDISK_* */
-    bool flush, discard;
+    bool flush, discard, barrier;
+    uint32_t ring_slots;        /* requests the ring holds */
+    uint32_t ring_order;        /* its pages: 2^ring_order */
+    uint32_t max_indirect;      /* segments of an indirect request (0: not used) */
+    bool persistent;            /* persistent grants negotiated */
 };
+
+/* What the frontend asks for (each only as far as the backend offers). */
+struct blkfront_opts {
+    bool persistent;            /* feature-persistent: blkfront_io copies through pages granted once */
+    uint32_t ring_order;        /* ring-page-order */
+    bool indirect;              /* requests of more than 11 segments (up to 512) */
+};
+
+#define BLKFRONT_MAX_INFLIGHT 32
 
 /* Connect to disk `index` (0 = xvda): xenbus_init must have run. 0, or
  * -errno (-XB_ETIMEDOUT when the backend never connects). */
@@ -24,6 +39,8 @@ long blkfront_init(uint32_t index, struct blkfront_info *info);
 /* The same, with persistent grants when want and the backend offers them:
  * blkfront_io then copies through 11 pages granted once. */
 long blkfront_init_persistent(uint32_t index, bool want, struct blkfront_info *info);
+/* Connect with the options o. */
+long blkfront_init_opts(uint32_t index, const struct blkfront_opts *o, struct blkfront_info *info);
 /* Close the connection (frontend Closed; the backend follows). */
 long blkfront_close(void);
 
@@ -31,6 +48,19 @@ long blkfront_close(void);
  * timeout_ns for its response: the response's status, or 99 when none
  * came in time. */
 int16_t blkfront_submit(struct blkif_request *req, uint64_t timeout_ns);
+
+/* Asynchronous requests, many in flight. blkfront_post puts a READ or
+ * WRITE of the nseg segments (indirect when more than 11) into the ring
+ * without publishing it: 0 and its *id, -XB_ENOSPC when the ring or the
+ * table of requests in flight is full, -XB_EINVAL for more segments than
+ * negotiated. blkfront_kick publishes what was put (and notifies when the
+ * backend asked). blkfront_reap waits up to timeout_ns for one response
+ * of a request in flight: 0 with its id and status, or -XB_ETIMEDOUT. */
+long blkfront_post(uint8_t op, uint64_t sector, const struct blkif_request_segment *seg, uint32_t nseg,
+                   uint64_t *id);
+void blkfront_kick(void);
+long blkfront_reap(uint64_t *id, int16_t *status, uint64_t timeout_ns);
+uint32_t blkfront_in_flight(void);
 
 /* Read or write bytes (a multiple of 512) at sector from/into buf, which
  * must start at a 512-byte boundary and span at most 11 pages; the pages

@@ -6,7 +6,8 @@
  * (data checked in the file), every kind of bad request (answered
  * BLKIF_RSP_ERROR or EOPNOTSUPP, the file unchanged), garbage ring
  * indices (the ring shut, nothing more answered), the close, and every
- * grant mapped unmapped at the end.
+ * grant mapped unmapped at the end; multi-page rings (and their takeover by
+ * a new blkback), indirect requests, write barriers in order.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +30,7 @@
 #include "blkback.h"
 #include "xenstore.h"
 
-#define NPAGES 16
+#define NPAGES 40
 #define READONLY_REF 9
 #define SECTORS 2048		/* a 1 MiB disk */
 #define DOMID 5
@@ -36,6 +38,7 @@
 struct fixture {
 	struct xs_server *xs;
 	struct blkback *b;
+	struct blkback_host host;
 	char image[64];
 	int fd;
 	uint8_t *pages;		/* page r-1 is grant ref r */
@@ -43,6 +46,7 @@ struct fixture {
 	struct blkif_front_ring ring;
 	char fpath[64], bpath[96];
 	uint64_t next_id;
+	uint8_t last_op;	/* the operation of the last response */
 	struct { char scope[8]; int level; uint64_t allocated, quota; } ev[32];	/* quota events */
 	int nev;
 };
@@ -158,12 +162,14 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	h.arg = f;
+	f->host = h;
 	snprintf(f->image, sizeof(f->image), "/tmp/test_blkback.XXXXXX");
 	f->fd = mkstemp(f->image);
 	assert_true(f->fd >= 0);
 	assert_int_equal(ftruncate(f->fd, SECTORS * 512), 0);
-	assert_int_equal(posix_memalign((void **)&f->pages, 4096, NPAGES * 4096), 0);
-	memset(f->pages, 0, NPAGES * 4096);
+	/* shared, as the machine's RAM is: a multi-page ring is mapped again, contiguous */
+	f->pages = mmap(NULL, NPAGES * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->pages != MAP_FAILED);
 	assert_int_equal(xs_open(NULL, NULL, &xh, &f->xs, err, sizeof(err)), 0);
 	assert_int_equal(blkback_open(&h, f->xs, 2, &f->b, err, sizeof(err)), 0);
 	d.image = f->image;
@@ -184,7 +190,7 @@ static int teardown(void **state)
 	xs_close(f->xs);
 	close(f->fd);
 	unlink(f->image);
-	free(f->pages);
+	munmap(f->pages, NPAGES * 4096);
 	free(f);
 	return 0;
 }
@@ -226,6 +232,7 @@ static int submit(struct fixture *f, struct blkif_request *req)
 			struct blkif_response r = *RING_GET_RESPONSE(&f->ring, f->ring.rsp_cons);
 			f->ring.rsp_cons++;
 			assert_int_equal(r.id, req->id);
+			f->last_op = r.operation;
 			return r.status;
 		}
 		poll(&p, 1, 10);
@@ -305,8 +312,8 @@ static void test_refusals(void **state)
 	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* second grant bad: first unmapped */
 	r = rw(7, 0, 2, 0, 7);
 	assert_int_equal(submit(f, &r), BLKIF_RSP_EOPNOTSUPP);
-	r = rw(BLKIF_OP_INDIRECT, 0, 2, 0, 7);
-	assert_int_equal(submit(f, &r), BLKIF_RSP_EOPNOTSUPP);
+	r = rw(BLKIF_OP_INDIRECT, 0, 2, 0, 7);		/* read as indirect: 0 segments */
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
 	{
 		struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .sector_number = SECTORS - 1,
 						   .nr_sectors = 2 };
@@ -381,6 +388,268 @@ static void test_persistent_grants(void **state)
 	blkback_poll(f->b);
 	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateClosed);
 	assert_int_equal(f->maps, f->unmaps);		/* the kept ones went with the connection */
+}
+
+/* A multi-page ring: ring-page-order 2, refs 1..4; requests in every
+ * slot of the 128-slot ring (several times round); a pvd restart takes
+ * it over from its pvcore-ring record. Orders beyond the offer and a
+ * missing ring-refN shut the ring. */
+static void connect_order(struct fixture *f, unsigned order)
+{
+	struct blkif_sring *s = (struct blkif_sring *)f->pages;
+	char v[16], key[24];
+
+	SHARED_RING_INIT(s);
+	FRONT_RING_INIT(&f->ring, s, 4096u << order);
+	snprintf(v, sizeof(v), "%u", order);
+	xs_put(f, f->fpath, "ring-page-order", v);
+	for (unsigned i = 0; i < 1u << order; i++) {
+		snprintf(key, sizeof(key), "ring-ref%u", i);
+		snprintf(v, sizeof(v), "%u", i + 1);
+		xs_put(f, f->fpath, key, v);
+	}
+	xs_put(f, f->fpath, "event-channel", "3");
+	xs_put(f, f->fpath, "state", "3");
+	blkback_poll(f->b);
+}
+
+static void test_multipage_ring(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *data = f->pages + 20 * 4096, file[4096];
+	struct blkif_request r;
+	char err[300];
+
+	assert_int_equal(xs_get(f, f->bpath, "max-ring-page-order"), 4);
+	connect_order(f, 2);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateConnected);
+	assert_int_equal(RING_SIZE(&f->ring), 128);
+	for (int i = 0; i < 300; i++) {
+		memset(data, i & 0xff, 4096);
+		r = rw(BLKIF_OP_WRITE, (uint64_t)(i % 64) * 8, 21, 0, 7);
+		assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	}
+	assert_int_equal(pread(f->fd, file, 4096, 43 * 8 * 512), 4096);
+	assert_int_equal(file[0], 299 & 0xff);
+	/* a restart of pvd with a request in the ring the old one never took */
+	memset(data, 0x5a, 4096);
+	r = rw(BLKIF_OP_WRITE, 8, 21, 0, 7);
+	r.id = ++f->next_id;
+	*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = r;
+	f->ring.req_prod_pvt++;
+	f->ring.sring->req_prod = f->ring.req_prod_pvt;
+	blkback_close(f->b);
+	assert_int_equal(blkback_open(&f->host, f->xs, 2, &f->b, err, sizeof(err)), 0);
+	{
+		struct blkback_disk d = { .name = "data", .image = f->image, .size_bytes = SECTORS * 512ull };
+		assert_int_equal(blkback_resume(f->b, DOMID, &d, err, sizeof(err)), 0);
+	}
+	for (int i = 0; i < 500 && f->ring.sring->rsp_prod == f->ring.rsp_cons; i++) {
+		struct pollfd p = { .fd = blkback_event_fd(f->b), .events = POLLIN };
+		blkback_poll(f->b);
+		poll(&p, 1, 10);
+	}
+	assert_int_equal(f->ring.sring->rsp_prod, f->ring.rsp_cons + 1);
+	assert_int_equal(RING_GET_RESPONSE(&f->ring, f->ring.rsp_cons)->id, r.id);
+	f->ring.rsp_cons++;
+	assert_int_equal(pread(f->fd, file, 4096, 8 * 512), 4096);
+	assert_int_equal(file[100], 0x5a);
+	r = rw(BLKIF_OP_READ, 8, 22, 0, 7);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);		/* the ring goes on */
+	assert_memory_equal(f->pages + 21 * 4096, data, 4096);
+	/* the frontend closes: every ring page unmapped */
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateClosed);
+	assert_int_equal(f->maps, f->unmaps);
+	/* an order beyond the offer, then a missing ring-ref2: shut */
+	xs_put(f, f->fpath, "state", "1");
+	blkback_poll(f->b);
+	connect_order(f, 5);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateClosing);
+	assert_int_equal(f->shut_logs, 1);
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	xs_put(f, f->fpath, "state", "1");
+	blkback_poll(f->b);
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateInitWait);
+	{
+		char path[160];
+		snprintf(path, sizeof(path), "%s/ring-ref2", f->fpath);
+		xs_local_rm(f->xs, path);
+		xs_put(f, f->fpath, "ring-page-order", "2");
+		xs_put(f, f->fpath, "state", "3");
+		blkback_poll(f->b);
+	}
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateClosing);
+	assert_int_equal(f->shut_logs, 2);
+	assert_int_equal(f->maps, f->unmaps);
+}
+
+/* An indirect request: its segments in page 10 (ref 11), data in refs
+ * 12..15, some not whole pages. */
+static struct blkif_request indirect(uint8_t op, uint64_t sector, uint16_t nseg, uint32_t iref)
+{
+	struct blkif_request r = { 0 };
+	struct blkif_request_indirect *ir = (struct blkif_request_indirect *)&r;
+
+	ir->operation = BLKIF_OP_INDIRECT;
+	ir->indirect_op = op;
+	ir->nr_segments = nseg;
+	ir->sector_number = sector;
+	ir->indirect_grefs[0] = iref;
+	return r;
+}
+
+static void test_indirect(void **state)
+{
+	struct fixture *f = *state;
+	struct blkif_request_segment *seg = (struct blkif_request_segment *)(f->pages + 10 * 4096);
+	uint8_t *data = f->pages + 11 * 4096, file[4 * 4096], before[SECTORS * 512 / 4], after[sizeof(before)];
+	struct blkif_request r;
+	int maps;
+
+	assert_int_equal(xs_get(f, f->bpath, "feature-max-indirect-segments"), 256);
+	connect(f);
+	for (int i = 0; i < 4 * 4096; i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 12));
+	for (int i = 0; i < 4; i++)
+		seg[i] = (struct blkif_request_segment){ .gref = 12 + (uint32_t)i, .first_sect = 0, .last_sect = 7 };
+	seg[3].last_sect = 3;				/* 3.5 pages: 28 sectors */
+	r = indirect(BLKIF_OP_WRITE, 64, 4, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	assert_int_equal(f->last_op, BLKIF_OP_WRITE);	/* answered with its indirect_op */
+	assert_int_equal(pread(f->fd, file, sizeof(file), 64 * 512), (ssize_t)sizeof(file));
+	assert_memory_equal(file, data, 28 * 512);
+	for (int i = 28 * 512; i < 32 * 512; i++)
+		assert_int_equal(file[i], 0);
+	/* read it back into refs 16..19 */
+	for (int i = 0; i < 4; i++)
+		seg[i].gref = 16 + (uint32_t)i;
+	r = indirect(BLKIF_OP_READ, 64, 4, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	assert_int_equal(f->last_op, BLKIF_OP_READ);
+	assert_memory_equal(f->pages + 15 * 4096, data, 28 * 512);
+	/* 256 segments (1 MiB, the largest offered) of one page each */
+	for (int i = 0; i < 256; i++)
+		seg[i] = (struct blkif_request_segment){ .gref = 12 + (uint32_t)(i % 8), .first_sect = 0, .last_sect = 7 };
+	r = indirect(BLKIF_OP_WRITE, 0, 256, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	assert_int_equal(f->maps, f->unmaps + 1);	/* only the ring stays mapped */
+
+	/* refusals: the file unchanged, nothing left mapped */
+	assert_int_equal(pread(f->fd, before, sizeof(before), 0), (ssize_t)sizeof(before));
+	maps = f->maps;
+	r = indirect(BLKIF_OP_FLUSH_DISKCACHE, 0, 1, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
+	r = indirect(BLKIF_OP_INDIRECT, 0, 1, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
+	r = indirect(BLKIF_OP_WRITE, 0, 0, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* 0 segments */
+	r = indirect(BLKIF_OP_WRITE, 0, 257, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* more than offered */
+	assert_int_equal(f->maps, maps);				/* none of these mapped anything */
+	r = indirect(BLKIF_OP_WRITE, 0, 2, NPAGES + 1);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* indirect page never granted */
+	assert_int_equal(f->last_op, BLKIF_OP_WRITE);
+	seg[1].last_sect = 8;
+	r = indirect(BLKIF_OP_WRITE, 0, 2, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* a bad segment in the page */
+	seg[1] = (struct blkif_request_segment){ .gref = 5, .first_sect = 4, .last_sect = 3 };
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* first > last */
+	seg[1] = (struct blkif_request_segment){ .gref = NPAGES + 1, .first_sect = 0, .last_sect = 7 };
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* a data grant never made */
+	seg[1] = (struct blkif_request_segment){ .gref = 12, .first_sect = 0, .last_sect = 7 };
+	r = indirect(BLKIF_OP_WRITE, SECTORS - 15, 2, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* 16 sectors past the end */
+	r = indirect(BLKIF_OP_WRITE, UINT64_MAX - 7, 2, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* wraps around */
+	seg[0].gref = READONLY_REF;
+	r = indirect(BLKIF_OP_READ, 0, 2, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* a read into a read-only grant */
+	assert_int_equal(pread(f->fd, after, sizeof(after), 0), (ssize_t)sizeof(after));
+	assert_memory_equal(before, after, sizeof(before));
+	assert_int_equal(f->maps, f->unmaps + 1);
+	/* the indirect page may itself be read-only: the backend only reads it */
+	memcpy(f->pages + (READONLY_REF - 1) * 4096, seg, 2 * sizeof(*seg));
+	((struct blkif_request_segment *)(f->pages + (READONLY_REF - 1) * 4096))[0].gref = 12;
+	r = indirect(BLKIF_OP_READ, 0, 2, READONLY_REF);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	/* persistent grants: the indirect page and the data pages kept */
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	xs_put(f, f->fpath, "state", "1");
+	blkback_poll(f->b);
+	xs_put(f, f->fpath, "feature-persistent", "1");
+	memset(f->pages, 0, 4096);
+	f->next_id = 0;
+	connect(f);
+	maps = f->maps;
+	for (int i = 0; i < 4; i++)
+		seg[i] = (struct blkif_request_segment){ .gref = 12 + (uint32_t)i, .first_sect = 0, .last_sect = 7 };
+	for (int round = 0; round < 3; round++) {
+		r = indirect(round == 1 ? BLKIF_OP_READ : BLKIF_OP_WRITE, 200, 4, 11);
+		assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	}
+	assert_int_equal(f->maps, maps + 5);		/* 1 indirect page + 4 data pages, mapped once */
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	assert_int_equal(f->maps, f->unmaps);
+}
+
+/* WRITE_BARRIER (feature-barrier): its data written and synced; taken
+ * only once what is before it is done, and nothing after it before it is
+ * done: pushed together with a write before and one after, one poll takes
+ * only the first; the answers come in order. 12 segments are refused. */
+static void test_barrier(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *page2 = f->pages + 4096, *page3 = f->pages + 2 * 4096, file[4096];
+	struct blkif_request r[3];
+	struct blkback_stats st;
+	uint64_t ids[3];
+
+	assert_int_equal(xs_get(f, f->bpath, "feature-barrier"), 1);
+	connect(f);
+	memset(page2, 0x61, 4096);
+	memset(page3, 0x62, 4096);
+	r[0] = rw(BLKIF_OP_WRITE_BARRIER, 300, 2, 0, 7);
+	assert_int_equal(submit(f, &r[0]), BLKIF_RSP_OKAY);
+	assert_int_equal(f->last_op, BLKIF_OP_WRITE_BARRIER);
+	assert_int_equal(pread(f->fd, file, 4096, 300 * 512), 4096);
+	assert_memory_equal(file, page2, 4096);
+	r[0] = (struct blkif_request){ .operation = BLKIF_OP_WRITE_BARRIER };
+	assert_int_equal(submit(f, &r[0]), BLKIF_RSP_OKAY);	/* without data: a sync */
+	r[0] = rw(BLKIF_OP_WRITE_BARRIER, 300, 2, 0, 7);
+	r[0].nr_segments = 12;
+	assert_int_equal(submit(f, &r[0]), BLKIF_RSP_ERROR);
+	/* a write, a barrier, a write: in order */
+	r[0] = rw(BLKIF_OP_WRITE, 400, 2, 0, 7);
+	r[1] = rw(BLKIF_OP_WRITE_BARRIER, 408, 3, 0, 7);
+	r[2] = rw(BLKIF_OP_WRITE, 416, 2, 0, 7);
+	for (int i = 0; i < 3; i++) {
+		r[i].id = ids[i] = ++f->next_id;
+		*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = r[i];
+		f->ring.req_prod_pvt++;
+	}
+	f->ring.sring->req_prod = f->ring.req_prod_pvt;
+	blkback_poll(f->b);
+	assert_int_equal(blkback_stats(f->b, DOMID, "data", &st), 0);
+	assert_int_equal(st.in_flight, 1);		/* the write; the barrier waits for it */
+	for (int i = 0; i < 500 && f->ring.sring->rsp_prod - f->ring.rsp_cons < 3; i++) {
+		struct pollfd p = { .fd = blkback_event_fd(f->b), .events = POLLIN };
+		blkback_poll(f->b);
+		poll(&p, 1, 10);
+	}
+	assert_int_equal(f->ring.sring->rsp_prod - f->ring.rsp_cons, 3);
+	for (int i = 0; i < 3; i++) {
+		struct blkif_response *rsp = RING_GET_RESPONSE(&f->ring, f->ring.rsp_cons);
+		assert_int_equal(rsp->id, ids[i]);
+		assert_int_equal(rsp->status, BLKIF_RSP_OKAY);
+		f->ring.rsp_cons++;
+	}
+	assert_int_equal(pread(f->fd, file, 4096, 408 * 512), 4096);
+	assert_memory_equal(file, page3, 4096);
 }
 
 static uint64_t allocated(int fd)
@@ -516,6 +785,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_indices_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multipage_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_barrier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_quota, setup, teardown),
 	};
 

@@ -13,11 +13,19 @@ LINUX_TEST_DEPS := $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso \
                    $(BUILD)/hypervisor/pvcore.elf $(BUILD)/guests/hello.elf \
                    $(BUILD)/bin/pvcore-extract-kernel
 
-.PHONY: test-linux test-linux-xen
+.PHONY: test-linux test-linux-xen test-linux-blk-kill
 test-linux: deps
 	$(Q)$(MAKE) --no-print-directory $(LINUX_TEST_DEPS)
 	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=1800 sh tests/run-tests.sh tests/linux/linux-pvcore.sh \
 	    tests/linux/linux-bootloader.sh tests/linux/linux-net.sh tests/linux/linux-hotplug.sh
+
+# pvd killed while Linux writes files on its disk; e2fsck on the image
+# afterwards (tests/linux/linux-blk-kill.sh, ~2-4 min; LINUX_KILL_SECS).
+# make test has the bounded version: tests/blk/blk_guests.sh kills pvd under
+# the blk test kernel's numbered requests.
+test-linux-blk-kill: deps
+	$(Q)$(MAKE) --no-print-directory $(LINUX_TEST_DEPS)
+	$(Q)BUILD=$(BUILD) TEST_TIMEOUT=900 sh tests/run-tests.sh tests/linux/linux-blk-kill.sh
 
 test-linux-xen: deps
 	$(Q)$(MAKE) --no-print-directory $(LINUX_TEST_DEPS)
