@@ -13,6 +13,7 @@
 #include "json_strict.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,13 @@ int domain_config_read(json_object *n, struct domain_config *out)
 			vc->rate = get_int(f, "rate");
 			vc->burst = get_int(f, "burst");
 			vc->weight = (int)get_int(f, "weight");
+			if (json_object_object_get_ex(f, "ips", &v))
+				for (size_t k = 0; k < json_object_array_length(v) && vc->nips < CONFIG_MAX_VIF_IPS; k++) {
+					struct in_addr a;
+					if (inet_pton(AF_INET, json_object_get_string(json_object_array_get_idx(v, k)),
+						      &a) == 1)
+						vc->ips[vc->nips++] = ntohl(a.s_addr);
+				}
 			vc->devid_fixed = json_object_object_get_ex(f, "devid", &v);
 			vc->devid = vc->devid_fixed ? json_object_get_int(v) : -1;
 		}

@@ -7,12 +7,14 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schema.h"
 
 #define CONFIG_MAX_TEXT   (256 * 1024)
 #define CONFIG_MAX_DISKS  16
 #define CONFIG_MAX_VIFS   8
+#define CONFIG_MAX_VIF_IPS 4
 
 enum config_format { CONFIG_JSON, CONFIG_XML };
 
@@ -33,6 +35,8 @@ struct vif_config {
 	long long rate, burst;
 	int weight;
 	int devid;		/* device/vif/N (config "devid", else the lowest free) */
+	int nips;		/* "ips": the IPv4 addresses it may send from (anti-spoofing) */
+	uint32_t ips[CONFIG_MAX_VIF_IPS];	/* host byte order */
 	int devid_fixed;	/* "devid" was given */
 };
 

@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "../api/pvd_api.h"
@@ -33,11 +34,14 @@ static const char *const event_types[] = {
 	"vol.resized", NULL
 };
 
-static unsigned type_bit(const char *type)
+/* one bit each in a subscription's mask */
+_Static_assert(sizeof(event_types) / sizeof(event_types[0]) - 1 <= 64, "more event types than mask bits");
+
+static uint64_t type_bit(const char *type)
 {
 	for (int i = 0; event_types[i]; i++)
 		if (!strcmp(event_types[i], type))
-			return 1u << i;
+			return 1ull << i;
 	return 0;
 }
 
@@ -113,7 +117,7 @@ int events_record(struct pvd *pvd, const char *type, const char *detail)
 int method_events_subscribe(struct rpc_req *req, json_object *params, json_object **result)
 {
 	json_object *types, *list = json_object_new_array();
-	unsigned mask = 0;
+	uint64_t mask = 0;
 	long long last = 0;
 
 	if (!req->client) {
@@ -129,7 +133,7 @@ int method_events_subscribe(struct rpc_req *req, json_object *params, json_objec
 	}
 	if (!mask) {
 		for (int i = 0; event_types[i]; i++) {
-			mask |= 1u << i;
+			mask |= 1ull << i;
 			json_object_array_add(list, json_object_new_string(event_types[i]));
 		}
 	}

@@ -26,6 +26,7 @@
 #include "../dom0/netback_tap.h"
 #include "../dom0/xenstore.h"
 
+#include "config.h"
 #include "hv_internal.h"
 #include "log.h"
 #include "pvd.h"
@@ -325,7 +326,30 @@ struct started {
 	size_t errlen;
 	int resume;
 	int only;		/* >= 0: just the vif with this device number */
+	const char *uuid;	/* the domain's */
 };
+
+/* The IPv4 addresses the config gives vif devid of domain uuid (its
+ * anti-spoofing list, netback_filter.c); none when it gives none. */
+static void vif_ips(struct pvd *pvd, const char *uuid, int devid, struct netback_vif_config *vc)
+{
+	struct store_domain d;
+	struct domain_config cfg;
+	json_object *norm;
+
+	vc->nips = 0;
+	if (store_domain_find(pvd->store, uuid, &d) != 0)
+		return;
+	norm = json_tokener_parse(d.normalized);
+	if (norm && domain_config_read(norm, &cfg) == 0)
+		for (int i = 0; i < cfg.nvifs; i++)
+			if (cfg.vifs[i].devid == devid) {
+				vc->nips = (unsigned)cfg.vifs[i].nips;
+				memcpy(vc->ips, cfg.vifs[i].ips, vc->nips * sizeof(vc->ips[0]));
+			}
+	json_object_put(norm);
+	store_domain_clear(&d);
+}
 
 static int parse_mac(const char *s, uint8_t mac[6])
 {
@@ -351,6 +375,7 @@ static int add_iface(void *arg, const struct store_iface *i)
 		snprintf(st->err, st->errlen, "vif %d: stored MAC \"%s\" does not parse", i->idx, i->mac);
 		return -1;
 	}
+	vif_ips(st->pvd, st->uuid, i->idx, &vc);
 	if (st->resume) {
 		if (netback_vif_resume(st->pvd->net->nb, &vc, st->err, st->errlen) < 0 && !strstr(st->err, "exists"))
 			log_warn("netback: %s", st->err);
@@ -372,7 +397,7 @@ static int check_iface(void *arg, const struct store_iface *i)
 
 int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
 {
-	struct started st = { pvd, 0, err, errlen, 0, -1 };
+	struct started st = { pvd, 0, err, errlen, 0, -1, uuid };
 
 	err[0] = '\0';
 	if (store_ifaces(pvd->store, uuid, check_iface, &st) != 0) {
@@ -385,7 +410,7 @@ int net_host_check(struct pvd *pvd, const char *uuid, char *err, size_t errlen)
 
 int net_host_domain_started(struct pvd *pvd, uint32_t domid, const char *uuid, char *err, size_t errlen)
 {
-	struct started st = { pvd, domid, err, errlen, 0, -1 };
+	struct started st = { pvd, domid, err, errlen, 0, -1, uuid };
 
 	if (!pvd->net)
 		return 0;
@@ -407,7 +432,7 @@ void net_host_reattach(struct pvd *pvd)
 		return;
 	for (int i = 0; i < HV_MAX_DOMS; i++) {
 		struct hv_dom *e = &hv->dom[i];
-		struct started st = { pvd, e->domid, err, sizeof(err), 1, -1 };
+		struct started st = { pvd, e->domid, err, sizeof(err), 1, -1, e->uuid };
 		if (!e->used || !e->known || e->info.state == PVCTL_DOM_DYING || e->intent == INTENT_DESTROY)
 			continue;
 		store_ifaces(pvd->store, e->uuid, add_iface, &st);
@@ -438,7 +463,7 @@ void net_host_domain_gone(struct pvd *pvd, uint32_t domid)
 
 int net_host_attach(struct pvd *pvd, uint32_t domid, const char *uuid, int devid, char *err, size_t errlen)
 {
-	struct started st = { pvd, domid, err, errlen, 0, devid };
+	struct started st = { pvd, domid, err, errlen, 0, devid, uuid };
 
 	if (!pvd->net) {
 		snprintf(err, errlen, "no network backend runs");

@@ -63,7 +63,7 @@ struct client {
 	int tls;
 	struct event *timer;	/* frame deadline, else idle deadline */
 	int in_frame;		/* a partial frame is pending: the timer is its deadline */
-	unsigned subscription;
+	uint64_t subscription;	/* a bit per event type (events.c) */
 	int paused;		/* reading stopped until output drains */
 	int dead;		/* waiting for the reaper */
 	uint64_t id;		/* unique for pvd's life: a deferred answer finds its client by it */
@@ -562,7 +562,7 @@ void server_free(struct server *s)
 	free(s);
 }
 
-void server_broadcast(struct server *s, unsigned type_bit, const char *frame, size_t len)
+void server_broadcast(struct server *s, uint64_t type_bit, const char *frame, size_t len)
 {
 	struct client *c = s->clients, *next;
 
@@ -583,7 +583,7 @@ int server_subscriber_count(struct server *s)
 	return s->nsubscribers;
 }
 
-void client_set_subscription(struct client *c, unsigned mask)
+void client_set_subscription(struct client *c, uint64_t mask)
 {
 	if (c->dead)
 		return;
@@ -592,7 +592,7 @@ void client_set_subscription(struct client *c, unsigned mask)
 	client_arm(c, 1);	/* a subscriber has no idle deadline */
 }
 
-unsigned client_subscription(const struct client *c)
+uint64_t client_subscription(const struct client *c)
 {
 	return c->subscription;
 }

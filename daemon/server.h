@@ -25,14 +25,14 @@ int server_adopt(struct server *s, struct bufferevent *bev, const char *caller, 
 		 const char *limit_key);
 
 /* Send one frame to every subscribed client whose mask has a bit of type_bit. */
-void server_broadcast(struct server *s, unsigned type_bit, const char *frame, size_t len);
+void server_broadcast(struct server *s, uint64_t type_bit, const char *frame, size_t len);
 
 int server_client_count(struct server *s);
 int server_subscriber_count(struct server *s);
 
 /* Subscription of one connection (events.subscribe / events.unsubscribe). */
-void client_set_subscription(struct client *c, unsigned mask);	/* 0 = none */
-unsigned client_subscription(const struct client *c);
+void client_set_subscription(struct client *c, uint64_t mask);	/* 0 = none */
+uint64_t client_subscription(const struct client *c);
 /* The connection's role (enum pvd_role) and whether it is a TLS one. */
 int client_role(const struct client *c);
 int client_is_tls(const struct client *c);

@@ -22,7 +22,7 @@ DOM0_SRCS := dom0/dom0_error.c dom0/statefile.c dom0/process.c dom0/machine_layo
              dom0/blkback_quota.c \
              dom0/netback.c dom0/netback_xs.c dom0/netback_ring.c dom0/netback_switch.c \
              dom0/netback_csum.c dom0/netback_tap.c dom0/netback_rate.c \
-             dom0/netback_share.c
+             dom0/netback_share.c dom0/netback_filter.c
 DOM0_HDRS := $(wildcard dom0/*.h) $(PVBUILD_HDR) $(PUBLIC_HDRS)
 DOM0_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(DOM0_SRCS)) $(BUILD)/dom0/pvbuild.o
 DOM0_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/%.o,$(DOM0_SRCS)) $(BUILD)/asan/dom0/pvbuild.o

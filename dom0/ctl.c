@@ -46,33 +46,11 @@ struct ctl {
 static __thread int drained_kicks;  /* this thread's call ate a kick */
 static __thread uint64_t call_kicks; /* doorbell kicks this thread's call sent */
 
-static const char *const op_names[PVCTL_OP_MAX] = {
-    [PVCTL_OP_NOP] = "NOP",
-    [PVCTL_OP_MACHINE_INFO] = "MACHINE_INFO",
-    [PVCTL_OP_CREATE_DOMAIN] = "CREATE_DOMAIN",
-    [PVCTL_OP_GET_FRAMES] = "GET_FRAMES",
-    [PVCTL_OP_SET_VCPU_CONTEXT] = "SET_VCPU_CONTEXT",
-    [PVCTL_OP_UNPAUSE] = "UNPAUSE",
-    [PVCTL_OP_PAUSE] = "PAUSE",
-    [PVCTL_OP_SHUTDOWN] = "SHUTDOWN",
-    [PVCTL_OP_DESTROY] = "DESTROY",
-    [PVCTL_OP_GET_INFO] = "GET_INFO",
-    [PVCTL_OP_LIST_DOMAINS] = "LIST_DOMAINS",
-    [PVCTL_OP_SET_MAX_MEM] = "SET_MAX_MEM",
-    [PVCTL_OP_SET_SCHED] = "SET_SCHED",
-    [PVCTL_OP_EVTCHN_ALLOC_UNBOUND] = "EVTCHN_ALLOC_UNBOUND",
-    [PVCTL_OP_EVTCHN_BIND_INTERDOMAIN] = "EVTCHN_BIND_INTERDOMAIN",
-    [PVCTL_OP_EVTCHN_SEND] = "EVTCHN_SEND",
-    [PVCTL_OP_EVTCHN_CLOSE] = "EVTCHN_CLOSE",
-    [PVCTL_OP_GRANT_MAP] = "GRANT_MAP",
-    [PVCTL_OP_GRANT_UNMAP] = "GRANT_UNMAP",
-    [PVCTL_OP_GRANT_COPY] = "GRANT_COPY",
-    [PVCTL_OP_CONSOLE_READ] = "CONSOLE_READ",
-    [PVCTL_OP_SET_CONSOLE] = "SET_CONSOLE",
-    [PVCTL_OP_PIN_TABLE] = "PIN_TABLE",
-    [PVCTL_OP_UNPIN_TABLE] = "UNPIN_TABLE",
-    [PVCTL_OP_EVTCHN_CONNECT] = "EVTCHN_CONNECT",
-};
+/* Names and bulk use of the ops: public/pvcore_ctl.h's table. */
+#define OP_NAME(NAME, name, number, request, reply, bulk, target) [PVCTL_OP_##NAME] = #NAME,
+static const char *const op_names[PVCTL_OP_MAX] = { PVCTL_OPS(OP_NAME) };
+#define OP_BULK(NAME, name, number, request, reply, bulk, target) [PVCTL_OP_##NAME] = bulk,
+static const unsigned char op_bulk[PVCTL_OP_MAX] = { PVCTL_OPS(OP_BULK) };
 
 const char *ctl_op_name(uint32_t op)
 {
@@ -88,15 +66,7 @@ const char *ctl_op_name(uint32_t op)
  * one, so that a malformed request never races a bulk transfer. */
 static int op_uses_bulk(uint32_t op)
 {
-    switch (op) {
-    case PVCTL_OP_GET_FRAMES:
-    case PVCTL_OP_LIST_DOMAINS:
-    case PVCTL_OP_GRANT_COPY:
-    case PVCTL_OP_CONSOLE_READ:
-        return 1;
-    default:
-        return op >= PVCTL_OP_MAX;
-    }
+    return op >= PVCTL_OP_MAX || op_bulk[op];
 }
 
 static int64_t now_ns(void)

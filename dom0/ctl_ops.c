@@ -1,7 +1,7 @@
 /*
  * ctl_ops.c - the typed control requests: one function per op, each
- * filling exactly the op's argument struct (size = sizeof that struct, 0
- * for ops without one), checking what the hypervisor returns against the
+ * filling exactly the op's argument struct through the op's typed call
+ * (generated from public/pvcore_ctl.h's table: op number and size), checking what the hypervisor returns against the
  * bulk area's bounds, and naming the domain / port / handle on failure.
  *
  * Owns nothing: every call goes through ctl_call (ctl.c).
@@ -17,16 +17,16 @@
 
 /* One request: op with `size` bytes of arg; on failure err becomes
  * "<what>: <why>", what formatted from fmt. */
-static int call_op(struct ctl *c, uint32_t op, const void *arg, uint32_t size,
-                   struct pvctl_response *rsp, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 8, 9)));
+static int call_opv(struct ctl *c, uint32_t op, const void *arg, uint32_t size,
+                    struct pvctl_response *rsp, char *err, size_t errlen, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 8, 0)));
 
-static int call_op(struct ctl *c, uint32_t op, const void *arg, uint32_t size,
-                   struct pvctl_response *rsp, char *err, size_t errlen, const char *fmt, ...)
+static int call_opv(struct ctl *c, uint32_t op, const void *arg, uint32_t size,
+                    struct pvctl_response *rsp, char *err, size_t errlen, const char *fmt,
+                    va_list ap)
 {
     struct pvctl_request req;
     char why[1024], what[128];
-    va_list ap;
 
     memset(&req, 0, sizeof(req));
     req.op = op;
@@ -36,23 +36,40 @@ static int call_op(struct ctl *c, uint32_t op, const void *arg, uint32_t size,
     int rc = ctl_call(c, &req, rsp, ctl_timeout(c), why, sizeof(why));
     if (!rc)
         return 0;
-    va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
     return dom0_fail(err, errlen, -rc, "%s: %s", what, why);
 }
+
+/* call_<name>(c, &request, &rsp, err, errlen, what...): one typed call per
+ * op of public/pvcore_ctl.h's table; the op number and the payload size
+ * come from the table, the payload's type is checked by the compiler. */
+#define CALL_FN(NAME, name, number, request, reply, bulk, target)                              \
+    static int call_##name(struct ctl *c, const request *arg, struct pvctl_response *rsp,     \
+                           char *err, size_t errlen, const char *fmt, ...)                    \
+        __attribute__((format(printf, 6, 7), unused));                                       \
+    static int call_##name(struct ctl *c, const request *arg, struct pvctl_response *rsp,     \
+                           char *err, size_t errlen, const char *fmt, ...)                    \
+    {                                                                                         \
+        va_list ap;                                                                           \
+        va_start(ap, fmt);                                                                    \
+        int rc = call_opv(c, PVCTL_OP_##NAME, arg, (uint32_t)sizeof(request), rsp, err,       \
+                          errlen, fmt, ap);                                                   \
+        va_end(ap);                                                                           \
+        return rc;                                                                            \
+    }
+PVCTL_OPS(CALL_FN)
 
 int ctl_nop(struct ctl *c, char *err, size_t errlen)
 {
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_NOP, NULL, 0, &rsp, err, errlen, "control NOP");
+    return call_nop(c, NULL, &rsp, err, errlen, "control NOP");
 }
 
 int ctl_machine_info(struct ctl *c, struct pvctl_machine_info *info, char *err, size_t errlen)
 {
     struct pvctl_response rsp;
-    int rc = call_op(c, PVCTL_OP_MACHINE_INFO, NULL, 0, &rsp, err, errlen, "machine info");
+    int rc = call_machine_info(c, NULL, &rsp, err, errlen, "machine info");
 
     if (!rc)
         *info = rsp.u.machine;
@@ -70,7 +87,7 @@ int ctl_create_domain(struct ctl *c, const struct pvctl_create *cr, uint32_t *do
     unsigned int usual = ctl_timeout(c);
     uint64_t extra = cr->mem_pages / 256 * 50;
     ctl_set_timeout(c, usual + (unsigned int)(extra < 600000 ? extra : 600000));
-    int rc = call_op(c, PVCTL_OP_CREATE_DOMAIN, cr, sizeof(*cr), &rsp, err, errlen,
+    int rc = call_create_domain(c, cr, &rsp, err, errlen,
                      "create domain '%.*s'", PVCTL_NAME_LEN, cr->name);
     ctl_set_timeout(c, usual);
 
@@ -91,7 +108,7 @@ static int bulk_get_frames(struct ctl *c, uint32_t domid, uint64_t start, uint64
         struct pvctl_frames f = { .domid = domid, .start = start + done,
                                   .count = count - done < per_call ? count - done : per_call };
         struct pvctl_response rsp;
-        int rc = call_op(c, PVCTL_OP_GET_FRAMES, &f, sizeof(f), &rsp, err, errlen,
+        int rc = call_get_frames(c, &f, &rsp, err, errlen,
                          "frames %llu-%llu of domain %u", (unsigned long long)f.start,
                          (unsigned long long)(f.start + f.count - 1), domid);
         if (rc)
@@ -112,7 +129,7 @@ int ctl_set_vcpu_context(struct ctl *c, const struct pvctl_vcpu_context *ctx,
 {
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_SET_VCPU_CONTEXT, ctx, sizeof(*ctx), &rsp, err, errlen,
+    return call_set_vcpu_context(c, ctx, &rsp, err, errlen,
                    "vCPU %u context of domain %u (entry %#llx, L4 mfn %#llx)", ctx->vcpu,
                    ctx->domid, (unsigned long long)ctx->rip, (unsigned long long)ctx->l4_mfn);
 }
@@ -121,38 +138,41 @@ int ctl_set_console(struct ctl *c, const struct pvctl_set_console *sc, char *err
 {
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_SET_CONSOLE, sc, sizeof(*sc), &rsp, err, errlen,
+    return call_set_console(c, sc, &rsp, err, errlen,
                    "console of domain %u (pfn %llu, store pfn %llu)", sc->domid,
                    (unsigned long long)sc->console_pfn, (unsigned long long)sc->store_pfn);
 }
 
-static int domain_op(struct ctl *c, uint32_t op, uint32_t domid, uint32_t arg, const char *verb,
-                     char *err, size_t errlen)
+typedef int domid_call(struct ctl *c, const struct pvctl_domid *arg, struct pvctl_response *rsp,
+                       char *err, size_t errlen, const char *fmt, ...);
+
+static int domain_op(struct ctl *c, domid_call *call, uint32_t domid, uint32_t arg,
+                     const char *verb, char *err, size_t errlen)
 {
     struct pvctl_domid d = { .domid = domid, .arg = arg };
     struct pvctl_response rsp;
 
-    return call_op(c, op, &d, sizeof(d), &rsp, err, errlen, "%s domain %u", verb, domid);
+    return call(c, &d, &rsp, err, errlen, "%s domain %u", verb, domid);
 }
 
 int ctl_unpause(struct ctl *c, uint32_t domid, char *err, size_t errlen)
 {
-    return domain_op(c, PVCTL_OP_UNPAUSE, domid, 0, "unpause", err, errlen);
+    return domain_op(c, call_unpause, domid, 0, "unpause", err, errlen);
 }
 
 int ctl_pause(struct ctl *c, uint32_t domid, char *err, size_t errlen)
 {
-    return domain_op(c, PVCTL_OP_PAUSE, domid, 0, "pause", err, errlen);
+    return domain_op(c, call_pause, domid, 0, "pause", err, errlen);
 }
 
 int ctl_shutdown(struct ctl *c, uint32_t domid, uint32_t reason, char *err, size_t errlen)
 {
-    return domain_op(c, PVCTL_OP_SHUTDOWN, domid, reason, "shut down", err, errlen);
+    return domain_op(c, call_shutdown, domid, reason, "shut down", err, errlen);
 }
 
 int ctl_destroy(struct ctl *c, uint32_t domid, char *err, size_t errlen)
 {
-    return domain_op(c, PVCTL_OP_DESTROY, domid, 0, "destroy", err, errlen);
+    return domain_op(c, call_destroy, domid, 0, "destroy", err, errlen);
 }
 
 int ctl_get_info(struct ctl *c, uint32_t domid, struct pvctl_domain_info *info,
@@ -160,7 +180,7 @@ int ctl_get_info(struct ctl *c, uint32_t domid, struct pvctl_domain_info *info,
 {
     struct pvctl_domid d = { .domid = domid };
     struct pvctl_response rsp;
-    int rc = call_op(c, PVCTL_OP_GET_INFO, &d, sizeof(d), &rsp, err, errlen,
+    int rc = call_get_info(c, &d, &rsp, err, errlen,
                      "info of domain %u", domid);
 
     if (!rc)
@@ -172,7 +192,7 @@ static int bulk_list_domains(struct ctl *c, struct pvctl_domain_info *out, size_
                      char *err, size_t errlen)
 {
     struct pvctl_response rsp;
-    int rc = call_op(c, PVCTL_OP_LIST_DOMAINS, NULL, 0, &rsp, err, errlen, "list domains");
+    int rc = call_list_domains(c, NULL, &rsp, err, errlen, "list domains");
 
     if (rc)
         return rc;
@@ -193,7 +213,7 @@ int ctl_set_max_mem(struct ctl *c, uint32_t domid, uint64_t max_pages, char *err
     struct pvctl_set_max_mem m = { .domid = domid, .max_pages = max_pages };
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_SET_MAX_MEM, &m, sizeof(m), &rsp, err, errlen,
+    return call_set_max_mem(c, &m, &rsp, err, errlen,
                    "max memory of domain %u to %llu pages", domid, (unsigned long long)max_pages);
 }
 
@@ -203,7 +223,7 @@ int ctl_set_sched(struct ctl *c, uint32_t domid, uint32_t weight, uint32_t cap,
     struct pvctl_set_sched s = { .domid = domid, .weight = weight, .cap = cap };
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_SET_SCHED, &s, sizeof(s), &rsp, err, errlen,
+    return call_set_sched(c, &s, &rsp, err, errlen,
                    "scheduler weight %u cap %u for domain %u", weight, cap, domid);
 }
 
@@ -213,7 +233,7 @@ int ctl_pin_table(struct ctl *c, uint32_t domid, uint64_t mfn, unsigned int leve
     struct pvctl_pin p = { .domid = domid, .level = level, .mfn = mfn };
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_PIN_TABLE, &p, sizeof(p), &rsp, err, errlen,
+    return call_pin_table(c, &p, &rsp, err, errlen,
                    "pin of mfn %#lx as L%u of domain %u", (unsigned long)mfn, level, domid);
 }
 
@@ -222,7 +242,7 @@ int ctl_unpin_table(struct ctl *c, uint32_t domid, uint64_t mfn, char *err, size
     struct pvctl_pin p = { .domid = domid, .mfn = mfn };
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_UNPIN_TABLE, &p, sizeof(p), &rsp, err, errlen,
+    return call_unpin_table(c, &p, &rsp, err, errlen,
                    "unpin of mfn %#lx of domain %u", (unsigned long)mfn, domid);
 }
 
@@ -231,7 +251,7 @@ int ctl_evtchn_alloc_unbound(struct ctl *c, uint32_t remote_domid, uint32_t *por
 {
     struct pvctl_evtchn e = { .domid = remote_domid };
     struct pvctl_response rsp;
-    int rc = call_op(c, PVCTL_OP_EVTCHN_ALLOC_UNBOUND, &e, sizeof(e), &rsp, err, errlen,
+    int rc = call_evtchn_alloc_unbound(c, &e, &rsp, err, errlen,
                      "unbound event channel for domain %u", remote_domid);
 
     if (!rc)
@@ -244,7 +264,7 @@ int ctl_evtchn_connect(struct ctl *c, uint32_t domid, uint32_t *guest_port,
 {
     struct pvctl_evtchn e = { .domid = domid };
     struct pvctl_response rsp;
-    int rc = call_op(c, PVCTL_OP_EVTCHN_CONNECT, &e, sizeof(e), &rsp, err, errlen,
+    int rc = call_evtchn_connect(c, &e, &rsp, err, errlen,
                      "connected event channel for domain %u", domid);
 
     if (!rc) {
@@ -259,7 +279,7 @@ int ctl_evtchn_bind_interdomain(struct ctl *c, uint32_t remote_domid, uint32_t r
 {
     struct pvctl_evtchn e = { .domid = remote_domid, .port = remote_port };
     struct pvctl_response rsp;
-    int rc = call_op(c, PVCTL_OP_EVTCHN_BIND_INTERDOMAIN, &e, sizeof(e), &rsp, err, errlen,
+    int rc = call_evtchn_bind_interdomain(c, &e, &rsp, err, errlen,
                      "bind to port %u of domain %u", remote_port, remote_domid);
 
     if (!rc)
@@ -272,7 +292,7 @@ int ctl_evtchn_send(struct ctl *c, uint32_t port, char *err, size_t errlen)
     struct pvctl_evtchn e = { .port = port };
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_EVTCHN_SEND, &e, sizeof(e), &rsp, err, errlen,
+    return call_evtchn_send(c, &e, &rsp, err, errlen,
                    "send on Domain 0 port %u", port);
 }
 
@@ -293,7 +313,7 @@ int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen)
     struct pvctl_evtchn e = { .port = port };
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_EVTCHN_CLOSE, &e, sizeof(e), &rsp, err, errlen,
+    return call_evtchn_close(c, &e, &rsp, err, errlen,
                    "close Domain 0 port %u", port);
 }
 
@@ -302,7 +322,7 @@ int ctl_grant_map(struct ctl *c, uint32_t domid, uint32_t gref, uint32_t flags,
 {
     struct pvctl_grant_map g = { .domid = domid, .gref = gref, .flags = flags };
     struct pvctl_response rsp;
-    int rc = call_op(c, PVCTL_OP_GRANT_MAP, &g, sizeof(g), &rsp, err, errlen,
+    int rc = call_grant_map(c, &g, &rsp, err, errlen,
                      "map grant %u of domain %u%s", gref, domid,
                      flags & GNTMAP_readonly ? " read-only" : "");
 
@@ -318,7 +338,7 @@ int ctl_grant_unmap(struct ctl *c, uint32_t handle, char *err, size_t errlen)
     struct pvctl_grant_map g = { .handle = handle };
     struct pvctl_response rsp;
 
-    return call_op(c, PVCTL_OP_GRANT_UNMAP, &g, sizeof(g), &rsp, err, errlen,
+    return call_grant_unmap(c, &g, &rsp, err, errlen,
                    "unmap grant handle %u", handle);
 }
 
@@ -331,7 +351,7 @@ static int bulk_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, cha
         return dom0_fail(err, errlen, E2BIG, "grant copy: %zu operations, at most %zu per call",
                          n, PVCTL_BULK_SIZE / sizeof(*ops));
     memcpy(ctl_bulk(c), ops, n * sizeof(*ops));
-    int rc = call_op(c, PVCTL_OP_GRANT_COPY, &a, sizeof(a), &rsp, err, errlen,
+    int rc = call_grant_copy(c, &a, &rsp, err, errlen,
                      "grant copy of %zu operations", n);
     if (!rc)
         memcpy(ops, ctl_bulk(c), n * sizeof(*ops));
@@ -346,7 +366,7 @@ static int bulk_console_read(struct ctl *c, uint64_t from, char *buf, size_t buf
 
     if (!buflen)
         return dom0_fail(err, errlen, EINVAL, "hypervisor console: empty buffer");
-    int rc = call_op(c, PVCTL_OP_CONSOLE_READ, &r, sizeof(r), &rsp, err, errlen,
+    int rc = call_console_read(c, &r, &rsp, err, errlen,
                      "hypervisor console from index %llu", (unsigned long long)from);
     if (rc)
         return rc;

@@ -8,8 +8,9 @@
  *      while netback_share.c's deficit round robin lets it), as many as
  *      the window holds, and copies
  *      them all into the window with one grant-copy call;
- *   2. answers their tx requests, checks each frame's source MAC against
- *      its vif's (anti-spoofing), learns it, and looks up the destination
+ *   2. answers their tx requests, checks each frame's source MAC (and,
+ *      for a vif with addresses, its IPv4 or ARP source) against its
+ *      vif's (anti-spoofing, netback_filter.c), learns the MAC, and looks up the destination
  *      on the vif's internal network (broadcast, multicast and unknown
  *      destinations are flooded to the network's other vifs);
  *   3. copies each frame from the window into an rx buffer of each
@@ -169,6 +170,8 @@ static int vif_start(struct netback *nb, const struct netback_vif_config *cfg, i
 	v->devid = cfg->devid;
 	v->tap_fd = -1;
 	memcpy(v->mac, cfg->mac, 6);
+	v->nips = cfg->nips < NETBACK_MAX_IPS ? cfg->nips : NETBACK_MAX_IPS;
+	memcpy(v->ips, cfg->ips, v->nips * sizeof(v->ips[0]));
 	nb_bucket_init(&v->tx_bucket, cfg->rate, cfg->burst, nb->host.now_ms(nb->host.arg));
 	nb_bucket_init(&v->rx_bucket, cfg->rate, cfg->burst, nb->host.now_ms(nb->host.arg));
 	snprintf(v->network, sizeof(v->network), "%s", cfg->network);
@@ -525,6 +528,7 @@ static void forward(struct netback *nb, struct nb_batch *b, int failed)
 		struct nb_vif *v = &nb->vif[h->vif];
 		const uint8_t *frame = nb->win.data + h->off;
 		int16_t bad = 0;
+		char why[120];
 		int to;
 
 		if (v->state != NB_CONNECTED)
@@ -537,9 +541,15 @@ static void forward(struct netback *nb, struct nb_batch *b, int failed)
 			v->tx_dropped++;
 			continue;
 		}
-		if (memcmp(frame + 6, v->mac, 6)) {
-			nb_vif_log(nb, v, "tx frame dropped: source MAC %02x:%02x:%02x:%02x:%02x:%02x is not the "
-				   "vif's", frame[6], frame[7], frame[8], frame[9], frame[10], frame[11]);
+		switch (nb_filter_tx(v, frame, h->len, why, sizeof(why))) {
+		case NB_FILTER_SPOOF:
+			nb_vif_log(nb, v, "tx frame dropped: %s", why);
+			v->tx_dropped++;
+			continue;
+		case NB_FILTER_POLICY:	/* not hostile: said once, counted always */
+			if (!v->told_policy)
+				nb_log(nb, 0, "domain %u vif %u: tx frames dropped: %s", v->domid, v->devid, why);
+			v->told_policy = 1;
 			v->tx_dropped++;
 			continue;
 		}

@@ -70,13 +70,18 @@ struct netback_window {
 #define NETBACK_COPY_OPS   (NETBACK_OPS_BYTES / sizeof(struct gnttab_copy))
 #define NETBACK_MAX_VIFS   64
 
+#define NETBACK_MAX_IPS 4
+
 struct netback_vif_config {
 	uint32_t domid, devid;	/* devid: the n of device/vif/n */
 	uint8_t mac[6];
 	const char *network;	/* "internal", "internal-lab", ... or a Linux bridge */
 	uint64_t rate, burst;	/* bytes/s each way (0: unlimited), bucket depth (0: 1 s of rate) */
 	uint32_t weight;	/* share of its network's capacity (1-65535; 0: 256) */
+	uint32_t ips[NETBACK_MAX_IPS];	/* IPv4 addresses it may send from (host order); nips 0: any */
+	unsigned nips;
 };
+
 
 int netback_open(const struct netback_host *host, const struct netback_window *win,
 		 struct netback **out, char *err, size_t errlen);

@@ -53,12 +53,15 @@ struct nb_vif {
 	int used;
 	uint32_t domid, devid;
 	uint8_t mac[6];
+	uint32_t ips[NETBACK_MAX_IPS];	/* host byte order; nips 0: any address */
+	unsigned nips;
 	char network[NB_NETWORK_LEN];
 	enum nb_state state;
 	int fe_state;			/* last frontend state seen */
 	char fe_path[64], be_path[80];
 	int tap_fd;			/* a Linux bridge's port; -1: internal switch */
 	int detaching;			/* netback_vif_detach: gone once disconnected */
+	int told_policy;		/* a protocol its ips do not allow was logged once */
 	/* connected: */
 	struct netif_tx_back_ring tx;
 	struct netif_rx_back_ring rx;
@@ -112,6 +115,10 @@ int nb_xs_publish(struct netback *nb, struct nb_vif *v, char *err, size_t errlen
 void nb_xs_poll(struct netback *nb, struct nb_vif *v);
 void nb_xs_disconnect(struct netback *nb, struct nb_vif *v);
 void nb_xs_remove(struct netback *nb, struct nb_vif *v);
+/* netback_filter.c: may v send frame (len >= NB_ETH_HLEN)? When not, the
+ * cause is written in why. */
+enum { NB_FILTER_PASS, NB_FILTER_SPOOF, NB_FILTER_POLICY };
+int nb_filter_tx(const struct nb_vif *v, const uint8_t *frame, size_t len, char *why, size_t whylen);
 /* Hot unplug: the backend goes Closing (the frontend then closes). */
 void nb_xs_request_close(struct netback *nb, struct nb_vif *v);
 /* a vif of a domain that kept running (netback_vif_resume); 0 or -errno */

@@ -5,7 +5,7 @@
  *
  *   backend  /local/domain/0/backend/vif/<domid>/<n>  (Domain 0's, the guest
  *            reads): frontend, frontend-id, online, state, handle, mac,
- *            bridge, feature-rx-copy=1, feature-rx-flip=0
+ *            bridge, feature-rx-copy=1, feature-rx-flip=0, feature-sg=1
  *   frontend /local/domain/<domid>/device/vif/<n>     (the guest's):
  *            backend, backend-id, handle, mac, state
  *
@@ -75,6 +75,7 @@ int nb_xs_publish(struct netback *nb, struct nb_vif *v, char *err, size_t errlen
 	rc |= put(nb, v->be_path, "mac", mac, be_perms);
 	rc |= put(nb, v->be_path, "bridge", v->network, be_perms);
 	rc |= put(nb, v->be_path, "feature-rx-copy", "1", be_perms);
+	rc |= put(nb, v->be_path, "feature-sg", "1", be_perms);	/* tx chains of slots */
 	rc |= put(nb, v->be_path, "feature-rx-flip", "0", be_perms);
 	rc |= put(nb, v->be_path, "state", "2", be_perms);	/* InitWait */
 	rc |= nb->host.xs_write(nb->host.arg, v->fe_path, "", fe_perms);

@@ -31,3 +31,21 @@ TESTS += tests/guests/bootloader_test.sh
 TESTS += tests/guests/grant_test.sh
 TESTS += tests/guests/hardening_test.sh
 TESTS += tests/guests/batch_test.sh
+TESTS += tests/guests/lifetime_test.sh
+TESTS += tests/guests/soak_test.sh
+
+# `make soak`: the soak test for SOAK_SECONDS (default an hour); SOAK_SEED
+# replays a run.
+.PHONY: soak
+soak: real-all
+	$(Q)BUILD=$(BUILD) SOAK_SECONDS=$${SOAK_SECONDS:-3600} SOAK_SEED=$${SOAK_SEED:-$$(date +%s)} \
+	    TEST_TIMEOUT=$$(( $${SOAK_SECONDS:-3600} + 900 )) \
+	    sh tests/run-tests.sh tests/guests/soak_test.sh
+
+# `make lifetime-soak`: the lifetime test with 5000 rebuilds of the victim
+# (LIFETIME_RESTARTS to change; 2000 took 366 s on a quiet 2-core host, an hour or
+# more when it is loaded).
+.PHONY: lifetime-soak
+lifetime-soak: real-all
+	$(Q)BUILD=$(BUILD) LIFETIME_RESTARTS=$${LIFETIME_RESTARTS:-5000} LIFETIME_TIMEOUT=$${LIFETIME_TIMEOUT:-14400} \
+	    TEST_TIMEOUT=$${LIFETIME_TIMEOUT:-14400} sh tests/run-tests.sh tests/guests/lifetime_test.sh

@@ -25,27 +25,6 @@ static volatile unsigned int go;            /* the target both race on */
 static volatile unsigned int arrived[2];
 static volatile long result[2][LAST_TARGET + 1];
 
-static void parked(void)
-{
-    for (;;)
-        hypercall_sched_op(SCHEDOP_block, NULL);
-}
-
-static void fill_context(vcpu_guest_context_t *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->flags = VGCF_in_kernel;
-    c->user_regs.rip = (uint64_t)parked;
-    c->user_regs.rsp = (uint64_t)&ctxt[0];  /* never runs */
-    c->user_regs.cs = FLAT_KERNEL_CS;
-    c->user_regs.ss = FLAT_KERNEL_SS;
-    c->user_regs.rflags = 0x202;
-    c->kernel_ss = FLAT_KERNEL_SS;
-    c->ctrlreg[3] = kernel_l4_mfn() << PAGE_SHIFT;
-    c->gdt_frames[0] = gdt_mfn;
-    c->gdt_ents = 512;
-}
-
 static void race(unsigned int me)
 {
     for (unsigned int t = FIRST_TARGET; t <= LAST_TARGET; t++) {
@@ -74,8 +53,8 @@ void test_main(void)
     if (!test_eq(page_set_writable(gdt, false), 0, "map the GDT page read-only"))
         return;
     gdt_mfn = virt_to_mfn(gdt);
-    fill_context(&ctxt[0]);
-    fill_context(&ctxt[1]);
+    vcpu_parked_context(&ctxt[0], (uint64_t)&ctxt[0], gdt_mfn);    /* never runs */
+    vcpu_parked_context(&ctxt[1], (uint64_t)&ctxt[0], gdt_mfn);
     if (!test_eq(vcpu_start(1, racer), 0, "VCPUOP_initialise + VCPUOP_up of vCPU 1 "
                  "(boot with vcpus=8)"))
         return;

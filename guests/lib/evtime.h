@@ -145,6 +145,10 @@ long vcpu_register_info(unsigned int id, vcpu_info_t *where);
  * failing hypercall's result, or 0. */
 long vcpu_start(unsigned int id, vcpu_fn_t fn);
 bool vcpu_finished(unsigned int id);
+/* A context for VCPUOP_initialise that blocks forever on stack_top in
+ * kernel mode, with a one-frame GDT at gdt_mfn (0: none), for tests that
+ * race on initialising vCPUs rather than run them. */
+void vcpu_parked_context(vcpu_guest_context_t *c, uint64_t stack_top, uint64_t gdt_mfn);
 long vcpu_runstate(unsigned int id, struct vcpu_runstate_info *rs);
 
 /* ---- CPU-time windows (cpuwindow.c) ----

@@ -118,3 +118,24 @@ long vcpu_runstate(unsigned int id, struct vcpu_runstate_info *rs)
     memset(rs, 0, sizeof(*rs));
     return hypercall_vcpu_op(VCPUOP_get_runstate_info, id, rs);
 }
+
+static void vcpu_parked(void)
+{
+    for (;;)
+        hypercall_sched_op(SCHEDOP_block, NULL);
+}
+
+void vcpu_parked_context(vcpu_guest_context_t *c, uint64_t stack_top, uint64_t gdt_mfn)
+{
+    memset(c, 0, sizeof(*c));
+    c->flags = VGCF_in_kernel;
+    c->user_regs.rip = (uint64_t)vcpu_parked;
+    c->user_regs.rsp = stack_top;
+    c->user_regs.cs = FLAT_KERNEL_CS;
+    c->user_regs.ss = FLAT_KERNEL_SS;
+    c->user_regs.rflags = 0x202;
+    c->kernel_ss = FLAT_KERNEL_SS;
+    c->ctrlreg[3] = kernel_l4_mfn() << PAGE_SHIFT;
+    c->gdt_frames[0] = gdt_mfn;
+    c->gdt_ents = gdt_mfn ? 512 : 0;
+}

@@ -1,5 +1,8 @@
 /* Domains from the boot loader: one per multiboot2 module,
- *   module2 /guests/x.elf name=x mem=32M maxmem=64M vcpus=1 weight=256 cap=0 -- <guest cmdline>
+ *   module2 /guests/x.elf name=x mem=32M maxmem=64M vcpus=1 weight=256 cap=0 restarts=0 -- <guest cmdline>
+ * (restarts=N: when the domain shuts down, build it again from its module,
+ * N times, each time as a new domain; for tests that tear domains down
+ * and build them again thousands of times under another's attacks),
  * and, for a domain that takes a ramdisk, a module of its own naming it:
  *   module2 /initrd.img ramdisk-for=x
  * Options are checked before anything is allocated; a bad module line
@@ -30,6 +33,8 @@
 void console_drain_ring(struct domain *d);
 void console_flush_domain(struct domain *d);
 
+#define MAX_RESTARTS 1000000
+
 static unsigned int started;
 static uint64_t free_before;
 
@@ -38,6 +43,7 @@ struct module_opts {
     char ramdisk_for[DOMAIN_NAME_LEN];  /* a ramdisk module: its domain */
     uint64_t mem, maxmem;
     unsigned int vcpus, weight, cap;
+    unsigned int restarts;              /* rebuilds after it shuts down */
     const char *guest_cmdline;
 };
 
@@ -120,6 +126,12 @@ static const char *parse_module_opts(char *line, struct module_opts *o, char *wh
                 return why;
             }
             o->weight = (unsigned int)num;
+        } else if (!strcmp(word, "restarts")) {
+            if (!parse_num(val, MAX_RESTARTS, &num)) {
+                snprintf(why, n, "restarts=%s is not between 0 and %u", val, MAX_RESTARTS);
+                return why;
+            }
+            o->restarts = (unsigned int)num;
         } else if (!strcmp(word, "cap")) {
             if (!parse_num(val, 100 * MAX_VCPUS, &num)) {
                 snprintf(why, n, "cap=%s is not a percentage between 0 and %u", val,
@@ -129,7 +141,7 @@ static const char *parse_module_opts(char *line, struct module_opts *o, char *wh
             o->cap = (unsigned int)num;
         } else {
             snprintf(why, n, "unknown option '%s' (known: name, mem, maxmem, vcpus, weight, cap, "
-                     "ramdisk-for)", word);
+                     "restarts, ramdisk-for)", word);
             return why;
         }
     }
@@ -161,9 +173,10 @@ static void unmap_direct(void *ctx, void *p)
 {
 }
 
+/* The domain being built, referenced (put_domain it). */
 static struct domain *host_domain(uint32_t domid)
 {
-    return domid && domid < MAX_DOMAINS ? domain_by_id((domid_t)domid) : NULL;
+    return domid && domid < DOMID_FIRST_RESERVED ? get_domain_by_id((domid_t)domid) : NULL;
 }
 
 static int host_create(void *ctx, const struct pvbuild_domain_config *bc, uint32_t *domid,
@@ -196,6 +209,7 @@ static int host_get_frames(void *ctx, uint32_t domid, uint64_t nr_pages, uint64_
     int64_t mfn = d && d->tot_pages == nr_pages ? alloc_frames(order) : -ENOMEM;
     *(unsigned int *)ctx = order;
     if (mfn < 0) {
+        put_domain(d);
         snprintf(why, n, "no memory for the p2m of %lu pages", nr_pages);
         return -ENOMEM;
     }
@@ -208,6 +222,7 @@ static int host_get_frames(void *ctx, uint32_t domid, uint64_t nr_pages, uint64_
         machine_to_phys[m] = pfn;
         pfn++;
     }
+    put_domain(d);
     *p2m_out = p2m;
     return 0;
 }
@@ -224,6 +239,7 @@ static int host_evtchn_connect(void *ctx, uint32_t domid, uint32_t *guest_port,
 {
     struct domain *d = host_domain(domid);
     long rc = d ? evtchn_connect(d, NULL, guest_port, backend_port) : -ESRCH;
+    put_domain(d);
     if (rc)
         snprintf(why, n, "no free event-channel port (%ld)", rc);
     return (int)rc;
@@ -239,6 +255,7 @@ static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *w
 {
     struct domain *d = host_domain(dom->domid);
     if (!d || get_page(dom->console_mfn, d)) {
+        put_domain(d);
         snprintf(why, n, "the console page %#lx is not the domain's", dom->console_mfn);
         return -EINVAL;
     }
@@ -248,6 +265,7 @@ static int host_set_console(void *ctx, const struct pvbuild_domain *dom, char *w
         d->store_mfn = dom->store_mfn;
         d->store_port = dom->store_port;
     }
+    put_domain(d);
     return 0;
 }
 
@@ -256,12 +274,14 @@ static int host_pin_table(void *ctx, uint32_t domid, uint64_t mfn, unsigned int 
 {
     struct domain *d = host_domain(domid);
     if (!d || mfn >= max_mfn || level < 1 || level > 4) {
+        put_domain(d);
         snprintf(why, n, "mfn %#lx is not a frame", mfn);
         return -EINVAL;
     }
     spin_lock(&d->mm_lock);
     int rc = pt_pin(d, mfn, pgt_of_level(level));
     spin_unlock(&d->mm_lock);
+    put_domain(d);
     if (rc)
         snprintf(why, n, "the initial L%u %#lx was refused (%d)", level, mfn, rc);
     return rc;
@@ -270,26 +290,36 @@ static int host_pin_table(void *ctx, uint32_t domid, uint64_t mfn, unsigned int 
 static int host_set_context(void *ctx, const struct pvbuild_domain *dom, char *why, size_t n)
 {
     struct domain *d = host_domain(dom->domid);
+    if (!d) {
+        snprintf(why, n, "the domain is gone");
+        return -ESRCH;
+    }
     struct vcpu *v = d->vcpus[0];
     int rc = vcpu_set_guest_table(v, dom->layout.l4_mfn, false);
     if (rc) {
+        put_domain(d);
         snprintf(why, n, "the initial page tables were refused (%d)", rc);
         return rc;
     }
     vcpu_set_start_state(v, dom->layout.entry, dom->layout.stack_top, dom->layout.start_info_va);
     v->initialised = true;
+    put_domain(d);
     return 0;
 }
 
 static int host_unpause(void *ctx, uint32_t domid, char *why, size_t n)
 {
     struct domain *d = host_domain(domid);
-    struct vcpu *v = d->vcpus[0];
+    if (!d) {
+        snprintf(why, n, "the domain is gone");
+        return -ESRCH;
+    }
     d->auto_destroy = true;
-    d->state = DOM_RUNNING;
-    v->state = VCPU_RUNNABLE;
-    vcpu_wake(v);
-    return 0;
+    int rc = domain_unpause(d);
+    put_domain(d);
+    if (rc)
+        snprintf(why, n, "the domain could not be started (%d)", rc);
+    return rc;
 }
 
 /* The references the hypervisor holds on a boot-loader domain's rings. */
@@ -310,6 +340,7 @@ static void host_destroy(void *ctx, uint32_t domid)
         return;
     release_rings(d);
     domain_destroy(d);
+    put_domain(d);
 }
 
 /* The module's options (in line, which they point into); NULL or why not. */
@@ -361,7 +392,10 @@ static void check_ramdisk_modules(void)
     }
 }
 
-static int build_boot_domain(unsigned int idx, const struct boot_module *m)
+/* Build the domain of module idx; restarts: how many rebuilds it still
+ * gets after this one (-1: the module's restarts= option). 0 when it
+ * started, 1 for a ramdisk module, -errno when it could not be built. */
+static int build_boot_domain(unsigned int idx, const struct boot_module *m, int restarts)
 {
     char line[MAX_MOD_CMDLINE], why[300];
     struct module_opts o;
@@ -402,6 +436,16 @@ static int build_boot_domain(unsigned int idx, const struct boot_module *m)
         pr_err("module %u (%s): %s; domain not started", idx, o.name, why);
         return rc;
     }
+    struct domain *d = host_domain(dom.domid);
+    if (d) {
+        d->boot_module = idx + 1;
+        d->restarts_left = restarts >= 0 ? (unsigned int)restarts : o.restarts;
+        put_domain(d);
+    }
+    if (restarts >= 0) {
+        pr_info("domain %u (%s): restarted (%d restarts left)", dom.domid, o.name, restarts);
+        return 0;
+    }
     const struct pvbuild_image *img = &dom.layout.img;
     pr_info("domain %u (%s): %lu MiB (max %lu), %u vCPU, weight %u, cap %u; "
             "kernel %s at %#lx, entry %#lx", dom.domid, o.name, o.mem >> 20, o.maxmem >> 20,
@@ -420,7 +464,7 @@ unsigned int boot_domains_start(void)
     free_before = frames_free();
     check_ramdisk_modules();
     for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
-        int rc = build_boot_domain(i, &boot_info.modules[i]);
+        int rc = build_boot_domain(i, &boot_info.modules[i], -1);
         domains += rc != 1;
         started += rc == 0;
     }
@@ -447,7 +491,14 @@ bool domains_reap(void)
 
     if (!boot_info.nr_modules && !domains_destroy_pending())
         return false;
-    for (unsigned int i = 0; (d = domain_live(i)); ) {
+    for (unsigned int i = 0; (d = get_domain_live(i)); ) {
+        /* A domain still being created (or failing to be) is its
+         * creator's to destroy, never stepped here as well. */
+        if (!d->published) {
+            put_domain(d);
+            i++;
+            continue;
+        }
         if (d->state != DOM_DEAD) {
             console_drain_ring(d);
             xenstore_absent_serve(d);
@@ -455,6 +506,7 @@ bool domains_reap(void)
             for (unsigned int v = 0; v < d->nr_vcpus; v++)
                 loaded |= d->vcpus[v]->processor >= 0;
             if (d->state != DOM_SHUTDOWN || !(d->auto_destroy || d->destroy_requested) || loaded) {
+                put_domain(d);
                 i++;
                 continue;
             }
@@ -468,6 +520,13 @@ bool domains_reap(void)
         more |= !gone;
         if (!gone)
             i++;                    /* else the next domain moved into i */
+        /* A boot-loader domain with restarts= left is built again from
+         * its module, as a new domain, once this one is gone. */
+        unsigned int module = d->auto_destroy && !d->destroy_requested ? d->boot_module : 0;
+        if (gone && module && d->restarts_left)
+            build_boot_domain(module - 1, &boot_info.modules[module - 1],
+                              (int)d->restarts_left - 1);
+        put_domain(d);
     }
     return more;
 }

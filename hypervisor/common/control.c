@@ -1,9 +1,10 @@
 /* The control interface: Domain 0's requests to the hypervisor.
  *
  * Owns: the control block and its anchor (see public/pvcore_ctl.h), the
- * doorbell UART (COM2), Domain 0's struct domain (domid 0: a shared_info
+ * doorbell (COM2, driven through arch/x86_64/serial.c), Domain 0's struct domain (domid 0: a shared_info
  * page and event channels, no vCPU in the machine), and the dispatch of
- * control operations (one table, -ENOSYS for unknown ops).
+ * control operations (built from public/pvcore_ctl.h's PVCTL_OPS table,
+ * -ENOSYS for unknown ops).
  * Every request is copied out of shared memory before it is looked at
  * (Domain 0 could change it meanwhile), its size must be exactly its op's,
  * and every id and range is checked before anything changes. A request
@@ -35,23 +36,12 @@
 #include "hv/printk.h"
 #include "hv/pv.h"
 #include "hv/sched_credit.h"
+#include "hv/serial.h"
 #include "hv/schedule.h"
 #include "hv/time.h"
 #include "hv/traps.h"
 #include "hv/apic.h"
 #include "hv/smp.h"
-
-#define COM2      0x2f8
-#define UART_RBR  0
-#define UART_THR  0
-#define UART_IER  1
-#define UART_FCR  2
-#define UART_LCR  3
-#define UART_MCR  4
-#define UART_LSR  5
-#define UART_SCR  7
-#define LSR_DR    0x01
-#define LSR_THRE  0x20
 
 static struct pvctl_block *blk;
 static struct domain *dom0;
@@ -59,16 +49,7 @@ static bool have_doorbell;
 static spinlock_t ctl_lock = SPINLOCK_INIT;
 static uint64_t boot_id;
 
-/* ---- Doorbell (COM2) ------------------------------------------------ */
-
-static bool uart_present(uint16_t base)
-{
-    outb(base + UART_SCR, 0xa5);
-    if (inb(base + UART_SCR) != 0xa5)
-        return false;
-    outb(base + UART_SCR, 0x5a);
-    return inb(base + UART_SCR) == 0x5a;
-}
+/* ---- Doorbell (COM2, through the serial driver) -------------------- */
 
 static void doorbell_init(void)
 {
@@ -76,29 +57,19 @@ static void doorbell_init(void)
         pr_info("control: no COM2, so no doorbell; Domain 0 must poll");
         return;
     }
-    outb(COM2 + UART_IER, 0);
-    outb(COM2 + UART_LCR, 0x80);
-    outb(COM2 + 0, 1);                      /* 115200 baud */
-    outb(COM2 + 1, 0);
-    outb(COM2 + UART_LCR, 0x03);            /* 8N1 */
-    outb(COM2 + UART_FCR, 0x07);            /* FIFO on and cleared */
-    outb(COM2 + UART_MCR, 0x0b);            /* DTR, RTS, OUT2 (IRQ line on) */
-    while (inb(COM2 + UART_LSR) & LSR_DR)
-        inb(COM2 + UART_RBR);
+    uart_init(COM2, true);
+    uart_drain_rx(COM2, ~0u);
     if (!ioapic_route_isa_irq(3, VEC_DOORBELL, percpu[0].apic_id)) {
         pr_warn("control: doorbell IRQ not routed; served every timer tick instead");
     }
-    outb(COM2 + UART_IER, 0x01);            /* interrupt on received data */
+    uart_enable_rx_interrupt(COM2);
     have_doorbell = true;
 }
 
 void control_kick_dom0(void)
 {
-    if (!have_doorbell)
-        return;
-    for (unsigned int i = 0; i < 10000 && !(inb(COM2 + UART_LSR) & LSR_THRE); i++)
-        cpu_relax();
-    outb(COM2 + UART_THR, 1);
+    if (have_doorbell)
+        uart_putc(COM2, 1);
 }
 
 /* The hypervisor's own copies of the indices it moves in the block:
@@ -124,12 +95,19 @@ void control_console_append(const char *s, size_t n)
 
 /* ---- Operations -------------------------------------------------------- */
 
+/* A guest Domain 0 may still act on (neither dead nor being destroyed),
+ * referenced: put_domain it. The operations that take one get it from the
+ * dispatch (ctl_op.domid_at), which puts it afterwards. */
 static struct domain *guest_domain(uint32_t domid)
 {
     if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
         return NULL;
-    struct domain *d = domain_by_id((domid_t)domid);
-    return d && d->state != DOM_DEAD && !d->destroy_requested ? d : NULL;
+    struct domain *d = get_domain_by_id((domid_t)domid);
+    if (d && d->destroy_requested) {
+        put_domain(d);
+        d = NULL;
+    }
+    return d;
 }
 
 static uint32_t state_of(const struct domain *d)
@@ -168,12 +146,14 @@ static void fill_info(const struct domain *d, struct pvctl_domain_info *i)
     memcpy(i->handle, d->handle, sizeof(i->handle));
 }
 
-static long op_nop(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_nop(struct domain *none, const struct pvctl_request *rq,
+                   struct pvctl_response *rs)
 {
     return 0;
 }
 
-static long op_machine_info(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_machine_info(struct domain *none, const struct pvctl_request *rq,
+                            struct pvctl_response *rs)
 {
     rs->u.machine.nr_cpus = nr_cpus_online;
     rs->u.machine.total_frames = frames_managed();
@@ -185,7 +165,8 @@ static long op_machine_info(const struct pvctl_request *rq, struct pvctl_respons
     return 0;
 }
 
-static long op_create(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_create_domain(struct domain *none, const struct pvctl_request *rq,
+                             struct pvctl_response *rs)
 {
     const struct pvctl_create *c = &rq->u.create;
     char name[PVCTL_NAME_LEN];
@@ -199,7 +180,7 @@ static long op_create(const struct pvctl_request *rq, struct pvctl_response *rs)
      * beside a dying one, would make the toolstack mistake one for the
      * other. (All-zero handles are anonymous.) */
     static const uint8_t anonymous[16];
-    if (memcmp(c->handle, anonymous, sizeof(anonymous)) && domain_by_handle(c->handle))
+    if (memcmp(c->handle, anonymous, sizeof(anonymous)) && domain_handle_in_use(c->handle))
         return -EEXIST;
     struct domain_config cfg = {
         .name = name, .mem_pages = c->mem_pages, .max_pages = c->max_pages,
@@ -225,12 +206,10 @@ static long op_create(const struct pvctl_request *rq, struct pvctl_response *rs)
     return 0;
 }
 
-static long op_get_frames(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_get_frames(struct domain *d, const struct pvctl_request *rq,
+                          struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.frames.domid);
     uint64_t start = rq->u.frames.start, count = rq->u.frames.count;
-    if (!d)
-        return -ESRCH;
     if (count > PVCTL_BULK_SIZE / 8)
         return -EINVAL;
     /* The guest may balloon on another CPU meanwhile: the list and its
@@ -256,22 +235,13 @@ static long op_get_frames(const struct pvctl_request *rq, struct pvctl_response 
     return 0;
 }
 
-static long op_set_vcpu_context(const struct pvctl_request *rq, struct pvctl_response *rs)
+/* Under d->lock, d building or paused (domain_while_state). */
+static long set_vcpu_context_locked(struct domain *d, const void *arg)
 {
-    const struct pvctl_vcpu_context *c = &rq->u.ctx;
-    struct domain *d = guest_domain(c->domid);
-    if (!d)
-        return -ESRCH;
-    if (c->vcpu >= d->nr_vcpus)
-        return -EINVAL;
+    const struct pvctl_vcpu_context *c = arg;
     struct vcpu *v = d->vcpus[c->vcpu];
-    if (v->state != VCPU_DOWN || (d->state != DOM_BUILDING && d->state != DOM_PAUSED))
+    if (v->state != VCPU_DOWN)
         return -EBUSY;
-    /* As VCPUOP_initialise: the vCPU is started on an IRET to rip/rsp,
-     * which must be canonical, before anything changes. */
-    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn || !is_canonical_address(c->rip) ||
-        !is_canonical_address(c->rsp))
-        return -EINVAL;
     long rc = vcpu_set_guest_table(v, c->l4_mfn, false);
     if (rc)
         return rc;
@@ -280,44 +250,35 @@ static long op_set_vcpu_context(const struct pvctl_request *rq, struct pvctl_res
     return 0;
 }
 
-static long op_unpause(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_set_vcpu_context(struct domain *d, const struct pvctl_request *rq,
+                                struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.dom.domid);
-    if (!d)
-        return -ESRCH;
-    if (d->state != DOM_BUILDING && d->state != DOM_PAUSED)
-        return d->state == DOM_RUNNING ? -EALREADY : -EBUSY;
-    if (d->state == DOM_BUILDING && !d->vcpus[0]->initialised)
-        return -EINVAL;                     /* nothing to run yet */
-    d->state = DOM_RUNNING;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        struct vcpu *v = d->vcpus[i];
-        if (i == 0 && v->state == VCPU_DOWN && v->initialised)
-            v->state = VCPU_RUNNABLE;
-        if (v->state == VCPU_RUNNABLE)
-            vcpu_wake(v);
-    }
-    return 0;
+    const struct pvctl_vcpu_context *c = &rq->u.ctx;
+    if (c->vcpu >= d->nr_vcpus)
+        return -EINVAL;
+    /* As VCPUOP_initialise: the vCPU is started on an IRET to rip/rsp,
+     * which must be canonical, before anything changes. */
+    if (c->l4_mfn == 0 || c->l4_mfn >= max_mfn || !is_canonical_address(c->rip) ||
+        !is_canonical_address(c->rsp))
+        return -EINVAL;
+    return domain_while_state(d, DOMS(DOM_BUILDING) | DOMS(DOM_PAUSED),
+                              set_vcpu_context_locked, c);
 }
 
-static long op_pause(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_unpause(struct domain *d, const struct pvctl_request *rq,
+                       struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.dom.domid);
-    if (!d)
-        return -ESRCH;
-    if (d->state != DOM_RUNNING)
-        return d->state == DOM_PAUSED ? -EALREADY : -EBUSY;
-    d->state = DOM_PAUSED;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_sleep(d->vcpus[i]);
-    return 0;
+    return domain_unpause(d);
 }
 
-static long op_shutdown(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_pause(struct domain *d, const struct pvctl_request *rq, struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.dom.domid);
-    if (!d)
-        return -ESRCH;
+    return domain_pause(d);
+}
+
+static long op_shutdown(struct domain *d, const struct pvctl_request *rq,
+                        struct pvctl_response *rs)
+{
     if (rq->u.dom.arg > SHUTDOWN_MAX)
         return -EINVAL;
     if (d->state == DOM_SHUTDOWN)
@@ -326,105 +287,110 @@ static long op_shutdown(const struct pvctl_request *rq, struct pvctl_response *r
     return 0;
 }
 
-static long op_destroy(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_destroy(struct domain *none, const struct pvctl_request *rq,
+                       struct pvctl_response *rs)
 {
     if (rq->u.dom.domid == 0)
         return -EPERM;                      /* Domain 0 is not a guest */
-    struct domain *d = guest_domain(rq->u.dom.domid);
-    if (!d)
+    struct domain *g = guest_domain(rq->u.dom.domid);
+    if (!g)
         return -ESRCH;
-    domain_request_destroy(d);
+    domain_request_destroy(g);
+    put_domain(g);
     return 0;
 }
 
-static long op_get_info(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_get_info(struct domain *none, const struct pvctl_request *rq,
+                        struct pvctl_response *rs)
 {
     uint32_t id = rq->u.dom.domid;
-    struct domain *d = id < DOMID_FIRST_RESERVED ? domain_by_id((domid_t)id) : NULL;
-    if (!d || id == 0)
+    struct domain *g = id && id < DOMID_FIRST_RESERVED ? get_domain_owning((domid_t)id) : NULL;
+    if (!g)
         return -ESRCH;
-    fill_info(d, &rs->u.info);
+    fill_info(g, &rs->u.info);
+    put_domain(g);
     rs->size = sizeof(rs->u.info);
     return 0;
 }
 
-static long op_list(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_list_domains(struct domain *none, const struct pvctl_request *rq,
+                            struct pvctl_response *rs)
 {
     struct pvctl_domain_info *out = (struct pvctl_domain_info *)blk->bulk;
     uint32_t n = 0;
-    struct domain *d;
-    for (unsigned int i = 0; (d = domain_live(i)) && n < PVCTL_MAX_DOMAINS; i++)
-        fill_info(d, &out[n++]);
+    struct domain *g;
+    for (unsigned int i = 0; n < PVCTL_MAX_DOMAINS && (g = get_domain_live(i)); i++) {
+        fill_info(g, &out[n++]);
+        put_domain(g);
+    }
     rs->size = n * (uint32_t)sizeof(*out);
     return 0;
 }
 
-static long op_set_max_mem(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_set_max_mem(struct domain *d, const struct pvctl_request *rq,
+                           struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.maxmem.domid);
-    if (!d)
-        return -ESRCH;
     if (rq->u.maxmem.max_pages == 0 || rq->u.maxmem.max_pages > max_mfn)
         return -EINVAL;
     d->max_pages = rq->u.maxmem.max_pages;
     return 0;
 }
 
-static long op_set_sched(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_set_sched(struct domain *d, const struct pvctl_request *rq,
+                         struct pvctl_response *rs)
 {
-    struct domain *d = guest_domain(rq->u.sched.domid);
-    if (!d)
-        return -ESRCH;
     return csched_set_params(d, rq->u.sched.weight, rq->u.sched.cap);
 }
 
-static long op_evtchn(const struct pvctl_request *rq, struct pvctl_response *rs)
+/* Domain 0's ports for a guest (d, from the dispatch). */
+static long op_evtchn_guest(struct domain *d, const struct pvctl_request *rq,
+                            struct pvctl_response *rs)
 {
     const struct pvctl_evtchn *e = &rq->u.evtchn;
     long rc;
 
     switch (rq->op) {
     case PVCTL_OP_EVTCHN_ALLOC_UNBOUND: {
-        if (!guest_domain(e->domid))
-            return -ESRCH;
-        struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = (domid_t)e->domid };
+        struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = d->id };
         rc = evtchn_do(dom0, EVTCHNOP_alloc_unbound, &a);
         rs->u.port = a.port;
         break;
     }
     case PVCTL_OP_EVTCHN_BIND_INTERDOMAIN: {
-        if (!guest_domain(e->domid))
-            return -ESRCH;
-        struct evtchn_bind_interdomain b = { .remote_dom = (domid_t)e->domid,
-                                             .remote_port = e->port };
+        struct evtchn_bind_interdomain b = { .remote_dom = d->id, .remote_port = e->port };
         rc = evtchn_do(dom0, EVTCHNOP_bind_interdomain, &b);
         rs->u.port = b.local_port;
         break;
     }
-    case PVCTL_OP_EVTCHN_CONNECT: {
-        struct domain *d = guest_domain(e->domid);
-        if (!d)
-            return -ESRCH;
+    default:                                /* PVCTL_OP_EVTCHN_CONNECT */
         rc = evtchn_connect(d, dom0, &rs->u.connect.remote_port, &rs->u.connect.port);
         rs->size = sizeof(rs->u.connect);
         return rc;
-    }
-    case PVCTL_OP_EVTCHN_SEND: {
-        struct evtchn_send s = { .port = e->port };
-        rc = evtchn_do(dom0, EVTCHNOP_send, &s);
-        break;
-    }
-    default: {
-        struct evtchn_close c = { .port = e->port };
-        rc = evtchn_do(dom0, EVTCHNOP_close, &c);
-        break;
-    }
     }
     rs->size = sizeof(rs->u.port);
     return rc;
 }
 
-static long op_grant(const struct pvctl_request *rq, struct pvctl_response *rs)
+/* Domain 0's own ports: send, close. */
+static long op_evtchn(struct domain *none, const struct pvctl_request *rq,
+                      struct pvctl_response *rs)
+{
+    const struct pvctl_evtchn *e = &rq->u.evtchn;
+    long rc;
+
+    if (rq->op == PVCTL_OP_EVTCHN_SEND) {
+        struct evtchn_send snd = { .port = e->port };
+        rc = evtchn_do(dom0, EVTCHNOP_send, &snd);
+    } else {
+        struct evtchn_close c = { .port = e->port };
+        rc = evtchn_do(dom0, EVTCHNOP_close, &c);
+    }
+    rs->size = sizeof(rs->u.port);
+    return rc;
+}
+
+static long op_grant(struct domain *none, const struct pvctl_request *rq,
+                     struct pvctl_response *rs)
 {
     const struct pvctl_grant_map *g = &rq->u.grant;
 
@@ -448,18 +414,12 @@ static long op_grant(const struct pvctl_request *rq, struct pvctl_response *rs)
 
 /* Pin or unpin a page table on a domain's behalf (the builder's tables,
  * before the domain runs): the same validation as the guest's own pin. */
-static long op_pin(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long pin_locked(struct domain *d, const void *arg)
 {
+    const struct pvctl_request *rq = arg;
     const struct pvctl_pin *p = &rq->u.pin;
-    struct domain *d = guest_domain(p->domid);
     long rc;
 
-    if (!d)
-        return -ESRCH;
-    if (p->mfn >= max_mfn)
-        return -EINVAL;
-    if (rq->op == PVCTL_OP_PIN_TABLE && (p->level < 1 || p->level > 4))
-        return -EINVAL;
     spin_lock(&d->mm_lock);
     if (rq->op == PVCTL_OP_PIN_TABLE)
         rc = pt_pin(d, p->mfn, pgt_of_level(p->level));
@@ -469,7 +429,22 @@ static long op_pin(const struct pvctl_request *rq, struct pvctl_response *rs)
     return rc;
 }
 
-static long op_console_read(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_pin(struct domain *d, const struct pvctl_request *rq, struct pvctl_response *rs)
+{
+    const struct pvctl_pin *p = &rq->u.pin;
+
+    if (p->mfn >= max_mfn)
+        return -EINVAL;
+    if (rq->op == PVCTL_OP_PIN_TABLE && (p->level < 1 || p->level > 4))
+        return -EINVAL;
+    /* Not once its teardown has begun (DOM_DEAD): it drops every pin it
+     * finds, and a pin taken behind it would keep frames forever. */
+    return domain_while_state(d, DOMS(DOM_BUILDING) | DOMS(DOM_RUNNING) | DOMS(DOM_PAUSED) |
+                              DOMS(DOM_SHUTDOWN), pin_locked, rq);
+}
+
+static long op_console_read(struct domain *none, const struct pvctl_request *rq,
+                            struct pvctl_response *rs)
 {
     uint64_t prod = __atomic_load_n(&own.console_prod, __ATOMIC_ACQUIRE);
     uint64_t from = rq->u.console.from;
@@ -487,12 +462,10 @@ static long op_console_read(const struct pvctl_request *rq, struct pvctl_respons
     return 0;
 }
 
-static long op_set_console(const struct pvctl_request *rq, struct pvctl_response *rs)
+static long op_set_console(struct domain *d, const struct pvctl_request *rq,
+                           struct pvctl_response *rs)
 {
     const struct pvctl_set_console *c = &rq->u.setcons;
-    struct domain *d = guest_domain(c->domid);
-    if (!d)
-        return -ESRCH;
     if (c->console_pfn >= d->tot_pages || c->store_pfn >= d->tot_pages ||
         c->console_port >= d->max_evtchns || c->store_port >= d->max_evtchns)
         return -EINVAL;
@@ -500,38 +473,46 @@ static long op_set_console(const struct pvctl_request *rq, struct pvctl_response
     return 0;
 }
 
+/* Handlers shared by several ops (they switch on rq->op). */
+#define op_evtchn_alloc_unbound op_evtchn_guest
+#define op_evtchn_bind_interdomain op_evtchn_guest
+#define op_evtchn_connect op_evtchn_guest
+#define op_evtchn_send op_evtchn
+#define op_evtchn_close op_evtchn
+#define op_grant_map op_grant
+#define op_grant_unmap op_grant
+#define op_grant_copy op_grant
+#define op_pin_table op_pin
+#define op_unpin_table op_pin
+
+/* The dispatch, from public/pvcore_ctl.h's table: op_<name> with the
+ * payload size it takes; for a GUEST op, the guest named by the payload's
+ * first word, looked up, referenced and put here (-ESRCH when it does not
+ * exist or is being destroyed); d is NULL for the others. */
 struct ctl_op {
-    long (*fn)(const struct pvctl_request *, struct pvctl_response *);
-    uint32_t size;          /* exact payload size the op takes */
+    long (*fn)(struct domain *d, const struct pvctl_request *, struct pvctl_response *);
+    uint32_t size;
+    bool guest;
 };
 
-static const struct ctl_op ops[PVCTL_OP_MAX] = {
-    [PVCTL_OP_NOP] = { op_nop, 0 },
-    [PVCTL_OP_MACHINE_INFO] = { op_machine_info, 0 },
-    [PVCTL_OP_CREATE_DOMAIN] = { op_create, sizeof(struct pvctl_create) },
-    [PVCTL_OP_GET_FRAMES] = { op_get_frames, sizeof(struct pvctl_frames) },
-    [PVCTL_OP_SET_VCPU_CONTEXT] = { op_set_vcpu_context, sizeof(struct pvctl_vcpu_context) },
-    [PVCTL_OP_UNPAUSE] = { op_unpause, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_PAUSE] = { op_pause, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_SHUTDOWN] = { op_shutdown, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_DESTROY] = { op_destroy, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_GET_INFO] = { op_get_info, sizeof(struct pvctl_domid) },
-    [PVCTL_OP_LIST_DOMAINS] = { op_list, 0 },
-    [PVCTL_OP_SET_MAX_MEM] = { op_set_max_mem, sizeof(struct pvctl_set_max_mem) },
-    [PVCTL_OP_SET_SCHED] = { op_set_sched, sizeof(struct pvctl_set_sched) },
-    [PVCTL_OP_EVTCHN_ALLOC_UNBOUND] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-    [PVCTL_OP_EVTCHN_BIND_INTERDOMAIN] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-    [PVCTL_OP_EVTCHN_SEND] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-    [PVCTL_OP_EVTCHN_CLOSE] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-    [PVCTL_OP_GRANT_MAP] = { op_grant, sizeof(struct pvctl_grant_map) },
-    [PVCTL_OP_GRANT_UNMAP] = { op_grant, sizeof(struct pvctl_grant_map) },
-    [PVCTL_OP_GRANT_COPY] = { op_grant, sizeof(struct pvctl_grant_copy) },
-    [PVCTL_OP_CONSOLE_READ] = { op_console_read, sizeof(struct pvctl_console_read) },
-    [PVCTL_OP_PIN_TABLE] = { op_pin, sizeof(struct pvctl_pin) },
-    [PVCTL_OP_UNPIN_TABLE] = { op_pin, sizeof(struct pvctl_pin) },
-    [PVCTL_OP_SET_CONSOLE] = { op_set_console, sizeof(struct pvctl_set_console) },
-    [PVCTL_OP_EVTCHN_CONNECT] = { op_evtchn, sizeof(struct pvctl_evtchn) },
-};
+#define CTL_OP(NAME, name, number, request, reply, bulk, target) \
+    [PVCTL_OP_##NAME] = { op_##name, sizeof(request), PVCTL_TARGET_IS_##target },
+static const struct ctl_op ops[PVCTL_OP_MAX] = { PVCTL_OPS(CTL_OP) };
+
+static long dispatch(const struct ctl_op *op, const struct pvctl_request *rq,
+                     struct pvctl_response *rs)
+{
+    if (!op->guest)
+        return op->fn(NULL, rq, rs);
+    uint32_t domid;
+    memcpy(&domid, &rq->u, sizeof(domid));
+    struct domain *d = guest_domain(domid);
+    if (!d)
+        return -ESRCH;
+    long rc = op->fn(d, rq, rs);
+    put_domain(d);
+    return rc;
+}
 
 static void serve_one(const struct pvctl_request *shared, struct pvctl_response *rs)
 {
@@ -546,7 +527,7 @@ static void serve_one(const struct pvctl_request *shared, struct pvctl_response 
     else if (rq.size != ops[rq.op].size)
         rs->status = -EINVAL;
     else
-        rs->status = (int32_t)ops[rq.op].fn(&rq, rs);
+        rs->status = (int32_t)dispatch(&ops[rq.op], &rq, rs);
 }
 
 void control_poll(void)
@@ -556,8 +537,8 @@ void control_poll(void)
     /* Kicks carry no data: drop any still queued, so that the UART's
      * interrupt line falls and the next kick raises a new edge even when
      * we got here from the timer rather than the doorbell interrupt. */
-    for (unsigned int i = 0; have_doorbell && i < 64 && (inb(COM2 + UART_LSR) & LSR_DR); i++)
-        inb(COM2 + UART_RBR);
+    if (have_doorbell)
+        uart_drain_rx(COM2, 64);
     bool answered = false;
     for (;;) {
         uint32_t cons = own.req_cons;
@@ -590,9 +571,8 @@ void control_poll(void)
 
 void control_doorbell_interrupt(void)
 {
-    for (unsigned int i = 0; i < 64 && (inb(COM2 + UART_LSR) & LSR_DR); i++)
-        inb(COM2 + UART_RBR);
-    (void)inb(COM2 + 2);                    /* IIR: acknowledge */
+    uart_drain_rx(COM2, 64);
+    uart_ack_interrupt(COM2);
     lapic_eoi();
     control_poll();
 }

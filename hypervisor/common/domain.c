@@ -16,8 +16,23 @@
  *    runs only when none of its vCPUs is loaded on a CPU (the scheduler's
  *    reaper calls it after switching away);
  *  - after domain_destroy every frame the domain owned is back in the heap
- *    (or held by whoever still references it, e.g. a grant mapping).
- * Lock order: domlist_lock -> d->lock (see hv/domain.h). */
+ *    (or held by whoever still references it, e.g. a grant mapping);
+ *  - d->refcnt counts the table's reference (dropped by domain_destroy) and
+ *    one per get_*; the struct, its vCPUs and its event-channel buckets
+ *    are freed by the put that takes it to 0, never before; a count that
+ *    would go below 0 or a struct whose magic is gone is a BUG;
+ *  - a domain is in the table from the moment it has an id (the slot is
+ *    taken) but get_domain_by_id finds it only once domain_create has
+ *    initialised every lock and table (d->published): a binding to a
+ *    half-made domain once took its event lock before evtchn_init reset
+ *    it, and every later taker spun forever. The other lookups see it (a
+ *    frame it owns must find its owner, also when a failed creation
+ *    gives its frames back);
+ *  - d->state is written here only, under d->lock; DOM_DEAD is final and
+ *    set before teardown starts; get_domain_by_id refuses a dead domain,
+ *    and whoever got one just before sees DOM_DEAD under d->lock.
+ * Locking: domlist_lock is a leaf (taken under d->lock and the mm locks
+ * by frame-owner lookups); d->lock guards state changes (see hv/domain.h). */
 #include <public/sched.h>
 #include "asm/page.h"
 #include "asm/percpu.h"
@@ -84,17 +99,39 @@ static void struct_free(void *p, size_t size)
         free_frames(virt_to_mfn(p), order_for(size));
 }
 
-struct domain *domain_by_id(domid_t id)
+/* The domain in slot for id (any state) with a new reference, or NULL.
+ * domlist_lock held: the table's reference keeps it alive meanwhile. */
+static struct domain *get_locked(struct domain *d)
+{
+    if (d) {
+        ASSERT(d->magic == DOMAIN_MAGIC);
+        uint32_t old = __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_ACQUIRE);
+        BUG_ON(old == 0);               /* in the table means referenced */
+    }
+    return d;
+}
+
+struct domain *get_domain_by_id(domid_t id)
 {
     if (id >= DOMID_FIRST_RESERVED)
         return NULL;
+    uint64_t f = spin_lock_irqsave(&domlist_lock);
     struct domain *d = domains[domid_slot(id)];
-    return d && d->id == id ? d : NULL;
+    /* Not one still being created, nor one whose teardown began. */
+    d = get_locked(d && d->id == id && d->published && d->state != DOM_DEAD ? d : NULL);
+    spin_unlock_irqrestore(&domlist_lock, f);
+    return d;
 }
 
-struct domain *domain_live(unsigned int i)
+struct domain *get_domain_owning(domid_t id)
 {
-    return i < __atomic_load_n(&nr_live, __ATOMIC_ACQUIRE) ? live[i] : NULL;
+    if (id >= DOMID_FIRST_RESERVED)
+        return NULL;
+    uint64_t f = spin_lock_irqsave(&domlist_lock);
+    struct domain *d = domains[domid_slot(id)];
+    d = get_locked(d && d->id == id ? d : NULL);
+    spin_unlock_irqrestore(&domlist_lock, f);
+    return d;
 }
 
 unsigned int domains_destroy_pending(void)
@@ -102,13 +139,36 @@ unsigned int domains_destroy_pending(void)
     return __atomic_load_n(&nr_destroy_pending, __ATOMIC_RELAXED);
 }
 
-struct domain *domain_by_handle(const uint8_t handle[16])
+struct domain *get_domain_live(unsigned int i)
 {
-    struct domain *found = NULL;
+    if (i >= __atomic_load_n(&nr_live, __ATOMIC_ACQUIRE))
+        return NULL;
+    uint64_t f = spin_lock_irqsave(&domlist_lock);
+    struct domain *d = get_locked(i < nr_live ? live[i] : NULL);
+    spin_unlock_irqrestore(&domlist_lock, f);
+    return d;
+}
+
+void get_domain(struct domain *d)
+{
+    ASSERT(d->magic == DOMAIN_MAGIC);
+    uint32_t old = __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_ACQUIRE);
+    BUG_ON(old == 0);                   /* the caller had to hold one */
+}
+
+bool domain_exists(domid_t id)
+{
+    struct domain *d = get_domain_owning(id);
+    put_domain(d);
+    return d != NULL;
+}
+
+bool domain_handle_in_use(const uint8_t handle[16])
+{
+    bool found = false;
     uint64_t f = spin_lock_irqsave(&domlist_lock);
     for (unsigned int i = 0; i < nr_live && !found; i++)
-        if (!memcmp(live[i]->handle, handle, sizeof(live[i]->handle)))
-            found = live[i];
+        found = !memcmp(live[i]->handle, handle, sizeof(live[i]->handle));
     spin_unlock_irqrestore(&domlist_lock, f);
     return found;
 }
@@ -177,9 +237,30 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
 
 static void domain_free_structs(struct domain *d)
 {
+    for (unsigned int i = 0; i < MAX_VCPUS; i++)     /* no scheduler still knows it */
+        ASSERT(!d->vcpus[i] || (d->vcpus[i]->processor < 0 && !d->vcpus[i]->on_runq));
+    evtchn_free(d);
     for (unsigned int i = 0; i < MAX_VCPUS; i++)
         struct_free(d->vcpus[i], sizeof(struct vcpu));
+    d->magic = 0;
     struct_free(d, sizeof(*d));
+}
+
+void put_domain(struct domain *d)
+{
+    if (!d)
+        return;
+    BUG_ON(d->magic != DOMAIN_MAGIC);   /* a put after the last one */
+    uint32_t old = __atomic_fetch_sub(&d->refcnt, 1, __ATOMIC_RELEASE);
+    BUG_ON(old == 0);                   /* underflow */
+    if (old != 1)
+        return;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    /* Only domain_destroy drops the table's reference, after the state
+     * went DOM_DEAD and the slot was freed: nobody can find it now. */
+    BUG_ON(d->state != DOM_DEAD);
+    pr_debug("domain %u (%s): freed", d->id, d->name);
+    domain_free_structs(d);
 }
 
 struct domain *domain_create(const struct domain_config *cfg, int *err)
@@ -201,6 +282,8 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
     }
     strlcpy(d->name, cfg->name ? cfg->name : "", sizeof(d->name));
     d->state = DOM_BUILDING;
+    d->refcnt = 1;                      /* the table's */
+    d->magic = DOMAIN_MAGIC;
     d->lock = (spinlock_t)SPINLOCK_INIT;
     d->mm_lock = (spinlock_t)SPINLOCK_INIT;
     d->page_lock = (spinlock_t)SPINLOCK_INIT;
@@ -248,6 +331,9 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
         if (alloc_domain_frame(d) < 0)
             goto nomem;
     }
+    f = spin_lock_irqsave(&domlist_lock);
+    d->published = true;
+    spin_unlock_irqrestore(&domlist_lock, f);
     return d;
 
 nomem:
@@ -266,6 +352,8 @@ struct domain *domain_create_dom0(int *err)
     strlcpy(d->name, "Domain-0", sizeof(d->name));
     d->id = 0;
     d->state = DOM_RUNNING;
+    d->refcnt = 1;                      /* the table's: never dropped */
+    d->magic = DOMAIN_MAGIC;
     d->lock = (spinlock_t)SPINLOCK_INIT;
     d->mm_lock = (spinlock_t)SPINLOCK_INIT;
     d->page_lock = (spinlock_t)SPINLOCK_INIT;
@@ -285,6 +373,7 @@ struct domain *domain_create_dom0(int *err)
     d->shared_info_mfn = virt_to_mfn(si);
     frame_table[d->shared_info_mfn].owner = 0;
     uint64_t f = spin_lock_irqsave(&domlist_lock);
+    d->published = true;
     domains[0] = d;
     spin_unlock_irqrestore(&domlist_lock, f);
     return d;
@@ -293,11 +382,14 @@ struct domain *domain_create_dom0(int *err)
 void domain_request_destroy(struct domain *d)
 {
     uint64_t f = spin_lock_irqsave(&d->lock);
+    if (d->state == DOM_DEAD) {
+        spin_unlock_irqrestore(&d->lock, f);
+        return;
+    }
     if (!d->destroy_requested)
         __atomic_fetch_add(&nr_destroy_pending, 1, __ATOMIC_RELAXED);
     d->destroy_requested = true;
-    if (d->state != DOM_SHUTDOWN)
-        d->state = DOM_SHUTDOWN;
+    d->state = DOM_SHUTDOWN;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         vcpu_sleep(d->vcpus[i]);
         if (d->vcpus[i]->state != VCPU_DOWN)
@@ -331,6 +423,54 @@ void domain_shutdown(struct domain *d, unsigned int reason)
     sched_request();
 }
 
+int domain_unpause(struct domain *d)
+{
+    uint64_t f = spin_lock_irqsave(&d->lock);
+    int rc = 0;
+    if (d->state != DOM_BUILDING && d->state != DOM_PAUSED)
+        rc = d->state == DOM_RUNNING ? -EALREADY : -EBUSY;
+    else if (d->state == DOM_BUILDING && (!d->nr_vcpus || !d->vcpus[0]->initialised))
+        rc = -EINVAL;                   /* nothing to run yet */
+    if (rc) {
+        spin_unlock_irqrestore(&d->lock, f);
+        return rc;
+    }
+    d->state = DOM_RUNNING;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (i == 0 && v->state == VCPU_DOWN && v->initialised)
+            v->state = VCPU_RUNNABLE;
+        if (v->state == VCPU_RUNNABLE)
+            vcpu_wake(v);
+    }
+    spin_unlock_irqrestore(&d->lock, f);
+    return 0;
+}
+
+int domain_pause(struct domain *d)
+{
+    uint64_t f = spin_lock_irqsave(&d->lock);
+    int rc = 0;
+    if (d->state != DOM_RUNNING) {
+        rc = d->state == DOM_PAUSED ? -EALREADY : -EBUSY;
+    } else {
+        d->state = DOM_PAUSED;
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            vcpu_sleep(d->vcpus[i]);
+    }
+    spin_unlock_irqrestore(&d->lock, f);
+    return rc;
+}
+
+long domain_while_state(struct domain *d, unsigned int states,
+                        long (*fn)(struct domain *, const void *), const void *arg)
+{
+    uint64_t f = spin_lock_irqsave(&d->lock);
+    long rc = states & DOMS(d->state) ? fn(d, arg) : -EBUSY;
+    spin_unlock_irqrestore(&d->lock, f);
+    return rc;
+}
+
 void domain_crash(struct domain *d, const char *fmt, ...)
 {
     char why[200];
@@ -346,19 +486,29 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 /* Destruction in bounded steps: the event channels and vCPU frames, the
  * memory (mm_teardown.c, in many steps), then the grant table and the
  * slot. The domain stays in its slot as DOM_DEAD (Domain 0 sees it
- * dying) until the last step frees it. */
+ * dying) until the last step takes it out and drops the table's
+ * reference. */
 bool domain_destroy_step(struct domain *d)
 {
     switch (d->destroy_stage) {
-    case 0:
+    case 0: {
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
             BUG_ON(d->vcpus[i] && d->vcpus[i]->processor >= 0);
+        /* Dead before anything is released: from here get_domain_by_id,
+         * the control interface and every state change leave it alone
+         * (whoever got a reference just before checks the state under
+         * d->lock, or, for event channels, d->evtchn_closed under
+         * d->event_lock). */
+        uint64_t f = spin_lock_irqsave(&d->lock);
+        BUG_ON(d->state == DOM_DEAD);   /* destroyed twice */
         d->state = DOM_DEAD;
+        spin_unlock_irqrestore(&d->lock, f);
         evtchn_destroy(d);
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
             vcpu_release_frames(d->vcpus[i]);
         d->destroy_stage = 1;
         return false;
+    }
     case 1:
         if (domain_relinquish_memory_step(d))
             d->destroy_stage = 2;
@@ -379,7 +529,7 @@ bool domain_destroy_step(struct domain *d)
     if (d->destroy_requested)
         __atomic_fetch_sub(&nr_destroy_pending, 1, __ATOMIC_RELAXED);
     pr_debug("domain %u (%s): destroyed; %lu frames free", d->id, d->name, frames_free());
-    domain_free_structs(d);
+    put_domain(d);                      /* the table's reference */
     return true;
 }
 

@@ -10,6 +10,13 @@
  * domain); a VIRQ is bound to at most one port per vCPU; a port the FIFO
  * guest still has linked on a queue is not handed out again; every port
  * at or above max_evtchns is FREE.
+ * Lifetime: another domain is used only with a reference (get_domain_by_id,
+ * put_domain); a dying domain's ports are closed by evtchn_destroy after it
+ * sets d->evtchn_closed under d->event_lock, and every binding to a
+ * domain checks that flag under the same lock, so nothing binds to a
+ * domain once its ports are being closed; the buckets themselves are
+ * freed with the struct (evtchn_free, from the last put_domain), so a CPU
+ * holding a reference never reads a freed bucket.
  * Locking: d->event_lock; two domains' locks are taken lower domid first.
  * Anything that raises, unmasks or clears a port of d holds d's lock, so
  * the ABI code (evtchn_2l.c, evtchn_fifo.c) is serialised per domain. */
@@ -51,6 +58,7 @@ int evtchn_init(struct domain *d, unsigned int max_ports)
     d->max_evtchns = max_ports;
     d->evtchn_free_hint = 1;
     d->evtchn_ops = &evtchn_2l_ops;
+    d->evtchn_closed = false;
     d->event_lock = (spinlock_t)SPINLOCK_INIT;
     return 0;
 }
@@ -213,18 +221,27 @@ void send_global_virq(struct domain *d, unsigned int virq)
         send_virq(d->vcpus[0], virq);
 }
 
+/* The domain an operation names, referenced (put with put_target). */
 static struct domain *target_domain(struct domain *self, domid_t id)
 {
     if (id == DOMID_SELF || id == self->id)
         return self;
-    return domain_by_id(id);
+    return get_domain_by_id(id);
+}
+
+static void put_target(struct domain *self, struct domain *d)
+{
+    if (d != self)
+        put_domain(d);
 }
 
 static long evtchn_alloc_unbound(struct domain *self, struct evtchn_alloc_unbound *a)
 {
     struct domain *d = target_domain(self, a->dom);
-    if (d != self)
+    if (d != self) {
+        put_target(self, d);
         return -EPERM;                  /* only Domain 0 may do this for others */
+    }
     domid_t remote = a->remote_dom == DOMID_SELF ? self->id : a->remote_dom;
     uint64_t f = spin_lock_irqsave(&d->event_lock);
     int port = get_free_port(d);
@@ -241,14 +258,16 @@ static long evtchn_alloc_unbound(struct domain *self, struct evtchn_alloc_unboun
 static long evtchn_bind_interdomain(struct domain *ld, struct evtchn_bind_interdomain *b)
 {
     struct domain *rd = target_domain(ld, b->remote_dom);
-    if (!rd || rd->state == DOM_DEAD)
+    if (!rd)
         return -ESRCH;
     uint64_t fl = 0, fr = 0;
     lock_pair(ld, rd, &fl, &fr);
     long rc;
     struct evtchn *rch = evtchn_port(rd, b->remote_port);
     int lport;
-    if (!rch || rch->state != ECS_UNBOUND || rch->u.remote_domid != ld->id) {
+    if (rd->evtchn_closed || ld->evtchn_closed) {
+        rc = -ESRCH;                    /* dying: its ports are being closed */
+    } else if (!rch || rch->state != ECS_UNBOUND || rch->u.remote_domid != ld->id) {
         rc = -EINVAL;
     } else if ((lport = get_free_port(ld)) < 0) {
         rc = lport;
@@ -267,6 +286,7 @@ static long evtchn_bind_interdomain(struct domain *ld, struct evtchn_bind_interd
         rc = 0;
     }
     unlock_pair(ld, rd, fl, fr);
+    put_target(ld, rd);
     return rc;
 }
 
@@ -328,18 +348,27 @@ static void close_port_locked(struct domain *d, uint32_t port)
 }
 
 /* Lock the domain at the other end of an interdomain port of d together
- * with d; returns it (d itself for a loopback or a peer that is gone). */
+ * with d; returns it referenced (d itself for a loopback or a peer that is
+ * gone); unlock_peer undoes both. A dying peer is locked too: its end
+ * must still be turned back to UNBOUND or left alone, never raised after
+ * it is closed (its ports are closed under its lock). */
 static struct domain *lock_with_peer(struct domain *d, uint32_t port, uint64_t *fl, uint64_t *fr)
 {
     uint64_t f = spin_lock_irqsave(&d->event_lock);
     struct evtchn *ch = evtchn_port(d, port);
     domid_t rid = ch && ch->state == ECS_INTERDOMAIN ? ch->u.interdomain.dom : d->id;
     spin_unlock_irqrestore(&d->event_lock, f);
-    struct domain *rd = rid == d->id ? d : domain_by_id(rid);
+    struct domain *rd = rid == d->id ? d : get_domain_owning(rid);
     if (!rd)
         rd = d;
     lock_pair(d, rd, fl, fr);
     return rd;
+}
+
+static void unlock_peer(struct domain *d, struct domain *rd, uint64_t fl, uint64_t fr)
+{
+    unlock_pair(d, rd, fl, fr);
+    put_target(d, rd);
 }
 
 static long evtchn_close(struct domain *d, uint32_t port)
@@ -363,7 +392,7 @@ static long evtchn_close(struct domain *d, uint32_t port)
          * to close: the peer no longer names it.) */
         close_port_locked(d, port);
     }
-    unlock_pair(d, rd, fl, fr);
+    unlock_peer(d, rd, fl, fr);
     return rc;
 }
 
@@ -388,7 +417,7 @@ static long evtchn_send(struct domain *d, uint32_t port)
     } else {
         rc = -EINVAL;
     }
-    unlock_pair(d, rd, fl, fr);
+    unlock_peer(d, rd, fl, fr);
     return rc;
 }
 
@@ -397,8 +426,10 @@ static long evtchn_status(struct domain *self, struct evtchn_status *s)
     struct domain *d = target_domain(self, s->dom);
     if (!d)
         return -ESRCH;
-    if (d != self)
+    if (d != self) {
+        put_target(self, d);
         return -EPERM;
+    }
     uint64_t f = spin_lock_irqsave(&d->event_lock);
     struct evtchn *ch = evtchn_port(d, s->port);
     long rc = 0;
@@ -480,8 +511,10 @@ static void fifo_to_2l(struct domain *d)
 static long evtchn_reset(struct domain *self, domid_t dom)
 {
     struct domain *d = target_domain(self, dom);
-    if (d != self)
+    if (d != self) {
+        put_target(self, d);
         return -EPERM;
+    }
     close_all(d);
     fifo_to_2l(d);
     return 0;
@@ -535,6 +568,10 @@ long evtchn_connect(struct domain *guest, struct domain *backend, uint32_t *gues
     uint64_t fg = 0, fb = 0;
     long rc = 0;
     lock_pair(guest, b, &fg, &fb);
+    if (guest->evtchn_closed || b->evtchn_closed) {
+        rc = -ESRCH;
+        goto out;
+    }
     int gp = get_free_port(guest);
     if (gp < 0) {
         rc = gp;
@@ -584,9 +621,11 @@ unsigned int evtchn_ports_in_use(struct domain *d)
  * leak two (console, xenstore) until Domain 0 runs out of ports. */
 static void close_dom0_ports_of(struct domain *d)
 {
-    struct domain *dom0 = domain_by_id(0);
-    if (!dom0 || dom0 == d || !dom0->evtchn_buckets)
+    struct domain *dom0 = get_domain_by_id(0);
+    if (!dom0 || dom0 == d || !dom0->evtchn_buckets) {
+        put_domain(dom0);
         return;
+    }
     for (uint32_t p = 1; p < ports_allocated(dom0); p++) {
         uint64_t f = spin_lock_irqsave(&dom0->event_lock);
         const struct evtchn *ch = evtchn_port(dom0, p);
@@ -596,16 +635,26 @@ static void close_dom0_ports_of(struct domain *d)
         if (serves)
             evtchn_close(dom0, p);
     }
+    put_domain(dom0);
 }
 
 void evtchn_destroy(struct domain *d)
 {
     if (!d->evtchn_buckets)
         return;
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    d->evtchn_closed = true;            /* nothing binds to d from now on */
+    spin_unlock_irqrestore(&d->event_lock, f);
     close_dom0_ports_of(d);
     close_all(d);
     fifo_to_2l(d);
     evtchn_fifo_free(d);
+}
+
+void evtchn_free(struct domain *d)
+{
+    if (!d->evtchn_buckets)
+        return;
     for (uint32_t b = 0; b < EVTCHN_MAX_BUCKETS; b++)
         if (d->evtchn_buckets[b])
             free_hv_page(d->evtchn_buckets[b]);

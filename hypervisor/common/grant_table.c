@@ -270,7 +270,7 @@ int16_t gnttab_own_target(struct domain *self, domid_t dom)
 {
     if (dom == DOMID_SELF || dom == self->id)
         return GNTST_okay;
-    return domain_by_id(dom) ? GNTST_permission_denied : GNTST_bad_domain;
+    return domain_exists(dom) ? GNTST_permission_denied : GNTST_bad_domain;
 }
 
 /* How setup_table and get_status_frames end: the frames into the guest's

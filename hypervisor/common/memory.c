@@ -50,7 +50,7 @@ static long memop_query_target(domid_t domid, struct domain **out)
     *out = memop_target(domid);
     if (*out)
         return 0;
-    return domain_by_id(domid) ? -EPERM : -ESRCH;
+    return domain_exists(domid) ? -EPERM : -ESRCH;
 }
 
 /* Give back one frame (Xen's guest_remove_page): false stops the batch. */

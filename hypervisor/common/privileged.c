@@ -57,7 +57,7 @@ long do_domctl(uint64_t arg)
     case XEN_DOMCTL_gdbsx_guestmemio:
         break;
     default:
-        if (!domain_by_id(op.domain))
+        if (!domain_exists(op.domain))
             return -ESRCH;
     }
     return -EPERM;

@@ -135,11 +135,11 @@ static void for_each_vcpu(void (*fn)(struct vcpu *v, uint64_t now, uint64_t *nex
 {
     struct domain *d;
 
-    for (unsigned int n = 0; (d = domain_live(n)); n++) {
-        if (d->state != DOM_RUNNING)
-            continue;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            fn(d->vcpus[i], now, next);
+    for (unsigned int n = 0; (d = get_domain_live(n)); n++) {
+        if (d->state == DOM_RUNNING)
+            for (unsigned int i = 0; i < d->nr_vcpus; i++)
+                fn(d->vcpus[i], now, next);
+        put_domain(d);
     }
 }
 

@@ -192,8 +192,17 @@ int64_t alloc_frames(unsigned int order)
     return mfn;
 }
 
+/* The debug build fills every freed frame with this: a use after free
+ * reads pointers into the non-canonical hole (a #GP) and counts far from
+ * any limit, instead of what was there before. */
+#define FREE_POISON 0xa5
+
 void free_frames(mfn_t mfn, unsigned int order)
 {
+#ifdef HV_DEBUG
+    if (mfn < max_mfn)
+        memset(mfn_to_virt(mfn), FREE_POISON, PAGE_SIZE << order);
+#endif
     uint64_t f = spin_lock_irqsave(&heap_lock);
     int rc = buddy_free(&heap, mfn, order);
     spin_unlock_irqrestore(&heap_lock, f);

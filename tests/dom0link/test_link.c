@@ -369,6 +369,51 @@ static void get_frames_while_the_guest_balloons(void)
     ctl_destroy(t.l.c, d.b.domid, err, sizeof(err));
 }
 
+/* Pause and unpause race the guest's own shutdown: the domain's state has
+ * one owner (common/domain.c, under the domain lock), so once the guest
+ * has shut down no pause or unpause brings it back: both are refused
+ * (-EBUSY) and it stays SHUTDOWN with the guest's reason. */
+static void pause_unpause_race_the_guests_shutdown(void)
+{
+    struct link_domain d;
+    struct pvctl_domain_info info = { 0 };
+    char err[1024];
+    unsigned int rounds = 0, odd = 0;
+    int rc = link_build(&t.l, &d, "pausing", "balloon_loop", "ms=1500", 16 * 1024, err,
+                        sizeof(err));
+
+    report(rc == 0, "a domain that powers off by itself is built", "%s", err);
+    if (rc)
+        return;
+    uint64_t give_up = link_now_ns() + 60000ull * 1000 * 1000;
+    while (link_now_ns() < give_up) {
+        int p = ctl_pause(t.l.c, d.b.domid, err, sizeof(err));
+        int u = ctl_unpause(t.l.c, d.b.domid, err, sizeof(err));
+        odd += (p && p != -EBUSY && p != -EALREADY) || (u && u != -EBUSY && u != -EALREADY);
+        rounds++;
+        rc = ctl_get_info(t.l.c, d.b.domid, &info, err, sizeof(err));
+        if (rc || info.state == PVCTL_DOM_SHUTDOWN)
+            break;
+    }
+    report(rc == 0 && info.state == PVCTL_DOM_SHUTDOWN && !odd,
+           "pause/unpause in a loop while the guest shuts itself down",
+           "%u rounds, %u unexpected results, get_info %d, state %u", rounds, odd, rc,
+           info.state);
+    unsigned int refused = 0;
+    for (unsigned int i = 0; i < 20; i++) {
+        refused += ctl_unpause(t.l.c, d.b.domid, err, sizeof(err)) == -EBUSY;
+        refused += ctl_pause(t.l.c, d.b.domid, err, sizeof(err)) == -EBUSY;
+    }
+    rc = ctl_get_info(t.l.c, d.b.domid, &info, err, sizeof(err));
+    report(refused == 40 && rc == 0 && info.state == PVCTL_DOM_SHUTDOWN &&
+           info.shutdown_reason == 0,
+           "after its shutdown pause and unpause are refused and it stays shut down",
+           "%u of 40 refused with -EBUSY, state %u, reason %u", refused, info.state,
+           info.shutdown_reason);
+    console_close(d.cons);
+    ctl_destroy(t.l.c, d.b.domid, err, sizeof(err));
+}
+
 /* The hypervisor keeps its own console producer index: Domain 0 moving
  * the one in the block (it can write the whole block) does not move where
  * the hypervisor writes next, and the next line put out corrects it. */
@@ -806,6 +851,7 @@ int main(void)
     domids_are_not_reused();
     vcpu_context_must_be_canonical();
     get_frames_while_the_guest_balloons();
+    pause_unpause_race_the_guests_shutdown();
     console_index_is_the_hypervisors();
     link_detach(&t.l);
 

@@ -19,7 +19,7 @@ hostile_fuzz:success hostile_privop:success hostile_stack:crash hypercall_basics
 isolation:success isolation:success grant:success ports:success
 grant_v2:success grant:success
 ptwr:success xenfeat:success linear:success
-cpustate:success cpuregs:success sysret:success
+cpustate:success cpuregs:success sysret:success iret_failsafe:success
 "
 
 boot_no=0

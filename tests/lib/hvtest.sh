@@ -66,3 +66,24 @@ hv_boot() {
 
 # Log line of a given boot that matches an extended regexp (first match).
 log_line() { tr -d '\r' < "$WORK/$1.log" | grep -aE "$2" | head -n 1; }
+
+# hv_survived NAME WHAT: the checks a boot of hostile domains ends with:
+# no panic, BUG or assertion in the log, every frame back at the end
+# ("all domains have finished" without MEMORY LEAKED), QEMU exit 33.
+hv_survived() {
+    bad=$(tr -d '\r' < "$WORK/$1.log" | grep -aE "PANIC|panic|BUG at|assertion failed" | head -n 3)
+    [ -z "$bad" ]
+    check "$1: no panic, BUG or assertion in the hypervisor" $? "$bad"
+    fin=$(log_line "$1" 'all domains have finished')
+    echo "$fin" | grep -q 'frames free' && ! echo "$fin" | grep -q 'MEMORY LEAKED'
+    check "$1: every frame came back" $? "${fin:-no end line}"
+    [ "$status" -eq 33 ]
+    check "$1: the hypervisor survived $2 (QEMU exit 33)" $? "QEMU exited with $status"
+}
+
+# hv_boot_timed NAME [QEMU ARGS...]: hv_boot; $took = its wall-clock seconds.
+hv_boot_timed() {
+    _t0=$(date +%s)
+    hv_boot "$@"
+    took=$(( $(date +%s) - _t0 ))
+}

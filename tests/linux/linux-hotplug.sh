@@ -1,7 +1,7 @@
 #!/bin/sh
 # Hot plug with Debian 12's own Linux (part of `make test-linux` and of
 # `make test`): a running guest (tests/linux/hotplug.sh as its /init) gets
-# a disk with `pvctl block-attach` and writes and reads it, gets a vif on
+# a second disk with `pvctl block-attach` and writes and reads it, gets a vif on
 # the internal switch with `pvctl net-attach`, has the vif's rate changed
 # with `pvctl net-limit`, and loses both with `pvctl block-detach` /
 # `net-detach` (its frontends close them and the devices vanish in the
@@ -36,25 +36,27 @@ info_json() { $PVCTL info lx --json; }
 
 cat >"$T/lx.json" <<JSON
 {"name": "lx", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
- "cmdline": "console=hvc0 quiet", "memory": 128, "on_poweroff": "destroy"}
+ "cmdline": "console=hvc0 quiet", "memory": 128, "on_poweroff": "destroy",
+ "disks": [{"name": "root", "size": 8}]}
 JSON
 $PVCTL create "$T/lx.json" >/dev/null
-ok $? "pvctl create: Linux without disks or vifs"
+ok $? "pvctl create: Linux with one disk (root, xvda) and no vif"
 wait_for 120 console_has PVCORE-HOTPLUG-READY
 ok $? "the guest is up with its frontend drivers loaded"
 
 $PVCTL block-attach lx name=data,size=16M >"$T/out" 2>&1
 ok $? "pvctl block-attach lx name=data,size=16M: $(cat "$T/out")"
-wait_for 60 console_has "xvda sectors=32768"
-ok $? "the guest sees xvda of 16 MiB: $(line_of 'xvda sectors')"
-wait_for 60 console_has "xvda io="
-console_has "xvda io=ok"
-ok $? "4 MiB written to the new disk read back intact: $(line_of 'xvda io')"
+wait_for 60 console_has "xvdb sectors=32768"
+ok $? "the guest sees a second disk, xvdb of 16 MiB: $(line_of 'xvdb sectors')"
+wait_for 60 console_has "xvdb io="
+console_has "xvdb io=ok"
+ok $? "4 MiB written to the new disk read back intact: $(line_of 'xvdb io')"
 info_json | python3 -c '
 import json, sys
-d = json.load(sys.stdin)["disks"]
-sys.exit(not (len(d) == 1 and d[0]["name"] == "data" and d[0]["device"] == "xvda" and d[0]["size_mib"] == 16))'
-ok $? "pvctl info: the disk is in the config, as xvda"
+d = {x["name"]: x for x in json.load(sys.stdin)["disks"]}
+sys.exit(not (len(d) == 2 and d["data"]["device"] == "xvdb" and d["data"]["size_mib"] == 16
+              and d["root"]["device"] == "xvda"))'
+ok $? "pvctl info: the disk is in the config, as xvdb (root stays xvda)"
 
 $PVCTL net-attach lx bridge=internal >"$T/out" 2>&1
 ok $? "pvctl net-attach lx bridge=internal: $(cat "$T/out")"
@@ -73,8 +75,9 @@ ok $? "netback served the vif"
 
 $PVCTL block-detach lx data --timeout 60 >"$T/out" 2>&1
 ok $? "pvctl block-detach lx data: $(cat "$T/out")"
-wait_for 30 console_has "xvda gone"
-ok $? "xvda is gone in the guest"
+wait_for 30 console_has "xvdb gone"
+console_has "xvdb gone xvda=ok"
+ok $? "xvdb is gone in the guest, xvda still reads: $(line_of 'xvdb gone')"
 $PVCTL net-detach lx "$mac" --timeout 60 >"$T/out" 2>&1
 ok $? "pvctl net-detach lx $mac: $(cat "$T/out")"
 wait_for 30 console_has "eth0 gone"
@@ -82,8 +85,8 @@ ok $? "eth0 is gone in the guest"
 info_json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-sys.exit(not (d["disks"] == [] and d["vifs"] == []))'
-ok $? "pvctl info: the config has neither any more"
+sys.exit(not ([x["name"] for x in d["disks"]] == ["root"] and d["vifs"] == []))'
+ok $? "pvctl info: the config has neither any more (root remains)"
 $PVCTL block-detach lx data >"$T/out" 2>&1
 [ $? = 1 ] && grep -q 'no disk named "data"' "$T/out"
 ok $? "detaching it again: an error naming the disk: $(cat "$T/out")"

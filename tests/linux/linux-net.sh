@@ -16,7 +16,9 @@
 # alone, then two and two (more at once overload a busy TCG host: the
 # machine stops answering control requests in time):
 #   net-a  internal        10.0.0.1, pings 10.0.0.2, stays up 120 s
-#   net-b  internal        10.0.0.2, pings 10.0.0.1
+#   net-b  internal        10.0.0.2, pings 10.0.0.1 (its vif has "ips":
+#                          ["10.0.0.2"]: IP anti-spoofing lets its ARP
+#                          and IPv4 through)
 #   net-c  internal-other  10.0.0.3, pings 10.0.0.1 (5 tries): another
 #                          internal network, so it must fail
 #   net-d  internal        10.0.0.4 with eth0's MAC changed to another one,
@@ -81,12 +83,14 @@ pvd_up() { $PVCTL version >/dev/null 2>&1 || { kill -0 "$pid" 2>/dev/null || exi
 wait_for 120 pvd_up
 ok $? "pvd starts and boots the machine (2 CPUs, 1 GiB)"
 
-# domain NAME NETWORK MAC CMDLINE-EXTRA
+# domain NAME NETWORK MAC CMDLINE-EXTRA [IPS (the vif's "ips", JSON strings)]
 domain() {
+    ips=""
+    [ -n "${5:-}" ] && ips=", \"ips\": [$5]"
     cat >"$T/$1.json" <<JSON
 {"name": "$1", "kernel": "$LINUX_VMLINUZ", "ramdisk": "$T/initramfs.cpio.gz",
  "cmdline": "console=hvc0 $4", "memory": 96, "vcpus": 1,
- "vifs": [{"bridge": "$2", "mac": "$3"}],
+ "vifs": [{"bridge": "$2", "mac": "$3"$ips}],
  "on_poweroff": "destroy", "on_crash": "destroy", "on_reboot": "destroy"}
 JSON
     $PVCTL create "$T/$1.json" >"$T/create-$1.out" 2>&1
@@ -134,7 +138,7 @@ sleep 20   # the machine frees net-e's memory: creating now can outlast pvd's 5 
 
 # On the internal switches: a and b, then c and d while a is still up.
 domain net-a internal 00:16:3e:0a:00:01 "pvnet.ip=10.0.0.1 pvnet.peer=10.0.0.2 pvnet.linger=120"
-domain net-b internal 00:16:3e:0a:00:02 "pvnet.ip=10.0.0.2 pvnet.peer=10.0.0.1 pvnet.linger=5"
+domain net-b internal 00:16:3e:0a:00:02 "pvnet.ip=10.0.0.2 pvnet.peer=10.0.0.1 pvnet.linger=5" '"10.0.0.2"'
 for d in net-a net-b; do wait_for "$TIMEOUT" has_result "$d"; done
 domain net-c internal-other 00:16:3e:0a:00:03 "pvnet.ip=10.0.0.3 pvnet.peer=10.0.0.1 pvnet.tries=5"
 domain net-d internal 00:16:3e:0a:00:04 \

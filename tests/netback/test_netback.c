@@ -109,6 +109,103 @@ static void test_spoofed_source_dropped(void **state)
 	netback_close(nb);
 }
 
+/* A frame of len bytes from f with ethertype type, its L3 bytes from l3. */
+static void send_l3(struct front *f, uint16_t type, const uint8_t *l3, size_t l3len)
+{
+	uint32_t gref = f->next_gref++;
+	uint8_t *p = grant(f->domid, gref);
+	struct netif_tx_request *r = &f->tx->ring[f->tx_prod % NETIF_TX_RING_SIZE].req.req;
+	uint16_t len = (uint16_t)(14 + l3len < 60 ? 60 : 14 + l3len);
+
+	memset(p + 64, 0, len);
+	memset(p + 64, 0xff, 6);
+	memcpy(p + 70, f->mac, 6);
+	p[76] = (uint8_t)(type >> 8);
+	p[77] = (uint8_t)type;
+	memcpy(p + 78, l3, l3len);
+	*r = (struct netif_tx_request){ .gref = gref, .offset = 64, .id = (uint16_t)f->tx_prod, .size = len };
+	f->tx_prod++;
+	f->tx->req_prod = f->tx_prod;
+}
+
+static void ipv4(uint8_t *h, const uint8_t src[4], uint8_t proto, uint16_t dport)
+{
+	memset(h, 0, 28);
+	h[0] = 0x45;
+	h[9] = proto;
+	memcpy(h + 12, src, 4);
+	h[22] = (uint8_t)(dport >> 8);
+	h[23] = (uint8_t)dport;
+}
+
+static void arp(uint8_t *a, const uint8_t sha[6], const uint8_t spa[4])
+{
+	memset(a, 0, 28);
+	a[1] = 1; a[2] = 8; a[4] = 6; a[5] = 4; a[7] = 1;
+	memcpy(a + 8, sha, 6);
+	memcpy(a + 14, spa, 4);
+}
+
+static void test_ip_spoofing_dropped(void **state)
+{
+	struct netback *nb = open_nb();
+	struct netback_vif_config c = { .domid = 1, .devid = 0, .mac = { 0x00, 0x16, 0x3e, 0, 0, 1 },
+					.network = "internal", .ips = { 0x0a000001 }, .nips = 1 };
+	static const uint8_t mine[4] = { 10, 0, 0, 1 }, other[4] = { 10, 0, 0, 2 }, none[4] = { 0 };
+	struct front a, b;
+	uint8_t l3[28];
+	char err[200];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.domid = 1;
+	memcpy(a.mac, c.mac, 6);
+	a.next_gref = 100;
+	assert_int_equal(netback_vif_add(nb, &c, err, sizeof(err)), 0);
+	add_vif(nb, &b, 2, 2, "internal");
+	connect_front(nb, &a, 8);
+	connect_front(nb, &b, 8);
+	/* its own address: through */
+	ipv4(l3, mine, 17, 53);
+	send_l3(&a, 0x0800, l3, 28);
+	arp(l3, a.mac, mine);
+	send_l3(&a, 0x0806, l3, 28);
+	/* DHCP before it has an address, an ARP probe: through */
+	ipv4(l3, none, 17, 67);
+	send_l3(&a, 0x0800, l3, 28);
+	arp(l3, a.mac, none);
+	send_l3(&a, 0x0806, l3, 28);
+	netback_poll(nb);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rx_next(&b, NULL), 60);
+	/* another address, ARP for another address or with another MAC, 0.0.0.0 not to DHCP, IPv6: dropped */
+	ipv4(l3, other, 17, 53);
+	send_l3(&a, 0x0800, l3, 28);
+	arp(l3, a.mac, other);
+	send_l3(&a, 0x0806, l3, 28);
+	arp(l3, b.mac, mine);
+	send_l3(&a, 0x0806, l3, 28);
+	ipv4(l3, none, 17, 53);
+	send_l3(&a, 0x0800, l3, 28);
+	memset(l3, 0, sizeof(l3));
+	l3[0] = 0x60;
+	send_l3(&a, 0x86dd, l3, 28);
+	netback_poll(nb);
+	assert_int_equal(rx_next(&b, NULL), -100);
+	assert_true(logged("domain 1 vif 0: tx frame dropped: source IPv4 10.0.0.2 is not one of the vif's"));
+	assert_true(logged("ARP sender IPv4 10.0.0.2 is not one of the vif's"));
+	assert_true(logged("ARP sender MAC 00:16:3e:00:00:02 is not the vif's"));
+	assert_true(logged("source IPv4 0.0.0.0 is not one of the vif's"));
+	assert_true(logged("domain 1 vif 0: tx frames dropped: ethertype 0x86dd: a vif with IPv4 addresses sends only "
+			   "IPv4 and ARP"));
+	/* b has no addresses configured: anything from its own MAC goes */
+	ipv4(l3, other, 6, 80);
+	send_l3(&b, 0x0800, l3, 28);
+	netback_poll(nb);
+	assert_int_equal(rx_next(&a, NULL), 60);
+	netback_close(nb);
+}
+
 static void test_bad_packets_dropped(void **state)
 {
 	struct netback *nb = open_nb();
@@ -445,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_two_guests_and_learning),
 		cmocka_unit_test(test_networks_isolated),
 		cmocka_unit_test(test_spoofed_source_dropped),
+		cmocka_unit_test(test_ip_spoofing_dropped),
 		cmocka_unit_test(test_bad_packets_dropped),
 		cmocka_unit_test(test_fragments_joined),
 		cmocka_unit_test(test_protocol_errors_shut_one_vif),

@@ -93,9 +93,12 @@ static struct page_info *frame(mfn_t mfn)
     return &frame_table[mfn];
 }
 
+/* The frame's owning domain (any state: its teardown releases frames),
+ * referenced; NULL for the hypervisor's and free frames. put_domain it. */
 static struct domain *owner_domain(const struct page_info *pg)
 {
-    return pg->owner < DOMID_FIRST_RESERVED ? domain_by_id(pg->owner) : NULL;
+    domid_t owner = pg->owner;
+    return owner < DOMID_FIRST_RESERVED ? get_domain_owning(owner) : NULL;
 }
 
 /* Last reference gone: unlink from the owner, forget the m2p entry and
@@ -126,11 +129,13 @@ static void frame_release(mfn_t mfn, struct list_head *deferred)
         machine_to_phys[mfn] = INVALID_M2P_ENTRY;
     if (deferred) {
         list_add_tail(&pg->list, deferred);
+        put_domain(d);
         return;
     }
     /* A stale translation of this frame must not outlive its next owner's
      * first use of it. */
     flush_tlb_domain(d);
+    put_domain(d);
     free_frames(mfn, 0);
 }
 
@@ -359,6 +364,7 @@ static int validate_table(mfn_t mfn, unsigned int level)
             break;
         t[i] = adjust_entry(level, t[i]);
     }
+    put_domain(d);
     if (rc) {
         while (i--)
             if (pt_guest_slot(level, i) && (t[i] & _PAGE_PRESENT))
@@ -395,8 +401,11 @@ int pt_get_page_type(mfn_t mfn, uint64_t type)
         uint64_t old = PGT_TYPE(x);
         /* Writable mappings may still sit in a TLB: kill them before the
          * contents start to matter. */
-        if (old == PGT_writable && type != PGT_writable)
-            flush_tlb_domain(owner_domain(pg));
+        if (old == PGT_writable && type != PGT_writable) {
+            struct domain *owner = owner_domain(pg);
+            flush_tlb_domain(owner);
+            put_domain(owner);
+        }
         pg->type_info = type | 1;       /* validating: count 1, not validated */
         if (pgt_is_table(type)) {
             int rc = validate_table(mfn, pgt_level(type));
@@ -455,32 +464,29 @@ void pt_put_page_and_type(mfn_t mfn)
 }
 
 /* The public entry points lock the frame's owner; the caller holds a
- * general reference, so the owner is stable. */
-static spinlock_t *owner_mm_lock(mfn_t mfn)
-{
-    struct domain *d = owner_domain(frame(mfn));
-    return d ? &d->mm_lock : NULL;
-}
-
+ * general reference, so the owner is stable (and referenced meanwhile:
+ * it may be torn down on another CPU). */
 int get_page_type(mfn_t mfn, uint64_t type)
 {
-    spinlock_t *l = owner_mm_lock(mfn);
-    if (l)
-        spin_lock(l);
+    struct domain *d = owner_domain(frame(mfn));
+    if (d)
+        spin_lock(&d->mm_lock);
     int rc = pt_get_page_type(mfn, type);
-    if (l)
-        spin_unlock(l);
+    if (d)
+        spin_unlock(&d->mm_lock);
+    put_domain(d);
     return rc;
 }
 
 void put_page_type(mfn_t mfn)
 {
-    spinlock_t *l = owner_mm_lock(mfn);
-    if (l)
-        spin_lock(l);
+    struct domain *d = owner_domain(frame(mfn));
+    if (d)
+        spin_lock(&d->mm_lock);
     pt_put_page_type(mfn);
-    if (l)
-        spin_unlock(l);
+    if (d)
+        spin_unlock(&d->mm_lock);
+    put_domain(d);
 }
 
 int get_page_and_type(mfn_t mfn, struct domain *d, uint64_t type)

@@ -163,6 +163,8 @@ void do_trap(struct cpu_regs *r)
         __asm__ volatile("mov %0, %%db6" :: "r"(0xffff0ff0UL));
         r->rflags |= 1UL << 16;
         return;
+    case 11:                    /* #NP, #SS: only pv/entry.S's iretq to a */
+    case 12:                    /* guest selector has a fixup for them */
     case 13: {
         uint64_t fixup = search_extable(r->rip);
         if (fixup) {

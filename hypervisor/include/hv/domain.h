@@ -7,10 +7,18 @@
  * segment bases and FPU image.
  *
  * Lifetime: domain_create -> running -> domain_shutdown (guest asked, or
- * crashed) -> domain_destroy (frames returned, slot freed). A destroyed
- * domain's struct is freed only when no CPU runs one of its vCPUs.
+ * crashed) -> domain_destroy (state DOM_DEAD, resources released, slot
+ * freed) -> the last put_domain() frees the struct, its vCPUs and its
+ * event-channel buckets. Anyone who uses a domain other than the caller's
+ * own holds a reference: get_domain_by_id() (refuses a dead domain),
+ * get_domain_live() / get_domain_owning() (any state, for walkers and
+ * frame owners) or get_domain() on a pointer already referenced, each
+ * paired with put_domain(). The domain table holds one reference. A
+ * domain's own vCPUs need none (it is destroyed only when none of them is
+ * loaded on a CPU). d->state changes only in domain.c, under d->lock.
  *
- * Lock order: domlist_lock -> d->lock -> d->mm_lock -> d->page_lock -> heap lock.
+ * Lock order: d->lock -> d->mm_lock -> d->page_lock -> heap lock; domain.c's
+ * domlist_lock is a leaf under any of them.
  * d->console_line_lock is taken alone (then only the console's leaf lock).
  */
 #ifndef HV_DOMAIN_H
@@ -124,7 +132,10 @@ struct vcpu {
 struct domain {
     domid_t id;
     char name[DOMAIN_NAME_LEN];
-    enum domain_state state;
+    enum domain_state state;        /* written by domain.c only, under lock */
+    uint32_t refcnt;                /* atomic: the table's + one per get */
+    uint32_t magic;                 /* DOMAIN_MAGIC while the struct is live */
+    bool published;                 /* created: get_domain_by_id may find it */
     unsigned int shutdown_reason;   /* SHUTDOWN_* when state == DOM_SHUTDOWN */
     unsigned int shutdown_code;     /* SCHEDOP_shutdown_code, or SHUTDOWN_CODE_NONE */
     spinlock_t lock;
@@ -144,6 +155,8 @@ struct domain {
     uint8_t handle[16];             /* toolstack's handle (UUID) */
     bool auto_destroy;              /* boot-loader domain: destroy when shut down */
     bool destroy_requested;         /* Domain 0 asked for destruction */
+    unsigned int boot_module;       /* boot-loader domain: module index + 1 */
+    unsigned int restarts_left;     /* boot-loader domain: rebuilds still to do */
     unsigned int live_index;        /* where it sits in the live list (domain.c) */
     /* Destruction in bounded steps (domain_destroy_step; the memory part
      * is arch/x86_64/mm_teardown.c's): how far it got. */
@@ -175,6 +188,7 @@ struct domain {
 
     /* Event channels (common/event_channel.c, hv/event.h). */
     spinlock_t event_lock;
+    bool evtchn_closed;                 /* under event_lock: dying, no new binding */
     struct evtchn **evtchn_buckets;     /* evtchn_bucket_table, NULL once destroyed */
     struct evtchn *evtchn_bucket_table[DOMAIN_EVTCHN_BUCKETS];
     unsigned int max_evtchns;           /* the ABI's port limit */
@@ -198,6 +212,7 @@ struct domain {
 };
 
 #define SHUTDOWN_CODE_NONE (~0u)
+#define DOMAIN_MAGIC 0x646f6d6eu   /* "domn" */
 #define DOMAIN_HAS_VCPU(d, i) ((i) < (d)->nr_vcpus && (d)->vcpus[i])
 
 /* Per-CPU: the vCPU currently running (NULL: idle). */
@@ -213,9 +228,11 @@ struct domain_config {
 };
 
 /* Create a domain with its reservation allocated (not yet running).
- * Returns the domain or NULL with *err set (-ENOMEM, -EINVAL, -ENOSPC). */
+ * Returns the domain or NULL with *err set (-ENOMEM, -EINVAL, -ENOSPC).
+ * The reference returned is the domain table's (no put_domain for it). */
 struct domain *domain_create(const struct domain_config *cfg, int *err);
-/* Stop the domain's vCPUs and record why (SHUTDOWN_*). */
+/* Stop the domain's vCPUs and record why (SHUTDOWN_*); nothing if it is
+ * already shut down or dead. */
 void domain_shutdown(struct domain *d, unsigned int reason);
 /* A guest misbehaved beyond recovery: log why, shut it down as crashed. */
 void domain_crash(struct domain *d, const char *why, ...) __printf(2, 3);
@@ -223,22 +240,45 @@ void domain_crash(struct domain *d, const char *why, ...) __printf(2, 3);
 struct domain *domain_create_dom0(int *err);
 /* Stop the domain now and destroy it as soon as no CPU has it loaded. */
 void domain_request_destroy(struct domain *d);
-/* Release everything the domain holds and free its slot. */
+/* Building or paused -> running: 0, -EALREADY (running), -EBUSY (shut
+ * down or dead), -EINVAL (building with no context for vCPU 0). */
+int domain_unpause(struct domain *d);
+/* Running -> paused: 0, -EALREADY (paused), -EBUSY (any other state). */
+int domain_pause(struct domain *d);
+/* Run fn(d, arg) under d->lock if d's state is in states (a mask of
+ * DOMS(state) bits); -EBUSY otherwise. What a builder or Domain 0 changes
+ * in a domain cannot then race its shutdown or destruction. */
+#define DOMS(state) (1u << (state))
+long domain_while_state(struct domain *d, unsigned int states,
+                        long (*fn)(struct domain *, const void *), const void *arg);
+/* Release everything the domain holds, free its slot and drop the
+ * table's reference. Only when none of its vCPUs is loaded on a CPU. */
 void domain_destroy(struct domain *d);
 /* One bounded piece of domain_destroy (the reaper's way: interrupts and
- * guests run between pieces); true when d is gone (freed). Its vCPUs
- * must not be loaded anywhere. */
+ * guests run between pieces); true when the domain is gone from the table
+ * (its resources released, the table's reference dropped: the last
+ * put_domain frees the struct). Its vCPUs must not be loaded anywhere; one
+ * destroyer at a time (the reaper, or a failed creation on its own). */
 bool domain_destroy_step(struct domain *d);
-/* The domain with this id (any state), or NULL. */
-struct domain *domain_by_id(domid_t id);
-/* The guest domain (any state) whose handle is this, or NULL. */
-struct domain *domain_by_handle(const uint8_t handle[16]);
-/* The guest domains that exist, densely and in creation order:
- * domain_live(i) for i < domains_alive(); NULL past the end. Walks cost
- * what exists, not the id space. Creation and destruction run on CPU 0;
- * a walk on another CPU that races with a destruction may miss or repeat
- * one domain in that walk (the next walk sees the list as it is). */
-struct domain *domain_live(unsigned int i);
+/* The live domain with this id (created, not dead), referenced; or NULL. */
+struct domain *get_domain_by_id(domid_t id);
+/* The guest domains that exist (any state), densely and in creation
+ * order: get_domain_live(i), referenced, for i < domains_alive(); NULL
+ * past the end. Walks cost what exists, not the id space. A walk that
+ * races with a removal may miss or repeat one domain (the list shifts
+ * down); the next walk sees the list as it is. */
+struct domain *get_domain_live(unsigned int i);
+/* The domain with this id in any state (a frame's owner during its
+ * teardown), referenced; or NULL. */
+struct domain *get_domain_owning(domid_t id);
+/* Another reference to a domain the caller holds one on. */
+void get_domain(struct domain *d);
+/* Drop a reference; the last one frees the domain. NULL is ignored. */
+void put_domain(struct domain *d);
+/* Whether a domain (any state) has this id: for -EPERM vs -ESRCH. */
+bool domain_exists(domid_t id);
+/* Whether a guest domain has this handle (UUID). */
+bool domain_handle_in_use(const uint8_t handle[16]);
 /* Domains whose destruction was asked for and has not happened yet: the
  * reaper has work only while this is non-zero (or boot domains run). */
 unsigned int domains_destroy_pending(void);

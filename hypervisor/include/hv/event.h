@@ -87,8 +87,12 @@ extern const struct evtchn_port_ops evtchn_2l_ops;
 extern const struct evtchn_port_ops evtchn_fifo_ops;
 
 int evtchn_init(struct domain *d, unsigned int max_ports);
-/* Close every port of d, and Domain 0's ports bound to d or waiting for it. */
+/* Close every port of d, and Domain 0's ports bound to d or waiting for
+ * it; from then on nothing binds to d. The port table stays (others may
+ * still hold a reference to d) until evtchn_free. */
 void evtchn_destroy(struct domain *d);
+/* Free d's port table: the last put_domain, when nobody can look. */
+void evtchn_free(struct domain *d);
 /* The channel of port, or NULL beyond the limit or an unallocated bucket. */
 struct evtchn *evtchn_port(const struct domain *d, uint32_t port);
 /* Raise a VIRQ on a vCPU (per-vCPU VIRQs) or the domain (global ones). */

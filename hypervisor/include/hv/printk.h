@@ -30,5 +30,13 @@ void printk(enum log_level lvl, const char *fmt, ...) __printf(2, 3);
 /* Stop the machine after an internal invariant broke. */
 void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
 #define BUG_ON(c) do { if (unlikely(c)) panic("BUG at %s:%d: %s", __FILE__, __LINE__, #c); } while (0)
+/* Checked only in the debug build (make HV_DEBUG=1: build/hypervisor-debug/),
+ * which also poisons every freed frame (mm/frame.c). */
+#ifdef HV_DEBUG
+#define ASSERT(c) do { if (unlikely(!(c))) panic("assertion failed at %s:%d: %s", \
+                                                  __FILE__, __LINE__, #c); } while (0)
+#else
+#define ASSERT(c) do { (void)sizeof(c); } while (0)
+#endif
 
 #endif

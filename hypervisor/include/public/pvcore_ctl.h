@@ -46,38 +46,6 @@
 #define PVCTL_CONSOLE_SIZE  (16 * 1024)
 #define PVCTL_NAME_LEN      32
 
-/* Requests. */
-enum pvctl_op {
-    PVCTL_OP_NOP = 0,            /* answer 0: a liveness check */
-    PVCTL_OP_MACHINE_INFO,       /* -> machine_info */
-    PVCTL_OP_CREATE_DOMAIN,      /* create -> domid */
-    PVCTL_OP_GET_FRAMES,         /* frames: the domain's mfns (pfn order) into bulk */
-    PVCTL_OP_SET_VCPU_CONTEXT,   /* vcpu_context */
-    PVCTL_OP_UNPAUSE,            /* domid */
-    PVCTL_OP_PAUSE,              /* domid */
-    PVCTL_OP_SHUTDOWN,           /* domid, reason: ask the guest (sends no event yet) */
-    PVCTL_OP_DESTROY,            /* domid */
-    PVCTL_OP_GET_INFO,           /* domid -> domain_info */
-    PVCTL_OP_LIST_DOMAINS,       /* -> array of domain_info in bulk (all of them: at most
-                                  * PVCTL_MAX_DOMAINS) */
-    PVCTL_OP_SET_MAX_MEM,        /* domid, pages */
-    PVCTL_OP_SET_SCHED,          /* domid, weight, cap */
-    PVCTL_OP_EVTCHN_ALLOC_UNBOUND,   /* remote domid -> dom0 port */
-    PVCTL_OP_EVTCHN_BIND_INTERDOMAIN,/* remote domid, remote port -> dom0 port */
-    PVCTL_OP_EVTCHN_SEND,        /* dom0 port */
-    PVCTL_OP_EVTCHN_CLOSE,       /* dom0 port */
-    PVCTL_OP_GRANT_MAP,          /* domid, gref, flags -> mfn, handle */
-    PVCTL_OP_GRANT_UNMAP,        /* handle */
-    PVCTL_OP_GRANT_COPY,         /* grant_copy: count struct gnttab_copy in bulk, status each */
-    PVCTL_OP_CONSOLE_READ,       /* hypervisor console since an index, into bulk */
-    PVCTL_OP_SET_CONSOLE,        /* domid, console pfn, store pfn, dom0 ports */
-    PVCTL_OP_PIN_TABLE,          /* pin: domid, mfn, level 1-4 (validated as a table) */
-    PVCTL_OP_UNPIN_TABLE,        /* pin: domid, mfn */
-    PVCTL_OP_EVTCHN_CONNECT,     /* evtchn: domid -> connect: a new port of the domain's
-                                  * own bound to a new Domain 0 port (start_info's ports) */
-    PVCTL_OP_MAX
-};
-
 struct pvctl_create {
     char name[PVCTL_NAME_LEN];
     uint8_t handle[16];
@@ -146,6 +114,84 @@ struct pvctl_set_console {
     uint64_t console_pfn, store_pfn;
 };
 
+/* Ops without an argument or without a reply of their own (GNU C: an
+ * empty struct has size 0). */
+struct pvctl_none {
+};
+
+/*
+ * The operations, described once: everything below (the op numbers, the
+ * hypervisor's dispatch in common/control.c, Domain 0's op names and its
+ * typed calls in dom0/ctl*.c) follows from this table.
+ *   X(NAME, name, number, request, reply, bulk, target)
+ * NAME/name: PVCTL_OP_NAME, and the hypervisor's handler op_name;
+ * number: the op's value (append only: numbers never change meaning);
+ * request: the payload struct (its size is the only size accepted);
+ * reply: the member of pvctl_response.u that carries the answer (none:
+ *   the status is the answer; a bulk op's data is in the bulk area);
+ * bulk: 1 if the op moves data through the bulk area (one request at a time);
+ * target: GUEST if the payload starts with the uint32_t domid of a guest
+ *   that must exist and not be dying (-ESRCH otherwise, before anything
+ *   else is looked at), NONE if the op checks its ids itself.
+ */
+#define PVCTL_OPS(X)                                                                          \
+    /* answer 0: a liveness check */                                                          \
+    X(NOP, nop, 0, struct pvctl_none, none, 0, NONE)                                          \
+    X(MACHINE_INFO, machine_info, 1, struct pvctl_none, machine, 0, NONE)                     \
+    X(CREATE_DOMAIN, create_domain, 2, struct pvctl_create, created, 0, NONE)                 \
+    /* the domain's mfns, pfn order, into bulk */                                             \
+    X(GET_FRAMES, get_frames, 3, struct pvctl_frames, frames, 1, GUEST)                       \
+    X(SET_VCPU_CONTEXT, set_vcpu_context, 4, struct pvctl_vcpu_context, none, 0, GUEST)       \
+    X(UNPAUSE, unpause, 5, struct pvctl_domid, none, 0, GUEST)                                \
+    X(PAUSE, pause, 6, struct pvctl_domid, none, 0, GUEST)                                    \
+    /* arg: the reason; the hypervisor stops the domain (sends no event) */                   \
+    X(SHUTDOWN, shutdown, 7, struct pvctl_domid, none, 0, GUEST)                              \
+    /* -EPERM for domain 0 */                                                                 \
+    X(DESTROY, destroy, 8, struct pvctl_domid, none, 0, NONE)                                 \
+    /* any guest, a dying one included */                                                     \
+    X(GET_INFO, get_info, 9, struct pvctl_domid, info, 0, NONE)                               \
+    /* an array of pvctl_domain_info in bulk (all of them: at most PVCTL_MAX_DOMAINS) */      \
+    X(LIST_DOMAINS, list_domains, 10, struct pvctl_none, none, 1, NONE)                       \
+    X(SET_MAX_MEM, set_max_mem, 11, struct pvctl_set_max_mem, none, 0, GUEST)                 \
+    X(SET_SCHED, set_sched, 12, struct pvctl_set_sched, none, 0, GUEST)                       \
+    /* a Domain 0 port the guest may bind to */                                               \
+    X(EVTCHN_ALLOC_UNBOUND, evtchn_alloc_unbound, 13, struct pvctl_evtchn, port, 0, GUEST)    \
+    /* a Domain 0 port bound to the guest's port */                                           \
+    X(EVTCHN_BIND_INTERDOMAIN, evtchn_bind_interdomain, 14, struct pvctl_evtchn, port, 0,     \
+      GUEST)                                                                                  \
+    /* on Domain 0's own port (domid unused) */                                               \
+    X(EVTCHN_SEND, evtchn_send, 15, struct pvctl_evtchn, none, 0, NONE)                       \
+    X(EVTCHN_CLOSE, evtchn_close, 16, struct pvctl_evtchn, none, 0, NONE)                     \
+    /* the granting domain's ref -> mfn, handle */                                            \
+    X(GRANT_MAP, grant_map, 17, struct pvctl_grant_map, grant, 0, NONE)                       \
+    X(GRANT_UNMAP, grant_unmap, 18, struct pvctl_grant_map, none, 0, NONE)                    \
+    /* count struct gnttab_copy in bulk, each status filled */                                \
+    X(GRANT_COPY, grant_copy, 19, struct pvctl_grant_copy, none, 1, NONE)                     \
+    /* the hypervisor's console since an index, into bulk */                                  \
+    X(CONSOLE_READ, console_read, 20, struct pvctl_console_read, console, 1, NONE)            \
+    X(SET_CONSOLE, set_console, 21, struct pvctl_set_console, none, 0, GUEST)                 \
+    /* validated as a table of level 1-4 and pinned */                                        \
+    X(PIN_TABLE, pin_table, 22, struct pvctl_pin, none, 0, GUEST)                             \
+    X(UNPIN_TABLE, unpin_table, 23, struct pvctl_pin, none, 0, GUEST)                         \
+    /* a new port of the guest's own bound to a new Domain 0 port (start_info's) */           \
+    X(EVTCHN_CONNECT, evtchn_connect, 24, struct pvctl_evtchn, connect, 0, GUEST)
+
+#define PVCTL_OP_ENUM_(NAME, name, number, request, reply, bulk, target) PVCTL_OP_##NAME = number,
+enum pvctl_op {
+    PVCTL_OPS(PVCTL_OP_ENUM_)
+    PVCTL_OP_MAX_
+};
+/* The numbers are the table's positions: every op has a slot below MAX. */
+#define PVCTL_OP_COUNT_(NAME, name, number, request, reply, bulk, target) + 1
+#define PVCTL_OP_MAX (0 PVCTL_OPS(PVCTL_OP_COUNT_))
+_Static_assert(PVCTL_OP_MAX_ == PVCTL_OP_MAX, "pvctl ops numbered 0..n-1 in table order");
+
+/* target: whether the payload names a guest by its first uint32_t. */
+#define PVCTL_TARGET_IS_NONE  0
+#define PVCTL_TARGET_IS_GUEST 1
+#define PVCTL_TARGET_CHECK_NONE(request) 1
+#define PVCTL_TARGET_CHECK_GUEST(request) (offsetof(request, domid) == 0)
+
 struct pvctl_request {
     uint64_t id;                 /* echoed in the response */
     uint32_t op;                 /* enum pvctl_op */
@@ -163,6 +209,7 @@ struct pvctl_request {
         struct pvctl_pin pin;
         struct pvctl_console_read console;
         struct pvctl_set_console setcons;
+        struct pvctl_none none;
         uint8_t raw[112];
     } u;
 };
@@ -207,10 +254,19 @@ struct pvctl_response {
         struct pvctl_machine_info machine;
         struct { uint64_t count; } frames;
         struct { uint64_t next, lost; } console;  /* next index; bytes dropped */
+        struct pvctl_none none;
         uint8_t raw[112];
     } u;
 };
 _Static_assert(sizeof(struct pvctl_response) == 128, "pvctl_response");
+
+/* Every op's request fits the request, its reply is a member of the
+ * response, and a GUEST op's payload starts with the domid. */
+#define PVCTL_OP_CHECK_(NAME, name, number, request, reply, bulk, target)                      \
+    _Static_assert(sizeof(request) <= sizeof(((struct pvctl_request *)0)->u) &&              \
+                   sizeof(((struct pvctl_response *)0)->u.reply) <= 112 &&                   \
+                   PVCTL_TARGET_CHECK_##target(request), "pvctl op " #NAME);
+PVCTL_OPS(PVCTL_OP_CHECK_)
 
 struct pvctl_anchor {
     char magic[24];              /* PVCTL_ANCHOR_MAGIC */

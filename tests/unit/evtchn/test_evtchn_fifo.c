@@ -80,6 +80,7 @@ static int teardown(void **state)
 {
     (void)state;
     evtchn_destroy(dom);
+    evtchn_free(dom);
     harness_fini();
     return 0;
 }
@@ -332,6 +333,7 @@ static void test_destroy_releases_frames(void **state)
     for (unsigned int i = 0; i < 600; i++)      /* a few buckets */
         bind_ipi(0);
     evtchn_destroy(dom);
+    evtchn_free(dom);
     assert_int_equal(ref_count(cb0_mfn), cb_refs - 1);
     assert_int_equal(ref_count(page_mfn), pg_refs - 1);
     assert_int_equal(type_count(page_mfn), 0);

@@ -58,6 +58,10 @@ void harness_fini(void)
     for (unsigned int i = 0; i < ARRAY_SIZE(domains); i++) {
         if (!domains[i])
             continue;
+        /* Every get_domain_* the code under test made was put again. */
+        if (domains[i]->refcnt != 1)
+            fail_msg("domain %u: %u references left (expected only the table's)", i,
+                     domains[i]->refcnt);
         for (unsigned int v = 0; v < MAX_VCPUS; v++)
             free(domains[i]->vcpus[v]);
         free(domains[i]);
@@ -119,6 +123,8 @@ struct domain *harness_domain(domid_t id, uint64_t max_pages, uint64_t nr_frames
     v->kernel_mode = true;
     d->vcpus[0] = v;
     d->nr_vcpus = 1;
+    d->refcnt = 1;                      /* the table's */
+    d->magic = DOMAIN_MAGIC;
     domains[id] = d;
     for (uint64_t i = 0; i < nr_frames; i++)
         harness_frame(d);
@@ -142,6 +148,53 @@ uint64_t *harness_table(mfn_t mfn)
 struct domain *domain_by_id(domid_t id)
 {
     return id < ARRAY_SIZE(domains) ? domains[id] : NULL;
+}
+
+/* common/domain.c's references, counted so that harness_fini can tell a
+ * get without its put. */
+struct domain *get_domain_owning(domid_t id)
+{
+    struct domain *d = domain_by_id(id);
+    if (d)
+        d->refcnt++;
+    return d;
+}
+
+struct domain *get_domain_by_id(domid_t id)
+{
+    struct domain *d = domain_by_id(id);
+    if (!d || d->state == DOM_DEAD)
+        return NULL;
+    d->refcnt++;
+    return d;
+}
+
+struct domain *get_domain_live(unsigned int i)
+{
+    for (domid_t id = 1; id < ARRAY_SIZE(domains); id++)
+        if (domains[id] && i-- == 0)
+            return get_domain_owning(id);
+    return NULL;
+}
+
+void get_domain(struct domain *d)
+{
+    assert_true(d->refcnt > 0);
+    d->refcnt++;
+}
+
+void put_domain(struct domain *d)
+{
+    if (!d)
+        return;
+    if (d->refcnt <= 1)
+        fail_msg("domain %u: put_domain without a reference", d->id);
+    d->refcnt--;
+}
+
+bool domain_exists(domid_t id)
+{
+    return domain_by_id(id) != NULL;
 }
 
 struct vcpu *current_vcpu(void)

@@ -29,6 +29,8 @@ extern unsigned int test_descriptor_loads;
 /* Fresh machine: memory, frame table, heap, idle L4, m2p. */
 void harness_init(void);
 void harness_fini(void);
+/* The harness's domain with this id, without a reference (tests only). */
+struct domain *domain_by_id(domid_t id);
 /* A domain with id, max_pages and one vCPU (the current one if
  * make_current), owning nr_frames fresh frames. */
 struct domain *harness_domain(domid_t id, uint64_t max_pages, uint64_t nr_frames,

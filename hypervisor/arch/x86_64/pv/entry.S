@@ -11,7 +11,9 @@
  *
  * Exit: restore_guest_frame(regs) pops a struct cpu_regs (always
  * cpu_info->guest_regs) and irets to ring 3. If that iret faults (a frame
- * the guest made bad), the fixup hands over to guest_iret_fault().
+ * the guest made bad: a selector of its own that is not present or not
+ * usable, #GP/#NP/#SS), the fixup saves the guest's registers back into the
+ * frame and hands over to guest_iret_fault().
  *
  * It returns with sysretq instead, which is cheaper, only when sysretq
  * restores exactly the state iretq would (as Xen does for syscall-entered
@@ -107,7 +109,17 @@ restore_guest_frame:
 .Liret:
     iretq
 .Liret_fault:
-    /* Back on the hypervisor stack: the guest frame is abandoned. */
+    /* The iretq faulted in ring 0, on this stack: the CPU pushed its frame
+     * and the trap entry saved its registers below %rsp, i.e. over the
+     * general-register slots of the guest frame we had just popped. The
+     * fixup returned here with every register as it was at the iretq: the
+     * guest's, and %rsp at the frame's rip. Save them again, so that the
+     * frame is the guest's once more (never a word of the hypervisor's
+     * stack), and call guest_iret_fault below the frame, as every entry
+     * runs: it bounces to the failsafe callback from a clean frame. */
+    subq $8, %rsp               /* error code and vector */
+    movq $0, (%rsp)
+    PUSH_GPRS
     call guest_iret_fault
     ud2
     EXTABLE(.Liret, .Liret_fault)

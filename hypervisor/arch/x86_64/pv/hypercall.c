@@ -244,7 +244,8 @@ long do_set_segment_base(uint64_t which, uint64_t base)
  * without a user page table crashes the domain; anything else is loaded,
  * a non-canonical return address or stack pointer included: the exit to
  * the guest (return_to_guest) turns those into the #GP(0) that Xen's
- * faulting iretq gives the guest. */
+ * faulting iretq gives the guest; selectors the CPU refuses at the iretq
+ * go to the failsafe callback. */
 long do_iret(void)
 {
     struct vcpu *v = current;
@@ -267,15 +268,16 @@ long do_iret(void)
     if (v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
         v->iopl = (ic.rflags >> 12) & 3;
     regs->rip = ic.rip;
-    regs->cs = (ic.cs & 3) == 3 ? FLAT_USER_CS : FLAT_KERNEL_CS;
-    if ((ic.cs & ~3UL) == (FLAT_RING3_CS32 & ~3))
-        regs->cs = FLAT_RING3_CS32;
+    /* The guest's selectors at guest privilege, as Xen's do_iret takes
+     * them: one of its own GDT that is not usable makes the return fault,
+     * and the guest gets its failsafe callback (pv/entry.S, traps.c). */
+    regs->cs = (uint16_t)(ic.cs | 3);
     /* Guests never get IOPL, NT, VM, RF or an interrupt flag of their own:
      * IF is always on in hardware, the guest's IF is its upcall mask. */
     regs->rflags = (ic.rflags & ~((3UL << 12) | (1UL << 14) | (1UL << 16) | (1UL << 17))) |
                    X86_EFLAGS_IF | 0x2;
     regs->rsp = ic.rsp;
-    regs->ss = FLAT_KERNEL_SS;
+    regs->ss = (uint16_t)(ic.ss | 3);
     if (ic.flags & VGCF_in_syscall) {
         /* sysret-style: rcx and r11 as Xen's sysretq leaves them (the
          * return address and the flags), which lets the exit use sysretq

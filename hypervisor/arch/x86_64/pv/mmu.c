@@ -36,7 +36,7 @@ static int check_pg_owner(struct domain *d, uint16_t dom)
         return 0;
     if (dom == d->id)
         return -ESRCH;
-    if (dom == DOMID_IO || dom == DOMID_XEN || domain_by_id(dom))
+    if (dom == DOMID_IO || dom == DOMID_XEN || domain_exists(dom))
         return -EPERM;
     return -ESRCH;
 }
@@ -46,7 +46,7 @@ static int check_pt_owner(struct domain *d, uint32_t pt_dom)
 {
     if (pt_dom == 0 || pt_dom - 1 == d->id)
         return 0;
-    return domain_by_id((domid_t)(pt_dom - 1)) ? -EPERM : -ESRCH;
+    return domain_exists((domid_t)(pt_dom - 1)) ? -EPERM : -ESRCH;
 }
 
 /* Write one 8-byte entry of a frame that is not a live page table: Xen

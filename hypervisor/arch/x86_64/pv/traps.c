@@ -75,10 +75,15 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bo
     frame[n++] = regs->rcx;
     frame[n++] = regs->r11;
     if (tb->flags & TBF_FAILSAFE) {
-        frame[n++] = 0;                 /* DS */
-        frame[n++] = 0;                 /* ES */
-        frame[n++] = 0;                 /* FS */
-        frame[n++] = 0;                 /* GS */
+        /* The guest's data selectors as they are loaded (the hypervisor
+         * never changes them), as Xen saves them for its failsafe frame. */
+        uint16_t ds, es, fs, gs;
+        __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
+                         : "=r"(ds), "=r"(es), "=r"(fs), "=r"(gs));
+        frame[n++] = ds;
+        frame[n++] = es;
+        frame[n++] = fs;
+        frame[n++] = gs;
     }
     if (tb->flags & TBF_EXCEPTION_ERRCODE)
         frame[n++] = tb->error_code;
@@ -290,9 +295,9 @@ void guest_iret_fault(void)
     };
 
     if (v->failsafe_callback) {
-        /* Return to a sane state before bouncing: kernel stack, flat segments. */
-        regs->cs = FLAT_KERNEL_CS;
-        regs->ss = FLAT_KERNEL_SS;
+        /* The frame shows the guest the context that failed (its cs and
+         * ss included, as a guest's failsafe handler checks them); the
+         * bounce itself runs on the kernel stack with flat selectors. */
         if (v->kernel_mode && !guest_range_ok(regs->rsp - 128, 128))
             regs->rsp = v->kernel_sp;
         if (bounce_to_guest(v, regs, &tb))
