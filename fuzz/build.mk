@@ -66,6 +66,7 @@ FUZZ_LIBS_blkif        := $(DOM0_LIBS)
 FUZZ_OBJS_netif        := $(call fuzz_host_objs,fuzz/fuzz_netif.c $(FUZZ_DOM0_SRCS))
 FUZZ_LIBS_netif        := $(DOM0_LIBS)
 FUZZ_OBJS_ctl          := $(call fuzz_hv_objs,fuzz/fuzz_ctl.c fuzz/ctl_host.c hypervisor/common/control.c \
+                          hypervisor/arch/x86_64/serial.c \
                           tests/unit/mm/harness.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c \
                           hypervisor/arch/x86_64/mm_linear.c hypervisor/arch/x86_64/pv/mmu.c \
                           hypervisor/common/memory.c hypervisor/common/unimplemented.c \

@@ -116,6 +116,7 @@ static void domain_teardown(struct domain *d)
 {
     d->state = DOM_DEAD;
     evtchn_destroy(d);
+    evtchn_free(d);             /* the last reference went: no CPU is in an event call */
     domain_relinquish_memory(d);
     gnttab_destroy(d);
     if (d->shared_info)
@@ -214,22 +215,43 @@ static struct domain *domain_in_slot(unsigned int slot)
     return d && d->state != DOM_DEAD ? d : NULL;
 }
 
-struct domain *domain_live(unsigned int i)
-{
-    for (unsigned int slot = 1; slot < HARNESS_DOMAINS; slot++)
-        if (domain_in_slot(slot) && i-- == 0)
-            return domain_in_slot(slot);
-    return NULL;
-}
-
-struct domain *domain_by_handle(const uint8_t handle[16])
+bool domain_handle_in_use(const uint8_t handle[16])
 {
     for (unsigned int i = 1; i < HARNESS_DOMAINS; i++) {
         struct domain *d = domain_in_slot(i);
         if (d && !memcmp(d->handle, handle, 16))
-            return d;
+            return true;
     }
-    return NULL;
+    return false;
+}
+
+int domain_unpause(struct domain *d)
+{
+    if (d->state != DOM_BUILDING && d->state != DOM_PAUSED)
+        return d->state == DOM_RUNNING ? -EALREADY : -EBUSY;
+    if (d->state == DOM_BUILDING && (!d->nr_vcpus || !d->vcpus[0]->initialised))
+        return -EINVAL;
+    d->state = DOM_RUNNING;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (i == 0 && v->state == VCPU_DOWN && v->initialised)
+            v->state = VCPU_RUNNABLE;
+    }
+    return 0;
+}
+
+int domain_pause(struct domain *d)
+{
+    if (d->state != DOM_RUNNING)
+        return d->state == DOM_PAUSED ? -EALREADY : -EBUSY;
+    d->state = DOM_PAUSED;
+    return 0;
+}
+
+long domain_while_state(struct domain *d, unsigned int states,
+                        long (*fn)(struct domain *, const void *), const void *arg)
+{
+    return states & DOMS(d->state) ? fn(d, arg) : -EBUSY;
 }
 
 void domain_shutdown(struct domain *d, unsigned int reason)
@@ -289,6 +311,7 @@ void ctl_host_stop(void)
     while ((1u << order) < PVCTL_BLOCK_PAGES)
         order++;
     evtchn_destroy(dom0);
+    evtchn_free(dom0);
     gnttab_destroy(dom0);
     free_frames(dom0->shared_info_mfn, 0);
     free_frames(((const struct pvctl_anchor *)__va(PVCTL_ANCHOR_PADDR))->block_paddr >> PAGE_SHIFT, order);
