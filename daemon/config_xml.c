@@ -222,7 +222,7 @@ json_object *config_xml_to_json(struct config_xml *x, const struct schema *s, js
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 	xmlNode *root;
-	json_object *out = NULL, *rootname;
+	json_object *out = NULL, *rootname = NULL;
 	xmlRelaxNGValidCtxtPtr vc;
 
 	rep->count = 0;

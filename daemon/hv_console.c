@@ -1,8 +1,11 @@
 /*
  * hv_console.c - one console backend (dom0/console.c) per running domain,
- * writing to STATE/consoles/UUID.log; opened when a domain is built or
- * found running after a restart of pvd, closed when it goes; the log is
- * removed when the domain leaves the store (hv_console_forget).
+ * writing to STATE/consoles/UUID.log, capped at --console-log-max bytes
+ * and rotated to UUID.log.1 .. UUID.log.N (--console-log-files N), so a
+ * domain's logs never take more than max * (N + 1) bytes; opened when a
+ * domain is built or found running after a restart of pvd, closed when it
+ * goes; the log, its record and its rotated files are removed when the
+ * domain leaves the store (hv_console_forget).
  */
 #include "hv.h"
 
@@ -34,17 +37,14 @@ static void adopted_path(struct pvd *pvd, const char *uuid, char *buf, size_t le
 
 void hv_console_forget(struct pvd *pvd, const char *uuid)
 {
-	char path[4200], pos[4210];
+	char path[4200], err[4400];
 
 	for (int i = 0; pvd->hv && i < HV_MAX_DOMS; i++)
 		if (pvd->hv->dom[i].used && pvd->hv->dom[i].cons && !strcmp(pvd->hv->dom[i].uuid, uuid))
 			return;
 	hv_console_path(pvd, uuid, path, sizeof(path));
-	snprintf(pos, sizeof(pos), "%s.pos", path);
-	if (unlink(path) != 0 && errno != ENOENT)
-		log_warn("console log %s: %s", path, strerror(errno));
-	if (unlink(pos) != 0 && errno != ENOENT)
-		log_warn("console record %s: %s", pos, strerror(errno));
+	if (console_remove_logs(path, err, sizeof(err)) < 0)
+		log_warn("%s", err);
 	adopted_path(pvd, uuid, path, sizeof(path));
 	if (unlink(path) != 0 && errno != ENOENT)
 		log_warn("%s: %s", path, strerror(errno));
@@ -82,7 +82,9 @@ void hv_open_console(struct pvd *pvd, struct hv_dom *e, uint64_t ring_mfn, uint3
 	if (console_open(&id, ring, path, &e->cons, err, sizeof(err)) < 0) {
 		log_warn("domain %u (%s): console: %s", e->domid, e->uuid, err);
 		e->cons = NULL;
+		return;
 	}
+	console_set_log_limit(e->cons, (uint64_t)pvd->opt.console_log_max, (unsigned int)pvd->opt.console_log_files);
 }
 
 void hv_poll_consoles(struct pvd *pvd)

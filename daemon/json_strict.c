@@ -251,6 +251,13 @@ static int scan_object(struct scan *s)
 {
 	size_t first = s->nv_len;
 
+	/* the names buffer exists before the first name, even an empty one:
+	 * its offsets are used on it (a NULL base plus 0 is undefined) */
+	if (!s->names) {
+		if (!(s->names = malloc(256)))
+			return fail(s, "out of memory");
+		s->names_cap = 256;
+	}
 	s->p++;
 	skip_ws(s);
 	if (s->p < s->end && *s->p == '}') {

@@ -4,6 +4,8 @@
 
 #include <syslog.h>
 
+/* verbose: 1 debug lines too, 0 notices and up, -1 errors only (the rest
+ * is formatted but not written: the fuzz targets) */
 void log_init(int verbose);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -350,8 +350,10 @@ int method_domain_console(struct rpc_req *req, json_object *params, json_object 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &sb) == 0)
 		size = sb.st_size;
-	/* offset < 0: the last max bytes, from a line start when there is one */
-	from = offset < 0 ? (size > max ? size - max : 0) : (offset > size ? size : offset);
+	/* offset < 0: the last max bytes, from a line start when there is one;
+	 * an offset past the log's end: the log was rotated (--console-log-max)
+	 * since, so the new one is read from its start */
+	from = offset < 0 ? (size > max ? size - max : 0) : (offset > size ? 0 : offset);
 	buf = malloc((size_t)max + 1);
 	if (!buf) {
 		if (fd >= 0)

@@ -45,20 +45,8 @@ static int host_xs_read(void *arg, const char *path, char *buf, size_t len)
 {
 	struct pvd_net *n = arg;
 	struct xs_server *s = xs_host_server(n->pvd);
-	char reply[XENSTORE_PAYLOAD_MAX + 1];
-	uint32_t rlen = sizeof(reply) - 1;
-	int rc;
 
-	if (!s)
-		return -ENODEV;
-	rc = xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, reply, &rlen);
-	if (rc < 0)
-		return rc;
-	if (rlen >= len)
-		return -E2BIG;
-	memcpy(buf, reply, rlen);
-	buf[rlen] = '\0';
-	return 0;
+	return s ? xs_local_read(s, path, buf, len) : -ENODEV;
 }
 
 static int host_xs_write(void *arg, const char *path, const char *value, const char *perms)

@@ -55,6 +55,8 @@ static const struct option_def option_table[] = {
 	{ "max-events", OPT_LONG, OFF(max_events), 0, 1L << 40, 0, "N", "event-log entries kept, the oldest go first (default 100000, 0: all)" },
 	{ "event-max-age", OPT_LONG, OFF(event_max_age), 0, 36500, 0, "DAYS", "event-log entries older than this go (default 90, 0: never)" },
 	{ "max-output", OPT_LONG, OFF(max_output), 262144, 1L << 30, 0, "BYTES", "drop a client that leaves this much unread (default 8388608)" },
+	{ "console-log-max", OPT_LONG, OFF(console_log_max), 4096, 1L << 40, 0, "BYTES", "a domain's console log is rotated before it passes this (default 1048576)" },
+	{ "console-log-files", OPT_LONG, OFF(console_log_files), 0, 100, 0, "N", "rotated console logs kept per domain, LOG.1 the newest (default 3; 0: the log is emptied instead)" },
 	{ "no-machine", OPT_FLAG, OFF(no_machine), 0, 1, 0, NULL, "do not start or attach to a machine (domains can be defined, not run)" },
 	{ "iso", OPT_STR, OFF(iso), 0, 0, 0, "PATH", "hypervisor ISO (default build/pvcore.iso, else /usr/share/pvcore/pvcore.iso)" },
 	{ "machine-mem", OPT_LONG, OFF(machine_mem), 64, 1024L * 1024, 0, "MIB", "machine RAM when pvd boots it (default 1024)" },
@@ -217,6 +219,8 @@ static int set_defaults(struct pvd_options *o)
 	o->max_events = 100000;
 	o->event_max_age = 90;
 	o->max_output = 8L << 20;
+	o->console_log_max = 1L << 20;
+	o->console_log_files = 3;
 	o->machine_mem = 1024;
 	o->cpus = 1;
 	return o->state_dir && o->socket_path ? 0 : -1;

@@ -28,6 +28,8 @@ struct pvd_options {
 	long max_events;	/* event-log rows kept (0: all) */
 	long event_max_age;	/* days an event is kept (0: forever) */
 	long max_output;	/* bytes queued to one client before it is dropped */
+	long console_log_max;	/* bytes of a domain's console log before it is rotated */
+	long console_log_files;	/* rotated console logs kept per domain */
 	int show_version;
 	/* the machine (hv.c) */
 	int no_machine;

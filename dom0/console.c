@@ -3,9 +3,16 @@
  * exactly-once protocol between the ring, the log and <log>.pos).
  *
  * Owns: struct console (the log and .pos descriptors, the log offset, the
- * partial line for the callback). The ring page is borrowed.
+ * partial line for the callback) and the log's rotated files. The ring
+ * page is borrowed.
  * Invariants: log_off is the log's size; the .pos record always describes
  * the last chunk started (written before the chunk's bytes reach the log).
+ * With a limit (console_set_log_limit), the log never passes max_bytes:
+ * before a chunk that would take it past, the log is rotated (LOG.k-1 ->
+ * LOG.k for k = keep .. 2, LOG -> LOG.1, a new empty LOG; LOG.keep
+ * falls off) or, with keep 0, emptied. A rotation happens between chunks,
+ * when the last one is acknowledged, so a crash anywhere in it leaves the
+ * record naming an acknowledged chunk: nothing to undo, nothing lost.
  */
 #include "console.h"
 
@@ -35,6 +42,9 @@ struct console {
     int log_fd, pos_fd;
     char *log_path;
     uint64_t log_off, logged;
+    uint64_t max_bytes;             /* 0: no limit */
+    unsigned int keep;              /* rotated files kept */
+    uint64_t rotations;
     console_line_fn line_fn;
     void *line_arg;
     size_t line_len;
@@ -223,6 +233,75 @@ static int append_log(struct console *c, const char *p, size_t n, char *err, siz
     return 0;
 }
 
+void console_set_log_limit(struct console *c, uint64_t max_bytes, unsigned int keep)
+{
+    c->max_bytes = max_bytes;
+    c->keep = keep;
+}
+
+/* File k of a log: the log itself (0) or its k-th rotated file. */
+static int log_file(const char *log_path, unsigned int k, char *buf, size_t len)
+{
+    int n = k ? snprintf(buf, len, "%s.%u", log_path, k) : snprintf(buf, len, "%s", log_path);
+
+    return n >= 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* The log is full: shift the rotated files, start an empty log. */
+static int rotate(struct console *c, char *err, size_t errlen)
+{
+    char from[4200], to[4200];
+    int fd;
+
+    if (c->keep == 0) {
+        if (ftruncate(c->log_fd, 0) < 0)
+            return dom0_fail(err, errlen, errno, "console of domain %u: emptying %s: %s",
+                             c->id.domid, c->log_path, strerror(errno));
+        c->log_off = 0;
+        c->rotations++;
+        return 0;
+    }
+    for (unsigned int k = c->keep; k >= 1; k--) {
+        if (log_file(c->log_path, k - 1, from, sizeof(from)) || log_file(c->log_path, k, to, sizeof(to)))
+            return dom0_fail(err, errlen, ENAMETOOLONG, "console log path '%s' is too long",
+                             c->log_path);
+        if (rename(from, to) < 0 && errno != ENOENT)
+            return dom0_fail(err, errlen, errno, "console of domain %u: rotating %s to %s: %s",
+                             c->id.domid, from, to, strerror(errno));
+    }
+    fd = open(c->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return dom0_fail(err, errlen, errno, "console of domain %u: new log %s: %s", c->id.domid,
+                         c->log_path, strerror(errno));
+    close(c->log_fd);
+    c->log_fd = fd;
+    c->log_off = 0;
+    c->rotations++;
+    return 0;
+}
+
+int console_remove_logs(const char *log_path, char *err, size_t errlen)
+{
+    char path[4200];
+    int rc = 0;
+
+    /* the log, its record, then LOG.1, LOG.2 ... up to the first missing
+     * one past any keep in use (a smaller keep than before leaves none) */
+    for (unsigned int k = 0, missing = 0; missing < 16; k++) {
+        if (log_file(log_path, k, path, sizeof(path)))
+            break;
+        if (unlink(path) == 0)
+            missing = 0;
+        else if (errno == ENOENT)
+            missing += k > 0;
+        else if (!rc)
+            rc = dom0_fail(err, errlen, errno, "console log %s: %s", path, strerror(errno));
+    }
+    if (pos_path(log_path, path, sizeof(path), err, errlen) == 0 && unlink(path) != 0 && errno != ENOENT && !rc)
+        rc = dom0_fail(err, errlen, errno, "console record %s: %s", path, strerror(errno));
+    return rc;
+}
+
 int console_poll(struct console *c, char *err, size_t errlen)
 {
     struct xencons_interface *r = c->ring;
@@ -241,6 +320,9 @@ int console_poll(struct console *c, char *err, size_t errlen)
         return 0;
     for (XENCONS_RING_IDX i = 0; i < avail; i++)
         buf[i] = r->out[MASK_XENCONS_IDX(cons + i, XENCONS_OUT_SIZE)];
+    if (c->max_bytes && c->log_off > 0 && c->log_off + avail > c->max_bytes &&
+        (rc = rotate(c, err, errlen)))
+        return rc;
     if ((rc = write_pos(c, cons, prod, err, errlen)))
         return rc;
     if ((rc = append_log(c, buf, avail, err, errlen)))
@@ -260,6 +342,11 @@ uint64_t console_bytes_logged(const struct console *c)
 uint64_t console_log_size(const struct console *c)
 {
     return c->log_off;
+}
+
+uint64_t console_rotations(const struct console *c)
+{
+    return c->rotations;
 }
 
 void console_close(struct console *c)

@@ -71,9 +71,21 @@ uint32_t console_backend_port(const struct console *c);
  * errno of a failed log write (the chunk stays in the ring). */
 int console_poll(struct console *c, char *err, size_t errlen);
 
-/* Bytes logged by this handle; the log's current size. */
+/* Bytes logged by this handle; the log's current size; the times this
+ * handle rotated (or emptied) the log. */
 uint64_t console_bytes_logged(const struct console *c);
 uint64_t console_log_size(const struct console *c);
+uint64_t console_rotations(const struct console *c);
+
+/* Cap the log at max_bytes (0: no cap; at least XENCONS_OUT_SIZE, one
+ * chunk): a chunk that would take it past rotates it first: the log
+ * becomes <log>.1, <log>.1 becomes <log>.2 ... up to <log>.keep, the
+ * oldest is dropped; keep 0 empties the log instead. The log and its
+ * rotated files together stay within max_bytes * (keep + 1). */
+void console_set_log_limit(struct console *c, uint64_t max_bytes, unsigned int keep);
+
+/* Remove a log, its record and its rotated files (the domain is gone). */
+int console_remove_logs(const char *log_path, char *err, size_t errlen);
 
 /* Close the log; the ring is left as it is. NULL is accepted. */
 void console_close(struct console *c);

@@ -312,6 +312,21 @@ int xs_local_write(struct xs_server *s, const char *path, const char *value)
     return local_strings(s, XS_WRITE, path, value, 0);
 }
 
+int xs_local_read(struct xs_server *s, const char *path, char *buf, size_t len)
+{
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
+    uint32_t rlen = sizeof(reply) - 1;
+    int rc = xs_local(s, XS_READ, path, (uint32_t)strlen(path) + 1, reply, &rlen);
+
+    if (rc < 0)
+        return rc;
+    if (rlen >= len)
+        return -E2BIG;
+    memcpy(buf, reply, rlen);
+    buf[rlen] = '\0';
+    return 0;
+}
+
 int xs_local_mkdir(struct xs_server *s, const char *path)
 {
     return local_strings(s, XS_MKDIR, path, NULL, 0);

@@ -94,6 +94,8 @@ int xs_local(struct xs_server *s, uint32_t type, const void *payload, uint32_t l
              uint32_t *reply_len);
 /* Helpers on xs_local. */
 int xs_local_write(struct xs_server *s, const char *path, const char *value);
+/* path's value into buf (NUL-terminated); -E2BIG when it does not fit len */
+int xs_local_read(struct xs_server *s, const char *path, char *buf, size_t len);
 int xs_local_mkdir(struct xs_server *s, const char *path);
 int xs_local_rm(struct xs_server *s, const char *path);
 /* perms: a space-separated list ("n0 r5"). */

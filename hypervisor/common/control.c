@@ -580,6 +580,7 @@ void control_doorbell_interrupt(void)
 void control_init(void)
 {
     unsigned int order = 0;
+    memset(&own, 0, sizeof(own));           /* a new block starts at 0 (host tests boot many) */
     while ((PAGE_SIZE << order) < PVCTL_BLOCK_PAGES * PAGE_SIZE)
         order++;
     int64_t mfn = alloc_frames(order);

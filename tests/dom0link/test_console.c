@@ -2,7 +2,9 @@
  * test_console.c - the console backend (dom0/console.c) on a ring page in
  * plain memory: logging, wrap-around, line callback, corrupt indices, and
  * exactly-once output across a restart and across a crash between the
- * log write and the acknowledgement in the ring.
+ * log write and the acknowledgement in the ring; the cap: rotation to
+ * LOG.1 .. LOG.keep (nothing lost, nothing twice, nothing past the cap),
+ * emptying with keep 0, a crash right after a rotation, and removal.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <errno.h>
 #include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -209,6 +212,107 @@ static void a_crash_before_the_acknowledgement_logs_nothing_twice(void **state)
     console_close(c);
 }
 
+static long long file_size(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* 4000 lines "line NNNN\n" (10 bytes each) through a log capped at 4096
+ * bytes with 2 rotated files: no file past the cap, LOG.3 never made, and
+ * LOG.2, LOG.1, LOG in order are exactly the last lines written. */
+static void the_log_is_rotated_at_its_cap(void **state)
+{
+    struct fixture *f = *state;
+    struct console *c = open_console(f);
+    char err[256], line[32], path[160], all[3 * 4096 + 1] = "";
+    static char want[40001];
+    size_t wlen = 0;
+
+    console_set_log_limit(c, 4096, 2);
+    for (int i = 0; i < 4000; i++) {
+        snprintf(line, sizeof(line), "line %04d\n", i);
+        guest_write(f->ring, line);
+        memcpy(want + wlen, line, 10);
+        wlen += 10;
+        if (i % 37 == 36)       /* chunks of 370 bytes: not a divisor of the cap */
+            assert_true(console_poll(c, err, sizeof(err)) > 0);
+        assert_true(file_size(f->log) <= 4096);
+    }
+    assert_true(console_poll(c, err, sizeof(err)) > 0);
+    want[wlen] = '\0';
+    assert_true(console_rotations(c) >= 9);        /* 40000 bytes, 11 chunks a file */
+    for (int k = 2; k >= 0; k--) {
+        if (k)
+            snprintf(path, sizeof(path), "%s.%d", f->log, k);
+        else
+            snprintf(path, sizeof(path), "%s", f->log);
+        assert_true(file_size(path) > 0 && file_size(path) <= 4096);
+        strcat(all, read_log(path));
+    }
+    snprintf(path, sizeof(path), "%s.3", f->log);
+    assert_int_equal(file_size(path), -1);
+    assert_string_equal(all, want + wlen - strlen(all));
+    assert_int_equal(all[0], 'l');     /* rotated between chunks: whole lines */
+    console_close(c);
+
+    assert_int_equal(console_remove_logs(f->log, err, sizeof(err)), 0);
+    for (int k = 1; k <= 2; k++) {
+        snprintf(path, sizeof(path), "%s.%d", f->log, k);
+        assert_int_equal(file_size(path), -1);
+    }
+    assert_int_equal(file_size(f->log), -1);
+    snprintf(path, sizeof(path), "%s.pos", f->log);
+    assert_int_equal(file_size(path), -1);
+}
+
+/* keep 0: the log is emptied instead; and a crash between a rotation and
+ * the acknowledgement of the chunk after it loses nothing, logs nothing
+ * twice. */
+static void keep_zero_empties_and_a_crash_after_a_rotation_is_undone(void **state)
+{
+    struct fixture *f = *state;
+    struct console *c = open_console(f);
+    char err[256], big[2001], path[160];
+
+    memset(big, 'x', 2000);
+    big[1999] = '\n';
+    big[2000] = '\0';
+    console_set_log_limit(c, 4096, 0);
+    for (int i = 0; i < 5; i++) {
+        guest_write(f->ring, big);
+        assert_int_equal(console_poll(c, err, sizeof(err)), 2000);
+        assert_true(file_size(f->log) <= 4096);
+    }
+    assert_int_equal(file_size(f->log), 2000);     /* 4000, emptied, 2000 */
+    snprintf(path, sizeof(path), "%s.1", f->log);
+    assert_int_equal(file_size(path), -1);
+    console_close(c);
+
+    /* rotate with keep 1, then "crash" before the ring is acknowledged */
+    c = open_console(f);
+    console_set_log_limit(c, 4096, 1);
+    guest_write(f->ring, "tail 1\n");
+    assert_int_equal(console_poll(c, err, sizeof(err)), 7);        /* 2007 */
+    guest_write(f->ring, big);
+    assert_int_equal(console_poll(c, err, sizeof(err)), 2000);     /* 4007 */
+    guest_write(f->ring, big);
+    XENCONS_RING_IDX before = f->ring->out_cons;
+    assert_int_equal(console_poll(c, err, sizeof(err)), 2000);     /* rotated first */
+    console_close(c);
+    f->ring->out_cons = before;
+    assert_int_equal(file_size(path), 4007);
+    assert_int_equal(file_size(f->log), 2000);
+    c = open_console(f);                                            /* the chunk undone */
+    assert_int_equal(file_size(f->log), 0);
+    console_set_log_limit(c, 4096, 1);
+    assert_int_equal(console_poll(c, err, sizeof(err)), 2000);     /* and logged once */
+    assert_int_equal(file_size(f->log), 2000);
+    assert_int_equal(file_size(path), 4007);
+    console_close(c);
+}
+
 /* A record from another ring (a reused domid after a reboot) must not cut
  * the log. */
 static void a_record_of_another_ring_is_not_applied(void **state)
@@ -272,6 +376,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_crash_before_the_acknowledgement_logs_nothing_twice,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_record_of_another_ring_is_not_applied, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_log_is_rotated_at_its_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(keep_zero_empties_and_a_crash_after_a_rotation_is_undone,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_indices_are_skipped_and_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(open_errors_name_the_domain_and_the_file, setup, teardown),
     };

@@ -41,16 +41,4 @@ bench: xenstore-bench
 xenstore-bench: $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso $(BUILD)/guests/xenstore_bench.elf
 	BUILD=$(BUILD) sh bench/xenstore_bench.sh
 
-# libFuzzer target of the ring stream (clang only): build/fuzz/fuzz_xs_ring,
-# run briefly by tests/xenstore/fuzz_xs.sh (longer: FUZZ_RUNS=N).
-XS_FUZZ_SRCS := dom0/dom0_error.c dom0/xs_wire.c dom0/xs_tree.c dom0/xs_watch.c \
-                dom0/xs_transaction.c dom0/xs_conn.c dom0/xs_ops.c dom0/xenstore.c dom0/xs_persist.c
-ifneq ($(shell command -v clang 2>/dev/null),)
-$(BUILD)/fuzz/fuzz_xs_ring: tests/xenstore/fuzz_xs_ring.c $(XS_FUZZ_SRCS) $(XS_TEST_HDRS) | $(PUBLIC_LINK)
-	$(Q)mkdir -p $(@D)
-	$(Q)clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -Idom0 $(HOST_PUBLIC_CFLAGS) -Itests/xenstore -o $@ $< $(XS_FUZZ_SRCS)
-ALL_TARGETS  += $(BUILD)/fuzz/fuzz_xs_ring
-endif
-TESTS        += tests/xenstore/fuzz_xs.sh
+# The libFuzzer target of the ring stream is fuzz/fuzz_xs_ring.c (fuzz/build.mk).

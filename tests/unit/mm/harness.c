@@ -26,7 +26,9 @@ static struct vcpu *running;
 
 void harness_init(void)
 {
-    test_machine_memory = aligned_alloc(PAGE_SIZE, (size_t)TEST_FRAMES * PAGE_SIZE);
+    /* kept from the last machine: fuzz/fuzz_ctl boots one per input */
+    if (!test_machine_memory)
+        test_machine_memory = aligned_alloc(PAGE_SIZE, (size_t)TEST_FRAMES * PAGE_SIZE);
     assert_non_null(test_machine_memory);
     memset(test_machine_memory, 0x5a, (size_t)TEST_FRAMES * PAGE_SIZE);
     max_mfn = TEST_FRAMES;
@@ -66,9 +68,7 @@ void harness_fini(void)
         domains[i] = NULL;
     }
     free(frame_table);
-    free(test_machine_memory);
-    frame_table = NULL;
-    test_machine_memory = NULL;
+    frame_table = NULL;         /* the machine memory stays for the next harness_init */
 }
 
 int64_t alloc_frames(unsigned int order)
