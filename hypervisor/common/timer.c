@@ -101,10 +101,15 @@ void vcpu_update_time(struct vcpu *v)
         mul >>= 1;
         shift++;
     }
+    /* One TSC reading for both: a second one (now_ns()) taken a little
+     * later made system_time run ahead of tsc_timestamp by a gap that
+     * varies, so the guest's time went back by the difference of two
+     * such gaps at the next update (timer test: ~100 ns, under load). */
+    uint64_t tsc = rdtsc();
     t->version++;                           /* odd: update in progress */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    t->tsc_timestamp = rdtsc();
-    t->system_time = now_ns();
+    t->tsc_timestamp = tsc;
+    t->system_time = tsc_to_system_ns(tsc);
     t->tsc_to_system_mul = (uint32_t)mul;
     t->tsc_shift = (int8_t)shift;
     t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;

@@ -71,6 +71,11 @@ uint64_t tsc_to_ns(uint64_t d)
     return (uint64_t)(((unsigned __int128)d * ns_mul) >> 32);
 }
 
+uint64_t tsc_to_system_ns(uint64_t tsc)
+{
+    return ready ? tsc_to_ns(tsc - tsc_origin) : 0;
+}
+
 uint64_t now_ns(void)
 {
     if (!ready)

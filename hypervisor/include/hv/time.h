@@ -15,6 +15,8 @@ bool time_ready(void);
 uint64_t now_ns(void);
 uint64_t tsc_khz(void);
 uint64_t tsc_to_ns(uint64_t tsc_delta);
+/* now_ns() as it was when the TSC read tsc (one reading for both). */
+uint64_t tsc_to_system_ns(uint64_t tsc);
 void udelay(uint64_t us);
 
 #endif
