@@ -41,7 +41,7 @@ b=lifetime
 HV_ISO_FILES="$G/lifetime_pair.elf=/guests/lifetime_pair.elf" hv_iso "$b" \
     "debug-exit=0xf4 loglevel=info" \
     "module2 /guests/lifetime_pair.elf name=attacker mem=8M vcpus=2 -- role=attacker victim=2 last=$last self=1 ms=$((BOOT_TIMEOUT * 1000))" \
-    "module2 /guests/lifetime_pair.elf name=victim mem=4M vcpus=2 restarts=$RESTARTS -- role=victim peer=1 live_ms=20" ||
+    "module2 /guests/lifetime_pair.elf name=victim mem=4M vcpus=2 restarts=$RESTARTS -- role=victim peer=1 live_ms=60" ||
     { not_ok "$b: ISO"; exit 1; }
 # shellcheck disable=SC2086
 hv_boot_timed "$b" -m 256 -smp 2 $DEBUG_EXIT
