@@ -196,6 +196,15 @@ static json_object *dom_data(const struct store_domain *d)
 	return o;
 }
 
+/* The backend refused: -32006 naming the domain and the cause. */
+static int backend_refused(struct rpc_req *req, const struct store_domain *d, const char *err)
+{
+	json_object *data = dom_data(d);
+
+	json_object_object_add(data, "cause", json_object_new_string(err));
+	return rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: domain \"%s\": %s", d->name, err);
+}
+
 static int bad_param(struct rpc_req *req, const struct store_domain *d, const char *fmt, const char *a,
 		     const char *b)
 {
@@ -229,14 +238,12 @@ static int reconfigure_live(struct rpc_req *req, struct store_domain *d, json_ob
 	if (store_domain_find(req->pvd->store, d->uuid, &fresh) != 0)
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
 	if (domid >= 0 && apply(req, &fresh, (uint32_t)domid, arg, err, sizeof(err)) != 0) {
-		json_object *data = dom_data(d);
-		json_object_object_add(data, "cause", json_object_new_string(err));
 		log_warn("domain \"%s\": %s refused by the backend, config put back: %s", d->name, type, err);
 		if (method_domain_reconfigure(req, &fresh, old, "domain.redefined",
 					      "{\"reason\":\"the device was refused\"}") != 0)
 			log_err("domain \"%s\": the config before %s could not be put back", d->name, type);
 		store_domain_clear(&fresh);
-		return rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: domain \"%s\": %s", d->name, err);
+		return backend_refused(req, d, err);
 	}
 	rc = method_domain_result(req, &fresh, result);
 	store_domain_clear(&fresh);
@@ -398,9 +405,7 @@ int method_domain_block_detach(struct rpc_req *req, json_object *params, json_ob
 	if (domid >= 0 && blk_host_disk_state(req->pvd, (uint32_t)domid, name, NULL, 0) != BLKBACK_DEV_NONE) {
 		state = blk_host_detach(req->pvd, (uint32_t)domid, name, force, err, sizeof(err));
 		if (state < 0) {
-			json_object *data = dom_data(&d);
-			json_object_object_add(data, "cause", json_object_new_string(err));
-			rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: domain \"%s\": %s", d.name, err);
+			backend_refused(req, &d, err);
 			goto out;
 		}
 		if (state == 1) {
@@ -555,9 +560,7 @@ int method_domain_net_detach(struct rpc_req *req, json_object *params, json_obje
 	if (domid >= 0 && net_host_vif_state(req->pvd, (uint32_t)domid, devid) != NETBACK_VIF_NONE) {
 		state = net_host_detach(req->pvd, (uint32_t)domid, devid, force, err, sizeof(err));
 		if (state < 0) {
-			json_object *data = dom_data(&d);
-			json_object_object_add(data, "cause", json_object_new_string(err));
-			rpc_fail(req, PVD_ERR_HYPERVISOR, data, "Hypervisor error: domain \"%s\": %s", d.name, err);
+			backend_refused(req, &d, err);
 			goto out;
 		}
 		if (state == 1)
