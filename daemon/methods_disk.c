@@ -116,33 +116,31 @@ static json_object *disk_node(struct rpc_req *req, json_object *norm, const char
 	return NULL;
 }
 
-/* A size parameter in MiB (integer or "16M" ...); 0 or an error sent. */
-static int mib_param(struct rpc_req *req, json_object *v, const char *key, long long *mib)
+/* A size parameter, in MiB (unit_mib) or bytes: an integer or a string
+ * with a K/M/G/T suffix ("16M"); 0 or an error sent. */
+static int size_param(struct rpc_req *req, json_object *v, const char *key, int unit_mib, long long *out)
 {
 	char why[200];
 
 	if (json_object_is_type(v, json_type_int)) {
-		*mib = json_object_get_int64(v);
+		*out = json_object_get_int64(v);
 		return 0;
 	}
-	if (schema_parse_size(json_object_get_string(v), 1, mib, why, sizeof(why)) != 0)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s: %s (MiB as an integer, or "
-				"a string with a K/M/G/T suffix that is a whole number of MiB)", key, why);
+	if (schema_parse_size(json_object_get_string(v), unit_mib, out, why, sizeof(why)) != 0)
+		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s: %s (%s as an integer, or a "
+				"string with a K/M/G/T suffix%s)", key, why, unit_mib ? "MiB" : "bytes",
+				unit_mib ? " that is a whole number of MiB" : "");
 	return 0;
+}
+
+static int mib_param(struct rpc_req *req, json_object *v, const char *key, long long *mib)
+{
+	return size_param(req, v, key, 1, mib);
 }
 
 static int bytes_param(struct rpc_req *req, json_object *v, const char *key, long long *n)
 {
-	char why[200];
-
-	if (json_object_is_type(v, json_type_int)) {
-		*n = json_object_get_int64(v);
-		return 0;
-	}
-	if (schema_parse_size(json_object_get_string(v), 0, n, why, sizeof(why)) != 0)
-		return rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: %s: %s (bytes as an integer, "
-				"or a string with a K/M/G/T suffix)", key, why);
-	return 0;
+	return size_param(req, v, key, 0, n);
 }
 
 /* domain.info's answer for d as now stored. */
