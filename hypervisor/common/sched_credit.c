@@ -2,7 +2,9 @@
  *
  * Owns: the per-CPU run queues, vCPU credits, domains' cap budgets.
  * Invariants: a vCPU is on at most one run queue (v->on_runq, v->sched_cpu);
- * a loaded vCPU (processor >= 0) is never on a run queue; credits stay
+ * a loaded vCPU (processor >= 0) is never on a run queue, and one taken
+ * from a queue to run is claimed (processor set) before it leaves it, so
+ * it is never queued again on its way to the CPU; credits stay
  * within [-(a few slices), CREDIT_INIT].
  * Locking: runq[cpu].lock protects the queue and the on_runq/sched_cpu of
  * the vCPUs on it; two queues are locked lower CPU first; insert_lock
@@ -115,7 +117,27 @@ static void runq_add_locked(unsigned int cpu, struct vcpu *v)
 static void runq_del_locked(struct vcpu *v)
 {
     list_del(&v->runq_link);
-    v->on_runq = false;
+    __atomic_store_n(&v->on_runq, false, __ATOMIC_RELEASE);
+}
+
+/* Take v off its queue to run it on cpu (lock held). It is claimed
+ * (processor = cpu) before it leaves the queue, so that between here and
+ * context_switch nobody sees it neither queued nor loaded: csched_insert
+ * would queue it again (a waker, or the CPU that unloaded it) and a second
+ * CPU would run the same vCPU (seen as stack and register corruption in
+ * two domains exchanging events on two CPUs). */
+static void runq_take_locked(struct vcpu *v, unsigned int cpu, uint64_t now)
+{
+    v->last_start_ns = now;         /* readers of a loaded vCPU's time add now - this */
+    __atomic_store_n(&v->processor, (int)cpu, __ATOMIC_RELEASE);
+    runq_del_locked(v);
+}
+
+/* Give back a vCPU taken but not run (lock held). */
+static void runq_untake_locked(struct vcpu *v, unsigned int cpu)
+{
+    __atomic_store_n(&v->processor, -1, __ATOMIC_RELEASE);
+    runq_add_locked(cpu, v);
 }
 
 void csched_remove(struct vcpu *v)
@@ -222,7 +244,7 @@ static struct vcpu *steal(unsigned int cpu, uint64_t now, uint64_t my_weight, bo
                 v = NULL;
         }
         if (v)
-            runq_del_locked(v);
+            runq_take_locked(v, cpu, now);
         spin_unlock(&runqs[hi].lock);
         spin_unlock_irqrestore(&runqs[lo].lock, f);
         if (v) {
@@ -265,7 +287,7 @@ struct vcpu *csched_pick(unsigned int cpu, struct vcpu *prev, uint64_t now, uint
             best = prev;
     }
     if (best && best != prev)
-        runq_del_locked(best);
+        runq_take_locked(best, cpu, now);
     spin_unlock_irqrestore(&runqs[cpu].lock, f);
 
     /* Balance: idle CPUs steal; a CPU with less queued weight may take one
@@ -277,7 +299,7 @@ struct vcpu *csched_pick(unsigned int cpu, struct vcpu *prev, uint64_t now, uint
         if (v) {
             if (best != prev) {
                 f = spin_lock_irqsave(&runqs[cpu].lock);
-                runq_add_locked(cpu, best);
+                runq_untake_locked(best, cpu);
                 spin_unlock_irqrestore(&runqs[cpu].lock, f);
             }
             best = v;

@@ -58,25 +58,27 @@ void vcpu_release_frames(struct vcpu *v)
     }
 }
 
-static void fill_runstate(const struct vcpu *v, struct vcpu_runstate_info *rs)
+/* running: v is (still) loaded on a CPU; a vCPU being saved is not
+ * reported running although it keeps its CPU until the save ends. */
+static void fill_runstate(const struct vcpu *v, bool running, struct vcpu_runstate_info *rs)
 {
     uint64_t now = now_ns();
     memset(rs, 0, sizeof(*rs));
-    rs->state = v->processor >= 0 ? 0 /* running */ :
+    rs->state = running ? 0 /* running */ :
                 v->state == VCPU_RUNNABLE ? 1 /* runnable */ :
                 v->state == VCPU_BLOCKED ? 2 /* blocked */ : 3 /* offline */;
     rs->state_entry_time = now;
     rs->time[0] = v->cpu_time_ns;
-    if (v->processor >= 0 && now > v->last_start_ns)
+    if (running && now > v->last_start_ns)
         rs->time[0] += now - v->last_start_ns;      /* the slice under way */
 }
 
-void vcpu_update_runstate_area(struct vcpu *v)
+void vcpu_update_runstate_area(struct vcpu *v, bool running)
 {
     struct vcpu_runstate_info rs;
     if (!v->runstate_guest_va)
         return;
-    fill_runstate(v, &rs);
+    fill_runstate(v, running, &rs);
     /* The guest's own page tables are loaded: a bad area only fails the
      * copy (the guest chose it), it never faults the hypervisor. */
     copy_to_guest(v->runstate_guest_va, &rs, sizeof(rs));
@@ -217,7 +219,7 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
         v->runstate_guest_va = r.addr;
         if (r.addr && v == current) {
             struct vcpu_runstate_info rs;
-            fill_runstate(v, &rs);
+            fill_runstate(v, true, &rs);
             copy_to_guest(r.addr, &rs, sizeof(rs));
         }
         return 0;
@@ -238,7 +240,7 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
     }
     case VCPUOP_get_runstate_info: {
         struct vcpu_runstate_info rs;
-        fill_runstate(v, &rs);
+        fill_runstate(v, v->processor >= 0, &rs);
         return copy_to_guest(arg, &rs, sizeof(rs));
     }
     case VCPUOP_set_singleshot_timer:

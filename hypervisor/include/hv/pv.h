@@ -91,8 +91,9 @@ void pv_release_gdt(struct vcpu *v);
 /* Install a GDT of `entries` descriptors from frames (checked first). */
 long pv_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);
 
-/* Write v's runstate to the area it registered (v's page tables loaded). */
-void vcpu_update_runstate_area(struct vcpu *v);
+/* Write v's runstate to the area it registered (v's page tables loaded):
+ * running, or about to be unloaded. */
+void vcpu_update_runstate_area(struct vcpu *v, bool running);
 
 /* Register a vCPU's starting state (the builder's, or VCPUOP_initialise). */
 void vcpu_set_start_state(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rsi);

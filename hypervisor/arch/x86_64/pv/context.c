@@ -68,10 +68,15 @@ void load_guest_descriptors(struct vcpu *v)
     pc->gdt_guest_ents = ents;
 }
 
+/* v stays loaded (processor >= 0) until every part of its state is in
+ * struct vcpu: a CPU that finds it unloaded (a waker queueing it, another
+ * CPU taking it from a run queue) may load it at once, and must find its
+ * registers, FPU and bases as they are, not those of its previous save
+ * (two 1-vCPU domains exchanging events on two CPUs resumed one with
+ * stale registers about one run in five). */
 static void save_state(struct vcpu *v)
 {
-    v->processor = -1;
-    vcpu_update_runstate_area(v);           /* still on v's page tables */
+    vcpu_update_runstate_area(v, false);    /* still on v's page tables */
     v->regs = get_cpu_info()->guest_regs;
     pv_save_debugregs(v);
     fxsave(v->fpu_state);
@@ -80,6 +85,7 @@ static void save_state(struct vcpu *v)
         v->gs_base_kernel = rdmsr(MSR_GS_BASE);
     else
         v->gs_base_user = rdmsr(MSR_GS_BASE);
+    __atomic_store_n(&v->processor, -1, __ATOMIC_RELEASE);
 }
 
 static void load_state(struct vcpu *v)
@@ -88,7 +94,7 @@ static void load_state(struct vcpu *v)
     v->processor = (int)this_cpu()->id;
     vcpu_update_time(v);
     load_guest_cr3(v);
-    vcpu_update_runstate_area(v);
+    vcpu_update_runstate_area(v, true);
     vcpu_update_time_area(v);
     load_guest_descriptors(v);
     pv_load_debugregs(v);
