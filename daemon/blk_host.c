@@ -44,26 +44,7 @@ struct pvd_blk {
 	unsigned calls;		/* control calls during this round of blk_host_poll */
 };
 
-static int grant_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint64_t *frame,
-		     uint32_t *handle, char *err, size_t errlen)
-{
-	struct pvd_blk *x = arg;
-	uint64_t mfn;
-	int rc;
-
-	x->calls++;
-	rc = ctl_grant_map(x->c, domid, gref, readonly ? GNTMAP_readonly : 0, &mfn, handle, err, errlen);
-	if (rc < 0)
-		return rc;
-	*frame = mfn;
-	*page = mfn <= (UINT64_MAX >> 12) ? machine_phys(x->m, mfn << 12, 4096) : NULL;
-	if (!*page) {
-		ctl_grant_unmap(x->c, *handle, NULL, 0);
-		snprintf(err, errlen, "granted frame %#llx is not machine RAM", (unsigned long long)mfn);
-		return -EFAULT;
-	}
-	return 0;
-}
+_Static_assert(BLKBACK_GRANT_BATCH_MAX <= PVCTL_GRANT_BATCH_MAX, "blkback's batches fit the control op's");
 
 static void *frame_page(void *arg, uint64_t mfn)
 {
@@ -72,14 +53,65 @@ static void *frame_page(void *arg, uint64_t mfn)
 	return mfn <= (UINT64_MAX >> 12) ? machine_phys(x->m, mfn << 12, 4096) : NULL;
 }
 
-static void grant_unmap(void *arg, uint32_t handle)
+static void grant_unmap_batch(void *arg, const uint32_t *handles, unsigned n)
 {
+	struct pvctl_grant_unmap_entry e[BLKBACK_GRANT_BATCH_MAX];
 	struct pvd_blk *x = arg;
-	char err[200];
+	char err[300];
 
 	x->calls++;
-	if (x->c && ctl_grant_unmap(x->c, handle, err, sizeof(err)) < 0)
+	if (!x->c)
+		return;		/* the machine is gone, its grants with it */
+	for (unsigned i = 0; i < n; i++)
+		e[i] = (struct pvctl_grant_unmap_entry){ .handle = handles[i] };
+	if (ctl_grant_unmap_batch(x->c, e, n, err, sizeof(err)) < 0) {
 		log_warn("blkback: %s", err);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (e[i].status)
+			log_warn("blkback: unmap grant handle %u: %s", e[i].handle, strerror(-e[i].status));
+}
+
+/* One GRANT_MAP_BATCH; a granted frame that is not machine RAM fails its
+ * entry alone (-EFAULT) and is unmapped again in one more call. */
+static int grant_map_batch(void *arg, uint32_t domid, struct blkback_grant *g, unsigned n, char *err, size_t errlen)
+{
+	struct pvctl_grant_map_entry e[BLKBACK_GRANT_BATCH_MAX];
+	uint32_t stray[BLKBACK_GRANT_BATCH_MAX];
+	struct pvd_blk *x = arg;
+	unsigned nstray = 0;
+	int told = 0;
+	int rc;
+
+	x->calls++;
+	for (unsigned i = 0; i < n; i++)
+		e[i] = (struct pvctl_grant_map_entry){ .domid = domid, .gref = g[i].gref,
+						       .flags = g[i].readonly ? GNTMAP_readonly : 0 };
+	rc = ctl_grant_map_batch(x->c, e, n, err, errlen);
+	if (rc < 0)
+		return rc;
+	for (unsigned i = 0; i < n; i++) {
+		g[i].status = e[i].status;
+		if (!g[i].status) {
+			g[i].frame = e[i].mfn;
+			g[i].handle = e[i].handle;
+			g[i].page = frame_page(x, e[i].mfn);
+			if (!g[i].page) {
+				g[i].status = -EFAULT;
+				stray[nstray++] = e[i].handle;
+				if (!told++)
+					snprintf(err, errlen, "granted frame %#llx is not machine RAM",
+						 (unsigned long long)e[i].mfn);
+			}
+		} else if (!told++) {
+			snprintf(err, errlen, "map grant %u of domain %u%s: %s", e[i].gref, domid,
+				 e[i].flags & GNTMAP_readonly ? " read-only" : "", strerror(-e[i].status));
+		}
+	}
+	if (nstray)
+		grant_unmap_batch(x, stray, nstray);
+	return 0;
 }
 
 static int evtchn_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port, char *err, size_t errlen)
@@ -154,7 +186,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen)
 {
 	struct pvd_blk *x = calloc(1, sizeof(*x));
-	struct blkback_host host = { .grant_map = grant_map, .frame_page = frame_page, .grant_unmap = grant_unmap,
+	struct blkback_host host = { .grant_map_batch = grant_map_batch, .frame_page = frame_page,
+				     .grant_unmap_batch = grant_unmap_batch,
 				     .evtchn_bind = evtchn_bind, .evtchn_close = evtchn_close, .notify = notify,
 				     .log = log_line, .quota_event = quota_event };
 	struct xs_server *xs = xs_host_server(pvd);

@@ -13,11 +13,12 @@
  *
  * The library never blocks the loop on file I/O: requests go to worker
  * threads that read and write straight between the image file and the
- * guest's granted frames (mapped through the host's grant_map, never a
- * frame the guest did not grant); a completion makes blkback_event_fd()
- * readable, and blkback_poll() then answers the guest. Grant map/unmap
- * and event-channel calls go through the host callbacks, on the loop
- * thread only. Errors are negative errno values with one line in err.
+ * guest's granted frames (mapped through the host's grant_map_batch,
+ * never a frame the guest did not grant); a completion makes
+ * blkback_event_fd() readable, and blkback_poll() then answers the guest.
+ * Grant map/unmap (batched: one map call for a request's grants, one
+ * unmap call when it is done) and event-channel calls go through the
+ * host callbacks, on the loop thread only. Errors are negative errno values with one line in err.
  */
 #ifndef DOM0_BLKBACK_H
 #define DOM0_BLKBACK_H
@@ -38,18 +39,37 @@ struct blkback_quota_event {
 	uint64_t allocated, quota;	/* bytes, of the disk or of the domain's disks */
 };
 
+/* One grant of a batch: gref and readonly in (set by blkback); status,
+ * page, frame and handle out (set by the host's grant_map_batch). */
+struct blkback_grant {
+	uint32_t gref;
+	int readonly;
+	int status;		/* 0: mapped; else -errno, this grant alone refused */
+	void *page;		/* valid until its handle is unmapped */
+	uint64_t frame;		/* names the page for frame_page */
+	uint32_t handle;
+};
+
+/* At most this many grants in one grant_map_batch / grant_unmap_batch:
+ * a request's 256 segments and its indirect page fit in one. */
+#define BLKBACK_GRANT_BATCH_MAX 512
+
 /* What the host (pvd) does for the backend. All called on the loop thread. */
 struct blkback_host {
 	void *arg;
-	/* Map the page domid granted as gref (read-only if readonly): *page
-	 * stays valid until grant_unmap(handle); *frame names it for
-	 * frame_page. 0 or -errno with err. */
-	int (*grant_map)(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page,
-			 uint64_t *frame, uint32_t *handle, char *err, size_t errlen);
+	/* Map the pages domid granted as g[0..n) (1 <= n <= BLKBACK_GRANT_BATCH_MAX;
+	 * read-only where readonly) in one go, each checked on its own: its
+	 * status, and when 0 its page, frame and handle. Returns 0 when every
+	 * entry has its status (err: why the first refused one was refused),
+	 * or -errno with err when none was mapped. */
+	int (*grant_map_batch)(void *arg, uint32_t domid, struct blkback_grant *g, unsigned n, char *err,
+			       size_t errlen);
 	/* The page of a frame mapped by an earlier process (a ring kept
 	 * across a restart of the host), NULL if it is not RAM. */
 	void *(*frame_page)(void *arg, uint64_t frame);
-	void (*grant_unmap)(void *arg, uint32_t handle);
+	/* Unmap handles[0..n) (1 <= n <= BLKBACK_GRANT_BATCH_MAX) in one go;
+	 * the host logs a handle it could not unmap. */
+	void (*grant_unmap_batch)(void *arg, const uint32_t *handles, unsigned n);
 	/* Bind a Domain 0 port to the domain's remote_port. */
 	int (*evtchn_bind)(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port, char *err,
 			   size_t errlen);
@@ -80,6 +100,9 @@ struct blkback_stats {
 	uint64_t reads, writes, flushes, discards, errors, bytes_read, bytes_written;
 	uint64_t quota_refusals;	/* writes refused: they would have passed the quota */
 	uint64_t throttled;		/* times a request waited for the I/O limits */
+	/* Requests' grant maps (not the ring's): requests that mapped grants,
+	 * the host's map and unmap calls for them, the grants they mapped. */
+	uint64_t mapped_requests, map_calls, unmap_calls, grants_mapped;
 	uint32_t in_flight;
 	int connected, shut;
 	uint64_t size_bytes, allocated;		/* the image's virtual size and st_blocks * 512 */

@@ -15,6 +15,8 @@
  * after a restart it is built again from the frames recorded in
  * pvcore-ring (blk_ring_adopt).
  *
+ * The ring's pages are mapped in one batch of the host's, and unmapped
+ * with the kept grants in as few batches as the bound allows.
  * Invariants: nring pages are mapped and their handles recorded; a kept
  * grant stays mapped until blk_ring_unmap (the end of the connection).
  * Runs on the loop thread only.
@@ -59,29 +61,51 @@ static int build_area(struct blk_dev *d, void *const *pages, uint32_t n, char *e
 
 int blk_ring_map(struct blkback *b, struct blk_dev *d, const uint32_t *refs, uint32_t n, char *err, size_t errlen)
 {
+	struct blkback_grant g[BLK_MAX_RING_PAGES];
 	void *pages[BLK_MAX_RING_PAGES];
+	uint32_t bad = n;
 	char gerr[200];
-	int rc = 0;
+	int rc;
 
 	d->nring = 0;
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		rc = b->host.grant_map(b->host.arg, d->domid, refs[i], 0, &pages[i], &d->ring_frame[i],
-				       &d->ring_handle[i], gerr, sizeof(gerr));
-		if (rc < 0 && n > 1)
-			snprintf(err, errlen, "ring-ref%u %u: %s", i, refs[i], gerr);
-		else if (rc < 0)
-			snprintf(err, errlen, "ring-ref %u: %s", refs[i], gerr);
-		else
-			d->nring++;
-	}
-	if (rc == 0)
-		rc = build_area(d, pages, n, err, errlen);
+	for (uint32_t i = 0; i < n; i++)
+		g[i] = (struct blkback_grant){ .gref = refs[i] };
+	rc = b->host.grant_map_batch(b->host.arg, d->domid, g, n, gerr, sizeof(gerr));
 	if (rc < 0) {
-		for (uint32_t i = 0; i < d->nring; i++)
-			b->host.grant_unmap(b->host.arg, d->ring_handle[i]);
+		snprintf(err, errlen, "ring-ref%s: %s", n > 1 ? "s" : "", gerr);
+		return rc;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (g[i].status < 0) {
+			if (bad == n)
+				bad = i;
+			continue;
+		}
+		pages[d->nring] = g[i].page;
+		d->ring_frame[d->nring] = g[i].frame;
+		d->ring_handle[d->nring++] = g[i].handle;
+	}
+	if (bad < n) {
+		rc = g[bad].status;
+		if (n > 1)
+			snprintf(err, errlen, "ring-ref%u %u: %s", bad, refs[bad], gerr);
+		else
+			snprintf(err, errlen, "ring-ref %u: %s", refs[bad], gerr);
+	} else {
+		rc = build_area(d, pages, n, err, errlen);
+	}
+	if (rc < 0) {
+		blk_grants_unmap(b, d->ring_handle, d->nring);
 		d->nring = 0;
 	}
 	return rc;
+}
+
+void blk_grants_unmap(struct blkback *b, const uint32_t *handles, unsigned n)
+{
+	for (unsigned at = 0; at < n; at += BLKBACK_GRANT_BATCH_MAX)
+		b->host.grant_unmap_batch(b->host.arg, handles + at,
+					  n - at < BLKBACK_GRANT_BATCH_MAX ? n - at : BLKBACK_GRANT_BATCH_MAX);
 }
 
 int blk_ring_adopt(struct blkback *b, struct blk_dev *d, const uint64_t *frames, const uint32_t *handles,
@@ -119,9 +143,9 @@ void *blk_pg_find(const struct blk_dev *d, uint32_t gref)
 	return d->pg ? d->pg[pg_slot(d, gref)].page : NULL;
 }
 
-int blk_pg_room(const struct blk_dev *d)
+unsigned blk_pg_room(const struct blk_dev *d)
 {
-	return d->pg && d->npg < BLK_MAX_PGRANTS;
+	return d->pg ? BLK_MAX_PGRANTS - d->npg : 0;
 }
 
 void blk_pg_add(struct blk_dev *d, uint32_t gref, uint32_t handle, void *page)
@@ -132,15 +156,19 @@ void blk_pg_add(struct blk_dev *d, uint32_t gref, uint32_t handle, void *page)
 
 void blk_ring_unmap(struct blkback *b, struct blk_dev *d)
 {
+	uint32_t handles[BLK_MAX_PGRANTS + BLK_MAX_RING_PAGES];
+	unsigned n = 0;
+
 	for (uint32_t i = 0; d->pg && i < BLK_PGRANT_SLOTS; i++)
 		if (d->pg[i].page)
-			b->host.grant_unmap(b->host.arg, d->pg[i].handle);
+			handles[n++] = d->pg[i].handle;
 	free(d->pg);
 	d->pg = NULL;
 	d->npg = 0;
 	d->persistent = 0;
 	for (uint32_t i = 0; i < d->nring; i++)
-		b->host.grant_unmap(b->host.arg, d->ring_handle[i]);
+		handles[n++] = d->ring_handle[i];
+	blk_grants_unmap(b, handles, n);
 	blk_ring_forget(d);
 }
 

@@ -54,6 +54,10 @@ struct blk_pgrant {
 #define BLK_MAX_RING_ORDER 4
 #define BLK_MAX_RING_PAGES (1u << BLK_MAX_RING_ORDER)
 #define BLK_MAX_SEGS 256
+/* Indirect pages of a request of BLK_MAX_SEGS segments. */
+#define BLK_MAX_INDIRECT_PAGES ((BLK_MAX_SEGS + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) / BLKIF_SEGS_PER_INDIRECT_FRAME)
+/* A request's own mappings (its indirect pages and segments) are unmapped in one call. */
+_Static_assert(BLK_MAX_SEGS + BLK_MAX_INDIRECT_PAGES <= BLKBACK_GRANT_BATCH_MAX, "a request's grants fit a batch");
 
 #define BLK_DQUOTA_MAX_DISKS 16
 
@@ -116,8 +120,9 @@ struct blk_io {
 	int over_quota;			/* set by the worker (BLK_OVER_*): refused, nothing written */
 	uint64_t offset, len;		/* bytes */
 	unsigned nseg;
-	uint32_t handles[BLK_MAX_SEGS];
-	uint64_t unmap_mask[BLK_MAX_SEGS / 64];	/* bit i: handles[i] is this request's own mapping */
+	/* this request's own mappings (not kept grants): unmapped together when it is done */
+	uint32_t unmap[BLK_MAX_SEGS + BLK_MAX_INDIRECT_PAGES];
+	unsigned nunmap;
 	struct iovec iov[BLK_MAX_SEGS];
 	struct blk_io *next;
 };
@@ -150,10 +155,12 @@ int blk_ring_adopt(struct blkback *b, struct blk_dev *d, const uint64_t *frames,
 void blk_ring_unmap(struct blkback *b, struct blk_dev *d);
 /* Drop this process's view of the ring (the grants stay mapped). */
 void blk_ring_forget(struct blk_dev *d);
-/* Kept grants: the page of gref or NULL; room for one more?; keep one. */
+/* Kept grants: the page of gref or NULL; how many more may be kept; keep one. */
 void *blk_pg_find(const struct blk_dev *d, uint32_t gref);
-int blk_pg_room(const struct blk_dev *d);
+unsigned blk_pg_room(const struct blk_dev *d);
 void blk_pg_add(struct blk_dev *d, uint32_t gref, uint32_t handle, void *page);
+/* Unmap handles[0..n) (any n) in as few host calls as the batch bound allows. */
+void blk_grants_unmap(struct blkback *b, const uint32_t *handles, unsigned n);
 
 /* blkback_ring.c */
 /* Take up to max requests from the ring (validate, map, submit). */

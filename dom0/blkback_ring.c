@@ -19,11 +19,15 @@
  * line naming the domain, the disk and the cause; a producer index more
  * than a ring ahead shuts this device's ring alone (blk_shut).
  * Guest data is reached only through the grants named in the request,
- * mapped by the host (the hypervisor checks each grant); a grant that
- * does not map fails the request, with every page mapped so far unmapped.
- * With persistent grants (the frontend wrote feature-persistent) a grant
- * is mapped writable the first time it is named and kept until the
- * connection ends (at most BLK_MAX_PGRANTS; beyond, per request).
+ * mapped by the host (the hypervisor checks each grant). A request's
+ * grants that are not kept are mapped in one batch of the host's (an
+ * indirect request: one for its indirect pages, then one for the
+ * segments they list) and its own mappings unmapped in one batch when it
+ * is answered; a grant that does not map fails the request, with its own
+ * mappings unmapped. With persistent grants (the frontend wrote
+ * feature-persistent) a grant is mapped writable the first time it is
+ * named (in the same batch) and kept until the connection ends (at most
+ * BLK_MAX_PGRANTS; beyond, per request).
  * Runs on the loop thread only.
  */
 #include "blkback_internal.h"
@@ -88,38 +92,69 @@ static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif
 		((const struct blkif_request_indirect *)req)->indirect_op : req->operation, status);
 }
 
-/* Map one segment's grant: a kept one, or kept now (persistent grants,
- * mapped writable), or this request's own (read-only when the data goes
- * to the disk, then bit i of io->unmap_mask). 0 or -errno with err. */
-static int map_grant(struct blkback *b, struct blk_dev *d, uint32_t gref, int to_disk, struct blk_io *io,
-		     unsigned i, void **page, char *err, size_t errlen)
+/* A request's grants: the ones it names that are not kept yet, each once
+ * (a gref named twice is mapped once), mapped in one host call. A grant
+ * is kept when there is room (persistent grants, mapped writable), else
+ * it is this request's own (read-only when the data goes to the disk)
+ * and goes on io->unmap. pages[i]: the page of grefs[i]. 0, or -1 with
+ * err and *bad: the first index refused (n: the whole call failed). What
+ * was kept stays kept; the request's own mappings stay on io->unmap for
+ * the caller to unmap with the rest. */
+static int map_grants(struct blkback *b, struct blk_dev *d, const uint32_t *grefs, unsigned n, int to_disk,
+		      struct blk_io *io, void **pages, unsigned *bad, char *err, size_t errlen)
 {
-	int keep = blk_pg_room(d);
-	uint32_t handle;
-	uint64_t frame;
+	struct blkback_grant g[BLK_MAX_SEGS];
+	unsigned at[BLK_MAX_SEGS], ng = 0, room = blk_pg_room(d);
 	int rc;
 
-	*page = blk_pg_find(d, gref);
-	if (*page)
+	for (unsigned i = 0; i < n; i++) {
+		pages[i] = blk_pg_find(d, grefs[i]);
+		if (pages[i])
+			continue;
+		for (at[i] = 0; at[i] < ng && g[at[i]].gref != grefs[i]; at[i]++)
+			;
+		if (at[i] < ng)
+			continue;
+		/* the first `room` new grants are kept: mapped writable */
+		g[ng] = (struct blkback_grant){ .gref = grefs[i], .readonly = ng < room ? 0 : to_disk };
+		ng++;
+	}
+	*bad = n;
+	if (!ng)
 		return 0;
-	rc = b->host.grant_map(b->host.arg, d->domid, gref, keep ? 0 : to_disk, page, &frame, &handle, err, errlen);
+	d->st.map_calls++;
+	rc = b->host.grant_map_batch(b->host.arg, d->domid, g, ng, err, errlen);
 	if (rc < 0)
-		return rc;
-	if (keep) {
-		blk_pg_add(d, gref, handle, *page);
-	} else {
-		io->handles[i] = handle;
-		io->unmap_mask[i / 64] |= 1ull << (i % 64);
+		return -1;
+	for (unsigned j = 0; j < ng; j++) {
+		if (g[j].status < 0)
+			continue;
+		d->st.grants_mapped++;
+		if (j < room)
+			blk_pg_add(d, g[j].gref, g[j].handle, g[j].page);
+		else
+			io->unmap[io->nunmap++] = g[j].handle;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (pages[i])
+			continue;
+		if (g[at[i]].status < 0) {
+			*bad = i;
+			return -1;
+		}
+		pages[i] = g[at[i]].page;
 	}
 	return 0;
 }
 
-static void unmap_own(struct blkback *b, struct blk_io *io, unsigned n)
+/* The request's own mappings, in one host call (nothing when it has none). */
+static void unmap_own(struct blkback *b, struct blk_io *io)
 {
-	for (unsigned k = 0; k < n; k++)
-		if (io->unmap_mask[k / 64] & (1ull << (k % 64)))
-			b->host.grant_unmap(b->host.arg, io->handles[k]);
-	memset(io->unmap_mask, 0, sizeof(io->unmap_mask));
+	if (!io->nunmap)
+		return;
+	io->dev->st.unmap_calls++;
+	blk_grants_unmap(b, io->unmap, io->nunmap);
+	io->nunmap = 0;
 }
 
 /* The segments (a private copy) of a read/write/flush request: checked,
@@ -128,7 +163,10 @@ static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct b
 			    const struct blkif_request_segment *seg, unsigned nseg, uint8_t op, uint64_t sector,
 			    struct blk_io *io)
 {
+	uint32_t grefs[BLK_MAX_SEGS];
+	void *pages[BLK_MAX_SEGS];
 	uint64_t total = 0;
+	unsigned bad;
 	char err[200];
 
 	for (unsigned i = 0; i < nseg; i++) {
@@ -139,22 +177,23 @@ static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct b
 			return BLKIF_RSP_ERROR;
 		}
 		total += (uint64_t)(s->last_sect - s->first_sect + 1);
+		grefs[i] = s->gref;
 	}
 	if (sector > d->sectors || total > d->sectors - sector) {
 		bad_request(b, d, req, BLKIF_RSP_ERROR, "sectors %" PRIu64 "..+%" PRIu64 " beyond the end (%" PRIu64
 			    " sectors)", sector, total, d->sectors);
 		return BLKIF_RSP_ERROR;
 	}
+	if (map_grants(b, d, grefs, nseg, op != BLKIF_OP_READ, io, pages, &bad, err, sizeof(err)) < 0) {
+		if (bad < nseg)
+			bad_request(b, d, req, BLKIF_RSP_ERROR, "segment %u: grant ref %u: %s", bad, grefs[bad], err);
+		else
+			bad_request(b, d, req, BLKIF_RSP_ERROR, "mapping %u segments: %s", nseg, err);
+		return BLKIF_RSP_ERROR;
+	}
 	for (unsigned i = 0; i < nseg; i++) {
-		const struct blkif_request_segment *s = &seg[i];
-		void *page;
-		if (map_grant(b, d, s->gref, op != BLKIF_OP_READ, io, i, &page, err, sizeof(err)) < 0) {
-			unmap_own(b, io, i);
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "segment %u: grant ref %u: %s", i, s->gref, err);
-			return BLKIF_RSP_ERROR;
-		}
-		io->iov[i].iov_base = (char *)page + (size_t)s->first_sect * SECTOR;
-		io->iov[i].iov_len = (size_t)(s->last_sect - s->first_sect + 1) * SECTOR;
+		io->iov[i].iov_base = (char *)pages[i] + (size_t)seg[i].first_sect * SECTOR;
+		io->iov[i].iov_len = (size_t)(seg[i].last_sect - seg[i].first_sect + 1) * SECTOR;
 	}
 	io->nseg = nseg;
 	io->offset = sector * SECTOR;
@@ -163,14 +202,17 @@ static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct b
 }
 
 /* An indirect request's segments, copied out of its indirect pages into
- * seg (each page mapped read-only for the copy, or kept). 0 or the
- * response status (answered here). */
+ * seg (the pages mapped in one call, read-only, or kept; the request's
+ * own stay mapped on io->unmap until it is done). 0 or the response
+ * status (answered here). */
 static int16_t indirect_segments(struct blkback *b, struct blk_dev *d, const struct blkif_request *req,
-				 struct blkif_request_segment *seg)
+				 struct blkif_request_segment *seg, struct blk_io *io)
 {
 	const struct blkif_request_indirect *ir = (const struct blkif_request_indirect *)req;
 	unsigned nseg = ir->nr_segments, npages = (nseg + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) /
 						 BLKIF_SEGS_PER_INDIRECT_FRAME;
+	void *pages[BLK_MAX_INDIRECT_PAGES];
+	unsigned bad;
 	char err[200];
 
 	if (ir->indirect_op != BLKIF_OP_READ && ir->indirect_op != BLKIF_OP_WRITE) {
@@ -181,36 +223,26 @@ static int16_t indirect_segments(struct blkback *b, struct blk_dev *d, const str
 		bad_request(b, d, req, BLKIF_RSP_ERROR, "%u indirect segments (1..%d)", nseg, BLK_MAX_SEGS);
 		return BLKIF_RSP_ERROR;
 	}
+	if (map_grants(b, d, ir->indirect_grefs, npages, 1, io, pages, &bad, err, sizeof(err)) < 0) {
+		if (bad < npages)
+			bad_request(b, d, req, BLKIF_RSP_ERROR, "indirect page %u: grant ref %u: %s", bad,
+				    ir->indirect_grefs[bad], err);
+		else
+			bad_request(b, d, req, BLKIF_RSP_ERROR, "mapping %u indirect pages: %s", npages, err);
+		return BLKIF_RSP_ERROR;
+	}
 	for (unsigned p = 0; p < npages; p++) {
-		void *page = blk_pg_find(d, ir->indirect_grefs[p]);
 		unsigned n = nseg - p * BLKIF_SEGS_PER_INDIRECT_FRAME;
-		uint32_t handle = 0;
-		uint64_t frame;
-		int own = 0;
 		if (n > BLKIF_SEGS_PER_INDIRECT_FRAME)
 			n = BLKIF_SEGS_PER_INDIRECT_FRAME;
-		if (!page) {
-			int keep = blk_pg_room(d);
-			if (b->host.grant_map(b->host.arg, d->domid, ir->indirect_grefs[p], !keep, &page, &frame, &handle,
-					      err, sizeof(err)) < 0) {
-				bad_request(b, d, req, BLKIF_RSP_ERROR, "indirect page %u: grant ref %u: %s", p,
-					    ir->indirect_grefs[p], err);
-				return BLKIF_RSP_ERROR;
-			}
-			if (keep)
-				blk_pg_add(d, ir->indirect_grefs[p], handle, page);
-			else
-				own = 1;
-		}
 		/* copied before anything in it is looked at: the guest may change it */
-		memcpy(seg + p * BLKIF_SEGS_PER_INDIRECT_FRAME, page, n * sizeof(*seg));
-		if (own)
-			b->host.grant_unmap(b->host.arg, handle);
+		memcpy(seg + p * BLKIF_SEGS_PER_INDIRECT_FRAME, pages[p], n * sizeof(*seg));
 	}
 	return BLKIF_RSP_OKAY;
 }
 
-/* Validate one request (already copied) and submit it. */
+/* Validate one request (already copied) and submit it; a refused one is
+ * answered, its own mappings unmapped in one call. */
 static void take_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req)
 {
 	const struct blkif_request_discard *dr = (const struct blkif_request_discard *)req;
@@ -218,15 +250,21 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 	const struct blkif_request_segment *seg = req->seg;
 	unsigned nseg = req->nr_segments;
 	uint8_t op = req->operation;
-	struct blk_io *io;
+	uint64_t calls = d->st.map_calls;
+	struct blk_io *io = calloc(1, sizeof(*io));
 
+	if (!io) {
+		bad_request(b, d, req, BLKIF_RSP_ERROR, "out of memory");
+		return;
+	}
+	io->dev = d;
 	switch (req->operation) {
 	case BLKIF_OP_READ:
 	case BLKIF_OP_WRITE:
 		if (req->nr_segments == 0 || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u segments (1..%d)", req->nr_segments,
 				    BLKIF_MAX_SEGMENTS_PER_REQUEST);
-			return;
+			goto refused;
 		}
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:	/* may carry data to write first */
@@ -234,7 +272,7 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 		if (req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u segments (0..%d)", req->nr_segments,
 				    BLKIF_MAX_SEGMENTS_PER_REQUEST);
-			return;
+			goto refused;
 		}
 		break;
 	case BLKIF_OP_DISCARD:
@@ -242,31 +280,25 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "discard of sectors %" PRIu64 "..+%" PRIu64
 				    " beyond the end (%" PRIu64 " sectors)", dr->sector_number, dr->nr_sectors,
 				    d->sectors);
-			return;
+			goto refused;
 		}
 		break;
 	case BLKIF_OP_INDIRECT:
-		if (indirect_segments(b, d, req, iseg) != BLKIF_RSP_OKAY)
-			return;
+		if (indirect_segments(b, d, req, iseg, io) != BLKIF_RSP_OKAY)
+			goto refused;
 		op = ((const struct blkif_request_indirect *)req)->indirect_op;
 		nseg = ((const struct blkif_request_indirect *)req)->nr_segments;
 		seg = iseg;
 		break;
 	default:
 		bad_request(b, d, req, BLKIF_RSP_EOPNOTSUPP, "operation %u is not offered", req->operation);
-		return;
+		goto refused;
 	}
 	if (d->readonly && (op == BLKIF_OP_WRITE || op == BLKIF_OP_DISCARD ||
 			    ((op == BLKIF_OP_FLUSH_DISKCACHE || op == BLKIF_OP_WRITE_BARRIER) && nseg))) {
 		bad_request(b, d, req, BLKIF_RSP_ERROR, "the disk is read-only");
-		return;
+		goto refused;
 	}
-	io = calloc(1, sizeof(*io));
-	if (!io) {
-		bad_request(b, d, req, BLKIF_RSP_ERROR, "out of memory");
-		return;
-	}
-	io->dev = d;
 	io->id = req->id;
 	io->op = op;		/* an indirect request is answered with its indirect_op, as Xen's blkback does */
 	io->fd = d->fd;
@@ -279,13 +311,18 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 	} else if (nseg && map_segments(b, d, req, seg, nseg, op, req->operation == BLKIF_OP_INDIRECT ?
 					((const struct blkif_request_indirect *)req)->sector_number : req->sector_number,
 					io) != BLKIF_RSP_OKAY) {
-		free(io);
-		return;
+		goto refused;
 	}
+	d->st.mapped_requests += d->st.map_calls != calls;
 	d->in_flight++;
 	if (op == BLKIF_OP_WRITE_BARRIER)
 		d->barrier = 1;		/* nothing after it until it is done */
 	blk_io_submit(b->io, io);
+	return;
+refused:
+	d->st.mapped_requests += d->st.map_calls != calls;
+	unmap_own(b, io);
+	free(io);
 }
 
 /* The data a request moves, for the I/O limits (taken from the copy; an
@@ -354,7 +391,7 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 {
 	struct blk_dev *d = io->dev;
 
-	unmap_own(b, io, io->nseg);
+	unmap_own(b, io);
 	d->in_flight--;
 	if (io->op == BLKIF_OP_WRITE_BARRIER)
 		d->barrier = 0;

@@ -158,6 +158,14 @@ int ctl_evtchn_close(struct ctl *c, uint32_t port, char *err, size_t errlen);
 int ctl_grant_map(struct ctl *c, uint32_t domid, uint32_t gref, uint32_t flags,
                   uint64_t *mfn, uint32_t *handle, char *err, size_t errlen);
 int ctl_grant_unmap(struct ctl *c, uint32_t handle, char *err, size_t errlen);
+/* e[0..n), 1 <= n <= PVCTL_GRANT_BATCH_MAX, in one call: domid, gref and
+ * flags in; each entry's status (0 or the errno ctl_grant_map would have
+ * returned for it), mfn and handle out. 0 once every entry has its
+ * status (a refused entry fails alone: look at each), or the call's
+ * error (-E2BIG beyond the bound, a transport error: no entry was done). */
+int ctl_grant_map_batch(struct ctl *c, struct pvctl_grant_map_entry *e, size_t n, char *err, size_t errlen);
+/* The same for unmaps: e[i].handle in, e[i].status out. */
+int ctl_grant_unmap_batch(struct ctl *c, struct pvctl_grant_unmap_entry *e, size_t n, char *err, size_t errlen);
 /* ops[0..n): copied to the bulk area and back (status fields filled). */
 int ctl_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, size_t errlen);
 /* Hypervisor console text from index `from` into buf (NUL-terminated);

@@ -342,19 +342,68 @@ int ctl_grant_unmap(struct ctl *c, uint32_t handle, char *err, size_t errlen)
                    "unmap grant handle %u", handle);
 }
 
+/* n entries of size bytes each into the bulk area, at most max of them
+ * (else -E2BIG naming what); bulk_take copies them back after the call. */
+static int bulk_put(struct ctl *c, const void *entries, size_t n, size_t size, size_t max, const char *what,
+                    char *err, size_t errlen)
+{
+    if (n == 0)
+        return dom0_fail(err, errlen, EINVAL, "%s: no entries", what);
+    if (n > max)
+        return dom0_fail(err, errlen, E2BIG, "%s: %zu entries, at most %zu per call", what, n, max);
+    memcpy(ctl_bulk(c), entries, n * size);
+    return 0;
+}
+
+static void bulk_take(struct ctl *c, void *entries, size_t n, size_t size)
+{
+    memcpy(entries, ctl_bulk(c), n * size);
+}
+
 static int bulk_grant_copy(struct ctl *c, struct gnttab_copy *ops, size_t n, char *err, size_t errlen)
 {
     struct pvctl_grant_copy a = { .count = (uint32_t)n };
     struct pvctl_response rsp;
+    int rc = bulk_put(c, ops, n, sizeof(*ops), PVCTL_BULK_SIZE / sizeof(*ops), "grant copy", err, errlen);
 
-    if (n > PVCTL_BULK_SIZE / sizeof(*ops))
-        return dom0_fail(err, errlen, E2BIG, "grant copy: %zu operations, at most %zu per call",
-                         n, PVCTL_BULK_SIZE / sizeof(*ops));
-    memcpy(ctl_bulk(c), ops, n * sizeof(*ops));
-    int rc = call_grant_copy(c, &a, &rsp, err, errlen,
+    if (rc)
+        return rc;
+    rc = call_grant_copy(c, &a, &rsp, err, errlen,
                      "grant copy of %zu operations", n);
     if (!rc)
-        memcpy(ops, ctl_bulk(c), n * sizeof(*ops));
+        bulk_take(c, ops, n, sizeof(*ops));
+    return rc;
+}
+
+static int bulk_grant_map_batch(struct ctl *c, struct pvctl_grant_map_entry *e, size_t n, char *err,
+                                size_t errlen)
+{
+    struct pvctl_grant_batch a = { .count = (uint32_t)n };
+    struct pvctl_response rsp;
+    int rc = bulk_put(c, e, n, sizeof(*e), PVCTL_GRANT_BATCH_MAX, "grant map batch", err, errlen);
+
+    if (rc)
+        return rc;
+    rc = call_grant_map_batch(c, &a, &rsp, err, errlen, "map a batch of %zu grants (the first: ref %u of "
+                              "domain %u)", n, e[0].gref, e[0].domid);
+    if (!rc)
+        bulk_take(c, e, n, sizeof(*e));
+    return rc;
+}
+
+static int bulk_grant_unmap_batch(struct ctl *c, struct pvctl_grant_unmap_entry *e, size_t n, char *err,
+                                  size_t errlen)
+{
+    struct pvctl_grant_batch a = { .count = (uint32_t)n };
+    struct pvctl_response rsp;
+    int rc = bulk_put(c, e, n, sizeof(*e), PVCTL_GRANT_BATCH_MAX, "grant unmap batch", err, errlen);
+
+    if (rc)
+        return rc;
+    rc = call_grant_unmap_batch(c, &a, &rsp, err, errlen, "unmap a batch of %zu grant handles (the first: %u)",
+                                n, e[0].handle);
+    if (!rc)
+        bulk_take(c, e, n, sizeof(*e));
     return rc;
 }
 
@@ -421,6 +470,26 @@ int ctl_console_read(struct ctl *c, uint64_t from, char *buf, size_t buflen, siz
 {
     ctl_bulk_hold(c);
     int rc = bulk_console_read(c, from, buf, buflen, len, next, lost, err, errlen);
+    ctl_bulk_release(c);
+    return rc;
+}
+
+/* The bulk area is this call's from before the request is written until
+ * its answer is copied out (other threads wait; see ctl.h). */
+int ctl_grant_map_batch(struct ctl *c, struct pvctl_grant_map_entry *e, size_t n, char *err, size_t errlen)
+{
+    ctl_bulk_hold(c);
+    int rc = bulk_grant_map_batch(c, e, n, err, errlen);
+    ctl_bulk_release(c);
+    return rc;
+}
+
+/* The bulk area is this call's from before the request is written until
+ * its answer is copied out (other threads wait; see ctl.h). */
+int ctl_grant_unmap_batch(struct ctl *c, struct pvctl_grant_unmap_entry *e, size_t n, char *err, size_t errlen)
+{
+    ctl_bulk_hold(c);
+    int rc = bulk_grant_unmap_batch(c, e, n, err, errlen);
     ctl_bulk_release(c);
     return rc;
 }

@@ -60,19 +60,28 @@ static void remove_image(void)
 	unlink(image);
 }
 
-static int grant_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint64_t *frame,
-		     uint32_t *handle, char *err, size_t errlen)
+/* The hypervisor's checks, per grant: each refused grant fails alone. */
+static int grant_map_batch(void *arg, uint32_t domid, struct blkback_grant *g, unsigned n, char *err, size_t errlen)
 {
 	struct frontend *f = arg;
+	int told = 0;
 
-	if (domid != DOMID || gref == 0 || gref > NPAGES || (gref == READONLY_REF && !readonly)) {
-		snprintf(err, errlen, "grant %u of domain %u refused", gref, domid);
-		return -EPERM;
+	if (n < 1 || n > BLKBACK_GRANT_BATCH_MAX)
+		abort();	/* blkback broke the hook's bound */
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t gref = g[i].gref;
+		if (domid != DOMID || gref == 0 || gref > NPAGES || (gref == READONLY_REF && !g[i].readonly)) {
+			g[i].status = -EPERM;
+			if (!told++)
+				snprintf(err, errlen, "grant %u of domain %u refused", gref, domid);
+			continue;
+		}
+		g[i].status = 0;
+		g[i].page = f->pages + (size_t)(gref - 1) * 4096;
+		g[i].frame = gref;
+		g[i].handle = gref;
+		f->maps++;
 	}
-	*page = f->pages + (size_t)(gref - 1) * 4096;
-	*frame = gref;
-	*handle = gref;
-	f->maps++;
 	return 0;
 }
 
@@ -83,13 +92,17 @@ static void *frame_page(void *arg, uint64_t frame)
 	return frame >= 1 && frame <= NPAGES ? f->pages + (size_t)(frame - 1) * 4096 : NULL;
 }
 
-static void grant_unmap(void *arg, uint32_t handle)
+static void grant_unmap_batch(void *arg, const uint32_t *handles, unsigned n)
 {
 	struct frontend *f = arg;
 
-	if (handle < 1 || handle > NPAGES)
-		abort();	/* a handle this host never gave out */
-	f->unmaps++;
+	if (n < 1 || n > BLKBACK_GRANT_BATCH_MAX)
+		abort();	/* blkback broke the hook's bound */
+	for (unsigned i = 0; i < n; i++) {
+		if (handles[i] < 1 || handles[i] > NPAGES)
+			abort();	/* a handle this host never gave out */
+		f->unmaps++;
+	}
 }
 
 static int evtchn_bind(void *arg, uint32_t domid, uint32_t remote, uint32_t *port, char *err, size_t errlen)
@@ -175,7 +188,8 @@ static void serve(struct frontend *f, const char *disk)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct blkback_host h = { .grant_map = grant_map, .frame_page = frame_page, .grant_unmap = grant_unmap,
+	struct blkback_host h = { .grant_map_batch = grant_map_batch, .frame_page = frame_page,
+				  .grant_unmap_batch = grant_unmap_batch,
 				  .evtchn_bind = evtchn_bind, .evtchn_close = evtchn_close, .notify = notify,
 				  .log = log_line };
 	struct blkback_disk d = { .name = "data", .image = image, .size_bytes = SECTORS * 512ull, .index = 0 };

@@ -389,6 +389,74 @@ static long op_evtchn(struct domain *none, const struct pvctl_request *rq,
     return rc;
 }
 
+/* One grant map or unmap of Domain 0's: the single ops and every entry
+ * of a batch go through these, so an entry is checked exactly as the
+ * single op checks it and refused with the same errno. */
+static long grant_map_one(uint32_t domid, uint32_t gref, uint32_t flags, uint64_t *mfn,
+                          uint32_t *handle)
+{
+    if (domid == 0 || domid > 0xffff)
+        return -ESRCH;
+    return gnttab_map_for(dom0, (domid_t)domid, gref, flags, mfn, handle);
+}
+
+static long grant_unmap_one(uint32_t handle)
+{
+    return gnttab_unmap_for(dom0, handle);
+}
+
+/* Entries in bulk: 1..PVCTL_GRANT_BATCH_MAX (bounded, so the op is short
+ * and needs no continuation). */
+static long grant_batch_count(const struct pvctl_request *rq, uint32_t *n)
+{
+    *n = rq->u.grant_batch.count;
+    if (*n == 0)
+        return -EINVAL;
+    return *n > PVCTL_GRANT_BATCH_MAX ? -E2BIG : 0;
+}
+
+/* Each entry is copied out of bulk before it is looked at (Domain 0 may
+ * change it meanwhile) and its results written back whole. */
+static long op_grant_map_batch(struct domain *none, const struct pvctl_request *rq,
+                               struct pvctl_response *rs)
+{
+    struct pvctl_grant_map_entry *bulk_e = (struct pvctl_grant_map_entry *)blk->bulk;
+    uint32_t n;
+    long rc = grant_batch_count(rq, &n);
+
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < n; i++) {
+        struct pvctl_grant_map_entry e;
+        memcpy(&e, &bulk_e[i], sizeof(e));
+        e.mfn = 0;
+        e.handle = 0;
+        e.status = (int32_t)grant_map_one(e.domid, e.gref, e.flags, &e.mfn, &e.handle);
+        memcpy(&bulk_e[i], &e, sizeof(e));
+    }
+    rs->size = n * (uint32_t)sizeof(*bulk_e);
+    return 0;
+}
+
+static long op_grant_unmap_batch(struct domain *none, const struct pvctl_request *rq,
+                                 struct pvctl_response *rs)
+{
+    struct pvctl_grant_unmap_entry *bulk_e = (struct pvctl_grant_unmap_entry *)blk->bulk;
+    uint32_t n;
+    long rc = grant_batch_count(rq, &n);
+
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < n; i++) {
+        struct pvctl_grant_unmap_entry e;
+        memcpy(&e, &bulk_e[i], sizeof(e));
+        e.status = (int32_t)grant_unmap_one(e.handle);
+        memcpy(&bulk_e[i], &e, sizeof(e));
+    }
+    rs->size = n * (uint32_t)sizeof(*bulk_e);
+    return 0;
+}
+
 static long op_grant(struct domain *none, const struct pvctl_request *rq,
                      struct pvctl_response *rs)
 {
@@ -396,13 +464,11 @@ static long op_grant(struct domain *none, const struct pvctl_request *rq,
 
     switch (rq->op) {
     case PVCTL_OP_GRANT_MAP:
-        if (g->domid == 0 || g->domid > 0xffff)
-            return -ESRCH;
         rs->size = sizeof(rs->u.grant);
-        return gnttab_map_for(dom0, (domid_t)g->domid, g->gref, g->flags, &rs->u.grant.mfn,
-                              &rs->u.grant.handle);
+        return grant_map_one(g->domid, g->gref, g->flags, &rs->u.grant.mfn,
+                             &rs->u.grant.handle);
     case PVCTL_OP_GRANT_UNMAP:
-        return gnttab_unmap_for(dom0, g->handle);
+        return grant_unmap_one(g->handle);
     default: {
         uint32_t n = rq->u.grant_copy.count;
         if (n == 0 || n > PVCTL_BULK_SIZE / sizeof(struct gnttab_copy))

@@ -7,7 +7,8 @@
  * BLKIF_RSP_ERROR or EOPNOTSUPP, the file unchanged), garbage ring
  * indices (the ring shut, nothing more answered), the close, and every
  * grant mapped unmapped at the end; multi-page rings (and their takeover by
- * a new blkback), indirect requests, write barriers in order.
+ * a new blkback), indirect requests, write barriers in order; a request's
+ * grants mapped in one host call and unmapped in one (batches).
  */
 #include <errno.h>
 #include <poll.h>
@@ -43,6 +44,7 @@ struct fixture {
 	int fd;
 	uint8_t *pages;		/* page r-1 is grant ref r */
 	int maps, unmaps, notifies, shut_logs;
+	int map_calls, unmap_calls;	/* host calls (batches) */
 	struct blkif_front_ring ring;
 	char fpath[64], bpath[96];
 	uint64_t next_id;
@@ -51,19 +53,28 @@ struct fixture {
 	int nev;
 };
 
-static int fake_map(void *arg, uint32_t domid, uint32_t gref, int readonly, void **page, uint64_t *frame,
-		    uint32_t *handle, char *err, size_t errlen)
+/* The hypervisor's checks, per grant: each refused grant fails alone. */
+static int fake_map_batch(void *arg, uint32_t domid, struct blkback_grant *g, unsigned n, char *err, size_t errlen)
 {
 	struct fixture *f = arg;
+	int told = 0;
 
-	if (domid != DOMID || gref == 0 || gref > NPAGES || (gref == READONLY_REF && !readonly)) {
-		snprintf(err, errlen, "grant %u of domain %u refused", gref, domid);
-		return -EPERM;
+	assert_true(n >= 1 && n <= BLKBACK_GRANT_BATCH_MAX);
+	f->map_calls++;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t gref = g[i].gref;
+		if (domid != DOMID || gref == 0 || gref > NPAGES || (gref == READONLY_REF && !g[i].readonly)) {
+			g[i].status = -EPERM;
+			if (!told++)
+				snprintf(err, errlen, "grant %u of domain %u refused", gref, domid);
+			continue;
+		}
+		g[i].status = 0;
+		g[i].page = f->pages + (size_t)(gref - 1) * 4096;
+		g[i].frame = gref;
+		g[i].handle = gref;
+		f->maps++;
 	}
-	*page = f->pages + (size_t)(gref - 1) * 4096;
-	*frame = gref;
-	*handle = gref;
-	f->maps++;
 	return 0;
 }
 
@@ -74,12 +85,16 @@ static void *fake_frame_page(void *arg, uint64_t frame)
 	return frame >= 1 && frame <= NPAGES ? f->pages + (size_t)(frame - 1) * 4096 : NULL;
 }
 
-static void fake_unmap(void *arg, uint32_t handle)
+static void fake_unmap_batch(void *arg, const uint32_t *handles, unsigned n)
 {
 	struct fixture *f = arg;
 
-	assert_true(handle >= 1 && handle <= NPAGES);
-	f->unmaps++;
+	assert_true(n >= 1 && n <= BLKBACK_GRANT_BATCH_MAX);
+	f->unmap_calls++;
+	for (unsigned i = 0; i < n; i++) {
+		assert_true(handles[i] >= 1 && handles[i] <= NPAGES);
+		f->unmaps++;
+	}
 }
 
 static int fake_bind(void *arg, uint32_t domid, uint32_t remote, uint32_t *port, char *err, size_t errlen)
@@ -153,7 +168,8 @@ static long xs_get(struct fixture *f, const char *dir, const char *key)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct blkback_host h = { .grant_map = fake_map, .frame_page = fake_frame_page, .grant_unmap = fake_unmap, .evtchn_bind = fake_bind,
+	struct blkback_host h = { .grant_map_batch = fake_map_batch, .frame_page = fake_frame_page,
+				  .grant_unmap_batch = fake_unmap_batch, .evtchn_bind = fake_bind,
 				  .evtchn_close = fake_close, .notify = fake_notify, .log = fake_log,
 				  .quota_event = fake_quota_event };
 	struct blkback_disk d = { .name = "data", .size_bytes = SECTORS * 512ull, .index = 0 };
@@ -501,6 +517,19 @@ static struct blkif_request indirect(uint8_t op, uint64_t sector, uint16_t nseg,
 	return r;
 }
 
+/* The frontend closes and connects again, now with persistent grants. */
+static void reconnect_persistent(struct fixture *f)
+{
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	xs_put(f, f->fpath, "state", "1");
+	blkback_poll(f->b);
+	xs_put(f, f->fpath, "feature-persistent", "1");
+	memset(f->pages, 0, 4096);
+	f->next_id = 0;
+	connect(f);
+}
+
 static void test_indirect(void **state)
 {
 	struct fixture *f = *state;
@@ -576,14 +605,7 @@ static void test_indirect(void **state)
 	r = indirect(BLKIF_OP_READ, 0, 2, READONLY_REF);
 	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
 	/* persistent grants: the indirect page and the data pages kept */
-	xs_put(f, f->fpath, "state", "6");
-	blkback_poll(f->b);
-	xs_put(f, f->fpath, "state", "1");
-	blkback_poll(f->b);
-	xs_put(f, f->fpath, "feature-persistent", "1");
-	memset(f->pages, 0, 4096);
-	f->next_id = 0;
-	connect(f);
+	reconnect_persistent(f);
 	maps = f->maps;
 	for (int i = 0; i < 4; i++)
 		seg[i] = (struct blkif_request_segment){ .gref = 12 + (uint32_t)i, .first_sect = 0, .last_sect = 7 };
@@ -594,6 +616,127 @@ static void test_indirect(void **state)
 	assert_int_equal(f->maps, maps + 5);		/* 1 indirect page + 4 data pages, mapped once */
 	xs_put(f, f->fpath, "state", "6");
 	blkback_poll(f->b);
+	assert_int_equal(f->maps, f->unmaps);
+}
+
+/* The host's calls, what blkback counts of them and the grants they map
+ * since the last look. */
+struct calls_seen {
+	int map_calls, unmap_calls, maps, unmaps;
+	uint64_t st_requests, st_map_calls, st_unmap_calls, st_grants;
+};
+
+static void calls_since(struct fixture *f, struct calls_seen *last, struct calls_seen *delta)
+{
+	struct blkback_stats st;
+	struct calls_seen now = { f->map_calls, f->unmap_calls, f->maps, f->unmaps, 0, 0, 0, 0 };
+
+	assert_int_equal(blkback_stats(f->b, DOMID, "data", &st), 0);
+	now.st_requests = st.mapped_requests;
+	now.st_map_calls = st.map_calls;
+	now.st_unmap_calls = st.unmap_calls;
+	now.st_grants = st.grants_mapped;
+	*delta = (struct calls_seen){ now.map_calls - last->map_calls, now.unmap_calls - last->unmap_calls,
+				      now.maps - last->maps, now.unmaps - last->unmaps,
+				      now.st_requests - last->st_requests, now.st_map_calls - last->st_map_calls,
+				      now.st_unmap_calls - last->st_unmap_calls, now.st_grants - last->st_grants };
+	*last = now;
+}
+
+/* 11 segments on refs first, first+1, ... */
+static struct blkif_request eleven(uint8_t op, uint64_t sector, uint32_t first)
+{
+	struct blkif_request r = { .operation = op, .nr_segments = 11, .sector_number = sector };
+
+	for (int i = 0; i < 11; i++)
+		r.seg[i] = (struct blkif_request_segment){ .gref = first + (uint32_t)i, .first_sect = 0, .last_sect = 7 };
+	return r;
+}
+
+/* A request's grants are mapped in one host call and unmapped in one
+ * when it is answered (an indirect one: its page, then its segments);
+ * a bad grant in the middle fails the request, the others unmapped in
+ * one call; with persistent grants a request's misses are mapped in one
+ * call and nothing is unmapped. blkback's counters say the same. */
+static void test_batched_maps(void **state)
+{
+	struct fixture *f = *state;
+	struct blkif_request_segment *seg = (struct blkif_request_segment *)(f->pages + 10 * 4096);
+	struct calls_seen last = { 0 }, d;
+	struct blkif_request r;
+
+	connect(f);
+	calls_since(f, &last, &d);
+	r = eleven(BLKIF_OP_WRITE, 0, 2);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	calls_since(f, &last, &d);
+	assert_int_equal(d.map_calls, 1);			/* 11 grants, one call */
+	assert_int_equal(d.maps, 11);
+	assert_int_equal(d.unmap_calls, 1);
+	assert_int_equal(d.unmaps, 11);
+	assert_int_equal(d.st_requests, 1);
+	assert_int_equal(d.st_map_calls, 1);
+	assert_int_equal(d.st_unmap_calls, 1);
+	assert_int_equal(d.st_grants, 11);
+	/* a ref named twice is mapped once */
+	r = eleven(BLKIF_OP_READ, 0, 12);
+	r.seg[10].gref = 12;
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	calls_since(f, &last, &d);
+	assert_int_equal(d.map_calls, 1);
+	assert_int_equal(d.maps, 10);
+	assert_int_equal(d.unmaps, 10);
+	/* indirect, 256 segments over refs 12..31 and the indirect page (11) */
+	for (int i = 0; i < 256; i++)
+		seg[i] = (struct blkif_request_segment){ .gref = 12 + (uint32_t)(i % 20), .first_sect = 0, .last_sect = 7 };
+	r = indirect(BLKIF_OP_WRITE, 0, 256, 11);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	calls_since(f, &last, &d);
+	assert_int_equal(d.map_calls, 2);			/* the page, then what it lists */
+	assert_int_equal(d.maps, 21);
+	assert_int_equal(d.unmap_calls, 1);			/* all 21 together when done */
+	assert_int_equal(d.unmaps, 21);
+	assert_int_equal(d.st_requests, 1);
+	assert_int_equal(d.st_map_calls, 2);
+	/* a bad ref in the middle: the request fails, the ten others are unmapped in one call */
+	r = eleven(BLKIF_OP_WRITE, 0, 2);
+	r.seg[5].gref = NPAGES + 1;
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
+	calls_since(f, &last, &d);
+	assert_int_equal(d.map_calls, 1);
+	assert_int_equal(d.maps, 10);
+	assert_int_equal(d.unmap_calls, 1);
+	assert_int_equal(d.unmaps, 10);
+	assert_int_equal(d.st_grants, 10);
+	/* persistent grants: a request's misses in one call, the hits in none */
+	reconnect_persistent(f);
+	calls_since(f, &last, &d);
+	r = eleven(BLKIF_OP_WRITE, 0, 10);			/* refs 10..20 */
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	calls_since(f, &last, &d);
+	assert_int_equal(d.map_calls, 1);
+	assert_int_equal(d.maps, 11);
+	assert_int_equal(d.unmap_calls, 0);			/* kept */
+	r = eleven(BLKIF_OP_READ, 0, 10);
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	calls_since(f, &last, &d);
+	assert_int_equal(d.map_calls, 0);			/* all kept already */
+	r = eleven(BLKIF_OP_WRITE, 0, 4);			/* refs 4..14: 4..9 are new */
+	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);	/* 9 is read-only: cannot be kept writable */
+	calls_since(f, &last, &d);
+	assert_int_equal(d.map_calls, 1);
+	assert_int_equal(d.maps, 5);				/* 4..8 mapped and kept */
+	assert_int_equal(d.unmap_calls, 0);
+	r = eleven(BLKIF_OP_WRITE, 0, 15);			/* refs 15..25: 21..25 are new */
+	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
+	calls_since(f, &last, &d);
+	assert_int_equal(d.map_calls, 1);
+	assert_int_equal(d.maps, 5);
+	xs_put(f, f->fpath, "state", "6");
+	blkback_poll(f->b);
+	calls_since(f, &last, &d);
+	assert_int_equal(d.unmap_calls, 1);			/* the ring and 21 kept grants in one call */
+	assert_int_equal(d.unmaps, 22);
 	assert_int_equal(f->maps, f->unmaps);
 }
 
@@ -787,6 +930,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multipage_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batched_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_barrier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_quota, setup, teardown),
 	};

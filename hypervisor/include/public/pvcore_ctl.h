@@ -37,7 +37,7 @@
 #define PVCTL_ANCHOR_PADDR  0x6000ULL
 #define PVCTL_ANCHOR_MAGIC  "PVCORE-CTL-ANCHOR"     /* 17 chars + NUL */
 #define PVCTL_BLOCK_MAGIC   0x4c54435645524f43ULL    /* "COREVCTL" */
-#define PVCTL_VERSION       3
+#define PVCTL_VERSION       4
 
 #define PVCTL_BLOCK_PAGES   64
 #define PVCTL_RING_SIZE     32
@@ -96,6 +96,36 @@ struct pvctl_grant_copy {
     uint32_t count;              /* struct gnttab_copy entries at the start of bulk */
     uint32_t pad;
 };
+
+/* GRANT_MAP_BATCH / GRANT_UNMAP_BATCH: count entries at the start of bulk
+ * (1..PVCTL_GRANT_BATCH_MAX, else -E2BIG / -EINVAL and no entry is looked
+ * at). Each entry is checked and done exactly as GRANT_MAP / GRANT_UNMAP
+ * would do it, in order; a refused entry gets in status the errno the
+ * single op would return and fails alone. The call's status is 0 once
+ * every entry has its own. */
+struct pvctl_grant_batch {
+    uint32_t count;
+    uint32_t pad;
+};
+
+struct pvctl_grant_map_entry {
+    uint32_t domid;              /* in: granting domain */
+    uint32_t gref;               /* in */
+    uint32_t flags;              /* in: GNTMAP_readonly or 0 */
+    int32_t status;              /* out: 0 or GRANT_MAP's negative errno */
+    uint64_t mfn;                /* out, when status is 0 */
+    uint32_t handle;             /* out, when status is 0 */
+    uint32_t pad;
+};
+
+struct pvctl_grant_unmap_entry {
+    uint32_t handle;             /* in: a handle GRANT_MAP or GRANT_MAP_BATCH returned */
+    int32_t status;              /* out: 0 or GRANT_UNMAP's negative errno */
+};
+
+/* Enough for a blkif request's 256 segments and its indirect page, and
+ * short: 512 maps are less work than one full-bulk GRANT_COPY. */
+#define PVCTL_GRANT_BATCH_MAX 512
 
 struct pvctl_pin {
     uint32_t domid;
@@ -174,7 +204,11 @@ struct pvctl_none {
     X(PIN_TABLE, pin_table, 22, struct pvctl_pin, none, 0, GUEST)                             \
     X(UNPIN_TABLE, unpin_table, 23, struct pvctl_pin, none, 0, GUEST)                         \
     /* a new port of the guest's own bound to a new Domain 0 port (start_info's) */           \
-    X(EVTCHN_CONNECT, evtchn_connect, 24, struct pvctl_evtchn, connect, 0, GUEST)
+    X(EVTCHN_CONNECT, evtchn_connect, 24, struct pvctl_evtchn, connect, 0, GUEST)            \
+    /* count pvctl_grant_map_entry in bulk, each checked as GRANT_MAP, status filled */       \
+    X(GRANT_MAP_BATCH, grant_map_batch, 25, struct pvctl_grant_batch, none, 1, NONE)          \
+    /* count pvctl_grant_unmap_entry in bulk, each as GRANT_UNMAP, status filled */           \
+    X(GRANT_UNMAP_BATCH, grant_unmap_batch, 26, struct pvctl_grant_batch, none, 1, NONE)
 
 #define PVCTL_OP_ENUM_(NAME, name, number, request, reply, bulk, target) PVCTL_OP_##NAME = number,
 enum pvctl_op {
@@ -206,6 +240,7 @@ struct pvctl_request {
         struct pvctl_evtchn evtchn;
         struct pvctl_grant_map grant;
         struct pvctl_grant_copy grant_copy;
+        struct pvctl_grant_batch grant_batch;
         struct pvctl_pin pin;
         struct pvctl_console_read console;
         struct pvctl_set_console setcons;
@@ -293,5 +328,7 @@ _Static_assert(offsetof(struct pvctl_block, req) == 4096, "pvctl_block.req");
 _Static_assert(sizeof(struct pvctl_block) <= PVCTL_BLOCK_PAGES * 4096, "pvctl_block size");
 _Static_assert(PVCTL_MAX_DOMAINS * sizeof(struct pvctl_domain_info) <= PVCTL_BULK_SIZE,
                "every domain's info fits in the bulk area");
+_Static_assert(PVCTL_GRANT_BATCH_MAX * sizeof(struct pvctl_grant_map_entry) <= PVCTL_BULK_SIZE,
+               "a full grant map batch fits in the bulk area");
 
 #endif
