@@ -14,6 +14,15 @@
  *    Says "grant: end after unmap: ok" and finishes.
  * Each step's failure is a test FAILURE (on the hypervisor console) and a
  * "grant: FAIL ..." line on the PV console.
+ *
+ * batch=1 (tests/dom0link/test_grant_batch.c, GRANT_MAP_BATCH): refs
+ * BATCH_FIRST.. (BATCH_N of them) each grant a page holding "granted page
+ * I" read/write, ref BATCH_RO a page "read-only page" with GTF_readonly;
+ * "grant: batch ready". Waits for Domain 0 to write "written by domain 0
+ * I" at REPLY_OFF of every writable page ("grant: batch written"); ending
+ * access to them while mapped must be refused ("grant: batch end while
+ * mapped: refused"); then, once Domain 0 has unmapped them, it must
+ * succeed for every one ("grant: batch end after unmap: ok").
  */
 #include "evtime.h"
 #include "pvconsole.h"
@@ -26,6 +35,9 @@ const char test_name[] = "grant_dom0";
 #define DOM0_TEXT   "written by domain 0"
 #define WAIT_NS     (30 * NSEC_PER_SEC)
 #define STEP_NS     (10 * NSEC_PER_MSEC)
+#define BATCH_FIRST 8
+#define BATCH_N     6
+#define BATCH_RO    20
 
 static uint8_t table_page[PAGE_SIZE] ALIGNED(PAGE_SIZE);
 
@@ -49,6 +61,53 @@ static int end_access(volatile grant_entry_v1_t *e)
     }
 }
 
+/* Grant page to Domain 0 as ref in table t. */
+static void grant(volatile grant_entry_v1_t *t, unsigned int ref, const void *page, uint16_t flags)
+{
+    t[ref].domid = 0;
+    t[ref].frame = (uint32_t)virt_to_mfn(page);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t[ref].flags = GTF_permit_access | flags;
+}
+
+static void batch(volatile grant_entry_v1_t *t)
+{
+    char *pages[BATCH_N], want[BATCH_N][32];
+    char *ro = page_alloc();
+
+    for (unsigned int i = 0; i < BATCH_N; i++) {
+        pages[i] = page_alloc();
+        snprintf(pages[i], PAGE_SIZE, "granted page %u", i);
+        snprintf(want[i], sizeof(want[i]), "%s %u", DOM0_TEXT, i);
+        grant(t, BATCH_FIRST + i, pages[i], 0);
+    }
+    snprintf(ro, PAGE_SIZE, "read-only page");
+    grant(t, BATCH_RO, ro, GTF_readonly);
+    pvconsole_printf("grant: batch ready\n");
+
+    for (unsigned int i = 0; i < BATCH_N; i++) {
+        uint64_t end = system_time() + WAIT_NS;
+        while (strncmp(pages[i] + REPLY_OFF, want[i], sizeof(want[i])) && system_time() < end)
+            sleep_until(system_time() + STEP_NS);
+        if (strncmp(pages[i] + REPLY_OFF, want[i], sizeof(want[i])))
+            fail("Domain 0 did not write through every grant of the batch");
+    }
+    pvconsole_printf("grant: batch written\n");
+    for (unsigned int i = 0; i < BATCH_N; i++)
+        if (end_access(&t[BATCH_FIRST + i]))
+            fail("batch: end access while mapped: allowed");
+    pvconsole_printf("grant: batch end while mapped: refused\n");
+
+    uint64_t end = system_time() + WAIT_NS;
+    for (unsigned int i = 0; i < BATCH_N; i++)
+        while (!end_access(&t[BATCH_FIRST + i]) && system_time() < end)
+            sleep_until(system_time() + STEP_NS);
+    for (unsigned int i = 0; i < BATCH_N; i++)
+        if (t[BATCH_FIRST + i].flags)
+            fail("batch: end access after unmap: still refused");
+    pvconsole_printf("grant: batch end after unmap: ok\n");
+}
+
 void test_main(void)
 {
     xen_pfn_t frame = 0;
@@ -62,6 +121,10 @@ void test_main(void)
     if (hypercall_update_va_mapping((uint64_t)table_page, (frame << PAGE_SHIFT) | PTE_PAGE,
                                     UVMF_INVLPG))
         fail("mapping the grant table frame");
+    if (cmdline_u64("batch", 0)) {
+        batch((volatile grant_entry_v1_t *)table_page);
+        return;
+    }
     volatile grant_entry_v1_t *e = (volatile grant_entry_v1_t *)table_page + GREF;
     char *page = page_alloc();
     memcpy(page, GRANT_TEXT, sizeof(GRANT_TEXT));
