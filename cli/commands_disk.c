@@ -25,6 +25,9 @@ static void print_stats(json_object *st)
 	       jint(st, "flushes", 0), jint(st, "discards", 0), jint(st, "errors", 0), jint(st, "quota_refusals", 0),
 	       jint(st, "throttled", 0), jint(st, "in_flight", 0),
 	       jbool(st, "shut") ? ", ring shut" : jbool(st, "connected") ? ", connected" : ", not connected");
+	printf("%-13s   grants of %lld requests mapped: %lld map calls, %lld unmap calls, %lld grants\n", "",
+	       jint(st, "mapped_requests", 0), jint(st, "map_calls", 0), jint(st, "unmap_calls", 0),
+	       jint(st, "grants_mapped", 0));
 }
 
 void print_disks(json_object *r)

@@ -41,6 +41,10 @@ static json_object *disk_stats(const struct blkback_stats *s)
 	json_object_object_add(o, "bytes_written", json_object_new_int64((int64_t)s->bytes_written));
 	json_object_object_add(o, "quota_refusals", json_object_new_int64((int64_t)s->quota_refusals));
 	json_object_object_add(o, "throttled", json_object_new_int64((int64_t)s->throttled));
+	json_object_object_add(o, "mapped_requests", json_object_new_int64((int64_t)s->mapped_requests));
+	json_object_object_add(o, "map_calls", json_object_new_int64((int64_t)s->map_calls));
+	json_object_object_add(o, "unmap_calls", json_object_new_int64((int64_t)s->unmap_calls));
+	json_object_object_add(o, "grants_mapped", json_object_new_int64((int64_t)s->grants_mapped));
 	json_object_object_add(o, "in_flight", json_object_new_int64(s->in_flight));
 	json_object_object_add(o, "connected", json_object_new_boolean(s->connected));
 	json_object_object_add(o, "shut", json_object_new_boolean(s->shut));

@@ -322,7 +322,9 @@ static void handshake(struct blkback *b, struct blk_dev *d)
 		}
 		d->conn = BLK_CLOSED;
 		set_state(b, d, XenbusStateClosed);
-		blk_log(b, 0, "blkback: domain %u disk %s disconnected", d->domid, d->name);
+		blk_log(b, 0, "blkback: domain %u disk %s disconnected (grants of %" PRIu64 " requests: %" PRIu64
+			" map calls, %" PRIu64 " unmap calls, %" PRIu64 " grants mapped)", d->domid, d->name,
+			d->st.mapped_requests, d->st.map_calls, d->st.unmap_calls, d->st.grants_mapped);
 		break;
 	case BLK_CLOSED:
 		if (fstate == XenbusStateInitialising || fstate == XenbusStateInitWait) {

@@ -8,7 +8,8 @@
 # requests ("Test result: SUCCESS" in the hypervisor log). The host checks
 # the pool image: created sparse at define time, the guest's marker in it
 # at sector 100, pvd's log naming the domain, disk and cause of each
-# refusal. The domain is started again and reads its marker back; a
+# refusal; its grants (not persistent) mapped in one call per request.
+# The domain is started again and reads its marker back; a
 # read-only disk refuses writes; a disk with a quota refuses the write
 # that would pass it, keeps its allocated size within it, and takes
 # writes again after a discard.
@@ -43,7 +44,7 @@ expect_success() {
         grep -a "($1)" "$HVLOG" | grep -a FAIL | head -n 20 | sed 's/^/# /' ;; esac
 }
 
-echo "1..38"
+echo "1..39"
 if [ ! -f "$BUILD/pvcore.iso" ] || [ ! -f "$BUILD/guests/blk.elf" ]; then
     echo "# $BUILD/pvcore.iso or $BUILD/guests/blk.elf missing (make)"; exit 1
 fi
@@ -77,6 +78,16 @@ grep -q "blkback: domain [0-9]* disk data: request .* refused: segment 1: sector
 ok $? "pvd logs the refused indirect requests (page never granted, 257 segments, a flush, a bad segment)"
 grep -q "blkback: domain [0-9]* disk data disconnected" "$T/pvd.log"
 ok $? "the frontend's close reached the backend"
+# without persistent grants, a request's grants are mapped in one control
+# call (an indirect one: its page, then its segments) and unmapped in one:
+# at most 2 map calls and 1 unmap call per request, and several grants a call
+# (one call per grant before batching: calls = grants)
+line=$(grep -o "disk data disconnected (grants of .*)" "$T/pvd.log" | head -n 1)
+read -r nreq nmap nunmap ngrants <<EOF2
+$(echo "$line" | sed -n 's/.*grants of \([0-9]*\) requests: \([0-9]*\) map calls, \([0-9]*\) unmap calls, \([0-9]*\) grants mapped.*/\1 \2 \3 \4/p')
+EOF2
+[ "${nreq:-0}" -gt 0 ] && [ "$nmap" -le $((nreq * 2)) ] && [ "$nunmap" -le "$nreq" ] && [ "$ngrants" -ge $((nmap * 2)) ]
+ok $? "blkback maps a request's grants in one call, not one per grant ($line)"
 
 # the same disk after a restart of the domain: the marker is still there
 wait_for 30 gone blk-rw
