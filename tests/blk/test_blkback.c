@@ -7,8 +7,9 @@
  * BLKIF_RSP_ERROR or EOPNOTSUPP, the file unchanged), garbage ring
  * indices (the ring shut, nothing more answered), the close, and every
  * grant mapped unmapped at the end; multi-page rings (and their takeover by
- * a new blkback), indirect requests, write barriers in order; a request's
- * grants mapped in one host call and unmapped in one (batches).
+ * a new blkback), indirect requests, write barriers in order. The fake
+ * host and the frontend's helpers are in blk_fixture.c; batched grant
+ * maps are test_blkback_batch.c's.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,244 +26,7 @@
 
 #include <cmocka.h>
 
-#include <public/io/blkif.h>
-#include <public/io/xs_wire.h>
-
-#include "blkback.h"
-#include "xenstore.h"
-
-#define NPAGES 40
-#define READONLY_REF 9
-#define SECTORS 2048		/* a 1 MiB disk */
-#define DOMID 5
-
-struct fixture {
-	struct xs_server *xs;
-	struct blkback *b;
-	struct blkback_host host;
-	char image[64];
-	int fd;
-	uint8_t *pages;		/* page r-1 is grant ref r */
-	int maps, unmaps, notifies, shut_logs;
-	int map_calls, unmap_calls;	/* host calls (batches) */
-	struct blkif_front_ring ring;
-	char fpath[64], bpath[96];
-	uint64_t next_id;
-	uint8_t last_op;	/* the operation of the last response */
-	struct { char scope[8]; int level; uint64_t allocated, quota; } ev[32];	/* quota events */
-	int nev;
-};
-
-/* The hypervisor's checks, per grant: each refused grant fails alone. */
-static int fake_map_batch(void *arg, uint32_t domid, struct blkback_grant *g, unsigned n, char *err, size_t errlen)
-{
-	struct fixture *f = arg;
-	int told = 0;
-
-	assert_true(n >= 1 && n <= BLKBACK_GRANT_BATCH_MAX);
-	f->map_calls++;
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t gref = g[i].gref;
-		if (domid != DOMID || gref == 0 || gref > NPAGES || (gref == READONLY_REF && !g[i].readonly)) {
-			g[i].status = -EPERM;
-			if (!told++)
-				snprintf(err, errlen, "grant %u of domain %u refused", gref, domid);
-			continue;
-		}
-		g[i].status = 0;
-		g[i].page = f->pages + (size_t)(gref - 1) * 4096;
-		g[i].frame = gref;
-		g[i].handle = gref;
-		f->maps++;
-	}
-	return 0;
-}
-
-static void *fake_frame_page(void *arg, uint64_t frame)
-{
-	struct fixture *f = arg;
-
-	return frame >= 1 && frame <= NPAGES ? f->pages + (size_t)(frame - 1) * 4096 : NULL;
-}
-
-static void fake_unmap_batch(void *arg, const uint32_t *handles, unsigned n)
-{
-	struct fixture *f = arg;
-
-	assert_true(n >= 1 && n <= BLKBACK_GRANT_BATCH_MAX);
-	f->unmap_calls++;
-	for (unsigned i = 0; i < n; i++) {
-		assert_true(handles[i] >= 1 && handles[i] <= NPAGES);
-		f->unmaps++;
-	}
-}
-
-static int fake_bind(void *arg, uint32_t domid, uint32_t remote, uint32_t *port, char *err, size_t errlen)
-{
-	(void)arg;
-	(void)err;
-	(void)errlen;
-	assert_int_equal(domid, DOMID);
-	*port = remote + 100;
-	return 0;
-}
-
-static void fake_close(void *arg, uint32_t port)
-{
-	(void)arg;
-	(void)port;
-}
-
-static void fake_notify(void *arg, uint32_t port)
-{
-	struct fixture *f = arg;
-
-	(void)port;
-	f->notifies++;
-}
-
-static void fake_log(void *arg, int warn, const char *line)
-{
-	struct fixture *f = arg;
-
-	(void)warn;
-	if (strstr(line, "ring shut"))
-		f->shut_logs++;
-}
-
-static void fake_quota_event(void *arg, const struct blkback_quota_event *q)
-{
-	struct fixture *f = arg;
-
-	assert_int_equal(q->domid, DOMID);
-	assert_string_equal(q->disk, "data");
-	if (f->nev < 32) {
-		snprintf(f->ev[f->nev].scope, sizeof(f->ev[0].scope), "%s", q->scope);
-		f->ev[f->nev].level = q->level;
-		f->ev[f->nev].allocated = q->allocated;
-		f->ev[f->nev].quota = q->quota;
-	}
-	f->nev++;
-}
-
-static void xs_put(struct fixture *f, const char *dir, const char *key, const char *v)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	assert_int_equal(xs_local_write(f->xs, path, v), 0);
-}
-
-static long xs_get(struct fixture *f, const char *dir, const char *key)
-{
-	char path[160], v[64];
-	uint32_t len = sizeof(v) - 1;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	if (xs_local(f->xs, XS_READ, path, (uint32_t)strlen(path) + 1, v, &len) < 0)
-		return -1;
-	v[len] = '\0';
-	return strtol(v, NULL, 10);
-}
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct blkback_host h = { .grant_map_batch = fake_map_batch, .frame_page = fake_frame_page,
-				  .grant_unmap_batch = fake_unmap_batch, .evtchn_bind = fake_bind,
-				  .evtchn_close = fake_close, .notify = fake_notify, .log = fake_log,
-				  .quota_event = fake_quota_event };
-	struct blkback_disk d = { .name = "data", .size_bytes = SECTORS * 512ull, .index = 0 };
-	struct xs_host xh = { 0 };
-	char err[300];
-
-	assert_non_null(f);
-	h.arg = f;
-	f->host = h;
-	snprintf(f->image, sizeof(f->image), "/tmp/test_blkback.XXXXXX");
-	f->fd = mkstemp(f->image);
-	assert_true(f->fd >= 0);
-	assert_int_equal(ftruncate(f->fd, SECTORS * 512), 0);
-	/* shared, as the machine's RAM is: a multi-page ring is mapped again, contiguous */
-	f->pages = mmap(NULL, NPAGES * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(f->pages != MAP_FAILED);
-	assert_int_equal(xs_open(NULL, NULL, &xh, &f->xs, err, sizeof(err)), 0);
-	assert_int_equal(blkback_open(&h, f->xs, 2, &f->b, err, sizeof(err)), 0);
-	d.image = f->image;
-	assert_int_equal(blkback_add(f->b, DOMID, &d, err, sizeof(err)), 0);
-	snprintf(f->fpath, sizeof(f->fpath), "/local/domain/%u/device/vbd/%u", DOMID, XVD_DEVID(0));
-	snprintf(f->bpath, sizeof(f->bpath), "/local/domain/0/backend/vbd/%u/%u", DOMID, XVD_DEVID(0));
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	blkback_domain_gone(f->b, DOMID);
-	blkback_close(f->b);
-	assert_int_equal(f->maps, f->unmaps);	/* every grant mapped was unmapped */
-	xs_close(f->xs);
-	close(f->fd);
-	unlink(f->image);
-	munmap(f->pages, NPAGES * 4096);
-	free(f);
-	return 0;
-}
-
-/* The frontend's half of the handshake: ring on grant ref 1. */
-static void connect(struct fixture *f)
-{
-	struct blkif_sring *s = (struct blkif_sring *)f->pages;
-
-	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateInitWait);
-	assert_int_equal(xs_get(f, f->bpath, "sectors"), SECTORS);
-	assert_int_equal(xs_get(f, f->bpath, "info"), 0);
-	assert_int_equal(xs_get(f, f->bpath, "feature-discard"), 1);
-	SHARED_RING_INIT(s);
-	FRONT_RING_INIT(&f->ring, s, 4096);
-	xs_put(f, f->fpath, "ring-ref", "1");
-	xs_put(f, f->fpath, "event-channel", "3");
-	xs_put(f, f->fpath, "protocol", "x86_64-abi");
-	xs_put(f, f->fpath, "state", "3");
-	blkback_poll(f->b);
-	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateConnected);
-}
-
-/* Push req, run the backend until it answers (at most 5 s): the status,
- * or 99 when no answer came. */
-static int submit(struct fixture *f, struct blkif_request *req)
-{
-	int notify;
-
-	req->id = ++f->next_id;
-	*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = *req;
-	f->ring.req_prod_pvt++;
-	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->ring, notify);
-	(void)notify;
-	for (int i = 0; i < 500; i++) {
-		struct pollfd p = { .fd = blkback_event_fd(f->b), .events = POLLIN };
-		blkback_poll(f->b);
-		if (f->ring.rsp_cons != f->ring.sring->rsp_prod) {
-			struct blkif_response r = *RING_GET_RESPONSE(&f->ring, f->ring.rsp_cons);
-			f->ring.rsp_cons++;
-			assert_int_equal(r.id, req->id);
-			f->last_op = r.operation;
-			return r.status;
-		}
-		poll(&p, 1, 10);
-	}
-	return 99;
-}
-
-static struct blkif_request rw(uint8_t op, uint64_t sector, uint32_t gref, uint8_t first, uint8_t last)
-{
-	struct blkif_request r = { .operation = op, .nr_segments = 1, .sector_number = sector };
-
-	r.seg[0] = (struct blkif_request_segment){ .gref = gref, .first_sect = first, .last_sect = last };
-	return r;
-}
+#include "blk_fixture.h"
 
 static void test_io(void **state)
 {
@@ -270,7 +34,7 @@ static void test_io(void **state)
 	uint8_t *page2 = f->pages + 4096, *page3 = f->pages + 2 * 4096, file[4096];
 	struct blkif_request r;
 
-	connect(f);
+	front_connect(f);
 	for (int i = 0; i < 4096; i++)
 		page2[i] = (uint8_t)(i * 13 + 1);
 	r = rw(BLKIF_OP_WRITE, 10, 2, 0, 7);
@@ -303,7 +67,7 @@ static void test_refusals(void **state)
 	uint8_t before[SECTORS * 512 / 8], after[sizeof(before)];
 	struct blkif_request r;
 
-	connect(f);
+	front_connect(f);
 	assert_int_equal(pread(f->fd, before, sizeof(before), 0), (ssize_t)sizeof(before));
 	r = rw(BLKIF_OP_WRITE, SECTORS - 1, 2, 0, 1);
 	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);		/* past the end */
@@ -348,7 +112,7 @@ static void test_hostile_indices_and_close(void **state)
 	struct blkif_request r = rw(BLKIF_OP_WRITE, 0, 2, 0, 7);
 	RING_IDX rsp;
 
-	connect(f);
+	front_connect(f);
 	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
 	rsp = f->ring.sring->rsp_prod;
 	f->ring.sring->req_prod = f->ring.req_prod_pvt + 1000;
@@ -368,7 +132,7 @@ static void test_hostile_indices_and_close(void **state)
 	blkback_poll(f->b);
 	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateInitWait);
 	memset(f->pages, 0, 4096);
-	connect(f);
+	front_connect(f);
 	r = rw(BLKIF_OP_READ, 0, 3, 0, 7);
 	f->next_id = 0;
 	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
@@ -383,7 +147,7 @@ static void test_persistent_grants(void **state)
 
 	assert_int_equal(xs_get(f, f->bpath, "feature-persistent"), 1);
 	xs_put(f, f->fpath, "feature-persistent", "1");
-	connect(f);
+	front_connect(f);
 	maps = f->maps;					/* the ring */
 	for (int round = 0; round < 3; round++) {
 		memset(page2, 0x40 + round, 4096);
@@ -502,34 +266,6 @@ static void test_multipage_ring(void **state)
 	assert_int_equal(f->maps, f->unmaps);
 }
 
-/* An indirect request: its segments in page 10 (ref 11), data in refs
- * 12..15, some not whole pages. */
-static struct blkif_request indirect(uint8_t op, uint64_t sector, uint16_t nseg, uint32_t iref)
-{
-	struct blkif_request r = { 0 };
-	struct blkif_request_indirect *ir = (struct blkif_request_indirect *)&r;
-
-	ir->operation = BLKIF_OP_INDIRECT;
-	ir->indirect_op = op;
-	ir->nr_segments = nseg;
-	ir->sector_number = sector;
-	ir->indirect_grefs[0] = iref;
-	return r;
-}
-
-/* The frontend closes and connects again, now with persistent grants. */
-static void reconnect_persistent(struct fixture *f)
-{
-	xs_put(f, f->fpath, "state", "6");
-	blkback_poll(f->b);
-	xs_put(f, f->fpath, "state", "1");
-	blkback_poll(f->b);
-	xs_put(f, f->fpath, "feature-persistent", "1");
-	memset(f->pages, 0, 4096);
-	f->next_id = 0;
-	connect(f);
-}
-
 static void test_indirect(void **state)
 {
 	struct fixture *f = *state;
@@ -539,7 +275,7 @@ static void test_indirect(void **state)
 	int maps;
 
 	assert_int_equal(xs_get(f, f->bpath, "feature-max-indirect-segments"), 256);
-	connect(f);
+	front_connect(f);
 	for (int i = 0; i < 4 * 4096; i++)
 		data[i] = (uint8_t)(i * 7 + (i >> 12));
 	for (int i = 0; i < 4; i++)
@@ -619,127 +355,6 @@ static void test_indirect(void **state)
 	assert_int_equal(f->maps, f->unmaps);
 }
 
-/* The host's calls, what blkback counts of them and the grants they map
- * since the last look. */
-struct calls_seen {
-	int map_calls, unmap_calls, maps, unmaps;
-	uint64_t st_requests, st_map_calls, st_unmap_calls, st_grants;
-};
-
-static void calls_since(struct fixture *f, struct calls_seen *last, struct calls_seen *delta)
-{
-	struct blkback_stats st;
-	struct calls_seen now = { f->map_calls, f->unmap_calls, f->maps, f->unmaps, 0, 0, 0, 0 };
-
-	assert_int_equal(blkback_stats(f->b, DOMID, "data", &st), 0);
-	now.st_requests = st.mapped_requests;
-	now.st_map_calls = st.map_calls;
-	now.st_unmap_calls = st.unmap_calls;
-	now.st_grants = st.grants_mapped;
-	*delta = (struct calls_seen){ now.map_calls - last->map_calls, now.unmap_calls - last->unmap_calls,
-				      now.maps - last->maps, now.unmaps - last->unmaps,
-				      now.st_requests - last->st_requests, now.st_map_calls - last->st_map_calls,
-				      now.st_unmap_calls - last->st_unmap_calls, now.st_grants - last->st_grants };
-	*last = now;
-}
-
-/* 11 segments on refs first, first+1, ... */
-static struct blkif_request eleven(uint8_t op, uint64_t sector, uint32_t first)
-{
-	struct blkif_request r = { .operation = op, .nr_segments = 11, .sector_number = sector };
-
-	for (int i = 0; i < 11; i++)
-		r.seg[i] = (struct blkif_request_segment){ .gref = first + (uint32_t)i, .first_sect = 0, .last_sect = 7 };
-	return r;
-}
-
-/* A request's grants are mapped in one host call and unmapped in one
- * when it is answered (an indirect one: its page, then its segments);
- * a bad grant in the middle fails the request, the others unmapped in
- * one call; with persistent grants a request's misses are mapped in one
- * call and nothing is unmapped. blkback's counters say the same. */
-static void test_batched_maps(void **state)
-{
-	struct fixture *f = *state;
-	struct blkif_request_segment *seg = (struct blkif_request_segment *)(f->pages + 10 * 4096);
-	struct calls_seen last = { 0 }, d;
-	struct blkif_request r;
-
-	connect(f);
-	calls_since(f, &last, &d);
-	r = eleven(BLKIF_OP_WRITE, 0, 2);
-	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
-	calls_since(f, &last, &d);
-	assert_int_equal(d.map_calls, 1);			/* 11 grants, one call */
-	assert_int_equal(d.maps, 11);
-	assert_int_equal(d.unmap_calls, 1);
-	assert_int_equal(d.unmaps, 11);
-	assert_int_equal(d.st_requests, 1);
-	assert_int_equal(d.st_map_calls, 1);
-	assert_int_equal(d.st_unmap_calls, 1);
-	assert_int_equal(d.st_grants, 11);
-	/* a ref named twice is mapped once */
-	r = eleven(BLKIF_OP_READ, 0, 12);
-	r.seg[10].gref = 12;
-	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
-	calls_since(f, &last, &d);
-	assert_int_equal(d.map_calls, 1);
-	assert_int_equal(d.maps, 10);
-	assert_int_equal(d.unmaps, 10);
-	/* indirect, 256 segments over refs 12..31 and the indirect page (11) */
-	for (int i = 0; i < 256; i++)
-		seg[i] = (struct blkif_request_segment){ .gref = 12 + (uint32_t)(i % 20), .first_sect = 0, .last_sect = 7 };
-	r = indirect(BLKIF_OP_WRITE, 0, 256, 11);
-	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
-	calls_since(f, &last, &d);
-	assert_int_equal(d.map_calls, 2);			/* the page, then what it lists */
-	assert_int_equal(d.maps, 21);
-	assert_int_equal(d.unmap_calls, 1);			/* all 21 together when done */
-	assert_int_equal(d.unmaps, 21);
-	assert_int_equal(d.st_requests, 1);
-	assert_int_equal(d.st_map_calls, 2);
-	/* a bad ref in the middle: the request fails, the ten others are unmapped in one call */
-	r = eleven(BLKIF_OP_WRITE, 0, 2);
-	r.seg[5].gref = NPAGES + 1;
-	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);
-	calls_since(f, &last, &d);
-	assert_int_equal(d.map_calls, 1);
-	assert_int_equal(d.maps, 10);
-	assert_int_equal(d.unmap_calls, 1);
-	assert_int_equal(d.unmaps, 10);
-	assert_int_equal(d.st_grants, 10);
-	/* persistent grants: a request's misses in one call, the hits in none */
-	reconnect_persistent(f);
-	calls_since(f, &last, &d);
-	r = eleven(BLKIF_OP_WRITE, 0, 10);			/* refs 10..20 */
-	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
-	calls_since(f, &last, &d);
-	assert_int_equal(d.map_calls, 1);
-	assert_int_equal(d.maps, 11);
-	assert_int_equal(d.unmap_calls, 0);			/* kept */
-	r = eleven(BLKIF_OP_READ, 0, 10);
-	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
-	calls_since(f, &last, &d);
-	assert_int_equal(d.map_calls, 0);			/* all kept already */
-	r = eleven(BLKIF_OP_WRITE, 0, 4);			/* refs 4..14: 4..9 are new */
-	assert_int_equal(submit(f, &r), BLKIF_RSP_ERROR);	/* 9 is read-only: cannot be kept writable */
-	calls_since(f, &last, &d);
-	assert_int_equal(d.map_calls, 1);
-	assert_int_equal(d.maps, 5);				/* 4..8 mapped and kept */
-	assert_int_equal(d.unmap_calls, 0);
-	r = eleven(BLKIF_OP_WRITE, 0, 15);			/* refs 15..25: 21..25 are new */
-	assert_int_equal(submit(f, &r), BLKIF_RSP_OKAY);
-	calls_since(f, &last, &d);
-	assert_int_equal(d.map_calls, 1);
-	assert_int_equal(d.maps, 5);
-	xs_put(f, f->fpath, "state", "6");
-	blkback_poll(f->b);
-	calls_since(f, &last, &d);
-	assert_int_equal(d.unmap_calls, 1);			/* the ring and 21 kept grants in one call */
-	assert_int_equal(d.unmaps, 22);
-	assert_int_equal(f->maps, f->unmaps);
-}
-
 /* WRITE_BARRIER (feature-barrier): its data written and synced; taken
  * only once what is before it is done, and nothing after it before it is
  * done: pushed together with a write before and one after, one poll takes
@@ -753,7 +368,7 @@ static void test_barrier(void **state)
 	uint64_t ids[3];
 
 	assert_int_equal(xs_get(f, f->bpath, "feature-barrier"), 1);
-	connect(f);
+	front_connect(f);
 	memset(page2, 0x61, 4096);
 	memset(page3, 0x62, 4096);
 	r[0] = rw(BLKIF_OP_WRITE_BARRIER, 300, 2, 0, 7);
@@ -852,7 +467,7 @@ static void test_domain_quota(void **state)
 	assert_int_equal(blkback_add(f->b, DOMID, &more, err, sizeof(err)), 0);
 	assert_int_equal(blkback_set_domain_quota(f->b, DOMID, 32768), 0);
 	assert_int_equal(blkback_set_domain_quota(f->b, DOMID + 1, 32768), -ENOENT);
-	connect(f);
+	front_connect(f);
 	memset(f->pages + 4096, 0xa5, 4096);
 	for (int blk = 0; blk < 4; blk++)
 		assert_int_equal(write_block(f, (uint64_t)blk * 2), BLKIF_RSP_OKAY);
@@ -930,7 +545,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multipage_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batched_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_barrier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_quota, setup, teardown),
 	};
