@@ -187,7 +187,18 @@ def ctl_seeds():
               + rq(18, struct.pack("<IIII", 0, 0, 0, 0)) + rq(17, struct.pack("<IIII", 1, 9, 0, 0))
               + b"\xff\x02" + copy(5, 0, 0x43, 0, 64, 1) + copy(6, 100, 0x43, 512, 16, 1)
               + rq(19, struct.pack("<II", 2, 0)) + rq(8, dom(1)))
+    # GRANT_MAP_BATCH (26) of four entries in bulk (0xff counts 24-byte
+    # units: 6 hold the four 32-byte entries): refs 5, 6 read-only, 6
+    # writable (refused), 9 (never granted); GRANT_UNMAP_BATCH (27) of
+    # handles 0, 1, 1 (twice) and 7 (stale)
+    bulk = lambda data: b"\xff" + bytes([(len(data) + 23) // 24]) + data.ljust((len(data) + 23) // 24 * 24, b"\0")
+    entry = lambda ref, flags: struct.pack("<IIIiQII", 1, ref, flags, 0, 0, 0, 0)
+    batch = (create + grant(5, 1, 3) + grant(6, 5, 4)
+             + bulk(entry(5, 0) + entry(6, 4) + entry(6, 0) + entry(9, 0)) + rq(26, struct.pack("<II", 4, 0))
+             + bulk(struct.pack("<IiIiIiIi", 0, 0, 1, 0, 1, 0, 7, 0)) + rq(27, struct.pack("<II", 4, 0))
+             + rq(26, struct.pack("<II", 513, 0)) + rq(8, dom(1)))
     write("ctl", "lifecycle", life)
+    write("ctl", "grant-batch", batch)
     write("ctl", "ports", ports)
     write("ctl", "grants", grants)
     write("ctl", "hostile-index", create + b"\xfe" + struct.pack("<I", 1000) + rq(0, b""))
