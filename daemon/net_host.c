@@ -78,31 +78,63 @@ static void *host_map_frame(void *arg, uint64_t mfn)
 	return mfn <= (UINT64_MAX >> 12) ? machine_phys(n->m, mfn << 12, 4096) : NULL;
 }
 
-static int host_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn)
+static void host_unmap(void *arg, const uint32_t *handles, unsigned n)
 {
-	struct pvd_net *n = arg;
+	struct pvctl_grant_unmap_entry e[NETBACK_MAP_MAX];
+	struct pvd_net *net = arg;
 	char err[300];
-	int rc = ctl_grant_map(n->c, domid, gref, 0, mfn, handle, err, sizeof(err));
 
+	for (unsigned i = 0; i < n; i++)
+		e[i] = (struct pvctl_grant_unmap_entry){ .handle = handles[i] };
+	if (ctl_grant_unmap_batch(net->c, e, n, err, sizeof(err)) < 0) {
+		log_warn("netback: %s", err);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (e[i].status)
+			log_warn("netback: unmap grant handle %u: %s", e[i].handle, strerror(-e[i].status));
+}
+
+/* One GRANT_MAP_BATCH; all or none: what did map is unmapped again (one
+ * more call) when another entry was refused or is not machine RAM. */
+static int host_map(void *arg, uint32_t domid, const uint32_t *grefs, unsigned n, void **pages, uint32_t *handles,
+		    uint64_t *mfns, unsigned *bad)
+{
+	struct pvctl_grant_map_entry e[NETBACK_MAP_MAX];
+	uint32_t mapped[NETBACK_MAP_MAX];
+	struct pvd_net *net = arg;
+	unsigned nmapped = 0;
+	char err[300];
+	int rc;
+
+	*bad = n;
+	for (unsigned i = 0; i < n; i++)
+		e[i] = (struct pvctl_grant_map_entry){ .domid = domid, .gref = grefs[i] };
+	rc = ctl_grant_map_batch(net->c, e, n, err, sizeof(err));
 	if (rc < 0) {
+		*bad = 0;
 		log_warn("netback: %s", err);
 		return rc;
 	}
-	*page = host_map_frame(n, *mfn);
-	if (!*page) {
-		ctl_grant_unmap(n->c, *handle, err, sizeof(err));
-		return -EFAULT;
+	for (unsigned i = 0; i < n; i++) {
+		if (e[i].status == 0) {
+			mapped[nmapped++] = e[i].handle;
+			pages[i] = host_map_frame(net, e[i].mfn);
+			handles[i] = e[i].handle;
+			mfns[i] = e[i].mfn;
+			if (!pages[i])
+				e[i].status = -EFAULT;
+		}
+		if (e[i].status && *bad == n) {
+			*bad = i;
+			rc = e[i].status;
+			log_warn("netback: map grant %u of domain %u: %s", grefs[i], domid,
+				 rc == -EFAULT ? "not machine RAM" : strerror(-rc));
+		}
 	}
-	return 0;
-}
-
-static void host_unmap(void *arg, uint32_t handle)
-{
-	struct pvd_net *n = arg;
-	char err[300];
-
-	if (ctl_grant_unmap(n->c, handle, err, sizeof(err)) < 0)
-		log_warn("netback: %s", err);
+	if (*bad < n && nmapped)
+		host_unmap(net, mapped, nmapped);
+	return *bad < n ? rc : 0;
 }
 
 static int host_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port)
@@ -267,7 +299,7 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 {
 	struct pvd_net *n = calloc(1, sizeof(*n));
 	struct netback_host host = { .xs_read = host_xs_read, .xs_write = host_xs_write, .xs_rm = host_xs_rm,
-				     .map_grant = host_map, .map_frame = host_map_frame, .unmap_grant = host_unmap,
+				     .map_grants = host_map, .map_frame = host_map_frame, .unmap_grants = host_unmap,
 				     .bind = host_bind,
 				     .unbind = host_unbind, .notify = host_notify, .grant_copy = host_copy,
 				     .log = host_log, .now_ms = host_now, .tap_open = host_tap_open,

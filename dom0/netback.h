@@ -32,6 +32,8 @@
 
 struct netback;
 
+#define NETBACK_MAP_MAX 2
+
 struct netback_host {
 	void *arg;
 	/* value of path, NUL-terminated; -ENOENT when absent */
@@ -39,12 +41,16 @@ struct netback_host {
 	/* write (creating it) with perms when not NULL ("n0 r5") */
 	int (*xs_write)(void *arg, const char *path, const char *value, const char *perms);
 	int (*xs_rm)(void *arg, const char *path);
-	/* map a granted page writable: *page (machine frame *mfn) until
-	 * unmap_grant(handle) */
-	int (*map_grant)(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn);
+	/* map the granted pages grefs[0..n) (n <= NETBACK_MAP_MAX: a vif's
+	 * two rings) writable, in one go: pages[i] (machine frame mfns[i])
+	 * until unmap_grants(handles[i]). All or none: -errno with *bad the
+	 * first refused index and nothing left mapped. */
+	int (*map_grants)(void *arg, uint32_t domid, const uint32_t *grefs, unsigned n, void **pages,
+			  uint32_t *handles, uint64_t *mfns, unsigned *bad);
 	/* Domain 0's view of a frame it still has mapped (after a restart) */
 	void *(*map_frame)(void *arg, uint64_t mfn);
-	void (*unmap_grant)(void *arg, uint32_t handle);
+	/* unmap handles[0..n) in one go (n <= NETBACK_MAP_MAX) */
+	void (*unmap_grants)(void *arg, const uint32_t *handles, unsigned n);
 	int (*bind)(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port);
 	void (*unbind)(void *arg, uint32_t port);
 	void (*notify)(void *arg, uint32_t port);

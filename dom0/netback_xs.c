@@ -110,12 +110,18 @@ static int64_t fe_number(struct netback *nb, struct nb_vif *v, const char *key, 
 	return (int64_t)x;
 }
 
+/* Both rings in one host call. */
 static void unmap_rings(struct netback *nb, struct nb_vif *v)
 {
+	uint32_t handles[NETBACK_MAP_MAX];
+	unsigned n = 0;
+
 	if (v->tx.sring)
-		nb->host.unmap_grant(nb->host.arg, v->tx_handle);
+		handles[n++] = v->tx_handle;
 	if (v->rx.sring)
-		nb->host.unmap_grant(nb->host.arg, v->rx_handle);
+		handles[n++] = v->rx_handle;
+	if (n)
+		nb->host.unmap_grants(nb->host.arg, handles, n);
 	v->tx.sring = NULL;
 	v->rx.sring = NULL;
 }
@@ -136,7 +142,10 @@ static void connect(struct netback *nb, struct nb_vif *v)
 	int64_t rx_ref = fe_number(nb, v, "rx-ring-ref", UINT32_MAX);
 	int64_t port = fe_number(nb, v, "event-channel", UINT32_MAX);
 	int64_t copy = fe_number(nb, v, "request-rx-copy", 1);
-	void *tx_page = NULL, *rx_page = NULL;
+	void *pages[NETBACK_MAP_MAX];
+	uint32_t grefs[NETBACK_MAP_MAX], handles[NETBACK_MAP_MAX];
+	uint64_t mfns[NETBACK_MAP_MAX];
+	unsigned bad = 0;
 	const char *why = NULL;
 	char path[160];
 	int rc;
@@ -151,18 +160,20 @@ static void connect(struct netback *nb, struct nb_vif *v)
 		nb_vif_fatal(nb, v, why);
 		return;
 	}
-	rc = nb->host.map_grant(nb->host.arg, v->domid, (uint32_t)tx_ref, &tx_page, &v->tx_handle, &v->tx_mfn);
+	/* both rings in one host call */
+	grefs[0] = (uint32_t)tx_ref;
+	grefs[1] = (uint32_t)rx_ref;
+	rc = nb->host.map_grants(nb->host.arg, v->domid, grefs, 2, pages, handles, mfns, &bad);
 	if (rc < 0) {
-		nb_vif_fatal(nb, v, "tx-ring-ref cannot be mapped");
+		nb_vif_fatal(nb, v, bad ? "rx-ring-ref cannot be mapped" : "tx-ring-ref cannot be mapped");
 		return;
 	}
-	BACK_RING_INIT(&v->tx, (struct netif_tx_sring *)tx_page, XEN_RING_PAGE_SIZE);
-	rc = nb->host.map_grant(nb->host.arg, v->domid, (uint32_t)rx_ref, &rx_page, &v->rx_handle, &v->rx_mfn);
-	if (rc < 0) {
-		nb_vif_fatal(nb, v, "rx-ring-ref cannot be mapped");
-		return;
-	}
-	BACK_RING_INIT(&v->rx, (struct netif_rx_sring *)rx_page, XEN_RING_PAGE_SIZE);
+	v->tx_handle = handles[0];
+	v->tx_mfn = mfns[0];
+	v->rx_handle = handles[1];
+	v->rx_mfn = mfns[1];
+	BACK_RING_INIT(&v->tx, (struct netif_tx_sring *)pages[0], XEN_RING_PAGE_SIZE);
+	BACK_RING_INIT(&v->rx, (struct netif_rx_sring *)pages[1], XEN_RING_PAGE_SIZE);
 	/* a reconnect starts from the frontend's freshly initialised rings */
 	v->tx.req_cons = v->tx.rsp_prod_pvt = __atomic_load_n(&v->tx.sring->rsp_prod, __ATOMIC_ACQUIRE);
 	v->rx.req_cons = v->rx.rsp_prod_pvt = __atomic_load_n(&v->rx.sring->rsp_prod, __ATOMIC_ACQUIRE);

@@ -89,14 +89,24 @@ static uint8_t *page_of(uint32_t domid, uint32_t gref)
 	return (domid == 1 || domid == 2) && gref >= 1 && gref <= NPAGES ? H.page[domid][gref - 1] : NULL;
 }
 
-/* mfn: domid * 256 + gref */
-static int map_grant(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn)
+/* mfn: domid * 256 + gref; all or none, as the host's batch */
+static int map_grants(void *arg, uint32_t domid, const uint32_t *grefs, unsigned n, void **pages, uint32_t *handles,
+		      uint64_t *mfns, unsigned *bad)
 {
-	if (!(*page = page_of(domid, gref)))
-		return -EINVAL;
-	*mfn = domid * 256u + gref;
-	*handle = domid * 256u + gref;
-	H.maps++;
+	if (n < 1 || n > NETBACK_MAP_MAX)
+		abort();	/* netback broke the hook's bound */
+	for (unsigned i = 0; i < n; i++) {
+		if (!page_of(domid, grefs[i])) {
+			*bad = i;
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		pages[i] = page_of(domid, grefs[i]);
+		mfns[i] = domid * 256u + grefs[i];
+		handles[i] = domid * 256u + grefs[i];
+		H.maps++;
+	}
 	return 0;
 }
 
@@ -105,11 +115,15 @@ static void *map_frame(void *arg, uint64_t mfn)
 	return page_of((uint32_t)(mfn / 256), (uint32_t)(mfn % 256));
 }
 
-static void unmap_grant(void *arg, uint32_t handle)
+static void unmap_grants(void *arg, const uint32_t *handles, unsigned n)
 {
-	if (!page_of(handle / 256, handle % 256))
-		abort();	/* a handle never given out */
-	H.unmaps++;
+	if (n < 1 || n > NETBACK_MAP_MAX)
+		abort();	/* netback broke the hook's bound */
+	for (unsigned i = 0; i < n; i++) {
+		if (!page_of(handles[i] / 256, handles[i] % 256))
+			abort();	/* a handle never given out */
+		H.unmaps++;
+	}
 }
 
 static int bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port)
@@ -306,7 +320,7 @@ static int add_vif(struct netback *nb, uint32_t domid, uint64_t rate)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct netback_host host = { .xs_read = xs_read_cb, .xs_write = xs_write_cb, .xs_rm = xs_rm_cb,
-		.map_grant = map_grant, .map_frame = map_frame, .unmap_grant = unmap_grant, .bind = bind,
+		.map_grants = map_grants, .map_frame = map_frame, .unmap_grants = unmap_grants, .bind = bind,
 		.unbind = unbind, .notify = notify, .grant_copy = grant_copy, .log = log_line, .now_ms = now_ms,
 		.tap_open = tap_open, .tap_close = tap_close };
 	struct netback_window w;

@@ -83,23 +83,33 @@ static void *fx_map_frame(void *arg, uint64_t mfn)
 	return mfn < PAGES && F.pg[mfn].used ? F.pg[mfn].page : NULL;
 }
 
-static int fx_map(void *arg, uint32_t domid, uint32_t gref, void **page, uint32_t *handle, uint64_t *mfn)
+/* All or none, as the host's batch: every ref checked before any maps. */
+static int fx_map(void *arg, uint32_t domid, const uint32_t *grefs, unsigned n, void **pages, uint32_t *handles,
+		  uint64_t *mfns, unsigned *bad)
 {
 	(void)arg;
-	*page = page_of(domid, gref);
-	if (!*page)
-		return -EINVAL;
-	*mfn = (uint64_t)((uint8_t *)*page - F.pg[0].page) / sizeof(F.pg[0]);
-	*handle = gref;
-	F.maps++;
+	F.map_calls++;
+	for (unsigned i = 0; i < n; i++) {
+		if (!page_of(domid, grefs[i])) {
+			*bad = i;
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		pages[i] = page_of(domid, grefs[i]);
+		mfns[i] = (uint64_t)((uint8_t *)pages[i] - F.pg[0].page) / sizeof(F.pg[0]);
+		handles[i] = grefs[i];
+		F.maps++;
+	}
 	return 0;
 }
 
-static void fx_unmap(void *arg, uint32_t handle)
+static void fx_unmap(void *arg, const uint32_t *handles, unsigned n)
 {
 	(void)arg;
-	(void)handle;
-	F.unmaps++;
+	(void)handles;
+	F.unmap_calls++;
+	F.unmaps += (int)n;
 }
 
 static int fx_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port)
@@ -206,7 +216,7 @@ int logged(const char *what)
 }
 
 const struct netback_host HOST = { .xs_read = fx_read, .xs_write = fx_write, .xs_rm = fx_rm,
-	.map_grant = fx_map, .map_frame = fx_map_frame, .unmap_grant = fx_unmap, .bind = fx_bind, .unbind = fx_unbind,
+	.map_grants = fx_map, .map_frame = fx_map_frame, .unmap_grants = fx_unmap, .bind = fx_bind, .unbind = fx_unbind,
 	.notify = fx_notify, .grant_copy = fx_copy, .log = fx_log, .now_ms = fx_now,
 	.tap_open = fx_tap_open, .tap_close = fx_tap_close };
 

@@ -34,6 +34,7 @@ struct fake {
 	struct { uint32_t domid, gref; uint8_t page[4096]; int used; } pg[PAGES];
 	uint8_t window[WIN_BYTES] __attribute__((aligned(4096)));
 	int maps, unmaps, binds, unbinds, notifies, copies;
+	int map_calls, unmap_calls;	/* host calls: a vif's two rings go in one each way */
 	char log[64][300];
 	int nlog;
 	uint64_t now;

@@ -74,6 +74,10 @@ static void test_two_guests_and_learning(void **state)
 		netback_domain_gone(nb, d);
 	assert_int_equal(F.unbinds, 3);
 	assert_int_equal(F.unmaps, 6);
+	/* each vif's two rings were mapped in one host call and unmapped in one */
+	assert_int_equal(F.maps, 6);
+	assert_int_equal(F.map_calls, 3);
+	assert_int_equal(F.unmap_calls, 3);
 	netback_close(nb);
 }
 
