@@ -111,10 +111,9 @@ size_t ctl_pending_ports(struct ctl *c, uint32_t *ports, size_t max);
 /* ---- typed wrappers (ctl_ops.c) ---- */
 int ctl_nop(struct ctl *c, char *err, size_t errlen);
 int ctl_machine_info(struct ctl *c, struct pvctl_machine_info *info, char *err, size_t errlen);
-/* *shared_info_maddr: the new domain's shared_info frame, which its
- * start_info must name. pvcore_ctl.h v1 has no field for it yet: Domain 0
- * reads it as `struct { uint32_t domid, pad; uint64_t shared_info; }` when
- * the response's size covers it (>= 16), else reports 0. */
+/* CREATE_DOMAIN, then POPULATE until the whole reservation is there (a
+ * failed step destroys the domain again). *shared_info_maddr: the new
+ * domain's shared_info frame, which its start_info must name. */
 int ctl_create_domain(struct ctl *c, const struct pvctl_create *cr, uint32_t *domid,
                       uint64_t *shared_info_maddr, char *err, size_t errlen);
 /* mfns[0..count) = the frames of pfns [start, start + count), in as many

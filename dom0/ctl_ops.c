@@ -79,24 +79,35 @@ int ctl_machine_info(struct ctl *c, struct pvctl_machine_info *info, char *err, 
 int ctl_create_domain(struct ctl *c, const struct pvctl_create *cr, uint32_t *domid,
                       uint64_t *shared_info_maddr, char *err, size_t errlen)
 {
-    struct { uint32_t domid, pad; uint64_t shared_info; } created;
     struct pvctl_response rsp;
-    /* The hypervisor scrubs every frame of the reservation before it
-     * answers: allow 50 ms per MiB beyond the usual timeout (a loaded TCG
-     * host took over 5 s for 128 MiB). */
-    unsigned int usual = ctl_timeout(c);
-    uint64_t extra = cr->mem_pages / 256 * 50;
-    ctl_set_timeout(c, usual + (unsigned int)(extra < 600000 ? extra : 600000));
+    /* CREATE_DOMAIN allocates (and scrubs) the first PVCTL_POPULATE_PAGES
+     * frames, each POPULATE the next as many: every call is short, so the
+     * other callers of this client (the backends on pvd's loop) wait for
+     * one step at most, never for a whole large domain. */
     int rc = call_create_domain(c, cr, &rsp, err, errlen,
                      "create domain '%.*s'", PVCTL_NAME_LEN, cr->name);
-    ctl_set_timeout(c, usual);
 
     if (rc)
         return rc;
-    memcpy(&created, rsp.u.raw, sizeof(created));
-    *domid = created.domid;
-    *shared_info_maddr = rsp.size >= sizeof(created) ? created.shared_info : 0;
-    return 0;
+    *domid = rsp.u.created.domid;
+    *shared_info_maddr = rsp.u.created.shared_info;
+    for (uint64_t left = rsp.u.created.unpopulated; left && !rc;) {
+        struct pvctl_domid d = { .domid = *domid };
+        rc = call_populate(c, &d, &rsp, err, errlen, "memory of domain %u ('%.*s'): %llu of "
+                           "%llu pages to go", *domid, PVCTL_NAME_LEN, cr->name,
+                           (unsigned long long)left, (unsigned long long)cr->mem_pages);
+        if (!rc && rsp.u.populated.unpopulated >= left)
+            rc = dom0_fail(err, errlen, EPROTO, "memory of domain %u: POPULATE left %llu of "
+                           "%llu pages to go", *domid,
+                           (unsigned long long)rsp.u.populated.unpopulated,
+                           (unsigned long long)left);
+        left = rc ? left : rsp.u.populated.unpopulated;
+    }
+    if (rc) {
+        char ignored[200];
+        ctl_destroy(c, *domid, ignored, sizeof(ignored));
+    }
+    return rc;
 }
 
 static int bulk_get_frames(struct ctl *c, uint32_t domid, uint64_t start, uint64_t count,

@@ -156,6 +156,20 @@ static int domain_setup(struct domain *d, unsigned int vcpus)
     return 0;
 }
 
+/* As domain.c's, without the m2p (no guest runs here): the next frames
+ * of a building domain's reservation. */
+long domain_populate(struct domain *d, uint64_t max)
+{
+    uint64_t n = max < d->unpopulated ? max : d->unpopulated;
+
+    if (d->state != DOM_BUILDING)
+        return -EBUSY;
+    for (; n; n--, d->unpopulated--)
+        if (alloc_domain_frame(d) < 0)
+            return -ENOMEM;
+    return (long)d->unpopulated;
+}
+
 struct domain *domain_create(const struct domain_config *cfg, int *err)
 {
     struct domain *d;
@@ -183,9 +197,9 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
     d->shutdown_code = SHUTDOWN_CODE_NONE;
     if (domain_setup(d, cfg->vcpus) != 0)
         goto nomem;
-    for (uint64_t i = 0; i < cfg->mem_pages; i++)
-        if (alloc_domain_frame(d) < 0)
-            goto nomem;
+    d->unpopulated = cfg->mem_pages;
+    if (domain_populate(d, cfg->first_pages ? cfg->first_pages : cfg->mem_pages) < 0)
+        goto nomem;
     return d;
 nomem:
     domain_teardown(d);
@@ -229,7 +243,8 @@ int domain_unpause(struct domain *d)
 {
     if (d->state != DOM_BUILDING && d->state != DOM_PAUSED)
         return d->state == DOM_RUNNING ? -EALREADY : -EBUSY;
-    if (d->state == DOM_BUILDING && (!d->nr_vcpus || !d->vcpus[0]->initialised))
+    if (d->state == DOM_BUILDING &&
+        (!d->nr_vcpus || !d->vcpus[0]->initialised || d->unpopulated))
         return -EINVAL;
     d->state = DOM_RUNNING;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {

@@ -185,24 +185,34 @@ static long op_create_domain(struct domain *none, const struct pvctl_request *rq
     struct domain_config cfg = {
         .name = name, .mem_pages = c->mem_pages, .max_pages = c->max_pages,
         .vcpus = c->vcpus, .weight = c->weight ? c->weight : 256, .cap = c->cap,
+        .first_pages = PVCTL_POPULATE_PAGES,
     };
     int err;
     struct domain *d = domain_create(&cfg, &err);
     if (!d)
         return err;
     memcpy(d->handle, c->handle, sizeof(d->handle));
-    /* The m2p follows the frames' order in page_list: that is pfn order. */
-    uint64_t pfn = 0;
-    struct list_head *pos;
-    list_for_each(pos, &d->page_list) {
-        mfn_t mfn = (mfn_t)(list_entry(pos, struct page_info, list) - frame_table);
-        machine_to_phys[mfn] = pfn++;
-    }
     rs->u.created.domid = d->id;
     rs->u.created.shared_info = (uint64_t)d->shared_info_mfn << PAGE_SHIFT;
+    rs->u.created.unpopulated = d->unpopulated;
     rs->size = sizeof(rs->u.created);
-    pr_info("control: domain %u (%s) created: %lu pages, %u vCPU", d->id, d->name,
-            c->mem_pages, c->vcpus);
+    pr_info("control: domain %u (%s) created: %lu pages (%lu to populate), %u vCPU", d->id,
+            d->name, c->mem_pages, d->unpopulated, c->vcpus);
+    return 0;
+}
+
+/* The next PVCTL_POPULATE_PAGES frames of a building domain's reservation:
+ * creation is a series of bounded calls, so neither this CPU nor the
+ * control ring is held for seconds by a large domain. */
+static long op_populate(struct domain *d, const struct pvctl_request *rq,
+                        struct pvctl_response *rs)
+{
+    (void)rq;
+    long left = domain_populate(d, PVCTL_POPULATE_PAGES);
+    if (left < 0)
+        return left;
+    rs->u.populated.unpopulated = (uint64_t)left;
+    rs->size = sizeof(rs->u.populated);
     return 0;
 }
 

@@ -258,6 +258,30 @@ void put_domain(struct domain *d)
     domain_free_structs(d);
 }
 
+/* Up to max frames of d's reservation, in pfn order (the m2p says so). */
+static long populate(struct domain *d, uint64_t max)
+{
+    for (uint64_t i = 0; i < max && d->unpopulated; i++) {
+        /* alloc_domain_frame scrubs: nothing of a previous owner leaks. */
+        int64_t mfn = alloc_domain_frame(d);
+        if (mfn < 0)
+            return -ENOMEM;
+        machine_to_phys[mfn] = d->tot_pages - 1;
+        d->unpopulated--;
+    }
+    return (long)d->unpopulated;
+}
+
+static long populate_locked(struct domain *d, const void *arg)
+{
+    return populate(d, *(const uint64_t *)arg);
+}
+
+long domain_populate(struct domain *d, uint64_t max)
+{
+    return domain_while_state(d, DOMS(DOM_BUILDING), populate_locked, &max);
+}
+
 struct domain *domain_create(const struct domain_config *cfg, int *err)
 {
     if (!cfg->vcpus || cfg->vcpus > MAX_VCPUS || !cfg->mem_pages ||
@@ -321,11 +345,9 @@ struct domain *domain_create(const struct domain_config *cfg, int *err)
     }
     d->nr_vcpus = cfg->vcpus;
 
-    for (uint64_t i = 0; i < cfg->mem_pages; i++) {
-        /* alloc_domain_frame scrubs: nothing of a previous owner leaks. */
-        if (alloc_domain_frame(d) < 0)
-            goto nomem;
-    }
+    d->unpopulated = cfg->mem_pages;
+    if (populate(d, cfg->first_pages ? cfg->first_pages : cfg->mem_pages) < 0)
+        goto nomem;
     f = spin_lock_irqsave(&domlist_lock);
     d->published = true;
     spin_unlock_irqrestore(&domlist_lock, f);

@@ -91,8 +91,9 @@ int domain_unpause(struct domain *d)
     int rc = 0;
     if (d->state != DOM_BUILDING && d->state != DOM_PAUSED)
         rc = d->state == DOM_RUNNING ? -EALREADY : -EBUSY;
-    else if (d->state == DOM_BUILDING && (!d->nr_vcpus || !d->vcpus[0]->initialised))
-        rc = -EINVAL;                   /* nothing to run yet */
+    else if (d->state == DOM_BUILDING &&
+             (!d->nr_vcpus || !d->vcpus[0]->initialised || d->unpopulated))
+        rc = -EINVAL;                   /* nothing to run yet, or not all its memory */
     if (rc) {
         spin_unlock_irqrestore(&d->lock, f);
         return rc;

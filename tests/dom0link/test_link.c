@@ -321,6 +321,99 @@ static void vcpu_context_must_be_canonical(void)
            (unsigned long long)t.free_at_start);
 }
 
+/* Creation in bounded steps: CREATE_DOMAIN allocates PVCTL_POPULATE_PAGES
+ * of the reservation and says how many are still to come; each POPULATE
+ * adds as many more. Until the last, the missing frames are not there
+ * (GET_FRAMES of them refused) and the domain cannot run; POPULATE of a
+ * domain no longer building is refused; a domain destroyed half-populated
+ * gives every frame back. ctl_create_domain does all steps. */
+static void creation_is_populated_in_steps(void)
+{
+    const uint64_t pages = 2 * PVCTL_POPULATE_PAGES + 100;     /* three steps */
+    struct pvctl_request rq = { .op = PVCTL_OP_CREATE_DOMAIN,
+                                .size = sizeof(struct pvctl_create) };
+    struct pvctl_response rs;
+    char err[1024];
+    uint64_t mfn;
+
+    rq.u.create = (struct pvctl_create){ .mem_pages = pages, .max_pages = pages, .vcpus = 1 };
+    memcpy(rq.u.create.name, "steps", 6);
+    int rc = ctl_call(t.l.c, &rq, &rs, 10000, err, sizeof(err));
+    uint32_t domid = rs.u.created.domid;
+    report(rc == 0 && rs.u.created.unpopulated == pages - PVCTL_POPULATE_PAGES,
+           "CREATE_DOMAIN allocates the first step and says what is still to come",
+           "rc %d (%s), %llu pages to populate of %llu", rc, rc ? err : "",
+           (unsigned long long)rs.u.created.unpopulated, (unsigned long long)pages);
+    if (rc)
+        return;
+    rc = ctl_get_frames(t.l.c, domid, PVCTL_POPULATE_PAGES, 1, &mfn, err, sizeof(err));
+    report(rc == -EINVAL, "a frame not populated yet is not there",
+           "GET_FRAMES of pfn %u: %d (%s)", PVCTL_POPULATE_PAGES, rc, rc ? err : "");
+    /* A vCPU context is set, so that only the missing frames stop it. */
+    uint64_t l4 = 0;
+    rc = ctl_get_frames(t.l.c, domid, 0, 1, &l4, err, sizeof(err));
+    struct pvctl_vcpu_context ctx = { .domid = domid, .vcpu = 0, .rip = 0xffffffff80000000ull,
+                                      .rsp = 0xffffffff80010000ull, .l4_mfn = l4 };
+    if (!rc)
+        rc = ctl_set_vcpu_context(t.l.c, &ctx, err, sizeof(err));
+    report(rc == 0, "a half-populated domain takes its vCPU context", "%d (%s)", rc,
+           rc ? err : "");
+    rc = ctl_unpause(t.l.c, domid, err, sizeof(err));
+    report(rc == -EINVAL, "a half-populated domain does not run", "UNPAUSE: %d (%s)", rc,
+           rc ? err : "");
+    uint64_t left[3] = { 0 };
+    for (unsigned int i = 0; i < 2; i++) {
+        rq = (struct pvctl_request){ .op = PVCTL_OP_POPULATE,
+                                     .size = sizeof(struct pvctl_domid) };
+        rq.u.dom.domid = domid;
+        rc = ctl_call(t.l.c, &rq, &rs, 10000, err, sizeof(err));
+        left[i] = rc ? ~0ull : rs.u.populated.unpopulated;
+    }
+    report(left[0] == 100 && left[1] == 0, "each POPULATE adds one step, the last the rest",
+           "left after each: %llu, %llu", (unsigned long long)left[0],
+           (unsigned long long)left[1]);
+    rc = ctl_get_frames(t.l.c, domid, pages - 1, 1, &mfn, err, sizeof(err));
+    report(rc == 0, "the last frame is there once populated", "%d (%s)", rc, rc ? err : "");
+    rc = ctl_call(t.l.c, &rq, &rs, 10000, err, sizeof(err));
+    report(rc == 0 && rs.u.populated.unpopulated == 0,
+           "POPULATE of a complete domain adds nothing", "%d, %llu left", rc,
+           (unsigned long long)rs.u.populated.unpopulated);
+    ctl_destroy(t.l.c, domid, err, sizeof(err));
+
+    /* Destroyed after one step; and POPULATE of a running domain. */
+    rq = (struct pvctl_request){ .op = PVCTL_OP_CREATE_DOMAIN,
+                                 .size = sizeof(struct pvctl_create) };
+    rq.u.create = (struct pvctl_create){ .mem_pages = pages, .max_pages = pages, .vcpus = 1 };
+    memcpy(rq.u.create.name, "halfway", 8);
+    rc = ctl_call(t.l.c, &rq, &rs, 10000, err, sizeof(err));
+    if (rc == 0) {
+        domid = rs.u.created.domid;
+        rc = ctl_destroy(t.l.c, domid, err, sizeof(err));
+    }
+    uint64_t now = wait_free_frames(t.free_at_start);
+    report(rc == 0 && now == t.free_at_start,
+           "a domain destroyed half-populated gives every frame back",
+           "rc %d (%s); %llu free, %llu at the start", rc, rc ? err : "",
+           (unsigned long long)now, (unsigned long long)t.free_at_start);
+    struct link_domain d;
+    rc = link_build(&t.l, &d, "populated", "balloon_loop", "ms=200", 48 * 1024, err,
+                    sizeof(err));
+    report(rc == 0, "a 48 MiB domain (two steps) builds and runs", "%s", err);
+    if (rc)
+        return;
+    rq = (struct pvctl_request){ .op = PVCTL_OP_POPULATE, .size = sizeof(struct pvctl_domid) };
+    rq.u.dom.domid = d.b.domid;
+    rc = ctl_call(t.l.c, &rq, &rs, 10000, err, sizeof(err));
+    report(rc == -EBUSY, "POPULATE of a running domain is refused", "%d (%s)", rc,
+           rc ? err : "");
+    console_close(d.cons);
+    ctl_destroy(t.l.c, d.b.domid, err, sizeof(err));
+    now = wait_free_frames(t.free_at_start);
+    report(now == t.free_at_start, "free frames are back after the populate checks",
+           "%llu free, %llu at the start", (unsigned long long)now,
+           (unsigned long long)t.free_at_start);
+}
+
 /* GET_FRAMES while the guest balloons on the other CPU: the hypervisor
  * walks the domain's page list under its lock, so every answer is whole
  * (no frame 0 or beyond the machine), none times out, and the machine
@@ -850,6 +943,7 @@ int main(void)
     failed_builds_leave_nothing_behind();
     domids_are_not_reused();
     vcpu_context_must_be_canonical();
+    creation_is_populated_in_steps();
     get_frames_while_the_guest_balloons();
     pause_unpause_race_the_guests_shutdown();
     console_index_is_the_hypervisors();

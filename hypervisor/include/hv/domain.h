@@ -159,6 +159,7 @@ struct domain {
     bool destroy_requested;         /* Domain 0 asked for destruction */
     unsigned int boot_module;       /* boot-loader domain: module index + 1 */
     unsigned int restarts_left;     /* boot-loader domain: rebuilds still to do */
+    uint64_t unpopulated;           /* frames of the reservation not allocated yet */
     unsigned int live_index;        /* where it sits in the live list (domain.c) */
     /* Destruction in bounded steps (domain_destroy_step; the memory part
      * is arch/x86_64/mm_teardown.c's): how far it got. */
@@ -225,14 +226,21 @@ void set_current_vcpu(struct vcpu *v);
 struct domain_config {
     const char *name;
     uint64_t mem_pages, max_pages;
+    uint64_t first_pages;           /* allocated at creation (0: all of mem_pages) */
     unsigned int vcpus;
     unsigned int weight, cap;
 };
 
-/* Create a domain with its reservation allocated (not yet running).
+/* Create a domain with its reservation allocated (not yet running): all of
+ * it, or cfg->first_pages of it and the rest by domain_populate.
  * Returns the domain or NULL with *err set (-ENOMEM, -EINVAL, -ENOSPC).
  * The reference returned is the domain table's (no put_domain for it). */
 struct domain *domain_create(const struct domain_config *cfg, int *err);
+/* Allocate (scrubbed) up to max more of the frames a building domain was
+ * created for, in pfn order, each with its m2p entry: the frames still to
+ * come (0: complete), -EBUSY if d is not building, -ENOMEM. Bounded
+ * steps, so that creating a large domain never holds a CPU for long. */
+long domain_populate(struct domain *d, uint64_t max);
 /* Stop the domain's vCPUs and record why (SHUTDOWN_*); nothing if it is
  * already shut down or dead. */
 void domain_shutdown(struct domain *d, unsigned int reason);

@@ -37,13 +37,14 @@
 #define PVCTL_ANCHOR_PADDR  0x6000ULL
 #define PVCTL_ANCHOR_MAGIC  "PVCORE-CTL-ANCHOR"     /* 17 chars + NUL */
 #define PVCTL_BLOCK_MAGIC   0x4c54435645524f43ULL    /* "COREVCTL" */
-#define PVCTL_VERSION       3
+#define PVCTL_VERSION       4
 
 #define PVCTL_BLOCK_PAGES   64
 #define PVCTL_RING_SIZE     32
 #define PVCTL_BULK_SIZE     (192 * 1024)
 #define PVCTL_MAX_DOMAINS   2047        /* guest domains at once; LIST_DOMAINS fits them in bulk */
 #define PVCTL_CONSOLE_SIZE  (16 * 1024)
+#define PVCTL_POPULATE_PAGES 8192       /* 32 MiB: frames per CREATE_DOMAIN / POPULATE */
 #define PVCTL_NAME_LEN      32
 
 struct pvctl_create {
@@ -174,7 +175,9 @@ struct pvctl_none {
     X(PIN_TABLE, pin_table, 22, struct pvctl_pin, none, 0, GUEST)                             \
     X(UNPIN_TABLE, unpin_table, 23, struct pvctl_pin, none, 0, GUEST)                         \
     /* a new port of the guest's own bound to a new Domain 0 port (start_info's) */           \
-    X(EVTCHN_CONNECT, evtchn_connect, 24, struct pvctl_evtchn, connect, 0, GUEST)
+    X(EVTCHN_CONNECT, evtchn_connect, 24, struct pvctl_evtchn, connect, 0, GUEST)             \
+    /* the next PVCTL_POPULATE_PAGES of a building domain's memory */                         \
+    X(POPULATE, populate, 25, struct pvctl_domid, populated, 0, GUEST)
 
 #define PVCTL_OP_ENUM_(NAME, name, number, request, reply, bulk, target) PVCTL_OP_##NAME = number,
 enum pvctl_op {
@@ -246,7 +249,9 @@ struct pvctl_response {
     uint32_t size;               /* bytes of u (or of bulk, for bulk ops) */
     union {
         uint32_t domid;
-        struct { uint32_t domid, pad; uint64_t shared_info; } created;  /* CREATE */
+        /* CREATE: unpopulated frames come with POPULATE calls */
+        struct { uint32_t domid, pad; uint64_t shared_info, unpopulated; } created;
+        struct { uint64_t unpopulated; } populated;     /* POPULATE: 0 when complete */
         uint32_t port;
         struct { uint32_t port, remote_port; } connect;  /* dom0's, the domain's */
         struct { uint64_t mfn; uint32_t handle, pad; } grant;
