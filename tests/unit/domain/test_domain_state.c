@@ -81,6 +81,7 @@ static void dom_reset(unsigned int nr)
     dom.state = DOM_RUNNING;
     dom.shutdown_code = SHUTDOWN_CODE_NONE;
     dom.shutdown_reason = 0;
+    dom.unpopulated = 0;
     dom.nr_vcpus = nr;
     for (unsigned int i = 0; i < NR_TEST_VCPUS; i++) {
         struct vcpu *v = &vcpus[i];
@@ -148,6 +149,23 @@ static void test_transitions(void **state)
     assert_int_equal(shut_down_wrong(SHUTDOWN_reboot), 0);
     domain_shutdown(&dom, SHUTDOWN_crash);      /* the first reason stays */
     assert_int_equal(shut_down_wrong(SHUTDOWN_reboot), 0);
+
+    /* A building domain runs once vCPU 0 has a context and all its memory. */
+    dom_reset(2);
+    dom.state = DOM_BUILDING;
+    vcpus[0].initialised = false;
+    vcpus[0].state = vcpus[1].state = VCPU_DOWN;
+    vcpus[0].on_runq = vcpus[1].on_runq = false;
+    assert_int_equal(domain_unpause(&dom), -EINVAL);
+    vcpus[0].initialised = true;
+    dom.unpopulated = 1;
+    assert_int_equal(domain_unpause(&dom), -EINVAL);
+    assert_int_equal(dom.state, DOM_BUILDING);
+    dom.unpopulated = 0;
+    assert_int_equal(domain_unpause(&dom), 0);
+    assert_int_equal(dom.state, DOM_RUNNING);
+    assert_int_equal(vcpus[0].state, VCPU_RUNNABLE);
+    assert_true(vcpus[0].on_runq && !vcpus[1].on_runq);
 
     /* A code the guest recorded wins over the reason given. */
     dom_reset(1);
