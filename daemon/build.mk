@@ -15,7 +15,7 @@ PVD_LIB_SRCS := daemon/log.c daemon/schema.c daemon/config.c daemon/config_xml.c
                 daemon/methods_domain.c daemon/events.c daemon/server.c daemon/tls.c daemon/ids.c \
                 daemon/options.c daemon/hv.c daemon/hv_table.c daemon/hv_lifecycle.c \
                  daemon/hv_console.c daemon/hv_build.c daemon/hv_ops.c daemon/hv_worker.c daemon/methods_lifecycle.c daemon/methods_ops.c daemon/methods_adopt.c daemon/methods_host.c \
-                 daemon/xs_host.c daemon/methods_xs.c daemon/methods_devices.c daemon/methods_disk.c daemon/methods_vol.c daemon/image_dir.c daemon/roles.c daemon/json_strict.c daemon/schema_size.c \
+                 daemon/xs_host.c daemon/methods_xs.c daemon/methods_devices.c daemon/methods_disk.c daemon/methods_vol.c daemon/image_dir.c daemon/store_sync.c daemon/roles.c daemon/json_strict.c daemon/schema_size.c \
                 daemon/blk_host.c daemon/pool.c daemon/net_host.c
 PVD_MIGRATIONS := $(sort $(wildcard schemas/[0-9][0-9][0-9]-*.sql))
 PVD_EMBED_IN := schemas/domain.schema.json schemas/domain.rng api/pvd.openrpc.json $(PVD_MIGRATIONS)
@@ -84,6 +84,6 @@ PVD_UNIT_BINS := $(addprefix $(BUILD)/tests/daemon/,$(PVD_UNIT_TESTS)) \
 ALL_TARGETS  += $(BUILD)/bin/pvd $(BUILD)/asan/bin/pvd $(PVD_UNIT_BINS)
 TESTS        += $(PVD_UNIT_BINS) tests/configs/check-configs.sh tests/daemon/blackbox.sh \
                 tests/daemon/blackbox-asan.sh tests/daemon/test_roles.py tests/daemon/test_strict_json.py tests/daemon/test_dos.py \
-                tests/daemon/test_console_log.py
+                tests/daemon/test_console_log.py tests/daemon/test_store_sync.py
 DEB_PACKAGES += libevent-dev libjson-c-dev libsqlite3-dev libssl-dev libxml2-dev pkg-config \
-                libcmocka-dev openssl python3 libxml2-utils
+                libcmocka-dev openssl python3 libxml2-utils strace

@@ -37,6 +37,7 @@
 #include "rpc.h"
 #include "server.h"
 #include "store.h"
+#include "store_sync.h"
 #include "tls.h"
 
 /* The config's kernel and ramdisk, as a start would read them (relative
@@ -308,6 +309,11 @@ static int pvd_start(struct pvd *pvd)
 	pvd->server = server_new(pvd, err, sizeof(err));
 	if (!pvd->server)
 		goto fail;
+	/* 5a. commits made durable by a thread of their own, answers held
+	 * until they are: the loop never waits for the disk */
+	pvd->sync = store_sync_new(pvd, dbpath, err, sizeof(err));
+	if (!pvd->sync)
+		goto fail;
 	if (pvd->opt.tls_listen) {
 		pvd->tls = tls_listener_new(pvd, err, sizeof(err));
 		if (!pvd->tls)
@@ -355,6 +361,8 @@ static void pvd_stop(struct pvd *pvd)
 		event_free(pvd->sig_term);
 	tls_listener_free(pvd->tls);
 	hv_close(pvd);
+	store_sync_free(pvd->sync);	/* the last sync, then what it held is sent */
+	pvd->sync = NULL;
 	server_free(pvd->server);
 	pvd->server = NULL;
 	if (pvd->base)

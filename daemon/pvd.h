@@ -30,6 +30,7 @@ struct pvd {
 	int lock_fd;			/* flock on STATE/pvd.lock: one pvd per state dir */
 	struct config_checker *checker;
 	struct store *store;
+	struct store_sync *sync;	/* commits made durable off the loop (store_sync.c) */
 	struct rpc *rpc;
 	struct event_base *base;
 	struct server *server;		/* unix socket and its clients (also TLS clients) */

@@ -47,6 +47,8 @@
 #include "rpc.h"
 #include "roles.h"
 #include "rpc_framing.h"
+#include "store.h"
+#include "store_sync.h"
 
 #define CLIENT_PAUSE_BYTES (1u << 20)
 #define PEER_GROUPS_INLINE 64
@@ -158,12 +160,18 @@ static void client_send(struct client *c, const char *frame, size_t len)
 	evbuffer_add(out, "\n", 1);
 }
 
+/* Every frame to a client leaves through the store's syncer, which holds
+ * one reporting a change (after_commits) until the changes committed
+ * before it are on disk (store_sync.c). */
+static void send_text_after(struct client *c, int after_commits, char *frame)
+{
+	if (frame)
+		store_sync_send(c->server->pvd->sync, c->server, c->id, 0, after_commits, frame);
+}
+
 static void send_text(struct client *c, char *frame)
 {
-	if (frame) {
-		client_send(c, frame, strlen(frame));
-		free(frame);
-	}
+	send_text_after(c, 1, frame);
 }
 
 /*
@@ -241,7 +249,10 @@ static void client_read(struct bufferevent *bev, void *arg)
 			send_text(c, rpc_error_frame(PVD_ERR_INVALID_REQUEST, msg, d));
 			continue;
 		}
-		send_text(c, rpc_handle_frame(pvd->rpc, pvd, c, c->caller, frame, len));
+		uint64_t before = store_committed(pvd->store);
+		char *answer = rpc_handle_frame(pvd->rpc, pvd, c, c->caller, frame, len);
+		/* a read's answer need not wait for another client's commits */
+		send_text_after(c, store_committed(pvd->store) != before, answer);
 		free(frame);
 	}
 	if (!c->dead)
@@ -564,13 +575,30 @@ void server_free(struct server *s)
 
 void server_broadcast(struct server *s, uint64_t type_bit, const char *frame, size_t len)
 {
-	struct client *c = s->clients, *next;
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return;
+	memcpy(copy, frame, len);
+	copy[len] = '\0';
+	store_sync_send(s->pvd->sync, s, 0, type_bit, 1, copy);
+}
+
+void server_deliver(struct server *s, uint64_t client, uint64_t mask, char *frame)
+{
+	struct client *c = s ? s->clients : NULL, *next;
+	size_t len = strlen(frame);
 
 	for (; c; c = next) {
 		next = c->next;	/* client_send may move c to the graveyard */
-		if (c->subscription & type_bit)
+		if (c->dead)
+			continue;
+		if (client ? c->id == client : (c->subscription & mask) != 0)
 			client_send(c, frame, len);
+		if (client && c->id == client)
+			break;
 	}
+	free(frame);
 }
 
 int server_client_count(struct server *s)

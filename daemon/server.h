@@ -41,5 +41,10 @@ int client_is_tls(const struct client *c);
  * gone (a deferred answer to a client that left). */
 uint64_t client_id(const struct client *c);
 int server_send_to(struct server *s, uint64_t id, char *frame);
+/* Send frame (owned, freed here) now: to client id, or (client 0) to the
+ * subscribers of mask. Only store_sync.c calls it, once the changes made
+ * before the frame are on disk; everything else goes through
+ * server_send_to / server_broadcast. */
+void server_deliver(struct server *s, uint64_t client, uint64_t mask, char *frame);
 
 #endif

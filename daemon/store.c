@@ -3,7 +3,11 @@
  *
  * Owns the connection and every SQL statement pvd runs. Invariants:
  * - WAL journal, foreign keys on, synchronous=FULL: a change reported done
- *   survives a crash of pvd or of the host.
+ *   survives a crash of pvd or of the host. pvd itself switches to
+ *   synchronous=NORMAL with a commit hook (store_defer_sync): its syncer
+ *   thread (store_sync.c) fdatasyncs the WAL after commits and pvd says
+ *   nothing about a change before that, so the guarantee is the same
+ *   without the loop waiting for the disk. store_committed counts commits.
  * - The schema is built only by the numbered migrations schemas/NNN-name.sql
  *   (embedded at build time); each runs in one transaction together with
  *   the schema_version update, so a database is always at exactly one
@@ -86,6 +90,9 @@ struct store {
 	long long keep_events;		/* 0: no count limit (store_set_event_limits) */
 	long long event_max_age_s;	/* 0: no age limit */
 	unsigned since_prune;		/* events appended since the last prune */
+	uint64_t committed;		/* changes committed since open */
+	void (*commit_hook)(void *arg, uint64_t seq);
+	void *hook_arg;
 	char err[512];
 };
 
@@ -314,7 +321,28 @@ static int begin(struct store *s)
 
 static int commit(struct store *s)
 {
-	return step_done(s, stmt(s, ST_COMMIT), "committing");
+	if (step_done(s, stmt(s, ST_COMMIT), "committing") != 0)
+		return -1;
+	s->committed++;
+	if (s->commit_hook)
+		s->commit_hook(s->hook_arg, s->committed);
+	return 0;
+}
+
+uint64_t store_committed(struct store *s)
+{
+	return s->committed;
+}
+
+int store_defer_sync(struct store *s, void (*hook)(void *arg, uint64_t seq), void *arg)
+{
+	if (exec(s, hook ? "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;"
+			 : "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000;",
+		 "commit mode") != 0)
+		return -1;
+	s->commit_hook = hook;
+	s->hook_arg = arg;
+	return 0;
 }
 
 static int rollback(struct store *s)

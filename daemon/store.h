@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -103,5 +104,13 @@ int store_last_event_id(struct store *s, long long *id);
 
 /* Current UTC time as stored: 2024-01-31T12:34:56.789Z */
 void store_now(char buf[32]);
+
+/* Commits made since the store was opened (the last one's number). */
+uint64_t store_committed(struct store *s);
+/* hook != NULL: commits stop waiting for the disk (synchronous=NORMAL, no
+ * automatic checkpoint) and hook(arg, n) is told of the n-th; whoever
+ * installs it makes the WAL durable and checkpoints it (store_sync.c).
+ * hook == NULL: back to synchronous commits. */
+int store_defer_sync(struct store *s, void (*hook)(void *arg, uint64_t seq), void *arg);
 
 #endif

@@ -67,7 +67,7 @@ FUZZ_OBJS_netif        := $(call fuzz_host_objs,fuzz/fuzz_netif.c $(FUZZ_DOM0_SR
 FUZZ_LIBS_netif        := $(DOM0_LIBS)
 FUZZ_OBJS_ctl          := $(call fuzz_hv_objs,fuzz/fuzz_ctl.c fuzz/ctl_host.c hypervisor/common/control.c \
                           hypervisor/arch/x86_64/serial.c \
-                          tests/unit/mm/harness.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c \
+                          tests/unit/mm/harness.c tests/unit/hv_panic.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c \
                           hypervisor/arch/x86_64/mm_linear.c hypervisor/arch/x86_64/pv/mmu.c \
                           hypervisor/common/memory.c hypervisor/common/unimplemented.c \
                           hypervisor/arch/x86_64/mm_teardown.c hypervisor/common/batch.c \

@@ -1,4 +1,5 @@
-/* Domains: creation, shutdown, crash and destruction.
+/* Domains: creation, lookup and destruction (their state changes after
+ * creation, shutdown and crash included, are domain_state.c's).
  *
  * Owns: the domain table (domid -> struct domain), struct domain/vcpu
  * memory, each domain's shared_info frame.
@@ -28,12 +29,13 @@
  *    it, and every later taker spun forever. The other lookups see it (a
  *    frame it owns must find its owner, also when a failed creation
  *    gives its frames back);
- *  - d->state is written here only, under d->lock; DOM_DEAD is final and
- *    set before teardown starts; get_domain_by_id refuses a dead domain,
- *    and whoever got one just before sees DOM_DEAD under d->lock.
+ *  - d->state is set here only while the domain is being made (nobody
+ *    can find it yet); every later change is domain_state.c's, under
+ *    d->lock. DOM_DEAD is final and set (domain_set_dead) before teardown
+ *    starts; get_domain_by_id refuses a dead domain, and whoever got one
+ *    just before sees DOM_DEAD under d->lock.
  * Locking: domlist_lock is a leaf (taken under d->lock and the mm locks
  * by frame-owner lookups); d->lock guards state changes (see hv/domain.h). */
-#include <public/sched.h>
 #include "asm/page.h"
 #include "asm/percpu.h"
 #include "hv/domain.h"
@@ -46,7 +48,6 @@
 #include "hv/pagetype.h"
 #include "hv/printk.h"
 #include "hv/pv.h"
-#include "hv/schedule.h"
 #include "hv/timer.h"
 
 static spinlock_t domlist_lock = SPINLOCK_INIT;
@@ -54,7 +55,6 @@ static struct domain *domains[MAX_DOMAINS];
 static domid_t next_domid = 1;          /* under domlist_lock */
 static struct domain *live[MAX_DOMAINS];    /* guests, dense; under domlist_lock */
 static unsigned int nr_live;
-static unsigned int nr_destroy_pending;     /* atomic */
 
 struct vcpu *current_vcpu(void)
 {
@@ -132,11 +132,6 @@ struct domain *get_domain_owning(domid_t id)
     d = get_locked(d && d->id == id ? d : NULL);
     spin_unlock_irqrestore(&domlist_lock, f);
     return d;
-}
-
-unsigned int domains_destroy_pending(void)
-{
-    return __atomic_load_n(&nr_destroy_pending, __ATOMIC_RELAXED);
 }
 
 struct domain *get_domain_live(unsigned int i)
@@ -401,111 +396,6 @@ struct domain *domain_create_dom0(int *err)
     return d;
 }
 
-void domain_request_destroy(struct domain *d)
-{
-    uint64_t f = spin_lock_irqsave(&d->lock);
-    if (d->state == DOM_DEAD) {
-        spin_unlock_irqrestore(&d->lock, f);
-        return;
-    }
-    if (!d->destroy_requested)
-        __atomic_fetch_add(&nr_destroy_pending, 1, __ATOMIC_RELAXED);
-    d->destroy_requested = true;
-    d->state = DOM_SHUTDOWN;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        vcpu_sleep(d->vcpus[i]);
-        if (d->vcpus[i]->state != VCPU_DOWN)
-            d->vcpus[i]->state = VCPU_PAUSED;
-    }
-    spin_unlock_irqrestore(&d->lock, f);
-    pr_info("domain %u (%s): destroy requested", d->id, d->name);
-    sched_request();
-}
-
-void domain_shutdown(struct domain *d, unsigned int reason)
-{
-    uint64_t f = spin_lock_irqsave(&d->lock);
-    if (d->state == DOM_SHUTDOWN || d->state == DOM_DEAD) {
-        spin_unlock_irqrestore(&d->lock, f);
-        return;
-    }
-    /* A code recorded with SCHEDOP_shutdown_code wins over the reason given
-     * now, as in Xen (a guest can record poweroff before a crash path). */
-    if (d->shutdown_code == SHUTDOWN_CODE_NONE)
-        d->shutdown_code = reason;
-    reason = d->shutdown_code;
-    d->state = DOM_SHUTDOWN;
-    d->shutdown_reason = reason;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        vcpu_sleep(d->vcpus[i]);
-        d->vcpus[i]->state = VCPU_PAUSED;
-    }
-    spin_unlock_irqrestore(&d->lock, f);
-    pr_info("domain %u (%s): shut down: %s", d->id, d->name, shutdown_reason_name(reason));
-    sched_request();
-}
-
-int domain_unpause(struct domain *d)
-{
-    uint64_t f = spin_lock_irqsave(&d->lock);
-    int rc = 0;
-    if (d->state != DOM_BUILDING && d->state != DOM_PAUSED)
-        rc = d->state == DOM_RUNNING ? -EALREADY : -EBUSY;
-    else if (d->state == DOM_BUILDING &&
-             (!d->nr_vcpus || !d->vcpus[0]->initialised || d->unpopulated))
-        rc = -EINVAL;                   /* nothing to run yet, or not all its memory */
-    if (rc) {
-        spin_unlock_irqrestore(&d->lock, f);
-        return rc;
-    }
-    d->state = DOM_RUNNING;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        struct vcpu *v = d->vcpus[i];
-        if (i == 0 && v->state == VCPU_DOWN && v->initialised)
-            v->state = VCPU_RUNNABLE;
-        if (v->state == VCPU_RUNNABLE)
-            vcpu_wake(v);
-    }
-    spin_unlock_irqrestore(&d->lock, f);
-    return 0;
-}
-
-int domain_pause(struct domain *d)
-{
-    uint64_t f = spin_lock_irqsave(&d->lock);
-    int rc = 0;
-    if (d->state != DOM_RUNNING) {
-        rc = d->state == DOM_PAUSED ? -EALREADY : -EBUSY;
-    } else {
-        d->state = DOM_PAUSED;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            vcpu_sleep(d->vcpus[i]);
-    }
-    spin_unlock_irqrestore(&d->lock, f);
-    return rc;
-}
-
-long domain_while_state(struct domain *d, unsigned int states,
-                        long (*fn)(struct domain *, const void *), const void *arg)
-{
-    uint64_t f = spin_lock_irqsave(&d->lock);
-    long rc = states & DOMS(d->state) ? fn(d, arg) : -EBUSY;
-    spin_unlock_irqrestore(&d->lock, f);
-    return rc;
-}
-
-void domain_crash(struct domain *d, const char *fmt, ...)
-{
-    char why[200];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    pr_warn("domain %u (%s) crashed: %s", d->id, d->name, why);
-    domain_shutdown(d, SHUTDOWN_crash);
-}
-
 /* Destruction in bounded steps: the event channels and vCPU frames, the
  * memory (mm_teardown.c, in many steps), then the grant table and the
  * slot. The domain stays in its slot as DOM_DEAD (Domain 0 sees it
@@ -522,10 +412,7 @@ bool domain_destroy_step(struct domain *d)
          * (whoever got a reference just before checks the state under
          * d->lock, or, for event channels, d->evtchn_closed under
          * d->event_lock). */
-        uint64_t f = spin_lock_irqsave(&d->lock);
-        BUG_ON(d->state == DOM_DEAD);   /* destroyed twice */
-        d->state = DOM_DEAD;
-        spin_unlock_irqrestore(&d->lock, f);
+        domain_set_dead(d);
         evtchn_destroy(d);
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
             vcpu_release_frames(d->vcpus[i]);
@@ -549,8 +436,7 @@ bool domain_destroy_step(struct domain *d)
         live_remove(d);
     }
     spin_unlock_irqrestore(&domlist_lock, f);
-    if (d->destroy_requested)
-        __atomic_fetch_sub(&nr_destroy_pending, 1, __ATOMIC_RELAXED);
+    domain_destroy_finished(d);
     pr_debug("domain %u (%s): destroyed; %lu frames free", d->id, d->name, frames_free());
     put_domain(d);                      /* the table's reference */
     return true;

@@ -1,4 +1,5 @@
-/* Domains and virtual CPUs (common/domain.c).
+/* Domains and virtual CPUs (common/domain.c; state changes:
+ * common/domain_state.c).
  *
  * A domain owns frames (page_list, tot_pages <= max_pages), a shared_info
  * page and up to MAX_VCPUS vCPUs. A vCPU carries the guest state that is not
@@ -15,7 +16,8 @@
  * frame owners) or get_domain() on a pointer already referenced, each
  * paired with put_domain(). The domain table holds one reference. A
  * domain's own vCPUs need none (it is destroyed only when none of them is
- * loaded on a CPU). d->state changes only in domain.c, under d->lock.
+ * loaded on a CPU). d->state changes only in domain_state.c, under d->lock
+ * (domain.c sets the first state before anyone can find the domain).
  *
  * Lock order: d->lock -> d->mm_lock -> d->page_lock -> heap lock; domain.c's
  * domlist_lock is a leaf under any of them.
@@ -132,7 +134,7 @@ struct vcpu {
 struct domain {
     domid_t id;
     char name[DOMAIN_NAME_LEN];
-    enum domain_state state;        /* written by domain.c only, under lock */
+    enum domain_state state;        /* written by domain_state.c only, under lock */
     uint32_t refcnt;                /* atomic: the table's + one per get */
     uint32_t magic;                 /* DOMAIN_MAGIC while the struct is live */
     bool published;                 /* created: get_domain_by_id may find it */
@@ -290,6 +292,11 @@ bool domain_handle_in_use(const uint8_t handle[16]);
 /* Domains whose destruction was asked for and has not happened yet: the
  * reaper has work only while this is non-zero (or boot domains run). */
 unsigned int domains_destroy_pending(void);
+/* domain_destroy_step's (domain.c): the state goes DOM_DEAD before any
+ * teardown (a BUG if it already was); and, once d is out of the table, it
+ * no longer counts in domains_destroy_pending. */
+void domain_set_dead(struct domain *d);
+void domain_destroy_finished(struct domain *d);
 /* The table slot a domid lives in. */
 static inline unsigned int domid_slot(domid_t id)
 {

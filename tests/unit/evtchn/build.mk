@@ -3,7 +3,7 @@
 # they take (arch/x86_64/mm.c), on tests/unit/mm's harness (fake machine
 # memory, the real heap and frame table). shim/ only silences cli/sti.
 EVTCHN_UNIT_DIR  := tests/unit/evtchn
-EVTCHN_UNIT_SRCS := tests/unit/mm/harness.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c \
+EVTCHN_UNIT_SRCS := tests/unit/mm/harness.c tests/unit/hv_panic.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c \
 	hypervisor/arch/x86_64/mm_linear.c hypervisor/common/unimplemented.c \
 	hypervisor/common/event_channel.c hypervisor/common/evtchn_2l.c \
 	hypervisor/common/evtchn_fifo.c

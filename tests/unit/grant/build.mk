@@ -5,7 +5,7 @@
 # This fragment is read before tests/unit/mm/build.mk, so it names the
 # harness files itself; MM_UNIT_CFLAGS is only used in the recipe.
 GRANT_UNIT_DIR  := tests/unit/grant
-GRANT_UNIT_SRCS := tests/unit/mm/harness.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c hypervisor/arch/x86_64/mm_linear.c hypervisor/arch/x86_64/mm_teardown.c \
+GRANT_UNIT_SRCS := tests/unit/mm/harness.c tests/unit/hv_panic.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c hypervisor/arch/x86_64/mm_linear.c hypervisor/arch/x86_64/mm_teardown.c \
 	hypervisor/arch/x86_64/pv/mmu.c hypervisor/common/memory.c hypervisor/common/grant_table.c \
 	hypervisor/common/grant_pin.c hypervisor/common/grant_map.c hypervisor/common/grant_copy.c \
 	hypervisor/common/grant_version.c \

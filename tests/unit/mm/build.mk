@@ -5,7 +5,7 @@
 MM_UNIT_DIR    := tests/unit/mm
 MM_UNIT_CFLAGS := $(HOST_CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-I$(MM_UNIT_DIR)/shim -I$(MM_UNIT_DIR) -Ihypervisor/include -Ihypervisor/arch/x86_64/include
-MM_UNIT_COMMON := $(MM_UNIT_DIR)/harness.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c hypervisor/arch/x86_64/mm_linear.c hypervisor/arch/x86_64/mm_teardown.c \
+MM_UNIT_COMMON := $(MM_UNIT_DIR)/harness.c tests/unit/hv_panic.c hypervisor/mm/buddy.c hypervisor/arch/x86_64/mm.c hypervisor/arch/x86_64/mm_linear.c hypervisor/arch/x86_64/mm_teardown.c \
 	hypervisor/common/unimplemented.c hypervisor/common/batch.c
 MM_UNIT_DEPS   := $(MM_UNIT_COMMON) $(wildcard $(MM_UNIT_DIR)/*.h $(MM_UNIT_DIR)/shim/asm/*.h) \
 	hypervisor/include/hv/pagetype.h hypervisor/arch/x86_64/include/asm/guest_mm.h \

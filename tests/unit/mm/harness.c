@@ -264,16 +264,6 @@ void printk(enum log_level lvl, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-void panic(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    abort();
-}
-
 /* The harness is a one-CPU machine: no other CPU ever posts a TLB flush
  * request, and the all-CPU flush is never needed (mm.c flushes locally
  * when nr_cpus_online is 1), so reaching it is a bug in mm.c's logic. */

@@ -1,6 +1,7 @@
 /* Host shim for asm/cpu.h in the event channel tests: tests/unit/mm's
  * shim, with interrupt masking (cli/sti, which fault in a host process)
- * reduced to nothing: the code under test runs on one host thread. */
+ * reduced to nothing: a host thread takes no interrupts (the spinlocks
+ * stay real; tests/unit/domain races them on several threads). */
 #ifndef TEST_EVTCHN_SHIM_ASM_CPU_H
 #define TEST_EVTCHN_SHIM_ASM_CPU_H
 
