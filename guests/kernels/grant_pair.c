@@ -10,6 +10,8 @@
  * GNTMAP_host_map | GNTMAP_device_map once the grant is there. Then, with
  * the page itself as the mailbox (the mapper writes through its mapping
  * or, once that is gone, with GNTTABOP_copy):
+ *  - mapper, first: maps and copies of Domain 0's entries, never granted,
+ *    are refused and take no memory (grant_test.sh counts the frames);
  *  - granter: sees GTF_reading | GTF_writing in its status frame while
  *    the header stays as it wrote it; set_version(1) is -EBUSY;
  *  - mapper: copies inside the sub_page window (outside it:
@@ -278,11 +280,34 @@ static void mapper_transitive(void)
     gnttab_map_frame(TABLE_VA, 0);
 }
 
+/* Grants nobody gave: entries of Domain 0's table (it grants nothing in
+ * these boots), in both pages of active entries its first frame has. Each
+ * map and copy is refused; grant_test.sh's end-of-boot frame count checks
+ * they took no memory for Domain 0's table, which outlives every guest
+ * (pages of active entries come with a grant's first pin, and a stranger's
+ * try once kept one there). */
+static void mapper_strangers(void)
+{
+    static const grant_ref_t refs[] = { 8, 300 };
+    uint8_t *buf = page_alloc();
+
+    for (unsigned int i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+        test_eq(gnttab_map1(refs[i], 0, GNTMAP_host_map | GNTMAP_readonly, MAP2_VA).status,
+                GNTST_general_error, "mapping Domain 0's ref %u, never granted", refs[i]);
+        struct gnttab_copy op = gnttab_copy_op(GNTCOPY_source_gref, refs[i], 0, 0,
+                                               virt_to_mfn(buf), DOMID_SELF, 0, 8);
+        test_eq(gnttab(GNTTABOP_copy, &op, 1), 0, "copy call");
+        test_eq(op.status, GNTST_general_error, "copying from Domain 0's ref %u, never granted",
+                refs[i]);
+    }
+}
+
 static void mapper(void)
 {
     if (mm_ensure_l1(MAP_VA))
         test_abort("no L1 for MAP_VA");
     scratch = page_alloc();
+    mapper_strangers();
     wait_for(grant_is_there, "the granter's grant");
     uint64_t bus = first_map.dev_bus_addr;
     volatile char *mapped = (volatile char *)MAP_VA;

@@ -40,6 +40,18 @@ static bool entry_allows(uint32_t word, domid_t user, bool mapping, uint16_t typ
     return ((uint16_t)word & mask) == type && (domid_t)(word >> 16) == user;
 }
 
+/* Whether the entry grants anything to user now (access or, in v2, a
+ * transitive grant): what a first pin needs before its active entry's
+ * page is allocated. The guest may rewrite it meanwhile; set_status_* is
+ * the check that counts. */
+static bool entry_names(struct grant_table *gt, grant_ref_t ref, domid_t user)
+{
+    uint32_t word = __atomic_load_n(gnttab_entry_words(gt, ref), __ATOMIC_ACQUIRE);
+
+    return entry_allows(word, user, false, GTF_permit_access) ||
+           (gt->version == 2 && entry_allows(word, user, false, GTF_transitive));
+}
+
 /* v1: set GTF_reading (and GTF_writing) in the shared entry, checking
  * what the guest wrote there: at the first pin the type and the domid
  * allowed (and, for a mapping, no sub-page grant); GTF_readonly for
@@ -223,6 +235,14 @@ static int16_t acquire(domid_t user, domid_t granter, grant_ref_t ref, bool read
         return GNTST_bad_domain;
     if (ref >= gnttab_nr_entries(gt)) {
         st = GNTST_bad_gntref;
+        goto out;
+    }
+    /* The page of active entries a first pin needs is allocated only for
+     * a user the entry names: a domain granted nothing there cannot make
+     * the granter's table take memory (Domain 0's, which never goes away,
+     * kept a page for every boot whose hostile guest tried its grants). */
+    if (!gnttab_active_page(gt, ref) && !entry_names(gt, ref, user)) {
+        st = GNTST_general_error;       /* what the first pin would have said */
         goto out;
     }
     struct active_grant *act = gnttab_active_alloc(gt, ref);

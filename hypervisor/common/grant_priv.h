@@ -129,6 +129,13 @@ static inline struct active_grant *gnttab_active(struct grant_table *gt, grant_r
     return &gt->active[ref / ACTIVE_PER_PAGE][ref % ACTIVE_PER_PAGE];
 }
 
+/* Whether ref's page of active entries exists (a grant in its range was
+ * pinned, or tried by a domain the entry named). gt locked. */
+static inline bool gnttab_active_page(const struct grant_table *gt, grant_ref_t ref)
+{
+    return gt->active[ref / ACTIVE_PER_PAGE] != NULL;
+}
+
 /* Whether ref has pins: false while its page of active entries was never
  * needed. gt locked. */
 static inline bool gnttab_pinned(const struct grant_table *gt, grant_ref_t ref)

@@ -3,8 +3,9 @@
  * grant_priv.h for the files that share this subsystem).
  *
  * Owns: every domain's grant table (the shared entry frames, in v2 the
- * status frames, an active entry per grant with its pin counts (two pages
- * of them with each frame of entries), the
+ * status frames, an active entry per grant with its pin counts (pages of
+ * them allocated when a grant in their range is first pinned: a domain
+ * whose grants nobody uses costs none; see the invariants), the
  * maptrack of the domain's own mappings) and the registry domid -> table.
  * Frame references and page types are arch/x86_64/mm.c's; the page-table
  * entries of host mappings are written by pv/mmu.c's pv_grant_*_l1e.
@@ -20,6 +21,13 @@
  *    entry at the first pin; a transitive grant's pins are copies that
  *    each also hold a use of the grant it names); GTF_reading is set while
  *    ro_pins + rw_pins > 0, GTF_writing while rw_pins > 0;
+ *  - a page of active entries (gt->active[ref / ACTIVE_PER_PAGE]) is
+ *    allocated by gnttab_active_alloc under the table lock, at the first
+ *    pin of a grant in its range and only for a domain that grant's entry
+ *    names (grant_pin.c's acquire: a stranger's map or copy cannot make a
+ *    table, Domain 0's least of all, take memory), and stays until
+ *    table_free; NULL means no grant in its range has pins. Two CPUs
+ *    pinning grants of one page hold the same lock, so one allocates;
  *  - every use of a grant (each part, host or device, of a maptrack
  *    entry; a copy in progress) holds one pin, a general reference on the
  *    frame and, when writable, a PGT_writable type reference; releasing
@@ -126,30 +134,18 @@ int gnttab_status_unpopulate(struct grant_table *gt)
 static int grow_table(struct grant_table *gt, unsigned int nr)
 {
     void *shared[GNTTAB_MAX_FRAMES] = { 0 };
-    void *active[ACTIVE_PAGES] = { 0 };
     void *status[STATUS_MAX_FRAMES] = { 0 };
-    const unsigned int per = ENTRIES_PER_FRAME / ACTIVE_PER_PAGE;
     unsigned int i;
 
-    /* The active entries of a frame's grants come with it: allocating
-     * them at a grant's first pin instead (to save 8 KiB per idle domain)
-     * leaked a page when a guest's vCPUs raced on its own grants (the
-     * soak test, race_mask=2), for a cause not found yet. */
     for (i = gt->nr_frames; i < nr; i++) {
         shared[i] = gnttab_hv_page();
-        active[per * i] = gnttab_hv_page();
-        active[per * i + 1] = gnttab_hv_page();
-        if (!shared[i] || !active[per * i] || !active[per * i + 1])
+        if (!shared[i])
             break;
     }
     if (i < nr || (gt->version == 2 && alloc_status(gt, nr, status))) {
-        for (unsigned int j = gt->nr_frames; j <= i && j < nr; j++) {
-            for (unsigned int k = 0; k < per; k++)
-                if (active[per * j + k])
-                    free_hv_page(active[per * j + k]);
+        for (unsigned int j = gt->nr_frames; j <= i && j < nr; j++)
             if (shared[j])
                 free_hv_page(shared[j]);
-        }
         return -ENOMEM;
     }
     if (gt->version == 2)
@@ -157,8 +153,6 @@ static int grow_table(struct grant_table *gt, unsigned int nr)
     for (i = gt->nr_frames; i < nr; i++) {
         share_frame_with_domain(gt->domain, virt_to_mfn(shared[i]));
         gt->shared[i] = shared[i];
-        for (unsigned int k = 0; k < per; k++)
-            gt->active[per * i + k] = active[per * i + k];
     }
     gt->nr_frames = nr;
     return 0;
