@@ -783,6 +783,46 @@ static void ballooned_frame_lives_until_unmapped(void **state)
     assert_int_equal(entries[20].flags, GTF_permit_access);
 }
 
+/* A page of active entries comes with the first pin of a grant in its
+ * range, and only for a domain the entry names: a stranger's maps and
+ * copies (a wild guest naming Domain 0, whose table outlives it) take no
+ * memory from the granter's table. */
+static void active_pages_only_for_a_named_user(void **state)
+{
+    (void)state;
+    struct domain *stranger = harness_domain(2, 16, 0, false);
+    struct grant_table *gt = gnttab_of(dom);
+    mfn_t f = harness_frame(dom), mine = harness_frame(stranger);
+    const grant_ref_t ref = ACTIVE_PER_PAGE + 44;       /* in the second page */
+    uint64_t mfn, free_before;
+    uint32_t h;
+
+    assert_int_equal(gnttab_init(stranger), 0);
+    for (unsigned int i = 0; i < ACTIVE_PAGES; i++)
+        assert_null(gt->active[i]);                     /* a new table has none */
+
+    grant(ref, 3, f, GTF_permit_access);                /* to someone else */
+    assert_int_equal(gnttab_map_for(stranger, dom->id, ref, GNTMAP_readonly, &mfn, &h), -EPERM);
+    assert_int_equal(gnttab_map_for(stranger, dom->id, ref + 1, 0, &mfn, &h), -EPERM);
+    free_before = frames_free();
+    struct gnttab_copy op = copy_op(GNTCOPY_source_gref, ref, dom->id, 0, mine, DOMID_SELF, 0, 8);
+    assert_int_equal(gnttab_copy_for(stranger, &op, 1), 0);
+    assert_int_equal(op.status, GNTST_general_error);
+    assert_int_equal(frames_free(), free_before);
+    assert_null(gt->active[ref / ACTIVE_PER_PAGE]);
+    assert_int_equal(entries[ref].flags, GTF_permit_access);
+
+    grant(ref, 2, f, GTF_permit_access);                /* now to the stranger */
+    assert_int_equal(gnttab_map_for(stranger, dom->id, ref, GNTMAP_readonly, &mfn, &h), 0);
+    assert_int_equal(frames_free(), free_before - 1);   /* the page of active entries */
+    assert_non_null(gt->active[ref / ACTIVE_PER_PAGE]);
+    assert_null(gt->active[0]);
+    assert_int_equal(gnttab_unmap_for(stranger, h), 0);
+    assert_non_null(gt->active[ref / ACTIVE_PER_PAGE]);    /* until the table goes */
+    assert_int_equal(frames_free(), free_before - 1);
+    gnttab_destroy(stranger);
+}
+
 static void granter_death_leaves_mapped_frame_alive(void **state)
 {
     (void)state;
@@ -1178,6 +1218,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(unmap_and_replace_moves_the_new_entry, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(ballooned_frame_lives_until_unmapped, setup_dom,
+                                        teardown_dom),
+        cmocka_unit_test_setup_teardown(active_pages_only_for_a_named_user, setup_dom,
                                         teardown_dom),
         cmocka_unit_test_setup_teardown(granter_death_leaves_mapped_frame_alive, setup_dom,
                                         teardown_dom),
