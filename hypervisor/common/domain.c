@@ -75,9 +75,14 @@ static unsigned int order_for(size_t size)
     return order;
 }
 
-/* An idle single-vCPU domain costs the hypervisor a page for struct
- * domain (with its event-channel bucket pointers), a page for its vCPU,
- * shared_info, one bucket of ports and its grant table (docs/performance.md). */
+/* An idle single-vCPU domain costs the hypervisor four pages: struct
+ * domain (with its grant table's header, its event-channel bucket
+ * pointers and first EVTCHN_INLINE_PORTS ports), its vCPU, shared_info
+ * and the first frame of its grant table; a page of ports comes with the
+ * first port beyond those, a page of active grant entries with the first
+ * pin of a grant in its range (docs/performance.md, `make bench-create`).
+ * struct domain has about 100 bytes to spare: what grows it past a page
+ * costs every domain a page. */
 _Static_assert(sizeof(struct domain) <= PAGE_SIZE, "a domain fits one page");
 _Static_assert(sizeof(struct vcpu) <= PAGE_SIZE, "a vCPU fits one page");
 

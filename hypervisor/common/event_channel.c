@@ -1,7 +1,8 @@
 /* Event channels: ports and the EVTCHNOP_* operations, shared by the
  * 2-level and FIFO ABIs (see hv/event.h for the model).
  *
- * Owns: each domain's port table (d->evtchn_buckets, d->max_evtchns), the
+ * Owns: each domain's port table (its first EVTCHN_INLINE_PORTS channels
+ * in d->evtchn_inline, the rest in d->evtchn_buckets; d->max_evtchns), the
  * VIRQ bindings of its vCPUs, which ABI a domain uses (d->evtchn_ops) and
  * the switches between them (EVTCHNOP_init_control -> FIFO,
  * EVTCHNOP_reset -> back to 2-level).
@@ -9,7 +10,10 @@
  * it back (closing one end turns the other into UNBOUND for the closer's
  * domain); a VIRQ is bound to at most one port per vCPU; a port the FIFO
  * guest still has linked on a queue is not handed out again; every port
- * at or above max_evtchns is FREE.
+ * at or above max_evtchns is FREE; a port below EVTCHN_INLINE_PORTS is
+ * always in struct domain (bucket 0, once allocated for the ports beyond,
+ * leaves those entries unused), so a domain that binds no more costs no
+ * page of ports.
  * Lifetime: another domain is used only with a reference (get_domain_by_id,
  * put_domain); a dying domain's ports are closed by evtchn_destroy after it
  * sets d->evtchn_closed under d->event_lock, and every binding to a
@@ -46,15 +50,33 @@ _Static_assert(EVTCHN_DEFAULT_MAX % EVTCHN_PER_BUCKET == 0 &&
                EVTCHN_DOM0_MAX % EVTCHN_PER_BUCKET == 0 && EVTCHN_DOM0_MAX <= EVTCHN_FIFO_MAX_PORTS &&
                EVTCHN_FIFO_MAX_PORTS % EVTCHN_PER_BUCKET == 0, "whole buckets");
 
+_Static_assert(EVTCHN_INLINE_PORTS * sizeof(struct evtchn) <= sizeof(((struct domain *)0)->evtchn_inline) &&
+               EVTCHN_INLINE_PORTS >= 8 && EVTCHN_INLINE_PORTS <= EVTCHN_PER_BUCKET,
+               "struct domain holds the first ports, fewer than a bucket");
+
+/* The channels kept in struct domain. */
+static struct evtchn *inline_ports(const struct domain *d)
+{
+    return (struct evtchn *)d->evtchn_inline;
+}
+
+/* Where port's channel lives, whatever the ABI's limit: in struct domain
+ * below EVTCHN_INLINE_PORTS, else in its bucket (NULL while that bucket
+ * is not allocated). port < EVTCHN_MAX_BUCKETS * EVTCHN_PER_BUCKET. */
+static struct evtchn *port_slot(const struct domain *d, uint32_t port)
+{
+    if (port < EVTCHN_INLINE_PORTS)
+        return &inline_ports(d)[port];
+    struct evtchn *b = __atomic_load_n(&d->evtchn_buckets[port / EVTCHN_PER_BUCKET],
+                                       __ATOMIC_ACQUIRE);
+    return b ? &b[port % EVTCHN_PER_BUCKET] : NULL;
+}
+
 int evtchn_init(struct domain *d, unsigned int max_ports)
 {
-    struct evtchn **buckets = d->evtchn_bucket_table;
-    struct evtchn *first = alloc_hv_page();
-    if (!first)
-        return -ENOMEM;
-    buckets[0] = first;
-    first[0].state = ECS_RESERVED;
-    d->evtchn_buckets = buckets;
+    memset(d->evtchn_inline, 0, sizeof(d->evtchn_inline));
+    inline_ports(d)[0].state = ECS_RESERVED;
+    d->evtchn_buckets = d->evtchn_bucket_table;
     d->max_evtchns = max_ports;
     d->evtchn_free_hint = 1;
     d->evtchn_ops = &evtchn_2l_ops;
@@ -67,9 +89,7 @@ struct evtchn *evtchn_port(const struct domain *d, uint32_t port)
 {
     if (port >= __atomic_load_n(&d->max_evtchns, __ATOMIC_ACQUIRE))
         return NULL;
-    struct evtchn *b = __atomic_load_n(&d->evtchn_buckets[port / EVTCHN_PER_BUCKET],
-                                       __ATOMIC_ACQUIRE);
-    return b ? &b[port % EVTCHN_PER_BUCKET] : NULL;
+    return port_slot(d, port);
 }
 
 static const struct evtchn_port_ops *ops_of(const struct domain *d)
@@ -97,14 +117,15 @@ static int get_free_port(struct domain *d)
 {
     uint32_t busy = 0;
     for (uint32_t p = d->evtchn_free_hint ? d->evtchn_free_hint : 1; p < d->max_evtchns; p++) {
-        struct evtchn **slot = &d->evtchn_buckets[p / EVTCHN_PER_BUCKET];
-        if (!*slot) {
+        struct evtchn *ch = port_slot(d, p);
+        if (!ch) {
             struct evtchn *b = alloc_hv_page();
             if (!b)
                 return -ENOMEM;
-            __atomic_store_n(slot, b, __ATOMIC_RELEASE);
+            __atomic_store_n(&d->evtchn_buckets[p / EVTCHN_PER_BUCKET], b, __ATOMIC_RELEASE);
+            ch = &b[p % EVTCHN_PER_BUCKET];
         }
-        if ((*slot)[p % EVTCHN_PER_BUCKET].state != ECS_FREE)
+        if (ch->state != ECS_FREE)
             continue;
         if (d->evtchn_ops->is_busy(d, p)) {
             if (!busy)
@@ -471,10 +492,11 @@ static long evtchn_unmask(struct domain *d, uint32_t port)
     return rc;
 }
 
-/* Every port that may be in use (all buckets, whatever the ABI's limit). */
+/* Every port that may be in use (the inline ones and all buckets,
+ * whatever the ABI's limit). */
 static uint32_t ports_allocated(const struct domain *d)
 {
-    uint32_t n = 0;
+    uint32_t n = EVTCHN_INLINE_PORTS;
     for (uint32_t b = 0; b < EVTCHN_MAX_BUCKETS; b++)
         if (d->evtchn_buckets[b])
             n = (b + 1) * EVTCHN_PER_BUCKET;
@@ -485,8 +507,8 @@ static void close_all(struct domain *d)
 {
     uint32_t n = ports_allocated(d);
     for (uint32_t p = 1; p < n; p++) {
-        struct evtchn *b = d->evtchn_buckets[p / EVTCHN_PER_BUCKET];
-        if (b && b[p % EVTCHN_PER_BUCKET].state != ECS_FREE)
+        const struct evtchn *ch = port_slot(d, p);
+        if (ch && ch->state != ECS_FREE)
             evtchn_close(d, p);
     }
 }

@@ -44,6 +44,10 @@
 /* Pointers to event-channel buckets (a page of ports each) a domain may
  * have: EVTCHN_MAX_BUCKETS (hv/event.h checks), kept in struct domain. */
 #define DOMAIN_EVTCHN_BUCKETS 128
+/* Bytes kept in struct domain for its first EVTCHN_INLINE_PORTS ports
+ * (struct evtchn is hv/event.h's; event_channel.c checks that they fit):
+ * a domain that binds no more needs no page of ports. */
+#define DOMAIN_EVTCHN_INLINE_BYTES 512
 /* Bytes kept in struct domain for its grant table's header (the struct is
  * grant_priv.h's; grant_table.c checks that it fits). */
 #define DOMAIN_GNTTAB_BYTES   1408
@@ -194,6 +198,9 @@ struct domain {
     bool evtchn_closed;                 /* under event_lock: dying, no new binding */
     struct evtchn **evtchn_buckets;     /* evtchn_bucket_table, NULL once destroyed */
     struct evtchn *evtchn_bucket_table[DOMAIN_EVTCHN_BUCKETS];
+    /* Ports 0 .. EVTCHN_INLINE_PORTS - 1 (struct evtchn): here rather than
+     * in bucket 0, which comes only with the first port beyond them. */
+    uint64_t evtchn_inline[DOMAIN_EVTCHN_INLINE_BYTES / 8];
     unsigned int max_evtchns;           /* the ABI's port limit */
     unsigned int evtchn_free_hint;      /* no free port below it */
     const struct evtchn_port_ops *evtchn_ops;   /* 2-level or FIFO */

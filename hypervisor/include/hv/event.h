@@ -15,10 +15,14 @@
  *    control block (up to EVTCHN_FIFO_MAX_PORTS ports per domain).
  * Domain 0 (no vCPU in the machine) always uses the 2-level ABI.
  *
- * Port table: buckets of one page each (EVTCHN_PER_BUCKET channels),
- * allocated when get_free_port first needs them and freed only when the
- * domain is destroyed, so a channel pointer stays valid while the domain
- * lives.
+ * Port table: the first EVTCHN_INLINE_PORTS channels inside struct domain
+ * (an idle guest binds a few: console, xenstore, its timer), the others
+ * in buckets of one page each (EVTCHN_PER_BUCKET channels: port p at
+ * p % EVTCHN_PER_BUCKET of bucket p / EVTCHN_PER_BUCKET, so bucket 0's
+ * first EVTCHN_INLINE_PORTS entries are never used), allocated when
+ * get_free_port first needs them and freed only when the domain is
+ * destroyed (with the struct), so a channel pointer stays valid while the
+ * domain lives.
  *
  * Lock order: d->event_lock of the lower domid first when two domains'
  * locks are needed (bind_interdomain, send and close of an interdomain
@@ -66,6 +70,7 @@ struct evtchn {
 };
 
 #define EVTCHN_PER_BUCKET   (PAGE_SIZE / sizeof(struct evtchn))
+#define EVTCHN_INLINE_PORTS (DOMAIN_EVTCHN_INLINE_BYTES / sizeof(struct evtchn))
 #define EVTCHN_MAX_BUCKETS  (EVTCHN_FIFO_MAX_PORTS / EVTCHN_PER_BUCKET)
 
 /* What an ABI does with a port's pending state. All but is_pending and
@@ -93,7 +98,8 @@ int evtchn_init(struct domain *d, unsigned int max_ports);
 void evtchn_destroy(struct domain *d);
 /* Free d's port table: the last put_domain, when nobody can look. */
 void evtchn_free(struct domain *d);
-/* The channel of port, or NULL beyond the limit or an unallocated bucket. */
+/* The channel of port, or NULL beyond the limit or in an unallocated
+ * bucket. */
 struct evtchn *evtchn_port(const struct domain *d, uint32_t port);
 /* Raise a VIRQ on a vCPU (per-vCPU VIRQs) or the domain (global ones). */
 void send_virq(struct vcpu *v, unsigned int virq);

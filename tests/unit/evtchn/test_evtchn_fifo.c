@@ -338,11 +338,52 @@ static void test_destroy_releases_frames(void **state)
     assert_int_equal(ref_count(page_mfn), pg_refs - 1);
     assert_int_equal(type_count(page_mfn), 0);
     /* The FIFO state page and the buckets are back; the two guest frames
-     * (allocated after free_before) stay the domain's, and the first
-     * bucket (allocated before it) is back too: one frame short. The
-     * bucket pointers live in struct domain. */
-    assert_int_equal(frames_free(), free_before - 1);
+     * (allocated after free_before) stay the domain's. The first ports
+     * and the bucket pointers live in struct domain. */
+    assert_int_equal(frames_free(), free_before - 2);
     assert_int_equal(evtchn_init(dom, EVTCHN_DEFAULT_MAX), 0);  /* for teardown */
+}
+
+/* The first EVTCHN_INLINE_PORTS ports live in struct domain: binding them
+ * takes no page; the next one takes bucket 0 (whose first entries stay
+ * unused), and ports on both sides work alike. */
+static void test_first_ports_in_struct_domain(void **state)
+{
+    (void)state;
+    const evtchn_port_t last = EVTCHN_INLINE_PORTS - 1, next = EVTCHN_INLINE_PORTS;
+    const xen_ulong_t *pending = dom->shared_info->evtchn_pending;
+    uint64_t free_before = frames_free();
+
+    for (evtchn_port_t p = 1; p <= last; p++)
+        assert_int_equal(bind_ipi(0), p);
+    assert_int_equal(frames_free(), free_before);
+    assert_null(dom->evtchn_buckets[0]);
+    assert_ptr_equal(evtchn_port(dom, last), (struct evtchn *)dom->evtchn_inline + last);
+    assert_null(evtchn_port(dom, next));
+
+    assert_int_equal(bind_ipi(0), next);
+    assert_int_equal(frames_free(), free_before - 1);
+    assert_non_null(dom->evtchn_buckets[0]);
+    assert_ptr_equal(evtchn_port(dom, next), &dom->evtchn_buckets[0][next]);
+    assert_int_equal(dom->evtchn_buckets[0][last].state, ECS_FREE);   /* never used */
+    assert_int_equal(send(last), 0);
+    assert_int_equal(send(next), 0);
+    assert_true(pending[last / 64] & (1ul << (last % 64)));
+    assert_true(pending[next / 64] & (1ul << (next % 64)));
+
+    /* A closed inline port is the next one handed out. */
+    assert_int_equal(close_port(7), 0);
+    assert_int_equal(evtchn_port(dom, 7)->state, ECS_FREE);
+    assert_int_equal(bind_ipi(1), 7);
+    assert_int_equal(bind_ipi(0), next + 1);
+
+    /* Destruction closes the ports on both sides and frees the bucket. */
+    evtchn_destroy(dom);
+    assert_int_equal(evtchn_ports_in_use(dom), 0);
+    evtchn_free(dom);
+    assert_int_equal(frames_free(), free_before);
+    assert_int_equal(evtchn_init(dom, EVTCHN_DEFAULT_MAX), 0);  /* for teardown */
+    assert_int_equal(frames_free(), free_before);
 }
 
 int main(void)
@@ -356,6 +397,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_priority_mask_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vcpus_and_bind_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_releases_frames, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_ports_in_struct_domain, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
