@@ -13,7 +13,8 @@
  * at or above max_evtchns is FREE; a port below EVTCHN_INLINE_PORTS is
  * always in struct domain (bucket 0, once allocated for the ports beyond,
  * leaves those entries unused), so a domain that binds no more costs no
- * page of ports.
+ * page of ports (Domain 0, two ports per guest, reserves its first bucket
+ * at creation: evtchn_reserve_ports).
  * Lifetime: another domain is used only with a reference (get_domain_by_id,
  * put_domain); a dying domain's ports are closed by evtchn_destroy after it
  * sets d->evtchn_closed under d->event_lock, and every binding to a
@@ -83,6 +84,27 @@ int evtchn_init(struct domain *d, unsigned int max_ports)
     d->evtchn_closed = false;
     d->event_lock = (spinlock_t)SPINLOCK_INIT;
     return 0;
+}
+
+int evtchn_reserve_ports(struct domain *d, uint32_t nr)
+{
+    uint64_t f = spin_lock_irqsave(&d->event_lock);
+    int rc = 0;
+
+    for (uint32_t b = EVTCHN_INLINE_PORTS / EVTCHN_PER_BUCKET;
+         nr > EVTCHN_INLINE_PORTS && b <= (nr - 1) / EVTCHN_PER_BUCKET && b < EVTCHN_MAX_BUCKETS;
+         b++) {
+        if (d->evtchn_buckets[b])
+            continue;
+        struct evtchn *page = alloc_hv_page();
+        if (!page) {
+            rc = -ENOMEM;
+            break;
+        }
+        __atomic_store_n(&d->evtchn_buckets[b], page, __ATOMIC_RELEASE);
+    }
+    spin_unlock_irqrestore(&d->event_lock, f);
+    return rc;
 }
 
 struct evtchn *evtchn_port(const struct domain *d, uint32_t port)

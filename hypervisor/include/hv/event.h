@@ -92,6 +92,10 @@ extern const struct evtchn_port_ops evtchn_2l_ops;
 extern const struct evtchn_port_ops evtchn_fifo_ops;
 
 int evtchn_init(struct domain *d, unsigned int max_ports);
+/* Allocate now the buckets that ports below nr would take at their first
+ * binding (Domain 0's first: it holds two ports per guest). 0 or -ENOMEM;
+ * what was allocated stays, freed with the port table. */
+int evtchn_reserve_ports(struct domain *d, uint32_t nr);
 /* Close every port of d, and Domain 0's ports bound to d or waiting for
  * it; from then on nothing binds to d. The port table stays (others may
  * still hold a reference to d) until evtchn_free. */

@@ -386,6 +386,26 @@ static void test_first_ports_in_struct_domain(void **state)
     assert_int_equal(frames_free(), free_before);
 }
 
+/* Domain 0's first bucket comes at creation (evtchn_reserve_ports): the
+ * inline ports need none, the first port beyond them its bucket, once. */
+static void test_reserve_ports(void **state)
+{
+    (void)state;
+    uint64_t free_before = frames_free();
+
+    assert_int_equal(evtchn_reserve_ports(dom, EVTCHN_INLINE_PORTS), 0);
+    assert_int_equal(frames_free(), free_before);
+    assert_int_equal(evtchn_reserve_ports(dom, EVTCHN_PER_BUCKET), 0);
+    assert_int_equal(frames_free(), free_before - 1);
+    assert_non_null(dom->evtchn_buckets[0]);
+    assert_null(dom->evtchn_buckets[1]);
+    assert_int_equal(evtchn_reserve_ports(dom, EVTCHN_INLINE_PORTS + 1), 0);
+    for (unsigned int i = 1; i <= EVTCHN_INLINE_PORTS; i++)
+        bind_ipi(0);
+    assert_int_equal(frames_free(), free_before - 1);
+    assert_non_null(evtchn_port(dom, EVTCHN_INLINE_PORTS));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +418,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vcpus_and_bind_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_releases_frames, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_ports_in_struct_domain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_ports, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
