@@ -146,7 +146,8 @@ static inline bool gnttab_pinned(const struct grant_table *gt, grant_ref_t ref)
 
 /* grant_table.c: the active entry of ref about to be pinned, its page
  * allocated (zeroed: no pins) the first time; NULL when out of memory.
- * gt locked, ref < gnttab_nr_entries(gt). */
+ * gt locked, ref < gnttab_nr_entries(gt); grant_pin.c's acquire calls it
+ * only for a page that exists or a user the entry names. */
 struct active_grant *gnttab_active_alloc(struct grant_table *gt, grant_ref_t ref);
 
 /* grant_table.c */
