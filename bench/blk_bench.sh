@@ -2,14 +2,15 @@
 # `make blk-bench` (also in `make bench`): a virtual block device from the
 # guest's side against the same I/O done natively on the host, side by
 # side in one run. pvd boots a machine; the `blk` test kernel
-# (mode=bench) times, through blkfront and pvd's blkback on a 64 MiB pool
-# image, with a ring of 4 pages (BLK_RING_ORDER), indirect requests
-# (BLK_INDIRECT) and persistent grants (BLK_PERSISTENT), data pages granted
-# once (no copy): sequential writes and reads of 32 MiB in 1 MiB requests
-# (4 in flight) and 4096 random 4 KiB writes and reads (BLK_DEPTH, default
-# 32, in flight), the best of 3 runs each. Then the same pattern with the
-# same depth runs natively (build/bench/blk_native: pwrite/pread threads
-# on the same image, page cache as for the guest; best of 3) and the
+# (mode=bench) times, through blkfront and pvd's blkback on a pool image
+# of BLK_SEQ_MIB (default 128) MiB, with a ring of 4 pages
+# (BLK_RING_ORDER), indirect requests (BLK_INDIRECT) and persistent
+# grants (BLK_PERSISTENT), data pages granted once (no copy): sequential
+# writes and reads of the whole disk in 1 MiB requests and 4096 random
+# 4 KiB writes and reads, BLK_DEPTH (default 32) in flight, the best of
+# BLK_RUNS (default 5) runs each. Then the same pattern with the same
+# depth runs natively (build/bench/blk_native: pwrite/pread threads on
+# the same image, page cache as for the guest; best of BLK_RUNS) and the
 # ratios are printed. Then Debian's Linux (when its package can be had)
 # runs dd on xvda (tests/linux/blk.sh, blk-dd: O_DIRECT, one block at a
 # time) against the same natively; last, the I/O limit's accuracy (11 MiB
