@@ -8,7 +8,7 @@
 # grants (BLK_PERSISTENT), data pages granted once (no copy): sequential
 # writes and reads of the whole disk in 1 MiB requests and 4096 random
 # 4 KiB writes and reads, BLK_DEPTH (default 32) in flight, the best of
-# BLK_RUNS (default 5) runs each. Then the same pattern with the same
+# BLK_RUNS (default 10) runs each. Then the same pattern with the same
 # depth runs natively (build/bench/blk_native: pwrite/pread threads on
 # the same image, page cache as for the guest; best of BLK_RUNS) and the
 # ratios are printed. Then Debian's Linux (when its package can be had)
@@ -36,7 +36,7 @@ if [ -n "$linux" ]; then
 else
     start_pvd
 fi || { echo "blk_bench: pvd did not start"; exit 1; }
-SEQ_MIB=${BLK_SEQ_MIB:-128} RUNS=${BLK_RUNS:-5}
+SEQ_MIB=${BLK_SEQ_MIB:-128} RUNS=${BLK_RUNS:-10}
 cat >"$T/bench.json" <<EOF2
 {"name": "blk-bench", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=bench persistent=${BLK_PERSISTENT:-1} indirect=${BLK_INDIRECT:-1} ring_order=${BLK_RING_ORDER:-2} depth=${BLK_DEPTH:-32} seq_mib=$SEQ_MIB runs=$RUNS",
  "memory": 32, "vcpus": 1, "on_poweroff": "destroy", "disks": [{"name": "data", "size": $SEQ_MIB}]}
