@@ -576,28 +576,34 @@ int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen)
 
 /* ---- asynchronous calls (the loop's; see ctl.h and the top) ---- */
 
-/* Push the queued calls in order while the ring takes them (a bulk op:
- * once the bulk area is free and the ring quiet), then kick once. 0, or
- * a transport error with err. */
+/* Push the queued calls in order while the ring takes them, then kick
+ * once. A bulk op goes once the bulk area is free and the ring quiet;
+ * the plain ops behind it do not wait for it. 0, or a transport error
+ * with err. */
 static int push_queued(struct ctl *c, char *err, size_t errlen)
 {
     struct ctl_pending *p;
-    int held = 0, pushed = 0, rc = 0;
+    int held = 0, pushed = 0, rc = 0, bulk_blocked = 0;
 
     pthread_mutex_lock(&c->ring_lock);
     for (p = c->async; p; p = p->next) {
-        if (p->state != P_QUEUED)
+        if (p->state != P_QUEUED || (p->bulk && bulk_blocked))
             continue;
         if (p->bulk && !held) {
             /* trylock under ring_lock: it cannot wait (see the top) */
             if (pthread_mutex_trylock(&c->bulk_lock) != 0) {
                 __atomic_store_n(&c->bulk_wanted, 1, __ATOMIC_RELEASE);
-                break;
+                bulk_blocked = 1;
+                continue;
             }
             held = 1;
         }
-        if (p->bulk && (c->bulk_async || ctl_ring_unanswered(&c->ring)))
-            break;
+        /* a bulk op waits for a quiet ring; plain ops behind it go on
+         * (bulk ops keep their order among themselves) */
+        if (p->bulk && (c->bulk_async || ctl_ring_unanswered(&c->ring))) {
+            bulk_blocked = 1;
+            continue;
+        }
         if (p->bulk && p->call.fill)
             p->call.fill(p->call.arg, c->ring.blk->bulk);
         rc = ctl_ring_push(&c->ring, &p->call.req);

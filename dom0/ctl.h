@@ -80,7 +80,8 @@ int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen)
  * ctl_submit puts a request in the ring and returns at once; when the
  * ring is full, or a bulk op finds the bulk area or the ring busy, the
  * request is queued inside ctl and pushed by a later ctl_async_poll, in
- * the order submitted. Whoever takes responses from the ring (a
+ * the order submitted (a plain op does not wait behind a queued bulk op;
+ * bulk ops keep their order). Whoever takes responses from the ring (a
  * ctl_call of any thread, or ctl_async_poll) keeps an async call's
  * answer for it (a bulk op's collect copies its results out of the bulk
  * area right then, under ctl's lock, so that the area is free again) and
