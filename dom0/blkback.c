@@ -176,12 +176,29 @@ static void complete_done(struct blkback *b)
 	}
 }
 
+void blkback_call_done(struct blkback *b, void *cookie, int rc, const char *err)
+{
+	blk_ring_call_done(b, cookie, rc, err);
+}
+
+unsigned blkback_host_calls(const struct blkback *b)
+{
+	return b->nwaiting;
+}
+
 void blkback_close(struct blkback *b)
 {
 	if (!b)
 		return;
 	blk_io_stop(b->io);	/* the queue runs dry first */
 	b->io = NULL;
+	/* requests whose host call the host cancelled (it waits for none or
+	 * cancels them first): what they mapped stays mapped, as kept grants do */
+	while (b->waiting) {
+		struct blk_io *io = b->waiting;
+		b->waiting = io->wnext;
+		free(io);
+	}
 	/* The guests keep running: rings and kept grants stay mapped for the
 	 * next process (blkback_resume), which also answers what the engine
 	 * finished but nobody answered. Only this process's resources go. */

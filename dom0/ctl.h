@@ -125,6 +125,28 @@ void ctl_async_fail_all(struct ctl *c, int rc, const char *why);
 /* Calls submitted and not yet finished (their done not yet run). */
 unsigned int ctl_async_pending(struct ctl *c);
 
+/* The async bulk ops (ctl_ops.c): a caller-owned record (e.g. inside
+ * the request it serves), untouched by ctl once done ran or the call was
+ * cancelled (ctl_async_cancel(c, k->ticket)). The entries are copied to
+ * the bulk area as the request is pushed and back as its answer is
+ * taken (statuses filled, as the synchronous wrappers do); done(k, rc,
+ * err) runs in ctl_async_poll: rc 0 (look at each entry), or the call's
+ * error with err naming it ("map a batch of 3 grants (...): ..."). */
+struct ctl_bulk_call {
+    void (*done)(struct ctl_bulk_call *k, int rc, const char *err);
+    void *arg;                      /* the caller's */
+    uint64_t ticket;                /* while submitted (0 once done ran) */
+    void *entries;
+    size_t n, size;
+    char what[96];
+};
+int ctl_submit_grant_map_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_map_entry *e,
+                               size_t n, char *err, size_t errlen);
+int ctl_submit_grant_unmap_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_unmap_entry *e,
+                                 size_t n, char *err, size_t errlen);
+int ctl_submit_grant_copy(struct ctl *c, struct ctl_bulk_call *k, struct gnttab_copy *ops, size_t n,
+                          char *err, size_t errlen);
+
 /* Hold the bulk area without waiting (the loop's ctl_bulk_hold): 1 when
  * held (release with ctl_bulk_release), 0 when another thread holds it
  * or an async bulk op is in flight: the kick hook then runs once it is
