@@ -331,6 +331,11 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 	return 0;
 }
 
+void net_host_machine_gone(struct pvd *pvd)
+{
+	(void)pvd;	/* netback's calls are synchronous: none is under way */
+}
+
 void net_host_close(struct pvd *pvd)
 {
 	if (!pvd->net)
