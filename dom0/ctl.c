@@ -11,7 +11,8 @@
  *  - at most one awaited request (ctl_call) of this process is in the
  *    ring at a time; posted and async requests may be there beside it;
  *  - every response taken from the ring, by whichever thread, is matched
- *    by id: the waiting call's own, an async call's (kept in its record:
+ *    by id: the awaited call's (sync_id: kept in sync_rsp when another
+ *    thread took it), an async call's (kept in its record:
  *    P_SENT becomes P_ANSWERED; a bulk op's collect copies its results out
  *    of the bulk area then), or a stale / posted / abandoned one (dropped);
  *  - the bulk area has one owner: a thread holding bulk_lock once no
@@ -64,6 +65,9 @@ struct ctl {
     /* async calls (see the top): the list and bulk_async under ring_lock */
     struct ctl_pending *async, *async_tail;
     uint64_t bulk_async;            /* the async bulk op that owns the bulk area (id) */
+    uint64_t sync_id;               /* the awaited request in the ring (ctl_call's), 0: none */
+    int sync_answered;              /* ... and its answer, taken by another thread */
+    struct pvctl_response sync_rsp;
     uint64_t next_ticket;           /* the loop's */
     int64_t next_kick;              /* the loop's: ring again while one is unanswered */
     int bulk_wanted;                /* atomic: the loop could not hold the bulk area */
@@ -402,10 +406,19 @@ static int take_locked(struct ctl *c, uint64_t want, struct pvctl_response *rsp,
     struct pvctl_response r;
     int rc;
 
+    if (want && c->sync_answered && c->sync_id == want) {
+        *rsp = c->sync_rsp;         /* another thread took it for us */
+        return 1;
+    }
     while ((rc = ctl_ring_take_one(&c->ring, &r)) == 1) {
         if (want && r.id == want) {
             *rsp = r;
             return 1;
+        }
+        if (c->sync_id && r.id == c->sync_id) {
+            c->sync_rsp = r;        /* the awaited call's: kept for it */
+            c->sync_answered = 1;
+            continue;
         }
         keep_answer(c, &r, kept);
     }
@@ -440,6 +453,10 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
     call_kicks = 0;
     int64_t t0 = now_ns();
     rc = call_locked(c, req, rsp, timeout_ms, err, errlen);
+    pthread_mutex_lock(&c->ring_lock);
+    c->sync_id = 0;                 /* a late answer (abandoned) is dropped as stale */
+    c->sync_answered = 0;
+    pthread_mutex_unlock(&c->ring_lock);
     if (req->op < PVCTL_OP_MAX) {
         c->stats[req->op].calls++;
         c->stats[req->op].ns += (uint64_t)(now_ns() - t0);
@@ -483,6 +500,10 @@ static int call_locked(struct ctl *c, struct pvctl_request *req, struct pvctl_re
         taken = take_locked(c, 0, NULL, &kept);
         rc = taken < 0 ? -EPROTO
              : !bulk || ctl_ring_unanswered(&c->ring) == 0 ? ctl_ring_push(&c->ring, req) : -EAGAIN;
+        if (rc == 0) {
+            c->sync_id = req->id;   /* whoever takes its answer keeps it (call_lock is ours) */
+            c->sync_answered = 0;
+        }
         pthread_mutex_unlock(&c->ring_lock);
         if (kept)
             drained_kicks = 1;

@@ -13,6 +13,8 @@
  *     the kick hook runs and the bulk op completes, its results collected;
  *  3. an answer that another thread's ctl_call takes from the ring is
  *     kept for its async call (not dropped as stale), and the hook runs;
+ *     and the other way round: the loop polling all the while, another
+ *     thread's 40 calls are all answered;
  *  4. with the machine frozen (QEMU `stop`), a call times out with an
  *     error naming its op; its late answer is swallowed once the machine
  *     runs again, and the next call is answered;
@@ -258,6 +260,54 @@ static void answer_taken_by_another_call(void)
            "poll %d, done %d, rc %d: %s", rc, k.done, k.rc, k.err);
 }
 
+struct syncer {
+    int calls, failed, stop;
+    char err[300];
+};
+
+static void *sync_calls(void *arg)
+{
+    struct syncer *y = arg;
+
+    for (int i = 0; i < 40; i++) {
+        if (ctl_nop(t.l.c, y->err, sizeof(y->err)) < 0) {
+            y->failed++;
+            break;
+        }
+        y->calls++;
+    }
+    __atomic_store_n(&y->stop, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static int syncer_done(void *arg)
+{
+    return __atomic_load_n(&((struct syncer *)arg)->stop, __ATOMIC_ACQUIRE);
+}
+
+/* The loop polls (taking every answer there is) while another thread's
+ * calls wait for theirs: an answer the loop takes for them is kept. */
+static void loop_polls_beside_calls(void)
+{
+    struct syncer y = { 0 };
+    struct call k[8];
+    pthread_t th;
+    int ok_all = 1;
+
+    memset(k, 0, sizeof(k));
+    pthread_create(&th, NULL, sync_calls, &y);
+    for (int i = 0; i < 8; i++)
+        submit(PVCTL_OP_NOP, &k[i], WAIT_MS, NULL);
+    pump(syncer_done, &y);
+    pthread_join(th, NULL);
+    report(y.calls == 40 && !y.failed, "another thread's calls are answered while the loop polls",
+           "%d of 40, then: %s", y.calls, y.err);
+    pump(nothing_pending, NULL);
+    for (int i = 0; i < 8; i++)
+        ok_all &= k[i].done == 1 && k[i].rc == 0;
+    report(ok_all, "and the loop's calls beside them", "rc %d: %s", k[0].rc, k[0].err);
+}
+
 static void monitor(const char *cmd)
 {
     char out[256], err[300];
@@ -314,6 +364,7 @@ int main(void)
     many_in_order();
     bulk_behind_a_thread();
     answer_taken_by_another_call();
+    loop_polls_beside_calls();
     frozen_machine();
     return t.failures != 0;
 }
