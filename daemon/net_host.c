@@ -349,9 +349,13 @@ void net_host_poll(struct pvd *pvd)
 {
 	if (!pvd->net)
 		return;
-	/* the copy window is in the bulk area: no other thread's bulk call
-	 * between a batch's copies in and out (dom0/ctl.h) */
-	ctl_bulk_hold(pvd->net->c);
+	/* the copy window is in the bulk area: no other bulk call between a
+	 * batch's copies in and out (dom0/ctl.h). Taken without waiting: when
+	 * another thread has it, or an async bulk op (a disk's grant map) is
+	 * in flight, netback's turn comes when it is free (the kick hook or
+	 * that op's answer wakes the loop). */
+	if (!ctl_bulk_try_hold(pvd->net->c))
+		return;
 	netback_poll(pvd->net->nb);
 	ctl_bulk_release(pvd->net->c);
 }

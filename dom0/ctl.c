@@ -71,6 +71,7 @@ struct ctl {
     uint64_t next_ticket;           /* the loop's */
     int64_t next_kick;              /* the loop's: ring again while one is unanswered */
     int bulk_wanted;                /* atomic: the loop could not hold the bulk area */
+    int bulk_reserved;              /* ring_lock: the loop waits to hold it: no new async bulk op */
     int bulk_waiters;               /* atomic: threads waiting in ctl_bulk_hold */
 };
 
@@ -268,10 +269,13 @@ int ctl_bulk_try_hold(struct ctl *c)
         __atomic_store_n(&c->bulk_wanted, 1, __ATOMIC_RELEASE);
         return 0;
     }
+    /* an async bulk op in flight: no new one goes before the holder had
+     * its turn (its answer wakes the loop, which tries again) */
     pthread_mutex_lock(&c->ring_lock);
     busy = c->bulk_async != 0;
+    c->bulk_reserved = busy;
     pthread_mutex_unlock(&c->ring_lock);
-    if (busy) {         /* its answer wakes the loop: no need to be told */
+    if (busy) {
         pthread_mutex_unlock(&c->bulk_lock);
         return 0;
     }
@@ -280,8 +284,14 @@ int ctl_bulk_try_hold(struct ctl *c)
 
 void ctl_bulk_release(struct ctl *c)
 {
+    int queued;
+
     pthread_mutex_unlock(&c->bulk_lock);
-    if (__atomic_exchange_n(&c->bulk_wanted, 0, __ATOMIC_ACQ_REL))
+    pthread_mutex_lock(&c->ring_lock);
+    queued = c->async != NULL;
+    pthread_mutex_unlock(&c->ring_lock);
+    /* the loop may wait to hold it, or have bulk ops queued behind it */
+    if (__atomic_exchange_n(&c->bulk_wanted, 0, __ATOMIC_ACQ_REL) || queued)
         run_hook(c);
 }
 
@@ -608,7 +618,7 @@ static int push_queued(struct ctl *c, char *err, size_t errlen)
 
     pthread_mutex_lock(&c->ring_lock);
     for (p = c->async; p; p = p->next) {
-        if (p->state != P_QUEUED || (p->bulk && bulk_blocked))
+        if (p->state != P_QUEUED || (p->bulk && (bulk_blocked || c->bulk_reserved)))
             continue;
         if (p->bulk && !held) {
             /* trylock under ring_lock: it cannot wait (see the top) */

@@ -149,8 +149,9 @@ int ctl_submit_grant_copy(struct ctl *c, struct ctl_bulk_call *k, struct gnttab_
 
 /* Hold the bulk area without waiting (the loop's ctl_bulk_hold): 1 when
  * held (release with ctl_bulk_release), 0 when another thread holds it
- * or an async bulk op is in flight: the kick hook then runs once it is
- * free again. */
+ * or waits for it (the kick hook then runs once it is released), or an
+ * async bulk op is in flight (its answer wakes the loop; meanwhile no new
+ * async bulk op is pushed, so that the next try gets it). */
 int ctl_bulk_try_hold(struct ctl *c);
 
 /* fn(arg) after a call drained doorbell kicks (any thread; fn must be
