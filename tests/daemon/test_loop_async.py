@@ -31,9 +31,17 @@ WINDOW_S = 10.0
 BLK = os.path.join(BUILD, "guests/blk.elf")
 
 
+def call(p, method, params):
+    """The response, or an error object when pvd did not answer in 10 s."""
+    try:
+        return p.call(method, params)
+    except OSError as e:
+        return {"error": {"message": f"no answer: {e}"}}
+
+
 def disk_calls(p):
     """The disk's (map_calls, unmap_calls), or None while it has no stats."""
-    r = p.call("domain.info", {"domain": "busy"})
+    r = call(p, "domain.info", {"domain": "busy"})
     for d in (r.get("result") or {}).get("disks", []):
         st = d.get("stats")
         if st:
@@ -81,18 +89,18 @@ def main():
             ok(True, "the loop under a slow hypervisor # SKIP strace cannot attach to pvd "
                "(no strace, or ptrace not allowed here)")
             return
-        before = disk_calls(p)
+        before = disk_calls(p) or (0, 0)
         t0 = time.monotonic()
         slowest = 0.0
         answers = []
         while time.monotonic() - t0 < WINDOW_S:
             for method, params in (("daemon.version", None), ("domain.list", {"all": True})):
                 a = time.monotonic()
-                r = p.call(method, params)
+                r = call(p, method, params)
                 slowest = max(slowest, time.monotonic() - a)
                 answers.append("result" in r)
             time.sleep(0.3)
-        after = disk_calls(p)
+        after = disk_calls(p) or before
         elapsed = time.monotonic() - t0
         ok(all(answers) and len(answers) >= 4, "RPCs are answered while the guest's requests are served",
            f"{answers}")
@@ -101,7 +109,7 @@ def main():
            "for a control call's answer", f"the slowest took {slowest:.2f} s")
         made = (after[0] - before[0]) + (after[1] - before[1])
         ok(made > 4 * elapsed / SLOW_S,
-           "the disk's grant maps and unmaps go on meanwhile, far more than one per slow poll",
+           "the disk's grant maps and unmaps go on meanwhile (the guest's I/O is served)",
            f"{made} map/unmap calls in {elapsed:.1f} s ({before} -> {after})")
     finally:
         if st:
