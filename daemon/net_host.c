@@ -6,7 +6,13 @@
  * and grant copies through the control client hv.c owns. The copy window
  * is the control block's bulk area after NETBACK_OPS_BYTES (the copy
  * operations themselves go at its start): ctl_grant_copy writes them
- * there and netback's frames stay untouched behind them.
+ * there and netback's frames stay untouched behind them (an async bulk
+ * op of the block backend, a grant map or unmap batch, uses at most
+ * NETBACK_OPS_BYTES of it). The area is taken without waiting
+ * (ctl_bulk_try_hold): a poll that cannot have it serves netback on the
+ * next wake. netback's calls are still synchronous: a batch's grant
+ * copies, a vif's ring map and unmap and its event channel's bind and
+ * close wait on the loop for their answer (see docs/daemon.md).
  * Invariant: a domain's vifs are disconnected (rings unmapped, port
  * closed) before hv.c destroys it.
  */
@@ -32,6 +38,9 @@
 #include "pvd.h"
 #include "store.h"
 #include "xs_host.h"
+
+_Static_assert(PVCTL_GRANT_BATCH_MAX * sizeof(struct pvctl_grant_map_entry) <= NETBACK_OPS_BYTES,
+	       "an async grant batch stays clear of netback's copy window");
 
 struct pvd_net {
 	struct pvd *pvd;

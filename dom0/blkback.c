@@ -32,8 +32,10 @@
  * device; blkback_device_state says so, with the frontend's error node.
  *
  * Invariants: a device's ring and grants stay mapped while any of its
- * I/O is in flight; a slot is freed only when the device is gone and
- * nothing is in flight. Everything here runs on the loop thread.
+ * requests is in flight (taken and not answered: waiting for its grants'
+ * map, its I/O or its own grants' unmap); a slot is freed only when the
+ * device is gone and nothing is in flight. Everything here runs on the
+ * loop thread.
  */
 #include "blkback_internal.h"
 

@@ -3,10 +3,13 @@
  * lists them). Not for users of the library.
  *
  * Ownership: struct blk_dev lives in blkback.c's table; a slot is reused
- * only when its device is gone and nothing of it is in flight. A struct
- * blk_io belongs to the loop thread until blk_io_submit, to one worker
- * until it is on the done list, and to the loop thread again after
- * blk_io_take_done. Workers touch only the io (its fd, offset and iovecs
+ * only when its device is gone and nothing of it is in flight (a request
+ * is in flight from its take to its answer: d->in_flight, its host calls
+ * included). A struct blk_io belongs to the loop thread until
+ * blk_io_submit, to one worker until it is on the done list, and to the
+ * loop thread again after blk_io_take_done; while a host call of its is
+ * under way (b->waiting) its g[] and unmap[] are the host's to fill or
+ * read, and nothing else of it is touched until blkback_call_done. Workers touch only the io (its fd, offset and iovecs
  * over mapped guest frames) and, for a quota'd disk or domain, the
  * device's quota_lock and its domain's struct blk_dquota (both alive while
  * the device has I/O in flight).

@@ -18,14 +18,22 @@
  * ctl_call drains doorbell kicks: after it, an event loop checks
  * ctl_pending_ports() rather than rely on a kick it may have eaten.
  *
- * Threads: ctl_call may be called from several threads at once; calls
- * are serialized (one request of this process in the ring at a time, as
- * the bulk area and the hypervisor's one-at-a-time service want). A bulk
- * op's wrapper holds the bulk area from its first copy in to its last
- * copy out; ctl_bulk_hold keeps it across several calls (netback's copy
- * window lives in the bulk area between its grant copies). The kick hook
- * (ctl_set_kick_hook) runs in the calling thread after a call that
- * drained doorbell kicks, so that the loop can look at its ports.
+ * ctl_submit is the event loop's call: it never waits (see "asynchronous
+ * calls" below); the answer is taken by whoever drains the response ring
+ * and completed in the loop's ctl_async_poll, which pvd runs on every
+ * doorbell kick, wake of its control thread and tick.
+ *
+ * Threads: ctl_call may be called from several threads at once; awaited
+ * calls are serialized (one of this process in the ring at a time;
+ * posted and async ones may be beside it). A bulk op's wrapper holds the
+ * bulk area from its first copy in to its last copy out; ctl_bulk_hold
+ * keeps it across several calls, ctl_bulk_try_hold without waiting (the
+ * loop's: netback's copy window lives in the bulk area between its grant
+ * copies); an async bulk op owns it from its push until its answer is
+ * taken. The kick hook (ctl_set_kick_hook) runs in the calling thread
+ * after a call that drained doorbell kicks or took an async call's
+ * answer, and after a release of the bulk area the loop wanted, so that
+ * the loop looks at its ports and completes its calls.
  *
  * Typed wrappers (ctl_ops.c) fill one request each and name the domain,
  * port or handle in their error message. Errors: negative errno + one line
