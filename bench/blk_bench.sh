@@ -2,16 +2,17 @@
 # `make blk-bench` (also in `make bench`): a virtual block device from the
 # guest's side against the same I/O done natively on the host, side by
 # side in one run. pvd boots a machine; the `blk` test kernel
-# (mode=bench) times, through blkfront and pvd's blkback on a 64 MiB pool
-# image, with a ring of 4 pages (BLK_RING_ORDER), indirect requests
-# (BLK_INDIRECT) and persistent grants (BLK_PERSISTENT), data pages granted
-# once (no copy): sequential writes and reads of 32 MiB in 1 MiB requests
-# (4 in flight) and 4096 random 4 KiB writes and reads (BLK_DEPTH, default
-# 32, in flight), the best of 3 runs each. Then the same pattern with the
-# same depth runs natively (build/bench/blk_native: pwrite/pread threads
-# on the same image, page cache as for the guest; best of 3) and the
+# (mode=bench) times, through blkfront and pvd's blkback on a pool image
+# of BLK_SEQ_MIB (default 128) MiB, with a ring of 4 pages
+# (BLK_RING_ORDER), indirect requests (BLK_INDIRECT) and persistent
+# grants (BLK_PERSISTENT), data pages granted once (no copy): sequential
+# writes and reads of the whole disk in 1 MiB requests and 4096 random
+# 4 KiB writes and reads, BLK_DEPTH (default 32) in flight, the best of
+# BLK_RUNS (default 10) runs each. Then the same pattern with the same
+# depth runs natively (build/bench/blk_native: pwrite/pread threads on
+# the same image, page cache as for the guest; best of BLK_RUNS) and the
 # ratios are printed. Then Debian's Linux (when its package can be had)
-# runs dd on xvda (tests/linux/blk.sh, blk-dd: O_DIRECT, one request at a
+# runs dd on xvda (tests/linux/blk.sh, blk-dd: O_DIRECT, one block at a
 # time) against the same natively; last, the I/O limit's accuracy (11 MiB
 # at 1 MiB/s, the bytes pvd counts over 10 s by the host's clock). Not
 # asserted: the figures depend on the host and its load.
@@ -35,9 +36,10 @@ if [ -n "$linux" ]; then
 else
     start_pvd
 fi || { echo "blk_bench: pvd did not start"; exit 1; }
+SEQ_MIB=${BLK_SEQ_MIB:-128} RUNS=${BLK_RUNS:-10}
 cat >"$T/bench.json" <<EOF2
-{"name": "blk-bench", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=bench persistent=${BLK_PERSISTENT:-1} indirect=${BLK_INDIRECT:-1} ring_order=${BLK_RING_ORDER:-2} depth=${BLK_DEPTH:-32}",
- "memory": 32, "vcpus": 1, "on_poweroff": "destroy", "disks": [{"name": "data", "size": 64}]}
+{"name": "blk-bench", "kernel": "$ROOT/$BUILD/guests/blk.elf", "cmdline": "mode=bench persistent=${BLK_PERSISTENT:-1} indirect=${BLK_INDIRECT:-1} ring_order=${BLK_RING_ORDER:-2} depth=${BLK_DEPTH:-32} seq_mib=$SEQ_MIB runs=$RUNS",
+ "memory": 32, "vcpus": 1, "on_poweroff": "destroy", "disks": [{"name": "data", "size": $SEQ_MIB}]}
 EOF2
 $PVCTL create "$T/bench.json" >/dev/null || { echo "blk_bench: create failed"; fail=1; exit 1; }
 wait_for 600 sh -c "grep -aq '(blk-bench) Test result' '$HVLOG'"
@@ -49,7 +51,7 @@ for what in seq-write seq-read rand-write rand-read; do
     line=$(grep "^$what " "$T/guest.txt") || { echo "blk_bench: no $what figures from the guest"; fail=1; exit 1; }
     bytes=$(echo "$line" | sed 's/.*bytes=\([0-9]*\).*/\1/') count=$(echo "$line" | sed 's/.*count=\([0-9]*\).*/\1/')
     gns=$(echo "$line" | sed 's/.* ns=\([0-9]*\).*/\1/') depth=$(echo "$line" | sed 's/.*depth=\([0-9]*\).*/\1/')
-    nns=$(for r in 1 2 3; do "$BUILD/bench/blk_native" "$img" "$what" "$bytes" "$count" "$depth"; done |
+    nns=$(for r in $(seq "$RUNS"); do "$BUILD/bench/blk_native" "$img" "$what" "$bytes" "$count" "$depth"; done |
           sed -n 's/.*ns=//p' | sort -n | head -n 1)
     case "$nns" in ''|*[!0-9]*|0) echo "blk_bench: the native $what failed"; fail=1; exit 1 ;; esac
     awk -v w="$what" -v b="$bytes" -v c="$count" -v g="$gns" -v n="$nns" -v d="$depth" 'BEGIN {
@@ -72,7 +74,7 @@ EOF2
     $PVCTL console linux-dd --no-follow 2>/dev/null | tr -d '\r' >"$T/linux-dd.log"
     grep -a "^PVCORE-LINUX-BLK:" "$T/linux-dd.log" | sed 's/^/# /'
     dimg=$(ls "$T"/state/pool/*-data.img | while read -r f; do [ "$f" != "$img" ] && echo "$f"; done | head -n 1)
-    echo "Linux dd (O_DIRECT, 1 in flight):"
+    echo "Linux dd (O_DIRECT, one dd block at a time; natively one pwrite/pread of the block at a time):"
     grep -a "^PVCORE-LINUX-DD: " "$T/linux-dd.log" | sed 's/^PVCORE-LINUX-DD: //' | while read -r what b c g; do
         bytes=${b#bytes=} count=${c#count=} gns=$(echo "${g#ns=}" | tr -cd 0-9)
         nns=$(for r in 1 2 3; do "$BUILD/bench/blk_native" "$dimg" "$what" "$bytes" "$count" 1; done |

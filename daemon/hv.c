@@ -152,7 +152,7 @@ static void on_restart(evutil_socket_t fd, short what, void *arg)
 	snprintf(detail, sizeof(detail), "{\"restarts\":%u,\"boot_id\":\"%#" PRIx64 "\"}", hv->restarts,
 		 ctl_boot_id(hv->c));
 	hv_record(pvd, "machine.restarted", NULL, "pvd", detail);
-	hv_reconcile(pvd);
+	hv_reconcile_after_boot(pvd);
 }
 
 void hv_machine_lost(struct pvd *pvd, const char *why)
@@ -194,6 +194,7 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 	hv->m = NULL;
 	hv->listing = 0;
 	hv->mi_valid = 0;
+	hv->reconcile_pending = 0;
 	if (time(NULL) - hv->booted_at >= HV_RESTART_STABLE_S)
 		hv->backoff_ms = HV_RESTART_MIN_MS;
 	snprintf(hv->last_death, sizeof(hv->last_death), "%.150s (%.200s)", why, st.reason);
@@ -475,18 +476,17 @@ static void banner_version(const char *log, char *out, size_t len)
 	(void)len;
 }
 
-int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen)
+void hv_host(struct pvd *pvd, struct hv_host *h)
 {
 	struct hv *hv = pvd->hv;
 	struct pvctl_machine_info mi;
 	const char *why = hv_unavailable(pvd);
-	int rc;
 
 	memset(h, 0, sizeof(*h));
 	h->state = "none";
 	if (!hv) {
 		snprintf(h->why, sizeof(h->why), "%s", why);
-		return 0;
+		return;
 	}
 	snprintf(h->log_path, sizeof(h->log_path), "%s/hv.log", hv->machine_dir);
 	h->restarts = hv->restarts;
@@ -495,21 +495,23 @@ int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen)
 	if (why) {
 		h->state = hv->m ? "booting" : "down";
 		snprintf(h->why, sizeof(h->why), "%s", why);
-		return 0;
+		return;
+	}
+	if (!hv->mi_valid) {
+		/* booted again, its first listing not back yet: the figures come
+		 * from the listings (never a call from the loop) */
+		h->state = "booting";
+		snprintf(h->why, sizeof(h->why), "the machine booted again; waiting for its first listing");
+		hv_refresh_soon(pvd);
+		return;
 	}
 	h->state = "running";
 	h->qemu_pid = (int)machine_qemu_pid(hv->m);
-	if (hv->mi_valid) {	/* the tick's, at most a listing old: no call from the loop */
-		mi = hv->mi;
-	} else if ((rc = ctl_machine_info(hv->c, &mi, err, errlen)) < 0) {
-		hv_control_failed(pvd, rc, err);
-		return -1;
-	}
+	mi = hv->mi;	/* the tick's, at most a listing old */
 	h->total_kib = mi.total_frames * 4;
 	h->free_kib = mi.free_frames * 4;
 	h->tsc_khz = mi.tsc_khz;
 	h->boot_id = mi.boot_id;
 	h->cpus = mi.nr_cpus;
 	banner_version(h->log_path, h->hv_version, sizeof(h->hv_version));
-	return 0;
 }

@@ -75,8 +75,9 @@ struct hv_host {
 	long long last_death_at;	/* unix time, 0 if none */
 	char log_path[4300];		/* the hypervisor's log (its serial console) */
 };
-/* 0, or -1 with err when the machine answered with an error. */
-int hv_host(struct pvd *pvd, struct hv_host *h, char *err, size_t errlen);
+/* What pvd knows of the machine, from its state and the last listing
+ * (no control call). */
+void hv_host(struct pvd *pvd, struct hv_host *h);
 
 /* Take over the unmanaged domain uuid, whose config is now in the store:
  * pvd manages it from now on. *console: whether its console is served. */

@@ -111,6 +111,7 @@ struct hv {
 	struct pvctl_machine_info mi;	/* from the last listing (host.info answers from it) */
 	int mi_valid;
 	int list_again;			/* another listing was asked for meanwhile */
+	int reconcile_pending;		/* a new machine: reconcile when its first listing is back */
 };
 
 #define HV_SILENT_LIMIT_MS 30000u	/* a running machine silent this long is lost */
@@ -162,10 +163,14 @@ void hv_note_started(struct pvd *pvd, const char *uuid);
 void hv_record(struct pvd *pvd, const char *type, const struct store_domain *d, const char *caller,
 	       const char *detail);
 /* List the hypervisor's domains and act on what changed: the tick's
- * listing runs on the control thread (hv_refresh); reconciliation lists
- * inline (hv_refresh_now). */
+ * listing runs on the control thread (hv_refresh); only start-up's
+ * reconciliation, before the loop serves anyone, lists inline
+ * (hv_refresh_now, which also takes the machine's size). */
 void hv_refresh(struct pvd *pvd);
 void hv_refresh_now(struct pvd *pvd);
+/* A machine pvd booted again while serving: reconcile once its first
+ * listing (on the control thread) is back. */
+void hv_reconcile_after_boot(struct pvd *pvd);
 /* A listing as soon as the control thread can (after the one under way). */
 void hv_refresh_soon(struct pvd *pvd);
 

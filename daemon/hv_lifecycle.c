@@ -467,6 +467,8 @@ void hv_refresh_now(struct pvd *pvd)
 		return;
 	}
 	apply_list(pvd, hv->list, n, hv->seq);
+	if (!hv_unavailable(pvd) && ctl_machine_info(hv->c, &hv->mi, err, sizeof(err)) == 0)
+		hv->mi_valid = 1;
 }
 
 struct list_job {
@@ -491,6 +493,8 @@ static void list_work(struct hv_job *j)
 	l->mi_ok = j->rc == 0 && ctl_machine_info(j->c, &l->mi, err, sizeof(err)) == 0;
 }
 
+static void reconcile_rest(struct pvd *pvd);
+
 static void list_done(struct pvd *pvd, struct hv_job *j)
 {
 	struct list_job *l = (struct list_job *)j;
@@ -505,6 +509,10 @@ static void list_done(struct pvd *pvd, struct hv_job *j)
 			if (l->mi_ok) {
 				pvd->hv->mi = l->mi;
 				pvd->hv->mi_valid = 1;
+			}
+			if (pvd->hv->reconcile_pending && !hv_unavailable(pvd)) {
+				pvd->hv->reconcile_pending = 0;
+				reconcile_rest(pvd);
 			}
 		}
 		if (pvd->hv->list_again && !hv_unavailable(pvd)) {
@@ -558,7 +566,26 @@ static int collect(void *arg, const struct store_domain *d)
 	return 0;
 }
 
+/* Start-up, before the loop serves anyone: the listing inline. */
 void hv_reconcile(struct pvd *pvd)
+{
+	if (hv_unavailable(pvd))
+		return;
+	hv_refresh_now(pvd);
+	if (!hv_unavailable(pvd))
+		reconcile_rest(pvd);
+}
+
+/* A machine booted again while pvd serves: its listing on the control
+ * thread like the tick's, the rest when it is back (list_done). */
+void hv_reconcile_after_boot(struct pvd *pvd)
+{
+	pvd->hv->reconcile_pending = 1;
+	hv_refresh_soon(pvd);
+}
+
+/* Reconciliation after the machine's listing has been applied. */
+static void reconcile_rest(struct pvd *pvd)
 {
 	struct hv *hv = pvd->hv;
 	struct recon *r;
@@ -566,9 +593,6 @@ void hv_reconcile(struct pvd *pvd)
 	int do_autostart;
 	FILE *f;
 
-	if (hv_unavailable(pvd))
-		return;
-	hv_refresh_now(pvd);	/* once, at start and after a machine's boot */
 	hv_reattach_consoles(pvd);
 	blk_host_reattach(pvd);
 	net_host_reattach(pvd);

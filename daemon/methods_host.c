@@ -29,13 +29,11 @@ static json_object *str_or_null(const char *s)
 int method_host_info(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct hv_host h;
-	char err[300], boot_id[24];
+	char boot_id[24];
 	json_object *o;
 
 	(void)params;
-	/* A machine that answers with an error is reported as lost by hv_host;
-	 * what is known then is still the answer. */
-	hv_host(req->pvd, &h, err, sizeof(err));
+	hv_host(req->pvd, &h);
 	o = json_object_new_object();
 	json_object_object_add(o, "machine", json_object_new_string(h.state));
 	json_object_object_add(o, "reason", str_or_null(h.why));
@@ -64,15 +62,14 @@ int method_host_dmesg(struct rpc_req *req, json_object *params, json_object **re
 	struct stat st;
 	json_object *v, *o;
 	int64_t want = DMESG_DEFAULT_BYTES;
-	char err[300], *buf;
+	char *buf;
 	ssize_t n;
 	off_t from;
 	int fd;
 
 	if (json_object_object_get_ex(params, "bytes", &v))
 		want = json_object_get_int64(v);
-	if (hv_host(req->pvd, &h, err, sizeof(err)) != 0 && !h.log_path[0])
-		return rpc_fail(req, PVD_ERR_HYPERVISOR, NULL, "Hypervisor error: %s", err);
+	hv_host(req->pvd, &h);
 	if (!h.log_path[0])
 		return rpc_fail(req, PVD_ERR_HYPERVISOR, NULL, "Hypervisor error: %s", h.why);
 	fd = open(h.log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

@@ -187,8 +187,9 @@ static int parse_quotas(const char *spec, struct xs_quota *q, char *err, size_t 
 	return 0;
 }
 
-/* Drop the state of another machine boot. */
-static void check_boot(const char *dir, uint64_t boot_id)
+/* Drop the state of another machine boot: 1 when it was dropped (or
+ * there was none), 0 when it is this boot's. */
+static int check_boot(const char *dir, uint64_t boot_id)
 {
 	char path[4400], want[32], have[32] = "";
 	FILE *f;
@@ -202,7 +203,7 @@ static void check_boot(const char *dir, uint64_t boot_id)
 		fclose(f);
 	}
 	if (!strcmp(have, want))
-		return;
+		return 0;
 	if (have[0])
 		log_notice("xenstore: the machine booted again; starting with an empty store");
 	for (const char *const *n = (const char *const[]){ "xenstore.snapshot", "xenstore.journal", NULL }; *n;
@@ -216,6 +217,7 @@ static void check_boot(const char *dir, uint64_t boot_id)
 		fputs(want, f);
 		fclose(f);
 	}
+	return 1;
 }
 
 int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen)
@@ -227,7 +229,7 @@ int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, s
 	struct xs_quota q;
 	char dir[4200], xerr[300];
 	size_t n = 0;
-	int rc = 0;
+	int rc = 0, new_boot;
 
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
@@ -246,9 +248,13 @@ int xs_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, s
 		free(x);
 		return -1;
 	}
-	check_boot(dir, ctl_boot_id(c));
+	/* The domains alive, to keep only their part of a restored store: a
+	 * store of another boot is dropped, so a machine booted again (with
+	 * none but Domain 0) needs no listing; pvd's start-up, before its
+	 * loop serves anyone, lists inline. */
+	new_boot = check_boot(dir, ctl_boot_id(c));
 	list = calloc(PVCTL_MAX_DOMAINS, sizeof(*list));
-	if (!list || ((rc = ctl_list_domains(c, list, PVCTL_MAX_DOMAINS, &n, xerr, sizeof(xerr))) < 0 &&
+	if (!list || (!new_boot && (rc = ctl_list_domains(c, list, PVCTL_MAX_DOMAINS, &n, xerr, sizeof(xerr))) < 0 &&
 		      rc != -ENOSPC)) {
 		snprintf(err, errlen, "xenstore: listing the domains: %s", list ? xerr : "out of memory");
 		free(list);

@@ -457,11 +457,12 @@ static void mode_rate(void)
     test_ok(done > 0, "%lu bytes written under the rate limit", (unsigned long)done);
 }
 
-/* mode=bench: sequential writes and reads of 32 MiB in 1 MiB requests
- * (indirect, 256 segments; 44 KiB without indirect=1), then 4096 random
- * 4 KiB writes and reads over 32 MiB; depth=N requests in flight (the
- * sequential ones up to 4, what the 4 MiB buffer holds). The data pages
- * are the big buffer's, granted once: no copy; an untimed read over all
+/* mode=bench: sequential writes and reads of seq_mib=N MiB (default 32)
+ * in 1 MiB requests (indirect, 256 segments; 44 KiB without indirect=1),
+ * then 4096 random 4 KiB writes and reads over 32 MiB; depth=N requests
+ * in flight. The data pages are the big buffer's, granted once: no copy
+ * (more than 4 sequential requests in flight share its pages: the
+ * figures, not the data, are what counts here); an untimed read over all
  * of them first (the backend maps a persistent grant on its first use).
  * Each pattern runs runs=N times (default 3); one line with the best. */
 static uint64_t bench_rng = 88172645463325252ull;
@@ -507,8 +508,6 @@ static void bench_run(const char *what, uint8_t op, uint32_t pages, uint32_t cou
 {
     uint64_t best = ~0ull, rng = bench_rng;
 
-    if (depth > BIG_PAGES / pages)
-        depth = BIG_PAGES / pages;
     for (uint32_t r = 0; r < runs; r++) {
         uint64_t ns;
         bench_rng = rng;
@@ -525,12 +524,16 @@ static void mode_bench(void)
     uint32_t depth = (uint32_t)cmdline_u64("depth", 8), pages = info.max_indirect >= 256 ? 256 : 11;
 
     uint32_t runs = (uint32_t)cmdline_u64("runs", 3);
+    uint32_t seq_mib = (uint32_t)cmdline_u64("seq_mib", 32);
 
+    if (seq_mib < 1 || (uint64_t)seq_mib * 2048 > info.sectors)
+        test_abort("bench: seq_mib=%u does not fit the disk (%lu sectors)", seq_mib,
+                   (unsigned long)info.sectors);
     grant_big();
     /* untimed: the backend maps each persistent grant on its first use */
     bench_run("warm-up", BLKIF_OP_READ, pages, BIG_PAGES / pages, depth, false, 1);
-    bench_run("seq-write", BLKIF_OP_WRITE, pages, 32u * 256u / pages, depth, false, runs);
-    bench_run("seq-read", BLKIF_OP_READ, pages, 32u * 256u / pages, depth, false, runs);
+    bench_run("seq-write", BLKIF_OP_WRITE, pages, seq_mib * 256u / pages, depth, false, runs);
+    bench_run("seq-read", BLKIF_OP_READ, pages, seq_mib * 256u / pages, depth, false, runs);
     bench_rng = 88172645463325252ull;
     bench_run("rand-write", BLKIF_OP_WRITE, 1, 4096, depth, true, runs);
     bench_run("rand-read", BLKIF_OP_READ, 1, 4096, depth, true, runs);

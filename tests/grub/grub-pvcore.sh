@@ -33,6 +33,7 @@ KEEP="$BUILD/test-logs/grub"
 . tests/linux/linux-env.sh
 . tests/grub/grub-env.sh
 . tests/lib/pvd_harness.sh
+. tests/lib/frames.sh
 HVLOG="$T/state/machine/hv.log"
 
 harness_on_failure() {
@@ -73,28 +74,8 @@ start_pvd --iso "$T/pvcore.iso" --cpus 2 --machine-mem 1024 --image-dir "$T" \
     --image-dir "$(dirname "$GRUB_SHIPPED")" --image-dir "$ROOT/$BUILD/guests"
 ok $? "pvd starts and boots the machine (2 CPUs, 1 GiB)"
 
-frames_after() {
-    tr -d '\r' <"$HVLOG" | sed -n "s/^.*domain [0-9]* ($1): destroyed; \([0-9]*\) frames free.*/\1/p" | tail -n 1
-}
-has_frames_after() { [ -n "$(frames_after "$1")" ]; }
-is_gone() { ! $PVCTL list | grep -q " $1 "; }
 console() { $PVCTL console "$1" --no-follow 2>/dev/null | grub_clean; }
 console_has() { console "$1" | grep -aq "$2"; }
-shutdown_reason() {
-    $PVCTL events --json | python3 -c '
-import json, sys
-for line in sys.stdin:
-    e = json.loads(line)
-    if e["type"] == "domain.shutdown" and (e.get("domain") or {}).get("name") == sys.argv[1]:
-        print(e["detail"].get("reason"))' "$1" | tail -n 1
-}
-probe() {
-    printf '{"name": "%s", "kernel": "%s", "memory": 32}\n' "$1" "$ROOT/$BUILD/guests/hello.elf" >"$T/probe.json"
-    $PVCTL create --transient "$T/probe.json" >/dev/null 2>&1 &&
-        wait_for 30 console_has "$1" 'Hello from pvcore' &&
-        $PVCTL destroy "$1" >/dev/null 2>&1 && wait_for 30 has_frames_after "$1" &&
-        frames_after "$1"
-}
 base=$(probe probe-before)
 [ -n "$base" ]
 ok $? "probe domain (hello.elf) created and destroyed: ${base:-?} frames free"

@@ -13,8 +13,10 @@
 #              "PVCORE-LINUX-BLK-LOOP: n=N" every 10 files), unmounted,
 #              mounted again and every file checked
 #              (tests/linux/linux-blk-kill.sh kills pvd meanwhile)
-#   blk-dd     dd's figures: 32 MiB written and read in 1 MiB blocks and
-#              4 MiB in 4 KiB blocks, O_DIRECT ("PVCORE-LINUX-DD: WHAT
+#   blk-dd     dd's figures: 32 MiB written and read in 16 MiB blocks (the
+#              kernel splits each into requests that are in flight
+#              together) and in 1 MiB blocks, 4 MiB in 4 KiB blocks,
+#              O_DIRECT ("PVCORE-LINUX-DD: WHAT
 #              bytes=B ns=N" lines; bench/blk_bench.sh)
 #   blk-check  (the domain started again with xvda read-only and xvdb, a
 #              64 MiB disk with a 16 MiB quota) blk-ro on xvda, then on
@@ -105,7 +107,7 @@ loop_files() {
 
 # dd_figures: blk-dd above
 dd_figures() {
-    for w in 1048576:32:seq 4096:1024:seq; do
+    for w in 16777216:2:seq 1048576:32:seq 4096:1024:seq; do
         bs=${w%%:*} rest=${w#*:} count=${rest%%:*}
         t0=$(now_ns)
         dd if=/dev/zero of=/dev/xvda bs=$bs count=$count oflag=direct 2>/dev/null || why="$why dd-write-$bs"

@@ -39,27 +39,8 @@ cd "$ROOT" || exit 1
 . tests/linux/linux-env.sh
 PVD=${PVD:-$BUILD/bin/pvd}
 TIMEOUT=${LINUX_BOOT_TIMEOUT:-400}
-KEEP="$BUILD/test-logs/linux-net"
-T=$(mktemp -d /tmp/pvcore-linux-net.XXXXXX)
-PVCTL="$BUILD/bin/pvctl --socket $T/pvd.sock"
-pid=
-fail=0
-
-ok() {   # ok STATUS WHAT
-    if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi
-}
-
-cleanup() {
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    "$PVD" --config /dev/null --state-dir "$T/state" --stop-machine >/dev/null 2>&1
-    mkdir -p "$KEEP"
-    cp "$T/state/machine/hv.log" "$KEEP/hv.log" 2>/dev/null
-    cp "$T/pvd.log" "$KEEP/pvd.log" 2>/dev/null
-    cp "$T"/console-*.log "$KEEP/" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/linux/linux-harness.sh
+linux_harness linux-net
 
 if ! why=$(linux_fetch); then
     echo "ok - linux network on pvcore # SKIP $why"

@@ -33,28 +33,8 @@ cd "$ROOT" || exit 1
 PVD=${PVD:-$BUILD/bin/pvd}
 TIMEOUT=${LINUX_BOOT_TIMEOUT:-300}
 CASES=${LINUX_CASES:-"shipped:1 vcpus2:2 blk:1"}
-KEEP="$BUILD/test-logs/linux"
-T=$(mktemp -d /tmp/pvcore-linux.XXXXXX)
-PVCTL="$BUILD/bin/pvctl --socket $T/pvd.sock"
-HVLOG="$T/state/machine/hv.log"
-pid=
-fail=0
-
-ok() {   # ok STATUS WHAT
-    if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi
-}
-
-cleanup() {
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    "$PVD" --config /dev/null --state-dir "$T/state" --stop-machine >/dev/null 2>&1
-    mkdir -p "$KEEP"
-    cp "$HVLOG" "$KEEP/hv.log" 2>/dev/null
-    cp "$T/pvd.log" "$KEEP/pvd.log" 2>/dev/null
-    cp "$T"/console-*.log "$KEEP/" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/linux/linux-harness.sh
+linux_harness linux
 
 if ! why=$(linux_fetch); then
     for c in $CASES; do echo "ok - linux on pvcore: ${c%%:*} # SKIP $why"; done
@@ -86,34 +66,11 @@ done
 echo "ok - pvd starts and boots the machine (2 CPUs, 1 GiB)"
 
 . tests/lib/wait.sh
-# The free-frame count the hypervisor logged when NAME was destroyed.
-frames_after() {
-    tr -d '\r' <"$HVLOG" | sed -n "s/^.*domain [0-9]* ($1): destroyed; \([0-9]*\) frames free.*/\1/p" | tail -n 1
-}
-has_frames_after() { [ -n "$(frames_after "$1")" ]; }
+. tests/lib/frames.sh
 # How often pvd has booted the machine again (it does when the machine
 # stops answering; the hypervisor log then starts over).
 reboot_count() { grep -ac 'machine: booting it again' "$T/pvd.log"; }
-is_gone() { ! $PVCTL list | grep -q " $1 "; }
 console_has() { $PVCTL console "$1" --no-follow 2>/dev/null | tr -d '\r' | grep -aq "$2"; }
-shutdown_reason() {
-    $PVCTL events --json | python3 -c '
-import json, sys
-for line in sys.stdin:
-    e = json.loads(line)
-    if e["type"] == "domain.shutdown" and (e.get("domain") or {}).get("name") == sys.argv[1]:
-        print(e["detail"].get("reason"))' "$1" | tail -n 1
-}
-
-# probe NAME: run hello.elf as NAME (transient), destroy it, and print the
-# free frames the hypervisor logged after it. Fails printing nothing.
-probe() {
-    printf '{"name": "%s", "kernel": "%s", "memory": 32}\n' "$1" "$ROOT/$BUILD/guests/hello.elf" >"$T/probe.json"
-    $PVCTL create --transient "$T/probe.json" >/dev/null 2>&1 &&
-        wait_for 30 console_has "$1" 'Hello from pvcore' &&
-        $PVCTL destroy "$1" >/dev/null 2>&1 && wait_for 30 has_frames_after "$1" &&
-        frames_after "$1"
-}
 
 # The virtual block device case (tests/linux/blk.sh), when asked for: xvda
 # appears, an ext2 filesystem is made and written, read back intact after
