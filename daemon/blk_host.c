@@ -182,6 +182,24 @@ static void unmap_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
 	call_free(k);
 }
 
+/* A new call record for n entries, or NULL with *rc and err. */
+static struct blk_call *call_start(struct pvd_blk *x, unsigned n, void *cookie, int *rc, char *err, size_t errlen)
+{
+	struct blk_call *k;
+
+	if (!x->c) {
+		snprintf(err, errlen, "the machine is gone");
+		*rc = -EPIPE;
+		return NULL;
+	}
+	k = call_new(x, n, cookie);
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		*rc = -ENOMEM;
+	}
+	return k;
+}
+
 static int grant_unmap_start(void *arg, const uint32_t *handles, unsigned n, void *cookie, char *err, size_t errlen)
 {
 	struct pvd_blk *x = arg;
@@ -189,11 +207,8 @@ static int grant_unmap_start(void *arg, const uint32_t *handles, unsigned n, voi
 	struct blk_call *k;
 	int rc;
 
-	if (!x->c)
-		return snprintf(err, errlen, "the machine is gone"), -EPIPE;
-	k = call_new(x, n, cookie);
-	if (!k)
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	if (!(k = call_start(x, n, cookie, &rc, err, errlen)))
+		return rc;
 	e = (void *)(k + 1);
 	for (unsigned i = 0; i < n; i++)
 		e[i] = (struct pvctl_grant_unmap_entry){ .handle = handles[i] };
@@ -250,11 +265,8 @@ static int grant_map_start(void *arg, uint32_t domid, struct blkback_grant *g, u
 	struct blk_call *k;
 	int rc;
 
-	if (!x->c)
-		return snprintf(err, errlen, "the machine is gone"), -EPIPE;
-	k = call_new(x, n, cookie);
-	if (!k)
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	if (!(k = call_start(x, n, cookie, &rc, err, errlen)))
+		return rc;
 	e = (void *)(k + 1);
 	for (unsigned i = 0; i < n; i++)
 		e[i] = (struct pvctl_grant_map_entry){ .domid = domid, .gref = g[i].gref,

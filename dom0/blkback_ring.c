@@ -70,23 +70,34 @@ void blk_ring_push(struct blkback *b, struct blk_dev *d)
 		b->host.notify(b->host.arg, d->port);
 }
 
+/* A refusal counted and logged (the first BAD_REQUEST_LOG_LINES of a
+ * device, then every 1000th). */
+static void log_refusal(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, const char *fmt,
+			va_list ap) __attribute__((format(printf, 4, 0)));
+static void log_refusal(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, const char *fmt,
+			va_list ap)
+{
+	char why[200];
+
+	d->st.errors++;
+	if (d->st.errors <= BAD_REQUEST_LOG_LINES || d->st.errors % 1000 == 0) {
+		vsnprintf(why, sizeof(why), fmt, ap);
+		blk_log(b, 1, "blkback: domain %u disk %s: request %#" PRIx64 " (op %u) refused: %s%s", d->domid,
+			d->name, req->id, req->operation, why,
+			d->st.errors == BAD_REQUEST_LOG_LINES ? " (further refusals logged every 1000th)" : "");
+	}
+}
+
 static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, int16_t status,
 			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, int16_t status,
 			const char *fmt, ...)
 {
-	char why[200];
 	va_list ap;
 
-	d->st.errors++;
-	if (d->st.errors <= BAD_REQUEST_LOG_LINES || d->st.errors % 1000 == 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, sizeof(why), fmt, ap);
-		va_end(ap);
-		blk_log(b, 1, "blkback: domain %u disk %s: request %#" PRIx64 " (op %u) refused: %s%s", d->domid,
-			d->name, req->id, req->operation, why,
-			d->st.errors == BAD_REQUEST_LOG_LINES ? " (further refusals logged every 1000th)" : "");
-	}
+	va_start(ap, fmt);
+	log_refusal(b, d, req, fmt, ap);
+	va_end(ap);
 	/* an indirect request is answered with its indirect_op, as Xen's blkback does */
 	respond(d, req->id, req->operation == BLKIF_OP_INDIRECT ?
 		((const struct blkif_request_indirect *)req)->indirect_op : req->operation, status);
@@ -131,19 +142,11 @@ static void wait_over(struct blkback *b, struct blk_io *io)
 static void refuse(struct blkback *b, struct blk_io *io, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void refuse(struct blkback *b, struct blk_io *io, const char *fmt, ...)
 {
-	struct blk_dev *d = io->dev;
-	char why[200];
 	va_list ap;
 
-	d->st.errors++;
-	if (d->st.errors <= BAD_REQUEST_LOG_LINES || d->st.errors % 1000 == 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, sizeof(why), fmt, ap);
-		va_end(ap);
-		blk_log(b, 1, "blkback: domain %u disk %s: request %#" PRIx64 " (op %u) refused: %s%s", d->domid,
-			d->name, io->req.id, io->req.operation, why,
-			d->st.errors == BAD_REQUEST_LOG_LINES ? " (further refusals logged every 1000th)" : "");
-	}
+	va_start(ap, fmt);
+	log_refusal(b, io->dev, &io->req, fmt, ap);
+	va_end(ap);
 }
 
 /* The last stage: the request's answer (unless its device went), and it is freed. */

@@ -536,7 +536,8 @@ static void bulk_call_done(void *arg, int rc, const struct pvctl_response *rsp, 
     k->done(k, rc, rc ? why : "");
 }
 
-static int submit_bulk(struct ctl *c, struct ctl_bulk_call *k, uint32_t op, size_t max, char *err, size_t errlen)
+static int submit_bulk(struct ctl *c, struct ctl_bulk_call *k, uint32_t op, void *entries, size_t n, size_t size,
+                       size_t max, char *err, size_t errlen)
 {
     struct ctl_async_call ac = { .req = { .op = op, .size = sizeof(struct pvctl_grant_batch) },
                                  .fill = bulk_call_fill, .collect = bulk_call_collect,
@@ -544,6 +545,9 @@ static int submit_bulk(struct ctl *c, struct ctl_bulk_call *k, uint32_t op, size
 
     _Static_assert(sizeof(struct pvctl_grant_batch) == sizeof(struct pvctl_grant_copy),
                    "the batch ops and grant copy carry one count");
+    k->entries = entries;
+    k->n = n;
+    k->size = size;
     if (k->n == 0)
         return dom0_fail(err, errlen, EINVAL, "%s: no entries", k->what);
     if (k->n > max)
@@ -558,31 +562,23 @@ static int submit_bulk(struct ctl *c, struct ctl_bulk_call *k, uint32_t op, size
 int ctl_submit_grant_map_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_map_entry *e,
                                size_t n, char *err, size_t errlen)
 {
-    k->entries = e;
-    k->n = n;
-    k->size = sizeof(*e);
     snprintf(k->what, sizeof(k->what), "map a batch of %zu grants (the first: ref %u of domain %u)", n,
              n ? e[0].gref : 0, n ? e[0].domid : 0);
-    return submit_bulk(c, k, PVCTL_OP_GRANT_MAP_BATCH, PVCTL_GRANT_BATCH_MAX, err, errlen);
+    return submit_bulk(c, k, PVCTL_OP_GRANT_MAP_BATCH, e, n, sizeof(*e), PVCTL_GRANT_BATCH_MAX, err, errlen);
 }
 
 int ctl_submit_grant_unmap_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_unmap_entry *e,
                                  size_t n, char *err, size_t errlen)
 {
-    k->entries = e;
-    k->n = n;
-    k->size = sizeof(*e);
     snprintf(k->what, sizeof(k->what), "unmap a batch of %zu grant handles (the first: %u)", n,
              n ? e[0].handle : 0);
-    return submit_bulk(c, k, PVCTL_OP_GRANT_UNMAP_BATCH, PVCTL_GRANT_BATCH_MAX, err, errlen);
+    return submit_bulk(c, k, PVCTL_OP_GRANT_UNMAP_BATCH, e, n, sizeof(*e), PVCTL_GRANT_BATCH_MAX, err, errlen);
 }
 
 int ctl_submit_grant_copy(struct ctl *c, struct ctl_bulk_call *k, struct gnttab_copy *ops, size_t n,
                           char *err, size_t errlen)
 {
-    k->entries = ops;
-    k->n = n;
-    k->size = sizeof(*ops);
     snprintf(k->what, sizeof(k->what), "grant copy of %zu operations", n);
-    return submit_bulk(c, k, PVCTL_OP_GRANT_COPY, PVCTL_BULK_SIZE / sizeof(*ops), err, errlen);
+    return submit_bulk(c, k, PVCTL_OP_GRANT_COPY, ops, n, sizeof(*ops), PVCTL_BULK_SIZE / sizeof(*ops), err,
+                       errlen);
 }

@@ -225,12 +225,17 @@ int teardown(void **state)
 	blkback_domain_gone(f->b, DOMID);
 	blkback_close(f->b);
 	assert_int_equal(f->maps, f->unmaps);	/* every grant mapped was unmapped */
+	fixture_free(f);
+	return 0;
+}
+
+void fixture_free(struct fixture *f)
+{
 	xs_close(f->xs);
 	close(f->fd);
 	unlink(f->image);
 	munmap(f->pages, NPAGES * 4096);
 	free(f);
-	return 0;
 }
 
 /* The frontend's half of the handshake: ring on grant ref 1. */

@@ -47,6 +47,8 @@ struct fixture {
  * every grant mapped was unmapped). */
 int setup(void **state);
 int teardown(void **state);
+/* What teardown frees after blkback is closed. */
+void fixture_free(struct fixture *f);
 /* The same with an asynchronous host (grant_map_start / grant_unmap_start):
  * a request's calls wait in f->call until answer_calls. */
 int setup_async(void **state);

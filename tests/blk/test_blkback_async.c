@@ -175,13 +175,7 @@ static void test_close_with_a_call_under_way(void **state)
 
 static int teardown_closed(void **state)
 {
-	struct fixture *f = *state;
-
-	xs_close(f->xs);
-	close(f->fd);
-	unlink(f->image);
-	munmap(f->pages, NPAGES * 4096);
-	free(f);
+	fixture_free(*state);
 	return 0;
 }
 
