@@ -174,7 +174,8 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 	/* the backends' calls under way end now, with the machine's error */
 	blk_host_machine_gone(pvd);
 	net_host_machine_gone(pvd);
-	ctl_async_fail_all(hv->c, -EPIPE, hv->lost);
+	if (hv->c)
+		ctl_async_fail_all(hv->c, -EPIPE, hv->lost);
 	net_host_close(pvd);		/* its rings were in the lost machine's RAM */
 	blk_host_close(pvd, 1);		/* its rings and grants were in the lost machine's RAM */
 	xs_host_close(pvd);		/* its rings were in the lost machine's RAM */
