@@ -350,6 +350,24 @@ static json_object *detach_result(const struct store_domain *d, const char *kind
 	return o;
 }
 
+/* Whether domain domid's device (a vif by devid, a disk by name) is still
+ * with its backend; why says what a disk waits for. */
+static int device_live(struct pvd *pvd, uint32_t domid, int vif, const char *name, int devid, char *why,
+		       size_t whylen)
+{
+	return vif ? net_host_vif_state(pvd, domid, devid) != NETBACK_VIF_NONE
+		   : blk_host_disk_state(pvd, domid, name, why, whylen) != BLKBACK_DEV_NONE;
+}
+
+/* Ask the backend to let the device go: 0 gone, 1 the guest has to close
+ * it first, -1 refused (err). */
+static int device_let_go(struct pvd *pvd, uint32_t domid, int vif, const char *name, int devid, int force,
+			 char *err, size_t errlen)
+{
+	return vif ? net_host_detach(pvd, domid, devid, force, err, errlen)
+		   : blk_host_detach(pvd, domid, name, force, err, errlen);
+}
+
 /* A detach named again while the guest has not finished it: how far it got. */
 static int detach_progress(struct rpc_req *req, const struct store_domain *d, struct pending *p, int force,
 			   json_object **result)
@@ -357,36 +375,45 @@ static int detach_progress(struct rpc_req *req, const struct store_domain *d, st
 	char why[300] = "", err[300];
 	int state;
 
-	if (force && (p->vif ? net_host_detach(req->pvd, p->domid, p->devid, 1, err, sizeof(err))
-			     : blk_host_detach(req->pvd, p->domid, p->name, 1, err, sizeof(err))) < 0)
+	if (force && device_let_go(req->pvd, p->domid, p->vif, p->name, p->devid, 1, err, sizeof(err)) < 0)
 		log_warn("domain \"%s\": forced detach: %s", d->name, err);
-	state = p->vif ? (net_host_vif_state(req->pvd, p->domid, p->devid) != NETBACK_VIF_NONE)
-		       : (blk_host_disk_state(req->pvd, p->domid, p->name, why, sizeof(why)) != BLKBACK_DEV_NONE);
+	state = device_live(req->pvd, p->domid, p->vif, p->name, p->devid, why, sizeof(why));
 	*result = detach_result(d, p->vif ? "mac" : "disk", p->vif ? p->mac : p->name, state, why);
 	if (!state)
 		p->used = 0;
 	return 0;
 }
 
-int method_domain_block_detach(struct rpc_req *req, json_object *params, json_object **result)
+static int vif_by_mac(struct rpc_req *req, const struct store_domain *d, const char *mac);
+static int vif_index(const struct domain_config *cfg, int devid);
+
+/* domain.block_detach (vif 0: the disk "name") and domain.net_detach (vif 1:
+ * the vif "mac"): out of the config, and out of the running domain (at
+ * once, or "detaching" until its guest closes the device). */
+static int device_detach(struct rpc_req *req, json_object *params, json_object **result, int vif)
 {
 	struct store_domain d;
 	struct domain_config cfg;
-	json_object *norm = NULL, *config = NULL, *v, *disks;
+	json_object *norm = NULL, *config = NULL, *v;
 	struct pending *p;
-	const char *name = "";
-	char err[600], why[300] = "", detail[160];
-	int rc = -1, force = 0, at = -1, state = 0;
+	const char *name = "", *key;
+	char mac[18] = "", err[600], why[300] = "", detail[160];
+	int rc = -1, force = 0, at = -1, devid = -1, state = 0;
 	long domid;
 
-	if (json_object_object_get_ex(params, "name", &v))
-		name = json_object_get_string(v);
+	if (json_object_object_get_ex(params, vif ? "mac" : "name", &v)) {
+		if (vif)
+			ids_mac_normalize(json_object_get_string(v), mac);
+		else
+			name = json_object_get_string(v);
+	}
+	key = vif ? mac : name;
 	if (json_object_object_get_ex(params, "force", &v))
 		force = json_object_get_boolean(v);
 	if (method_resolve(req, params, &d) != 0)
 		return -1;
 	pending_expire(req->pvd);
-	p = pending_find(d.uuid, 0, name);
+	p = pending_find(d.uuid, vif, key);
 	if (p) {
 		rc = detach_progress(req, &d, p, force, result);
 		goto out;
@@ -394,38 +421,51 @@ int method_domain_block_detach(struct rpc_req *req, json_object *params, json_ob
 	config = current_config(req, &d, &cfg, &norm);
 	if (!config)
 		goto out;
-	for (int i = 0; i < cfg.ndisks; i++)
-		if (!strcmp(cfg.disks[i].name, name))
-			at = i;
+	if (vif) {
+		devid = vif_by_mac(req, &d, mac);
+		at = devid >= 0 ? vif_index(&cfg, devid) : -1;
+	} else {
+		for (int i = 0; i < cfg.ndisks; i++)
+			if (!strcmp(cfg.disks[i].name, name))
+				at = i;
+		devid = at >= 0 ? cfg.disks[at].index : -1;
+	}
 	if (at < 0) {
-		bad_param(req, &d, "Invalid params: name: domain \"%s\" has no disk named \"%s\"", d.name, name);
+		bad_param(req, &d, vif ? "Invalid params: mac: domain \"%s\" has no vif with MAC %s"
+				       : "Invalid params: name: domain \"%s\" has no disk named \"%s\"", d.name, key);
 		goto out;
 	}
 	domid = live_domid(req->pvd, d.uuid);
-	if (domid >= 0 && blk_host_disk_state(req->pvd, (uint32_t)domid, name, NULL, 0) != BLKBACK_DEV_NONE) {
-		state = blk_host_detach(req->pvd, (uint32_t)domid, name, force, err, sizeof(err));
+	if (domid >= 0 && device_live(req->pvd, (uint32_t)domid, vif, name, devid, NULL, 0)) {
+		state = device_let_go(req->pvd, (uint32_t)domid, vif, name, devid, force, err, sizeof(err));
 		if (state < 0) {
 			backend_refused(req, &d, err);
 			goto out;
 		}
 		if (state == 1) {
-			pending_add(d.uuid, (uint32_t)domid, 0, name, NULL, cfg.disks[at].index);
-			blk_host_disk_state(req->pvd, (uint32_t)domid, name, why, sizeof(why));
+			pending_add(d.uuid, (uint32_t)domid, vif, vif ? NULL : name, vif ? mac : NULL, devid);
+			device_live(req->pvd, (uint32_t)domid, vif, name, devid, why, sizeof(why));
 		}
 	}
 	pin_devices(config, &cfg);
-	disks = device_array(config, "disks");
-	json_object_array_del_idx(disks, (size_t)at, 1);
-	snprintf(detail, sizeof(detail), "{\"disk\":\"%s\",\"live\":%s}", name, domid >= 0 ? "true" : "false");
-	if (method_domain_reconfigure(req, &d, config, "domain.block_detached", detail) != 0)
+	json_object_array_del_idx(device_array(config, vif ? "vifs" : "disks"), (size_t)at, 1);
+	snprintf(detail, sizeof(detail), "{\"%s\":\"%s\",\"live\":%s}", vif ? "mac" : "disk", key,
+		 domid >= 0 ? "true" : "false");
+	if (method_domain_reconfigure(req, &d, config, vif ? "domain.net_detached" : "domain.block_detached",
+				      detail) != 0)
 		goto out;
-	*result = detach_result(&d, "disk", name, state == 1, why);
+	*result = detach_result(&d, vif ? "mac" : "disk", key, state == 1, why);
 	rc = 0;
 out:
 	json_object_put(config);
 	json_object_put(norm);
 	store_domain_clear(&d);
 	return rc;
+}
+
+int method_domain_block_detach(struct rpc_req *req, json_object *params, json_object **result)
+{
+	return device_detach(req, params, result, 0);
 }
 
 /* ---- network interfaces ---- */
@@ -527,57 +567,7 @@ static int vif_index(const struct domain_config *cfg, int devid)
 
 int method_domain_net_detach(struct rpc_req *req, json_object *params, json_object **result)
 {
-	struct store_domain d;
-	struct domain_config cfg;
-	json_object *norm = NULL, *config = NULL, *v;
-	struct pending *p;
-	char mac[18] = "", err[600], detail[96];
-	int rc = -1, force = 0, at = -1, devid, state = 0;
-	long domid;
-
-	if (json_object_object_get_ex(params, "mac", &v))
-		ids_mac_normalize(json_object_get_string(v), mac);
-	if (json_object_object_get_ex(params, "force", &v))
-		force = json_object_get_boolean(v);
-	if (method_resolve(req, params, &d) != 0)
-		return -1;
-	pending_expire(req->pvd);
-	p = pending_find(d.uuid, 1, mac);
-	if (p) {
-		rc = detach_progress(req, &d, p, force, result);
-		goto out;
-	}
-	config = current_config(req, &d, &cfg, &norm);
-	if (!config)
-		goto out;
-	devid = vif_by_mac(req, &d, mac);
-	at = devid >= 0 ? vif_index(&cfg, devid) : -1;
-	if (at < 0) {
-		bad_param(req, &d, "Invalid params: mac: domain \"%s\" has no vif with MAC %s", d.name, mac);
-		goto out;
-	}
-	domid = live_domid(req->pvd, d.uuid);
-	if (domid >= 0 && net_host_vif_state(req->pvd, (uint32_t)domid, devid) != NETBACK_VIF_NONE) {
-		state = net_host_detach(req->pvd, (uint32_t)domid, devid, force, err, sizeof(err));
-		if (state < 0) {
-			backend_refused(req, &d, err);
-			goto out;
-		}
-		if (state == 1)
-			pending_add(d.uuid, (uint32_t)domid, 1, NULL, mac, devid);
-	}
-	pin_devices(config, &cfg);
-	json_object_array_del_idx(device_array(config, "vifs"), (size_t)at, 1);
-	snprintf(detail, sizeof(detail), "{\"mac\":\"%s\",\"live\":%s}", mac, domid >= 0 ? "true" : "false");
-	if (method_domain_reconfigure(req, &d, config, "domain.net_detached", detail) != 0)
-		goto out;
-	*result = detach_result(&d, "mac", mac, state == 1, NULL);
-	rc = 0;
-out:
-	json_object_put(config);
-	json_object_put(norm);
-	store_domain_clear(&d);
-	return rc;
+	return device_detach(req, params, result, 1);
 }
 
 static int apply_rate(struct rpc_req *req, struct store_domain *fresh, uint32_t domid, void *arg, char *err,

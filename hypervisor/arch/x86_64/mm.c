@@ -665,9 +665,10 @@ int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bo
     if ((old & _PAGE_PRESENT) && (old & PTE_GRANT))
         return -EBUSY;
     write_entry(slot, old, val, COMMIT_STORE);
-    if (old & _PAGE_PRESENT)
-        pt_put_entry_refs(l1, 1, old);
-    return 0;
+    if (!(old & _PAGE_PRESENT))
+        return 0;
+    pt_put_entry_refs(l1, 1, old);
+    return 1;
 }
 
 int pt_grant_clear_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn)

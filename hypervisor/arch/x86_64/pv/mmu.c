@@ -213,8 +213,12 @@ int pv_grant_map_l1e(struct vcpu *v, uint64_t va, mfn_t mfn, bool readonly, unsi
         rc = pt_grant_set_l1e(d, l1, (unsigned int)pt_index(va, L1_SHIFT), mfn, readonly,
                               avail);
     spin_unlock(&d->mm_lock);
-    if (!rc)
-        flush_tlb_domain(d);            /* the entry replaced may be cached */
+    if (rc == 1) {
+        /* the entry replaced was present: a CPU may hold its translation
+         * (one not present is never cached, so a fresh map needs no flush) */
+        flush_tlb_domain(d);
+        rc = 0;
+    }
     return rc;
 }
 

@@ -91,7 +91,8 @@ int pt_set_guest_table(struct vcpu *v, mfn_t l4, bool user);
  * pt_grant_set_l1e replaces entry idx of d's validated L1 `l1` by a grant
  * entry for mfn, with the low 3 bits of avail in the software bits 9-11
  * (GNTMAP_guest_avail0..; the old entry's references are dropped; -EBUSY
- * if it is a grant entry); pt_grant_clear_l1e clears it (-EINVAL unless it is a
+ * if it is a grant entry): 1 when the old entry was present (a CPU may
+ * still hold its translation), else 0; pt_grant_clear_l1e clears it (-EINVAL unless it is a
  * grant entry for mfn). Both with d->mm_lock held. */
 int pt_grant_set_l1e(struct domain *d, mfn_t l1, unsigned int idx, mfn_t mfn, bool readonly,
                      unsigned int avail);
