@@ -17,10 +17,16 @@ Checked while the guest's I/O goes on:
     I/O is served, not stopped by the slow poll()s).
 Against the pvd before the backends' calls were asynchronous, an RPC
 waited 10 s and more (the loop sat in a delayed poll() per call).
+Then, without strace: QEMU stopped for 7 s (past the calls' 5 s
+timeout) and then killed while the guest's requests wait for their maps:
+the loop answers throughout, an unanswered map fails naming its op, and
+pvd survives the lost machine's calls under way (run it with
+PVD=build/asan/bin/pvd for ASan's view).
 Prints TAP lines; skipped (with the reason) when strace cannot attach."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -61,6 +67,43 @@ def slow_poll(tid):
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)
     return st if st.poll() is None else None
+
+
+def frozen_and_lost(p):
+    """The machine frozen (QEMU stopped) while the disk's requests wait for
+    their grant maps, then killed: the loop answers throughout, a call
+    that got no answer fails naming its op, and the lost machine's calls
+    under way end without pvd going down (their requests freed)."""
+    h = call(p, "host.info", None).get("result") or {}
+    pid = h.get("qemu_pid")
+    ok(bool(pid), "host.info names QEMU's pid", h)
+    if not pid:
+        return
+    os.kill(pid, signal.SIGSTOP)
+    t0 = time.monotonic()
+    slowest = 0.0
+    while time.monotonic() - t0 < 7:
+        a = time.monotonic()
+        r = call(p, "daemon.version", None)
+        slowest = max(slowest, time.monotonic() - a) if "result" in r else 99
+        time.sleep(0.3)
+    os.kill(pid, signal.SIGCONT)
+    ok(slowest < 2.5, "the loop answers while the machine is frozen past the calls' timeout",
+       f"the slowest took {slowest:.2f} s")
+    log = p.logtext()
+    ok("GRANT_MAP_BATCH" in log and "no response" in log or "map a batch of" in log and "no response" in log,
+       "a disk request's grant map that got no answer fails with an error naming the op",
+       "\n".join(line for line in log.splitlines() if "blkback" in line)[-1500:])
+    os.kill(pid, signal.SIGKILL)
+    end = time.monotonic() + 30
+    state = None
+    while time.monotonic() < end:
+        state = (call(p, "host.info", None).get("result") or {}).get("machine")
+        if state and state != "running":
+            break
+        time.sleep(0.3)
+    ok(state and state != "running" and p.alive(),
+       "QEMU killed during the disk's I/O: pvd says the machine is down and keeps serving", state)
 
 
 def main():
@@ -113,6 +156,10 @@ def main():
         ok(made > 4 * elapsed / SLOW_S,  # a few per slow poll at the least
            "the disk's grant maps and unmaps go on meanwhile (the guest's I/O is served)",
            f"{made} map/unmap calls in {elapsed:.1f} s ({before} -> {after})")
+        st.terminate()
+        st.wait(10)
+        st = None
+        frozen_and_lost(p)
     finally:
         if st:
             st.terminate()
