@@ -12,7 +12,8 @@
  * the loop's asynchronous calls) still wakes the loop's ports.
  *
  * The loop's own control calls (the backends' grant maps, unmaps and
- * copies) are asynchronous (dom0/ctl.h, ctl_submit): hv_poll_ports runs
+ * copies; not yet their calls at a device's connect and disconnect) are
+ * asynchronous (dom0/ctl.h, ctl_submit): hv_poll_ports runs
  * ctl_async_poll first on every doorbell kick, wake and tick, which
  * pushes what waited for room, re-kicks, times out, and runs their
  * completions. A lost machine fails every one of them (after the

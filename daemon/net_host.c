@@ -10,9 +10,14 @@
  * op of the block backend, a grant map or unmap batch, uses at most
  * NETBACK_OPS_BYTES of it). The area is taken without waiting
  * (ctl_bulk_try_hold): a poll that cannot have it serves netback on the
- * next wake. netback's calls are still synchronous: a batch's grant
- * copies, a vif's ring map and unmap and its event channel's bind and
- * close wait on the loop for their answer (see docs/daemon.md).
+ * next wake. A batch's grant copies are asynchronous (host_copy_start:
+ * ctl_submit_grant_copy, completed by copy_done in ctl_async_poll), and
+ * the area stays held from the batch's first step until netback is no
+ * longer busy. A vif's ring map and unmap and its event channel's bind
+ * and close (at connect and disconnect) are still synchronous calls.
+ * Invariant: no copy outlives n: net_host_close cancels one under way
+ * (hv.c lets it finish first at pvd's exit); on a lost machine hv.c
+ * fails it after net_host_machine_gone.
  * Invariant: a domain's vifs are disconnected (rings unmapped, port
  * closed) before hv.c destroys it.
  */

@@ -21,6 +21,14 @@
  * and out); Domain 0 reads only its header. Invariants: nothing is read
  * from the window before the copy's status says it was written; a tx
  * request is answered exactly once; an rx buffer is answered exactly once.
+ * The rounds are steps (enum nb_step, drive): with a host whose grant
+ * copy is asynchronous (grant_copy_start) a step that copies ends the
+ * poll with the copy under way (nb->copying: polls meanwhile do the
+ * handshakes alone) and netback_copy_done goes on from the next step;
+ * the switch (forward) stops where the batch has no room and goes on
+ * there after that copy. A held frame and a delivery name their vif's
+ * connection (nb_vif.gen): one gone or connected again meanwhile is
+ * neither answered nor delivered to.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -18,6 +18,10 @@
  *   netback_domain_gone disconnects and forgets a domain's vifs (and
  *                       removes their TAP devices)
  *
+ * A host with asynchronous control calls (pvd) gives grant_copy_start:
+ * a batch's copies are then started, and the batch goes on in
+ * netback_copy_done; the window is netback's until netback_busy is 0.
+ *
  * Errors: negative errno + one line in err. A misbehaving frontend never
  * fails a call: its packet is dropped or its vif shut, with a log line
  * naming the domain, the vif and the cause.
