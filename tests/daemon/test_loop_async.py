@@ -2,8 +2,10 @@
 """pvd's loop never waits for the hypervisor's answer to a backend's
 control call (issue #14: dom0/ctl.c ctl_submit, daemon/blk_host.c).
 
-A pvd with a machine runs the blk test guest in mode=long: disk round
-trips, each request a grant map and an unmap of its grant. strace then
+A pvd with a machine runs the blk test guest in mode=long (disk round
+trips, each request a grant map and an unmap of its grant) and two net
+test guests pinging each other (each frame a grant copy into netback's
+window and one out of it). strace then
 attaches to pvd's loop thread alone (the main thread: the control thread
 and the I/O workers are not traced) and makes every poll()/ppoll() it
 calls take SLOW_S seconds: poll() is what a synchronous control call
@@ -14,17 +16,20 @@ Checked while the guest's I/O goes on:
   - daemon.version and domain.list are answered, each well within SLOW_S
     (a loop in a synchronous call answers after SLOW_S or more);
   - the disk's grant map and unmap calls go on meanwhile (the guest's
-    I/O is served, not stopped by the slow poll()s).
+    I/O is served, not stopped by the slow poll()s), and so do the
+    network's frames.
 Against the pvd before the backends' calls were asynchronous, an RPC
 waited 10 s and more (the loop sat in a delayed poll() per call).
 Then, without strace: QEMU stopped for 7 s (past the calls' 5 s
-timeout) and then killed while the guest's requests wait for their maps:
-the loop answers throughout, an unanswered map fails naming its op, and
+timeout) and then killed while the guests' requests and frames wait for
+their calls: the loop answers throughout, a call that got no answer
+fails naming its op, and
 pvd survives the lost machine's calls under way (run it with
 PVD=build/asan/bin/pvd for ASan's view).
 Prints TAP lines; skipped (with the reason) when strace cannot attach."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,6 +42,7 @@ from pvdharness import BUILD, MachinePvd, done, ok  # noqa: E402
 SLOW_S = 4.0
 WINDOW_S = 10.0
 BLK = os.path.join(BUILD, "guests/blk.elf")
+NET = os.path.join(BUILD, "guests/net.elf")
 
 
 def call(p, method, params):
@@ -57,6 +63,16 @@ def disk_calls(p):
     return None
 
 
+def vif_packets(p, name):
+    """tx + rx packets of the domain's vif, or None."""
+    r = call(p, "domain.info", {"domain": name})
+    for v in (r.get("result") or {}).get("vifs", []):
+        st = v.get("stats")
+        if st:
+            return st["tx_packets"] + st["rx_packets"]
+    return None
+
+
 def slow_poll(tid):
     """strace on thread tid alone, each poll/ppoll SLOW_S long; None when
     strace cannot attach."""
@@ -70,10 +86,11 @@ def slow_poll(tid):
 
 
 def frozen_and_lost(p):
-    """The machine frozen (QEMU stopped) while the disk's requests wait for
-    their grant maps, then killed: the loop answers throughout, a call
-    that got no answer fails naming its op, and the lost machine's calls
-    under way end without pvd going down (their requests freed)."""
+    """The machine frozen (QEMU stopped) while the backends' requests and
+    batches wait for their calls, then killed: the loop answers
+    throughout, a call that got no answer (or could not be sent) fails
+    naming its op, and the lost machine's calls under way end without pvd
+    going down (their requests freed)."""
     h = call(p, "host.info", None).get("result") or {}
     pid = h.get("qemu_pid")
     ok(bool(pid), "host.info names QEMU's pid", h)
@@ -91,9 +108,11 @@ def frozen_and_lost(p):
     ok(slowest < 2.5, "the loop answers while the machine is frozen past the calls' timeout",
        f"the slowest took {slowest:.2f} s")
     log = p.logtext()
-    ok("GRANT_MAP_BATCH" in log and "no response" in log or "map a batch of" in log and "no response" in log,
-       "a disk request's grant map that got no answer fails with an error naming the op",
-       "\n".join(line for line in log.splitlines() if "blkback" in line)[-1500:])
+    timed_out = [line for line in log.splitlines()
+                 if re.search(r"(blkback|netback): .*control request GRANT_[A-Z_]+ \(id \d+\): .*gave up after", line)]
+    ok(timed_out, "a backend's call that got no answer fails with an error naming the op and the wait",
+       "\n".join(line for line in log.splitlines() if "back:" in line)[-1500:])
+    print("# " + (timed_out[0] if timed_out else ""))
     os.kill(pid, signal.SIGKILL)
     end = time.monotonic() + 30
     state = None
@@ -107,8 +126,8 @@ def frozen_and_lost(p):
 
 
 def main():
-    if not os.path.exists(os.path.join(BUILD, "pvcore.iso")) or not os.path.exists(BLK):
-        ok(True, "the loop under a slow hypervisor # SKIP no ISO or blk guest built")
+    if not all(os.path.exists(f) for f in (os.path.join(BUILD, "pvcore.iso"), BLK, NET)):
+        ok(True, "the loop under a slow hypervisor # SKIP no ISO or test guests built")
         done()
     p = MachinePvd(machine_mem=256)
     st = None
@@ -121,6 +140,12 @@ def main():
         ok("result" in r, "a domain with a disk is defined", r)
         r = p.call("domain.start", {"domain": "busy"})
         ok("result" in r, "it starts", r)
+        for name, ip, peer in (("pa", "10.0.0.1", "10.0.0.2"), ("pb", "10.0.0.2", "10.0.0.1")):
+            net = {"name": name, "kernel": NET, "cmdline": f"name={name} ip={ip} peer={peer} seconds=600 interval=20",
+                   "memory": "32M", "vcpus": 1, "on_poweroff": "destroy", "on_crash": "destroy",
+                   "vifs": [{"bridge": "internal"}]}
+            r = p.call("domain.create", {"config": net, "transient": True})
+            ok("result" in r, f"{name} (pinging its peer every 20 ms on an internal network) starts", r)
         end = time.monotonic() + 180
         calls = None
         while time.monotonic() < end:
@@ -129,12 +154,17 @@ def main():
                 break
             time.sleep(0.5)
         ok(calls is not None and calls[0] > 100, "its disk I/O is under way (grant maps counted)", calls)
+        while time.monotonic() < end and (vif_packets(p, "pa") or 0) < 50:
+            time.sleep(0.5)
+        ok((vif_packets(p, "pa") or 0) >= 50, "the two ping each other (their vif's packets counted)",
+           vif_packets(p, "pa"))
         st = slow_poll(p.proc.pid)
         if not st:
             ok(True, "the loop under a slow hypervisor # SKIP strace cannot attach to pvd "
                "(no strace, or ptrace not allowed here)")
             return
         before = disk_calls(p) or (0, 0)
+        packets_before = vif_packets(p, "pa") or 0
         t0 = time.monotonic()
         slowest = 0.0
         answers = []
@@ -146,6 +176,7 @@ def main():
                 answers.append("result" in r)
             time.sleep(0.3)
         after = disk_calls(p) or before
+        packets_after = vif_packets(p, "pa") or 0
         elapsed = time.monotonic() - t0
         ok(all(answers) and len(answers) >= 4, "RPCs are answered while the guest's requests are served",
            f"{answers}")
@@ -156,6 +187,9 @@ def main():
         ok(made > 4 * elapsed / SLOW_S,  # a few per slow poll at the least
            "the disk's grant maps and unmaps go on meanwhile (the guest's I/O is served)",
            f"{made} map/unmap calls in {elapsed:.1f} s ({before} -> {after})")
+        ok(packets_after - packets_before > 4 * elapsed / SLOW_S,
+           "the network's frames go on meanwhile (each a grant copy in and one out)",
+           f"{packets_after - packets_before} packets in {elapsed:.1f} s")
         st.terminate()
         st.wait(10)
         st = None
