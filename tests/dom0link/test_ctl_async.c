@@ -48,17 +48,6 @@ static struct {
 
 #define report(ok, what, ...) tap_report((ok), (what), &t.failures, __VA_ARGS__)
 
-static void cleanup(void)
-{
-    link_cleanup(&t.l, t.failures != 0);
-}
-
-static void on_signal(int sig)
-{
-    cleanup();
-    _exit(128 + sig);
-}
-
 static void on_hook(void *arg)
 {
     (void)arg;
@@ -353,9 +342,7 @@ int main(void)
     char err[1024];
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    atexit(cleanup);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
+    link_cleanup_at_exit(&t.l, &t.failures);
     if (link_start(&t.l, RAM_MIB, err, sizeof(err))) {
         report(0, "the machine boots", "%s", err);
         return 1;

@@ -39,16 +39,24 @@ static void test_frame_waits_for_its_copies(void **state)
 	netback_close(nb);
 }
 
-static void test_sender_gone_while_copying_in(void **state)
+/* a and b connected, a frame from a to b taken: its copy in under way */
+static struct netback *frame_copying_in(struct front *a, struct front *b)
 {
 	struct netback *nb = open_nb_async();
-	struct front a, b;
 
-	(void)state;
-	connected_pair(nb, &a, &b);
-	send_frame(&a, b.mac, 100, 1);
+	connected_pair(nb, a, b);
+	send_frame(a, b->mac, 100, 1);
 	netback_poll(nb);
 	assert_non_null(F.pending);
+	return nb;
+}
+
+static void test_sender_gone_while_copying_in(void **state)
+{
+	struct front a, b;
+	struct netback *nb = frame_copying_in(&a, &b);
+
+	(void)state;
 	netback_domain_gone(nb, a.domid);
 	netback_poll(nb);
 	while (answer_copy(nb))
@@ -59,13 +67,10 @@ static void test_sender_gone_while_copying_in(void **state)
 
 static void test_receiver_gone_while_copying_out(void **state)
 {
-	struct netback *nb = open_nb_async();
 	struct front a, b;
+	struct netback *nb = frame_copying_in(&a, &b);
 
 	(void)state;
-	connected_pair(nb, &a, &b);
-	send_frame(&a, b.mac, 100, 1);
-	netback_poll(nb);
 	assert_int_equal(answer_copy(nb), 1);	/* the copy out is under way */
 	assert_non_null(F.pending);
 	netback_domain_gone(nb, b.domid);
