@@ -31,7 +31,10 @@
  * on the guest's stack: interrupts are off, nothing there can fault, and
  * NMI, #MC and #DF use their own IST stacks. AMD's SYSRET keeps the
  * hidden attributes of the SS it finds (null after an interrupt from ring
- * 3), so SS is first loaded with the hypervisor's flat data selector. */
+ * 3), so a null SS is first loaded with the hypervisor's flat data
+ * selector; any other SS in ring 0 is that selector or SYSCALL's (flat
+ * attributes) and is left alone: loading a segment register is costly
+ * (under TCG a helper call and the end of a translated block). */
 #include "asm/asm_frame.h"
 #include "asm/config.h"
 #include "asm/regs.h"
@@ -98,8 +101,12 @@ restore_guest_frame:
     testb $2, %al
     jz .Liret_frame
     cli
+    movw %ss, %ax               /* null after an interrupt from ring 3 */
+    testw %ax, %ax
+    jnz 1f
     movl $HV_DS, %eax
     movl %eax, %ss
+1:
     POP_GPRS                    /* rcx = rip, r11 = rflags: checked above */
     movq REGS_RSP - REGS_ERROR_CODE(%rsp), %rsp
     sysretq

@@ -233,7 +233,13 @@ void do_guest_trap(struct cpu_regs *regs)
         fatal_trap(regs);
     case 3:     /* int3 / into through the DPL-3 gates: software interrupts */
     case 4: {
-        /* rip is past the instruction: the 1-byte form (CC/CE) or CD 03/04. */
+        /* rip is past the instruction, where the guest's handler returns
+         * to; only a refusal (#GP at the instruction) needs its length:
+         * the 1-byte form (CC/CE) or CD 03/04. */
+        if (soft_int_allowed(v, vec)) {
+            pv_inject_trap(v, regs, vec, false, 0);
+            break;
+        }
         uint8_t prev[2] = { 0, 0 };
         unsigned int len = 1;
         if (!copy_from_guest(prev, regs->rip - 2, 2) && prev[0] == 0xcd && prev[1] == vec)
