@@ -7,8 +7,17 @@
  * handed to blkback; blkback's quota events become event-log rows of the
  * domain and notifications; live quota and limit changes and counters
  * reach blkback through here (methods_disk.c).
- * Invariant: the backend is closed (its grants unmapped) before the
- * control client and the machine it maps through.
+ * A request's grant map and unmap are asynchronous control calls
+ * (ctl_submit, struct blk_call on x->calls until their done): the loop
+ * never waits for them; their done runs in ctl_async_poll (hv.c) and
+ * hands the result to blkback (blkback_call_done). The ring's map and
+ * unmap, and the event channel's bind and close, at a device's connect
+ * and disconnect, are still synchronous calls.
+ * Invariants: the backend is closed (its grants unmapped) before the
+ * control client and the machine it maps through; no blk_call outlives
+ * x: blk_host_close cancels those still under way (hv.c lets them finish
+ * first at pvd's exit), and on a lost machine hv.c fails them all
+ * (ctl_async_fail_all) after blk_host_machine_gone and before the close.
  */
 #include "blk_host.h"
 
@@ -40,8 +49,20 @@ struct pvd_blk {
 	struct blkback *b;
 	struct event *done;
 	struct machine *m;
-	struct ctl *c;
-	unsigned calls;		/* control calls during this round of blk_host_poll */
+	struct ctl *c;		/* NULL once the machine is gone */
+	unsigned calls;		/* synchronous control calls during this round of blk_host_poll */
+	struct blk_call *async;	/* async control calls under way */
+};
+
+/* One async grant map or unmap batch of a request; the entries follow it. */
+struct blk_call {
+	struct ctl_bulk_call k;		/* first: done gets it */
+	struct pvd_blk *x;
+	struct blk_call *prev, *next;
+	void *cookie;			/* blkback's request; NULL: nobody waits (a stray unmap) */
+	struct blkback_grant *g;	/* a map's grants (blkback's, until blkback_call_done) */
+	unsigned n;
+	uint32_t domid;
 };
 
 _Static_assert(BLKBACK_GRANT_BATCH_MAX <= PVCTL_GRANT_BATCH_MAX, "blkback's batches fit the control op's");
@@ -112,6 +133,151 @@ static int grant_map_batch(void *arg, uint32_t domid, struct blkback_grant *g, u
 	if (nstray)
 		grant_unmap_batch(x, stray, nstray);
 	return 0;
+}
+
+/* ---- asynchronous grant maps and unmaps (a request's) ---- */
+
+static struct blk_call *call_new(struct pvd_blk *x, unsigned n, void *cookie)
+{
+	struct blk_call *k = calloc(1, sizeof(*k) + n * sizeof(struct pvctl_grant_map_entry));
+
+	if (!k)
+		return NULL;
+	k->x = x;
+	k->cookie = cookie;
+	k->n = n;
+	k->next = x->async;
+	if (x->async)
+		x->async->prev = k;
+	x->async = k;
+	return k;
+}
+
+static void call_free(struct blk_call *k)
+{
+	struct pvd_blk *x = k->x;
+
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		x->async = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	free(k);
+}
+
+static void unmap_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
+{
+	struct blk_call *k = (struct blk_call *)kc;
+	struct pvctl_grant_unmap_entry *e = (void *)(k + 1);
+
+	if (rc < 0)
+		log_warn("blkback: %s", err);
+	else
+		for (unsigned i = 0; i < k->n; i++)
+			if (e[i].status)
+				log_warn("blkback: unmap grant handle %u: %s", e[i].handle, strerror(-e[i].status));
+	if (k->cookie)
+		blkback_call_done(k->x->b, k->cookie, rc, err);
+	call_free(k);
+}
+
+/* A new call record for n entries, or NULL with *rc and err. */
+static struct blk_call *call_start(struct pvd_blk *x, unsigned n, void *cookie, int *rc, char *err, size_t errlen)
+{
+	struct blk_call *k;
+
+	if (!x->c) {
+		snprintf(err, errlen, "the machine is gone");
+		*rc = -EPIPE;
+		return NULL;
+	}
+	k = call_new(x, n, cookie);
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		*rc = -ENOMEM;
+	}
+	return k;
+}
+
+static int grant_unmap_start(void *arg, const uint32_t *handles, unsigned n, void *cookie, char *err, size_t errlen)
+{
+	struct pvd_blk *x = arg;
+	struct pvctl_grant_unmap_entry *e;
+	struct blk_call *k;
+	int rc;
+
+	if (!(k = call_start(x, n, cookie, &rc, err, errlen)))
+		return rc;
+	e = (void *)(k + 1);
+	for (unsigned i = 0; i < n; i++)
+		e[i] = (struct pvctl_grant_unmap_entry){ .handle = handles[i] };
+	k->k.done = unmap_call_done;
+	rc = ctl_submit_grant_unmap_batch(x->c, &k->k, e, n, err, errlen);
+	if (rc < 0)
+		call_free(k);
+	return rc;
+}
+
+/* As grant_map_batch, for the batch whose answer came. */
+static void map_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
+{
+	struct blk_call *k = (struct blk_call *)kc;
+	struct pvctl_grant_map_entry *e = (void *)(k + 1);
+	uint32_t stray[BLKBACK_GRANT_BATCH_MAX];
+	struct pvd_blk *x = k->x;
+	char why[300] = "", uerr[200];
+	unsigned nstray = 0;
+	int told = 0;
+
+	if (rc < 0)
+		snprintf(why, sizeof(why), "%s", err);
+	for (unsigned i = 0; rc == 0 && i < k->n; i++) {
+		struct blkback_grant *g = &k->g[i];
+		g->status = e[i].status;
+		if (!g->status) {
+			g->frame = e[i].mfn;
+			g->handle = e[i].handle;
+			g->page = frame_page(x, e[i].mfn);
+			if (!g->page) {
+				g->status = -EFAULT;
+				stray[nstray++] = e[i].handle;
+				if (!told++)
+					snprintf(why, sizeof(why), "granted frame %#llx is not machine RAM",
+						 (unsigned long long)e[i].mfn);
+			}
+		} else if (!told++) {
+			snprintf(why, sizeof(why), "map grant %u of domain %u%s: %s", e[i].gref, k->domid,
+				 e[i].flags & GNTMAP_readonly ? " read-only" : "", strerror(-e[i].status));
+		}
+	}
+	if (nstray && grant_unmap_start(x, stray, nstray, NULL, uerr, sizeof(uerr)) < 0)
+		log_warn("blkback: %s", uerr);
+	blkback_call_done(x->b, k->cookie, rc, why);
+	call_free(k);
+}
+
+static int grant_map_start(void *arg, uint32_t domid, struct blkback_grant *g, unsigned n, void *cookie, char *err,
+			   size_t errlen)
+{
+	struct pvd_blk *x = arg;
+	struct pvctl_grant_map_entry *e;
+	struct blk_call *k;
+	int rc;
+
+	if (!(k = call_start(x, n, cookie, &rc, err, errlen)))
+		return rc;
+	e = (void *)(k + 1);
+	for (unsigned i = 0; i < n; i++)
+		e[i] = (struct pvctl_grant_map_entry){ .domid = domid, .gref = g[i].gref,
+						       .flags = g[i].readonly ? GNTMAP_readonly : 0 };
+	k->g = g;
+	k->domid = domid;
+	k->k.done = map_call_done;
+	rc = ctl_submit_grant_map_batch(x->c, &k->k, e, n, err, errlen);
+	if (rc < 0)
+		call_free(k);
+	return rc;
 }
 
 static int evtchn_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port, char *err, size_t errlen)
@@ -189,7 +355,8 @@ int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 	struct blkback_host host = { .grant_map_batch = grant_map_batch, .frame_page = frame_page,
 				     .grant_unmap_batch = grant_unmap_batch,
 				     .evtchn_bind = evtchn_bind, .evtchn_close = evtchn_close, .notify = notify,
-				     .log = log_line, .quota_event = quota_event };
+				     .log = log_line, .quota_event = quota_event,
+				     .grant_map_start = grant_map_start, .grant_unmap_start = grant_unmap_start };
 	struct xs_server *xs = xs_host_server(pvd);
 	char berr[300];
 
@@ -228,10 +395,26 @@ void blk_host_close(struct pvd *pvd, int machine_lost)
 		return;
 	if (machine_lost)
 		x->c = NULL;	/* its grants and ports went with the machine */
+	while (x->async) {	/* blkback frees the requests that wait for them */
+		if (x->c)
+			ctl_async_cancel(x->c, x->async->k.ticket);
+		call_free(x->async);
+	}
 	event_free(x->done);
 	blkback_close(x->b);
 	free(x);
 	pvd->blk = NULL;
+}
+
+void blk_host_machine_gone(struct pvd *pvd)
+{
+	if (pvd->blk)
+		pvd->blk->c = NULL;
+}
+
+unsigned blk_host_calls_under_way(struct pvd *pvd)
+{
+	return pvd->blk ? blkback_host_calls(pvd->blk->b) : 0;
 }
 
 /* Serve every ring and completion. A control call (a grant map, a kick

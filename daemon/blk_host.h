@@ -26,6 +26,11 @@ struct blkback_stats;
 
 int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
 /* machine_lost: its grants and ports are gone with it; nothing is unmapped. */
+/* The machine is gone (before its control calls are failed): no more
+ * calls go out; the answers that come are errors. */
+void blk_host_machine_gone(struct pvd *pvd);
+/* Requests waiting for an asynchronous control call. */
+unsigned blk_host_calls_under_way(struct pvd *pvd);
 void blk_host_close(struct pvd *pvd, int machine_lost);
 void blk_host_poll(struct pvd *pvd);
 /* Every disk of the domain; -1 with err naming the disk (the caller

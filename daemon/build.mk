@@ -84,6 +84,6 @@ PVD_UNIT_BINS := $(addprefix $(BUILD)/tests/daemon/,$(PVD_UNIT_TESTS)) \
 ALL_TARGETS  += $(BUILD)/bin/pvd $(BUILD)/asan/bin/pvd $(PVD_UNIT_BINS)
 TESTS        += $(PVD_UNIT_BINS) tests/configs/check-configs.sh tests/daemon/blackbox.sh \
                 tests/daemon/blackbox-asan.sh tests/daemon/test_roles.py tests/daemon/test_strict_json.py tests/daemon/test_dos.py \
-                tests/daemon/test_console_log.py tests/daemon/test_store_sync.py
+                tests/daemon/test_console_log.py tests/daemon/test_store_sync.py tests/daemon/test_loop_async.py
 DEB_PACKAGES += libevent-dev libjson-c-dev libsqlite3-dev libssl-dev libxml2-dev pkg-config \
                 libcmocka-dev openssl python3 libxml2-utils strace

@@ -8,7 +8,17 @@
  *
  * The control thread (hv_worker.c) does the long work on the machine;
  * hv.c starts it with the machine and gives it the control client's kick
- * hook, so a kick that thread's call ate still wakes the loop's ports.
+ * hook, so a kick that thread's call ate (or an answer it took for one of
+ * the loop's asynchronous calls) still wakes the loop's ports.
+ *
+ * The loop's own control calls (the backends' grant maps, unmaps and
+ * copies; not yet their calls at a device's connect and disconnect) are
+ * asynchronous (dom0/ctl.h, ctl_submit): hv_poll_ports runs
+ * ctl_async_poll first on every doorbell kick, wake and tick, which
+ * pushes what waited for room, re-kicks, times out, and runs their
+ * completions. A lost machine fails every one of them (after the
+ * backends are told no more calls go out) before the backends close; at
+ * pvd's exit they are given HV_ASYNC_DRAIN_MS to finish, then cancelled.
  *
  * Owns: struct hv and the machine's state. When the machine is lost (QEMU
  * killed, the control block stops answering), every runtime entry is
@@ -162,6 +172,11 @@ void hv_machine_lost(struct pvd *pvd, const char *why)
 			hv_close_console(pvd, &hv->dom[i]);
 			hv->dom[i].used = 0;
 		}
+	/* the backends' calls under way end now, with the machine's error */
+	blk_host_machine_gone(pvd);
+	net_host_machine_gone(pvd);
+	if (hv->c)
+		ctl_async_fail_all(hv->c, -EPIPE, hv->lost);
 	net_host_close(pvd);		/* its rings were in the lost machine's RAM */
 	blk_host_close(pvd, 1);		/* its rings and grants were in the lost machine's RAM */
 	xs_host_close(pvd);		/* its rings were in the lost machine's RAM */
@@ -244,8 +259,15 @@ void hv_control_answered(struct pvd *pvd)
 
 void hv_poll_ports(struct pvd *pvd)
 {
+	char err[400];
+
 	if (hv_unavailable(pvd))
 		return;
+	/* answers of the loop's async calls first: their requests go on */
+	if (ctl_async_poll(pvd->hv->c, err, sizeof(err)) < 0) {
+		hv_machine_lost(pvd, err);
+		return;
+	}
 	hv_poll_consoles(pvd);
 	xs_host_poll(pvd);
 	blk_host_poll(pvd);
@@ -384,6 +406,29 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 	return 0;
 }
 
+/* pvd's exit: the backends' async calls under way finish (a request
+ * waiting for its map gets its I/O and its unmap) for up to
+ * HV_ASYNC_DRAIN_MS, polled here; what is left then is cancelled by the
+ * backends' close. */
+static void drain_async(struct pvd *pvd)
+{
+	uint64_t end = hv_now_ms() + HV_ASYNC_DRAIN_MS;
+	char err[400];
+
+	while (ctl_async_pending(pvd->hv->c) && hv_now_ms() < end) {
+		if (ctl_async_poll(pvd->hv->c, err, sizeof(err)) < 0) {
+			log_warn("at exit: %s", err);
+			return;
+		}
+		blk_host_poll(pvd);
+		net_host_poll(pvd);
+		usleep(1000);
+	}
+	if (ctl_async_pending(pvd->hv->c))
+		log_warn("at exit: %u control calls of the backends still unanswered after %u ms: cancelled",
+			 ctl_async_pending(pvd->hv->c), HV_ASYNC_DRAIN_MS);
+}
+
 void hv_close(struct pvd *pvd)
 {
 	struct hv *hv = pvd->hv;
@@ -391,6 +436,8 @@ void hv_close(struct pvd *pvd)
 	if (!hv)
 		return;
 	hv_worker_stop(pvd);	/* its jobs' done() still run, with the machine attached */
+	if (hv->c && !hv->lost[0])
+		drain_async(pvd);
 	net_host_close(pvd);
 	blk_host_close(pvd, 0);
 	xs_host_close(pvd);

@@ -115,6 +115,7 @@ struct hv {
 };
 
 #define HV_SILENT_LIMIT_MS 30000u	/* a running machine silent this long is lost */
+#define HV_ASYNC_DRAIN_MS 5000u		/* at exit, the backends' async calls may finish for this long */
 
 #define HV_RESTART_MIN_MS 1000u
 #define HV_RESTART_MAX_MS 60000u

@@ -11,8 +11,9 @@
  * dom0/ctl.h), never struct pvd or struct hv; its done() runs on the loop
  * and does everything else. The eventfd is written when a job is done and
  * by the control client's kick hook (a call of the control thread drained
- * a doorbell kick meant for the loop's ports); the loop then runs the done
- * jobs and polls the ports.
+ * a doorbell kick meant for the loop's ports, took the answer of one of
+ * the loop's async calls, or released the bulk area the loop wanted); the
+ * loop then runs the done jobs and polls the ports and its async calls.
  * Lock order: hv_worker.lock is a leaf (no control call, no other lock is
  * taken under it).
  * The machine's handles outlive every job that uses them: when the

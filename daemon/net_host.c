@@ -6,7 +6,18 @@
  * and grant copies through the control client hv.c owns. The copy window
  * is the control block's bulk area after NETBACK_OPS_BYTES (the copy
  * operations themselves go at its start): ctl_grant_copy writes them
- * there and netback's frames stay untouched behind them.
+ * there and netback's frames stay untouched behind them (an async bulk
+ * op of the block backend, a grant map or unmap batch, uses at most
+ * NETBACK_OPS_BYTES of it). The area is taken without waiting
+ * (ctl_bulk_try_hold): a poll that cannot have it serves netback on the
+ * next wake. A batch's grant copies are asynchronous (host_copy_start:
+ * ctl_submit_grant_copy, completed by copy_done in ctl_async_poll), and
+ * the area stays held from the batch's first step until netback is no
+ * longer busy. A vif's ring map and unmap and its event channel's bind
+ * and close (at connect and disconnect) are still synchronous calls.
+ * Invariant: no copy outlives n: net_host_close cancels one under way
+ * (hv.c lets it finish first at pvd's exit); on a lost machine hv.c
+ * fails it after net_host_machine_gone.
  * Invariant: a domain's vifs are disconnected (rings unmapped, port
  * closed) before hv.c destroys it.
  */
@@ -33,11 +44,18 @@
 #include "store.h"
 #include "xs_host.h"
 
+_Static_assert(PVCTL_GRANT_BATCH_MAX * sizeof(struct pvctl_grant_map_entry) <= NETBACK_OPS_BYTES,
+	       "an async grant batch stays clear of netback's copy window");
+
 struct pvd_net {
 	struct pvd *pvd;
 	struct machine *m;
 	struct ctl *c;
 	struct netback *nb;
+	int gone;			/* the machine is lost: no more calls go out */
+	int holding;			/* the bulk area is held for netback's batch */
+	int copying;			/* copy is submitted, its done not yet run */
+	struct ctl_bulk_call copy;	/* a batch's grant copy (one at a time) */
 	struct { int fd; struct event *ev; } tap[NETBACK_MAX_VIFS];	/* fd -1: free */
 };
 
@@ -177,6 +195,46 @@ static int host_copy(void *arg, struct gnttab_copy *ops, size_t nops)
 	return rc;
 }
 
+/* The batch is over: the copy window is free again. */
+static void window_done(struct pvd_net *n)
+{
+	if (n->holding && !netback_busy(n->nb)) {
+		n->holding = 0;
+		ctl_bulk_release(n->c);
+	}
+}
+
+static void copy_done(struct ctl_bulk_call *k, int rc, const char *err)
+{
+	struct pvd_net *n = k->arg;
+
+	if (rc < 0)
+		log_warn("netback: %s", err);
+	n->copying = 0;
+	netback_copy_done(n->nb, rc);	/* the batch goes on (it may copy again) */
+	window_done(n);
+}
+
+/* A batch's grant copy, asynchronous: the window stays held until the
+ * batch is over (net_host_poll, copy_done). */
+static int host_copy_start(void *arg, struct gnttab_copy *ops, size_t nops)
+{
+	struct pvd_net *n = arg;
+	char err[300];
+	int rc;
+
+	if (n->gone)
+		return -EPIPE;
+	n->copy.done = copy_done;
+	n->copy.arg = n;
+	rc = ctl_submit_grant_copy(n->c, &n->copy, ops, nops, err, sizeof(err));
+	if (rc < 0)
+		log_warn("netback: %s", err);
+	else
+		n->copying = 1;
+	return rc;
+}
+
 static void on_tap(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -302,6 +360,7 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 				     .map_grants = host_map, .map_frame = host_map_frame, .unmap_grants = host_unmap,
 				     .bind = host_bind,
 				     .unbind = host_unbind, .notify = host_notify, .grant_copy = host_copy,
+				     .grant_copy_start = host_copy_start,
 				     .log = host_log, .now_ms = host_now, .tap_open = host_tap_open,
 				     .tap_close = host_tap_close };
 	struct netback_window win = { .data = (uint8_t *)ctl_bulk(c) + NETBACK_OPS_BYTES,
@@ -331,10 +390,22 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 	return 0;
 }
 
+void net_host_machine_gone(struct pvd *pvd)
+{
+	if (pvd->net)
+		pvd->net->gone = 1;
+}
+
 void net_host_close(struct pvd *pvd)
 {
-	if (!pvd->net)
+	struct pvd_net *n = pvd->net;
+
+	if (!n)
 		return;
+	if (n->copying)		/* pvd's exit: its copy is dropped, the batch with it */
+		ctl_async_cancel(n->c, n->copy.ticket);
+	if (n->holding)
+		ctl_bulk_release(n->c);
 	netback_close(pvd->net->nb);
 	free(pvd->net);
 	pvd->net = NULL;
@@ -342,13 +413,22 @@ void net_host_close(struct pvd *pvd)
 
 void net_host_poll(struct pvd *pvd)
 {
-	if (!pvd->net)
+	struct pvd_net *n = pvd->net;
+
+	if (!n)
 		return;
-	/* the copy window is in the bulk area: no other thread's bulk call
-	 * between a batch's copies in and out (dom0/ctl.h) */
-	ctl_bulk_hold(pvd->net->c);
-	netback_poll(pvd->net->nb);
-	ctl_bulk_release(pvd->net->c);
+	/* the copy window is in the bulk area: no other bulk call between a
+	 * batch's copies in and out (dom0/ctl.h). Taken without waiting: when
+	 * another thread has it, or an async bulk op (a disk's grant map) is
+	 * in flight, netback's turn comes when it is free (the kick hook or
+	 * that op's answer wakes the loop). */
+	if (!n->holding) {
+		if (!ctl_bulk_try_hold(n->c))
+			return;
+		n->holding = 1;
+	}
+	netback_poll(n->nb);	/* a batch waiting for its copy: the handshakes alone */
+	window_done(n);
 }
 
 struct started {

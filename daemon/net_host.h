@@ -27,6 +27,8 @@ int net_host_parse_capacity(const char *spec, char *network, size_t netlen, uint
 int net_host_check_options(struct pvd *pvd, char *err, size_t errlen);
 
 int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, size_t errlen);
+/* The machine is gone: no more control calls go out. */
+void net_host_machine_gone(struct pvd *pvd);
 void net_host_close(struct pvd *pvd);
 void net_host_poll(struct pvd *pvd);
 /* Before anything is built: every Linux bridge the domain's vifs name

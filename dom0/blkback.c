@@ -32,8 +32,10 @@
  * device; blkback_device_state says so, with the frontend's error node.
  *
  * Invariants: a device's ring and grants stay mapped while any of its
- * I/O is in flight; a slot is freed only when the device is gone and
- * nothing is in flight. Everything here runs on the loop thread.
+ * requests is in flight (taken and not answered: waiting for its grants'
+ * map, its I/O or its own grants' unmap); a slot is freed only when the
+ * device is gone and nothing is in flight. Everything here runs on the
+ * loop thread.
  */
 #include "blkback_internal.h"
 
@@ -176,12 +178,29 @@ static void complete_done(struct blkback *b)
 	}
 }
 
+void blkback_call_done(struct blkback *b, void *cookie, int rc, const char *err)
+{
+	blk_ring_call_done(b, cookie, rc, err);
+}
+
+unsigned blkback_host_calls(const struct blkback *b)
+{
+	return b->nwaiting;
+}
+
 void blkback_close(struct blkback *b)
 {
 	if (!b)
 		return;
 	blk_io_stop(b->io);	/* the queue runs dry first */
 	b->io = NULL;
+	/* requests whose host call the host cancelled (it waits for none or
+	 * cancels them first): what they mapped stays mapped, as kept grants do */
+	while (b->waiting) {
+		struct blk_io *io = b->waiting;
+		b->waiting = io->wnext;
+		free(io);
+	}
 	/* The guests keep running: rings and kept grants stay mapped for the
 	 * next process (blkback_resume), which also answers what the engine
 	 * finished but nobody answered. Only this process's resources go. */

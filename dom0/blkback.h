@@ -18,7 +18,11 @@
  * blkback_event_fd() readable, and blkback_poll() then answers the guest.
  * Grant map/unmap (batched: one map call for a request's grants, one
  * unmap call when it is done) and event-channel calls go through the
- * host callbacks, on the loop thread only. Errors are negative errno values with one line in err.
+ * host callbacks, on the loop thread only. A host with asynchronous
+ * control calls (pvd) gives grant_map_start / grant_unmap_start: a
+ * request then waits for its grants' mapping (and its answer for its
+ * own grants' unmapping) without the loop waiting, and goes on in
+ * blkback_call_done. Errors are negative errno values with one line in err.
  */
 #ifndef DOM0_BLKBACK_H
 #define DOM0_BLKBACK_H
@@ -79,6 +83,16 @@ struct blkback_host {
 	void (*log)(void *arg, int warn, const char *line);
 	/* A quota reached a level or refused a write (NULL: not told). */
 	void (*quota_event)(void *arg, const struct blkback_quota_event *ev);
+	/* Asynchronous forms of a request's grant map and unmap (both or
+	 * neither; NULL: the calls above, which finish before they return).
+	 * 0: started, and the host calls blkback_call_done(b, cookie, rc,
+	 * err) later on the loop thread (never from inside the start), g
+	 * filled as grant_map_batch fills it; g and handles stay untouched
+	 * by blkback until then. -errno with err: nothing was started. */
+	int (*grant_map_start)(void *arg, uint32_t domid, struct blkback_grant *g, unsigned n, void *cookie,
+			       char *err, size_t errlen);
+	int (*grant_unmap_start)(void *arg, const uint32_t *handles, unsigned n, void *cookie, char *err,
+				 size_t errlen);
 };
 
 struct blkback;
@@ -116,6 +130,13 @@ struct blkback_stats {
 
 int blkback_open(const struct blkback_host *host, struct xs_server *xs, unsigned workers,
 		 struct blkback **out, char *err, size_t errlen);
+/* A host call started with grant_map_start / grant_unmap_start is over:
+ * rc 0 (each grant's status filled) or the call's error (err names it). */
+void blkback_call_done(struct blkback *b, void *cookie, int rc, const char *err);
+/* Requests waiting for a host call (the host's close waits for none, or
+ * cancels its calls first: blkback_close frees those requests). */
+unsigned blkback_host_calls(const struct blkback *b);
+
 /* Waits for the I/O in flight and frees this process's resources; the
  * rings and kept grants stay mapped for the next process (the guests
  * keep running: blkback_resume). NULL is accepted. */

@@ -3,10 +3,13 @@
  * lists them). Not for users of the library.
  *
  * Ownership: struct blk_dev lives in blkback.c's table; a slot is reused
- * only when its device is gone and nothing of it is in flight. A struct
- * blk_io belongs to the loop thread until blk_io_submit, to one worker
- * until it is on the done list, and to the loop thread again after
- * blk_io_take_done. Workers touch only the io (its fd, offset and iovecs
+ * only when its device is gone and nothing of it is in flight (a request
+ * is in flight from its take to its answer: d->in_flight, its host calls
+ * included). A struct blk_io belongs to the loop thread until
+ * blk_io_submit, to one worker until it is on the done list, and to the
+ * loop thread again after blk_io_take_done; while a host call of its is
+ * under way (b->waiting) its g[] and unmap[] are the host's to fill or
+ * read, and nothing else of it is touched until blkback_call_done. Workers touch only the io (its fd, offset and iovecs
  * over mapped guest frames) and, for a quota'd disk or domain, the
  * device's quota_lock and its domain's struct blk_dquota (both alive while
  * the device has I/O in flight).
@@ -108,10 +111,29 @@ struct blk_dev {
 	struct blkback_stats st;
 };
 
+/* Where a request is (blkback_ring.c): its grants being mapped (the
+ * indirect pages, then the segments), its I/O with a worker, its own
+ * grants being unmapped before it is answered. */
+enum blk_stage { BLK_S_NEW, BLK_S_MAP_INDIRECT, BLK_S_MAP_SEGS, BLK_S_IO, BLK_S_UNMAP };
+
 struct blk_io {
 	struct blk_dev *dev;
 	uint64_t id;
 	uint8_t op;
+	enum blk_stage stage;
+	int waiting;			/* a host call of its is under way (on b->waiting) */
+	int counted;			/* counted in st.mapped_requests */
+	struct blkif_request req;	/* the copy taken from the ring */
+	struct blkif_request_segment seg[BLK_MAX_SEGS];	/* the segments (an indirect request's, copied) */
+	unsigned nsegs;			/* segments to map (seg) */
+	uint64_t sector;
+	/* the batch being mapped: g[j] for grefs not kept; at[i] = its index
+	 * in g for segment (or indirect page) i, or -1 when kept (page[i]) */
+	struct blkback_grant g[BLK_MAX_SEGS];
+	unsigned ng, room, nmap;
+	int at[BLK_MAX_SEGS];
+	void *page[BLK_MAX_SEGS];
+	struct blk_io *wnext;		/* b->waiting */
 	int16_t status;			/* BLKIF_RSP_* set by the worker */
 	int fd;
 	uint64_t quota;			/* the disk's, bytes (0: none) */
@@ -136,6 +158,8 @@ struct blkback {
 	struct blk_io_engine *io;
 	struct blk_dev dev[BLKBACK_MAX_DEVICES];
 	uint32_t rr;			/* round-robin start of the next poll */
+	struct blk_io *waiting;		/* requests with a host call under way */
+	unsigned nwaiting;
 };
 
 /* blkback.c */
@@ -170,6 +194,8 @@ void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max);
 void blk_ring_push(struct blkback *b, struct blk_dev *d);
 /* A finished io: unmap its grants, answer it (blk_ring_push publishes), free it. */
 void blk_ring_complete(struct blkback *b, struct blk_io *io);
+/* A request's host call is over (blkback_call_done). */
+void blk_ring_call_done(struct blkback *b, struct blk_io *io, int rc, const char *err);
 
 /* blkback_limit.c */
 /* burst: what the bucket holds (0: one second of rate). */

@@ -70,201 +70,331 @@ void blk_ring_push(struct blkback *b, struct blk_dev *d)
 		b->host.notify(b->host.arg, d->port);
 }
 
+/* A refusal counted and logged (the first BAD_REQUEST_LOG_LINES of a
+ * device, then every 1000th). */
+static void log_refusal(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, const char *fmt,
+			va_list ap) __attribute__((format(printf, 4, 0)));
+static void log_refusal(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, const char *fmt,
+			va_list ap)
+{
+	char why[200];
+
+	d->st.errors++;
+	if (d->st.errors <= BAD_REQUEST_LOG_LINES || d->st.errors % 1000 == 0) {
+		vsnprintf(why, sizeof(why), fmt, ap);
+		blk_log(b, 1, "blkback: domain %u disk %s: request %#" PRIx64 " (op %u) refused: %s%s", d->domid,
+			d->name, req->id, req->operation, why,
+			d->st.errors == BAD_REQUEST_LOG_LINES ? " (further refusals logged every 1000th)" : "");
+	}
+}
+
 static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, int16_t status,
 			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, int16_t status,
 			const char *fmt, ...)
 {
-	char why[200];
 	va_list ap;
 
-	d->st.errors++;
-	if (d->st.errors <= BAD_REQUEST_LOG_LINES || d->st.errors % 1000 == 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, sizeof(why), fmt, ap);
-		va_end(ap);
-		blk_log(b, 1, "blkback: domain %u disk %s: request %#" PRIx64 " (op %u) refused: %s%s", d->domid,
-			d->name, req->id, req->operation, why,
-			d->st.errors == BAD_REQUEST_LOG_LINES ? " (further refusals logged every 1000th)" : "");
-	}
+	va_start(ap, fmt);
+	log_refusal(b, d, req, fmt, ap);
+	va_end(ap);
 	/* an indirect request is answered with its indirect_op, as Xen's blkback does */
 	respond(d, req->id, req->operation == BLKIF_OP_INDIRECT ?
 		((const struct blkif_request_indirect *)req)->indirect_op : req->operation, status);
 }
 
-/* A request's grants: the ones it names that are not kept yet, each once
- * (a gref named twice is mapped once), mapped in one host call. A grant
- * is kept when there is room (persistent grants, mapped writable), else
- * it is this request's own (read-only when the data goes to the disk)
- * and goes on io->unmap. pages[i]: the page of grefs[i]. 0, or -1 with
- * err and *bad: the first index refused (n: the whole call failed). What
- * was kept stays kept; the request's own mappings stay on io->unmap for
- * the caller to unmap with the rest. */
-static int map_grants(struct blkback *b, struct blk_dev *d, const uint32_t *grefs, unsigned n, int to_disk,
-		      struct blk_io *io, void **pages, unsigned *bad, char *err, size_t errlen)
-{
-	struct blkback_grant g[BLK_MAX_SEGS];
-	unsigned at[BLK_MAX_SEGS], ng = 0, room = blk_pg_room(d);
-	int rc;
+/* ---- a request, from its copy to its answer ----
+ *
+ * take_request validates what the copy says, then the request goes
+ * through its stages (enum blk_stage): its indirect pages mapped and its
+ * segments copied out of them (indirect requests), its segments checked
+ * and mapped, its I/O with a worker, its own grants unmapped, and only
+ * then its answer. A stage's host call either finishes at once (a host
+ * without grant_map_start) or is started, and the request waits on
+ * b->waiting until blkback_call_done. From take to answer the request
+ * counts in d->in_flight, so that its device keeps its ring, its kept
+ * grants and its slot (blkback.c): a device that went (gone, shut,
+ * disconnected) meanwhile gets no answer and keeps nothing it mapped. */
 
-	for (unsigned i = 0; i < n; i++) {
-		pages[i] = blk_pg_find(d, grefs[i]);
-		if (pages[i])
-			continue;
-		for (at[i] = 0; at[i] < ng && g[at[i]].gref != grefs[i]; at[i]++)
-			;
-		if (at[i] < ng)
-			continue;
-		/* the first `room` new grants are kept: mapped writable */
-		g[ng] = (struct blkback_grant){ .gref = grefs[i], .readonly = ng < room ? 0 : to_disk };
-		ng++;
+static void wait_on(struct blkback *b, struct blk_io *io)
+{
+	io->waiting = 1;
+	io->wnext = b->waiting;
+	b->waiting = io;
+	b->nwaiting++;
+}
+
+static void wait_over(struct blkback *b, struct blk_io *io)
+{
+	struct blk_io **pp = &b->waiting;
+
+	while (*pp && *pp != io)
+		pp = &(*pp)->wnext;
+	if (*pp) {
+		*pp = io->wnext;
+		b->nwaiting--;
 	}
-	*bad = n;
-	if (!ng)
-		return 0;
-	d->st.map_calls++;
-	rc = b->host.grant_map_batch(b->host.arg, d->domid, g, ng, err, errlen);
-	if (rc < 0)
-		return -1;
-	for (unsigned j = 0; j < ng; j++) {
-		if (g[j].status < 0)
+	io->waiting = 0;
+}
+
+/* A request refused after it was taken (its grants): logged as
+ * bad_request logs, answered by finish once its own grants are unmapped. */
+static void refuse(struct blkback *b, struct blk_io *io, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(struct blkback *b, struct blk_io *io, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_refusal(b, io->dev, &io->req, fmt, ap);
+	va_end(ap);
+}
+
+/* The last stage: the request's answer (unless its device went), and it is freed. */
+static void end_request(struct blkback *b, struct blk_io *io)
+{
+	struct blk_dev *d = io->dev;
+
+	d->in_flight--;
+	if (io->req.operation == BLKIF_OP_WRITE_BARRIER)
+		d->barrier = 0;
+	if (!d->gone && !d->shut)
+		respond(d, io->id, io->op, io->status);
+	free(io);
+}
+
+/* Unmap the request's own mappings (one host call), then end it with status. */
+static void finish(struct blkback *b, struct blk_io *io, int16_t status)
+{
+	char err[200];
+
+	io->status = status;
+	io->stage = BLK_S_UNMAP;
+	if (!io->nunmap) {
+		end_request(b, io);
+		return;
+	}
+	io->dev->st.unmap_calls++;
+	if (b->host.grant_unmap_start) {
+		if (b->host.grant_unmap_start(b->host.arg, io->unmap, io->nunmap, io, err, sizeof(err)) == 0) {
+			wait_on(b, io);
+			return;
+		}
+		blk_log(b, 1, "blkback: domain %u disk %s: %s (unmapped synchronously)", io->dev->domid,
+			io->dev->name, err);
+	}
+	blk_grants_unmap(b, io->unmap, io->nunmap);
+	io->nunmap = 0;
+	end_request(b, io);
+}
+
+static void submit(struct blkback *b, struct blk_io *io)
+{
+	io->stage = BLK_S_IO;
+	blk_io_submit(b->io, io);
+}
+
+/* The grants of this stage: the indirect pages' or the segments'. */
+static uint32_t stage_gref(const struct blk_io *io, unsigned i)
+{
+	if (io->stage == BLK_S_MAP_INDIRECT)
+		return ((const struct blkif_request_indirect *)&io->req)->indirect_grefs[i];
+	return io->seg[i].gref;
+}
+
+/* The batch for this stage's n grants: the kept ones found (page[i]),
+ * the others each once (a gref named twice is mapped once) in io->g. The
+ * first `room` new grants are to be kept (mapped writable, persistent
+ * grants); the others are the request's own (read-only when the data goes
+ * to the disk). */
+static void map_prepare(struct blk_dev *d, struct blk_io *io, unsigned n, int to_disk)
+{
+	io->ng = 0;
+	io->nmap = n;
+	io->room = blk_pg_room(d);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t gref = stage_gref(io, i);
+		unsigned j;
+		io->at[i] = -1;
+		io->page[i] = blk_pg_find(d, gref);
+		if (io->page[i])
+			continue;
+		for (j = 0; j < io->ng && io->g[j].gref != gref; j++)
+			;
+		io->at[i] = (int)j;
+		if (j < io->ng)
+			continue;
+		io->g[io->ng] = (struct blkback_grant){ .gref = gref, .readonly = io->ng < io->room ? 0 : to_disk };
+		io->ng++;
+	}
+}
+
+/* The batch's results: a grant meant to be kept is kept while the device
+ * serves and no other request kept it meanwhile, else it goes on
+ * io->unmap with the request's own; page[i] for every i. 0, or -1 with
+ * *bad the first index refused. */
+static int map_apply(struct blk_dev *d, struct blk_io *io, int serving, unsigned *bad)
+{
+	for (unsigned j = 0; j < io->ng; j++) {
+		struct blkback_grant *g = &io->g[j];
+		if (g->status < 0)
 			continue;
 		d->st.grants_mapped++;
-		if (j < room)
-			blk_pg_add(d, g[j].gref, g[j].handle, g[j].page);
+		if (serving && j < io->room && !blk_pg_find(d, g->gref) && blk_pg_room(d))
+			blk_pg_add(d, g->gref, g->handle, g->page);
 		else
-			io->unmap[io->nunmap++] = g[j].handle;
+			io->unmap[io->nunmap++] = g->handle;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		if (pages[i])
+	*bad = io->nmap;
+	for (unsigned i = 0; i < io->nmap; i++) {
+		if (io->at[i] < 0)
 			continue;
-		if (g[at[i]].status < 0) {
+		if (io->g[io->at[i]].status < 0) {
 			*bad = i;
 			return -1;
 		}
-		pages[i] = g[at[i]].page;
+		io->page[i] = io->g[io->at[i]].page;
 	}
 	return 0;
 }
 
-/* The request's own mappings, in one host call (nothing when it has none). */
-static void unmap_own(struct blkback *b, struct blk_io *io)
+static void map_done(struct blkback *b, struct blk_io *io, int rc, const char *err);
+
+/* This stage's host call (none when every grant is kept). */
+static void start_map(struct blkback *b, struct blk_io *io)
 {
-	if (!io->nunmap)
+	struct blk_dev *d = io->dev;
+	char err[200] = "";
+	int rc;
+
+	if (!io->ng) {
+		map_done(b, io, 0, "");
 		return;
-	io->dev->st.unmap_calls++;
-	blk_grants_unmap(b, io->unmap, io->nunmap);
-	io->nunmap = 0;
+	}
+	d->st.map_calls++;
+	if (!io->counted) {
+		io->counted = 1;
+		d->st.mapped_requests++;
+	}
+	if (b->host.grant_map_start) {
+		rc = b->host.grant_map_start(b->host.arg, d->domid, io->g, io->ng, io, err, sizeof(err));
+		if (rc == 0) {
+			wait_on(b, io);
+			return;
+		}
+	} else {
+		rc = b->host.grant_map_batch(b->host.arg, d->domid, io->g, io->ng, err, sizeof(err));
+	}
+	map_done(b, io, rc, err);
 }
 
-/* The segments (a private copy) of a read/write/flush request: checked,
- * then mapped. 0 or the response status (answered here). */
-static int16_t map_segments(struct blkback *b, struct blk_dev *d, const struct blkif_request *req,
-			    const struct blkif_request_segment *seg, unsigned nseg, uint8_t op, uint64_t sector,
-			    struct blk_io *io)
+/* The segments (io->seg, a private copy) of a read/write/flush request:
+ * checked, then mapped. */
+static void segments_ready(struct blkback *b, struct blk_io *io)
 {
-	uint32_t grefs[BLK_MAX_SEGS];
-	void *pages[BLK_MAX_SEGS];
+	struct blk_dev *d = io->dev;
 	uint64_t total = 0;
-	unsigned bad;
-	char err[200];
 
-	for (unsigned i = 0; i < nseg; i++) {
-		const struct blkif_request_segment *s = &seg[i];
+	for (unsigned i = 0; i < io->nsegs; i++) {
+		const struct blkif_request_segment *s = &io->seg[i];
 		if (s->first_sect > s->last_sect || s->last_sect >= BLKIF_SECTORS_PER_PAGE) {
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "segment %u: sectors %u..%u of a page (0..7, first <= last)",
-				    i, s->first_sect, s->last_sect);
-			return BLKIF_RSP_ERROR;
+			refuse(b, io, "segment %u: sectors %u..%u of a page (0..7, first <= last)", i, s->first_sect,
+			       s->last_sect);
+			finish(b, io, BLKIF_RSP_ERROR);
+			return;
 		}
 		total += (uint64_t)(s->last_sect - s->first_sect + 1);
-		grefs[i] = s->gref;
 	}
-	if (sector > d->sectors || total > d->sectors - sector) {
-		bad_request(b, d, req, BLKIF_RSP_ERROR, "sectors %" PRIu64 "..+%" PRIu64 " beyond the end (%" PRIu64
-			    " sectors)", sector, total, d->sectors);
-		return BLKIF_RSP_ERROR;
+	if (io->sector > d->sectors || total > d->sectors - io->sector) {
+		refuse(b, io, "sectors %" PRIu64 "..+%" PRIu64 " beyond the end (%" PRIu64 " sectors)", io->sector,
+		       total, d->sectors);
+		finish(b, io, BLKIF_RSP_ERROR);
+		return;
 	}
-	if (map_grants(b, d, grefs, nseg, op != BLKIF_OP_READ, io, pages, &bad, err, sizeof(err)) < 0) {
-		if (bad < nseg)
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "segment %u: grant ref %u: %s", bad, grefs[bad], err);
-		else
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "mapping %u segments: %s", nseg, err);
-		return BLKIF_RSP_ERROR;
-	}
-	for (unsigned i = 0; i < nseg; i++) {
-		io->iov[i].iov_base = (char *)pages[i] + (size_t)seg[i].first_sect * SECTOR;
-		io->iov[i].iov_len = (size_t)(seg[i].last_sect - seg[i].first_sect + 1) * SECTOR;
-	}
-	io->nseg = nseg;
-	io->offset = sector * SECTOR;
+	io->offset = io->sector * SECTOR;
 	io->len = total * SECTOR;
-	return BLKIF_RSP_OKAY;
+	if (!io->nsegs) {
+		submit(b, io);
+		return;
+	}
+	io->stage = BLK_S_MAP_SEGS;
+	map_prepare(d, io, io->nsegs, io->op != BLKIF_OP_READ);
+	start_map(b, io);
 }
 
-/* An indirect request's segments, copied out of its indirect pages into
- * seg (the pages mapped in one call, read-only, or kept; the request's
- * own stay mapped on io->unmap until it is done). 0 or the response
- * status (answered here). */
-static int16_t indirect_segments(struct blkback *b, struct blk_dev *d, const struct blkif_request *req,
-				 struct blkif_request_segment *seg, struct blk_io *io)
+/* A stage's grants are mapped (or not): on to the next stage. */
+static void map_done(struct blkback *b, struct blk_io *io, int rc, const char *err)
 {
-	const struct blkif_request_indirect *ir = (const struct blkif_request_indirect *)req;
-	unsigned nseg = ir->nr_segments, npages = (nseg + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) /
-						 BLKIF_SEGS_PER_INDIRECT_FRAME;
-	void *pages[BLK_MAX_INDIRECT_PAGES];
+	struct blk_dev *d = io->dev;
+	int serving = !d->gone && !d->shut && d->conn == BLK_CONNECTED;
+	int indirect = io->stage == BLK_S_MAP_INDIRECT;
 	unsigned bad;
-	char err[200];
 
-	if (ir->indirect_op != BLKIF_OP_READ && ir->indirect_op != BLKIF_OP_WRITE) {
-		bad_request(b, d, req, BLKIF_RSP_ERROR, "indirect operation %u (READ or WRITE only)", ir->indirect_op);
-		return BLKIF_RSP_ERROR;
+	if (rc < 0) {
+		for (unsigned j = 0; j < io->ng; j++)
+			io->g[j].status = rc;	/* none was mapped */
 	}
-	if (nseg == 0 || nseg > BLK_MAX_SEGS) {
-		bad_request(b, d, req, BLKIF_RSP_ERROR, "%u indirect segments (1..%d)", nseg, BLK_MAX_SEGS);
-		return BLKIF_RSP_ERROR;
-	}
-	if (map_grants(b, d, ir->indirect_grefs, npages, 1, io, pages, &bad, err, sizeof(err)) < 0) {
-		if (bad < npages)
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "indirect page %u: grant ref %u: %s", bad,
-				    ir->indirect_grefs[bad], err);
+	if (map_apply(d, io, serving, &bad) < 0) {
+		if (bad < io->nmap && rc >= 0)
+			refuse(b, io, "%s %u: grant ref %u: %s", indirect ? "indirect page" : "segment", bad,
+			       stage_gref(io, bad), err);
 		else
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "mapping %u indirect pages: %s", npages, err);
-		return BLKIF_RSP_ERROR;
+			refuse(b, io, "mapping %u %s: %s", io->nmap, indirect ? "indirect pages" : "segments", err);
+		finish(b, io, BLKIF_RSP_ERROR);
+		return;
 	}
-	for (unsigned p = 0; p < npages; p++) {
-		unsigned n = nseg - p * BLKIF_SEGS_PER_INDIRECT_FRAME;
-		if (n > BLKIF_SEGS_PER_INDIRECT_FRAME)
-			n = BLKIF_SEGS_PER_INDIRECT_FRAME;
-		/* copied before anything in it is looked at: the guest may change it */
-		memcpy(seg + p * BLKIF_SEGS_PER_INDIRECT_FRAME, pages[p], n * sizeof(*seg));
+	if (!serving) {
+		finish(b, io, BLKIF_RSP_ERROR);	/* nobody to answer: its mappings go */
+		return;
 	}
-	return BLKIF_RSP_OKAY;
+	if (indirect) {
+		for (unsigned p = 0; p < io->nmap; p++) {
+			unsigned n = io->nsegs - p * BLKIF_SEGS_PER_INDIRECT_FRAME;
+			if (n > BLKIF_SEGS_PER_INDIRECT_FRAME)
+				n = BLKIF_SEGS_PER_INDIRECT_FRAME;
+			/* copied before anything in it is looked at: the guest may change it */
+			memcpy(io->seg + p * BLKIF_SEGS_PER_INDIRECT_FRAME, io->page[p], n * sizeof(io->seg[0]));
+		}
+		segments_ready(b, io);
+		return;
+	}
+	for (unsigned i = 0; i < io->nsegs; i++) {
+		io->iov[i].iov_base = (char *)io->page[i] + (size_t)io->seg[i].first_sect * SECTOR;
+		io->iov[i].iov_len = (size_t)(io->seg[i].last_sect - io->seg[i].first_sect + 1) * SECTOR;
+	}
+	io->nseg = io->nsegs;
+	submit(b, io);
 }
 
-/* Validate one request (already copied) and submit it; a refused one is
- * answered, its own mappings unmapped in one call. */
+void blk_ring_call_done(struct blkback *b, struct blk_io *io, int rc, const char *err)
+{
+	wait_over(b, io);
+	if (io->stage != BLK_S_UNMAP) {
+		map_done(b, io, rc, err);
+		return;
+	}
+	if (rc < 0)
+		blk_log(b, 1, "blkback: domain %u disk %s: %s", io->dev->domid, io->dev->name, err);
+	io->nunmap = 0;
+	end_request(b, io);
+}
+
+/* Validate one request (already copied) and start it; a refused one is
+ * answered at once (nothing of it is mapped yet). */
 static void take_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req)
 {
 	const struct blkif_request_discard *dr = (const struct blkif_request_discard *)req;
-	struct blkif_request_segment iseg[BLK_MAX_SEGS];
-	const struct blkif_request_segment *seg = req->seg;
+	const struct blkif_request_indirect *ir = (const struct blkif_request_indirect *)req;
 	unsigned nseg = req->nr_segments;
 	uint8_t op = req->operation;
-	uint64_t calls = d->st.map_calls;
-	struct blk_io *io = calloc(1, sizeof(*io));
+	struct blk_io *io;
 
-	if (!io) {
-		bad_request(b, d, req, BLKIF_RSP_ERROR, "out of memory");
-		return;
-	}
-	io->dev = d;
 	switch (req->operation) {
 	case BLKIF_OP_READ:
 	case BLKIF_OP_WRITE:
 		if (req->nr_segments == 0 || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u segments (1..%d)", req->nr_segments,
 				    BLKIF_MAX_SEGMENTS_PER_REQUEST);
-			goto refused;
+			return;
 		}
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:	/* may carry data to write first */
@@ -272,7 +402,7 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 		if (req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u segments (0..%d)", req->nr_segments,
 				    BLKIF_MAX_SEGMENTS_PER_REQUEST);
-			goto refused;
+			return;
 		}
 		break;
 	case BLKIF_OP_DISCARD:
@@ -280,49 +410,64 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 			bad_request(b, d, req, BLKIF_RSP_ERROR, "discard of sectors %" PRIu64 "..+%" PRIu64
 				    " beyond the end (%" PRIu64 " sectors)", dr->sector_number, dr->nr_sectors,
 				    d->sectors);
-			goto refused;
+			return;
 		}
 		break;
 	case BLKIF_OP_INDIRECT:
-		if (indirect_segments(b, d, req, iseg, io) != BLKIF_RSP_OKAY)
-			goto refused;
-		op = ((const struct blkif_request_indirect *)req)->indirect_op;
-		nseg = ((const struct blkif_request_indirect *)req)->nr_segments;
-		seg = iseg;
+		if (ir->indirect_op != BLKIF_OP_READ && ir->indirect_op != BLKIF_OP_WRITE) {
+			bad_request(b, d, req, BLKIF_RSP_ERROR, "indirect operation %u (READ or WRITE only)",
+				    ir->indirect_op);
+			return;
+		}
+		if (ir->nr_segments == 0 || ir->nr_segments > BLK_MAX_SEGS) {
+			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u indirect segments (1..%d)", ir->nr_segments,
+				    BLK_MAX_SEGS);
+			return;
+		}
+		op = ir->indirect_op;
+		nseg = ir->nr_segments;
 		break;
 	default:
 		bad_request(b, d, req, BLKIF_RSP_EOPNOTSUPP, "operation %u is not offered", req->operation);
-		goto refused;
+		return;
 	}
 	if (d->readonly && (op == BLKIF_OP_WRITE || op == BLKIF_OP_DISCARD ||
 			    ((op == BLKIF_OP_FLUSH_DISKCACHE || op == BLKIF_OP_WRITE_BARRIER) && nseg))) {
 		bad_request(b, d, req, BLKIF_RSP_ERROR, "the disk is read-only");
-		goto refused;
+		return;
 	}
+	io = calloc(1, sizeof(*io));
+	if (!io) {
+		bad_request(b, d, req, BLKIF_RSP_ERROR, "out of memory");
+		return;
+	}
+	io->dev = d;
+	io->req = *req;
 	io->id = req->id;
 	io->op = op;		/* an indirect request is answered with its indirect_op, as Xen's blkback does */
 	io->fd = d->fd;
 	io->quota = d->quota;
 	io->quota_lock = &d->quota_lock;
 	io->dq = d->dq;
+	io->nsegs = nseg;
+	d->in_flight++;
+	if (req->operation == BLKIF_OP_WRITE_BARRIER)
+		d->barrier = 1;		/* nothing after it until it is done */
 	if (op == BLKIF_OP_DISCARD) {
 		io->offset = dr->sector_number * SECTOR;
 		io->len = dr->nr_sectors * SECTOR;
-	} else if (nseg && map_segments(b, d, req, seg, nseg, op, req->operation == BLKIF_OP_INDIRECT ?
-					((const struct blkif_request_indirect *)req)->sector_number : req->sector_number,
-					io) != BLKIF_RSP_OKAY) {
-		goto refused;
+		submit(b, io);
+	} else if (req->operation == BLKIF_OP_INDIRECT) {
+		io->sector = ir->sector_number;
+		io->stage = BLK_S_MAP_INDIRECT;
+		/* its indirect pages, read-only (or kept) */
+		map_prepare(d, io, (nseg + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) / BLKIF_SEGS_PER_INDIRECT_FRAME, 1);
+		start_map(b, io);
+	} else {
+		io->sector = req->sector_number;
+		memcpy(io->seg, req->seg, nseg * sizeof(io->seg[0]));
+		segments_ready(b, io);
 	}
-	d->st.mapped_requests += d->st.map_calls != calls;
-	d->in_flight++;
-	if (op == BLKIF_OP_WRITE_BARRIER)
-		d->barrier = 1;		/* nothing after it until it is done */
-	blk_io_submit(b->io, io);
-	return;
-refused:
-	d->st.mapped_requests += d->st.map_calls != calls;
-	unmap_own(b, io);
-	free(io);
 }
 
 /* The data a request moves, for the I/O limits (taken from the copy; an
@@ -391,10 +536,6 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 {
 	struct blk_dev *d = io->dev;
 
-	unmap_own(b, io);
-	d->in_flight--;
-	if (io->op == BLKIF_OP_WRITE_BARRIER)
-		d->barrier = 0;
 	blk_quota_after(b, io);		/* counts a refusal, reports the quotas' levels */
 	if (io->status != BLKIF_RSP_OKAY) {
 		if (!io->over_quota) {
@@ -414,7 +555,5 @@ void blk_ring_complete(struct blkback *b, struct blk_io *io)
 	} else if (io->op == BLKIF_OP_DISCARD) {
 		d->st.discards++;
 	}
-	if (!d->gone && !d->shut)
-		respond(d, io->id, io->op, io->status);
-	free(io);
+	finish(b, io, io->status);	/* its own grants unmapped, then answered */
 }

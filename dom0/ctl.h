@@ -18,14 +18,22 @@
  * ctl_call drains doorbell kicks: after it, an event loop checks
  * ctl_pending_ports() rather than rely on a kick it may have eaten.
  *
- * Threads: ctl_call may be called from several threads at once; calls
- * are serialized (one request of this process in the ring at a time, as
- * the bulk area and the hypervisor's one-at-a-time service want). A bulk
- * op's wrapper holds the bulk area from its first copy in to its last
- * copy out; ctl_bulk_hold keeps it across several calls (netback's copy
- * window lives in the bulk area between its grant copies). The kick hook
- * (ctl_set_kick_hook) runs in the calling thread after a call that
- * drained doorbell kicks, so that the loop can look at its ports.
+ * ctl_submit is the event loop's call: it never waits (see "asynchronous
+ * calls" below); the answer is taken by whoever drains the response ring
+ * and completed in the loop's ctl_async_poll, which pvd runs on every
+ * doorbell kick, wake of its control thread and tick.
+ *
+ * Threads: ctl_call may be called from several threads at once; awaited
+ * calls are serialized (one of this process in the ring at a time;
+ * posted and async ones may be beside it). A bulk op's wrapper holds the
+ * bulk area from its first copy in to its last copy out; ctl_bulk_hold
+ * keeps it across several calls, ctl_bulk_try_hold without waiting (the
+ * loop's: netback's copy window lives in the bulk area between its grant
+ * copies); an async bulk op owns it from its push until its answer is
+ * taken. The kick hook (ctl_set_kick_hook) runs in the calling thread
+ * after a call that drained doorbell kicks or took an async call's
+ * answer, and after a release of the bulk area the loop wanted, so that
+ * the loop looks at its ports and completes its calls.
  *
  * Typed wrappers (ctl_ops.c) fill one request each and name the domain,
  * port or handle in their error message. Errors: negative errno + one line
@@ -74,6 +82,85 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
  * never waits behind another thread's long call. Not for bulk ops. 0 once
  * it is in the ring (its refusal, if any, is not reported). */
 int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen);
+
+/* ---- asynchronous calls (for an event loop: nothing here waits) ----
+ *
+ * ctl_submit puts a request in the ring and returns at once; when the
+ * ring is full, or a bulk op finds the bulk area or the ring busy, the
+ * request is queued inside ctl and pushed by a later ctl_async_poll, in
+ * the order submitted (a plain op does not wait behind a queued bulk op;
+ * bulk ops keep their order). Whoever takes responses from the ring (a
+ * ctl_call of any thread, or ctl_async_poll) keeps an async call's
+ * answer for it (a bulk op's collect copies its results out of the bulk
+ * area right then, under ctl's lock, so that the area is free again) and
+ * the kick hook runs, so that the loop polls. done(arg, rc, rsp, err)
+ * runs in ctl_async_poll, on the thread that polls (the loop), exactly
+ * once per call that was not cancelled: rc 0 or the hypervisor's
+ * negative status (rsp is its response), or a transport error naming
+ * the op: -ETIMEDOUT after timeout_ms without an answer, -EPIPE (the
+ * doorbell closed), -ESTALE (the machine rebooted), -EPROTO (a corrupt
+ * ring). done may submit again; it must not call ctl_call.
+ * Calls for one ctl are submitted, polled, cancelled and failed on one
+ * thread (the loop); their answers may be taken by any thread. */
+struct ctl_async_call {
+    struct pvctl_request req;       /* op, size and payload (id assigned by ctl) */
+    /* bulk ops: write the bulk area just before the push (may be NULL) */
+    void (*fill)(void *arg, void *bulk);
+    /* bulk ops: copy the results out as the answer is taken: any thread,
+     * under ctl's lock, memory copies only (may be NULL) */
+    void (*collect)(void *arg, const void *bulk, const struct pvctl_response *rsp);
+    void (*done)(void *arg, int rc, const struct pvctl_response *rsp, const char *err);
+    void *arg;                      /* valid until done ran or the call was cancelled */
+    unsigned int timeout_ms;        /* 0: ctl_timeout(c) */
+};
+/* 0 and *ticket (never 0; for ctl_async_cancel), or a negative errno with
+ * err when nothing was submitted (-ESTALE, -ENOMEM, -EINVAL for an op
+ * beyond the table): done is then not called. */
+int ctl_submit(struct ctl *c, const struct ctl_async_call *call, uint64_t *ticket,
+               char *err, size_t errlen);
+/* Push what is queued, take answers, re-kick, time out, and run the
+ * done of every finished call. 0, or the transport error (-EPIPE,
+ * -ESTALE, -EPROTO) that failed every call (err says which); a timed-out
+ * call alone is no error of the poll. */
+int ctl_async_poll(struct ctl *c, char *err, size_t errlen);
+/* done is never called for this ticket after this returns (a no-op for a
+ * ticket that is finished). An answer still to come is taken and
+ * dropped, and a bulk op keeps the bulk area until then. */
+void ctl_async_cancel(struct ctl *c, uint64_t ticket);
+/* Every call not finished fails now: done(rc, why) for each (the machine
+ * is lost). */
+void ctl_async_fail_all(struct ctl *c, int rc, const char *why);
+/* Calls submitted and not yet finished (their done not yet run). */
+unsigned int ctl_async_pending(struct ctl *c);
+
+/* The async bulk ops (ctl_ops.c): a caller-owned record (e.g. inside
+ * the request it serves), untouched by ctl once done ran or the call was
+ * cancelled (ctl_async_cancel(c, k->ticket)). The entries are copied to
+ * the bulk area as the request is pushed and back as its answer is
+ * taken (statuses filled, as the synchronous wrappers do); done(k, rc,
+ * err) runs in ctl_async_poll: rc 0 (look at each entry), or the call's
+ * error with err naming it ("map a batch of 3 grants (...): ..."). */
+struct ctl_bulk_call {
+    void (*done)(struct ctl_bulk_call *k, int rc, const char *err);
+    void *arg;                      /* the caller's */
+    uint64_t ticket;                /* while submitted (0 once done ran) */
+    void *entries;
+    size_t n, size;
+    char what[96];
+};
+int ctl_submit_grant_map_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_map_entry *e,
+                               size_t n, char *err, size_t errlen);
+int ctl_submit_grant_unmap_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_unmap_entry *e,
+                                 size_t n, char *err, size_t errlen);
+int ctl_submit_grant_copy(struct ctl *c, struct ctl_bulk_call *k, struct gnttab_copy *ops, size_t n,
+                          char *err, size_t errlen);
+
+/* Hold the bulk area without waiting (the loop's ctl_bulk_hold): 1 when
+ * held (release with ctl_bulk_release), 0 when another thread holds it
+ * or waits for it (the kick hook then runs once it is released), or an
+ * async bulk op is in flight (its answer wakes the loop; meanwhile no new
+ * async bulk op is pushed, so that the next try gets it). */
+int ctl_bulk_try_hold(struct ctl *c);
 
 /* fn(arg) after a call drained doorbell kicks (any thread; fn must be
  * safe to call from any thread, e.g. write an eventfd). */

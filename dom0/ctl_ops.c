@@ -504,3 +504,81 @@ int ctl_grant_unmap_batch(struct ctl *c, struct pvctl_grant_unmap_entry *e, size
     ctl_bulk_release(c);
     return rc;
 }
+
+/* ---- asynchronous bulk ops (ctl_submit): the entries travel through
+ * the bulk area as for the calls above, copied in as the request is
+ * pushed and out as its answer is taken ---- */
+
+static void bulk_call_fill(void *arg, void *bulk)
+{
+    struct ctl_bulk_call *k = arg;
+
+    memcpy(bulk, k->entries, k->n * k->size);
+}
+
+static void bulk_call_collect(void *arg, const void *bulk, const struct pvctl_response *rsp)
+{
+    struct ctl_bulk_call *k = arg;
+
+    if (rsp->status == 0)
+        memcpy(k->entries, bulk, k->n * k->size);
+}
+
+static void bulk_call_done(void *arg, int rc, const struct pvctl_response *rsp, const char *err)
+{
+    struct ctl_bulk_call *k = arg;
+    char why[700];
+
+    (void)rsp;
+    if (rc)
+        dom0_format(why, sizeof(why), "%s: %s", k->what, err);
+    k->ticket = 0;
+    k->done(k, rc, rc ? why : "");
+}
+
+static int submit_bulk(struct ctl *c, struct ctl_bulk_call *k, uint32_t op, void *entries, size_t n, size_t size,
+                       size_t max, char *err, size_t errlen)
+{
+    struct ctl_async_call ac = { .req = { .op = op, .size = sizeof(struct pvctl_grant_batch) },
+                                 .fill = bulk_call_fill, .collect = bulk_call_collect,
+                                 .done = bulk_call_done, .arg = k };
+
+    _Static_assert(sizeof(struct pvctl_grant_batch) == sizeof(struct pvctl_grant_copy),
+                   "the batch ops and grant copy carry one count");
+    k->entries = entries;
+    k->n = n;
+    k->size = size;
+    if (k->n == 0)
+        return dom0_fail(err, errlen, EINVAL, "%s: no entries", k->what);
+    if (k->n > max)
+        return dom0_fail(err, errlen, E2BIG, "%s: %zu entries, at most %zu per call", k->what, k->n, max);
+    if (op == PVCTL_OP_GRANT_COPY)
+        ac.req.u.grant_copy.count = (uint32_t)k->n;
+    else
+        ac.req.u.grant_batch.count = (uint32_t)k->n;
+    return ctl_submit(c, &ac, &k->ticket, err, errlen);
+}
+
+int ctl_submit_grant_map_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_map_entry *e,
+                               size_t n, char *err, size_t errlen)
+{
+    snprintf(k->what, sizeof(k->what), "map a batch of %zu grants (the first: ref %u of domain %u)", n,
+             n ? e[0].gref : 0, n ? e[0].domid : 0);
+    return submit_bulk(c, k, PVCTL_OP_GRANT_MAP_BATCH, e, n, sizeof(*e), PVCTL_GRANT_BATCH_MAX, err, errlen);
+}
+
+int ctl_submit_grant_unmap_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_unmap_entry *e,
+                                 size_t n, char *err, size_t errlen)
+{
+    snprintf(k->what, sizeof(k->what), "unmap a batch of %zu grant handles (the first: %u)", n,
+             n ? e[0].handle : 0);
+    return submit_bulk(c, k, PVCTL_OP_GRANT_UNMAP_BATCH, e, n, sizeof(*e), PVCTL_GRANT_BATCH_MAX, err, errlen);
+}
+
+int ctl_submit_grant_copy(struct ctl *c, struct ctl_bulk_call *k, struct gnttab_copy *ops, size_t n,
+                          char *err, size_t errlen)
+{
+    snprintf(k->what, sizeof(k->what), "grant copy of %zu operations", n);
+    return submit_bulk(c, k, PVCTL_OP_GRANT_COPY, ops, n, sizeof(*ops), PVCTL_BULK_SIZE / sizeof(*ops), err,
+                       errlen);
+}

@@ -92,6 +92,20 @@ int ctl_ring_take(struct ctl_ring *r, uint64_t id, struct pvctl_response *rsp,
     return 0;
 }
 
+int ctl_ring_take_one(struct ctl_ring *r, struct pvctl_response *rsp)
+{
+    struct pvctl_block *b = r->blk;
+    uint32_t cons = b->rsp_cons, prod = LOAD_ACQ(&b->rsp_prod);
+
+    if (prod - cons > PVCTL_RING_SIZE)
+        return -EPROTO;
+    if (cons == prod)
+        return 0;
+    memcpy(rsp, &b->rsp[cons % PVCTL_RING_SIZE], sizeof(*rsp));
+    STORE_REL(&b->rsp_cons, cons + 1);
+    return 1;
+}
+
 size_t ctl_ring_take_pending(struct shared_info *si, uint32_t *ports, size_t max)
 {
     const size_t bits = 8 * sizeof(si->evtchn_pending[0]);

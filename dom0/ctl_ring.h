@@ -56,6 +56,10 @@ int ctl_ring_push(struct ctl_ring *r, struct pvctl_request *req);
 int ctl_ring_take(struct ctl_ring *r, uint64_t id, struct pvctl_response *rsp,
                   unsigned int *skipped);
 
+/* Consume the next available response into *rsp (1); 0 when none has
+ * come, -EPROTO when the response indices are corrupt. */
+int ctl_ring_take_one(struct ctl_ring *r, struct pvctl_response *rsp);
+
 /* Test-and-clear Domain 0's pending event-channel bits in si: up to max
  * pending ports (lowest first) are cleared and stored in ports; returns
  * how many. Bits not returned stay pending for the next call. */

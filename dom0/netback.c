@@ -21,6 +21,14 @@
  * and out); Domain 0 reads only its header. Invariants: nothing is read
  * from the window before the copy's status says it was written; a tx
  * request is answered exactly once; an rx buffer is answered exactly once.
+ * The rounds are steps (enum nb_step, drive): with a host whose grant
+ * copy is asynchronous (grant_copy_start) a step that copies ends the
+ * poll with the copy under way (nb->copying: polls meanwhile do the
+ * handshakes alone) and netback_copy_done goes on from the next step;
+ * the switch (forward) stops where the batch has no room and goes on
+ * there after that copy. A held frame and a delivery name their vif's
+ * connection (nb_vif.gen): one gone or connected again meanwhile is
+ * neither answered nor delivered to.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,6 +45,7 @@
 /* A packet in the window. */
 struct nb_held {
 	int vif;
+	uint32_t gen;			/* its vif's connection */
 	size_t off;			/* in the window */
 	uint16_t len, flags;
 	uint32_t first_op, nops;
@@ -46,8 +55,21 @@ struct nb_held {
 /* A frame on its way into one rx buffer. */
 struct nb_delivery {
 	int vif;
+	uint32_t gen;			/* its vif's connection */
 	uint16_t id, len, flags;
 	uint32_t first_op, nops;
+};
+
+/* The steps of a poll's data path (drive): a step that copies ends with
+ * the copy under way, and the next step goes on when it is done. */
+enum nb_step {
+	NB_S_TAP,		/* a round of TAP frames into the window */
+	NB_S_TAP_COPIED,	/* ... copied into rx buffers: answered */
+	NB_S_TX,		/* a round of tx packets taken, copied into the window */
+	NB_S_TX_COPIED,		/* ... their copies done */
+	NB_S_FWD,		/* the switch (forward), until done or out of room */
+	NB_S_FWD_COPIED,	/* ... its rx copies done, the switch goes on */
+	NB_S_FWD_DONE,		/* ... its last rx copies done: the next tx round */
 };
 
 struct nb_batch {
@@ -59,6 +81,13 @@ struct nb_batch {
 	unsigned int nops;
 	struct gnttab_copy in_status[NETBACK_COPY_OPS];	/* phase 1's, kept */
 	unsigned int start;		/* vif to take from first */
+	/* where the poll's work is (drive): its step, rounds, the last copy's
+	 * result, and where the switch stopped for room (forward) */
+	enum nb_step step;
+	unsigned int tap_round, tx_round;
+	int rc, failed;
+	unsigned int fwd_k, fwd_i;
+	int fwd_begun, fwd_to;
 };
 
 void nb_log(struct netback *nb, int warn, const char *fmt, ...)
@@ -314,15 +343,33 @@ static void add_window_ops(struct netback *nb, struct nb_batch *b, int to_window
 	}
 }
 
-static int run_copies(struct netback *nb, struct nb_batch *b)
+/* The batch's copies: done at once with a synchronous host (0, b->rc
+ * set), or started (1: the batch goes on in netback_copy_done). */
+static int copy_start(struct netback *nb, struct nb_batch *b)
 {
-	int rc = 0;
+	int rc;
 
-	if (b->nops)
+	b->rc = 0;
+	if (!b->nops)
+		return 0;
+	if (nb->host.grant_copy_start) {
+		rc = nb->host.grant_copy_start(nb->host.arg, b->ops, b->nops);
+		if (rc == 0) {
+			nb->copying = 1;
+			return 1;
+		}
+	} else {
 		rc = nb->host.grant_copy(nb->host.arg, b->ops, b->nops);
-	if (rc < 0)
-		nb_log(nb, 1, "grant copy of %u operations failed (%d): the batch is dropped", b->nops, rc);
-	return rc;
+	}
+	b->rc = rc;
+	return 0;
+}
+
+static int copies_failed(struct netback *nb, struct nb_batch *b)
+{
+	if (b->rc < 0)
+		nb_log(nb, 1, "grant copy of %u operations failed (%d): the batch is dropped", b->nops, b->rc);
+	return b->rc < 0;
 }
 
 static int ops_ok(const struct nb_batch *b, uint32_t first, uint32_t n, int16_t *bad)
@@ -376,6 +423,7 @@ static void take_tx(struct netback *nb, struct nb_batch *b)
 			}
 			b->nheld++;
 			h->vif = i;
+			h->gen = v->gen;
 			h->off = off;
 			h->len = h->pkt.total;
 			h->flags = h->pkt.flags;
@@ -395,16 +443,17 @@ static void take_tx(struct netback *nb, struct nb_batch *b)
 	}
 }
 
-static void deliver_flush(struct netback *nb, struct nb_batch *b)
+/* The rx buffers the batch's copies filled are answered. */
+static void deliver_answers(struct netback *nb, struct nb_batch *b)
 {
-	int failed = run_copies(nb, b) < 0;
+	int failed = copies_failed(nb, b);
 
 	for (unsigned int i = 0; i < b->nout; i++) {
 		struct nb_delivery *d = &b->out[i];
 		struct nb_vif *v = &nb->vif[d->vif];
 		int16_t bad = 0;
-		if (!v->used || v->state != NB_CONNECTED)
-			continue;
+		if (!v->used || v->state != NB_CONNECTED || v->gen != d->gen)
+			continue;	/* gone or connected again meanwhile */
 		if (failed || !ops_ok(b, d->first_op, d->nops, &bad)) {
 			nb_vif_log(nb, v, "rx buffer %u: grant copy status %d; frame dropped", d->id, bad);
 			nb_rx_answer(v, d->id, 0, XEN_NETIF_RSP_ERROR);
@@ -420,34 +469,43 @@ static void deliver_flush(struct netback *nb, struct nb_batch *b)
 	b->nops = 0;
 }
 
-static void deliver_one(struct netback *nb, struct nb_batch *b, const struct nb_held *h, int to)
+/* The batch has room for one more delivery. */
+static int room(const struct nb_batch *b)
+{
+	return b->nops + 4 <= NETBACK_COPY_OPS && b->nout < NETBACK_COPY_OPS;
+}
+
+/* A frame into one rx buffer of vif `to`: 0, or -1 when the batch has no
+ * room (copy what it has, then deliver again). */
+static int deliver_one(struct netback *nb, struct nb_batch *b, const struct nb_held *h, int to)
 {
 	struct nb_vif *v = &nb->vif[to];
 	struct netif_rx_request rq;
 	uint16_t flags = 0;
 
 	if (!v->used || v->state != NB_CONNECTED)
-		return;
+		return 0;
 	if (!nb_bucket_allows(&v->rx_bucket, nb->host.now_ms(nb->host.arg))) {
 		v->rx_dropped++;		/* over its rate: policed */
-		return;
+		return 0;
 	}
-	if (b->nops + 4 > NETBACK_COPY_OPS || b->nout == NETBACK_COPY_OPS)
-		deliver_flush(nb, b);
+	if (!room(b))
+		return -1;
 	if (!nb_rx_take(nb, v, &rq)) {
 		v->rx_dropped++;		/* no buffer posted: as a full NIC queue */
-		return;
+		return 0;
 	}
 	if (h->flags & XEN_NETTXF_csum_blank)
 		flags = XEN_NETRXF_csum_blank | XEN_NETRXF_data_validated;
 	else if (h->flags & XEN_NETTXF_data_validated)
 		flags = XEN_NETRXF_data_validated;
 	nb_bucket_charge(&v->rx_bucket, h->len);
-	b->out[b->nout] = (struct nb_delivery){ .vif = to, .id = rq.id, .len = h->len, .flags = flags,
-						.first_op = b->nops };
+	b->out[b->nout] = (struct nb_delivery){ .vif = to, .gen = v->gen, .id = rq.id, .len = h->len,
+						.flags = flags, .first_op = b->nops };
 	add_window_ops(nb, b, 0, v->domid, rq.gref, 0, h->off, h->len);
 	b->out[b->nout].nops = b->nops - b->out[b->nout].first_op;
 	b->nout++;
+	return 0;
 }
 
 /* A frame of a vif on a Linux bridge out through its TAP device (whose
@@ -478,8 +536,9 @@ static void tap_drain(struct nb_vif *v)
 		v->rx_dropped++;
 }
 
-/* Frames waiting on the TAP devices, read into the window while it has
- * room and their vif has rx buffers, then copied into those buffers. */
+/* Frames waiting on the TAP devices, read into the window while it and
+ * the batch have room and their vif has rx buffers (to be copied into
+ * those buffers). */
 static unsigned int take_from_taps(struct netback *nb, struct nb_batch *b)
 {
 	size_t off = 0;
@@ -496,7 +555,7 @@ static unsigned int take_from_taps(struct netback *nb, struct nb_batch *b)
 			tap_drain(v);
 			continue;
 		}
-		for (avail = nb_rx_avail(v); avail > 0 && off + NB_MAX_FRAME <= nb->win.bytes; avail--) {
+		for (avail = nb_rx_avail(v); avail > 0 && off + NB_MAX_FRAME <= nb->win.bytes && room(b); avail--) {
 			struct nb_held h = { .vif = -1, .off = off };
 			ssize_t n = read(v->tap_fd, nb->win.data + off, NB_MAX_FRAME);
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -507,97 +566,152 @@ static unsigned int take_from_taps(struct netback *nb, struct nb_batch *b)
 				continue;
 			h.len = (uint16_t)n;
 			frames++;
-			deliver_one(nb, b, &h, i);
+			deliver_one(nb, b, &h, i);	/* room was checked */
 			off += ((size_t)n + 63u) & ~(size_t)63u;
 		}
 	}
-	deliver_flush(nb, b);
 	return frames;
 }
 
-/* Phase 2 and 3: the switch, then the copies into the rx buffers. */
-static void forward(struct netback *nb, struct nb_batch *b, int failed)
+/* Phase 2: the switch, from held packet fwd_k (and, for a broadcast,
+ * target fwd_i) on: 1 when it stopped because the batch is out of room
+ * (copy, answer, then call it again: it goes on where it stopped), 0 once
+ * every held packet is through. A packet is answered, filtered and
+ * learnt from once (fwd_begun). */
+static int forward(struct netback *nb, struct nb_batch *b)
 {
 	const struct gnttab_copy *in_status = b->in_status;
 	uint64_t now = nb->host.now_ms(nb->host.arg);
 
-	b->nout = 0;
-	b->nops = 0;
-	for (unsigned int k = 0; k < b->nheld; k++) {
-		const struct nb_held *h = &b->held[k];
+	for (; b->fwd_k < b->nheld; b->fwd_k++, b->fwd_i = 0, b->fwd_begun = 0) {
+		const struct nb_held *h = &b->held[b->fwd_k];
 		struct nb_vif *v = &nb->vif[h->vif];
 		const uint8_t *frame = nb->win.data + h->off;
 		int16_t bad = 0;
 		char why[120];
-		int to;
 
-		if (v->state != NB_CONNECTED)
-			continue;		/* shut meanwhile: its rings are gone */
-		for (uint32_t i = h->first_op; !failed && i < h->first_op + h->nops && !bad; i++)
-			bad = in_status[i].status;
-		nb_tx_answer(v, &h->pkt, failed || bad ? XEN_NETIF_RSP_ERROR : XEN_NETIF_RSP_OKAY);
-		if (failed || bad) {
-			nb_vif_log(nb, v, "tx packet of %u bytes dropped: grant copy status %d", h->len, bad);
-			v->tx_dropped++;
+		if (!b->fwd_begun) {
+			b->fwd_begun = 1;
+			b->fwd_to = -2;		/* nowhere */
+			if (v->state != NB_CONNECTED || v->gen != h->gen)
+				continue;	/* shut meanwhile: its rings are gone */
+			for (uint32_t i = h->first_op; !b->failed && i < h->first_op + h->nops && !bad; i++)
+				bad = in_status[i].status;
+			nb_tx_answer(v, &h->pkt, b->failed || bad ? XEN_NETIF_RSP_ERROR : XEN_NETIF_RSP_OKAY);
+			v->need_notify = 1;	/* (its copy may have ended a later poll) */
+			if (b->failed || bad) {
+				nb_vif_log(nb, v, "tx packet of %u bytes dropped: grant copy status %d", h->len, bad);
+				v->tx_dropped++;
+				continue;
+			}
+			switch (nb_filter_tx(v, frame, h->len, why, sizeof(why))) {
+			case NB_FILTER_SPOOF:
+				nb_vif_log(nb, v, "tx frame dropped: %s", why);
+				v->tx_dropped++;
+				continue;
+			case NB_FILTER_POLICY:	/* not hostile: said once, counted always */
+				if (!v->told_policy)
+					nb_log(nb, 0, "domain %u vif %u: tx frames dropped: %s", v->domid, v->devid, why);
+				v->told_policy = 1;
+				v->tx_dropped++;
+				continue;
+			}
+			v->tx_packets++;
+			v->tx_bytes += h->len;
+			if (v->tap_fd >= 0) {
+				tap_send(nb, v, nb->win.data + h->off, h);
+				continue;
+			}
+			nb_fdb_learn(nb, h->vif, v->mac, now);
+			b->fwd_to = (frame[0] & 1) ? -1 : nb_fdb_lookup(nb, v->network, frame, now);
+			if (b->fwd_to == h->vif)
+				b->fwd_to = -2;		/* to itself: a switch does not send back */
+		}
+		if (b->fwd_to == -2)
+			continue;
+		if (b->fwd_to >= 0) {
+			if (deliver_one(nb, b, h, b->fwd_to) < 0)
+				return 1;
 			continue;
 		}
-		switch (nb_filter_tx(v, frame, h->len, why, sizeof(why))) {
-		case NB_FILTER_SPOOF:
-			nb_vif_log(nb, v, "tx frame dropped: %s", why);
-			v->tx_dropped++;
-			continue;
-		case NB_FILTER_POLICY:	/* not hostile: said once, counted always */
-			if (!v->told_policy)
-				nb_log(nb, 0, "domain %u vif %u: tx frames dropped: %s", v->domid, v->devid, why);
-			v->told_policy = 1;
-			v->tx_dropped++;
-			continue;
-		}
-		v->tx_packets++;
-		v->tx_bytes += h->len;
-		if (v->tap_fd >= 0) {
-			tap_send(nb, v, nb->win.data + h->off, h);
-			continue;
-		}
-		nb_fdb_learn(nb, h->vif, v->mac, now);
-		to = (frame[0] & 1) ? -1 : nb_fdb_lookup(nb, v->network, frame, now);
-		if (to == h->vif)
-			continue;		/* to itself: a switch does not send back */
-		if (to >= 0) {
-			deliver_one(nb, b, h, to);
-			continue;
-		}
-		for (int i = 0; i < NETBACK_MAX_VIFS; i++)
+		for (; b->fwd_i < NETBACK_MAX_VIFS; b->fwd_i++) {
+			int i = (int)b->fwd_i;
 			if (i != h->vif && nb->vif[i].used && nb->vif[i].tap_fd < 0 &&
-			    !strcmp(nb->vif[i].network, v->network))
-				deliver_one(nb, b, h, i);
+			    !strcmp(nb->vif[i].network, v->network) && deliver_one(nb, b, h, i) < 0)
+				return 1;
+		}
 	}
-	deliver_flush(nb, b);
+	return 0;
 }
 
-void netback_poll(struct netback *nb)
+/* The poll's data path from where it is: 1 when a copy is under way (it
+ * goes on in netback_copy_done), 0 when this poll's work is done. With a
+ * synchronous host every copy is done at once and this runs through. */
+static int drive(struct netback *nb)
 {
 	struct nb_batch *b = nb->batch;
 
-	for (int i = 0; i < NETBACK_MAX_VIFS; i++) {
-		if (!nb->vif[i].used)
-			continue;
-		nb_xs_poll(nb, &nb->vif[i]);
-		if (nb->vif[i].detaching && nb->vif[i].state != NB_CONNECTED)
-			vif_detached(nb, &nb->vif[i]);
-	}
-	for (int round = 0; round < NB_ROUNDS && take_from_taps(nb, b); round++)
-		;
-	for (int round = 0; round < NB_ROUNDS; round++) {
-		int failed;
-		take_tx(nb, b);
-		b->start = (b->start + 1) % NETBACK_MAX_VIFS;
-		if (!b->nheld)
+	for (;;) {
+		switch (b->step) {
+		case NB_S_TAP:
+			if (b->tap_round >= NB_ROUNDS || !take_from_taps(nb, b)) {
+				b->step = NB_S_TX;
+				break;
+			}
+			b->tap_round++;
+			b->step = NB_S_TAP_COPIED;
+			if (copy_start(nb, b))
+				return 1;
 			break;
-		failed = run_copies(nb, b) < 0;
-		memcpy(b->in_status, b->ops, b->nops * sizeof(b->ops[0]));
-		forward(nb, b, failed);
+		case NB_S_TAP_COPIED:
+			deliver_answers(nb, b);
+			b->step = NB_S_TAP;
+			break;
+		case NB_S_TX:
+			if (b->tx_round >= NB_ROUNDS) {
+				b->step = NB_S_TAP;	/* done: the next poll starts over */
+				b->tap_round = b->tx_round = 0;
+				return 0;
+			}
+			b->tx_round++;
+			take_tx(nb, b);
+			b->start = (b->start + 1) % NETBACK_MAX_VIFS;
+			if (!b->nheld) {
+				b->tx_round = NB_ROUNDS;
+				break;
+			}
+			b->step = NB_S_TX_COPIED;
+			if (copy_start(nb, b))
+				return 1;
+			break;
+		case NB_S_TX_COPIED:
+			b->failed = copies_failed(nb, b);
+			memcpy(b->in_status, b->ops, b->nops * sizeof(b->ops[0]));
+			b->nout = 0;
+			b->nops = 0;
+			b->fwd_k = b->fwd_i = 0;
+			b->fwd_begun = 0;
+			b->step = NB_S_FWD;
+			break;
+		case NB_S_FWD:
+			b->step = forward(nb, b) ? NB_S_FWD_COPIED : NB_S_FWD_DONE;
+			if (copy_start(nb, b))
+				return 1;
+			break;
+		case NB_S_FWD_COPIED:
+			deliver_answers(nb, b);
+			b->step = NB_S_FWD;
+			break;
+		case NB_S_FWD_DONE:
+			deliver_answers(nb, b);
+			b->step = NB_S_TX;
+			break;
+		}
 	}
+}
+
+static void notify_vifs(struct netback *nb)
+{
 	for (int i = 0; i < NETBACK_MAX_VIFS; i++) {
 		struct nb_vif *v = &nb->vif[i];
 		if (!v->used || v->state != NB_CONNECTED || !v->need_notify)
@@ -606,4 +720,31 @@ void netback_poll(struct netback *nb)
 		if (nb_rings_push(v))
 			nb->host.notify(nb->host.arg, v->port);
 	}
+}
+
+void netback_copy_done(struct netback *nb, int rc)
+{
+	nb->copying = 0;
+	nb->batch->rc = rc;
+	drive(nb);
+	notify_vifs(nb);
+}
+
+int netback_busy(const struct netback *nb)
+{
+	return nb->copying;
+}
+
+void netback_poll(struct netback *nb)
+{
+	for (int i = 0; i < NETBACK_MAX_VIFS; i++) {
+		if (!nb->vif[i].used)
+			continue;
+		nb_xs_poll(nb, &nb->vif[i]);
+		if (nb->vif[i].detaching && nb->vif[i].state != NB_CONNECTED)
+			vif_detached(nb, &nb->vif[i]);
+	}
+	if (!nb->copying)	/* else the batch goes on when its copy is done */
+		drive(nb);
+	notify_vifs(nb);
 }

@@ -18,6 +18,10 @@
  *   netback_domain_gone disconnects and forgets a domain's vifs (and
  *                       removes their TAP devices)
  *
+ * A host with asynchronous control calls (pvd) gives grant_copy_start:
+ * a batch's copies are then started, and the batch goes on in
+ * netback_copy_done; the window is netback's until netback_busy is 0.
+ *
  * Errors: negative errno + one line in err. A misbehaving frontend never
  * fails a call: its packet is dropped or its vif shut, with a log line
  * naming the domain, the vif and the cause.
@@ -56,6 +60,11 @@ struct netback_host {
 	void (*notify)(void *arg, uint32_t port);
 	/* run ops[0..n) (n <= NETBACK_COPY_OPS); status of each filled in */
 	int (*grant_copy)(void *arg, struct gnttab_copy *ops, size_t n);
+	/* The same, asynchronous (NULL: grant_copy is used): 0 once started,
+	 * and the host calls netback_copy_done(nb, rc) later on the loop
+	 * thread (never from inside the start), the statuses filled; ops stay
+	 * untouched by netback until then. -errno: nothing was started. */
+	int (*grant_copy_start)(void *arg, struct gnttab_copy *ops, size_t n);
 	void (*log)(void *arg, int warn, const char *line);
 	uint64_t (*now_ms)(void *arg);
 	/* a TAP device ifname on Linux bridge `bridge` (netback_tap.h), its
@@ -116,6 +125,11 @@ int netback_vif_state(const struct netback *nb, uint32_t domid, uint32_t devid);
 int netback_vif_set_rate(struct netback *nb, uint32_t domid, uint32_t devid, uint64_t rate, uint64_t burst,
 			 char *err, size_t errlen);
 void netback_poll(struct netback *nb);
+/* The copy started with grant_copy_start is over: rc 0 (each op's status
+ * filled) or its error. The batch goes on from where it waited. */
+void netback_copy_done(struct netback *nb, int rc);
+/* A batch is under way (its copy window in use until it is done). */
+int netback_busy(const struct netback *nb);
 
 /* The capacity of a network (an internal one or a Linux bridge's
  * uplink), bytes per second (0: none, the default): while the vifs on it

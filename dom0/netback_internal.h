@@ -77,6 +77,7 @@ struct nb_vif {
 	int share;			/* index in netback.share, -1: none */
 	int64_t deficit;		/* bytes it may still send this round */
 	int held, idle;			/* in this take: held back by its deficit; found empty */
+	uint32_t gen;			/* its connection (netback.gen_next when it connected) */
 };
 
 /* A network with a capacity (netback_share.c). */
@@ -103,6 +104,8 @@ struct netback {
 	struct nb_vif vif[NETBACK_MAX_VIFS];
 	struct nb_fdb_entry fdb[NB_FDB_SIZE];
 	struct nb_share share[NB_MAX_SHARES];
+	uint32_t gen_next;		/* connections so far (nb_vif.gen) */
+	int copying;			/* a batch's grant copy is under way (grant_copy_start) */
 };
 
 /* log through the host, prefixed "netback: " */

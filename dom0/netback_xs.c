@@ -183,6 +183,7 @@ static void connect(struct netback *nb, struct nb_vif *v)
 		return;
 	}
 	v->state = NB_CONNECTED;
+	v->gen = ++nb->gen_next;	/* what was held for an earlier connection is not for this one */
 	v->log_budget = 20;
 	record(nb, v);
 	snprintf(path, sizeof(path), "%s/error", v->be_path);
@@ -283,6 +284,7 @@ int nb_xs_resume(struct netback *nb, struct nb_vif *v, char *err, size_t errlen)
 	v->tx.req_cons = v->tx.rsp_prod_pvt = __atomic_load_n(&v->tx.sring->rsp_prod, __ATOMIC_ACQUIRE);
 	v->rx.req_cons = v->rx.rsp_prod_pvt = __atomic_load_n(&v->rx.sring->rsp_prod, __ATOMIC_ACQUIRE);
 	v->state = NB_CONNECTED;
+	v->gen = ++nb->gen_next;	/* what was held for an earlier connection is not for this one */
 	v->fe_state = XB_CONNECTED;
 	v->log_budget = 20;
 	v->need_notify = 1;

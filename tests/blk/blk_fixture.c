@@ -130,7 +130,60 @@ long xs_get(struct fixture *f, const char *dir, const char *key)
 	return strtol(v, NULL, 10);
 }
 
+static int fake_map_start(void *arg, uint32_t domid, struct blkback_grant *g, unsigned n, void *cookie, char *err,
+			  size_t errlen)
+{
+	struct fixture *f = arg;
+
+	(void)err;
+	(void)errlen;
+	assert_true(f->ncalls < (int)(sizeof(f->call) / sizeof(f->call[0])));
+	f->call[f->ncalls++] = (typeof(f->call[0])){ .cookie = cookie, .g = g, .n = n, .domid = domid };
+	return 0;
+}
+
+static int fake_unmap_start(void *arg, const uint32_t *handles, unsigned n, void *cookie, char *err, size_t errlen)
+{
+	struct fixture *f = arg;
+
+	(void)err;
+	(void)errlen;
+	assert_true(f->ncalls < (int)(sizeof(f->call) / sizeof(f->call[0])));
+	f->call[f->ncalls++] = (typeof(f->call[0])){ .unmap = 1, .cookie = cookie, .handles = handles, .n = n };
+	return 0;
+}
+
+int answer_calls(struct fixture *f)
+{
+	typeof(f->call[0]) calls[sizeof(f->call) / sizeof(f->call[0])];
+	int n = f->ncalls;
+	char err[200] = "";
+
+	memcpy(calls, f->call, sizeof(calls));
+	f->ncalls = 0;	/* a done may start the request's next call */
+	for (int i = 0; i < n; i++) {
+		if (calls[i].unmap)
+			fake_unmap_batch(f, calls[i].handles, calls[i].n);
+		else
+			fake_map_batch(f, calls[i].domid, calls[i].g, calls[i].n, err, sizeof(err));
+		blkback_call_done(f->b, calls[i].cookie, 0, err);
+	}
+	return n;
+}
+
+static int setup_host(void **state, int async);
+
 int setup(void **state)
+{
+	return setup_host(state, 0);
+}
+
+int setup_async(void **state)
+{
+	return setup_host(state, 1);
+}
+
+static int setup_host(void **state, int async)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct blkback_host h = { .grant_map_batch = fake_map_batch, .frame_page = fake_frame_page,
@@ -142,6 +195,10 @@ int setup(void **state)
 	char err[300];
 
 	assert_non_null(f);
+	if (async) {
+		h.grant_map_start = fake_map_start;
+		h.grant_unmap_start = fake_unmap_start;
+	}
 	h.arg = f;
 	f->host = h;
 	snprintf(f->image, sizeof(f->image), "/tmp/test_blkback.XXXXXX");
@@ -168,12 +225,17 @@ int teardown(void **state)
 	blkback_domain_gone(f->b, DOMID);
 	blkback_close(f->b);
 	assert_int_equal(f->maps, f->unmaps);	/* every grant mapped was unmapped */
+	fixture_free(f);
+	return 0;
+}
+
+void fixture_free(struct fixture *f)
+{
 	xs_close(f->xs);
 	close(f->fd);
 	unlink(f->image);
 	munmap(f->pages, NPAGES * 4096);
 	free(f);
-	return 0;
 }
 
 /* The frontend's half of the handshake: ring on grant ref 1. */

@@ -37,12 +37,24 @@ struct fixture {
 	uint8_t last_op;	/* the operation of the last response */
 	struct { char scope[8]; int level; uint64_t allocated, quota; } ev[32];	/* quota events */
 	int nev;
+	/* the asynchronous host (setup_async): calls started, not yet answered */
+	struct { int unmap; void *cookie; struct blkback_grant *g; const uint32_t *handles; unsigned n;
+		 uint32_t domid; } call[16];
+	int ncalls;
 };
 
 /* cmocka setup/teardown: the fixture with the disk added (teardown checks
  * every grant mapped was unmapped). */
 int setup(void **state);
 int teardown(void **state);
+/* What teardown frees after blkback is closed. */
+void fixture_free(struct fixture *f);
+/* The same with an asynchronous host (grant_map_start / grant_unmap_start):
+ * a request's calls wait in f->call until answer_calls. */
+int setup_async(void **state);
+/* The "hypervisor" answers every call started so far (the fake's checks,
+ * then blkback_call_done); how many it answered. */
+int answer_calls(struct fixture *f);
 void xs_put(struct fixture *f, const char *dir, const char *key, const char *v);
 long xs_get(struct fixture *f, const char *dir, const char *key);
 /* The frontend's half of the handshake: ring on grant ref 1. */

@@ -22,7 +22,7 @@ DOM0LINK_ASAN_LIBS := $(BUILD)/asan/dom0/libdom0.a
 # Tests, each in a normal and a sanitized build: unit tests (cmocka) and
 # the integration test (TAP, real QEMU).
 DOM0LINK_UNIT_TESTS := test_ctl_ring test_console test_build
-DOM0LINK_IT_TESTS   := test_link test_grant_batch
+DOM0LINK_IT_TESTS   := test_link test_grant_batch test_ctl_async
 # The port-leak test runs its 1100 start/destroy cycles once: the leak it
 # guards against is the hypervisor's, so a sanitized twin adds minutes
 # and nothing else.

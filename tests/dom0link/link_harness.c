@@ -117,6 +117,30 @@ void link_cleanup(struct link *l, int show_logs)
     l->root[0] = '\0';
 }
 
+static struct link *exit_link;
+static const unsigned int *exit_failures;
+
+static void exit_cleanup(void)
+{
+    if (exit_link)
+        link_cleanup(exit_link, *exit_failures != 0);
+}
+
+static void exit_on_signal(int sig)
+{
+    exit_cleanup();
+    _exit(128 + sig);
+}
+
+void link_cleanup_at_exit(struct link *l, const unsigned int *failures)
+{
+    exit_link = l;
+    exit_failures = failures;
+    atexit(exit_cleanup);
+    signal(SIGTERM, exit_on_signal);
+    signal(SIGINT, exit_on_signal);
+}
+
 static int open_console(struct link *l, struct link_domain *d, const struct console_identity *id,
                         char *err, size_t errlen)
 {

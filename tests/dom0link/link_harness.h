@@ -46,6 +46,9 @@ void link_detach(struct link *l);
 /* Kill QEMU, print the tail of hv.log as TAP comments when show_logs. */
 void link_cleanup(struct link *l, int show_logs);
 
+/* link_cleanup(l, *failures != 0) at exit and on SIGTERM / SIGINT. */
+void link_cleanup_at_exit(struct link *l, const unsigned int *failures);
+
 const char *link_guest(const char *name);
 
 /* Build `name` from guest `elf` with cmdline and open its console log

@@ -40,6 +40,10 @@ struct fake {
 	uint64_t now;
 	int tap_peer, tap_fd, tap_closed;	/* the test's end of the last TAP, netback's */
 	char tap_name[16], tap_bridge[16];
+	/* the asynchronous host (open_nb_async): the copy started, not yet answered */
+	struct gnttab_copy *pending;
+	size_t npending;
+	int starts;
 };
 
 extern struct fake F;
@@ -78,5 +82,11 @@ int rx_next(struct front *f, const uint8_t **data);
 int tx_status(struct front *f);
 /* A fresh fake (F) and a netback on it. */
 struct netback *open_nb(void);
+/* The same with an asynchronous grant copy (grant_copy_start): a copy
+ * waits in F.pending until answer_copy does it and tells netback. */
+struct netback *open_nb_async(void);
+/* The "hypervisor" does the pending copy and netback goes on; 0 when
+ * none was pending. */
+int answer_copy(struct netback *nb);
 
 #endif
