@@ -91,6 +91,18 @@ static void schedule_restart(struct pvd *pvd)
 }
 
 /* One step of a restart: start QEMU, then look for its control block. */
+
+/* The machine pvd boots, from its options. */
+static void machine_config_of(struct pvd *pvd, struct machine_config *mc, const char *dir, const char *iso)
+{
+	mc->state_dir = dir;
+	mc->iso = iso;
+	mc->ram_mib = (unsigned)pvd->opt.machine_mem;
+	mc->cpus = (unsigned)pvd->opt.cpus;
+	mc->accel = pvd->opt.accel && !strcmp(pvd->opt.accel, "kvm") ? MACHINE_ACCEL_KVM : MACHINE_ACCEL_TCG;
+	mc->ram_dir = pvd->opt.machine_ram_dir;
+}
+
 static void on_restart(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvd *pvd = arg;
@@ -103,11 +115,7 @@ static void on_restart(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!hv->m) {
-		mc.state_dir = hv->machine_dir;
-		mc.iso = hv->iso;
-		mc.ram_mib = (unsigned)pvd->opt.machine_mem;
-		mc.cpus = (unsigned)pvd->opt.cpus;
-		mc.accel = pvd->opt.accel && !strcmp(pvd->opt.accel, "kvm") ? MACHINE_ACCEL_KVM : MACHINE_ACCEL_TCG;
+		machine_config_of(pvd, &mc, hv->machine_dir, hv->iso);
 		if (machine_open(&mc, &hv->m, merr, sizeof(merr)) < 0) {
 			snprintf(hv->lost, sizeof(hv->lost), "the machine is down: booting it again failed: %.300s",
 				 merr);
@@ -360,11 +368,7 @@ int hv_open(struct pvd *pvd, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s/machine", pvd->opt.state_dir);
-	mc.state_dir = dir;
-	mc.iso = isop;
-	mc.ram_mib = (unsigned)pvd->opt.machine_mem;
-	mc.cpus = (unsigned)pvd->opt.cpus;
-	mc.accel = pvd->opt.accel && !strcmp(pvd->opt.accel, "kvm") ? MACHINE_ACCEL_KVM : MACHINE_ACCEL_TCG;
+	machine_config_of(pvd, &mc, dir, isop);
 	{
 		struct machine_status st;
 		machine_status_dir(dir, &st);

@@ -60,6 +60,7 @@ static const struct option_def option_table[] = {
 	{ "no-machine", OPT_FLAG, OFF(no_machine), 0, 1, 0, NULL, "do not start or attach to a machine (domains can be defined, not run)" },
 	{ "iso", OPT_STR, OFF(iso), 0, 0, 0, "PATH", "hypervisor ISO (default build/pvcore.iso, else /usr/share/pvcore/pvcore.iso)" },
 	{ "machine-mem", OPT_LONG, OFF(machine_mem), 64, 1024L * 1024, 0, "MIB", "machine RAM when pvd boots it (default 1024)" },
+	{ "machine-ram-dir", OPT_STR, OFF(machine_ram_dir), 0, 0, 0, "DIR", "the machine's RAM file lives here when pvd boots it, e.g. /dev/shm (default: the state directory)" },
 	{ "cpus", OPT_LONG, OFF(cpus), 1, 255, 0, "N", "machine CPUs when pvd boots it (default 1)" },
 	{ "accel", OPT_STR, OFF(accel), 0, 0, 0, "tcg|kvm", "QEMU accelerator when pvd boots the machine (default tcg)" },
 	{ "stop-machine", OPT_FLAG, OFF(stop_machine), 0, 1, 1, NULL, "stop the machine of --state-dir (after pvd is stopped) and exit" },

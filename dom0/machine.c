@@ -233,6 +233,46 @@ static void clear_old_records(const char *dir)
 
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         state_remove(dir, names[i]);
+    state_remove_ram(dir);
+}
+
+/* The RAM file in cfg->ram_dir, STATE/machine.ram a link to it for QEMU
+ * and every later attach; nothing when the RAM stays in the state
+ * directory. The file is made here (0600, a fresh name), QEMU sizes it,
+ * and the supervisor removes it when QEMU has ended. */
+static int place_ram(const struct machine_config *cfg, const char *dir, char file[PATH_MAX],
+                     char *err, size_t errlen)
+{
+    const char *rdir = cfg->ram_dir;
+    char link[PATH_MAX];
+    int fd;
+
+    file[0] = '\0';
+    if (!rdir || !*rdir)
+        return 0;
+    if (rdir[0] != '/')
+        return dom0_fail(err, errlen, EINVAL, "RAM directory %s: not an absolute path", rdir);
+    if ((size_t)snprintf(file, PATH_MAX, "%s/" STATE_RAM_PREFIX "XXXXXX", rdir) >= PATH_MAX ||
+        state_path(link, sizeof(link), dir, STATE_RAM) < 0) {
+        file[0] = '\0';
+        return dom0_fail(err, errlen, ENAMETOOLONG, "RAM directory %s: path too long", rdir);
+    }
+    fd = mkstemp(file);
+    if (fd < 0) {
+        int e = errno;
+        file[0] = '\0';
+        return dom0_fail(err, errlen, e, "cannot make the machine's RAM file in %s: %s", rdir,
+                         strerror(e));
+    }
+    close(fd);
+    if (symlink(file, link) < 0) {
+        int e = errno;
+        unlink(file);
+        dom0_fail(err, errlen, e, "cannot link %s to the RAM file %s: %s", link, file, strerror(e));
+        file[0] = '\0';
+        return -e;
+    }
+    return 0;
 }
 
 /* Fork the supervisor detached from this process (double fork, setsid) and
@@ -321,7 +361,7 @@ static int wait_machine_ready(const char *dir, pid_t qemu_pid, off_t ram_size,
 int machine_start(const struct machine_config *cfg, struct machine **out, char *err,
                   size_t errlen)
 {
-    char dir[PATH_MAX], qemu_path[PATH_MAX], iso[PATH_MAX];
+    char dir[PATH_MAX], qemu_path[PATH_MAX], iso[PATH_MAX], ram_file[PATH_MAX] = "";
     struct supervisor_args sa;
     struct qemu_cmd *cmd;
     unsigned timeout_ms;
@@ -354,6 +394,9 @@ int machine_start(const struct machine_config *cfg, struct machine **out, char *
         state_path(iso, sizeof(iso), dir, STATE_ISO);
     }
     clear_old_records(dir);
+    rc = place_ram(cfg, dir, ram_file, err, errlen);
+    if (rc < 0)
+        goto out_unlock;
 
     cmd = malloc(sizeof(*cmd));
     if (!cmd) {
@@ -367,7 +410,8 @@ int machine_start(const struct machine_config *cfg, struct machine **out, char *
     timeout_ms = cfg->start_timeout_ms ? cfg->start_timeout_ms
                                        : MACHINE_DEFAULT_START_TIMEOUT_MS;
     sa = (struct supervisor_args){ .state_dir = dir, .qemu_path = qemu_path,
-                                   .qemu_argv = cmd->argv, .lock_fd = lock_fd };
+                                   .qemu_argv = cmd->argv, .lock_fd = lock_fd,
+                                   .ram_file = ram_file };
     rc = launch_supervisor(&sa, timeout_ms, &qemu_pid, err, errlen);
     if (rc < 0)
         goto out_free;
@@ -584,6 +628,7 @@ int machine_stop(struct machine *m, unsigned timeout_ms, char *err, size_t errle
     state_remove(m->dir, STATE_SUPERVISOR_PID);
     state_remove(m->dir, STATE_DOORBELL);
     state_remove(m->dir, STATE_MONITOR);
+    state_remove_ram(m->dir);
     return 0;
 }
 

@@ -57,6 +57,13 @@ struct machine_config {
     const char *qemu;           /* NULL: qemu-system-x86_64 from PATH */
     const char *const *qemu_args; /* extra QEMU arguments, NULL-terminated, or NULL */
     unsigned start_timeout_ms;  /* 0: MACHINE_DEFAULT_START_TIMEOUT_MS */
+    /* Where the RAM file lives: NULL or "" the state directory, else this
+     * directory (a tmpfs such as /dev/shm, or hugetlbfs: RAM in a disk
+     * file is written back to the disk while the guests run); then
+     * STATE/machine.ram links to a fresh file there, which the supervisor
+     * removes when QEMU has ended (a machine whose supervisor was killed
+     * leaves it until the next start in the same state directory). */
+    const char *ram_dir;
 };
 
 #define MACHINE_DEFAULT_RAM_MIB 1024u

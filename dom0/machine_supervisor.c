@@ -88,6 +88,11 @@ void supervisor_run(const struct supervisor_args *a)
     state_remove(a->state_dir, STATE_QEMU_PID);
     state_remove(a->state_dir, STATE_DOORBELL);
     state_remove(a->state_dir, STATE_MONITOR);
+    /* a process still mapping it keeps its pages; the file named at the
+     * start, even if the state directory is gone by now */
+    if (a->ram_file && a->ram_file[0])
+        unlink(a->ram_file);
+    state_remove_ram(a->state_dir);
     state_remove(a->state_dir, STATE_SUPERVISOR_PID);
     _exit(0);
 }

@@ -31,6 +31,7 @@ struct supervisor_args {
     char *const *qemu_argv;
     int lock_fd;
     int report_fd;
+    const char *ram_file;       /* the RAM file in a RAM directory, or "" */
 };
 
 /* Format of qemu.exit: "pid=N\nexited=CODE\n" or "pid=N\nsignal=SIG\n",

@@ -131,6 +131,25 @@ void state_remove(const char *dir, const char *name)
         unlink(path);
 }
 
+void state_remove_ram(const char *dir)
+{
+    char path[PATH_MAX], target[PATH_MAX];
+    struct stat sb;
+    ssize_t n;
+
+    if (state_path(path, sizeof(path), dir, STATE_RAM) < 0 || lstat(path, &sb) < 0)
+        return;
+    if (S_ISLNK(sb.st_mode) && (n = readlink(path, target, sizeof(target) - 1)) > 0) {
+        const char *base;
+        target[n] = '\0';
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (target[0] == '/' && !strncmp(base, STATE_RAM_PREFIX, strlen(STATE_RAM_PREFIX)))
+            unlink(target);
+    }
+    unlink(path);
+}
+
 int state_exists(const char *dir, const char *name)
 {
     char path[PATH_MAX];

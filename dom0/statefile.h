@@ -16,6 +16,7 @@
 #define STATE_LOCK           "machine.lock"
 #define STATE_DOM0_LOCK      "dom0.lock"
 #define STATE_RAM            "machine.ram"
+#define STATE_RAM_PREFIX     "pvcore-ram."
 #define STATE_ISO            "machine.iso"
 #define STATE_ISO_ROOT       "iso.root"
 #define STATE_ISO_LOG        "iso.log"
@@ -44,6 +45,10 @@ int state_write_pid(const char *dir, const char *name, pid_t pid);
 
 /* Remove dir/name; absent is fine. */
 void state_remove(const char *dir, const char *name);
+/* Remove the machine's RAM file: when STATE_RAM is a symbolic link to a
+ * file made by machine_start in a RAM directory (a name beginning
+ * STATE_RAM_PREFIX), that file too. */
+void state_remove_ram(const char *dir);
 
 /* Open dir/name (created 0600) and flock it exclusively without waiting:
  * the close-on-exec descriptor, -EWOULDBLOCK if another holds it, -errno. */

@@ -19,11 +19,13 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +59,7 @@ static void kill_machine(const char *dir)
     machine_status_dir(dir, &st);
     if (st.state == MACHINE_RUNNING && st.qemu_pid > 0)
         kill(st.qemu_pid, SIGKILL);
+    state_remove_ram(dir);      /* its supervisor may be gone (test_supervisor_killed) */
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -139,9 +142,13 @@ static int wait_log(const char *dir, const char *needle, int timeout_ms)
     return 0;
 }
 
+/* The main machine's RAM is in a tmpfs (ram_dir). */
+#define TEST_RAM_DIR "/dev/shm"
+
 static struct machine_config iso_config(const char *dir)
 {
-    return (struct machine_config){ .state_dir = dir, .iso = t.iso, .ram_mib = MAIN_RAM_MIB };
+    return (struct machine_config){ .state_dir = dir, .iso = t.iso, .ram_mib = MAIN_RAM_MIB,
+                                    .ram_dir = TEST_RAM_DIR };
 }
 
 static struct machine_config elf_config(const char *dir, const char *cmdline)
@@ -450,6 +457,15 @@ static void test_kill_and_restart(void)
     if (rc < 0)
         return;
     qemu = machine_qemu_pid(m);
+    /* started with ram_dir /dev/shm (iso_config): machine.ram links there */
+    char link[PATH_MAX], ram[PATH_MAX] = "";
+    struct stat sb;
+    snprintf(link, sizeof(link), "%s/%s", t.main, STATE_RAM);
+    ssize_t n = readlink(link, ram, sizeof(ram) - 1);
+    ram[n > 0 ? n : 0] = '\0';
+    report(n > 0 && !strncmp(ram, TEST_RAM_DIR "/" STATE_RAM_PREFIX, strlen(TEST_RAM_DIR "/" STATE_RAM_PREFIX)) &&
+           stat(link, &sb) == 0 && sb.st_size == (off_t)MAIN_RAM_MIB << 20,
+           "ram_dir " TEST_RAM_DIR ": the RAM file is there, machine.ram links to it", "machine.ram -> '%s'", ram);
     kill(qemu, SIGKILL);
     wait_not_running(t.main, 10000, &st);
     report(st.state == MACHINE_DIED && st.signal == SIGKILL && strstr(st.reason, "signal 9"),
@@ -460,10 +476,15 @@ static void test_kill_and_restart(void)
     report(rc == -EPIPE, "the doorbell reports the hang-up", "expected -EPIPE, got %d", rc);
     report(!state_exists(t.main, STATE_QEMU_PID) && !state_exists(t.main, STATE_DOORBELL),
            "the supervisor removed qemu.pid and doorbell.sock", "they are still there");
+    report(!state_exists(t.main, STATE_RAM) && (!ram[0] || access(ram, F_OK) != 0),
+           "the supervisor removed the RAM file and its link", "machine.ram -> '%s' left", ram);
     machine_close(m);
     m = NULL;
 
+    cfg.ram_dir = "";       /* RAM in the state directory */
     rc = machine_open(&cfg, &m, err, sizeof(err));
+    report(rc == 0 && lstat(link, &sb) == 0 && S_ISREG(sb.st_mode),
+           "ram_dir \"\": the RAM file is machine.ram in the state directory", "%d '%s'", rc, err);
     report(rc == 0 && machine_qemu_pid(m) != qemu,
            "machine_open starts a new machine in the dead one's directory",
            "%d '%s'", rc, err);
@@ -476,8 +497,10 @@ static void test_kill_and_restart(void)
            "machine_stop: QEMU quits, status exited 0 on request",
            "rc %d '%s', got %s code %d: %s", rc, err, machine_state_name(st.state),
            st.exit_code, st.reason);
-    report(!state_exists(t.main, STATE_MONITOR) && !state_exists(t.main, STATE_SUPERVISOR_PID),
-           "after stop the sockets and pid files are gone", "monitor.sock or supervisor.pid left");
+    report(!state_exists(t.main, STATE_MONITOR) && !state_exists(t.main, STATE_SUPERVISOR_PID) &&
+           !state_exists(t.main, STATE_RAM),
+           "after stop the sockets, pid files and RAM file are gone",
+           "monitor.sock, supervisor.pid or machine.ram left");
     machine_close(m);
 }
 
