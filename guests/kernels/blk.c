@@ -530,6 +530,8 @@ static void mode_bench(void)
         test_abort("bench: seq_mib=%u does not fit the disk (%lu sectors)", seq_mib,
                    (unsigned long)info.sectors);
     grant_big();
+    /* an event per quarter of the requests in flight, not per response */
+    blkfront_event_batch((uint32_t)cmdline_u64("event_batch", depth / 4));
     /* untimed: the backend maps each persistent grant on its first use */
     bench_run("warm-up", BLKIF_OP_READ, pages, BIG_PAGES / pages, depth, false, 1);
     bench_run("seq-write", BLKIF_OP_WRITE, pages, seq_mib * 256u / pages, depth, false, runs);

@@ -36,6 +36,7 @@ static uint32_t stray;
 /* Requests in flight: slot i holds the id of its request, 0 when free. */
 static uint64_t inflight[BLKFRONT_MAX_INFLIGHT];
 static uint32_t ninflight;
+static uint32_t event_batch = 1;     /* responses per event asked for while waiting */
 
 long blkfront_backend_state(void)
 {
@@ -238,7 +239,7 @@ long blkfront_reap(uint64_t *id, int16_t *status, uint64_t timeout_ns)
         /* ask for an event, look once more, then wait for the event (a
          * cleared pending bit first, so that a new one ends the poll) */
         event_channel_clear(port);
-        ring.sring->rsp_event = ring.rsp_cons + 1;
+        ring.sring->rsp_event = ring.rsp_cons + (event_batch < ninflight ? event_batch : ninflight ? ninflight : 1);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (ring.rsp_cons != ring.sring->rsp_prod)
             continue;
@@ -246,6 +247,11 @@ long blkfront_reap(uint64_t *id, int16_t *status, uint64_t timeout_ns)
             return -XB_ETIMEDOUT;
         sched_poll(&port, 1, system_time() + POLL_NS);
     }
+}
+
+void blkfront_event_batch(uint32_t n)
+{
+    event_batch = n ? n : 1;
 }
 
 uint32_t blkfront_in_flight(void)

@@ -55,7 +55,11 @@ int16_t blkfront_submit(struct blkif_request *req, uint64_t timeout_ns);
  * table of requests in flight is full, -XB_EINVAL for more segments than
  * negotiated. blkfront_kick publishes what was put (and notifies when the
  * backend asked). blkfront_reap waits up to timeout_ns for one response
- * of a request in flight: 0 with its id and status, or -XB_ETIMEDOUT. */
+ * of a request in flight: 0 with its id and status, or -XB_ETIMEDOUT.
+ * When it has to wait it asks the backend for an event after
+ * blkfront_event_batch responses (default 1; never more than are in
+ * flight): fewer events when many requests are in flight. */
+void blkfront_event_batch(uint32_t n);
 long blkfront_post(uint8_t op, uint64_t sector, const struct blkif_request_segment *seg, uint32_t nseg,
                    uint64_t *id);
 void blkfront_kick(void);
