@@ -10,9 +10,13 @@
  * A request's grant map and unmap are asynchronous control calls
  * (ctl_submit, struct blk_call on x->calls until their done): the loop
  * never waits for them; their done runs in ctl_async_poll (hv.c) and
- * hands the result to blkback (blkback_call_done). The ring's map and
- * unmap, and the event channel's bind and close, at a device's connect
- * and disconnect, are still synchronous calls.
+ * hands the result to blkback (blkback_call_done). A device's connect
+ * is asynchronous the same way: its ring's map (grant_map_start) and its
+ * port's bind (evtchn_bind_start, done in blkback_bind_done); its
+ * disconnect's unmaps (grant_unmap_start, no cookie) and port close are
+ * started and never awaited (their done only logs a failure). The
+ * synchronous hooks remain for a call that cannot be started (out of
+ * memory; the machine gone: then they return at once).
  * Invariants: the backend is closed (its grants unmapped) before the
  * control client and the machine it maps through; no blk_call outlives
  * x: blk_host_close cancels those still under way (hv.c lets them finish
@@ -280,6 +284,8 @@ static int grant_map_start(void *arg, uint32_t domid, struct blkback_grant *g, u
 	return rc;
 }
 
+/* ---- a device's connect and disconnect: the port's bind and close ---- */
+
 static int evtchn_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *port, char *err, size_t errlen)
 {
 	struct pvd_blk *x = arg;
@@ -288,14 +294,51 @@ static int evtchn_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t
 	return ctl_evtchn_bind_interdomain(x->c, domid, remote_port, port, err, errlen);
 }
 
+static void bind_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
+{
+	struct blk_call *k = (struct blk_call *)kc;
+
+	blkback_bind_done(k->x->b, k->cookie, rc, kc->port, err);
+	call_free(k);
+}
+
+static int evtchn_bind_start(void *arg, uint32_t domid, uint32_t remote_port, void *cookie, char *err, size_t errlen)
+{
+	struct pvd_blk *x = arg;
+	struct blk_call *k;
+	int rc;
+
+	if (!(k = call_start(x, 0, cookie, &rc, err, errlen)))
+		return rc;
+	k->k.done = bind_call_done;
+	rc = ctl_submit_evtchn_bind_interdomain(x->c, &k->k, domid, remote_port, err, errlen);
+	if (rc < 0)
+		call_free(k);
+	return rc;
+}
+
+static void close_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
+{
+	if (rc < 0)
+		log_info("blkback: %s", err);
+	call_free((struct blk_call *)kc);
+}
+
+/* Started, nobody waits for it (a disconnect's, or an abandoned connect's). */
 static void evtchn_close(void *arg, uint32_t port)
 {
 	struct pvd_blk *x = arg;
+	struct blk_call *k;
 	char err[200];
+	int rc;
 
-	x->calls++;
-	if (x->c && ctl_evtchn_close(x->c, port, err, sizeof(err)) < 0)
+	if (!(k = call_start(x, 0, NULL, &rc, err, sizeof(err))))
+		return;		/* the machine is gone, its ports with it */
+	k->k.done = close_call_done;
+	if (ctl_submit_evtchn_close(x->c, &k->k, port, err, sizeof(err)) < 0) {
 		log_info("blkback: %s", err);
+		call_free(k);
+	}
 }
 
 static void notify(void *arg, uint32_t port)
@@ -356,7 +399,8 @@ int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 				     .grant_unmap_batch = grant_unmap_batch,
 				     .evtchn_bind = evtchn_bind, .evtchn_close = evtchn_close, .notify = notify,
 				     .log = log_line, .quota_event = quota_event,
-				     .grant_map_start = grant_map_start, .grant_unmap_start = grant_unmap_start };
+				     .grant_map_start = grant_map_start, .grant_unmap_start = grant_unmap_start,
+				     .evtchn_bind_start = evtchn_bind_start };
 	struct xs_server *xs = xs_host_server(pvd);
 	char berr[300];
 

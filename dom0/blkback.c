@@ -31,11 +31,26 @@
  * removed and the slot freed. A frontend that does not close keeps the
  * device; blkback_device_state says so, with the frontend's error node.
  *
+ * The connect is a small state machine (struct blk_connect, on
+ * b->connects): the device goes BLK_CONNECTING, the ring's map is
+ * started (an asynchronous host's grant_map_start) and, once mapped, the
+ * port's bind (evtchn_bind_start); on the bind's answer the backend
+ * writes Connected. A failed map or bind undoes what succeeded (the ring
+ * unmapped again) and shuts the device with a log line naming domain,
+ * disk and cause. A device whose domain went, that is being detached or
+ * whose frontend left Initialised/Connected while its connect was under
+ * way is not connected: the completion unmaps the late ring, closes the
+ * late port and lets the device go on (or go). A synchronous host's
+ * calls run the same steps at once. Disconnects start their unmaps and
+ * the port's close and wait for neither (blkback_grant.c).
+ *
  * Invariants: a device's ring and grants stay mapped while any of its
  * requests is in flight (taken and not answered: waiting for its grants'
- * map, its I/O or its own grants' unmap); a slot is freed only when the
- * device is gone and nothing is in flight. Everything here runs on the
- * loop thread.
+ * map, its I/O or its own grants' unmap); a connect under way counts in
+ * d->in_flight too; a slot is freed only when the device is gone and
+ * nothing is in flight. A call nobody waits for (an unmap or a close)
+ * carries no pointer into a device. Everything here runs on the loop
+ * thread.
  */
 #include "blkback_internal.h"
 
@@ -178,14 +193,41 @@ static void complete_done(struct blkback *b)
 	}
 }
 
+static struct blk_connect *find_connect(struct blkback *b, void *cookie)
+{
+	struct blk_connect *k = b->connects;
+
+	while (k && k != cookie)
+		k = k->next;
+	return k;
+}
+
+static void connect_mapped(struct blkback *b, struct blk_connect *k, int rc, const char *gerr);
+static void connect_bound(struct blkback *b, struct blk_connect *k, int rc, uint32_t port, const char *err);
+
 void blkback_call_done(struct blkback *b, void *cookie, int rc, const char *err)
 {
-	blk_ring_call_done(b, cookie, rc, err);
+	struct blk_connect *k;
+
+	if (!cookie)
+		return;		/* an unmap nobody waits for */
+	if ((k = find_connect(b, cookie)))
+		connect_mapped(b, k, rc, err);
+	else
+		blk_ring_call_done(b, cookie, rc, err);
+}
+
+void blkback_bind_done(struct blkback *b, void *cookie, int rc, uint32_t port, const char *err)
+{
+	struct blk_connect *k = find_connect(b, cookie);
+
+	if (k)
+		connect_bound(b, k, rc, port, err);
 }
 
 unsigned blkback_host_calls(const struct blkback *b)
 {
-	return b->nwaiting;
+	return b->nwaiting + b->nconnects;
 }
 
 void blkback_close(struct blkback *b)
@@ -200,6 +242,11 @@ void blkback_close(struct blkback *b)
 		struct blk_io *io = b->waiting;
 		b->waiting = io->wnext;
 		free(io);
+	}
+	while (b->connects) {	/* the same for connects */
+		struct blk_connect *k = b->connects;
+		b->connects = k->next;
+		free(k);
 	}
 	/* The guests keep running: rings and kept grants stay mapped for the
 	 * next process (blkback_resume), which also answers what the engine
@@ -245,10 +292,121 @@ static void record_ring(struct blkback *b, struct blk_dev *d)
 	put(b, d->bpath, "pvcore-ring", "%s", rec);
 }
 
+/* The ring mapped and the port bound: the device is Connected. */
+static void connected(struct blkback *b, struct blk_dev *d, const struct blk_connect *k, uint32_t port)
+{
+	d->port = port;
+	BACK_RING_INIT(&d->ring, (struct blkif_sring *)d->ring_page, XEN_RING_PAGE_SIZE << k->order);
+	use_persistent(b, d);
+	d->conn = BLK_CONNECTED;
+	d->st.connected = 1;
+	record_ring(b, d);
+	set_state(b, d, XenbusStateConnected);
+	blk_log(b, 0, "blkback: domain %u disk %s (device %u) connected: ring ref %u (%u page%s, %u requests), "
+		"port %u, %" PRIu64 " sectors%s%s", d->domid, d->name, d->devid, k->refs[0], k->n, k->n > 1 ? "s" : "",
+		RING_SIZE(&d->ring), k->remote_port, d->sectors, d->readonly ? ", read-only" : "",
+		d->persistent ? ", persistent grants" : "");
+}
+
+static void handshake(struct blkback *b, struct blk_dev *d);
+
+/* Does the device still want the connect under way? Not when its domain
+ * went, it is being detached, or the frontend left Initialised/Connected
+ * meanwhile. */
+static int connect_wanted(struct blkback *b, struct blk_dev *d)
+{
+	uint32_t fstate;
+
+	if (d->gone || d->detaching || d->shut)
+		return 0;
+	return get_uint(b, d->fpath, "state", &fstate) == 0 &&
+	       (fstate == XenbusStateInitialised || fstate == XenbusStateConnected);
+}
+
+/* A connect is over (connected, failed or abandoned): its record goes,
+ * and the device goes on from where it is (released when its domain
+ * went and nothing else is in flight). */
+static void connect_end(struct blkback *b, struct blk_connect *k)
+{
+	struct blk_dev *d = k->dev;
+	struct blk_connect **pp = &b->connects;
+
+	while (*pp && *pp != k)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = k->next;
+		b->nconnects--;
+	}
+	free(k);
+	d->connecting = NULL;
+	d->in_flight--;
+	if (d->conn == BLK_CONNECTING)
+		d->conn = BLK_WAITING;
+	if (d->gone) {
+		if (!d->in_flight)
+			release(b, d);
+		return;
+	}
+	handshake(b, d);
+}
+
+/* The port is bound (rc 0) or could not be: the end of the connect. */
+static void connect_bound(struct blkback *b, struct blk_connect *k, int rc, uint32_t port, const char *err)
+{
+	struct blk_dev *d = k->dev;
+	char why[300];
+
+	if (rc < 0) {
+		blk_ring_unmap(b, d);
+		if (connect_wanted(b, d)) {
+			snprintf(why, sizeof(why), "event-channel %u: %s", k->remote_port, err);
+			blk_shut(b, d, why);
+		}
+	} else if (!connect_wanted(b, d)) {
+		b->host.evtchn_close(b->host.arg, port);
+		blk_ring_unmap(b, d);
+		blk_log(b, 0, "blkback: domain %u disk %s: connect abandoned (the device or the frontend went)",
+			d->domid, d->name);
+	} else {
+		connected(b, d, k, port);
+	}
+	connect_end(b, k);
+}
+
+/* The ring's map is over: bind the port next (the map first: a ring
+ * that cannot be mapped needs no port). */
+static void connect_mapped(struct blkback *b, struct blk_connect *k, int rc, const char *gerr)
+{
+	struct blk_dev *d = k->dev;
+	uint32_t port = 0;
+	char err[300];
+
+	rc = blk_ring_mapped(b, d, k->refs, k->g, k->n, rc, gerr, err, sizeof(err));
+	if (rc < 0 || !connect_wanted(b, d)) {
+		if (rc < 0 && connect_wanted(b, d))
+			blk_shut(b, d, err);
+		else if (rc == 0)
+			blk_ring_unmap(b, d);
+		connect_end(b, k);
+		return;
+	}
+	k->binding = 1;
+	if (b->host.evtchn_bind_start) {
+		rc = b->host.evtchn_bind_start(b->host.arg, d->domid, k->remote_port, k, err, sizeof(err));
+		if (rc == 0)
+			return;		/* blkback_bind_done */
+	} else {
+		rc = b->host.evtchn_bind(b->host.arg, d->domid, k->remote_port, &port, err, sizeof(err));
+	}
+	connect_bound(b, k, rc, port, err);
+}
+
 static void connect_ring(struct blkback *b, struct blk_dev *d)
 {
-	uint32_t refs[BLK_MAX_RING_PAGES], remote_port, order = 0, port, n;
+	uint32_t refs[BLK_MAX_RING_PAGES], remote_port, order = 0, n;
 	char proto[32], err[200], why[300];
+	struct blk_connect *k;
+	int rc;
 
 	if (get_uint(b, d->fpath, "ring-page-order", &order) == 0 && order > BLK_MAX_RING_ORDER) {
 		snprintf(why, sizeof(why), "ring-page-order %u (max-ring-page-order is %d)", order, BLK_MAX_RING_ORDER);
@@ -275,27 +433,32 @@ static void connect_ring(struct blkback *b, struct blk_dev *d)
 		blk_shut(b, d, why);
 		return;
 	}
-	if (blk_ring_map(b, d, refs, n, err, sizeof(err)) < 0) {
-		blk_shut(b, d, err);
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		blk_shut(b, d, "out of memory");
 		return;
 	}
-	if (b->host.evtchn_bind(b->host.arg, d->domid, remote_port, &port, err, sizeof(err)) < 0) {
-		blk_ring_unmap(b, d);
-		snprintf(why, sizeof(why), "event-channel %u: %s", remote_port, err);
-		blk_shut(b, d, why);
-		return;
+	k->dev = d;
+	memcpy(k->refs, refs, sizeof(refs));
+	k->n = n;
+	k->order = order;
+	k->remote_port = remote_port;
+	for (uint32_t i = 0; i < n; i++)
+		k->g[i] = (struct blkback_grant){ .gref = refs[i] };
+	k->next = b->connects;
+	b->connects = k;
+	b->nconnects++;
+	d->connecting = k;
+	d->conn = BLK_CONNECTING;
+	d->in_flight++;
+	if (b->host.evtchn_bind_start && b->host.grant_map_start) {
+		rc = b->host.grant_map_start(b->host.arg, d->domid, k->g, n, k, err, sizeof(err));
+		if (rc == 0)
+			return;		/* blkback_call_done */
+	} else {
+		rc = b->host.grant_map_batch(b->host.arg, d->domid, k->g, n, err, sizeof(err));
 	}
-	d->port = port;
-	BACK_RING_INIT(&d->ring, (struct blkif_sring *)d->ring_page, XEN_RING_PAGE_SIZE << order);
-	use_persistent(b, d);
-	d->conn = BLK_CONNECTED;
-	d->st.connected = 1;
-	record_ring(b, d);
-	set_state(b, d, XenbusStateConnected);
-	blk_log(b, 0, "blkback: domain %u disk %s (device %u) connected: ring ref %u (%u page%s, %u requests), "
-		"port %u, %" PRIu64 " sectors%s%s", d->domid, d->name, d->devid, refs[0], n, n > 1 ? "s" : "",
-		RING_SIZE(&d->ring), remote_port, d->sectors, d->readonly ? ", read-only" : "",
-		d->persistent ? ", persistent grants" : "");
+	connect_mapped(b, k, rc, err);
 }
 
 /* A detached device: its directories go, then the slot. */
@@ -313,6 +476,8 @@ static void handshake(struct blkback *b, struct blk_dev *d)
 
 	if (get_uint(b, d->fpath, "state", &fstate) < 0)
 		fstate = XenbusStateClosed;	/* removed or garbage: the frontend is gone */
+	if (d->conn == BLK_CONNECTING)
+		return;		/* its completion looks at the frontend again */
 	if (d->detaching && d->force_detach && d->conn == BLK_CONNECTED)
 		fstate = XenbusStateClosed;	/* forced: as if the frontend had closed */
 	if (d->detaching && d->conn != BLK_CONNECTED) {
@@ -344,6 +509,8 @@ static void handshake(struct blkback *b, struct blk_dev *d)
 		blk_log(b, 0, "blkback: domain %u disk %s disconnected (grants of %" PRIu64 " requests: %" PRIu64
 			" map calls, %" PRIu64 " unmap calls, %" PRIu64 " grants mapped)", d->domid, d->name,
 			d->st.mapped_requests, d->st.map_calls, d->st.unmap_calls, d->st.grants_mapped);
+		break;
+	case BLK_CONNECTING:
 		break;
 	case BLK_CLOSED:
 		if (fstate == XenbusStateInitialising || fstate == XenbusStateInitWait) {

@@ -22,7 +22,9 @@
  * control calls (pvd) gives grant_map_start / grant_unmap_start: a
  * request then waits for its grants' mapping (and its answer for its
  * own grants' unmapping) without the loop waiting, and goes on in
- * blkback_call_done. Errors are negative errno values with one line in err.
+ * blkback_call_done. With evtchn_bind_start too, a device's connect
+ * (ring map, then port bind) and disconnect (ring and kept grants
+ * unmapped, port closed: started, nobody waits) never wait either. Errors are negative errno values with one line in err.
  */
 #ifndef DOM0_BLKBACK_H
 #define DOM0_BLKBACK_H
@@ -93,6 +95,15 @@ struct blkback_host {
 			       char *err, size_t errlen);
 	int (*grant_unmap_start)(void *arg, const uint32_t *handles, unsigned n, void *cookie, char *err,
 				 size_t errlen);
+	/* The asynchronous form of evtchn_bind, for a device's connect (NULL:
+	 * evtchn_bind). 0: started, and the host calls blkback_bind_done(b,
+	 * cookie, rc, port, err) later on the loop thread; -errno with err:
+	 * nothing was started. With it, a connect's ring map goes through
+	 * grant_map_start too, and every unmap of the ring and of kept
+	 * grants through grant_unmap_start with a NULL cookie (nobody waits
+	 * for it; its done is then a no-op). */
+	int (*evtchn_bind_start)(void *arg, uint32_t domid, uint32_t remote_port, void *cookie, char *err,
+				 size_t errlen);
 };
 
 struct blkback;
@@ -133,7 +144,10 @@ int blkback_open(const struct blkback_host *host, struct xs_server *xs, unsigned
 /* A host call started with grant_map_start / grant_unmap_start is over:
  * rc 0 (each grant's status filled) or the call's error (err names it). */
 void blkback_call_done(struct blkback *b, void *cookie, int rc, const char *err);
-/* Requests waiting for a host call (the host's close waits for none, or
+/* The bind started with evtchn_bind_start is over: rc 0 and the port
+ * bound, or the call's error (err names it). */
+void blkback_bind_done(struct blkback *b, void *cookie, int rc, uint32_t port, const char *err);
+/* Requests and connects waiting for a host call (the host's close waits for none, or
  * cancels its calls first: blkback_close frees those requests). */
 unsigned blkback_host_calls(const struct blkback *b);
 

@@ -15,8 +15,10 @@
  * after a restart it is built again from the frames recorded in
  * pvcore-ring (blk_ring_adopt).
  *
- * The ring's pages are mapped in one batch of the host's, and unmapped
- * with the kept grants in as few batches as the bound allows.
+ * The ring's pages are mapped in one batch of the host's (started by
+ * blkback.c's connect for an asynchronous host, finished here by
+ * blk_ring_mapped), and unmapped with the kept grants in as few batches
+ * as the bound allows (started, never awaited, by an asynchronous host).
  * Invariants: nring pages are mapped and their handles recorded; a kept
  * grant stays mapped until blk_ring_unmap (the end of the connection).
  * Runs on the loop thread only.
@@ -62,15 +64,22 @@ static int build_area(struct blk_dev *d, void *const *pages, uint32_t n, char *e
 int blk_ring_map(struct blkback *b, struct blk_dev *d, const uint32_t *refs, uint32_t n, char *err, size_t errlen)
 {
 	struct blkback_grant g[BLK_MAX_RING_PAGES];
-	void *pages[BLK_MAX_RING_PAGES];
-	uint32_t bad = n;
-	char gerr[200];
+	char gerr[200] = "";
 	int rc;
 
-	d->nring = 0;
 	for (uint32_t i = 0; i < n; i++)
 		g[i] = (struct blkback_grant){ .gref = refs[i] };
 	rc = b->host.grant_map_batch(b->host.arg, d->domid, g, n, gerr, sizeof(gerr));
+	return blk_ring_mapped(b, d, refs, g, n, rc, gerr, err, errlen);
+}
+
+int blk_ring_mapped(struct blkback *b, struct blk_dev *d, const uint32_t *refs, struct blkback_grant *g, uint32_t n,
+		    int rc, const char *gerr, char *err, size_t errlen)
+{
+	void *pages[BLK_MAX_RING_PAGES];
+	uint32_t bad = n;
+
+	d->nring = 0;
 	if (rc < 0) {
 		snprintf(err, errlen, "ring-ref%s: %s", n > 1 ? "s" : "", gerr);
 		return rc;
@@ -101,11 +110,20 @@ int blk_ring_map(struct blkback *b, struct blk_dev *d, const uint32_t *refs, uin
 	return rc;
 }
 
+/* An asynchronous host (evtchn_bind_start) gets the unmaps started, with
+ * no cookie: nobody waits for them (the host copies the handles); one
+ * it cannot start is done the synchronous way. */
 void blk_grants_unmap(struct blkback *b, const uint32_t *handles, unsigned n)
 {
-	for (unsigned at = 0; at < n; at += BLKBACK_GRANT_BATCH_MAX)
-		b->host.grant_unmap_batch(b->host.arg, handles + at,
-					  n - at < BLKBACK_GRANT_BATCH_MAX ? n - at : BLKBACK_GRANT_BATCH_MAX);
+	char err[200];
+
+	for (unsigned at = 0; at < n; at += BLKBACK_GRANT_BATCH_MAX) {
+		unsigned k = n - at < BLKBACK_GRANT_BATCH_MAX ? n - at : BLKBACK_GRANT_BATCH_MAX;
+		if (b->host.evtchn_bind_start && b->host.grant_unmap_start &&
+		    b->host.grant_unmap_start(b->host.arg, handles + at, k, NULL, err, sizeof(err)) == 0)
+			continue;
+		b->host.grant_unmap_batch(b->host.arg, handles + at, k);
+	}
 }
 
 int blk_ring_adopt(struct blkback *b, struct blk_dev *d, const uint64_t *frames, const uint32_t *handles,

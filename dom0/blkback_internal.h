@@ -28,6 +28,7 @@
 /* The connection with the frontend. */
 enum blk_conn {
 	BLK_WAITING,		/* backend InitWait: the frontend has not connected */
+	BLK_CONNECTING,		/* the ring's map or the port's bind under way (d->connecting) */
 	BLK_CONNECTED,		/* ring mapped, port bound */
 	BLK_CLOSED,		/* the frontend closed; waiting for it to start again */
 };
@@ -102,7 +103,8 @@ struct blk_dev {
 	uint32_t ring_handle[BLK_MAX_RING_PAGES], port;
 	uint64_t ring_frame[BLK_MAX_RING_PAGES];
 	struct blkif_back_ring ring;
-	uint32_t in_flight;
+	uint32_t in_flight;		/* requests taken, and a connect under way */
+	struct blk_connect *connecting;	/* BLK_CONNECTING: the connect's record */
 	int persistent;			/* the frontend uses persistent grants */
 	int barrier;			/* a WRITE_BARRIER in flight: nothing after it is taken */
 	struct blk_pgrant *pg;		/* BLK_PGRANT_SLOTS when persistent; npg used */
@@ -151,6 +153,17 @@ struct blk_io {
 
 enum { BLK_OVER_DISK = 1, BLK_OVER_DOMAIN = 2 };
 
+/* A connect under way (blkback.c): its ring map, then its port bind,
+ * host calls of the loop's; it counts in d->in_flight, so that the slot
+ * outlives it, and is on b->connects until its calls are over. */
+struct blk_connect {
+	struct blk_dev *dev;
+	uint32_t refs[BLK_MAX_RING_PAGES], n, order, remote_port;
+	struct blkback_grant g[BLK_MAX_RING_PAGES];
+	int binding;			/* the bind is under way (else the map) */
+	struct blk_connect *next;
+};
+
 struct blkback {
 	struct blkback_host host;
 	struct blk_dquota *dquotas;	/* one per domain with a device */
@@ -160,6 +173,8 @@ struct blkback {
 	uint32_t rr;			/* round-robin start of the next poll */
 	struct blk_io *waiting;		/* requests with a host call under way */
 	unsigned nwaiting;
+	struct blk_connect *connects;	/* connects with a host call under way */
+	unsigned nconnects;
 };
 
 /* blkback.c */
@@ -171,6 +186,10 @@ void blk_shut(struct blkback *b, struct blk_dev *d, const char *why);
 /* Map the frontend's ring pages (refs[0..n-1], n a power of two up to
  * BLK_MAX_RING_PAGES) into d->ring_page, contiguous. 0 or -errno with err. */
 int blk_ring_map(struct blkback *b, struct blk_dev *d, const uint32_t *refs, uint32_t n, char *err, size_t errlen);
+/* The second half of blk_ring_map, for g[0..n) as the host's map filled
+ * them (rc, gerr: what it returned). */
+int blk_ring_mapped(struct blkback *b, struct blk_dev *d, const uint32_t *refs, struct blkback_grant *g, uint32_t n,
+		    int rc, const char *gerr, char *err, size_t errlen);
 /* The same for the pages of a ring an earlier process mapped (frames
  * and handles recorded in pvcore-ring). */
 int blk_ring_adopt(struct blkback *b, struct blk_dev *d, const uint64_t *frames, const uint32_t *handles,

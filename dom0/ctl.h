@@ -146,6 +146,7 @@ struct ctl_bulk_call {
     uint64_t ticket;                /* while submitted (0 once done ran) */
     void *entries;
     size_t n, size;
+    uint32_t port;                  /* the event-channel ops': the port bound */
     char what[96];
 };
 int ctl_submit_grant_map_batch(struct ctl *c, struct ctl_bulk_call *k, struct pvctl_grant_map_entry *e,
@@ -154,6 +155,11 @@ int ctl_submit_grant_unmap_batch(struct ctl *c, struct ctl_bulk_call *k, struct 
                                  size_t n, char *err, size_t errlen);
 int ctl_submit_grant_copy(struct ctl *c, struct ctl_bulk_call *k, struct gnttab_copy *ops, size_t n,
                           char *err, size_t errlen);
+/* The backends' connect and disconnect, asynchronous: the same record
+ * (no entries); done(k, rc, err), k->port the Domain 0 port bound. */
+int ctl_submit_evtchn_bind_interdomain(struct ctl *c, struct ctl_bulk_call *k, uint32_t remote_domid,
+                                       uint32_t remote_port, char *err, size_t errlen);
+int ctl_submit_evtchn_close(struct ctl *c, struct ctl_bulk_call *k, uint32_t port, char *err, size_t errlen);
 
 /* Hold the bulk area without waiting (the loop's ctl_bulk_hold): 1 when
  * held (release with ctl_bulk_release), 0 when another thread holds it

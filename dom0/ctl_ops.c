@@ -582,3 +582,41 @@ int ctl_submit_grant_copy(struct ctl *c, struct ctl_bulk_call *k, struct gnttab_
     return submit_bulk(c, k, PVCTL_OP_GRANT_COPY, ops, n, sizeof(*ops), PVCTL_BULK_SIZE / sizeof(*ops), err,
                        errlen);
 }
+
+/* ---- asynchronous event-channel ops (a backend's connect and
+ * disconnect): no bulk area, the same record and done ---- */
+
+static void port_call_done(void *arg, int rc, const struct pvctl_response *rsp, const char *err)
+{
+    struct ctl_bulk_call *k = arg;
+
+    if (!rc && rsp)
+        k->port = rsp->u.port;
+    bulk_call_done(arg, rc, rsp, err);
+}
+
+static int submit_port(struct ctl *c, struct ctl_bulk_call *k, uint32_t op, uint32_t domid, uint32_t port,
+                       char *err, size_t errlen)
+{
+    struct ctl_async_call ac = { .req = { .op = op, .size = sizeof(struct pvctl_evtchn) },
+                                 .done = port_call_done, .arg = k };
+
+    ac.req.u.evtchn = (struct pvctl_evtchn){ .domid = domid, .port = port };
+    k->entries = NULL;
+    k->n = 0;
+    k->port = 0;
+    return ctl_submit(c, &ac, &k->ticket, err, errlen);
+}
+
+int ctl_submit_evtchn_bind_interdomain(struct ctl *c, struct ctl_bulk_call *k, uint32_t remote_domid,
+                                       uint32_t remote_port, char *err, size_t errlen)
+{
+    snprintf(k->what, sizeof(k->what), "bind to port %u of domain %u", remote_port, remote_domid);
+    return submit_port(c, k, PVCTL_OP_EVTCHN_BIND_INTERDOMAIN, remote_domid, remote_port, err, errlen);
+}
+
+int ctl_submit_evtchn_close(struct ctl *c, struct ctl_bulk_call *k, uint32_t port, char *err, size_t errlen)
+{
+    snprintf(k->what, sizeof(k->what), "close Domain 0 port %u", port);
+    return submit_port(c, k, PVCTL_OP_EVTCHN_CLOSE, 0, port, err, errlen);
+}

@@ -69,13 +69,14 @@ static int fake_bind(void *arg, uint32_t domid, uint32_t remote, uint32_t *port,
 	(void)errlen;
 	assert_int_equal(domid, DOMID);
 	*port = remote + 100;
+	((struct fixture *)arg)->binds++;
 	return 0;
 }
 
 static void fake_close(void *arg, uint32_t port)
 {
-	(void)arg;
 	(void)port;
+	((struct fixture *)arg)->closes++;
 }
 
 static void fake_notify(void *arg, uint32_t port)
@@ -91,6 +92,7 @@ static void fake_log(void *arg, int warn, const char *line)
 	struct fixture *f = arg;
 
 	(void)warn;
+	snprintf(f->last_log, sizeof(f->last_log), "%s", line);
 	if (strstr(line, "ring shut"))
 		f->shut_logs++;
 }
@@ -149,7 +151,24 @@ static int fake_unmap_start(void *arg, const uint32_t *handles, unsigned n, void
 	(void)err;
 	(void)errlen;
 	assert_true(f->ncalls < (int)(sizeof(f->call) / sizeof(f->call[0])));
-	f->call[f->ncalls++] = (typeof(f->call[0])){ .unmap = 1, .cookie = cookie, .handles = handles, .n = n };
+	f->call[f->ncalls] = (typeof(f->call[0])){ .unmap = 1, .cookie = cookie, .handles = handles, .n = n };
+	if (!cookie) {	/* nobody waits: the handles are the host's to copy */
+		assert_true(n <= 64);
+		memcpy(f->call[f->ncalls].own, handles, n * sizeof(*handles));
+		f->call[f->ncalls].handles = f->call[f->ncalls].own;
+	}
+	f->ncalls++;
+	return 0;
+}
+
+static int fake_bind_start(void *arg, uint32_t domid, uint32_t remote, void *cookie, char *err, size_t errlen)
+{
+	struct fixture *f = arg;
+
+	(void)err;
+	(void)errlen;
+	assert_true(f->ncalls < (int)(sizeof(f->call) / sizeof(f->call[0])));
+	f->call[f->ncalls++] = (typeof(f->call[0])){ .bind = 1, .cookie = cookie, .domid = domid, .remote = remote };
 	return 0;
 }
 
@@ -162,6 +181,16 @@ int answer_calls(struct fixture *f)
 	memcpy(calls, f->call, sizeof(calls));
 	f->ncalls = 0;	/* a done may start the request's next call */
 	for (int i = 0; i < n; i++) {
+		uint32_t port = 0;
+		if (calls[i].bind) {
+			if (f->bind_fail) {
+				blkback_bind_done(f->b, calls[i].cookie, -EINVAL, 0, "bind refused");
+				continue;
+			}
+			fake_bind(f, calls[i].domid, calls[i].remote, &port, err, sizeof(err));
+			blkback_bind_done(f->b, calls[i].cookie, 0, port, "");
+			continue;
+		}
 		if (calls[i].unmap)
 			fake_unmap_batch(f, calls[i].handles, calls[i].n);
 		else
@@ -172,6 +201,11 @@ int answer_calls(struct fixture *f)
 }
 
 static int setup_host(void **state, int async);
+
+int setup_async_connect(void **state)
+{
+	return setup_host(state, 2);
+}
 
 int setup(void **state)
 {
@@ -199,6 +233,8 @@ static int setup_host(void **state, int async)
 		h.grant_map_start = fake_map_start;
 		h.grant_unmap_start = fake_unmap_start;
 	}
+	if (async > 1)
+		h.evtchn_bind_start = fake_bind_start;
 	h.arg = f;
 	f->host = h;
 	snprintf(f->image, sizeof(f->image), "/tmp/test_blkback.XXXXXX");
@@ -223,6 +259,9 @@ int teardown(void **state)
 	struct fixture *f = *state;
 
 	blkback_domain_gone(f->b, DOMID);
+	if (f->host.evtchn_bind_start)
+		while (answer_calls(f))	/* the unmaps the domain's going started */
+			;
 	blkback_close(f->b);
 	assert_int_equal(f->maps, f->unmaps);	/* every grant mapped was unmapped */
 	fixture_free(f);

@@ -38,9 +38,12 @@ struct fixture {
 	struct { char scope[8]; int level; uint64_t allocated, quota; } ev[32];	/* quota events */
 	int nev;
 	/* the asynchronous host (setup_async): calls started, not yet answered */
-	struct { int unmap; void *cookie; struct blkback_grant *g; const uint32_t *handles; unsigned n;
-		 uint32_t domid; } call[16];
+	struct { int unmap, bind; void *cookie; struct blkback_grant *g; const uint32_t *handles; unsigned n;
+		 uint32_t domid, remote; uint32_t own[64]; } call[16];
 	int ncalls;
+	/* ports bound and closed; bind_fail: the next binds are refused */
+	int binds, closes, bind_fail;
+	char last_log[400];
 };
 
 /* cmocka setup/teardown: the fixture with the disk added (teardown checks
@@ -52,6 +55,10 @@ void fixture_free(struct fixture *f);
 /* The same with an asynchronous host (grant_map_start / grant_unmap_start):
  * a request's calls wait in f->call until answer_calls. */
 int setup_async(void **state);
+/* The same, the connect's calls asynchronous too (evtchn_bind_start):
+ * the disk's ring map and port bind wait in f->call, and the unmaps of a
+ * disconnect are started with no cookie. */
+int setup_async_connect(void **state);
 /* The "hypervisor" answers every call started so far (the fake's checks,
  * then blkback_call_done); how many it answered. */
 int answer_calls(struct fixture *f);
