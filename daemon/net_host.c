@@ -13,13 +13,18 @@
  * next wake. A batch's grant copies are asynchronous (host_copy_start:
  * ctl_submit_grant_copy, completed by copy_done in ctl_async_poll), and
  * the area stays held from the batch's first step until netback is no
- * longer busy. A vif's ring map and unmap and its event channel's bind
- * and close (at connect and disconnect) are still synchronous calls.
- * Invariant: no copy outlives n: net_host_close cancels one under way
- * (hv.c lets it finish first at pvd's exit); on a lost machine hv.c
- * fails it after net_host_machine_gone.
- * Invariant: a domain's vifs are disconnected (rings unmapped, port
- * closed) before hv.c destroys it.
+ * longer busy. A vif's connect is asynchronous too: its rings' map
+ * (host_map_start) and its port's bind (host_bind_start), struct
+ * net_call on n->calls until their done hands the result to netback
+ * (netback_map_done / netback_bind_done); a disconnect's unmap and close
+ * are started and never awaited (their done logs). The synchronous map
+ * and bind remain for the hooks' fallback (tests, fuzzing).
+ * Invariant: no copy or call outlives n: net_host_close cancels those
+ * under way (hv.c lets them finish first at pvd's exit); on a lost
+ * machine hv.c fails them after net_host_machine_gone.
+ * Invariant: a domain's vifs' unmaps and port closes are submitted before
+ * hv.c destroys it (ctl may push them after the destroy: the hypervisor
+ * then only drops the frame references, grant_table.c).
  */
 #include "net_host.h"
 
@@ -56,6 +61,7 @@ struct pvd_net {
 	int holding;			/* the bulk area is held for netback's batch */
 	int copying;			/* copy is submitted, its done not yet run */
 	struct ctl_bulk_call copy;	/* a batch's grant copy (one at a time) */
+	struct net_call *calls;		/* connect and disconnect calls under way */
 	struct { int fd; struct event *ev; } tap[NETBACK_MAX_VIFS];	/* fd -1: free */
 };
 
@@ -166,13 +172,194 @@ static int host_bind(void *arg, uint32_t domid, uint32_t remote_port, uint32_t *
 	return rc;
 }
 
-static void host_unbind(void *arg, uint32_t port)
+/* ---- a vif's connect and disconnect, asynchronous: the rings' map and
+ * the port's bind go on in netback_map_done / netback_bind_done; an
+ * unmap or a close is started and never awaited (its done logs) ---- */
+
+/* One call under way; a map's entries follow it. */
+struct net_call {
+	struct ctl_bulk_call k;		/* first: done gets it */
+	struct pvd_net *n;
+	struct net_call *prev, *next;
+	void *cookie;			/* netback's connect; NULL: nobody waits */
+	uint32_t domid;
+	void **pages;			/* a map's results (netback's, until netback_map_done) */
+	uint32_t *handles;
+	uint64_t *mfns;
+	struct pvctl_grant_map_entry e[NETBACK_MAP_MAX];	/* or unmap entries */
+};
+
+static struct net_call *net_call_new(struct pvd_net *n, void *cookie)
+{
+	struct net_call *k;
+
+	if (n->gone || !(k = calloc(1, sizeof(*k))))
+		return NULL;
+	k->n = n;
+	k->cookie = cookie;
+	k->next = n->calls;
+	if (n->calls)
+		n->calls->prev = k;
+	n->calls = k;
+	return k;
+}
+
+static void net_call_free(struct net_call *k)
+{
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		k->n->calls = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	free(k);
+}
+
+static void unmap_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
+{
+	struct net_call *k = (struct net_call *)kc;
+	struct pvctl_grant_unmap_entry *e = (void *)k->e;
+
+	if (rc < 0)
+		log_warn("netback: %s", err);
+	else
+		for (size_t i = 0; i < kc->n; i++)
+			if (e[i].status)
+				log_warn("netback: unmap grant handle %u: %s", e[i].handle, strerror(-e[i].status));
+	net_call_free(k);
+}
+
+/* Started (nobody waits); the machine gone: nothing to unmap. */
+static void host_unmap_start(void *arg, const uint32_t *handles, unsigned nh)
 {
 	struct pvd_net *n = arg;
+	struct pvctl_grant_unmap_entry *e;
+	struct net_call *k = net_call_new(n, NULL);
 	char err[300];
 
-	/* fails when the domain is gone already: the hypervisor closed it */
-	ctl_evtchn_close(n->c, port, err, sizeof(err));
+	if (!k) {
+		if (!n->gone)
+			host_unmap(n, handles, nh);	/* out of memory: the slow way */
+		return;
+	}
+	e = (void *)k->e;
+	for (unsigned i = 0; i < nh; i++)
+		e[i] = (struct pvctl_grant_unmap_entry){ .handle = handles[i] };
+	k->k.done = unmap_call_done;
+	if (ctl_submit_grant_unmap_batch(n->c, &k->k, e, nh, err, sizeof(err)) < 0) {
+		log_warn("netback: %s", err);
+		net_call_free(k);
+	}
+}
+
+/* As host_map, for the batch whose answer came. */
+static void map_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
+{
+	struct net_call *k = (struct net_call *)kc;
+	struct pvd_net *n = k->n;
+	uint32_t mapped[NETBACK_MAP_MAX];
+	unsigned bad = (unsigned)kc->n, nmapped = 0;
+
+	if (rc < 0) {
+		log_warn("netback: %s", err);
+		bad = 0;
+	}
+	for (unsigned i = 0; rc == 0 && i < kc->n; i++) {
+		struct pvctl_grant_map_entry *e = &k->e[i];
+		if (e->status == 0) {
+			mapped[nmapped++] = e->handle;
+			k->pages[i] = host_map_frame(n, e->mfn);
+			k->handles[i] = e->handle;
+			k->mfns[i] = e->mfn;
+			if (!k->pages[i])
+				e->status = -EFAULT;
+		}
+		if (e->status && bad == kc->n) {
+			bad = i;
+			log_warn("netback: map grant %u of domain %u: %s", e->gref, k->domid,
+				 e->status == -EFAULT ? "not machine RAM" : strerror(-e->status));
+		}
+	}
+	if (rc == 0 && bad < kc->n) {
+		rc = k->e[bad].status;
+		if (nmapped)
+			host_unmap_start(n, mapped, nmapped);
+	}
+	netback_map_done(n->nb, k->cookie, rc, bad);
+	net_call_free(k);
+}
+
+static int host_map_start(void *arg, uint32_t domid, const uint32_t *grefs, unsigned nr, void **pages,
+			  uint32_t *handles, uint64_t *mfns, void *cookie)
+{
+	struct pvd_net *n = arg;
+	struct net_call *k = net_call_new(n, cookie);
+	char err[300];
+	int rc;
+
+	if (!k)
+		return n->gone ? -EPIPE : -ENOMEM;
+	for (unsigned i = 0; i < nr; i++)
+		k->e[i] = (struct pvctl_grant_map_entry){ .domid = domid, .gref = grefs[i] };
+	k->domid = domid;
+	k->pages = pages;
+	k->handles = handles;
+	k->mfns = mfns;
+	k->k.done = map_call_done;
+	rc = ctl_submit_grant_map_batch(n->c, &k->k, k->e, nr, err, sizeof(err));
+	if (rc < 0) {
+		log_warn("netback: %s", err);
+		net_call_free(k);
+	}
+	return rc;
+}
+
+static void bind_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
+{
+	struct net_call *k = (struct net_call *)kc;
+
+	if (rc < 0)
+		log_warn("netback: %s", err);
+	netback_bind_done(k->n->nb, k->cookie, rc, kc->port);
+	net_call_free(k);
+}
+
+static int host_bind_start(void *arg, uint32_t domid, uint32_t remote_port, void *cookie)
+{
+	struct pvd_net *n = arg;
+	struct net_call *k = net_call_new(n, cookie);
+	char err[300];
+	int rc;
+
+	if (!k)
+		return n->gone ? -EPIPE : -ENOMEM;
+	k->k.done = bind_call_done;
+	rc = ctl_submit_evtchn_bind_interdomain(n->c, &k->k, domid, remote_port, err, sizeof(err));
+	if (rc < 0) {
+		log_warn("netback: %s", err);
+		net_call_free(k);
+	}
+	return rc;
+}
+
+static void close_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
+{
+	(void)rc;
+	(void)err;	/* fails when the domain is gone already: the hypervisor closed it */
+	net_call_free((struct net_call *)kc);
+}
+
+static void host_unbind_start(void *arg, uint32_t port)
+{
+	struct pvd_net *n = arg;
+	struct net_call *k = net_call_new(n, NULL);
+	char err[300];
+
+	if (!k)
+		return;
+	k->k.done = close_call_done;
+	if (ctl_submit_evtchn_close(n->c, &k->k, port, err, sizeof(err)) < 0)
+		net_call_free(k);
 }
 
 static void host_notify(void *arg, uint32_t port)
@@ -357,10 +544,11 @@ int net_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 {
 	struct pvd_net *n = calloc(1, sizeof(*n));
 	struct netback_host host = { .xs_read = host_xs_read, .xs_write = host_xs_write, .xs_rm = host_xs_rm,
-				     .map_grants = host_map, .map_frame = host_map_frame, .unmap_grants = host_unmap,
-				     .bind = host_bind,
-				     .unbind = host_unbind, .notify = host_notify, .grant_copy = host_copy,
-				     .grant_copy_start = host_copy_start,
+				     .map_grants = host_map, .map_frame = host_map_frame,
+				     .unmap_grants = host_unmap_start, .bind = host_bind,
+				     .unbind = host_unbind_start, .notify = host_notify, .grant_copy = host_copy,
+				     .grant_copy_start = host_copy_start, .map_grants_start = host_map_start,
+				     .bind_start = host_bind_start,
 				     .log = host_log, .now_ms = host_now, .tap_open = host_tap_open,
 				     .tap_close = host_tap_close };
 	struct netback_window win = { .data = (uint8_t *)ctl_bulk(c) + NETBACK_OPS_BYTES,
@@ -404,6 +592,11 @@ void net_host_close(struct pvd *pvd)
 		return;
 	if (n->copying)		/* pvd's exit: its copy is dropped, the batch with it */
 		ctl_async_cancel(n->c, n->copy.ticket);
+	while (n->calls) {	/* netback frees the connects that wait for them */
+		if (!n->gone)
+			ctl_async_cancel(n->c, n->calls->k.ticket);
+		net_call_free(n->calls);
+	}
 	if (n->holding)
 		ctl_bulk_release(n->c);
 	netback_close(pvd->net->nb);

@@ -166,6 +166,11 @@ void netback_close(struct netback *nb)
 	for (int i = 0; i < NETBACK_MAX_VIFS; i++)
 		if (nb->vif[i].used)
 			close_tap(nb, &nb->vif[i]);
+	while (nb->connects) {	/* their calls were cancelled by the host */
+		struct nb_connect *k = nb->connects;
+		nb->connects = k->next;
+		free(k);
+	}
 	free(nb->batch);
 	free(nb);
 }

@@ -21,6 +21,9 @@
  * A host with asynchronous control calls (pvd) gives grant_copy_start:
  * a batch's copies are then started, and the batch goes on in
  * netback_copy_done; the window is netback's until netback_busy is 0.
+ * With map_grants_start and bind_start, a vif's connect (rings mapped,
+ * then the port bound) goes on in netback_map_done / netback_bind_done
+ * and its disconnect's unmap and unbind are never awaited.
  *
  * Errors: negative errno + one line in err. A misbehaving frontend never
  * fails a call: its packet is dropped or its vif shut, with a log line
@@ -65,6 +68,17 @@ struct netback_host {
 	 * thread (never from inside the start), the statuses filled; ops stay
 	 * untouched by netback until then. -errno: nothing was started. */
 	int (*grant_copy_start)(void *arg, struct gnttab_copy *ops, size_t n);
+	/* Asynchronous forms of a connect's map_grants and bind (both or
+	 * neither; NULL: the calls above). 0: started, and the host calls
+	 * netback_map_done(nb, cookie, rc, bad) / netback_bind_done(nb,
+	 * cookie, rc, port) later on the loop thread (never from inside the
+	 * start), pages, handles and mfns filled as map_grants fills them
+	 * (untouched by netback until then); -errno: nothing was started. A
+	 * host that gives them must not wait in unmap_grants and unbind
+	 * either (nobody waits for their answers). */
+	int (*map_grants_start)(void *arg, uint32_t domid, const uint32_t *grefs, unsigned n, void **pages,
+				uint32_t *handles, uint64_t *mfns, void *cookie);
+	int (*bind_start)(void *arg, uint32_t domid, uint32_t remote_port, void *cookie);
 	void (*log)(void *arg, int warn, const char *line);
 	uint64_t (*now_ms)(void *arg);
 	/* a TAP device ifname on Linux bridge `bridge` (netback_tap.h), its
@@ -128,6 +142,15 @@ void netback_poll(struct netback *nb);
 /* The copy started with grant_copy_start is over: rc 0 (each op's status
  * filled) or its error. The batch goes on from where it waited. */
 void netback_copy_done(struct netback *nb, int rc);
+/* A connect's map or bind started with map_grants_start / bind_start is
+ * over: rc 0 or -errno (bad: the first refused grant); port: the Domain
+ * 0 port bound. The vif connects, or is shut, or (gone or closed
+ * meanwhile) what the call did is undone. */
+void netback_map_done(struct netback *nb, void *cookie, int rc, unsigned bad);
+void netback_bind_done(struct netback *nb, void *cookie, int rc, uint32_t port);
+/* Connects under way (the host's close cancels their calls first:
+ * netback_close frees them). */
+unsigned netback_connects(const struct netback *nb);
 /* A batch is under way (its copy window in use until it is done). */
 int netback_busy(const struct netback *nb);
 

@@ -28,7 +28,21 @@
 /* XenbusState */
 enum { XB_UNKNOWN, XB_INITIALISING, XB_INITWAIT, XB_INITIALISED, XB_CONNECTED, XB_CLOSING, XB_CLOSED };
 
-enum nb_state { NB_WAITING, NB_CONNECTED, NB_CLOSED, NB_BROKEN };
+/* NB_CONNECTING: the rings' map or the port's bind under way (v->connecting) */
+enum nb_state { NB_WAITING, NB_CONNECTING, NB_CONNECTED, NB_CLOSED, NB_BROKEN };
+
+/* A connect under way (netback_xs.c): its host calls' results. The vif
+ * wants it while v->used and v->connecting == this; else (the vif went,
+ * was disconnected or its slot reused) its completion undoes it. On
+ * netback.connects until its calls are over. */
+struct nb_vif;
+struct nb_connect {
+	struct nb_vif *vif;
+	uint32_t grefs[NETBACK_MAP_MAX], handles[NETBACK_MAP_MAX], remote_port;
+	void *pages[NETBACK_MAP_MAX];
+	uint64_t mfns[NETBACK_MAP_MAX];
+	struct nb_connect *next;
+};
 
 /* A token bucket (netback_rate.c); rate 0: unlimited. */
 struct nb_bucket {
@@ -78,6 +92,7 @@ struct nb_vif {
 	int64_t deficit;		/* bytes it may still send this round */
 	int held, idle;			/* in this take: held back by its deficit; found empty */
 	uint32_t gen;			/* its connection (netback.gen_next when it connected) */
+	struct nb_connect *connecting;	/* NB_CONNECTING: its connect */
 };
 
 /* A network with a capacity (netback_share.c). */
@@ -106,6 +121,8 @@ struct netback {
 	struct nb_share share[NB_MAX_SHARES];
 	uint32_t gen_next;		/* connections so far (nb_vif.gen) */
 	int copying;			/* a batch's grant copy is under way (grant_copy_start) */
+	struct nb_connect *connects;	/* connects with a host call under way */
+	unsigned nconnects;
 };
 
 /* log through the host, prefixed "netback: " */

@@ -9,13 +9,21 @@
  *   frontend /local/domain/<domid>/device/vif/<n>     (the guest's):
  *            backend, backend-id, handle, mac, state
  *
- * Owns: each vif's state (NB_WAITING -> NB_CONNECTED -> NB_CLOSED, or
- * NB_BROKEN), its ring mappings and its event channel.
+ * Owns: each vif's state (NB_WAITING -> NB_CONNECTING -> NB_CONNECTED ->
+ * NB_CLOSED, or NB_BROKEN), its ring mappings and its event channel, and
+ * the records of connects under way (struct nb_connect).
  * Handshake: the backend waits in InitWait; when the frontend is
  * Initialised or Connected, its keys are read and checked (tx-ring-ref,
  * rx-ring-ref, event-channel, request-rx-copy=1) before anything is
- * mapped; then both rings are mapped, the event channel bound and the
- * backend goes Connected. A frontend going Closing/Closed disconnects the
+ * mapped; then the vif is NB_CONNECTING: both rings are mapped (one host
+ * call), the event channel bound (another), and on the bind's answer the
+ * backend goes Connected. With an asynchronous host (map_grants_start,
+ * bind_start) those calls are started and the connect goes on in
+ * netback_map_done / netback_bind_done; a failure undoes what succeeded
+ * and shuts the vif with a log line. A vif that goes, is disconnected or
+ * whose frontend leaves meanwhile no longer owns the connect (v->connecting
+ * cleared): its completion unmaps the late rings and closes the late
+ * port. A disconnect's unmap and unbind are never awaited. A frontend going Closing/Closed disconnects the
  * vif (backend Closed); one going back to Initialising (a driver reload)
  * finds the backend in InitWait again. A vif the frontend broke stays
  * shut (NB_BROKEN, backend Closing) until the frontend closes it. A hot
@@ -136,52 +144,21 @@ static void record(struct netback *nb, struct nb_vif *v)
 	nb->host.xs_write(nb->host.arg, v->rs_path, rec, "n0");
 }
 
-static void connect(struct netback *nb, struct nb_vif *v)
+/* The rings mapped and the port bound: the vif is Connected. */
+static void connected(struct netback *nb, struct nb_vif *v, const struct nb_connect *k, uint32_t port)
 {
-	int64_t tx_ref = fe_number(nb, v, "tx-ring-ref", UINT32_MAX);
-	int64_t rx_ref = fe_number(nb, v, "rx-ring-ref", UINT32_MAX);
-	int64_t port = fe_number(nb, v, "event-channel", UINT32_MAX);
-	int64_t copy = fe_number(nb, v, "request-rx-copy", 1);
-	void *pages[NETBACK_MAP_MAX];
-	uint32_t grefs[NETBACK_MAP_MAX], handles[NETBACK_MAP_MAX];
-	uint64_t mfns[NETBACK_MAP_MAX];
-	unsigned bad = 0;
-	const char *why = NULL;
 	char path[160];
-	int rc;
 
-	if (tx_ref < 0 || rx_ref < 0)
-		why = "tx-ring-ref or rx-ring-ref is missing or not a number";
-	else if (port < 0)
-		why = "event-channel is missing or not a number (split event channels are not offered)";
-	else if (copy != 1)
-		why = "request-rx-copy is not 1 (only feature-rx-copy is offered)";
-	if (why) {
-		nb_vif_fatal(nb, v, why);
-		return;
-	}
-	/* both rings in one host call */
-	grefs[0] = (uint32_t)tx_ref;
-	grefs[1] = (uint32_t)rx_ref;
-	rc = nb->host.map_grants(nb->host.arg, v->domid, grefs, 2, pages, handles, mfns, &bad);
-	if (rc < 0) {
-		nb_vif_fatal(nb, v, bad ? "rx-ring-ref cannot be mapped" : "tx-ring-ref cannot be mapped");
-		return;
-	}
-	v->tx_handle = handles[0];
-	v->tx_mfn = mfns[0];
-	v->rx_handle = handles[1];
-	v->rx_mfn = mfns[1];
-	BACK_RING_INIT(&v->tx, (struct netif_tx_sring *)pages[0], XEN_RING_PAGE_SIZE);
-	BACK_RING_INIT(&v->rx, (struct netif_rx_sring *)pages[1], XEN_RING_PAGE_SIZE);
+	v->tx_handle = k->handles[0];
+	v->tx_mfn = k->mfns[0];
+	v->rx_handle = k->handles[1];
+	v->rx_mfn = k->mfns[1];
+	v->port = port;
+	BACK_RING_INIT(&v->tx, (struct netif_tx_sring *)k->pages[0], XEN_RING_PAGE_SIZE);
+	BACK_RING_INIT(&v->rx, (struct netif_rx_sring *)k->pages[1], XEN_RING_PAGE_SIZE);
 	/* a reconnect starts from the frontend's freshly initialised rings */
 	v->tx.req_cons = v->tx.rsp_prod_pvt = __atomic_load_n(&v->tx.sring->rsp_prod, __ATOMIC_ACQUIRE);
 	v->rx.req_cons = v->rx.rsp_prod_pvt = __atomic_load_n(&v->rx.sring->rsp_prod, __ATOMIC_ACQUIRE);
-	rc = nb->host.bind(nb->host.arg, v->domid, (uint32_t)port, &v->port);
-	if (rc < 0) {
-		nb_vif_fatal(nb, v, "event-channel cannot be bound");
-		return;
-	}
 	v->state = NB_CONNECTED;
 	v->gen = ++nb->gen_next;	/* what was held for an earlier connection is not for this one */
 	v->log_budget = 20;
@@ -193,8 +170,152 @@ static void connect(struct netback *nb, struct nb_vif *v)
 	v->need_notify = 1;
 }
 
+/* The connect's record goes; the vif, when it still wants it, leaves
+ * NB_CONNECTING. 1 when the vif still wanted it. */
+static int connect_end(struct netback *nb, struct nb_connect *k)
+{
+	struct nb_connect **pp = &nb->connects;
+	struct nb_vif *v = k->vif;
+	int wanted = v->used && v->connecting == k;
+
+	while (*pp && *pp != k)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = k->next;
+		nb->nconnects--;
+	}
+	free(k);
+	if (wanted) {
+		v->connecting = NULL;
+		v->state = NB_WAITING;
+	}
+	return wanted;
+}
+
+static int connect_wanted(const struct nb_connect *k)
+{
+	return k->vif->used && k->vif->connecting == k;
+}
+
+static struct nb_connect *find_connect(struct netback *nb, void *cookie)
+{
+	struct nb_connect *k = nb->connects;
+
+	while (k && k != cookie)
+		k = k->next;
+	return k;
+}
+
+static void connect_bound(struct netback *nb, struct nb_connect *k, int rc, uint32_t port)
+{
+	struct nb_vif *v = k->vif;
+
+	if (rc == 0 && connect_wanted(k)) {
+		connected(nb, v, k, port);
+		v->connecting = NULL;
+		connect_end(nb, k);
+		return;
+	}
+	if (rc == 0)
+		nb->host.unbind(nb->host.arg, port);	/* bound late: the vif went */
+	nb->host.unmap_grants(nb->host.arg, k->handles, NETBACK_MAP_MAX);
+	if (connect_end(nb, k))
+		nb_vif_fatal(nb, v, "event-channel cannot be bound");
+}
+
+/* Both rings mapped (or not): bind the port next. */
+static void connect_mapped(struct netback *nb, struct nb_connect *k, int rc, unsigned bad)
+{
+	struct nb_vif *v = k->vif;
+	uint32_t port = 0;
+
+	if (rc < 0) {		/* all or none: nothing is left mapped */
+		if (connect_end(nb, k))
+			nb_vif_fatal(nb, v, bad ? "rx-ring-ref cannot be mapped" : "tx-ring-ref cannot be mapped");
+		return;
+	}
+	if (!connect_wanted(k)) {
+		nb->host.unmap_grants(nb->host.arg, k->handles, NETBACK_MAP_MAX);
+		connect_end(nb, k);
+		return;
+	}
+	if (nb->host.bind_start) {
+		rc = nb->host.bind_start(nb->host.arg, v->domid, k->remote_port, k);
+		if (rc == 0)
+			return;		/* netback_bind_done */
+	} else {
+		rc = nb->host.bind(nb->host.arg, v->domid, k->remote_port, &port);
+	}
+	connect_bound(nb, k, rc, port);
+}
+
+void netback_map_done(struct netback *nb, void *cookie, int rc, unsigned bad)
+{
+	struct nb_connect *k = find_connect(nb, cookie);
+
+	if (k)
+		connect_mapped(nb, k, rc, bad);
+}
+
+void netback_bind_done(struct netback *nb, void *cookie, int rc, uint32_t port)
+{
+	struct nb_connect *k = find_connect(nb, cookie);
+
+	if (k)
+		connect_bound(nb, k, rc, port);
+}
+
+unsigned netback_connects(const struct netback *nb)
+{
+	return nb->nconnects;
+}
+
+static void connect(struct netback *nb, struct nb_vif *v)
+{
+	int64_t tx_ref = fe_number(nb, v, "tx-ring-ref", UINT32_MAX);
+	int64_t rx_ref = fe_number(nb, v, "rx-ring-ref", UINT32_MAX);
+	int64_t port = fe_number(nb, v, "event-channel", UINT32_MAX);
+	int64_t copy = fe_number(nb, v, "request-rx-copy", 1);
+	struct nb_connect *k;
+	const char *why = NULL;
+	unsigned bad = 0;
+	int rc;
+
+	if (tx_ref < 0 || rx_ref < 0)
+		why = "tx-ring-ref or rx-ring-ref is missing or not a number";
+	else if (port < 0)
+		why = "event-channel is missing or not a number (split event channels are not offered)";
+	else if (copy != 1)
+		why = "request-rx-copy is not 1 (only feature-rx-copy is offered)";
+	else if (!(k = calloc(1, sizeof(*k))))
+		why = "out of memory";
+	if (why) {
+		nb_vif_fatal(nb, v, why);
+		return;
+	}
+	k->vif = v;
+	k->grefs[0] = (uint32_t)tx_ref;
+	k->grefs[1] = (uint32_t)rx_ref;
+	k->remote_port = (uint32_t)port;
+	k->next = nb->connects;
+	nb->connects = k;
+	nb->nconnects++;
+	v->connecting = k;
+	v->state = NB_CONNECTING;
+	/* both rings in one host call, then the port */
+	if (nb->host.map_grants_start) {
+		rc = nb->host.map_grants_start(nb->host.arg, v->domid, k->grefs, 2, k->pages, k->handles, k->mfns, k);
+		if (rc == 0)
+			return;		/* netback_map_done */
+	} else {
+		rc = nb->host.map_grants(nb->host.arg, v->domid, k->grefs, 2, k->pages, k->handles, k->mfns, &bad);
+	}
+	connect_mapped(nb, k, rc, bad);
+}
+
 void nb_xs_disconnect(struct netback *nb, struct nb_vif *v)
 {
+	v->connecting = NULL;	/* a connect under way is undone by its completion */
 	nb->host.xs_rm(nb->host.arg, v->rs_path);
 	if (v->state == NB_CONNECTED)
 		nb->host.unbind(nb->host.arg, v->port);
@@ -229,6 +350,15 @@ void nb_xs_poll(struct netback *nb, struct nb_vif *v)
 	case NB_WAITING:
 		if (fe == XB_INITIALISED || fe == XB_CONNECTED)
 			connect(nb, v);
+		break;
+	case NB_CONNECTING:	/* the frontend went back or closed: not connected after all */
+		if (fe == XB_INITIALISED || fe == XB_CONNECTED)
+			break;
+		nb_log(nb, 0, "domain %u vif %u: the frontend left while it was connecting", v->domid, v->devid);
+		nb_xs_disconnect(nb, v);
+		v->state = fe == XB_INITIALISING ? NB_WAITING : NB_CLOSED;
+		if (v->state == NB_CLOSED)
+			set_state(nb, v, XB_CLOSED);
 		break;
 	case NB_CONNECTED:
 		if (fe == XB_CLOSING || fe == XB_CLOSED || fe == XB_UNKNOWN) {

@@ -22,7 +22,7 @@ $(BUILD)/asan/tests/netback/%: tests/netback/%.c $(NB_TEST_HDRS) $(BUILD)/asan/d
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -Idom0 $(HOST_PUBLIC_CFLAGS) -o $@ $< tests/netback/nb_fake.c \
 	    $(BUILD)/asan/dom0/libdom0.a $(NB_CMOCKA)
 
-NB_TESTS     := test_netback test_netback_share test_netback_async
+NB_TESTS     := test_netback test_netback_share test_netback_async test_netback_connect
 NB_TEST_BINS := $(addprefix $(BUILD)/tests/netback/,$(NB_TESTS)) $(addprefix $(BUILD)/asan/tests/netback/,$(NB_TESTS))
 
 ALL_TARGETS  += $(NB_TEST_BINS)

@@ -389,3 +389,102 @@ struct netback *open_nb_async(void)
 	async.grant_copy_start = fx_copy_start;
 	return open_with(&async);
 }
+
+/* ---- the asynchronous connect ---- */
+
+static void *fx_call(int kind)
+{
+	assert_true(F.ncalls < (int)(sizeof(F.call) / sizeof(F.call[0])));
+	memset(&F.call[F.ncalls], 0, sizeof(F.call[0]));
+	F.call[F.ncalls].kind = kind;
+	return &F.call[F.ncalls++];
+}
+
+static int fx_map_start(void *arg, uint32_t domid, const uint32_t *grefs, unsigned n, void **pages,
+			uint32_t *handles, uint64_t *mfns, void *cookie)
+{
+	typeof(F.call[0]) *c = fx_call(FX_MAP);
+
+	(void)arg;
+	c->cookie = cookie;
+	c->domid = domid;
+	c->n = n;
+	memcpy(c->grefs, grefs, n * sizeof(*grefs));
+	c->pages = pages;
+	c->handles = handles;
+	c->mfns = mfns;
+	return 0;
+}
+
+static int fx_bind_start(void *arg, uint32_t domid, uint32_t remote_port, void *cookie)
+{
+	typeof(F.call[0]) *c = fx_call(FX_BIND);
+
+	(void)arg;
+	c->cookie = cookie;
+	c->domid = domid;
+	c->remote = remote_port;
+	return 0;
+}
+
+static void fx_unmap_start(void *arg, const uint32_t *handles, unsigned n)
+{
+	typeof(F.call[0]) *c = fx_call(FX_UNMAP);
+
+	(void)arg;
+	c->n = n;
+	memcpy(c->grefs, handles, n * sizeof(*handles));
+}
+
+static void fx_unbind_start(void *arg, uint32_t port)
+{
+	typeof(F.call[0]) *c = fx_call(FX_UNBIND);
+
+	(void)arg;
+	c->port = port;
+}
+
+int answer_calls(struct netback *nb)
+{
+	typeof(F.call[0]) calls[sizeof(F.call) / sizeof(F.call[0])];
+	int n = F.ncalls;
+
+	memcpy(calls, F.call, sizeof(calls));
+	F.ncalls = 0;	/* a done may start the connect's next call */
+	for (int i = 0; i < n; i++) {
+		typeof(F.call[0]) *c = &calls[i];
+		unsigned bad = 0;
+		uint32_t port = 0;
+		int rc;
+		switch (c->kind) {
+		case FX_MAP:
+			rc = fx_map(NULL, c->domid, c->grefs, c->n, c->pages, c->handles, c->mfns, &bad);
+			netback_map_done(nb, c->cookie, rc, bad);
+			break;
+		case FX_BIND:
+			rc = F.bind_fail ? -EINVAL : fx_bind(NULL, c->domid, c->remote, &port);
+			netback_bind_done(nb, c->cookie, rc, port);
+			break;
+		case FX_UNMAP:
+			fx_unmap(NULL, c->grefs, c->n);
+			break;
+		case FX_UNBIND:
+			fx_unbind(NULL, c->port);
+			break;
+		}
+	}
+	return n;
+}
+
+struct netback *open_nb_async_connect(void)
+{
+	static struct netback_host async;
+
+	async = HOST;
+	async.grant_copy_start = fx_copy_start;
+	async.map_grants_start = fx_map_start;
+	async.bind_start = fx_bind_start;
+	async.unmap_grants = fx_unmap_start;
+	async.unbind = fx_unbind_start;
+	return open_with(&async);
+}

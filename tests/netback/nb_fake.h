@@ -44,7 +44,13 @@ struct fake {
 	struct gnttab_copy *pending;
 	size_t npending;
 	int starts;
+	/* the asynchronous connect (open_nb_async_connect): maps, binds,
+	 * unmaps and unbinds started, not yet answered; bind_fail: refused */
+	struct { int kind; void *cookie; uint32_t domid, grefs[NETBACK_MAP_MAX], remote, port; unsigned n;
+		 void **pages; uint32_t *handles; uint64_t *mfns; } call[16];
+	int ncalls, bind_fail;
 };
+enum { FX_MAP = 1, FX_BIND, FX_UNMAP, FX_UNBIND };
 
 extern struct fake F;
 extern const struct netback_host HOST;
@@ -85,6 +91,13 @@ struct netback *open_nb(void);
 /* The same with an asynchronous grant copy (grant_copy_start): a copy
  * waits in F.pending until answer_copy does it and tells netback. */
 struct netback *open_nb_async(void);
+/* The same, the connect's calls asynchronous too (map_grants_start,
+ * bind_start) and the disconnect's unmap and unbind answered later: they
+ * wait in F.call until answer_calls. */
+struct netback *open_nb_async_connect(void);
+/* The "hypervisor" answers the calls started so far (each done may
+ * start more); how many. */
+int answer_calls(struct netback *nb);
 /* The "hypervisor" does the pending copy and netback goes on; 0 when
  * none was pending. */
 int answer_copy(struct netback *nb);
