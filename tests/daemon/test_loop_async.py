@@ -18,8 +18,12 @@ Checked while the guest's I/O goes on:
   - the disk's grant map and unmap calls go on meanwhile (the guest's
     I/O is served, not stopped by the slow poll()s), and so do the
     network's frames.
+Then, still under strace, a domain with a disk and one with a vif start:
+their frontends CONNECT (ring maps and port binds, asynchronous calls
+too) while RPCs are still answered promptly.
 Against the pvd before the backends' calls were asynchronous, an RPC
-waited 10 s and more (the loop sat in a delayed poll() per call).
+waited 10 s and more (the loop sat in a delayed poll() per call); before
+the connects were, the connect phase's RPCs did.
 Then, without strace: QEMU stopped for 7 s (past the calls' 5 s
 timeout) and then killed while the guests' requests and frames wait for
 their calls: the loop answers throughout, and
@@ -69,6 +73,49 @@ def vif_packets(p, name):
         if st:
             return st["tx_packets"] + st["rx_packets"]
     return None
+
+
+def connected(p, name, kind):
+    """Is the domain's first disk ("disks") or vif ("vifs") connected?"""
+    r = call(p, "domain.info", {"domain": name})
+    for d in (r.get("result") or {}).get(kind, []):
+        return bool((d.get("stats") or {}).get("connected"))
+    return False
+
+
+def connect_under_slow_poll(p):
+    """A disk and a vif CONNECT while every poll() of the loop is slowed:
+    their ring maps and port binds are asynchronous calls, so RPCs are
+    still answered promptly while the frontends connect (a loop in a
+    synchronous connect waits SLOW_S or more per call)."""
+    late = {"name": "late", "kernel": BLK, "cmdline": "name=late mode=long seconds=600 depth=2",
+            "memory": "32M", "vcpus": 1, "on_poweroff": "destroy", "on_crash": "destroy",
+            "disks": [{"name": "data", "size": "8M"}]}
+    pc = {"name": "pc", "kernel": NET, "cmdline": "name=pc ip=10.0.0.3 peer=10.0.0.1 seconds=600 interval=20",
+          "memory": "32M", "vcpus": 1, "on_poweroff": "destroy", "on_crash": "destroy",
+          "vifs": [{"bridge": "internal"}]}
+    slowest = 0.0
+    answers = []
+    for cfg in (late, pc):
+        r = call(p, "domain.create", {"config": cfg, "transient": True})
+        ok("result" in r, f"{cfg['name']} starts while the loop's poll() is slowed", r)
+    end = time.monotonic() + 120
+    disk = vif = False
+    while time.monotonic() < end and not (disk and vif):
+        for method, params in (("daemon.version", None), ("domain.list", {"all": True})):
+            a = time.monotonic()
+            r = call(p, method, params)
+            slowest = max(slowest, time.monotonic() - a)
+            answers.append("result" in r)
+        disk = disk or connected(p, "late", "disks")
+        vif = vif or connected(p, "pc", "vifs")
+        time.sleep(0.3)
+    ok(disk, "the new domain's disk connects (ring mapped, port bound) under the slowed loop")
+    ok(vif, "the new domain's vif connects under the slowed loop")
+    ok(all(answers) and len(answers) >= 2, "RPCs are answered while they connect", f"{answers}")
+    ok(slowest < SLOW_S / 2,
+       f"each within half the time a poll() on the loop takes ({SLOW_S} s): the loop does not wait "
+       "for a connect's control calls", f"the slowest took {slowest:.2f} s")
 
 
 def slow_poll(tid):
@@ -188,6 +235,7 @@ def main():
         ok(packets_after - packets_before > 4 * elapsed / SLOW_S,
            "the network's frames go on meanwhile (each a grant copy in and one out)",
            f"{packets_after - packets_before} packets in {elapsed:.1f} s")
+        connect_under_slow_poll(p)
         st.terminate()
         st.wait(10)
         st = None
