@@ -215,6 +215,16 @@ static void net_call_free(struct net_call *k)
 	free(k);
 }
 
+/* After a submit: rc, the record gone (and err logged) when it failed. */
+static int net_call_submitted(struct net_call *k, int rc, const char *err)
+{
+	if (rc < 0) {
+		log_warn("netback: %s", err);
+		net_call_free(k);
+	}
+	return rc;
+}
+
 static void unmap_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
 {
 	struct net_call *k = (struct net_call *)kc;
@@ -246,10 +256,7 @@ static void host_unmap_start(void *arg, const uint32_t *handles, unsigned nh)
 	for (unsigned i = 0; i < nh; i++)
 		e[i] = (struct pvctl_grant_unmap_entry){ .handle = handles[i] };
 	k->k.done = unmap_call_done;
-	if (ctl_submit_grant_unmap_batch(n->c, &k->k, e, nh, err, sizeof(err)) < 0) {
-		log_warn("netback: %s", err);
-		net_call_free(k);
-	}
+	net_call_submitted(k, ctl_submit_grant_unmap_batch(n->c, &k->k, e, nh, err, sizeof(err)), err);
 }
 
 /* As host_map, for the batch whose answer came. */
@@ -289,29 +296,38 @@ static void map_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
 	net_call_free(k);
 }
 
+/* A record for a call netback waits for, done set; NULL: -EPIPE (the
+ * machine is gone) or -ENOMEM. */
+static int net_call_start(struct pvd_net *n, void *cookie, void (*done)(struct ctl_bulk_call *, int, const char *),
+			  struct net_call **out)
+{
+	struct net_call *k = net_call_new(n, cookie);
+
+	if (!k)
+		return n->gone ? -EPIPE : -ENOMEM;
+	k->k.done = done;
+	*out = k;
+	return 0;
+}
+
 static int host_map_start(void *arg, uint32_t domid, const uint32_t *grefs, unsigned nr, void **pages,
 			  uint32_t *handles, uint64_t *mfns, void *cookie)
 {
 	struct pvd_net *n = arg;
-	struct net_call *k = net_call_new(n, cookie);
+	struct net_call *k;
 	char err[300];
-	int rc;
+	int rc = net_call_start(n, cookie, map_call_done, &k);
 
-	if (!k)
-		return n->gone ? -EPIPE : -ENOMEM;
+	if (rc < 0)
+		return rc;
 	for (unsigned i = 0; i < nr; i++)
 		k->e[i] = (struct pvctl_grant_map_entry){ .domid = domid, .gref = grefs[i] };
 	k->domid = domid;
 	k->pages = pages;
 	k->handles = handles;
 	k->mfns = mfns;
-	k->k.done = map_call_done;
 	rc = ctl_submit_grant_map_batch(n->c, &k->k, k->e, nr, err, sizeof(err));
-	if (rc < 0) {
-		log_warn("netback: %s", err);
-		net_call_free(k);
-	}
-	return rc;
+	return net_call_submitted(k, rc, err);
 }
 
 static void bind_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
@@ -327,19 +343,14 @@ static void bind_call_done(struct ctl_bulk_call *kc, int rc, const char *err)
 static int host_bind_start(void *arg, uint32_t domid, uint32_t remote_port, void *cookie)
 {
 	struct pvd_net *n = arg;
-	struct net_call *k = net_call_new(n, cookie);
+	struct net_call *k;
 	char err[300];
-	int rc;
+	int rc = net_call_start(n, cookie, bind_call_done, &k);
 
-	if (!k)
-		return n->gone ? -EPIPE : -ENOMEM;
-	k->k.done = bind_call_done;
+	if (rc < 0)
+		return rc;
 	rc = ctl_submit_evtchn_bind_interdomain(n->c, &k->k, domid, remote_port, err, sizeof(err));
-	if (rc < 0) {
-		log_warn("netback: %s", err);
-		net_call_free(k);
-	}
-	return rc;
+	return net_call_submitted(k, rc, err);
 }
 
 static void close_call_done(struct ctl_bulk_call *kc, int rc, const char *err)

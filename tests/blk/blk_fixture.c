@@ -277,15 +277,10 @@ void fixture_free(struct fixture *f)
 	free(f);
 }
 
-/* The frontend's half of the handshake: ring on grant ref 1. */
-void front_connect(struct fixture *f)
+void front_init(struct fixture *f)
 {
 	struct blkif_sring *s = (struct blkif_sring *)f->pages;
 
-	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateInitWait);
-	assert_int_equal(xs_get(f, f->bpath, "sectors"), SECTORS);
-	assert_int_equal(xs_get(f, f->bpath, "info"), 0);
-	assert_int_equal(xs_get(f, f->bpath, "feature-discard"), 1);
 	SHARED_RING_INIT(s);
 	FRONT_RING_INIT(&f->ring, s, 4096);
 	xs_put(f, f->fpath, "ring-ref", "1");
@@ -293,6 +288,16 @@ void front_connect(struct fixture *f)
 	xs_put(f, f->fpath, "protocol", "x86_64-abi");
 	xs_put(f, f->fpath, "state", "3");
 	blkback_poll(f->b);
+}
+
+/* The frontend's half of the handshake: ring on grant ref 1. */
+void front_connect(struct fixture *f)
+{
+	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateInitWait);
+	assert_int_equal(xs_get(f, f->bpath, "sectors"), SECTORS);
+	assert_int_equal(xs_get(f, f->bpath, "info"), 0);
+	assert_int_equal(xs_get(f, f->bpath, "feature-discard"), 1);
+	front_init(f);
 	assert_int_equal(xs_get(f, f->bpath, "state"), XenbusStateConnected);
 }
 

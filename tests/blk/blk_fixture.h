@@ -66,6 +66,9 @@ void xs_put(struct fixture *f, const char *dir, const char *key, const char *v);
 long xs_get(struct fixture *f, const char *dir, const char *key);
 /* The frontend's half of the handshake: ring on grant ref 1. */
 void front_connect(struct fixture *f);
+/* The same without the checks: its keys written (port 3), state
+ * Initialised, one poll (an asynchronous connect only starts there). */
+void front_init(struct fixture *f);
 /* The frontend closes and connects again, now with persistent grants. */
 void reconnect_persistent(struct fixture *f);
 /* Push req, run the backend until it answers (at most 5 s): the status,

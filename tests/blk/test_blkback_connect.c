@@ -27,21 +27,6 @@
 
 #include "blk_fixture.h"
 
-/* The frontend's half of the handshake (ring on grant ref 1, port 3),
- * then one poll: the connect starts. */
-static void front_init(struct fixture *f)
-{
-	struct blkif_sring *s = (struct blkif_sring *)f->pages;
-
-	SHARED_RING_INIT(s);
-	FRONT_RING_INIT(&f->ring, s, 4096);
-	xs_put(f, f->fpath, "ring-ref", "1");
-	xs_put(f, f->fpath, "event-channel", "3");
-	xs_put(f, f->fpath, "protocol", "x86_64-abi");
-	xs_put(f, f->fpath, "state", "3");
-	blkback_poll(f->b);
-}
-
 static int connected(struct fixture *f)
 {
 	struct blkback_stats st;

@@ -259,8 +259,7 @@ void add_vif(struct netback *nb, struct front *f, uint32_t domid, uint8_t last, 
 	add_vif_rate(nb, f, domid, last, network, 0);
 }
 
-/* The frontend's side of the handshake; posts n rx buffers. */
-void connect_front(struct netback *nb, struct front *f, int nrx)
+void front_init(struct netback *nb, struct front *f)
 {
 	f->tx = (struct netif_tx_sring *)grant(f->domid, 1);
 	f->rx = (struct netif_rx_sring *)grant(f->domid, 2);
@@ -272,6 +271,12 @@ void connect_front(struct netback *nb, struct front *f, int nrx)
 	fe_key(f->domid, "request-rx-copy", "1");
 	fe_key(f->domid, "state", "4");
 	netback_poll(nb);
+}
+
+/* The frontend's side of the handshake; posts n rx buffers. */
+void connect_front(struct netback *nb, struct front *f, int nrx)
+{
+	front_init(nb, f);
 	assert_string_equal(be_key(f->domid, "state"), "4");
 	for (int i = 0; i < nrx; i++) {
 		struct netif_rx_request *r = &f->rx->ring[f->rx_prod % NETIF_RX_RING_SIZE].req;

@@ -76,6 +76,9 @@ const char *be_key(uint32_t domid, const char *key);
 void add_vif_rate(struct netback *nb, struct front *f, uint32_t domid, uint8_t last, const char *network,
 		  uint64_t rate);
 void add_vif(struct netback *nb, struct front *f, uint32_t domid, uint8_t last, const char *network);
+/* The frontend's keys (rings on grefs 1 and 2, port 7) and state
+ * Connected, then one poll (an asynchronous connect only starts there). */
+void front_init(struct netback *nb, struct front *f);
 /* The frontend's side of the handshake; posts n rx buffers. */
 void connect_front(struct netback *nb, struct front *f, int nrx);
 /* Two connected vifs on "internal" (domains 1 and 2), 4 rx buffers each. */

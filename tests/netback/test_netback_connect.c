@@ -15,18 +15,15 @@
  */
 #include "nb_fake.h"
 
-static void front_init(struct netback *nb, struct front *f)
+/* A netback with an asynchronous connect and vif 0 of domain 1
+ * connecting: its frontend Connected, the rings' map started. */
+static struct netback *connecting(struct front *f)
 {
-	f->tx = (struct netif_tx_sring *)grant(f->domid, 1);
-	f->rx = (struct netif_rx_sring *)grant(f->domid, 2);
-	SHARED_RING_INIT(f->tx);
-	SHARED_RING_INIT(f->rx);
-	fe_key(f->domid, "tx-ring-ref", "1");
-	fe_key(f->domid, "rx-ring-ref", "2");
-	fe_key(f->domid, "event-channel", "7");
-	fe_key(f->domid, "request-rx-copy", "1");
-	fe_key(f->domid, "state", "4");
-	netback_poll(nb);
+	struct netback *nb = open_nb_async_connect();
+
+	add_vif(nb, f, 1, 1, "internal");
+	front_init(nb, f);
+	return nb;
 }
 
 static int connected(struct netback *nb)
@@ -38,12 +35,10 @@ static int connected(struct netback *nb)
 
 static void test_connect_waits_for_map_and_bind(void **state)
 {
-	struct netback *nb = open_nb_async_connect();
 	struct front f;
+	struct netback *nb = connecting(&f);
 
 	(void)state;
-	add_vif(nb, &f, 1, 1, "internal");
-	front_init(nb, &f);
 	assert_int_equal(F.ncalls, 1);
 	assert_int_equal(F.call[0].kind, FX_MAP);
 	assert_int_equal(F.call[0].n, 2);		/* both rings in one call */
@@ -70,12 +65,10 @@ static void test_connect_waits_for_map_and_bind(void **state)
 
 static void test_bind_refused(void **state)
 {
-	struct netback *nb = open_nb_async_connect();
 	struct front f;
+	struct netback *nb = connecting(&f);
 
 	(void)state;
-	add_vif(nb, &f, 1, 1, "internal");
-	front_init(nb, &f);
 	F.bind_fail = 1;
 	answer_calls(nb);				/* the map */
 	answer_calls(nb);				/* the bind, refused */
@@ -90,12 +83,10 @@ static void test_bind_refused(void **state)
 
 static void test_domain_gone_while_mapping(void **state)
 {
-	struct netback *nb = open_nb_async_connect();
 	struct front f;
+	struct netback *nb = connecting(&f);
 
 	(void)state;
-	add_vif(nb, &f, 1, 1, "internal");
-	front_init(nb, &f);
 	netback_domain_gone(nb, 1);
 	assert_int_equal(netback_vif_state(nb, 1, 0), NETBACK_VIF_NONE);
 	answer_calls(nb);				/* the late map: unmapped again, no bind */
@@ -111,12 +102,10 @@ static void test_domain_gone_while_mapping(void **state)
 
 static void test_slot_reused_while_binding(void **state)
 {
-	struct netback *nb = open_nb_async_connect();
 	struct front f, g;
+	struct netback *nb = connecting(&f);
 
 	(void)state;
-	add_vif(nb, &f, 1, 1, "internal");
-	front_init(nb, &f);
 	answer_calls(nb);				/* mapped; the bind under way */
 	netback_domain_gone(nb, 1);
 	add_vif(nb, &g, 2, 2, "internal");		/* the same slot, another vif */
@@ -132,13 +121,11 @@ static void test_slot_reused_while_binding(void **state)
 
 static void test_detach_while_connecting(void **state)
 {
-	struct netback *nb = open_nb_async_connect();
 	struct front f;
+	struct netback *nb = connecting(&f);
 	char err[200];
 
 	(void)state;
-	add_vif(nb, &f, 1, 1, "internal");
-	front_init(nb, &f);
 	assert_int_equal(netback_vif_detach(nb, 1, 0, 0, err, sizeof(err)), 0);	/* not connected: at once */
 	assert_int_equal(netback_vif_state(nb, 1, 0), NETBACK_VIF_NONE);
 	answer_calls(nb);
@@ -150,12 +137,10 @@ static void test_detach_while_connecting(void **state)
 
 static void test_frontend_closes_while_binding(void **state)
 {
-	struct netback *nb = open_nb_async_connect();
 	struct front f;
+	struct netback *nb = connecting(&f);
 
 	(void)state;
-	add_vif(nb, &f, 1, 1, "internal");
-	front_init(nb, &f);
 	answer_calls(nb);
 	fe_key(1, "state", "6");			/* Closed */
 	netback_poll(nb);
@@ -178,12 +163,10 @@ static void test_frontend_closes_while_binding(void **state)
 
 static void test_disconnect_with_calls_in_flight(void **state)
 {
-	struct netback *nb = open_nb_async_connect();
 	struct front f;
+	struct netback *nb = connecting(&f);
 
 	(void)state;
-	add_vif(nb, &f, 1, 1, "internal");
-	front_init(nb, &f);
 	answer_calls(nb);
 	answer_calls(nb);
 	assert_true(connected(nb));
