@@ -52,7 +52,11 @@ struct machine;
 struct ctl;
 
 #define CTL_DEFAULT_TIMEOUT_MS 5000u
-#define CTL_RECHECK_MS 20
+/* How long a waiting call may sleep without a kick: pvd's loop drains the
+ * same doorbell and takes answers too (async calls), keeping a waiting
+ * call's answer for it without waking it, so this bounds that call's extra
+ * latency (20 ms made each of a build's calls cost up to 20 ms). */
+#define CTL_RECHECK_MS 2
 /* Ring the doorbell again this often while a request is unanswered. */
 #define CTL_REKICK_MS 100
 
