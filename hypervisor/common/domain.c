@@ -56,16 +56,6 @@ static domid_t next_domid = 1;          /* under domlist_lock */
 static struct domain *live[MAX_DOMAINS];    /* guests, dense; under domlist_lock */
 static unsigned int nr_live;
 
-struct vcpu *current_vcpu(void)
-{
-    return this_cpu()->curr;
-}
-
-void set_current_vcpu(struct vcpu *v)
-{
-    this_cpu()->curr = v;
-}
-
 /* Page-granular allocation of hypervisor structures. */
 static unsigned int order_for(size_t size)
 {

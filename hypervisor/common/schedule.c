@@ -28,10 +28,6 @@ void sched_init(void)
     csched_init();
 }
 
-static bool vcpu_can_run(const struct vcpu *v)
-{
-    return v->state == VCPU_RUNNABLE && v->domain->state == DOM_RUNNING;
-}
 
 void vcpu_wake(struct vcpu *v)
 {
@@ -55,12 +51,6 @@ void vcpu_sleep(struct vcpu *v)
 void sched_request(void)
 {
     this_cpu()->need_resched = true;
-}
-
-bool sched_pending(void)
-{
-    struct percpu *pc = this_cpu();
-    return pc->need_resched || !pc->curr || !vcpu_can_run(pc->curr);
 }
 
 /* Charge the running vCPU for the time since it was last charged. */

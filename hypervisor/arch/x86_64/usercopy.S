@@ -3,10 +3,13 @@
  * searched by the trap handler) instead of being fatal.
  *
  * The bulk moves 8 bytes at a time (rep movsq, aligned when the source
- * is: a leading rep movsb of up to 7 bytes aligns it) and the tail one
- * byte at a time: under QEMU TCG, and on CPUs without fast short rep
- * movsb, a byte-at-a-time copy of a bounce frame or a multicall entry is
- * several times slower. Callers only test the result for zero, so after a
+ * is: a leading rep movsb of up to 7 bytes aligns copies of 16 bytes or
+ * more) and the tail one byte at a time: under QEMU TCG, and on CPUs
+ * without fast short rep movsb, a byte-at-a-time copy of a bounce frame or
+ * a multicall entry is several times slower. Short copies (a multicall
+ * result, an 8-byte argument) take qwords too, and an empty head or tail
+ * is skipped (under TCG even a rep with a zero count is a block of its
+ * own). Callers only test the result for zero, so after a
  * fault the count of bytes not copied may be rounded up to the qword. */
 #include "asm/config.h"
 
@@ -19,19 +22,22 @@
     .globl copy_raw_with_fixup
 copy_raw_with_fixup:
     cmpq $16, %rdx
-    jb 5f                       /* short: bytes only */
+    jb 5f                       /* short: no alignment head */
     movl %esi, %ecx             /* head: bytes to the source's alignment */
     negl %ecx
     andl $7, %ecx
+    jz 5f
     subq %rcx, %rdx
 1:  rep movsb
-    movq %rdx, %rcx
+5:  movq %rdx, %rcx
     shrq $3, %rcx
     andl $7, %edx               /* tail bytes, left for the last step */
 2:  rep movsq
-5:  movq %rdx, %rcx
+    testl %edx, %edx
+    jz 9f
+    movq %rdx, %rcx
 3:  rep movsb
-    xorl %eax, %eax
+9:  xorl %eax, %eax
     ret
 6:  addq %rdx, %rcx             /* fault in the head: head left + the rest */
     movq %rcx, %rax

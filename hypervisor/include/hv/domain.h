@@ -29,6 +29,7 @@
 #include <public/xen.h>
 #include <public/arch-x86/xen.h>
 #include <public/pvcore_ctl.h>
+#include "asm/percpu.h"
 #include "asm/regs.h"
 #include "hv/list.h"
 #include "hv/spinlock.h"
@@ -80,6 +81,8 @@ struct vcpu {
     mfn_t guest_table;              /* kernel L4 (typed and referenced), 0 = none */
     mfn_t guest_table_user;         /* user L4, 0 = none */
     uint64_t kernel_ss, kernel_sp;  /* stack_switch */
+    /* Saved while not running; while it runs the CPU holds them (the
+     * other mode's GS base in MSR_KERNEL_GS_BASE: toggle_guest_mode). */
     uint64_t fs_base, gs_base_kernel, gs_base_user;
     uint16_t gs_sel_user;
     uint64_t iopl;                  /* virtual IOPL (0-3), from physdev_op */
@@ -225,9 +228,22 @@ struct domain {
 #define DOMAIN_MAGIC 0x646f6d6eu   /* "domn" */
 #define DOMAIN_HAS_VCPU(d, i) ((i) < (d)->nr_vcpus && (d)->vcpus[i])
 
-/* Per-CPU: the vCPU currently running (NULL: idle). */
+/* Per-CPU: the vCPU currently running (NULL: idle). Inline: every trap
+ * and hypercall from a guest reads it several times. Host unit tests
+ * (hosted builds) provide their own. */
+#if __STDC_HOSTED__
 struct vcpu *current_vcpu(void);
-void set_current_vcpu(struct vcpu *v);
+#else
+static inline struct vcpu *current_vcpu(void)
+{
+    return this_cpu()->curr;
+}
+#endif
+
+static inline void set_current_vcpu(struct vcpu *v)
+{
+    this_cpu()->curr = v;
+}
 #define current current_vcpu()
 
 struct domain_config {

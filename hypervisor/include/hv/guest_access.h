@@ -6,7 +6,8 @@
  *    (a guest can never make the hypervisor read or write its own memory);
  *  - survives a fault: a page fault inside the copy is caught through the
  *    exception fixup table and turned into -EFAULT.
- * They return 0 or -EFAULT. */
+ * They return 0 or -EFAULT. guest_store_u64/guest_load are the same
+ * guarded access for one word (or less), the range checked by the caller. */
 #ifndef HV_GUEST_ACCESS_H
 #define HV_GUEST_ACCESS_H
 
@@ -17,7 +18,7 @@
 /* Raw copy with fault fixup: returns the number of bytes NOT copied. */
 size_t copy_raw_with_fixup(void *dst, const void *src, size_t n);
 
-static inline bool guest_range_ok(uint64_t va, size_t len)
+static __force_inline bool guest_range_ok(uint64_t va, size_t len)
 {
     uint64_t end = va + len;
     if (end < va)
@@ -43,6 +44,38 @@ static inline int copy_to_guest(uint64_t guest_va, const void *src, size_t len)
         return -EFAULT;
     return copy_raw_with_fixup((void *)guest_va, src, len) ? -EFAULT : 0;
 }
+
+/* One 8-byte access to guest memory as a single guarded mov, for the hot
+ * paths (the bounce frame, the iret hypercall's frame): under QEMU TCG a
+ * call of copy_raw_with_fixup and its rep movs iterations cost several
+ * times as much. The caller has checked the range with guest_range_ok();
+ * a fault resumes at the C label `fault` (the .extable entry names it),
+ * with every register as it was at the mov. */
+#if __STDC_HOSTED__
+/* Host unit tests and fuzzers fake copy_raw_with_fixup (and its faults). */
+#define guest_store_u64(addr, val, fault)                                        \
+    do {                                                                         \
+        uint64_t guest_store_val_ = (val);                                       \
+        if (copy_raw_with_fixup((void *)(addr), &guest_store_val_, 8))           \
+            goto fault;                                                          \
+    } while (0)
+#define guest_load(var, addr, fault)                                             \
+    do {                                                                         \
+        if (copy_raw_with_fixup(&(var), (const void *)(addr), sizeof(var)))      \
+            goto fault;                                                          \
+    } while (0)
+#else
+#define GUEST_EXTABLE_ENTRY(insn, fixup) \
+    ".pushsection .extable, \"a\"\n\t.balign 8\n\t.quad " insn ", " fixup "\n\t.popsection\n\t"
+#define guest_store_u64(addr, val, fault)                                        \
+    __asm__ goto("1: movq %1, %0\n\t" GUEST_EXTABLE_ENTRY("1b", "%l[" #fault "]") \
+                 : : "m"(*(volatile uint64_t *)(addr)), "r"((uint64_t)(val))       \
+                 : "memory" : fault)
+/* var: an integer variable of 1, 2, 4 or 8 bytes, read at its size. */
+#define guest_load(var, addr, fault)                                             \
+    __asm__ goto("1: mov %1, %0\n\t" GUEST_EXTABLE_ENTRY("1b", "%l[" #fault "]")  \
+                 : "=r"(var) : "m"(*(const volatile __typeof__(var) *)(addr)) : : fault)
+#endif
 
 /* Exception fixups: if a fault hits at `insn`, resume at `fixup`. */
 struct extable_entry {

@@ -13,6 +13,9 @@ typedef long (*hypercall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, u
 /* Run hypercall nr with args; used by the syscall/int 0x82 paths and by
  * multicall. */
 long hypercall_dispatch(unsigned long nr, const uint64_t args[6]);
+/* The hypercall in regs (rax, then rdi, rsi, rdx, r10, r8, r9) from
+ * guest kernel mode, its result in rax, then the return to the guest. */
+void pv_hypercall(struct cpu_regs *regs) __noreturn;
 
 /* An operation pvcore does not implement: hypercall nr, or its
  * sub-operation subop (HC_NO_SUBOP for the hypercall itself). Logged once

@@ -3,7 +3,10 @@
 #ifndef HV_PV_H
 #define HV_PV_H
 
+#include "asm/cpu.h"
+#include "asm/page.h"
 #include "hv/domain.h"
+#include "hv/mm.h"
 
 /* Trap-bounce flags, as Xen's create_bounce_frame understands them. */
 #define TBF_EXCEPTION          1
@@ -32,13 +35,30 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bo
 void pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
                     bool has_error_code, uint32_t error_code);
 
+/* Load v's page table for its current mode into CR3 (or idle_l4). */
+static __force_inline void load_guest_cr3(struct vcpu *v)
+{
+    mfn_t mfn = v->kernel_mode ? v->guest_table : v->guest_table_user;
+    write_cr3(mfn ? mfn << PAGE_SHIFT : __pa(idle_l4()));
+}
+
 /* Switch a vCPU between guest kernel and guest user mode (page table and
- * GS base). Must be called with v running on this CPU. */
-void toggle_guest_mode(struct vcpu *v);
+ * GS base). Must be called with v running on this CPU. While v is loaded,
+ * MSR_GS_BASE holds the GS base of its current mode and
+ * MSR_KERNEL_GS_BASE the other mode's, so the switch is one swapgs (a
+ * wrmsr also ends the translated block under QEMU TCG, back to its main
+ * loop). Inline, as load_guest_cr3: under TCG the CR3 load empties the
+ * translation-block jump cache, and each return after it would be a slow
+ * lookup. */
+static __force_inline void toggle_guest_mode(struct vcpu *v)
+{
+    __asm__ volatile("swapgs" ::: "memory");
+    v->kernel_mode = !v->kernel_mode;
+    load_guest_cr3(v);
+}
+
 /* Save prev's CPU state, load next's (either may be NULL = idle). */
 void context_switch(struct vcpu *prev, struct vcpu *next);
-/* Load v's page table for its current mode into CR3 (or idle_l4). */
-void load_guest_cr3(struct vcpu *v);
 /* Reload the guest GDT/LDT descriptors of the running vCPU. */
 void load_guest_descriptors(struct vcpu *v);
 

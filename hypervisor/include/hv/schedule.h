@@ -20,7 +20,18 @@ void vcpu_sleep(struct vcpu *v);
 void sched_tick(void);
 /* Ask this CPU to pick again before returning to a guest. */
 void sched_request(void);
-bool sched_pending(void);
+static inline bool vcpu_can_run(const struct vcpu *v)
+{
+    return v->state == VCPU_RUNNABLE && v->domain->state == DOM_RUNNING;
+}
+
+/* Must this CPU pick again before returning to a guest? Inline: it is
+ * checked on every exit to a guest. */
+static inline bool sched_pending(void)
+{
+    struct percpu *pc = this_cpu();
+    return pc->need_resched || !pc->curr || !vcpu_can_run(pc->curr);
+}
 /* Pick the next vCPU and switch to it; goes idle (never returns) if there
  * is none. Called with interrupts off on the way to a guest. */
 void schedule(void);

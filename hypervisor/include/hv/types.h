@@ -27,6 +27,12 @@ typedef uint64_t mfn_t;          /* machine frame number */
 #define __packed             __attribute__((packed))
 #define __aligned(n)         __attribute__((aligned(n)))
 #define __section(s)         __attribute__((section(s)))
+#define __force_inline      inline __attribute__((always_inline))
+/* The guest entry and exit path: arch/x86_64/linker.ld puts .text.hot on
+ * pages of its own. Under QEMU TCG a jump or call to another page is
+ * never chained (each one a lookup), and after a CR3 load every page
+ * touched is a TLB refill. */
+#define __hot_path           __attribute__((section(".text.hot")))
 #define __printf(a, b)       __attribute__((format(printf, a, b)))
 #define likely(x)            __builtin_expect(!!(x), 1)
 #define unlikely(x)          __builtin_expect(!!(x), 0)

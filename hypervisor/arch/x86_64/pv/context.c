@@ -32,24 +32,6 @@ static void fpu_init_state(void)
     __asm__ volatile("fninit; ldmxcsr %0" :: "m"(mxcsr));
 }
 
-void load_guest_cr3(struct vcpu *v)
-{
-    mfn_t mfn = v->kernel_mode ? v->guest_table : v->guest_table_user;
-    write_cr3(mfn ? mfn << PAGE_SHIFT : __pa(idle_l4()));
-}
-
-void toggle_guest_mode(struct vcpu *v)
-{
-    uint64_t gs = rdmsr(MSR_GS_BASE);
-    if (v->kernel_mode)
-        v->gs_base_kernel = gs;
-    else
-        v->gs_base_user = gs;
-    v->kernel_mode = !v->kernel_mode;
-    wrmsr(MSR_GS_BASE, v->kernel_mode ? v->gs_base_kernel : v->gs_base_user);
-    load_guest_cr3(v);
-}
-
 void load_guest_descriptors(struct vcpu *v)
 {
     struct percpu *pc = this_cpu();
@@ -81,10 +63,13 @@ static void save_state(struct vcpu *v)
     pv_save_debugregs(v);
     fxsave(v->fpu_state);
     v->fs_base = rdmsr(MSR_FS_BASE);
-    if (v->kernel_mode)
+    if (v->kernel_mode) {
         v->gs_base_kernel = rdmsr(MSR_GS_BASE);
-    else
+        v->gs_base_user = rdmsr(MSR_KERNEL_GS_BASE);
+    } else {
         v->gs_base_user = rdmsr(MSR_GS_BASE);
+        v->gs_base_kernel = rdmsr(MSR_KERNEL_GS_BASE);
+    }
     __atomic_store_n(&v->processor, -1, __ATOMIC_RELEASE);
 }
 
@@ -104,6 +89,7 @@ static void load_state(struct vcpu *v)
                      :: "r"(0) : "memory");
     wrmsr(MSR_FS_BASE, v->fs_base);
     wrmsr(MSR_GS_BASE, v->kernel_mode ? v->gs_base_kernel : v->gs_base_user);
+    wrmsr(MSR_KERNEL_GS_BASE, v->kernel_mode ? v->gs_base_user : v->gs_base_kernel);
 
     write_cr0(read_cr0() & ~X86_CR0_TS);
     if (v->fpu_initialised) {
@@ -145,17 +131,19 @@ void vcpu_set_start_state(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t r
     v->vcpu_info->evtchn_upcall_mask = 1;   /* events masked at entry */
 }
 
-/* Deliver a pending event upcall (the guest's "interrupt") if unmasked. */
-static void check_event_upcall(struct vcpu *v, struct cpu_regs *regs)
+/* Deliver a pending event upcall (the guest's "interrupt") if unmasked.
+ * Returns whether it tried (the bounce may have crashed the domain). */
+static bool check_event_upcall(struct vcpu *v, struct cpu_regs *regs)
 {
     struct vcpu_info *vi = v->vcpu_info;
     if (!vi->evtchn_upcall_pending || vi->evtchn_upcall_mask || !v->event_callback)
-        return;
+        return false;
     struct trap_bounce tb = { .eip = v->event_callback, .flags = TBF_INTERRUPT };
     bounce_to_guest(v, regs, &tb);
+    return true;
 }
 
-void return_to_guest(void)
+__hot_path void return_to_guest(void)
 {
     for (;;) {
         local_irq_disable();
@@ -163,9 +151,9 @@ void return_to_guest(void)
             schedule();                 /* may go idle and never return */
         struct vcpu *v = current;
         struct cpu_regs *regs = &get_cpu_info()->guest_regs;
-        check_event_upcall(v, regs);
-        if (sched_pending())            /* the bounce crashed the domain */
-            continue;
+        /* Only a bounce can have changed what sched_pending() saw. */
+        if (check_event_upcall(v, regs) && sched_pending())
+            continue;                   /* the bounce crashed the domain */
         if (!canonical(regs->rip) || !canonical(regs->rsp)) {
             /* The iretq would fault in the hypervisor: the guest gets the
              * #GP(0) that fault is, at the state it asked for (as Xen

@@ -374,8 +374,8 @@ bool pv_read_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
     case MSR_GS_BASE:
         *val = rdmsr(msr);
         return true;
-    case MSR_KERNEL_GS_BASE:
-        *val = v->kernel_mode ? v->gs_base_user : v->gs_base_kernel;
+    case MSR_KERNEL_GS_BASE:            /* the other mode's (toggle_guest_mode) */
+        *val = rdmsr(MSR_KERNEL_GS_BASE);
         return true;
     case MSR_EFER:
         *val = EFER_LME | (1UL << 10) /* LMA */ | EFER_SCE | (cpu_has_nx() ? EFER_NXE : 0);
@@ -426,10 +426,10 @@ bool pv_write_msr(struct vcpu *v, uint32_t msr, uint64_t val)
             return false;
         wrmsr(msr, val);
         return true;
-    case MSR_KERNEL_GS_BASE:
+    case MSR_KERNEL_GS_BASE:            /* only from guest kernel mode */
         if (!canonical(val))
             return false;
-        v->gs_base_user = val;
+        wrmsr(MSR_KERNEL_GS_BASE, val);
         return true;
     default:
         return false;

@@ -103,23 +103,38 @@ static void guest_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
     }
 }
 
-bool pv_emulate_forced(struct vcpu *v, struct cpu_regs *regs)
+/* The forced-emulation cpuid (off the hot pages: rarely used). */
+static __attribute__((noinline)) bool emulate_forced_cpuid(struct cpu_regs *regs)
 {
-    static const uint8_t sig[5] = { 0x0f, 0x0b, 'x', 'e', 'n' };
-    uint8_t insn[7];
-
-    if (copy_from_guest(insn, regs->rip, sizeof(insn)) || memcmp(insn, sig, 5))
-        return false;
-    if (insn[5] != 0x0f || insn[6] != 0xa2)     /* only cpuid is emulated */
-        return false;
     uint32_t r[4];
     guest_cpuid((uint32_t)regs->rax, (uint32_t)regs->rcx, r);
     regs->rax = r[0];
     regs->rbx = r[1];
     regs->rcx = r[2];
     regs->rdx = r[3];
-    regs->rip += sizeof(insn);
+    regs->rip += 7;
     return true;
+}
+
+__hot_path bool pv_emulate_forced(struct vcpu *v, struct cpu_regs *regs)
+{
+    /* ud2; 'xen'; cpuid (only cpuid is emulated): 0f 0b 78 65 6e 0f a2,
+     * read as the two overlapping words at bytes 0-3 and 3-6, never a
+     * byte beyond (checked on every #UD: two loads, not a copy routine
+     * and a memcmp). */
+    uint32_t head, tail;
+
+    if (!guest_range_ok(regs->rip, 7))
+        return false;
+    guest_load(head, regs->rip, not_forced);
+    if (head != 0x65780b0fu)
+        return false;
+    guest_load(tail, regs->rip + 3, not_forced);
+    if (tail != 0xa20f6e65u)
+        return false;
+    return emulate_forced_cpuid(regs);
+not_forced:
+    return false;
 }
 
 static uint64_t *gpr(struct cpu_regs *regs, unsigned int n)

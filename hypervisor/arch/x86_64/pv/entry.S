@@ -74,10 +74,7 @@ syscall_scratch:    .fill NR_CPUS, 8, 0
     .endr
 .endm
 
-    .text
-    SYSCALL_STUBS syscall_stubs, RING3_CS64
-    SYSCALL_STUBS syscall32_stubs, RING3_CS32
-
+    .section .text.hot, "ax"
 /* void restore_guest_frame(struct cpu_regs *regs) -- does not return. */
     .globl restore_guest_frame
 restore_guest_frame:
@@ -130,3 +127,9 @@ restore_guest_frame:
     call guest_iret_fault
     ud2
     EXTABLE(.Liret, .Liret_fault)
+
+    .section .text.hot, "ax"       /* linker.ld: the hot pages */
+    SYSCALL_STUBS syscall_stubs, RING3_CS64
+    .text
+    SYSCALL_STUBS syscall32_stubs, RING3_CS32
+

@@ -4,7 +4,8 @@
  * hypercall_unimplemented(): -ENOSYS, logged once), and the handlers that only touch the
  * calling vCPU's own state: set_trap_table, stack_switch, set_callbacks,
  * callback_op, nmi_op, fpu_taskswitch, set_segment_base, iret, vm_assist,
- * physdev_op(set_iopl) and multicall.
+ * physdev_op(set_iopl) and multicall; pv_hypercall() is the entry from a
+ * guest's SYSCALL or int $0x82 (iret inline, the rest through the table).
  * Every guest structure is copied in before use; nothing changes until all
  * of it has been checked. */
 #include <public/callback.h>
@@ -219,7 +220,7 @@ long do_set_segment_base(uint64_t which, uint64_t base)
     case SEGBASE_GS_USER:
         if (!canonical(base))
             return -EINVAL;
-        v->gs_base_user = base;
+        wrmsr(MSR_KERNEL_GS_BASE, base);  /* the other mode's (toggle_guest_mode) */
         return 0;
     case SEGBASE_GS_KERNEL:
         if (!canonical(base))
@@ -232,7 +233,7 @@ long do_set_segment_base(uint64_t which, uint64_t base)
             return -EINVAL;
         /* Flat selectors: the user GS base a selector load gives is 0. */
         v->gs_sel_user = sel;
-        v->gs_base_user = 0;
+        wrmsr(MSR_KERNEL_GS_BASE, 0);
         return 0;
     }
     default:
@@ -246,17 +247,26 @@ long do_set_segment_base(uint64_t which, uint64_t base)
  * the guest (return_to_guest) turns those into the #GP(0) that Xen's
  * faulting iretq gives the guest; selectors the CPU refuses at the iretq
  * go to the failsafe callback. */
-long do_iret(void)
+static __force_inline long iret(struct vcpu *v, struct cpu_regs *regs)
 {
-    struct vcpu *v = current;
-    struct cpu_regs *regs = &get_cpu_info()->guest_regs;
-    struct iret_context ic;
+    const struct iret_context *frame = (const struct iret_context *)regs->rsp;
+    uint64_t rax, r11, rcx, flags, rip, cs, rflags, rsp, ss;
 
-    if (copy_from_guest(&ic, regs->rsp, sizeof(ic))) {
-        domain_crash(v->domain, "vcpu %u: iret frame at %#lx unreadable", v->id, regs->rsp);
-        return -EFAULT;
-    }
-    if ((ic.cs & 3) == 3) {             /* back to guest user mode */
+    /* Nine guarded loads (into scalars: GCC 12 crashes on asm goto
+     * outputs into a struct's fields): the hot half of every bounce's
+     * round trip. */
+    if (!guest_range_ok(regs->rsp, sizeof(*frame)))
+        goto unreadable;
+    guest_load(rax, &frame->rax, unreadable);
+    guest_load(r11, &frame->r11, unreadable);
+    guest_load(rcx, &frame->rcx, unreadable);
+    guest_load(flags, &frame->flags, unreadable);
+    guest_load(rip, &frame->rip, unreadable);
+    guest_load(cs, &frame->cs, unreadable);
+    guest_load(rflags, &frame->rflags, unreadable);
+    guest_load(rsp, &frame->rsp, unreadable);
+    guest_load(ss, &frame->ss, unreadable);
+    if ((cs & 3) == 3) {                /* back to guest user mode */
         if (!v->guest_table_user) {
             domain_crash(v->domain, "vcpu %u: iret to user mode without a user page table",
                          v->id);
@@ -266,30 +276,39 @@ long do_iret(void)
             toggle_guest_mode(v);
     }
     if (v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
-        v->iopl = (ic.rflags >> 12) & 3;
-    regs->rip = ic.rip;
+        v->iopl = (rflags >> 12) & 3;
+    regs->rip = rip;
     /* The guest's selectors at guest privilege, as Xen's do_iret takes
      * them: one of its own GDT that is not usable makes the return fault,
      * and the guest gets its failsafe callback (pv/entry.S, traps.c). */
-    regs->cs = (uint16_t)(ic.cs | 3);
+    regs->cs = (uint16_t)(cs | 3);
     /* Guests never get IOPL, NT, VM, RF or an interrupt flag of their own:
      * IF is always on in hardware, the guest's IF is its upcall mask. */
-    regs->rflags = (ic.rflags & ~((3UL << 12) | (1UL << 14) | (1UL << 16) | (1UL << 17))) |
+    regs->rflags = (rflags & ~((3UL << 12) | (1UL << 14) | (1UL << 16) | (1UL << 17))) |
                    X86_EFLAGS_IF | 0x2;
-    regs->rsp = ic.rsp;
-    regs->ss = (uint16_t)(ic.ss | 3);
-    if (ic.flags & VGCF_in_syscall) {
+    regs->rsp = rsp;
+    regs->ss = (uint16_t)(ss | 3);
+    if (flags & VGCF_in_syscall) {
         /* sysret-style: rcx and r11 as Xen's sysretq leaves them (the
          * return address and the flags), which lets the exit use sysretq
          * too (pv/entry.S), and never the hypercall page's address. */
         regs->rcx = regs->rip;
         regs->r11 = regs->rflags;
     } else {
-        regs->r11 = ic.r11;
-        regs->rcx = ic.rcx;
+        regs->r11 = r11;
+        regs->rcx = rcx;
     }
-    v->vcpu_info->evtchn_upcall_mask = !(ic.rflags & X86_EFLAGS_IF);
-    return (long)ic.rax;
+    v->vcpu_info->evtchn_upcall_mask = !(rflags & X86_EFLAGS_IF);
+    return (long)rax;
+
+unreadable:
+    domain_crash(v->domain, "vcpu %u: iret frame at %#lx unreadable", v->id, regs->rsp);
+    return -EFAULT;
+}
+
+long do_iret(void)
+{
+    return iret(current, &get_cpu_info()->guest_regs);
 }
 
 /* vm_assist types a 64-bit PV guest may set (as Xen 4.17 accepts them). */
@@ -377,6 +396,26 @@ long hypercall_dispatch(unsigned long nr, const uint64_t a[6])
     return fn(a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/* A hypercall from guest kernel mode (SYSCALL or int $0x82), then the
+ * exit to the guest: the arguments straight from the frame, and iret (half
+ * of every bounce's round trip) inline rather than through the table. */
+__hot_path void pv_hypercall(struct cpu_regs *regs)
+{
+    unsigned long nr = regs->rax;
+    long rc;
+
+    if (nr == __HYPERVISOR_iret) {
+        rc = iret(current, regs);
+    } else {
+        hypercall_fn fn = nr < NR_HYPERCALLS ? hypercall_table[nr] : NULL;
+        rc = fn ? fn(regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9)
+                : hypercall_unimplemented(nr, HC_NO_SUBOP);
+    }
+    /* iret rewrote the whole frame and returns the guest's rax itself. */
+    regs->rax = (uint64_t)rc;
+    return_to_guest();
+}
+
 /* One multicall entry: its hypercall, then the result back. A hypercall
  * that stopped for pending work leaves its continuation in the entry's
  * arguments (the whole entry is written back) and the multicall stops
@@ -399,10 +438,11 @@ static long multicall_one(void *ctx, void *elem, uint64_t at)
         }
     }
     mc->result = (uint64_t)rc;
-    if (copy_to_guest(at + offsetof(struct multicall_entry, result), &mc->result,
-                      sizeof(mc->result)))
-        return -EFAULT;
+    /* One store (do_multicall checked the whole list's range). */
+    guest_store_u64(at + offsetof(struct multicall_entry, result), mc->result, unwritable);
     return current->domain->state != DOM_RUNNING;  /* an entry shut the domain down */
+unwritable:
+    return -EFAULT;
 }
 
 static const struct batch_ops multicall_batch = {

@@ -40,6 +40,8 @@
 #define X86_EFLAGS_RF  (1UL << 16)
 #define X86_EFLAGS_VM  (1UL << 17)
 #define X86_EFLAGS_AC  (1UL << 18)
+#define PFEC_PRESENT   (1u << 0)
+#define PFEC_WRITE     (1u << 1)
 #define PFEC_USER      (1u << 2)
 
 static bool vector_has_error_code(unsigned int v)
@@ -47,10 +49,13 @@ static bool vector_has_error_code(unsigned int v)
     return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
-bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bounce *tb)
+/* The bounce, inlined into the hot paths (do_guest_trap's int3, #UD,
+ * #PF and user syscall; pv_inject_trap): under QEMU TCG every call and
+ * return on the way costs a translation-block lookup. The frame goes
+ * straight to the guest stack, one guarded store per word. */
+static __force_inline bool
+bounce_frame(struct vcpu *v, struct cpu_regs *regs, const struct trap_bounce *tb)
 {
-    uint64_t frame[12];
-    unsigned int n = 0;
     uint64_t rsp;
     uint64_t cs = regs->cs;
 
@@ -71,40 +76,46 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bo
     if (tb->flags & TBF_INTERRUPT)
         v->vcpu_info->evtchn_upcall_mask = 1;
 
-    /* Built from the lowest address up. */
-    frame[n++] = regs->rcx;
-    frame[n++] = regs->r11;
-    if (tb->flags & TBF_FAILSAFE) {
-        /* The guest's data selectors as they are loaded (the hypervisor
-         * never changes them), as Xen saves them for its failsafe frame. */
-        uint16_t ds, es, fs, gs;
-        __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
-                         : "=r"(ds), "=r"(es), "=r"(fs), "=r"(gs));
-        frame[n++] = ds;
-        frame[n++] = es;
-        frame[n++] = fs;
-        frame[n++] = gs;
-    }
-    if (tb->flags & TBF_EXCEPTION_ERRCODE)
-        frame[n++] = tb->error_code;
-    frame[n++] = regs->rip;
-    frame[n++] = (cs & 0xffff) | ((uint64_t)mask << 32);
+    /* RCX, R11, [DS, ES, FS, GS,] [error code,] RIP, CS, RFLAGS, RSP, SS
+     * from the lowest address up. */
+    unsigned int n = 7 + (tb->flags & TBF_FAILSAFE ? 4 : 0) +
+                     (tb->flags & TBF_EXCEPTION_ERRCODE ? 1 : 0);
+    uint64_t new_rsp = rsp - n * 8;
+    if (new_rsp > rsp || !guest_range_ok(new_rsp, n * 8))
+        goto bad_stack;
+
     /* RFLAGS as the guest sees it: IF = !mask and, with
      * architectural_iopl, its virtual IOPL (as Xen). */
     uint64_t rflags = (regs->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) |
                       (mask ? 0 : X86_EFLAGS_IF);
     if (v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
         rflags |= v->iopl << 12;
-    frame[n++] = rflags;
-    frame[n++] = regs->rsp;
-    frame[n++] = regs->ss;
 
-    uint64_t new_rsp = rsp - n * 8;
-    if (new_rsp > rsp || copy_to_guest(new_rsp, frame, n * 8)) {
-        domain_crash(v->domain, "vcpu %u: cannot write an exception frame at %#lx "
-                     "(guest kernel stack unmapped or in hypervisor space)", v->id, new_rsp);
-        return false;
+    uint64_t *frame = (uint64_t *)new_rsp;
+    guest_store_u64(&frame[0], regs->rcx, bad_stack);
+    guest_store_u64(&frame[1], regs->r11, bad_stack);
+    frame += 2;
+    if (tb->flags & TBF_FAILSAFE) {
+        /* The guest's data selectors as they are loaded (the hypervisor
+         * never changes them), as Xen saves them for its failsafe frame. */
+        uint16_t ds, es, fs, gs;
+        __asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%fs, %2; mov %%gs, %3"
+                         : "=r"(ds), "=r"(es), "=r"(fs), "=r"(gs));
+        guest_store_u64(&frame[0], ds, bad_stack);
+        guest_store_u64(&frame[1], es, bad_stack);
+        guest_store_u64(&frame[2], fs, bad_stack);
+        guest_store_u64(&frame[3], gs, bad_stack);
+        frame += 4;
     }
+    if (tb->flags & TBF_EXCEPTION_ERRCODE) {
+        guest_store_u64(&frame[0], tb->error_code, bad_stack);
+        frame++;
+    }
+    guest_store_u64(&frame[0], regs->rip, bad_stack);
+    guest_store_u64(&frame[1], (cs & 0xffff) | ((uint64_t)mask << 32), bad_stack);
+    guest_store_u64(&frame[2], rflags, bad_stack);
+    guest_store_u64(&frame[3], regs->rsp, bad_stack);
+    guest_store_u64(&frame[4], regs->ss, bad_stack);
 
     regs->rflags &= ~(X86_EFLAGS_AC | X86_EFLAGS_VM | X86_EFLAGS_RF | X86_EFLAGS_NT | X86_EFLAGS_TF);
     regs->rflags |= X86_EFLAGS_IF;
@@ -113,10 +124,21 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bo
     regs->cs = FLAT_KERNEL_CS;
     regs->rip = tb->eip;
     return true;
+
+bad_stack:
+    domain_crash(v->domain, "vcpu %u: cannot write an exception frame at %#lx "
+                 "(guest kernel stack unmapped or in hypervisor space)", v->id, new_rsp);
+    return false;
 }
 
-void pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
-                    bool has_error_code, uint32_t error_code)
+bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, const struct trap_bounce *tb)
+{
+    return bounce_frame(v, regs, tb);
+}
+
+static __force_inline void
+inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
+            bool has_error_code, uint32_t error_code)
 {
     const struct trap_info ti = { .flags = v->trap_flags[vector & 0xff] };
     struct trap_bounce tb = {
@@ -132,7 +154,13 @@ void pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
                      v->kernel_mode ? "kernel" : "user");
         return;
     }
-    bounce_to_guest(v, regs, &tb);
+    bounce_frame(v, regs, &tb);
+}
+
+void pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
+                    bool has_error_code, uint32_t error_code)
+{
+    inject_trap(v, regs, vector, has_error_code, error_code);
 }
 
 /* May the current guest mode use `int $vector` (virtual IDT DPL)? */
@@ -154,15 +182,9 @@ static void deliver_soft_int(struct vcpu *v, struct cpu_regs *regs, unsigned int
     pv_inject_trap(v, regs, vector, false, 0);
 }
 
-static void guest_syscall(struct vcpu *v, struct cpu_regs *regs)
+/* SYSCALL from guest user mode (from kernel mode it is a hypercall). */
+static __force_inline void user_syscall(struct vcpu *v, struct cpu_regs *regs)
 {
-    if (v->kernel_mode) {
-        uint64_t args[6] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9 };
-        long rc = hypercall_dispatch(regs->rax, args);
-        /* iret rewrote the whole frame and returns the guest's rax itself. */
-        regs->rax = (uint64_t)rc;
-        return;
-    }
     /* From 32-bit user code the syscall32 callback (as Xen: no fallback
      * to the 64-bit one; the mask flag is the syscall callback's). */
     struct trap_bounce tb = {
@@ -176,7 +198,7 @@ static void guest_syscall(struct vcpu *v, struct cpu_regs *regs)
         pv_inject_trap(v, regs, 6, false, 0);
         return;
     }
-    bounce_to_guest(v, regs, &tb);
+    bounce_frame(v, regs, &tb);
 }
 
 static void guest_gp(struct vcpu *v, struct cpu_regs *regs)
@@ -193,23 +215,34 @@ static void guest_gp(struct vcpu *v, struct cpu_regs *regs)
     pv_inject_trap(v, regs, 13, true, regs->error_code);
 }
 
-void do_guest_trap(struct cpu_regs *regs)
+/* A #PF: the page-table write it may be is done here (true); else the
+ * guest's view of it is set up (its CR2 and *ec) for the bounce. */
+static __force_inline bool guest_page_fault(struct vcpu *v, struct cpu_regs *regs,
+                                             uint32_t *ec)
 {
-    struct vcpu *v = current;
-    unsigned int vec = regs->entry_vector;
+    uint64_t cr2 = read_cr2();          /* before any guest copy can fault */
 
-    if (!v)
-        panic("trap %u from ring 3 with no current vCPU", vec);
+    /* Only a write to a present page can be a page-table write. */
+    if ((regs->error_code & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
+        pv_ptwr_fault(v, regs, cr2))
+        return true;
+    *ec = regs->error_code & ~PFEC_USER;
+    if (!v->kernel_mode)
+        *ec |= PFEC_USER;
+    v->vcpu_info->arch.cr2 = cr2;
+    return false;
+}
 
+/* Everything but the frequent traps of do_guest_trap (out of the hot
+ * pages: its switch compiles to jump tables, an indirect jump each, under
+ * QEMU TCG a translation-block lookup). */
+static __attribute__((noinline)) void __noreturn guest_trap_other(struct vcpu *v, struct cpu_regs *regs, unsigned int vec)
+{
     switch (vec) {
-    case TRAP_SYSCALL:
-        guest_syscall(v, regs);
-        break;
     case HYPERCALL_VECTOR:
         if (v->kernel_mode)
-            guest_syscall(v, regs);
-        else
-            pv_inject_trap(v, regs, 13, true, HYPERCALL_VECTOR * 8 + 2);
+            pv_hypercall(regs);
+        pv_inject_trap(v, regs, 13, true, HYPERCALL_VECTOR * 8 + 2);
         break;
     case VEC_LAPIC_TIMER:
         lapic_timer_interrupt();
@@ -248,10 +281,6 @@ void do_guest_trap(struct cpu_regs *regs)
         deliver_soft_int(v, regs, vec, len);
         break;
     }
-    case 6:     /* #UD: maybe the forced-emulation prefix */
-        if (!pv_emulate_forced(v, regs))
-            pv_inject_trap(v, regs, 6, false, 0);
-        break;
     case 1:     /* #DB: the guest's breakpoints (its DR6 takes the status) */
         pv_debug_trap(v);
         pv_inject_trap(v, regs, 1, false, 0);
@@ -266,17 +295,6 @@ void do_guest_trap(struct cpu_regs *regs)
     case 13:
         guest_gp(v, regs);
         break;
-    case 14: {
-        uint64_t cr2 = read_cr2();      /* before any guest copy can fault */
-        if (pv_ptwr_fault(v, regs, cr2))
-            break;
-        uint32_t ec = regs->error_code & ~PFEC_USER;
-        if (!v->kernel_mode)
-            ec |= PFEC_USER;
-        v->vcpu_info->arch.cr2 = cr2;
-        pv_inject_trap(v, regs, 14, true, ec);
-        break;
-    }
     default:
         if (vec < 32)
             pv_inject_trap(v, regs, vec, vector_has_error_code(vec), regs->error_code);
@@ -286,6 +304,34 @@ void do_guest_trap(struct cpu_regs *regs)
         break;
     }
     return_to_guest();
+}
+
+__hot_path void do_guest_trap(struct cpu_regs *regs)
+{
+    struct vcpu *v = current;
+    unsigned int vec = regs->entry_vector;
+
+    if (!v)
+        panic("trap %u from ring 3 with no current vCPU", vec);
+
+    /* The frequent ones here, with one inlined bounce for the three
+     * exceptions. */
+    if (vec == TRAP_SYSCALL) {
+        if (v->kernel_mode)
+            pv_hypercall(regs);         /* returns to the guest itself */
+        user_syscall(v, regs);
+        return_to_guest();
+    }
+    if ((vec == 3 && soft_int_allowed(v, 3)) || vec == 6 || vec == 14) {
+        uint32_t ec = 0;
+        /* int3 through the DPL-3 gate: rip is already past it. #UD: maybe
+         * the forced-emulation prefix. */
+        if (!(vec == 6 && pv_emulate_forced(v, regs)) &&
+            !(vec == 14 && guest_page_fault(v, regs, &ec)))
+            inject_trap(v, regs, vec, vec == 14, ec);
+        return_to_guest();
+    }
+    guest_trap_other(v, regs, vec);
 }
 
 /* The iret to a guest faulted (its frame was bad): use the failsafe
