@@ -3,8 +3,9 @@
  *
  * Owns one entry per stored domain: the row (without the submitted config
  * text), its normalized config parsed once into a struct domain_config, its
- * interfaces (read on first use), and room for the serialized domain.list
- * entry methods_domain.c builds for it.
+ * interfaces (read on first use), and room for the serialized answers
+ * methods_domain.c builds from these alone (its domain.list entry and
+ * domain.info answer while it is not in the hypervisor).
  * domain.list and domain.info read these instead of querying sqlite and
  * parsing every config JSON on each call.
  *
@@ -18,9 +19,10 @@
  *   by the next read.
  * - A rebuild reads every row in one query, in the store's order (ORDER BY
  *   name, binary collation); a config is parsed again only when its
- *   normalized text changed; every list_text and interface list is dropped
- *   (read again on next use).
- * - An entry's pointers (row, cfg, list_text) are valid until the next sync.
+ *   normalized text changed; every kept answer and interface list is
+ *   dropped (made again on next use).
+ * - An entry's pointers (row, cfg, ifaces, kept texts) are valid until the
+ *   next sync.
  * Used from pvd's loop thread only, like the store; no locks.
  */
 #include "domain_cache.h"
@@ -53,6 +55,7 @@ static void entry_clear(struct domain_entry *e)
 {
 	json_object_put(e->norm);
 	free(e->list_text);
+	free(e->info_text);
 	free(e->ifaces);
 	store_domain_clear(&e->row);
 	memset(e, 0, sizeof(*e));
@@ -197,8 +200,8 @@ int domain_cache_ifaces(struct store *s, struct domain_entry *e)
 	return 0;
 }
 
-void domain_cache_set_list_text(struct domain_entry *e, char *text)
+void domain_cache_keep(char **slot, char *text)
 {
-	free(e->list_text);
-	e->list_text = text;
+	free(*slot);
+	*slot = text;
 }

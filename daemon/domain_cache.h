@@ -17,8 +17,11 @@ struct domain_entry {
 	struct store_domain row;	/* as stored, without the submitted text (row.config is NULL) */
 	json_object *norm;		/* row.normalized parsed; NULL: it does not parse */
 	struct domain_config cfg;	/* read from norm, points into it; valid when norm is */
-	char *list_text;		/* domain.list's entry while the hypervisor has no such
-					 * domain, serialized; NULL until methods_domain.c sets it */
+	/* Answers that depend on nothing but the above, serialized, kept by
+	 * methods_domain.c (domain_cache_keep) until the entry changes; NULL
+	 * until then: domain.list's entry and domain.info's answer for while
+	 * the hypervisor has no such domain (info: when it has no disks). */
+	char *list_text, *info_text;
 	struct store_iface *ifaces;	/* its interfaces as stored, once have_ifaces */
 	int nifaces, have_ifaces;
 };
@@ -46,7 +49,8 @@ struct domain_entry *domain_cache_find(struct domain_cache *c, const char *ref);
  * 0, or -1 with store_error(s) set. */
 int domain_cache_ifaces(struct store *s, struct domain_entry *e);
 
-/* e's domain.list text (malloc'd, taken over; replaces any before). */
-void domain_cache_set_list_text(struct domain_entry *e, char *text);
+/* Keep text (malloc'd, taken over) in one of e's slots (&e->list_text or
+ * &e->info_text), replacing what was there. */
+void domain_cache_keep(char **slot, char *text);
 
 #endif

@@ -318,24 +318,22 @@ static json_object *iface_json(struct pvd *pvd, const struct store_iface *f, int
 }
 
 /* domain.info's answer for d, whose config is cfg and stored interfaces
- * ifaces[0..nifaces). */
+ * ifaces[0..nifaces), with st the hypervisor's view of it. */
 static json_object *info_of(struct rpc_req *req, const struct store_domain *d, const struct domain_config *cfg,
-			    const struct store_iface *ifaces, int nifaces)
+			    const struct hv_status *st, const struct store_iface *ifaces, int nifaces)
 {
 	json_object *o, *cpu, *disks, *vifs;
-	struct hv_status st;
 	uint64_t disk_allocated;
 	char path[4200];
 
-	hv_status(req->pvd, d->uuid, &st);
-	o = summary_of(req->pvd, d, cfg, &st);
+	o = summary_of(req->pvd, d, cfg, st);
 	json_object_object_add(o, "kernel", json_object_new_string(cfg->kernel));
 	if (cfg->ramdisk)
 		json_object_object_add(o, "ramdisk", json_object_new_string(cfg->ramdisk));
 	json_object_object_add(o, "cmdline", json_object_new_string(cfg->cmdline ? cfg->cmdline : ""));
 	cpu = json_object_new_object();
-	json_object_object_add(cpu, "weight", json_object_new_int(st.present ? (int)st.weight : cfg->weight));
-	json_object_object_add(cpu, "cap", json_object_new_int(st.present ? (int)st.cap : cfg->cap));
+	json_object_object_add(cpu, "weight", json_object_new_int(st->present ? (int)st->weight : cfg->weight));
+	json_object_object_add(cpu, "cap", json_object_new_int(st->present ? (int)st->cap : cfg->cap));
 	json_object_object_add(o, "cpu", cpu);
 	json_object_object_add(o, "on_poweroff", json_object_new_string(cfg->on_poweroff));
 	json_object_object_add(o, "on_reboot", json_object_new_string(cfg->on_reboot));
@@ -353,7 +351,7 @@ static json_object *info_of(struct rpc_req *req, const struct store_domain *d, c
 	json_object_object_add(o, "created", json_object_new_string(d->created));
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
 	for (int i = 0; i < nifaces; i++)
-		json_object_array_add(vifs, iface_json(req->pvd, &ifaces[i], st.present ? (int64_t)st.domid : -1));
+		json_object_array_add(vifs, iface_json(req->pvd, &ifaces[i], st->present ? (int64_t)st->domid : -1));
 	return o;
 }
 
@@ -366,6 +364,7 @@ static int unparsable(struct rpc_req *req, const struct store_domain *d)
 int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result)
 {
 	struct domain_entry e = { .row = *d };
+	struct hv_status st;
 	int rc = 0;
 
 	e.norm = json_tokener_parse(d->normalized);
@@ -375,8 +374,10 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	}
 	if (domain_cache_ifaces(req->pvd->store, &e) != 0)
 		rc = rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
-	else
-		*result = info_of(req, d, &e.cfg, e.ifaces, e.nifaces);
+	else {
+		hv_status(req->pvd, d->uuid, &st);
+		*result = info_of(req, d, &e.cfg, &st, e.ifaces, e.nifaces);
+	}
 	free(e.ifaces);
 	json_object_put(e.norm);
 	return rc;
@@ -730,13 +731,24 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config does not parse");
 }
 
-/* Serialized as every response is (rpc.c): plain, no slash escapes. */
-static void append_object(struct printbuf *pb, json_object *o)
+/* o serialized as every response is (rpc.c: plain, no slash escapes);
+ * o is put. NULL when out of memory. */
+static char *serialized(json_object *o)
 {
-	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
-	printbuf_memappend(pb, t, (int)strlen(t));
 	json_object_put(o);
+	return t;
+}
+
+static int append(struct printbuf *pb, const char *text)
+{
+	if (!text)
+		return -1;
+	if (pb->bpos > 1)
+		printbuf_memappend(pb, ",", 1);
+	printbuf_memappend(pb, text, (int)strlen(text));
+	return 0;
 }
 
 /* With all: the hypervisor's domains that pvd does not have, marked. */
@@ -744,6 +756,7 @@ static void add_unmanaged(void *arg, const struct hv_unmanaged *u)
 {
 	struct printbuf *pb = arg;
 	json_object *o = json_object_new_object();
+	char *t;
 
 	json_object_object_add(o, "uuid", json_object_new_string(u->uuid));
 	json_object_object_add(o, "name", json_object_new_string(u->name));
@@ -754,24 +767,31 @@ static void add_unmanaged(void *arg, const struct hv_unmanaged *u)
 	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(u->st.maxmem_kib / 1024)));
 	json_object_object_add(o, "vcpus", json_object_new_int((int)u->st.vcpus));
 	json_object_object_add(o, "cpu_time_ns", json_object_new_int64((int64_t)u->st.cpu_time_ns));
-	if (pb->bpos > 1)
-		printbuf_memappend(pb, ",", 1);
-	append_object(pb, o);
+	t = serialized(o);
+	append(pb, t);
+	free(t);
+}
+
+/* Whether the hypervisor has nothing to add to d's stored figures: it has
+ * no such domain and is not down (then the state is "machine-down"). */
+static int only_stored(const struct hv_status *st)
+{
+	return !st->present && !strcmp(st->state, "shut-off");
 }
 
 /*
  * The answer is written as text, each domain's entry after the other in
- * the store's order. A domain the hypervisor does not have ("shut-off")
- * shows only stored figures: its entry is serialized once and kept in the
- * cache until the store changes. Running domains' figures move (CPU time,
- * memory): theirs are built on each call.
+ * the store's order. A domain the hypervisor does not have shows only
+ * stored figures: its entry is serialized once and kept in the cache until
+ * the store changes. Running domains' figures move (CPU time, memory):
+ * theirs are built on each call.
  */
 int method_domain_list(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct domain_cache *c = req->pvd->domains;
 	struct printbuf *pb;
 	json_object *v;
-	int all = 0;
+	int all = 0, rc = 0;
 	char *text;
 
 	if (json_object_object_get_ex(params, "all", &v))
@@ -782,43 +802,39 @@ int method_domain_list(struct rpc_req *req, json_object *params, json_object **r
 	if (!pb)
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
 	printbuf_memappend(pb, "[", 1);
-	for (size_t i = 0; i < domain_cache_count(c); i++) {
+	for (size_t i = 0; i < domain_cache_count(c) && rc == 0; i++) {
 		struct domain_entry *e = domain_cache_at(c, i);
 		struct hv_status st;
 		hv_status(req->pvd, e->row.uuid, &st);
 		/* without all, only domains that are not shut off */
 		if ((!all && !strcmp(st.state, "shut-off")) || !e->norm)
 			continue;
-		if (pb->bpos > 1)
-			printbuf_memappend(pb, ",", 1);
-		if (st.present || strcmp(st.state, "shut-off")) {
-			append_object(pb, summary_of(req->pvd, &e->row, &e->cfg, &st));
-			continue;
+		if (only_stored(&st)) {
+			if (!e->list_text)
+				domain_cache_keep(&e->list_text, serialized(summary_of(req->pvd, &e->row, &e->cfg, &st)));
+			rc = append(pb, e->list_text);
+		} else {
+			char *t = serialized(summary_of(req->pvd, &e->row, &e->cfg, &st));
+			rc = append(pb, t);
+			free(t);
 		}
-		if (!e->list_text) {
-			json_object *o = summary_of(req->pvd, &e->row, &e->cfg, &st);
-			domain_cache_set_list_text(e, strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-									   JSON_C_TO_STRING_NOSLASHESCAPE)));
-			json_object_put(o);
-			if (!e->list_text) {
-				printbuf_free(pb);
-				return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
-			}
-		}
-		printbuf_memappend(pb, e->list_text, (int)strlen(e->list_text));
 	}
-	if (all)
+	if (all && rc == 0)
 		hv_for_each_unmanaged(req->pvd, add_unmanaged, pb);
 	printbuf_memappend(pb, "]", 1);
-	text = strdup(pb->buf);
+	text = rc == 0 ? strdup(pb->buf) : NULL;
 	printbuf_free(pb);
 	*result = text ? rpc_text_result(text) : NULL;
 	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
 }
 
+/* A domain without disks that the hypervisor does not have: its answer
+ * is kept in the cache (a disk's image size and counters move). */
 int method_domain_info(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct domain_entry *e = resolve_cached(req, params);
+	struct hv_status st;
+	char *t;
 
 	if (!e)
 		return -1;
@@ -826,8 +842,16 @@ int method_domain_info(struct rpc_req *req, json_object *params, json_object **r
 		return unparsable(req, &e->row);
 	if (domain_cache_ifaces(req->pvd->store, e) != 0)
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
-	*result = info_of(req, &e->row, &e->cfg, e->ifaces, e->nifaces);
-	return 0;
+	hv_status(req->pvd, e->row.uuid, &st);
+	if (!only_stored(&st) || e->cfg.ndisks) {
+		*result = info_of(req, &e->row, &e->cfg, &st, e->ifaces, e->nifaces);
+		return 0;
+	}
+	if (!e->info_text)
+		domain_cache_keep(&e->info_text, serialized(info_of(req, &e->row, &e->cfg, &st, e->ifaces, e->nifaces)));
+	t = e->info_text ? strdup(e->info_text) : NULL;
+	*result = t ? rpc_text_result(t) : NULL;
+	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
 }
 
 int method_domain_get_config(struct rpc_req *req, json_object *params, json_object **result)
