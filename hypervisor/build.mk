@@ -2,11 +2,7 @@
 HV_SRC_DIR := hypervisor
 HV_BUILD   := $(BUILD)/hypervisor
 
-# -finline-limit=400: under QEMU TCG every return, and every call to
-# another page, is a translation-block lookup; inlining more within each
-# file took a fifth to a third off the page-table, grant and #PF paths of
-# `make bench-pv` (text 172 -> 221 KiB, no larger stack frames).
-HV_CFLAGS := -std=gnu11 -O2 -g -finline-limit=400 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -nostdinc -fno-stack-protector -fpie \
 	-mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-avx -mgeneral-regs-only \
