@@ -64,6 +64,7 @@ struct blk_pgrant {
 _Static_assert(BLK_MAX_SEGS + BLK_MAX_INDIRECT_PAGES <= BLKBACK_GRANT_BATCH_MAX, "a request's grants fit a batch");
 
 #define BLK_DQUOTA_MAX_DISKS 16
+#define BLK_SECTOR 512u
 
 /* A domain's disk_quota, shared by its devices (blkback_quota.c). */
 struct blk_dquota {
@@ -143,7 +144,7 @@ struct blk_io {
 	struct blk_dquota *dq;		/* the domain's quota */
 	int over_quota;			/* set by the worker (BLK_OVER_*): refused, nothing written */
 	uint64_t offset, len;		/* bytes */
-	unsigned nseg;
+	unsigned nseg;			/* entries of iov (adjacent segments share one) */
 	/* this request's own mappings (not kept grants): unmapped together when it is done */
 	uint32_t unmap[BLK_MAX_SEGS + BLK_MAX_INDIRECT_PAGES];
 	unsigned nunmap;
@@ -239,6 +240,10 @@ void blk_quota_after(struct blkback *b, struct blk_io *io);
 void blk_quota_fill_stats(const struct blk_dev *d, struct blkback_stats *st);
 
 /* blkback_io.c */
+/* The iovecs of n segments over their mapped pages (page[i], the bytes
+ * first_sect..last_sect of each): a segment whose bytes start where the
+ * previous entry's end extends it. Returns the entries written (<= n). */
+unsigned blk_io_iovecs(struct iovec *iov, void *const *page, const struct blkif_request_segment *seg, unsigned n);
 /* preadv/pwritev all of the iovecs (a read past EOF gives zeros). 0 or -errno. */
 int blk_io_transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t offset);
 struct blk_io_engine;

@@ -357,11 +357,7 @@ static void map_done(struct blkback *b, struct blk_io *io, int rc, const char *e
 		segments_ready(b, io);
 		return;
 	}
-	for (unsigned i = 0; i < io->nsegs; i++) {
-		io->iov[i].iov_base = (char *)io->page[i] + (size_t)io->seg[i].first_sect * SECTOR;
-		io->iov[i].iov_len = (size_t)(io->seg[i].last_sect - io->seg[i].first_sect + 1) * SECTOR;
-	}
-	io->nseg = io->nsegs;
+	io->nseg = blk_io_iovecs(io->iov, io->page, io->seg, io->nsegs);
 	submit(b, io);
 }
 
