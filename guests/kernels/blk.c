@@ -491,8 +491,14 @@ static uint64_t bench_once(const char *what, uint8_t op, uint32_t pages, uint32_
             if (blkfront_reap(&id, &st, 30 * NSEC_PER_SEC) < 0)
                 test_abort("bench %s: no response in 30 s", what);
             bad += st != BLKIF_RSP_OKAY;
+            /* every answer there is, so that their slots are posted
+             * again together and kicked once */
+            while (blkfront_reap(&id, &st, 0) == 0)
+                bad += st != BLKIF_RSP_OKAY;
         }
         post_or_reap(op, sector, seg, pages, &bad);
+        if (blkfront_in_flight() <= depth / 4)
+            blkfront_kick();    /* a pass's first requests at once: the backend starts */
     }
     drain(&bad);
     ns = system_time() - start;
