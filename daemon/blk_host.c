@@ -17,6 +17,8 @@
  * started and never awaited (their done only logs a failure). The
  * synchronous hooks remain for a call that cannot be started (out of
  * memory; the machine gone: then they return at once).
+ * The rings' publication journals (dom0/blkback.h) are files of
+ * STATE/machine/blk-journal named after the machine's boot.
  * Invariants: the backend is closed (its grants unmapped) before the
  * control client and the machine it maps through; no blk_call outlives
  * x: blk_host_close cancels those still under way (hv.c lets them finish
@@ -25,12 +27,16 @@
  */
 #include "blk_host.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <public/grant_table.h>
 
@@ -56,6 +62,7 @@ struct pvd_blk {
 	struct ctl *c;		/* NULL once the machine is gone */
 	unsigned calls;		/* synchronous control calls during this round of blk_host_poll */
 	struct blk_call *async;	/* async control calls under way */
+	char journal_dir[PATH_MAX], journal_prefix[32];
 };
 
 /* One async grant map or unmap batch of a request; the entries follow it. */
@@ -385,6 +392,28 @@ static void quota_event(void *arg, const struct blkback_quota_event *q)
 	store_domain_clear(&d);
 }
 
+/* The rings' journals: STATE/machine/blk-journal, files named after
+ * this boot of the machine; those of earlier boots are removed. */
+static void journal_setup(struct pvd_blk *x, struct ctl *c)
+{
+	size_t plen;
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(x->journal_dir, sizeof(x->journal_dir), "%s/blk-journal", machine_state_dir(x->m));
+	snprintf(x->journal_prefix, sizeof(x->journal_prefix), "%" PRIx64 "-", ctl_boot_id(c));
+	plen = strlen(x->journal_prefix);
+	if (mkdir(x->journal_dir, 0700) < 0 && errno != EEXIST)
+		log_warn("blkback: %s: %s (answers cut short by a kill of pvd may be lost)", x->journal_dir,
+			 strerror(errno));
+	if (!(dir = opendir(x->journal_dir)))
+		return;
+	while ((e = readdir(dir)))
+		if (e->d_name[0] != '.' && strncmp(e->d_name, x->journal_prefix, plen))
+			unlinkat(dirfd(dir), e->d_name, 0);
+	closedir(dir);
+}
+
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -413,6 +442,9 @@ int blk_host_open(struct pvd *pvd, struct machine *m, struct ctl *c, char *err, 
 	x->m = m;
 	x->c = c;
 	host.arg = x;
+	journal_setup(x, c);
+	host.journal_dir = x->journal_dir;
+	host.journal_prefix = x->journal_prefix;
 	if (blkback_open(&host, xs, BLKBACK_DEFAULT_WORKERS, &x->b, berr, sizeof(berr)) < 0) {
 		snprintf(err, errlen, "%s", berr);
 		free(x);

@@ -169,6 +169,7 @@ static void unmap_ring(struct blkback *b, struct blk_dev *d, int close_port)
 {
 	if (d->ring_page && close_port)
 		b->host.evtchn_close(b->host.arg, d->port);
+	blk_ring_end(b, d, 0);
 	blk_ring_unmap(b, d);
 	d->st.connected = 0;
 }
@@ -258,6 +259,7 @@ void blkback_close(struct blkback *b)
 		if (d->fd >= 0)
 			close(d->fd);
 		free(d->pg);
+		blk_ring_end(b, d, 1);
 		blk_ring_forget(d);
 		pthread_mutex_destroy(&d->quota_lock);
 	}
@@ -296,9 +298,12 @@ static void record_ring(struct blkback *b, struct blk_dev *d)
 static void connected(struct blkback *b, struct blk_dev *d, const struct blk_connect *k, uint32_t port)
 {
 	d->port = port;
-	BACK_RING_INIT(&d->ring, (struct blkif_sring *)d->ring_page, XEN_RING_PAGE_SIZE << k->order);
 	use_persistent(b, d);
 	d->conn = BLK_CONNECTED;
+	if (blk_ring_begin(b, d, XEN_RING_PAGE_SIZE << k->order, 0) < 0) {
+		blk_shut(b, d, "out of memory for the ring's answers");
+		return;
+	}
 	d->st.connected = 1;
 	record_ring(b, d);
 	set_state(b, d, XenbusStateConnected);
@@ -744,10 +749,13 @@ int blkback_resume(struct blkback *b, uint32_t domid, const struct blkback_disk 
 		return -EPROTO;
 	}
 	d->port = port;
-	BACK_RING_INIT(&d->ring, (struct blkif_sring *)d->ring_page, XEN_RING_PAGE_SIZE * n);
 	use_persistent(b, d);	/* the dead process's kept mappings stay; grants are mapped again */
-	/* what has a response is done; everything after it is taken again */
-	d->ring.rsp_prod_pvt = d->ring.req_cons = __atomic_load_n(&d->ring.sring->rsp_prod, __ATOMIC_ACQUIRE);
+	/* answers are in ring order: what has one is done, everything after it is taken again */
+	if (blk_ring_begin(b, d, XEN_RING_PAGE_SIZE * n, 1) < 0) {
+		snprintf(err, errlen, "disk %s: out of memory for the ring's answers", disk->name);
+		release(b, d);
+		return -ENOMEM;
+	}
 	d->conn = BLK_CONNECTED;
 	d->st.connected = 1;
 	blk_log(b, 0, "blkback: domain %u disk %s resumed: ring (%u page%s) at response %u, %u request(s) to serve",

@@ -63,6 +63,12 @@ struct blkback_grant {
 /* What the host (pvd) does for the backend. All called on the loop thread. */
 struct blkback_host {
 	void *arg;
+	/* A directory for the rings' publication journals (files named
+	 * <journal_prefix><domid>-<devid>), kept across a restart of the
+	 * host so that the next process completes an answer cut short (NULL:
+	 * none; a SIGKILL between an answer's write and its publication then
+	 * leaves that answer to chance). */
+	const char *journal_dir, *journal_prefix;
 	/* Map the pages domid granted as g[0..n) (1 <= n <= BLKBACK_GRANT_BATCH_MAX;
 	 * read-only where readonly) in one go, each checked on its own: its
 	 * status, and when 0 its page, frame and handle. Returns 0 when every

@@ -104,6 +104,12 @@ struct blk_dev {
 	uint32_t ring_handle[BLK_MAX_RING_PAGES], port;
 	uint64_t ring_frame[BLK_MAX_RING_PAGES];
 	struct blkif_back_ring ring;
+	/* Answers wait here, by slot, until every earlier request is
+	 * answered: the ring's answers are always those of its first
+	 * requests, in order (blkback_ring.c), RING_SIZE entries. */
+	struct blk_answer *pend;
+	struct blk_journal *jr;		/* the answer being published (a mapped file), or NULL */
+	RING_IDX notified;		/* rsp_prod when the frontend was last considered for an event */
 	uint32_t in_flight;		/* requests taken, and a connect under way */
 	struct blk_connect *connecting;	/* BLK_CONNECTING: the connect's record */
 	int persistent;			/* the frontend uses persistent grants */
@@ -114,6 +120,28 @@ struct blk_dev {
 	struct blkback_stats st;
 };
 
+/* An answer waiting for the earlier requests' (blkback_ring.c). */
+struct blk_answer {
+	uint64_t id;
+	int16_t status;
+	uint8_t op;
+	uint8_t set;
+};
+
+/* The publication journal of a device, one page of a file that outlives
+ * the process (STATE/machine/blk-journal): the answer being written into
+ * the ring, so that a process killed between the answer's write and the
+ * producer index's can be completed by the next one (blkback_ring.c). */
+struct blk_journal {
+	uint32_t magic;			/* BLK_JOURNAL_MAGIC */
+	RING_IDX slot;			/* the answer written (or being written) last */
+	uint64_t frame;			/* the ring's first frame: the journal is this ring's */
+	uint64_t id;			/* the answer in slot */
+	int16_t status;
+	uint8_t op;
+};
+#define BLK_JOURNAL_MAGIC 0x6a6b6c62u
+
 /* Where a request is (blkback_ring.c): its grants being mapped (the
  * indirect pages, then the segments), its I/O with a worker, its own
  * grants being unmapped before it is answered. */
@@ -121,6 +149,7 @@ enum blk_stage { BLK_S_NEW, BLK_S_MAP_INDIRECT, BLK_S_MAP_SEGS, BLK_S_IO, BLK_S_
 
 struct blk_io {
 	struct blk_dev *dev;
+	RING_IDX slot;			/* where its request was in the ring: its answer goes there */
 	uint64_t id;
 	uint8_t op;
 	enum blk_stage stage;
@@ -207,12 +236,20 @@ void blk_pg_add(struct blk_dev *d, uint32_t gref, uint32_t handle, void *page);
 void blk_grants_unmap(struct blkback *b, const uint32_t *handles, unsigned n);
 
 /* blkback_ring.c */
+/* The ring of bytes at d->ring_page set up: a new connection's (its
+ * journal created), or (resume) the one a dead process served, taken
+ * over where its answers end: an answer the journal says was being
+ * written when it died is written again. 0, or -ENOMEM. */
+int blk_ring_begin(struct blkback *b, struct blk_dev *d, size_t bytes, int resume);
+/* The ring's answers and journal dropped; keep_journal: for the next
+ * process (this one exits), else the file is removed (the connection ends). */
+void blk_ring_end(struct blkback *b, struct blk_dev *d, int keep_journal);
 /* Take up to max requests from the ring (validate, map, submit). */
 void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max);
-/* Publish the responses written since the last push; the event when the
+/* The event for the answers published since the last push, when the
  * frontend asked for it (rsp_event). */
 void blk_ring_push(struct blkback *b, struct blk_dev *d);
-/* A finished io: unmap its grants, answer it (blk_ring_push publishes), free it. */
+/* A finished io: unmap its grants, answer it, free it. */
 void blk_ring_complete(struct blkback *b, struct blk_io *io);
 /* A request's host call is over (blkback_call_done). */
 void blk_ring_call_done(struct blkback *b, struct blk_io *io, int rc, const char *err);

@@ -13,8 +13,9 @@
  * kept) first, then checked the same way; it is answered with its
  * indirect_op. A WRITE_BARRIER is taken only when nothing is in flight,
  * and nothing after it is taken until it is done (written and synced).
- * Responses are written here and published by blk_ring_push, once per
- * ring per poll. A bad request is answered
+ * Answers are published in ring order, each through the journal (see
+ * "answers" below); blk_ring_push sends at most one event per ring per
+ * poll. A bad request is answered
  * BLKIF_RSP_ERROR (an unknown operation BLKIF_RSP_EOPNOTSUPP) with a log
  * line naming the domain, the disk and the cause; a producer index more
  * than a ring ahead shuts this device's ring alone (blk_shut).
@@ -33,41 +34,168 @@
 #include "blkback_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define SECTOR 512u
+#define JOURNAL_BYTES 4096u
 #define BAD_REQUEST_LOG_LINES 20	/* per device; then every 1000th */
 
-/* A response into the ring, published later by blk_ring_push: one push
- * and at most one event per device per poll, however many answers. */
-static void respond(struct blk_dev *d, uint64_t id, uint8_t op, int16_t status)
+/* ---- answers: in ring order, through the journal ----
+ *
+ * Requests finish in any order (workers, host calls), but an answer is
+ * written into the ring only once every earlier request is answered; the
+ * others wait in d->pend. So the ring's answers are always those of its
+ * first requests: the request in a slot is answered in that slot, and a
+ * process that takes the ring over after its predecessor died
+ * (blk_ring_begin, resume) serves exactly the slots from rsp_prod on —
+ * none answered twice, none lost. Each answer is published alone: the
+ * journal names it (its slot last), then it is written into the slot
+ * (overwriting that slot's request), then rsp_prod passes it. A process
+ * killed between the two finds the journal naming slot == rsp_prod and
+ * writes that answer again instead of taking the slot as a request. */
+
+static void journal_path(const struct blkback *b, const struct blk_dev *d, char *out, size_t len)
 {
+	snprintf(out, len, "%s/%s%u-%u", b->host.journal_dir, b->host.journal_prefix ? b->host.journal_prefix : "",
+		 d->domid, d->devid);
+}
+
+/* The device's journal file mapped (created: a new connection). */
+static struct blk_journal *journal_open(struct blkback *b, struct blk_dev *d, int create)
+{
+	char path[PATH_MAX];
+	struct blk_journal *j;
+	int fd;
+
+	if (!b->host.journal_dir)
+		return NULL;
+	journal_path(b, d, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT | O_TRUNC : 0), 0600);
+	if (fd < 0 || (create && ftruncate(fd, JOURNAL_BYTES) < 0)) {
+		if (create || errno != ENOENT)
+			blk_log(b, 1, "blkback: domain %u disk %s: journal %s: %s (answers cut short by a kill of "
+				"pvd may be lost)", d->domid, d->name, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	j = mmap(NULL, JOURNAL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (j == MAP_FAILED) {
+		blk_log(b, 1, "blkback: domain %u disk %s: journal %s: mmap: %s", d->domid, d->name, path,
+			strerror(errno));
+		return NULL;
+	}
+	return j;
+}
+
+/* The answer into slot rsp_prod_pvt, and published. */
+static void publish_one(struct blk_dev *d, uint64_t id, uint8_t op, int16_t status)
+{
+	RING_IDX i = d->ring.rsp_prod_pvt;
 	struct blkif_response *r;
 
-	if (!d->ring_page || d->conn != BLK_CONNECTED)
-		return;		/* the frontend went away: nobody to answer */
-	r = RING_GET_RESPONSE(&d->ring, d->ring.rsp_prod_pvt);
+	if (d->jr) {
+		d->jr->id = id;
+		d->jr->op = op;
+		d->jr->status = status;
+		__atomic_store_n(&d->jr->slot, i, __ATOMIC_RELEASE);
+	}
+	r = RING_GET_RESPONSE(&d->ring, i);
 	r->id = id;
 	r->operation = op;
 	r->pad = 0;
 	r->status = status;
 	r->pad2 = 0;
-	d->ring.rsp_prod_pvt++;
+	d->ring.rsp_prod_pvt = i + 1;
+	__atomic_store_n(&d->ring.sring->rsp_prod, i + 1, __ATOMIC_RELEASE);
+}
+
+/* The request of slot answered: now, with those waiting behind it, or
+ * (an earlier one is still out) kept until its turn. */
+static void respond(struct blk_dev *d, RING_IDX slot, uint64_t id, uint8_t op, int16_t status)
+{
+	uint32_t mask = RING_SIZE(&d->ring) - 1;
+
+	if (!d->ring_page || d->conn != BLK_CONNECTED || !d->pend)
+		return;		/* the frontend went away: nobody to answer */
+	if (slot != d->ring.rsp_prod_pvt) {
+		d->pend[slot & mask] = (struct blk_answer){ .id = id, .status = status, .op = op, .set = 1 };
+		return;
+	}
+	publish_one(d, id, op, status);
+	for (struct blk_answer *a = &d->pend[d->ring.rsp_prod_pvt & mask]; a->set;
+	     a = &d->pend[d->ring.rsp_prod_pvt & mask]) {
+		a->set = 0;
+		publish_one(d, a->id, a->op, a->status);
+	}
 }
 
 void blk_ring_push(struct blkback *b, struct blk_dev *d)
 {
-	int notify;
+	RING_IDX old = d->notified, now = d->ring.rsp_prod_pvt;
 
-	if (!d->ring_page || d->conn != BLK_CONNECTED || d->ring.rsp_prod_pvt == d->ring.sring->rsp_prod)
+	if (!d->ring_page || d->conn != BLK_CONNECTED || now == old)
 		return;
-	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&d->ring, notify);
-	if (notify)
+	d->notified = now;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);	/* rsp_prod out before rsp_event is read */
+	if ((RING_IDX)(now - __atomic_load_n(&d->ring.sring->rsp_event, __ATOMIC_RELAXED)) < (RING_IDX)(now - old))
 		b->host.notify(b->host.arg, d->port);
+}
+
+int blk_ring_begin(struct blkback *b, struct blk_dev *d, size_t bytes, int resume)
+{
+	RING_IDX prod;
+
+	BACK_RING_INIT(&d->ring, (struct blkif_sring *)d->ring_page, bytes);
+	d->pend = calloc(RING_SIZE(&d->ring), sizeof(*d->pend));
+	if (!d->pend)
+		return -ENOMEM;
+	/* a new ring starts at 0 (the frontend's SHARED_RING_INIT) */
+	prod = resume ? __atomic_load_n(&d->ring.sring->rsp_prod, __ATOMIC_ACQUIRE) : 0;
+	d->ring.rsp_prod_pvt = d->ring.req_cons = prod;
+	d->jr = journal_open(b, d, !resume);
+	if (resume && d->jr && d->jr->magic == BLK_JOURNAL_MAGIC && d->jr->frame == d->ring_frame[0] &&
+	    __atomic_load_n(&d->jr->slot, __ATOMIC_ACQUIRE) == prod) {
+		/* the dead process wrote this answer (over its request) but did not publish it */
+		blk_log(b, 0, "blkback: domain %u disk %s: the answer to request %" PRIu64 " in slot %u, cut short "
+			"by the previous process, published from the journal", d->domid, d->name, d->jr->id, prod);
+		publish_one(d, d->jr->id, d->jr->op, d->jr->status);
+		d->ring.req_cons = d->ring.rsp_prod_pvt;
+	} else if (resume && !d->jr) {
+		d->jr = journal_open(b, d, 1);
+	}
+	if (d->jr) {
+		d->jr->frame = d->ring_frame[0];
+		d->jr->slot = d->ring.rsp_prod_pvt - 1;	/* names no answer to come */
+		__atomic_store_n(&d->jr->magic, BLK_JOURNAL_MAGIC, __ATOMIC_RELEASE);
+	}
+	d->notified = prod;
+	return 0;
+}
+
+void blk_ring_end(struct blkback *b, struct blk_dev *d, int keep_journal)
+{
+	char path[PATH_MAX];
+
+	free(d->pend);
+	d->pend = NULL;
+	if (d->jr) {
+		munmap(d->jr, JOURNAL_BYTES);
+		d->jr = NULL;
+		if (!keep_journal) {
+			journal_path(b, d, path, sizeof(path));
+			unlink(path);
+		}
+	}
 }
 
 /* A refusal counted and logged (the first BAD_REQUEST_LOG_LINES of a
@@ -88,10 +216,10 @@ static void log_refusal(struct blkback *b, struct blk_dev *d, const struct blkif
 	}
 }
 
-static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, int16_t status,
-			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req, int16_t status,
-			const char *fmt, ...)
+static void bad_request(struct blkback *b, struct blk_dev *d, RING_IDX slot, const struct blkif_request *req,
+			int16_t status, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void bad_request(struct blkback *b, struct blk_dev *d, RING_IDX slot, const struct blkif_request *req,
+			int16_t status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -99,7 +227,7 @@ static void bad_request(struct blkback *b, struct blk_dev *d, const struct blkif
 	log_refusal(b, d, req, fmt, ap);
 	va_end(ap);
 	/* an indirect request is answered with its indirect_op, as Xen's blkback does */
-	respond(d, req->id, req->operation == BLKIF_OP_INDIRECT ?
+	respond(d, slot, req->id, req->operation == BLKIF_OP_INDIRECT ?
 		((const struct blkif_request_indirect *)req)->indirect_op : req->operation, status);
 }
 
@@ -158,7 +286,7 @@ static void end_request(struct blkback *b, struct blk_io *io)
 	if (io->req.operation == BLKIF_OP_WRITE_BARRIER)
 		d->barrier = 0;
 	if (!d->gone && !d->shut)
-		respond(d, io->id, io->op, io->status);
+		respond(d, io->slot, io->id, io->op, io->status);
 	free(io);
 }
 
@@ -376,7 +504,7 @@ void blk_ring_call_done(struct blkback *b, struct blk_io *io, int rc, const char
 
 /* Validate one request (already copied) and start it; a refused one is
  * answered at once (nothing of it is mapped yet). */
-static void take_request(struct blkback *b, struct blk_dev *d, const struct blkif_request *req)
+static void take_request(struct blkback *b, struct blk_dev *d, RING_IDX slot, const struct blkif_request *req)
 {
 	const struct blkif_request_discard *dr = (const struct blkif_request_discard *)req;
 	const struct blkif_request_indirect *ir = (const struct blkif_request_indirect *)req;
@@ -388,7 +516,7 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 	case BLKIF_OP_READ:
 	case BLKIF_OP_WRITE:
 		if (req->nr_segments == 0 || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u segments (1..%d)", req->nr_segments,
+			bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "%u segments (1..%d)", req->nr_segments,
 				    BLKIF_MAX_SEGMENTS_PER_REQUEST);
 			return;
 		}
@@ -396,14 +524,14 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 	case BLKIF_OP_FLUSH_DISKCACHE:	/* may carry data to write first */
 	case BLKIF_OP_WRITE_BARRIER:	/* the same, once everything before it is done */
 		if (req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u segments (0..%d)", req->nr_segments,
+			bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "%u segments (0..%d)", req->nr_segments,
 				    BLKIF_MAX_SEGMENTS_PER_REQUEST);
 			return;
 		}
 		break;
 	case BLKIF_OP_DISCARD:
 		if (dr->sector_number > d->sectors || dr->nr_sectors > d->sectors - dr->sector_number) {
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "discard of sectors %" PRIu64 "..+%" PRIu64
+			bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "discard of sectors %" PRIu64 "..+%" PRIu64
 				    " beyond the end (%" PRIu64 " sectors)", dr->sector_number, dr->nr_sectors,
 				    d->sectors);
 			return;
@@ -411,12 +539,12 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 		break;
 	case BLKIF_OP_INDIRECT:
 		if (ir->indirect_op != BLKIF_OP_READ && ir->indirect_op != BLKIF_OP_WRITE) {
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "indirect operation %u (READ or WRITE only)",
+			bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "indirect operation %u (READ or WRITE only)",
 				    ir->indirect_op);
 			return;
 		}
 		if (ir->nr_segments == 0 || ir->nr_segments > BLK_MAX_SEGS) {
-			bad_request(b, d, req, BLKIF_RSP_ERROR, "%u indirect segments (1..%d)", ir->nr_segments,
+			bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "%u indirect segments (1..%d)", ir->nr_segments,
 				    BLK_MAX_SEGS);
 			return;
 		}
@@ -424,20 +552,21 @@ static void take_request(struct blkback *b, struct blk_dev *d, const struct blki
 		nseg = ir->nr_segments;
 		break;
 	default:
-		bad_request(b, d, req, BLKIF_RSP_EOPNOTSUPP, "operation %u is not offered", req->operation);
+		bad_request(b, d, slot, req, BLKIF_RSP_EOPNOTSUPP, "operation %u is not offered", req->operation);
 		return;
 	}
 	if (d->readonly && (op == BLKIF_OP_WRITE || op == BLKIF_OP_DISCARD ||
 			    ((op == BLKIF_OP_FLUSH_DISKCACHE || op == BLKIF_OP_WRITE_BARRIER) && nseg))) {
-		bad_request(b, d, req, BLKIF_RSP_ERROR, "the disk is read-only");
+		bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "the disk is read-only");
 		return;
 	}
 	io = calloc(1, sizeof(*io));
 	if (!io) {
-		bad_request(b, d, req, BLKIF_RSP_ERROR, "out of memory");
+		bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "out of memory");
 		return;
 	}
 	io->dev = d;
+	io->slot = slot;
 	io->req = *req;
 	io->id = req->id;
 	io->op = op;		/* an indirect request is answered with its indirect_op, as Xen's blkback does */
@@ -516,7 +645,7 @@ void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max)
 				return;		/* it stays in the ring until the limits allow it */
 			d->ring.req_cons++;
 			taken++;
-			take_request(b, d, &req);
+			take_request(b, d, d->ring.req_cons - 1, &req);
 			if (d->shut || d->conn != BLK_CONNECTED)
 				return;
 		}

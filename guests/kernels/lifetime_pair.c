@@ -4,11 +4,13 @@
  *
  *   role=attacker victim=<first victim domid> last=<last victim domid> [ms=<max run>]
  *                 [idle_ms=<quiet end>]
- *   role=victim peer=<attacker domid> [live_ms=<max life>]  (module option restarts=N)
+ *   role=victim peer=<attacker domid> [live_ms=<max life>] [live_min_ms=<min life>]
+ *               (module option restarts=N)
  *
  * The victim grants VICTIM_GRANTS pages to the attacker (v1, refs from
  * FIRST_REF), allocates VICTIM_PORTS unbound ports for it, keeps both its
- * vCPUs busy on hypercalls, and after a random time below live_ms crashes
+ * vCPUs busy on hypercalls, and after a random time between live_min_ms
+ * (default 0) and live_ms crashes
  * in one of three ways, from a random vCPU: SCHEDOP_shutdown(crash), a
  * fault with no trap table (the hypervisor crashes it), or an iret to a
  * non-canonical address with no failsafe callback. The hypervisor builds
@@ -117,6 +119,7 @@ static void victim(void)
                                      .frame_list = HC(frames) };
     uint64_t seed = rdtsc() | 1;
     uint64_t live_ms = cmdline_u64("live_ms", 20);
+    uint64_t live_min_ms = cmdline_u64("live_min_ms", 0);
 
     if (hypercall_grant_table_op(GNTTABOP_setup_table, &st, 1) || st.status)
         test_abort("setup_table: status %d", st.status);
@@ -138,7 +141,9 @@ static void victim(void)
     }
     if (vcpu_start(1, victim_vcpu1))
         test_abort("vCPU 1 did not start (boot with vcpus=2)");
-    uint64_t until = system_time() + (rnd(&seed) % (live_ms + 1)) * NSEC_PER_MSEC;
+    if (live_min_ms > live_ms)
+        live_min_ms = live_ms;
+    uint64_t until = system_time() + (live_min_ms + rnd(&seed) % (live_ms - live_min_ms + 1)) * NSEC_PER_MSEC;
     crash_how = (unsigned int)(rnd(&seed) % 3);
     victim_go = true;
     while (system_time() < until)

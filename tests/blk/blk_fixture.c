@@ -95,6 +95,8 @@ static void fake_log(void *arg, int warn, const char *line)
 	snprintf(f->last_log, sizeof(f->last_log), "%s", line);
 	if (strstr(line, "ring shut"))
 		f->shut_logs++;
+	if (strstr(line, "published from the journal"))
+		snprintf(f->journal_log, sizeof(f->journal_log), "%s", line);
 }
 
 static void fake_quota_event(void *arg, const struct blkback_quota_event *q)
@@ -172,6 +174,22 @@ static int fake_bind_start(void *arg, uint32_t domid, uint32_t remote, void *coo
 	return 0;
 }
 
+void answer_call(struct fixture *f, int i)
+{
+	typeof(f->call[0]) c = f->call[i];
+	char err[200] = "";
+
+	assert_true(i < f->ncalls);
+	assert_false(c.bind);
+	memmove(&f->call[i], &f->call[i + 1], (size_t)(f->ncalls - i - 1) * sizeof(f->call[0]));
+	f->ncalls--;
+	if (c.unmap)
+		fake_unmap_batch(f, c.handles, c.n);
+	else
+		fake_map_batch(f, c.domid, c.g, c.n, err, sizeof(err));
+	blkback_call_done(f->b, c.cookie, 0, err);
+}
+
 int answer_calls(struct fixture *f)
 {
 	typeof(f->call[0]) calls[sizeof(f->call) / sizeof(f->call[0])];
@@ -235,6 +253,9 @@ static int setup_host(void **state, int async)
 	}
 	if (async > 1)
 		h.evtchn_bind_start = fake_bind_start;
+	snprintf(f->jdir, sizeof(f->jdir), "/tmp/test_blkback_jr.XXXXXX");
+	assert_non_null(mkdtemp(f->jdir));
+	h.journal_dir = f->jdir;
 	h.arg = f;
 	f->host = h;
 	snprintf(f->image, sizeof(f->image), "/tmp/test_blkback.XXXXXX");
@@ -264,12 +285,17 @@ int teardown(void **state)
 			;
 	blkback_close(f->b);
 	assert_int_equal(f->maps, f->unmaps);	/* every grant mapped was unmapped */
+	assert_int_equal(rmdir(f->jdir), 0);	/* the ring's journal went with its connection */
 	fixture_free(f);
 	return 0;
 }
 
 void fixture_free(struct fixture *f)
 {
+	char cmd[80];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->jdir);	/* (a test that left a device connected) */
+	assert_int_equal(system(cmd), 0);
 	xs_close(f->xs);
 	close(f->fd);
 	unlink(f->image);

@@ -44,6 +44,8 @@ struct fixture {
 	/* ports bound and closed; bind_fail: the next binds are refused */
 	int binds, closes, bind_fail;
 	char last_log[400];
+	char journal_log[200];	/* the last "published from the journal" line */
+	char jdir[40];		/* the rings' journals (host.journal_dir) */
 };
 
 /* cmocka setup/teardown: the fixture with the disk added (teardown checks
@@ -62,6 +64,8 @@ int setup_async_connect(void **state);
 /* The "hypervisor" answers every call started so far (the fake's checks,
  * then blkback_call_done); how many it answered. */
 int answer_calls(struct fixture *f);
+/* The same for call i alone (the others stay, in order). */
+void answer_call(struct fixture *f, int i);
 void xs_put(struct fixture *f, const char *dir, const char *key, const char *v);
 long xs_get(struct fixture *f, const char *dir, const char *key);
 /* The frontend's half of the handshake: ring on grant ref 1. */

@@ -10,7 +10,14 @@
  *  - the domain going while a request's map is under way: the device
  *    stays until the request is over, nothing is answered, everything
  *    the late map mapped is unmapped (ASan sees no use after free);
- *  - the host closing with a call under way frees the waiting request.
+ *  - the host closing with a call under way frees the waiting request;
+ *  - requests finished out of order are answered in ring order (a later
+ *    one waits for an earlier one), so that after a restart of the host
+ *    the next process serves exactly the unanswered ones: each answered
+ *    once, none lost;
+ *  - an answer written into its slot but not published when the process
+ *    died (rsp_prod not moved) is published from the journal by the next
+ *    one, not taken as a request.
  */
 #include <errno.h>
 #include <poll.h>
@@ -173,6 +180,98 @@ static void test_close_with_a_call_under_way(void **state)
 	f->b = NULL;
 }
 
+/* The process dies (its host cancels what is under way), another takes over. */
+static void restart(struct fixture *f)
+{
+	struct blkback_disk d = { .name = "data", .image = f->image, .size_bytes = SECTORS * 512ull };
+	char err[300];
+
+	f->ncalls = 0;
+	blkback_close(f->b);
+	assert_int_equal(blkback_open(&f->host, f->xs, 2, &f->b, err, sizeof(err)), 0);
+	assert_int_equal(blkback_resume(f->b, DOMID, &d, err, sizeof(err)), 0);
+}
+
+static unsigned want_answers;
+
+/* The host answers every call; want_answers are in the ring. */
+static int enough_answered(struct fixture *f)
+{
+	if (f->ncalls)
+		answer_calls(f);
+	return f->ring.sring->rsp_prod - f->ring.rsp_cons >= want_answers;
+}
+
+static void test_answers_in_ring_order_across_a_restart(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t file[4096];
+
+	front_connect(f);
+	for (int i = 0; i < 3; i++) {
+		memset(f->pages + (4 + i) * 4096, 0x10 + i, 4096);
+		push(f, rw(BLKIF_OP_WRITE, (uint64_t)i * 8, 5 + (uint32_t)i, 0, 7));
+	}
+	blkback_poll(f->b);
+	assert_int_equal(f->ncalls, 3);		/* three maps under way */
+	answer_call(f, 2);			/* the third's and the second's come first */
+	answer_call(f, 1);
+	for (int i = 0; i < 500 && f->ncalls < 3; i++) {	/* their I/O, then their unmaps */
+		struct pollfd p = { .fd = blkback_event_fd(f->b), .events = POLLIN };
+		blkback_poll(f->b);
+		poll(&p, 1, 10);
+	}
+	assert_int_equal(f->ncalls, 3);
+	answer_call(f, 2);
+	answer_call(f, 1);
+	blkback_poll(f->b);
+	assert_int_equal(pread(f->fd, file, 4096, 16 * 512), 4096);
+	assert_int_equal(file[0], 0x12);	/* the third is written */
+	assert_false(answered(f));		/* but waits for the first's answer */
+	/* the process dies with the first request's map under way */
+	restart(f);
+	want_answers = 3;
+	assert_true(poll_until(f, enough_answered));
+	for (uint64_t id = 1; id <= 3; id++)	/* each once, in order */
+		assert_int_equal(take_answer(f, id), BLKIF_RSP_OKAY);
+	assert_false(answered(f));
+	assert_int_equal(pread(f->fd, file, 4096, 0), 4096);
+	assert_int_equal(file[0], 0x10);
+}
+
+static void test_journal_completes_a_cut_short_answer(void **state)
+{
+	struct fixture *f = *state;
+	struct blkif_response *r;
+
+	front_connect(f);
+	push(f, rw(BLKIF_OP_READ, 0, 5, 0, 7));
+	push(f, rw(BLKIF_OP_READ, 8, 6, 0, 7));
+	want_answers = 2;
+	assert_true(poll_until(f, enough_answered));
+	/* as if the process had died between the second answer's write and
+	 * its publication: its request's slot holds the answer */
+	f->ring.sring->rsp_prod = 1;
+	restart(f);
+	assert_string_equal(f->last_log, "blkback: domain 5 disk data resumed: ring (1 page) at response 2, "
+			    "0 request(s) to serve");
+	assert_string_equal(f->journal_log, "blkback: domain 5 disk data: the answer to request 2 in slot 1, cut short "
+			    "by the previous process, published from the journal");
+	for (int i = 0; i < 5; i++)
+		blkback_poll(f->b);
+	assert_int_equal(f->ncalls, 0);		/* nothing taken as a request */
+	assert_int_equal(f->ring.sring->rsp_prod, 2);
+	assert_int_equal(take_answer(f, 1), BLKIF_RSP_OKAY);
+	r = RING_GET_RESPONSE(&f->ring, f->ring.rsp_cons);
+	assert_int_equal(r->operation, BLKIF_OP_READ);
+	assert_int_equal(take_answer(f, 2), BLKIF_RSP_OKAY);
+	/* and the ring goes on */
+	push(f, rw(BLKIF_OP_READ, 16, 7, 0, 7));
+	want_answers = 1;
+	assert_true(poll_until(f, enough_answered));
+	assert_int_equal(take_answer(f, 3), BLKIF_RSP_OKAY);
+}
+
 static int teardown_closed(void **state)
 {
 	fixture_free(*state);
@@ -186,6 +285,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_indirect_request_two_maps, setup_async, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_gone_while_mapping, setup_async, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_a_call_under_way, setup_async, teardown_closed),
+		cmocka_unit_test_setup_teardown(test_answers_in_ring_order_across_a_restart, setup_async, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_completes_a_cut_short_answer, setup_async, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,7 +41,7 @@ b=lifetime
 HV_ISO_FILES="$G/lifetime_pair.elf=/guests/lifetime_pair.elf" hv_iso "$b" \
     "debug-exit=0xf4 loglevel=info" \
     "module2 /guests/lifetime_pair.elf name=attacker mem=8M vcpus=2 -- role=attacker victim=2 last=$last self=1 ms=$((BOOT_TIMEOUT * 1000))" \
-    "module2 /guests/lifetime_pair.elf name=victim mem=4M vcpus=2 restarts=$RESTARTS -- role=victim peer=1 live_ms=60" ||
+    "module2 /guests/lifetime_pair.elf name=victim mem=4M vcpus=2 restarts=$RESTARTS -- role=victim peer=1 live_min_ms=15 live_ms=60" ||
     { not_ok "$b: ISO"; exit 1; }
 # shellcheck disable=SC2086
 hv_boot_timed "$b" -m 256 -smp 2 $DEBUG_EXIT
@@ -64,7 +64,8 @@ tally=$(log | grep -aE '^\(attacker\) lifetime: ' | head -n 1)
 echo "# $tally"
 # It kept up: it reached (bound to or mapped from, or was refused by) at
 # least 3 victims in 4 and the last one; a victim may crash before the
-# attacker gets to it.
+# attacker gets to it (each lives 15 to 60 ms: with no floor, on a loaded
+# host 26 of 41 were reached in one run).
 reached=$(echo "$tally" | sed -n 's/.*victims_reached=\([0-9]*\).*/\1/p')
 newest=$(echo "$tally" | sed -n 's/.* newest=\([0-9]*\).*/\1/p')
 [ "${reached:-0}" -ge $(( (RESTARTS + 1) * 3 / 4 )) ] && [ "${newest:-0}" -eq "$last" ]
