@@ -220,6 +220,25 @@ static int send_all(struct pvdc *c, const char *data, size_t len, struct pvdc_er
 	return -1;
 }
 
+/* One frame and its newline in one write (one segment, one TLS record):
+ * pvd is not woken for a frame without its end. */
+static int send_frame(struct pvdc *c, const char *text, struct pvdc_error *err)
+{
+	size_t len = strlen(text);
+	char *frame = malloc(len + 1);
+	int rc;
+
+	if (!frame) {
+		seterr(err, PVDC_TRANSPORT, "out of memory");
+		return -1;
+	}
+	memcpy(frame, text, len);
+	frame[len] = '\n';
+	rc = send_all(c, frame, len + 1, err);
+	free(frame);
+	return rc;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -322,9 +341,7 @@ int pvdc_call(struct pvdc *c, const char *method, json_object *params, json_obje
 	if (params)
 		json_object_object_add(req, "params", params);
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	rc = send_all(c, text, strlen(text), err);
-	if (rc == 0)
-		rc = send_all(c, "\n", 1, err);
+	rc = send_frame(c, text, err);
 	json_object_put(req);
 	if (rc != 0)
 		return -1;

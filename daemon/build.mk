@@ -12,7 +12,7 @@ ASAN_FLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 
 PVD_LIB_SRCS := daemon/log.c daemon/schema.c daemon/config.c daemon/config_xml.c daemon/store.c \
                 daemon/rpc.c daemon/rpc_framing.c daemon/rpc_methods.c daemon/methods_daemon.c \
-                daemon/methods_domain.c daemon/events.c daemon/server.c daemon/tls.c daemon/ids.c \
+                daemon/methods_domain.c daemon/domain_cache.c daemon/events.c daemon/server.c daemon/tls.c daemon/ids.c \
                 daemon/options.c daemon/hv.c daemon/hv_table.c daemon/hv_lifecycle.c \
                  daemon/hv_console.c daemon/hv_build.c daemon/hv_ops.c daemon/hv_worker.c daemon/methods_lifecycle.c daemon/methods_ops.c daemon/methods_adopt.c daemon/methods_host.c \
                  daemon/xs_host.c daemon/methods_xs.c daemon/methods_devices.c daemon/methods_disk.c daemon/methods_vol.c daemon/image_dir.c daemon/store_sync.c daemon/roles.c daemon/json_strict.c daemon/schema_size.c \
@@ -84,6 +84,7 @@ PVD_UNIT_BINS := $(addprefix $(BUILD)/tests/daemon/,$(PVD_UNIT_TESTS)) \
 ALL_TARGETS  += $(BUILD)/bin/pvd $(BUILD)/asan/bin/pvd $(PVD_UNIT_BINS)
 TESTS        += $(PVD_UNIT_BINS) tests/configs/check-configs.sh tests/daemon/blackbox.sh \
                 tests/daemon/blackbox-asan.sh tests/daemon/test_roles.py tests/daemon/test_strict_json.py tests/daemon/test_dos.py \
-                tests/daemon/test_console_log.py tests/daemon/test_store_sync.py tests/daemon/test_loop_async.py
+                tests/daemon/test_console_log.py tests/daemon/test_store_sync.py tests/daemon/test_loop_async.py \
+                tests/daemon/test_domain_cache.py
 DEB_PACKAGES += libevent-dev libjson-c-dev libsqlite3-dev libssl-dev libxml2-dev pkg-config \
                 libcmocka-dev openssl python3 libxml2-utils strace

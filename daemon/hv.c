@@ -101,6 +101,7 @@ static void machine_config_of(struct pvd *pvd, struct machine_config *mc, const 
 	mc->cpus = (unsigned)pvd->opt.cpus;
 	mc->accel = pvd->opt.accel && !strcmp(pvd->opt.accel, "kvm") ? MACHINE_ACCEL_KVM : MACHINE_ACCEL_TCG;
 	mc->ram_dir = pvd->opt.machine_ram_dir;
+	mc->prealloc = pvd->opt.machine_prealloc;
 }
 
 static void on_restart(evutil_socket_t fd, short what, void *arg)

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 
 int ids_new_uuid(char out[37])
@@ -45,4 +46,16 @@ void ids_mac_normalize(const char *mac, char out[18])
 	for (i = 0; i < 17 && mac[i]; i++)
 		out[i] = (char)tolower((unsigned char)mac[i]);
 	out[i] = '\0';
+}
+
+int ids_is_uuid(const char *ref)
+{
+	if (strlen(ref) != 36)
+		return 0;
+	for (int i = 0; i < 36; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? ref[i] != '-' : !strchr("0123456789abcdefABCDEF", ref[i]))
+			return 0;
+	}
+	return 1;
 }

@@ -12,6 +12,10 @@ int ids_new_uuid(char out[37]);
  */
 void ids_vif_mac(const char *uuid, int idx, int attempt, char out[18]);
 
+/* 1 when ref is written as a UUID: 36 characters, hex digits (any case)
+ * with dashes after the 8th, 12th, 16th and 20th. */
+int ids_is_uuid(const char *ref);
+
 /* Lower-case copy of a MAC as stored. */
 void ids_mac_normalize(const char *mac, char out[18]);
 

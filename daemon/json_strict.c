@@ -437,16 +437,37 @@ json_object *json_strict_parse_ids(const char *text, size_t len, int max_depth, 
 	return v;
 }
 
+/* The first byte at or after p that is not ASCII (end when all are):
+ * eight bytes at a time, as responses are nearly all ASCII. */
+static const unsigned char *skip_ascii(const unsigned char *p, const unsigned char *end)
+{
+	uint64_t w;
+
+	while (end - p >= 8) {
+		memcpy(&w, p, sizeof(w));
+		if (w & 0x8080808080808080ull)
+			break;
+		p += 8;
+	}
+	while (p < end && *p < 0x80)
+		p++;
+	return p;
+}
+
 char *utf8_repair(const char *s)
 {
 	size_t len = strlen(s), o = 0, bad = 0, n;
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	char *out;
 
-	for (const unsigned char *q = p; q < end; q += n ? n : 1)
+	for (const unsigned char *q = skip_ascii(p, end); q < end; q = skip_ascii(q + (n ? n : 1), end))
 		bad += !(n = utf8_len(q, end));
-	if (!bad)
-		return strdup(s);	/* the usual case: one copy, no growth */
+	if (!bad) {	/* the usual case: one copy, no growth */
+		out = malloc(len + 1);
+		if (out)
+			memcpy(out, s, len + 1);
+		return out;
+	}
 	out = malloc(len + bad * 2 + 1);	/* each bad byte becomes 3 */
 	if (!out)
 		return NULL;

@@ -24,6 +24,7 @@
 
 #include "../api/pvd_api.h"
 #include "config.h"
+#include "domain_cache.h"
 #include "events.h"
 #include "hv.h"
 #include "image_dir.h"
@@ -294,6 +295,12 @@ static int pvd_start(struct pvd *pvd)
 	if (store_open(&pvd->store, dbpath, STORE_LATEST, err, sizeof(err)) != 0)
 		goto fail;
 	store_set_event_limits(pvd->store, pvd->opt.max_events, pvd->opt.event_max_age * 86400);
+	/* 3a. the domains as the read paths want them, checked against the store */
+	pvd->domains = domain_cache_new();
+	if (!pvd->domains) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
 	/* 4. the RPC layer: dispatch table checked against the OpenRPC document */
 	pvd->rpc = rpc_new(err, sizeof(err));
 	if (!pvd->rpc)
@@ -368,6 +375,7 @@ static void pvd_stop(struct pvd *pvd)
 	if (pvd->base)
 		event_base_free(pvd->base);
 	rpc_free(pvd->rpc);
+	domain_cache_free(pvd->domains);
 	store_close(pvd->store);
 	config_checker_free(pvd->checker);
 	roles_free(&pvd->roles);

@@ -22,6 +22,7 @@
 #include "../api/pvd_api.h"
 #include "../dom0/netback.h"
 #include "config.h"
+#include "domain_cache.h"
 #include "hv.h"
 #include "image_dir.h"
 #include "ids.h"
@@ -30,6 +31,7 @@
 #include "methods.h"
 #include "pool.h"
 #include "pvd.h"
+#include "rpc.h"
 #include "store.h"
 
 #define MAC_ATTEMPTS 64
@@ -158,77 +160,110 @@ static int is_domid(json_object *ref)
 	return s[0] && strspn(s, "0123456789") == strlen(s);
 }
 
-int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d)
+/*
+ * The name or UUID to look params.domain up by (a domid becomes its running
+ * domain's UUID, copied into uuid). NULL with -32001 recorded when no
+ * running domain has the domid; *data is what a not-found error carries.
+ */
+static const char *reference_of(struct rpc_req *req, json_object *params, char uuid[37], json_object **data)
 {
-	json_object *ref = NULL, *data;
+	json_object *ref = NULL;
 	const char *r;
-	char uuid[37];
-	int rc;
 
 	json_object_object_get_ex(params, "domain", &ref);
 	r = json_object_get_string(ref);
-	data = json_object_new_object();
-	json_object_object_add(data, "domain", json_object_get(ref));
+	*data = json_object_new_object();
+	json_object_object_add(*data, "domain", json_object_get(ref));
 	if (is_domid(ref)) {
 		long long id = strtoll(r, NULL, 10);
-		if (id < 0 || id > 65535 || hv_uuid_of_domid(req->pvd, (uint32_t)id, uuid) != 0)
-			return rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, data,
-					"No such domain: no running domain has domid %s (a defined domain gets a "
-					"domid when it starts)", r);
+		if (id < 0 || id > 65535 || hv_uuid_of_domid(req->pvd, (uint32_t)id, uuid) != 0) {
+			rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, *data, "No such domain: no running domain has domid %s "
+				 "(a defined domain gets a domid when it starts)", r);
+			*data = NULL;
+			return NULL;
+		}
 		r = uuid;
 	}
+	return r;
+}
+
+static int no_such_domain(struct rpc_req *req, json_object *data, const char *r)
+{
+	return rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, data, "No such domain: no domain has the name or UUID \"%s\"", r);
+}
+
+int method_resolve(struct rpc_req *req, json_object *params, struct store_domain *d)
+{
+	json_object *data;
+	char uuid[37];
+	const char *r = reference_of(req, params, uuid, &data);
+	int rc;
+
+	if (!r)
+		return -1;
 	rc = store_domain_find(req->pvd->store, r, d);
 	if (rc == 0) {
 		json_object_put(data);
 		return 0;
 	}
 	if (rc == 1)
-		return rpc_fail(req, PVD_ERR_NO_SUCH_DOMAIN, data, "No such domain: no domain has the name or UUID \"%s\"",
-				r);
+		return no_such_domain(req, data, r);
 	json_object_put(data);
 	return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
 }
 
-/* The state the hypervisor reports for d ("shut-off" when it has none). */
-static const char *domain_state(struct pvd *pvd, const struct store_domain *d)
+/* The domain cache brought up to date; -1 with -32603 recorded. */
+static int cache_sync(struct rpc_req *req)
 {
-	struct hv_status st;
-
-	hv_status(pvd, d->uuid, &st);
-	return st.state;
+	if (domain_cache_sync(req->pvd->domains, req->pvd->store) == 0)
+		return 0;
+	return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
 }
 
-/* The fields domain.list shows; info adds to them. */
-static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d, struct domain_config *cfg,
-				   json_object **norm)
+/* As method_resolve, from the domain cache (valid until its next sync). */
+static struct domain_entry *resolve_cached(struct rpc_req *req, json_object *params)
 {
-	json_object *o = json_object_new_object();
-	struct hv_status st;
+	struct domain_entry *e;
+	json_object *data;
+	char uuid[37];
+	const char *r = reference_of(req, params, uuid, &data);
 
-	*norm = json_tokener_parse(d->normalized);
-	if (!*norm || domain_config_read(*norm, cfg) != 0) {
-		json_object_put(*norm);
-		*norm = NULL;
-		json_object_put(o);
+	if (!r || cache_sync(req) != 0) {
+		json_object_put(data);
 		return NULL;
 	}
-	hv_status(pvd, d->uuid, &st);
+	e = domain_cache_find(req->pvd->domains, r);
+	if (!e) {
+		no_such_domain(req, data, r);
+		return NULL;
+	}
+	json_object_put(data);
+	return e;
+}
+
+/* The fields domain.list shows, with st the hypervisor's view of d; info
+ * adds to them. */
+static json_object *summary_of(struct pvd *pvd, const struct store_domain *d, const struct domain_config *cfg,
+			       const struct hv_status *st)
+{
+	json_object *o = json_object_new_object();
+
 	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
 	json_object_object_add(o, "name", json_object_new_string(d->name));
-	json_object_object_add(o, "domid", st.present ? json_object_new_int64(st.domid) : NULL);
-	json_object_object_add(o, "state", json_object_new_string(st.state));
+	json_object_object_add(o, "domid", st->present ? json_object_new_int64(st->domid) : NULL);
+	json_object_object_add(o, "state", json_object_new_string(st->state));
 	json_object_object_add(o, "desired_state", json_object_new_string(d->desired_state));
 	json_object_object_add(o, "autostart", json_object_new_boolean(d->autostart));
 	json_object_object_add(o, "transient", json_object_new_boolean(d->transient));
 	json_object_object_add(o, "managed", json_object_new_boolean(1));
-	if (st.present) {
-		json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)(st.mem_kib / 1024)));
-		json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(st.maxmem_kib / 1024)));
+	if (st->present) {
+		json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)(st->mem_kib / 1024)));
+		json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(st->maxmem_kib / 1024)));
 		uint64_t target_kib;
 		if (hv_get_target(pvd, d->uuid, &target_kib) == 0)
 			json_object_object_add(o, "target_mib", json_object_new_int64((int64_t)(target_kib / 1024)));
-		json_object_object_add(o, "vcpus", json_object_new_int((int)st.vcpus));
-		json_object_object_add(o, "cpu_time_ns", json_object_new_int64((int64_t)st.cpu_time_ns));
+		json_object_object_add(o, "vcpus", json_object_new_int((int)st->vcpus));
+		json_object_object_add(o, "cpu_time_ns", json_object_new_int64((int64_t)st->cpu_time_ns));
 	} else {
 		json_object_object_add(o, "memory_mib", json_object_new_int64(cfg->memory_mib));
 		json_object_object_add(o, "maxmem_mib", json_object_new_int64(cfg->maxmem_mib));
@@ -238,15 +273,27 @@ static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d
 	return o;
 }
 
-struct iface_ctx {
-	json_object *array;
-	struct pvd *pvd;
-	int64_t domid;		/* -1: not running */
-};
-
-static int add_iface(void *arg, const struct store_iface *f)
+/* summary_of for a stored row, whose config is parsed into cfg (*norm,
+ * which cfg points into, is the caller's to put). */
+static json_object *domain_summary(struct pvd *pvd, const struct store_domain *d, struct domain_config *cfg,
+				   json_object **norm)
 {
-	struct iface_ctx *c = arg;
+	struct hv_status st;
+
+	*norm = json_tokener_parse(d->normalized);
+	if (!*norm || domain_config_read(*norm, cfg) != 0) {
+		json_object_put(*norm);
+		*norm = NULL;
+		return NULL;
+	}
+	hv_status(pvd, d->uuid, &st);
+	return summary_of(pvd, d, cfg, &st);
+}
+
+/* One of domain.info's vifs: f as stored, with the backend's counters
+ * while the domain runs (domid >= 0). */
+static json_object *iface_json(struct pvd *pvd, const struct store_iface *f, int64_t domid)
+{
 	json_object *o = json_object_new_object();
 	struct netback_vif_stats ns;
 
@@ -256,7 +303,7 @@ static int add_iface(void *arg, const struct store_iface *f)
 	json_object_object_add(o, "rate", json_object_new_int64(f->rate));
 	json_object_object_add(o, "burst", json_object_new_int64(f->burst));
 	json_object_object_add(o, "weight", json_object_new_int(f->weight));
-	if (c->domid >= 0 && net_host_vif_stats(c->pvd, (uint32_t)c->domid, (uint32_t)f->idx, &ns) == 0) {
+	if (domid >= 0 && net_host_vif_stats(pvd, (uint32_t)domid, (uint32_t)f->idx, &ns) == 0) {
 		json_object *st = json_object_new_object();
 		json_object_object_add(st, "connected", json_object_new_boolean(ns.connected));
 		json_object_object_add(st, "tx_packets", json_object_new_int64((int64_t)ns.tx_packets));
@@ -267,35 +314,32 @@ static int add_iface(void *arg, const struct store_iface *f)
 		json_object_object_add(st, "rx_dropped", json_object_new_int64((int64_t)ns.rx_dropped));
 		json_object_object_add(o, "stats", st);
 	}
-	json_object_array_add(c->array, o);
-	return 0;
+	return o;
 }
 
-int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result)
+/* domain.info's answer for d, whose config is cfg and stored interfaces
+ * ifaces[0..nifaces), with st the hypervisor's view of it. */
+static json_object *info_of(struct rpc_req *req, const struct store_domain *d, const struct domain_config *cfg,
+			    const struct hv_status *st, const struct store_iface *ifaces, int nifaces)
 {
-	struct domain_config cfg;
-	json_object *norm, *o = domain_summary(req->pvd, d, &cfg, &norm), *cpu, *disks, *vifs;
-	struct hv_status st;
+	json_object *o, *cpu, *disks, *vifs;
 	uint64_t disk_allocated;
 	char path[4200];
 
-	if (!o)
-		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config of domain \"%s\" "
-				"does not parse", d->name);
-	json_object_object_add(o, "kernel", json_object_new_string(cfg.kernel));
-	if (cfg.ramdisk)
-		json_object_object_add(o, "ramdisk", json_object_new_string(cfg.ramdisk));
-	json_object_object_add(o, "cmdline", json_object_new_string(cfg.cmdline ? cfg.cmdline : ""));
-	hv_status(req->pvd, d->uuid, &st);
+	o = summary_of(req->pvd, d, cfg, st);
+	json_object_object_add(o, "kernel", json_object_new_string(cfg->kernel));
+	if (cfg->ramdisk)
+		json_object_object_add(o, "ramdisk", json_object_new_string(cfg->ramdisk));
+	json_object_object_add(o, "cmdline", json_object_new_string(cfg->cmdline ? cfg->cmdline : ""));
 	cpu = json_object_new_object();
-	json_object_object_add(cpu, "weight", json_object_new_int(st.present ? (int)st.weight : cfg.weight));
-	json_object_object_add(cpu, "cap", json_object_new_int(st.present ? (int)st.cap : cfg.cap));
+	json_object_object_add(cpu, "weight", json_object_new_int(st->present ? (int)st->weight : cfg->weight));
+	json_object_object_add(cpu, "cap", json_object_new_int(st->present ? (int)st->cap : cfg->cap));
 	json_object_object_add(o, "cpu", cpu);
-	json_object_object_add(o, "on_poweroff", json_object_new_string(cfg.on_poweroff));
-	json_object_object_add(o, "on_reboot", json_object_new_string(cfg.on_reboot));
-	json_object_object_add(o, "on_crash", json_object_new_string(cfg.on_crash));
-	disks = method_disks_json(req->pvd, d, &cfg, &disk_allocated);
-	json_object_object_add(o, "disk_quota_mib", json_object_new_int64(cfg.disk_quota_mib));
+	json_object_object_add(o, "on_poweroff", json_object_new_string(cfg->on_poweroff));
+	json_object_object_add(o, "on_reboot", json_object_new_string(cfg->on_reboot));
+	json_object_object_add(o, "on_crash", json_object_new_string(cfg->on_crash));
+	disks = method_disks_json(req->pvd, d, cfg, &disk_allocated);
+	json_object_object_add(o, "disk_quota_mib", json_object_new_int64(cfg->disk_quota_mib));
 	json_object_object_add(o, "disk_allocated_bytes", json_object_new_int64((int64_t)disk_allocated));
 	vifs = json_object_new_array();
 	json_object_object_add(o, "disks", disks);
@@ -306,14 +350,37 @@ int method_domain_result(struct rpc_req *req, const struct store_domain *d, json
 	json_object_object_add(o, "console_log", json_object_new_string(path));
 	json_object_object_add(o, "created", json_object_new_string(d->created));
 	json_object_object_add(o, "updated", json_object_new_string(d->updated));
-	json_object_put(norm);
-	if (store_ifaces(req->pvd->store, d->uuid, add_iface,
-			 &(struct iface_ctx){ vifs, req->pvd, st.present ? (int64_t)st.domid : -1 }) != 0) {
-		json_object_put(o);
-		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
+	for (int i = 0; i < nifaces; i++)
+		json_object_array_add(vifs, iface_json(req->pvd, &ifaces[i], st->present ? (int64_t)st->domid : -1));
+	return o;
+}
+
+static int unparsable(struct rpc_req *req, const struct store_domain *d)
+{
+	return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config of domain \"%s\" does not parse",
+			d->name);
+}
+
+int method_domain_result(struct rpc_req *req, const struct store_domain *d, json_object **result)
+{
+	struct domain_entry e = { .row = *d };
+	struct hv_status st;
+	int rc = 0;
+
+	e.norm = json_tokener_parse(d->normalized);
+	if (!e.norm || domain_config_read(e.norm, &e.cfg) != 0) {
+		json_object_put(e.norm);
+		return unparsable(req, d);
 	}
-	*result = o;
-	return 0;
+	if (domain_cache_ifaces(req->pvd->store, &e) != 0)
+		rc = rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
+	else {
+		hv_status(req->pvd, d->uuid, &st);
+		*result = info_of(req, d, &e.cfg, &st, e.ifaces, e.nifaces);
+	}
+	free(e.ifaces);
+	json_object_put(e.norm);
+	return rc;
 }
 
 static int store_failed(struct rpc_req *req)
@@ -664,34 +731,32 @@ int method_domain_undefine(struct rpc_req *req, json_object *params, json_object
 	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: stored config does not parse");
 }
 
-struct list_ctx {
-	struct pvd *pvd;
-	json_object *list;
-	int all;
-};
-
-static int add_summary(void *arg, const struct store_domain *d)
+/* o serialized as every response is (rpc.c: plain, no slash escapes);
+ * o is put. NULL when out of memory. */
+static char *serialized(json_object *o)
 {
-	struct list_ctx *lc = arg;
-	struct pvd *pvd = lc->pvd;
-	struct domain_config cfg;
-	json_object *norm, *o;
+	char *t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
-	/* without all, only domains that are not shut off */
-	if (!lc->all && !strcmp(domain_state(pvd, d), "shut-off"))
-		return 0;
-	o = domain_summary(pvd, d, &cfg, &norm);
-	json_object_put(norm);
-	if (o)
-		json_object_array_add(lc->list, o);
+	json_object_put(o);
+	return t;
+}
+
+static int append(struct printbuf *pb, const char *text)
+{
+	if (!text)
+		return -1;
+	if (pb->bpos > 1)
+		printbuf_memappend(pb, ",", 1);
+	printbuf_memappend(pb, text, (int)strlen(text));
 	return 0;
 }
 
 /* With all: the hypervisor's domains that pvd does not have, marked. */
 static void add_unmanaged(void *arg, const struct hv_unmanaged *u)
 {
-	struct list_ctx *lc = arg;
+	struct printbuf *pb = arg;
 	json_object *o = json_object_new_object();
+	char *t;
 
 	json_object_object_add(o, "uuid", json_object_new_string(u->uuid));
 	json_object_object_add(o, "name", json_object_new_string(u->name));
@@ -702,36 +767,91 @@ static void add_unmanaged(void *arg, const struct hv_unmanaged *u)
 	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(u->st.maxmem_kib / 1024)));
 	json_object_object_add(o, "vcpus", json_object_new_int((int)u->st.vcpus));
 	json_object_object_add(o, "cpu_time_ns", json_object_new_int64((int64_t)u->st.cpu_time_ns));
-	json_object_array_add(lc->list, o);
+	t = serialized(o);
+	append(pb, t);
+	free(t);
 }
 
+/* Whether the hypervisor has nothing to add to d's stored figures: it has
+ * no such domain and is not down (then the state is "machine-down"). */
+static int only_stored(const struct hv_status *st)
+{
+	return !st->present && !strcmp(st->state, "shut-off");
+}
+
+/*
+ * The answer is written as text, each domain's entry after the other in
+ * the store's order. A domain the hypervisor does not have shows only
+ * stored figures: its entry is serialized once and kept in the cache until
+ * the store changes. Running domains' figures move (CPU time, memory):
+ * theirs are built on each call.
+ */
 int method_domain_list(struct rpc_req *req, json_object *params, json_object **result)
 {
-	struct list_ctx lc = { .pvd = req->pvd, .list = json_object_new_array() };
+	struct domain_cache *c = req->pvd->domains;
+	struct printbuf *pb;
 	json_object *v;
+	int all = 0, rc = 0;
+	char *text;
 
 	if (json_object_object_get_ex(params, "all", &v))
-		lc.all = json_object_get_boolean(v);
-	if (store_domain_list(req->pvd->store, add_summary, &lc) != 0) {
-		json_object_put(lc.list);
-		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
+		all = json_object_get_boolean(v);
+	if (cache_sync(req) != 0)
+		return -1;
+	pb = printbuf_new();
+	if (!pb)
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
+	printbuf_memappend(pb, "[", 1);
+	for (size_t i = 0; i < domain_cache_count(c) && rc == 0; i++) {
+		struct domain_entry *e = domain_cache_at(c, i);
+		struct hv_status st;
+		hv_status(req->pvd, e->row.uuid, &st);
+		/* without all, only domains that are not shut off */
+		if ((!all && !strcmp(st.state, "shut-off")) || !e->norm)
+			continue;
+		if (only_stored(&st)) {
+			if (!e->list_text)
+				domain_cache_keep(&e->list_text, serialized(summary_of(req->pvd, &e->row, &e->cfg, &st)));
+			rc = append(pb, e->list_text);
+		} else {
+			char *t = serialized(summary_of(req->pvd, &e->row, &e->cfg, &st));
+			rc = append(pb, t);
+			free(t);
+		}
 	}
-	if (lc.all)
-		hv_for_each_unmanaged(req->pvd, add_unmanaged, &lc);
-	*result = lc.list;
-	return 0;
+	if (all && rc == 0)
+		hv_for_each_unmanaged(req->pvd, add_unmanaged, pb);
+	printbuf_memappend(pb, "]", 1);
+	text = rc == 0 ? strdup(pb->buf) : NULL;
+	printbuf_free(pb);
+	*result = text ? rpc_text_result(text) : NULL;
+	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
 }
 
+/* A domain without disks that the hypervisor does not have: its answer
+ * is kept in the cache (a disk's image size and counters move). */
 int method_domain_info(struct rpc_req *req, json_object *params, json_object **result)
 {
-	struct store_domain d;
-	int rc;
+	struct domain_entry *e = resolve_cached(req, params);
+	struct hv_status st;
+	char *t;
 
-	if (method_resolve(req, params, &d) != 0)
+	if (!e)
 		return -1;
-	rc = method_domain_result(req, &d, result);
-	store_domain_clear(&d);
-	return rc;
+	if (!e->norm)
+		return unparsable(req, &e->row);
+	if (domain_cache_ifaces(req->pvd->store, e) != 0)
+		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: %s", store_error(req->pvd->store));
+	hv_status(req->pvd, e->row.uuid, &st);
+	if (!only_stored(&st) || e->cfg.ndisks) {
+		*result = info_of(req, &e->row, &e->cfg, &st, e->ifaces, e->nifaces);
+		return 0;
+	}
+	if (!e->info_text)
+		domain_cache_keep(&e->info_text, serialized(info_of(req, &e->row, &e->cfg, &st, e->ifaces, e->nifaces)));
+	t = e->info_text ? strdup(e->info_text) : NULL;
+	*result = t ? rpc_text_result(t) : NULL;
+	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
 }
 
 int method_domain_get_config(struct rpc_req *req, json_object *params, json_object **result)

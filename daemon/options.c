@@ -61,6 +61,7 @@ static const struct option_def option_table[] = {
 	{ "iso", OPT_STR, OFF(iso), 0, 0, 0, "PATH", "hypervisor ISO (default build/pvcore.iso, else /usr/share/pvcore/pvcore.iso)" },
 	{ "machine-mem", OPT_LONG, OFF(machine_mem), 64, 1024L * 1024, 0, "MIB", "machine RAM when pvd boots it (default 1024)" },
 	{ "machine-ram-dir", OPT_STR, OFF(machine_ram_dir), 0, 0, 0, "DIR", "the machine's RAM file lives here when pvd boots it, e.g. /dev/shm (default: the state directory)" },
+	{ "machine-prealloc", OPT_FLAG, OFF(machine_prealloc), 0, 1, 0, NULL, "fault all of the machine's RAM in when pvd boots it (slower boot; no first-touch cost during domain creation)" },
 	{ "cpus", OPT_LONG, OFF(cpus), 1, 255, 0, "N", "machine CPUs when pvd boots it (default 1)" },
 	{ "accel", OPT_STR, OFF(accel), 0, 0, 0, "tcg|kvm", "QEMU accelerator when pvd boots the machine (default tcg)" },
 	{ "stop-machine", OPT_FLAG, OFF(stop_machine), 0, 1, 1, NULL, "stop the machine of --state-dir (after pvd is stopped) and exit" },

@@ -38,6 +38,7 @@ struct pvd_options {
 	long cpus;
 	char *accel;		/* tcg or kvm */
 	char *machine_ram_dir;	/* NULL: the state directory (dom0/machine.h) */
+	int machine_prealloc;	/* fault the machine's RAM in at boot */
 	int stop_machine;	/* --stop-machine: stop STATE/machine and exit */
 	char *xs_quota;		/* xenstore quotas "name=value,..." (xs_host.c) */
 	/* where kernels and ramdisks may come from (image_dir.c); none given:

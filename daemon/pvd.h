@@ -13,6 +13,7 @@
 #include "roles.h"
 
 struct store;
+struct domain_cache;
 struct config_checker;
 struct rpc;
 struct server;
@@ -30,6 +31,7 @@ struct pvd {
 	int lock_fd;			/* flock on STATE/pvd.lock: one pvd per state dir */
 	struct config_checker *checker;
 	struct store *store;
+	struct domain_cache *domains;	/* the store's domains for the read paths (domain_cache.c) */
 	struct store_sync *sync;	/* commits made durable off the loop (store_sync.c) */
 	struct rpc *rpc;
 	struct event_base *base;

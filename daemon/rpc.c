@@ -294,6 +294,18 @@ static char *to_text(json_object *o)
 	return s;
 }
 
+json_object *rpc_text_result(char *text)
+{
+	json_object *o = json_object_new_array();
+
+	if (!o) {
+		free(text);
+		return NULL;
+	}
+	json_object_set_serializer(o, json_object_userdata_to_json_string, text, json_object_free_userdata);
+	return o;
+}
+
 char *rpc_error_frame(int code, const char *message, json_object *data)
 {
 	return to_text(error_response(NULL, code, message, data));

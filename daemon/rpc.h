@@ -80,6 +80,14 @@ struct rpc_req *rpc_pending_req(struct rpc_pending *p);
 /* result (taken over) when the token's request has no error recorded. */
 void rpc_finish(struct rpc_pending *p, json_object *result);
 
+/*
+ * For handlers that write their result as JSON text (domain.list): a
+ * result that serializes to exactly text (malloc'd, taken over; valid JSON,
+ * written with the flags responses use: plain, no slash escapes). It is an
+ * empty array to anything that walks it rather than serializing it.
+ */
+json_object *rpc_text_result(char *text);
+
 /* For handlers: record an error (data is taken over) and return -1. */
 int rpc_fail(struct rpc_req *req, int code, json_object *data, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -7,8 +7,10 @@
  * from tls.c are served the same way.
  *
  * Nothing a client does can stall the loop or another client:
- * - all I/O is non-blocking through libevent; frames over --max-request are
- *   answered with -32600 and dropped as they arrive (rpc_framing.c);
+ * - all I/O is non-blocking through libevent (an answer to a plain socket
+ *   with nothing queued before it is written at once with MSG_DONTWAIT, the
+ *   rest queued); frames over --max-request are answered with -32600 and
+ *   dropped as they arrive (rpc_framing.c);
  * - a frame left incomplete --frame-timeout seconds after its first byte
  *   closes the client (more bytes do not extend it), and so does no request
  *   for --idle-timeout seconds (subscribers excepted);
@@ -38,6 +40,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -145,10 +148,32 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Queue one frame plus its newline; drop the client if it reads too little. */
+/* Write frame and its newline to a plain socket now, without blocking:
+ * the bytes the socket took (0 on any error; the queued write that
+ * follows meets it again and closes the client). */
+static size_t write_now(int fd, const char *frame, size_t len)
+{
+	struct iovec iov[2] = { { (void *)frame, len }, { "\n", 1 } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t w;
+
+	do
+		w = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w > 0 ? (size_t)w : 0;
+}
+
+/*
+ * Send one frame plus its newline; drop the client if it reads too little.
+ * With nothing queued for a plain socket, the frame is written at once
+ * (no round through the loop waiting for the socket to be writable); what
+ * the socket does not take, and every frame over TLS or behind queued
+ * ones, is queued for the bufferevent to write in order.
+ */
 static void client_send(struct client *c, const char *frame, size_t len)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t sent = 0;
 
 	if (c->dead)
 		return;
@@ -156,8 +181,12 @@ static void client_send(struct client *c, const char *frame, size_t len)
 		client_kill(c, "too much unread output (client does not read)");
 		return;
 	}
-	evbuffer_add(out, frame, len);
-	evbuffer_add(out, "\n", 1);
+	if (!c->tls && evbuffer_get_length(out) == 0)
+		sent = write_now(bufferevent_getfd(c->bev), frame, len);
+	if (sent < len)
+		evbuffer_add(out, frame + sent, len - sent);
+	if (sent <= len)
+		evbuffer_add(out, "\n", 1);
 }
 
 /* Every frame to a client leaves through the store's syncer, which holds

@@ -17,6 +17,9 @@
  *   the whole change back.
  * - Statements are prepared once at open (table below) and reset after use.
  * - The event log is pruned by count and age inside appends (prune_events).
+ * - store_mark moves with every transaction pvd ends (commit or rollback)
+ *   and every commit of another connection: caches of stored data
+ *   (domain_cache.c) compare marks instead of being told of each change.
  * The store is used from pvd's loop thread only; busy_timeout is short so a
  * foreign lock holder costs the loop at most STORE_BUSY_MS.
  */
@@ -29,6 +32,7 @@
 #include <time.h>
 
 #include "embedded.h"
+#include "ids.h"
 
 #define STORE_BUSY_MS 250
 
@@ -39,6 +43,7 @@ enum stmt_id {
 	ST_DISK_INSERT, ST_DISKS_DELETE, ST_DISKS_OF,
 	ST_IFACE_INSERT, ST_IFACES_DELETE, ST_IFACES_OF, ST_MAC_OWNER,
 	ST_EVENT_INSERT, ST_EVENTS_AFTER, ST_EVENTS_AFTER_DOMAIN, ST_EVENT_LAST, ST_EVENTS_PRUNE,
+	ST_DATA_VERSION,
 	ST_COUNT
 };
 
@@ -80,6 +85,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 				   "(domain_uuid = lower(?3) OR domain_name = ?3) ORDER BY id LIMIT ?2",
 	[ST_EVENT_LAST] = "SELECT coalesce(max(id), 0) FROM events",
 	[ST_EVENTS_PRUNE] = "DELETE FROM events WHERE id <= ?1 - ?2 OR at < ?3",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 struct store {
@@ -91,6 +97,7 @@ struct store {
 	long long event_max_age_s;	/* 0: no age limit */
 	unsigned since_prune;		/* events appended since the last prune */
 	uint64_t committed;		/* changes committed since open */
+	uint64_t ended;			/* transactions ended (committed or rolled back): store_mark */
 	void (*commit_hook)(void *arg, uint64_t seq);
 	void *hook_arg;
 	char err[512];
@@ -321,6 +328,7 @@ static int begin(struct store *s)
 
 static int commit(struct store *s)
 {
+	s->ended++;
 	if (step_done(s, stmt(s, ST_COMMIT), "committing") != 0)
 		return -1;
 	s->committed++;
@@ -332,6 +340,17 @@ static int commit(struct store *s)
 uint64_t store_committed(struct store *s)
 {
 	return s->committed;
+}
+
+int store_mark(struct store *s, struct store_mark *m)
+{
+	sqlite3_stmt *st = stmt(s, ST_DATA_VERSION);
+	int rc = sqlite3_step(st);
+
+	m->own = s->ended;
+	m->others = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : fail(s, "reading the data version");
 }
 
 int store_defer_sync(struct store *s, void (*hook)(void *arg, uint64_t seq), void *arg)
@@ -351,6 +370,7 @@ static int rollback(struct store *s)
 	int busy = s->busy;
 
 	memcpy(keep, s->err, sizeof(keep));
+	s->ended++;
 	if (!sqlite3_get_autocommit(s->db))
 		step_done(s, stmt(s, ST_ROLLBACK), "rolling back");
 	memcpy(s->err, keep, sizeof(keep));
@@ -403,24 +423,12 @@ static int read_domain(sqlite3_stmt *st, struct store_domain *d)
 	return 0;
 }
 
-static int looks_like_uuid(const char *ref)
-{
-	if (strlen(ref) != 36)
-		return 0;
-	for (int i = 0; i < 36; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? ref[i] != '-' : !strchr("0123456789abcdefABCDEF", ref[i]))
-			return 0;
-	}
-	return 1;
-}
-
 int store_domain_find(struct store *s, const char *ref, struct store_domain *out)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		sqlite3_stmt *st;
 		int rc;
-		if (pass == 0 && !looks_like_uuid(ref))
+		if (pass == 0 && !ids_is_uuid(ref))
 			continue;
 		st = stmt(s, pass == 0 ? ST_DOMAIN_BY_UUID : ST_DOMAIN_BY_NAME);
 		bind_text(st, 1, ref);

@@ -105,6 +105,19 @@ int store_last_event_id(struct store *s, long long *id);
 /* Current UTC time as stored: 2024-01-31T12:34:56.789Z */
 void store_now(char buf[32]);
 
+/*
+ * Where the data stands: two equal marks mean nothing changed in between,
+ * neither through this store (every commit and rollback moves own) nor
+ * through another connection to the database (others: sqlite's
+ * PRAGMA data_version). What caches of stored data check (domain_cache.c).
+ */
+struct store_mark {
+	uint64_t own;
+	long long others;
+};
+/* 0 and the mark now; -1 when the database cannot be read. */
+int store_mark(struct store *s, struct store_mark *m);
+
 /* Commits made since the store was opened (the last one's number). */
 uint64_t store_committed(struct store *s);
 /* hook != NULL: commits stop waiting for the disk (synchronous=NORMAL, no

@@ -149,8 +149,8 @@ static int build_qemu_cmd(struct qemu_cmd *c, const struct machine_config *cfg,
     if (qemu_opt_escape(path, esc, sizeof(esc)) < 0)
         return -ENAMETOOLONG;
     snprintf(c->ram_opt, sizeof(c->ram_opt),
-             "memory-backend-file,id=ram,size=%uM,mem-path=%s,share=on",
-             cfg->ram_mib ? cfg->ram_mib : MACHINE_DEFAULT_RAM_MIB, esc);
+             "memory-backend-file,id=ram,size=%uM,mem-path=%s,share=on%s",
+             cfg->ram_mib ? cfg->ram_mib : MACHINE_DEFAULT_RAM_MIB, esc, cfg->prealloc ? ",prealloc=on" : "");
     snprintf(c->accel, sizeof(c->accel), "%s", cfg->accel == MACHINE_ACCEL_KVM ? "kvm" : "tcg");
     snprintf(c->smp, sizeof(c->smp), "%u", cfg->cpus ? cfg->cpus : 1);
     state_path(path, sizeof(path), dir, STATE_HV_LOG);

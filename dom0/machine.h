@@ -64,6 +64,10 @@ struct machine_config {
      * removes when QEMU has ended (a machine whose supervisor was killed
      * leaves it until the next start in the same state directory). */
     const char *ram_dir;
+    /* Fault every page of the RAM file in when QEMU starts (QEMU's
+     * prealloc=on): the host's zeroing of fresh pages is paid once at
+     * boot, not by whichever domain first touches them. */
+    int prealloc;
 };
 
 #define MACHINE_DEFAULT_RAM_MIB 1024u

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "domain_cache.h"
 #include "json_strict.h"
 #include "log.h"
 #include "pvd.h"
@@ -62,7 +63,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	pvd.opt.max_domains = 4;
 	pvd.opt.max_output = 1 << 20;
 	if (store_open(&pvd.store, db, STORE_LATEST, err, sizeof(err)) != 0 ||
-	    !(pvd.checker = config_checker_new(err, sizeof(err))) || !(pvd.rpc = rpc_new(err, sizeof(err)))) {
+	    !(pvd.checker = config_checker_new(err, sizeof(err))) || !(pvd.rpc = rpc_new(err, sizeof(err))) ||
+	    !(pvd.domains = domain_cache_new())) {
 		fprintf(stderr, "fuzz_rpc: setup: %s\n", err);
 		abort();
 	}

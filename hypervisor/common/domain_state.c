@@ -33,6 +33,7 @@
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/schedule.h"
+#include "hv/timer.h"
 
 static unsigned int nr_destroy_pending;     /* atomic */
 
@@ -107,6 +108,7 @@ int domain_unpause(struct domain *d)
             vcpu_wake(v);
     }
     spin_unlock_irqrestore(&d->lock, f);
+    timers_domain_runs(d);              /* deadlines set while it was paused */
     return 0;
 }
 

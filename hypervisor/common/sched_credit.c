@@ -17,6 +17,7 @@
 #include "hv/printk.h"
 #include "hv/sched_credit.h"
 #include "hv/smp.h"
+#include "hv/timer.h"
 
 #define WEIGHT_REF 256ULL       /* the default weight burns 1:1 */
 
@@ -107,11 +108,21 @@ static uint64_t queued_weight(unsigned int cpu)
     return w;
 }
 
+/* v is served by cpu from now on; its timers move with it. */
+static void set_sched_cpu(struct vcpu *v, unsigned int cpu)
+{
+    unsigned int was = v->sched_cpu;
+
+    v->sched_cpu = cpu;                 /* before the flag: the walk it causes sees v */
+    if (was != cpu)
+        timers_vcpu_moved(v, cpu);
+}
+
 static void runq_add_locked(unsigned int cpu, struct vcpu *v)
 {
     list_add_tail(&v->runq_link, &runqs[cpu].head);
     v->on_runq = true;
-    v->sched_cpu = cpu;
+    set_sched_cpu(v, cpu);
 }
 
 static void runq_del_locked(struct vcpu *v)
@@ -248,7 +259,7 @@ static struct vcpu *steal(unsigned int cpu, uint64_t now, uint64_t my_weight, bo
         spin_unlock(&runqs[hi].lock);
         spin_unlock_irqrestore(&runqs[lo].lock, f);
         if (v) {
-            v->sched_cpu = cpu;
+            set_sched_cpu(v, cpu);
             return v;
         }
     }
@@ -306,7 +317,7 @@ struct vcpu *csched_pick(unsigned int cpu, struct vcpu *prev, uint64_t now, uint
         }
     }
     if (best) {
-        best->sched_cpu = cpu;
+        set_sched_cpu(best, cpu);
         f = spin_lock_irqsave(&runqs[cpu].lock);
         *slice = slice_for(best, cpu, now);
         spin_unlock_irqrestore(&runqs[cpu].lock, f);

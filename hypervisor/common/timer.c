@@ -4,8 +4,16 @@
  * Owns: the boot wallclock, the deadlines in struct vcpu (timer_deadline,
  * periodic_*, poll_deadline) and when the LAPIC timer fires.
  * Deadlines are absolute system time (ns). A deadline already in the past
- * fires at the next timers_run. Scanning all vCPUs is O(domains * vCPUs)
- * over the domains that exist (domain_live), never over the id space.
+ * fires at the next timers_run. Walking the vCPUs is O(domains * vCPUs)
+ * over the domains that exist (domain_live), never over the id space, and
+ * happens only when something may be due: each CPU keeps a lower bound of
+ * its vCPUs' deadlines (percpu.timer_next_ns, lowered at once when a
+ * deadline is set on it, exact after a walk), so the heartbeat and every
+ * schedule() re-arm from the bound alone; a walk runs when the bound is
+ * reached or when the bound cannot be trusted (timer_rescan: a vCPU moved
+ * to this CPU, another CPU set a deadline of one of ours, a domain was
+ * unpaused). With 1,000 idle domains a walk at every schedule() made each
+ * creation cost 2.5 times the CPU of the first.
  * A vCPU's deadlines are served by one CPU: the one whose run queue the
  * vCPU belongs to (v->sched_cpu), where it runs when it sets them, so
  * arming is local; two CPUs never fire the same timer. A vCPU that moves
@@ -135,23 +143,8 @@ void vcpu_update_time_area(struct vcpu *v)
     copy_to_guest(va + offsetof(struct vcpu_time_info, version), &version, sizeof(version));
 }
 
-static void for_each_vcpu(void (*fn)(struct vcpu *v, uint64_t now, uint64_t *next),
-                          uint64_t now, uint64_t *next)
+static void fire_due(struct vcpu *v, uint64_t now)
 {
-    struct domain *d;
-
-    for (unsigned int n = 0; (d = get_domain_live(n)); n++) {
-        if (d->state == DOM_RUNNING)
-            for (unsigned int i = 0; i < d->nr_vcpus; i++)
-                fn(d->vcpus[i], now, next);
-        put_domain(d);
-    }
-}
-
-static void fire_due(struct vcpu *v, uint64_t now, uint64_t *next)
-{
-    if (v->sched_cpu != this_cpu()->id)
-        return;
     if (v->timer_deadline && v->timer_deadline <= now) {
         v->timer_deadline = 0;
         send_virq(v, VIRQ_TIMER);
@@ -169,16 +162,49 @@ static void fire_due(struct vcpu *v, uint64_t now, uint64_t *next)
     }
 }
 
-static void earliest(struct vcpu *v, uint64_t now, uint64_t *next)
+/* v's earliest deadline, UINT64_MAX if none. */
+static uint64_t earliest(const struct vcpu *v)
 {
-    if (v->sched_cpu != this_cpu()->id)
-        return;
-    if (v->timer_deadline && v->timer_deadline < *next)
-        *next = v->timer_deadline;
-    if (v->periodic_period && v->periodic_next < *next)
-        *next = v->periodic_next;
-    if (v->poll_deadline && v->poll_deadline < *next)
-        *next = v->poll_deadline;
+    uint64_t next = UINT64_MAX;
+
+    if (v->timer_deadline && v->timer_deadline < next)
+        next = v->timer_deadline;
+    if (v->periodic_period && v->periodic_next < next)
+        next = v->periodic_next;
+    if (v->poll_deadline && v->poll_deadline < next)
+        next = v->poll_deadline;
+    return next;
+}
+
+/* Walk the vCPUs this CPU serves: fire what is due (fire), and make the
+ * bound exact. The flag is cleared first: one set during the walk is for
+ * a change the walk may have missed, and makes the next re-arm walk. */
+static void walk(struct percpu *pc, uint64_t now, bool fire)
+{
+    uint64_t next = UINT64_MAX;
+    struct domain *d;
+
+    __atomic_store_n(&pc->timer_rescan, false, __ATOMIC_SEQ_CST);
+    for (unsigned int n = 0; (d = get_domain_live(n)); n++) {
+        if (d->state == DOM_RUNNING)
+            for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+                struct vcpu *v = d->vcpus[i];
+                if (v->sched_cpu != pc->id)
+                    continue;
+                if (fire)
+                    fire_due(v, now);
+                uint64_t e = earliest(v);
+                if (e < next)
+                    next = e;
+            }
+        put_domain(d);
+    }
+    pc->timer_next_ns = next;
+}
+
+static bool must_walk(const struct percpu *pc)
+{
+    return !pc->timer_next_ns || __atomic_load_n(&pc->timer_rescan, __ATOMIC_ACQUIRE);
 }
 
 void timers_reprogram(void)
@@ -187,7 +213,10 @@ void timers_reprogram(void)
     uint64_t now = now_ns();
     uint64_t next = now + HEARTBEAT_NS;
 
-    for_each_vcpu(earliest, now, &next);
+    if (must_walk(pc))
+        walk(pc, now, false);
+    if (pc->timer_next_ns < next)
+        next = pc->timer_next_ns;
     if (pc->curr && pc->slice_end_ns && pc->slice_end_ns < next)
         next = pc->slice_end_ns;
     lapic_timer_oneshot(next > now ? next - now : 1);
@@ -196,34 +225,51 @@ void timers_reprogram(void)
 
 void timers_run(void)
 {
-    uint64_t now = now_ns(), unused = 0;
-    for_each_vcpu(fire_due, now, &unused);
-    if (this_cpu()->id == 0)
+    struct percpu *pc = this_cpu();
+    uint64_t now = now_ns();
+
+    if (must_walk(pc) || now >= pc->timer_next_ns)
+        walk(pc, now, true);
+    if (pc->id == 0)
         control_poll();
     sched_tick();
     timers_reprogram();
 }
 
-/* v's deadline changed: the CPU that serves v's timers re-arms. The LAPIC
- * fires at timer_armed_ns at the latest, and timers_run re-arms then, so
- * a deadline no earlier than that (a timer moved later or cancelled, the
- * common set_timer_op) needs neither the walk over every vCPU nor the
- * LAPIC writes now: the timer may fire early once, finding nothing due. */
+void timers_vcpu_moved(struct vcpu *v, unsigned int cpu)
+{
+    (void)v;
+    __atomic_store_n(&percpu[cpu].timer_rescan, true, __ATOMIC_SEQ_CST);
+}
+
+/* v's deadline changed: the CPU that serves v's timers lowers its bound
+ * and re-arms. The LAPIC fires at timer_armed_ns at the latest, and
+ * timers_run re-arms then, so a deadline no earlier than that (a timer
+ * moved later or cancelled, the common set_timer_op) needs no LAPIC
+ * writes now: the timer may fire early once, finding nothing due. */
 static void deadline_changed(struct vcpu *v)
 {
     struct percpu *pc = this_cpu();
 
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);    /* the deadline out before sched_cpu is read */
     if (v->sched_cpu != pc->id) {
+        timers_vcpu_moved(v, v->sched_cpu);
         smp_send_timer_kick(v->sched_cpu);
         return;
     }
-    uint64_t next = pc->timer_armed_ns;
-    if (next) {
-        earliest(v, 0, &next);
-        if (next >= pc->timer_armed_ns)
-            return;
-    }
+    uint64_t e = earliest(v);
+    if (e < pc->timer_next_ns)
+        pc->timer_next_ns = e;
+    if (pc->timer_armed_ns && e >= pc->timer_armed_ns)
+        return;
     timers_reprogram();
+}
+
+void timers_domain_runs(struct domain *d)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (earliest(d->vcpus[i]) != UINT64_MAX)
+            deadline_changed(d->vcpus[i]);
 }
 
 long do_set_timer_op(uint64_t timeout)

@@ -10,6 +10,7 @@
 
 #include "../../api/pvd_api.h"
 #include "config.h"
+#include "domain_cache.h"
 #include "pvd.h"
 #include "rpc.h"
 #include "rpc_framing.h"
@@ -31,13 +32,15 @@ static int setup(void **state)
 		return -1;
 	pvd.checker = config_checker_new(err, sizeof(err));
 	pvd.rpc = rpc_new(err, sizeof(err));
-	return pvd.checker && pvd.rpc ? 0 : -1;
+	pvd.domains = domain_cache_new();
+	return pvd.checker && pvd.rpc && pvd.domains ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
 	rpc_free(pvd.rpc);
+	domain_cache_free(pvd.domains);
 	config_checker_free(pvd.checker);
 	store_close(pvd.store);
 	rm_tmpdir(dir);

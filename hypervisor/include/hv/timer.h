@@ -25,6 +25,11 @@ void vcpu_update_time_area(struct vcpu *v);
 /* Fire what is due, then re-arm the LAPIC for the next deadline. */
 void timers_run(void);
 void timers_reprogram(void);
+/* v now belongs to cpu's run queue (v->sched_cpu = cpu, a move): that
+ * CPU walks its vCPUs' deadlines again before it next arms. */
+void timers_vcpu_moved(struct vcpu *v, unsigned int cpu);
+/* d became RUNNING: its vCPUs' deadlines count from now on. */
+void timers_domain_runs(struct domain *d);
 
 long do_set_timer_op(uint64_t timeout);
 long vcpu_timer_op(struct vcpu *v, unsigned int cmd, uint64_t arg);

@@ -36,6 +36,7 @@
 #include "hv/errno.h"
 #include "hv/printk.h"
 #include "hv/schedule.h"
+#include "hv/timer.h"
 
 #define NR_TEST_VCPUS 4
 
@@ -63,6 +64,14 @@ void vcpu_sleep(struct vcpu *v)
 
 void sched_request(void)
 {
+}
+
+static unsigned int timer_refreshes;    /* timers_domain_runs calls */
+
+void timers_domain_runs(struct domain *d)
+{
+    (void)d;
+    timer_refreshes++;
 }
 
 void smp_service_flush(void)
@@ -143,8 +152,10 @@ static void test_transitions(void **state)
     assert_int_equal(dom.state, DOM_PAUSED);
     assert_false(vcpus[0].on_runq || vcpus[1].on_runq);
     assert_int_equal(domain_pause(&dom), -EALREADY);
+    timer_refreshes = 0;
     assert_int_equal(domain_unpause(&dom), 0);
     assert_true(vcpus[0].on_runq && vcpus[1].on_runq);
+    assert_int_equal(timer_refreshes, 1);       /* its timers count again */
     domain_shutdown(&dom, SHUTDOWN_reboot);
     assert_int_equal(shut_down_wrong(SHUTDOWN_reboot), 0);
     domain_shutdown(&dom, SHUTDOWN_crash);      /* the first reason stays */

@@ -33,6 +33,10 @@ struct percpu {
     uint64_t timer_period_ns;       /* 0 when the periodic timer is off */
     uint64_t timer_armed_ns;        /* when the one-shot timer fires at the
                                      * latest; 0: unknown (re-arm always) */
+    uint64_t timer_next_ns;         /* no vCPU timer this CPU serves is due
+                                     * before it (common/timer.c); 0: unknown */
+    bool timer_rescan;              /* a vCPU came or changed from elsewhere:
+                                     * walk them all before trusting it */
     uint64_t irr_polled_ns;         /* last look at the LAPIC's IRR for
                                      * pending work (pv/continuation.c) */
 };
