@@ -506,9 +506,8 @@ void blk_host_poll(struct pvd *pvd)
 	if (!x)
 		return;
 	for (int round = 0; round < 16; round++) {
-		uint32_t ports[64];
-		while (x->c && ctl_pending_ports(x->c, ports, 64) == 64)
-			;
+		if (x->c)
+			hv_drain_ports(pvd);
 		x->calls = 0;
 		blkback_poll(x->b);
 		if (!x->calls)

@@ -277,10 +277,11 @@ void hv_poll_ports(struct pvd *pvd)
 		hv_machine_lost(pvd, err);
 		return;
 	}
-	hv_poll_consoles(pvd);
+	hv_poll_consoles(pvd, 0);
 	xs_host_poll(pvd);
 	blk_host_poll(pvd);
 	net_host_poll(pvd);
+	hv_poll_consoles(pvd, 0);	/* ports the backends' rounds drained */
 }
 
 static void on_doorbell(evutil_socket_t fd, short what, void *arg)
@@ -308,6 +309,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (hv_unavailable(pvd))
 		return;
 	hv_poll_ports(pvd);
+	hv_poll_consoles(pvd, 1);	/* a guest may write without notifying */
 	hv_refresh(pvd);	/* the listing runs on the control thread */
 }
 

@@ -40,6 +40,10 @@ void hv_close(struct pvd *pvd);
 const char *hv_unavailable(struct pvd *pvd);
 
 int hv_status(struct pvd *pvd, const char *uuid, struct hv_status *st);
+/* Clear Domain 0's pending ports (every reader of the doorbell does, so
+ * that a guest's next event rings it again), keeping them for the
+ * consoles (hv_console.c): the only way the backends take them. */
+void hv_drain_ports(struct pvd *pvd);
 /* The UUID of the running domain with this domid; 0 or 1 (none). */
 int hv_uuid_of_domid(struct pvd *pvd, uint32_t domid, char uuid[37]);
 

@@ -43,6 +43,7 @@ struct hv_job {
 };
 
 #define HV_MAX_DOMS PVCTL_MAX_DOMAINS	/* as many as the hypervisor holds */
+#define HV_DOM0_PORTS 4096		/* Domain 0's event channels (2-level ABI) */
 #define HV_TICK_MS 100
 
 enum intent { INTENT_NONE, INTENT_SHUTDOWN, INTENT_REBOOT, INTENT_DESTROY };
@@ -91,6 +92,10 @@ struct hv {
 	int dom_end;			/* no entry at or past it was ever used: lookups stop there */
 	struct pvctl_domain_info list[HV_MAX_DOMS];
 	struct hv_restart crash_restarts[HV_MAX_DOMS];
+	/* Domain 0's ports that were pending, drained by anyone (hv_drain_ports),
+	 * not yet looked at by the consoles; a console's port -> its dom index + 1 */
+	uint64_t port_pending[HV_DOM0_PORTS / 64];
+	uint16_t console_of_port[HV_DOM0_PORTS];
 	int booted;			/* this pvd started the machine */
 	/* Booting it again after a loss (hv.c) */
 	char machine_dir[4200], iso[4096];
@@ -181,7 +186,8 @@ void hv_reattach_consoles(struct pvd *pvd);
 /* An adopted domain's console from its record if pvd has one (1), else
  * it is marked adopted without a console (0). */
 int hv_adopt_console(struct pvd *pvd, struct hv_dom *e);
-/* Drain Domain 0's pending ports, move every console ring to its log. */
-void hv_poll_consoles(struct pvd *pvd);
+/* Move console rings to their logs: those whose port was pending (all:
+ * every one, the tick's pass for a guest that writes without notifying). */
+void hv_poll_consoles(struct pvd *pvd, int all);
 
 #endif

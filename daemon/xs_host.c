@@ -24,6 +24,7 @@
 #include "../dom0/machine.h"
 #include "../dom0/xenstore.h"
 
+#include "hv.h"
 #include "log.h"
 #include "pvd.h"
 
@@ -306,12 +307,10 @@ void xs_host_poll(struct pvd *pvd)
 	if (!pvd->xs)
 		return;
 	for (int round = 0; round < 16; round++) {
-		uint32_t ports[64];
 		/* clear Domain 0's pending bits first: a port left pending
 		 * would not ring the doorbell for the guest's next request
 		 * (consoles are polled on every round of the loop anyway) */
-		while (ctl_pending_ports(pvd->xs->c, ports, 64) == 64)
-			;
+		hv_drain_ports(pvd);
 		pvd->xs->kicked = 0;
 		xs_poll_all(pvd->xs->s);
 		if (!pvd->xs->kicked)

@@ -244,6 +244,7 @@ void blkback_close(struct blkback *b)
 		b->waiting = io->wnext;
 		free(io);
 	}
+	blk_ring_free_spares(b);
 	while (b->connects) {	/* the same for connects */
 		struct blk_connect *k = b->connects;
 		b->connects = k->next;

@@ -64,6 +64,8 @@ struct blk_pgrant {
 _Static_assert(BLK_MAX_SEGS + BLK_MAX_INDIRECT_PAGES <= BLKBACK_GRANT_BATCH_MAX, "a request's grants fit a batch");
 
 #define BLK_DQUOTA_MAX_DISKS 16
+#define BLK_IO_SPARE 64
+#define BLK_SECTOR 512u
 
 /* A domain's disk_quota, shared by its devices (blkback_quota.c). */
 struct blk_dquota {
@@ -172,7 +174,7 @@ struct blk_io {
 	struct blk_dquota *dq;		/* the domain's quota */
 	int over_quota;			/* set by the worker (BLK_OVER_*): refused, nothing written */
 	uint64_t offset, len;		/* bytes */
-	unsigned nseg;
+	unsigned nseg;			/* entries of iov (adjacent segments share one) */
 	/* this request's own mappings (not kept grants): unmapped together when it is done */
 	uint32_t unmap[BLK_MAX_SEGS + BLK_MAX_INDIRECT_PAGES];
 	unsigned nunmap;
@@ -202,6 +204,11 @@ struct blkback {
 	uint32_t rr;			/* round-robin start of the next poll */
 	struct blk_io *waiting;		/* requests with a host call under way */
 	unsigned nwaiting;
+	/* ios answered, kept for the next requests (up to BLK_IO_SPARE):
+	 * a 1 MiB request's io is ~20 KiB, which malloc would give back to
+	 * the system and fault in again request after request */
+	struct blk_io *spare;
+	unsigned nspare;
 	struct blk_connect *connects;	/* connects with a host call under way */
 	unsigned nconnects;
 };
@@ -250,6 +257,8 @@ void blk_ring_serve(struct blkback *b, struct blk_dev *d, unsigned max);
 void blk_ring_push(struct blkback *b, struct blk_dev *d);
 /* A finished io: unmap its grants, answer it, free it. */
 void blk_ring_complete(struct blkback *b, struct blk_io *io);
+/* The ios kept for later requests freed (blkback_close). */
+void blk_ring_free_spares(struct blkback *b);
 /* A request's host call is over (blkback_call_done). */
 void blk_ring_call_done(struct blkback *b, struct blk_io *io, int rc, const char *err);
 
@@ -276,6 +285,10 @@ void blk_quota_after(struct blkback *b, struct blk_io *io);
 void blk_quota_fill_stats(const struct blk_dev *d, struct blkback_stats *st);
 
 /* blkback_io.c */
+/* The iovecs of n segments over their mapped pages (page[i], the bytes
+ * first_sect..last_sect of each): a segment whose bytes start where the
+ * previous entry's end extends it. Returns the entries written (<= n). */
+unsigned blk_io_iovecs(struct iovec *iov, void *const *page, const struct blkif_request_segment *seg, unsigned n);
 /* preadv/pwritev all of the iovecs (a read past EOF gives zeros). 0 or -errno. */
 int blk_io_transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t offset);
 struct blk_io_engine;

@@ -7,6 +7,9 @@
  * the loop about completions, the threads. A worker reads or writes
  * straight between the image file and the iovecs (granted guest frames,
  * mapped by the loop thread before submission): no bounce copy.
+ * Segments whose bytes follow each other in this process's address space
+ * share one iovec (blk_io_iovecs): a guest's contiguous buffer, mapped
+ * page after page in the machine's RAM, is one entry, not one per page.
  *
  * Invariants: an io is on exactly one of: the queue, a worker, the done
  * list. Workers never touch a device, only the io (and, for a write
@@ -72,12 +75,30 @@ int blk_io_transfer(int fd, int write, struct iovec *iov, unsigned n, uint64_t o
 	return 0;
 }
 
+unsigned blk_io_iovecs(struct iovec *iov, void *const *page, const struct blkif_request_segment *seg, unsigned n)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		char *base = (char *)page[i] + (size_t)seg[i].first_sect * BLK_SECTOR;
+		size_t len = (size_t)(seg[i].last_sect - seg[i].first_sect + 1) * BLK_SECTOR;
+		if (k && (char *)iov[k - 1].iov_base + iov[k - 1].iov_len == base) {
+			iov[k - 1].iov_len += len;	/* its bytes follow the previous entry's */
+			continue;
+		}
+		iov[k].iov_base = base;
+		iov[k].iov_len = len;
+		k++;
+	}
+	return k;
+}
+
 static void perform(struct blk_io *io)
 {
 	struct iovec iov[BLK_MAX_SEGS];
 	int rc = 0;
 
-	memcpy(iov, io->iov, sizeof(iov));	/* blk_io_transfer() advances its copy */
+	memcpy(iov, io->iov, io->nseg * sizeof(iov[0]));	/* blk_io_transfer() advances its copy */
 	switch (io->op) {
 	case BLKIF_OP_READ:
 		rc = blk_io_transfer(io->fd, 0, iov, io->nseg, io->offset);
@@ -110,6 +131,7 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		struct blk_io *io;
+		int first;
 		while (!e->queue && !e->stopping)
 			pthread_cond_wait(&e->work, &e->lock);
 		if (!e->queue)
@@ -124,10 +146,16 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&e->lock);
 		io->next = NULL;
+		first = !e->done;
 		*e->done_tail = io;
 		e->done_tail = &io->next;
-		if (write(e->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pthread_mutex_unlock(&e->lock);
+		/* the loop is told once per batch: an io added behind others
+		 * is taken with the first one, whose worker writes (or has
+		 * written) the eventfd after adding it */
+		if (first && write(e->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			abort();	/* an eventfd write fails only on overflow */
+		pthread_mutex_lock(&e->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
@@ -197,8 +225,8 @@ void blk_io_submit(struct blk_io_engine *e, struct blk_io *io)
 	pthread_mutex_lock(&e->lock);
 	*e->queue_tail = io;
 	e->queue_tail = &io->next;
-	pthread_cond_signal(&e->work);
 	pthread_mutex_unlock(&e->lock);
+	pthread_cond_signal(&e->work);	/* after the unlock: the worker woken does not block on it */
 }
 
 struct blk_io *blk_io_take_done(struct blk_io_engine *e)

@@ -1,8 +1,9 @@
 /*
  * blkback_ring.c - one device's blkif ring: requests in, responses out.
  *
- * Owns: the back ring's private indices (req_cons, rsp_prod_pvt) and the
- * life of a struct blk_io from its request to its response.
+ * Owns: the back ring's private indices (req_cons, rsp_prod_pvt), the
+ * life of a struct blk_io from its request to its response, and the ios
+ * kept for later requests (b->spare, up to BLK_IO_SPARE).
  *
  * Every request is copied out of the shared page before it is looked at
  * (the guest may change the slot meanwhile) and fully validated before
@@ -277,6 +278,41 @@ static void refuse(struct blkback *b, struct blk_io *io, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A zeroed io: a spare one, or a new one (NULL: out of memory). */
+static struct blk_io *io_new(struct blkback *b)
+{
+	struct blk_io *io = b->spare;
+
+	if (!io)
+		return calloc(1, sizeof(*io));
+	b->spare = io->next;
+	b->nspare--;
+	memset(io, 0, sizeof(*io));
+	return io;
+}
+
+/* An answered io kept for the next request (or freed, beyond BLK_IO_SPARE). */
+static void io_free(struct blkback *b, struct blk_io *io)
+{
+	if (b->nspare >= BLK_IO_SPARE) {
+		free(io);
+		return;
+	}
+	io->next = b->spare;
+	b->spare = io;
+	b->nspare++;
+}
+
+void blk_ring_free_spares(struct blkback *b)
+{
+	while (b->spare) {
+		struct blk_io *io = b->spare;
+		b->spare = io->next;
+		free(io);
+	}
+	b->nspare = 0;
+}
+
 /* The last stage: the request's answer (unless its device went), and it is freed. */
 static void end_request(struct blkback *b, struct blk_io *io)
 {
@@ -287,7 +323,7 @@ static void end_request(struct blkback *b, struct blk_io *io)
 		d->barrier = 0;
 	if (!d->gone && !d->shut)
 		respond(d, io->slot, io->id, io->op, io->status);
-	free(io);
+	io_free(b, io);
 }
 
 /* Unmap the request's own mappings (one host call), then end it with status. */
@@ -485,11 +521,7 @@ static void map_done(struct blkback *b, struct blk_io *io, int rc, const char *e
 		segments_ready(b, io);
 		return;
 	}
-	for (unsigned i = 0; i < io->nsegs; i++) {
-		io->iov[i].iov_base = (char *)io->page[i] + (size_t)io->seg[i].first_sect * SECTOR;
-		io->iov[i].iov_len = (size_t)(io->seg[i].last_sect - io->seg[i].first_sect + 1) * SECTOR;
-	}
-	io->nseg = io->nsegs;
+	io->nseg = blk_io_iovecs(io->iov, io->page, io->seg, io->nsegs);
 	submit(b, io);
 }
 
@@ -564,7 +596,7 @@ static void take_request(struct blkback *b, struct blk_dev *d, RING_IDX slot, co
 		bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "the disk is read-only");
 		return;
 	}
-	io = calloc(1, sizeof(*io));
+	io = io_new(b);
 	if (!io) {
 		bad_request(b, d, slot, req, BLKIF_RSP_ERROR, "out of memory");
 		return;
