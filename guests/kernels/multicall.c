@@ -3,7 +3,11 @@
  *
  * A batch with failing entries in the middle runs every entry and reports
  * each result separately; nested multicalls, unknown hypercalls inside a
- * batch and an unmapped batch pointer fail as Xen defines.
+ * batch and an unmapped batch pointer fail as Xen defines. A list at NULL
+ * (multicall, mmu_update, mmuext_op) is read at 0 and fails there with
+ * -EFAULT, nothing done: pvcore once ran its own stack's leftovers as the
+ * first element (a NULL multicall emptied the trap table, set_trap_table
+ * with whatever lay there; the trap table is probed after).
  */
 #include "lib.h"
 
@@ -51,4 +55,17 @@ void test_main(void)
     test_eq(hypercall_multicall((multicall_entry_t *)0x0000100000000000ul, 2),
             -XEN_EFAULT, "multicall with an unmapped batch");
     test_eq(hypercall_multicall(calls, 0), 0, "empty multicall");
+
+    uint32_t done = 7;
+    test_eq(hypercall_multicall(NULL, 1), -XEN_EFAULT, "multicall with a NULL list");
+    test_eq(hypercall_mmu_update(NULL, 1, &done, DOMID_SELF), -XEN_EFAULT,
+            "mmu_update with a NULL list");
+    test_eq(done, 0, "mmu_update with a NULL list: nothing done");
+    done = 7;
+    test_eq(hypercall_mmuext_op(NULL, 1, &done, DOMID_SELF), -XEN_EFAULT,
+            "mmuext_op with a NULL list");
+    test_eq(done, 0, "mmuext_op with a NULL list: nothing done");
+    probe_reset();
+    __asm__ volatile(PROBE_ASM("ud2"));
+    test_eq(last_trap.vector, 6, "trap table still installed");
 }

@@ -32,10 +32,12 @@ struct batch_ops {
     long (*run)(void *ctx, void *elem, uint64_t at);
 };
 
-/* Run elements [*i, count) of the guest array at base (base 0: no array,
- * nothing copied). Returns 0 when all ran, the handler's value when it
- * stopped the batch, -EFAULT when an element could not be copied in or
- * out, or -ERESTART when other work is pending; *i is then the element
+/* Run elements [*i, count) of the guest array at base. Base 0 is no
+ * array (nothing copied) only for a batch that does not copy_in, as Xen's
+ * NULL increase_reservation list; for any other it is guest address 0,
+ * read (and normally faulting) like any other. Returns 0 when all ran,
+ * the handler's value when it stopped the batch, -EFAULT when an element
+ * could not be copied in or out, or -ERESTART when other work is pending; *i is then the element
  * that stopped it (the first not done). At least one element runs before
  * a preemption, so a continuation always makes progress. */
 long batch_run(const struct batch_ops *ops, void *ctx, uint64_t base, uint64_t *i,

@@ -209,11 +209,13 @@ void load_guest_descriptors(struct vcpu *v)
 }
 
 /* ---- guest copies (usercopy.S's role): host pointers are guest
- *      addresses; a copy touching the TEST_UNMAPPED_VA window faults ---- */
+ *      addresses; a copy touching the TEST_UNMAPPED_VA window or the
+ *      page at 0 faults ---- */
 
 static bool unmapped(const void *p)
 {
-    return (uintptr_t)p >= TEST_UNMAPPED_VA && (uintptr_t)p < TEST_UNMAPPED_VA + GiB(1);
+    return (uintptr_t)p < PAGE_SIZE ||
+           ((uintptr_t)p >= TEST_UNMAPPED_VA && (uintptr_t)p < TEST_UNMAPPED_VA + GiB(1));
 }
 
 size_t copy_raw_with_fixup(void *dst, const void *src, size_t n)

@@ -578,6 +578,52 @@ static void exchange_swaps_frames_and_continues(void **state)
     assert_int_equal(do_memory_op(XENMEM_exchange, BAD_PTR), -EFAULT);
 }
 
+/* ---- A request list at guest address 0 ----
+ * Read there like any other list, and failing there as on Xen: a batch
+ * never runs an element it did not copy in (it ran the stack's leftovers:
+ * a multicall with a NULL list ran set_trap_table(NULL), stack_switch and
+ * set_callbacks with hypervisor addresses). Only increase_reservation,
+ * which reads nothing, has no list at 0. */
+
+static unsigned int elems_run;
+
+static long count_elem(void *ctx, void *elem, uint64_t at)
+{
+    (void)ctx;
+    (void)elem;
+    (void)at;
+    elems_run++;
+    return 0;
+}
+
+static void batch_list_at_0_is_read_there(void **state)
+{
+    (void)state;
+    const struct batch_ops reads = { .size = BATCH_ELEM_MAX, .copy_in = true, .run = count_elem };
+    const struct batch_ops writes_only = { .size = sizeof(xen_pfn_t), .run = count_elem,
+                                           .out_size = sizeof(xen_pfn_t) };
+    uint64_t i = 0;
+
+    elems_run = 0;
+    assert_int_equal(batch_run(&reads, NULL, 0, &i, 3), -EFAULT);
+    assert_int_equal(elems_run, 0);
+    assert_int_equal(i, 0);
+    assert_int_equal(batch_run(&writes_only, NULL, 0, &i, 3), 0);
+    assert_int_equal(elems_run, 3);
+
+    /* The hypercalls over it: nothing done, -EFAULT or no extent. */
+    uint32_t done = 0;
+    long before = reservation();
+    assert_int_equal(do_mmu_update(0, 1, (uint64_t)&done, DOMID_SELF), -EFAULT);
+    assert_int_equal(do_mmuext_op(0, 1, (uint64_t)&done, DOMID_SELF), -EFAULT);
+    assert_int_equal(done, 0);
+    assert_int_equal(memop(XENMEM_decrease_reservation, NULL, 1, 0, DOMID_SELF), 0);
+    assert_int_equal(memop(XENMEM_populate_physmap, NULL, 1, 0, DOMID_SELF), 0);
+    assert_int_equal(reservation(), before);
+    assert_int_equal(memop(XENMEM_increase_reservation, NULL, 1, 0, DOMID_SELF), 1);
+    assert_int_equal(reservation(), before + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -596,6 +642,7 @@ int main(void)
         T(mmuext_op_continues_as_uninterrupted),
         T(memory_op_continues_as_uninterrupted),
         T(exchange_swaps_frames_and_continues),
+        T(batch_list_at_0_is_read_there),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
