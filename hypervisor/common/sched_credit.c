@@ -8,7 +8,8 @@
  * within [-(a few slices), CREDIT_INIT].
  * Locking: runq[cpu].lock protects the queue and the on_runq/sched_cpu of
  * the vCPUs on it; two queues are locked lower CPU first; insert_lock
- * (csched_insert only) is taken before a queue lock. Credits and cap
+ * (csched_insert, csched_remove) is taken before a queue lock, and after
+ * d->lock (VCPUOP_up/down, pause, unpause, shutdown hold it). Credits and cap
  * budgets are changed by the CPU running the vCPU (burn) or under the
  * queue lock (reset), with interrupts off. */
 #include "asm/percpu.h"
@@ -16,6 +17,7 @@
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/sched_credit.h"
+#include "hv/schedule.h"
 #include "hv/smp.h"
 #include "hv/timer.h"
 
@@ -40,7 +42,7 @@ static unsigned int online_vcpus(const struct domain *d)
 {
     unsigned int n = 0;
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        n += d->vcpus[i] && d->vcpus[i]->state != VCPU_DOWN;
+        n += d->vcpus[i] && !d->vcpus[i]->down;
     return n ? n : 1;
 }
 
@@ -151,8 +153,19 @@ static void runq_untake_locked(struct vcpu *v, unsigned int cpu)
     runq_add_locked(cpu, v);
 }
 
+/* Serialises csched_insert: two CPUs queueing the same vCPU at once (a
+ * waker and the CPU that just unloaded it) may choose different queues,
+ * whose locks alone would let both add it. And csched_remove: whether v
+ * may run is checked here under it, so a vCPU taken down or paused is
+ * never left queued by a wake-up that raced with it. */
+static spinlock_t insert_lock = SPINLOCK_INIT;
+
+/* Under insert_lock: an insert that checked vcpu_can_run before the
+ * caller made v unable to run (VCPUOP_down, a pause) has queued v by now,
+ * and is undone here; one after it sees that v may not run. */
 void csched_remove(struct vcpu *v)
 {
+    uint64_t fi = spin_lock_irqsave(&insert_lock);
     for (;;) {
         unsigned int cpu = v->sched_cpu;
         uint64_t f = spin_lock_irqsave(&runqs[cpu].lock);
@@ -160,10 +173,11 @@ void csched_remove(struct vcpu *v)
             if (v->on_runq)
                 runq_del_locked(v);
             spin_unlock_irqrestore(&runqs[cpu].lock, f);
-            return;
+            break;
         }
         spin_unlock_irqrestore(&runqs[cpu].lock, f);   /* moved meanwhile */
     }
+    spin_unlock_irqrestore(&insert_lock, fi);
 }
 
 /* Where should a waking vCPU go: its last CPU if idle, else an idle CPU,
@@ -186,16 +200,11 @@ static unsigned int choose_cpu(struct vcpu *v)
     return best;
 }
 
-/* Serialises csched_insert: two CPUs queueing the same vCPU at once (a
- * waker and the CPU that just unloaded it) may choose different queues,
- * whose locks alone would let both add it. */
-static spinlock_t insert_lock = SPINLOCK_INIT;
-
 void csched_insert(struct vcpu *v)
 {
     uint64_t fi = spin_lock_irqsave(&insert_lock);
     if (__atomic_load_n(&v->on_runq, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&v->processor, __ATOMIC_ACQUIRE) >= 0) {
+        __atomic_load_n(&v->processor, __ATOMIC_ACQUIRE) >= 0 || !vcpu_can_run(v)) {
         spin_unlock_irqrestore(&insert_lock, fi);
         return;
     }

@@ -3,8 +3,9 @@
  * Owns: the per-CPU need_resched flag and time slice, CPU-time accounting
  * (v->cpu_time_ns, from the scheduler's own clock), and when a CPU calls
  * into the policy (common/sched_credit.c), which owns the run queues.
- * A vCPU may run iff it is RUNNABLE and its domain is running; it is on a
- * run queue iff it may run and is not loaded on a CPU.
+ * A vCPU may run iff it is up (not v->down), RUNNABLE and its domain is
+ * running (common/vcpu.c has the model); it is on a run queue iff it may
+ * run and is not loaded on a CPU.
  * Locking: the policy's run queue locks; this file holds none itself.
  * The hypervisor is not preemptible: scheduling happens on the way back to
  * a guest and in the idle loop, with interrupts off. */
@@ -31,8 +32,10 @@ void sched_init(void)
 
 void vcpu_wake(struct vcpu *v)
 {
-    if (v->state == VCPU_BLOCKED)
-        v->state = VCPU_RUNNABLE;
+    /* Only BLOCKED becomes RUNNABLE: a pause of the domain meanwhile stays. */
+    enum vcpu_state blocked = VCPU_BLOCKED;
+    __atomic_compare_exchange_n(&v->state, &blocked, VCPU_RUNNABLE, false, __ATOMIC_SEQ_CST,
+                                __ATOMIC_RELAXED);
     /* Pairs with the fence in schedule() after unloading prev: either
      * that CPU sees v runnable, or we see v unloaded; v gets queued. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
