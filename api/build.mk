@@ -11,6 +11,21 @@ $(BUILD)/lib/libpvdclient.a: $(BUILD)/api/pvdclient.o $(BUILD)/api/pvdclient_tls
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 ALL_TARGETS  += $(BUILD)/lib/libpvdclient.a
+
+# libpvdclient against a scripted server, normal and sanitized; malloc is
+# wrapped to count the library's own allocations per call.
+PVDC_TEST_SRCS := tests/api/test_pvdclient.c api/pvdclient.c api/pvdclient_tls.c
+$(BUILD)/tests/api/test_pvdclient: $(PVDC_TEST_SRCS) api/pvdclient.h api/pvd_api.h api/pvdc_io.h
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(PVDC_CFLAGS) -Wl,--wrap=malloc -o $@ $(PVDC_TEST_SRCS) $(PVDC_LIBS)
+
+$(BUILD)/asan/tests/api/test_pvdclient: $(PVDC_TEST_SRCS) api/pvdclient.h api/pvd_api.h api/pvdc_io.h
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) $(PVDC_CFLAGS) -Wl,--wrap=malloc -o $@ $(PVDC_TEST_SRCS) $(PVDC_LIBS)
+
+PVDC_UNIT_BINS := $(BUILD)/tests/api/test_pvdclient $(BUILD)/asan/tests/api/test_pvdclient
+ALL_TARGETS  += $(PVDC_UNIT_BINS)
+TESTS        += $(PVDC_UNIT_BINS)
 TESTS        += tests/api/test_api.py tests/api/test_domain_race.py tests/api/test_machine_loss.py tests/api/test_crash_loop.py tests/api/test_random_client.py tests/api/test_pvdclient_py.py tests/api/test_image_dirs.py tests/api/test_half_built.py tests/api/test_disk_dirs.py
 
 # `make bench-rpc`: pvd's JSON-RPC side by side with libvirtd's test driver

@@ -8,6 +8,14 @@
  * Each call sends one request with a fresh integer id and reads frames until
  * the response with that id arrives; frames without an id member are
  * notifications. A connection is used by one thread at a time.
+ *
+ * A call's request is written as text into a buffer the connection keeps
+ * (no json-c object for the envelope), and answers are parsed with the
+ * connection's own json_tokener, reset per frame. Waiting for an answer
+ * stays a poll before each recv: a thread blocked in recv on a unix
+ * socket is also woken each time pvd reads the client's earlier bytes
+ * (the kernel's write-space wake-up, which poll filters out), which cost
+ * more than the poll it saved.
  */
 #include "pvdclient.h"
 #include "pvdc_io.h"
@@ -39,6 +47,9 @@ struct pvdc {
 	int timeout_ms;
 	char *buf;
 	size_t len, cap;
+	char *out;		/* the request being sent, kept for the next one */
+	size_t out_cap;
+	json_tokener *tok;	/* parses each frame; reset before each */
 	struct note *head, *tail;
 };
 
@@ -126,6 +137,13 @@ struct pvdc *pvdc_open_io(int fd, const struct pvdc_io *io, void *ctx, struct pv
 	c->ctx = ctx;
 	c->next_id = 1;
 	c->timeout_ms = 30000;
+	c->tok = json_tokener_new();
+	if (!c->tok) {
+		io->close(ctx);
+		free(c);
+		seterr(err, PVDC_TRANSPORT, "out of memory");
+		return NULL;
+	}
 	return c;
 }
 
@@ -201,7 +219,9 @@ void pvdc_close(struct pvdc *c)
 		free(n);
 	}
 	c->io->close(c->ctx);
+	json_tokener_free(c->tok);
 	free(c->buf);
+	free(c->out);
 	free(c);
 }
 
@@ -220,23 +240,78 @@ static int send_all(struct pvdc *c, const char *data, size_t len, struct pvdc_er
 	return -1;
 }
 
-/* One frame and its newline in one write (one segment, one TLS record):
- * pvd is not woken for a frame without its end. */
-static int send_frame(struct pvdc *c, const char *text, struct pvdc_error *err)
+/* Room for n more bytes after len in c->out. */
+static int out_room(struct pvdc *c, size_t len, size_t n)
 {
-	size_t len = strlen(text);
-	char *frame = malloc(len + 1);
-	int rc;
+	size_t cap = c->out_cap ? c->out_cap : 256;
+	char *nb;
 
-	if (!frame) {
+	if (len + n <= c->out_cap)
+		return 0;
+	while (cap < len + n)
+		cap *= 2;
+	nb = realloc(c->out, cap);
+	if (!nb)
+		return -1;
+	c->out = nb;
+	c->out_cap = cap;
+	return 0;
+}
+
+static int out_add(struct pvdc *c, size_t *len, const char *text, size_t n)
+{
+	if (out_room(c, *len, n) != 0)
+		return -1;
+	memcpy(c->out + *len, text, n);
+	*len += n;
+	return 0;
+}
+
+/*
+ * The request's frame and its newline, sent in one write (one segment, one
+ * TLS record: pvd is not woken for a frame without its end). The text is
+ * what json-c writes for {"jsonrpc", "id", "method", "params"} in that
+ * order (JSON_C_TO_STRING_PLAIN), without building that object: the
+ * method's name is escaped by json-c unless it is plain ASCII.
+ */
+static int send_request(struct pvdc *c, long long id, const char *method, json_object *params,
+			struct pvdc_error *err)
+{
+	char head[64];
+	size_t len = 0, mlen = strlen(method);
+	const char *m = method;
+	json_object *quoted = NULL;
+	int rc = -1;
+
+	if (strspn(method, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != mlen) {
+		quoted = json_object_new_string(method);
+		m = quoted ? json_object_to_json_string_ext(quoted, JSON_C_TO_STRING_PLAIN) : NULL;
+		mlen = m ? strlen(m) : 0;
+	}
+	if (m) {
+		int hl = snprintf(head, sizeof(head), "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":", id);
+		const char *p = params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN) : NULL;
+		rc = out_add(c, &len, head, (size_t)hl);
+		if (rc == 0 && !quoted)
+			rc = out_add(c, &len, "\"", 1);
+		if (rc == 0)
+			rc = out_add(c, &len, m, mlen);
+		if (rc == 0 && !quoted)
+			rc = out_add(c, &len, "\"", 1);
+		if (rc == 0 && p) {
+			rc = out_add(c, &len, ",\"params\":", 10);
+			if (rc == 0)
+				rc = out_add(c, &len, p, strlen(p));
+		}
+		if (rc == 0)
+			rc = out_add(c, &len, "}\n", 2);
+	}
+	json_object_put(quoted);
+	if (rc != 0) {
 		seterr(err, PVDC_TRANSPORT, "out of memory");
 		return -1;
 	}
-	memcpy(frame, text, len);
-	frame[len] = '\n';
-	rc = send_all(c, frame, len + 1, err);
-	free(frame);
-	return rc;
+	return send_all(c, c->out, len, err);
 }
 
 static long long now_ms(void)
@@ -257,7 +332,12 @@ static int read_frame(struct pvdc *c, int timeout_ms, json_object **out, struct 
 		if (nl) {
 			size_t n = (size_t)(nl - c->buf);
 			*nl = '\0';
-			*out = json_tokener_parse(c->buf);
+			json_tokener_reset(c->tok);	/* the NUL ends a bare number, as json_tokener_parse's */
+			*out = json_tokener_parse_ex(c->tok, c->buf, (int)n + 1);
+			if (*out && json_tokener_get_error(c->tok) != json_tokener_success) {
+				json_object_put(*out);
+				*out = NULL;
+			}
 			memmove(c->buf, nl + 1, c->len - n - 1);
 			c->len -= n + 1;
 			if (!*out) {
@@ -328,21 +408,14 @@ static void queue_note(struct pvdc *c, json_object *msg)
 int pvdc_call(struct pvdc *c, const char *method, json_object *params, json_object **result,
 	      struct pvdc_error *err)
 {
-	json_object *req = json_object_new_object(), *resp, *id, *e, *v;
+	json_object *resp, *id, *e, *v;
 	long long my_id = c->next_id++;
-	const char *text;
 	int rc;
 
 	*result = NULL;
 	memset(err, 0, sizeof(*err));
-	json_object_object_add(req, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(req, "id", json_object_new_int64(my_id));
-	json_object_object_add(req, "method", json_object_new_string(method));
-	if (params)
-		json_object_object_add(req, "params", params);
-	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	rc = send_frame(c, text, err);
-	json_object_put(req);
+	rc = send_request(c, my_id, method, params, err);
+	json_object_put(params);	/* taken over, as always */
 	if (rc != 0)
 		return -1;
 	for (;;) {

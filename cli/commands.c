@@ -151,6 +151,11 @@ int cmd_list(struct ctl *ctl)
 	struct table *t;
 
 	json_object_object_add(p, "all", json_object_new_boolean(!!(ctl->flags & F_ALL)));
+	if ((ctl->flags & (F_NAME | F_JSON)) == F_NAME) {	/* the names are all it prints */
+		json_object *fields = json_object_new_array();
+		json_object_array_add(fields, json_object_new_string("name"));
+		json_object_object_add(p, "fields", fields);
+	}
 	if (ctl_call(ctl, "domain.list", p, &r) != 0)
 		return EXIT_ERROR;
 	if (ctl->flags & F_JSON) {

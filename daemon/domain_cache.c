@@ -55,6 +55,7 @@ static void entry_clear(struct domain_entry *e)
 {
 	json_object_put(e->norm);
 	free(e->list_text);
+	free(e->list_fields_text);
 	free(e->info_text);
 	free(e->ifaces);
 	store_domain_clear(&e->row);

@@ -22,6 +22,10 @@ struct domain_entry {
 	 * until then: domain.list's entry and domain.info's answer for while
 	 * the hypervisor has no such domain (info: when it has no disks). */
 	char *list_text, *info_text;
+	/* domain.list's entry with only the fields last asked for (their
+	 * mask, methods_domain.c), kept the same way */
+	char *list_fields_text;
+	unsigned list_fields_mask;
 	struct store_iface *ifaces;	/* its interfaces as stored, once have_ifaces */
 	int nifaces, have_ifaces;
 };
@@ -49,8 +53,8 @@ struct domain_entry *domain_cache_find(struct domain_cache *c, const char *ref);
  * 0, or -1 with store_error(s) set. */
 int domain_cache_ifaces(struct store *s, struct domain_entry *e);
 
-/* Keep text (malloc'd, taken over) in one of e's slots (&e->list_text or
- * &e->info_text), replacing what was there. */
+/* Keep text (malloc'd, taken over) in one of e's slots (&e->list_text,
+ * &e->list_fields_text or &e->info_text), replacing what was there. */
 void domain_cache_keep(char **slot, char *text);
 
 #endif

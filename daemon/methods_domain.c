@@ -751,10 +751,68 @@ static int append(struct printbuf *pb, const char *text)
 	return 0;
 }
 
+/*
+ * domain.list's fields: the members an entry may carry, in the order
+ * summary_of and add_unmanaged write them; bit i of a field mask stands
+ * for list_fields[i]. The API document's enum for the param is the same
+ * list (check_params has refused any other name before the handler runs).
+ */
+static const char *const list_fields[] = {
+	"uuid", "name", "domid", "state", "desired_state", "autostart", "transient", "managed",
+	"memory_mib", "maxmem_mib", "target_mib", "vcpus", "cpu_time_ns",
+};
+#define NLIST_FIELDS (sizeof(list_fields) / sizeof(list_fields[0]))
+#define LIST_FIELDS_ALL ((1u << NLIST_FIELDS) - 1)
+
+/* The mask params' fields asks for (every field without it); 0 after a
+ * failure, with the error set: a name the document allows and this table
+ * lacks (the two drifted apart) is refused rather than ignored. */
+static unsigned list_field_mask(struct rpc_req *req, json_object *params)
+{
+	json_object *fields;
+	unsigned mask = 0;
+
+	if (!json_object_object_get_ex(params, "fields", &fields))
+		return LIST_FIELDS_ALL;
+	for (size_t i = 0; i < json_object_array_length(fields); i++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(fields, i));
+		size_t k = 0;
+		while (k < NLIST_FIELDS && strcmp(list_fields[k], f))
+			k++;
+		if (k == NLIST_FIELDS) {
+			rpc_fail(req, PVD_ERR_INVALID_PARAMS, NULL, "Invalid params: domain.list: fields: \"%.64s\" "
+				 "is not a member of a domain's entry", f);
+			return 0;
+		}
+		mask |= 1u << k;
+	}
+	return mask;
+}
+
+/* o (put) with only the members in mask, in list_fields' order. */
+static json_object *only_fields(json_object *o, unsigned mask)
+{
+	json_object *sel, *v;
+
+	if (mask == LIST_FIELDS_ALL || !o)
+		return o;
+	sel = json_object_new_object();
+	for (size_t i = 0; i < NLIST_FIELDS; i++)
+		if ((mask & (1u << i)) && json_object_object_get_ex(o, list_fields[i], &v))
+			json_object_object_add(sel, list_fields[i], json_object_get(v));
+	json_object_put(o);
+	return sel;
+}
+
+struct list_out {
+	struct printbuf *pb;
+	unsigned mask;
+};
+
 /* With all: the hypervisor's domains that pvd does not have, marked. */
 static void add_unmanaged(void *arg, const struct hv_unmanaged *u)
 {
-	struct printbuf *pb = arg;
+	struct list_out *out = arg;
 	json_object *o = json_object_new_object();
 	char *t;
 
@@ -767,8 +825,8 @@ static void add_unmanaged(void *arg, const struct hv_unmanaged *u)
 	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)(u->st.maxmem_kib / 1024)));
 	json_object_object_add(o, "vcpus", json_object_new_int((int)u->st.vcpus));
 	json_object_object_add(o, "cpu_time_ns", json_object_new_int64((int64_t)u->st.cpu_time_ns));
-	t = serialized(o);
-	append(pb, t);
+	t = serialized(only_fields(o, out->mask));
+	append(out->pb, t);
 	free(t);
 }
 
@@ -781,27 +839,31 @@ static int only_stored(const struct hv_status *st)
 
 /*
  * The answer is written as text, each domain's entry after the other in
- * the store's order. A domain the hypervisor does not have shows only
- * stored figures: its entry is serialized once and kept in the cache until
- * the store changes. Running domains' figures move (CPU time, memory):
- * theirs are built on each call.
+ * the store's order, each with the members fields asks for. A domain the
+ * hypervisor does not have shows only stored figures: its entry is
+ * serialized once and kept in the cache until the store changes (the full
+ * one, and the last selection of fields asked for with its mask). Running
+ * domains' figures move (CPU time, memory): theirs are built on each call.
  */
 int method_domain_list(struct rpc_req *req, json_object *params, json_object **result)
 {
 	struct domain_cache *c = req->pvd->domains;
-	struct printbuf *pb;
+	struct list_out out;
 	json_object *v;
 	int all = 0, rc = 0;
 	char *text;
 
 	if (json_object_object_get_ex(params, "all", &v))
 		all = json_object_get_boolean(v);
+	out.mask = list_field_mask(req, params);
+	if (!out.mask)
+		return -1;
 	if (cache_sync(req) != 0)
 		return -1;
-	pb = printbuf_new();
-	if (!pb)
+	out.pb = printbuf_new();
+	if (!out.pb)
 		return rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
-	printbuf_memappend(pb, "[", 1);
+	printbuf_memappend(out.pb, "[", 1);
 	for (size_t i = 0; i < domain_cache_count(c) && rc == 0; i++) {
 		struct domain_entry *e = domain_cache_at(c, i);
 		struct hv_status st;
@@ -809,21 +871,28 @@ int method_domain_list(struct rpc_req *req, json_object *params, json_object **r
 		/* without all, only domains that are not shut off */
 		if ((!all && !strcmp(st.state, "shut-off")) || !e->norm)
 			continue;
-		if (only_stored(&st)) {
+		if (only_stored(&st) && out.mask == LIST_FIELDS_ALL) {
 			if (!e->list_text)
 				domain_cache_keep(&e->list_text, serialized(summary_of(req->pvd, &e->row, &e->cfg, &st)));
-			rc = append(pb, e->list_text);
+			rc = append(out.pb, e->list_text);
+		} else if (only_stored(&st)) {
+			if (!e->list_fields_text || e->list_fields_mask != out.mask) {
+				domain_cache_keep(&e->list_fields_text,
+						  serialized(only_fields(summary_of(req->pvd, &e->row, &e->cfg, &st), out.mask)));
+				e->list_fields_mask = out.mask;
+			}
+			rc = append(out.pb, e->list_fields_text);
 		} else {
-			char *t = serialized(summary_of(req->pvd, &e->row, &e->cfg, &st));
-			rc = append(pb, t);
+			char *t = serialized(only_fields(summary_of(req->pvd, &e->row, &e->cfg, &st), out.mask));
+			rc = append(out.pb, t);
 			free(t);
 		}
 	}
 	if (all && rc == 0)
-		hv_for_each_unmanaged(req->pvd, add_unmanaged, pb);
-	printbuf_memappend(pb, "]", 1);
-	text = rc == 0 ? strdup(pb->buf) : NULL;
-	printbuf_free(pb);
+		hv_for_each_unmanaged(req->pvd, add_unmanaged, &out);
+	printbuf_memappend(out.pb, "]", 1);
+	text = rc == 0 ? strdup(out.pb->buf) : NULL;
+	printbuf_free(out.pb);
 	*result = text ? rpc_text_result(text) : NULL;
 	return *result ? 0 : rpc_fail(req, PVD_ERR_INTERNAL, NULL, "Internal error: out of memory");
 }

@@ -648,13 +648,12 @@ static json_object *validate_node(struct walk *w, json_object *node, json_object
 		int found = 0;
 		char list[256] = "";
 		size_t off = 0;
-		for (size_t i = 0; i < n; i++) {
-			json_object *e = json_object_array_get_idx(en, i);
-			found |= json_object_equal(e, v);
+		for (size_t i = 0; i < n && !found; i++)
+			found = json_object_equal(json_object_array_get_idx(en, i), v);
+		for (size_t i = 0; i < n && !found; i++)	/* the values allowed, for the message */
 			if (off < sizeof(list))
 				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "",
-							json_object_get_string(e));
-		}
+							json_object_get_string(json_object_array_get_idx(en, i)));
 		if (!found) {
 			issue(w, "\"%.64s\" is not one of: %s", json_object_get_string(v), list);
 			return NULL;

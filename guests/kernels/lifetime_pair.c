@@ -247,10 +247,13 @@ static void attack_loop(unsigned int me)
                 last_gone = true;
             }
         }
-        uint64_t now = system_time();
+        /* last_seen_ns may be newer than now: the other vCPU can see a
+         * victim between the two readings (and each vCPU has its own
+         * clock), so the idle time is signed, never a wrapped difference. */
+        uint64_t seen_ns = last_seen_ns, now = system_time();
         bool near_end = (domid_t)(last_victim - newest) < SCAN_DOMAINS;
         if (me == 0 && (now > stop_at || last_gone ||
-                        (near_end && last_seen_ns && now - last_seen_ns > idle_ns)))
+                        (near_end && seen_ns && (int64_t)(now - seen_ns) > (int64_t)idle_ns)))
             stop = true;
     }
 }

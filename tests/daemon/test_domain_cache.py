@@ -7,7 +7,9 @@ and the very next list and info must show it: define, redefine with other
 memory and vCPUs, autostart on and off, a vif attached and detached (the
 config rewritten by a device call), undefine, a define reusing the name,
 and a change written to the database by another connection (sqlite3, as an
-operator's repair would). Answers are also checked to be the same on a
+operator's repair would). domain.list's fields select each entry's
+members (the selection is kept in the cache too, and follows changes the
+same way); unknown or malformed fields are -32602 naming the one. Answers are also checked to be the same on a
 fresh pvd on the same state (nothing held over), on several connections at
 once, and by every way of naming a domain. Prints TAP lines."""
 import json
@@ -115,6 +117,47 @@ def test_ways_to_name(p):
     ok(r.get("result") == [], "list without all: no domain runs", r)
 
 
+FIELDS = ["uuid", "name", "domid", "state", "desired_state", "autostart", "transient", "managed",
+          "memory_mib", "maxmem_mib", "target_mib", "vcpus", "cpu_time_ns"]
+
+
+def selection(p, fields):
+    r = p.call("domain.list", {"all": True, "fields": fields})
+    return r.get("result", r)
+
+
+def test_fields(p):
+    full = p.call("domain.list", {"all": True})["result"]
+    for fields in (["name", "state"], ["state", "name"], ["name"], ["uuid", "domid", "cpu_time_ns"],
+                   ["target_mib"], FIELDS, ["vcpus", "name", "vcpus"]):
+        want = [{k: v for k, v in d.items() if k in fields} for d in full]
+        got = selection(p, fields)
+        ok(got == want and all(list(g) == list(w) for g, w in zip(got, want)),
+           f"fields {fields}: each entry has just those members, in the full entry's order",
+           f"{str(got)[:300]} vs {str(want)[:300]}")
+    ok(selection(p, FIELDS) == full, "every field asked for: the full entries", "")
+    # the kept selection follows the store as the full entry does
+    selection(p, ["name", "autostart"])
+    p.call("domain.autostart", {"domain": "cache3", "enabled": True})
+    got = {d["name"]: d for d in selection(p, ["name", "autostart"]) if isinstance(d, dict)}
+    ok(got.get("cache3") == {"name": "cache3", "autostart": True},
+       "a change shows in the next list of the same fields", got.get("cache3"))
+    p.call("domain.autostart", {"domain": "cache3", "enabled": False})
+    got = {d["name"]: d for d in selection(p, ["autostart", "name"]) if isinstance(d, dict)}
+    ok(got.get("cache3") == {"name": "cache3", "autostart": False}, "and when it is undone", got.get("cache3"))
+    for fields, where, says in ((["name", "colour"], "/fields/1", '"colour" is not one of'),
+                                ([], "/fields", "fewer than the minimum of 1"),
+                                ("name", "/fields", "expected array"),
+                                (["name", 3], "/fields/1", "expected string")):
+        r = p.call("domain.list", {"all": True, "fields": fields})
+        e = r.get("error", {})
+        paths = [x.get("path") for x in e.get("data", {}).get("errors", [])]
+        ok(e.get("code") == -32602 and says in e.get("message", "") and paths == [where],
+           f"fields {fields!r}: -32602 at {where} saying {says}", r)
+    r = p.call("domain.list", {"fields": ["name", "state"]})
+    ok(r.get("result") == [], "fields without all: still only running domains", r)
+
+
 def test_same_after_restart(p):
     before = [p.call("domain.list", {"all": True}), p.call("domain.info", {"domain": "cache2"})]
     p.stop()
@@ -138,6 +181,7 @@ def main():
         test_changes_seen_at_once(p)
         test_other_writer(p)
         test_ways_to_name(p)
+        test_fields(p)
         test_same_after_restart(p)
         ok(p.alive(), "pvd survived")
         rc = p.stop()
