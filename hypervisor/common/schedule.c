@@ -108,9 +108,8 @@ void schedule(void)
         timers_reprogram();
         return;
     }
-    /* Straight from prev to next: one page-table load, not two. */
-    context_switch(prev, next);
     if (prev) {
+        context_switch(prev, NULL);
         /* prev is no longer loaded: queue it again if it may still run. */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (vcpu_can_run(prev) && !prev->on_runq)
@@ -118,6 +117,7 @@ void schedule(void)
     }
     if (!next)
         go_idle();
+    context_switch(NULL, next);
     /* Charged from here: the switch itself is the hypervisor's time. */
     next->last_start_ns = now_ns();
     timers_reprogram();
