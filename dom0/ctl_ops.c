@@ -80,7 +80,7 @@ int ctl_create_domain(struct ctl *c, const struct pvctl_create *cr, uint32_t *do
                       uint64_t *shared_info_maddr, char *err, size_t errlen)
 {
     struct pvctl_response rsp;
-    /* CREATE_DOMAIN allocates (and scrubs) the first PVCTL_POPULATE_PAGES
+    /* CREATE_DOMAIN allocates (zeroed) the first PVCTL_POPULATE_PAGES
      * frames, each POPULATE the next as many: every call is short, so the
      * other callers of this client (the backends on pvd's loop) wait for
      * one step at most, never for a whole large domain. */

@@ -63,8 +63,9 @@ _start:
     lea   _bss_start(%rip), %rdi
     lea   _bss_end(%rip), %rcx
     sub   %rdi, %rcx
+    shr   $3, %rcx                  /* quadwords: BSS is page-aligned (kernel.ld) */
     xor   %eax, %eax
-    rep stosb
+    rep stosq
     lea   boot_stack_top(%rip), %rsp
     xor   %ebp, %ebp
     mov   %r12, %rdi

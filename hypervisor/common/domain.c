@@ -257,7 +257,8 @@ void put_domain(struct domain *d)
 static long populate(struct domain *d, uint64_t max)
 {
     for (uint64_t i = 0; i < max && d->unpopulated; i++) {
-        /* alloc_domain_frame scrubs: nothing of a previous owner leaks. */
+        /* alloc_domain_frame hands out zeroed frames (scrubbed when freed,
+         * or now): nothing of a previous owner leaks. */
         int64_t mfn = alloc_domain_frame(d);
         if (mfn < 0)
             return -ENOMEM;

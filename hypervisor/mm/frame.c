@@ -6,7 +6,19 @@
  * its lock.
  * Invariants: a frame is in the heap iff it is usable RAM (multiboot2 type
  * 1) outside every reserved range; reserved frames carry PGF_RESERVED and
- * owner OWNER_HV.
+ * owner OWNER_HV. A free frame with PGF_SCRUBBED is all zero: only
+ * free_frame_scrubbed sets it, after zeroing the frame; every allocation
+ * clears it on the frames it hands out and free_frames clears it (its
+ * caller may have written them); the buddy allocator leaves it alone when
+ * it splits and merges blocks. So alloc_zeroed_frame may trust it and
+ * skip the scrub: guest frames are scrubbed when they are freed (domain
+ * teardown, balloon-out), as Xen does, off the path of the next domain's
+ * creation, and no guest ever reads what another left in a frame (the
+ * debug build checks each trusted frame is zero). Boot memory starts
+ * unscrubbed and is zeroed at its first allocation. Domain 0 reaches RAM
+ * directly (rings): it must stop writing a domain's frames before it
+ * destroys the domain, as pvd does (hv_destroy_entry closes the backends
+ * first); a late write is what the debug check would catch.
  * Locking: heap_lock (irq-safe, a leaf lock) around every buddy call. */
 #include "asm/page.h"
 #include "hv/bootinfo.h"
@@ -184,12 +196,67 @@ void mm_init(void)
             (ram_bytes >> 10) - (heap.nr_managed << 2));
 }
 
+/* Clear PGF_SCRUBBED on the 2^order frames from mfn: whoever has them
+ * now may write them. heap_lock held. */
+static void unmark_scrubbed(mfn_t mfn, unsigned int order)
+{
+    for (uint64_t i = 0; i < (1ULL << order); i++)
+        frame_table[mfn + i].flags &= ~PGF_SCRUBBED;
+}
+
 int64_t alloc_frames(unsigned int order)
 {
     uint64_t f = spin_lock_irqsave(&heap_lock);
     int64_t mfn = buddy_alloc(&heap, order);
+    if (mfn >= 0)
+        unmark_scrubbed((mfn_t)mfn, order);
     spin_unlock_irqrestore(&heap_lock, f);
     return mfn;
+}
+
+#ifdef HV_DEBUG
+static bool frame_is_zero(mfn_t mfn)
+{
+    const uint64_t *p = mfn_to_virt(mfn);
+    for (unsigned int i = 0; i < PAGE_SIZE / sizeof(*p); i++)
+        if (p[i])
+            return false;
+    return true;
+}
+#endif
+
+int64_t alloc_zeroed_frame(void)
+{
+    uint64_t f = spin_lock_irqsave(&heap_lock);
+    int64_t mfn = buddy_alloc(&heap, 0);
+    bool scrubbed = false;
+    if (mfn >= 0) {
+        scrubbed = frame_table[mfn].flags & PGF_SCRUBBED;
+        unmark_scrubbed((mfn_t)mfn, 0);
+    }
+    spin_unlock_irqrestore(&heap_lock, f);
+    if (mfn < 0)
+        return mfn;
+    if (!scrubbed)
+        memset(mfn_to_virt((mfn_t)mfn), 0, PAGE_SIZE);
+#ifdef HV_DEBUG
+    else if (!frame_is_zero((mfn_t)mfn))
+        panic("mm: mfn %#lx was written after it was scrubbed and freed", mfn);
+#endif
+    return mfn;
+}
+
+void free_frame_scrubbed(mfn_t mfn)
+{
+    if (mfn < max_mfn)
+        memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
+    uint64_t f = spin_lock_irqsave(&heap_lock);
+    int rc = buddy_free(&heap, mfn, 0);
+    if (!rc)
+        frame_table[mfn].flags |= PGF_SCRUBBED;
+    spin_unlock_irqrestore(&heap_lock, f);
+    if (rc)
+        panic("mm: free of mfn %#lx order 0 does not match an allocation", mfn);
 }
 
 /* The debug build fills every freed frame with this: a use after free
@@ -205,6 +272,8 @@ void free_frames(mfn_t mfn, unsigned int order)
 #endif
     uint64_t f = spin_lock_irqsave(&heap_lock);
     int rc = buddy_free(&heap, mfn, order);
+    if (!rc)
+        unmark_scrubbed(mfn, order);
     spin_unlock_irqrestore(&heap_lock, f);
     if (rc)
         panic("mm: free of mfn %#lx order %u does not match an allocation", mfn, order);
@@ -212,12 +281,8 @@ void free_frames(mfn_t mfn, unsigned int order)
 
 void *alloc_hv_page(void)
 {
-    int64_t mfn = alloc_frames(0);
-    if (mfn < 0)
-        return NULL;
-    void *p = mfn_to_virt((mfn_t)mfn);
-    memset(p, 0, PAGE_SIZE);
-    return p;
+    int64_t mfn = alloc_zeroed_frame();
+    return mfn < 0 ? NULL : mfn_to_virt((mfn_t)mfn);
 }
 
 void free_hv_page(void *va)

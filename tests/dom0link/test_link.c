@@ -10,7 +10,8 @@
  *             (QEMU monitor `stop`: it times out; after `cont` its late
  *             answer is skipped), requests posted without waiting (their
  *             answers consumed unseen), builds that fail (nothing may be left
- *             of them), then detaches
+ *             of them), a domain made on the frames of one whose memory was
+ *             filled (they must read zero), then detaches
  *   domain0-a builds three "ticker" domains (tick-c on the FIFO event
  *             channel ABI, talking to 2-level Domain 0), reads their consoles,
  *             destroys one while the other two keep printing, and dies by
@@ -327,6 +328,90 @@ static void vcpu_context_must_be_canonical(void)
  * (GET_FRAMES of them refused) and the domain cannot run; POPULATE of a
  * domain no longer building is refused; a domain destroyed half-populated
  * gives every frame back. ctl_create_domain does all steps. */
+/* ---- freed frames are scrubbed before anyone gets them again (parent) */
+
+#define SCRUB_PAGES 2048u               /* 8 MiB: one CREATE_DOMAIN step */
+
+static int cmp_mfn(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* A created (never built) domain of SCRUB_PAGES; its frames in mfns. */
+static int create_unbuilt(const char *name, uint32_t *domid, uint64_t *mfns)
+{
+    struct pvctl_create cr = { .mem_pages = SCRUB_PAGES, .max_pages = SCRUB_PAGES, .vcpus = 1 };
+    uint64_t shared_info;
+    char err[1024];
+    int rc;
+
+    snprintf(cr.name, sizeof(cr.name), "%s", name);
+    rc = ctl_create_domain(t.l.c, &cr, domid, &shared_info, err, sizeof(err));
+    if (!rc)
+        rc = ctl_get_frames(t.l.c, *domid, 0, SCRUB_PAGES, mfns, err, sizeof(err));
+    report(rc == 0, name, "create and GET_FRAMES: %d (%s)", rc, rc ? err : "");
+    return rc;
+}
+
+/* The hypervisor zeroes a guest's frames when they are freed and trusts
+ * that at the next allocation (mm/frame.c, PGF_SCRUBBED): a domain made
+ * right after one that filled all its memory gets those frames, and every
+ * byte of them reads zero. Domain 0 writes the first domain's frames
+ * directly (as the guest could) and reads the second's before anything
+ * is built into them. */
+static void freed_frames_are_scrubbed_before_reuse(void)
+{
+    static uint64_t old[SCRUB_PAGES], now[SCRUB_PAGES];
+    uint32_t domid;
+    char err[1024];
+
+    if (create_unbuilt("dirty", &domid, old))
+        return;
+    for (unsigned int i = 0; i < SCRUB_PAGES; i++) {
+        uint8_t *p = machine_phys(t.l.m, old[i] << 12, 4096);
+        if (p)
+            memset(p, 0xa5, 4096);
+    }
+    int rc = ctl_destroy(t.l.c, domid, err, sizeof(err));
+    uint64_t free_now = wait_free_frames(t.free_at_start);
+    report(rc == 0 && free_now == t.free_at_start, "the dirty domain's frames are given back",
+           "destroy %d (%s); %llu free, %llu at the start", rc, rc ? err : "",
+           (unsigned long long)free_now, (unsigned long long)t.free_at_start);
+    if (create_unbuilt("fresh", &domid, now))
+        return;
+    qsort(old, SCRUB_PAGES, sizeof(old[0]), cmp_mfn);
+    unsigned int reused = 0, dirty = 0, mapped = 0;
+    uint64_t first_dirty = 0;
+    for (unsigned int i = 0; i < SCRUB_PAGES; i++) {
+        reused += bsearch(&now[i], old, SCRUB_PAGES, sizeof(old[0]), cmp_mfn) != NULL;
+        const uint64_t *p = machine_phys(t.l.m, now[i] << 12, 4096);
+        if (!p)
+            continue;
+        mapped++;
+        for (unsigned int w = 0; w < 512; w++) {
+            if (p[w]) {
+                if (!dirty++)
+                    first_dirty = now[i];
+                break;
+            }
+        }
+    }
+    report(reused >= SCRUB_PAGES / 2, "the next domain is given the freed frames",
+           "%u of its %u frames were the dirty domain's (want >= half, or this test "
+           "proves nothing)", reused, SCRUB_PAGES);
+    report(mapped == SCRUB_PAGES && dirty == 0,
+           "no frame of the next domain holds what the last owner wrote",
+           "%u of %u frames readable, %u not all zero (first mfn %#llx)", mapped, SCRUB_PAGES,
+           dirty, (unsigned long long)first_dirty);
+    rc = ctl_destroy(t.l.c, domid, err, sizeof(err));
+    free_now = wait_free_frames(t.free_at_start);
+    report(rc == 0 && free_now == t.free_at_start, "the fresh domain's frames are given back",
+           "destroy %d (%s); %llu free, %llu at the start", rc, rc ? err : "",
+           (unsigned long long)free_now, (unsigned long long)t.free_at_start);
+}
+
 static void creation_is_populated_in_steps(void)
 {
     const uint64_t pages = 2 * PVCTL_POPULATE_PAGES + 100;     /* three steps */
@@ -944,6 +1029,7 @@ int main(void)
     domids_are_not_reused();
     vcpu_context_must_be_canonical();
     creation_is_populated_in_steps();
+    freed_frames_are_scrubbed_before_reuse();
     get_frames_while_the_guest_balloons();
     pause_unpause_race_the_guests_shutdown();
     console_index_is_the_hypervisors();

@@ -133,10 +133,10 @@ static void frame_release(mfn_t mfn, struct list_head *deferred)
         return;
     }
     /* A stale translation of this frame must not outlive its next owner's
-     * first use of it. */
+     * first use of it (nor its scrub). */
     flush_tlb_domain(d);
     put_domain(d);
-    free_frames(mfn, 0);
+    free_frame_scrubbed(mfn);
 }
 
 int get_page(mfn_t mfn, struct domain *d)
@@ -201,13 +201,13 @@ int64_t alloc_domain_frame(struct domain *d)
 {
     if (__atomic_load_n(&d->tot_pages, __ATOMIC_RELAXED) >= d->max_pages)
         return -ENOMEM;
-    int64_t mfn = alloc_frames(0);
+    /* Never hand a guest what a previous owner left in a frame: zeroed
+     * when it was freed, or now. */
+    int64_t mfn = alloc_zeroed_frame();
     if (mfn < 0)
         return -ENOMEM;
-    /* Never hand a guest what a previous owner left in a frame. */
-    memset(mfn_to_virt((mfn_t)mfn), 0, PAGE_SIZE);
     if (assign_frame(d, (mfn_t)mfn)) {
-        free_frames((mfn_t)mfn, 0);
+        free_frame_scrubbed((mfn_t)mfn);
         return -ENOMEM;
     }
     return mfn;
@@ -259,7 +259,7 @@ void free_stolen_frame(struct domain *d, mfn_t mfn)
     pg->flags &= ~PGF_ALLOCATED;
     machine_to_phys[mfn] = INVALID_M2P_ENTRY;
     flush_tlb_domain(d);
-    free_frames(mfn, 0);
+    free_frame_scrubbed(mfn);
 }
 
 /* ------------------------------------------------------------------ */

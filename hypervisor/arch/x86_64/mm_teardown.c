@@ -14,7 +14,8 @@
  *   UNPIN   the vCPUs' base pointers (at the start) and every pin go;
  *           every table's type drops to 0 at no cost;
  *   RELEASE allocation references dropped: frames nobody else holds are
- *           freed after one TLB flush per step;
+ *           scrubbed and freed after one TLB flush per step (at most
+ *           TEARDOWN_MAX_SCRUBS of them: zeroing is the costly part);
  *   ORPHANS frames still referenced from elsewhere (a grant mapping, a
  *           vcpu_info or GDT frame) become hypervisor frames, freed by
  *           their last put_page; a later domain with this id can never
@@ -143,7 +144,7 @@ static void end_pass(struct domain *d)
 bool domain_relinquish_memory_step(struct domain *d)
 {
     struct list_head released;
-    unsigned int n = 0;
+    unsigned int n = 0, to_scrub = 0;
 
     if (d->teardown_pass == TD_START) {
         list_init(&d->teardown_list);
@@ -152,7 +153,8 @@ bool domain_relinquish_memory_step(struct domain *d)
     list_init(&released);
     while (d->teardown_pass < TD_ORPHANS) {
         if (n >= TEARDOWN_MAX_FRAMES ||
-            (n >= TEARDOWN_MIN_FRAMES && n % 16 == 0 && interrupt_pending()))
+            (n >= TEARDOWN_MIN_FRAMES && n % 16 == 0 && interrupt_pending()) ||
+            to_scrub >= TEARDOWN_MAX_SCRUBS)
             break;
         mfn_t mfn;
         if (!next_frame(d, &mfn)) {
@@ -166,8 +168,10 @@ bool domain_relinquish_memory_step(struct domain *d)
             strip_table(d, mfn, d->teardown_pass - TD_STRIP_L1 + 1);
         else if (d->teardown_pass == TD_UNPIN)
             unpin(d, mfn);
-        else
+        else {
             release(d, mfn, &released);
+            to_scrub++;
+        }
         put_page_deferred(mfn, &released);     /* ours */
     }
     /* No translation of a frame may outlive its return to the heap. */
@@ -176,7 +180,7 @@ bool domain_relinquish_memory_step(struct domain *d)
         while (!list_empty(&released)) {
             struct page_info *pg = list_entry(released.next, struct page_info, list);
             list_del(&pg->list);
-            free_frames((mfn_t)(pg - frame_table), 0);
+            free_frame_scrubbed((mfn_t)(pg - frame_table));
         }
     }
     if (d->teardown_pass == TD_ORPHANS) {

@@ -16,6 +16,14 @@ void mm_init(void);
 int64_t alloc_frames(unsigned int order);
 /* Give back a block from alloc_frames; a mismatched free is a hypervisor bug. */
 void free_frames(mfn_t mfn, unsigned int order);
+/* One frame that is all zero: one scrubbed when it was freed if there is
+ * one at hand, otherwise zeroed now. Returns its mfn or -ENOMEM. */
+int64_t alloc_zeroed_frame(void);
+/* Zero a frame a domain (or anyone) may have written and give it back as
+ * scrubbed: the next alloc_zeroed_frame of it costs no scrub. Frames a
+ * guest owned are freed this way, so the scrub is paid at teardown (or
+ * balloon-out), off the path of the next domain's creation. */
+void free_frame_scrubbed(mfn_t mfn);
 /* One zeroed page for hypervisor use, as a direct-map pointer, or NULL. */
 void *alloc_hv_page(void);
 void free_hv_page(void *va);

@@ -18,6 +18,8 @@
 #define PGF_MANAGED     (1u << 3)   /* handed to the allocator once */
 
 #define PGF_ALLOCATED   (1u << 4)   /* owner holds its allocation reference */
+#define PGF_SCRUBBED    (1u << 5)   /* free and all zero since its last owner
+                                     * (mm/frame.c); cleared when allocated */
 
 #define OWNER_NONE      0xffffu     /* free frame */
 #define OWNER_HV        0x7ff2u     /* the hypervisor (DOMID_XEN) */

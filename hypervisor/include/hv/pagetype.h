@@ -73,6 +73,9 @@ void fill_hypervisor_l4_slots(uint64_t *l4);
  * is done. domain_relinquish_memory runs the steps to the end. */
 #define TEARDOWN_MIN_FRAMES 256
 #define TEARDOWN_MAX_FRAMES 4096
+/* Frames a step of the release pass frees: each is scrubbed (zeroed) on
+ * its way back to the heap, ~2-4 us apiece under TCG. */
+#define TEARDOWN_MAX_SCRUBS 128
 bool domain_relinquish_memory_step(struct domain *d);
 void domain_relinquish_memory(struct domain *d);
 

@@ -82,6 +82,21 @@ void free_frames(mfn_t mfn, unsigned int order)
         fail_msg("free_frames(%#lx, %u) does not match an allocation", mfn, order);
 }
 
+/* As mm/frame.c's, without the bookkeeping: zeroed now, and on free. */
+int64_t alloc_zeroed_frame(void)
+{
+    int64_t mfn = alloc_frames(0);
+    if (mfn >= 0)
+        memset(mfn_to_virt((mfn_t)mfn), 0, PAGE_SIZE);
+    return mfn;
+}
+
+void free_frame_scrubbed(mfn_t mfn)
+{
+    memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
+    free_frames(mfn, 0);
+}
+
 void *alloc_hv_page(void)
 {
     int64_t mfn = alloc_frames(0);
