@@ -22,10 +22,12 @@ ptwr-bench: $(PTWR_BENCH_ELF) $(BUILD)/hypervisor/pvcore.elf
 ALL_TARGETS += $(PTWR_BENCH_ELF)
 
 # `make bench-pv`: guests/kernels/bench_pv.c on pvcore and on Xen 4.17, side
-# by side (bench/bench_pv.sh; BENCH_RUNS=N runs each, default 3).
+# by side (bench/bench_pv.sh; BENCH_RUNS=N runs each, default 3), then a
+# xenstore READ through pvd on pvcore alone (bench/xenstore_bench.sh).
 .PHONY: bench-pv
 bench: bench-pv
-bench-pv: $(BUILD)/guests/bench_pv.elf $(BUILD)/hypervisor/pvcore.elf
+bench-pv: $(BUILD)/guests/bench_pv.elf $(BUILD)/hypervisor/pvcore.elf \
+	  $(BUILD)/guests/xenstore_bench.elf $(BUILD)/bin/pvd $(BUILD)/bin/pvctl $(BUILD)/pvcore.iso
 	$(Q)BUILD=$(BUILD) sh bench/bench_pv.sh $(BENCH_PV_ARGS)
 
 DEB_PACKAGES += gdb

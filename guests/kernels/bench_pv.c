@@ -35,12 +35,33 @@
  *   grant_map_unmap     map a page granted to ourselves, then unmap it
  *   grant_copy          GNTTABOP_copy of 256 bytes from a grant to a frame
  *   set_timer_op        set_timer_op one second ahead
+ *   vcpu_switch         a switch between our two vCPUs on the one CPU,
+ *                       per switch: each side in turn sends an event to
+ *                       the other's IPI port and blocks (SCHEDOP_block)
+ *                       until the other hands back; one round is two
+ *                       switches. Asserted: the turn went back and forth
+ *                       n times, and the other vCPU never ran beside us
+ *                       (one CPU), so each handoff was a switch. The
+ *                       blocks of each side, and those that returned with
+ *                       nothing to do, are in the closing summary.
+ *   ring_round_trip     a request and its response over a shared ring
+ *                       page (public/io/ring.h, as blkif/netif/xenstore)
+ *                       between vCPU 0 (front) and vCPU 1 (back), each
+ *                       side notified by an interdomain event channel of
+ *                       ours bound to its vCPU, waiting in SCHEDOP_block.
+ *                       Asserted: each response answers its request, and
+ *                       each side notified the other exactly once per
+ *                       round trip.
+ * The two-vCPU operations need vcpus=2 and one CPU: the harness boots
+ * pvcore's domain with vcpus=2 and Xen's dom0 with dom0_max_vcpus=2,
+ * both on QEMU -smp 1.
  * Command line: batches=N (default 7), scale=N (iterations x N/4, default
  * 4), release=0|1 (default 1).
  */
 #include "lib.h"
 #include "evtime.h"
 #include "gnttab.h"
+#include <public/io/ring.h>
 
 const char test_name[] = "bench_pv";
 
@@ -56,6 +77,34 @@ const char test_name[] = "bench_pv";
 #define USER_STACK_VA  0x401000ul
 
 volatile uint64_t bench_release;
+
+/* The ring of ring_round_trip: the front (vCPU 0) asks val, the back
+ * (vCPU 1) answers val + 1 under the same id. */
+struct bench_req { uint64_t id, val; };
+struct bench_rsp { uint64_t id, val; };
+XEN_DEFINE_RING_TYPES(bench, struct bench_req, struct bench_rsp);
+
+/* What vCPU 1 (the peer) and vCPU 0 share. vCPU 0 writes turn = 1 and
+ * notifies ipi_peer; the peer writes turn = 0 and notifies ipi. */
+struct peer_state {
+    volatile uint32_t turn;             /* whose move in vcpu_switch */
+    volatile bool quit;
+    volatile uint64_t handoffs;         /* the peer's, to vCPU 0 */
+    volatile uint64_t blocks;           /* the peer's SCHEDOP_blocks */
+    volatile uint64_t ring_notifies;    /* the peer's back->front sends */
+    volatile uint64_t ring_served;
+    evtchn_port_t ipi_peer;             /* IPI bound to vCPU 1 */
+    evtchn_port_t ring_front, ring_back;/* loopback pair: front on vCPU 0,
+                                           back moved to vCPU 1 */
+    struct bench_front_ring front;
+    struct bench_back_ring back;
+    uint64_t front_notifies;
+    volatile uint64_t idle_wakes;       /* the peer's blocks that found nothing */
+    uint64_t rounds, vcpu0_blocks, vcpu0_idle_wakes;    /* for the summary */
+    uint64_t round_trips;               /* ring_round_trip, likewise */
+};
+static struct peer_state peer;
+static uint8_t ring_page[PAGE_SIZE] ALIGNED(PAGE_SIZE);
 
 static struct {
     uint64_t page_a, page_b;            /* PTEs of two pool pages */
@@ -283,6 +332,147 @@ static void op_set_timer(uint64_t n)
     must(hypercall_set_timer_op(0), "cancel the timer");
 }
 
+/* ---- two vCPUs on one CPU ---- */
+static void must_send(evtchn_port_t port)
+{
+    must(evtchn_send(port), "EVTCHNOP_send");
+}
+
+static void peer_serve_ring(void)
+{
+    struct bench_back_ring *r = &peer.back;
+    int more, notify;
+
+    do {
+        RING_IDX prod = r->sring->req_prod;
+
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        while (r->req_cons != prod) {
+            const struct bench_req *req = RING_GET_REQUEST(r, r->req_cons);
+            struct bench_rsp *rsp = RING_GET_RESPONSE(r, r->rsp_prod_pvt);
+
+            rsp->id = req->id;
+            rsp->val = req->val + 1;
+            r->req_cons++;
+            r->rsp_prod_pvt++;
+            peer.ring_served++;
+        }
+        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(r, notify);
+        /* Ask for the next request's notification before notifying the
+         * front: if the send switches to vCPU 0 at once (a woken vCPU may
+         * preempt), its next request must still notify us. */
+        RING_FINAL_CHECK_FOR_REQUESTS(r, more);
+        if (notify) {
+            peer.ring_notifies++;
+            must_send(peer.ring_back);
+        }
+    } while (more);
+}
+
+static bool peer_has_work(void)
+{
+    return peer.quit || peer.turn == 1 || RING_HAS_UNCONSUMED_REQUESTS(&peer.back);
+}
+
+/* vCPU 1: blocks until vCPU 0 hands it the turn or a ring request (or
+ * says quit), answers, blocks again. Events masked but in event_block(). */
+static void peer_main(unsigned int id)
+{
+    (void)id;
+    for (;;) {
+        while (!peer_has_work()) {
+            event_block();
+            peer.blocks++;
+            if (!peer_has_work())
+                peer.idle_wakes++;
+        }
+        if (peer.quit)
+            return;
+        if (peer.turn == 1) {
+            peer.turn = 0;
+            peer.handoffs++;
+            must_send(b.ipi);
+        }
+        if (RING_HAS_UNCONSUMED_REQUESTS(&peer.back))
+            peer_serve_ring();
+    }
+}
+
+static void check_count(const char *op, const char *what, uint64_t got, uint64_t want)
+{
+    if (got != want)
+        test_abort("%s: %lu %s, want %lu", op, (unsigned long)got, what, (unsigned long)want);
+}
+
+/* Switches happen where the hypervisor puts them: at the block of the
+ * side that handed over, or at its send if the woken side preempts it.
+ * Either way the turn alternates, and on one CPU (the peer never runs
+ * beside us) each handoff needs one switch: n rounds are 2n switches.
+ * Blocks that return with nothing to do are counted for the summary. */
+static void op_vcpu_switch(uint64_t n)
+{
+    uint64_t handoffs = peer.handoffs;
+    struct vcpu_runstate_info rs;
+
+    for (uint64_t i = 0; i < n; i++) {
+        peer.turn = 1;
+        must_send(peer.ipi_peer);
+        if (i == 0) {       /* one CPU: the peer waits while we run */
+            must(vcpu_runstate(1, &rs), "VCPUOP_get_runstate_info of vCPU 1");
+            if (rs.state == RUNSTATE_running)
+                test_abort("vcpu_switch: vCPU 1 runs beside vCPU 0: not one CPU");
+        }
+        while (peer.turn != 0) {
+            event_block();
+            peer.vcpu0_blocks++;
+            if (peer.turn != 0)
+                peer.vcpu0_idle_wakes++;
+        }
+    }
+    check_count("vcpu_switch", "handoffs back from vCPU 1", peer.handoffs - handoffs, n);
+    peer.rounds += n;
+}
+
+static void op_ring_round_trip(uint64_t n)
+{
+    struct bench_front_ring *r = &peer.front;
+    uint64_t served = peer.ring_served, back_notifies = peer.ring_notifies;
+    uint64_t front_notifies = peer.front_notifies;
+    int notify, more;
+
+    for (uint64_t i = 0; i < n; i++) {
+        struct bench_req *req = RING_GET_REQUEST(r, r->req_prod_pvt);
+        const struct bench_rsp *rsp;
+
+        req->id = i;
+        req->val = i * 3;
+        r->req_prod_pvt++;
+        RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(r, notify);
+        if (notify) {
+            peer.front_notifies++;
+            must_send(peer.ring_front);
+        }
+        while (!RING_HAS_UNCONSUMED_RESPONSES(r))
+            event_block();
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        rsp = RING_GET_RESPONSE(r, r->rsp_cons);
+        if (rsp->id != i || rsp->val != i * 3 + 1)
+            test_abort("ring_round_trip: response id %lu val %lu to request id %lu val %lu",
+                       (unsigned long)rsp->id, (unsigned long)rsp->val, (unsigned long)i,
+                       (unsigned long)(i * 3));
+        r->rsp_cons++;
+        RING_FINAL_CHECK_FOR_RESPONSES(r, more);
+        if (more)
+            test_abort("ring_round_trip: a response beyond the one asked for");
+    }
+    check_count("ring_round_trip", "requests served", peer.ring_served - served, n);
+    check_count("ring_round_trip", "front->back notifications",
+                peer.front_notifies - front_notifies, n);
+    check_count("ring_round_trip", "back->front notifications",
+                peer.ring_notifies - back_notifies, n);
+    peer.round_trips += n;
+}
+
 static const struct bench_op {
     const char *name;
     void (*run)(uint64_t n);
@@ -304,6 +494,8 @@ static const struct bench_op {
     { "grant_map_unmap",    op_grant_map_unmap,    500,  1 },
     { "grant_copy",         op_grant_copy,         500,  1 },
     { "set_timer_op",       op_set_timer,          1000, 1 },
+    { "vcpu_switch",        op_vcpu_switch,        500,  2 },
+    { "ring_round_trip",    op_ring_round_trip,    500,  1 },
 };
 
 /* ---- set-up ---- */
@@ -344,6 +536,28 @@ static void setup_grants(void)
     b.copy_dst_mfn = virt_to_mfn(page_alloc());
 }
 
+/* vCPU 1 and the ports and ring it shares with vCPU 0. */
+static void setup_peer(void)
+{
+    struct evtchn_bind_vcpu bv;
+    struct bench_sring *sring = (struct bench_sring *)ring_page;
+
+    must(evtchn_bind_ipi(1, &peer.ipi_peer), "EVTCHNOP_bind_ipi to vCPU 1 (vcpus=2?)");
+    must(evtchn_alloc_unbound(DOMID_SELF, &peer.ring_front), "the ring's front port");
+    must(evtchn_bind_interdomain(DOMID_SELF, peer.ring_front, &peer.ring_back),
+         "the ring's back port");
+    bv = (struct evtchn_bind_vcpu){ .port = peer.ring_back, .vcpu = 1 };
+    must(hypercall_event_channel_op(EVTCHNOP_bind_vcpu, &bv), "EVTCHNOP_bind_vcpu");
+    event_channel_clear(peer.ring_back);            /* the bind's notification */
+    event_channel_unmask_local(peer.ipi_peer);
+    event_channel_unmask_local(peer.ring_front);
+    event_channel_unmask_local(peer.ring_back);
+    SHARED_RING_INIT(sring);
+    FRONT_RING_INIT(&peer.front, sring, PAGE_SIZE);
+    BACK_RING_INIT(&peer.back, sring, PAGE_SIZE);
+    must(vcpu_start(1, peer_main), "VCPUOP_initialise/up of vCPU 1");
+}
+
 static void setup(void)
 {
     trap_set_handler(3, on_int3);
@@ -376,6 +590,7 @@ static void setup(void)
     evtchn_set_handler(b.ipi, on_ipi, NULL);
     event_channel_unmask_local(b.ipi);
     setup_grants();
+    setup_peer();
     must(user_space_init(bench_user_code, USER_CODE_VA, USER_STACK_VA,
                          trap_stack + sizeof(trap_stack)), "the user address space");
 }
@@ -390,6 +605,13 @@ static void teardown(void)
     must(mmu_update1(b.slot_ma, 0), "clear BENCH_VA");
     b.gtable[GRANT_REF].flags = 0;
     gnttab_map_frame(GRANT_TABLE_VA, 0);
+    peer.quit = true;
+    must_send(peer.ipi_peer);
+    while (!vcpu_finished(1))
+        hypercall_sched_op(SCHEDOP_yield, NULL);
+    must(evtchn_close(peer.ring_front), "close the ring's front port");
+    must(evtchn_close(peer.ring_back), "close the ring's back port");
+    must(evtchn_close(peer.ipi_peer), "close vCPU 1's IPI port");
     must(evtchn_close(b.ipi), "close the IPI port");
 }
 
@@ -434,5 +656,14 @@ void test_main(void)
                (unsigned long)(n * ops[o].per_call), (unsigned long)batches,
                (unsigned long)cycles[o][0], (unsigned long)cycles[o][batches / 2]);
     }
+    printk("bench_pv: vcpu_switch: %lu rounds, handoffs %lu each way; SCHEDOP_blocks "
+           "(returned with nothing to do): vCPU 0 %lu (%lu), vCPU 1 %lu (%lu)\n",
+           (unsigned long)peer.rounds, (unsigned long)peer.handoffs,
+           (unsigned long)peer.vcpu0_blocks, (unsigned long)peer.vcpu0_idle_wakes,
+           (unsigned long)peer.blocks, (unsigned long)peer.idle_wakes);
+    printk("bench_pv: ring_round_trip: %lu round trips, %lu served, %lu notifications "
+           "front->back, %lu back->front\n", (unsigned long)peer.round_trips,
+           (unsigned long)peer.ring_served, (unsigned long)peer.front_notifies,
+           (unsigned long)peer.ring_notifies);
     printk("bench_pv: done\n");
 }

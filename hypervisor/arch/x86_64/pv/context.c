@@ -59,7 +59,7 @@ void load_guest_descriptors(struct vcpu *v)
 static void save_state(struct vcpu *v)
 {
     vcpu_update_runstate_area(v, false);    /* still on v's page tables */
-    v->regs = get_cpu_info()->guest_regs;
+    cpu_regs_copy(&v->regs, &get_cpu_info()->guest_regs);
     pv_save_debugregs(v);
     fxsave(v->fpu_state);
     v->fs_base = rdmsr(MSR_FS_BASE);
@@ -75,7 +75,7 @@ static void save_state(struct vcpu *v)
 
 static void load_state(struct vcpu *v)
 {
-    get_cpu_info()->guest_regs = v->regs;
+    cpu_regs_copy(&get_cpu_info()->guest_regs, &v->regs);
     v->processor = (int)this_cpu()->id;
     vcpu_update_time(v);
     load_guest_cr3(v);

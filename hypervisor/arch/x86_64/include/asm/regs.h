@@ -30,6 +30,20 @@ _Static_assert(__builtin_offsetof(struct cpu_regs, r11) == 6 * 8 &&
                __builtin_offsetof(struct cpu_regs, ss) == 20 * 8, "cpu_regs offsets of entry.S");
 
 static inline bool regs_from_guest(const struct cpu_regs *r) { return (r->cs & 3) != 0; }
+
+/* A whole frame copied with 21 plain moves: a structure assignment is a
+ * `rep movsq`, which QEMU TCG runs as one translated block per qword (a
+ * vCPU switch saves one frame and loads another). */
+static __force_inline void cpu_regs_copy(struct cpu_regs *dst, const struct cpu_regs *src)
+{
+    typedef uint64_t __attribute__((may_alias)) word_t;
+    word_t *d = (word_t *)dst;
+    const word_t *s = (const word_t *)src;
+
+#pragma GCC unroll 21
+    for (unsigned int i = 0; i < sizeof(*dst) / sizeof(word_t); i++)
+        d[i] = s[i];
+}
 #endif
 
 /* entry_vector of a frame built by the SYSCALL entry stubs. */
