@@ -111,16 +111,22 @@ void schedule(void)
         timers_reprogram();
         return;
     }
+    /* Straight from prev to next: one page-table load, not two. */
+    context_switch(prev, next);
     if (prev) {
-        context_switch(prev, NULL);
-        /* prev is no longer loaded: queue it again if it may still run. */
+        /* prev is no longer loaded: queue it again if it may still run.
+         * This check alone does not decide: a shutdown, pause or down on
+         * another CPU may follow it, finding prev on no queue, so
+         * csched_insert checks again under insert_lock, which their
+         * csched_remove takes (without that, the direct switch's longer
+         * choose_cpu here once left a shut-down domain's vCPU queued and
+         * freed with its domain: the lifetime test's ASSERT). */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (vcpu_can_run(prev) && !prev->on_runq)
             csched_insert(prev);
     }
     if (!next)
         go_idle();
-    context_switch(NULL, next);
     /* Charged from here: the switch itself is the hypervisor's time. */
     next->last_start_ns = now_ns();
     timers_reprogram();
