@@ -145,8 +145,7 @@ static int domain_setup(struct domain *d, unsigned int vcpus)
             abort();
         v->id = i;
         v->domain = d;
-        v->state = VCPU_RUNNABLE;
-        v->down = true;
+        v->state = VCPU_DOWN;
         v->processor = -1;
         v->kernel_mode = true;
         v->vcpu_info = &d->shared_info->vcpu_info[i];
@@ -250,8 +249,8 @@ int domain_unpause(struct domain *d)
     d->state = DOM_RUNNING;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
-        if (i == 0 && v->down && v->initialised)
-            v->down = false;
+        if (i == 0 && v->state == VCPU_DOWN && v->initialised)
+            v->state = VCPU_RUNNABLE;
     }
     return 0;
 }
@@ -287,7 +286,8 @@ void domain_request_destroy(struct domain *d)
     d->destroy_requested = true;
     d->state = DOM_SHUTDOWN;
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        d->vcpus[i]->state = VCPU_PAUSED;
+        if (d->vcpus[i]->state != VCPU_DOWN)
+            d->vcpus[i]->state = VCPU_PAUSED;
 }
 
 /* ---- the machine ---- */

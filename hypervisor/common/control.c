@@ -250,7 +250,7 @@ static long set_vcpu_context_locked(struct domain *d, const void *arg)
 {
     const struct pvctl_vcpu_context *c = arg;
     struct vcpu *v = d->vcpus[c->vcpu];
-    if (!v->down)
+    if (v->state != VCPU_DOWN)
         return -EBUSY;
     long rc = vcpu_set_guest_table(v, c->l4_mfn, false);
     if (rc)

@@ -215,8 +215,7 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
         return NULL;
     v->id = id;
     v->domain = d;
-    v->state = VCPU_RUNNABLE;
-    v->down = true;
+    v->state = VCPU_DOWN;
     v->processor = -1;
     v->kernel_mode = true;
     v->vcpu_info = &d->shared_info->vcpu_info[id];

@@ -16,8 +16,8 @@
  *    report or of DOM_SHUTDOWN/DOM_DEAD, which do not go back;
  *  - DOM_SHUTDOWN leads only to DOM_DEAD, which is final; pause and
  *    unpause refuse both (-EBUSY). A shut-down domain's vCPUs are off the
- *    run queues and VCPU_PAUSED (one never brought up also stays down);
- *    its shutdown_reason is the code the guest
+ *    run queues and VCPU_PAUSED (domain_request_destroy leaves one never
+ *    brought up VCPU_DOWN); its shutdown_reason is the code the guest
  *    recorded (SCHEDOP_shutdown_code), else the first reason given;
  *  - DOM_DEAD is set once (domain_set_dead, the first step of
  *    domain_destroy_step), before anything is released;
@@ -55,7 +55,8 @@ void domain_request_destroy(struct domain *d)
     d->state = DOM_SHUTDOWN;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         vcpu_sleep(d->vcpus[i]);
-        d->vcpus[i]->state = VCPU_PAUSED;
+        if (d->vcpus[i]->state != VCPU_DOWN)
+            d->vcpus[i]->state = VCPU_PAUSED;
     }
     spin_unlock_irqrestore(&d->lock, f);
     pr_info("domain %u (%s): destroy requested", d->id, d->name);
@@ -101,9 +102,9 @@ int domain_unpause(struct domain *d)
     d->state = DOM_RUNNING;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
-        if (i == 0 && v->down && v->initialised)
-            __atomic_store_n(&v->down, false, __ATOMIC_RELEASE);
-        if (!v->down && v->state == VCPU_RUNNABLE)
+        if (i == 0 && v->state == VCPU_DOWN && v->initialised)
+            v->state = VCPU_RUNNABLE;
+        if (v->state == VCPU_RUNNABLE)
             vcpu_wake(v);
     }
     spin_unlock_irqrestore(&d->lock, f);

@@ -8,17 +8,14 @@
  * within [-(a few slices), CREDIT_INIT].
  * Locking: runq[cpu].lock protects the queue and the on_runq/sched_cpu of
  * the vCPUs on it; two queues are locked lower CPU first; insert_lock
- * (csched_insert, csched_remove, giving back a vCPU taken but not run:
- * every addition re-checks vcpu_can_run under it) is taken before a
- * queue lock, and after d->lock (VCPUOP_up/down, pause, unpause, shutdown
- * hold it). Credits and cap budgets are changed by the CPU running the vCPU (burn) or under the
+ * (csched_insert only) is taken before a queue lock. Credits and cap
+ * budgets are changed by the CPU running the vCPU (burn) or under the
  * queue lock (reset), with interrupts off. */
 #include "asm/percpu.h"
 #include "hv/errno.h"
 #include "hv/lib.h"
 #include "hv/printk.h"
 #include "hv/sched_credit.h"
-#include "hv/schedule.h"
 #include "hv/smp.h"
 #include "hv/timer.h"
 
@@ -43,7 +40,7 @@ static unsigned int online_vcpus(const struct domain *d)
 {
     unsigned int n = 0;
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        n += d->vcpus[i] && !d->vcpus[i]->down;
+        n += d->vcpus[i] && d->vcpus[i]->state != VCPU_DOWN;
     return n ? n : 1;
 }
 
@@ -147,41 +144,15 @@ static void runq_take_locked(struct vcpu *v, unsigned int cpu, uint64_t now)
     runq_del_locked(v);
 }
 
-/* Serialises csched_insert: two CPUs queueing the same vCPU at once (a
- * waker and the CPU that just unloaded it) may choose different queues,
- * whose locks alone would let both add it. And csched_remove: whether v
- * may run is checked here under it, so a vCPU taken down or paused is
- * never left queued by a wake-up that raced with it. */
-static spinlock_t insert_lock = SPINLOCK_INIT;
-
-/* Give back a vCPU taken from cpu's queue but not run (no lock held): an
- * insert, under insert_lock, that re-checks whether v may still run. Its
- * domain may have been shut down or paused, or v taken down, since it
- * was taken: their csched_remove found it off the queue (and loaded), so
- * putting it back unchecked left it queued for good. A shut-down
- * domain's vCPU queued so was freed with its domain (the lifetime test's
- * "still loaded or queued" ASSERT in domain.c), or taken from the queue
- * and run after the reaper found none loaded. */
-static void runq_untake(struct vcpu *v, unsigned int cpu)
+/* Give back a vCPU taken but not run (lock held). */
+static void runq_untake_locked(struct vcpu *v, unsigned int cpu)
 {
-    uint64_t fi = spin_lock_irqsave(&insert_lock);
-    uint64_t f = spin_lock_irqsave(&runqs[cpu].lock);
     __atomic_store_n(&v->processor, -1, __ATOMIC_RELEASE);
-    /* As schedule()'s after unloading prev: either a waker sees v
-     * unloaded and queues it, or this sees it may run. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (vcpu_can_run(v))
-        runq_add_locked(cpu, v);
-    spin_unlock_irqrestore(&runqs[cpu].lock, f);
-    spin_unlock_irqrestore(&insert_lock, fi);
+    runq_add_locked(cpu, v);
 }
 
-/* Under insert_lock: an insert that checked vcpu_can_run before the
- * caller made v unable to run (VCPUOP_down, a pause) has queued v by now,
- * and is undone here; one after it sees that v may not run. */
 void csched_remove(struct vcpu *v)
 {
-    uint64_t fi = spin_lock_irqsave(&insert_lock);
     for (;;) {
         unsigned int cpu = v->sched_cpu;
         uint64_t f = spin_lock_irqsave(&runqs[cpu].lock);
@@ -189,11 +160,10 @@ void csched_remove(struct vcpu *v)
             if (v->on_runq)
                 runq_del_locked(v);
             spin_unlock_irqrestore(&runqs[cpu].lock, f);
-            break;
+            return;
         }
         spin_unlock_irqrestore(&runqs[cpu].lock, f);   /* moved meanwhile */
     }
-    spin_unlock_irqrestore(&insert_lock, fi);
 }
 
 /* Where should a waking vCPU go: its last CPU if idle, else an idle CPU,
@@ -216,11 +186,16 @@ static unsigned int choose_cpu(struct vcpu *v)
     return best;
 }
 
+/* Serialises csched_insert: two CPUs queueing the same vCPU at once (a
+ * waker and the CPU that just unloaded it) may choose different queues,
+ * whose locks alone would let both add it. */
+static spinlock_t insert_lock = SPINLOCK_INIT;
+
 void csched_insert(struct vcpu *v)
 {
     uint64_t fi = spin_lock_irqsave(&insert_lock);
     if (__atomic_load_n(&v->on_runq, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&v->processor, __ATOMIC_ACQUIRE) >= 0 || !vcpu_can_run(v)) {
+        __atomic_load_n(&v->processor, __ATOMIC_ACQUIRE) >= 0) {
         spin_unlock_irqrestore(&insert_lock, fi);
         return;
     }
@@ -333,8 +308,11 @@ struct vcpu *csched_pick(unsigned int cpu, struct vcpu *prev, uint64_t now, uint
     } else if (nr_cpus_online > 1 && best->credit <= CREDIT_INIT_NS / 2) {
         struct vcpu *v = steal(cpu, now, queued_weight(cpu), false);
         if (v) {
-            if (best != prev)
-                runq_untake(best, cpu);
+            if (best != prev) {
+                f = spin_lock_irqsave(&runqs[cpu].lock);
+                runq_untake_locked(best, cpu);
+                spin_unlock_irqrestore(&runqs[cpu].lock, f);
+            }
             best = v;
         }
     }

@@ -3,9 +3,8 @@
  * Owns: the per-CPU need_resched flag and time slice, CPU-time accounting
  * (v->cpu_time_ns, from the scheduler's own clock), and when a CPU calls
  * into the policy (common/sched_credit.c), which owns the run queues.
- * A vCPU may run iff it is up (not v->down), RUNNABLE and its domain is
- * running (common/vcpu.c has the model); it is on a run queue iff it may
- * run and is not loaded on a CPU.
+ * A vCPU may run iff it is RUNNABLE and its domain is running; it is on a
+ * run queue iff it may run and is not loaded on a CPU.
  * Locking: the policy's run queue locks; this file holds none itself.
  * The hypervisor is not preemptible: scheduling happens on the way back to
  * a guest and in the idle loop, with interrupts off. */
@@ -32,10 +31,8 @@ void sched_init(void)
 
 void vcpu_wake(struct vcpu *v)
 {
-    /* Only BLOCKED becomes RUNNABLE: a pause of the domain meanwhile stays. */
-    enum vcpu_state blocked = VCPU_BLOCKED;
-    __atomic_compare_exchange_n(&v->state, &blocked, VCPU_RUNNABLE, false, __ATOMIC_SEQ_CST,
-                                __ATOMIC_RELAXED);
+    if (v->state == VCPU_BLOCKED)
+        v->state = VCPU_RUNNABLE;
     /* Pairs with the fence in schedule() after unloading prev: either
      * that CPU sees v runnable, or we see v unloaded; v gets queued. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -111,22 +108,16 @@ void schedule(void)
         timers_reprogram();
         return;
     }
-    /* Straight from prev to next: one page-table load, not two. */
-    context_switch(prev, next);
     if (prev) {
-        /* prev is no longer loaded: queue it again if it may still run.
-         * This check alone does not decide: a shutdown, pause or down on
-         * another CPU may follow it, finding prev on no queue, so
-         * csched_insert checks again under insert_lock, which their
-         * csched_remove takes (without that, the direct switch's longer
-         * choose_cpu here once left a shut-down domain's vCPU queued and
-         * freed with its domain: the lifetime test's ASSERT). */
+        context_switch(prev, NULL);
+        /* prev is no longer loaded: queue it again if it may still run. */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (vcpu_can_run(prev) && !prev->on_runq)
             csched_insert(prev);
     }
     if (!next)
         go_idle();
+    context_switch(NULL, next);
     /* Charged from here: the switch itself is the hypervisor's time. */
     next->last_start_ns = now_ns();
     timers_reprogram();

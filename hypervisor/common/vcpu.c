@@ -1,22 +1,7 @@
-/* vcpu_op: per-vCPU operations a guest asks for (for itself or another
- * vCPU of its domain): initialise, up, down, is_up, vcpu_info, runstate and
- * time areas, the vCPU timers (common/timer.c).
- *
- * State model (as Xen's _VPF_down beside _VPF_blocked): v->down says
- * whether the guest has the vCPU up; v->state what the vCPU itself does
- * (RUNNABLE, BLOCKED in SCHEDOP_block/poll, PAUSED by its domain's state).
- * They are independent: blocking and wake-ups (events, timers, a poll's
- * end) change only v->state, VCPUOP_up/down only v->down, so a vCPU taken
- * down while it blocks stays down whatever wakes it, and VCPUOP_up lets it
- * go on where it was. A vCPU may run iff !down, RUNNABLE and its domain
- * runs (vcpu_can_run).
- * Locking: v->down changes under d->lock, with the scheduler's insert (up)
- * or removal (down) in the same critical section, so up and down from two
- * vCPUs are serialised and the run queue ends as the final v->down says;
- * a wake-up racing a down is settled by the scheduler's insert_lock (an
- * insert re-checks vcpu_can_run under it, the down's removal takes it).
- * Lock order: d->lock -> insert_lock -> run queue locks
- * (common/sched_credit.c). */
+/* vcpu_op: per-vCPU operations a guest asks for itself.
+ * Implemented: is_up, register_vcpu_info, register_runstate_memory_area,
+ * get_runstate_info. Bringing further vCPUs up (initialise/up/down) and
+ * the vCPU timers come with SMP and event channels. */
 #include <public/vcpu.h>
 #include "asm/page.h"
 #include "hv/domain.h"
@@ -26,7 +11,6 @@
 #include "hv/mm.h"
 #include "hv/pagetype.h"
 #include "hv/pv.h"
-#include "hv/sched_credit.h"
 #include "hv/schedule.h"
 #include "hv/mm.h"
 #include "hv/time.h"
@@ -81,7 +65,6 @@ static void fill_runstate(const struct vcpu *v, bool running, struct vcpu_runsta
     uint64_t now = now_ns();
     memset(rs, 0, sizeof(*rs));
     rs->state = running ? 0 /* running */ :
-                v->down ? 3 /* offline */ :
                 v->state == VCPU_RUNNABLE ? 1 /* runnable */ :
                 v->state == VCPU_BLOCKED ? 2 /* blocked */ : 3 /* offline */;
     rs->state_entry_time = now;
@@ -194,41 +177,6 @@ out:
     return rc;
 }
 
-/* VCPUOP_up: clear down and queue v if it may run; a blocked vCPU stays
- * blocked until its event (it was taken down in SCHEDOP_block). */
-static long vcpu_up(struct vcpu *v)
-{
-    struct domain *d = v->domain;
-    long rc = 0;
-
-    uint64_t f = spin_lock_irqsave(&d->lock);
-    if (!v->initialised) {
-        rc = -EINVAL;
-    } else if (v->down) {
-        __atomic_store_n(&v->down, false, __ATOMIC_SEQ_CST);
-        /* As vcpu_wake's fence: either the CPU still unloading v sees it
-         * up, or this sees it unloaded; v gets queued. */
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        csched_insert(v);           /* if it may run, and is neither queued nor loaded */
-    }
-    spin_unlock_irqrestore(&d->lock, f);
-    return rc;
-}
-
-/* VCPUOP_down: set down, take v off its run queue and off its CPU (at
- * that CPU's next exit). Its blocked/runnable state is left as it is. */
-static void vcpu_down(struct vcpu *v)
-{
-    struct domain *d = v->domain;
-
-    uint64_t f = spin_lock_irqsave(&d->lock);
-    if (!v->down) {
-        __atomic_store_n(&v->down, true, __ATOMIC_SEQ_CST);
-        vcpu_sleep(v);
-    }
-    spin_unlock_irqrestore(&d->lock, f);
-}
-
 long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
 {
     struct domain *d = current->domain;
@@ -239,18 +187,27 @@ long do_vcpu_op(uint64_t cmd, uint64_t vcpuid, uint64_t arg)
 
     switch (cmd) {
     case VCPUOP_is_up:
-        return !__atomic_load_n(&v->down, __ATOMIC_ACQUIRE);
+        return v->state != VCPU_DOWN;
     case VCPUOP_initialise:
         return vcpu_initialise(v, arg);
     case VCPUOP_up:
-        return vcpu_up(v);
+        if (!v->initialised)
+            return -EINVAL;
+        if (v->state == VCPU_DOWN) {
+            v->state = VCPU_RUNNABLE;
+            vcpu_wake(v);
+        }
+        return 0;
     case VCPUOP_down:
-        vcpu_down(v);
+        if (v->state != VCPU_DOWN) {
+            v->state = VCPU_DOWN;
+            vcpu_sleep(v);
+        }
         return 0;
     case VCPUOP_register_vcpu_info:
         /* Itself, or a vCPU that is down (Linux moves each secondary
          * CPU's vcpu_info before bringing it up). */
-        if (v != current && !v->down)
+        if (v != current && v->state != VCPU_DOWN)
             return -EINVAL;
         return register_vcpu_info(v, arg);
     case VCPUOP_register_runstate_memory_area: {

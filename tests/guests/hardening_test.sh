@@ -7,9 +7,6 @@
 #                 printed line longer than the line buffer (160 bytes)
 #   vcpu_init_race  two vCPUs on VCPUOP_initialise of the same vCPU at
 #                 once: one wins, the other gets -EEXIST, no frame leaks
-#   vcpu_down_race  VCPUOP_down while the vCPU blocks or polls and events
-#                 and timers wake it: it stays down; up/down from two
-#                 vCPUs at once leave it consistently up or down
 # Run: make guests && sh tests/guests/hardening_test.sh
 . tests/lib/hvtest.sh
 DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=0x04"
@@ -66,8 +63,5 @@ check "console: the hammering was printed ($lines lines)" $? "only $lines lines"
 
 # 2. Two vCPUs initialising one vCPU at once (GDT and page-table references).
 harden_boot vcpuinit 2 "vcpu_init_race name=vinit mem=32M vcpus=8"
-
-# 3. VCPUOP_down against blocking, wake-ups and a concurrent VCPUOP_up.
-harden_boot vcpudown 2 "vcpu_down_race name=vdown mem=32M vcpus=3"
 
 exit $failed_any

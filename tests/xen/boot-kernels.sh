@@ -43,11 +43,9 @@ sysret           success
 ports            success
 evtchn_fifo      success
 batch_storm      success
-vcpu_down_race   success
 "
-# Kernels booted as a dom0 with two vCPUs (on two QEMU CPUs), or
-# name:N with N vCPUs on N QEMU CPUs.
-SMP_KERNELS="evtchn_fifo vcpu_down_race:3"
+# Kernels booted as a dom0 with two vCPUs (on two QEMU CPUs).
+SMP_KERNELS="evtchn_fifo"
 # XEN_ONLY="k1 k2": boot only those kernels.
 if [ -n "${XEN_ONLY:-}" ]; then
     KERNELS=$(echo "$KERNELS" | awk -v only=" $XEN_ONLY " 'NF && index(only, " " $1 " ")')
@@ -109,12 +107,7 @@ run_one() {
     rm -f "$XEN_LOGS/$name.timeout"
     [ -f "$BUILD/guests/$name.elf" ] || return 0
     vcpus=1
-    for s in $SMP_KERNELS; do
-        case $s in
-        "$name") vcpus=2 ;;
-        "$name":*) vcpus=${s#*:} ;;
-        esac
-    done
+    case " $SMP_KERNELS " in *" $name "*) vcpus=2 ;; esac
     xen_boot "$name" "$BUILD/guests/$name.elf" "$TIMEOUT" "" "$vcpus" ||
         touch "$XEN_LOGS/$name.timeout"
 }

@@ -54,12 +54,10 @@
 #define DOMAIN_GNTTAB_BYTES   1408
 #define UNIMPL_LOG_MAX  64     /* distinct unimplemented operations logged */
 
-/* What the vCPU itself is doing; whether the guest has it up is apart
- * (v->down), as Xen keeps _VPF_down apart from _VPF_blocked: blocking and
- * wake-ups change only this, VCPUOP_up/down only v->down. */
 enum vcpu_state {
-    VCPU_RUNNABLE,      /* may run (if up and its domain runs) */
-    VCPU_BLOCKED,       /* SCHEDOP_block / SCHEDOP_poll: waits for an event */
+    VCPU_DOWN,          /* not brought up (or VCPUOP_down) */
+    VCPU_RUNNABLE,      /* may run */
+    VCPU_BLOCKED,       /* SCHEDOP_block: waits for an event */
     VCPU_PAUSED,        /* held by the domain's state (shutdown, paused) */
 };
 
@@ -75,10 +73,6 @@ struct vcpu {
     unsigned int id;
     struct domain *domain;
     enum vcpu_state state;
-    /* Not brought up, or taken down (VCPUOP_down); only VCPUOP_up (and
-     * the first unpause, for vCPU 0) clears it. Written under d->lock
-     * (common/vcpu.c has the model); a bare read is a snapshot. */
-    bool down;
     bool initialised;               /* has a context (builder or VCPUOP_initialise) */
     int processor;                  /* CPU it runs on, -1 when not running */
 

@@ -22,8 +22,7 @@ void sched_tick(void);
 void sched_request(void);
 static inline bool vcpu_can_run(const struct vcpu *v)
 {
-    return !__atomic_load_n(&v->down, __ATOMIC_ACQUIRE) && v->state == VCPU_RUNNABLE &&
-           v->domain->state == DOM_RUNNING;
+    return v->state == VCPU_RUNNABLE && v->domain->state == DOM_RUNNING;
 }
 
 /* Must this CPU pick again before returning to a guest? Inline: it is

@@ -50,8 +50,7 @@ void vcpu_wake(struct vcpu *v)
     uint64_t f = spin_lock_irqsave(&runq_lock);
     if (v->state == VCPU_BLOCKED)
         v->state = VCPU_RUNNABLE;
-    if (!v->down && v->state == VCPU_RUNNABLE && v->domain->state == DOM_RUNNING &&
-        v->processor < 0)
+    if (v->state == VCPU_RUNNABLE && v->domain->state == DOM_RUNNING && v->processor < 0)
         v->on_runq = true;
     spin_unlock_irqrestore(&runq_lock, f);
 }
@@ -100,7 +99,6 @@ static void dom_reset(unsigned int nr)
         v->processor = -1;
         v->initialised = true;
         v->state = VCPU_RUNNABLE;
-        v->down = false;
         v->on_runq = i < nr;
         dom.vcpus[i] = i < nr ? v : NULL;
     }
@@ -167,8 +165,7 @@ static void test_transitions(void **state)
     dom_reset(2);
     dom.state = DOM_BUILDING;
     vcpus[0].initialised = false;
-    vcpus[0].state = vcpus[1].state = VCPU_RUNNABLE;
-    vcpus[0].down = vcpus[1].down = true;
+    vcpus[0].state = vcpus[1].state = VCPU_DOWN;
     vcpus[0].on_runq = vcpus[1].on_runq = false;
     assert_int_equal(domain_unpause(&dom), -EINVAL);
     vcpus[0].initialised = true;
@@ -179,7 +176,6 @@ static void test_transitions(void **state)
     assert_int_equal(domain_unpause(&dom), 0);
     assert_int_equal(dom.state, DOM_RUNNING);
     assert_int_equal(vcpus[0].state, VCPU_RUNNABLE);
-    assert_true(!vcpus[0].down && vcpus[1].down);
     assert_true(vcpus[0].on_runq && !vcpus[1].on_runq);
 
     /* A code the guest recorded wins over the reason given. */

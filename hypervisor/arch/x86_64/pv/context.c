@@ -51,12 +51,11 @@ void load_guest_descriptors(struct vcpu *v)
 }
 
 /* v stays loaded (processor >= 0) until every part of its state is in
- * struct vcpu (context_switch releases it after this): a CPU that finds
- * it unloaded (a waker queueing it, another CPU taking it from a run
- * queue) may load it at once, and must find its registers, FPU and bases
- * as they are, not those of its previous save (two 1-vCPU domains
- * exchanging events on two CPUs resumed one with stale registers about
- * one run in five). */
+ * struct vcpu: a CPU that finds it unloaded (a waker queueing it, another
+ * CPU taking it from a run queue) may load it at once, and must find its
+ * registers, FPU and bases as they are, not those of its previous save
+ * (two 1-vCPU domains exchanging events on two CPUs resumed one with
+ * stale registers about one run in five). */
 static void save_state(struct vcpu *v)
 {
     vcpu_update_runstate_area(v, false);    /* still on v's page tables */
@@ -71,6 +70,7 @@ static void save_state(struct vcpu *v)
         v->gs_base_user = rdmsr(MSR_GS_BASE);
         v->gs_base_kernel = rdmsr(MSR_KERNEL_GS_BASE);
     }
+    __atomic_store_n(&v->processor, -1, __ATOMIC_RELEASE);
 }
 
 static void load_state(struct vcpu *v)
@@ -102,12 +102,6 @@ static void load_state(struct vcpu *v)
         write_cr0(read_cr0() | X86_CR0_TS);
 }
 
-/* Save prev (if any), load next or, without one, the idle page table.
- * From one vCPU straight to the next: one CR3 load and one GDT copy per
- * switch (under QEMU TCG each CR3 load flushes the whole TLB and the
- * jump cache). prev is released (processor = -1) only once this CPU runs
- * on next's or the idle page table: whoever takes prev from then on (and
- * whoever tears its domain down) finds nothing of it in use here. */
 void context_switch(struct vcpu *prev, struct vcpu *next)
 {
     if (prev) {
@@ -122,8 +116,6 @@ void context_switch(struct vcpu *prev, struct vcpu *next)
         load_guest_descriptors(NULL);
         pv_load_cr4(NULL);
     }
-    if (prev)
-        __atomic_store_n(&prev->processor, -1, __ATOMIC_RELEASE);
 }
 
 void vcpu_set_start_state(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rsi)
