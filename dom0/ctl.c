@@ -588,7 +588,9 @@ int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen)
     pthread_mutex_lock(&c->ring_lock);
     if (idle)
         taken = take_locked(c, 0, NULL, &kept);
+    req->op |= PVCTL_OP_POSTED;             /* its answer rings no doorbell */
     rc = taken < 0 ? -EPROTO : ctl_ring_push(&c->ring, req);
+    req->op &= ~PVCTL_OP_POSTED;
     pthread_mutex_unlock(&c->ring_lock);
     if (idle)
         pthread_mutex_unlock(&c->call_lock);

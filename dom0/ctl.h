@@ -84,7 +84,9 @@ int ctl_call(struct ctl *c, struct pvctl_request *req, struct pvctl_response *rs
 /* Send req without waiting for its answer (which the next call skips as
  * stale): for notifications whose result nobody acts on, so that a loop
  * never waits behind another thread's long call. Not for bulk ops. 0 once
- * it is in the ring (its refusal, if any, is not reported). */
+ * it is in the ring (its refusal, if any, is not reported). It goes
+ * with PVCTL_OP_POSTED, so its answer rings no doorbell: the hypervisor
+ * kicks Domain 0 only for answers someone waits for. */
 int ctl_post(struct ctl *c, struct pvctl_request *req, char *err, size_t errlen);
 
 /* ---- asynchronous calls (for an event loop: nothing here waits) ----

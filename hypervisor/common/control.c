@@ -590,12 +590,16 @@ static long dispatch(const struct ctl_op *op, const struct pvctl_request *rq,
     return rc;
 }
 
-static void serve_one(const struct pvctl_request *shared, struct pvctl_response *rs)
+/* Serve one request: true when Domain 0 waits for its answer (not posted). */
+static bool serve_one(const struct pvctl_request *shared, struct pvctl_response *rs)
 {
     struct pvctl_request rq;
+    bool awaited;
 
     memcpy(&rq, shared, sizeof(rq));        /* Domain 0 may change it meanwhile */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    awaited = !(rq.op & PVCTL_OP_POSTED);
+    rq.op &= ~PVCTL_OP_POSTED;
     memset(rs, 0, sizeof(*rs));
     rs->id = rq.id;
     if (rq.op >= PVCTL_OP_MAX || !ops[rq.op].fn)
@@ -604,6 +608,7 @@ static void serve_one(const struct pvctl_request *shared, struct pvctl_response 
         rs->status = -EINVAL;
     else
         rs->status = (int32_t)dispatch(&ops[rq.op], &rq, rs);
+    return awaited;
 }
 
 void control_poll(void)
@@ -632,13 +637,16 @@ void control_poll(void)
         if (rprod - __atomic_load_n(&blk->rsp_cons, __ATOMIC_ACQUIRE) >= PVCTL_RING_SIZE)
             break;                          /* Domain 0 must take responses first */
         struct pvctl_response rs;
-        serve_one(&blk->req[cons % PVCTL_RING_SIZE], &rs);
+        bool awaited = serve_one(&blk->req[cons % PVCTL_RING_SIZE], &rs);
         blk->rsp[rprod % PVCTL_RING_SIZE] = rs;
         own.rsp_prod = rprod + 1;
         own.req_cons = cons + 1;
         __atomic_store_n(&blk->rsp_prod, rprod + 1, __ATOMIC_RELEASE);
         __atomic_store_n(&blk->req_cons, cons + 1, __ATOMIC_RELEASE);
-        answered = true;
+        /* a posted request's answer (Domain 0 waits for none and drops
+         * it when it next posts or calls) is no reason to wake it */
+        if (awaited)
+            answered = true;
     }
     spin_unlock(&ctl_lock);
     if (answered)

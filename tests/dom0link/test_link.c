@@ -9,7 +9,7 @@
  *             malformed control requests, a request to a stopped machine
  *             (QEMU monitor `stop`: it times out; after `cont` its late
  *             answer is skipped), requests posted without waiting (their
- *             answers consumed unseen), builds that fail (nothing may be left
+ *             answers consumed unseen, and ringing no doorbell), builds that fail (nothing may be left
  *             of them), a domain made on the frames of one whose memory was
  *             filled (they must read zero), then detaches
  *   domain0-a builds three "ticker" domains (tick-c on the FIFO event
@@ -27,6 +27,7 @@
  */
 #include "../lib/tap.h"
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -236,6 +237,38 @@ static void posted_requests_are_answered_unseen(void)
     rc = ctl_post(t.l.c, &rq, err, sizeof(err));
     report(rc == -EINVAL && strstr(err, "LIST_DOMAINS"), "a bulk op cannot be posted",
            "%d: %s", rc, err);
+}
+
+/* Posted requests' answers ring no doorbell: the hypervisor kicks Domain
+ * 0 only for answers someone waits for (each kick wakes pvd's loop; for a
+ * posted event send, to drop the answer). 16 NOPs posted 5 ms apart (each
+ * served on its own); the doorbell watched for 300 ms: before, a kick per
+ * answer. Then a call, answered with its kick. */
+static void posted_answers_ring_no_doorbell(void)
+{
+    struct pvctl_request rq;
+    struct pollfd p = { .fd = machine_doorbell_fd(t.l.m), .events = POLLIN };
+    char err[1024];
+    int kicks = 0, rc = 0;
+
+    machine_drain_kicks(t.l.m, err, sizeof(err));
+    for (int i = 0; i < 16 && rc == 0; i++) {
+        memset(&rq, 0, sizeof(rq));
+        rq.op = PVCTL_OP_NOP;
+        rc = ctl_post(t.l.c, &rq, err, sizeof(err));
+        usleep(5000);
+    }
+    report(rc == 0, "16 NOPs posted", "%d: %s", rc, err);
+    for (int ms = 0; ms < 300; ms += 10) {
+        if (poll(&p, 1, 10) > 0) {
+            int n = machine_drain_kicks(t.l.m, err, sizeof(err));
+            if (n > 0)
+                kicks += n;
+        }
+    }
+    report(kicks == 0, "their answers rang no doorbell", "%d kicks in 300 ms", kicks);
+    rc = ctl_nop(t.l.c, err, sizeof(err));
+    report(rc == 0, "the next call is answered (its answer rings)", "%d: %s", rc, err);
 }
 
 /* ---- builds that fail (parent) --------------------------------------- */
@@ -1025,6 +1058,7 @@ int main(void)
     malformed_requests_get_errors();
     a_stopped_machine_times_out_and_recovers();
     posted_requests_are_answered_unseen();
+    posted_answers_ring_no_doorbell();
     failed_builds_leave_nothing_behind();
     domids_are_not_reused();
     vcpu_context_must_be_canonical();

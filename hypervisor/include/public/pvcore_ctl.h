@@ -37,7 +37,7 @@
 #define PVCTL_ANCHOR_PADDR  0x6000ULL
 #define PVCTL_ANCHOR_MAGIC  "PVCORE-CTL-ANCHOR"     /* 17 chars + NUL */
 #define PVCTL_BLOCK_MAGIC   0x4c54435645524f43ULL    /* "COREVCTL" */
-#define PVCTL_VERSION       5
+#define PVCTL_VERSION       6
 
 #define PVCTL_BLOCK_PAGES   64
 #define PVCTL_RING_SIZE     32
@@ -229,9 +229,14 @@ _Static_assert(PVCTL_OP_MAX_ == PVCTL_OP_MAX, "pvctl ops numbered 0..n-1 in tabl
 #define PVCTL_TARGET_CHECK_NONE(request) 1
 #define PVCTL_TARGET_CHECK_GUEST(request) (offsetof(request, domid) == 0)
 
+/* In a request's op: Domain 0 waits for no answer (a posted
+ * notification): the hypervisor answers it like any other but rings no
+ * doorbell for it (version 6). */
+#define PVCTL_OP_POSTED 0x80000000u
+
 struct pvctl_request {
     uint64_t id;                 /* echoed in the response */
-    uint32_t op;                 /* enum pvctl_op */
+    uint32_t op;                 /* enum pvctl_op, | PVCTL_OP_POSTED */
     uint32_t size;               /* bytes of u used: must equal the op's struct size */
     union {
         struct pvctl_create create;
