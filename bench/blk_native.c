@@ -1,21 +1,25 @@
 /*
  * blk_native.c - the host side of `make blk-bench` (bench/blk_bench.sh):
  * the I/O pattern the `blk` test kernel's bench mode sends through
- * blkfront, done natively on the same image with the same number of
- * requests in flight (DEPTH threads, each with one request at a time,
- * taking the next request of the pattern in turn), page cache as for
- * the guest.
+ * blkfront, done natively on the same image with DEPTH requests in
+ * flight (DEPTH threads, each with one request at a time, taking the
+ * next request of the pattern in turn), page cache as for the guest.
  *
- *   blk_native IMAGE WHAT BYTES COUNT DEPTH
+ *   blk_native IMAGE WHAT BYTES COUNT DEPTH [BUFFER]
  *     WHAT: seq-write, seq-read (request i at offset i * BYTES) or
  *     rand-write, rand-read (4 KiB-aligned offsets in the first 32 MiB
  *     from the guest's xorshift sequence: rand-write from its start,
  *     rand-read after COUNT values, as the guest runs them one after the
  *     other)
+ *     BUFFER: the bytes of the guest's data pages; request i uses slot
+ *     i % (BUFFER / BYTES) of one buffer that size, as the guest's do
+ *     (default: a buffer of BYTES per thread)
  *   prints: WHAT ns=<elapsed nanoseconds>
  *
- * Owns nothing beyond its run; the offsets of a pattern are computed
- * before the clock starts.
+ * Owns nothing beyond its run. The offsets are computed and the threads
+ * started (waiting on a barrier) before the clock starts: the run is
+ * timed from the first thread's start to the last one's end, by the
+ * threads' own clocks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,11 +31,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH 512
 
 struct run {
 	int fd, write;
 	size_t bytes;
+	char *buf;			/* slots requests' worth: request i uses slot i % slots */
+	unsigned slots;
+	pthread_barrier_t go;		/* the threads and the clock start together */
 	uint64_t *off;
 	unsigned count, depth;
 	unsigned next;			/* the next request to take */
@@ -42,7 +49,7 @@ struct run {
 struct worker {
 	struct run *r;
 	pthread_t th;
-	void *buf;
+	struct timespec start, end;	/* its own, after the barrier and when it ran out */
 };
 
 static void *work(void *arg)
@@ -50,21 +57,32 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	struct run *r = w->r;
 
+	pthread_barrier_wait(&r->go);
+	clock_gettime(CLOCK_MONOTONIC, &w->start);
 	for (;;) {
 		unsigned i;
 		ssize_t n;
+		char *buf;
 		pthread_mutex_lock(&r->lock);
 		i = r->next++;
 		pthread_mutex_unlock(&r->lock);
-		if (i >= r->count)
+		if (i >= r->count) {
+			clock_gettime(CLOCK_MONOTONIC, &w->end);
 			return NULL;
-		n = r->write ? pwrite(r->fd, w->buf, r->bytes, (off_t)r->off[i])
-			     : pread(r->fd, w->buf, r->bytes, (off_t)r->off[i]);
+		}
+		buf = r->buf + (size_t)(i % r->slots) * r->bytes;
+		n = r->write ? pwrite(r->fd, buf, r->bytes, (off_t)r->off[i])
+			     : pread(r->fd, buf, r->bytes, (off_t)r->off[i]);
 		if (n != (ssize_t)r->bytes && r->write) {
 			r->failed = 1;
 			return NULL;
 		}
 	}
+}
+
+static long long ts_ns(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000ll + t->tv_nsec;
 }
 
 static uint64_t parse(const char *s, const char *what)
@@ -85,13 +103,13 @@ int main(int argc, char **argv)
 {
 	struct run r = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct worker w[MAX_DEPTH];
-	struct timespec a, b;
+	struct timespec a = { 0 }, b = { 0 };
 	uint64_t rng = 88172645463325252ull;
 	const char *what;
 	int random;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: blk_native IMAGE seq-write|seq-read|rand-write|rand-read BYTES COUNT DEPTH\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: blk_native IMAGE seq-write|seq-read|rand-write|rand-read BYTES COUNT DEPTH [BUFFER]\n");
 		return 2;
 	}
 	what = argv[2];
@@ -133,25 +151,37 @@ int main(int argc, char **argv)
 			r.off[i] = (uint64_t)i * r.bytes;
 		}
 	}
+	/* the buffer: BUFFER bytes (the guest's, whose requests share its
+	 * slots the same way), else one request's worth per thread */
+	r.slots = argc == 7 ? (unsigned)(parse(argv[6], "BUFFER") / r.bytes) : r.depth;
+	if (r.slots == 0 || r.slots > r.count)
+		r.slots = r.slots ? r.count : 1;
+	if (posix_memalign((void **)&r.buf, 4096, (size_t)r.slots * r.bytes))
+		return 1;
+	memset(r.buf, 0x5a, (size_t)r.slots * r.bytes);
+	pthread_barrier_init(&r.go, NULL, r.depth + 1);
 	for (unsigned i = 0; i < r.depth; i++) {
-		if (posix_memalign(&w[i].buf, 4096, r.bytes))
-			return 1;
-		memset(w[i].buf, 0x5a, r.bytes);
 		w[i].r = &r;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (unsigned i = 0; i < r.depth; i++)
 		if (pthread_create(&w[i].th, NULL, work, &w[i])) {
 			fprintf(stderr, "blk_native: cannot start a thread\n");
 			return 1;
 		}
-	for (unsigned i = 0; i < r.depth; i++)
+	}
+	/* every thread started and waiting: the run is timed from the first
+	 * thread's start to the last one's end, by the threads' own clocks
+	 * (the main thread may not run again until they are done) */
+	pthread_barrier_wait(&r.go);
+	for (unsigned i = 0; i < r.depth; i++) {
 		pthread_join(w[i].th, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &b);
+		if (i == 0 || ts_ns(&w[i].start) < ts_ns(&a))
+			a = w[i].start;
+		if (i == 0 || ts_ns(&w[i].end) > ts_ns(&b))
+			b = w[i].end;
+	}
 	if (r.failed) {
 		fprintf(stderr, "blk_native: %s: a write failed\n", what);
 		return 1;
 	}
-	printf("%s ns=%lld\n", what, (long long)(b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec));
+	printf("%s ns=%lld\n", what, ts_ns(&b) - ts_ns(&a));
 	return 0;
 }

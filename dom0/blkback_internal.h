@@ -64,7 +64,7 @@ struct blk_pgrant {
 _Static_assert(BLK_MAX_SEGS + BLK_MAX_INDIRECT_PAGES <= BLKBACK_GRANT_BATCH_MAX, "a request's grants fit a batch");
 
 #define BLK_DQUOTA_MAX_DISKS 16
-#define BLK_IO_SPARE 64
+#define BLK_IO_SPARE 128
 #define BLK_SECTOR 512u
 
 /* A domain's disk_quota, shared by its devices (blkback_quota.c). */
@@ -78,6 +78,14 @@ struct blk_dquota {
 	int level;			/* the last level reported: 0, 80, 95, 100 */
 	int gone;			/* the domain is gone */
 	struct blk_dquota *next;
+};
+
+/* A device's ios in the I/O engine (blkback_io.c), under its lock: what
+ * tells the loop of completions (see blk_io_take_done). */
+struct blk_io_count {
+	unsigned pending;		/* submitted, not yet done */
+	unsigned done;			/* done, not yet taken by the loop */
+	unsigned peak;			/* most in the engine (pending + done) since it last had none */
 };
 
 struct blk_dev {
@@ -119,6 +127,7 @@ struct blk_dev {
 	uint32_t npg;
 	struct blk_bucket bps, iops;	/* I/O limits (blkback_limit.c) */
 	struct blkback_stats st;
+	struct blk_io_count ioc;	/* the I/O engine's (its lock) */
 };
 
 /* An answer waiting for the earlier requests' (blkback_ring.c). */
@@ -157,15 +166,9 @@ struct blk_io {
 	int waiting;			/* a host call of its is under way (on b->waiting) */
 	int counted;			/* counted in st.mapped_requests */
 	struct blkif_request req;	/* the copy taken from the ring */
-	struct blkif_request_segment seg[BLK_MAX_SEGS];	/* the segments (an indirect request's, copied) */
 	unsigned nsegs;			/* segments to map (seg) */
 	uint64_t sector;
-	/* the batch being mapped: g[j] for grefs not kept; at[i] = its index
-	 * in g for segment (or indirect page) i, or -1 when kept (page[i]) */
-	struct blkback_grant g[BLK_MAX_SEGS];
-	unsigned ng, room, nmap;
-	int at[BLK_MAX_SEGS];
-	void *page[BLK_MAX_SEGS];
+	unsigned ng, room, nmap;	/* the batch being mapped (g, at, page below) */
 	struct blk_io *wnext;		/* b->waiting */
 	int16_t status;			/* BLKIF_RSP_* set by the worker */
 	int fd;
@@ -175,11 +178,22 @@ struct blk_io {
 	int over_quota;			/* set by the worker (BLK_OVER_*): refused, nothing written */
 	uint64_t offset, len;		/* bytes */
 	unsigned nseg;			/* entries of iov (adjacent segments share one) */
+	unsigned nunmap;		/* entries of unmap */
+	struct blk_io *next;
+	struct blk_io_count *count;	/* its device's, for the I/O engine */
+	/* The arrays, from here to the end: each entry is written before it
+	 * is read (up to nsegs, ng, nmap, nunmap, nseg), so a spare io is
+	 * zeroed only up to here (io_new): 1 MiB requests come one after the
+	 * other, and the whole io is ~20 KiB. */
+	struct blkif_request_segment seg[BLK_MAX_SEGS];	/* the segments (an indirect request's, copied) */
+	/* g[j] for grefs not kept; at[i] = its index in g for segment (or
+	 * indirect page) i, or -1 when kept (page[i]) */
+	struct blkback_grant g[BLK_MAX_SEGS];
+	int at[BLK_MAX_SEGS];
+	void *page[BLK_MAX_SEGS];
 	/* this request's own mappings (not kept grants): unmapped together when it is done */
 	uint32_t unmap[BLK_MAX_SEGS + BLK_MAX_INDIRECT_PAGES];
-	unsigned nunmap;
 	struct iovec iov[BLK_MAX_SEGS];
-	struct blk_io *next;
 };
 
 enum { BLK_OVER_DISK = 1, BLK_OVER_DOMAIN = 2 };
@@ -296,8 +310,16 @@ int blk_io_start(unsigned workers, struct blk_io_engine **out, char *err, size_t
 /* Joins the workers after the queue is empty. */
 void blk_io_stop(struct blk_io_engine *e);
 int blk_io_event_fd(const struct blk_io_engine *e);
-void blk_io_submit(struct blk_io_engine *e, struct blk_io *io);
-/* The done list (oldest first), emptied; clears the event fd. */
+/* io to a worker; count: its device's ios in the engine (alive until
+ * every io of the device is taken done). */
+void blk_io_submit(struct blk_io_engine *e, struct blk_io *io, struct blk_io_count *count);
+/* The done list (oldest first), emptied; clears the event fd. The fd is
+ * made readable once per batch of completions: when a device's last io
+ * in the engine is done, or when a quarter of the most it has had in the
+ * engine since it last had none are done and not yet taken. So a deep
+ * queue (a guest's 128 reads of 1 MiB) wakes the loop four times, not
+ * per completion, while a device with nothing more in the engine is
+ * answered at once, whatever other devices have queued. */
 struct blk_io *blk_io_take_done(struct blk_io_engine *e);
 
 #endif

@@ -11,9 +11,18 @@
  * share one iovec (blk_io_iovecs): a guest's contiguous buffer, mapped
  * page after page in the machine's RAM, is one entry, not one per page.
  *
+ * The loop is told of completions in batches (blk_io_take_done): once a
+ * quarter of what a device has had in the engine is done, or the
+ * device's last io is. Each telling wakes pvd's loop (and, when a worker
+ * holds both CPUs, the loop waits for one): for a guest's deep queue of
+ * 1 MiB reads this is a handful of wake-ups per 256 requests, not one
+ * per completion, while a device with a lone request is answered at once.
+ *
  * Invariants: an io is on exactly one of: the queue, a worker, the done
- * list. Workers never touch a device, only the io (and, for a write
- * under a quota, the locks and fds it names: blkback_quota.c).
+ * list. Workers never touch a device, only the io and its device's
+ * struct blk_io_count (under e->lock; and, for a write under a quota, the
+ * locks and fds it names: blkback_quota.c). A count's pending + done is
+ * the device's ios in the engine; its peak returns to 0 when both do.
  * Lock order: the one mutex e->lock; no other lock is held with it.
  */
 #include "blkback_internal.h"
@@ -37,6 +46,7 @@ struct blk_io_engine {
 	struct blk_io *done, **done_tail;
 	int stopping;
 	int efd;
+	int told;			/* efd written since the loop last took the done list */
 	unsigned nthreads;
 	pthread_t th[BLK_IO_MAX_WORKERS];
 };
@@ -131,6 +141,7 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		struct blk_io *io;
+		struct blk_io_count *c;
 		int first;
 		while (!e->queue && !e->stopping)
 			pthread_cond_wait(&e->work, &e->lock);
@@ -146,13 +157,19 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&e->lock);
 		io->next = NULL;
-		first = !e->done;
 		*e->done_tail = io;
 		e->done_tail = &io->next;
+		c = io->count;
+		c->pending--;
+		c->done++;
+		/* the loop is told once per batch (see blk_io_take_done): an io
+		 * added behind others is taken with them, and the worker that
+		 * set `told` writes (or has written) the eventfd after adding
+		 * its own */
+		first = !e->told && (c->pending == 0 || 4 * c->done >= c->peak);
+		if (first)
+			e->told = 1;
 		pthread_mutex_unlock(&e->lock);
-		/* the loop is told once per batch: an io added behind others
-		 * is taken with the first one, whose worker writes (or has
-		 * written) the eventfd after adding it */
 		if (first && write(e->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			abort();	/* an eventfd write fails only on overflow */
 		pthread_mutex_lock(&e->lock);
@@ -219,10 +236,14 @@ int blk_io_event_fd(const struct blk_io_engine *e)
 	return e->efd;
 }
 
-void blk_io_submit(struct blk_io_engine *e, struct blk_io *io)
+void blk_io_submit(struct blk_io_engine *e, struct blk_io *io, struct blk_io_count *count)
 {
 	io->next = NULL;
+	io->count = count;
 	pthread_mutex_lock(&e->lock);
+	count->pending++;
+	if (count->pending + count->done > count->peak)
+		count->peak = count->pending + count->done;
 	*e->queue_tail = io;
 	e->queue_tail = &io->next;
 	pthread_mutex_unlock(&e->lock);
@@ -240,6 +261,10 @@ struct blk_io *blk_io_take_done(struct blk_io_engine *e)
 	list = e->done;
 	e->done = NULL;
 	e->done_tail = &e->done;
+	e->told = 0;
+	for (struct blk_io *io = list; io; io = io->next)
+		if (--io->count->done == 0 && io->count->pending == 0)
+			io->count->peak = 0;	/* idle: the next batch sets it */
 	pthread_mutex_unlock(&e->lock);
 	return list;
 }

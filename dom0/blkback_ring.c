@@ -35,6 +35,7 @@
 #include "blkback_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -287,7 +288,7 @@ static struct blk_io *io_new(struct blkback *b)
 		return calloc(1, sizeof(*io));
 	b->spare = io->next;
 	b->nspare--;
-	memset(io, 0, sizeof(*io));
+	memset(io, 0, offsetof(struct blk_io, seg));	/* the arrays: see struct blk_io */
 	return io;
 }
 
@@ -354,7 +355,7 @@ static void finish(struct blkback *b, struct blk_io *io, int16_t status)
 static void submit(struct blkback *b, struct blk_io *io)
 {
 	io->stage = BLK_S_IO;
-	blk_io_submit(b->io, io);
+	blk_io_submit(b->io, io, &io->dev->ioc);
 }
 
 /* The grants of this stage: the indirect pages' or the segments'. */

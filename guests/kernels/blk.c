@@ -43,6 +43,10 @@ const char test_name[] = "blk";
 #define MARKER_SECTOR 100
 #define BUF_PAGES 20          /* 64 KiB chunks (mode_quota) and then some */
 #define BIG_PAGES 1024        /* 4 MiB granted once: requests without a copy */
+/* The bench's data pages: with blkfront's BLKFRONT_MAX_INFLIGHT (128)
+ * indirect pages, within the 1056 grants the backend keeps mapped
+ * (persistent grants), so that no request needs a map call */
+#define BENCH_PAGES 768
 
 static uint8_t wbuf[BUF_PAGES * PAGE_SIZE] ALIGNED(PAGE_SIZE);
 static uint8_t rbuf[BUF_PAGES * PAGE_SIZE] ALIGNED(PAGE_SIZE);
@@ -460,14 +464,17 @@ static void mode_rate(void)
 /* mode=bench: sequential writes and reads of seq_mib=N MiB (default 32)
  * in 1 MiB requests (indirect, 256 segments; 44 KiB without indirect=1),
  * then 4096 random 4 KiB writes and reads over 32 MiB; depth=N requests
- * in flight. The data pages are the big buffer's, granted once: no copy
- * (more than 4 sequential requests in flight share its pages: the
- * figures, not the data, are what counts here; their segment lists are
- * built once, before the clock starts); an untimed read over all of them
- * first (the backend maps a persistent grant on its first use). Every
+ * in flight. The data pages are BENCH_PAGES of the big buffer, granted
+ * once: no copy (more than 3 sequential requests in flight share its
+ * pages: the figures, not the data, are what counts here; their segment
+ * lists are built once, before the clock starts; the line's buffer= is
+ * their size, for the native side to do the same); an untimed read over
+ * all of them and with every slot of blkfront's (indirect pages) first
+ * (the backend maps a persistent grant on its first use). Every
  * answer there is is reaped before the freed slots are posted again and
- * kicked once; a pass's first quarter of requests are kicked one by one.
- * Each pattern runs runs=N times (default 3); one line with the best. */
+ * kicked once; a pass's first requests are kicked at 1, 2, 4, 8 ...
+ * Each pattern runs runs=N times (default 3); one line with the best
+ * (verbose=1: and a line per run; only=PATTERN: that pattern alone). */
 static uint64_t bench_rng = 88172645463325252ull;
 static uint64_t bench_next(void)
 {
@@ -477,17 +484,22 @@ static uint64_t bench_next(void)
     return bench_rng;
 }
 
+     /* the last run's: its last request posted */
+
 static uint64_t bench_once(const char *what, uint8_t op, uint32_t pages, uint32_t count, uint32_t depth,
                            bool random)
 {
     static struct blkif_request_segment seg[BIG_PAGES];
     uint64_t start, ns;
-    uint32_t bad = 0, slots = BIG_PAGES / pages;
+    uint32_t bad = 0, slots = BENCH_PAGES / pages;
 
     big_segs(seg, 0, BIG_PAGES);        /* every request's segments, built once */
     start = system_time();
     for (uint32_t i = 0; i < count; i++) {
-        uint64_t sector = random ? (bench_next() % (32u * 2048u / 8u)) * 8u : (uint64_t)i * pages * 8;
+        /* sequential: wrapping at the disk's end (the warm-up's request
+         * per blkfront slot may be more than the disk holds) */
+        uint64_t sector = random ? (bench_next() % (32u * 2048u / 8u)) * 8u
+                                 : (uint64_t)(i % (info.sectors / (pages * 8u))) * pages * 8;
         if (blkfront_in_flight() >= depth) {
             uint64_t id;
             int16_t st;
@@ -501,8 +513,15 @@ static uint64_t bench_once(const char *what, uint8_t op, uint32_t pages, uint32_
                 bad += st != BLKIF_RSP_OKAY;
         }
         post_or_reap(op, sector, seg + (i % slots) * pages, pages, &bad);
-        if (blkfront_in_flight() <= depth / 4)
-            blkfront_kick();    /* a pass's first requests at once: the backend starts */
+        /* a pass's first request at once (the backend starts on it while
+         * the rest are built), then the 2nd, 4th, 8th ...: the backend has
+         * work from the start, in a few kicks; after that the requests
+         * are kicked together before each wait for answers, as Linux's
+         * blkfront kicks once per batch its block layer hands it
+         * (bd->last): a kick per request is an event through the machine
+         * whenever the backend has caught up */
+        if (!((i + 1) & i))
+            blkfront_kick();
     }
     drain(&bad);
     ns = system_time() - start;
@@ -517,6 +536,11 @@ static void bench_run(const char *what, uint8_t op, uint32_t pages, uint32_t cou
                       uint32_t runs)
 {
     uint64_t best = ~0ull, rng = bench_rng;
+    char only[16];
+
+    /* only=PATTERN (profiling one pattern): the others are left out */
+    if (cmdline_str("only", only, sizeof(only)) && strncmp(only, what, sizeof(only)) && strncmp(what, "warm-up", 8))
+        return;
 
     for (uint32_t r = 0; r < runs; r++) {
         uint64_t ns;
@@ -524,9 +548,11 @@ static void bench_run(const char *what, uint8_t op, uint32_t pages, uint32_t cou
         ns = bench_once(what, op, pages, count, depth, random);
         if (ns < best)
             best = ns;
+        if (cmdline_u64("verbose", 0))
+            printk("blk-bench: %s run %u ns=%lu\n", what, r, (unsigned long)ns);
     }
-    printk("blk-bench: %s bytes=%u count=%u ns=%lu depth=%u runs=%u\n", what, pages * (uint32_t)PAGE_SIZE, count,
-           (unsigned long)best, depth, runs);
+    printk("blk-bench: %s bytes=%u count=%u ns=%lu depth=%u runs=%u buffer=%u\n", what, pages * (uint32_t)PAGE_SIZE,
+           count, (unsigned long)best, depth, runs, BENCH_PAGES / pages * pages * (uint32_t)PAGE_SIZE);
 }
 
 static void mode_bench(void)
@@ -540,10 +566,14 @@ static void mode_bench(void)
         test_abort("bench: seq_mib=%u does not fit the disk (%lu sectors)", seq_mib,
                    (unsigned long)info.sectors);
     grant_big();
-    /* an event per quarter of the requests in flight, not per response */
-    blkfront_event_batch((uint32_t)cmdline_u64("event_batch", depth / 4));
-    /* untimed: the backend maps each persistent grant on its first use */
-    bench_run("warm-up", BLKIF_OP_READ, pages, BIG_PAGES / pages, depth, false, 1);
+    /* an event per half of the requests in flight, not per response */
+    blkfront_event_batch((uint32_t)cmdline_u64("event_batch", depth / 2));
+    /* untimed: the data pages one request at a time, then a request in
+     * every slot of blkfront's (its indirect page): each new grant costs
+     * the backend a mapping of Domain 0's until it is kept, and 128
+     * requests of 257 new grants at once would be more than it has */
+    bench_run("warm-up", BLKIF_OP_READ, pages, BENCH_PAGES / pages, 1, false, 1);
+    bench_run("warm-up", BLKIF_OP_READ, pages, depth, depth, false, 1);
     bench_run("seq-write", BLKIF_OP_WRITE, pages, seq_mib * 256u / pages, depth, false, runs);
     bench_run("seq-read", BLKIF_OP_READ, pages, seq_mib * 256u / pages, depth, false, runs);
     bench_rng = 88172645463325252ull;

@@ -35,6 +35,7 @@ static uint32_t stray;
 
 /* Requests in flight: slot i holds the id of its request, 0 when free. */
 static uint64_t inflight[BLKFRONT_MAX_INFLIGHT];
+_Static_assert(BLKFRONT_MAX_INFLIGHT <= 256, "a request's slot is the low 8 bits of its id");
 static uint32_t ninflight;
 static uint32_t event_batch = 1;     /* responses per event asked for while waiting */
 

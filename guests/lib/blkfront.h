@@ -31,7 +31,8 @@ struct blkfront_opts {
     bool indirect;              /* requests of more than 11 segments (up to 512) */
 };
 
-#define BLKFRONT_MAX_INFLIGHT 32
+/* what a ring of 8 pages holds; a request's id keeps its slot in 8 bits */
+#define BLKFRONT_MAX_INFLIGHT 256
 
 /* Connect to disk `index` (0 = xvda): xenbus_init must have run. 0, or
  * -errno (-XB_ETIMEDOUT when the backend never connects). */

@@ -3,7 +3,8 @@
 TESTS        += tests/blk/blk_guests.sh
 
 # blkback on a ring in plain memory (cmocka), also with ASan/UBSan.
-BLK_TESTS    := test_blkback test_blkback_batch test_blkback_async test_blkback_connect test_blkback_iovec
+BLK_TESTS    := test_blkback test_blkback_batch test_blkback_async test_blkback_connect test_blkback_iovec \
+                test_blkback_engine
 BLK_TEST_HDRS := dom0/blkback.h dom0/blkback_internal.h dom0/xenstore.h hypervisor/include/public/io/blkif.h \
                  tests/blk/blk_fixture.h
 # the fake host and frontend both tests share
