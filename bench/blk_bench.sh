@@ -76,30 +76,34 @@ EOF2
         buffer=$(echo "$line" | sed 's/.*buffer=\([0-9]*\).*/\1/')
         # natively: the same depth (that many threads, a request each),
         # and as many threads as pvd has I/O workers (fewer threads
-        # contend less: the faster of the two is the native figure)
-        nns= nd=
+        # contend less): the faster of the two is the native figure; the
+        # same depth's is kept too
+        nns= nd= dns=
         for nt in "$depth" "$NATIVE_THREADS"; do
             [ "$nt" -le "$depth" ] || continue
             [ "$nt" = "$depth" ] && [ -n "$nd" ] && continue
             t=$(for r in $(seq "$RUNS"); do "$BUILD/bench/blk_native" "$img" "$what" "$bytes" "$count" "$nt" "$buffer"; done |
                 sed -n 's/.*ns=//p' | sort -n | head -n 1)
             case "$t" in ''|*[!0-9]*|0) echo "blk_bench: the native $what failed"; fail=1; exit 1 ;; esac
+            [ -z "$dns" ] && dns=$t
             if [ -z "$nns" ] || [ "$t" -lt "$nns" ]; then nns=$t nd=$nt; fi
         done
-        echo "$round $what $bytes $count $depth $gns $nns $(cut -d' ' -f1 /proc/loadavg) $nd" >>"$T/rounds.txt"
+        echo "$round $what $bytes $count $depth $gns $nns $(cut -d' ' -f1 /proc/loadavg) $nd $dns" >>"$T/rounds.txt"
     done
 done
 awk '{ if ($2 ~ /^seq/) { g = $3 * $4 / $6 * 1e3; n = $3 * $4 / $7 * 1e3 } else { g = $4 / $6 * 1e9; n = $4 / $7 * 1e9 }
-       printf "# round %d %-10s guest %9.1f native %9.1f (%d threads) %6.3f (load %s)\n", $1, $2, g, n, $9, g / n, $8 }' "$T/rounds.txt"
-printf '%-10s %8s %6s %14s %14s %8s %12s\n' "" request depth guest native threads guest/native
+       printf "# round %d %-10s guest %9.1f native %9.1f (%d threads) %6.3f (load %s; %d threads: %.3f)\n", $1, $2, g, n,
+              $9, g / n, $8, $5, $10 / $6 }' "$T/rounds.txt"
+printf '%-10s %8s %6s %14s %14s %8s %12s %14s\n' "" request depth guest native threads guest/native "same depth"
 for what in seq-write seq-read rand-write rand-read; do
     awk -v w="$what" '$2 == w { b = $3; c = $4; d = $5
             if (!g || $6 < g) g = $6
-            if (!n || $7 < n) { n = $7; t = $9 } }
+            if (!n || $7 < n) { n = $7; t = $9 }
+            if (!dn || $10 < dn) dn = $10 }
         END {
         if (w ~ /^seq/) { gv = b * c / g * 1e3; nv = b * c / n * 1e3; u = "MB/s" }
         else { gv = c / g * 1e9; nv = c / n * 1e9; u = "IOPS" }
-        printf "%-10s %7dB %6d %9.1f %-4s %9.1f %-4s %8d %8.3f\n", w, b, d, gv, u, nv, u, t, gv / nv }' "$T/rounds.txt"
+        printf "%-10s %7dB %6d %9.1f %-4s %9.1f %-4s %8d %8.3f %14.3f\n", w, b, d, gv, u, nv, u, t, gv / nv, dn / g }' "$T/rounds.txt"
 done
 
 # Linux's dd through xen-blkfront (O_DIRECT, one request at a time) against
