@@ -317,7 +317,7 @@ void blk_io_submit(struct blk_io_engine *e, struct blk_io *io, struct blk_io_cou
  * made readable once per batch of completions: when a device's last io
  * in the engine is done, or when a quarter of the most it has had in the
  * engine since it last had none are done and not yet taken. So a deep
- * queue (a guest's 128 reads of 1 MiB) wakes the loop four times, not
+ * queue (a guest's 256 reads of 1 MiB) wakes the loop four times, not
  * per completion, while a device with nothing more in the engine is
  * answered at once, whatever other devices have queued. */
 struct blk_io *blk_io_take_done(struct blk_io_engine *e);

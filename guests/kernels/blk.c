@@ -43,7 +43,7 @@ const char test_name[] = "blk";
 #define MARKER_SECTOR 100
 #define BUF_PAGES 20          /* 64 KiB chunks (mode_quota) and then some */
 #define BIG_PAGES 1024        /* 4 MiB granted once: requests without a copy */
-/* The bench's data pages: with blkfront's BLKFRONT_MAX_INFLIGHT (128)
+/* The bench's data pages: with blkfront's BLKFRONT_MAX_INFLIGHT (256)
  * indirect pages, within the 1056 grants the backend keeps mapped
  * (persistent grants), so that no request needs a map call */
 #define BENCH_PAGES 768
@@ -484,8 +484,6 @@ static uint64_t bench_next(void)
     return bench_rng;
 }
 
-     /* the last run's: its last request posted */
-
 static uint64_t bench_once(const char *what, uint8_t op, uint32_t pages, uint32_t count, uint32_t depth,
                            bool random)
 {
@@ -570,7 +568,7 @@ static void mode_bench(void)
     blkfront_event_batch((uint32_t)cmdline_u64("event_batch", depth / 2));
     /* untimed: the data pages one request at a time, then a request in
      * every slot of blkfront's (its indirect page): each new grant costs
-     * the backend a mapping of Domain 0's until it is kept, and 128
+     * the backend a mapping of Domain 0's until it is kept, and 256
      * requests of 257 new grants at once would be more than it has */
     bench_run("warm-up", BLKIF_OP_READ, pages, BENCH_PAGES / pages, 1, false, 1);
     bench_run("warm-up", BLKIF_OP_READ, pages, depth, depth, false, 1);
